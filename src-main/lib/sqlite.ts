@@ -1,0 +1,59 @@
+// Opening and migrating SQLite databases, shared by the client core and the embedded server.
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** `FULL` fsyncs the WAL on every commit (survives power loss); `NORMAL` survives process crashes only. */
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+}
+
+/**
+ * Open a database in WAL mode. WAL lets readers (the UI, `$events`) run beside the single writer, and a
+ * committed transaction survives `kill -9` of this process at any instant.
+ */
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  const db = new Database(path, { readonly: options.readonly ?? false, timeout: 5000 });
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  }
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export interface Migration {
+  version: number;
+  /** Why this migration exists, kept for the schema history. */
+  description: string;
+  up: (db: Db) => void;
+}
+
+/**
+ * Apply the migrations of one area (e.g. `client`, `server`, `auth`) that have not run yet, each in its
+ * own transaction. Areas are independent so modules sharing a file can evolve their schemas separately.
+ */
+export function migrate(db: Db, area: string, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    area TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL,
+    PRIMARY KEY (area, version))`);
+  const applied = new Set(
+    db
+      .prepare<[string], { version: number }>('SELECT version FROM schema_migrations WHERE area = ?')
+      .all(area)
+      .map((row) => row.version),
+  );
+  const record = db.prepare(
+    'INSERT INTO schema_migrations (area, version, description, applied_at) VALUES (?, ?, ?, ?)',
+  );
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (const migration of sorted) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      migration.up(db);
+      record.run(area, migration.version, migration.description, new Date().toISOString());
+    })();
+  }
+}
