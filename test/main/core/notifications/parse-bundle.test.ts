@@ -27,6 +27,14 @@ function failure(json: unknown): string {
   return result.error;
 }
 
+/** The status resource of a fixture, for mutation in bad-input tests. */
+function statusOf(json: Record<string, unknown>): Record<string, unknown> {
+  const entries = json['entry'] as { resource: Record<string, unknown> }[];
+  const first = entries[0];
+  if (!first) throw new Error('fixture without entries');
+  return first.resource;
+}
+
 const SUB = 'https://example.org/fhir/Subscription/admission';
 const ENC = 'https://example.org/fhir/Encounter/86009987-eabe-42bf-8c02-b112b18cb616';
 const PAT = 'https://example.org/fhir/Patient/1599eb66-431a-447c-a3de-6897fe9ae9a1';
@@ -248,35 +256,33 @@ describe('parseNotificationBundle: bad input', () => {
         entry: [{ resource: { resourceType: 'Patient' } }],
       }),
     ).toMatch(/not Parameters, SubscriptionStatus or Basic/);
-    const basic = fixture('stu2-basic.json') as { entry: { resource: { code: unknown } }[] };
-    basic.entry[0]!.resource.code = {
+    const basic = fixture('stu2-basic.json');
+    statusOf(basic)['code'] = {
       coding: [{ system: 'http://hl7.org/fhir/fhir-types', code: 'Patient' }],
     };
     expect(failure(basic)).toMatch(/not coded as a SubscriptionStatus/);
   });
 
   it('event-notification without notificationEvent violates sst-1', () => {
-    const json = fixture('r4b-id-only.json') as { entry: { resource: Record<string, unknown> }[] };
-    delete json.entry[0]!.resource['notificationEvent'];
+    const json = fixture('r4b-id-only.json');
+    delete statusOf(json)['notificationEvent'];
     expect(failure(json)).toMatch(/sst-1/);
   });
 
   it('unknown notification type, missing subscription', () => {
-    const a = fixture('r4b-id-only.json') as { entry: { resource: Record<string, unknown> }[] };
-    a.entry[0]!.resource['type'] = 'surprise';
+    const a = fixture('r4b-id-only.json');
+    statusOf(a)['type'] = 'surprise';
     expect(failure(a)).toMatch(/notification type/);
-    const b = fixture('r4b-id-only.json') as { entry: { resource: Record<string, unknown> }[] };
-    delete b.entry[0]!.resource['subscription'];
+    const b = fixture('r4b-id-only.json');
+    delete statusOf(b)['subscription'];
     expect(failure(b)).toMatch(/no subscription reference/);
   });
 
   it.each(['-1', '1.5', 'abc', '', ' 7', '0x10', '1e3', '99999999999999999999', -3, 2.5, Number.NaN, null])(
     'event number %j is rejected without echoing it',
     (bad) => {
-      const json = fixture('r4b-id-only.json') as {
-        entry: { resource: { notificationEvent: { eventNumber: unknown }[] } }[];
-      };
-      json.entry[0]!.resource.notificationEvent[0]!.eventNumber = bad;
+      const json = fixture('r4b-id-only.json');
+      statusOf(json)['notificationEvent'] = [{ eventNumber: bad }];
       const error = failure(json);
       expect(error).toMatch(/eventNumber is not a non-negative decimal integer/);
       if (typeof bad === 'string' && bad.length > 1) expect(error).not.toContain(bad);
@@ -284,17 +290,15 @@ describe('parseNotificationBundle: bad input', () => {
   );
 
   it('negative count in Parameters is rejected', () => {
-    const json = fixture('r4-heartbeat.json') as {
-      entry: { resource: { parameter: { name: string; valueString?: string }[] } }[];
-    };
-    const p = json.entry[0]!.resource.parameter.find((x) => x.name === 'events-since-subscription-start');
-    p!.valueString = '-4';
+    const json = fixture('r4-heartbeat.json');
+    const params = statusOf(json)['parameter'] as { name: string; valueString?: string }[];
+    for (const p of params) if (p.name === 'events-since-subscription-start') p.valueString = '-4';
     expect(failure(json)).toMatch(/events-since-subscription-start/);
   });
 
   it('error messages never contain resource contents', () => {
-    const json = fixture('html-in-strings.json') as { entry: { resource: Record<string, unknown> }[] };
-    json.entry[0]!.resource['resourceType'] = '<script>PHI John Smith</script>';
+    const json = fixture('html-in-strings.json');
+    statusOf(json)['resourceType'] = '<script>PHI John Smith</script>';
     const error = failure(json);
     expect(error).not.toMatch(/<script>|John/);
   });
