@@ -1,0 +1,109 @@
+// Claim-check reads: notifications carry ids; the resource is fetched here with the user's own token
+// from the server that issued it, and re-authorised there (DEVELOPERS.md principle 5).
+import type { FhirResource, ResourceView } from '../../shared/api.ts';
+
+export interface FhirAccess {
+  fhirBase: string;
+  accessToken(): Promise<string>;
+  /** Called on 401: resolve true after refreshing the token to retry once. */
+  onUnauthorized(): Promise<boolean>;
+}
+
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+const MAX_RESOURCE_BYTES = 4 * 1024 * 1024;
+
+export class FhirRequestError extends Error {
+  override readonly name = 'FhirRequestError';
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * Send one authorised request to the FHIR server. `path` is relative to the FHIR base; absolute URLs are
+ * refused so a token can never travel to another origin.
+ */
+export async function fhirFetch(
+  access: FhirAccess,
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {
+    throw new FhirRequestError(0, 'refusing to send a token to an absolute URL');
+  }
+  const url = `${access.fhirBase.replace(/\/$/, '')}/${path.replace(/^\//, '')}`;
+  let retried = false;
+  for (;;) {
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: {
+        Accept: 'application/fhir+json',
+        Authorization: `Bearer ${await access.accessToken()}`,
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/fhir+json' }),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      redirect: 'error',
+      signal: init.signal ?? AbortSignal.timeout(15_000),
+    });
+    if (response.status === 401 && !retried && (await access.onUnauthorized())) {
+      retried = true;
+      await response.body?.cancel();
+      continue;
+    }
+    const text = await readBounded(response);
+    let body: unknown = null;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new FhirRequestError(response.status, `server answered ${response.status} with a body that is not JSON`);
+      }
+    }
+    return { status: response.status, body, headers: response.headers };
+  }
+}
+
+async function readBounded(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_RESOURCE_BYTES) {
+    await response.body?.cancel();
+    throw new FhirRequestError(response.status, `response of ${declared} bytes exceeds the ${MAX_RESOURCE_BYTES}-byte limit`);
+  }
+  const buffer = await response.arrayBuffer();
+  if (buffer.byteLength > MAX_RESOURCE_BYTES) {
+    throw new FhirRequestError(response.status, `response exceeds the ${MAX_RESOURCE_BYTES}-byte limit`);
+  }
+  return new TextDecoder().decode(buffer);
+}
+
+function isResource(value: unknown): value is FhirResource {
+  return !!value && typeof value === 'object' && typeof (value as { resourceType?: unknown }).resourceType === 'string';
+}
+
+/** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
+export async function readResource(access: FhirAccess, reference: string): Promise<ResourceView> {
+  const match = RELATIVE_REFERENCE.exec(reference);
+  if (!match) return { reference, status: 'error', resource: null, message: 'not a relative FHIR reference' };
+  const [, type, id] = match;
+  try {
+    const { status, body } = await fhirFetch(access, reference);
+    if (status === 404 || status === 410) {
+      return { reference, status: 'gone', resource: null, message: 'This record is no longer available.' };
+    }
+    if (status === 403) {
+      return { reference, status: 'forbidden', resource: null, message: 'You are not permitted to see this record.' };
+    }
+    if (status !== 200) {
+      return { reference, status: 'error', resource: null, message: `The server answered ${status}.` };
+    }
+    if (!isResource(body) || body.resourceType !== type || body.id !== id) {
+      return { reference, status: 'error', resource: null, message: `The server returned something other than ${type}/${id}.` };
+    }
+    return { reference, status: 'ok', resource: body, message: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : 'request failed';
+    return { reference, status: 'error', resource: null, message };
+  }
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
+
+const opened: ClientStore[] = [];
+function freshStore(path = join(mkdtempSync(join(tmpdir(), 'store-')), 'monitor.sqlite')) {
+  const store = openClientStore(path);
+  opened.push(store);
+  return { store, path };
+}
+afterEach(() => {
+  for (const store of opened.splice(0)) {
+    try {
+      store.close();
+    } catch {
+      // already closed by the test
+    }
+  }
+});
+
+function subscribe(store: ClientStore) {
+  return store.saveSubscription({
+    fhirBase: 'http://127.0.0.1:9/fhir',
+    remoteId: 'sub-1',
+    topic: 'topic',
+    channel: 'sse',
+    endpoint: 'http://127.0.0.1:9/fhir/Subscription/sub-1/$sse',
+    heartbeatSeconds: 30,
+    owner: 'Practitioner/nurse-a',
+  });
+}
+
+const ev = (n: number, focus: string | null = `Observation/o${n}`) => ({
+  eventNumber: n,
+  focus,
+  occurredAt: '2026-11-22T10:00:00.000Z',
+});
+
+describe('client store', () => {
+  it('commits events, alert rows and the cursor together and keeps them across a reopen', () => {
+    const { store, path } = freshStore();
+    const sub = subscribe(store);
+    const result = store.commitEvents(sub.key, sub.topic, [ev(1), ev(2)], 'live');
+    expect(result.accepted.map((e) => e.eventNumber)).toEqual([1, 2]);
+    expect(result.cursor).toBe(2);
+    store.close();
+    const { store: again } = freshStore(path);
+    expect(again.getCursor(sub.key)).toBe(2);
+    expect(again.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(again.getAlert(`${sub.key}:1`)?.fetch).toBe('pending');
+  });
+
+  it('drops duplicates and never moves the cursor backwards', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1), ev(2), ev(3)], 'live');
+    const replay = store.commitEvents(sub.key, sub.topic, [ev(2), ev(3)], 'live');
+    expect(replay.accepted).toEqual([]);
+    expect(replay.duplicates).toBe(2);
+    expect(store.getCursor(sub.key)).toBe(3);
+    expect(store.listAlerts(10)).toHaveLength(3);
+  });
+
+  it('records a gap for a live jump and closes it when recovery fills the range', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
+    const jump = store.commitEvents(sub.key, sub.topic, [ev(4)], 'live');
+    expect(jump.gap).toEqual({ first: 2, last: 3 });
+    expect(store.openGaps(sub.key)).toEqual([{ first: 2, last: 3 }]);
+    const recovered = store.commitEvents(sub.key, sub.topic, [ev(2), ev(3)], 'recovery');
+    expect(recovered.accepted.map((e) => e.eventNumber)).toEqual([2, 3]);
+    expect(store.closeFilledGaps(sub.key)).toBe(1);
+    expect(store.openGaps(sub.key)).toEqual([]);
+    expect(store.getCursor(sub.key)).toBe(4);
+  });
+
+  it('grants the right to notify exactly once, even after a reopen', () => {
+    const { store, path } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
+    const id = `${sub.key}:1`;
+    expect(store.claimNotification(id)).toBe(true);
+    expect(store.claimNotification(id)).toBe(false);
+    store.close();
+    const { store: again } = freshStore(path);
+    expect(again.claimNotification(id)).toBe(false);
+  });
+
+  it('stores events without a focus (empty payloads) but makes no alert row for them', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1, null)], 'live');
+    expect(store.getCursor(sub.key)).toBe(1);
+    expect(store.listAlerts(10)).toEqual([]);
+  });
+
+  it('pages the feed newest first', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [1, 2, 3, 4, 5].map((n) => ev(n)), 'live');
+    const first = store.listAlerts(2);
+    expect(first.map((a) => a.eventNumber)).toEqual(['5', '4']);
+    const next = store.listAlerts(2, first[1]?.id);
+    expect(next.map((a) => a.eventNumber)).toEqual(['3', '2']);
+  });
+
+  it('audits an acknowledgment without copying the read-back note', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
+    const id = `${sub.key}:1`;
+    store.acknowledge(id, 'Practitioner/nurse-a', 'K 6.8 read back to Dr X');
+    expect(store.getAlert(id)?.state).toBe('acknowledged');
+    const audit = store.db.prepare('SELECT action, actor, detail FROM audit_log').all();
+    expect(audit).toEqual([{ action: 'state:acknowledged', actor: 'Practitioner/nurse-a', detail: 'with read-back note' }]);
+  });
+});
