@@ -1,5 +1,6 @@
 // Test harness: a real Fastify app on 127.0.0.1:<ephemeral> with the auth server mounted. The port is
 // bound first (via serverFactory) so the origin is known before the routes are registered.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -61,4 +62,45 @@ export async function startAuthHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// ------------------------------------------------------------------------------------ browser-step driver
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export interface SignInChoice {
+  user?: string;
+  decision?: 'approve' | 'deny';
+  patient?: string;
+}
+
+/** Does what a person does in the browser: open the authorize URL, pick a demo user, press Approve. Returns
+ * the URL the browser is redirected to (the client's redirect URI with code/state/iss or error). */
+export async function driveSignIn(authorizeUrl: string, choice: SignInChoice = {}): Promise<URL> {
+  const page = await fetch(authorizeUrl, { redirect: 'manual' });
+  if (page.status === 303) return new URL(page.headers.get('location') ?? '');
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`authorize returned ${page.status}: ${html.slice(0, 300)}`);
+  return submitSignIn(new URL(authorizeUrl).origin, html, choice);
+}
+
+export async function submitSignIn(origin: string, html: string, choice: SignInChoice = {}): Promise<URL> {
+  const requestId = /name="request" value="([^"]+)"/.exec(html)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!requestId || !action) throw new Error('no sign-in form on the page');
+  const form = new URLSearchParams({ request: requestId, decision: choice.decision ?? 'approve' });
+  if (choice.user !== undefined) form.set('user', choice.user);
+  else form.set('user', 'nurse-a');
+  if (choice.patient !== undefined) form.set('patient', choice.patient);
+  const res = await fetch(new URL(action, origin), { method: 'POST', body: form, redirect: 'manual' });
+  if (res.status !== 303)
+    throw new Error(`decision returned ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return new URL(res.headers.get('location') ?? '');
+}
+
+export async function postForm(url: string, params: Record<string, string>): Promise<Response> {
+  return fetch(url, { method: 'POST', body: new URLSearchParams(params) });
 }

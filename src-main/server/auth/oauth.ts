@@ -1,0 +1,487 @@
+// OAuth protocol logic of the local SMART authorization server (framework-free; the routes call these).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
+import { DEMO_USERS } from '../demo-users.ts';
+import type { DemoUser } from '../demo-users.ts';
+import type { BackendClientRegistration, ClientRegistration, PublicClientRegistration } from './clients.ts';
+import { redirectUriMatches } from './clients.ts';
+import type { AuthContext } from './context.ts';
+import { parseScope, splitScopeString } from './scopes.ts';
+import type { GrantRow } from './store.ts';
+import { randomId } from './store.ts';
+
+export class OAuthError extends Error {
+  readonly error: string;
+  readonly status: number;
+  constructor(error: string, description: string, status = 400) {
+    super(description);
+    this.error = error;
+    this.status = status;
+  }
+}
+
+export type Params = Record<string, string>;
+
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_ALGS = ['RS384', 'ES384'];
+const MAX_ASSERTION_LIFETIME_S = 300;
+const CLOCK_TOLERANCE_S = 5;
+const BACKEND_TOKEN_MAX_MS = 300_000;
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------- authorize
+
+export interface PendingRequest {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  codeChallenge: string;
+  scopes: string[];
+  nonce: string | null;
+  launchPatient: boolean;
+}
+
+/** A problem with client_id / redirect_uri: the user must not be redirected (shown as an HTML page). */
+export class UntrustedRedirectError extends Error {}
+
+/** An error to be returned to the client by redirect (RFC 6749 §4.1.2.1). */
+export class RedirectableError extends OAuthError {
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  constructor(error: string, description: string, redirectUri: string, state: string | undefined) {
+    super(error, description);
+    this.redirectUri = redirectUri;
+    this.state = state;
+  }
+}
+
+export function authorizationRedirect(
+  ctx: AuthContext,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+) {
+  const url = new URL(redirectUri);
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined) url.searchParams.set(key, value);
+  url.searchParams.set('iss', ctx.issuer);
+  return url.href;
+}
+
+/** Validates an authorization request; throws UntrustedRedirectError or RedirectableError. */
+export function validateAuthorizeRequest(
+  ctx: AuthContext,
+  params: Params,
+  duplicates: string[],
+): PendingRequest {
+  if (duplicates.includes('client_id') || duplicates.includes('redirect_uri')) {
+    throw new UntrustedRedirectError('client_id and redirect_uri must appear once.');
+  }
+  const client = ctx.clients.get(params.client_id);
+  if (!client) throw new UntrustedRedirectError('Unknown client_id.');
+  if (client.kind !== 'public') {
+    throw new UntrustedRedirectError('This client is registered for backend services only.');
+  }
+  const redirectUri = params.redirect_uri;
+  if (!redirectUri) throw new UntrustedRedirectError('redirect_uri is required.');
+  if (!client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))) {
+    throw new UntrustedRedirectError('redirect_uri does not match a registered redirect URI of this client.');
+  }
+  const state = params.state;
+  const fail = (error: string, description: string): never => {
+    throw new RedirectableError(error, description, redirectUri, state);
+  };
+  if (duplicates.length > 0) fail('invalid_request', `parameters repeated: ${duplicates.join(', ')}`);
+  if (params.response_type !== 'code') fail('unsupported_response_type', 'response_type must be code');
+  if (params.request !== undefined || params.request_uri !== undefined) {
+    fail('request_not_supported', 'request objects are not supported');
+  }
+  if (!state) fail('invalid_request', 'state is required');
+  if (state && state.length > 1024) fail('invalid_request', 'state is too long');
+  if (params.code_challenge_method !== 'S256')
+    fail('invalid_request', 'PKCE with code_challenge_method=S256 is required');
+  if (!params.code_challenge || !CHALLENGE.test(params.code_challenge)) {
+    fail('invalid_request', 'code_challenge must be a base64url SHA-256 value');
+  }
+  const aud = params.aud ?? params.resource;
+  if (!aud) fail('invalid_request', 'aud is required (the FHIR base URL)');
+  if (aud && stripSlash(aud) !== ctx.fhirBase)
+    fail('invalid_request', 'aud is not the FHIR base URL of this server');
+  if (params.prompt === 'none') fail('login_required', 'interactive sign-in is required');
+  const scopes = grantableScopes(client, splitScopeString(params.scope), (invalid) =>
+    fail('invalid_scope', `invalid scope: ${invalid}`),
+  );
+  if (!scopes.some((s) => parseScope(s).kind === 'clinical'))
+    fail('invalid_scope', 'no grantable resource scope requested');
+  return {
+    clientId: client.clientId,
+    redirectUri,
+    state: state ?? '',
+    codeChallenge: params.code_challenge ?? '',
+    scopes,
+    nonce: params.nonce ?? null,
+    launchPatient: scopes.includes('launch/patient'),
+  };
+}
+
+/** The requested scopes this client may get; malformed resource scopes are an error, unknown ones dropped. */
+export function grantableScopes(
+  client: ClientRegistration,
+  requested: readonly string[],
+  onInvalid: (scope: string) => never,
+): string[] {
+  const granted: string[] = [];
+  for (const scope of requested) {
+    const parsed = parseScope(scope);
+    if (parsed.kind === 'invalid') onInvalid(scope);
+    if (client.kind === 'public') {
+      if (parsed.kind === 'clinical' && parsed.scope.context !== 'system') granted.push(scope);
+      else if (parsed.kind === 'identity' || parsed.kind === 'refresh') granted.push(scope);
+      else if (parsed.kind === 'launch' && parsed.name === 'launch/patient') granted.push(scope);
+    } else if (parsed.kind === 'clinical' && parsed.scope.context === 'system') {
+      if (!client.allowedScopes || client.allowedScopes.includes(parsed.v2)) granted.push(scope);
+    }
+  }
+  return granted;
+}
+
+export function findDemoUser(id: string | undefined): DemoUser | undefined {
+  return DEMO_USERS.find((u) => u.id === id);
+}
+
+/** Approves a pending request: creates the grant and a single-use code; returns the redirect URL. */
+export function approve(
+  ctx: AuthContext,
+  request: PendingRequest,
+  user: DemoUser,
+  patient: string | null,
+): string {
+  const now = Date.now();
+  const grantId = ctx.store.createGrant(
+    {
+      clientId: request.clientId,
+      subject: user.id,
+      fhirUser: `Practitioner/${user.id}`,
+      scopes: request.scopes,
+      securityLabels: user.wards,
+      patient,
+    },
+    now,
+  );
+  const code = ctx.store.createCode(
+    grantId,
+    request.clientId,
+    request.redirectUri,
+    request.codeChallenge,
+    request.nonce,
+    now,
+    ctx.codeTtlMs,
+  );
+  return authorizationRedirect(ctx, request.redirectUri, { code, state: request.state });
+}
+
+// -------------------------------------------------------------------------------------- client auth
+
+export type AuthenticatedClient =
+  | { kind: 'public'; client: PublicClientRegistration }
+  | { kind: 'backend'; client: BackendClientRegistration };
+
+/** Authenticates the caller of the token, revocation and introspection endpoints. */
+export async function authenticateClient(
+  ctx: AuthContext,
+  params: Params,
+  authorizationHeader: string | undefined,
+): Promise<AuthenticatedClient> {
+  if (authorizationHeader && /^basic /i.test(authorizationHeader)) {
+    throw new OAuthError('invalid_client', 'client secrets are not supported', 401);
+  }
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    return { kind: 'backend', client: await verifyClientAssertion(ctx, params) };
+  }
+  const client = ctx.clients.get(params.client_id);
+  if (!client) throw new OAuthError('invalid_client', 'unknown client', 401);
+  if (client.kind !== 'public')
+    throw new OAuthError('invalid_client', 'this client must authenticate with private_key_jwt', 401);
+  return { kind: 'public', client };
+}
+
+async function verifyClientAssertion(ctx: AuthContext, params: Params): Promise<BackendClientRegistration> {
+  if (params.client_assertion_type !== JWT_BEARER) {
+    throw new OAuthError('invalid_client', `client_assertion_type must be ${JWT_BEARER}`, 401);
+  }
+  const assertion = params.client_assertion;
+  if (!assertion) throw new OAuthError('invalid_client', 'client_assertion is required', 401);
+  let iss: unknown;
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    iss = decodeJwt(assertion).iss;
+    header = decodeProtectedHeader(assertion);
+  } catch {
+    throw new OAuthError('invalid_client', 'client_assertion is not a JWT', 401);
+  }
+  const client = typeof iss === 'string' ? ctx.clients.get(iss) : undefined;
+  if (!client || client.kind !== 'backend') throw new OAuthError('invalid_client', 'unknown client', 401);
+  if (params.client_id !== undefined && params.client_id !== client.clientId) {
+    throw new OAuthError('invalid_client', 'client_id does not match the assertion issuer', 401);
+  }
+  if (typeof header.kid !== 'string' || header.kid.length === 0) {
+    throw new OAuthError('invalid_client', 'client_assertion header must carry kid', 401);
+  }
+  if (typeof header.alg !== 'string' || !ASSERTION_ALGS.includes(header.alg)) {
+    throw new OAuthError('invalid_client', 'client_assertion alg must be RS384 or ES384', 401);
+  }
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
+      algorithms: ASSERTION_ALGS,
+      issuer: client.clientId,
+      subject: client.clientId,
+      audience: ctx.endpoints.token,
+      requiredClaims: ['exp', 'jti'],
+      clockTolerance: CLOCK_TOLERANCE_S,
+    }));
+  } catch (error) {
+    const reason = error instanceof joseErrors.JOSEError ? error.code : 'verification failed';
+    throw new OAuthError('invalid_client', `client_assertion rejected (${reason})`, 401);
+  }
+  const nowS = Date.now() / 1000;
+  const exp = payload.exp ?? 0;
+  if (exp - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) {
+    throw new OAuthError('invalid_client', 'client_assertion exp is more than 5 minutes ahead', 401);
+  }
+  const jti = payload.jti ?? '';
+  if (jti.length === 0 || jti.length > 256)
+    throw new OAuthError('invalid_client', 'client_assertion jti is invalid', 401);
+  if (!ctx.store.recordJti(client.clientId, jti, (exp + CLOCK_TOLERANCE_S) * 1000)) {
+    throw new OAuthError('invalid_client', 'client_assertion jti was already used', 401);
+  }
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------- token endpoint
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+export async function tokenRequest(
+  ctx: AuthContext,
+  params: Params,
+  authorizationHeader: string | undefined,
+) {
+  const grantType = params.grant_type;
+  if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+  if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) {
+    throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+  }
+  const caller = await authenticateClient(ctx, params, authorizationHeader);
+  if (grantType === 'client_credentials') {
+    if (caller.kind !== 'backend') {
+      throw new OAuthError(
+        'unauthorized_client',
+        'client_credentials needs a backend-services client (private_key_jwt)',
+      );
+    }
+    return clientCredentials(ctx, caller.client, params);
+  }
+  if (caller.kind !== 'public') {
+    throw new OAuthError('unauthorized_client', 'backend-services clients may only use client_credentials');
+  }
+  return grantType === 'authorization_code'
+    ? authorizationCode(ctx, caller.client, params)
+    : refreshToken(ctx, caller.client, params);
+}
+
+async function authorizationCode(ctx: AuthContext, client: PublicClientRegistration, params: Params) {
+  const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
+  if (!code || !redirectUri) throw new OAuthError('invalid_request', 'code and redirect_uri are required');
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  const row = ctx.store.findCode(code);
+  if (!row || row.client_id !== client.clientId)
+    throw new OAuthError('invalid_grant', 'unknown authorization code');
+  const now = Date.now();
+  if (!ctx.store.useCode(row.hash, now)) {
+    ctx.revokeGrant(row.grant_id, 'authorization code replayed');
+    throw new OAuthError('invalid_grant', 'authorization code was already used; its grant is revoked');
+  }
+  if (row.expires_at <= now) throw new OAuthError('invalid_grant', 'authorization code expired');
+  if (row.redirect_uri !== redirectUri)
+    throw new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request');
+  if (!VERIFIER.test(verifier) || !safeEqual(s256(verifier), row.code_challenge)) {
+    throw new OAuthError('invalid_grant', 'code_verifier does not match code_challenge');
+  }
+  const grant = ctx.store.getGrant(row.grant_id);
+  if (!grant || grant.revoked_at !== null) throw new OAuthError('invalid_grant', 'grant revoked');
+  return issueTokens(ctx, grant, splitScopeString(grant.scopes), { nonce: row.nonce, refreshScopes: null });
+}
+
+async function refreshToken(ctx: AuthContext, client: PublicClientRegistration, params: Params) {
+  const token = params.refresh_token;
+  if (!token) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const row = ctx.store.findToken(token);
+  if (!row || row.kind !== 'refresh' || row.client_id !== client.clientId) {
+    throw new OAuthError('invalid_grant', 'unknown refresh token');
+  }
+  if (row.revoked_at !== null) throw new OAuthError('invalid_grant', 'grant revoked');
+  const now = Date.now();
+  if (!ctx.store.consumeToken(row.hash, now)) {
+    ctx.revokeGrant(row.grant_id, 'refresh token reused');
+    throw new OAuthError('invalid_grant', 'refresh token was already used; its grant is revoked');
+  }
+  if (row.expires_at <= now) throw new OAuthError('invalid_grant', 'refresh token expired');
+  const tokenScopes = splitScopeString(row.scopes);
+  let scopes = tokenScopes;
+  if (params.scope !== undefined) {
+    scopes = splitScopeString(params.scope);
+    const extra = scopes.filter((s) => !tokenScopes.includes(s));
+    if (extra.length > 0 || scopes.length === 0) {
+      throw new OAuthError('invalid_scope', 'scope must be a subset of the originally granted scope');
+    }
+  }
+  const grant = ctx.store.getGrant(row.grant_id);
+  if (!grant) throw new OAuthError('invalid_grant', 'grant revoked');
+  return issueTokens(ctx, grant, scopes, { nonce: null, refreshScopes: tokenScopes });
+}
+
+async function clientCredentials(ctx: AuthContext, client: BackendClientRegistration, params: Params) {
+  const scopes = grantableScopes(client, splitScopeString(params.scope), (invalid) => {
+    throw new OAuthError('invalid_scope', `invalid scope: ${invalid}`);
+  });
+  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'no grantable system/ scope requested');
+  const now = Date.now();
+  const grantId = ctx.store.createGrant(
+    {
+      clientId: client.clientId,
+      subject: client.clientId,
+      fhirUser: null,
+      scopes,
+      securityLabels: client.securityLabels,
+      patient: null,
+    },
+    now,
+  );
+  const ttlMs = Math.min(ctx.accessTtlMs, BACKEND_TOKEN_MAX_MS);
+  const access = ctx.store.issueToken(grantId, 'access', scopes, now, ttlMs);
+  return {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: Math.round(ttlMs / 1000),
+    scope: scopes.join(' '),
+  };
+}
+
+async function issueTokens(
+  ctx: AuthContext,
+  grant: GrantRow,
+  scopes: string[],
+  options: { nonce: string | null; refreshScopes: string[] | null },
+): Promise<Record<string, string | number | boolean>> {
+  const now = Date.now();
+  const access = ctx.store.issueToken(grant.id, 'access', scopes, now, ctx.accessTtlMs);
+  const body: Record<string, string | number | boolean> = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: Math.round(ctx.accessTtlMs / 1000),
+    scope: scopes.join(' '),
+  };
+  const refreshScopes = options.refreshScopes ?? scopes;
+  if (refreshScopes.includes('offline_access') || refreshScopes.includes('online_access')) {
+    body.refresh_token = ctx.store.issueToken(
+      grant.id,
+      'refresh',
+      refreshScopes,
+      now,
+      ctx.refreshTtlMs,
+    ).token;
+  }
+  if (scopes.includes('openid') && grant.fhir_user !== null) {
+    const claims: Record<string, string> = {};
+    if (scopes.includes('fhirUser')) claims.fhirUser = grant.fhir_user;
+    if (options.nonce !== null) claims.nonce = options.nonce;
+    body.id_token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: ctx.signingKey.alg, kid: ctx.signingKey.kid, typ: 'JWT' })
+      .setIssuer(ctx.issuer)
+      .setSubject(grant.subject)
+      .setAudience(grant.client_id)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(now / 1000) + Math.max(300, Math.round(ctx.accessTtlMs / 1000)))
+      .setJti(randomId())
+      .sign(ctx.signingKey.privateKey);
+  }
+  if (grant.fhir_user !== null) {
+    if (grant.patient !== null) body.patient = grant.patient;
+    body.need_patient_banner = grant.patient !== null;
+  }
+  return body;
+}
+
+// ----------------------------------------------------------------------------- revocation, introspection
+
+/** RFC 7009. Revoking any token of a grant ends the whole grant (sign-out semantics). */
+export async function revocationRequest(
+  ctx: AuthContext,
+  params: Params,
+  authorizationHeader: string | undefined,
+) {
+  const caller = await authenticateClient(ctx, params, authorizationHeader);
+  if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+  const row = ctx.store.findToken(params.token);
+  if (row && row.client_id === caller.client.clientId)
+    ctx.revokeGrant(row.grant_id, 'token revoked by client');
+}
+
+/** RFC 7662 + SMART token introspection. Backend clients may introspect any token; public clients their own. */
+export async function introspectionRequest(
+  ctx: AuthContext,
+  params: Params,
+  authorizationHeader: string | undefined,
+) {
+  const caller = await authenticateClient(ctx, params, authorizationHeader);
+  if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+  const row = ctx.store.findToken(params.token);
+  const now = Date.now();
+  if (
+    !row ||
+    row.revoked_at !== null ||
+    row.expires_at <= now ||
+    row.consumed_at !== null ||
+    (caller.kind === 'public' && row.client_id !== caller.client.clientId)
+  ) {
+    return { active: false };
+  }
+  const body: Record<string, unknown> = {
+    active: true,
+    scope: row.scopes,
+    client_id: row.client_id,
+    sub: row.subject,
+    iss: ctx.issuer,
+    aud: ctx.fhirBase,
+    exp: Math.floor(row.expires_at / 1000),
+    iat: Math.floor(row.issued_at / 1000),
+    token_type: row.kind === 'access' ? 'Bearer' : 'refresh_token',
+  };
+  if (row.fhir_user !== null) body.fhirUser = row.fhir_user;
+  if (row.patient !== null) body.patient = row.patient;
+  return body;
+}
+
+export function isPendingRequest(value: unknown): value is PendingRequest {
+  return typeof value === 'object' && value !== null && 'clientId' in value && 'redirectUri' in value;
+}
