@@ -109,7 +109,9 @@ export type HostEvent =
   | { type: 'health'; health: HealthSnapshot }
   | { type: 'session'; session: SessionInfo }
   /** Ask the renderer to raise an in-page notification (browser host without OS notifications). */
-  | { type: 'notify'; alertId: string; title: string; body: string };
+  | { type: 'notify'; alertId: string | null; title: string; body: string }
+  /** The user clicked an OS notification: focus this alert. */
+  | { type: 'focus-alert'; alertId: string };
 
 // ---- call argument schemas (validated in both hosts) ----
 
@@ -117,7 +119,10 @@ const boundedString = (max: number) => z.string().min(1).max(max);
 const fhirReference = z
   .string()
   .max(256)
-  .regex(/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/, 'a relative FHIR reference');
+  .regex(
+    /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/,
+    'a relative FHIR reference',
+  );
 
 export const apiArgSchemas = {
   getHostInfo: z.object({}).strict(),
@@ -125,7 +130,10 @@ export const apiArgSchemas = {
   signIn: z
     .object({
       /** Omit for the local demo server. */
-      fhirBase: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+      fhirBase: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .optional(),
       clientId: boundedString(256).optional(),
     })
     .strict(),

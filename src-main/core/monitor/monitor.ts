@@ -1,0 +1,471 @@
+// The monitor pipeline: channel frame -> durable commit -> claim-check fetch -> rules -> notify once.
+//
+// Order matters. Frames are committed (event + alert row + cursor, one SQLite transaction) inside the
+// channel's onFrame callback, which the channel awaits before reading further; only then is anything
+// fetched, classified, shown or notified. A crash at any point leaves either nothing (the server
+// replays from the old cursor) or a committed row whose enrichment resumes at the next start.
+import type { AlertSummary, AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
+import type { Channel, ChannelFrame, ChannelState } from '../channels/types.ts';
+import { createSseChannel } from '../channels/sse-channel.ts';
+import { parseNotificationBundle, resolveReference } from '../notifications/parse-bundle.ts';
+import type { NotificationEvent } from '../notifications/types.ts';
+import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { classifyResource } from '../rules/classify.ts';
+import type { ClientStore, EventSource, IncomingEvent, SubscriptionRecord } from '../store/client-store.ts';
+import { createHealthEntry, type HealthTracker } from './health.ts';
+import { ensureSubscription, type TopicRequest } from './subscription-setup.ts';
+import type { Logger } from '../log.ts';
+
+export interface MonitorSession {
+  fhirBase: string;
+  fhirUser: string | null;
+  accessToken(): Promise<string>;
+  refreshNow(reason: string): Promise<void>;
+  tokenExpiresAt(): number | null;
+}
+
+export interface AlertNotification {
+  alertId: string | null;
+  tier: AlertTier;
+  title: string;
+  body: string;
+}
+
+/** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
+export interface Notifier {
+  notify(notification: AlertNotification): Promise<void>;
+}
+
+export interface MonitorOptions {
+  store: ClientStore;
+  session: MonitorSession;
+  notifier: Notifier;
+  topics: TopicRequest[];
+  emit(event: HostEvent): void;
+  /** Health changed; the owner builds and pushes a snapshot (throttling is its business). */
+  onHealthChange(): void;
+  logger: Logger;
+  /** Tiers that raise an OS notification. */
+  interruptTiers?: readonly AlertTier[];
+  /** Hide values and names in OS notifications. */
+  privacyMode?: boolean;
+  /** Wait this long for a missing event to arrive out of order before recovering it. */
+  gapGraceMs?: number;
+}
+
+export interface Monitor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): SubscriptionHealth[];
+  /** Resolves when every committed alert has been enriched and notified (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+const ENRICH_CONCURRENCY = 4;
+const SUMMARY_THRESHOLD = 3;
+
+function toIncoming(event: NotificationEvent, fhirBase: string): IncomingEvent | null {
+  if (!/^\d{1,15}$/.test(event.eventNumber)) return null;
+  const focus = event.focus ? resolveReference(event.focus, fhirBase) : null;
+  return {
+    eventNumber: Number(event.eventNumber),
+    // A focus on another origin is kept out of the store entirely: it can never be fetched with this
+    // server's token, so it is reported as a channel error instead.
+    focus: focus && focus.sameOrigin ? focus.relative : null,
+    occurredAt: event.timestamp,
+  };
+}
+
+export function createMonitor(options: MonitorOptions): Monitor {
+  const { store, session, notifier, logger, emit } = options;
+  const interruptTiers = new Set<AlertTier>(options.interruptTiers ?? ['critical']);
+  const gapGraceMs = options.gapGraceMs ?? 1500;
+  const access: FhirAccess = {
+    fhirBase: session.fhirBase,
+    accessToken: () => session.accessToken(),
+    onUnauthorized: async () => {
+      try {
+        await session.refreshNow('401 from the FHIR server');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  interface Running {
+    record: SubscriptionRecord;
+    channel: Channel;
+    health: HealthTracker;
+    /** Highest number the server says exists; events up to it are replay/catch-up, not live. */
+    replayUntil: number;
+    gapTimer: NodeJS.Timeout | null;
+  }
+  const running = new Map<string, Running>();
+  const enrichQueue: string[] = [];
+  const catchUpCriticals: AlertSummary[] = [];
+  let active = 0;
+  let stopped = false;
+  let idleWaiters: Array<() => void> = [];
+  let summaryTimer: NodeJS.Timeout | null = null;
+
+  const pushHealth = () => options.onHealthChange();
+
+  function settleIdle() {
+    if (active === 0 && enrichQueue.length === 0 && summaryTimer === null) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  function enqueueEnrichment(ids: readonly string[]) {
+    enrichQueue.push(...ids);
+    pump();
+  }
+
+  function pump() {
+    while (!stopped && active < ENRICH_CONCURRENCY && enrichQueue.length > 0) {
+      const id = enrichQueue.shift();
+      if (!id) break;
+      active += 1;
+      enrich(id)
+        .catch((error: unknown) =>
+          logger.error({ alertId: id, err: String(error) }, 'alert enrichment failed'),
+        )
+        .finally(() => {
+          active -= 1;
+          pump();
+          settleIdle();
+        });
+    }
+    settleIdle();
+  }
+
+  async function enrich(id: string): Promise<void> {
+    const alert = store.getAlert(id);
+    if (!alert || alert.fetch !== 'pending') return;
+    const view = await readResource(access, alert.focus);
+    if (view.status !== 'ok' || !view.resource) {
+      // 'error' stays visible in the feed with the reason; 'gone'/'forbidden' are shown, never retried.
+      const saved = store.saveClassification(
+        id,
+        {
+          tier: 'unclassified',
+          headline:
+            view.status === 'forbidden'
+              ? 'Not permitted'
+              : view.status === 'gone'
+                ? 'No longer available'
+                : 'Could not load',
+          reason: view.message ?? '',
+          patientRef: null,
+          patientName: null,
+          location: null,
+          fetchStatus: view.status === 'pending' ? 'error' : view.status,
+        },
+        false,
+      );
+      if (saved) emit({ type: 'alert', alert: saved });
+      return;
+    }
+    store.cacheResource(
+      session.fhirBase,
+      alert.focus,
+      view.resource.meta?.versionId ?? null,
+      JSON.stringify(view.resource),
+    );
+    const classification = classifyResource(view.resource);
+    let patientName: string | null = null;
+    if (classification.patientRef) {
+      const patient = resolveReference(classification.patientRef, session.fhirBase);
+      if (patient?.sameOrigin) {
+        const patientView = await readResource(access, patient.relative);
+        if (patientView.status === 'ok' && patientView.resource)
+          patientName = humanName(patientView.resource['name']);
+      }
+    }
+    const interrupts = classification.tier !== 'unclassified' && interruptTiers.has(classification.tier);
+    const saved = store.saveClassification(
+      id,
+      { ...classification, patientName, fetchStatus: 'ok' },
+      interrupts,
+    );
+    if (!saved) return;
+    emit({ type: 'alert', alert: saved });
+    if (interrupts) await notifyOnce(saved);
+  }
+
+  async function notifyOnce(alert: AlertSummary): Promise<void> {
+    const sub = running.get(alert.subscriptionKey);
+    const isCatchUp = sub ? Number(alert.eventNumber) <= sub.replayUntil : true;
+    if (isCatchUp) {
+      catchUpCriticals.push(alert);
+      summaryTimer ??= setTimeout(flushCatchUp, 400);
+      return;
+    }
+    if (!store.claimNotification(alert.id)) return;
+    await deliver(alert);
+  }
+
+  async function deliver(alert: AlertSummary): Promise<void> {
+    const title = options.privacyMode
+      ? 'Critical lab result'
+      : `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${alert.headline}`;
+    const body = options.privacyMode
+      ? 'Open Alert Monitor to review.'
+      : [alert.reason, alert.patient?.name, alert.location].filter(Boolean).join(' — ');
+    try {
+      await notifier.notify({
+        alertId: alert.id,
+        tier: alert.tier === 'high' ? 'high' : 'critical',
+        title,
+        body,
+      });
+      store.markNotified(alert.id, 'notified');
+      store.audit(alert.id, 'notified', null, null);
+    } catch (error) {
+      // The alert stays pinned in the feed; the failure is audited, not retried into a storm.
+      store.audit(
+        alert.id,
+        'notify-failed',
+        null,
+        error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+      );
+      logger.error({ alertId: alert.id }, 'notifier failed');
+    }
+  }
+
+  /** Many criticals that arrived while offline become one summary instead of a storm. */
+  async function flushCatchUp(): Promise<void> {
+    summaryTimer = null;
+    const batch = catchUpCriticals.splice(0).filter((a) => store.claimNotification(a.id));
+    if (batch.length >= SUMMARY_THRESHOLD) {
+      try {
+        await notifier.notify({
+          alertId: null,
+          tier: 'critical',
+          title: `${batch.length} critical results arrived while offline`,
+          body: 'Open Alert Monitor to review them.',
+        });
+      } catch {
+        logger.error('notifier failed on offline summary');
+      }
+      for (const alert of batch) store.markNotified(alert.id, 'summarised');
+    } else {
+      for (const alert of batch) await deliver(alert);
+    }
+    settleIdle();
+  }
+
+  async function commit(
+    sub: Running,
+    events: readonly NotificationEvent[],
+    source: EventSource,
+  ): Promise<void> {
+    const incoming: IncomingEvent[] = [];
+    for (const event of events) {
+      const parsed = toIncoming(event, session.fhirBase);
+      if (!parsed) {
+        reportError(sub, 'event with a non-numeric or out-of-range event number ignored');
+        continue;
+      }
+      if (event.focus && parsed.focus === null)
+        reportError(sub, 'focus on another server ignored (claim-check refuses foreign origins)');
+      incoming.push(parsed);
+    }
+    if (incoming.length === 0) return;
+    const result = store.commitEvents(sub.record.key, sub.record.topic, incoming, source);
+    const h = sub.health.entry;
+    h.duplicatesDropped += result.duplicates;
+    h.lastEventNumber = String(result.cursor);
+    const now = Date.now();
+    for (const event of result.accepted) {
+      if (event.occurredAt && source === 'live')
+        sub.health.recordLatency(Math.max(0, now - Date.parse(event.occurredAt)));
+    }
+    if (result.gap) {
+      h.gapsDetected += 1;
+      scheduleGapRecovery(sub);
+    }
+    if (source !== 'live') h.gapsRecovered += store.closeFilledGaps(sub.record.key);
+    enqueueEnrichment(
+      result.accepted.filter((e) => e.focus !== null).map((e) => `${sub.record.key}:${e.eventNumber}`),
+    );
+  }
+
+  function scheduleGapRecovery(sub: Running) {
+    if (sub.gapTimer) return;
+    sub.gapTimer = setTimeout(() => {
+      sub.gapTimer = null;
+      recoverGaps(sub).catch((error: unknown) => reportError(sub, `gap recovery failed: ${String(error)}`));
+    }, gapGraceMs);
+  }
+
+  /** Fetch missing ranges with `$events` (the server's own log) and commit them. */
+  async function recoverGaps(sub: Running): Promise<void> {
+    const key = sub.record.key;
+    store.closeFilledGaps(key);
+    const ranges = store.openGaps(key);
+    const known = Number(sub.health.entry.eventsSinceSubscriptionStart ?? '0');
+    const cursor = store.getCursor(key);
+    if (known > cursor) ranges.push({ first: cursor + 1, last: known });
+    for (const range of ranges) {
+      const { status, body } = await fhirFetch(
+        access,
+        `Subscription/${sub.record.remoteId}/$events?eventsSinceNumber=${range.first}&eventsUntilNumber=${range.last}`,
+      );
+      if (status !== 200) throw new Error(`$events answered ${status}`);
+      const parsed = parseNotificationBundle(body);
+      if (!parsed.ok) throw new Error(`$events bundle: ${parsed.error}`);
+      await commit(sub, parsed.notification.events, 'recovery');
+    }
+    pushHealth();
+  }
+
+  function reportError(sub: Running, message: string) {
+    sub.health.entry.channelErrors += 1;
+    sub.health.entry.lastError = message;
+    logger.warn({ subscription: sub.record.remoteId }, message);
+    pushHealth();
+  }
+
+  async function handleFrame(sub: Running, frame: ChannelFrame): Promise<void> {
+    const h = sub.health.entry;
+    h.lastFrameAt = new Date(frame.receivedAt).toISOString();
+    switch (frame.kind) {
+      case 'notification': {
+        const n = frame.notification;
+        h.subscriptionStatus = n.status ?? h.subscriptionStatus;
+        if (n.eventsSinceSubscriptionStart !== null) {
+          h.eventsSinceSubscriptionStart = n.eventsSinceSubscriptionStart;
+        }
+        if (n.type === 'handshake') {
+          sub.replayUntil = Number(n.eventsSinceSubscriptionStart ?? '0');
+        }
+        if (n.type === 'heartbeat' || n.type === 'handshake') {
+          h.lastHeartbeatAt = h.lastFrameAt;
+          // A heartbeat or handshake may repeat an old event (fhir-candle): liveness only, never new
+          // events. A count above the cursor means events were missed; recover after the grace window.
+          if (Number(n.eventsSinceSubscriptionStart ?? '0') > store.getCursor(sub.record.key))
+            scheduleGapRecovery(sub);
+        } else if (n.type === 'event-notification') {
+          const source: EventSource = n.events.every((e) => Number(e.eventNumber) <= sub.replayUntil)
+            ? 'replay'
+            : 'live';
+          await commit(sub, n.events, source);
+        }
+        break;
+      }
+      case 'token-expiring':
+        await session.refreshNow('server announced token expiry').catch(() => undefined);
+        sub.channel.reconnect('token refreshed');
+        break;
+      case 'gap':
+        h.gapsDetected += 1;
+        h.lastError = `server no longer holds events after ${frame.requestedAfter}; first available ${frame.firstAvailable}`;
+        break;
+      case 'revoked':
+        h.lastError = `access revoked: ${frame.reason}`;
+        break;
+      case 'token-expired':
+        break;
+    }
+    pushHealth();
+  }
+
+  function onState(sub: Running, state: ChannelState, detail: string | null) {
+    const h = sub.health.entry;
+    if (state === 'reconnecting') h.reconnects += 1;
+    h.connection = state === 'reconnecting' ? 'reconnecting' : state;
+    if (detail && state !== 'live') h.lastError = detail;
+    const expires = session.tokenExpiresAt();
+    h.tokenExpiresAt = expires ? new Date(expires).toISOString() : null;
+    pushHealth();
+  }
+
+  return {
+    async start() {
+      // Resume work a previous run committed but did not finish (crash between commit and notify).
+      enqueueEnrichment(store.alertsAwaitingFetch().map((a) => a.id));
+      for (const pending of store.alertsAwaitingNotification()) {
+        if (pending.tier !== 'unclassified' && interruptTiers.has(pending.tier as AlertTier))
+          catchUpCriticals.push(pending);
+      }
+      if (catchUpCriticals.length > 0) summaryTimer ??= setTimeout(flushCatchUp, 400);
+
+      for (const topic of options.topics) {
+        const record = await ensureSubscription(access, store, session.fhirUser, topic);
+        if (!record.endpoint) throw new Error(`no stream endpoint for ${record.topic}`);
+        const health = createHealthEntry(record.key, record.topic);
+        const sub: Running = {
+          record,
+          health,
+          replayUntil: record.cursor,
+          gapTimer: null,
+          channel: undefined as unknown as Channel,
+        };
+        sub.channel = createSseChannel({
+          url: record.endpoint,
+          getAccessToken: () => session.accessToken(),
+          getCursor: () => {
+            const cursor = store.getCursor(record.key);
+            return cursor > 0 ? String(cursor) : null;
+          },
+          heartbeatSeconds: record.heartbeatSeconds,
+          callbacks: {
+            onFrame: (frame) => handleFrame(sub, frame),
+            onState: (state, detail) => onState(sub, state, detail),
+            onError: (message) => reportError(sub, message),
+            onUnauthorized: async () => {
+              try {
+                await session.refreshNow('stream answered 401');
+                return true;
+              } catch {
+                return false;
+              }
+            },
+          },
+        });
+        running.set(record.key, sub);
+        sub.channel.start();
+      }
+      pushHealth();
+    },
+    async stop() {
+      stopped = true;
+      if (summaryTimer) clearTimeout(summaryTimer);
+      summaryTimer = null;
+      await Promise.all(
+        [...running.values()].map(async (sub) => {
+          if (sub.gapTimer) clearTimeout(sub.gapTimer);
+          await sub.channel.stop();
+        }),
+      );
+      settleIdle();
+    },
+    health: () => [...running.values()].map((r) => ({ ...r.health.entry })),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        settleIdle();
+      }),
+  };
+}
+
+/** "Given Family" from the first usable HumanName; never throws on odd shapes. */
+export function humanName(value: unknown): string | null {
+  if (!Array.isArray(value)) return null;
+  for (const name of value) {
+    if (!name || typeof name !== 'object') continue;
+    const { text, given, family } = name as { text?: unknown; given?: unknown; family?: unknown };
+    if (typeof text === 'string' && text.trim()) return text.trim().slice(0, 120);
+    const parts = [
+      ...(Array.isArray(given) ? given.filter((g): g is string => typeof g === 'string') : []),
+      typeof family === 'string' ? family : '',
+    ];
+    const joined = parts.join(' ').trim();
+    if (joined) return joined.slice(0, 120);
+  }
+  return null;
+}

@@ -1,0 +1,84 @@
+// Electron entry: thin glue around the runtime-neutral core. Everything that does real work lives in
+// src-main/core, src-main/server and src-main/local; this file wires windows, IPC and notifications.
+import { join } from 'node:path';
+import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
+import { acquireInstanceLock, InstanceLockedError } from '../core/instance-lock.ts';
+import { createLogger } from '../core/log.ts';
+import { CRITICAL_LAB_TOPIC } from '../core/monitor/topics.ts';
+import { createMonitorService, type MonitorService } from '../core/service.ts';
+import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
+import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
+import { registerIpcHandlers } from './ipc.ts';
+import { createElectronNotifier } from './notifier.ts';
+import { registerAppScheme, serveRenderer } from './protocol.ts';
+import { denyAllPermissions, installSecurityGuards } from './security.ts';
+import { createMainWindow } from './window.ts';
+
+const APP_ID = 'org.alertmonitor.desktop';
+const logger = createLogger('alert-monitor');
+const outDir = join(import.meta.dirname, '..');
+// Tests and portable setups point the data directory elsewhere.
+const dataDir = process.env['ALERT_MONITOR_DATA_DIR'] ?? app.getPath('userData');
+app.setPath('userData', dataDir);
+
+registerAppScheme();
+installSecurityGuards(app);
+
+let mainWindow: BrowserWindow | null = null;
+let service: MonitorService | null = null;
+let demo: LocalDemo | null = null;
+let releaseLock: (() => void) | null = null;
+
+function focusWindow(alertId: string | null) {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+  if (alertId) service?.publish({ type: 'focus-alert', alertId });
+}
+
+async function start() {
+  app.setAppUserModelId(APP_ID);
+  denyAllPermissions(session.defaultSession);
+  serveRenderer(join(outDir, 'renderer'));
+  releaseLock = acquireInstanceLock(dataDir);
+  demo = await startLocalDemo({ dataDir, logger });
+  const localDemo = demo;
+  service = createMonitorService({
+    dataDir,
+    host: { kind: 'electron', version: app.getVersion(), osNotifications: true },
+    notifier: createElectronNotifier(focusWindow),
+    logger: logger.child({ component: 'monitor' }),
+    defaultServer: localDemo.choice,
+    signIn: () => localDemo.signIn(),
+    topicsFor: () => [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
+    onSubscribed: () => localDemo.kick(),
+  });
+  registerIpcHandlers(ipcMain, service.handlers);
+  mainWindow = createMainWindow(outDir);
+  service.onEvent((event) => mainWindow?.webContents.send(IPC_EVENT_CHANNEL, event));
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => focusWindow(null));
+  app.whenReady().then(start, (error: unknown) => logger.error({ err: String(error) }, 'startup failed'));
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    void (async () => {
+      await service?.close();
+      await demo?.close();
+      releaseLock?.();
+    })();
+  });
+  process.on('unhandledRejection', (error) => {
+    if (error instanceof InstanceLockedError) {
+      dialog.showErrorBox('Alert Monitor', error.message);
+      app.quit();
+    }
+  });
+}

@@ -1,0 +1,54 @@
+// TEST DOUBLE for the `electron` module, which cannot exist here (no Electron runtime on the build
+// machines). It records what the shell asks Electron to do; it implements no behaviour of its own.
+import { EventEmitter } from 'node:events';
+
+export const created = { windows: [] as FakeBrowserWindow[], notifications: [] as FakeNotification[] };
+
+export class FakeBrowserWindow extends EventEmitter {
+  readonly options: { webPreferences?: Record<string, unknown> };
+  loadedUrl: string | null = null;
+  constructor(options: { webPreferences?: Record<string, unknown> }) {
+    super();
+    this.options = options;
+    created.windows.push(this);
+  }
+  loadURL(url: string) {
+    this.loadedUrl = url;
+    return Promise.resolve();
+  }
+  show() {}
+}
+
+export class FakeNotification extends EventEmitter {
+  static supported = true;
+  static isSupported() {
+    return FakeNotification.supported;
+  }
+  readonly options: Record<string, unknown>;
+  shown = false;
+  constructor(options: Record<string, unknown>) {
+    super();
+    this.options = options;
+    created.notifications.push(this);
+  }
+  show() {
+    this.shown = true;
+  }
+}
+
+export class FakeIpcMain {
+  readonly handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
+  handle(channel: string, handler: (event: unknown, ...args: unknown[]) => unknown) {
+    this.handlers.set(channel, handler);
+  }
+  removeHandler(channel: string) {
+    this.handlers.delete(channel);
+  }
+}
+
+export const fakeElectronModule = {
+  BrowserWindow: FakeBrowserWindow,
+  Notification: FakeNotification,
+  net: { fetch: () => Promise.reject(new Error('not in tests')) },
+  protocol: { registerSchemesAsPrivileged: () => undefined, handle: () => undefined },
+};
