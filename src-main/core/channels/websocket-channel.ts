@@ -81,12 +81,7 @@ export function parseBindingParameters(json: unknown): BindingToken | { error: s
   const expiresAt = typeof expiration === 'string' ? Date.parse(expiration) : Number.NaN;
   if (Number.isNaN(expiresAt)) return { error: 'binding token expiration missing or invalid' };
   const url = value('websocket-url', ['valueUrl', 'valueUri', 'valueString']);
-  let parsed: URL | null = null;
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : null;
-  } catch {
-    parsed = null;
-  }
+  const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : null;
   if (!parsed || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
     return { error: 'websocket-url missing or not ws:/wss:' };
   }
