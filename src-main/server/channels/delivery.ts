@@ -1,0 +1,109 @@
+// What SSE and websocket share: resolving who is connecting (bearer or binding token), the checks of
+// docs/sse-channel.md §2, and building the notification for one event as the caller may see it.
+import type { FastifyRequest } from 'fastify';
+import type { AccessGrant } from '../auth/grant.ts';
+import { labelsAllow, requireScope } from '../authz.ts';
+import type { ServerContext } from '../context.ts';
+import { authenticate } from '../fhir/http.ts';
+import { FhirError, notFound, unauthorized } from '../fhir/outcome.ts';
+import type { EventRecord, SubscriptionEntry } from '../subscriptions/engine.ts';
+import type { NotificationContext, NotificationType } from '../subscriptions/notification.ts';
+import { notificationBundle } from '../subscriptions/notification.ts';
+
+export function channelGrant(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  subscriptionId: string,
+): AccessGrant {
+  const query = request.query as Record<string, unknown>;
+  const binding = query['binding-token'];
+  if (typeof binding === 'string') {
+    const entry = ctx.bindingTokens.take(binding, Date.now());
+    if (!entry || !entry.subscriptionIds.includes(subscriptionId)) {
+      throw unauthorized('The binding token is invalid, expired, already used or for another subscription');
+    }
+    return entry.grant;
+  }
+  return authenticate(request, ctx.verifier);
+}
+
+/** The subscription a grant may stream: owned (else 404) and live (else 409). */
+export function streamableSubscription(
+  ctx: ServerContext,
+  grant: AccessGrant,
+  id: string,
+): SubscriptionEntry {
+  requireScope(grant, 'Subscription', 'r');
+  const entry = ctx.engine.get(id);
+  if (!entry || entry.owner !== grant.subject) throw notFound(`Subscription/${id} is not known`);
+  if (!ctx.engine.isLive(entry, Date.now())) {
+    throw new FhirError(
+      409,
+      'conflict',
+      `Subscription/${id} is ${entry.config.status === 'active' ? 'past its end' : entry.config.status}`,
+    );
+  }
+  return entry;
+}
+
+export function notificationContext(
+  ctx: ServerContext,
+  entry: SubscriptionEntry,
+  eventCount: number,
+): NotificationContext {
+  return {
+    fhirBase: ctx.fhirBase,
+    entry,
+    status: entry.config.status,
+    eventCount,
+    loadFocus: (event) => {
+      try {
+        return ctx.store.vread(event.focusType, event.focusId, event.focusVersion);
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** The bundle for one event, or null when the event's labels are outside this connection's grant. */
+export function eventBundle(
+  ctx: ServerContext,
+  entry: SubscriptionEntry,
+  grant: AccessGrant,
+  event: EventRecord,
+): Record<string, unknown> | null {
+  if (!labelsAllow(grant.securityLabels, event.labels)) return null;
+  return notificationBundle(notificationContext(ctx, entry, event.eventNumber), 'event-notification', [
+    event,
+  ]);
+}
+
+export function statusBundle(
+  ctx: ServerContext,
+  entry: SubscriptionEntry,
+  type: NotificationType,
+): Record<string, unknown> {
+  const current = ctx.engine.get(entry.config.id) ?? entry;
+  return notificationBundle(
+    notificationContext(ctx, current, ctx.engine.eventCount(entry.config.id)),
+    type,
+    [],
+  );
+}
+
+/** Parse a Last-Event-ID: a non-negative decimal no greater than the current count. */
+export function parseCursor(raw: string | undefined, eventCount: number): number | null {
+  if (raw === undefined) return null;
+  if (!/^\d{1,15}$/.test(raw))
+    throw new FhirError(400, 'invalid', 'Last-Event-ID must be a non-negative decimal integer');
+  const value = Number(raw);
+  if (value > eventCount) {
+    throw new FhirError(
+      400,
+      'invalid',
+      `Last-Event-ID ${value} is beyond the last event number ${eventCount}`,
+    );
+  }
+  return value;
+}

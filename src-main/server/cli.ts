@@ -1,0 +1,77 @@
+// `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
+// [--heartbeat SECONDS] [--burst N]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
+// streams and the database cleanly; every committed event is already durable (WAL, synchronous FULL).
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { DEMO_USERS } from './demo-users.ts';
+import { startServer } from './server.ts';
+
+function positive(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`--${name} must be a non-negative number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8080' },
+      db: { type: 'string', default: 'alert-monitor-server.sqlite' },
+      simulate: { type: 'boolean', default: false },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+      'token-ttl': { type: 'string' },
+      heartbeat: { type: 'string' },
+      burst: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+    strict: true,
+  });
+  const logger = pino({ level: values['log-level'] ?? 'info' }, pino.destination(2));
+  const server = await startServer({
+    port: positive('port', values.port, 8080) ?? 8080,
+    dbPath: values.db ?? 'alert-monitor-server.sqlite',
+    accessTokenTtlSeconds: positive('token-ttl', values['token-ttl'], 3600),
+    heartbeatSeconds: positive('heartbeat', values.heartbeat, 30),
+    simulate: values.simulate
+      ? {
+          autoStart: true,
+          rate: positive('rate', values.rate, 1) ?? 1,
+          seed: positive('seed', values.seed, 1) ?? 1,
+        }
+      : false,
+    logger,
+  });
+  const burst = positive('burst', values.burst, 0) ?? 0;
+  if (burst > 0 && server.simulator) server.simulator.burst(burst);
+  console.log(`FHIR base URL:  ${server.fhirBase}`);
+  console.log(
+    `Demo sign-in:   ${server.origin}/auth/authorize (via a SMART client; users: ${DEMO_USERS.map((u) => u.id).join(', ')})`,
+  );
+  console.log(`SMART config:   ${server.fhirBase}/.well-known/smart-configuration`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+// What the route modules share: the store, the subscription engine, token verification and settings.
+import type pino from 'pino';
+import type { TokenVerifier } from './auth/grant.ts';
+import type { ResourceStore } from './store/resources.ts';
+import type { SubscriptionEngine } from './subscriptions/engine.ts';
+import type { BindingTokens } from './subscriptions/binding-tokens.ts';
+
+export interface ServerContext {
+  origin: string;
+  fhirBase: string;
+  store: ResourceStore;
+  engine: SubscriptionEngine;
+  verifier: TokenVerifier;
+  bindingTokens: BindingTokens;
+  /** Default heartbeat period for subscriptions that set none (seconds). */
+  heartbeatSeconds: number;
+  /** How long before access-token expiry a stream gets `token-expiring` (seconds). */
+  tokenExpiringSeconds: number;
+  /** SSE comment keepalive interval (ms); 15 s per the contract, shorter in tests. */
+  keepaliveMs: number;
+  /** Bytes an SSE/websocket client may leave unread before it is dropped as a slow consumer. */
+  maxBufferedBytes: number;
+  logger?: pino.Logger;
+}

@@ -1,0 +1,217 @@
+// FHIR REST interactions: create, read, vread, update, delete, history and search for every supported
+// type. Subscriptions are delegated to the subscription module (ownership, validation, endpoint);
+// topics (Basic) are read-only because the server defines them.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessGrant } from '../auth/grant.ts';
+import { canSee, labelsAllow, requireScope } from '../authz.ts';
+import type { ServerContext } from '../context.ts';
+import { search } from '../store/search.ts';
+import { wardLabels } from '../store/search-params.ts';
+import {
+  createSubscription,
+  deleteSubscription,
+  ownedSubscriptionIds,
+  readOwnedSubscription,
+  updateSubscription,
+} from '../subscriptions/rest.ts';
+import { authenticate, FHIR_JSON, queryPairs } from './http.ts';
+import { badRequest, FhirError, forbidden, notFound } from './outcome.ts';
+import type { StoredResource } from './types.ts';
+import { isResourceType } from './types.ts';
+import { validateResource } from './validate.ts';
+
+interface TypeParams {
+  type: string;
+}
+interface InstanceParams extends TypeParams {
+  id: string;
+}
+interface VersionParams extends InstanceParams {
+  vid: string;
+}
+
+function resourceType(type: string): string {
+  if (!isResourceType(type)) throw notFound(`Resource type '${type}' is not supported`);
+  return type;
+}
+
+export function sendResource(reply: FastifyReply, resource: StoredResource, status = 200): FastifyReply {
+  return reply
+    .code(status)
+    .type(FHIR_JSON)
+    .header('etag', `W/"${resource.meta.versionId}"`)
+    .header('last-modified', new Date(resource.meta.lastUpdated).toUTCString())
+    .send(resource);
+}
+
+function parseIfMatch(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"(\d+)"$/.exec(String(header).trim());
+  if (!match) throw badRequest('If-Match must be an ETag like W/"3"');
+  return Number(match[1]);
+}
+
+/** A resource the caller may see, or 404 — existence of others' data is not revealed. */
+function readVisible(ctx: ServerContext, grant: AccessGrant, type: string, id: string): StoredResource {
+  if (type === 'Subscription') return readOwnedSubscription(ctx, grant, id);
+  const resource = ctx.store.read(type, id);
+  if (!canSee(grant, resource)) throw notFound(`${type}/${id} is not known`);
+  return resource;
+}
+
+function requireWritableLabels(
+  grant: AccessGrant,
+  resource: { meta?: { security?: unknown } } & object,
+): void {
+  if (!labelsAllow(grant.securityLabels, wardLabels(resource as never))) {
+    throw forbidden('The resource carries security labels outside your grant');
+  }
+}
+
+function rejectTopicWrites(type: string): void {
+  if (type === 'Basic')
+    throw new FhirError(405, 'not-supported', 'Topics (Basic) are defined by the server and read-only');
+}
+
+export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const base = '/fhir';
+  const auth = (request: FastifyRequest): AccessGrant => authenticate(request, ctx.verifier);
+
+  app.get<{ Params: TypeParams }>(`${base}/:type`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const grant = auth(request);
+    requireScope(grant, type, 's');
+    const params = queryPairs(request);
+    const result = search(ctx.store.db, {
+      type,
+      params,
+      labels: grant.securityLabels,
+      ...(type === 'Subscription' ? { onlyIds: ownedSubscriptionIds(ctx, grant) } : {}),
+    });
+    const self = `${ctx.fhirBase}/${type}${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}`;
+    const link = [{ relation: 'self', url: self }];
+    if (result.offset + result.resources.length < result.total) {
+      const next = new URLSearchParams(params.filter(([k]) => k !== '_offset'));
+      next.set('_offset', String(result.offset + result.count));
+      link.push({ relation: 'next', url: `${ctx.fhirBase}/${type}?${next.toString()}` });
+    }
+    return reply.type(FHIR_JSON).send({
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: result.total,
+      link,
+      entry: result.resources.map((resource) => ({
+        fullUrl: `${ctx.fhirBase}/${type}/${resource.id}`,
+        resource,
+        search: { mode: 'match' },
+      })),
+    });
+  });
+
+  app.post<{ Params: TypeParams }>(`${base}/:type`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const grant = auth(request);
+    requireScope(grant, type, 'c');
+    rejectTopicWrites(type);
+    const body = validateResource(type, request.body);
+    if (type === 'Subscription') return created(reply, createSubscription(ctx, grant, body));
+    requireWritableLabels(grant, body);
+    const { id: _ignored, ...rest } = body;
+    return created(reply, ctx.store.create({ ...rest, resourceType: type }));
+  });
+
+  const created = (reply: FastifyReply, resource: StoredResource): FastifyReply =>
+    sendResource(
+      reply.header(
+        'location',
+        `${ctx.fhirBase}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`,
+      ),
+      resource,
+      201,
+    );
+
+  app.get<{ Params: InstanceParams }>(`${base}/:type/:id`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const grant = auth(request);
+    requireScope(grant, type, 'r');
+    return sendResource(reply, readVisible(ctx, grant, type, request.params.id));
+  });
+
+  app.put<{ Params: InstanceParams }>(`${base}/:type/:id`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const { id } = request.params;
+    const grant = auth(request);
+    requireScope(grant, type, 'u');
+    rejectTopicWrites(type);
+    const body = validateResource(type, request.body, id);
+    const ifMatch = parseIfMatch(request);
+    if (type === 'Subscription') {
+      const { resource, created: isNew } = updateSubscription(ctx, grant, { ...body, id }, ifMatch);
+      return isNew ? created(reply, resource) : sendResource(reply, resource);
+    }
+    const existing = ctx.store.find(type, id);
+    if (existing && !canSee(grant, existing)) throw notFound(`${type}/${id} is not known`);
+    if (!existing) requireScope(grant, type, 'c');
+    requireWritableLabels(grant, body);
+    const result = ctx.store.update({ ...body, id }, ifMatch);
+    return result.created ? created(reply, result.resource) : sendResource(reply, result.resource);
+  });
+
+  app.delete<{ Params: InstanceParams }>(`${base}/:type/:id`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const { id } = request.params;
+    const grant = auth(request);
+    requireScope(grant, type, 'd');
+    rejectTopicWrites(type);
+    if (type === 'Subscription') deleteSubscription(ctx, grant, id);
+    else {
+      const existing = ctx.store.find(type, id);
+      if (existing && !canSee(grant, existing)) throw notFound(`${type}/${id} is not known`);
+      ctx.store.delete(type, id);
+    }
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: InstanceParams }>(`${base}/:type/:id/_history`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const { id } = request.params;
+    const grant = auth(request);
+    requireScope(grant, type, 'r');
+    if (type === 'Subscription') readOwnedSubscription(ctx, grant, id, true);
+    const history = ctx.store.history(type, id);
+    // Every version must be visible: a label change must not expose the earlier ward's data.
+    if (history.some((h) => h.resource && !canSee(grant, h.resource)))
+      throw notFound(`${type}/${id} is not known`);
+    return reply.type(FHIR_JSON).send({
+      resourceType: 'Bundle',
+      type: 'history',
+      total: history.length,
+      entry: history.map((h) => ({
+        fullUrl: `${ctx.fhirBase}/${type}/${id}`,
+        ...(h.resource ? { resource: h.resource } : {}),
+        request: {
+          method: h.method === 'create' ? 'POST' : h.method === 'update' ? 'PUT' : 'DELETE',
+          url: h.method === 'create' ? type : `${type}/${id}`,
+        },
+        response: {
+          status: h.method === 'create' ? '201' : h.method === 'update' ? '200' : '204',
+          etag: `W/"${h.versionId}"`,
+          lastModified: h.lastUpdated,
+        },
+      })),
+    });
+  });
+
+  app.get<{ Params: VersionParams }>(`${base}/:type/:id/_history/:vid`, async (request, reply) => {
+    const type = resourceType(request.params.type);
+    const { id, vid } = request.params;
+    const grant = auth(request);
+    requireScope(grant, type, 'r');
+    if (!/^\d+$/.test(vid)) throw badRequest('Version id must be a positive integer');
+    if (type === 'Subscription') readOwnedSubscription(ctx, grant, id, true);
+    const resource = ctx.store.vread(type, id, Number(vid));
+    if (!canSee(grant, resource)) throw notFound(`${type}/${id} is not known`);
+    return sendResource(reply, resource);
+  });
+}

@@ -1,0 +1,65 @@
+// Minimal structural types for the FHIR JSON the server handles. Resources are kept as JSON objects;
+// only the fields the server reads are typed, everything else passes through untouched.
+
+export interface Coding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+
+export interface Meta {
+  versionId?: string;
+  lastUpdated?: string;
+  profile?: string[];
+  security?: Coding[];
+  [key: string]: unknown;
+}
+
+export interface FhirResource {
+  resourceType: string;
+  id?: string;
+  meta?: Meta;
+  [key: string]: unknown;
+}
+
+/** A stored resource always has an id and version metadata. */
+export interface StoredResource extends FhirResource {
+  id: string;
+  meta: Meta & { versionId: string; lastUpdated: string };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function asArray(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function getString(value: unknown, key: string): string | undefined {
+  if (!isRecord(value)) return undefined;
+  const v = value[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export const RESOURCE_TYPES = [
+  'Patient',
+  'Practitioner',
+  'Location',
+  'Encounter',
+  'Observation',
+  'MedicationRequest',
+  'DiagnosticReport',
+  'AllergyIntolerance',
+  'Subscription',
+  'Basic',
+] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export function isResourceType(value: string): value is ResourceType {
+  return (RESOURCE_TYPES as readonly string[]).includes(value);
+}
+
+/** FHIR id grammar: 1–64 of [A-Za-z0-9-.]. */
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;

@@ -1,0 +1,432 @@
+// The ward simulator (clinical.md §6): two 30-bed adult medical wards with named patients, admissions,
+// bed transfers and discharges, a morning-draw lab peak, LOINC/UCUM results with ~2 % criticals, final
+// DiagnosticReports per panel and medication orders with stat/urgent/routine priorities.
+//
+// Deterministic: all choices come from a seeded PRNG and a simulated clock that advances by a fixed step
+// per tick (rate × tick), independent of real-time jitter. Modes: real time (rate 1), accelerated
+// (rate > 1) and burst (`burst(n)` writes n lab draws at once). It writes through the resource store, so
+// topics fire exactly as for REST writes.
+import type pino from 'pino';
+import { DEMO_USERS } from '../demo-users.ts';
+import type { StoredResource } from '../fhir/types.ts';
+import type { ResourceStore } from '../store/resources.ts';
+import type { LabTest, Panel } from './catalog.ts';
+import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
+import type { LabValue } from './build.ts';
+import {
+  bedId,
+  bedLocation,
+  diagnosticReport,
+  encounter,
+  labObservation,
+  medicationRequest,
+  patient,
+  wardLocation,
+} from './build.ts';
+import type { Random } from './random.ts';
+import { createRandom } from './random.ts';
+
+export interface SimulatorOptions {
+  seed?: number;
+  /** Simulated seconds per real second: 1 = real time, 60 = one simulated hour per minute. */
+  rate?: number;
+  /** Real milliseconds between ticks (default 1000). */
+  tickMs?: number;
+  /** Fraction of lab results that are critical (default 0.02). */
+  criticalFraction?: number;
+  bedsPerWard?: number;
+  /** Initial occupancy (default 0.87 → 26 of 30 beds). */
+  occupancy?: number;
+  /** Simulated start instant (ISO or epoch ms); default: now. */
+  startTime?: string | number;
+  /** Start the clock when the server starts (the CLI does; tests usually drive it by hand). */
+  autoStart?: boolean;
+  logger?: pino.Logger;
+}
+
+export interface BedAssignment {
+  bed: number;
+  patientId: string;
+  encounterId: string;
+}
+
+export interface SimulatorCounts {
+  observations: number;
+  reports: number;
+  criticals: number;
+  medicationOrders: number;
+  admissions: number;
+  discharges: number;
+  transfers: number;
+}
+
+export interface Simulator {
+  readonly wards: readonly string[];
+  /** Create practitioners, wards, beds and the initial census unless already present (idempotent). */
+  seed(): void;
+  start(): void;
+  stop(): void;
+  isRunning(): boolean;
+  /** Run the simulation forward by `simMs` simulated milliseconds, synchronously. */
+  advance(simMs: number): SimulatorCounts;
+  /** Write `draws` lab panels at once, spread over both wards (burst mode). */
+  burst(draws: number): SimulatorCounts;
+  /** The demo's critical potassium, 6.8 mmol/L HH, for the named patient in the first bed of `ward`. */
+  emitCriticalPotassium(ward?: string): StoredResource;
+  census(ward: string): BedAssignment[];
+  counts(): SimulatorCounts;
+  now(): number;
+}
+
+export const WARDS = ['ward-a', 'ward-b'] as const;
+const HOUR = 3_600_000;
+
+const zero = (): SimulatorCounts => ({
+  observations: 0,
+  reports: 0,
+  criticals: 0,
+  medicationOrders: 0,
+  admissions: 0,
+  discharges: 0,
+  transfers: 0,
+});
+
+/** Hourly rates per ward (clinical.md §6: morning draw peak 05:00–07:30, admissions afternoon, discharges midday). */
+function rates(hour: number): {
+  draws: number;
+  admissions: number;
+  discharges: number;
+  transfers: number;
+  orders: number;
+} {
+  const morningDraw = hour >= 5 && hour < 7.5;
+  return {
+    draws: morningDraw ? 40 : 4,
+    admissions: hour >= 12 && hour < 20 ? 0.45 : 0.1,
+    discharges: hour >= 11 && hour < 17 ? 0.7 : 0.05,
+    transfers: 0.06,
+    orders: (hour >= 9 && hour < 12) || (hour >= 16 && hour < 20) ? 7 : 3,
+  };
+}
+
+export function labValue(random: Random, test: LabTest, critical: boolean): LabValue {
+  const round = (v: number): number => Number(v.toFixed(test.decimals));
+  if (critical) {
+    const high = test.criticalHigh !== null && (test.criticalLow === null || random.chance(0.5));
+    if (high && test.criticalHigh !== null) {
+      return { value: round(test.criticalHigh * (1.02 + random.next() * 0.12)), interpretation: 'HH' };
+    }
+    if (test.criticalLow !== null) {
+      return { value: round(test.criticalLow * (0.98 - random.next() * 0.12)), interpretation: 'LL' };
+    }
+  }
+  const roll = random.next();
+  const span = test.high - test.low;
+  if (roll < 0.08) return { value: round(test.high + random.next() * span * 0.5), interpretation: 'H' };
+  if (roll < 0.15)
+    return { value: round(Math.max(0, test.low - random.next() * span * 0.3)), interpretation: 'L' };
+  return { value: round(test.low + random.next() * span), interpretation: 'N' };
+}
+
+export function createSimulator(store: ResourceStore, options: SimulatorOptions = {}): Simulator {
+  const random = createRandom(options.seed ?? 1);
+  const rate = options.rate ?? 1;
+  const tickMs = options.tickMs ?? 1000;
+  const criticalFraction = options.criticalFraction ?? 0.02;
+  const beds = options.bedsPerWard ?? 30;
+  const occupancy = options.occupancy ?? 0.87;
+  const log = options.logger;
+  let simNow = options.startTime === undefined ? Date.now() : new Date(options.startTime).getTime();
+  let timer: NodeJS.Timeout | null = null;
+  const totals = zero();
+  const censusByWard = new Map<string, Map<number, BedAssignment>>(WARDS.map((w) => [w, new Map()]));
+
+  const iso = (): string => new Date(simNow).toISOString();
+  const wardCensus = (ward: string): Map<number, BedAssignment> => {
+    const census = censusByWard.get(ward);
+    if (!census) throw new Error(`unknown ward ${ward}`);
+    return census;
+  };
+
+  function loadCensus(): void {
+    for (const ward of WARDS) {
+      const census = wardCensus(ward);
+      census.clear();
+      for (let bed = 1; bed <= beds; bed += 1) {
+        const rows = store.db
+          .prepare<[string], { id: string }>(
+            `SELECT r.id FROM resource_current r JOIN search_index s ON s.type = r.type AND s.id = r.id
+             WHERE r.type = 'Encounter' AND r.deleted = 0 AND s.param = 'location' AND s.value = ?`,
+          )
+          .all(`Location/${bedId(ward, bed)}`);
+        for (const row of rows) {
+          const enc = store.find('Encounter', row.id);
+          const active = (
+            enc?.location as { location?: { reference?: string }; status?: string }[] | undefined
+          )?.find((l) => l.status === 'active');
+          const subject = (enc?.subject as { reference?: string } | undefined)?.reference;
+          if (
+            enc?.status === 'in-progress' &&
+            active?.location?.reference === `Location/${bedId(ward, bed)}` &&
+            subject
+          ) {
+            census.set(bed, { bed, patientId: subject.replace('Patient/', ''), encounterId: enc.id });
+          }
+        }
+      }
+    }
+  }
+
+  function nextPatientNumber(): number {
+    const row = store.db
+      .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM resource_current WHERE type = 'Patient'")
+      .get();
+    return (row?.n ?? 0) + 1;
+  }
+
+  function admit(ward: string, bed: number, counts: SimulatorCounts): BedAssignment {
+    const number = nextPatientNumber();
+    const patientId = `pt-${String(number).padStart(4, '0')}`;
+    const given = random.pick(GIVEN_NAMES);
+    const family = random.pick(FAMILY_NAMES);
+    const birthYear = random.int(1930, 2004);
+    const birthDate = `${birthYear}-${String(random.int(1, 12)).padStart(2, '0')}-${String(random.int(1, 28)).padStart(2, '0')}`;
+    store.update(patient(patientId, ward, given, family, random.chance(0.5) ? 'female' : 'male', birthDate));
+    const enc = store.update(
+      encounter(`enc-${patientId}`, ward, patientId, bedId(ward, bed), iso()),
+    ).resource;
+    const assignment = { bed, patientId, encounterId: enc.id };
+    wardCensus(ward).set(bed, assignment);
+    counts.admissions += 1;
+    return assignment;
+  }
+
+  function discharge(ward: string, assignment: BedAssignment, counts: SimulatorCounts): void {
+    const enc = store.find('Encounter', assignment.encounterId);
+    wardCensus(ward).delete(assignment.bed);
+    if (!enc) return;
+    const at = iso();
+    const locations = ((enc.location as Record<string, unknown>[] | undefined) ?? []).map((l) =>
+      l.status === 'active' ? { ...l, status: 'completed', period: { ...(l.period as object), end: at } } : l,
+    );
+    store.update({
+      ...enc,
+      status: 'finished',
+      period: { ...(enc.period as object), end: at },
+      location: locations,
+    });
+    counts.discharges += 1;
+  }
+
+  function transfer(ward: string, assignment: BedAssignment, toBed: number, counts: SimulatorCounts): void {
+    const enc = store.find('Encounter', assignment.encounterId);
+    if (!enc) return;
+    const at = iso();
+    const locations = ((enc.location as Record<string, unknown>[] | undefined) ?? []).map((l) =>
+      l.status === 'active' ? { ...l, status: 'completed', period: { ...(l.period as object), end: at } } : l,
+    );
+    locations.push({
+      location: { reference: `Location/${bedId(ward, toBed)}` },
+      status: 'active',
+      period: { start: at },
+    });
+    store.update({ ...enc, location: locations });
+    const census = wardCensus(ward);
+    census.delete(assignment.bed);
+    census.set(toBed, { ...assignment, bed: toBed });
+    counts.transfers += 1;
+  }
+
+  function draw(ward: string, counts: SimulatorCounts, panel?: Panel, assignment?: BedAssignment): void {
+    const census = [...wardCensus(ward).values()];
+    const who = assignment ?? (census.length ? random.pick(census) : null);
+    if (!who) return;
+    const chosen = panel ?? pickPanel();
+    const ids: string[] = [];
+    for (const test of chosen.tests) {
+      const critical = random.chance(criticalFraction);
+      const result = labValue(random, test, critical);
+      const obs = store.create(
+        labObservation({
+          test,
+          result,
+          ward,
+          patientId: who.patientId,
+          encounterId: who.encounterId,
+          at: iso(),
+        }),
+      );
+      ids.push(obs.id);
+      counts.observations += 1;
+      if (result.interpretation === 'HH' || result.interpretation === 'LL') counts.criticals += 1;
+    }
+    store.create(
+      diagnosticReport({
+        panel: chosen,
+        ward,
+        patientId: who.patientId,
+        encounterId: who.encounterId,
+        observationIds: ids,
+        at: iso(),
+      }),
+    );
+    counts.reports += 1;
+  }
+
+  function pickPanel(): Panel {
+    const total = PANELS.reduce((n, p) => n + p.weight, 0);
+    let roll = random.next() * total;
+    for (const panel of PANELS) {
+      roll -= panel.weight;
+      if (roll < 0) return panel;
+    }
+    return PANELS[0] as Panel;
+  }
+
+  function order(ward: string, counts: SimulatorCounts): void {
+    const census = [...wardCensus(ward).values()];
+    if (census.length === 0) return;
+    const who = random.pick(census);
+    const roll = random.next();
+    const priority = roll < 0.02 ? 'stat' : roll < 0.1 ? 'urgent' : 'routine';
+    store.create(
+      medicationRequest({
+        medication: random.pick(MEDICATIONS),
+        priority,
+        ward,
+        patientId: who.patientId,
+        encounterId: who.encounterId,
+        requester: `physician-${ward.replace('ward-', '')}`,
+        at: iso(),
+      }),
+    );
+    counts.medicationOrders += 1;
+  }
+
+  function step(stepMs: number, counts: SimulatorCounts): void {
+    const hour = new Date(simNow).getUTCHours() + new Date(simNow).getUTCMinutes() / 60;
+    const r = rates(hour);
+    const hours = stepMs / HOUR;
+    for (const ward of WARDS) {
+      const census = wardCensus(ward);
+      for (let i = random.poisson(r.discharges * hours); i > 0 && census.size > 0; i -= 1) {
+        discharge(ward, random.pick([...census.values()]), counts);
+      }
+      for (let i = random.poisson(r.admissions * hours); i > 0; i -= 1) {
+        const free = freeBeds(ward);
+        if (free.length) admit(ward, random.pick(free), counts);
+      }
+      for (let i = random.poisson(r.transfers * hours); i > 0 && census.size > 0; i -= 1) {
+        const free = freeBeds(ward);
+        if (free.length) transfer(ward, random.pick([...census.values()]), random.pick(free), counts);
+      }
+      for (let i = random.poisson(r.draws * hours); i > 0; i -= 1) draw(ward, counts);
+      for (let i = random.poisson(r.orders * hours); i > 0; i -= 1) order(ward, counts);
+    }
+  }
+
+  const freeBeds = (ward: string): number[] => {
+    const census = wardCensus(ward);
+    return Array.from({ length: beds }, (_, i) => i + 1).filter((bed) => !census.has(bed));
+  };
+
+  const addTotals = (counts: SimulatorCounts): SimulatorCounts => {
+    for (const key of Object.keys(totals) as (keyof SimulatorCounts)[]) totals[key] += counts[key];
+    return counts;
+  };
+
+  const simulator: Simulator = {
+    wards: WARDS,
+    seed() {
+      const counts = zero();
+      if (!store.find('Location', 'ward-a')) {
+        for (const user of DEMO_USERS) {
+          store.update({
+            resourceType: 'Practitioner',
+            id: user.id,
+            active: true,
+            name: [{ text: user.display }],
+          });
+        }
+        for (const ward of WARDS) {
+          const letter = ward.replace('ward-', '').toUpperCase();
+          store.update({
+            resourceType: 'Practitioner',
+            id: `physician-${ward.replace('ward-', '')}`,
+            active: true,
+            name: [{ text: `Ward ${letter} attending physician` }],
+          });
+          store.update(wardLocation(ward));
+          for (let bed = 1; bed <= beds; bed += 1) store.update(bedLocation(ward, bed));
+        }
+        loadCensus();
+        for (const ward of WARDS) {
+          const target = Math.round(beds * occupancy);
+          // Bed 1 is always occupied so the demo's named patient is predictable.
+          for (let bed = 1; bed <= beds && wardCensus(ward).size < target; bed += 1) {
+            if (bed === 1 || random.chance(occupancy)) admit(ward, bed, counts);
+          }
+        }
+        log?.info({ patients: counts.admissions }, 'simulator seeded');
+      } else {
+        loadCensus();
+      }
+    },
+    start() {
+      if (timer) return;
+      timer = setInterval(() => {
+        try {
+          simulator.advance(tickMs * rate);
+        } catch (error) {
+          log?.error({ err: error }, 'simulator tick failed');
+        }
+      }, tickMs);
+      timer.unref();
+      log?.info({ rate, tickMs }, 'simulator started');
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+    isRunning: () => timer !== null,
+    advance(simMs) {
+      const counts = zero();
+      // Fixed sub-steps of at most one simulated minute keep rates accurate at high acceleration.
+      let remaining = simMs;
+      while (remaining > 0) {
+        const stepMs = Math.min(remaining, 60_000);
+        step(stepMs, counts);
+        simNow += stepMs;
+        remaining -= stepMs;
+      }
+      return addTotals(counts);
+    },
+    burst(draws) {
+      const counts = zero();
+      for (let i = 0; i < draws; i += 1) draw(WARDS[i % WARDS.length] as string, counts);
+      return addTotals(counts);
+    },
+    emitCriticalPotassium(ward = 'ward-a') {
+      const census = wardCensus(ward);
+      let who = [...census.values()].sort((a, b) => a.bed - b.bed)[0];
+      if (!who) who = admit(ward, 1, addTotals(zero()));
+      const obs = store.create(
+        labObservation({
+          test: LABS.potassium,
+          result: { value: 6.8, interpretation: 'HH' },
+          ward,
+          patientId: who.patientId,
+          encounterId: who.encounterId,
+          at: iso(),
+        }),
+      );
+      totals.observations += 1;
+      totals.criticals += 1;
+      return obs;
+    },
+    census: (ward) => [...wardCensus(ward).values()].sort((a, b) => a.bed - b.bed),
+    counts: () => ({ ...totals }),
+    now: () => simNow,
+  };
+  return simulator;
+}

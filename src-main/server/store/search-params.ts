@@ -1,0 +1,185 @@
+// Search parameters the server supports, and how each one's values are extracted from a resource. The
+// same extraction feeds the SQL search index and the in-memory matching of subscription filters and
+// topic query criteria, so a filter matches exactly what the equivalent search would return.
+import { WARD_LABEL_SYSTEM } from '../demo-users.ts';
+import type { FhirResource } from '../fhir/types.ts';
+import { asArray, getString, isRecord } from '../fhir/types.ts';
+
+export type ParamKind = 'token' | 'reference' | 'date';
+
+export interface SearchParamDef {
+  kind: ParamKind;
+  /** For reference parameters given a bare id: the resource type to prefix. */
+  targetType?: string;
+  extract: (resource: FhirResource) => string[];
+}
+
+/** The access labels (ward codes) a resource carries; it is visible only to grants holding all of them. */
+export function wardLabels(resource: FhirResource): string[] {
+  const out: string[] = [];
+  for (const coding of asArray(resource.meta?.security)) {
+    if (getString(coding, 'system') === WARD_LABEL_SYSTEM) {
+      const code = getString(coding, 'code');
+      if (code) out.push(code);
+    }
+  }
+  return out;
+}
+
+function codingTokens(coding: unknown): string[] {
+  const code = getString(coding, 'code');
+  if (!code) return [];
+  const system = getString(coding, 'system');
+  return system ? [code, `${system}|${code}`] : [code, `|${code}`];
+}
+
+function conceptTokens(concept: unknown): string[] {
+  return asArray(isRecord(concept) ? concept.coding : undefined).flatMap(codingTokens);
+}
+
+function field(resource: FhirResource, path: string): unknown[] {
+  let current: unknown[] = [resource];
+  for (const part of path.split('.')) {
+    current = current.flatMap((value) => (isRecord(value) ? asArray(value[part]) : []));
+  }
+  return current;
+}
+
+const concepts =
+  (path: string) =>
+  (r: FhirResource): string[] =>
+    field(r, path).flatMap(conceptTokens);
+const codes =
+  (path: string) =>
+  (r: FhirResource): string[] =>
+    field(r, path).filter((v): v is string => typeof v === 'string');
+const identifiers = (r: FhirResource): string[] =>
+  field(r, 'identifier').flatMap((id) => {
+    const value = getString(id, 'value');
+    if (!value) return [];
+    const system = getString(id, 'system');
+    return system ? [value, `${system}|${value}`] : [value];
+  });
+
+/** Relative `Type/id` form of a reference; absolute URLs keep only their last two segments. */
+export function normaliseReference(reference: string): string {
+  const parts = reference.split('/').filter((p) => p.length > 0);
+  if (parts.length >= 2) return `${parts[parts.length - 2]}/${parts[parts.length - 1]}`;
+  return reference;
+}
+
+const references =
+  (...paths: string[]) =>
+  (r: FhirResource): string[] =>
+    paths.flatMap((path) =>
+      field(r, path)
+        .map((ref) => getString(ref, 'reference'))
+        .filter((v): v is string => typeof v === 'string')
+        .map(normaliseReference),
+    );
+
+/** Normalise an instant to UTC ISO so string comparison orders correctly; dates stay as given. */
+export function normaliseDate(value: string): string {
+  if (value.length > 10 && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
+  return value;
+}
+
+const dates =
+  (...paths: string[]) =>
+  (r: FhirResource): string[] =>
+    paths.flatMap((path) =>
+      field(r, path)
+        .filter((v): v is string => typeof v === 'string')
+        .map(normaliseDate),
+    );
+
+/** Ward of a resource as a location: `Location/ward-a` for label `ward-a`, so `location=` filters by ward. */
+const wardLocations = (r: FhirResource): string[] => wardLabels(r).map((ward) => `Location/${ward}`);
+
+const subject = (targetType?: string): SearchParamDef => ({
+  kind: 'reference',
+  ...(targetType ? { targetType } : {}),
+  extract: (r) => {
+    const refs = references('subject', 'patient')(r);
+    return targetType ? refs.filter((ref) => ref.startsWith(`${targetType}/`)) : refs;
+  },
+});
+const patient = subject('Patient');
+const wardLocation: SearchParamDef = { kind: 'reference', targetType: 'Location', extract: wardLocations };
+
+export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
+  Patient: { identifier: { kind: 'token', extract: identifiers }, location: wardLocation },
+  Practitioner: { identifier: { kind: 'token', extract: identifiers } },
+  Location: {
+    partof: { kind: 'reference', targetType: 'Location', extract: references('partOf') },
+    status: { kind: 'token', extract: codes('status') },
+  },
+  Encounter: {
+    patient,
+    subject: subject(),
+    status: { kind: 'token', extract: codes('status') },
+    class: { kind: 'token', extract: (r) => field(r, 'class').flatMap(codingTokens) },
+    date: { kind: 'date', extract: dates('period.start') },
+    location: {
+      kind: 'reference',
+      targetType: 'Location',
+      extract: (r) => [...references('location.location')(r), ...wardLocations(r)],
+    },
+  },
+  Observation: {
+    patient,
+    subject: subject(),
+    category: { kind: 'token', extract: concepts('category') },
+    code: { kind: 'token', extract: concepts('code') },
+    status: { kind: 'token', extract: codes('status') },
+    date: { kind: 'date', extract: dates('effectiveDateTime', 'effectivePeriod.start', 'issued') },
+    encounter: { kind: 'reference', targetType: 'Encounter', extract: references('encounter') },
+    location: wardLocation,
+  },
+  MedicationRequest: {
+    patient,
+    subject: subject(),
+    status: { kind: 'token', extract: codes('status') },
+    intent: { kind: 'token', extract: codes('intent') },
+    priority: { kind: 'token', extract: codes('priority') },
+    code: { kind: 'token', extract: concepts('medicationCodeableConcept') },
+    date: { kind: 'date', extract: dates('authoredOn') },
+    encounter: { kind: 'reference', targetType: 'Encounter', extract: references('encounter') },
+    location: wardLocation,
+  },
+  DiagnosticReport: {
+    patient,
+    subject: subject(),
+    status: { kind: 'token', extract: codes('status') },
+    category: { kind: 'token', extract: concepts('category') },
+    code: { kind: 'token', extract: concepts('code') },
+    date: { kind: 'date', extract: dates('effectiveDateTime', 'effectivePeriod.start', 'issued') },
+    location: wardLocation,
+  },
+  AllergyIntolerance: {
+    patient,
+    code: { kind: 'token', extract: concepts('code') },
+    date: { kind: 'date', extract: dates('recordedDate') },
+    'clinical-status': { kind: 'token', extract: concepts('clinicalStatus') },
+    location: wardLocation,
+  },
+  Subscription: { status: { kind: 'token', extract: codes('status') } },
+  Basic: { code: { kind: 'token', extract: concepts('code') } },
+};
+
+/** Index rows for one resource version: every search parameter value plus its ward labels. */
+export function indexEntries(resource: FhirResource): { param: string; value: string }[] {
+  const defs = SEARCH_PARAMS[resource.resourceType] ?? {};
+  const out: { param: string; value: string }[] = [];
+  for (const [param, def] of Object.entries(defs)) {
+    for (const value of new Set(def.extract(resource))) out.push({ param, value });
+  }
+  for (const ward of wardLabels(resource)) out.push({ param: '_ward', value: ward });
+  return out;
+}
+
+/** A query value of a reference parameter in the stored `Type/id` form. */
+export function normaliseReferenceQuery(def: SearchParamDef, value: string): string {
+  if (value.includes('/')) return normaliseReference(value);
+  return def.targetType ? `${def.targetType}/${value}` : value;
+}

@@ -1,0 +1,186 @@
+// The subscription topics this server offers. Defined in code (they are part of the server's behaviour,
+// not data a client may change) and served R4-style as Basic-wrapped SubscriptionTopics.
+import type { Interaction } from '../store/resources.ts';
+
+export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
+
+export interface QueryCriteria {
+  previous?: string;
+  resultForCreate?: 'test-passes' | 'test-fails';
+  current?: string;
+  resultForDelete?: 'test-passes' | 'test-fails';
+  requireBoth?: boolean;
+}
+
+export interface TopicTrigger {
+  description: string;
+  resource: string;
+  supportedInteraction: Interaction[];
+  queryCriteria?: QueryCriteria;
+  /** FHIRPath over %previous and %current (empty when absent). */
+  fhirPathCriteria?: string;
+}
+
+export interface TopicFilter {
+  resource: string;
+  filterParameter: string;
+  description: string;
+}
+
+export interface TopicDefinition {
+  /** Id of the Basic resource that wraps the topic. */
+  id: string;
+  url: string;
+  name: string;
+  title: string;
+  description: string;
+  triggers: TopicTrigger[];
+  canFilterBy: TopicFilter[];
+}
+
+const CRITICAL = "coding.where(code = 'HH' or code = 'LL' or code = 'AA' or code = 'critical').exists()";
+const LAB =
+  "%current.category.coding.where(system = 'http://terminology.hl7.org/CodeSystem/observation-category' and code = 'laboratory').exists()";
+
+const filters = (resource: string, params: string[]): TopicFilter[] =>
+  params.map((filterParameter) => ({
+    resource,
+    filterParameter,
+    description: `${resource} search parameter '${filterParameter}'`,
+  }));
+
+export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
+
+export const TOPICS: readonly TopicDefinition[] = [
+  {
+    id: 'topic-critical-lab-result',
+    url: CRITICAL_LAB_TOPIC,
+    name: 'CriticalLabResult',
+    title: 'Critical laboratory result',
+    description:
+      'A laboratory Observation is created or updated with a critical interpretation (HH, LL, AA or critical); ' +
+      'an update fires again only when it becomes critical or its value changes.',
+    triggers: [
+      {
+        description: 'Laboratory Observation with a critical interpretation',
+        resource: 'Observation',
+        supportedInteraction: ['create', 'update'],
+        fhirPathCriteria:
+          `${LAB} and %current.interpretation.${CRITICAL} and ` +
+          "(%current.status = 'preliminary' or %current.status = 'final' or %current.status = 'amended' or %current.status = 'corrected') and " +
+          `(%previous.empty() or %previous.interpretation.${CRITICAL}.not() or ` +
+          '%previous.valueQuantity.value != %current.valueQuantity.value)',
+      },
+    ],
+    canFilterBy: filters('Observation', ['patient', 'location', 'code']),
+  },
+  {
+    id: 'topic-medication-order',
+    url: `${TOPIC_BASE}/medication-order`,
+    name: 'NewMedicationOrder',
+    title: 'New medication order',
+    description: 'A MedicationRequest is created as an active order.',
+    triggers: [
+      {
+        description: 'Active MedicationRequest order created',
+        resource: 'MedicationRequest',
+        supportedInteraction: ['create'],
+        queryCriteria: {
+          resultForCreate: 'test-passes',
+          current: 'status=active&intent=order',
+          requireBoth: true,
+        },
+      },
+    ],
+    canFilterBy: filters('MedicationRequest', ['patient', 'location', 'code', 'priority']),
+  },
+  {
+    id: 'topic-encounter-admit',
+    url: `${TOPIC_BASE}/encounter-admit`,
+    name: 'EncounterAdmit',
+    title: 'Patient admitted',
+    description: 'An Encounter becomes in-progress (created in progress, or moved from planned/arrived).',
+    triggers: [
+      {
+        description: 'Encounter status becomes in-progress',
+        resource: 'Encounter',
+        supportedInteraction: ['create', 'update'],
+        queryCriteria: {
+          previous: 'status:not=in-progress',
+          resultForCreate: 'test-passes',
+          current: 'status=in-progress',
+          resultForDelete: 'test-fails',
+          requireBoth: true,
+        },
+      },
+    ],
+    canFilterBy: filters('Encounter', ['patient', 'location']),
+  },
+  {
+    id: 'topic-encounter-transfer',
+    url: `${TOPIC_BASE}/encounter-transfer`,
+    name: 'EncounterTransfer',
+    title: 'Patient transferred',
+    description: 'An in-progress Encounter changes its active location (bed or ward move).',
+    triggers: [
+      {
+        description: 'Active Encounter location changed',
+        resource: 'Encounter',
+        supportedInteraction: ['update'],
+        queryCriteria: { previous: 'status=in-progress', current: 'status=in-progress', requireBoth: true },
+        fhirPathCriteria:
+          "%previous.location.where(status = 'active').location.reference.first() != " +
+          "%current.location.where(status = 'active').location.reference.first()",
+      },
+    ],
+    canFilterBy: filters('Encounter', ['patient', 'location']),
+  },
+  {
+    id: 'topic-encounter-discharge',
+    url: `${TOPIC_BASE}/encounter-discharge`,
+    name: 'EncounterDischarge',
+    title: 'Patient discharged',
+    description: 'An Encounter becomes finished.',
+    triggers: [
+      {
+        description: 'Encounter status becomes finished',
+        resource: 'Encounter',
+        supportedInteraction: ['create', 'update'],
+        queryCriteria: {
+          previous: 'status:not=finished',
+          resultForCreate: 'test-passes',
+          current: 'status=finished',
+          resultForDelete: 'test-fails',
+          requireBoth: true,
+        },
+      },
+    ],
+    canFilterBy: filters('Encounter', ['patient', 'location']),
+  },
+  {
+    id: 'topic-diagnostic-report-final',
+    url: `${TOPIC_BASE}/diagnostic-report-final`,
+    name: 'DiagnosticReportFinal',
+    title: 'Final diagnostic report',
+    description: 'A DiagnosticReport becomes final.',
+    triggers: [
+      {
+        description: 'DiagnosticReport status becomes final',
+        resource: 'DiagnosticReport',
+        supportedInteraction: ['create', 'update'],
+        queryCriteria: {
+          previous: 'status:not=final',
+          resultForCreate: 'test-passes',
+          current: 'status=final',
+          resultForDelete: 'test-fails',
+          requireBoth: true,
+        },
+      },
+    ],
+    canFilterBy: filters('DiagnosticReport', ['patient', 'location', 'code']),
+  },
+];
+
+export function findTopic(url: string): TopicDefinition | undefined {
+  return TOPICS.find((topic) => topic.url === url);
+}
