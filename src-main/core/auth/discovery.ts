@@ -1,0 +1,83 @@
+// SMART discovery with openid-client v6: `<fhirBase>/.well-known/smart-configuration` is passed to
+// `discovery()` as-is (no issuer comparison). SMART servers without `sso-openid-connect` omit `issuer`,
+// which openid-client requires; then the Configuration is built from the fetched document.
+import * as oc from 'openid-client';
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+export function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export interface DiscoveredServer {
+  config: oc.Configuration;
+  capabilities: string[];
+}
+
+/**
+ * `allowInsecureLoopback` permits plain http only when the FHIR base and every endpoint it advertises are
+ * on a loopback address (the embedded local-mode server); anything else must be https.
+ */
+export async function discoverSmart(
+  fhirBase: string,
+  clientId: string,
+  clientAuth: oc.ClientAuth,
+  allowInsecureLoopback: boolean,
+): Promise<DiscoveredServer> {
+  const base = stripSlash(fhirBase);
+  const url = new URL(`${base}/.well-known/smart-configuration`);
+  const insecure = url.protocol === 'http:';
+  if (insecure && !(allowInsecureLoopback && isLoopbackUrl(base))) {
+    throw new Error('refusing plain http: only a loopback FHIR base may use http, and only when allowed');
+  }
+  let config: oc.Configuration;
+  try {
+    config = await oc.discovery(
+      url,
+      clientId,
+      undefined,
+      clientAuth,
+      insecure ? { execute: [oc.allowInsecureRequests] } : {},
+    );
+  } catch (error) {
+    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    if (!res.ok)
+      throw new Error(`SMART discovery failed: ${url.href} answered ${res.status}`, { cause: error });
+    const doc = (await res.json()) as Record<string, unknown>;
+    if (typeof doc.issuer === 'string' || typeof doc.token_endpoint !== 'string') throw error;
+    // No issuer (SMART without sso-openid-connect): use the token endpoint's origin. openid-client only uses
+    // it for the RFC 9207 `iss` check, ID-token `iss` checks and the default assertion `aud`.
+    config = new oc.Configuration(
+      { ...doc, issuer: new URL(doc.token_endpoint).origin } as oc.ServerMetadata,
+      clientId,
+      undefined,
+      clientAuth,
+    );
+    if (insecure) oc.allowInsecureRequests(config);
+  }
+  const metadata = config.serverMetadata();
+  if (insecure) {
+    for (const endpoint of [
+      metadata.authorization_endpoint,
+      metadata.token_endpoint,
+      metadata.revocation_endpoint,
+      metadata.jwks_uri,
+    ]) {
+      if (endpoint !== undefined && !isLoopbackUrl(endpoint)) {
+        throw new Error('a loopback FHIR server advertised a non-loopback endpoint over http; refusing');
+      }
+    }
+  }
+  const capabilities = Array.isArray(metadata.capabilities)
+    ? metadata.capabilities.filter((c): c is string => typeof c === 'string')
+    : [];
+  return { config, capabilities };
+}

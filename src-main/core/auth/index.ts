@@ -1,0 +1,257 @@
+// SMART on FHIR sign-in for the main process (issue 4 items 1–2): standalone launch as a public client
+// with PKCE S256, `state`, `aud` and an RFC 8252 loopback redirect; Backend Services with private_key_jwt.
+// Tokens never leave this module except through SmartSession.accessToken(), called by main-process code.
+import type { JsonWebKey, webcrypto } from 'node:crypto';
+import type pino from 'pino';
+import { importJWK } from 'jose';
+import * as oc from 'openid-client';
+import { discoverSmart, stripSlash } from './discovery.ts';
+import { startLoopbackListener } from './loopback.ts';
+import type { SecretStore } from './secret-store.ts';
+import { refreshTokenKey } from './secret-store.ts';
+import { Session, describeError } from './session.ts';
+import type { SmartSession, TokenResponse } from './session.ts';
+
+export type { SmartSession, SessionStateName } from './session.ts';
+export { SignedOutError } from './session.ts';
+export type { SecretStore } from './secret-store.ts';
+
+type CryptoKey = webcrypto.CryptoKey;
+export { MemorySecretStore, refreshTokenKey } from './secret-store.ts';
+
+const CLINICAL_READ = [
+  'Patient',
+  'Practitioner',
+  'Location',
+  'Encounter',
+  'Observation',
+  'DiagnosticReport',
+  'Basic',
+];
+
+/** Least privilege for each role: read the clinical types it is alerted on, manage its own Subscription. */
+export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
+  nurse: [
+    'openid',
+    'fhirUser',
+    'offline_access',
+    ...CLINICAL_READ.map((t) => `user/${t}.rs`),
+    'user/MedicationRequest.rs',
+    'user/Subscription.cruds',
+  ],
+  pharmacist: [
+    'openid',
+    'fhirUser',
+    'offline_access',
+    ...CLINICAL_READ.map((t) => `user/${t}.rs`),
+    'user/MedicationRequest.rs',
+    'user/AllergyIntolerance.rs',
+    'user/Subscription.cruds',
+  ],
+};
+
+export interface InteractiveSignInOptions {
+  fhirBase: string;
+  clientId: string;
+  scopes?: string[];
+  /** Opens the authorization URL in the system browser (shell.openExternal in Electron). */
+  openUrl: (url: string) => Promise<void>;
+  /** A fixed loopback port for servers that match redirect URIs exactly; default: ephemeral. */
+  redirectPort?: number;
+  /** Default 5 minutes. */
+  timeoutMs?: number;
+  secretStore?: SecretStore;
+  /** Permit plain http to a loopback FHIR base (the embedded local-mode server). */
+  allowInsecureLoopback?: boolean;
+  /** Renew this long before expiry (capped at half the token lifetime). Default 60. */
+  refreshLeewaySeconds?: number;
+  logger?: pino.Logger;
+}
+
+export async function signInInteractive(opts: InteractiveSignInOptions): Promise<SmartSession> {
+  const fhirBase = stripSlash(opts.fhirBase);
+  const scopes = opts.scopes ?? DEFAULT_SCOPES.nurse;
+  const { config } = await discoverSmart(
+    fhirBase,
+    opts.clientId,
+    oc.None(),
+    opts.allowInsecureLoopback ?? false,
+  );
+  const metadata = config.serverMetadata();
+  if (!metadata.authorization_endpoint) throw new Error('the server does not offer a standalone launch');
+  if (!metadata.code_challenge_methods_supported?.includes('S256')) {
+    throw new Error('the server does not advertise PKCE S256; refusing to sign in');
+  }
+
+  // Bind first, then build redirect_uri from the bound port (no port race).
+  const listener = await startLoopbackListener(opts.redirectPort ?? 0);
+  try {
+    const verifier = oc.randomPKCECodeVerifier();
+    const state = oc.randomState();
+    const wantsIdToken = scopes.includes('openid');
+    const nonce = wantsIdToken ? oc.randomNonce() : undefined;
+    const params: Record<string, string> = {
+      redirect_uri: listener.redirectUri,
+      scope: scopes.join(' '),
+      state,
+      aud: fhirBase,
+      code_challenge: await oc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    };
+    if (nonce !== undefined) params.nonce = nonce;
+    const url = oc.buildAuthorizationUrl(config, params);
+    const callback = listener.waitForCallback(state, opts.timeoutMs ?? 5 * 60_000);
+    callback.catch(() => undefined); // handled below; avoids an unhandled rejection if openUrl throws first
+    await opts.openUrl(url.href);
+    const callbackUrl = await callback;
+    const error = callbackUrl.searchParams.get('error');
+    if (error !== null) {
+      const description = callbackUrl.searchParams.get('error_description');
+      throw new Error(`sign-in was not completed: ${error}${description ? ` (${description})` : ''}`);
+    }
+    let tokens: TokenResponse;
+    try {
+      tokens = await oc.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        ...(nonce === undefined ? {} : { expectedNonce: nonce }),
+        idTokenExpected: wantsIdToken,
+      });
+    } catch (error) {
+      throw new Error(`sign-in failed at the token endpoint: ${describeError(error)}`, { cause: error });
+    }
+    const session = new Session({
+      config,
+      fhirBase,
+      tokens,
+      renew: 'refresh-token',
+      secretStore: opts.secretStore,
+      secretKey: refreshTokenKey(fhirBase, opts.clientId),
+      refreshLeewaySeconds: opts.refreshLeewaySeconds ?? 60,
+      logger: opts.logger,
+      requestedScopes: scopes,
+    });
+    await session.persistInitial();
+    opts.logger?.info({ fhirBase, fhirUser: session.fhirUser }, 'auth: signed in');
+    return session;
+  } finally {
+    listener.close();
+  }
+}
+
+export interface ResumeOptions {
+  fhirBase: string;
+  clientId: string;
+  secretStore: SecretStore;
+  allowInsecureLoopback?: boolean;
+  refreshLeewaySeconds?: number;
+  logger?: pino.Logger;
+}
+
+/** Signs in silently with a stored refresh token; null (and the stored token deleted) when that fails. */
+export async function resumeSession(opts: ResumeOptions): Promise<SmartSession | null> {
+  const fhirBase = stripSlash(opts.fhirBase);
+  const key = refreshTokenKey(fhirBase, opts.clientId);
+  const stored = await opts.secretStore.get(key);
+  if (stored === null) return null;
+  const { config } = await discoverSmart(
+    fhirBase,
+    opts.clientId,
+    oc.None(),
+    opts.allowInsecureLoopback ?? false,
+  );
+  let tokens: TokenResponse;
+  try {
+    tokens = await oc.refreshTokenGrant(config, stored);
+  } catch (error) {
+    opts.logger?.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'auth: stored sign-in expired',
+    );
+    await opts.secretStore.delete(key);
+    return null;
+  }
+  const session = new Session({
+    config,
+    fhirBase,
+    tokens,
+    renew: 'refresh-token',
+    secretStore: opts.secretStore,
+    secretKey: key,
+    refreshLeewaySeconds: opts.refreshLeewaySeconds ?? 60,
+    logger: opts.logger,
+    requestedScopes: [],
+  });
+  await session.persistInitial();
+  return session;
+}
+
+export interface BackendServicesOptions {
+  fhirBase: string;
+  clientId: string;
+  /** RS384 (RSASSA-PKCS1-v1_5 SHA-384) or ES384 (ECDSA P-384) private key. */
+  privateKey: CryptoKey | JsonWebKey;
+  kid: string;
+  scopes: string[];
+  allowInsecureLoopback?: boolean;
+  refreshLeewaySeconds?: number;
+  logger?: pino.Logger;
+}
+
+function isJwk(key: CryptoKey | JsonWebKey): key is JsonWebKey {
+  return typeof (key as { kty?: unknown }).kty === 'string';
+}
+
+async function toCryptoKey(key: CryptoKey | JsonWebKey): Promise<CryptoKey> {
+  if (!isJwk(key)) return key;
+  const jwk = key;
+  const alg =
+    jwk.alg ?? (jwk.kty === 'RSA' ? 'RS384' : jwk.kty === 'EC' && jwk.crv === 'P-384' ? 'ES384' : undefined);
+  if (alg !== 'RS384' && alg !== 'ES384') throw new Error('backend-services key must be RS384 or ES384');
+  const imported = await importJWK({ ...jwk, alg } as Parameters<typeof importJWK>[0], alg);
+  if (imported instanceof Uint8Array) throw new Error('backend-services key must be asymmetric');
+  return imported as CryptoKey;
+}
+
+export async function signInBackendServices(opts: BackendServicesOptions): Promise<SmartSession> {
+  const fhirBase = stripSlash(opts.fhirBase);
+  const allowInsecure = opts.allowInsecureLoopback ?? false;
+  const { config: discovered } = await discoverSmart(fhirBase, opts.clientId, oc.None(), allowInsecure);
+  const metadata = discovered.serverMetadata();
+  const tokenEndpoint = metadata.token_endpoint;
+  if (!tokenEndpoint) throw new Error('the server has no token endpoint');
+  const key = await toCryptoKey(opts.privateKey);
+  // SMART wants the assertion `aud` to be the token endpoint URL (openid-client defaults to the issuer).
+  const config = new oc.Configuration(
+    metadata,
+    opts.clientId,
+    undefined,
+    oc.PrivateKeyJwt(
+      { key, kid: opts.kid },
+      {
+        [oc.modifyAssertion]: (_header, payload) => {
+          payload.aud = tokenEndpoint;
+        },
+      },
+    ),
+  );
+  if (new URL(tokenEndpoint).protocol === 'http:') oc.allowInsecureRequests(config);
+  const scope = opts.scopes.join(' ');
+  let tokens: TokenResponse;
+  try {
+    tokens = await oc.clientCredentialsGrant(config, { scope });
+  } catch (error) {
+    throw new Error(`backend-services sign-in failed: ${describeError(error)}`, { cause: error });
+  }
+  return new Session({
+    config,
+    fhirBase,
+    tokens,
+    renew: { clientCredentials: { scope } },
+    secretStore: undefined,
+    secretKey: refreshTokenKey(fhirBase, opts.clientId),
+    refreshLeewaySeconds: opts.refreshLeewaySeconds ?? 60,
+    logger: opts.logger,
+    requestedScopes: opts.scopes,
+  });
+}
