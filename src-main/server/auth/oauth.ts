@@ -291,7 +291,19 @@ export async function tokenRequest(
   if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) {
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
   }
-  const caller = await authenticateClient(ctx, params, authorizationHeader);
+  // RFC 6749 §6 does not require a public client to send client_id when refreshing (fhirclient does not);
+  // then the client is the one the refresh token was issued to.
+  const anonymousRefresh =
+    grantType === 'refresh_token' &&
+    params.client_id === undefined &&
+    params.client_assertion === undefined &&
+    params.client_assertion_type === undefined &&
+    authorizationHeader === undefined;
+  const caller = await authenticateClient(
+    ctx,
+    anonymousRefresh ? { ...params, client_id: refreshTokenClient(ctx, params.refresh_token) } : params,
+    authorizationHeader,
+  );
   if (grantType === 'client_credentials') {
     if (caller.kind !== 'backend') {
       throw new OAuthError(
@@ -307,6 +319,12 @@ export async function tokenRequest(
   return grantType === 'authorization_code'
     ? authorizationCode(ctx, caller.client, params)
     : refreshToken(ctx, caller.client, params);
+}
+
+function refreshTokenClient(ctx: AuthContext, token: string | undefined): string {
+  const row = token ? ctx.store.findToken(token) : undefined;
+  if (!row || row.kind !== 'refresh') throw new OAuthError('invalid_grant', 'unknown refresh token');
+  return row.client_id;
 }
 
 async function authorizationCode(ctx: AuthContext, client: PublicClientRegistration, params: Params) {

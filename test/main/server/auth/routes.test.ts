@@ -392,6 +392,21 @@ describe('refresh tokens', () => {
     expect(((await stolen.json()) as TokenBody).error).toBe('invalid_grant');
   });
 
+  it('a public client may refresh without client_id (RFC 6749 §6; fhirclient does)', async () => {
+    const { code, verifier } = await signInAndGetCode();
+    const first = (await exchange(code, verifier)).body;
+    const res = await postForm(`${h.origin}/auth/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token ?? '',
+    });
+    expect(res.status).toBe(200);
+    const unknown = await postForm(`${h.origin}/auth/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: 'rt_nope',
+    });
+    expect(((await unknown.json()) as TokenBody).error).toBe('invalid_grant');
+  });
+
   it('no refresh token without offline_access', async () => {
     const { code, verifier } = await signInAndGetCode({ scope: 'user/Observation.rs' });
     const { body } = await exchange(code, verifier);
