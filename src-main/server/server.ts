@@ -186,8 +186,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           stopRevocations();
           registry.closeAll();
           websockets.close();
+          // Streams were ended above; drop idle keep-alive sockets so close() does not wait for them.
+          const closed = server.listening
+            ? new Promise<void>((resolve) => server.close(() => resolve()))
+            : null;
+          server.closeAllConnections();
           await app.close();
-          if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+          await closed;
           auth.close();
           openDb.close();
           logger.info('server closed');
