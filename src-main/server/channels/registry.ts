@@ -1,7 +1,8 @@
 // Open channel connections by grant, so that revoking a grant closes every stream it opened (the SSE
-// contract: `revoked` frame and close within 1 s).
+// contract: `revoked` frame and close within 1 s). Shutdown is not revocation: `closeAll` uses each
+// connection's own shutdown callback, so clients reconnect with their cursor instead of stopping.
 export interface StreamRegistry {
-  add(grantId: string, onRevoked: () => void): () => void;
+  add(grantId: string, onRevoked: () => void, onShutdown: () => void): () => void;
   revoke(grantIds: readonly string[]): number;
   size(): number;
   closeAll(): void;
@@ -9,8 +10,10 @@ export interface StreamRegistry {
 
 export function createStreamRegistry(): StreamRegistry {
   const byGrant = new Map<string, Set<() => void>>();
+  const shutdowns = new Map<() => void, () => void>();
   return {
-    add(grantId, onRevoked) {
+    add(grantId, onRevoked, onShutdown) {
+      shutdowns.set(onRevoked, onShutdown);
       let set = byGrant.get(grantId);
       if (!set) {
         set = new Set();
@@ -18,6 +21,7 @@ export function createStreamRegistry(): StreamRegistry {
       }
       set.add(onRevoked);
       return () => {
+        shutdowns.delete(onRevoked);
         set.delete(onRevoked);
         if (set.size === 0) byGrant.delete(grantId);
       };
@@ -34,7 +38,7 @@ export function createStreamRegistry(): StreamRegistry {
     },
     size: () => [...byGrant.values()].reduce((n, set) => n + set.size, 0),
     closeAll() {
-      for (const set of [...byGrant.values()]) for (const close of [...set]) close();
+      for (const set of [...byGrant.values()]) for (const onRevoked of [...set]) shutdowns.get(onRevoked)?.();
     },
   };
 }

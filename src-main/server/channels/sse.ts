@@ -111,10 +111,14 @@ function openStream(
   };
   // Seam rule step 1: subscribe before reading the snapshot.
   const unsubscribe = ctx.engine.subscribe(id, onMessage);
-  const unregister = registry.add(grant.grantId, () => {
-    write(frame('revoked', { reason: 'The access grant was revoked' }));
-    close('revoked');
-  });
+  const unregister = registry.add(
+    grant.grantId,
+    () => {
+      write(frame('revoked', { reason: 'The access grant was revoked' }));
+      close('revoked');
+    },
+    () => close('server shutting down'),
+  );
   res.on('close', () => close('client closed'));
 
   // Seam rule step 2: snapshot S, handshake, replay (cursor, S].

@@ -113,10 +113,14 @@ function handleSocket(ctx: ServerContext, registry: StreamRegistry, ws: WebSocke
       cleanups.push(() => clearInterval(heartbeat));
     }
     cleanups.push(
-      registry.add(grant.grantId, () => {
-        send(operationOutcome('security', 'The access grant was revoked'));
-        close(CLOSE.revoked, 'access revoked');
-      }),
+      registry.add(
+        grant.grantId,
+        () => {
+          send(operationOutcome('security', 'The access grant was revoked'));
+          close(CLOSE.revoked, 'access revoked');
+        },
+        () => close(1001, 'server shutting down'),
+      ),
     );
     const untilExpiry = grant.expiresAt - Date.now();
     if (untilExpiry <= MAX_DELAY) {
