@@ -9,7 +9,8 @@ export interface FhirAccess {
   onUnauthorized(): Promise<boolean>;
 }
 
-const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+const RELATIVE_REFERENCE =
+  /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 const MAX_RESOURCE_BYTES = 4 * 1024 * 1024;
 
 export class FhirRequestError extends Error {
@@ -58,7 +59,10 @@ export async function fhirFetch(
       try {
         body = JSON.parse(text);
       } catch {
-        throw new FhirRequestError(response.status, `server answered ${response.status} with a body that is not JSON`);
+        throw new FhirRequestError(
+          response.status,
+          `server answered ${response.status} with a body that is not JSON`,
+        );
       }
     }
     return { status: response.status, body, headers: response.headers };
@@ -69,7 +73,10 @@ async function readBounded(response: Response): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > MAX_RESOURCE_BYTES) {
     await response.body?.cancel();
-    throw new FhirRequestError(response.status, `response of ${declared} bytes exceeds the ${MAX_RESOURCE_BYTES}-byte limit`);
+    throw new FhirRequestError(
+      response.status,
+      `response of ${declared} bytes exceeds the ${MAX_RESOURCE_BYTES}-byte limit`,
+    );
   }
   const buffer = await response.arrayBuffer();
   if (buffer.byteLength > MAX_RESOURCE_BYTES) {
@@ -79,7 +86,11 @@ async function readBounded(response: Response): Promise<string> {
 }
 
 function isResource(value: unknown): value is FhirResource {
-  return !!value && typeof value === 'object' && typeof (value as { resourceType?: unknown }).resourceType === 'string';
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as { resourceType?: unknown }).resourceType === 'string'
+  );
 }
 
 /** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
@@ -93,13 +104,23 @@ export async function readResource(access: FhirAccess, reference: string): Promi
       return { reference, status: 'gone', resource: null, message: 'This record is no longer available.' };
     }
     if (status === 403) {
-      return { reference, status: 'forbidden', resource: null, message: 'You are not permitted to see this record.' };
+      return {
+        reference,
+        status: 'forbidden',
+        resource: null,
+        message: 'You are not permitted to see this record.',
+      };
     }
     if (status !== 200) {
       return { reference, status: 'error', resource: null, message: `The server answered ${status}.` };
     }
     if (!isResource(body) || body.resourceType !== type || body.id !== id) {
-      return { reference, status: 'error', resource: null, message: `The server returned something other than ${type}/${id}.` };
+      return {
+        reference,
+        status: 'error',
+        resource: null,
+        message: `The server returned something other than ${type}/${id}.`,
+      };
     }
     return { reference, status: 'ok', resource: body, message: null };
   } catch (error) {

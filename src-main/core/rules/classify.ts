@@ -93,10 +93,16 @@ export function classifyObservation(resource: FhirResource): Classification {
   const loinc = codings(resource['code']).find((c) => c.system === 'http://loinc.org')?.code;
   const threshold = DEMO_THRESHOLDS.find((t) => t.loinc === loinc);
   const name = displayName(resource, threshold);
-  const quantity = resource['valueQuantity'] as { value?: unknown; unit?: unknown; code?: unknown } | undefined;
-  const value = typeof quantity?.value === 'number' && Number.isFinite(quantity.value) ? quantity.value : null;
+  const quantity = resource['valueQuantity'] as
+    { value?: unknown; unit?: unknown; code?: unknown } | undefined;
+  const value =
+    typeof quantity?.value === 'number' && Number.isFinite(quantity.value) ? quantity.value : null;
   const unit =
-    typeof quantity?.code === 'string' ? quantity.code : typeof quantity?.unit === 'string' ? quantity.unit : '';
+    typeof quantity?.code === 'string'
+      ? quantity.code
+      : typeof quantity?.unit === 'string'
+        ? quantity.unit
+        : '';
   const headline = value === null ? name : `${name} ${formatNumber(value)} ${unit}`.trim();
   const patientRef = referenceOf(resource['subject']);
   const codes = interpretationCodes(resource);
@@ -105,21 +111,43 @@ export function classifyObservation(resource: FhirResource): Classification {
   const critical = codes.find((c) => CRITICAL_CODES.has(c));
   if (critical) {
     const words = `${CODE_WORDS[critical] ?? critical} (${critical})`;
-    return { tier: 'critical', headline, reason: limit ? `${words}; ${limit}` : words, patientRef, location: null };
+    return {
+      tier: 'critical',
+      headline,
+      reason: limit ? `${words}; ${limit}` : words,
+      patientRef,
+      location: null,
+    };
   }
   if (limit) return { tier: 'critical', headline, reason: limit, patientRef, location: null };
   const abnormal = codes.find((c) => ABNORMAL_CODES.has(c));
   if (abnormal) {
-    return { tier: 'info', headline, reason: `${CODE_WORDS[abnormal] ?? abnormal} (${abnormal})`, patientRef, location: null };
+    return {
+      tier: 'info',
+      headline,
+      reason: `${CODE_WORDS[abnormal] ?? abnormal} (${abnormal})`,
+      patientRef,
+      location: null,
+    };
   }
   if (value === null && codes.length === 0) {
-    return { tier: 'unclassified', headline, reason: 'no value and no interpretation', patientRef, location: null };
+    return {
+      tier: 'unclassified',
+      headline,
+      reason: 'no value and no interpretation',
+      patientRef,
+      location: null,
+    };
   }
   return { tier: 'info', headline, reason: 'within demo limits', patientRef, location: null };
 }
 
 /** "limit > 6.2 mmol/L" when the value breaks a demo threshold in a comparable unit, else null. */
-function thresholdViolation(threshold: Threshold | undefined, value: number | null, unit: string): string | null {
+function thresholdViolation(
+  threshold: Threshold | undefined,
+  value: number | null,
+  unit: string,
+): string | null {
   if (!threshold || value === null) return null;
   if (normaliseUnit(unit) !== normaliseUnit(threshold.unit)) return null;
   if (threshold.criticalHigh !== null && value > threshold.criticalHigh) {

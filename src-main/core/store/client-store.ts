@@ -167,7 +167,9 @@ export function openClientStore(path: string) {
     listAlertsBefore: db.prepare<[string, number, string, number], AlertRow>(`
       SELECT * FROM alerts WHERE (received_at, event_number, id) < (?, ?, ?)
       ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?`),
-    pendingFetch: db.prepare<[], AlertRow>("SELECT * FROM alerts WHERE fetch_status = 'pending' ORDER BY rowid"),
+    pendingFetch: db.prepare<[], AlertRow>(
+      "SELECT * FROM alerts WHERE fetch_status = 'pending' ORDER BY rowid",
+    ),
     classify: db.prepare(`
       UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
         patient_name = @patientName, location = @location, fetch_status = @fetchStatus,
@@ -266,7 +268,9 @@ export function openClientStore(path: string) {
       const row = statements.findSubscription.get(fhirBase, topic, owner);
       return row ? toSubscription(row) : null;
     },
-    saveSubscription: (record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode'>): SubscriptionRecord => {
+    saveSubscription: (
+      record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode'>,
+    ): SubscriptionRecord => {
       const key = subscriptionKey(record.fhirBase, record.remoteId);
       statements.upsertSubscription.run({ ...record, key, cursor: 0, sequenceMode: 'sequence', now: now() });
       const saved = statements.getSubscription.get(key);
@@ -319,7 +323,9 @@ export function openClientStore(path: string) {
     claimNotification: (id: string): boolean => statements.claimNotification.run(id).changes === 1,
     markNotified: (id: string, how: 'notified' | 'summarised') => statements.markNotified.run(how, now(), id),
     alertsAwaitingNotification: (): Array<AlertSummary & { notifyState: string }> =>
-      statements.pendingNotifications.all().map((row) => ({ ...toAlert(row), notifyState: row.notify_state })),
+      statements.pendingNotifications
+        .all()
+        .map((row) => ({ ...toAlert(row), notifyState: row.notify_state })),
 
     setAlertState: (id: string, state: AlertState, actor: string | null) =>
       db.transaction(() => {
@@ -335,7 +341,8 @@ export function openClientStore(path: string) {
     audit: (alertId: string | null, action: string, actor: string | null, detail: string | null) =>
       statements.audit.run(now(), alertId, action, actor, detail),
 
-    cachedResource: (fhirBase: string, reference: string) => statements.cacheGet.get(fhirBase, reference) ?? null,
+    cachedResource: (fhirBase: string, reference: string) =>
+      statements.cacheGet.get(fhirBase, reference) ?? null,
     cacheResource: (fhirBase: string, reference: string, versionId: string | null, json: string) =>
       statements.cachePut.run(reference, fhirBase, versionId, now(), json),
   };

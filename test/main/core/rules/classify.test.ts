@@ -9,7 +9,18 @@ const potassium = (value: unknown, code = 'mmol/L', interpretation?: string) => 
   subject: { reference: 'Patient/p1' },
   valueQuantity: { value, unit: code, system: 'http://unitsofmeasure.org', code },
   ...(interpretation
-    ? { interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: interpretation }] }] }
+    ? {
+        interpretation: [
+          {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                code: interpretation,
+              },
+            ],
+          },
+        ],
+      }
     : {}),
 });
 
@@ -37,7 +48,9 @@ describe('classifyObservation', () => {
 
   it('uses the interpretation code when the value is missing or not a number', () => {
     expect(classifyObservation(potassium('high', 'mmol/L', 'LL')).tier).toBe('critical');
-    expect(classifyObservation({ resourceType: 'Observation', code: { text: 'Culture' } }).tier).toBe('unclassified');
+    expect(classifyObservation({ resourceType: 'Observation', code: { text: 'Culture' } }).tier).toBe(
+      'unclassified',
+    );
   });
 
   it('maps H/L/A to the informational tier with the reason', () => {

@@ -100,7 +100,12 @@ describe('client store', () => {
   it('pages the feed newest first', () => {
     const { store } = freshStore();
     const sub = subscribe(store);
-    store.commitEvents(sub.key, sub.topic, [1, 2, 3, 4, 5].map((n) => ev(n)), 'live');
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [1, 2, 3, 4, 5].map((n) => ev(n)),
+      'live',
+    );
     const first = store.listAlerts(2);
     expect(first.map((a) => a.eventNumber)).toEqual(['5', '4']);
     const next = store.listAlerts(2, first[1]?.id);
@@ -115,6 +120,8 @@ describe('client store', () => {
     store.acknowledge(id, 'Practitioner/nurse-a', 'K 6.8 read back to Dr X');
     expect(store.getAlert(id)?.state).toBe('acknowledged');
     const audit = store.db.prepare('SELECT action, actor, detail FROM audit_log').all();
-    expect(audit).toEqual([{ action: 'state:acknowledged', actor: 'Practitioner/nurse-a', detail: 'with read-back note' }]);
+    expect(audit).toEqual([
+      { action: 'state:acknowledged', actor: 'Practitioner/nurse-a', detail: 'with read-back note' },
+    ]);
   });
 });

@@ -1,0 +1,50 @@
+// The thin slice, end to end in real Chromium: embedded server -> SSE -> client core (SQLite) ->
+// browser host -> renderer.
+import { mkdirSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { startDemo, type DemoProcess } from './support/demo-process.ts';
+
+let demo: DemoProcess;
+test.beforeAll(async () => {
+  demo = await startDemo();
+});
+test.afterAll(async () => {
+  await demo?.stop();
+});
+
+test('a critical potassium reaches the feed within 5 s and opens with value and patient', async ({
+  page,
+}) => {
+  await page.goto(demo.launchUrl);
+  await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 10_000 });
+
+  const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
+  await expect(row).toBeVisible({ timeout: 5_000 });
+  // The in-page interruption (browser host notifier) fired for it too.
+  await expect(page.getByRole('alert').filter({ hasText: 'CRITICAL: Potassium 6.8 mmol/L' })).toBeVisible();
+
+  const patientName = (await row.locator('.feed-patient').innerText()).trim();
+  expect(patientName).toMatch(/^\p{L}+( \p{L}+)+$/u);
+
+  await row.click();
+  const detail = page.getByRole('region', { name: /Potassium 6\.8 mmol\/L/ });
+  await expect(detail.getByText('6.8 mmol/L', { exact: true })).toBeVisible();
+  await expect(detail.getByLabel('Patient')).toContainText(patientName);
+  await expect(detail.getByText(/critical high \(HH\)/)).toBeVisible();
+
+  mkdirSync('e2e/artifacts', { recursive: true });
+  await page.screenshot({ path: 'e2e/artifacts/critical-potassium.png', fullPage: true });
+});
+
+test('the browser host refuses a page without the launch secret', async ({ page }) => {
+  const origin = new URL(demo.launchUrl).origin;
+  const response = await page.goto(origin);
+  expect(response?.status()).toBe(401);
+  const api = await page.request.post(`${origin}/api/call/getSession`, {
+    data: {},
+    headers: { Origin: origin },
+  });
+  expect(api.status()).toBe(401);
+});

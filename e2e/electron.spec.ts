@@ -1,0 +1,46 @@
+// The same scenario inside Electron. Electron's runtime cannot be downloaded on offline build machines;
+// there this spec reports itself skipped with that reason instead of pretending to pass.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { _electron as electron, expect, test } from '@playwright/test';
+
+const root = resolve(import.meta.dirname, '..');
+function electronBinary(): string | null {
+  const pathFile = join(root, 'node_modules', 'electron', 'path.txt');
+  if (!existsSync(pathFile)) return null;
+  const binary = join(root, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(binary) ? binary : null;
+}
+
+test('Electron: the critical potassium reaches the feed and opens', async () => {
+  const binary = electronBinary();
+  test.skip(binary === null, 'skipped: Electron runtime not installed');
+  const app = await electron.launch({
+    executablePath: binary ?? undefined,
+    args: [root, '--no-sandbox'],
+    env: { ...process.env, ALERT_MONITOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'electron-e2e-')) },
+  });
+  try {
+    const page = await app.firstWindow();
+    // What the page can reach is the proof: no Node, no ipcRenderer, only the MonitorApi object.
+    const reach = await page.evaluate(() => ({
+      require: typeof (globalThis as { require?: unknown }).require,
+      process: typeof (globalThis as { process?: unknown }).process,
+      api: Object.keys((globalThis as { monitorApi?: object }).monitorApi ?? {}).sort(),
+      origin: (globalThis as unknown as { location: { origin: string } }).location.origin,
+    }));
+    expect(reach.require).toBe('undefined');
+    expect(reach.process).toBe('undefined');
+    expect(reach.api).toContain('onEvent');
+    expect(reach.api).not.toContain('invoke');
+    expect(reach.origin).toBe('app://monitor');
+    await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+    const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
+    await expect(row).toBeVisible({ timeout: 5_000 });
+    await row.click();
+    await expect(page.getByText('6.8 mmol/L', { exact: true })).toBeVisible();
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,172 @@
+// The monitor pipeline against the real embedded server over real loopback SSE, with real SQLite files
+// on both sides. Only the notifier is a recorder: these tests are about what gets notified, once.
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../../src-main/core/log.ts';
+import { createMonitor, type AlertNotification, type Monitor } from '../../../../src-main/core/monitor/monitor.ts';
+import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
+import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
+import type { HostEvent } from '../../../../src-main/shared/api.ts';
+import { NURSE_SCOPES } from '../../../../src-main/local/local-demo.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function launchServer(dbPath: string, port: number): Promise<RunningServer> {
+  const server = await startServer({ port, dbPath, simulate: { autoStart: false }, heartbeatSeconds: 5 });
+  cleanups.push(() => server.close().catch(() => undefined));
+  return server;
+}
+
+function issuedSession(server: RunningServer, userId = 'nurse-a') {
+  let issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: NURSE_SCOPES });
+  return {
+    fhirBase: server.fhirBase,
+    fhirUser: `Practitioner/${userId}`,
+    accessToken: async () => issued.accessToken,
+    tokenExpiresAt: () => Date.now() + issued.expiresIn * 1000,
+    refreshNow: async () => {
+      issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: NURSE_SCOPES });
+    },
+  };
+}
+
+interface Harness {
+  monitor: Monitor;
+  store: ClientStore;
+  notified: AlertNotification[];
+  events: HostEvent[];
+}
+
+async function startMonitor(server: RunningServer, storePath: string, userId = 'nurse-a'): Promise<Harness> {
+  const store = openClientStore(storePath);
+  const notified: AlertNotification[] = [];
+  const events: HostEvent[] = [];
+  const monitor = createMonitor({
+    store,
+    session: issuedSession(server, userId),
+    notifier: { notify: async (n) => void notified.push(n) },
+    topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5 }],
+    emit: (e) => events.push(e),
+    onHealthChange: () => undefined,
+    logger: silentLogger(),
+    gapGraceMs: 200,
+  });
+  await monitor.start();
+  cleanups.push(async () => {
+    await monitor.stop();
+    store.close();
+  });
+  return { monitor, store, notified, events };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const waitLive = (h: Harness) => until(() => h.monitor.health()[0]?.connection === 'live', 'a live stream');
+
+describe('monitor pipeline', () => {
+  it('commits, fetches, classifies and notifies a critical potassium once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const h = await startMonitor(server, join(dir, 'client.sqlite'));
+    await waitLive(h);
+
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'a notification');
+    await h.monitor.idle();
+
+    const [alert] = h.store.listAlerts(10);
+    expect(alert).toMatchObject({ tier: 'critical', headline: 'Potassium 6.8 mmol/L', fetch: 'ok', eventNumber: '1' });
+    expect(alert?.patient?.name).toMatch(/\p{L}+ \p{L}+/u);
+    expect(alert?.reason).toContain('HH');
+    expect(h.notified[0]?.title).toBe('CRITICAL: Potassium 6.8 mmol/L');
+    expect(h.notified[0]?.body).toContain(alert?.patient?.name ?? '???');
+    expect(h.events.some((e) => e.type === 'alert' && e.alert.tier === 'critical')).toBe(true);
+  });
+
+  it('does not deliver another ward’s critical to a ward A nurse', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const h = await startMonitor(server, join(dir, 'client.sqlite'));
+    await waitLive(h);
+    server.simulator?.emitCriticalPotassium('ward-b');
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length >= 1, 'the ward A notification');
+    await new Promise((r) => setTimeout(r, 300));
+    await h.monitor.idle();
+    const alerts = h.store.listAlerts(10);
+    expect(alerts).toHaveLength(1);
+    expect(h.notified).toHaveLength(1);
+  });
+
+  it('resumes from its cursor after a restart: nothing lost, nothing notified twice, offline storms summarised', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const clientPath = join(dir, 'client.sqlite');
+    const first = await startMonitor(server, clientPath);
+    await waitLive(first);
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => first.notified.length === 1, 'the first notification');
+    await first.monitor.idle();
+    await first.monitor.stop();
+    first.store.close();
+
+    // Offline: three criticals arrive while the workstation is down.
+    for (let i = 0; i < 3; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
+
+    const second = await startMonitor(server, clientPath);
+    await until(() => second.store.listAlerts(10).length === 4, 'the replayed alerts');
+    await until(() => second.notified.length === 1, 'the offline summary');
+    await second.monitor.idle();
+    expect(second.notified[0]?.title).toBe('3 critical results arrived while offline');
+    expect(second.store.getCursor(second.store.listAlerts(1)[0]?.subscriptionKey ?? '')).toBe(4);
+    const numbers = second.store.listAlerts(10).map((a) => a.eventNumber);
+    expect(numbers).toEqual(['4', '3', '2', '1']);
+  });
+
+  it('survives the server being killed and restarted: the stream resumes with no event lost or doubled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const serverDb = join(dir, 'server.sqlite');
+    const port = await freePort();
+    let server = await launchServer(serverDb, port);
+    const h = await startMonitor(server, join(dir, 'client.sqlite'));
+    await waitLive(h);
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'the first notification');
+
+    await server.close();
+    await until(() => h.monitor.health()[0]?.connection !== 'live', 'the stream to notice the outage');
+    server = await launchServer(serverDb, port);
+    // The restarted server must issue tokens the client can use: the client refreshes on 401.
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 2, 'the notification after the restart', 40_000).catch((e: unknown) => {
+      throw new Error(`${String(e)} ${JSON.stringify(h.monitor.health())}`);
+    });
+    await h.monitor.idle();
+    expect(h.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(h.monitor.health()[0]?.duplicatesDropped).toBe(0);
+  }, 60_000);
+});
