@@ -148,7 +148,7 @@ function handleSocket(ctx: ServerContext, registry: StreamRegistry, ws: WebSocke
       return;
     }
     const binding = ctx.bindingTokens.take(token, Date.now());
-    if (!binding || ctx.verifier.verify === undefined) {
+    if (!binding) {
       send(operationOutcome('login', 'The binding token is invalid, expired or already used'));
       close(CLOSE.tokenExpired, 'invalid or expired binding token');
       return;
