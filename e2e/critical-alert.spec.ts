@@ -17,13 +17,25 @@ test('a critical potassium reaches the feed within 5 s and opens with value and 
 }) => {
   await page.goto(demo.launchUrl);
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+  // The real SMART standalone launch: the server's sign-in page opens beside the app, the user picks a
+  // demo identity and approves, the code returns to the host's loopback listener.
+  const popup = page.waitForEvent('popup');
   await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 10_000 });
+  const signInPage = await popup;
+  await signInPage.getByLabel(/charge nurse, Ward A/).check();
+  await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();
+  await expect(signInPage.getByText(/return to/i)).toBeVisible();
+  await signInPage.close();
+  await expect(page.getByRole('status').filter({ hasText: 'Signed in as Alex Rivera' })).toBeVisible({
+    timeout: 10_000,
+  });
 
-  const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
+  const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();
   await expect(row).toBeVisible({ timeout: 5_000 });
   // The in-page interruption (browser host notifier) fired for it too.
-  await expect(page.getByRole('alert').filter({ hasText: 'CRITICAL: Potassium 6.8 mmol/L' })).toBeVisible();
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'CRITICAL: Potassium 6.8 mmol/L' }).first(),
+  ).toBeVisible();
 
   const patientName = (await row.locator('.feed-patient').innerText()).trim();
   expect(patientName).toMatch(/^\p{L}+( \p{L}+)+$/u);

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env['ALERT_MONITOR_PORT'] ?? '5170' },
     'data-dir': { type: 'string' },
     'token-ttl': { type: 'string' },
+    'sim-rate': { type: 'string' },
   },
 });
 
@@ -60,6 +61,7 @@ if (binary) {
       logger,
       rendererDir: join(root, 'out', 'renderer'),
       accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
+      simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
     });
     console.log(`Alert Monitor (browser host): ${host.launchUrl}`);
     console.log(`Embedded FHIR server: ${host.fhirBase}`);

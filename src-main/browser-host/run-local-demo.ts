@@ -22,6 +22,7 @@ export async function runLocalDemoInBrowserHost(options: {
   logger: Logger;
   rendererDir?: string;
   accessTokenTtlSeconds?: number;
+  simulationRate?: number;
 }): Promise<LocalDemoHost> {
   const releaseLock = acquireInstanceLock(options.dataDir);
   try {
@@ -29,6 +30,7 @@ export async function runLocalDemoInBrowserHost(options: {
       dataDir: options.dataDir,
       logger: options.logger,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      simulationRate: options.simulationRate,
     });
     const service = createMonitorService({
       dataDir: options.dataDir,
@@ -36,7 +38,7 @@ export async function runLocalDemoInBrowserHost(options: {
       notifier: createBrowserNotifier((event) => service.publish(event)),
       logger: options.logger.child({ component: 'monitor' }),
       defaultServer: demo.choice,
-      signIn: () => demo.signIn(),
+      signIn: (server, context) => demo.signIn(server, context),
       topicsFor: () => [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
       onSubscribed: () => demo.kick(),
     });

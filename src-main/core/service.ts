@@ -29,6 +29,12 @@ export interface ServerChoice {
   fhirBase: string;
   name: string;
   clientId: string;
+  role: 'nurse' | 'pharmacist';
+}
+
+export interface SignInContext {
+  /** Hand the authorization URL to the user (system browser, or the page in the browser host). */
+  openUrl(url: string): Promise<void>;
 }
 
 export interface ServiceOptions {
@@ -37,8 +43,10 @@ export interface ServiceOptions {
   notifier: Notifier;
   logger: Logger;
   /** The server used when sign-in names none (the embedded demo server in local mode). */
-  defaultServer: ServerChoice | null;
-  signIn(server: ServerChoice): Promise<SignedInSession>;
+  defaultServer: Omit<ServerChoice, 'role'> | null;
+  signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
+  /** Open an authorization URL where the host can (Electron: system browser). The renderer also gets it. */
+  openUrl?(url: string, server: ServerChoice): Promise<void>;
   topicsFor(session: SignedInSession): TopicRequest[];
   privacyMode?: boolean;
   /** Called once the monitor is subscribed and streaming (the local demo uses it to emit a result). */
@@ -68,6 +76,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   let userDisplay: string | null = null;
   let reason: string | null = null;
   let signingIn = false;
+  let authorizationUrl: string | null = null;
   let healthTimer: NodeJS.Timeout | null = null;
 
   const emit = (event: HostEvent) => {
@@ -89,6 +98,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       ? new Date(session.tokenExpiresAt() as number).toISOString()
       : null,
     needPatientBanner: session?.needPatientBanner ?? false,
+    authorizationUrl: signingIn ? authorizationUrl : null,
   });
   const healthSnapshot = () => snapshot(monitor?.health() ?? [], session !== null);
   const pushSession = () => emit({ type: 'session', session: sessionInfo() });
@@ -126,62 +136,82 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     scheduleHealth();
   }
 
+  async function completeSignIn(
+    choice: ServerChoice,
+    openUrl: (url: string) => Promise<void>,
+  ): Promise<void> {
+    try {
+      const signed = await options.signIn(choice, { openUrl });
+      session = signed;
+      signingIn = false;
+      authorizationUrl = null;
+      signed.onChange((change) => {
+        if (change.state === 'signed-out' && session === signed)
+          void endSession(change.reason ?? 'signed out');
+      });
+      const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
+      userDisplay = who?.resource ? humanName(who.resource['name']) : null;
+      monitor = createMonitor({
+        store,
+        session: signed,
+        notifier: options.notifier,
+        topics: options.topicsFor(signed),
+        emit,
+        onHealthChange: scheduleHealth,
+        logger: log,
+        privacyMode: options.privacyMode ?? false,
+      });
+      pushSession();
+      await monitor.start();
+      options.onSubscribed?.();
+    } catch (error) {
+      signingIn = false;
+      authorizationUrl = null;
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn({ err: message }, 'sign-in or subscription failed');
+      await endSession(`Sign-in failed: ${message}`);
+    }
+  }
+
   const handlers: MonitorHandlers = {
     getHostInfo: async () => options.host,
     getSession: async () => sessionInfo(),
     getHealth: async () => healthSnapshot(),
 
     async signIn(args) {
-      if (session) return sessionInfo();
-      if (signingIn) return sessionInfo();
-      const choice: ServerChoice | null = args.fhirBase
+      if (session || signingIn) return sessionInfo();
+      const base = args.fhirBase
         ? {
             fhirBase: args.fhirBase.replace(/\/$/, ''),
             name: new URL(args.fhirBase).host,
             clientId: args.clientId ?? '',
           }
         : options.defaultServer;
-      if (!choice) {
+      if (!base) {
         reason = 'No server configured: enter a FHIR server URL and client id.';
         return sessionInfo();
       }
-      if (!choice.clientId) {
+      if (!base.clientId) {
         reason = 'A client id is required for this server.';
         return sessionInfo();
       }
+      const choice: ServerChoice = { ...base, role: args.role };
       server = choice;
       signingIn = true;
+      authorizationUrl = null;
       reason = null;
       pushSession();
-      try {
-        const signed = await options.signIn(choice);
-        session = signed;
-        signed.onChange((change) => {
-          if (change.state === 'signed-out' && session === signed)
-            void endSession(change.reason ?? 'signed out');
-        });
-        const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
-        userDisplay = who?.resource ? humanName(who.resource['name']) : null;
-        monitor = createMonitor({
-          store,
-          session: signed,
-          notifier: options.notifier,
-          topics: options.topicsFor(signed),
-          emit,
-          onHealthChange: scheduleHealth,
-          logger: log,
-          privacyMode: options.privacyMode ?? false,
-        });
-        signingIn = false;
+      // Return as soon as the user has something to do (the authorization URL) or the flow ended; the
+      // rest of the flow completes in the background and is pushed as a session event.
+      let urlReady: () => void = () => undefined;
+      const waitingForUser = new Promise<void>((resolve) => (urlReady = resolve));
+      const flow = completeSignIn(choice, async (url) => {
+        authorizationUrl = url;
+        urlReady();
         pushSession();
-        await monitor.start();
-        options.onSubscribed?.();
-      } catch (error) {
-        signingIn = false;
-        const message = error instanceof Error ? error.message : String(error);
-        log.warn({ err: message }, 'sign-in or subscription failed');
-        await endSession(`Sign-in failed: ${message}`);
-      }
+        await options.openUrl?.(url, choice);
+      });
+      await Promise.race([waitingForUser, flow]);
       return sessionInfo();
     },
 

@@ -94,6 +94,11 @@ export interface SessionInfo {
   reason: string | null;
   tokenExpiresAt: string | null;
   needPatientBanner: boolean;
+  /**
+   * While signing in: the server's authorization URL to complete in a browser (the host also opens it
+   * where it can). Not a secret: it carries only PKCE/state public values; the code returns to the host.
+   */
+  authorizationUrl: string | null;
 }
 
 export interface HostInfo {
@@ -135,6 +140,8 @@ export const apiArgSchemas = {
         .max(2048)
         .optional(),
       clientId: boundedString(256).optional(),
+      /** Chooses the least-privilege scope set requested at sign-in. */
+      role: z.enum(['nurse', 'pharmacist']).default('nurse'),
     })
     .strict(),
   signOut: z.object({}).strict(),

@@ -12,6 +12,7 @@ import { registerIpcHandlers } from './ipc.ts';
 import { createElectronNotifier } from './notifier.ts';
 import { registerAppScheme, serveRenderer } from './protocol.ts';
 import { denyAllPermissions, installSecurityGuards } from './security.ts';
+import { openAuthorizationUrl } from './open-external.ts';
 import { createMainWindow } from './window.ts';
 
 const APP_ID = 'org.alertmonitor.desktop';
@@ -50,7 +51,8 @@ async function start() {
     notifier: createElectronNotifier(focusWindow),
     logger: logger.child({ component: 'monitor' }),
     defaultServer: localDemo.choice,
-    signIn: () => localDemo.signIn(),
+    signIn: (server, context) => localDemo.signIn(server, context),
+    openUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
     topicsFor: () => [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
     onSubscribed: () => localDemo.kick(),
   });

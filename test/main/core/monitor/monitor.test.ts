@@ -6,11 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src-main/core/log.ts';
-import { createMonitor, type AlertNotification, type Monitor } from '../../../../src-main/core/monitor/monitor.ts';
+import {
+  createMonitor,
+  type AlertNotification,
+  type Monitor,
+} from '../../../../src-main/core/monitor/monitor.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import type { HostEvent } from '../../../../src-main/shared/api.ts';
-import { NURSE_SCOPES } from '../../../../src-main/local/local-demo.ts';
+import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 
@@ -36,14 +40,14 @@ async function launchServer(dbPath: string, port: number): Promise<RunningServer
 }
 
 function issuedSession(server: RunningServer, userId = 'nurse-a') {
-  let issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: NURSE_SCOPES });
+  let issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
   return {
     fhirBase: server.fhirBase,
     fhirUser: `Practitioner/${userId}`,
     accessToken: async () => issued.accessToken,
     tokenExpiresAt: () => Date.now() + issued.expiresIn * 1000,
     refreshNow: async () => {
-      issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: NURSE_SCOPES });
+      issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
     },
   };
 }
@@ -99,7 +103,12 @@ describe('monitor pipeline', () => {
     await h.monitor.idle();
 
     const [alert] = h.store.listAlerts(10);
-    expect(alert).toMatchObject({ tier: 'critical', headline: 'Potassium 6.8 mmol/L', fetch: 'ok', eventNumber: '1' });
+    expect(alert).toMatchObject({
+      tier: 'critical',
+      headline: 'Potassium 6.8 mmol/L',
+      fetch: 'ok',
+      eventNumber: '1',
+    });
     expect(alert?.patient?.name).toMatch(/\p{L}+ \p{L}+/u);
     expect(alert?.reason).toContain('HH');
     expect(h.notified[0]?.title).toBe('CRITICAL: Potassium 6.8 mmol/L');
@@ -162,9 +171,11 @@ describe('monitor pipeline', () => {
     server = await launchServer(serverDb, port);
     // The restarted server must issue tokens the client can use: the client refreshes on 401.
     server.simulator?.emitCriticalPotassium('ward-a');
-    await until(() => h.notified.length === 2, 'the notification after the restart', 40_000).catch((e: unknown) => {
-      throw new Error(`${String(e)} ${JSON.stringify(h.monitor.health())}`);
-    });
+    await until(() => h.notified.length === 2, 'the notification after the restart', 40_000).catch(
+      (e: unknown) => {
+        throw new Error(`${String(e)} ${JSON.stringify(h.monitor.health())}`);
+      },
+    );
     await h.monitor.idle();
     expect(h.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
     expect(h.monitor.health()[0]?.duplicatesDropped).toBe(0);

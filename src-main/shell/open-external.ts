@@ -1,0 +1,29 @@
+// shell.openExternal is a way out of the sandbox: only the SMART authorization URL of the server the
+// user chose may go through it, never anything the page asks for.
+import { shell } from 'electron';
+
+/** True when `url` is an http(s) URL on the same host as the configured FHIR server (or loopback). */
+export function isAuthorizationUrlFor(url: string, fhirBase: string): boolean {
+  let target: URL;
+  let server: URL;
+  try {
+    target = new URL(url);
+    server = new URL(fhirBase);
+  } catch {
+    return false;
+  }
+  if (target.username || target.password) return false;
+  if (target.protocol === 'https:') return target.hostname === server.hostname;
+  // Plain http only for the embedded local-mode server on loopback.
+  return (
+    target.protocol === 'http:' &&
+    target.host === server.host &&
+    ['127.0.0.1', '[::1]'].includes(server.hostname)
+  );
+}
+
+export async function openAuthorizationUrl(url: string, fhirBase: string): Promise<void> {
+  if (!isAuthorizationUrlFor(url, fhirBase))
+    throw new Error('refusing to open a URL outside the configured server');
+  await shell.openExternal(url);
+}
