@@ -13,8 +13,18 @@ export interface DemoUser {
 }
 
 export const DEMO_USERS: readonly DemoUser[] = [
-  { id: 'nurse-a', display: 'Alex Rivera, RN (charge nurse, Ward A)', role: 'charge-nurse', wards: ['ward-a'] },
-  { id: 'nurse-b', display: 'Sam Okafor, RN (charge nurse, Ward B)', role: 'charge-nurse', wards: ['ward-b'] },
+  {
+    id: 'nurse-a',
+    display: 'Alex Rivera, RN (charge nurse, Ward A)',
+    role: 'charge-nurse',
+    wards: ['ward-a'],
+  },
+  {
+    id: 'nurse-b',
+    display: 'Sam Okafor, RN (charge nurse, Ward B)',
+    role: 'charge-nurse',
+    wards: ['ward-b'],
+  },
   {
     id: 'pharmacist',
     display: 'Jordan Lee, PharmD (pharmacist, all wards)',

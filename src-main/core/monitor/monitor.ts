@@ -51,6 +51,23 @@ export interface MonitorOptions {
   privacyMode?: boolean;
   /** Wait this long for a missing event to arrive out of order before recovering it. */
   gapGraceMs?: number;
+  /** Reconnect backoff of the channels (tests shorten it). Default 500 ms base, 30 s cap. */
+  channelBackoff?: { baseMs: number; capMs: number };
+  /**
+   * Called for each event right after its durable commit, in commit order (headless monitor JSONL, the
+   * soak checker). Never called for duplicates.
+   */
+  onAccepted?(event: AcceptedEvent): void;
+}
+
+export interface AcceptedEvent {
+  subscriptionKey: string;
+  subscriptionId: string;
+  topic: string;
+  eventNumber: number;
+  focus: string | null;
+  occurredAt: string | null;
+  source: EventSource;
 }
 
 export interface Monitor {
@@ -276,6 +293,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }
     if (incoming.length === 0) return;
     const result = store.commitEvents(sub.record.key, sub.record.topic, incoming, source);
+    for (const event of result.accepted) {
+      options.onAccepted?.({
+        subscriptionKey: sub.record.key,
+        subscriptionId: sub.record.remoteId,
+        topic: sub.record.topic,
+        eventNumber: event.eventNumber,
+        focus: event.focus,
+        occurredAt: event.occurredAt,
+        source,
+      });
+    }
     const h = sub.health.entry;
     h.duplicatesDropped += result.duplicates;
     h.lastEventNumber = String(result.cursor);
@@ -413,6 +441,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
             return cursor > 0 ? String(cursor) : null;
           },
           heartbeatSeconds: record.heartbeatSeconds,
+          ...(options.channelBackoff ? { backoff: options.channelBackoff } : {}),
           callbacks: {
             onFrame: (frame) => handleFrame(sub, frame),
             onState: (state, detail) => onState(sub, state, detail),

@@ -1,7 +1,8 @@
 // A notification bundle reduced to what the client needs, whatever generation or FHIR version of the
 // backport it came in (R4 Parameters, R4B/R5 SubscriptionStatus, STU2-draft Basic).
 
-export type NotificationType = 'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
+export type NotificationType =
+  'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
 
 export interface NotificationEvent {
   /** Decimal string, compared as BigInt; "0" on servers without sequence numbers (Medplum). */

@@ -72,6 +72,7 @@ async function startMonitor(server: RunningServer, storePath: string, userId = '
     onHealthChange: () => undefined,
     logger: silentLogger(),
     gapGraceMs: 200,
+    channelBackoff: { baseMs: 100, capMs: 1000 },
   });
   await monitor.start();
   cleanups.push(async () => {
