@@ -108,6 +108,57 @@ export interface HostInfo {
   osNotifications: boolean;
 }
 
+/** One earlier value of the same code for the same patient (renderer issue 6: trend). */
+export interface TrendPoint {
+  reference: string;
+  /** Numeric value, or null when the result was not a quantity. */
+  value: number | null;
+  unit: string | null;
+  /** effectiveDateTime / issued, ISO-8601. */
+  at: string | null;
+  /** First interpretation code, e.g. "HH". */
+  interpretation: string | null;
+}
+
+export interface ObservationTrend {
+  reference: string;
+  status: ResourceStatus;
+  message: string | null;
+  /** The code searched, e.g. "Potassium [Moles/volume] in Serum or Plasma". */
+  codeDisplay: string | null;
+  /** Oldest first, including the observation itself. */
+  points: TrendPoint[];
+}
+
+/** The outcome of a fixed, host-built search: resources the caller may see, or why not. */
+export interface SearchView {
+  status: ResourceStatus;
+  message: string | null;
+  resources: FhirResource[];
+}
+
+/** Charge nurse ward board: current encounters, recently finished ones, their patients and beds. */
+export interface WardBoardView {
+  status: ResourceStatus;
+  message: string | null;
+  /** In-progress encounters plus encounters finished in the last 24 h. */
+  encounters: FhirResource[];
+  patients: FhirResource[];
+  /** Bed (and ward) Locations of the wards the encounters belong to, including empty beds. */
+  locations: FhirResource[];
+}
+
+/** Pharmacist order queue: active orders with their patients, prescribers and allergies. */
+export interface OrderQueueView {
+  status: ResourceStatus;
+  message: string | null;
+  orders: FhirResource[];
+  patients: FhirResource[];
+  practitioners: FhirResource[];
+  /** Allergies of the queued patients; status 'forbidden' when the role may not read them. */
+  allergies: SearchView;
+}
+
 /** Events the host pushes to the renderer. */
 export type HostEvent =
   | { type: 'alert'; alert: AlertSummary }
@@ -156,6 +207,14 @@ export const apiArgSchemas = {
   markSeen: z.object({ alertId: boundedString(300) }).strict(),
   acknowledge: z.object({ alertId: boundedString(300), note: z.string().max(500).optional() }).strict(),
   getHealth: z.object({}).strict(),
+  /** Earlier values of the same code for the same patient as this Observation (host builds the search). */
+  getObservationTrend: z
+    .object({ reference: fhirReference, count: z.number().int().min(2).max(50).default(20) })
+    .strict(),
+  /** AllergyIntolerance of one patient. */
+  getAllergies: z.object({ patient: fhirReference }).strict(),
+  getWardBoard: z.object({}).strict(),
+  listMedicationOrders: z.object({ limit: z.number().int().min(1).max(200).default(100) }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgSchemas;
@@ -172,6 +231,10 @@ export interface ApiResults {
   markSeen: AlertSummary | null;
   acknowledge: AlertSummary | null;
   getHealth: HealthSnapshot;
+  getObservationTrend: ObservationTrend;
+  getAllergies: SearchView;
+  getWardBoard: WardBoardView;
+  listMedicationOrders: OrderQueueView;
 }
 
 /** What the renderer holds: one async method per call plus a push subscription. */

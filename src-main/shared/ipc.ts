@@ -11,6 +11,10 @@ export const API_METHODS = [
   'markSeen',
   'acknowledge',
   'getHealth',
+  'getObservationTrend',
+  'getAllergies',
+  'getWardBoard',
+  'listMedicationOrders',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.
