@@ -35,8 +35,10 @@ export interface ServerOptions {
   heartbeatSeconds?: number;
   /** `token-expiring` lead time (s). Default 300. */
   tokenExpiringSeconds?: number;
-  /** Event-log retention (days). Default 7. */
+  /** Event-log retention (days; fractions allowed). Default 7. */
   retentionDays?: number;
+  /** Interval (ms) of the maintenance pass (retention pruning, subscription `end`). Default 5000. */
+  maintenanceMs?: number;
   /** SSE comment keepalive interval (ms). Default 15000. */
   keepaliveMs?: number;
   /** Unread bytes after which a channel client counts as slow and is dropped. Default 4 MiB. */
@@ -168,7 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       } catch (error) {
         logger.error({ err: error }, 'maintenance failed');
       }
-    }, MAINTENANCE_MS);
+    }, options.maintenanceMs ?? MAINTENANCE_MS);
     maintenance.unref();
     logger.info({ origin }, 'server listening');
 
