@@ -1,7 +1,9 @@
 // `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
 // [--heartbeat SECONDS] [--burst N]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
 // streams and the database cleanly; every committed event is already durable (WAL, synchronous FULL).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { BackendClientRegistration } from './auth/index.ts';
 import pino from 'pino';
 import { DEMO_USERS } from './demo-users.ts';
 import { startServer } from './server.ts';
@@ -16,6 +18,34 @@ function positive(name: string, raw: string | undefined, fallback: number | unde
   return value;
 }
 
+/** A registration file written by `npm run monitor -- --generate-key`: client id, public JWKS, wards. */
+function readBackendClient(path: string): BackendClientRegistration {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(
+      `--backend-client ${path}: not readable JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const value = parsed as Partial<BackendClientRegistration>;
+  if (
+    typeof value.clientId !== 'string' ||
+    !value.jwks ||
+    !Array.isArray(value.jwks.keys) ||
+    !Array.isArray(value.securityLabels) ||
+    !value.securityLabels.every((l) => typeof l === 'string')
+  ) {
+    throw new Error(`--backend-client ${path}: needs clientId, jwks.keys and securityLabels`);
+  }
+  return {
+    kind: 'backend',
+    clientId: value.clientId,
+    jwks: value.jwks,
+    securityLabels: value.securityLabels,
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -28,6 +58,7 @@ async function main(): Promise<void> {
       heartbeat: { type: 'string' },
       burst: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'backend-client': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -37,6 +68,7 @@ async function main(): Promise<void> {
     dbPath: values.db ?? 'alert-monitor-server.sqlite',
     accessTokenTtlSeconds: positive('token-ttl', values['token-ttl'], 3600),
     heartbeatSeconds: positive('heartbeat', values.heartbeat, 30),
+    backendClients: (values['backend-client'] ?? []).map(readBackendClient),
     simulate: values.simulate
       ? {
           autoStart: true,

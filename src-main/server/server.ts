@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { Db } from '../lib/sqlite.ts';
 import { migrate, openDatabase } from '../lib/sqlite.ts';
 import { operationOutcome } from './fhir/outcome.ts';
-import type { AuthServer } from './auth/index.ts';
+import type { AuthServer, BackendClientRegistration } from './auth/index.ts';
 import { createAuthServer } from './auth/index.ts';
 import { createStreamRegistry } from './channels/registry.ts';
 import { registerSseRoute } from './channels/sse.ts';
@@ -45,6 +45,8 @@ export interface ServerOptions {
   maxBufferedBytes?: number;
   /** Binding-token lifetime (s). Default 120. */
   bindingTokenTtlSeconds?: number;
+  /** Backend-services clients (ward displays, the headless monitor) with their public keys and wards. */
+  backendClients?: BackendClientRegistration[];
   /** Seed the simulated wards; the clock runs only with `autoStart: true`. Default: no simulator. */
   simulate?: SimulatorOptions | false;
   logger?: pino.Logger;
@@ -107,6 +109,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       fhirBase,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
       logger: logger.child({ component: 'auth' }),
+      clients: options.backendClients ?? [],
       listPatients: () =>
         store.db
           .prepare<[], { id: string }>(

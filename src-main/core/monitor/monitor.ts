@@ -117,6 +117,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     /** Highest number the server says exists; events up to it are replay/catch-up, not live. */
     replayUntil: number;
     gapTimer: NodeJS.Timeout | null;
+    /** The access token the current connection was opened with (kept in the main process only). */
+    connectedToken: string | null;
   }
   const running = new Map<string, Running>();
   const enrichQueue: string[] = [];
@@ -385,10 +387,18 @@ export function createMonitor(options: MonitorOptions): Monitor {
         }
         break;
       }
-      case 'token-expiring':
-        await session.refreshNow('server announced token expiry').catch(() => undefined);
-        sub.channel.reconnect('token refreshed');
+      case 'token-expiring': {
+        // The token this connection was opened with expires soon: renew, and reconnect only when the
+        // renewal produced a different token. Expiry times are not compared (client and server clocks
+        // and rounding differ); a failed renewal leaves the stream alone until the server closes it.
+        const usedToken = sub.connectedToken;
+        const renewed = await session
+          .refreshNow('server announced token expiry')
+          .then(() => session.accessToken())
+          .catch(() => null);
+        if (renewed !== null && renewed !== usedToken) sub.channel.reconnect('token refreshed');
         break;
+      }
       case 'gap':
         h.gapsDetected += 1;
         h.lastError = `server no longer holds events after ${frame.requestedAfter}; first available ${frame.firstAvailable}`;
@@ -431,11 +441,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
           health,
           replayUntil: record.cursor,
           gapTimer: null,
+          connectedToken: null,
           channel: undefined as unknown as Channel,
         };
         sub.channel = createSseChannel({
           url: record.endpoint,
-          getAccessToken: () => session.accessToken(),
+          getAccessToken: async () => {
+            sub.connectedToken = await session.accessToken();
+            return sub.connectedToken;
+          },
           getCursor: () => {
             const cursor = store.getCursor(record.key);
             return cursor > 0 ? String(cursor) : null;

@@ -180,7 +180,11 @@ function startTimers(
   );
   timers.push(setInterval(() => write(': keepalive\n\n'), ctx.keepaliveMs));
   const now = Date.now();
-  const warnAt = grant.expiresAt - ctx.tokenExpiringSeconds * 1000;
+  // Warn `tokenExpiringSeconds` ahead, but never sooner than half-way through what is left: a token
+  // shorter than the lead time (backend services: ≤ 300 s) would otherwise be warned about at once on
+  // every connect, and a client that refreshes and reconnects on the warning would loop.
+  const lead = Math.min(ctx.tokenExpiringSeconds * 1000, (grant.expiresAt - now) / 2);
+  const warnAt = grant.expiresAt - lead;
   later(
     timers,
     () =>

@@ -33,23 +33,40 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function launchServer(dbPath: string, port: number): Promise<RunningServer> {
-  const server = await startServer({ port, dbPath, simulate: { autoStart: false }, heartbeatSeconds: 5 });
+async function launchServer(
+  dbPath: string,
+  port: number,
+  accessTokenTtlSeconds?: number,
+): Promise<RunningServer> {
+  const server = await startServer({
+    port,
+    dbPath,
+    simulate: { autoStart: false },
+    heartbeatSeconds: 5,
+    ...(accessTokenTtlSeconds ? { accessTokenTtlSeconds } : {}),
+  });
   cleanups.push(() => server.close().catch(() => undefined));
   return server;
 }
 
 function issuedSession(server: RunningServer, userId = 'nurse-a') {
-  let issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
-  return {
+  const issue = () => {
+    const token = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
+    return { ...token, expiresAt: Date.now() + token.expiresIn * 1000 };
+  };
+  let issued = issue();
+  const session = {
+    refreshes: 0,
     fhirBase: server.fhirBase,
     fhirUser: `Practitioner/${userId}`,
     accessToken: async () => issued.accessToken,
-    tokenExpiresAt: () => Date.now() + issued.expiresIn * 1000,
+    tokenExpiresAt: () => issued.expiresAt,
     refreshNow: async () => {
-      issued = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
+      session.refreshes += 1;
+      issued = issue();
     },
   };
+  return session;
 }
 
 interface Harness {
@@ -57,15 +74,17 @@ interface Harness {
   store: ClientStore;
   notified: AlertNotification[];
   events: HostEvent[];
+  session: ReturnType<typeof issuedSession>;
 }
 
 async function startMonitor(server: RunningServer, storePath: string, userId = 'nurse-a'): Promise<Harness> {
   const store = openClientStore(storePath);
+  const session = issuedSession(server, userId);
   const notified: AlertNotification[] = [];
   const events: HostEvent[] = [];
   const monitor = createMonitor({
     store,
-    session: issuedSession(server, userId),
+    session,
     notifier: { notify: async (n) => void notified.push(n) },
     topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5 }],
     emit: (e) => events.push(e),
@@ -79,7 +98,7 @@ async function startMonitor(server: RunningServer, storePath: string, userId = '
     await monitor.stop();
     store.close();
   });
-  return { monitor, store, notified, events };
+  return { monitor, store, notified, events, session };
 }
 
 async function until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
@@ -181,4 +200,21 @@ describe('monitor pipeline', () => {
     expect(h.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
     expect(h.monitor.health()[0]?.duplicatesDropped).toBe(0);
   }, 60_000);
+
+  it('keeps streaming through short-lived tokens without a refresh/reconnect loop', async () => {
+    // 4-second tokens: far shorter than the server's 300 s token-expiring lead, like SMART backend
+    // services tokens (≤ 300 s). Each token is warned about once, refreshed once, reconnected once.
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0, 4);
+    const h = await startMonitor(server, join(dir, 'client.sqlite'));
+    await waitLive(h);
+    await new Promise((r) => setTimeout(r, 9000));
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'a notification after several token lifetimes');
+    const health = h.monitor.health()[0];
+    expect(h.session.refreshes).toBeGreaterThanOrEqual(2);
+    expect(h.session.refreshes).toBeLessThanOrEqual(8);
+    expect(health?.reconnects ?? 0).toBeLessThanOrEqual(8);
+    expect(health?.connection).toBe('live');
+  }, 30_000);
 });

@@ -1,0 +1,144 @@
+// The headless monitor: the client core without any UI, for unattended ward servers and soak tests.
+// It signs in with SMART Backend Services (client_credentials + private_key_jwt), subscribes, and
+// writes each accepted event (after its durable commit) as one JSON line.
+//
+//   npm run monitor -- --generate-key ./ward-a --client-id ward-a-display --wards ward-a
+//   npm run server  -- --simulate --backend-client ./ward-a.registration.json
+//   npm run monitor -- --fhir http://127.0.0.1:8080/fhir --client-id ward-a-display --key ./ward-a.private.jwk.json --jsonl events.jsonl
+import type { JsonWebKey } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportJWK, generateKeyPair } from 'jose';
+import { isLoopbackUrl } from '../auth/discovery.ts';
+import { signInBackendServices } from '../auth/index.ts';
+import { acquireInstanceLock } from '../instance-lock.ts';
+import { createLogger } from '../log.ts';
+import { createMonitor } from '../monitor/monitor.ts';
+import { CRITICAL_LAB_TOPIC } from '../monitor/topics.ts';
+import { openClientStore } from '../store/client-store.ts';
+
+const USAGE = `usage:
+  npm run monitor -- --fhir URL --client-id ID --key PRIVATE_JWK [--db PATH] [--jsonl OUT] [--topic URL]... [--heartbeat S]
+  npm run monitor -- --generate-key PREFIX --client-id ID --wards ward-a[,ward-b] [--alg ES384|RS384]`;
+
+const { values } = parseArgs({
+  options: {
+    fhir: { type: 'string' },
+    'client-id': { type: 'string' },
+    key: { type: 'string' },
+    db: { type: 'string', default: 'monitor-headless.sqlite' },
+    jsonl: { type: 'string' },
+    topic: { type: 'string', multiple: true },
+    heartbeat: { type: 'string', default: '30' },
+    scopes: { type: 'string', default: 'system/Observation.rs system/Patient.rs system/Subscription.cruds' },
+    'generate-key': { type: 'string' },
+    wards: { type: 'string' },
+    alg: { type: 'string', default: 'ES384' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+function fail(message: string): never {
+  console.error(message);
+  console.error(USAGE);
+  process.exit(2);
+}
+
+async function generateKey(prefix: string, clientId: string, wards: string[], alg: string): Promise<void> {
+  if (alg !== 'ES384' && alg !== 'RS384') fail('--alg must be ES384 or RS384');
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `${clientId}-${Date.now().toString(36)}`;
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  mkdirSync(dirname(resolve(prefix)), { recursive: true });
+  writeFileSync(`${prefix}.private.jwk.json`, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(
+    `${prefix}.registration.json`,
+    `${JSON.stringify({ clientId, jwks: { keys: [publicJwk] }, securityLabels: wards }, null, 2)}\n`,
+  );
+  console.log(
+    `wrote ${prefix}.private.jwk.json (keep private) and ${prefix}.registration.json (give to the server)`,
+  );
+}
+
+async function run(): Promise<void> {
+  const fhirBase = values.fhir ?? fail('--fhir is required');
+  const clientId = values['client-id'] ?? fail('--client-id is required');
+  const keyPath = values.key ?? fail('--key is required');
+  let privateKey: JsonWebKey & { kid?: string };
+  try {
+    privateKey = JSON.parse(readFileSync(keyPath, 'utf8')) as JsonWebKey & { kid?: string };
+  } catch (error) {
+    fail(`--key ${keyPath}: not a readable JWK (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!privateKey.kid) fail(`--key ${keyPath}: the JWK needs a "kid"`);
+  const heartbeatSeconds = Number(values.heartbeat);
+  if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 1)
+    fail('--heartbeat must be a positive integer');
+
+  const logger = createLogger('headless-monitor', process.env['LOG_LEVEL'] ?? 'info');
+  const dbPath = resolve(values.db ?? 'monitor-headless.sqlite');
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const releaseLock = acquireInstanceLock(dirname(dbPath));
+  const store = openClientStore(dbPath);
+  const out = values.jsonl ? createWriteStream(values.jsonl, { flags: 'a' }) : null;
+  const line = (value: unknown) => out?.write(`${JSON.stringify(value)}\n`);
+
+  const session = await signInBackendServices({
+    fhirBase,
+    clientId,
+    privateKey,
+    kid: privateKey.kid,
+    scopes: (values.scopes ?? '').split(/\s+/).filter(Boolean),
+    allowInsecureLoopback: isLoopbackUrl(fhirBase),
+    logger: logger.child({ component: 'auth' }),
+  });
+  const monitor = createMonitor({
+    store,
+    session,
+    // Headless: the "notification" is a JSON line with ids only (no PHI in files or logs).
+    notifier: {
+      notify: async (n) => {
+        line({ kind: 'notification', alertId: n.alertId, tier: n.tier, at: new Date().toISOString() });
+        logger.info({ alertId: n.alertId, tier: n.tier }, 'alert notified');
+      },
+    },
+    topics: (values.topic ?? [CRITICAL_LAB_TOPIC]).map((topic) => ({ topic, filters: [], heartbeatSeconds })),
+    emit: () => undefined,
+    onHealthChange: () => undefined,
+    onAccepted: (event) => line({ kind: 'event', ...event, committedAt: new Date().toISOString() }),
+    logger,
+  });
+  await monitor.start();
+  logger.info({ fhirBase, db: dbPath }, 'headless monitor running');
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      await monitor.stop();
+      await new Promise<void>((r) => (out ? out.end(r) : r()));
+      store.close();
+      releaseLock();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (values.help) {
+  console.log(USAGE);
+} else if (values['generate-key']) {
+  const clientId = values['client-id'] ?? fail('--client-id is required with --generate-key');
+  const wards = (values.wards ?? fail('--wards is required with --generate-key')).split(',').filter(Boolean);
+  await generateKey(values['generate-key'], clientId, wards, values.alg ?? 'ES384');
+} else {
+  await run().catch((error: unknown) => {
+    console.error(`headless monitor: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
