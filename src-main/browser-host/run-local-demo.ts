@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { acquireInstanceLock } from '../core/instance-lock.ts';
 import type { Logger } from '../core/log.ts';
 import { createMonitorService } from '../core/service.ts';
-import { CRITICAL_LAB_TOPIC } from '../core/monitor/topics.ts';
+import { topicsForRole } from '../core/monitor/topics.ts';
 import { startLocalDemo } from '../local/local-demo.ts';
 import { startBrowserHost } from './host.ts';
 import { createBrowserNotifier } from './notifier.ts';
@@ -39,7 +39,7 @@ export async function runLocalDemoInBrowserHost(options: {
       logger: options.logger.child({ component: 'monitor' }),
       defaultServer: demo.choice,
       signIn: (server, context) => demo.signIn(server, context),
-      topicsFor: () => [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
+      topicsFor: (_session, server) => topicsForRole(server.role),
       onSubscribed: () => demo.kick(),
     });
     const host = await startBrowserHost({

@@ -23,6 +23,8 @@ import {
 } from './monitor/monitor.ts';
 import type { TopicRequest } from './monitor/subscription-setup.ts';
 import { openClientStore, type ClientStore } from './store/client-store.ts';
+import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
+import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
 
 /** What a sign-in produces; the SMART client's session satisfies it structurally. */
 export interface SignedInSession extends MonitorSession {
@@ -55,10 +57,28 @@ export interface ServiceOptions {
   signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
   /** Open an authorization URL where the host can (Electron: system browser). The renderer also gets it. */
   openUrl?(url: string, server: ServerChoice): Promise<void>;
-  topicsFor(session: SignedInSession): TopicRequest[];
+  topicsFor(session: SignedInSession, server: ServerChoice): TopicRequest[];
   privacyMode?: boolean;
   /** Called once the monitor is subscribed and streaming (the local demo uses it to emit a result). */
   onSubscribed?(): void;
+  /** The active rules; the composition root resolves the rules file path (issue 5). */
+  rules?: RulesHolder;
+  /** Closed-loop timers, export location and launch-at-login hook (issue 5). */
+  alerting?: Partial<
+    Pick<
+      AlertingOptions,
+      | 'ackTimeoutMinutes'
+      | 'repeatMinutes'
+      | 'targetMinutes'
+      | 'exportDir'
+      | 'launchAtLogin'
+      | 'now'
+      | 'tickMs'
+      | 'writebackBackoff'
+    >
+  >;
+  /** Tiers that raise an OS notification (default critical; "configurably, high"). */
+  interruptTiers?: Array<'critical' | 'high'>;
 }
 
 export interface MonitorService {
@@ -87,7 +107,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   let authorizationUrl: string | null = null;
   let healthTimer: NodeJS.Timeout | null = null;
 
-  const emit = (event: HostEvent) => {
+  const emitRaw = (event: HostEvent) => {
     for (const listener of listeners) {
       try {
         listener(event);
@@ -96,6 +116,22 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       }
     }
   };
+  // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
+  const emit = (event: HostEvent) => {
+    emitRaw(event);
+    if (event.type === 'alert') alerting.pushStatus();
+  };
+  const alerting = createAlerting({
+    store,
+    notifier: options.notifier,
+    logger: log.child({ component: 'alerting' }),
+    emit: emitRaw,
+    exportDir: join(options.dataDir, 'exports'),
+    privacyMode: options.privacyMode ?? false,
+    ...options.alerting,
+    rules: options.rules ?? interpretationOnlyRules(),
+  });
+  alerting.start();
 
   const sessionInfo = (): SessionInfo => ({
     state: session ? 'signed-in' : signingIn ? 'signing-in' : 'signed-out',
@@ -133,6 +169,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   async function endSession(why: string | null) {
     const ending = session;
     session = null;
+    alerting.setSession(null);
     reason = why;
     await monitor?.stop();
     monitor = null;
@@ -163,12 +200,15 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         store,
         session: signed,
         notifier: options.notifier,
-        topics: options.topicsFor(signed),
+        topics: options.topicsFor(signed, choice),
         emit,
         onHealthChange: scheduleHealth,
         logger: log,
         privacyMode: options.privacyMode ?? false,
+        ...(options.rules ? { rules: options.rules } : {}),
+        ...(options.interruptTiers ? { interruptTiers: options.interruptTiers } : {}),
       });
+      alerting.setSession({ fhirBase: signed.fhirBase, fhirUser: signed.fhirUser, access: accessFor(signed) });
       pushSession();
       await monitor.start();
       options.onSubscribed?.();
@@ -236,23 +276,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return readResource(accessFor(session), reference);
     },
 
-    async markSeen({ alertId }) {
-      const alert = store.getAlert(alertId);
-      if (!alert) return null;
-      if (alert.state === 'new') store.setAlertState(alertId, 'seen', session?.fhirUser ?? null);
-      const updated = store.getAlert(alertId);
-      if (updated) emit({ type: 'alert', alert: updated });
-      return updated;
-    },
-
-    async acknowledge({ alertId, note }) {
-      const alert = store.getAlert(alertId);
-      if (!alert || !session) return null;
-      store.acknowledge(alertId, session.fhirUser ?? 'unknown user', note ?? null);
-      const updated = store.getAlert(alertId);
-      if (updated) emit({ type: 'alert', alert: updated });
-      return updated;
-    },
+    // The closed loop (issue 5): markSeen, acknowledge (+ write-back), resolveAlert, escalation status,
+    // audit export, rules reload, write-back retry and launch-at-login live in core/alerting.
+    ...alerting.handlers,
 
     // ---- renderer views (issue 6): fixed, host-built searches; the renderer never names a URL ----
 
@@ -403,6 +429,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     },
     async close() {
       if (healthTimer) clearTimeout(healthTimer);
+      alerting.stop();
       await monitor?.stop();
       monitor = null;
       store.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
 import { acquireInstanceLock, InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
-import { CRITICAL_LAB_TOPIC } from '../core/monitor/topics.ts';
+import { topicsForRole } from '../core/monitor/topics.ts';
 import { createMonitorService, type MonitorService } from '../core/service.ts';
 import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
 import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
@@ -53,7 +53,7 @@ async function start() {
     defaultServer: localDemo.choice,
     signIn: (server, context) => localDemo.signIn(server, context),
     openUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
-    topicsFor: () => [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
+    topicsFor: (_session, server) => topicsForRole(server.role),
     onSubscribed: () => localDemo.kick(),
   });
   registerIpcHandlers(ipcMain, service.handlers);

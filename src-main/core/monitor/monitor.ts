@@ -11,9 +11,12 @@ import { parseNotificationBundle, resolveReference } from '../notifications/pars
 import type { NotificationEvent } from '../notifications/types.ts';
 import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
 import { classifyResource } from '../rules/classify.ts';
+import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
+import { openAlertStore } from '../alerting/alert-store.ts';
 import type { ClientStore, EventSource, IncomingEvent, SubscriptionRecord } from '../store/client-store.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import { ensureSubscription, type TopicRequest } from './subscription-setup.ts';
+import { discoverTopics } from './topic-discovery.ts';
 import type { Logger } from '../log.ts';
 
 export interface MonitorSession {
@@ -29,6 +32,8 @@ export interface AlertNotification {
   tier: AlertTier;
   title: string;
   body: string;
+  /** 'alert' (first delivery), 'escalation' (re-notification of an unacknowledged critical), 'summary'. */
+  kind?: 'alert' | 'escalation' | 'summary';
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
@@ -49,6 +54,8 @@ export interface MonitorOptions {
   interruptTiers?: readonly AlertTier[];
   /** Hide values and names in OS notifications. */
   privacyMode?: boolean;
+  /** The active rules (issue 5). Default: interpretation codes only, no threshold table. */
+  rules?: RulesHolder;
   /** Wait this long for a missing event to arrive out of order before recovering it. */
   gapGraceMs?: number;
   /** Reconnect backoff of the channels (tests shorten it). Default 500 ms base, 30 s cap. */
@@ -96,6 +103,8 @@ function toIncoming(event: NotificationEvent, fhirBase: string): IncomingEvent |
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, session, notifier, logger, emit } = options;
   const interruptTiers = new Set<AlertTier>(options.interruptTiers ?? ['critical']);
+  const rules = options.rules ?? interpretationOnlyRules();
+  const alerting = openAlertStore(store);
   const gapGraceMs = options.gapGraceMs ?? 1500;
   const access: FhirAccess = {
     fhirBase: session.fhirBase,
@@ -121,6 +130,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     connectedToken: string | null;
   }
   const running = new Map<string, Running>();
+  const unavailable: HealthTracker[] = [];
   const enrichQueue: string[] = [];
   const catchUpCriticals: AlertSummary[] = [];
   let active = 0;
@@ -194,7 +204,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
       view.resource.meta?.versionId ?? null,
       JSON.stringify(view.resource),
     );
-    const classification = classifyResource(view.resource);
+    const { summary, ruleId, encounterRef, ...classification } = classifyResource(
+      view.resource,
+      rules.current(),
+    );
     let patientName: string | null = null;
     if (classification.patientRef) {
       const patient = resolveReference(classification.patientRef, session.fhirBase);
@@ -205,14 +218,37 @@ export function createMonitor(options: MonitorOptions): Monitor {
       }
     }
     const interrupts = classification.tier !== 'unclassified' && interruptTiers.has(classification.tier);
+    const bed =
+      classification.tier === 'critical' || classification.tier === 'high' ? await bedOf(encounterRef) : null;
+    alerting.saveRuleDetail(id, summary, ruleId, bed);
     const saved = store.saveClassification(
       id,
-      { ...classification, patientName, fetchStatus: 'ok' },
+      { ...classification, location: bed ?? classification.location, patientName, fetchStatus: 'ok' },
       interrupts,
     );
     if (!saved) return;
     emit({ type: 'alert', alert: saved });
     if (interrupts) await notifyOnce(saved);
+  }
+
+  /** "Ward A bed 1": the current location of the result's encounter; null when unknown. Never throws. */
+  async function bedOf(encounterRef: string | null): Promise<string | null> {
+    if (!encounterRef) return null;
+    const encounter = resolveReference(encounterRef, session.fhirBase);
+    if (!encounter?.sameOrigin) return null;
+    const view = await readResource(access, encounter.relative);
+    const locations = view.resource?.['location'];
+    if (!Array.isArray(locations)) return null;
+    const current =
+      locations.find((l) => (l as { status?: unknown })?.status === 'active') ?? locations.at(-1);
+    const ref = (current as { location?: { reference?: unknown; display?: unknown } })?.location;
+    if (typeof ref?.display === 'string') return ref.display.slice(0, 80);
+    if (typeof ref?.reference !== 'string') return null;
+    const location = resolveReference(ref.reference, session.fhirBase);
+    if (!location?.sameOrigin) return null;
+    const place = await readResource(access, location.relative);
+    const name = place.resource?.['name'];
+    return typeof name === 'string' ? name.slice(0, 80) : null;
   }
 
   async function notifyOnce(alert: AlertSummary): Promise<void> {
@@ -231,15 +267,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const title = options.privacyMode
       ? 'Critical lab result'
       : `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${alert.headline}`;
+    // "K 6.8 mmol/L > 6.2 — Ward A bed 1 — <name>": value, violated limit, bed when known.
     const body = options.privacyMode
       ? 'Open Alert Monitor to review.'
-      : [alert.reason, alert.patient?.name, alert.location].filter(Boolean).join(' — ');
+      : [alert.summary ?? alert.reason, alert.location, alert.patient?.name].filter(Boolean).join(' — ');
     try {
       await notifier.notify({
         alertId: alert.id,
         tier: alert.tier === 'high' ? 'high' : 'critical',
         title,
         body,
+        kind: 'alert',
       });
       store.markNotified(alert.id, 'notified');
       store.audit(alert.id, 'notified', null, null);
@@ -266,6 +304,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           tier: 'critical',
           title: `${batch.length} critical results arrived while offline`,
           body: 'Open Alert Monitor to review them.',
+          kind: 'summary',
         });
       } catch {
         logger.error('notifier failed on offline summary');
@@ -425,6 +464,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
   return {
     async start() {
       // Resume work a previous run committed but did not finish (crash between commit and notify).
+      // A delivery cut off mid-way ('notifying') may or may not have reached the screen: for a critical
+      // result a repeat is safer than a loss, so it is retried (and audited as interrupted).
+      alerting.reclaimInterrupted();
       enqueueEnrichment(store.alertsAwaitingFetch().map((a) => a.id));
       for (const pending of store.alertsAwaitingNotification()) {
         if (pending.tier !== 'unclassified' && interruptTiers.has(pending.tier as AlertTier))
@@ -432,7 +474,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
       }
       if (catchUpCriticals.length > 0) summaryTimer ??= setTimeout(flushCatchUp, 400);
 
+      const offered = await discoverTopics(access);
       for (const topic of options.topics) {
+        // A server that advertises topics but not this one would refuse it; say so instead of failing
+        // the whole sign-in. A server that advertises none is simply asked.
+        if (offered.size > 0 && !offered.has(topic.topic)) {
+          const health = createHealthEntry(`unavailable|${topic.topic}`, topic.topic);
+          health.entry.connection = 'stopped';
+          health.entry.lastError = `the server does not offer the topic ${topic.topic}`;
+          unavailable.push(health);
+          continue;
+        }
         const record = await ensureSubscription(access, store, session.fhirUser, topic);
         if (!record.endpoint) throw new Error(`no stream endpoint for ${record.topic}`);
         const health = createHealthEntry(record.key, record.topic);
@@ -487,7 +539,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
       );
       settleIdle();
     },
-    health: () => [...running.values()].map((r) => ({ ...r.health.entry })),
+    health: () =>
+      [...running.values(), ...unavailable.map((health) => ({ health }))].map((r) => ({ ...r.health.entry })),
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve);

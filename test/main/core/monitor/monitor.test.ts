@@ -77,7 +77,12 @@ interface Harness {
   session: ReturnType<typeof issuedSession>;
 }
 
-async function startMonitor(server: RunningServer, storePath: string, userId = 'nurse-a'): Promise<Harness> {
+async function startMonitor(
+  server: RunningServer,
+  storePath: string,
+  userId = 'nurse-a',
+  topics = [CRITICAL_LAB_TOPIC],
+): Promise<Harness> {
   const store = openClientStore(storePath);
   const session = issuedSession(server, userId);
   const notified: AlertNotification[] = [];
@@ -86,7 +91,7 @@ async function startMonitor(server: RunningServer, storePath: string, userId = '
     store,
     session,
     notifier: { notify: async (n) => void notified.push(n) },
-    topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5 }],
+    topics: topics.map((topic) => ({ topic, filters: [], heartbeatSeconds: 5 })),
     emit: (e) => events.push(e),
     onHealthChange: () => undefined,
     logger: silentLogger(),
@@ -217,4 +222,25 @@ describe('monitor pipeline', () => {
     expect(health?.reconnects ?? 0).toBeLessThanOrEqual(8);
     expect(health?.connection).toBe('live');
   }, 30_000);
+
+  it('reports a topic the server does not offer and still subscribes to the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const missing = 'http://example.org/SubscriptionTopic/not-offered';
+    const h = await startMonitor(server, join(dir, 'client.sqlite'), 'nurse-a', [
+      missing,
+      CRITICAL_LAB_TOPIC,
+    ]);
+    const health = h.monitor.health();
+    expect(health.find((e) => e.topic === missing)).toMatchObject({
+      connection: 'stopped',
+      lastError: `the server does not offer the topic ${missing}`,
+    });
+    await until(
+      () => h.monitor.health().some((e) => e.topic === CRITICAL_LAB_TOPIC && e.connection === 'live'),
+      'live',
+    );
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'the critical on the offered topic');
+  });
 });
