@@ -1,50 +1,44 @@
-// Turns a fetched focus resource into a tier. The lab's own interpretation code wins (clinical.md §2.1:
-// HH/LL/AA are the lab's critical flags); a LOINC threshold table is the fallback. The shipped limits
-// are DEMO DEFAULTS, not clinical advice.
+// Turns a fetched focus resource into one of three tiers (critical, high, info) or "unclassified".
+// Observations: the lab's own critical interpretation code (HH/LL/AA) wins; the LOINC threshold table of
+// the rules file is next and may only raise a lab's flag, never lower it; other interpretation codes
+// last. Values are compared after UCUM unit conversion; a value that cannot be compared (no value, a
+// string, an unknown or unconvertible unit) falls back to the interpretation code or "unclassified".
+// Never throws on odd shapes. The shipped limits are DEMO DEFAULTS, not clinical advice.
 import type { AlertClass, FhirResource } from '../../shared/api.ts';
+import type { RuleSet, ThresholdRule } from './rules-file.ts';
+import { convert, knownUnit } from './units.ts';
 
 const INTERPRETATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
-const CRITICAL_CODES = new Set(['HH', 'LL', 'AA']);
-const ABNORMAL_CODES = new Set(['H', 'L', 'A', 'HU', 'LU']);
+const UCUM = 'http://unitsofmeasure.org';
 const CODE_WORDS: Record<string, string> = {
   HH: 'critical high',
   LL: 'critical low',
   AA: 'critical abnormal',
+  HU: 'significantly high',
+  LU: 'significantly low',
+  'H>': 'significantly high',
+  'L<': 'significantly low',
   H: 'high',
   L: 'low',
   A: 'abnormal',
+  N: 'normal',
 };
-
-export interface Threshold {
-  loinc: string;
-  name: string;
-  unit: string;
-  criticalLow: number | null;
-  criticalHigh: number | null;
-}
-
-/** Demo defaults (adult), from clinical.md §2.2; not clinical advice. */
-export const DEMO_THRESHOLDS: readonly Threshold[] = [
-  { loinc: '2823-3', name: 'Potassium', unit: 'mmol/L', criticalLow: 2.8, criticalHigh: 6.2 },
-  { loinc: '2951-2', name: 'Sodium', unit: 'mmol/L', criticalLow: 120, criticalHigh: 160 },
-  { loinc: '2345-7', name: 'Glucose', unit: 'mg/dL', criticalLow: 40, criticalHigh: 500 },
-  { loinc: '718-7', name: 'Hemoglobin', unit: 'g/dL', criticalLow: 7, criticalHigh: 20 },
-];
-
-/** Units that mean the same quantity for these analytes (mEq/L equals mmol/L for monovalent ions). */
-const EQUIVALENT_UNITS: Record<string, string> = { 'meq/l': 'mmol/l' };
-
-function normaliseUnit(unit: string): string {
-  const lower = unit.trim().toLowerCase();
-  return EQUIVALENT_UNITS[lower] ?? lower;
-}
+const NOT_ACTIONABLE_STATUS = new Set(['registered', 'cancelled', 'entered-in-error']);
 
 export interface Classification {
   tier: AlertClass;
+  /** "Potassium 6.8 mmol/L". */
   headline: string;
+  /** Why this tier: "critical high (HH); limit > 6.2 mmol/L". */
   reason: string;
+  /** One line for a notification, without patient context: "K 6.8 mmol/L > 6.2". */
+  summary: string;
+  /** What fired: `threshold:<id>`, `interpretation:<code>`, `priority:<p>`, `encounter`, or null. */
+  ruleId: string | null;
   patientRef: string | null;
   location: string | null;
+  /** Encounter of an Observation, to find the bed. */
+  encounterRef: string | null;
 }
 
 interface Coding {
@@ -62,12 +56,16 @@ function codings(value: unknown): Coding[] {
 function interpretationCodes(resource: FhirResource): string[] {
   const interpretation = resource['interpretation'];
   if (!Array.isArray(interpretation)) return [];
-  return interpretation.flatMap((concept) =>
-    codings(concept)
+  return interpretation.flatMap((concept) => {
+    const codes = codings(concept)
       .filter((c) => c.system === undefined || c.system === INTERPRETATION_SYSTEM)
       .map((c) => (typeof c.code === 'string' ? c.code : ''))
-      .filter((code) => code !== ''),
-  );
+      .filter((code) => code !== '');
+    // A text-only "critical" interpretation counts as AA (critical abnormal).
+    const text = concept && typeof concept === 'object' ? (concept as { text?: unknown }).text : undefined;
+    if (codes.length === 0 && typeof text === 'string' && /\bcritical\b/i.test(text)) return ['AA'];
+    return codes;
+  });
 }
 
 function referenceOf(value: unknown): string | null {
@@ -76,108 +74,236 @@ function referenceOf(value: unknown): string | null {
   return typeof ref === 'string' ? ref : null;
 }
 
-function displayName(resource: FhirResource, threshold: Threshold | undefined): string {
-  const code = resource['code'];
-  const text = code && typeof code === 'object' ? (code as { text?: unknown }).text : undefined;
-  if (threshold) return threshold.name;
+function conceptText(concept: unknown, fallback: string): string {
+  const text = concept && typeof concept === 'object' ? (concept as { text?: unknown }).text : undefined;
   if (typeof text === 'string' && text.trim() !== '') return text.trim().slice(0, 80);
-  const display = codings(code).find((c) => typeof c.display === 'string')?.display;
-  return typeof display === 'string' ? display.slice(0, 80) : 'Observation';
+  const display = codings(concept).find((c) => typeof c.display === 'string')?.display;
+  return typeof display === 'string' ? display.slice(0, 80) : fallback;
 }
 
-function formatNumber(value: number): string {
+export function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
 }
 
-export function classifyObservation(resource: FhirResource): Classification {
-  const loinc = codings(resource['code']).find((c) => c.system === 'http://loinc.org')?.code;
-  const threshold = DEMO_THRESHOLDS.find((t) => t.loinc === loinc);
-  const name = displayName(resource, threshold);
-  const quantity = resource['valueQuantity'] as
-    { value?: unknown; unit?: unknown; code?: unknown } | undefined;
-  const value =
-    typeof quantity?.value === 'number' && Number.isFinite(quantity.value) ? quantity.value : null;
-  const unit =
-    typeof quantity?.code === 'string'
-      ? quantity.code
-      : typeof quantity?.unit === 'string'
-        ? quantity.unit
-        : '';
-  const headline = value === null ? name : `${name} ${formatNumber(value)} ${unit}`.trim();
-  const patientRef = referenceOf(resource['subject']);
-  const codes = interpretationCodes(resource);
-
-  const limit = thresholdViolation(threshold, value, unit);
-  const critical = codes.find((c) => CRITICAL_CODES.has(c));
-  if (critical) {
-    const words = `${CODE_WORDS[critical] ?? critical} (${critical})`;
-    return {
-      tier: 'critical',
-      headline,
-      reason: limit ? `${words}; ${limit}` : words,
-      patientRef,
-      location: null,
-    };
-  }
-  if (limit) return { tier: 'critical', headline, reason: limit, patientRef, location: null };
-  const abnormal = codes.find((c) => ABNORMAL_CODES.has(c));
-  if (abnormal) {
-    return {
-      tier: 'info',
-      headline,
-      reason: `${CODE_WORDS[abnormal] ?? abnormal} (${abnormal})`,
-      patientRef,
-      location: null,
-    };
-  }
-  if (value === null && codes.length === 0) {
-    return {
-      tier: 'unclassified',
-      headline,
-      reason: 'no value and no interpretation',
-      patientRef,
-      location: null,
-    };
-  }
-  return { tier: 'info', headline, reason: 'within demo limits', patientRef, location: null };
+interface Quantity {
+  value: number | null;
+  unit: string;
 }
 
-/** "limit > 6.2 mmol/L" when the value breaks a demo threshold in a comparable unit, else null. */
-function thresholdViolation(
-  threshold: Threshold | undefined,
-  value: number | null,
-  unit: string,
-): string | null {
-  if (!threshold || value === null) return null;
-  if (normaliseUnit(unit) !== normaliseUnit(threshold.unit)) return null;
-  if (threshold.criticalHigh !== null && value > threshold.criticalHigh) {
-    return `limit > ${threshold.criticalHigh} ${threshold.unit}`;
+function quantityOf(resource: FhirResource): Quantity {
+  const q = resource['valueQuantity'];
+  if (!q || typeof q !== 'object') return { value: null, unit: '' };
+  const { value, unit, code, system } = q as Record<string, unknown>;
+  const number = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  const ucum = typeof code === 'string' && (system === undefined || system === UCUM) ? code : null;
+  return { value: number, unit: ucum ?? (typeof unit === 'string' ? unit : '') };
+}
+
+interface Violation {
+  rule: ThresholdRule;
+  comparator: '<' | '<=' | '>' | '>=';
+  limit: number;
+}
+
+/** The first rule (most severe first) the value breaks, or why none could be compared. */
+function checkThresholds(
+  rules: readonly ThresholdRule[],
+  q: Quantity,
+): { violation: Violation | null; problem: string | null } {
+  if (q.value === null || rules.length === 0) return { violation: null, problem: null };
+  let problem: string | null = null;
+  for (const rule of rules) {
+    const value = convert(q.value, q.unit, rule.unit, rule);
+    if (value === null) {
+      problem = knownUnit(q.unit)
+        ? `unit "${q.unit}" is not comparable with ${rule.unit} for ${rule.analyte}`
+        : `unit "${q.unit || '(none)'}" is not a known UCUM unit for ${rule.analyte}`;
+      continue;
+    }
+    if (rule.high !== null && (rule.highInclusive ? value >= rule.high : value > rule.high))
+      return {
+        violation: { rule, comparator: rule.highInclusive ? '>=' : '>', limit: rule.high },
+        problem: null,
+      };
+    if (rule.low !== null && (rule.lowInclusive ? value <= rule.low : value < rule.low))
+      return {
+        violation: { rule, comparator: rule.lowInclusive ? '<=' : '<', limit: rule.low },
+        problem: null,
+      };
+    problem = null;
   }
-  if (threshold.criticalLow !== null && value < threshold.criticalLow) {
-    return `limit < ${threshold.criticalLow} ${threshold.unit}`;
+  return { violation: null, problem };
+}
+
+function rulesFor(resource: FhirResource, rules: RuleSet): ThresholdRule[] {
+  for (const coding of codings(resource['code'])) {
+    if (coding.system !== 'http://loinc.org' || typeof coding.code !== 'string') continue;
+    const found = rules.byLoinc.get(coding.code);
+    if (found) return found;
   }
-  return null;
+  return [];
+}
+
+const tierOfCode = (rules: RuleSet, code: string): AlertClass | null =>
+  rules.interpretation.critical.has(code)
+    ? 'critical'
+    : rules.interpretation.high.has(code)
+      ? 'high'
+      : rules.interpretation.info.has(code)
+        ? 'info'
+        : null;
+
+const RANK: Record<AlertClass, number> = { critical: 3, high: 2, info: 1, unclassified: 0 };
+
+export function classifyObservation(resource: FhirResource, rules: RuleSet): Classification {
+  const thresholds = rulesFor(resource, rules);
+  const rule = thresholds[0];
+  const name = rule?.analyte ?? conceptText(resource['code'], 'Observation');
+  const short = rule?.short ?? name;
+  const q = quantityOf(resource);
+  const valueText = q.value === null ? null : `${formatNumber(q.value)} ${q.unit}`.trim();
+  const base = {
+    headline: valueText ? `${name} ${valueText}` : name,
+    patientRef: referenceOf(resource['subject']),
+    location: null,
+    encounterRef: referenceOf(resource['encounter']),
+  };
+  const status = typeof resource['status'] === 'string' ? resource['status'] : '';
+  if (NOT_ACTIONABLE_STATUS.has(status))
+    return {
+      ...base,
+      tier: 'info',
+      reason: `status ${status}: not alerted`,
+      summary: base.headline,
+      ruleId: null,
+    };
+
+  const codes = interpretationCodes(resource);
+  const coded = codes
+    .map((code) => ({ code, tier: tierOfCode(rules, code) }))
+    .filter((c): c is { code: string; tier: AlertClass } => c.tier !== null)
+    .sort((a, b) => RANK[b.tier] - RANK[a.tier])[0];
+  const { violation, problem } = checkThresholds(thresholds, q);
+  const codeWords = coded ? `${CODE_WORDS[coded.code] ?? coded.code} (${coded.code})` : null;
+  const limitWords = violation
+    ? `limit ${violation.comparator} ${formatNumber(violation.limit)} ${violation.rule.unit}`
+    : null;
+  const sameUnit = violation && knownUnit(q.unit) === violation.rule.unit;
+  const summary = violation
+    ? `${short} ${valueText ?? ''} ${violation.comparator} ${formatNumber(violation.limit)}${sameUnit ? '' : ` ${violation.rule.unit}`}`
+    : coded && coded.tier !== 'info'
+      ? `${short}${valueText ? ` ${valueText}` : ''} (${coded.code})`
+      : base.headline;
+
+  if (coded?.tier === 'critical')
+    return {
+      ...base,
+      tier: 'critical',
+      reason: [codeWords, limitWords].filter(Boolean).join('; '),
+      summary,
+      ruleId: `interpretation:${coded.code}`,
+    };
+  if (violation && RANK[violation.rule.tier] >= RANK[coded?.tier ?? 'unclassified'])
+    return {
+      ...base,
+      tier: violation.rule.tier,
+      reason: [limitWords, codeWords ? `lab flag ${codeWords}` : null].filter(Boolean).join('; '),
+      summary,
+      ruleId: `threshold:${violation.rule.id}`,
+    };
+  if (coded)
+    return {
+      ...base,
+      tier: coded.tier,
+      reason: [codeWords, problem].filter(Boolean).join('; '),
+      summary,
+      ruleId: `interpretation:${coded.code}`,
+    };
+  if (problem) return { ...base, tier: 'unclassified', reason: problem, summary, ruleId: null };
+  if (q.value === null) {
+    const what = resource['valueString'] !== undefined ? 'a text value' : 'no numeric value';
+    return {
+      ...base,
+      tier: 'unclassified',
+      reason: `${what} and no interpretation code`,
+      summary,
+      ruleId: null,
+    };
+  }
+  return {
+    ...base,
+    tier: 'info',
+    reason: rule ? 'within demo limits' : 'no rule for this test',
+    summary,
+    ruleId: null,
+  };
+}
+
+function classifyMedicationRequest(resource: FhirResource, rules: RuleSet): Classification {
+  const priority = typeof resource['priority'] === 'string' ? resource['priority'] : 'routine';
+  const high = rules.highPriorities.has(priority);
+  const medication = conceptText(resource['medicationCodeableConcept'], 'Medication order');
+  return {
+    tier: high ? 'high' : 'info',
+    headline: `${medication} (${priority})`,
+    reason: high ? `priority ${priority}: pharmacist review first` : 'routine order',
+    summary: `${priority.toUpperCase()} order: ${medication}`,
+    ruleId: high ? `priority:${priority}` : null,
+    patientRef: referenceOf(resource['subject']),
+    location: null,
+    encounterRef: referenceOf(resource['encounter']),
+  };
+}
+
+function classifyEncounter(resource: FhirResource): Classification {
+  const status = typeof resource['status'] === 'string' ? resource['status'] : '';
+  const locations = Array.isArray(resource['location']) ? resource['location'].length : 0;
+  const what =
+    status === 'finished'
+      ? 'Discharge'
+      : locations > 1
+        ? 'Transfer'
+        : status === 'cancelled'
+          ? 'Cancelled encounter'
+          : 'Admission';
+  return {
+    tier: 'info',
+    headline: what,
+    reason: `encounter ${status || 'update'}`,
+    summary: what,
+    ruleId: 'encounter',
+    patientRef: referenceOf(resource['subject']),
+    location: null,
+    encounterRef: resource.id ? `Encounter/${resource.id}` : null,
+  };
 }
 
 /** Classify any focus resource. Unknown types are informational, never dropped. */
-export function classifyResource(resource: FhirResource): Classification {
-  if (resource.resourceType === 'Observation') return classifyObservation(resource);
-  if (resource.resourceType === 'MedicationRequest') {
-    const priority = typeof resource['priority'] === 'string' ? resource['priority'] : 'routine';
-    const high = priority === 'stat' || priority === 'asap' || priority === 'urgent';
+export function classifyResource(resource: FhirResource, rules: RuleSet): Classification {
+  try {
+    if (resource.resourceType === 'Observation') return classifyObservation(resource, rules);
+    if (resource.resourceType === 'MedicationRequest') return classifyMedicationRequest(resource, rules);
+    if (resource.resourceType === 'Encounter') return classifyEncounter(resource);
+  } catch (error) {
     return {
-      tier: high ? 'high' : 'info',
-      headline: `Medication order (${priority})`,
-      reason: high ? `priority ${priority}` : 'routine order',
-      patientRef: referenceOf(resource['subject']),
+      tier: 'unclassified',
+      headline: resource.resourceType,
+      reason: `could not classify: ${error instanceof Error ? error.message : 'unknown error'}`,
+      summary: resource.resourceType,
+      ruleId: null,
+      patientRef: null,
       location: null,
+      encounterRef: null,
     };
   }
   return {
     tier: 'info',
     headline: resource.resourceType,
     reason: 'informational',
+    summary: resource.resourceType,
+    ruleId: null,
     patientRef: referenceOf(resource['subject']) ?? referenceOf(resource['patient']),
     location: null,
+    encounterRef: null,
   };
 }
