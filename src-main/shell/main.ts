@@ -11,6 +11,7 @@ import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
 import { registerIpcHandlers } from './ipc.ts';
 import { createElectronNotifier } from './notifier.ts';
 import { registerAppScheme, serveRenderer } from './protocol.ts';
+import { createSafeSecretStore } from './secret-store.ts';
 import { denyAllPermissions, installSecurityGuards } from './security.ts';
 import { openAuthorizationUrl } from './open-external.ts';
 import { createMainWindow } from './window.ts';
@@ -43,7 +44,9 @@ async function start() {
   denyAllPermissions(session.defaultSession);
   serveRenderer(join(outDir, 'renderer'));
   releaseLock = acquireInstanceLock(dataDir);
-  demo = await startLocalDemo({ dataDir, logger });
+  const secrets = await createSafeSecretStore(join(dataDir, 'secrets.json'));
+  if (!secrets.persistent) logger.warn({ reason: secrets.reason }, 'refresh tokens will not be stored');
+  demo = await startLocalDemo({ dataDir, logger, secretStore: secrets.store });
   const localDemo = demo;
   service = createMonitorService({
     dataDir,

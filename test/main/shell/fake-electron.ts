@@ -46,7 +46,24 @@ export class FakeIpcMain {
   }
 }
 
+/**
+ * safeStorage double: "encrypts" by reversing and base64-wrapping (reversible, NOT encryption) so tests
+ * can see that stored bytes are not the plain text and round-trip; the backend is configurable.
+ */
+export const fakeSafeStorage = {
+  available: true,
+  backend: 'gnome_libsecret' as string,
+  isAsyncEncryptionAvailable: async () => fakeSafeStorage.available,
+  getSelectedStorageBackend: () => fakeSafeStorage.backend,
+  encryptStringAsync: async (plain: string) => Buffer.from(`enc:${[...plain].reverse().join('')}`),
+  decryptStringAsync: async (cipher: Buffer) => ({
+    result: [...cipher.toString().replace(/^enc:/, '')].reverse().join(''),
+    shouldReEncrypt: false,
+  }),
+};
+
 export const fakeElectronModule = {
+  safeStorage: fakeSafeStorage,
   BrowserWindow: FakeBrowserWindow,
   Notification: FakeNotification,
   net: { fetch: () => Promise.reject(new Error('not in tests')) },
