@@ -29,8 +29,9 @@ function createHttpBridge(): MonitorApi {
     source = stream;
     linkListeners.forEach((l) => l('connecting'));
     stream.onopen = () => linkListeners.forEach((l) => l('open'));
-    stream.onerror = () =>
-      linkListeners.forEach((l) => l(stream.readyState === EventSource.CLOSED ? 'lost' : 'connecting'));
+    // Any error means pushes may have been missed: show it as lost until the stream reopens (EventSource
+    // retries on its own while CONNECTING; CLOSED means the host refused us, e.g. a restarted host).
+    stream.onerror = () => linkListeners.forEach((l) => l('lost'));
     stream.addEventListener('host-event', (message) => {
       let event: HostEvent;
       try {

@@ -1,39 +1,74 @@
 // Query keys and options for everything fetched from the host; pushed events update the cache.
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
+import { upsertAlert } from '../feed/feed-model.ts';
 import { api } from './bridge.ts';
+
+export const ALERT_PAGE = 1000;
 
 export const queries = {
   session: () => queryOptions({ queryKey: ['session'], queryFn: () => api.getSession({}) }),
   hostInfo: () =>
     queryOptions({ queryKey: ['host'], queryFn: () => api.getHostInfo({}), staleTime: Infinity }),
   health: () => queryOptions({ queryKey: ['health'], queryFn: () => api.getHealth({}) }),
-  alerts: () => queryOptions({ queryKey: ['alerts', 'list'], queryFn: () => api.listAlerts({ limit: 500 }) }),
+  alerts: () =>
+    queryOptions({ queryKey: ['alerts', 'list'], queryFn: () => api.listAlerts({ limit: ALERT_PAGE }) }),
+  /** Resources by reference; a pushed alert for the reference invalidates it (a new version may exist). */
   resource: (reference: string) =>
     queryOptions({ queryKey: ['resource', reference], queryFn: () => api.getResource({ reference }) }),
+  trend: (reference: string) =>
+    queryOptions({
+      queryKey: ['trend', reference],
+      queryFn: () => api.getObservationTrend({ reference, count: 20 }),
+    }),
+  allergies: (patient: string) =>
+    queryOptions({ queryKey: ['allergies', patient], queryFn: () => api.getAllergies({ patient }) }),
+  wardBoard: () =>
+    queryOptions({
+      queryKey: ['ward-board'],
+      queryFn: () => api.getWardBoard({}),
+      // Encounter changes arrive as pushes only when subscribed to the encounter topics; poll as well.
+      refetchInterval: 30_000,
+      staleTime: 10_000,
+    }),
+  orders: () =>
+    queryOptions({
+      queryKey: ['orders'],
+      queryFn: () => api.listMedicationOrders({ limit: 100 }),
+      refetchInterval: 30_000,
+      staleTime: 10_000,
+    }),
 };
-
-function newestFirst(a: AlertSummary, b: AlertSummary): number {
-  return b.receivedAt.localeCompare(a.receivedAt) || Number(b.eventNumber) - Number(a.eventNumber);
-}
 
 /** Apply one pushed event to the cache: precise updates for alerts, replacement for session/health. */
 export function applyHostEvent(client: QueryClient, event: HostEvent): void {
   switch (event.type) {
-    case 'alert':
-      client.setQueryData<AlertSummary[]>(queries.alerts().queryKey, (list = []) => {
-        const rest = list.filter((a) => a.id !== event.alert.id);
-        return [event.alert, ...rest].sort(newestFirst);
-      });
+    case 'alert': {
+      const { alert } = event;
+      client.setQueryData<AlertSummary[]>(queries.alerts().queryKey, (list = []) => upsertAlert(list, alert));
+      if (alert.fetch === 'ok') {
+        void client.invalidateQueries({ queryKey: ['resource', alert.focus] });
+        const type = alert.focus.split('/')[0];
+        if (type === 'Observation') void client.invalidateQueries({ queryKey: ['trend'] });
+        if (type === 'Encounter') void client.invalidateQueries({ queryKey: queries.wardBoard().queryKey });
+        if (type === 'MedicationRequest')
+          void client.invalidateQueries({ queryKey: queries.orders().queryKey });
+      }
       break;
+    }
     case 'session':
       client.setQueryData(queries.session().queryKey, event.session);
       void client.invalidateQueries({ queryKey: queries.alerts().queryKey });
+      if (event.session.state !== 'signed-in') {
+        client.removeQueries({ queryKey: ['resource'] });
+        client.removeQueries({ queryKey: ['trend'] });
+      }
       break;
     case 'health':
       client.setQueryData(queries.health().queryKey, event.health);
       break;
     case 'notify':
+    case 'focus-alert':
       break;
   }
 }

@@ -1,92 +1,51 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AlertSummary, FhirResource } from '../../src-main/shared/api.ts';
-import { api } from '../api/bridge.ts';
+import { useQuery } from '@tanstack/react-query';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import { useAcknowledge } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
+import { ackTimer } from '../feed/feed-model.ts';
+import { referenceOf } from '../fhir/format.ts';
+import { useNow } from '../hooks/useNow.ts';
 import { useUiStore } from '../state/ui-store.ts';
+import { PatientBanner } from './resources/PatientBanner.tsx';
+import { ResourceState } from './resources/ResourceState.tsx';
+import { ResourceBody } from './resources/Views.tsx';
 import { TierBadge } from './TierBadge.tsx';
 
-interface Quantity {
-  value?: number;
-  unit?: string;
-  code?: string;
-}
-
-function quantityText(q: Quantity | undefined): string | null {
-  if (!q || typeof q.value !== 'number') return null;
-  return `${q.value} ${q.unit ?? q.code ?? ''}`.trim();
-}
-
-function ObservationView({ resource }: { resource: FhirResource }) {
-  const code = resource['code'] as
-    { text?: string; coding?: Array<{ display?: string; code?: string }> } | undefined;
-  const name = code?.text ?? code?.coding?.[0]?.display ?? 'Observation';
-  const value = quantityText(resource['valueQuantity'] as Quantity | undefined);
-  const range = (
-    resource['referenceRange'] as Array<{ low?: Quantity; high?: Quantity; text?: string }> | undefined
-  )?.[0];
-  const interpretation = (
-    resource['interpretation'] as
-      Array<{ text?: string; coding?: Array<{ code?: string; display?: string }> }> | undefined
-  )?.[0];
-  return (
-    <dl className="resource">
-      <dt>Test</dt>
-      <dd>{name}</dd>
-      <dt>Value</dt>
-      <dd className="value">{value ?? 'no numeric value'}</dd>
-      <dt>Reference range</dt>
-      <dd>
-        {range?.text ??
-          ([quantityText(range?.low), quantityText(range?.high)].filter(Boolean).join(' – ') || 'not given')}
-      </dd>
-      <dt>Interpretation</dt>
-      <dd>
-        {interpretation?.text ?? interpretation?.coding?.map((c) => c.display ?? c.code).join(', ') ?? 'none'}
-      </dd>
-      <dt>Status</dt>
-      <dd>{String(resource['status'] ?? 'unknown')}</dd>
-      <dt>Effective</dt>
-      <dd>{String(resource['effectiveDateTime'] ?? resource['issued'] ?? 'unknown')}</dd>
-    </dl>
-  );
-}
-
-function PatientBanner({ reference }: { reference: string }) {
-  const patient = useQuery(queries.resource(reference));
-  const resource = patient.data?.resource;
-  if (!resource) return <p className="patient-banner">Patient: {patient.data?.message ?? 'loading…'}</p>;
-  const name = (
-    resource['name'] as Array<{ given?: string[]; family?: string; text?: string }> | undefined
-  )?.[0];
-  const display = name?.text ?? [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
-  const mrn = (resource['identifier'] as Array<{ value?: string }> | undefined)?.[0]?.value;
-  return (
-    <p className="patient-banner" aria-label="Patient">
-      <strong>{display}</strong>
-      {mrn ? <span> · MRN {mrn}</span> : null}
-      {resource['gender'] ? <span> · {String(resource['gender'])}</span> : null}
-      {resource['birthDate'] ? <span> · born {String(resource['birthDate'])}</span> : null}
-    </p>
-  );
-}
-
 function Acknowledge({ alert }: { alert: AlertSummary }) {
-  const client = useQueryClient();
-  const ack = useMutation({
-    mutationFn: () => api.acknowledge({ alertId: alert.id }),
-    onSuccess: () => client.invalidateQueries({ queryKey: queries.alerts().queryKey }),
-  });
-  if (alert.state === 'acknowledged') return <p className="acknowledged">Acknowledged</p>;
+  const ack = useAcknowledge();
+  const now = useNow(1000);
+  if (alert.state === 'acknowledged' || alert.state === 'resolved')
+    return (
+      <p className="acknowledged" role="status">
+        <span aria-hidden="true">✓</span> Acknowledged
+      </p>
+    );
+  const timer = alert.tier === 'critical' ? ackTimer(alert.occurredAt, now) : null;
   return (
-    <button type="button" className="ack" onClick={() => ack.mutate()} disabled={ack.isPending}>
-      Acknowledge
-    </button>
+    <div className="ack-row">
+      <button
+        type="button"
+        className="ack"
+        onClick={() => ack.mutate({ alertId: alert.id })}
+        disabled={ack.isPending}
+        aria-keyshortcuts="a"
+      >
+        Acknowledge <kbd>a</kbd>
+      </button>
+      {timer ? (
+        <span className={`ack-timer${timer.overdue ? ' overdue' : ''}`}>
+          {timer.elapsed} since the result · {timer.left} of the 30 min target
+        </span>
+      ) : null}
+      {ack.isError ? <span role="alert">Could not acknowledge: {ack.error.message}</span> : null}
+    </div>
   );
 }
 
 export function AlertDetail() {
   const selectedId = useUiStore((s) => s.selectedAlertId);
   const alerts = useQuery(queries.alerts());
+  const session = useQuery(queries.session());
   const alert = alerts.data?.find((a) => a.id === selectedId) ?? null;
   const focus = useQuery({
     ...queries.resource(alert?.focus ?? 'Observation/none'),
@@ -99,19 +58,26 @@ export function AlertDetail() {
       </section>
     );
   }
+  const resource = focus.data?.resource ?? null;
+  const encounter = resource ? referenceOf(resource['encounter']) : null;
+  const patientRef = alert.patient?.reference ?? (resource ? referenceOf(resource['subject']) : null);
+  const showBanner = (session.data?.needPatientBanner ?? false) || patientRef !== null;
   return (
-    <section className="detail" aria-labelledby="detail-title">
+    <section className={`detail detail-${alert.tier}`} aria-labelledby="detail-title">
       <h2 id="detail-title">
-        <TierBadge tier={alert.tier} /> {alert.headline}
+        <TierBadge tier={alert.tier} /> {alert.headline || alert.focus}
       </h2>
       <p className="reason">{alert.reason}</p>
-      {alert.patient ? <PatientBanner reference={alert.patient.reference} /> : null}
-      {focus.isPending ? <p>Loading the result…</p> : null}
-      {focus.data && focus.data.status !== 'ok' ? <p role="status">{focus.data.message}</p> : null}
-      {focus.data?.resource?.resourceType === 'Observation' ? (
-        <ObservationView resource={focus.data.resource} />
+      {showBanner && patientRef?.startsWith('Patient/') ? (
+        <PatientBanner reference={patientRef} encounter={encounter} />
       ) : null}
       <Acknowledge alert={alert} />
+      <ResourceState what="the record" pending={focus.isPending} error={focus.error} view={focus.data} />
+      {resource ? <ResourceBody resource={resource} reference={alert.focus} /> : null}
+      <p className="provenance">
+        Event {alert.eventNumber} · {alert.topic.split('/').pop()} · received{' '}
+        {new Date(alert.receivedAt).toLocaleTimeString()}
+      </p>
     </section>
   );
 }

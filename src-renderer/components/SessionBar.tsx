@@ -1,33 +1,44 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api } from '../api/bridge.ts';
 import { queries } from '../api/queries.ts';
-
-type Role = 'nurse' | 'pharmacist';
+import { uiActions, useUiStore, type View } from '../state/ui-store.ts';
 
 export function SessionBar() {
   const client = useQueryClient();
   const session = useQuery(queries.session());
-  const [role, setRole] = useState<Role>('nurse');
-  const signIn = useMutation({
-    mutationFn: () => api.signIn({ role }),
-    onSuccess: (info) => {
-      client.setQueryData(queries.session().queryKey, info);
-      // In the browser host the page is the user's browser: open the server's sign-in page beside it.
-      // (Electron opens the system browser itself; there `window.open` is denied by the shell.)
-      if (info.authorizationUrl) window.open(info.authorizationUrl, '_blank', 'noopener');
-    },
-  });
+  const view = useUiStore((s) => s.view);
+  const role = useUiStore((s) => s.role);
   const signOut = useMutation({
     mutationFn: () => api.signOut({}),
     onSuccess: (info) => client.setQueryData(queries.session().queryKey, info),
   });
   const info = session.data;
+  const signedIn = info?.state === 'signed-in';
+  const tabs: [View, string][] = [
+    ['alerts', 'Alerts'],
+    ['role', role === 'pharmacist' ? 'Order queue' : 'Ward board'],
+    ['health', 'Health'],
+  ];
   return (
     <header className="session-bar">
       <h1>Alert Monitor</h1>
+      {signedIn ? (
+        <nav aria-label="Views" className="views">
+          {tabs.map(([id, label]) => (
+            <button
+              key={id}
+              type="button"
+              className={view === id ? 'tab active' : 'tab'}
+              aria-current={view === id ? 'page' : undefined}
+              onClick={() => uiActions.showView(id)}
+            >
+              {label}
+            </button>
+          ))}
+        </nav>
+      ) : null}
       <span className="session-state" role="status">
-        {info?.state === 'signed-in'
+        {signedIn
           ? `Signed in as ${info.user?.display ?? info.user?.fhirUser ?? 'unknown user'} · ${info.server?.name ?? ''}`
           : info?.state === 'signing-in'
             ? 'Signing in… complete the sign-in page in your browser.'
@@ -43,28 +54,11 @@ export function SessionBar() {
           Open the sign-in page
         </a>
       ) : null}
-      {info?.state === 'signed-in' ? (
+      {signedIn ? (
         <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
           Sign out
         </button>
-      ) : (
-        <>
-          <label className="role-picker">
-            Role{' '}
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              <option value="nurse">Charge nurse</option>
-              <option value="pharmacist">Pharmacist</option>
-            </select>
-          </label>
-          <button
-            type="button"
-            onClick={() => signIn.mutate()}
-            disabled={signIn.isPending || info?.state === 'signing-in'}
-          >
-            Sign in to the local demo
-          </button>
-        </>
-      )}
+      ) : null}
     </header>
   );
 }

@@ -1,0 +1,64 @@
+// Page helpers shared by the renderer specs: demo sign-in, CSP violation capture, screenshots, and
+// direct API reads from inside the page (same origin, the page's own cookie).
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { expect, type Page } from '@playwright/test';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+
+export type DemoIdentity = 'charge nurse, Ward A' | 'charge nurse, Ward B' | 'pharmacist';
+
+/** Sign in through the server's real demo sign-in page (a popup beside the app). */
+export async function signIn(
+  page: Page,
+  launchUrl: string,
+  identity: DemoIdentity = 'charge nurse, Ward A',
+): Promise<void> {
+  await page.goto(launchUrl);
+  await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+  await page.getByLabel('Role').selectOption(identity === 'pharmacist' ? 'pharmacist' : 'nurse');
+  const popup = page.waitForEvent('popup');
+  await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+  const signInPage = await popup;
+  await signInPage.getByLabel(new RegExp(identity)).check();
+  await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();
+  await expect(signInPage.getByText(/return to/i)).toBeVisible();
+  await signInPage.close();
+  await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 10_000 });
+}
+
+/** Collect CSP violations the page reports (securitypolicyviolation events and console errors). */
+export async function watchCsp(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  await page.exposeFunction('__reportCsp', (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __reportCsp(t: string): void }).__reportCsp(
+        `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+      );
+    });
+  });
+  return violations;
+}
+
+/** Save a screenshot as a test artifact and as the README copy in docs/screenshots. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync('e2e/artifacts', { recursive: true });
+  mkdirSync('docs/screenshots', { recursive: true });
+  const path = `e2e/artifacts/${name}.png`;
+  await page.screenshot({ path });
+  copyFileSync(path, `docs/screenshots/${name}.png`);
+}
+
+/** The alert list as the host has it, read from inside the page. */
+export async function listAlerts(page: Page): Promise<AlertSummary[]> {
+  return page.evaluate(async () => {
+    const response = await fetch('/api/call/listAlerts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ limit: 1000 }),
+    });
+    return ((await response.json()) as { result: AlertSummary[] }).result;
+  });
+}

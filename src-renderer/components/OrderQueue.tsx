@@ -1,0 +1,184 @@
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import type { AlertSummary, FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
+import { useAcknowledge } from '../api/mutations.ts';
+import { queries } from '../api/queries.ts';
+import {
+  dateTimeText,
+  dosageOf,
+  humanName,
+  medicationText,
+  PRIORITY_RANK,
+  priorityOf,
+  referenceOf,
+} from '../fhir/format.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
+import { ResourceState } from './resources/ResourceState.tsx';
+import { AllergyList } from './resources/Views.tsx';
+
+export interface QueuedOrder {
+  reference: string;
+  order: FhirResource;
+  priority: string;
+  patient: { reference: string; name: string } | null;
+  prescriber: string | null;
+  allergies: FhirResource[];
+}
+
+/** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
+export function sortQueue(view: OrderQueueView): QueuedOrder[] {
+  const patients = new Map(
+    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
+  );
+  const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
+  const allergies = new Map<string, FhirResource[]>();
+  for (const a of view.allergies.resources) {
+    const who = referenceOf(a['patient']);
+    if (who) allergies.set(who, [...(allergies.get(who) ?? []), a]);
+  }
+  return view.orders
+    .map((order) => {
+      const subject = referenceOf(order['subject']);
+      const requester = referenceOf(order['requester']);
+      return {
+        reference: `MedicationRequest/${order.id ?? ''}`,
+        order,
+        priority: priorityOf(order),
+        patient: subject ? { reference: subject, name: patients.get(subject) ?? subject } : null,
+        prescriber: requester ? (prescribers.get(requester) ?? requester) : null,
+        allergies: subject ? (allergies.get(subject) ?? []) : [],
+      };
+    })
+    .sort(
+      (a, b) =>
+        (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
+        String(a.order['authoredOn'] ?? '').localeCompare(String(b.order['authoredOn'] ?? '')),
+    );
+}
+
+function Verify({ order, alert }: { order: QueuedOrder; alert: AlertSummary | undefined }) {
+  const ack = useAcknowledge();
+  if (!alert) return <span className="muted">No alert received for this order</span>;
+  if (alert.state === 'acknowledged' || alert.state === 'resolved')
+    return (
+      <span className="verified">
+        <span aria-hidden="true">✓</span> Verified
+      </span>
+    );
+  return (
+    <button
+      type="button"
+      className="ack"
+      disabled={ack.isPending}
+      onClick={() => ack.mutate({ alertId: alert.id, note: 'verified by pharmacist' })}
+      aria-label={`Acknowledge and verify ${medicationText(order.order)} for ${order.patient?.name ?? 'patient'}`}
+    >
+      Acknowledge / verify
+    </button>
+  );
+}
+
+export function OrderQueue() {
+  const orders = useQuery(queries.orders());
+  const alerts = useQuery(queries.alerts());
+  const selected = useUiStore((s) => s.selectedOrder);
+  const queue = useMemo(() => (orders.data?.status === 'ok' ? sortQueue(orders.data) : []), [orders.data]);
+  const alertByFocus = useMemo(() => {
+    const map = new Map<string, AlertSummary>();
+    for (const a of alerts.data ?? []) if (!map.has(a.focus)) map.set(a.focus, a);
+    return map;
+  }, [alerts.data]);
+  const allergyNote =
+    orders.data && orders.data.allergies.status !== 'ok'
+      ? (orders.data.allergies.message ?? 'Allergies unavailable')
+      : null;
+  const open = queue.find((q) => q.reference === selected) ?? null;
+  return (
+    <div className="order-layout">
+      <section className="order-queue" aria-labelledby="queue-title">
+        <h2 id="queue-title">New-order queue</h2>
+        <p className="muted">Sorted stat → urgent → routine, longest waiting first.</p>
+        <ResourceState what="orders" pending={orders.isPending} error={orders.error} view={orders.data} />
+        {allergyNote ? <p className="state state-forbidden">Allergies: {allergyNote}</p> : null}
+        {orders.data?.status === 'ok' && queue.length === 0 ? (
+          <p className="empty">No active orders.</p>
+        ) : null}
+        <ol className="queue" aria-label="Orders">
+          {queue.map((q) => {
+            const dosage = dosageOf(q.order);
+            return (
+              <li
+                key={q.reference}
+                className={`queue-item priority-row-${q.priority}${q.reference === selected ? ' selected' : ''}`}
+              >
+                <button
+                  type="button"
+                  className="queue-open"
+                  onClick={() => uiActions.selectOrder(q.reference)}
+                  aria-current={q.reference === selected ? 'true' : undefined}
+                >
+                  <span className={`priority priority-${q.priority}`}>{q.priority.toUpperCase()}</span>
+                  <strong className="queue-med">{medicationText(q.order)}</strong>
+                  <span>{q.patient?.name ?? 'Unknown patient'}</span>
+                  <span className="muted">
+                    {[dosage.dose, dosage.route, dosage.frequency].filter(Boolean).join(' · ') ||
+                      'no dosage given'}
+                  </span>
+                  <span className="muted">
+                    by {q.prescriber ?? 'unknown'} · {dateTimeText(q.order['authoredOn'])}
+                  </span>
+                  <span className={q.allergies.length > 0 ? 'allergy-flag' : 'muted'}>
+                    {q.allergies.length > 0
+                      ? `⚠ ${q.allergies.length} allergy record${q.allergies.length === 1 ? '' : 's'}`
+                      : allergyNote
+                        ? 'allergies unknown'
+                        : 'no allergies recorded'}
+                  </span>
+                </button>
+                <Verify order={q} alert={alertByFocus.get(q.reference)} />
+              </li>
+            );
+          })}
+        </ol>
+      </section>
+      <section className="detail" aria-label="Order detail">
+        {open ? (
+          <>
+            <h2>{medicationText(open.order)}</h2>
+            <OrderDetail order={open} />
+          </>
+        ) : (
+          <p className="empty">Select an order to see it with the patient's allergies.</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function OrderDetail({ order }: { order: QueuedOrder }) {
+  const dosage = dosageOf(order.order);
+  return (
+    <>
+      <dl className="resource">
+        <dt>Patient</dt>
+        <dd>{order.patient?.name ?? 'unknown'}</dd>
+        <dt>Priority</dt>
+        <dd>
+          <span className={`priority priority-${order.priority}`}>{order.priority.toUpperCase()}</span>
+        </dd>
+        <dt>Dose</dt>
+        <dd>{dosage.dose ?? dosage.text ?? 'not given'}</dd>
+        <dt>Route</dt>
+        <dd>{dosage.route ?? 'not given'}</dd>
+        <dt>Frequency</dt>
+        <dd>{dosage.frequency ?? 'not given'}</dd>
+        <dt>Prescriber</dt>
+        <dd>{order.prescriber ?? 'unknown'}</dd>
+        <dt>Ordered</dt>
+        <dd>{dateTimeText(order.order['authoredOn'])}</dd>
+      </dl>
+      <h3>Allergies</h3>
+      <AllergyList list={order.allergies} />
+    </>
+  );
+}

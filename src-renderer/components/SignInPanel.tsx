@@ -1,0 +1,176 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../api/bridge.ts';
+import { queries } from '../api/queries.ts';
+import { forgetServer, loadServers, rememberServer, type RememberedServer } from '../state/servers.ts';
+import { uiActions, useUiStore, type Role } from '../state/ui-store.ts';
+
+type Choice = { kind: 'demo' } | { kind: 'remembered'; server: RememberedServer } | { kind: 'new' };
+
+/** Map the host's reason to a plain explanation of what to do next. */
+export function explainReason(reason: string): string {
+  const r = reason.toLowerCase();
+  if (/econnrefused|fetch failed|unreachable|enotfound|timed? ?out|network/.test(r))
+    return `The server could not be reached. Check the URL and your network. (${reason})`;
+  if (/smart|well-known|authorization_endpoint|standalone launch|pkce/.test(r))
+    return `The server does not offer a usable SMART on FHIR sign-in. (${reason})`;
+  if (/access_denied|denied|refused|consent/.test(r)) return `Sign-in was refused or cancelled. (${reason})`;
+  return reason;
+}
+
+export function SignInPanel() {
+  const client = useQueryClient();
+  const session = useQuery(queries.session());
+  const role = useUiStore((s) => s.role);
+  const [servers, setServers] = useState(loadServers);
+  const [choice, setChoice] = useState<Choice>({ kind: 'demo' });
+  const [url, setUrl] = useState('');
+  const [clientId, setClientId] = useState('');
+  const [remember, setRemember] = useState(true);
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const signIn = useMutation({
+    mutationFn: (args: { fhirBase?: string; clientId?: string }) => api.signIn({ ...args, role }),
+    onSuccess: (info) => {
+      client.setQueryData(queries.session().queryKey, info);
+      // In the browser host the page is the user's browser: open the server's sign-in page beside it.
+      // (Electron opens the system browser itself; there `window.open` is denied by the shell.)
+      if (info.authorizationUrl) window.open(info.authorizationUrl, '_blank', 'noopener');
+    },
+  });
+
+  const submit = (event: React.FormEvent) => {
+    event.preventDefault();
+    setFormError(null);
+    if (choice.kind === 'demo') return signIn.mutate({});
+    if (choice.kind === 'remembered')
+      return signIn.mutate({ fhirBase: choice.server.fhirBase, clientId: choice.server.clientId });
+    let parsed: URL;
+    try {
+      parsed = new URL(url.trim());
+    } catch {
+      return setFormError('Enter the FHIR server’s base URL, e.g. https://fhir.example.org/r4');
+    }
+    if (parsed.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))
+      return setFormError('Use https:// (plain http is allowed only for this computer).');
+    if (!clientId.trim()) return setFormError('Enter the client id registered for this app at the server.');
+    const server = { fhirBase: parsed.toString().replace(/\/$/, ''), clientId: clientId.trim() };
+    if (remember) setServers(rememberServer(server));
+    signIn.mutate(server);
+  };
+
+  const info = session.data;
+  const busy = signIn.isPending || info?.state === 'signing-in';
+  const reason = info?.reason ?? null;
+  const failed = reason !== null && reason.startsWith('Sign-in failed');
+  return (
+    <section className="sign-in" aria-labelledby="sign-in-title">
+      <h2 id="sign-in-title">Sign in</h2>
+      {reason ? (
+        <p className={failed ? 'state state-error' : 'state'} role={failed ? 'alert' : 'status'}>
+          {explainReason(reason)}
+        </p>
+      ) : (
+        <p>Sign in to receive alerts.</p>
+      )}
+      {signIn.isError ? (
+        <p role="alert" className="state state-error">
+          {explainReason(signIn.error.message)}
+        </p>
+      ) : null}
+      {formError ? (
+        <p role="alert" className="state state-error">
+          {formError}
+        </p>
+      ) : null}
+      <form onSubmit={submit} className="sign-in-form">
+        <label className="role-picker">
+          Role
+          <select value={role} onChange={(e) => uiActions.chooseRole(e.target.value as Role)}>
+            <option value="nurse">Charge nurse</option>
+            <option value="pharmacist">Pharmacist</option>
+          </select>
+        </label>
+        <fieldset>
+          <legend>Server</legend>
+          <label>
+            <input
+              type="radio"
+              name="server"
+              checked={choice.kind === 'demo'}
+              onChange={() => setChoice({ kind: 'demo' })}
+            />{' '}
+            Local demo (this computer, simulated wards)
+          </label>
+          {servers.map((s) => (
+            <span key={s.fhirBase} className="remembered">
+              <label>
+                <input
+                  type="radio"
+                  name="server"
+                  checked={choice.kind === 'remembered' && choice.server.fhirBase === s.fhirBase}
+                  onChange={() => setChoice({ kind: 'remembered', server: s })}
+                />{' '}
+                {new URL(s.fhirBase).host}{' '}
+                <span className="muted">
+                  ({s.fhirBase}, client {s.clientId})
+                </span>
+              </label>
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  setServers(forgetServer(s.fhirBase));
+                  setChoice({ kind: 'demo' });
+                }}
+                aria-label={`Forget ${s.fhirBase}`}
+              >
+                Forget
+              </button>
+            </span>
+          ))}
+          <label>
+            <input
+              type="radio"
+              name="server"
+              checked={choice.kind === 'new'}
+              onChange={() => setChoice({ kind: 'new' })}
+            />{' '}
+            A hospital FHIR server
+          </label>
+          {choice.kind === 'new' ? (
+            <div className="new-server">
+              <label>
+                FHIR base URL
+                <input
+                  type="url"
+                  value={url}
+                  onChange={(e) => setUrl(e.target.value)}
+                  placeholder="https://fhir.example.org/r4"
+                  required
+                />
+              </label>
+              <label>
+                Client id
+                <input
+                  type="text"
+                  value={clientId}
+                  onChange={(e) => setClientId(e.target.value)}
+                  maxLength={256}
+                  required
+                />
+              </label>
+              <label>
+                <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />{' '}
+                Remember this server (no passwords or tokens are stored)
+              </label>
+            </div>
+          ) : null}
+        </fieldset>
+        <button type="submit" className="primary" disabled={busy}>
+          {choice.kind === 'demo' ? 'Sign in to the local demo' : 'Sign in'}
+        </button>
+      </form>
+    </section>
+  );
+}
