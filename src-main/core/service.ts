@@ -208,7 +208,11 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         ...(options.rules ? { rules: options.rules } : {}),
         ...(options.interruptTiers ? { interruptTiers: options.interruptTiers } : {}),
       });
-      alerting.setSession({ fhirBase: signed.fhirBase, fhirUser: signed.fhirUser, access: accessFor(signed) });
+      alerting.setSession({
+        fhirBase: signed.fhirBase,
+        fhirUser: signed.fhirUser,
+        access: accessFor(signed),
+      });
       pushSession();
       await monitor.start();
       options.onSubscribed?.();

@@ -36,6 +36,73 @@ export interface AlertSummary {
   state: AlertState;
   /** Focus fetch outcome: ok, gone (404/410), forbidden (403), pending, or error. */
   fetch: ResourceStatus;
+  /** Notification line without patient context, e.g. "K 6.8 mmol/L > 6.2" (issue 5). */
+  summary?: string | null;
+  /** What fired: `threshold:<id>`, `interpretation:<code>`, `priority:<p>`, `encounter`. */
+  ruleId?: string | null;
+  /** The closed loop (issue 5): who did what when, the timers, and the write-back state. */
+  lifecycle?: AlertLifecycle;
+}
+
+export type WritebackState = 'none' | 'pending' | 'done' | 'failed' | 'unsupported';
+
+export interface AlertLifecycle {
+  notifiedAt: string | null;
+  /** 'pending' | 'notifying' | 'notified' | 'summarised' | 'not-required'. */
+  notifyState: string;
+  seenAt: string | null;
+  seenBy: string | null;
+  acknowledgedAt: string | null;
+  /** fhirUser of the acknowledging user, e.g. "Practitioner/nurse-a". */
+  acknowledgedBy: string | null;
+  /** Optional read-back note given at acknowledgment. */
+  ackNote: string | null;
+  escalatedAt: string | null;
+  /** 0 = never escalated; +1 for each re-notification after the acknowledgment deadline. */
+  escalationLevel: number;
+  /** Critical and not yet acknowledged: the deadline (receivedAt + ack timeout) before escalation. */
+  ackDueAt: string | null;
+  /** occurredAt + the 30-minute critical-result target; compare with now for "time since result". */
+  targetDueAt: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** Critical and not acknowledged (new, seen or escalated): keep at the top of the feed. */
+  pinned: boolean;
+  writeback: {
+    state: WritebackState;
+    /** Last failure, shown to the user while retrying. */
+    error: string | null;
+    /** Server reference of the written Communication, e.g. "Communication/12". */
+    reference: string | null;
+  };
+}
+
+export interface RulesStatus {
+  /** The rules file in use (null for built-in test rules). */
+  path: string | null;
+  loadedAt: string | null;
+  thresholdCount: number;
+  /** "DEMO DEFAULTS ... NOT clinical advice" from the file. */
+  notice: string;
+  /** Why the last reload was refused (the previous rules stay active), else null. */
+  lastError: string | null;
+}
+
+export interface AlertingStatus {
+  /** Critical alerts not yet acknowledged (new, seen or escalated): the tray/badge count. */
+  unacknowledgedCritical: number;
+  escalated: number;
+  ackTimeoutMinutes: number;
+  targetMinutes: number;
+  rules: RulesStatus;
+  writeback: { pending: number; failed: number; lastError: string | null };
+}
+
+export interface AuditExport {
+  /** Where the host wrote the CSV (null if it could not). */
+  path: string | null;
+  rows: number;
+  csv: string;
 }
 
 export type ResourceStatus = 'ok' | 'gone' | 'forbidden' | 'pending' | 'error';
@@ -167,7 +234,9 @@ export type HostEvent =
   /** Ask the renderer to raise an in-page notification (browser host without OS notifications). */
   | { type: 'notify'; alertId: string | null; title: string; body: string }
   /** The user clicked an OS notification: focus this alert. */
-  | { type: 'focus-alert'; alertId: string };
+  | { type: 'focus-alert'; alertId: string }
+  /** Counts for the tray/badge, escalation and rules/write-back health changed (issue 5). */
+  | { type: 'alerting'; status: AlertingStatus };
 
 // ---- call argument schemas (validated in both hosts) ----
 
@@ -215,6 +284,17 @@ export const apiArgSchemas = {
   getAllergies: z.object({ patient: fhirReference }).strict(),
   getWardBoard: z.object({}).strict(),
   listMedicationOrders: z.object({ limit: z.number().int().min(1).max(200).default(100) }).strict(),
+  /** Close the loop: an acknowledged alert is resolved (optional note). */
+  resolveAlert: z.object({ alertId: boundedString(300), note: z.string().max(500).optional() }).strict(),
+  getAlertingStatus: z.object({}).strict(),
+  /** Write the audit log as CSV (host writes the file and returns it too). */
+  exportAudit: z.object({ since: z.iso.datetime().optional(), until: z.iso.datetime().optional() }).strict(),
+  /** Re-read the rules file; a bad file is refused and the previous rules stay active. */
+  reloadRules: z.object({}).strict(),
+  /** Retry a failed write-back now instead of waiting for the backoff. */
+  retryWriteback: z.object({ alertId: boundedString(300) }).strict(),
+  getLaunchAtLogin: z.object({}).strict(),
+  setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgSchemas;
@@ -235,6 +315,19 @@ export interface ApiResults {
   getAllergies: SearchView;
   getWardBoard: WardBoardView;
   listMedicationOrders: OrderQueueView;
+  resolveAlert: AlertSummary | null;
+  getAlertingStatus: AlertingStatus;
+  exportAudit: AuditExport;
+  reloadRules: RulesStatus;
+  retryWriteback: AlertSummary | null;
+  getLaunchAtLogin: LaunchAtLogin;
+  setLaunchAtLogin: LaunchAtLogin;
+}
+
+export interface LaunchAtLogin {
+  /** False where the host cannot register (browser host). */
+  supported: boolean;
+  enabled: boolean;
 }
 
 /** What the renderer holds: one async method per call plus a push subscription. */

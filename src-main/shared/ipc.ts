@@ -15,6 +15,13 @@ export const API_METHODS = [
   'getAllergies',
   'getWardBoard',
   'listMedicationOrders',
+  'resolveAlert',
+  'getAlertingStatus',
+  'exportAudit',
+  'reloadRules',
+  'retryWriteback',
+  'getLaunchAtLogin',
+  'setLaunchAtLogin',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.

@@ -38,6 +38,8 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     ...CLINICAL_READ.map((t) => `user/${t}.rs`),
     'user/MedicationRequest.rs',
     'user/Subscription.cruds',
+    // Write-back of critical-result acknowledgments (issue 5): PUT with a deterministic id = create once.
+    'user/Communication.cu',
   ],
   pharmacist: [
     'openid',
@@ -47,6 +49,7 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     'user/MedicationRequest.rs',
     'user/AllergyIntolerance.rs',
     'user/Subscription.cruds',
+    'user/Communication.cu',
   ],
 };
 

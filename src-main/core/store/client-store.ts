@@ -1,6 +1,13 @@
 // The workstation store. The one rule that matters: an event, its alert row and the cursor that passes
 // it commit in one transaction before anything downstream (rules, notifier, renderer) sees the event.
-import type { AlertClass, AlertState, AlertSummary, ResourceStatus } from '../../shared/api.ts';
+import type {
+  AlertClass,
+  AlertLifecycle,
+  AlertState,
+  AlertSummary,
+  ResourceStatus,
+  WritebackState,
+} from '../../shared/api.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 
@@ -61,6 +68,63 @@ interface AlertRow {
   state: string;
   fetch_status: string;
   notify_state: string;
+  // Migration 2 (alerting, issue 5).
+  notified_at?: string | null;
+  acknowledged_by?: string | null;
+  acknowledged_at?: string | null;
+  ack_note?: string | null;
+  summary?: string | null;
+  rule_id?: string | null;
+  seen_at?: string | null;
+  seen_by?: string | null;
+  escalated_at?: string | null;
+  escalation_level?: number;
+  resolved_at?: string | null;
+  resolved_by?: string | null;
+  writeback_state?: string;
+  writeback_error?: string | null;
+  writeback_ref?: string | null;
+}
+
+/** Timers of the closed loop, applied when rows are read (issue 5). */
+export interface LifecycleConfig {
+  /** Escalate a critical not acknowledged within this long after it was received. Default 10 min. */
+  ackTimeoutMs: number;
+  /** The critical-result communication target from the result time. Default 30 min. */
+  targetMs: number;
+}
+
+const DEFAULT_LIFECYCLE: LifecycleConfig = { ackTimeoutMs: 10 * 60_000, targetMs: 30 * 60_000 };
+const OPEN_STATES = new Set(['new', 'seen', 'escalated']);
+
+function plus(iso: string, ms: number): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(t + ms).toISOString();
+}
+
+function toLifecycle(row: AlertRow, config: LifecycleConfig): AlertLifecycle {
+  const open = row.tier === 'critical' && OPEN_STATES.has(row.state);
+  return {
+    notifiedAt: row.notified_at ?? null,
+    notifyState: row.notify_state,
+    seenAt: row.seen_at ?? null,
+    seenBy: row.seen_by ?? null,
+    acknowledgedAt: row.acknowledged_at ?? null,
+    acknowledgedBy: row.acknowledged_by ?? null,
+    ackNote: row.ack_note ?? null,
+    escalatedAt: row.escalated_at ?? null,
+    escalationLevel: row.escalation_level ?? 0,
+    ackDueAt: open ? plus(row.received_at, config.ackTimeoutMs) : null,
+    targetDueAt: plus(row.occurred_at, config.targetMs),
+    resolvedAt: row.resolved_at ?? null,
+    resolvedBy: row.resolved_by ?? null,
+    pinned: open,
+    writeback: {
+      state: (row.writeback_state ?? 'none') as WritebackState,
+      error: row.writeback_error ?? null,
+      reference: row.writeback_ref ?? null,
+    },
+  };
 }
 
 interface SubscriptionRow {
@@ -99,7 +163,7 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   };
 }
 
-function toAlert(row: AlertRow): AlertSummary {
+function toAlertWith(row: AlertRow, config: LifecycleConfig = DEFAULT_LIFECYCLE): AlertSummary {
   return {
     id: row.id,
     subscriptionKey: row.subscription_key,
@@ -115,6 +179,9 @@ function toAlert(row: AlertRow): AlertSummary {
     receivedAt: row.received_at,
     state: row.state as AlertState,
     fetch: row.fetch_status as ResourceStatus,
+    summary: row.summary ?? null,
+    ruleId: row.rule_id ?? null,
+    lifecycle: toLifecycle(row, config),
   };
 }
 
@@ -124,6 +191,8 @@ export function openClientStore(path: string) {
   const db: Db = openDatabase(path, { synchronous: 'FULL' });
   migrate(db, 'client', CLIENT_MIGRATIONS);
   const now = () => new Date().toISOString();
+  let lifecycle: LifecycleConfig = DEFAULT_LIFECYCLE;
+  const toAlert = (row: AlertRow): AlertSummary => toAlertWith(row, lifecycle);
 
   const statements = {
     getSubscription: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE key = ?'),
@@ -259,6 +328,13 @@ export function openClientStore(path: string) {
   return {
     db,
     close: () => db.close(),
+    /** Set the closed-loop timers used for `ackDueAt`/`targetDueAt` (issue 5). */
+    configureLifecycle: (config: Partial<LifecycleConfig>) => {
+      lifecycle = { ...lifecycle, ...config };
+    },
+    lifecycleConfig: (): LifecycleConfig => lifecycle,
+    /** Map a raw alerts row (alerting queries) the same way as every other read. */
+    rowToAlert: (row: unknown): AlertSummary => toAlert(row as AlertRow),
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);

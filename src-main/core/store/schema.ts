@@ -83,4 +83,45 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description:
+      'alerting: rule detail, closed-loop lifecycle (seen, escalated, resolved), write-back state, durable outbox',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN summary TEXT;          -- "K 6.8 mmol/L > 6.2" (no patient context)
+        ALTER TABLE alerts ADD COLUMN rule_id TEXT;          -- threshold:<id> | interpretation:<code> | ...
+        ALTER TABLE alerts ADD COLUMN seen_at TEXT;
+        ALTER TABLE alerts ADD COLUMN seen_by TEXT;
+        ALTER TABLE alerts ADD COLUMN escalated_at TEXT;     -- first escalation
+        ALTER TABLE alerts ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN next_escalation_at TEXT;
+        ALTER TABLE alerts ADD COLUMN resolved_at TEXT;
+        ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+        ALTER TABLE alerts ADD COLUMN resolve_note TEXT;
+        -- none | pending | done | failed (retrying) | unsupported (server does not take it)
+        ALTER TABLE alerts ADD COLUMN writeback_state TEXT NOT NULL DEFAULT 'none';
+        ALTER TABLE alerts ADD COLUMN writeback_error TEXT;
+        ALTER TABLE alerts ADD COLUMN writeback_ref TEXT;
+        CREATE INDEX alerts_open ON alerts (tier, state);
+        -- Write-back requests survive restarts and are never dropped: rows leave 'pending' only for
+        -- 'done' (server accepted) or 'unsupported' (the server does not accept the resource type).
+        CREATE TABLE outbox (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          alert_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          fhir_base TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT 'pending',
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT NOT NULL,
+          last_error TEXT,
+          remote_ref TEXT,
+          created_at TEXT NOT NULL,
+          done_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+      `);
+    },
+  },
 ];

@@ -54,6 +54,9 @@ export const RESOURCE_TYPES = [
   'AllergyIntolerance',
   'Subscription',
   'Basic',
+  // Write-back of acknowledgments by the monitor (issue 5).
+  'Communication',
+  'AuditEvent',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

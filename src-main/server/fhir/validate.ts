@@ -31,6 +31,14 @@ const SCHEMAS: Record<string, z.ZodType> = {
   AllergyIntolerance: z.looseObject({ ...base, patient: reference }),
   Subscription: z.looseObject({ ...base, status: code, criteria: z.string(), channel: z.looseObject({}) }),
   Basic: z.looseObject({ ...base, code: concept }),
+  Communication: z.looseObject({ ...base, status: code }),
+  AuditEvent: z.looseObject({
+    ...base,
+    type: z.looseObject({}),
+    recorded: z.string().min(1),
+    agent: z.array(z.looseObject({ requestor: z.boolean() })).min(1),
+    source: z.looseObject({ observer: reference }),
+  }),
 };
 
 export function validateResource(type: string, body: unknown, urlId?: string): FhirResource {

@@ -165,6 +165,21 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
   },
   Subscription: { status: { kind: 'token', extract: codes('status') } },
   Basic: { code: { kind: 'token', extract: concepts('code') } },
+  Communication: {
+    patient,
+    subject: subject(),
+    status: { kind: 'token', extract: codes('status') },
+    category: { kind: 'token', extract: concepts('category') },
+    sender: { kind: 'reference', extract: references('sender') },
+    identifier: { kind: 'token', extract: identifiers },
+    sent: { kind: 'date', extract: dates('sent') },
+  },
+  AuditEvent: {
+    type: { kind: 'token', extract: (r) => field(r, 'type').flatMap(codingTokens) },
+    agent: { kind: 'reference', extract: references('agent.who') },
+    entity: { kind: 'reference', extract: references('entity.what') },
+    date: { kind: 'date', extract: dates('recorded') },
+  },
 };
 
 /** Index rows for one resource version: every search parameter value plus its ward labels. */

@@ -1,0 +1,73 @@
+// Escalation of unacknowledged critical alerts (issue 5 item 3; clinical.md §1.6): a critical not
+// acknowledged within `ackTimeoutMs` of arriving becomes 'escalated', is re-notified, and stays pinned;
+// while it remains unacknowledged it is re-notified every `repeatMs` ("repeat until read"). The clock is
+// injected so tests can drive time; `tick()` is the whole algorithm, `start()` only calls it on a timer.
+import type { AlertSummary } from '../../shared/api.ts';
+import type { AlertStore } from './alert-store.ts';
+
+export interface EscalationOptions {
+  alerts: AlertStore;
+  ackTimeoutMs: number;
+  repeatMs: number;
+  now?: () => number;
+  /** Called after each escalation step with the updated alert (re-notify, push counts). */
+  onEscalated(alert: AlertSummary, level: number): Promise<void> | void;
+}
+
+export interface Escalation {
+  /** Escalate everything due at `now`; returns the escalated alerts. */
+  tick(): Promise<AlertSummary[]>;
+  start(intervalMs?: number): void;
+  stop(): void;
+}
+
+export function createEscalation(options: EscalationOptions): Escalation {
+  const now = options.now ?? Date.now;
+  let timer: NodeJS.Timeout | null = null;
+  let ticking = false;
+
+  async function tick(): Promise<AlertSummary[]> {
+    if (ticking) return [];
+    ticking = true;
+    const escalated: AlertSummary[] = [];
+    try {
+      const at = now();
+      for (const alert of options.alerts.openCriticals()) {
+        const due = alert.nextEscalationAt
+          ? Date.parse(alert.nextEscalationAt)
+          : Date.parse(alert.receivedAt) + options.ackTimeoutMs;
+        if (Number.isNaN(due) || due > at) continue;
+        const level = (alert.lifecycle?.escalationLevel ?? 0) + 1;
+        const minutes = Math.round((at - Date.parse(alert.receivedAt)) / 60_000);
+        if (
+          !options.alerts.escalate(
+            alert.id,
+            at + options.repeatMs,
+            `level ${level}: not acknowledged after ${minutes} min`,
+          )
+        )
+          continue;
+        const updated = options.alerts.read(alert.id);
+        if (!updated) continue;
+        escalated.push(updated);
+        await options.onEscalated(updated, level);
+      }
+    } finally {
+      ticking = false;
+    }
+    return escalated;
+  }
+
+  return {
+    tick,
+    start(intervalMs = 15_000) {
+      if (timer) return;
+      timer = setInterval(() => void tick(), intervalMs);
+      timer.unref?.();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+}
