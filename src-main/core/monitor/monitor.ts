@@ -5,8 +5,9 @@
 // fetched, classified, shown or notified. A crash at any point leaves either nothing (the server
 // replays from the old cursor) or a committed row whose enrichment resumes at the next start.
 import type { AlertSummary, AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
-import type { Channel, ChannelFrame, ChannelState } from '../channels/types.ts';
+import type { Channel, ChannelCallbacks, ChannelFrame, ChannelState } from '../channels/types.ts';
 import { createSseChannel } from '../channels/sse-channel.ts';
+import { createWebSocketChannel } from '../channels/websocket-channel.ts';
 import { parseNotificationBundle, resolveReference } from '../notifications/parse-bundle.ts';
 import type { NotificationEvent } from '../notifications/types.ts';
 import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
@@ -486,7 +487,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
           continue;
         }
         const record = await ensureSubscription(access, store, session.fhirUser, topic);
-        if (!record.endpoint) throw new Error(`no stream endpoint for ${record.topic}`);
         const health = createHealthEntry(record.key, record.topic);
         const sub: Running = {
           record,
@@ -496,32 +496,50 @@ export function createMonitor(options: MonitorOptions): Monitor {
           connectedToken: null,
           channel: undefined as unknown as Channel,
         };
-        sub.channel = createSseChannel({
-          url: record.endpoint,
-          getAccessToken: async () => {
-            sub.connectedToken = await session.accessToken();
-            return sub.connectedToken;
+        const callbacks: ChannelCallbacks = {
+          onFrame: (frame) => handleFrame(sub, frame),
+          onState: (state, detail) => onState(sub, state, detail),
+          onError: (message) => reportError(sub, message),
+          onUnauthorized: async () => {
+            try {
+              await session.refreshNow('stream answered 401');
+              return true;
+            } catch {
+              return false;
+            }
           },
-          getCursor: () => {
-            const cursor = store.getCursor(record.key);
-            return cursor > 0 ? String(cursor) : null;
-          },
-          heartbeatSeconds: record.heartbeatSeconds,
-          ...(options.channelBackoff ? { backoff: options.channelBackoff } : {}),
-          callbacks: {
-            onFrame: (frame) => handleFrame(sub, frame),
-            onState: (state, detail) => onState(sub, state, detail),
-            onError: (message) => reportError(sub, message),
-            onUnauthorized: async () => {
-              try {
-                await session.refreshNow('stream answered 401');
-                return true;
-              } catch {
-                return false;
-              }
+        };
+        const getAccessToken = async () => {
+          sub.connectedToken = await session.accessToken();
+          return sub.connectedToken;
+        };
+        const backoff = options.channelBackoff ? { backoff: options.channelBackoff } : {};
+        if (record.channel === 'websocket') {
+          // No Last-Event-ID on websockets: each (re)bind's handshake carries the server's count, and a
+          // count above our cursor triggers the $events catch-up (handleFrame).
+          sub.health.entry.channel = 'websocket';
+          sub.channel = createWebSocketChannel({
+            fhirBase: session.fhirBase,
+            subscriptionId: record.remoteId,
+            getAccessToken,
+            callbacks,
+            heartbeatSeconds: record.heartbeatSeconds,
+            ...backoff,
+          });
+        } else {
+          if (!record.endpoint) throw new Error(`no stream endpoint for ${record.topic}`);
+          sub.channel = createSseChannel({
+            url: record.endpoint,
+            getAccessToken,
+            getCursor: () => {
+              const cursor = store.getCursor(record.key);
+              return cursor > 0 ? String(cursor) : null;
             },
-          },
-        });
+            heartbeatSeconds: record.heartbeatSeconds,
+            ...backoff,
+            callbacks,
+          });
+        }
         running.set(record.key, sub);
         sub.channel.start();
       }

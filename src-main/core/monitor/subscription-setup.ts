@@ -15,6 +15,8 @@ export interface TopicRequest {
   /** backport-filter-criteria values, e.g. `Observation?location=Location/ward-a`. */
   filters: string[];
   heartbeatSeconds: number;
+  /** Our custom SSE channel (default) or the standard FHIR websocket channel. */
+  channel?: 'sse' | 'websocket';
 }
 
 interface SubscriptionResource {
@@ -25,8 +27,12 @@ interface SubscriptionResource {
   channel?: { endpoint?: string };
 }
 
-/** The R4 backport Subscription body for our SSE channel (docs/sse-channel.md §1). */
-export function buildSseSubscription(request: TopicRequest, reason: string): Record<string, unknown> {
+/**
+ * The R4 backport Subscription body: our SSE channel (docs/sse-channel.md §1) declared through
+ * backport-channel-type, or the standard `websocket` channel type.
+ */
+export function buildSubscription(request: TopicRequest, reason: string): Record<string, unknown> {
+  const websocket = request.channel === 'websocket';
   return {
     resourceType: 'Subscription',
     meta: { profile: [`${BACKPORT}/backport-subscription`] },
@@ -44,8 +50,14 @@ export function buildSseSubscription(request: TopicRequest, reason: string): Rec
         }
       : {}),
     channel: {
-      type: 'rest-hook',
-      _type: { extension: [{ url: `${BACKPORT}/backport-channel-type`, valueCoding: SSE_CHANNEL_CODING }] },
+      ...(websocket
+        ? { type: 'websocket' }
+        : {
+            type: 'rest-hook',
+            _type: {
+              extension: [{ url: `${BACKPORT}/backport-channel-type`, valueCoding: SSE_CHANNEL_CODING }],
+            },
+          }),
       extension: [
         { url: `${BACKPORT}/backport-heartbeat-period`, valueUnsignedInt: request.heartbeatSeconds },
       ],
@@ -83,7 +95,7 @@ export async function ensureSubscription(
   if (existing) {
     const { status, body } = await fhirFetch(access, `Subscription/${existing.remoteId}`);
     const remote = status === 200 ? asSubscription(body) : null;
-    if (remote && remote.criteria === request.topic) {
+    if (remote && remote.criteria === request.topic && existing.channel === (request.channel ?? 'sse')) {
       let current = remote;
       if (remote.status === 'error' || remote.status === 'off') {
         const put = await fhirFetch(access, `Subscription/${existing.remoteId}`, {
@@ -102,7 +114,7 @@ export async function ensureSubscription(
         fhirBase: access.fhirBase,
         remoteId: existing.remoteId,
         topic: request.topic,
-        channel: 'sse',
+        channel: request.channel ?? 'sse',
         endpoint: current.channel?.endpoint ?? existing.endpoint,
         heartbeatSeconds: request.heartbeatSeconds,
         owner,
@@ -113,20 +125,23 @@ export async function ensureSubscription(
   }
   const created = await fhirFetch(access, 'Subscription', {
     method: 'POST',
-    body: buildSseSubscription(request, 'Alert monitor workstation'),
+    body: buildSubscription(request, 'Alert monitor workstation'),
   });
   const resource = asSubscription(created.body);
   if (created.status !== 201 || !resource?.id) {
     throw new Error(`the server refused the subscription: ${created.status} ${outcomeText(created.body)}`);
   }
-  if (!resource.channel?.endpoint)
+  const channel = request.channel ?? 'sse';
+  // The SSE stream URL comes from the server; the websocket URL comes later from $get-ws-binding-token.
+  if (channel === 'sse' && !resource.channel?.endpoint) {
     throw new Error('the server did not return a stream endpoint for the subscription');
+  }
   return store.saveSubscription({
     fhirBase: access.fhirBase,
     remoteId: resource.id,
     topic: request.topic,
-    channel: 'sse',
-    endpoint: resource.channel.endpoint,
+    channel,
+    endpoint: resource.channel?.endpoint ?? null,
     heartbeatSeconds: request.heartbeatSeconds,
     owner,
   });
