@@ -38,8 +38,9 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     ...CLINICAL_READ.map((t) => `user/${t}.rs`),
     'user/MedicationRequest.rs',
     'user/Subscription.cruds',
-    // Write-back of critical-result acknowledgments (issue 5): PUT with a deterministic id = create once.
-    'user/Communication.cu',
+    // Write-back of critical-result acknowledgments (issue 5): PUT with a deterministic id = create once;
+    // read to show the record back.
+    'user/Communication.cru',
   ],
   pharmacist: [
     'openid',
@@ -49,7 +50,7 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     'user/MedicationRequest.rs',
     'user/AllergyIntolerance.rs',
     'user/Subscription.cruds',
-    'user/Communication.cu',
+    'user/Communication.cru',
   ],
 };
 
