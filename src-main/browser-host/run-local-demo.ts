@@ -9,6 +9,11 @@ import { topicsForRole } from '../core/monitor/topics.ts';
 import { startLocalDemo } from '../local/local-demo.ts';
 import { startBrowserHost } from './host.ts';
 import { createBrowserNotifier } from './notifier.ts';
+import { createDbusNotifier, detectDbusNotifications } from './dbus-notifier.ts';
+import { createRulesHolder } from '../core/rules/rules-holder.ts';
+
+/** The rules file beside the sources (the browser host runs from the repository under plain Node). */
+export const DEFAULT_RULES_PATH = resolve(import.meta.dirname, '../../resources/rules/critical-values.json');
 
 export interface LocalDemoHost {
   launchUrl: string;
@@ -23,9 +28,21 @@ export async function runLocalDemoInBrowserHost(options: {
   rendererDir?: string;
   accessTokenTtlSeconds?: number;
   simulationRate?: number;
+  /** The critical-value rules file (default: the repository's resources/rules). */
+  rulesPath?: string;
+  /** Raise OS notifications over D-Bus when a session bus and notify-send exist (default true). */
+  osNotifications?: boolean;
 }): Promise<LocalDemoHost> {
   const releaseLock = acquireInstanceLock(options.dataDir);
   try {
+    // A bad rules file stops the start with its message: a monitor without rules must not look alive.
+    const rules = createRulesHolder(options.rulesPath ?? DEFAULT_RULES_PATH);
+    const dbus =
+      options.osNotifications === false
+        ? { available: false, reason: 'disabled', command: null }
+        : detectDbusNotifications();
+    if (!dbus.available)
+      options.logger.info({ reason: dbus.reason }, 'OS notifications off; in-page notifications only');
     const demo = await startLocalDemo({
       dataDir: options.dataDir,
       logger: options.logger,
@@ -34,13 +51,23 @@ export async function runLocalDemoInBrowserHost(options: {
     });
     const service = createMonitorService({
       dataDir: options.dataDir,
-      host: { kind: 'browser', version: '0.1.0', osNotifications: false },
-      notifier: createBrowserNotifier((event) => service.publish(event)),
+      host: { kind: 'browser', version: '0.1.0', osNotifications: dbus.available },
+      notifier: createBrowserNotifier(
+        (event) => service.publish(event),
+        dbus.available
+          ? { notifier: createDbusNotifier(dbus), logger: options.logger.child({ component: 'dbus' }) }
+          : undefined,
+      ),
+      rules,
       logger: options.logger.child({ component: 'monitor' }),
       defaultServer: demo.choice,
       signIn: (server, context) => demo.signIn(server, context),
       topicsFor: (_session, server) => topicsForRole(server.role),
       onSubscribed: () => demo.kick(),
+    });
+    const stopWatching = rules.watch((status) => {
+      if (status.lastError) options.logger.warn({ err: status.lastError }, 'rules file refused');
+      else options.logger.info({ thresholds: status.thresholdCount }, 'rules reloaded');
     });
     const host = await startBrowserHost({
       handlers: service.handlers,
@@ -53,6 +80,7 @@ export async function runLocalDemoInBrowserHost(options: {
       launchUrl: host.launchUrl,
       fhirBase: demo.server.fhirBase,
       async close() {
+        stopWatching();
         await host.close();
         await service.close();
         await demo.close();

@@ -1,0 +1,87 @@
+// OS notifications for the browser host on Linux: raised through org.freedesktop.Notifications on the
+// session bus with `notify-send` (Debian package libnotify-bin), the same service Electron's
+// Notification uses there. Absence is detected up front (not Linux, no session bus, no notify-send) and
+// reported, so the host falls back to the page's banner/Notification API alone.
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
+
+export interface DbusAvailability {
+  available: boolean;
+  /** Why not, for the log and the host info. */
+  reason: string | null;
+  command: string | null;
+}
+
+export function findExecutable(name: string, path = process.env['PATH'] ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export function detectDbusNotifications(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): DbusAvailability {
+  if (platform !== 'linux') return { available: false, reason: 'not Linux', command: null };
+  if (!env['DBUS_SESSION_BUS_ADDRESS'])
+    return {
+      available: false,
+      reason: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS unset)',
+      command: null,
+    };
+  const command = findExecutable('notify-send', env['PATH'] ?? '');
+  if (!command)
+    return { available: false, reason: 'notify-send not installed (Debian: libnotify-bin)', command: null };
+  return { available: true, reason: null, command };
+}
+
+/** Notification servers may render a subset of HTML in the body: lab text must not be markup. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The notify-send arguments for one notification (exported for tests). */
+export function notifySendArgs(n: AlertNotification): string[] {
+  const critical = n.tier === 'critical';
+  return [
+    '--app-name=Alert Monitor',
+    `--urgency=${critical ? 'critical' : 'normal'}`,
+    // Critical: stays until dismissed; with a sound from the freedesktop sound theme.
+    ...(critical ? ['--expire-time=0', '--hint=string:sound-name:dialog-warning'] : []),
+    '--category=im.received',
+    '--icon=dialog-warning',
+    // Everything after `--` is text, even if a lab value starts with a dash.
+    '--',
+    n.title,
+    escapeMarkup(n.body),
+  ];
+}
+
+export function createDbusNotifier(
+  availability: DbusAvailability,
+  env: NodeJS.ProcessEnv = process.env,
+): Notifier {
+  return {
+    async notify(n: AlertNotification) {
+      if (!availability.available || !availability.command)
+        throw new Error(`OS notifications unavailable: ${availability.reason ?? 'unknown'}`);
+      const command = availability.command;
+      await new Promise<void>((resolve, reject) => {
+        execFile(command, notifySendArgs(n), { env, timeout: 5000 }, (error, _stdout, stderr) => {
+          if (error) reject(new Error(`notify-send failed: ${stderr.trim() || error.message}`.slice(0, 300)));
+          else resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// The browser host's OS notifications over org.freedesktop.Notifications: argument building and
+// detection as unit tests, and one test against a real notification daemon (dunst under Xvfb in its own
+// D-Bus session). That test is skipped, with the reason, where the Debian tools are missing
+// (apt packages: xvfb dunst libnotify-bin dbus-x11... see the report of issue 5).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  createDbusNotifier,
+  detectDbusNotifications,
+  escapeMarkup,
+  findExecutable,
+  notifySendArgs,
+} from '../../../src-main/browser-host/dbus-notifier.ts';
+import { createBrowserNotifier } from '../../../src-main/browser-host/notifier.ts';
+import { silentLogger } from '../../../src-main/core/log.ts';
+import type { HostEvent } from '../../../src-main/shared/api.ts';
+
+const TOOLS = ['xvfb-run', 'dbus-run-session', 'dunst', 'dunstctl', 'notify-send'];
+const missing = TOOLS.filter((tool) => findExecutable(tool) === null);
+
+describe('D-Bus notifier (unit)', () => {
+  it('detects absence cleanly: not Linux, no session bus, no notify-send', () => {
+    expect(detectDbusNotifications({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' }, 'darwin')).toMatchObject({
+      available: false,
+      reason: 'not Linux',
+    });
+    expect(detectDbusNotifications({ PATH: '/usr/bin' }, 'linux').reason).toMatch(/no D-Bus session bus/);
+    expect(
+      detectDbusNotifications({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x', PATH: '/nonexistent' }, 'linux')
+        .reason,
+    ).toMatch(/notify-send not installed/);
+  });
+
+  it('builds critical, non-expiring, sounding notifications and keeps lab text out of options and markup', () => {
+    const args = notifySendArgs({
+      alertId: 'a',
+      tier: 'critical',
+      title: '-t 1',
+      body: 'K < 2.8 & <b>x</b>',
+    });
+    expect(args).toContain('--urgency=critical');
+    expect(args).toContain('--expire-time=0');
+    expect(args).toContain('--hint=string:sound-name:dialog-warning');
+    expect(args.slice(-3)).toEqual(['--', '-t 1', 'K &lt; 2.8 &amp; &lt;b&gt;x&lt;/b&gt;']);
+    expect(notifySendArgs({ alertId: 'a', tier: 'high', title: 't', body: 'b' })).toContain(
+      '--urgency=normal',
+    );
+    expect(escapeMarkup('a>b')).toBe('a&gt;b');
+  });
+
+  it('refuses to notify when unavailable, and the browser notifier still reaches the page', async () => {
+    const unavailable = { available: false, reason: 'no D-Bus session bus', command: null };
+    await expect(
+      createDbusNotifier(unavailable).notify({ alertId: null, tier: 'critical', title: 't', body: 'b' }),
+    ).rejects.toThrow(/no D-Bus session bus/);
+    const events: HostEvent[] = [];
+    const notifier = createBrowserNotifier((e) => events.push(e), {
+      notifier: createDbusNotifier(unavailable),
+      logger: silentLogger(),
+    });
+    await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'T', body: 'B' });
+    expect(events).toEqual([{ type: 'notify', alertId: 'a1', title: 'T', body: 'B' }]);
+  });
+});
+
+describe.skipIf(missing.length > 0)(
+  `real notification daemon (dunst under Xvfb)${missing.length > 0 ? ` — skipped: missing ${missing.join(', ')} (apt: xvfb dbus dunst libnotify-bin)` : ''}`,
+  () => {
+    it('a critical raised by the browser host reaches org.freedesktop.Notifications', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const script = [
+        'dunst >/dev/null 2>&1 &',
+        'sleep 1',
+        `"${process.execPath}" "${child}"`,
+        'sleep 0.3',
+        'echo "displayed=$(dunstctl count displayed)"',
+        'dunstctl close-all',
+        'echo "---history---"',
+        'dunstctl history',
+        'kill %1 2>/dev/null || true',
+      ].join('\n');
+      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+      });
+      expect(run.stdout, run.stderr).toContain('sent');
+      expect(run.stdout).toContain('displayed=1');
+      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
+        data: Array<Array<Record<string, { data: unknown }>>>;
+      };
+      const shown = history.data[0]?.[0];
+      expect(shown?.['summary']?.data).toBe('CRITICAL: Potassium 6.8 mmol/L');
+      expect(shown?.['body']?.data).toContain('K 6.8 mmol/L &gt; 6.2 — Ward A bed 1');
+      expect(shown?.['appname']?.data).toBe('Alert Monitor');
+      expect(shown?.['timeout']?.data).toBe(0); // critical: never expires
+    }, 40_000);
+  },
+);
