@@ -71,7 +71,7 @@ test.describe('charge nurse', () => {
 
     await page.getByRole('button', { name: 'Health' }).click();
     const health = page.getByRole('region', { name: 'Subscription health' });
-    await expect(health.getByRole('cell', { name: 'SSE' }).first()).toBeVisible();
+    await expect(health.getByRole('cell', { name: /^(SSE|WEBSOCKET)$/ }).first()).toBeVisible();
     // Heartbeats every 10 s in the demo: the age becomes a number of seconds.
     await expect(health.getByTestId('heartbeat-age').first()).toHaveText(/\d+ s ago/, { timeout: 15_000 });
     await expect(health.getByTestId('token-countdown')).toHaveText(/min|s$/);

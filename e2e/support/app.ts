@@ -14,6 +14,14 @@ export async function signIn(
 ): Promise<void> {
   await page.goto(launchUrl);
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+  // The host keeps its session across page loads: sign out first so the identity is the one asked for.
+  const signOut = page.getByRole('button', { name: 'Sign out' });
+  const roleSelect = page.getByLabel('Role');
+  await expect(signOut.or(roleSelect).first()).toBeVisible({ timeout: 10_000 });
+  if (await signOut.isVisible()) {
+    await signOut.click();
+    await expect(roleSelect).toBeVisible();
+  }
   await page.getByLabel('Role').selectOption(identity === 'pharmacist' ? 'pharmacist' : 'nurse');
   const popup = page.waitForEvent('popup');
   await page.getByRole('button', { name: 'Sign in to the local demo' }).click();

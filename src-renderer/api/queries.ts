@@ -12,7 +12,12 @@ export const queries = {
     queryOptions({ queryKey: ['host'], queryFn: () => api.getHostInfo({}), staleTime: Infinity }),
   health: () => queryOptions({ queryKey: ['health'], queryFn: () => api.getHealth({}) }),
   alerts: () =>
-    queryOptions({ queryKey: ['alerts', 'list'], queryFn: () => api.listAlerts({ limit: ALERT_PAGE }) }),
+    queryOptions({
+      queryKey: ['alerts', 'list'],
+      queryFn: () => api.listAlerts({ limit: ALERT_PAGE }),
+      // Each push replaces one row; deep-comparing 100,000 rows per push would dominate the frame.
+      structuralSharing: false,
+    }),
   /** Resources by reference; a pushed alert for the reference invalidates it (a new version may exist). */
   resource: (reference: string) =>
     queryOptions({ queryKey: ['resource', reference], queryFn: () => api.getResource({ reference }) }),

@@ -53,7 +53,7 @@ export function AlertDetail() {
   });
   if (!alert) {
     return (
-      <section className="detail" aria-label="Alert detail">
+      <section className="detail" aria-label="Alert detail" tabIndex={0}>
         <p className="empty">Select an alert to see the result behind it.</p>
       </section>
     );
@@ -63,7 +63,7 @@ export function AlertDetail() {
   const patientRef = alert.patient?.reference ?? (resource ? referenceOf(resource['subject']) : null);
   const showBanner = (session.data?.needPatientBanner ?? false) || patientRef !== null;
   return (
-    <section className={`detail detail-${alert.tier}`} aria-labelledby="detail-title">
+    <section className={`detail detail-${alert.tier}`} aria-labelledby="detail-title" tabIndex={0}>
       <h2 id="detail-title">
         <TierBadge tier={alert.tier} /> {alert.headline || alert.focus}
       </h2>

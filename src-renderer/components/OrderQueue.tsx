@@ -1,60 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import type { AlertSummary, FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { useAcknowledge } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
-import {
-  dateTimeText,
-  dosageOf,
-  humanName,
-  medicationText,
-  PRIORITY_RANK,
-  priorityOf,
-  referenceOf,
-} from '../fhir/format.ts';
+import { dateTimeText, dosageOf, medicationText } from '../fhir/format.ts';
+import { sortQueue, type QueuedOrder } from '../fhir/queue.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { AllergyList } from './resources/Views.tsx';
-
-export interface QueuedOrder {
-  reference: string;
-  order: FhirResource;
-  priority: string;
-  patient: { reference: string; name: string } | null;
-  prescriber: string | null;
-  allergies: FhirResource[];
-}
-
-/** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
-export function sortQueue(view: OrderQueueView): QueuedOrder[] {
-  const patients = new Map(
-    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
-  );
-  const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
-  const allergies = new Map<string, FhirResource[]>();
-  for (const a of view.allergies.resources) {
-    const who = referenceOf(a['patient']);
-    if (who) allergies.set(who, [...(allergies.get(who) ?? []), a]);
-  }
-  return view.orders
-    .map((order) => {
-      const subject = referenceOf(order['subject']);
-      const requester = referenceOf(order['requester']);
-      return {
-        reference: `MedicationRequest/${order.id ?? ''}`,
-        order,
-        priority: priorityOf(order),
-        patient: subject ? { reference: subject, name: patients.get(subject) ?? subject } : null,
-        prescriber: requester ? (prescribers.get(requester) ?? requester) : null,
-        allergies: subject ? (allergies.get(subject) ?? []) : [],
-      };
-    })
-    .sort(
-      (a, b) =>
-        (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
-        String(a.order['authoredOn'] ?? '').localeCompare(String(b.order['authoredOn'] ?? '')),
-    );
-}
 
 function Verify({ order, alert }: { order: QueuedOrder; alert: AlertSummary | undefined }) {
   const ack = useAcknowledge();
@@ -141,7 +94,7 @@ export function OrderQueue() {
           })}
         </ol>
       </section>
-      <section className="detail" aria-label="Order detail">
+      <section className="detail" aria-label="Order detail" tabIndex={0}>
         {open ? (
           <>
             <h2>{medicationText(open.order)}</h2>

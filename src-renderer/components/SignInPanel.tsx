@@ -2,21 +2,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/bridge.ts';
 import { queries } from '../api/queries.ts';
-import { forgetServer, loadServers, rememberServer, type RememberedServer } from '../state/servers.ts';
+import {
+  explainReason,
+  forgetServer,
+  loadServers,
+  rememberServer,
+  type RememberedServer,
+} from '../state/servers.ts';
 import { uiActions, useUiStore, type Role } from '../state/ui-store.ts';
 
 type Choice = { kind: 'demo' } | { kind: 'remembered'; server: RememberedServer } | { kind: 'new' };
-
-/** Map the host's reason to a plain explanation of what to do next. */
-export function explainReason(reason: string): string {
-  const r = reason.toLowerCase();
-  if (/econnrefused|fetch failed|unreachable|enotfound|timed? ?out|network/.test(r))
-    return `The server could not be reached. Check the URL and your network. (${reason})`;
-  if (/smart|well-known|authorization_endpoint|standalone launch|pkce/.test(r))
-    return `The server does not offer a usable SMART on FHIR sign-in. (${reason})`;
-  if (/access_denied|denied|refused|consent/.test(r)) return `Sign-in was refused or cancelled. (${reason})`;
-  return reason;
-}
 
 export function SignInPanel() {
   const client = useQueryClient();

@@ -128,7 +128,7 @@ export function WardBoard() {
   );
   const badges = useMemo(() => badgesFor(alerts.data ?? []), [alerts.data]);
   return (
-    <section className="ward-board" aria-labelledby="board-title">
+    <section className="ward-board" aria-labelledby="board-title" tabIndex={0}>
       <h2 id="board-title">Ward board</h2>
       <ResourceState what="the ward board" pending={board.isPending} error={board.error} view={board.data} />
       <p className="board-summary">

@@ -117,12 +117,16 @@ export interface Facets {
   patients: { reference: string; name: string }[];
 }
 
-/** Distinct filter values present in the feed (capped so a huge feed cannot build a huge menu). */
-export function facets(list: readonly AlertSummary[], cap = 200): Facets {
+/**
+ * Distinct filter values among the newest `scan` alerts (capped so a huge feed cannot build a huge menu,
+ * and so a push into a 100,000-row feed does not rescan it all).
+ */
+export function facets(list: readonly AlertSummary[], cap = 200, scan = 5000): Facets {
   const types = new Set<string>();
   const locations = new Set<string>();
   const patients = new Map<string, string>();
-  for (const a of list) {
+  for (let i = 0; i < Math.min(list.length, scan); i += 1) {
+    const a = list[i] as AlertSummary;
     types.add(focusType(a));
     if (a.location && locations.size < cap) locations.add(a.location);
     if (a.patient && patients.size < cap && !patients.has(a.patient.reference))

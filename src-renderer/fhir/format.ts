@@ -163,7 +163,11 @@ export function valueSummary(value: Json, depth = 0): string {
       conceptText(value) ?? quantityText(value) ?? referenceDisplay(value) ?? humanName([value]) ?? null;
     if (
       readable &&
-      (value['coding'] || value['value'] !== undefined || value['reference'] || value['family'])
+      (value['coding'] ||
+        typeof value['text'] === 'string' ||
+        value['value'] !== undefined ||
+        value['reference'] ||
+        value['family'])
     )
       return readable;
     if (depth > 2) return '…';

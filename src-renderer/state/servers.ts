@@ -45,3 +45,14 @@ export function forgetServer(fhirBase: string): RememberedServer[] {
   }
   return next;
 }
+
+/** Map the host's reason to a plain explanation of what to do next. */
+export function explainReason(reason: string): string {
+  const r = reason.toLowerCase();
+  if (/econnrefused|fetch failed|unreachable|enotfound|timed? ?out|network/.test(r))
+    return `The server could not be reached. Check the URL and your network. (${reason})`;
+  if (/smart|well-known|authorization_endpoint|standalone launch|pkce/.test(r))
+    return `The server does not offer a usable SMART on FHIR sign-in. (${reason})`;
+  if (/access_denied|denied|refused|consent/.test(r)) return `Sign-in was refused or cancelled. (${reason})`;
+  return reason;
+}

@@ -1,0 +1,43 @@
+// The pharmacist's queue order, without React (unit-tested).
+import type { FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
+import { humanName, PRIORITY_RANK, priorityOf, referenceOf } from './format.ts';
+
+export interface QueuedOrder {
+  reference: string;
+  order: FhirResource;
+  priority: string;
+  patient: { reference: string; name: string } | null;
+  prescriber: string | null;
+  allergies: FhirResource[];
+}
+
+/** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
+export function sortQueue(view: OrderQueueView): QueuedOrder[] {
+  const patients = new Map(
+    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
+  );
+  const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
+  const allergies = new Map<string, FhirResource[]>();
+  for (const a of view.allergies.resources) {
+    const who = referenceOf(a['patient']);
+    if (who) allergies.set(who, [...(allergies.get(who) ?? []), a]);
+  }
+  return view.orders
+    .map((order) => {
+      const subject = referenceOf(order['subject']);
+      const requester = referenceOf(order['requester']);
+      return {
+        reference: `MedicationRequest/${order.id ?? ''}`,
+        order,
+        priority: priorityOf(order),
+        patient: subject ? { reference: subject, name: patients.get(subject) ?? subject } : null,
+        prescriber: requester ? (prescribers.get(requester) ?? requester) : null,
+        allergies: subject ? (allergies.get(subject) ?? []) : [],
+      };
+    })
+    .sort(
+      (a, b) =>
+        (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
+        String(a.order['authoredOn'] ?? '').localeCompare(String(b.order['authoredOn'] ?? '')),
+    );
+}

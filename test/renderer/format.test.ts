@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ageFrom,
+  dosageOf,
+  genericFields,
+  interpretationText,
+  mrnOf,
+  rangeText,
+} from '../../src-renderer/fhir/format.ts';
+import { sortQueue } from '../../src-renderer/fhir/queue.ts';
+import { explainReason } from '../../src-renderer/state/servers.ts';
+
+describe('FHIR display helpers', () => {
+  it('reads patient, range, interpretation and dosage defensively', () => {
+    expect(ageFrom('1980-06-15', new Date('2026-06-14T12:00:00'))).toBe(45);
+    expect(ageFrom('not a date')).toBeNull();
+    expect(mrnOf({ resourceType: 'Patient', identifier: [{ system: 'http://x/mrn', value: 'M1' }] })).toBe(
+      'M1',
+    );
+    expect(rangeText([{ low: { value: 3.5, unit: 'mmol/L' }, high: { value: 5.1, unit: 'mmol/L' } }])).toBe(
+      '3.5 mmol/L – 5.1 mmol/L',
+    );
+    expect(interpretationText([{ coding: [{ code: 'HH', display: 'Critical high' }] }])).toBe(
+      'Critical high (HH)',
+    );
+    expect(
+      dosageOf({
+        resourceType: 'MedicationRequest',
+        dosageInstruction: [
+          {
+            doseAndRate: [{ doseQuantity: { value: 5, unit: 'mg' } }],
+            route: { text: 'oral' },
+            timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } },
+          },
+        ],
+      }),
+    ).toEqual({ dose: '5 mg', route: 'oral', frequency: '2 × every 1 d', text: null });
+  });
+
+  it('never shows narrative in the generic view', () => {
+    const fields = genericFields({
+      resourceType: 'Basic',
+      text: { status: 'generated', div: '<div><script>x</script></div>' },
+      code: { text: 'Thing' },
+    });
+    expect(fields).toEqual([['code', 'Thing']]);
+  });
+
+  it('sorts the order queue stat → urgent → routine, oldest first within a priority', () => {
+    const order = (id: string, priority: string, authoredOn: string) => ({
+      resourceType: 'MedicationRequest',
+      id,
+      priority,
+      authoredOn,
+      subject: { reference: 'Patient/p1' },
+    });
+    const queue = sortQueue({
+      status: 'ok',
+      message: null,
+      orders: [
+        order('a', 'routine', '2026-01-01T08:00:00Z'),
+        order('b', 'stat', '2026-01-01T09:00:00Z'),
+        order('c', 'urgent', '2026-01-01T07:00:00Z'),
+        order('d', 'stat', '2026-01-01T08:30:00Z'),
+      ],
+      patients: [],
+      practitioners: [],
+      allergies: {
+        status: 'ok',
+        message: null,
+        resources: [{ resourceType: 'AllergyIntolerance', patient: { reference: 'Patient/p1' } }],
+      },
+    });
+    expect(queue.map((q) => q.order.id)).toEqual(['d', 'b', 'c', 'a']);
+    expect(queue[0]?.allergies).toHaveLength(1);
+  });
+
+  it('explains sign-in failures in plain words', () => {
+    expect(explainReason('Sign-in failed: fetch failed')).toMatch(/could not be reached/);
+    expect(explainReason('Sign-in failed: access_denied')).toMatch(/refused/);
+  });
+});
