@@ -4,7 +4,13 @@
 // channel's onFrame callback, which the channel awaits before reading further; only then is anything
 // fetched, classified, shown or notified. A crash at any point leaves either nothing (the server
 // replays from the old cursor) or a committed row whose enrichment resumes at the next start.
-import type { AlertSummary, AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
+import type {
+  AlertSummary,
+  AlertTier,
+  FhirResource,
+  HostEvent,
+  SubscriptionHealth,
+} from '../../shared/api.ts';
 import type { Channel, ChannelCallbacks, ChannelFrame, ChannelState } from '../channels/types.ts';
 import { createSseChannel } from '../channels/sse-channel.ts';
 import { createWebSocketChannel } from '../channels/websocket-channel.ts';
@@ -14,7 +20,13 @@ import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts
 import { classifyResource } from '../rules/classify.ts';
 import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
 import { openAlertStore } from '../alerting/alert-store.ts';
-import type { ClientStore, EventSource, IncomingEvent, SubscriptionRecord } from '../store/client-store.ts';
+import type {
+  ClientStore,
+  CommitResult,
+  EventSource,
+  IncomingEvent,
+  SubscriptionRecord,
+} from '../store/client-store.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import { ensureSubscription, type TopicRequest } from './subscription-setup.ts';
 import { discoverTopics } from './topic-discovery.ts';
@@ -129,6 +141,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     gapTimer: NodeJS.Timeout | null;
     /** The access token the current connection was opened with (kept in the main process only). */
     connectedToken: string | null;
+    /** Search used by polling reconciliation, e.g. `Observation?category=laboratory`. */
+    reconcileQuery: string | null;
+    reconciledUntil: string;
+    reconcileTimer: NodeJS.Timeout | null;
   }
   const running = new Map<string, Running>();
   const unavailable: HealthTracker[] = [];
@@ -317,11 +333,31 @@ export function createMonitor(options: MonitorOptions): Monitor {
     settleIdle();
   }
 
+  /** Server numbers are unusable (constant "0", counted again from 1, or no focus to key on). */
+  function enterNoSequenceMode(sub: Running, why: string) {
+    if (sub.record.sequenceMode === 'no-sequence') return;
+    sub.record = { ...sub.record, sequenceMode: 'no-sequence' };
+    store.setSequenceMode(sub.record.key, 'no-sequence');
+    sub.health.entry.lastError = `no usable event numbers (${why}): de-duplicating by resource, reconciling by query`;
+    logger.warn({ subscription: sub.record.remoteId, why }, 'switching to no-sequence mode');
+    // Whatever the numbers hid until now (events lost while disconnected) is found by one query.
+    scheduleReconcile(sub);
+  }
+
+  function looksUnsequenced(events: readonly NotificationEvent[]): string | null {
+    if (events.some((e) => e.eventNumber === '0')) return 'event number 0';
+    if (events.some((e) => e.focus === null)) return 'notifications without a focus (empty payload)';
+    return null;
+  }
+
   async function commit(
     sub: Running,
     events: readonly NotificationEvent[],
     source: EventSource,
   ): Promise<void> {
+    // Replayed frames are checked too: a constant-"0" server's events all look like replays of event 0.
+    const why = source === 'recovery' ? null : looksUnsequenced(events);
+    if (why) enterNoSequenceMode(sub, why);
     const incoming: IncomingEvent[] = [];
     for (const event of events) {
       const parsed = toIncoming(event, session.fhirBase);
@@ -333,8 +369,20 @@ export function createMonitor(options: MonitorOptions): Monitor {
         reportError(sub, 'focus on another server ignored (claim-check refuses foreign origins)');
       incoming.push(parsed);
     }
+    if (sub.record.sequenceMode === 'no-sequence') {
+      const withFocus = incoming.filter((e) => e.focus !== null);
+      if (withFocus.length > 0)
+        record(sub, store.commitUnsequenced(sub.record.key, sub.record.topic, withFocus, source), source);
+      // An empty payload only says "something changed": find out what by query.
+      if (withFocus.length < incoming.length || incoming.length === 0) scheduleReconcile(sub);
+      return;
+    }
     if (incoming.length === 0) return;
-    const result = store.commitEvents(sub.record.key, sub.record.topic, incoming, source);
+    record(sub, store.commitEvents(sub.record.key, sub.record.topic, incoming, source), source);
+  }
+
+  /** After a durable commit: tell observers, update health, recover gaps, start enrichment. */
+  function record(sub: Running, result: CommitResult, source: EventSource) {
     for (const event of result.accepted) {
       options.onAccepted?.({
         subscriptionKey: sub.record.key,
@@ -362,6 +410,41 @@ export function createMonitor(options: MonitorOptions): Monitor {
     enqueueEnrichment(
       result.accepted.filter((e) => e.focus !== null).map((e) => `${sub.record.key}:${e.eventNumber}`),
     );
+  }
+
+  function scheduleReconcile(sub: Running) {
+    if (sub.reconcileTimer || !sub.reconcileQuery) return;
+    sub.reconcileTimer = setTimeout(() => {
+      sub.reconcileTimer = null;
+      reconcile(sub).catch((error: unknown) =>
+        reportError(sub, `reconciliation query failed: ${String(error)}`),
+      );
+    }, 250);
+  }
+
+  /**
+   * Polling reconciliation: re-query the topic's resources changed since the last look (`_lastUpdated`)
+   * and commit each as an unsequenced event. Used where notifications carry no usable numbers or ids.
+   */
+  async function reconcile(sub: Running): Promise<void> {
+    const query = sub.reconcileQuery;
+    if (!query) return;
+    const since = sub.reconciledUntil;
+    const separator = query.includes('?') ? '&' : '?';
+    const path = `${query}${separator}_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=100`;
+    const { status, body } = await fhirFetch(access, path);
+    if (status !== 200) throw new Error(`search answered ${status}`);
+    const found: Array<{ focus: string; occurredAt: string }> = [];
+    for (const entry of (body as { entry?: Array<{ resource?: FhirResource }> } | null)?.entry ?? []) {
+      const resource = entry.resource;
+      const lastUpdated = resource?.meta?.lastUpdated;
+      if (!resource?.id || !lastUpdated) continue;
+      found.push({ focus: `${resource.resourceType}/${resource.id}`, occurredAt: lastUpdated });
+      if (lastUpdated > sub.reconciledUntil) sub.reconciledUntil = lastUpdated;
+    }
+    if (found.length > 0)
+      record(sub, store.commitUnsequenced(sub.record.key, sub.record.topic, found, 'recovery'), 'recovery');
+    pushHealth();
   }
 
   function scheduleGapRecovery(sub: Running) {
@@ -417,8 +500,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
           h.lastHeartbeatAt = h.lastFrameAt;
           // A heartbeat or handshake may repeat an old event (fhir-candle): liveness only, never new
           // events. A count above the cursor means events were missed; recover after the grace window.
-          if (Number(n.eventsSinceSubscriptionStart ?? '0') > store.getCursor(sub.record.key))
+          const count = Number(n.eventsSinceSubscriptionStart ?? '0');
+          const cursor = store.getCursor(sub.record.key);
+          // A count below what we already hold means the server counted again (restart, HAPI).
+          if (n.type === 'handshake' && n.eventsSinceSubscriptionStart !== null && count < cursor) {
+            enterNoSequenceMode(sub, 'the server count went backwards');
+          }
+          if (sub.record.sequenceMode === 'no-sequence') {
+            if (n.type === 'handshake') scheduleReconcile(sub);
+          } else if (count > cursor) {
             scheduleGapRecovery(sub);
+          }
         } else if (n.type === 'event-notification') {
           const source: EventSource = n.events.every((e) => Number(e.eventNumber) <= sub.replayUntil)
             ? 'replay'
@@ -494,6 +586,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
           replayUntil: record.cursor,
           gapTimer: null,
           connectedToken: null,
+          reconcileQuery: topic.reconcileQuery ?? null,
+          reconciledUntil: new Date(Date.now() - 60 * 60_000).toISOString(),
+          reconcileTimer: null,
           channel: undefined as unknown as Channel,
         };
         const callbacks: ChannelCallbacks = {
@@ -532,6 +627,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
             url: record.endpoint,
             getAccessToken,
             getCursor: () => {
+              if (sub.record.sequenceMode === 'no-sequence') return null;
               const cursor = store.getCursor(record.key);
               return cursor > 0 ? String(cursor) : null;
             },
@@ -552,6 +648,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       await Promise.all(
         [...running.values()].map(async (sub) => {
           if (sub.gapTimer) clearTimeout(sub.gapTimer);
+          if (sub.reconcileTimer) clearTimeout(sub.reconcileTimer);
           await sub.channel.stop();
         }),
       );

@@ -17,6 +17,11 @@ export interface TopicRequest {
   heartbeatSeconds: number;
   /** Our custom SSE channel (default) or the standard FHIR websocket channel. */
   channel?: 'sse' | 'websocket';
+  /**
+   * Search for this topic's resources, e.g. `Observation?category=laboratory`, used to reconcile by
+   * `_lastUpdated` when the server's notifications carry no usable event numbers or ids.
+   */
+  reconcileQuery?: string;
 }
 
 interface SubscriptionResource {

@@ -325,6 +325,57 @@ export function openClientStore(path: string) {
     },
   );
 
+  const findUnsequenced = db.prepare<[string, string | null, string | null], { one: number }>(
+    'SELECT 1 AS one FROM events WHERE subscription_key = ? AND focus IS ? AND occurred_at IS ? LIMIT 1',
+  );
+  const setSequenceMode = db.prepare<[string, string, string]>(
+    'UPDATE subscriptions SET sequence_mode = ?, updated_at = ? WHERE key = ?',
+  );
+
+  /**
+   * For servers without usable event numbers (Medplum sends "0" for every event; a restarted HAPI
+   * counts again from 1): identify an event by (focus, timestamp) instead, and number accepted events
+   * locally. Same transaction rule as commitEvents: event, alert row and cursor together.
+   */
+  const commitUnsequenced = db.transaction(
+    (
+      key: string,
+      topic: string,
+      events: readonly Omit<IncomingEvent, 'eventNumber'>[],
+      source: EventSource,
+    ) => {
+      const sub = statements.getSubscription.get(key);
+      if (!sub) throw new Error(`unknown subscription ${key}`);
+      const receivedAt = now();
+      let cursor = sub.cursor;
+      const accepted: IncomingEvent[] = [];
+      let duplicates = 0;
+      for (const event of events) {
+        if (findUnsequenced.get(key, event.focus, event.occurredAt)) {
+          duplicates += 1;
+          continue;
+        }
+        cursor += 1;
+        const numbered = { ...event, eventNumber: cursor };
+        statements.insertEvent.run(key, cursor, event.focus, event.occurredAt, receivedAt, source);
+        if (event.focus) {
+          statements.insertAlert.run(
+            alertId(key, cursor),
+            key,
+            cursor,
+            topic,
+            event.focus,
+            event.occurredAt ?? receivedAt,
+            receivedAt,
+          );
+        }
+        accepted.push(numbered);
+      }
+      statements.advanceCursor.run(cursor, receivedAt, key);
+      return { accepted, duplicates, gap: null, cursor } satisfies CommitResult;
+    },
+  );
+
   return {
     db,
     close: () => db.close(),
@@ -356,6 +407,8 @@ export function openClientStore(path: string) {
     deleteSubscription: (key: string) => statements.deleteSubscription.run(key),
     getCursor: (key: string): number => statements.cursor.get(key)?.cursor ?? 0,
     commitEvents,
+    commitUnsequenced,
+    setSequenceMode: (key: string, mode: 'sequence' | 'no-sequence') => setSequenceMode.run(mode, now(), key),
 
     openGaps: (key: string) =>
       statements.openGaps.all(key).map((g) => ({ first: g.first_missing, last: g.last_missing })),
