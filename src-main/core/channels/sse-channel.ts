@@ -4,8 +4,8 @@
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
-import type { SseMessage } from './sse-decoder.ts';
-import { sseMessageToFrame } from './sse-frames.ts';
+import type { SseItem } from './sse-decoder.ts';
+import { mergeEventNotifications, sseMessageToFrame } from './sse-frames.ts';
 import type { Channel, ChannelCallbacks, ChannelFrame } from './types.ts';
 
 export interface SseChannelOptions {
@@ -48,6 +48,8 @@ interface ConnectionContext {
   authRetryAvailable: boolean;
   everLive: boolean;
   retryFloorMs: number | null;
+  /** eventsSinceSubscriptionStart of the last handshake: events up to it are replay. */
+  handshakeCount: number;
 }
 
 export function createSseChannel(opts: SseChannelOptions): Channel {
@@ -83,6 +85,7 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
       authRetryAvailable: true,
       everLive: false,
       retryFloorMs: null,
+      handshakeCount: 0,
     };
     let finalReason = 'stopped';
     cb.onState('connecting', null);
@@ -174,14 +177,10 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
         arm();
         const result = decoder.feed(value);
         if (result.retryMs !== null) ctx.retryFloorMs = result.retryMs;
-        for (const item of result.items) {
-          if (item.type === 'problem') {
-            cb.onError(item.problem);
-            continue;
-          }
+        for (const frame of framesOf(result.items, ctx)) {
           // The watchdog measures the server, not our handler: pause it while the pipeline commits.
           disarm();
-          const outcome = await handleMessage(item.message, ctx);
+          const outcome = await handleFrame(frame, ctx);
           if (stopped) return { next: 'stop', reason: 'stopped' };
           if (outcome) return outcome;
           if (controller.signal.aborted) return abortOutcome(controller.signal.reason);
@@ -217,17 +216,46 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
       : { next: 'stop', reason: `unauthorized (HTTP ${status})` };
   }
 
-  /** Deliver one message; an Outcome ends the connection. */
-  async function handleMessage(message: SseMessage, ctx: ConnectionContext): Promise<Outcome | null> {
-    const mapped = sseMessageToFrame(message, Date.now());
-    if (mapped === null) return null;
-    if (!mapped.ok) {
-      cb.onError(mapped.error);
-      return null;
+  /**
+   * Map one chunk's messages to frames, in order. Consecutive event-notifications are merged into one
+   * frame so the pipeline commits them in one transaction (one fsync per chunk instead of per frame),
+   * but never across the handshake's event count: replayed and live events stay in separate frames.
+   */
+  function framesOf(items: readonly SseItem[], ctx: ConnectionContext): ChannelFrame[] {
+    const frames: ChannelFrame[] = [];
+    let previousIsReplay = false;
+    for (const item of items) {
+      if (item.type === 'problem') {
+        cb.onError(item.problem);
+        continue;
+      }
+      const mapped = sseMessageToFrame(item.message, Date.now());
+      if (mapped === null) continue;
+      if (!mapped.ok) {
+        cb.onError(mapped.error);
+        continue;
+      }
+      // A well-formed frame proves the server healthy: restart the backoff sequence.
+      ctx.attempt = 0;
+      const frame = mapped.frame;
+      if (frame.kind === 'notification' && frame.notification.type === 'handshake') {
+        ctx.handshakeCount = Number(frame.notification.eventsSinceSubscriptionStart ?? '0');
+      }
+      const isReplay =
+        frame.kind === 'notification' &&
+        frame.notification.events.every((e) => Number(e.eventNumber) <= ctx.handshakeCount);
+      const previous = frames.at(-1);
+      const merged =
+        previous && isReplay === previousIsReplay ? mergeEventNotifications(previous, frame) : null;
+      if (merged) frames[frames.length - 1] = merged;
+      else frames.push(frame);
+      previousIsReplay = isReplay;
     }
-    // A well-formed frame proves the server healthy: restart the backoff sequence.
-    ctx.attempt = 0;
-    const frame = mapped.frame;
+    return frames;
+  }
+
+  /** Deliver one frame; an Outcome ends the connection. */
+  async function handleFrame(frame: ChannelFrame, ctx: ConnectionContext): Promise<Outcome | null> {
     const failed = await deliver(frame);
     if (failed) return failed;
     if (frame.kind === 'revoked') return { next: 'stop', reason: 'revoked by server' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sseMessageToFrame } from '../../../../src-main/core/channels/sse-frames.ts';
+import { mergeEventNotifications, sseMessageToFrame } from '../../../../src-main/core/channels/sse-frames.ts';
 import { eventBundle } from './helpers.ts';
 
 const msg = (event: string | undefined, data: string) => ({ event, id: undefined, data });
@@ -41,5 +41,28 @@ describe('sseMessageToFrame (docs/sse-channel.md §3)', () => {
     const r = sseMessageToFrame(msg('revoked', JSON.stringify({ reason: 'x'.repeat(5000) })), 1);
     expect(r?.ok && r.frame.kind === 'revoked' && r.frame.reason.length).toBe(200);
     expect(sseMessageToFrame(msg('future-thing', '{}'), 1)).toBeNull();
+  });
+});
+
+describe('mergeEventNotifications (one commit per chunk)', () => {
+  const frameOf = (data: Record<string, unknown>, event = 'event-notification') => {
+    const r = sseMessageToFrame(msg(event, JSON.stringify(data)), 1);
+    if (!r?.ok) throw new Error('fixture did not parse');
+    return r.frame;
+  };
+
+  it('concatenates the events of two event-notifications and keeps the later status', () => {
+    const merged = mergeEventNotifications(frameOf(eventBundle(4)), frameOf(eventBundle(5)));
+    expect(merged?.kind).toBe('notification');
+    if (merged?.kind !== 'notification') return;
+    expect(merged.notification.events.map((e) => e.eventNumber)).toEqual(['4', '5']);
+    expect(merged.notification.eventsSinceSubscriptionStart).toBe('5');
+  });
+
+  it('never merges control frames or handshakes/heartbeats', () => {
+    expect(mergeEventNotifications(frameOf(eventBundle(4)), frameOf({}, 'token-expired'))).toBeNull();
+    const heartbeat = frameOf({ ...eventBundle(4) }, 'heartbeat');
+    if (heartbeat.kind === 'notification') heartbeat.notification.type = 'heartbeat';
+    expect(mergeEventNotifications(frameOf(eventBundle(4)), heartbeat)).toBeNull();
   });
 });
