@@ -1,5 +1,5 @@
 // `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
-// [--heartbeat SECONDS] [--burst N]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
+// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
 // streams and the database cleanly; every committed event is already durable (WAL, synchronous FULL).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ function readBackendClient(path: string): BackendClientRegistration {
   } catch (error) {
     throw new Error(
       `--backend-client ${path}: not readable JSON (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
     );
   }
   const value = parsed as Partial<BackendClientRegistration>;
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       burst: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'backend-client': { type: 'string', multiple: true },
+      'public-origin': { type: 'string' },
     },
     strict: true,
   });
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
         }
       : false,
     logger,
+    ...(values['public-origin'] ? { publicOrigin: values['public-origin'] } : {}),
   });
   const burst = positive('burst', values.burst, 0) ?? 0;
   if (burst > 0 && server.simulator) server.simulator.burst(burst);

@@ -74,8 +74,7 @@ export async function createSafeSecretStore(
       },
       async delete(key) {
         const vault = await readVault(path);
-        delete vault[key];
-        await writeVault(path, vault);
+        await writeVault(path, Object.fromEntries(Object.entries(vault).filter(([name]) => name !== key)));
       },
     },
   };
