@@ -94,7 +94,32 @@ function isResource(value: unknown): value is FhirResource {
 }
 
 /** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
-export async function readResource(access: FhirAccess, reference: string): Promise<ResourceView> {
+/**
+ * Pauses between attempts when a read fails transiently (network error, 5xx, 429). A critical result
+ * whose claim-check read hits a server restart or a dropped connection must not end as "Could not
+ * load" without a notification (found by the soak checker, issue 7); the total wait stays bounded.
+ */
+export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 2_500, 5_000];
+
+export async function readResource(
+  access: FhirAccess,
+  reference: string,
+  retryDelaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
+): Promise<ResourceView> {
+  let view = await readResourceOnce(access, reference);
+  for (const delay of retryDelaysMs) {
+    if (!view.transient) break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    view = await readResourceOnce(access, reference);
+  }
+  const { transient: _transient, ...result } = view;
+  return result;
+}
+
+async function readResourceOnce(
+  access: FhirAccess,
+  reference: string,
+): Promise<ResourceView & { transient?: boolean }> {
   const match = RELATIVE_REFERENCE.exec(reference);
   if (!match) return { reference, status: 'error', resource: null, message: 'not a relative FHIR reference' };
   const [, type, id] = match;
@@ -112,7 +137,13 @@ export async function readResource(access: FhirAccess, reference: string): Promi
       };
     }
     if (status !== 200) {
-      return { reference, status: 'error', resource: null, message: `The server answered ${status}.` };
+      return {
+        reference,
+        status: 'error',
+        resource: null,
+        message: `The server answered ${status}.`,
+        transient: status >= 500 || status === 429,
+      };
     }
     if (!isResource(body) || body.resourceType !== type || body.id !== id) {
       return {
@@ -125,6 +156,13 @@ export async function readResource(access: FhirAccess, reference: string): Promi
     return { reference, status: 'ok', resource: body, message: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : 'request failed';
-    return { reference, status: 'error', resource: null, message };
+    // A FhirRequestError is a refusal (foreign origin, oversized body): retrying cannot help.
+    return {
+      reference,
+      status: 'error',
+      resource: null,
+      message,
+      transient: !(error instanceof FhirRequestError),
+    };
   }
 }
