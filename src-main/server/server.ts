@@ -50,6 +50,11 @@ export interface ServerOptions {
   /** Seed the simulated wards; the clock runs only with `autoStart: true`. Default: no simulator. */
   simulate?: SimulatorOptions | false;
   logger?: pino.Logger;
+  /**
+   * The origin clients reach this server at, when that is not the bound one (a loopback fault proxy in
+   * the soak tests). Must be a loopback http origin. Default: http://127.0.0.1:<bound port>.
+   */
+  publicOrigin?: string;
 }
 
 export interface RunningServer {
@@ -63,6 +68,13 @@ export interface RunningServer {
 }
 
 const MAINTENANCE_MS = 5_000;
+
+function loopbackOrigin(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1' || url.origin !== value.replace(/\/$/, ''))
+    throw new Error(`publicOrigin must be a bare http://127.0.0.1:PORT origin, got ${value}`);
+  return url.origin;
+}
 
 /** Bind 127.0.0.1 first: the origin (and so the auth issuer) depends on the port actually bound. */
 async function bind(port: number): Promise<Server> {
@@ -93,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   server.on('request', notReady);
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = options.publicOrigin ? loopbackOrigin(options.publicOrigin) : `http://127.0.0.1:${port}`;
   const fhirBase = `${origin}/fhir`;
 
   let db: Db | null = null;

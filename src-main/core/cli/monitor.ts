@@ -6,7 +6,7 @@
 //   npm run server  -- --simulate --backend-client ./ward-a.registration.json
 //   npm run monitor -- --fhir http://127.0.0.1:8080/fhir --client-id ward-a-display --key ./ward-a.private.jwk.json --jsonl events.jsonl
 import type { JsonWebKey } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -83,8 +83,12 @@ async function run(): Promise<void> {
   mkdirSync(dirname(dbPath), { recursive: true });
   const releaseLock = acquireInstanceLock(dirname(dbPath));
   const store = openClientStore(dbPath);
-  const out = values.jsonl ? createWriteStream(values.jsonl, { flags: 'a' }) : null;
-  const line = (value: unknown) => out?.write(`${JSON.stringify(value)}\n`);
+  // Written synchronously: a line is on disk before the next step (the notified mark, the next commit),
+  // so after a kill -9 the file is a faithful witness for the soak checker (issue 7).
+  const out = values.jsonl ? openSync(values.jsonl, 'a') : null;
+  const line = (value: unknown) => {
+    if (out !== null) writeSync(out, `${JSON.stringify(value)}\n`);
+  };
 
   const session = await signInBackendServices({
     fhirBase,
@@ -120,7 +124,7 @@ async function run(): Promise<void> {
     stopping = true;
     void (async () => {
       await monitor.stop();
-      await new Promise<void>((r) => (out ? out.end(r) : r()));
+      if (out !== null) closeSync(out);
       store.close();
       releaseLock();
       process.exit(0);

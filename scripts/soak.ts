@@ -1,0 +1,97 @@
+// `npm run soak -- --schedules 1000 [--seed 1] [--runs 4] [--parallel 2] [--token-ttl 60] [--dir PATH]`
+// The long soak (issue 7): `runs` independent runs (each with its own server, proxy, monitor and one
+// revocation in the middle) share the schedules; prints the figures and exits 1 on any violation.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runSoak, type SoakResult } from '../test/support/soak.ts';
+
+const { values } = parseArgs({
+  options: {
+    schedules: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '4' },
+    parallel: { type: 'string', default: '2' },
+    'token-ttl': { type: 'string', default: '60' },
+    dir: { type: 'string' },
+  },
+  strict: true,
+});
+const schedules = Number(values.schedules);
+const runs = Math.max(1, Number(values.runs));
+const parallel = Math.max(1, Number(values.parallel));
+const seed = Number(values.seed);
+const ttl = Number(values['token-ttl']);
+const base = values.dir ?? mkdtempSync(join(tmpdir(), 'soak-'));
+const started = Date.now();
+console.log(
+  `soak: ${schedules} schedules in ${runs} runs (${parallel} at a time), seed ${seed}, token TTL ${ttl} s, dir ${base}`,
+);
+
+const results: SoakResult[] = [];
+let next = 0;
+async function lane(): Promise<void> {
+  while (next < runs) {
+    const r = next;
+    next += 1;
+    const share = Math.floor(schedules / runs) + (r < schedules % runs ? 1 : 0);
+    const result = await runSoak({
+      schedules: share,
+      seed: seed * 100 + r,
+      workDir: join(base, `run-${r}`),
+      tokenTtlSeconds: ttl,
+      log: (line) => console.log(`  [run ${r}] ${line}`),
+    });
+    results.push(result);
+    console.log(`  [run ${r}] ${JSON.stringify(result)}`);
+  }
+}
+await Promise.all(Array.from({ length: Math.min(parallel, runs) }, () => lane()));
+
+const sum = (f: (r: SoakResult) => number) => results.reduce((a, r) => a + f(r), 0);
+const figures = {
+  schedules: sum((r) => r.schedules),
+  serverEvents: sum((r) => r.serverEvents),
+  storedEvents: sum((r) => r.storedEvents),
+  lost: sum((r) => r.lost),
+  unexpected: sum((r) => r.unexpected),
+  duplicated: sum((r) => r.duplicated),
+  cursorRegressed: sum((r) => r.cursorRegressed),
+  criticals: sum((r) => r.criticals),
+  notifiedIndividually: sum((r) => r.notifiedIndividually),
+  summarised: sum((r) => r.summarised),
+  unnotified: sum((r) => r.unnotified),
+  doubleNotified: sum((r) => r.doubleNotified),
+  renotifiedAfterCrash: sum((r) => r.renotifiedAfterCrash),
+  criticalMissed: sum((r) => r.criticalMissed),
+  serverKills: sum((r) => r.serverKills),
+  monitorKills: sum((r) => r.monitorKills),
+  monitorRestartsAfterExit: sum((r) => r.monitorExits),
+  connectionDrops: sum((r) => r.drops),
+  streams: sum((r) => r.proxy.streams),
+  duplicatedFramesInjected: sum((r) => r.proxy.duplicatedFrames),
+  requestResetsInjected: sum((r) => r.proxy.requestResets),
+  revocations: `${results.filter((r) => r.revocation.revoked && r.revocation.oldTokenRejected && r.revocation.freshLogin).length}/${results.length} revoked, old token 401, fresh login`,
+  phiInLogs: results.flatMap((r) => r.phiInLogs).length,
+  integrity: [...new Set(results.map((r) => r.integrity))].join(','),
+  problems: results.flatMap((r) => r.problems),
+  minutes: Number(((Date.now() - started) / 60000).toFixed(1)),
+};
+console.log('');
+console.log(
+  `lost = ${figures.lost}, duplicated = ${figures.duplicated}, double-notified = ${figures.doubleNotified}`,
+);
+console.log(JSON.stringify(figures, null, 2));
+const ok =
+  figures.lost === 0 &&
+  figures.unexpected === 0 &&
+  figures.duplicated === 0 &&
+  figures.cursorRegressed === 0 &&
+  figures.unnotified === 0 &&
+  figures.doubleNotified === 0 &&
+  figures.criticalMissed === 0 &&
+  figures.phiInLogs === 0 &&
+  figures.integrity === 'ok' &&
+  figures.problems.length === 0;
+process.exit(ok ? 0 : 1);
