@@ -1,7 +1,7 @@
 // Electron entry: thin glue around the runtime-neutral core. Everything that does real work lives in
 // src-main/core, src-main/server and src-main/local; this file wires windows, IPC and notifications.
 import { join } from 'node:path';
-import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, screen, session, type BrowserWindow } from 'electron';
 import { acquireInstanceLock, InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
 import { topicsForRole } from '../core/monitor/topics.ts';
@@ -15,6 +15,10 @@ import { createSafeSecretStore } from './secret-store.ts';
 import { denyAllPermissions, installSecurityGuards } from './security.ts';
 import { openAuthorizationUrl } from './open-external.ts';
 import { createMainWindow } from './window.ts';
+import { createRulesHolder } from '../core/rules/rules-holder.ts';
+import { createAlertTray, type AlertTray } from './tray.ts';
+import { manageWindowState } from './window-state.ts';
+import { createLaunchAtLogin } from './autolaunch.ts';
 
 const APP_ID = 'org.alertmonitor.desktop';
 const logger = createLogger('alert-monitor');
@@ -30,6 +34,17 @@ let mainWindow: BrowserWindow | null = null;
 let service: MonitorService | null = null;
 let demo: LocalDemo | null = null;
 let releaseLock: (() => void) | null = null;
+// Module-level so the tray icon is not garbage-collected; with it, closing the window hides to the tray
+// (alerts keep arriving) and Quit is explicit.
+let tray: AlertTray | null = null;
+let quitting = false;
+
+/** The rules file: inside the packaged app's resources (extraResources "rules"), else the repo's. */
+function rulesPath(): string {
+  return app.isPackaged
+    ? join(process.resourcesPath, 'rules', 'critical-values.json')
+    : join(app.getAppPath(), 'resources', 'rules', 'critical-values.json');
+}
 
 function focusWindow(alertId: string | null) {
   if (!mainWindow) return;
@@ -48,6 +63,10 @@ async function start() {
   if (!secrets.persistent) logger.warn({ reason: secrets.reason }, 'refresh tokens will not be stored');
   demo = await startLocalDemo({ dataDir, logger, secretStore: secrets.store });
   const localDemo = demo;
+  const rules = createRulesHolder(rulesPath());
+  rules.watch((status) => {
+    if (status.lastError) logger.warn({ err: status.lastError }, 'rules file refused');
+  });
   service = createMonitorService({
     dataDir,
     host: { kind: 'electron', version: app.getVersion(), osNotifications: true },
@@ -58,10 +77,24 @@ async function start() {
     openUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
     topicsFor: (_session, server) => topicsForRole(server.role),
     onSubscribed: () => localDemo.kick(),
+    rules,
+    alerting: { launchAtLogin: createLaunchAtLogin({ app }) },
   });
   registerIpcHandlers(ipcMain, service.handlers);
   mainWindow = createMainWindow(outDir);
-  service.onEvent((event) => mainWindow?.webContents.send(IPC_EVENT_CHANNEL, event));
+  manageWindowState(mainWindow, join(dataDir, 'window-state.json'), screen);
+  tray = createAlertTray({ open: () => focusWindow(null), quit: () => app.quit() });
+  tray.update(await service.handlers.getAlertingStatus({}));
+  service.onEvent((event) => {
+    mainWindow?.webContents.send(IPC_EVENT_CHANNEL, event);
+    if (event.type === 'alerting') tray?.update(event.status);
+  });
+  mainWindow.on('close', (event) => {
+    if (!quitting && tray) {
+      event.preventDefault();
+      mainWindow?.hide();
+    }
+  });
   mainWindow.on('closed', () => {
     mainWindow = null;
   });
@@ -74,6 +107,9 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(start, (error: unknown) => logger.error({ err: String(error) }, 'startup failed'));
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
+    quitting = true;
+    tray?.destroy();
+    tray = null;
     void (async () => {
       await service?.close();
       await demo?.close();

@@ -1,20 +1,30 @@
 // Native OS notifications from the main process (Electron `Notification`). Critical results use
-// critical urgency on Linux and never time out; clicking focuses the window on that alert.
+// critical urgency on Linux, never time out and play a sound (the platform default; a named sound on
+// macOS); high-priority ones are silent. Clicking focuses the window on that alert. Shown notifications
+// are kept referenced until closed, or their click handlers can be garbage-collected.
 import { Notification } from 'electron';
 import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
 
 export function createElectronNotifier(onClick: (alertId: string | null) => void): Notifier {
+  const live = new Set<Notification>();
   return {
     async notify(n: AlertNotification) {
       if (!Notification.isSupported()) throw new Error('OS notifications are not supported on this system');
+      const critical = n.tier === 'critical';
       const notification = new Notification({
         title: n.title,
         body: n.body,
-        urgency: n.tier === 'critical' ? 'critical' : 'normal',
-        timeoutType: n.tier === 'critical' ? 'never' : 'default',
-        silent: false,
+        urgency: critical ? 'critical' : 'normal',
+        timeoutType: critical ? 'never' : 'default',
+        silent: !critical,
+        ...(critical && process.platform === 'darwin' ? { sound: 'Sosumi' } : {}),
       });
-      notification.on('click', () => onClick(n.alertId));
+      live.add(notification);
+      notification.on('click', () => {
+        live.delete(notification);
+        onClick(n.alertId);
+      });
+      notification.on('close', () => live.delete(notification));
       notification.show();
     },
   };

@@ -2,7 +2,11 @@
 // machines). It records what the shell asks Electron to do; it implements no behaviour of its own.
 import { EventEmitter } from 'node:events';
 
-export const created = { windows: [] as FakeBrowserWindow[], notifications: [] as FakeNotification[] };
+export const created = {
+  windows: [] as FakeBrowserWindow[],
+  notifications: [] as FakeNotification[],
+  trays: [] as FakeTray[],
+};
 
 export class FakeBrowserWindow extends EventEmitter {
   readonly options: { webPreferences?: Record<string, unknown> };
@@ -17,7 +21,70 @@ export class FakeBrowserWindow extends EventEmitter {
     return Promise.resolve();
   }
   show() {}
+  // Bounds and maximized state, recorded (window-state tests).
+  bounds = { x: 0, y: 0, width: 800, height: 600 };
+  maximized = false;
+  destroyed = false;
+  setBounds(bounds: { x: number; y: number; width: number; height: number }) {
+    this.bounds = { ...bounds };
+  }
+  getNormalBounds() {
+    return { ...this.bounds };
+  }
+  maximize() {
+    this.maximized = true;
+  }
+  isMaximized() {
+    return this.maximized;
+  }
+  isDestroyed() {
+    return this.destroyed;
+  }
 }
+
+/** Records the tray's icon, tooltip, title and menu template. */
+export class FakeTray extends EventEmitter {
+  image: unknown;
+  tooltip = '';
+  title = '';
+  menu: Array<{ label?: string; type?: string; enabled?: boolean; click?: () => void }> = [];
+  destroyed = false;
+  constructor(image: unknown) {
+    super();
+    this.image = image;
+    created.trays.push(this);
+  }
+  setImage(image: unknown) {
+    this.image = image;
+  }
+  setToolTip(text: string) {
+    this.tooltip = text;
+  }
+  setTitle(text: string) {
+    this.title = text;
+  }
+  setContextMenu(menu: { template: FakeTray['menu'] }) {
+    this.menu = menu.template;
+  }
+  destroy() {
+    this.destroyed = true;
+  }
+}
+
+export const fakeApp = {
+  badgeCount: 0,
+  loginItem: { openAtLogin: false },
+  setBadgeCount(count: number) {
+    fakeApp.badgeCount = count;
+    return true;
+  },
+  getLoginItemSettings() {
+    return { ...fakeApp.loginItem };
+  },
+  setLoginItemSettings(settings: { openAtLogin?: boolean }) {
+    fakeApp.loginItem.openAtLogin = settings.openAtLogin ?? false;
+  },
+};
 
 export class FakeNotification extends EventEmitter {
   static supported = true;
@@ -63,6 +130,10 @@ export const fakeSafeStorage = {
 };
 
 export const fakeElectronModule = {
+  app: fakeApp,
+  Tray: FakeTray,
+  Menu: { buildFromTemplate: (template: FakeTray['menu']) => ({ template }) },
+  nativeImage: { createFromDataURL: (url: string) => ({ dataUrl: url }) },
   safeStorage: fakeSafeStorage,
   BrowserWindow: FakeBrowserWindow,
   Notification: FakeNotification,
