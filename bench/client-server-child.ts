@@ -1,0 +1,131 @@
+// The embedded server in its own process for the client benchmarks, so the client's event loop (the
+// thing measured) is not shared with the server's. Obeys IPC commands; loopback only.
+//
+//   token        → an access token for nurse-a with the nurse's default scopes (3 h)
+//   emit n       → n critical potassium results for ward A, written through the resource store
+//   seed total   → grow a subscription's event log to `total` by copying its real events (fast fixture;
+//                  not part of any figure)
+//   pace r ms    → emit at r results/s, evenly spaced, for ms; replies with the count when done
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SCOPES } from '../src-main/core/auth/index.ts';
+import { openDatabase } from '../src-main/lib/sqlite.ts';
+import { DEMO_CLIENT_ID } from '../src-main/server/demo-users.ts';
+import { startServer } from '../src-main/server/server.ts';
+
+export type ServerCommand =
+  | { cmd: 'token' }
+  | { cmd: 'emit'; count: number }
+  | { cmd: 'seed'; subscriptionId: string; total: number }
+  | { cmd: 'pace'; perSecond: number; durationMs: number }
+  | { cmd: 'exit' };
+
+export interface ServerReply {
+  ok: boolean;
+  error?: string;
+  origin?: string;
+  fhirBase?: string;
+  token?: string;
+  count?: number;
+  ms?: number;
+  /** Pacing: largest lateness of a scheduled write behind its slot (ms). */
+  maxLagMs?: number;
+}
+
+const dbPath = process.argv[2] ?? '';
+const send = (reply: ServerReply): void => void process.send?.(reply);
+
+async function main(): Promise<void> {
+  const server = await startServer({ dbPath, simulate: { seed: 7, autoStart: false }, heartbeatSeconds: 30 });
+  const simulator = server.simulator;
+  if (!simulator) throw new Error('no simulator');
+  send({ ok: true, origin: server.origin, fhirBase: server.fhirBase });
+
+  process.on('message', (raw: unknown) => {
+    const message = raw as ServerCommand;
+    try {
+      switch (message.cmd) {
+        case 'token': {
+          const issued = server.auth.issueToken({
+            userId: 'nurse-a',
+            clientId: DEMO_CLIENT_ID,
+            scopes: DEFAULT_SCOPES.nurse,
+            ttlSeconds: 3 * 3600,
+          });
+          send({ ok: true, token: issued.accessToken });
+          break;
+        }
+        case 'emit':
+          for (let i = 0; i < message.count; i += 1) simulator.emitCriticalPotassium('ward-a');
+          send({ ok: true, count: message.count });
+          break;
+        case 'seed': {
+          const started = performance.now();
+          const db = openDatabase(dbPath);
+          const count = db.transaction(() => {
+            const current =
+              db
+                .prepare<[string], { c: number }>(
+                  'SELECT event_count AS c FROM subscription_log WHERE subscription_id = ?',
+                )
+                .get(message.subscriptionId)?.c ?? 0;
+            if (current === 0) throw new Error('no real events to copy');
+            const copy = db.prepare(
+              `INSERT INTO subscription_event (subscription_id, event_number, created_at, topic, focus_type,
+                 focus_id, focus_version, interaction, labels)
+               SELECT subscription_id, event_number + ?, created_at, topic, focus_type, focus_id, focus_version,
+                 interaction, labels FROM subscription_event
+               WHERE subscription_id = ? AND event_number <= ?`,
+            );
+            let n = current;
+            while (n < message.total) {
+              const step = Math.min(n, message.total - n);
+              copy.run(n, message.subscriptionId, step);
+              n += step;
+            }
+            db.prepare('UPDATE subscription_log SET event_count = ? WHERE subscription_id = ?').run(
+              n,
+              message.subscriptionId,
+            );
+            return n;
+          })();
+          db.close();
+          send({ ok: true, count, ms: performance.now() - started });
+          break;
+        }
+        case 'pace': {
+          // Evenly spaced writes; each tick writes every slot that is due (catching up after a stall).
+          const interval = 1000 / message.perSecond;
+          const total = Math.round((message.durationMs / 1000) * message.perSecond);
+          const t0 = performance.now();
+          let written = 0;
+          let maxLagMs = 0;
+          const tick = (): void => {
+            const elapsed = performance.now() - t0;
+            while (written < total && written * interval <= elapsed) {
+              maxLagMs = Math.max(maxLagMs, elapsed - written * interval);
+              simulator.emitCriticalPotassium('ward-a');
+              written += 1;
+            }
+            if (written >= total) send({ ok: true, count: written, ms: performance.now() - t0, maxLagMs });
+            else setTimeout(tick, Math.max(0, written * interval - (performance.now() - t0)));
+          };
+          tick();
+          break;
+        }
+        case 'exit':
+          void server.close().finally(() => {
+            send({ ok: true });
+            process.exit(0);
+          });
+          break;
+      }
+    } catch (error) {
+      send({ ok: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  send({ ok: false, error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});
