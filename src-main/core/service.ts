@@ -23,6 +23,7 @@ import {
 } from './monitor/monitor.ts';
 import type { TopicRequest } from './monitor/subscription-setup.ts';
 import { openClientStore, type ClientStore } from './store/client-store.ts';
+import { pruneStore } from './store/retention.ts';
 import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
 import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
 
@@ -91,12 +92,17 @@ export interface MonitorService {
 }
 
 const HEALTH_PUSH_MS = 250;
+const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 
 export function createMonitorService(options: ServiceOptions): MonitorService {
   mkdirSync(options.dataDir, { recursive: true });
   const store = openClientStore(join(options.dataDir, 'monitor.sqlite'));
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
+  const prune = () => log.info(pruneStore(store.db), 'store pruned by the retention policy');
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
 
   let session: SignedInSession | null = null;
   let server: ServerChoice | null = null;
@@ -433,6 +439,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     },
     async close() {
       if (healthTimer) clearTimeout(healthTimer);
+      clearInterval(pruneTimer);
       alerting.stop();
       await monitor?.stop();
       monitor = null;

@@ -1,0 +1,57 @@
+// What the workstation keeps, and for how long. The cursor lives on the subscription row, so old
+// event rows can go without affecting replay. Open alerts are never pruned, whatever their age:
+// an unacknowledged critical stays until someone closes it. PHI in the resource cache is kept short.
+import type { Db } from '../../lib/sqlite.ts';
+
+export interface RetentionPolicy {
+  /** Event rows (ids and numbers only). Default 30 days. */
+  eventDays: number;
+  /** Acknowledged or resolved alerts and non-critical alerts. Default 90 days. */
+  closedAlertDays: number;
+  /** Cached resources (PHI). Default 2 days. */
+  resourceCacheDays: number;
+  /** Audit rows: long, for critical-result compliance reviews. Default 400 days. */
+  auditDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  eventDays: 30,
+  closedAlertDays: 90,
+  resourceCacheDays: 2,
+  auditDays: 400,
+};
+
+export interface PruneResult {
+  events: number;
+  alerts: number;
+  cachedResources: number;
+  auditRows: number;
+}
+
+const daysAgo = (days: number, now: number) => new Date(now - days * 86_400_000).toISOString();
+
+/** Delete what the policy no longer keeps, in one transaction, then checkpoint the WAL. */
+export function pruneStore(
+  db: Db,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+  now = Date.now(),
+): PruneResult {
+  const result = db.transaction(() => ({
+    events: db.prepare('DELETE FROM events WHERE received_at < ?').run(daysAgo(policy.eventDays, now))
+      .changes,
+    alerts: db
+      .prepare(
+        `DELETE FROM alerts WHERE received_at < ?
+           AND (state IN ('acknowledged', 'resolved') OR tier NOT IN ('critical', 'high'))`,
+      )
+      .run(daysAgo(policy.closedAlertDays, now)).changes,
+    cachedResources: db
+      .prepare('DELETE FROM resource_cache WHERE fetched_at < ?')
+      .run(daysAgo(policy.resourceCacheDays, now)).changes,
+    auditRows: db.prepare('DELETE FROM audit_log WHERE at < ?').run(daysAgo(policy.auditDays, now)).changes,
+  }))();
+  // Give freed pages back to the main file and keep the WAL from growing without bound.
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma('optimize');
+  return result;
+}

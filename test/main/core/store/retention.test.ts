@@ -1,0 +1,52 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openClientStore } from '../../../../src-main/core/store/client-store.ts';
+import { pruneStore } from '../../../../src-main/core/store/retention.ts';
+
+describe('pruneStore', () => {
+  it('drops old closed alerts, events and cache but never an open critical, and keeps the cursor', () => {
+    const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'retention-')), 'm.sqlite'));
+    const sub = store.saveSubscription({
+      fhirBase: 'http://127.0.0.1:9/fhir',
+      remoteId: 's',
+      topic: 't',
+      channel: 'sse',
+      endpoint: null,
+      heartbeatSeconds: 30,
+      owner: null,
+    });
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [1, 2, 3].map((n) => ({ eventNumber: n, focus: `Observation/o${n}`, occurredAt: null })),
+      'live',
+    );
+    const alert = (n: number) => `${sub.key}:${n}`;
+    store.db.prepare("UPDATE alerts SET tier = 'critical'").run();
+    store.acknowledge(alert(1), 'Practitioner/nurse-a', null); // closed
+    store.db.prepare("UPDATE alerts SET tier = 'info' WHERE id = ?").run(alert(2)); // informational
+    // alert 3 stays an open critical
+    store.cacheResource(sub.fhirBase, 'Observation/o1', '1', '{}');
+    const longAgo = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    store.db.prepare('UPDATE alerts SET received_at = ?').run(longAgo);
+    store.db.prepare('UPDATE events SET received_at = ?').run(longAgo);
+    store.db.prepare('UPDATE resource_cache SET fetched_at = ?').run(longAgo);
+
+    const pruned = pruneStore(store.db);
+    expect(pruned).toMatchObject({ events: 3, alerts: 2, cachedResources: 1 });
+    expect(store.listAlerts(10).map((a) => a.id)).toEqual([alert(3)]);
+    expect(store.getCursor(sub.key)).toBe(3);
+    // A replayed old event is still recognised as a duplicate through the cursor.
+    expect(
+      store.commitEvents(
+        sub.key,
+        sub.topic,
+        [{ eventNumber: 2, focus: 'Observation/o2', occurredAt: null }],
+        'live',
+      ).duplicates,
+    ).toBe(1);
+    store.close();
+  });
+});
