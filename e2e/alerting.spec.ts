@@ -1,7 +1,7 @@
 // Issue 5 end to end in the browser host: a critical arrives -> in-page notification -> acknowledged by
 // the signed-in user with a read-back note -> audit row with user and time -> written back to the
 // embedded server as a Communication (read back through the host with the user's own token).
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { AlertingStatus, AlertSummary, AuditExport, ResourceView } from '../src-main/shared/api.ts';
 import { listAlerts, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
@@ -14,7 +14,7 @@ test.afterAll(async () => {
   await demo?.stop();
 });
 
-async function call<T>(page: import('@playwright/test').Page, method: string, args: object): Promise<T> {
+async function call<T>(page: Page, method: string, args: object): Promise<T> {
   return page.evaluate(
     async ({ method, args }) => {
       const response = await fetch(`/api/call/${method}`, {
