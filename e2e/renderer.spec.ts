@@ -1,6 +1,6 @@
 // Issue 6, end to end in Chromium against the browser host, the embedded server and the simulator:
 // the live feed, resource views, health panel, keyboard use, accessibility and CSP.
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 import { screenshot, signIn, watchCsp } from './support/app.ts';
