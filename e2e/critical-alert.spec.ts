@@ -60,3 +60,13 @@ test('the browser host refuses a page without the launch secret', async ({ page 
   });
   expect(api.status()).toBe(401);
 });
+
+test('a second start on the same data directory refuses clearly and leaves the first one working', async ({
+  page,
+}) => {
+  await expect(startDemo({ dataDir: demo.dataDir })).rejects.toThrow(
+    /Another Alert Monitor \(pid \d+\) is already running/,
+  );
+  await page.goto(demo.launchUrl);
+  await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+});
