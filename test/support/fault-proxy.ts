@@ -219,10 +219,10 @@ export async function startFaultProxy(options: {
           if (frame.includes('event: revoked')) stats.revokedFramesSeen += 1;
           await writeOut(frame);
           if (
-            fault === 'duplicate' &&
+            // Duplicates: the plan of 'duplicate' streams, and background noise on every other one.
             !ended &&
             frame.includes('event: event-notification') &&
-            random() < 0.5
+            random() < (fault === 'duplicate' ? 0.5 : 0.08)
           ) {
             stats.duplicatedFrames += 1;
             await writeOut(frame);
