@@ -13,7 +13,7 @@ function electronBinary(): string | null {
   return existsSync(binary) ? binary : null;
 }
 
-test('Electron: the critical potassium reaches the feed and opens', async () => {
+test('Electron: the critical potassium reaches the feed and opens', async ({ browser }) => {
   const binary = electronBinary();
   test.skip(binary === null, 'skipped: Electron runtime not installed');
   const app = await electron.launch({
@@ -35,7 +35,28 @@ test('Electron: the critical potassium reaches the feed and opens', async () => 
     expect(reach.api).toContain('onEvent');
     expect(reach.api).not.toContain('invoke');
     expect(reach.origin).toBe('app://monitor');
+    // The shell opens the SMART authorization page in the system browser: capture it instead, and
+    // complete it in Chromium, as a user would in their browser.
+    await app.evaluate(({ shell }) => {
+      const opened: string[] = [];
+      (globalThis as { __opened?: string[] }).__opened = opened;
+      shell.openExternal = async (url: string) => {
+        opened.push(url);
+      };
+    });
     await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+    await expect
+      .poll(() => app.evaluate(() => (globalThis as { __opened?: string[] }).__opened?.length ?? 0))
+      .toBe(1);
+    const authorizationUrl = await app.evaluate(
+      () => (globalThis as { __opened?: string[] }).__opened?.[0] ?? '',
+    );
+    const signIn = await browser.newPage();
+    await signIn.goto(authorizationUrl);
+    await signIn.getByLabel(/charge nurse, Ward A/).check();
+    await signIn.getByRole('button', { name: 'Approve and sign in' }).click();
+    await expect(signIn.getByText(/return to/i)).toBeVisible();
+    await signIn.close();
     const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
     await expect(row).toBeVisible({ timeout: 5_000 });
     await row.click();
