@@ -17,6 +17,8 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     experimentalFeatures: false,
     webviewTag: false,
     spellcheck: false,
+    // Middle-click must not open links in new windows (Electronegativity AUXCLICK_JS_CHECK).
+    disableBlinkFeatures: 'Auxclick',
   };
 }
 
@@ -27,7 +29,16 @@ export function createMainWindow(outDir: string): BrowserWindow {
     show: false,
     title: 'Alert Monitor',
     backgroundColor: '#f5f6f8',
-    webPreferences: secureWebPreferences(join(outDir, 'preload', 'index.cjs')),
+    // Stated inline as well as through secureWebPreferences() so static scanners (Electronegativity)
+    // see them; test/main/proof/hardening.test.ts holds the two equal.
+    webPreferences: {
+      ...secureWebPreferences(join(outDir, 'preload', 'index.cjs')),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      disableBlinkFeatures: 'Auxclick',
+    },
   });
   window.once('ready-to-show', () => window.show());
   void window.loadURL(`${APP_ORIGIN}/index.html`);
