@@ -112,18 +112,20 @@ describe('navigation, new windows, webviews', () => {
 
 describe('permissions', () => {
   it('denies every permission request and check', () => {
-    let request: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | null = null;
-    let check: ((...a: unknown[]) => boolean) | null = null;
+    type RequestHandler = (c: unknown, p: string, cb: (ok: boolean) => void) => void;
+    type CheckHandler = (...a: unknown[]) => boolean;
+    const installed: { request?: RequestHandler; check?: CheckHandler } = {};
     const session = {
-      setPermissionRequestHandler: (h: typeof request) => (request = h),
-      setPermissionCheckHandler: (h: typeof check) => (check = h),
+      setPermissionRequestHandler: (h: RequestHandler) => (installed.request = h),
+      setPermissionCheckHandler: (h: CheckHandler) => (installed.check = h),
     };
     denyAllPermissions(session as unknown as Session);
+    expect(installed.request).toBeDefined();
     for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal']) {
-      let answer: boolean | null = null;
-      request?.({}, permission, (ok) => (answer = ok));
-      expect(answer, permission).toBe(false);
-      expect(check?.({}, permission, 'app://monitor', {})).toBe(false);
+      const answers: boolean[] = [];
+      installed.request?.({}, permission, (ok) => answers.push(ok));
+      expect(answers, permission).toEqual([false]);
+      expect(installed.check?.({}, permission, 'app://monitor', {})).toBe(false);
     }
   });
 });
