@@ -215,12 +215,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       if (saved) emit({ type: 'alert', alert: saved });
       return;
     }
-    store.cacheResource(
-      session.fhirBase,
-      alert.focus,
-      view.resource.meta?.versionId ?? null,
-      JSON.stringify(view.resource),
-    );
+    const resource = view.resource;
     const { summary, ruleId, encounterRef, ...classification } = classifyResource(
       view.resource,
       rules.current(),
@@ -237,12 +232,22 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const interrupts = classification.tier !== 'unclassified' && interruptTiers.has(classification.tier);
     const bed =
       classification.tier === 'critical' || classification.tier === 'high' ? await bedOf(encounterRef) : null;
-    alerting.saveRuleDetail(id, summary, ruleId, bed);
-    const saved = store.saveClassification(
-      id,
-      { ...classification, location: bed ?? classification.location, patientName, fetchStatus: 'ok' },
-      interrupts,
-    );
+    // One transaction (one fsync) for everything the enrichment learned: under bursts, separate
+    // FULL-sync writes per alert starve the frame loop that commits the next events.
+    const saved = store.db.transaction(() => {
+      store.cacheResource(
+        session.fhirBase,
+        alert.focus,
+        resource.meta?.versionId ?? null,
+        JSON.stringify(resource),
+      );
+      alerting.saveRuleDetail(id, summary, ruleId, bed);
+      return store.saveClassification(
+        id,
+        { ...classification, location: bed ?? classification.location, patientName, fetchStatus: 'ok' },
+        interrupts,
+      );
+    })();
     if (!saved) return;
     emit({ type: 'alert', alert: saved });
     if (interrupts) await notifyOnce(saved);
@@ -296,8 +301,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
         body,
         kind: 'alert',
       });
-      store.markNotified(alert.id, 'notified');
-      store.audit(alert.id, 'notified', null, null);
+      store.db.transaction(() => {
+        store.markNotified(alert.id, 'notified');
+        store.audit(alert.id, 'notified', null, null);
+      })();
     } catch (error) {
       // The alert stays pinned in the feed; the failure is audited, not retried into a storm.
       store.audit(
@@ -627,9 +634,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
             url: record.endpoint,
             getAccessToken,
             getCursor: () => {
+              // Local numbers mean nothing to a server without sequence; otherwise always send the
+              // cursor, "0" included, so events between creating the Subscription and connecting
+              // arrive through the replay rather than through gap recovery.
               if (sub.record.sequenceMode === 'no-sequence') return null;
-              const cursor = store.getCursor(record.key);
-              return cursor > 0 ? String(cursor) : null;
+              return String(store.getCursor(record.key));
             },
             heartbeatSeconds: record.heartbeatSeconds,
             ...backoff,
