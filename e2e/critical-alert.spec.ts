@@ -42,7 +42,8 @@ test('a critical potassium reaches the feed within 5 s and opens with value and 
 
   await row.click();
   const detail = page.getByRole('region', { name: /Potassium 6\.8 mmol\/L/ });
-  await expect(detail.getByText('6.8 mmol/L', { exact: true })).toBeVisible();
+  // The value cell of the result (the trend table below repeats it).
+  await expect(detail.getByText('6.8 mmol/L', { exact: true }).first()).toBeVisible();
   await expect(detail.getByLabel('Patient')).toContainText(patientName);
   await expect(detail.getByText(/critical high \(HH\)/)).toBeVisible();
 

@@ -60,7 +60,7 @@ test('Electron: the critical potassium reaches the feed and opens', async ({ bro
     const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
     await expect(row).toBeVisible({ timeout: 5_000 });
     await row.click();
-    await expect(page.getByText('6.8 mmol/L', { exact: true })).toBeVisible();
+    await expect(page.getByText('6.8 mmol/L', { exact: true }).first()).toBeVisible();
   } finally {
     await app.close();
   }
