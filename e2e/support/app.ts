@@ -50,13 +50,18 @@ export async function watchCsp(page: Page): Promise<string[]> {
   return violations;
 }
 
-/** Save a screenshot as a test artifact and as the README copy in docs/screenshots. */
+/**
+ * Save a screenshot as a test artifact. With UPDATE_SCREENSHOTS=1 it also refreshes the README copy in
+ * docs/screenshots (a test run never rewrites tracked files on its own).
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync('e2e/artifacts', { recursive: true });
-  mkdirSync('docs/screenshots', { recursive: true });
   const path = `e2e/artifacts/${name}.png`;
   await page.screenshot({ path });
-  copyFileSync(path, `docs/screenshots/${name}.png`);
+  if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+    mkdirSync('docs/screenshots', { recursive: true });
+    copyFileSync(path, `docs/screenshots/${name}.png`);
+  }
 }
 
 /** The alert list as the host has it, read from inside the page. */
