@@ -15,7 +15,7 @@ function electronBinary(): string | null {
 
 test('Electron: the critical potassium reaches the feed and opens', async ({ browser }) => {
   const binary = electronBinary();
-  if (binary === null) console.log('skipped: Electron runtime not installed');
+  if (binary === null) console.warn('skipped: Electron runtime not installed');
   test.skip(binary === null, 'skipped: Electron runtime not installed');
   const app = await electron.launch({
     executablePath: binary ?? undefined,
