@@ -2,6 +2,7 @@
 // the loop owns reconnection (backoff + jitter, retry:, Retry-After, watchdog) because EventSource
 // has no backoff, no idle timeout and cannot send a bearer header.
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
+import { createChannelLoop, type LoopContext, type Outcome } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
 import type { SseItem } from './sse-decoder.ts';
@@ -26,9 +27,6 @@ export interface SseChannelOptions {
   watchdogSlackMs?: number;
 }
 
-type Outcome =
-  { next: 'retry'; reason: string; delayMs?: number; immediate?: boolean } | { next: 'stop'; reason: string };
-
 /** Carried as an AbortSignal reason so the loop can tell a watchdog from a requested reconnect. */
 class AbortRequest extends Error {
   readonly immediate: boolean;
@@ -42,8 +40,7 @@ class AbortRequest extends Error {
 // 409 (subscription off/error) is retried: the pipeline re-activates the subscription meanwhile.
 const PERMANENT_STATUSES = new Set([400, 404, 405, 406, 410, 414, 422]);
 
-interface ConnectionContext {
-  attempt: number;
+interface ConnectionContext extends LoopContext {
   /** One token refresh per authorization failure; reset by a 200. */
   authRetryAvailable: boolean;
   everLive: boolean;
@@ -61,51 +58,8 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
   const heartbeatSeconds = opts.heartbeatSeconds > 0 ? opts.heartbeatSeconds : 30;
   const watchdogMs = 2 * heartbeatSeconds * 1000 + (opts.watchdogSlackMs ?? 5000);
 
-  let started = false;
   let stopped = false;
-  let loop: Promise<void> | null = null;
   let current: AbortController | null = null;
-  let wake: (() => void) | null = null;
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
-  }
-
-  async function run(): Promise<void> {
-    const ctx: ConnectionContext = {
-      attempt: 0,
-      authRetryAvailable: true,
-      everLive: false,
-      retryFloorMs: null,
-      handshakeCount: 0,
-    };
-    let finalReason = 'stopped';
-    cb.onState('connecting', null);
-    while (!stopped) {
-      const outcome = await connectOnce(ctx);
-      if (stopped) break;
-      if (outcome.next === 'stop') {
-        finalReason = outcome.reason;
-        break;
-      }
-      cb.onState('reconnecting', outcome.reason);
-      const delay = outcome.immediate
-        ? 0
-        : (outcome.delayMs ?? backoffDelayMs(ctx.attempt, backoff, random, ctx.retryFloorMs));
-      ctx.attempt += 1;
-      await sleep(delay);
-    }
-    stopped = true;
-    cb.onState('stopped', finalReason);
-  }
 
   async function connectOnce(ctx: ConnectionContext): Promise<Outcome> {
     const controller = new AbortController();
@@ -274,31 +228,26 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
     }
   }
 
-  return {
-    start(): void {
-      if (started || stopped) return;
-      started = true;
-      loop = run();
-    },
-    async stop(): Promise<void> {
-      if (!started) {
-        if (!stopped) {
-          stopped = true;
-          cb.onState('stopped', 'stopped');
-        }
-        return;
+  return createChannelLoop<ConnectionContext>({
+    newContext: () => ({
+      attempt: 0,
+      authRetryAvailable: true,
+      everLive: false,
+      retryFloorMs: null,
+      handshakeCount: 0,
+    }),
+    connectOnce,
+    backoffMs: (ctx) => backoffDelayMs(ctx.attempt, backoff, random, ctx.retryFloorMs),
+    interrupt(request) {
+      if (request.kind === 'stop') {
+        stopped = true;
+        current?.abort(new AbortRequest('stopped', false));
+      } else {
+        current?.abort(new AbortRequest(request.reason, true));
       }
-      stopped = true;
-      current?.abort(new AbortRequest('stopped', false));
-      wake?.();
-      await loop;
     },
-    reconnect(reason: string): void {
-      if (!started || stopped) return;
-      current?.abort(new AbortRequest(reason, true));
-      wake?.();
-    },
-  };
+    onState: cb.onState,
+  });
 }
 
 function abortOutcome(reason: unknown): Outcome {

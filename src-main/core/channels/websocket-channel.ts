@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { parseNotificationBundle } from '../notifications/parse-bundle.ts';
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
+import { createChannelLoop, type LoopContext, type Outcome } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Channel, ChannelCallbacks } from './types.ts';
 
@@ -36,11 +37,7 @@ export interface BindingToken {
   websocketUrl: string;
 }
 
-type Outcome =
-  { next: 'retry'; reason: string; delayMs?: number; immediate?: boolean } | { next: 'stop'; reason: string };
-
-interface Context {
-  attempt: number;
+interface Context extends LoopContext {
   authRetryAvailable: boolean;
   everLive: boolean;
 }
@@ -113,26 +110,11 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
       : null;
   const tokenUrl = `${opts.fhirBase.replace(/\/+$/, '')}/Subscription/${encodeURIComponent(opts.subscriptionId)}/$get-ws-binding-token`;
 
-  let started = false;
   let stopped = false;
-  let loop: Promise<void> | null = null;
   /** Ends the current connection attempt with an outcome. */
   let endCurrent: ((outcome: Outcome) => void) | null = null;
-  let wake: (() => void) | null = null;
   /** Aborts an in-flight token request on stop(). */
   const stopController = new AbortController();
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
-  }
 
   async function unauthorized(ctx: Context, status: number): Promise<Outcome> {
     if (!ctx.authRetryAvailable)
@@ -341,50 +323,19 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
     });
   }
 
-  async function run(): Promise<void> {
-    const ctx: Context = { attempt: 0, authRetryAvailable: true, everLive: false };
-    let finalReason = 'stopped';
-    cb.onState('connecting', null);
-    while (!stopped) {
-      const outcome = await connectOnce(ctx);
-      if (stopped) break;
-      if (outcome.next === 'stop') {
-        finalReason = outcome.reason;
-        break;
+  return createChannelLoop<Context>({
+    newContext: () => ({ attempt: 0, authRetryAvailable: true, everLive: false }),
+    connectOnce,
+    backoffMs: (ctx) => backoffDelayMs(ctx.attempt, backoff, random),
+    interrupt(request) {
+      if (request.kind === 'stop') {
+        stopped = true;
+        stopController.abort();
+        endCurrent?.({ next: 'stop', reason: 'stopped' });
+      } else {
+        endCurrent?.({ next: 'retry', reason: request.reason, immediate: true });
       }
-      cb.onState('reconnecting', outcome.reason);
-      const delay = outcome.immediate ? 0 : (outcome.delayMs ?? backoffDelayMs(ctx.attempt, backoff, random));
-      ctx.attempt += 1;
-      await sleep(delay);
-    }
-    stopped = true;
-    cb.onState('stopped', finalReason);
-  }
-
-  return {
-    start(): void {
-      if (started || stopped) return;
-      started = true;
-      loop = run();
     },
-    async stop(): Promise<void> {
-      if (!started) {
-        if (!stopped) {
-          stopped = true;
-          cb.onState('stopped', 'stopped');
-        }
-        return;
-      }
-      stopped = true;
-      stopController.abort();
-      endCurrent?.({ next: 'stop', reason: 'stopped' });
-      wake?.();
-      await loop;
-    },
-    reconnect(reason: string): void {
-      if (!started || stopped) return;
-      endCurrent?.({ next: 'retry', reason, immediate: true });
-      wake?.();
-    },
-  };
+    onState: cb.onState,
+  });
 }
