@@ -87,3 +87,28 @@ export function createChannelLoop<C extends LoopContext>(hooks: ChannelLoopHooks
     },
   };
 }
+
+/**
+ * 401/403: ask the owner to refresh the token once per failure (reset by the next good connection),
+ * then retry at once; a refusal, or a second failure, stops the channel — never a retry loop.
+ */
+export async function unauthorizedOutcome(
+  ctx: { authRetryAvailable: boolean },
+  status: number,
+  onUnauthorized: ChannelCallbacks['onUnauthorized'],
+  isStopped: () => boolean,
+): Promise<Outcome> {
+  if (!ctx.authRetryAvailable)
+    return { next: 'stop', reason: `unauthorized (HTTP ${status}) after token refresh` };
+  ctx.authRetryAvailable = false;
+  let retry: boolean;
+  try {
+    retry = await onUnauthorized(status);
+  } catch {
+    retry = false;
+  }
+  if (isStopped()) return { next: 'stop', reason: 'stopped' };
+  return retry
+    ? { next: 'retry', reason: `HTTP ${status}: retrying with a refreshed token`, immediate: true }
+    : { next: 'stop', reason: `unauthorized (HTTP ${status})` };
+}

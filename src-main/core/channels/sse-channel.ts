@@ -2,7 +2,7 @@
 // the loop owns reconnection (backoff + jitter, retry:, Retry-After, watchdog) because EventSource
 // has no backoff, no idle timeout and cannot send a bearer header.
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
-import { createChannelLoop, type LoopContext, type Outcome } from './channel-loop.ts';
+import { createChannelLoop, unauthorizedOutcome, type LoopContext, type Outcome } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
 import type { SseItem } from './sse-decoder.ts';
@@ -154,21 +154,8 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
     }
   }
 
-  async function unauthorized(ctx: ConnectionContext, status: number): Promise<Outcome> {
-    if (!ctx.authRetryAvailable)
-      return { next: 'stop', reason: `unauthorized (HTTP ${status}) after token refresh` };
-    ctx.authRetryAvailable = false;
-    let retry: boolean;
-    try {
-      retry = await cb.onUnauthorized(status);
-    } catch {
-      retry = false;
-    }
-    if (stopped) return { next: 'stop', reason: 'stopped' };
-    return retry
-      ? { next: 'retry', reason: `HTTP ${status}: retrying with a refreshed token`, immediate: true }
-      : { next: 'stop', reason: `unauthorized (HTTP ${status})` };
-  }
+  const unauthorized = (ctx: ConnectionContext, status: number): Promise<Outcome> =>
+    unauthorizedOutcome(ctx, status, cb.onUnauthorized, () => stopped);
 
   /**
    * Map one chunk's messages to frames, in order. Consecutive event-notifications are merged into one

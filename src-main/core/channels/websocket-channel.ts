@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { parseNotificationBundle } from '../notifications/parse-bundle.ts';
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
-import { createChannelLoop, type LoopContext, type Outcome } from './channel-loop.ts';
+import { createChannelLoop, unauthorizedOutcome, type LoopContext, type Outcome } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Channel, ChannelCallbacks } from './types.ts';
 
@@ -116,21 +116,8 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
   /** Aborts an in-flight token request on stop(). */
   const stopController = new AbortController();
 
-  async function unauthorized(ctx: Context, status: number): Promise<Outcome> {
-    if (!ctx.authRetryAvailable)
-      return { next: 'stop', reason: `unauthorized (HTTP ${status}) after token refresh` };
-    ctx.authRetryAvailable = false;
-    let retry: boolean;
-    try {
-      retry = await cb.onUnauthorized(status);
-    } catch {
-      retry = false;
-    }
-    if (stopped) return { next: 'stop', reason: 'stopped' };
-    return retry
-      ? { next: 'retry', reason: `HTTP ${status}: retrying with a refreshed token`, immediate: true }
-      : { next: 'stop', reason: `unauthorized (HTTP ${status})` };
-  }
+  const unauthorized = (ctx: Context, status: number): Promise<Outcome> =>
+    unauthorizedOutcome(ctx, status, cb.onUnauthorized, () => stopped);
 
   async function fetchBindingToken(ctx: Context): Promise<BindingToken | Outcome> {
     let access: string;
