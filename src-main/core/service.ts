@@ -172,12 +172,15 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     },
   });
 
-  async function endSession(why: string | null) {
+  /** `retire`: the user signed out with a live token, so the subscriptions can be turned off too. */
+  async function endSession(why: string | null, retire = false) {
     const ending = session;
     session = null;
     alerting.setSession(null);
     reason = why;
-    await monitor?.stop();
+    const problems = retire && monitor ? await monitor.retire() : (await monitor?.stop(), []);
+    if (problems.length > 0)
+      reason = `${why ?? ''} The server could not turn ${problems.length} subscription(s) off.`.trim();
     monitor = null;
     if (ending)
       await ending
@@ -274,7 +277,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     },
 
     async signOut() {
-      await endSession('You signed out.');
+      await endSession('You signed out.', true);
       return sessionInfo();
     },
 

@@ -92,7 +92,14 @@ export interface AcceptedEvent {
 
 export interface Monitor {
   start(): Promise<void>;
+  /** Close the streams (app shutdown): the subscriptions stay active for the next start. */
   stop(): Promise<void>;
+  /**
+   * Sign-out: close the streams, then turn the server-side subscriptions `off` so nothing keeps
+   * collecting events for this user. They stay in the local store; the next sign-in re-activates
+   * them and keeps their numbering. Best effort: a server that cannot be reached is reported, not retried.
+   */
+  retire(): Promise<string[]>;
   health(): SubscriptionHealth[];
   /** Resolves when every committed alert has been enriched and notified (tests, shutdown). */
   idle(): Promise<void>;
@@ -662,6 +669,28 @@ export function createMonitor(options: MonitorOptions): Monitor {
         }),
       );
       settleIdle();
+    },
+    async retire() {
+      await this.stop();
+      const problems: string[] = [];
+      for (const sub of running.values()) {
+        try {
+          const current = await fhirFetch(access, `Subscription/${sub.record.remoteId}`);
+          if (current.status !== 200) throw new Error(`read answered ${current.status}`);
+          const off = await fhirFetch(access, `Subscription/${sub.record.remoteId}`, {
+            method: 'PUT',
+            body: { ...(current.body as object), status: 'off' },
+          });
+          if (off.status !== 200) throw new Error(`update answered ${off.status}`);
+        } catch (error) {
+          problems.push(
+            `Subscription/${sub.record.remoteId}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+      if (problems.length > 0)
+        logger.warn({ problems: problems.length }, 'could not turn every subscription off');
+      return problems;
     },
     health: () =>
       [...running.values(), ...unavailable.map((health) => ({ health }))].map((r) => ({ ...r.health.entry })),

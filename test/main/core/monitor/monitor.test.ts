@@ -273,4 +273,42 @@ describe('monitor pipeline', () => {
     expect(second.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['3', '2', '1']);
     expect(second.notified).toHaveLength(2); // the two missed criticals, individually (fewer than 3)
   });
+
+  it('turns its subscription off on sign-out and re-activates it, same numbering, at the next sign-in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const clientPath = join(dir, 'client.sqlite');
+    const first = await startMonitor(server, clientPath);
+    await waitLive(first);
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => first.notified.length === 1, 'the first notification');
+    await first.monitor.idle();
+    expect(await first.monitor.retire()).toEqual([]);
+    const remoteId = first.store.listAlerts(1)[0]?.subscriptionKey.split('|')[1] ?? '';
+    first.store.close();
+
+    const token = server.auth.issueToken({
+      userId: 'nurse-a',
+      clientId: DEMO_CLIENT_ID,
+      scopes: DEFAULT_SCOPES.nurse,
+    });
+    const read = async () =>
+      (await (
+        await fetch(`${server.fhirBase}/Subscription/${remoteId}`, {
+          headers: { Authorization: `Bearer ${token.accessToken}` },
+        })
+      ).json()) as {
+        status: string;
+      };
+    expect((await read()).status).toBe('off');
+    server.simulator?.emitCriticalPotassium('ward-a'); // while off: no event for this subscription
+
+    const second = await startMonitor(server, clientPath);
+    await waitLive(second);
+    expect((await read()).status).toBe('active');
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => second.notified.length === 1, 'a notification after re-activation');
+    await second.monitor.idle();
+    expect(second.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+  });
 });
