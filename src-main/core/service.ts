@@ -1,7 +1,8 @@
 // The host-side implementation of the MonitorApi, shared by the Electron shell and the browser host.
 // Hosts only move validated calls and pushed events across their transport; everything else is here.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type {
   FhirResource,
   HostEvent,
@@ -56,6 +57,11 @@ export interface ServiceOptions {
   /** The server used when sign-in names none (the embedded demo server in local mode). */
   defaultServer: Omit<ServerChoice, 'role'> | null;
   signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
+  /**
+   * Sign in silently with what a previous run left (an encrypted refresh token); null when nothing is
+   * stored or it no longer works. Hosts without durable secret storage leave it out.
+   */
+  resume?(server: ServerChoice): Promise<SignedInSession | null>;
   /** Open an authorization URL where the host can (Electron: system browser). The renderer also gets it. */
   openUrl?(url: string, server: ServerChoice): Promise<void>;
   topicsFor(session: SignedInSession, server: ServerChoice): TopicRequest[];
@@ -92,6 +98,12 @@ export interface MonitorService {
 }
 
 const HEALTH_PUSH_MS = 250;
+const lastServerSchema = z.object({
+  fhirBase: z.url(),
+  name: z.string().max(200),
+  clientId: z.string().min(1).max(256),
+  role: z.enum(['nurse', 'pharmacist']),
+});
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 
 export function createMonitorService(options: ServiceOptions): MonitorService {
@@ -192,10 +204,18 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
 
   async function completeSignIn(
     choice: ServerChoice,
-    openUrl: (url: string) => Promise<void>,
+    obtain: () => Promise<SignedInSession | null>,
   ): Promise<void> {
     try {
-      const signed = await options.signIn(choice, { openUrl });
+      const signed = await obtain();
+      if (!signed) {
+        signingIn = false;
+        reason = 'Your previous sign-in has expired: sign in again.';
+        forgetLastServer();
+        pushSession();
+        return;
+      }
+      rememberLastServer(choice);
       session = signed;
       signingIn = false;
       authorizationUrl = null;
@@ -234,6 +254,30 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     }
   }
 
+  // Which server and role the user was signed in to (no secrets), so the next start can resume.
+  const lastServerPath = join(options.dataDir, 'last-session.json');
+  function rememberLastServer(choice: ServerChoice) {
+    writeFileSync(lastServerPath, JSON.stringify(choice));
+  }
+  function forgetLastServer() {
+    rmSync(lastServerPath, { force: true });
+  }
+  function lastServer(): ServerChoice | null {
+    try {
+      const parsed = lastServerSchema.safeParse(JSON.parse(readFileSync(lastServerPath, 'utf8')));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+  const previous = options.resume ? lastServer() : null;
+  if (previous && options.resume) {
+    const resume = options.resume;
+    server = previous;
+    signingIn = true;
+    void completeSignIn(previous, () => resume(previous));
+  }
+
   const handlers: MonitorHandlers = {
     getHostInfo: async () => options.host,
     getSession: async () => sessionInfo(),
@@ -266,17 +310,19 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       // rest of the flow completes in the background and is pushed as a session event.
       let urlReady: () => void = () => undefined;
       const waitingForUser = new Promise<void>((resolve) => (urlReady = resolve));
-      const flow = completeSignIn(choice, async (url) => {
+      const openUrl = async (url: string) => {
         authorizationUrl = url;
         urlReady();
         pushSession();
         await options.openUrl?.(url, choice);
-      });
+      };
+      const flow = completeSignIn(choice, () => options.signIn(choice, { openUrl }));
       await Promise.race([waitingForUser, flow]);
       return sessionInfo();
     },
 
     async signOut() {
+      forgetLastServer();
       await endSession('You signed out.', true);
       return sessionInfo();
     },

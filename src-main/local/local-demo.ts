@@ -2,7 +2,7 @@
 // loopback. The app then talks to it exactly as to a hospital server (principle 3).
 import { join } from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { DEFAULT_SCOPES, signInInteractive, type SecretStore } from '../core/auth/index.ts';
+import { DEFAULT_SCOPES, resumeSession, signInInteractive, type SecretStore } from '../core/auth/index.ts';
 import { isLoopbackUrl } from '../core/auth/discovery.ts';
 import type { ServerChoice, SignedInSession, SignInContext } from '../core/service.ts';
 import { DEMO_CLIENT_ID } from '../server/demo-users.ts';
@@ -13,6 +13,8 @@ export interface LocalDemo {
   choice: Omit<ServerChoice, 'role'>;
   /** SMART sign-in (against the embedded server or any other the user chose). */
   signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
+  /** Silent sign-in with the refresh token a previous run stored; null without a secret store. */
+  resume(server: ServerChoice): Promise<SignedInSession | null>;
   /** Give a fresh subscriber something to see: one critical potassium on ward A. */
   kick(): void;
   close(): Promise<void>;
@@ -56,10 +58,22 @@ export async function startLocalDemo(options: {
       logger: options.logger.child({ component: 'auth' }),
     });
 
+  const resume = async (server: ServerChoice): Promise<SignedInSession | null> =>
+    options.secretStore
+      ? resumeSession({
+          fhirBase: server.fhirBase,
+          clientId: server.clientId,
+          secretStore: options.secretStore,
+          allowInsecureLoopback: isLoopbackUrl(server.fhirBase),
+          logger: options.logger.child({ component: 'auth' }),
+        })
+      : null;
+
   return {
     server,
     choice,
     signIn,
+    resume,
     kick: () => {
       setTimeout(() => {
         server.simulator?.emitCriticalPotassium('ward-a');

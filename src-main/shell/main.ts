@@ -5,7 +5,7 @@ import { app, dialog, ipcMain, screen, session, type BrowserWindow } from 'elect
 import { acquireInstanceLock, InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
 import { topicsForRole } from '../core/monitor/topics.ts';
-import { createMonitorService, type MonitorService } from '../core/service.ts';
+import { createMonitorService, type MonitorService, type ServerChoice } from '../core/service.ts';
 import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
 import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
 import { registerIpcHandlers } from './ipc.ts';
@@ -74,6 +74,8 @@ async function start() {
     logger: logger.child({ component: 'monitor' }),
     defaultServer: localDemo.choice,
     signIn: (server, context) => localDemo.signIn(server, context),
+    // Only where refresh tokens are stored encrypted (never with Linux basic_text).
+    ...(secrets.persistent ? { resume: (server: ServerChoice) => localDemo.resume(server) } : {}),
     openUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
     topicsFor: (_session, server) => topicsForRole(server.role),
     onSubscribed: () => localDemo.kick(),
