@@ -124,13 +124,13 @@ test.describe('charge nurse', () => {
 
 test('pharmacist: new-order queue sorted stat → urgent → routine with allergy context', async ({ page }) => {
   test.setTimeout(120_000);
-  const demo = await startDemo();
+  // Ten simulated hours a minute, so orders of every priority arrive within seconds.
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '600'] });
   try {
     await signIn(page, demo.launchUrl, 'pharmacist');
     await page.getByRole('button', { name: 'Order queue' }).click();
     const queue = page.getByRole('list', { name: 'Orders' });
-    // The simulator writes orders at 60x; wait for a few.
-    await expect(queue.getByRole('listitem').nth(2)).toBeVisible({ timeout: 90_000 });
+    await expect(queue.getByRole('listitem').nth(4)).toBeVisible({ timeout: 90_000 });
     const priorities = await queue.locator('.queue-open .priority').allInnerTexts();
     const rank: Record<string, number> = { STAT: 0, ASAP: 1, URGENT: 2, ROUTINE: 3 };
     const ranks = priorities.map((p) => rank[p.trim()] ?? 9);
