@@ -1,6 +1,6 @@
 // One running monitor per data directory. Two processes committing cursors into the same SQLite file
 // would not corrupt it (SQLite locks), but they would double-notify; refuse clearly instead.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class InstanceLockedError extends Error {
@@ -18,6 +18,8 @@ function isAlive(pid: number): boolean {
 
 /** Take the lock or throw InstanceLockedError naming the running process. Returns the release function. */
 export function acquireInstanceLock(dataDir: string): () => void {
+  // The lock comes first at start-up, so it also creates the data directory on a first run.
+  mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'monitor.lock');
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

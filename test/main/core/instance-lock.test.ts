@@ -24,4 +24,11 @@ describe('acquireInstanceLock', () => {
     const again = acquireInstanceLock(dir);
     again();
   });
+
+  it('creates the data directory on a first run', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lock-')), 'not', 'yet', 'there');
+    const release = acquireInstanceLock(dir);
+    expect(() => acquireInstanceLock(dir)).not.toThrow(InstanceLockedError); // own pid: re-entrant
+    release();
+  });
 });
