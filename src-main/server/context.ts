@@ -20,5 +20,10 @@ export interface ServerContext {
   keepaliveMs: number;
   /** Bytes an SSE/websocket client may leave unread before it is dropped as a slow consumer. */
   maxBufferedBytes: number;
+  /**
+   * How long a consumer may stay above maxBufferedBytes before it is dropped (a burst is not a slow
+   * reader); above 4 × maxBufferedBytes it is dropped at once, to bound memory.
+   */
+  slowConsumerGraceMs: number;
   logger?: pino.Logger;
 }

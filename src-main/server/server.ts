@@ -43,6 +43,8 @@ export interface ServerOptions {
   keepaliveMs?: number;
   /** Unread bytes after which a channel client counts as slow and is dropped. Default 4 MiB. */
   maxBufferedBytes?: number;
+  /** How long a channel client may stay above maxBufferedBytes before it is dropped. Default 5000. */
+  slowConsumerGraceMs?: number;
   /** Binding-token lifetime (s). Default 120. */
   bindingTokenTtlSeconds?: number;
   /** Backend-services clients (ward displays, the headless monitor) with their public keys and wards. */
@@ -142,6 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       tokenExpiringSeconds: options.tokenExpiringSeconds ?? 300,
       keepaliveMs: options.keepaliveMs ?? 15_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      slowConsumerGraceMs: options.slowConsumerGraceMs ?? 5000,
       logger,
     };
     const registry = createStreamRegistry();

@@ -74,17 +74,38 @@ function openStream(
     res.end();
   };
 
+  const drop = (): void => {
+    if (closed) return;
+    log?.warn({ buffered: res.writableLength }, 'sse slow consumer dropped');
+    closed = true;
+    unsubscribe();
+    unregister();
+    for (const timer of timers) clearTimeout(timer);
+    res.destroy();
+  };
+  // Slow-consumer rule (like Mercure's dispatch timeout): over the cap starts a grace period; a reader
+  // that drains below the cap in time was only behind a burst. Still over when it ends, or far over
+  // the cap at any moment, and the connection is dropped (the client replays from its cursor).
+  let stallTimer: ReturnType<typeof setTimeout> | null = null;
+  res.on('drain', () => {
+    if (stallTimer) clearTimeout(stallTimer);
+    stallTimer = null;
+  });
   const write = (text: string): boolean => {
     if (closed) return false;
     const ok = res.write(text);
-    if (!replaying && res.writableLength > ctx.maxBufferedBytes) {
-      log?.warn({ buffered: res.writableLength }, 'sse slow consumer dropped');
-      closed = true;
-      unsubscribe();
-      unregister();
-      for (const timer of timers) clearTimeout(timer);
-      res.destroy();
+    if (replaying || res.writableLength <= ctx.maxBufferedBytes) return ok;
+    if (res.writableLength > 4 * ctx.maxBufferedBytes) {
+      drop();
       return false;
+    }
+    if (!stallTimer) {
+      log?.info({ buffered: res.writableLength }, 'sse consumer over the buffer cap: grace period started');
+      stallTimer = setTimeout(() => {
+        stallTimer = null;
+        if (res.writableLength > ctx.maxBufferedBytes) drop();
+      }, ctx.slowConsumerGraceMs);
+      timers.push(stallTimer);
     }
     return ok;
   };

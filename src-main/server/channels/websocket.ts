@@ -77,13 +77,24 @@ function handleSocket(ctx: ServerContext, registry: StreamRegistry, ws: WebSocke
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
+  // Same slow-consumer rule as the SSE channel: a grace period over the cap, an immediate drop far over it.
+  const dropSlow = (): void => {
+    ctx.logger?.warn({ buffered: ws.bufferedAmount }, 'websocket slow consumer dropped');
+    close(CLOSE.slow, 'slow consumer: too much unread data');
+  };
+  let stallTimer: ReturnType<typeof setTimeout> | null = null;
+  cleanups.push(() => {
+    if (stallTimer) clearTimeout(stallTimer);
+  });
   const send = (payload: unknown): void => {
     if (closed || ws.readyState !== ws.OPEN) return;
     ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
-    if (ws.bufferedAmount > ctx.maxBufferedBytes) {
-      ctx.logger?.warn({ buffered: ws.bufferedAmount }, 'websocket slow consumer dropped');
-      close(CLOSE.slow, 'slow consumer: too much unread data');
-    }
+    if (ws.bufferedAmount <= ctx.maxBufferedBytes) return;
+    if (ws.bufferedAmount > 4 * ctx.maxBufferedBytes) return dropSlow();
+    stallTimer ??= setTimeout(() => {
+      stallTimer = null;
+      if (!closed && ws.bufferedAmount > ctx.maxBufferedBytes) dropSlow();
+    }, ctx.slowConsumerGraceMs);
   };
 
   const bind = (grant: AccessGrant, subscriptionIds: string[]): void => {

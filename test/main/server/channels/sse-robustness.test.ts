@@ -169,9 +169,36 @@ async function stalledStream(url: string, token: string): Promise<{ socket: Sock
 }
 
 describe('SSE slow consumers', () => {
+  it('does not drop a reader that falls behind a burst but catches up within the grace period', async () => {
+    const { logger, records } = memoryLogger();
+    t = await startTestServer({ maxBufferedBytes: 64 * 1024, slowConsumerGraceMs: 1500, logger });
+    const token = t.token('nurse-a');
+    const sub = await createSubscription(t, token, { payload: 'full-resource' });
+    const behind = await stalledStream(sub.endpoint, token);
+    const overCap = (): boolean =>
+      records.some((r) => r.msg === 'sse consumer over the buffer cap: grace period started');
+    // Fill the kernel buffers and then the server's queue past the cap (bounded in count and time).
+    const deadline = Date.now() + 15_000;
+    let written = 0;
+    while (!overCap() && Date.now() < deadline && written < 20_000) {
+      for (let i = 0; i < 5; i += 1) t.server.simulator?.emitCriticalPotassium();
+      written += 5;
+      await sleep(2);
+    }
+    expect(overCap()).toBe(true);
+    // The reader catches up well within the grace period, and keeps reading.
+    let received = 0;
+    behind.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    behind.socket.resume();
+    await sleep(2500);
+    expect(records.filter((r) => r.msg === 'sse slow consumer dropped')).toEqual([]);
+    expect(behind.socket.destroyed).toBe(false);
+    expect(received).toBeGreaterThan(64 * 1024);
+  });
+
   it('drops a consumer whose unread bytes exceed maxBufferedBytes, logs it, and keeps serving others', async () => {
     const { logger, records } = memoryLogger();
-    t = await startTestServer({ maxBufferedBytes: 64 * 1024, logger });
+    t = await startTestServer({ maxBufferedBytes: 64 * 1024, slowConsumerGraceMs: 300, logger });
     const token = t.token('nurse-a');
     const sub = await createSubscription(t, token, { payload: 'full-resource' });
     const healthy = await openSse(sub.endpoint, bearer(token));
