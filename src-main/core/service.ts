@@ -16,6 +16,7 @@ import {
 } from './monitor/monitor.ts';
 import type { TopicRequest } from './monitor/subscription-setup.ts';
 import { openClientStore, type ClientStore } from './store/client-store.ts';
+import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
@@ -104,6 +105,10 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   const store = openClientStore(join(options.dataDir, 'monitor.sqlite'));
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
+  const preferences = openPreferences(options.dataDir, {
+    privacyMode: options.privacyMode ?? false,
+    notifyHigh: options.interruptTiers?.includes('high') ?? false,
+  });
   const prune = () => log.info(pruneStore(store.db), 'store pruned by the retention policy');
   prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
@@ -138,7 +143,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     logger: log.child({ component: 'alerting' }),
     emit: emitRaw,
     exportDir: join(options.dataDir, 'exports'),
-    privacyMode: options.privacyMode ?? false,
+    privacyMode: () => preferences.get().privacyMode,
     ...options.alerting,
     rules: options.rules ?? interpretationOnlyRules(),
   });
@@ -226,9 +231,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         emit,
         onHealthChange: scheduleHealth,
         logger: log,
-        privacyMode: options.privacyMode ?? false,
+        privacyMode: () => preferences.get().privacyMode,
+        interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
         ...(options.rules ? { rules: options.rules } : {}),
-        ...(options.interruptTiers ? { interruptTiers: options.interruptTiers } : {}),
       });
       alerting.setSession({
         fhirBase: signed.fhirBase,
@@ -331,6 +336,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     // The closed loop (issue 5): markSeen, acknowledge (+ write-back), resolveAlert, escalation status,
     // audit export, rules reload, write-back retry and launch-at-login live in core/alerting.
     ...alerting.handlers,
+
+    getPreferences: async () => preferences.get(),
+    setPreferences: async (change) => preferences.set(change),
 
     // Renderer views (issue 6): fixed, host-built searches; the renderer never names a URL.
     ...createViewHandlers(() => (session ? accessFor(session) : null)),

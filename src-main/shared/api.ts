@@ -293,6 +293,8 @@ export const apiArgSchemas = {
   reloadRules: z.object({}).strict(),
   /** Retry a failed write-back now instead of waiting for the backoff. */
   retryWriteback: z.object({ alertId: boundedString(300) }).strict(),
+  getPreferences: z.object({}).strict(),
+  setPreferences: z.object({ privacyMode: z.boolean().optional(), notifyHigh: z.boolean().optional() }).strict(),
   getLaunchAtLogin: z.object({}).strict(),
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
 } as const;
@@ -320,8 +322,17 @@ export interface ApiResults {
   exportAudit: AuditExport;
   reloadRules: RulesStatus;
   retryWriteback: AlertSummary | null;
+  getPreferences: Preferences;
+  setPreferences: Preferences;
   getLaunchAtLogin: LaunchAtLogin;
   setLaunchAtLogin: LaunchAtLogin;
+}
+
+export interface Preferences {
+  /** OS notifications without values or names ("Critical lab result — open Alert Monitor"). */
+  privacyMode: boolean;
+  /** Also interrupt for high-priority alerts (stat/urgent orders), not only critical ones. */
+  notifyHigh: boolean;
 }
 
 export interface LaunchAtLogin {

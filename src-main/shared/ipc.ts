@@ -20,6 +20,8 @@ export const API_METHODS = [
   'exportAudit',
   'reloadRules',
   'retryWriteback',
+  'getPreferences',
+  'setPreferences',
   'getLaunchAtLogin',
   'setLaunchAtLogin',
 ] as const satisfies readonly ApiMethod[];

@@ -36,7 +36,7 @@ export interface AlertingOptions {
   emit(event: HostEvent): void;
   /** Where audit exports are written. */
   exportDir: string;
-  privacyMode?: boolean;
+  privacyMode?: boolean | (() => boolean);
   /** Default 10 minutes. */
   ackTimeoutMinutes?: number;
   /** Re-notify an escalated alert this often while unacknowledged. Default = ackTimeoutMinutes. */
@@ -116,10 +116,11 @@ export function createAlerting(options: AlertingOptions): Alerting {
   });
 
   async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const title = options.privacyMode
+    const isPrivate = typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
+    const title = isPrivate
       ? 'Critical result not acknowledged'
       : `ESCALATED: ${alert.headline || 'critical result'}`;
-    const body = options.privacyMode
+    const body = isPrivate
       ? 'Open Alert Monitor to acknowledge.'
       : [`Not acknowledged (${level})`, alert.summary, alert.location, alert.patient?.name]
           .filter(Boolean)

@@ -64,9 +64,9 @@ export interface MonitorOptions {
   onHealthChange(): void;
   logger: Logger;
   /** Tiers that raise an OS notification. */
-  interruptTiers?: readonly AlertTier[];
+  interruptTiers?: readonly AlertTier[] | (() => readonly AlertTier[]);
   /** Hide values and names in OS notifications. */
-  privacyMode?: boolean;
+  privacyMode?: boolean | (() => boolean);
   /** The active rules (issue 5). Default: interpretation codes only, no threshold table. */
   rules?: RulesHolder;
   /** Wait this long for a missing event to arrive out of order before recovering it. */
@@ -122,7 +122,14 @@ function toIncoming(event: NotificationEvent, fhirBase: string): IncomingEvent |
 
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, session, notifier, logger, emit } = options;
-  const interruptTiers = new Set<AlertTier>(options.interruptTiers ?? ['critical']);
+  // Preferences may change while running: read them at each decision.
+  const interrupts = (tier: AlertTier): boolean => {
+    const tiers =
+      typeof options.interruptTiers === 'function' ? options.interruptTiers() : options.interruptTiers;
+    return (tiers ?? ['critical']).includes(tier);
+  };
+  const isPrivate = (): boolean =>
+    typeof options.privacyMode === 'function' ? options.privacyMode() : (options.privacyMode ?? false);
   const rules = options.rules ?? interpretationOnlyRules();
   const alerting = openAlertStore(store);
   const gapGraceMs = options.gapGraceMs ?? 1500;
@@ -236,7 +243,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           patientName = humanName(patientView.resource['name']);
       }
     }
-    const interrupts = classification.tier !== 'unclassified' && interruptTiers.has(classification.tier);
+    const interrupting = classification.tier !== 'unclassified' && interrupts(classification.tier);
     const bed =
       classification.tier === 'critical' || classification.tier === 'high' ? await bedOf(encounterRef) : null;
     // One transaction (one fsync) for everything the enrichment learned: under bursts, separate
@@ -252,12 +259,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return store.saveClassification(
         id,
         { ...classification, location: bed ?? classification.location, patientName, fetchStatus: 'ok' },
-        interrupts,
+        interrupting,
       );
     })();
     if (!saved) return;
     emit({ type: 'alert', alert: saved });
-    if (interrupts) await notifyOnce(saved);
+    if (interrupting) await notifyOnce(saved);
   }
 
   /** "Ward A bed 1": the current location of the result's encounter; null when unknown. Never throws. */
@@ -293,11 +300,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   async function deliver(alert: AlertSummary): Promise<void> {
-    const title = options.privacyMode
+    const title = isPrivate()
       ? 'Critical lab result'
       : `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${alert.headline}`;
     // "K 6.8 mmol/L > 6.2 — Ward A bed 1 — <name>": value, violated limit, bed when known.
-    const body = options.privacyMode
+    const body = isPrivate()
       ? 'Open Alert Monitor to review.'
       : [alert.summary ?? alert.reason, alert.location, alert.patient?.name].filter(Boolean).join(' — ');
     try {
@@ -576,7 +583,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       alerting.reclaimInterrupted();
       enqueueEnrichment(store.alertsAwaitingFetch().map((a) => a.id));
       for (const pending of store.alertsAwaitingNotification()) {
-        if (pending.tier !== 'unclassified' && interruptTiers.has(pending.tier as AlertTier))
+        if (pending.tier !== 'unclassified' && interrupts(pending.tier as AlertTier))
           catchUpCriticals.push(pending);
       }
       if (catchUpCriticals.length > 0) summaryTimer ??= setTimeout(flushCatchUp, 400);

@@ -88,6 +88,7 @@ async function startMonitor(
   userId = 'nurse-a',
   topics = [CRITICAL_LAB_TOPIC],
   channel: 'sse' | 'websocket' = 'sse',
+  privacyMode: () => boolean = () => false,
 ): Promise<Harness> {
   const store = openClientStore(storePath);
   const session = issuedSession(server, userId);
@@ -102,6 +103,7 @@ async function startMonitor(
     onHealthChange: () => undefined,
     logger: silentLogger(),
     gapGraceMs: 200,
+    privacyMode,
     rules,
     channelBackoff: { baseMs: 100, capMs: 1000 },
   });
@@ -310,5 +312,33 @@ describe('monitor pipeline', () => {
     await until(() => second.notified.length === 1, 'a notification after re-activation');
     await second.monitor.idle();
     expect(second.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+  });
+
+  it('applies a privacy-mode change to the next notification: no value, no name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    let privacy = false;
+    const h = await startMonitor(
+      server,
+      join(dir, 'client.sqlite'),
+      'nurse-a',
+      [CRITICAL_LAB_TOPIC],
+      'sse',
+      () => privacy,
+    );
+    await waitLive(h);
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'the first notification');
+    privacy = true;
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 2, 'the private notification');
+    await h.monitor.idle();
+    const name = h.store.listAlerts(1)[0]?.patient?.name ?? '???';
+    expect(h.notified[0]?.body).toContain(name);
+    expect(h.notified[1]).toMatchObject({
+      title: 'Critical lab result',
+      body: 'Open Alert Monitor to review.',
+    });
+    expect(JSON.stringify(h.notified[1])).not.toMatch(/6\.8|Potassium/);
   });
 });
