@@ -7,6 +7,7 @@ import { AlertDetail } from './components/AlertDetail.tsx';
 import { Feed } from './components/Feed.tsx';
 import { HealthBanner } from './components/HealthBanner.tsx';
 import { HealthPanel } from './components/HealthPanel.tsx';
+import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { LiveAnnouncer } from './components/LiveAnnouncer.tsx';
 import { NotificationToasts, raisePageNotification } from './components/NotificationToasts.tsx';
 import { OrderQueue } from './components/OrderQueue.tsx';
@@ -66,6 +67,10 @@ export function App() {
       {!signedIn ? (
         <main className="signed-out">
           <SignInPanel />
+        </main>
+      ) : view === 'settings' ? (
+        <main className="workspace single">
+          <SettingsPanel />
         </main>
       ) : view === 'health' ? (
         <main className="workspace single">

@@ -11,6 +11,11 @@ export const queries = {
   hostInfo: () =>
     queryOptions({ queryKey: ['host'], queryFn: () => api.getHostInfo({}), staleTime: Infinity }),
   health: () => queryOptions({ queryKey: ['health'], queryFn: () => api.getHealth({}) }),
+  preferences: () => queryOptions({ queryKey: ['preferences'], queryFn: () => api.getPreferences({}) }),
+  launchAtLogin: () =>
+    queryOptions({ queryKey: ['launch-at-login'], queryFn: () => api.getLaunchAtLogin({}) }),
+  /** Rules, closed-loop counts and write-back health; replaced by pushed `alerting` events. */
+  alertingStatus: () => queryOptions({ queryKey: ['alerting'], queryFn: () => api.getAlertingStatus({}) }),
   alerts: () =>
     queryOptions({
       queryKey: ['alerts', 'list'],
@@ -71,6 +76,9 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       break;
     case 'health':
       client.setQueryData(queries.health().queryKey, event.health);
+      break;
+    case 'alerting':
+      client.setQueryData(queries.alertingStatus().queryKey, event.status);
       break;
     case 'notify':
     case 'focus-alert':

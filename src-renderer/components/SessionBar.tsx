@@ -18,6 +18,7 @@ export function SessionBar() {
     ['alerts', 'Alerts'],
     ['role', role === 'pharmacist' ? 'Order queue' : 'Ward board'],
     ['health', 'Health'],
+    ['settings', 'Settings'],
   ];
   return (
     <header className="session-bar">

@@ -12,7 +12,7 @@ export interface InPageNotification {
 }
 
 export type Role = 'nurse' | 'pharmacist';
-export type View = 'alerts' | 'role' | 'health';
+export type View = 'alerts' | 'role' | 'health' | 'settings';
 
 interface UiState {
   /** The alert open in the detail panel. */
