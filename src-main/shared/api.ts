@@ -294,7 +294,9 @@ export const apiArgSchemas = {
   /** Retry a failed write-back now instead of waiting for the backoff. */
   retryWriteback: z.object({ alertId: boundedString(300) }).strict(),
   getPreferences: z.object({}).strict(),
-  setPreferences: z.object({ privacyMode: z.boolean().optional(), notifyHigh: z.boolean().optional() }).strict(),
+  setPreferences: z
+    .object({ privacyMode: z.boolean().optional(), notifyHigh: z.boolean().optional() })
+    .strict(),
   getLaunchAtLogin: z.object({}).strict(),
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
 } as const;
