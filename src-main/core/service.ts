@@ -36,6 +36,10 @@ export interface ServerChoice {
   name: string;
   clientId: string;
   role: 'nurse' | 'pharmacist';
+  /** A fixed loopback redirect port; default an ephemeral one. */
+  redirectPort?: number;
+  /** Scopes to request instead of the role's defaults. */
+  scopes?: string[];
 }
 
 export interface SignInContext {
@@ -97,6 +101,8 @@ const lastServerSchema = z.object({
   name: z.string().max(200),
   clientId: z.string().min(1).max(256),
   role: z.enum(['nurse', 'pharmacist']),
+  redirectPort: z.number().int().optional(),
+  scopes: z.array(z.string()).optional(),
 });
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 
@@ -122,6 +128,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   let signingIn = false;
   let authorizationUrl: string | null = null;
   let healthTimer: NodeJS.Timeout | null = null;
+  let closed = false;
 
   const emitRaw = (event: HostEvent) => {
     for (const listener of listeners) {
@@ -246,6 +253,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     } catch (error) {
       signingIn = false;
       authorizationUrl = null;
+      // Closing the app while sign-in was still subscribing is not a failed sign-in: keep the tokens
+      // (and the stored refresh token) so the next start can resume.
+      if (closed) return;
       const message = error instanceof Error ? error.message : String(error);
       log.warn({ err: message }, 'sign-in or subscription failed');
       await endSession(`Sign-in failed: ${message}`);
@@ -298,7 +308,12 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         reason = 'A client id is required for this server.';
         return sessionInfo();
       }
-      const choice: ServerChoice = { ...base, role: args.role };
+      const choice: ServerChoice = {
+        ...base,
+        role: args.role,
+        ...(args.redirectPort ? { redirectPort: args.redirectPort } : {}),
+        ...(args.scopes ? { scopes: args.scopes } : {}),
+      };
       server = choice;
       signingIn = true;
       authorizationUrl = null;
@@ -353,6 +368,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return () => listeners.delete(listener);
     },
     async close() {
+      closed = true;
       if (healthTimer) clearTimeout(healthTimer);
       clearInterval(pruneTimer);
       alerting.stop();

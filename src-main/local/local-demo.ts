@@ -51,7 +51,8 @@ export async function startLocalDemo(options: {
     signInInteractive({
       fhirBase: server.fhirBase,
       clientId: server.clientId,
-      scopes: DEFAULT_SCOPES[server.role],
+      scopes: server.scopes ?? DEFAULT_SCOPES[server.role],
+      ...(server.redirectPort ? { redirectPort: server.redirectPort } : {}),
       openUrl: context.openUrl,
       allowInsecureLoopback: isLoopbackUrl(server.fhirBase),
       secretStore: options.secretStore,

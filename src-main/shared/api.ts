@@ -241,6 +241,9 @@ export type HostEvent =
 // ---- call argument schemas (validated in both hosts) ----
 
 const boundedString = (max: number) => z.string().min(1).max(max);
+/** openid, fhirUser, offline_access, launch[/x], or (patient|user|system)/(Type|*).(cruds|read|write|*)[?query]. */
+const SMART_SCOPE =
+  /^(openid|fhirUser|profile|offline_access|online_access|launch(\/[a-z]+)?|(patient|user|system)\/(\*|[A-Z][A-Za-z]{1,63})\.(c?r?u?d?s?|read|write|\*)(\?[A-Za-z0-9_.\-:|,=&/]{1,200})?)$/;
 const fhirReference = z
   .string()
   .max(256)
@@ -262,6 +265,10 @@ export const apiArgSchemas = {
       clientId: boundedString(256).optional(),
       /** Chooses the least-privilege scope set requested at sign-in. */
       role: z.enum(['nurse', 'pharmacist']).default('nurse'),
+      /** A fixed loopback redirect port, for servers that match redirect URIs exactly (RFC 8252 §7.3 says any). */
+      redirectPort: z.number().int().min(1024).max(65535).optional(),
+      /** Scopes to request instead of the role's defaults; SMART v1/v2 grammar, no whitespace. */
+      scopes: z.array(z.string().regex(SMART_SCOPE, 'a SMART scope')).min(1).max(60).optional(),
     })
     .strict(),
   signOut: z.object({}).strict(),

@@ -22,10 +22,14 @@ export function SignInPanel() {
   const [url, setUrl] = useState('');
   const [clientId, setClientId] = useState('');
   const [remember, setRemember] = useState(true);
+  const [redirectPort, setRedirectPort] = useState('');
+  const [scopes, setScopes] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
 
   const signIn = useMutation({
-    mutationFn: (args: { fhirBase?: string; clientId?: string }) => api.signIn({ ...args, role }),
+    mutationFn: (
+      args: Omit<RememberedServer, 'fhirBase' | 'clientId'> & { fhirBase?: string; clientId?: string },
+    ) => api.signIn({ ...args, role }),
     onSuccess: (info) => {
       client.setQueryData(queries.session().queryKey, info);
       // In the browser host the page is the user's browser: open the server's sign-in page beside it.
@@ -38,8 +42,7 @@ export function SignInPanel() {
     event.preventDefault();
     setFormError(null);
     if (choice.kind === 'demo') return signIn.mutate({});
-    if (choice.kind === 'remembered')
-      return signIn.mutate({ fhirBase: choice.server.fhirBase, clientId: choice.server.clientId });
+    if (choice.kind === 'remembered') return signIn.mutate(choice.server);
     let parsed: URL;
     try {
       parsed = new URL(url.trim());
@@ -49,7 +52,16 @@ export function SignInPanel() {
     if (parsed.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))
       return setFormError('Use https:// (plain http is allowed only for this computer).');
     if (!clientId.trim()) return setFormError('Enter the client id registered for this app at the server.');
-    const server = { fhirBase: parsed.toString().replace(/\/$/, ''), clientId: clientId.trim() };
+    const port = redirectPort.trim() === '' ? undefined : Number(redirectPort);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 1024 && port <= 65535))
+      return setFormError('The redirect port must be a whole number from 1024 to 65535, or empty.');
+    const scopeList = scopes.split(/\s+/).filter(Boolean);
+    const server: RememberedServer = {
+      fhirBase: parsed.toString().replace(/\/$/, ''),
+      clientId: clientId.trim(),
+      ...(port !== undefined ? { redirectPort: port } : {}),
+      ...(scopeList.length > 0 ? { scopes: scopeList } : {}),
+    };
     if (remember) setServers(rememberServer(server));
     signIn.mutate(server);
   };
@@ -155,6 +167,25 @@ export function SignInPanel() {
                   required
                 />
               </label>
+              <details className="advanced">
+                <summary>Advanced (for integration engineers)</summary>
+                <label>
+                  Fixed redirect port (only if the server matches redirect URIs exactly; empty picks a free
+                  one)
+                  <input
+                    type="number"
+                    inputMode="numeric"
+                    min={1024}
+                    max={65535}
+                    value={redirectPort}
+                    onChange={(e) => setRedirectPort(e.target.value)}
+                  />
+                </label>
+                <label>
+                  Scopes (space-separated; empty uses the role's least-privilege defaults)
+                  <textarea value={scopes} onChange={(e) => setScopes(e.target.value)} rows={3} />
+                </label>
+              </details>
               <label>
                 <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />{' '}
                 Remember this server (no passwords or tokens are stored)

@@ -3,6 +3,10 @@
 export interface RememberedServer {
   fhirBase: string;
   clientId: string;
+  /** Only for servers that match loopback redirect URIs exactly. */
+  redirectPort?: number;
+  /** Scopes requested instead of the role's defaults. */
+  scopes?: string[];
 }
 
 const KEY = 'alert-monitor.servers';
@@ -20,6 +24,14 @@ export function loadServers(): RememberedServer[] {
           typeof (s as RememberedServer).clientId === 'string' &&
           /^https?:\/\//.test((s as RememberedServer).fhirBase),
       )
+      .map((s) => ({
+        fhirBase: s.fhirBase,
+        clientId: s.clientId,
+        ...(Number.isInteger(s.redirectPort) ? { redirectPort: s.redirectPort } : {}),
+        ...(Array.isArray(s.scopes) && s.scopes.every((x) => typeof x === 'string')
+          ? { scopes: s.scopes }
+          : {}),
+      }))
       .slice(0, MAX);
   } catch {
     return [];

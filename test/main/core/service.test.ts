@@ -1,25 +1,15 @@
-// The MonitorApi implementation against the real embedded server: a real SMART sign-in (the "browser"
-// is fetch driving the demo sign-in page), then a restart that resumes silently from the stored
-// refresh token, then a sign-out that forgets it.
+// The MonitorApi implementation over the real local-demo composition (embedded server, SMART sign-in).
+// The host's `openUrl` hook plays the user's browser: it drives the demo sign-in page with fetch and
+// follows the redirect back to the app's loopback listener.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SCOPES,
-  MemorySecretStore,
-  resumeSession,
-  signInInteractive,
-} from '../../../src-main/core/auth/index.ts';
-import { silentLogger } from '../../../src-main/core/log.ts';
+import { MemorySecretStore } from '../../../src-main/core/auth/index.ts';
+import { createLogger, silentLogger } from '../../../src-main/core/log.ts';
 import { topicsForRole } from '../../../src-main/core/monitor/topics.ts';
-import {
-  createMonitorService,
-  type MonitorService,
-  type ServerChoice,
-} from '../../../src-main/core/service.ts';
-import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
-import { startServer, type RunningServer } from '../../../src-main/server/server.ts';
+import { createMonitorService, type MonitorService } from '../../../src-main/core/service.ts';
+import { startLocalDemo, type LocalDemo } from '../../../src-main/local/local-demo.ts';
 import type { SessionInfo } from '../../../src-main/shared/api.ts';
 import { driveSignIn } from '../server/auth/helpers.ts';
 
@@ -28,36 +18,34 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function serviceFor(server: RunningServer, dataDir: string, secrets: MemorySecretStore): MonitorService {
+async function demoFor(secrets?: MemorySecretStore): Promise<LocalDemo> {
+  const dir = mkdtempSync(join(tmpdir(), 'service-'));
+  const demo = await startLocalDemo({
+    dataDir: dir,
+    logger: process.env['DEBUG_SERVICE_TEST'] ? createLogger('t', 'debug') : silentLogger(),
+    simulationRate: 0,
+    ...(secrets ? { secretStore: secrets } : {}),
+  });
+  cleanups.push(() => demo.close());
+  return demo;
+}
+
+function serviceFor(demo: LocalDemo, dataDir: string, opened: string[] = []): MonitorService {
   const service = createMonitorService({
     dataDir,
     host: { kind: 'browser', version: 'test', osNotifications: false },
     notifier: { notify: async () => undefined },
     logger: silentLogger(),
-    defaultServer: { fhirBase: server.fhirBase, name: 'Local demo server', clientId: DEMO_CLIENT_ID },
-    signIn: (choice, context) =>
-      signInInteractive({
-        fhirBase: choice.fhirBase,
-        clientId: choice.clientId,
-        scopes: DEFAULT_SCOPES[choice.role],
-        // The user's browser: pick the Ward A nurse on the sign-in page and follow the redirect home.
-        openUrl: async (url) => {
-          const redirect = await driveSignIn(url, { user: 'nurse-a' });
-          await context.openUrl(url);
-          await fetch(redirect);
-        },
-        allowInsecureLoopback: true,
-        secretStore: secrets,
-      }),
-    resume: (choice: ServerChoice) =>
-      resumeSession({
-        fhirBase: choice.fhirBase,
-        clientId: choice.clientId,
-        secretStore: secrets,
-        allowInsecureLoopback: true,
-      }),
-    topicsFor: (_session, choice) => topicsForRole(choice.role),
+    defaultServer: demo.choice,
+    signIn: (server, context) => demo.signIn(server, context),
+    resume: (server) => demo.resume(server),
+    openUrl: async (url) => {
+      opened.push(url);
+      await fetch(await driveSignIn(url, { user: 'nurse-a' }));
+    },
+    topicsFor: (_session, server) => topicsForRole(server.role),
   });
+  cleanups.push(() => service.close());
   return service;
 }
 
@@ -73,32 +61,43 @@ async function sessionBecomes(service: MonitorService, state: SessionInfo['state
 
 describe('monitor service', () => {
   it('resumes a signed-in session after a restart and forgets it after sign-out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'service-'));
-    const server = await startServer({
-      port: 0,
-      dbPath: join(dir, 'server.sqlite'),
-      simulate: { autoStart: false },
-    });
-    cleanups.push(() => server.close());
     const secrets = new MemorySecretStore();
-    const dataDir = join(dir, 'client');
+    const demo = await demoFor(secrets);
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'service-')), 'client');
 
-    const first = serviceFor(server, dataDir, secrets);
+    const first = serviceFor(demo, dataDir);
     await first.handlers.signIn({ role: 'nurse' });
-    const signedIn = await sessionBecomes(first, 'signed-in');
-    expect(signedIn.user?.display).toMatch(/^Alex Rivera/);
-    await first.close(); // app quits: no sign-out
+    expect((await sessionBecomes(first, 'signed-in')).user?.display).toMatch(/^Alex Rivera/);
+    await first.close(); // the app quits without signing out
 
-    const second = serviceFor(server, dataDir, secrets);
-    cleanups.push(() => second.close());
+    const second = serviceFor(demo, dataDir);
     const resumed = await sessionBecomes(second, 'signed-in');
     expect(resumed.user?.fhirUser).toBe('Practitioner/nurse-a');
-    expect(resumed.server?.fhirBase).toBe(server.fhirBase);
+    expect(resumed.server?.fhirBase).toBe(demo.server.fhirBase);
 
     await second.handlers.signOut({});
     expect(existsSync(join(dataDir, 'last-session.json'))).toBe(false);
-    const third = serviceFor(server, mkdtempSync(join(tmpdir(), 'unused-')), secrets);
-    cleanups.push(() => third.close());
+    const third = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'other'));
     expect((await third.handlers.getSession({})).state).toBe('signed-out');
+  });
+
+  it('signs in with a fixed redirect port and the scopes an integration engineer chose', async () => {
+    const demo = await demoFor();
+    const opened: string[] = [];
+    const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'), opened);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const scopes = [
+      'openid',
+      'fhirUser',
+      'user/Observation.rs',
+      'user/Patient.rs',
+      'user/Practitioner.rs',
+      'user/Subscription.cruds',
+    ];
+    await service.handlers.signIn({ role: 'nurse', redirectPort: port, scopes });
+    await sessionBecomes(service, 'signed-in');
+    const authorize = new URL(opened[0] ?? '');
+    expect(new URL(authorize.searchParams.get('redirect_uri') ?? '').port).toBe(String(port));
+    expect(authorize.searchParams.get('scope')?.split(' ')).toEqual(scopes);
   });
 });

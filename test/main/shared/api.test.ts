@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ApiValidationError, parseApiArgs } from '../../../src-main/shared/api.ts';
+
+describe('the shared API schemas', () => {
+  it('accept sign-in arguments an integration engineer may set', () => {
+    expect(
+      parseApiArgs('signIn', {
+        fhirBase: 'https://fhir.example.org/r4',
+        clientId: 'alert-monitor',
+        redirectPort: 8765,
+        scopes: [
+          'openid',
+          'fhirUser',
+          'user/Observation.rs',
+          'patient/Observation.rs?category=laboratory',
+          'system/*.rs',
+        ],
+      }),
+    ).toMatchObject({ role: 'nurse', redirectPort: 8765 });
+  });
+
+  it('refuse bad ports, malformed scopes and unknown fields with a message naming the field', () => {
+    expect(() => parseApiArgs('signIn', { redirectPort: 80 })).toThrow(/signIn: invalid redirectPort/);
+    expect(() => parseApiArgs('signIn', { scopes: ['user/Observation.rs offline_access'] })).toThrow(
+      /signIn: invalid scopes\.0: a SMART scope/,
+    );
+    expect(() => parseApiArgs('signIn', { scopes: [] })).toThrow(ApiValidationError);
+    expect(() => parseApiArgs('signIn', { fhirBase: 'file:///etc/passwd' })).toThrow(/invalid fhirBase/);
+    expect(() => parseApiArgs('signIn', { accessToken: 'x' })).toThrow(ApiValidationError);
+  });
+
+  it('refuse resource references that are not relative Type/id', () => {
+    expect(parseApiArgs('getResource', { reference: 'Observation/obs-1' })).toEqual({
+      reference: 'Observation/obs-1',
+    });
+    for (const reference of [
+      'http://evil.example/Observation/1',
+      '../Observation/1',
+      'Observation',
+      'observation/1',
+    ]) {
+      expect(() => parseApiArgs('getResource', { reference })).toThrow(/invalid reference/);
+    }
+  });
+});
