@@ -1,10 +1,9 @@
 // Query keys and options for everything fetched from the host; pushed events update the cache.
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
-import { upsertAlert } from '../feed/feed-model.ts';
+import { loadAlertPages, upsertAlert } from '../feed/feed-model.ts';
+import { useUiStore } from '../state/ui-store.ts';
 import { api } from './bridge.ts';
-
-export const ALERT_PAGE = 1000;
 
 export const queries = {
   session: () => queryOptions({ queryKey: ['session'], queryFn: () => api.getSession({}) }),
@@ -19,7 +18,8 @@ export const queries = {
   alerts: () =>
     queryOptions({
       queryKey: ['alerts', 'list'],
-      queryFn: () => api.listAlerts({ limit: ALERT_PAGE }),
+      // As many pages as the user asked for ("Load older alerts"), so a refetch keeps them.
+      queryFn: () => loadAlertPages((args) => api.listAlerts(args), useUiStore.getState().alertPages),
       // Each push replaces one row; deep-comparing 100,000 rows per push would dominate the frame.
       structuralSharing: false,
     }),

@@ -1,10 +1,17 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useDeferredValue, useEffect, useMemo, useRef } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { useAcknowledge, useMarkSeen } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
-import { ackTimer, facets, filterAlerts, pinnedCriticals, unreadCounts } from '../feed/feed-model.ts';
+import {
+  ackTimer,
+  facets,
+  filterAlerts,
+  mayHaveOlder,
+  pinnedCriticals,
+  unreadCounts,
+} from '../feed/feed-model.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { TierBadge } from './TierBadge.tsx';
@@ -177,7 +184,9 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 export function Feed({ compact = false }: { compact?: boolean }) {
+  const client = useQueryClient();
   const alerts = useQuery(queries.alerts());
+  const alertPages = useUiStore((s) => s.alertPages);
   const selected = useUiStore((s) => s.selectedAlertId);
   const cursorId = useUiStore((s) => s.cursorId);
   const filters = useUiStore((s) => s.filters);
@@ -323,6 +332,19 @@ export function Feed({ compact = false }: { compact?: boolean }) {
           })}
         </ul>
       </div>
+      {mayHaveOlder(list.length, alertPages) ? (
+        <button
+          type="button"
+          className="load-older"
+          onClick={() => {
+            uiActions.showMoreAlertPages();
+            void client.invalidateQueries({ queryKey: queries.alerts().queryKey });
+          }}
+          disabled={alerts.isFetching}
+        >
+          Load older alerts
+        </button>
+      ) : null}
       <p className="shortcut-hint">
         Keys: <kbd>j</kbd>/<kbd>k</kbd> or <kbd>↑</kbd>/<kbd>↓</kbd> move · <kbd>Enter</kbd> open ·{' '}
         <kbd>a</kbd> acknowledge · <kbd>/</kbd> search · <kbd>?</kbd> all shortcuts

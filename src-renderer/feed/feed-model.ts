@@ -160,3 +160,30 @@ export function ackTimer(
     left: overdue ? `${fmt(elapsedMs - ACK_TARGET_MS)} over` : `${fmt(ACK_TARGET_MS - elapsedMs)} left`,
   };
 }
+
+/** Rows per `listAlerts` page. */
+export const ALERT_PAGE = 1000;
+
+/**
+ * Newest first, `pages` pages of ALERT_PAGE, each continuing `before` the last row of the previous one;
+ * stops early at a short page (the host has no more).
+ */
+export async function loadAlertPages(
+  listAlerts: (args: { limit: number; before?: string }) => Promise<AlertSummary[]>,
+  pages: number,
+): Promise<AlertSummary[]> {
+  const all: AlertSummary[] = [];
+  let before: string | undefined;
+  for (let page = 0; page < pages; page += 1) {
+    const rows = await listAlerts({ limit: ALERT_PAGE, ...(before ? { before } : {}) });
+    all.push(...rows);
+    if (rows.length < ALERT_PAGE) break;
+    before = rows.at(-1)?.id;
+  }
+  return all;
+}
+
+/** Whether an older page may exist: every page asked for came back full. */
+export function mayHaveOlder(loaded: number, pages: number): boolean {
+  return loaded >= pages * ALERT_PAGE;
+}

@@ -29,6 +29,8 @@ interface UiState {
   /** Latest text for the assertive live region (new criticals). */
   announcement: { id: number; text: string } | null;
   showShortcuts: boolean;
+  /** How many pages of the alert list the user has asked for (1 = the newest page only). */
+  alertPages: number;
 }
 
 const ROLE_KEY = 'alert-monitor.role';
@@ -51,6 +53,7 @@ export const useUiStore = create<UiState>()(() => ({
   selectedOrder: null,
   announcement: null,
   showShortcuts: false,
+  alertPages: 1,
 }));
 
 let nextNotificationId = 1;
@@ -58,6 +61,7 @@ let nextAnnouncement = 1;
 
 // Actions are events, defined at module level (zustand "practice with no store actions").
 export const uiActions = {
+  showMoreAlertPages: () => useUiStore.setState((s) => ({ alertPages: s.alertPages + 1 })),
   selectAlert: (selectedAlertId: string | null) =>
     useUiStore.setState({ selectedAlertId, cursorId: selectedAlertId, view: 'alerts' }),
   /** Open an alert without leaving the current view (ward board keeps the feed beside it). */
