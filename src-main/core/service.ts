@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HostEvent, HostInfo, MonitorHandlers, SessionInfo } from '../shared/api.ts';
-import { readResource, type FhirAccess } from './fhir/fhir-client.ts';
+import { accessFor, readResource } from './fhir/fhir-client.ts';
 import type { Logger } from './log.ts';
 import { snapshot } from './monitor/health.ts';
 import {
@@ -175,19 +175,6 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       emit({ type: 'health', health: healthSnapshot() });
     }, HEALTH_PUSH_MS);
   };
-
-  const accessFor = (s: SignedInSession): FhirAccess => ({
-    fhirBase: s.fhirBase,
-    accessToken: () => s.accessToken(),
-    onUnauthorized: async () => {
-      try {
-        await s.refreshNow('401 from the FHIR server');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
 
   /** `retire`: the user signed out with a live token, so the subscriptions can be turned off too. */
   async function endSession(why: string | null, retire = false) {

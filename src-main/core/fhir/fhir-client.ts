@@ -9,6 +9,32 @@ export interface FhirAccess {
   onUnauthorized(): Promise<boolean>;
 }
 
+/** The part of a signed-in session FHIR access needs. */
+export interface TokenSource {
+  fhirBase: string;
+  accessToken(): Promise<string>;
+  refreshNow(reason: string): Promise<void>;
+}
+
+/** FHIR access with a session's token: on a 401, renew once and retry; a failed renewal is a no. */
+export function accessFor(session: TokenSource): FhirAccess {
+  return {
+    fhirBase: session.fhirBase,
+    accessToken: () => session.accessToken(),
+    onUnauthorized: () => refreshed(session, '401 from the FHIR server'),
+  };
+}
+
+/** Renew the session's token; true when that worked (for channels' and reads' single retry). */
+export async function refreshed(session: TokenSource, reason: string): Promise<boolean> {
+  try {
+    await session.refreshNow(reason);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const RELATIVE_REFERENCE =
   /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 const MAX_RESOURCE_BYTES = 4 * 1024 * 1024;

@@ -16,7 +16,7 @@ import { createSseChannel } from '../channels/sse-channel.ts';
 import { createWebSocketChannel } from '../channels/websocket-channel.ts';
 import { parseNotificationBundle, resolveReference } from '../notifications/parse-bundle.ts';
 import type { NotificationEvent } from '../notifications/types.ts';
-import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { accessFor, fhirFetch, readResource, refreshed, type FhirAccess } from '../fhir/fhir-client.ts';
 import { classifyResource } from '../rules/classify.ts';
 import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
 import { openAlertStore } from '../alerting/alert-store.ts';
@@ -133,18 +133,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const rules = options.rules ?? interpretationOnlyRules();
   const alerting = openAlertStore(store);
   const gapGraceMs = options.gapGraceMs ?? 1500;
-  const access: FhirAccess = {
-    fhirBase: session.fhirBase,
-    accessToken: () => session.accessToken(),
-    onUnauthorized: async () => {
-      try {
-        await session.refreshNow('401 from the FHIR server');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  };
+  const access: FhirAccess = accessFor(session);
 
   interface Running {
     record: SubscriptionRecord;
@@ -616,14 +605,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           onFrame: (frame) => handleFrame(sub, frame),
           onState: (state, detail) => onState(sub, state, detail),
           onError: (message) => reportError(sub, message),
-          onUnauthorized: async () => {
-            try {
-              await session.refreshNow('stream answered 401');
-              return true;
-            } catch {
-              return false;
-            }
-          },
+          onUnauthorized: () => refreshed(session, 'stream answered 401'),
         };
         const getAccessToken = async () => {
           sub.connectedToken = await session.accessToken();
