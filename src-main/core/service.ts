@@ -208,6 +208,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         return;
       }
       rememberLastServer(choice);
+      // Who signed in, before the session counts as signed in: the UI never shows "unknown user".
+      const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
+      userDisplay = who?.resource ? humanName(who.resource['name']) : null;
       session = signed;
       signingIn = false;
       authorizationUrl = null;
@@ -215,8 +218,6 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         if (change.state === 'signed-out' && session === signed)
           void endSession(change.reason ?? 'signed out');
       });
-      const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
-      userDisplay = who?.resource ? humanName(who.resource['name']) : null;
       monitor = createMonitor({
         store,
         session: signed,
