@@ -257,7 +257,9 @@ describe('token lifecycle', () => {
   });
 
   it('without a refresh token an expired access token means signed out', async () => {
-    const short = await startAuthHarness({ accessTokenTtlSeconds: 1 });
+    // 3 s, not 1: under load the sign-in itself can take a second, and the token must still be live
+    // when the test first uses it.
+    const short = await startAuthHarness({ accessTokenTtlSeconds: 3 });
     try {
       const session = await signInInteractive({
         fhirBase: short.fhirBase,
@@ -267,7 +269,7 @@ describe('token lifecycle', () => {
         allowInsecureLoopback: true,
       });
       await session.accessToken();
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, 3100));
       await expect(session.accessToken()).rejects.toThrow(/no refresh token/);
     } finally {
       await short.close();
