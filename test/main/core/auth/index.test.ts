@@ -180,7 +180,8 @@ describe('signInInteractive', () => {
 
 describe('token lifecycle', () => {
   it('refreshes ahead of expiry with short tokens, rotating the stored refresh token', async () => {
-    const short = await startAuthHarness({ accessTokenTtlSeconds: 2 });
+    // 4 s tokens renew within the last 2 s (half the lifetime); the margins hold under load.
+    const short = await startAuthHarness({ accessTokenTtlSeconds: 4 });
     try {
       const store = new MemorySecretStore();
       const key = refreshTokenKey(short.fhirBase, DEMO_CLIENT_ID);
@@ -194,7 +195,7 @@ describe('token lifecycle', () => {
       const t1 = await session.accessToken();
       const rt1 = await store.get(key);
       expect(await session.accessToken()).toBe(t1);
-      await new Promise((r) => setTimeout(r, 1100)); // inside the leeway (half of a 2 s lifetime)
+      await new Promise((r) => setTimeout(r, 2100)); // inside the leeway (half of a 4 s lifetime)
       const t2 = await session.accessToken();
       expect(t2).not.toBe(t1);
       expect(short.auth.verifier.verify(t2)?.subject).toBe('nurse-a');
@@ -202,7 +203,7 @@ describe('token lifecycle', () => {
       expect(rt2).toMatch(/^rt_/);
       expect(rt2).not.toBe(rt1);
       // Concurrent callers share one refresh (a second use of the same RT would revoke the grant).
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, 2100));
       const [a, b, c] = await Promise.all([
         session.accessToken(),
         session.accessToken(),

@@ -625,7 +625,7 @@ describe('token endpoint errors', () => {
 
 describe('configurable access-token lifetime', () => {
   it('issues tokens that expire after accessTokenTtlSeconds', async () => {
-    const short = await startAuthHarness({ accessTokenTtlSeconds: 1 });
+    const short = await startAuthHarness({ accessTokenTtlSeconds: 2 });
     try {
       const { verifier, challenge } = pkcePair();
       const redirect = await driveSignIn(
@@ -648,9 +648,9 @@ describe('configurable access-token lifetime', () => {
         client_id: DEMO_CLIENT_ID,
       });
       const body = (await res.json()) as TokenBody;
-      expect(body.expires_in).toBe(1);
+      expect(body.expires_in).toBe(2);
       expect(short.auth.verifier.verify(body.access_token ?? '')).not.toBeNull();
-      await new Promise((r) => setTimeout(r, 1100));
+      await new Promise((r) => setTimeout(r, 2100));
       expect(short.auth.verifier.verify(body.access_token ?? '')).toBeNull();
     } finally {
       await short.close();
