@@ -102,26 +102,45 @@ async function start() {
   });
 }
 
+/** Close the monitor, the embedded server and the lock before the process ends (WAL checkpoint, no stale lock). */
+let cleanedUp = false;
+async function cleanUp(): Promise<void> {
+  try {
+    await service?.close();
+    await demo?.close();
+  } catch (error) {
+    logger.error({ err: String(error) }, 'shutdown was not clean');
+  } finally {
+    releaseLock?.();
+    cleanedUp = true;
+  }
+}
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => focusWindow(null));
-  app.whenReady().then(start, (error: unknown) => logger.error({ err: String(error) }, 'startup failed'));
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      // Any failure at start is shown, not just logged: a monitor that silently did not start looks calm.
+      const message =
+        error instanceof InstanceLockedError
+          ? error.message
+          : `Alert Monitor could not start: ${String(error)}`;
+      logger.error({ err: String(error) }, 'startup failed');
+      dialog.showErrorBox('Alert Monitor', message);
+      app.quit();
+    });
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => {
+  app.on('before-quit', (event) => {
     quitting = true;
+    if (cleanedUp) return;
+    // Electron does not wait for async work here: hold the quit until the cleanup is done.
+    event.preventDefault();
     tray?.destroy();
     tray = null;
-    void (async () => {
-      await service?.close();
-      await demo?.close();
-      releaseLock?.();
-    })();
-  });
-  process.on('unhandledRejection', (error) => {
-    if (error instanceof InstanceLockedError) {
-      dialog.showErrorBox('Alert Monitor', error.message);
-      app.quit();
-    }
+    void cleanUp().then(() => app.quit());
   });
 }
