@@ -2,7 +2,7 @@
 // session bus with `notify-send` (Debian package libnotify-bin), the same service Electron's
 // Notification uses there. Absence is detected up front (not Linux, no session bus, no notify-send) and
 // reported, so the host falls back to the page's banner/Notification API alone.
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
@@ -60,6 +60,8 @@ export function notifySendArgs(n: AlertNotification): string[] {
     ...(critical ? ['--expire-time=0', '--hint=string:sound-name:dialog-warning'] : []),
     '--category=im.received',
     '--icon=dialog-warning',
+    // A default action makes a click on the notification report back (notify-send then waits for it).
+    ...(n.alertId ? ['--action=default=Open the alert'] : []),
     // Everything after `--` is text, even if a lab value starts with a dash.
     '--',
     n.title,
@@ -67,21 +69,58 @@ export function notifySendArgs(n: AlertNotification): string[] {
   ];
 }
 
+/** How long notify-send may take to fail before a notification counts as raised. */
+const RAISE_MS = 400;
+/** notify-send processes kept waiting for a click; past this the oldest stops listening. */
+const MAX_WAITING = 20;
+
+/**
+ * `onOpen` is called with the alert id when the user clicks a notification (its default action). With an
+ * action, notify-send stays running until the notification is closed, so each raised notification keeps
+ * one small process; at most MAX_WAITING are kept (older ones still show, but no longer report clicks).
+ */
 export function createDbusNotifier(
   availability: DbusAvailability,
   env: NodeJS.ProcessEnv = process.env,
+  onOpen: (alertId: string) => void = () => undefined,
 ): Notifier {
+  const waiting: ChildProcess[] = [];
   return {
     async notify(n: AlertNotification) {
       if (!availability.available || !availability.command)
         throw new Error(`OS notifications unavailable: ${availability.reason ?? 'unknown'}`);
-      const command = availability.command;
+      const child = spawn(availability.command, notifySendArgs(n), {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (n.alertId && /^default$/m.test(stdout)) onOpen(n.alertId);
+      });
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', () => {
+        const index = waiting.indexOf(child);
+        if (index >= 0) waiting.splice(index, 1);
+      });
+      // Raised when notify-send has not failed within RAISE_MS (with an action it keeps running).
       await new Promise<void>((resolve, reject) => {
-        execFile(command, notifySendArgs(n), { env, timeout: 5000 }, (error, _stdout, stderr) => {
-          if (error) reject(new Error(`notify-send failed: ${stderr.trim() || error.message}`.slice(0, 300)));
-          else resolve();
+        const timer = setTimeout(resolve, RAISE_MS);
+        child.once('error', (error) => {
+          clearTimeout(timer);
+          reject(new Error(`notify-send failed: ${error.message}`.slice(0, 300)));
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          if (code === 0) resolve();
+          else reject(new Error(`notify-send failed: ${stderr.trim() || `exit ${code}`}`.slice(0, 300)));
         });
       });
+      if (child.exitCode === null) {
+        waiting.push(child);
+        while (waiting.length > MAX_WAITING) waiting.shift()?.kill();
+      }
     },
   };
 }

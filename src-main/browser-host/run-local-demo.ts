@@ -55,7 +55,13 @@ export async function runLocalDemoInBrowserHost(options: {
       notifier: createBrowserNotifier(
         (event) => service.publish(event),
         dbus.available
-          ? { notifier: createDbusNotifier(dbus), logger: options.logger.child({ component: 'dbus' }) }
+          ? {
+              // A click on the OS notification opens the alert in the page.
+              notifier: createDbusNotifier(dbus, process.env, (alertId) =>
+                service.publish({ type: 'focus-alert', alertId }),
+              ),
+              logger: options.logger.child({ component: 'dbus' }),
+            }
           : undefined,
       ),
       rules,

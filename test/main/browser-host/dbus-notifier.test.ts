@@ -96,5 +96,26 @@ describe.skipIf(missing.length > 0)(
       expect(shown?.['appname']?.data).toBe('Alert Monitor');
       expect(shown?.['timeout']?.data).toBe(0); // critical: never expires
     }, 40_000);
+
+    it('a click on the notification (its default action) opens the alert in the page', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const script = [
+        'dunst >/dev/null 2>&1 &',
+        'sleep 1',
+        `"${process.execPath}" "${child}" click &`,
+        'sleep 1.5',
+        // What a click does in dunst: perform the default action of the notification on top.
+        'dunstctl action 0',
+        'wait %2',
+        'kill %1 2>/dev/null || true',
+      ].join('\n');
+      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+      });
+      expect(run.stdout, run.stderr).toContain('sent');
+      expect(run.stdout).toContain('opened a1');
+    }, 40_000);
   },
 );

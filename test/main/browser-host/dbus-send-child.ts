@@ -1,5 +1,6 @@
 // Runs inside `xvfb-run dbus-run-session` beside a real dunst: detect the session bus and notify-send,
-// then raise one critical notification through the browser host's D-Bus notifier.
+// then raise one critical notification through the browser host's D-Bus notifier. With `click`, wait
+// (up to 10 s) for the notification's default action and report the alert it opens.
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 
 const availability = detectDbusNotifications();
@@ -7,11 +8,27 @@ if (!availability.available) {
   process.stdout.write(`unavailable: ${availability.reason ?? ''}\n`);
   process.exit(2);
 }
-await createDbusNotifier(availability).notify({
-  alertId: 'a1',
-  tier: 'critical',
-  title: 'CRITICAL: Potassium 6.8 mmol/L',
-  body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
-  kind: 'alert',
+const waitForClick = process.argv.includes('click');
+const opened = new Promise<string>((resolve) => {
+  const notifier = createDbusNotifier(availability, process.env, resolve);
+  void notifier
+    .notify({
+      alertId: 'a1',
+      tier: 'critical',
+      title: 'CRITICAL: Potassium 6.8 mmol/L',
+      body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
+      kind: 'alert',
+    })
+    .then(() => process.stdout.write('sent\n'));
 });
-process.stdout.write('sent\n');
+if (waitForClick) {
+  const alertId = await Promise.race([
+    opened,
+    new Promise<string>((r) => setTimeout(() => r('none'), 10_000)),
+  ]);
+  process.stdout.write(`opened ${alertId}\n`);
+} else {
+  await new Promise((r) => setTimeout(r, 600));
+}
+// The notify-send child that listens for clicks would keep this process alive.
+process.exit(0);
