@@ -8,7 +8,7 @@
 //   pace r ms    → emit at r results/s, evenly spaced, for ms; replies with the count when done
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SCOPES } from '../src-main/core/auth/index.ts';
-import { openDatabase } from '../src-main/lib/sqlite.ts';
+import { growEventLog } from './event-log-fixture.ts';
 import { DEMO_CLIENT_ID } from '../src-main/server/demo-users.ts';
 import { startServer } from '../src-main/server/server.ts';
 
@@ -60,35 +60,7 @@ async function main(): Promise<void> {
           break;
         case 'seed': {
           const started = performance.now();
-          const db = openDatabase(dbPath);
-          const count = db.transaction(() => {
-            const current =
-              db
-                .prepare<[string], { c: number }>(
-                  'SELECT event_count AS c FROM subscription_log WHERE subscription_id = ?',
-                )
-                .get(message.subscriptionId)?.c ?? 0;
-            if (current === 0) throw new Error('no real events to copy');
-            const copy = db.prepare(
-              `INSERT INTO subscription_event (subscription_id, event_number, created_at, topic, focus_type,
-                 focus_id, focus_version, interaction, labels)
-               SELECT subscription_id, event_number + ?, created_at, topic, focus_type, focus_id, focus_version,
-                 interaction, labels FROM subscription_event
-               WHERE subscription_id = ? AND event_number <= ?`,
-            );
-            let n = current;
-            while (n < message.total) {
-              const step = Math.min(n, message.total - n);
-              copy.run(n, message.subscriptionId, step);
-              n += step;
-            }
-            db.prepare('UPDATE subscription_log SET event_count = ? WHERE subscription_id = ?').run(
-              n,
-              message.subscriptionId,
-            );
-            return n;
-          })();
-          db.close();
+          const count = growEventLog(dbPath, message.subscriptionId, message.total);
           send({ ok: true, count, ms: performance.now() - started });
           break;
         }
