@@ -6,12 +6,12 @@
 import { CRITICAL_LAB_TOPIC } from '../src-main/server/topics/definitions.ts';
 import type { BenchChild, SseClient } from './server-lib.ts';
 import {
+  captureRealFrames,
   closeClients,
   createSseSubscription,
   fmt,
   machine,
   now,
-  openClient,
   openClients,
   percentile,
   sleep,
@@ -61,17 +61,8 @@ async function main(): Promise<void> {
   const fhir = await startChild('fhir');
   const sub = await createSseSubscription(fhir, CRITICAL_LAB_TOPIC, 'Observation?location=Location/ward-a');
   const headers = { authorization: `Bearer ${fhir.token}` };
-  const probe = await openClient(sub.endpoint, headers, '127.0.0.1', true);
-  await fhir.call({ cmd: 'emit' });
-  const until = now() + 5000;
-  while (probe.received.size === 0 && now() < until) await sleep(10);
-  probe.socket.destroy();
-  const body = probe.firstBytes
-    .slice(probe.firstBytes.indexOf('\r\n\r\n') + 4)
-    .replace(/(^|\r\n)[0-9a-f]+\r\n/g, '');
-  const blocks = body.split('\n\n');
-  const head = `${blocks.filter((b) => b.startsWith('retry:') || b.startsWith('event: handshake')).join('\n\n')}\n\n`;
-  const event = `${blocks.find((b) => b.startsWith('event: event-notification')) ?? ''}\n\n`;
+  // The real frames, so the baseline writes byte-identical ones.
+  const { head, event } = await captureRealFrames(fhir, sub.endpoint, headers);
 
   const results: Result[] = [];
   let clients = await openClients(sub.endpoint, headers, CLIENTS);

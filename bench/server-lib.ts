@@ -249,3 +249,27 @@ export async function createSseSubscription(
 
 export const fmt = (n: number, digits = 1): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : String(n);
+
+/**
+ * The embedded server's real frames for a subscription (retry + handshake, and one event-notification),
+ * so the bare node:http baseline writes byte-identical ones.
+ */
+export async function captureRealFrames(
+  fhir: BenchChild,
+  endpoint: string,
+  headers: Record<string, string>,
+): Promise<{ head: string; event: string }> {
+  const probe = await openClient(endpoint, headers, '127.0.0.1', true);
+  await fhir.call({ cmd: 'emit' });
+  const until = now() + 5000;
+  while (probe.received.size === 0 && now() < until) await sleep(10);
+  probe.socket.destroy();
+  // Strip the chunked transfer framing; the baseline's res.write calls add their own.
+  const body = probe.firstBytes
+    .slice(probe.firstBytes.indexOf('\r\n\r\n') + 4)
+    .replace(/(^|\r\n)[0-9a-f]+\r\n/g, '');
+  const blocks = body.split('\n\n');
+  const head = `${blocks.filter((b) => b.startsWith('retry:') || b.startsWith('event: handshake')).join('\n\n')}\n\n`;
+  const event = `${blocks.find((b) => b.startsWith('event: event-notification')) ?? ''}\n\n`;
+  return { head, event };
+}

@@ -4,6 +4,7 @@
 import { CRITICAL_LAB_TOPIC } from '../src-main/server/topics/definitions.ts';
 import type { BenchChild, SseClient } from './server-lib.ts';
 import {
+  captureRealFrames,
   closeClients,
   createSseSubscription,
   fmt,
@@ -11,7 +12,6 @@ import {
   machine,
   MiB,
   now,
-  openClient,
   openClients,
   sleep,
   startChild,
@@ -74,19 +74,8 @@ async function main(): Promise<void> {
   const fhir = await startChild('fhir');
   const sub = await createSseSubscription(fhir, CRITICAL_LAB_TOPIC, 'Observation?location=Location/ward-a');
   const headers = { authorization: `Bearer ${fhir.token}` };
-  // Capture the real frames so the baseline writes byte-identical ones.
-  const probe = await openClient(sub.endpoint, headers, '127.0.0.1', true);
-  await fhir.call({ cmd: 'emit' });
-  const until = now() + 5000;
-  while (probe.received.size === 0 && now() < until) await sleep(10);
-  probe.socket.destroy();
-  // Strip the chunked transfer framing; the baseline's res.write calls add their own.
-  const body = probe.firstBytes
-    .slice(probe.firstBytes.indexOf('\r\n\r\n') + 4)
-    .replace(/(^|\r\n)[0-9a-f]+\r\n/g, '');
-  const blocks = body.split('\n\n');
-  const head = `${blocks.filter((b) => b.startsWith('retry:') || b.startsWith('event: handshake')).join('\n\n')}\n\n`;
-  const event = `${blocks.find((b) => b.startsWith('event: event-notification')) ?? ''}\n\n`;
+  // The real frames, so the baseline writes byte-identical ones.
+  const { head, event } = await captureRealFrames(fhir, sub.endpoint, headers);
 
   const results: Result[] = [];
   results.push(await measure('embedded server', fhir, sub.endpoint, headers));
