@@ -1,51 +1,23 @@
 // Mutations shared by the feed (keyboard `a`), the detail panel and the order queue.
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AlertSummary } from '../../src-main/shared/api.ts';
-import { upsertAlert } from '../feed/feed-model.ts';
+//
+// The results are not written into the cache: the host pushes an `alert` event for every change it
+// makes, in order, and that stream is the feed's only writer. A call's own response could arrive after
+// a newer pushed event (the write-back finishing, say) and would then put older state back on screen.
+import { useMutation } from '@tanstack/react-query';
 import { api } from './bridge.ts';
-import { queries } from './queries.ts';
-
-function useAlertUpdate() {
-  const client = useQueryClient();
-  return async (updated: AlertSummary | null) => {
-    if (updated)
-      client.setQueryData<AlertSummary[]>(queries.alerts().queryKey, (list = []) =>
-        upsertAlert(list, updated),
-      );
-    // A pushed event about the same alert (e.g. the write-back finishing) can overtake this call's own
-    // response, which is then older than what the page already shows: re-read so the host's latest wins.
-    await client.invalidateQueries({ queryKey: queries.alerts().queryKey });
-  };
-}
 
 export function useAcknowledge() {
-  const update = useAlertUpdate();
-  return useMutation({
-    mutationFn: (args: { alertId: string; note?: string }) => api.acknowledge(args),
-    onSuccess: update,
-  });
+  return useMutation({ mutationFn: (args: { alertId: string; note?: string }) => api.acknowledge(args) });
 }
 
 export function useMarkSeen() {
-  const update = useAlertUpdate();
-  return useMutation({
-    mutationFn: (alertId: string) => api.markSeen({ alertId }),
-    onSuccess: update,
-  });
+  return useMutation({ mutationFn: (alertId: string) => api.markSeen({ alertId }) });
 }
 
 export function useResolve() {
-  const update = useAlertUpdate();
-  return useMutation({
-    mutationFn: (args: { alertId: string; note?: string }) => api.resolveAlert(args),
-    onSuccess: update,
-  });
+  return useMutation({ mutationFn: (args: { alertId: string; note?: string }) => api.resolveAlert(args) });
 }
 
 export function useRetryWriteback() {
-  const update = useAlertUpdate();
-  return useMutation({
-    mutationFn: (alertId: string) => api.retryWriteback({ alertId }),
-    onSuccess: update,
-  });
+  return useMutation({ mutationFn: (alertId: string) => api.retryWriteback({ alertId }) });
 }
