@@ -9,7 +9,6 @@ export const MEDICATION_ORDER_TOPIC = `${TOPIC_BASE}/medication-order`;
 export const ENCOUNTER_ADMIT_TOPIC = `${TOPIC_BASE}/encounter-admit`;
 export const ENCOUNTER_TRANSFER_TOPIC = `${TOPIC_BASE}/encounter-transfer`;
 export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
-export const DIAGNOSTIC_REPORT_TOPIC = `${TOPIC_BASE}/diagnostic-report-final`;
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
   // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges.
