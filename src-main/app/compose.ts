@@ -59,10 +59,14 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
     // A bad rules file stops the start with its message: a monitor without rules must not look alive.
     const rules = createRulesHolder(parts.rulesPath);
     if (mode.kind === 'local-demo') demo = await startDemo(parts, mode);
-    const service: MonitorService = createMonitorService({
+    // The service can notify while it is still being built (a critical overdue at start escalates at
+    // once), before there is a service to publish through; nobody listens yet then, so nothing is lost.
+    const publishTo: { service: MonitorService | null } = { service: null };
+    const service = createMonitorService({
       ...serviceOptions(parts, mode, demo, rules),
-      notifier: parts.createNotifier((event) => service.publish(event)),
+      notifier: parts.createNotifier((event) => publishTo.service?.publish(event)),
     });
+    publishTo.service = service;
     const stopWatchingRules = watchRules(rules, parts.logger);
     const running = demo;
     let closing: Promise<void> | null = null;

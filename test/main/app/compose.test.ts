@@ -6,17 +6,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type HostParts, type RunningApp } from '../../../src-main/app/compose.ts';
 import type { AppMode, ConfiguredServer } from '../../../src-main/app/mode.ts';
 import { createBrowserNotifier } from '../../../src-main/browser-host/notifier.ts';
 import { InstanceLockedError } from '../../../src-main/core/instance-lock.ts';
 import { silentLogger } from '../../../src-main/core/log.ts';
-import type { MonitorService } from '../../../src-main/core/service.ts';
+import type { MonitorService, ServiceOptions } from '../../../src-main/core/service.ts';
 import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../src-main/server/server.ts';
 import type { HostEvent, SessionInfo } from '../../../src-main/shared/api.ts';
 import { driveSignIn } from '../server/auth/helpers.ts';
+
+type AlertNotification = Parameters<ServiceOptions['notifier']['notify']>[0];
 
 const RULES = resolve(import.meta.dirname, '../../../resources/rules/critical-values.json');
 const LOCAL_DEMO: AppMode = { kind: 'local-demo', simulationRate: 0 };
@@ -115,6 +118,36 @@ describe('composition root: local-demo mode', () => {
       events.find((event) => event.type === 'notify'),
     );
     expect(notified).toMatchObject({ type: 'notify', title: expect.stringMatching(/potassium/i) });
+  }, 60_000);
+  it('an unacknowledged critical that is overdue at start escalates through the host notifier', async () => {
+    const dataDir = tempDir();
+    const first = await startApp(hostParts(dataDir), LOCAL_DEMO);
+    try {
+      await first.service.handlers.signIn({ role: 'nurse' });
+      await until('the demo critical', async () =>
+        (await first.service.handlers.listAlerts({ limit: 10 })).find((a) => a.tier === 'critical'),
+      );
+    } finally {
+      await first.close();
+    }
+    // The nurse never acknowledged it, and the app was closed for an hour.
+    const db = new Database(join(dataDir, 'monitor.sqlite'));
+    db.prepare("UPDATE alerts SET received_at = ? WHERE tier = 'critical'").run(
+      new Date(Date.now() - 3_600_000).toISOString(),
+    );
+    db.close();
+
+    // Stands in for the OS notification daemon the browser host reaches over D-Bus.
+    const osNotifications: AlertNotification[] = [];
+    const osNotifier = { notify: async (n: AlertNotification) => void osNotifications.push(n) };
+    await started(dataDir, LOCAL_DEMO, {
+      createNotifier: (publish) =>
+        createBrowserNotifier(publish, { notifier: osNotifier, logger: silentLogger() }),
+    });
+    const escalation = await until('the escalation to reach the OS notifier', () =>
+      osNotifications.find((n) => n.kind === 'escalation'),
+    );
+    expect(escalation.tier).toBe('critical');
   }, 60_000);
 });
 
