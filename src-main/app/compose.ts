@@ -44,7 +44,6 @@ export interface HostParts {
 
 export interface RunningApp {
   service: MonitorService;
-  mode: AppMode;
   /** The embedded demo server's FHIR base in local-demo mode; null when no embedded server runs. */
   localDemoFhirBase: string | null;
   /** Stops the rules watch, then closes the service, the demo and the lock, in that order. Idempotent. */
@@ -72,7 +71,6 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
     let closing: Promise<void> | null = null;
     return {
       service,
-      mode,
       localDemoFhirBase: running?.server.fhirBase ?? null,
       close: () =>
         (closing ??= closeInOrder([
