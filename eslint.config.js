@@ -33,6 +33,8 @@ export default tseslint.config(
     files: [
       'src-main/core/**',
       'src-main/server/**',
+      'src-main/local/**',
+      'src-main/app/**',
       'src-main/browser-host/**',
       'src-main/shared/**',
       'scripts/**',

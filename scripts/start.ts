@@ -1,11 +1,11 @@
-// `npm start`: build, then run the local demo in Electron when its runtime is installed, otherwise in
-// the browser host (same renderer, same API) on 127.0.0.1.
+// `npm start`: build, then run the app (the local demo unless told otherwise) in Electron when its
+// runtime is installed, otherwise in the browser host (same renderer, same API) on 127.0.0.1.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLocalDemoInBrowserHost } from '../src-main/browser-host/run-local-demo.ts';
+import { runBrowserHost } from '../src-main/browser-host/run.ts';
 import { InstanceLockedError } from '../src-main/core/instance-lock.ts';
 import { createLogger } from '../src-main/core/log.ts';
 
@@ -55,16 +55,19 @@ if (binary) {
     join(process.env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'fhir-alert-monitor');
   const logger = createLogger('alert-monitor', process.env['LOG_LEVEL'] ?? 'warn');
   try {
-    const host = await runLocalDemoInBrowserHost({
+    const host = await runBrowserHost({
       dataDir,
       port: Number(values.port),
       logger,
       rendererDir: join(root, 'out', 'renderer'),
-      accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
-      simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
+      mode: {
+        kind: 'local-demo',
+        accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
+        simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
+      },
     });
     console.log(`Alert Monitor (browser host): ${host.launchUrl}`);
-    console.log(`Embedded FHIR server: ${host.fhirBase}`);
+    if (host.localDemoFhirBase) console.log(`Embedded FHIR server: ${host.localDemoFhirBase}`);
     const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLAY']);
     if (hasDisplay && !values['no-open']) {
       spawn('xdg-open', [host.launchUrl], { stdio: 'ignore', detached: true })
@@ -72,7 +75,13 @@ if (binary) {
         .unref();
     }
     const shutdown = () => {
-      void host.close().finally(() => process.exit(0));
+      host.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`Shutdown was not clean: ${String(error)}`);
+          process.exit(1);
+        },
+      );
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);

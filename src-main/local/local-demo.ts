@@ -1,24 +1,25 @@
 // Local mode: the embedded notification server with its ward simulator, started beside the app on
-// loopback. The app then talks to it exactly as to a hospital server (principle 3).
+// loopback. The app then signs in to it and talks to it exactly as to a hospital server (principle 3):
+// the sign-in lives in src-main/app/sign-in.ts; only the demo itself is here.
 import { join } from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { DEFAULT_SCOPES, resumeSession, signInInteractive, type SecretStore } from '../core/auth/index.ts';
-import { isLoopbackUrl } from '../core/auth/discovery.ts';
-import type { ServerChoice, SignedInSession, SignInContext } from '../core/service.ts';
+import type { ServerChoice } from '../core/service.ts';
 import { DEMO_CLIENT_ID } from '../server/demo-users.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 
 export interface LocalDemo {
   server: RunningServer;
+  /** The embedded server with the demo's SMART client id: where sign-in goes by default. */
   choice: Omit<ServerChoice, 'role'>;
-  /** SMART sign-in (against the embedded server or any other the user chose). */
-  signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
-  /** Silent sign-in with the refresh token a previous run stored; null without a secret store. */
-  resume(server: ServerChoice): Promise<SignedInSession | null>;
   /** Give a fresh subscriber something to see: one critical potassium on ward A. */
   kick(): void;
   close(): Promise<void>;
 }
+
+/** The embedded server's database, in the app's data directory. */
+export const DEMO_SERVER_DB = 'demo-server.sqlite';
+/** How long after the subscription is live the demo's first critical potassium arrives. */
+const KICK_DELAY_MS = 500;
 
 export async function startLocalDemo(options: {
   dataDir: string;
@@ -27,59 +28,31 @@ export async function startLocalDemo(options: {
   accessTokenTtlSeconds?: number;
   /** Simulated seconds per real second; 0 seeds the wards but keeps the clock still. Default 60. */
   simulationRate?: number;
-  /** Where a refresh token may be kept at rest; omit to keep it in memory only. */
-  secretStore?: SecretStore;
 }): Promise<LocalDemo> {
   const server = await startServer({
     port: options.port ?? 0,
-    dbPath: join(options.dataDir, 'demo-server.sqlite'),
+    dbPath: join(options.dataDir, DEMO_SERVER_DB),
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     // The ward runs at 60x (one simulated hour a minute): about one critical result a minute per ward.
     simulate: { autoStart: options.simulationRate !== 0, rate: options.simulationRate ?? 60 },
     logger: options.logger.child({ component: 'server' }),
   });
-  const choice: Omit<ServerChoice, 'role'> = {
-    fhirBase: server.fhirBase,
-    name: 'Local demo server',
-    clientId: DEMO_CLIENT_ID,
-  };
-
-  // The same SMART standalone launch as against a hospital server: discovery, PKCE, the system
-  // browser (or the page, in the browser host) and a loopback redirect. Only plain http on loopback is
-  // allowed here, because the embedded server is on 127.0.0.1.
-  const signIn = (server: ServerChoice, context: SignInContext): Promise<SignedInSession> =>
-    signInInteractive({
-      fhirBase: server.fhirBase,
-      clientId: server.clientId,
-      scopes: server.scopes ?? DEFAULT_SCOPES[server.role],
-      ...(server.redirectPort ? { redirectPort: server.redirectPort } : {}),
-      openUrl: context.openUrl,
-      allowInsecureLoopback: isLoopbackUrl(server.fhirBase),
-      secretStore: options.secretStore,
-      logger: options.logger.child({ component: 'auth' }),
-    });
-
-  const resume = async (server: ServerChoice): Promise<SignedInSession | null> =>
-    options.secretStore
-      ? resumeSession({
-          fhirBase: server.fhirBase,
-          clientId: server.clientId,
-          secretStore: options.secretStore,
-          allowInsecureLoopback: isLoopbackUrl(server.fhirBase),
-          logger: options.logger.child({ component: 'auth' }),
-        })
-      : null;
-
+  // A kick still pending at close must not write to the closed server database.
+  const pendingKicks = new Set<NodeJS.Timeout>();
   return {
     server,
-    choice,
-    signIn,
-    resume,
+    choice: { fhirBase: server.fhirBase, name: 'Local demo server', clientId: DEMO_CLIENT_ID },
     kick: () => {
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        pendingKicks.delete(timer);
         server.simulator?.emitCriticalPotassium('ward-a');
-      }, 500);
+      }, KICK_DELAY_MS);
+      pendingKicks.add(timer);
     },
-    close: () => server.close(),
+    close: () => {
+      for (const timer of pendingKicks) clearTimeout(timer);
+      pendingKicks.clear();
+      return server.close();
+    },
   };
 }

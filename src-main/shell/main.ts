@@ -1,24 +1,23 @@
-// Electron entry: thin glue around the runtime-neutral core. Everything that does real work lives in
-// src-main/core, src-main/server and src-main/local; this file wires windows, IPC and notifications.
+// Electron entry: the Electron-only parts (window, IPC, app:// protocol, native notifications,
+// safeStorage, tray, launch at login) around the composition root (src-main/app/compose.ts), which
+// starts everything that does real work, in Electron and in the browser host alike.
 import { join } from 'node:path';
 import { app, dialog, ipcMain, screen, session, type BrowserWindow } from 'electron';
-import { acquireInstanceLock, InstanceLockedError } from '../core/instance-lock.ts';
+import { startApp, type RunningApp } from '../app/compose.ts';
+import { LOCAL_DEMO_MODE } from '../app/mode.ts';
+import { InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
-import { topicsForRole } from '../core/monitor/topics.ts';
-import { createMonitorService, type MonitorService, type ServerChoice } from '../core/service.ts';
-import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
 import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
+import { createLaunchAtLogin } from './autolaunch.ts';
 import { registerIpcHandlers } from './ipc.ts';
 import { createElectronNotifier } from './notifier.ts';
+import { openAuthorizationUrl } from './open-external.ts';
 import { registerAppScheme, serveRenderer } from './protocol.ts';
 import { createSafeSecretStore } from './secret-store.ts';
 import { denyAllPermissions, installSecurityGuards } from './security.ts';
-import { openAuthorizationUrl } from './open-external.ts';
-import { createMainWindow } from './window.ts';
-import { createRulesHolder } from '../core/rules/rules-holder.ts';
 import { createAlertTray, type AlertTray } from './tray.ts';
 import { manageWindowState } from './window-state.ts';
-import { createLaunchAtLogin } from './autolaunch.ts';
+import { createMainWindow } from './window.ts';
 
 const APP_ID = 'org.alertmonitor.desktop';
 const logger = createLogger('alert-monitor');
@@ -31,9 +30,7 @@ registerAppScheme();
 installSecurityGuards(app);
 
 let mainWindow: BrowserWindow | null = null;
-let service: MonitorService | null = null;
-let demo: LocalDemo | null = null;
-let releaseLock: (() => void) | null = null;
+let running: RunningApp | null = null;
 // Module-level so the tray icon is not garbage-collected; with it, closing the window hides to the tray
 // (alerts keep arriving) and Quit is explicit.
 let tray: AlertTray | null = null;
@@ -51,37 +48,31 @@ function focusWindow(alertId: string | null) {
   if (mainWindow.isMinimized()) mainWindow.restore();
   mainWindow.show();
   mainWindow.focus();
-  if (alertId) service?.publish({ type: 'focus-alert', alertId });
+  if (alertId) running?.service.publish({ type: 'focus-alert', alertId });
 }
 
 async function start() {
   app.setAppUserModelId(APP_ID);
   denyAllPermissions(session.defaultSession);
   serveRenderer(join(outDir, 'renderer'));
-  releaseLock = acquireInstanceLock(dataDir);
   const secrets = await createSafeSecretStore(join(dataDir, 'secrets.json'));
   if (!secrets.persistent) logger.warn({ reason: secrets.reason }, 'refresh tokens will not be stored');
-  demo = await startLocalDemo({ dataDir, logger, secretStore: secrets.store });
-  const localDemo = demo;
-  const rules = createRulesHolder(rulesPath());
-  rules.watch((status) => {
-    if (status.lastError) logger.warn({ err: status.lastError }, 'rules file refused');
-  });
-  service = createMonitorService({
-    dataDir,
-    host: { kind: 'electron', version: app.getVersion(), osNotifications: true },
-    notifier: createElectronNotifier(focusWindow),
-    logger: logger.child({ component: 'monitor' }),
-    defaultServer: localDemo.choice,
-    signIn: (server, context) => localDemo.signIn(server, context),
-    // Only where refresh tokens are stored encrypted (never with Linux basic_text).
-    ...(secrets.persistent ? { resume: (server: ServerChoice) => localDemo.resume(server) } : {}),
-    openUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
-    topicsFor: (_session, server) => topicsForRole(server.role),
-    onSubscribed: () => localDemo.kick(),
-    rules,
-    alerting: { launchAtLogin: createLaunchAtLogin({ app }) },
-  });
+  running = await startApp(
+    {
+      dataDir,
+      host: { kind: 'electron', version: app.getVersion(), osNotifications: true },
+      logger,
+      rulesPath: rulesPath(),
+      createNotifier: () => createElectronNotifier(focusWindow),
+      // Only where refresh tokens are stored encrypted (never with Linux basic_text).
+      ...(secrets.persistent ? { secretStore: secrets.store } : {}),
+      launchAtLogin: createLaunchAtLogin({ app }),
+      openAuthorizationUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
+    },
+    // Until a deployment configuration chooses hospital servers, the app runs the local demo.
+    LOCAL_DEMO_MODE,
+  );
+  const service = running.service;
   registerIpcHandlers(ipcMain, service.handlers);
   mainWindow = createMainWindow(outDir);
   manageWindowState(mainWindow, join(dataDir, 'window-state.json'), screen);
@@ -106,12 +97,10 @@ async function start() {
 let cleanedUp = false;
 async function cleanUp(): Promise<void> {
   try {
-    await service?.close();
-    await demo?.close();
+    await running?.close();
   } catch (error) {
     logger.error({ err: String(error) }, 'shutdown was not clean');
   } finally {
-    releaseLock?.();
     cleanedUp = true;
   }
 }

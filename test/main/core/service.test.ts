@@ -9,6 +9,7 @@ import { MemorySecretStore } from '../../../src-main/core/auth/index.ts';
 import { createLogger, silentLogger } from '../../../src-main/core/log.ts';
 import { topicsForRole } from '../../../src-main/core/monitor/topics.ts';
 import { createMonitorService, type MonitorService } from '../../../src-main/core/service.ts';
+import { createSmartSignIn, type SmartSignIn } from '../../../src-main/app/sign-in.ts';
 import { startLocalDemo, type LocalDemo } from '../../../src-main/local/local-demo.ts';
 import type { SessionInfo } from '../../../src-main/shared/api.ts';
 import { driveSignIn } from '../server/auth/helpers.ts';
@@ -18,27 +19,27 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function demoFor(secrets?: MemorySecretStore): Promise<LocalDemo> {
+async function demoFor(secrets?: MemorySecretStore): Promise<LocalDemo & { auth: SmartSignIn }> {
   const dir = mkdtempSync(join(tmpdir(), 'service-'));
-  const demo = await startLocalDemo({
-    dataDir: dir,
-    logger: process.env['DEBUG_SERVICE_TEST'] ? createLogger('t', 'debug') : silentLogger(),
-    simulationRate: 0,
-    ...(secrets ? { secretStore: secrets } : {}),
-  });
+  const logger = process.env['DEBUG_SERVICE_TEST'] ? createLogger('t', 'debug') : silentLogger();
+  const demo = await startLocalDemo({ dataDir: dir, logger, simulationRate: 0 });
   cleanups.push(() => demo.close());
-  return demo;
+  return { ...demo, auth: createSmartSignIn({ logger, ...(secrets ? { secretStore: secrets } : {}) }) };
 }
 
-function serviceFor(demo: LocalDemo, dataDir: string, opened: string[] = []): MonitorService {
+function serviceFor(
+  demo: LocalDemo & { auth: SmartSignIn },
+  dataDir: string,
+  opened: string[] = [],
+): MonitorService {
   const service = createMonitorService({
     dataDir,
     host: { kind: 'browser', version: 'test', osNotifications: false },
     notifier: { notify: async () => undefined },
     logger: silentLogger(),
     defaultServer: demo.choice,
-    signIn: (server, context) => demo.signIn(server, context),
-    resume: (server) => demo.resume(server),
+    signIn: (server, context) => demo.auth.signIn(server, context),
+    resume: (server) => demo.auth.resume(server),
     openUrl: async (url) => {
       opened.push(url);
       await fetch(await driveSignIn(url, { user: 'nurse-a' }));

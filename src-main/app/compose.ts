@@ -1,0 +1,151 @@
+// The composition root both hosts (the Electron shell and the browser host) start the app through:
+// the instance lock, the rules file, the SMART sign-in, the monitor service, and the local demo only
+// when the mode asks for it. A host passes in only what it alone has (host info, notifier, secret
+// store, launch at login, how to open an authorization URL, data directory) and gets back the service
+// and one close() that undoes everything in the right order.
+import { acquireInstanceLock } from '../core/instance-lock.ts';
+import type { Logger } from '../core/log.ts';
+import { topicsForRole } from '../core/monitor/topics.ts';
+import { createRulesHolder, type RulesHolder } from '../core/rules/rules-holder.ts';
+import {
+  createMonitorService,
+  type MonitorService,
+  type ServerChoice,
+  type ServiceOptions,
+} from '../core/service.ts';
+import type { SecretStore } from '../core/auth/index.ts';
+import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
+import type { HostEvent, HostInfo } from '../shared/api.ts';
+import { LOCAL_DEMO_MODE, type AppMode, type ConfiguredServer, type LocalDemoMode } from './mode.ts';
+import { createSmartSignIn } from './sign-in.ts';
+
+type Notifier = ServiceOptions['notifier'];
+type LaunchAtLogin = NonNullable<NonNullable<ServiceOptions['alerting']>['launchAtLogin']>;
+
+/** What only the host has. Everything else the composition root builds. */
+export interface HostParts {
+  /** Where monitor.sqlite, the lock and (in local-demo mode) the demo server's database live. */
+  dataDir: string;
+  host: HostInfo;
+  logger: Logger;
+  /** The critical-value rules file; the host knows where it ships (resources/ or the packaged app). */
+  rulesPath: string;
+  /** `publish` pushes a host event to the renderer (in-page notification, notification click). */
+  createNotifier(publish: (event: HostEvent) => void): Notifier;
+  /**
+   * Where refresh tokens may be kept at rest (Electron safeStorage). Only a durable store belongs here:
+   * with one the next start resumes the session silently; without, tokens stay in memory.
+   */
+  secretStore?: SecretStore;
+  launchAtLogin?: LaunchAtLogin;
+  /** Show the authorization page (Electron: the system browser). The renderer gets the URL either way. */
+  openAuthorizationUrl?(url: string, server: ServerChoice): Promise<void>;
+}
+
+export interface RunningApp {
+  service: MonitorService;
+  /** The embedded demo server's FHIR base in local-demo mode; null when no embedded server runs. */
+  localDemoFhirBase: string | null;
+  /** Stops the rules watch, then closes the service, the demo and the lock, in that order. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Start the app. Throws InstanceLockedError when another process runs on this data directory. */
+export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE): Promise<RunningApp> {
+  const releaseLock = acquireInstanceLock(parts.dataDir);
+  let demo: LocalDemo | null = null;
+  try {
+    // A bad rules file stops the start with its message: a monitor without rules must not look alive.
+    const rules = createRulesHolder(parts.rulesPath);
+    if (mode.kind === 'local-demo') demo = await startDemo(parts, mode);
+    // The service can notify while it is still being built (a critical overdue at start escalates at
+    // once), before there is a service to publish through; nobody listens yet then, so nothing is lost.
+    const publishTo: { service: MonitorService | null } = { service: null };
+    const service = createMonitorService({
+      ...serviceOptions(parts, mode, demo, rules),
+      notifier: parts.createNotifier((event) => publishTo.service?.publish(event)),
+    });
+    publishTo.service = service;
+    const stopWatchingRules = watchRules(rules, parts.logger);
+    const running = demo;
+    let closing: Promise<void> | null = null;
+    return {
+      service,
+      localDemoFhirBase: running?.server.fhirBase ?? null,
+      close: () =>
+        (closing ??= closeInOrder([
+          stopWatchingRules,
+          () => service.close(),
+          () => running?.close(),
+          releaseLock,
+        ])),
+    };
+  } catch (error) {
+    await demo?.close().catch((closeError: unknown) => {
+      parts.logger.error({ err: String(closeError) }, 'the local demo did not close after a failed start');
+    });
+    releaseLock();
+    throw error;
+  }
+}
+
+function startDemo(parts: HostParts, mode: LocalDemoMode): Promise<LocalDemo> {
+  return startLocalDemo({
+    dataDir: parts.dataDir,
+    logger: parts.logger,
+    port: mode.port,
+    accessTokenTtlSeconds: mode.accessTokenTtlSeconds,
+    simulationRate: mode.simulationRate,
+  });
+}
+
+/** Where sign-in goes when the user names no server: the demo, else the deployment's first server. */
+function defaultServer(mode: AppMode, demo: LocalDemo | null): ConfiguredServer | null {
+  if (demo) return demo.choice;
+  return mode.kind === 'servers' ? (mode.servers[0] ?? null) : null;
+}
+
+function serviceOptions(
+  parts: HostParts,
+  mode: AppMode,
+  demo: LocalDemo | null,
+  rules: RulesHolder,
+): Omit<ServiceOptions, 'notifier'> {
+  const auth = createSmartSignIn({ logger: parts.logger, secretStore: parts.secretStore });
+  const openAuthorizationUrl = parts.openAuthorizationUrl;
+  return {
+    dataDir: parts.dataDir,
+    host: parts.host,
+    logger: parts.logger.child({ component: 'monitor' }),
+    defaultServer: defaultServer(mode, demo),
+    signIn: (server, context) => auth.signIn(server, context),
+    // Resuming needs a refresh token kept from the previous run, so only a durable store offers it.
+    ...(parts.secretStore ? { resume: (server: ServerChoice) => auth.resume(server) } : {}),
+    ...(openAuthorizationUrl ? { openUrl: (url, server) => openAuthorizationUrl(url, server) } : {}),
+    topicsFor: (_session, server) => topicsForRole(server.role),
+    ...(demo ? { onSubscribed: () => demo.kick() } : {}),
+    rules,
+    ...(parts.launchAtLogin ? { alerting: { launchAtLogin: parts.launchAtLogin } } : {}),
+  };
+}
+
+function watchRules(rules: RulesHolder, logger: Logger): () => void {
+  return rules.watch((status) => {
+    if (status.lastError) logger.warn({ err: status.lastError }, 'rules file refused');
+    else logger.info({ thresholds: status.thresholdCount }, 'rules reloaded');
+  });
+}
+
+/** Runs every step even when one fails (the lock must go even if the database did not close). */
+async function closeInOrder(steps: Array<() => unknown>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, 'the app did not close cleanly');
+}
