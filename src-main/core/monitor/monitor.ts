@@ -235,10 +235,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
         logger.warn({ problems: problems.length }, 'could not turn every subscription off');
       return problems;
     },
-    health: () =>
-      [...[...running.values()].map((r) => r.state.health), ...unavailable].map((health) => ({
-        ...health.entry,
-      })),
+    health: () => {
+      const trackers = [...[...running.values()].map((r) => r.state.health), ...unavailable];
+      return trackers.map((tracker) => ({ ...tracker.entry }));
+    },
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
