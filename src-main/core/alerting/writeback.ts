@@ -17,7 +17,8 @@ import {
 } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
-import type { AlertStore, OutboxItem } from '../store/alert-store.ts';
+import type { OutboxItem } from '../store/alert-rows.ts';
+import type { AlertStore } from '../store/alert-store.ts';
 
 export const WRITEBACK_KIND = 'acknowledgment';
 

@@ -7,7 +7,16 @@
 // pipeline on the wall clock, and neither is hidden in here.
 import type { Db } from '../../lib/sqlite.ts';
 import type { AlertClass, AlertSummary, ResourceStatus } from '../../shared/api.ts';
-import { rowToAlert, type AlertRow, type LifecycleTimers } from './alert-row.ts';
+import {
+  OPEN_STATES,
+  rowToAlert,
+  toOutboxItem,
+  type AlertRow,
+  type AuditRow,
+  type LifecycleTimers,
+  type OutboxItem,
+  type OutboxRow,
+} from './alert-rows.ts';
 
 /** The alert row an accepted event creates (inside the event commit's transaction). */
 export interface NewAlert {
@@ -42,37 +51,6 @@ export interface WritebackRequest {
   payload: unknown;
 }
 
-export interface OutboxItem {
-  id: number;
-  alertId: string;
-  kind: string;
-  fhirBase: string;
-  payload: string;
-  attempts: number;
-  nextAttemptAt: string;
-}
-
-export interface AuditRow {
-  id: number;
-  at: string;
-  alert_id: string | null;
-  action: string;
-  actor: string | null;
-  detail: string | null;
-  focus: string | null;
-  tier: string | null;
-}
-
-interface OutboxRow {
-  id: number;
-  alert_id: string;
-  kind: string;
-  fhir_base: string;
-  payload: string;
-  attempts: number;
-  next_attempt_at: string;
-}
-
 type AuditArgs = [
   at: string,
   alertId: string | null,
@@ -81,7 +59,8 @@ type AuditArgs = [
   detail: string | null,
 ];
 
-const OPEN = "('new', 'seen', 'escalated')";
+/** `('new', 'seen', 'escalated')`: the open states, as one SQL list (alert-rows.ts is their source). */
+const OPEN = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
 
 function prepareStatements(db: Db) {
   return {
@@ -181,18 +160,6 @@ function prepareStatements(db: Db) {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function toOutboxItem(row: OutboxRow): OutboxItem {
-  return {
-    id: row.id,
-    alertId: row.alert_id,
-    kind: row.kind,
-    fhirBase: row.fhir_base,
-    payload: row.payload,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-  };
-}
 
 export type AlertStore = ReturnType<typeof createAlertStore>;
 

@@ -5,7 +5,7 @@
 // the audit log and the write-back outbox belong to `alerts` (alert-store.ts), whose insert the event
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
-import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-row.ts';
+import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 

@@ -1,6 +1,7 @@
-// How a stored alert row reads as the API's AlertSummary. No SQL here: the statements are in
-// alert-store.ts, the one owner of the alert tables. The lifecycle timers are fixed when the store is
-// opened, so what a row reports (ackDueAt, targetDueAt) never depends on who else was created first.
+// The row shapes of the alert tables (alerts, audit_log, outbox) and how they read as API values. No
+// SQL here: the statements are in alert-store.ts, the one owner of those tables. The lifecycle timers
+// are fixed when the store is opened, so what a row reports (ackDueAt, targetDueAt) never depends on
+// who else was created first.
 import type {
   AlertClass,
   AlertLifecycle,
@@ -115,5 +116,51 @@ export function rowToAlert(row: AlertRow, timers: LifecycleTimers): AlertSummary
     summary: row.summary,
     ruleId: row.rule_id,
     lifecycle: toLifecycle(row, timers),
+  };
+}
+
+/** A queued write-back, as the pump sees it. */
+export interface OutboxItem {
+  id: number;
+  alertId: string;
+  kind: string;
+  fhirBase: string;
+  payload: string;
+  attempts: number;
+  nextAttemptAt: string;
+}
+
+/** One audit entry with its alert's focus and tier (the CSV export's columns). */
+export interface AuditRow {
+  id: number;
+  at: string;
+  alert_id: string | null;
+  action: string;
+  actor: string | null;
+  detail: string | null;
+  focus: string | null;
+  tier: string | null;
+}
+
+/** One row of `outbox` (schema.ts, migration 2). */
+export interface OutboxRow {
+  id: number;
+  alert_id: string;
+  kind: string;
+  fhir_base: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: string;
+}
+
+export function toOutboxItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    kind: row.kind,
+    fhirBase: row.fhir_base,
+    payload: row.payload,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
   };
 }
