@@ -210,8 +210,8 @@ async function main(): Promise<void> {
     await server.call({ cmd: 'emit', count: 1 });
     await until(() => seen === 1, 'the first live event', 10_000);
     await monitor.stop();
-    const record = setup.listAlerts(1)[0]
-      ? setup.getSubscription(setup.listAlerts(1)[0]?.subscriptionKey ?? '')
+    const record = setup.alerts.list(1)[0]
+      ? setup.getSubscription(setup.alerts.list(1)[0]?.subscriptionKey ?? '')
       : null;
     setup.close();
     if (!record) throw new Error('no subscription record');

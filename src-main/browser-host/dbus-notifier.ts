@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
+import type { AlertNotification, Notifier } from '../core/ports.ts';
 
 export interface DbusAvailability {
   available: boolean;

@@ -3,7 +3,7 @@
 // raises the OS notification itself through org.freedesktop.Notifications (dbus-notifier.ts).
 import type { HostEvent } from '../shared/api.ts';
 import type { Logger } from '../core/log.ts';
-import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
+import type { AlertNotification, Notifier } from '../core/ports.ts';
 
 export function createBrowserNotifier(
   publish: (event: HostEvent) => void,

@@ -4,17 +4,12 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HostEvent, HostInfo, MonitorHandlers, SessionInfo } from '../shared/api.ts';
+import { humanName } from '../shared/fhir-json.ts';
 import { accessFor, readResource } from './fhir/fhir-client.ts';
 import type { Logger } from './log.ts';
 import { snapshot } from './monitor/health.ts';
-import {
-  createMonitor,
-  humanName,
-  type Monitor,
-  type MonitorSession,
-  type Notifier,
-} from './monitor/monitor.ts';
-import type { TopicRequest } from './monitor/subscription-setup.ts';
+import { createMonitor, type Monitor } from './monitor/monitor.ts';
+import type { MonitorSession, Notifier, TopicRequest } from './ports.ts';
 import { openClientStore, type ClientStore } from './store/client-store.ts';
 import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
@@ -72,15 +67,13 @@ export interface ServiceOptions {
   alerting?: Partial<
     Pick<
       AlertingOptions,
-      | 'ackTimeoutMinutes'
-      | 'repeatMinutes'
-      | 'targetMinutes'
-      | 'exportDir'
-      | 'launchAtLogin'
-      | 'now'
-      | 'tickMs'
-      | 'writebackBackoff'
-    >
+      'repeatMinutes' | 'exportDir' | 'launchAtLogin' | 'now' | 'tickMs' | 'writebackBackoff'
+    > & {
+      /** Escalate a critical not acknowledged within this long. Default 10 minutes. */
+      ackTimeoutMinutes: number;
+      /** Critical-result communication target. Default 30 minutes. */
+      targetMinutes: number;
+    }
   >;
   /** Tiers that raise an OS notification (default critical; "configurably, high"). */
   interruptTiers?: Array<'critical' | 'high'>;
@@ -108,14 +101,17 @@ const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 
 export function createMonitorService(options: ServiceOptions): MonitorService {
   mkdirSync(options.dataDir, { recursive: true });
-  const store = openClientStore(join(options.dataDir, 'monitor.sqlite'));
+  const { ackTimeoutMinutes = 10, targetMinutes = 30, ...alertingOptions } = options.alerting ?? {};
+  const store = openClientStore(join(options.dataDir, 'monitor.sqlite'), {
+    lifecycle: { ackTimeoutMs: ackTimeoutMinutes * 60_000, targetMs: targetMinutes * 60_000 },
+  });
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
   const preferences = openPreferences(options.dataDir, {
     privacyMode: options.privacyMode ?? false,
     notifyHigh: options.interruptTiers?.includes('high') ?? false,
   });
-  const prune = () => log.info(pruneStore(store.db), 'store pruned by the retention policy');
+  const prune = () => log.info(pruneStore(store), 'store pruned by the retention policy');
   prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
@@ -151,7 +147,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     emit: emitRaw,
     exportDir: join(options.dataDir, 'exports'),
     privacyMode: () => preferences.get().privacyMode,
-    ...options.alerting,
+    ...alertingOptions,
     rules: options.rules ?? interpretationOnlyRules(),
   });
   alerting.start();
@@ -328,7 +324,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return sessionInfo();
     },
 
-    listAlerts: async ({ limit, before }) => store.listAlerts(limit, before),
+    listAlerts: async ({ limit, before }) => store.alerts.list(limit, before),
 
     async getResource({ reference }) {
       if (!session)

@@ -3,7 +3,7 @@
 // macOS); high-priority ones are silent. Clicking focuses the window on that alert. Shown notifications
 // are kept referenced until closed, or their click handlers can be garbage-collected.
 import { Notification } from 'electron';
-import type { AlertNotification, Notifier } from '../core/monitor/monitor.ts';
+import type { AlertNotification, Notifier } from '../core/ports.ts';
 
 export function createElectronNotifier(onClick: (alertId: string | null) => void): Notifier {
   const live = new Set<Notification>();

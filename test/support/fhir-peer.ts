@@ -4,7 +4,8 @@
 // stand-in for servers that cannot run here, not a mock of our own embedded server.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { silentLogger } from '../../src-main/core/log.ts';
-import { createMonitor, type AlertNotification } from '../../src-main/core/monitor/monitor.ts';
+import { createMonitor } from '../../src-main/core/monitor/monitor.ts';
+import type { AlertNotification } from '../../src-main/core/ports.ts';
 import { openClientStore } from '../../src-main/core/store/client-store.ts';
 
 export const TOKEN = 'peer-token';

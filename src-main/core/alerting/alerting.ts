@@ -12,15 +12,22 @@ import type {
   LaunchAtLogin,
   MonitorHandlers,
 } from '../../shared/api.ts';
+import { parseJson, securityLabels } from '../../shared/fhir-json.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
-import type { Notifier } from '../monitor/monitor.ts';
+import type { Notifier } from '../ports.ts';
 import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { openAlertStore } from './alert-store.ts';
 import { auditCsv } from './audit-csv.ts';
 import { createEscalation } from './escalation.ts';
-import { createWriteback, WRITEBACK_KIND, type AckRecord } from './writeback.ts';
+import { escalationNotification } from './notification-text.ts';
+import {
+  createWriteback,
+  labelsToCopy,
+  WRITEBACK_KIND,
+  type AckRecord,
+  type SecurityLabel,
+} from './writeback.ts';
 
 export interface AlertingSession {
   fhirBase: string;
@@ -37,12 +44,12 @@ export interface AlertingOptions {
   /** Where audit exports are written. */
   exportDir: string;
   privacyMode?: boolean | (() => boolean);
-  /** Default 10 minutes. */
-  ackTimeoutMinutes?: number;
-  /** Re-notify an escalated alert this often while unacknowledged. Default = ackTimeoutMinutes. */
+  /**
+   * Re-notify an escalated alert this often while unacknowledged. Default: the store's ack timeout.
+   * The ack timeout and the result target themselves are the store's (`openClientStore` options), so
+   * what an alert row reports and when it escalates can never disagree.
+   */
   repeatMinutes?: number;
-  /** Critical-result communication target. Default 30 minutes. */
-  targetMinutes?: number;
   now?: () => number;
   /** Escalation check interval (ms). Default 15 s. */
   tickMs?: number;
@@ -77,30 +84,23 @@ export interface Alerting {
   writebackNow(): Promise<void>;
 }
 
-function securityOf(store: ClientStore, fhirBase: string, focus: string): unknown[] {
+/** The cached focus resource's ward labels, so the write-back stays on the same ward. */
+function securityOf(store: ClientStore, fhirBase: string, focus: string): SecurityLabel[] {
   const cached = store.cachedResource(fhirBase, focus);
-  if (!cached) return [];
-  try {
-    const meta = (JSON.parse(cached.json) as { meta?: { security?: unknown } }).meta;
-    return Array.isArray(meta?.security) ? meta.security : [];
-  } catch {
-    return [];
-  }
+  return cached ? labelsToCopy(securityLabels(parseJson(cached.json))) : [];
 }
 
 export function createAlerting(options: AlertingOptions): Alerting {
   const { store, logger, emit } = options;
+  const { alerts } = store;
   const now = options.now ?? Date.now;
-  const ackTimeoutMinutes = options.ackTimeoutMinutes ?? 10;
-  const targetMinutes = options.targetMinutes ?? 30;
-  const repeatMinutes = options.repeatMinutes ?? ackTimeoutMinutes;
-  store.configureLifecycle({ ackTimeoutMs: ackTimeoutMinutes * 60_000, targetMs: targetMinutes * 60_000 });
-  const alerts = openAlertStore(store, now);
+  const ackTimeoutMs = alerts.timers.ackTimeoutMs;
+  const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
 
   const publishAlert = (id: string) => {
-    const alert = alerts.read(id);
+    const alert = alerts.get(id);
     if (alert) emit({ type: 'alert', alert });
     pushStatus();
     return alert;
@@ -116,33 +116,21 @@ export function createAlerting(options: AlertingOptions): Alerting {
   });
 
   async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const isPrivate = typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
-    const title = isPrivate
-      ? 'Critical result not acknowledged'
-      : `ESCALATED: ${alert.headline || 'critical result'}`;
-    const body = isPrivate
-      ? 'Open Alert Monitor to acknowledge.'
-      : [`Not acknowledged (${level})`, alert.summary, alert.location, alert.patient?.name]
-          .filter(Boolean)
-          .join(' — ');
+    const privacy = typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
     try {
-      await options.notifier.notify({ alertId: alert.id, tier: 'critical', title, body, kind: 'escalation' });
-      alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`);
+      await options.notifier.notify(escalationNotification(alert, level, privacy ?? false));
+      alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, now());
     } catch (error) {
-      alerts.audit(
-        alert.id,
-        'notify-failed',
-        null,
-        error instanceof Error ? error.message.slice(0, 200) : 'unknown',
-      );
+      const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
+      alerts.audit(alert.id, 'notify-failed', null, why, now());
     }
     publishAlert(alert.id);
   }
 
   const escalation = createEscalation({
     alerts,
-    ackTimeoutMs: ackTimeoutMinutes * 60_000,
-    repeatMs: repeatMinutes * 60_000,
+    ackTimeoutMs,
+    repeatMs,
     now,
     onEscalated: renotify,
   });
@@ -153,8 +141,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
     return {
       unacknowledgedCritical: counts.open,
       escalated: counts.escalated,
-      ackTimeoutMinutes,
-      targetMinutes,
+      ackTimeoutMinutes: ackTimeoutMs / 60_000,
+      targetMinutes: alerts.timers.targetMs / 60_000,
       rules: options.rules.status(),
       writeback: outbox,
     };
@@ -174,39 +162,37 @@ export function createAlerting(options: AlertingOptions): Alerting {
 
   const handlers: AlertingHandlers = {
     async markSeen({ alertId }) {
-      if (!alerts.read(alertId)) return null;
-      if (alerts.markSeen(alertId, session?.fhirUser ?? null)) return publishAlert(alertId);
-      return alerts.read(alertId);
+      if (!alerts.get(alertId)) return null;
+      if (alerts.markSeen(alertId, session?.fhirUser ?? null, now())) return publishAlert(alertId);
+      return alerts.get(alertId);
     },
 
     async acknowledge({ alertId, note }) {
-      const alert = alerts.read(alertId);
+      const alert = alerts.get(alertId);
       if (!alert || !session) return null;
       const actor = session.fhirUser ?? 'unknown user';
+      const at = now();
       const record: AckRecord = {
         alertId,
         focus: alert.focus,
         patientRef: alert.patient?.reference ?? null,
         actor,
-        at: new Date(now()).toISOString(),
+        at: new Date(at).toISOString(),
         note: note?.trim() ? note.trim() : null,
         security: securityOf(store, session.fhirBase, alert.focus),
       };
-      const done = alerts.acknowledge(alertId, actor, record.note, {
-        kind: WRITEBACK_KIND,
-        fhirBase: session.fhirBase,
-        payload: record,
-      });
+      const request = { kind: WRITEBACK_KIND, fhirBase: session.fhirBase, payload: record };
+      const done = alerts.acknowledge(alertId, actor, record.note, request, at);
       if (!done) return alert;
       void writeback.pump();
       return publishAlert(alertId);
     },
 
     async resolveAlert({ alertId, note }) {
-      if (!alerts.read(alertId)) return null;
-      if (alerts.resolve(alertId, session?.fhirUser ?? null, note?.trim() ? note.trim() : null))
+      if (!alerts.get(alertId)) return null;
+      if (alerts.resolve(alertId, session?.fhirUser ?? null, note?.trim() ? note.trim() : null, now()))
         return publishAlert(alertId);
-      return alerts.read(alertId);
+      return alerts.get(alertId);
     },
 
     getAlertingStatus: async () => status(),
@@ -221,7 +207,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       try {
         mkdirSync(options.exportDir, { recursive: true });
         writeFileSync(path, csv, { mode: 0o600 });
-        alerts.audit(null, 'audit-export', session?.fhirUser ?? null, `${rows.length} rows`);
+        alerts.audit(null, 'audit-export', session?.fhirUser ?? null, `${rows.length} rows`, now());
       } catch (error) {
         logger.error({ err: String(error) }, 'audit export could not be written');
         return { path: null, rows: rows.length, csv };
@@ -237,10 +223,10 @@ export function createAlerting(options: AlertingOptions): Alerting {
     },
 
     async retryWriteback({ alertId }) {
-      if (!alerts.read(alertId)) return null;
-      alerts.retryNow(alertId);
+      if (!alerts.get(alertId)) return null;
+      alerts.retryWritebackNow(alertId, now());
       await writeback.pump();
-      return alerts.read(alertId);
+      return alerts.get(alertId);
     },
 
     getLaunchAtLogin: launch,

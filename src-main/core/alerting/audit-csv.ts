@@ -1,7 +1,7 @@
 // The audit log as CSV (RFC 4180) for compliance review: one row per transition, who and when. Cells
 // that a spreadsheet would run as a formula (= + - @ tab CR) are prefixed with an apostrophe
 // (OWASP CSV injection). Patient names are not in the audit log; the focus reference identifies the result.
-import type { AuditRow } from './alert-store.ts';
+import type { AuditRow } from '../store/alert-rows.ts';
 
 export const AUDIT_COLUMNS = ['id', 'at', 'alert_id', 'focus', 'tier', 'action', 'actor', 'detail'] as const;
 

@@ -3,7 +3,7 @@
 // while it remains unacknowledged it is re-notified every `repeatMs` ("repeat until read"). The clock is
 // injected so tests can drive time; `tick()` is the whole algorithm, `start()` only calls it on a timer.
 import type { AlertSummary } from '../../shared/api.ts';
-import type { AlertStore } from './alert-store.ts';
+import type { AlertStore } from '../store/alert-store.ts';
 
 export interface EscalationOptions {
   alerts: AlertStore;
@@ -39,15 +39,9 @@ export function createEscalation(options: EscalationOptions): Escalation {
         if (Number.isNaN(due) || due > at) continue;
         const level = (alert.lifecycle?.escalationLevel ?? 0) + 1;
         const minutes = Math.round((at - Date.parse(alert.receivedAt)) / 60_000);
-        if (
-          !options.alerts.escalate(
-            alert.id,
-            at + options.repeatMs,
-            `level ${level}: not acknowledged after ${minutes} min`,
-          )
-        )
-          continue;
-        const updated = options.alerts.read(alert.id);
+        const detail = `level ${level}: not acknowledged after ${minutes} min`;
+        if (!options.alerts.escalate(alert.id, at + options.repeatMs, detail, at)) continue;
+        const updated = options.alerts.get(alert.id);
         if (!updated) continue;
         escalated.push(updated);
         await options.onEscalated(updated, level);

@@ -6,9 +6,19 @@
 // Idempotency: the resource is PUT with an id derived from the alert id, so a retry after a lost
 // response updates the same record instead of creating a second one.
 import { createHash } from 'node:crypto';
+import {
+  field,
+  isRecord,
+  outcomeMessage,
+  parseJson,
+  records,
+  str,
+  type CodingValue,
+} from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
-import type { AlertStore, OutboxItem } from './alert-store.ts';
+import type { OutboxItem } from '../store/alert-rows.ts';
+import type { AlertStore } from '../store/alert-store.ts';
 
 export const WRITEBACK_KIND = 'acknowledgment';
 
@@ -24,7 +34,46 @@ export interface AckRecord {
   at: string;
   note: string | null;
   /** meta.security of the focus resource: the write-back stays on the same ward. */
-  security: unknown[];
+  security: SecurityLabel[];
+}
+
+/** A security label as written back: only the parts that are present (FHIR has no nulls). */
+export type SecurityLabel = { system?: string; code?: string; display?: string };
+
+/** The focus resource's `meta.security` codings as labels to copy onto the write-back. */
+export function labelsToCopy(codings: readonly CodingValue[]): SecurityLabel[] {
+  return codings
+    .filter((c) => c.code !== null)
+    .map((c) => ({
+      ...(c.system !== null ? { system: c.system } : {}),
+      ...(c.code !== null ? { code: c.code } : {}),
+      ...(c.display !== null ? { display: c.display } : {}),
+    }));
+}
+
+/** An outbox payload read back from the database; null when it is not an AckRecord. */
+export function parseAckRecord(payload: string): AckRecord | null {
+  const value = parseJson(payload);
+  const alertId = str(field(value, 'alertId'));
+  const focus = str(field(value, 'focus'));
+  const actor = str(field(value, 'actor'));
+  const at = str(field(value, 'at'));
+  if (!isRecord(value) || !alertId || !focus || !actor || !at) return null;
+  return {
+    alertId,
+    focus,
+    patientRef: str(value['patientRef']),
+    actor,
+    at,
+    note: str(value['note']),
+    security: labelsToCopy(
+      records(value['security']).map((c) => ({
+        system: str(c['system']),
+        code: str(c['code']),
+        display: str(c['display']),
+      })),
+    ),
+  };
 }
 
 export interface WritebackOptions {
@@ -103,23 +152,15 @@ export function buildAuditEvent(ack: AckRecord): OutgoingResource {
 
 type Capability = { communication: boolean; auditEvent: boolean };
 
+/** Whether a CapabilityStatement lets this client update (PUT) resources of `type`. */
 function canWrite(statement: unknown, type: string): boolean {
-  const rest = (statement as { rest?: unknown })?.rest;
-  if (!Array.isArray(rest)) return false;
-  return rest.some((r) => {
-    const resources = (r as { resource?: unknown })?.resource;
-    return (
-      Array.isArray(resources) &&
-      resources.some((res) => {
-        const entry = res as { type?: unknown; interaction?: unknown };
-        return (
-          entry.type === type &&
-          Array.isArray(entry.interaction) &&
-          entry.interaction.some((i) => (i as { code?: unknown })?.code === 'update')
-        );
-      })
-    );
-  });
+  return records(field(statement, 'rest')).some((rest) =>
+    records(rest['resource']).some(
+      (resource) =>
+        resource['type'] === type &&
+        records(resource['interaction']).some((interaction) => interaction['code'] === 'update'),
+    ),
+  );
 }
 
 export function createWriteback(options: WritebackOptions): Writeback {
@@ -145,7 +186,8 @@ export function createWriteback(options: WritebackOptions): Writeback {
   }
 
   async function send(item: OutboxItem, access: FhirAccess): Promise<void> {
-    const ack = JSON.parse(item.payload) as AckRecord;
+    const ack = parseAckRecord(item.payload);
+    if (!ack) throw new Error('the queued acknowledgment record is unreadable');
     const cap = await capability(access);
     const resource = cap.communication
       ? buildCommunication(ack)
@@ -156,18 +198,17 @@ export function createWriteback(options: WritebackOptions): Writeback {
       alerts.outboxUnsupported(
         item,
         'The server accepts neither Communication nor AuditEvent: the acknowledgment is recorded on this workstation only.',
+        clock.now(),
       );
       return;
     }
     const path = `${resource.resourceType}/${resource.id}`;
     const { status, body } = await fhirFetch(access, path, { method: 'PUT', body: resource });
     if (status !== 200 && status !== 201) {
-      const issue = (body as { issue?: Array<{ diagnostics?: unknown }> } | null)?.issue?.[0]?.diagnostics;
-      throw new Error(
-        `server answered ${status}${typeof issue === 'string' ? `: ${issue.slice(0, 160)}` : ''}`,
-      );
+      const diagnostics = outcomeMessage(body, 160);
+      throw new Error(`server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`);
     }
-    alerts.outboxSucceeded(item, path);
+    alerts.outboxSucceeded(item, path, clock.now());
   }
 
   function delayFor(attempts: number): number {
@@ -185,14 +226,14 @@ export function createWriteback(options: WritebackOptions): Writeback {
   }
 
   async function run(): Promise<void> {
-    for (const item of alerts.dueOutbox()) {
+    for (const item of alerts.dueOutbox(clock.now())) {
       const access = options.accessFor(item.fhirBase);
       if (!access) continue;
       try {
         await send(item, access);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        alerts.outboxFailed(item, message.slice(0, 300), clock.now() + delayFor(item.attempts));
+        alerts.outboxFailed(item, message.slice(0, 300), clock.now() + delayFor(item.attempts), clock.now());
         logger.warn({ alertId: item.alertId, attempts: item.attempts + 1 }, 'write-back failed; will retry');
       }
       options.onChange(item.alertId);

@@ -1,7 +1,9 @@
 // Finding, creating and re-activating the R4 backport Subscription this workstation listens on.
 // One subscription per (server, topic, user) is reused across restarts so its event numbers, and the
 // cursor stored against them, stay meaningful.
+import { at, isResource, outcomeMessage, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import type { TopicRequest } from '../ports.ts';
 import type { ClientStore, SubscriptionRecord } from '../store/client-store.ts';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -9,28 +11,6 @@ export const SSE_CHANNEL_CODING = {
   system: 'http://alert-monitor.local/fhir/CodeSystem/channel-type',
   code: 'server-sent-events',
 } as const;
-
-export interface TopicRequest {
-  topic: string;
-  /** backport-filter-criteria values, e.g. `Observation?location=Location/ward-a`. */
-  filters: string[];
-  heartbeatSeconds: number;
-  /** Our custom SSE channel (default) or the standard FHIR websocket channel. */
-  channel?: 'sse' | 'websocket';
-  /**
-   * Search for this topic's resources, e.g. `Observation?category=laboratory`, used to reconcile by
-   * `_lastUpdated` when the server's notifications carry no usable event numbers or ids.
-   */
-  reconcileQuery?: string;
-}
-
-interface SubscriptionResource {
-  resourceType: 'Subscription';
-  id?: string;
-  status?: string;
-  criteria?: string;
-  channel?: { endpoint?: string };
-}
 
 /**
  * The R4 backport Subscription body: our SSE channel (docs/sse-channel.md §1) declared through
@@ -72,18 +52,17 @@ export function buildSubscription(request: TopicRequest, reason: string): Record
   };
 }
 
-function asSubscription(body: unknown): SubscriptionResource | null {
-  if (!body || typeof body !== 'object') return null;
-  return (body as { resourceType?: unknown }).resourceType === 'Subscription'
-    ? (body as SubscriptionResource)
-    : null;
+function asSubscription(body: unknown): FhirJsonResource | null {
+  return isResource(body, 'Subscription') ? body : null;
+}
+
+/** The stream URL a Subscription names (`channel.endpoint`), if any. */
+function endpointOf(subscription: unknown): string | null {
+  return str(at(subscription, 'channel', 'endpoint'));
 }
 
 function outcomeText(body: unknown): string {
-  const issue = (body as { issue?: Array<{ diagnostics?: unknown; details?: { text?: unknown } }> } | null)
-    ?.issue?.[0];
-  const text = issue?.diagnostics ?? issue?.details?.text;
-  return typeof text === 'string' ? text.slice(0, 300) : 'no details';
+  return outcomeMessage(body, 300) ?? 'no details';
 }
 
 /**
@@ -100,9 +79,9 @@ export async function ensureSubscription(
   if (existing) {
     const { status, body } = await fhirFetch(access, `Subscription/${existing.remoteId}`);
     const remote = status === 200 ? asSubscription(body) : null;
-    if (remote && remote.criteria === request.topic && existing.channel === (request.channel ?? 'sse')) {
+    if (remote && remote['criteria'] === request.topic && existing.channel === (request.channel ?? 'sse')) {
       let current = remote;
-      if (remote.status === 'error' || remote.status === 'off') {
+      if (remote['status'] === 'error' || remote['status'] === 'off') {
         const put = await fhirFetch(access, `Subscription/${existing.remoteId}`, {
           method: 'PUT',
           body: { ...remote, status: 'requested' },
@@ -120,7 +99,7 @@ export async function ensureSubscription(
         remoteId: existing.remoteId,
         topic: request.topic,
         channel: request.channel ?? 'sse',
-        endpoint: current.channel?.endpoint ?? existing.endpoint,
+        endpoint: endpointOf(current) ?? existing.endpoint,
         heartbeatSeconds: request.heartbeatSeconds,
         owner,
       });
@@ -133,21 +112,38 @@ export async function ensureSubscription(
     body: buildSubscription(request, 'Alert monitor workstation'),
   });
   const resource = asSubscription(created.body);
-  if (created.status !== 201 || !resource?.id) {
+  const remoteId = str(resource?.id);
+  if (created.status !== 201 || !remoteId) {
     throw new Error(`the server refused the subscription: ${created.status} ${outcomeText(created.body)}`);
   }
   const channel = request.channel ?? 'sse';
   // The SSE stream URL comes from the server; the websocket URL comes later from $get-ws-binding-token.
-  if (channel === 'sse' && !resource.channel?.endpoint) {
+  if (channel === 'sse' && !endpointOf(resource)) {
     throw new Error('the server did not return a stream endpoint for the subscription');
   }
   return store.saveSubscription({
     fhirBase: access.fhirBase,
-    remoteId: resource.id,
+    remoteId,
     topic: request.topic,
     channel,
-    endpoint: resource.channel?.endpoint ?? null,
+    endpoint: endpointOf(resource),
     heartbeatSeconds: request.heartbeatSeconds,
     owner,
   });
+}
+
+/**
+ * Turn a server-side subscription `off` (sign-out), so nothing keeps collecting events for this user.
+ * The resource is read first and written back whole with only its status changed.
+ */
+export async function turnOffSubscription(access: FhirAccess, remoteId: string): Promise<void> {
+  const current = await fhirFetch(access, `Subscription/${remoteId}`);
+  if (current.status !== 200) throw new Error(`read answered ${current.status}`);
+  const remote = asSubscription(current.body);
+  if (!remote) throw new Error('read returned no Subscription');
+  const off = await fhirFetch(access, `Subscription/${remoteId}`, {
+    method: 'PUT',
+    body: { ...remote, status: 'off' },
+  });
+  if (off.status !== 200) throw new Error(`update answered ${off.status}`);
 }

@@ -1,6 +1,7 @@
 // Which topics does this server offer? R4 servers list them on the CapabilityStatement
 // (capabilitystatement-subscriptiontopic-canonical) and as Basic-wrapped topics; R4B/R5 servers as
 // SubscriptionTopic resources (fhir-subscriptions.md §3.2, §8 item 14). Every source is optional.
+import { bundleResources, field, records, str } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 
 const CANONICAL_EXT =
@@ -11,51 +12,32 @@ const TOPIC_URL_EXTS = [
   'http://hl7.org/fhir/4.3/StructureDefinition/extension-SubscriptionTopic.url',
 ];
 
-interface Extension {
-  url?: unknown;
-  valueCanonical?: unknown;
-  valueUri?: unknown;
-}
-
-function extensions(value: unknown): Extension[] {
-  const list = (value as { extension?: unknown } | null)?.extension;
-  return Array.isArray(list) ? (list.filter((e) => e && typeof e === 'object') as Extension[]) : [];
-}
-
-function entries(bundle: unknown): unknown[] {
-  const list = (bundle as { entry?: unknown } | null)?.entry;
-  return Array.isArray(list) ? list.map((e) => (e as { resource?: unknown }).resource) : [];
+/** The string value (`valueCanonical` or `valueUri`) of the extensions with one of these urls. */
+function extensionValues(element: unknown, urls: readonly string[], keys: readonly string[]): string[] {
+  return records(field(element, 'extension'))
+    .filter((e) => urls.includes(str(e['url']) ?? ''))
+    .map((e) => keys.map((key) => str(e[key])).find((v) => v !== null) ?? null)
+    .filter((v): v is string => v !== null);
 }
 
 export function topicsFromCapabilityStatement(statement: unknown): string[] {
-  const rest = (statement as { rest?: unknown } | null)?.rest;
-  if (!Array.isArray(rest)) return [];
-  return rest.flatMap((r: unknown) => {
-    const resources = (r as { resource?: unknown }).resource;
-    if (!Array.isArray(resources)) return [];
-    return resources
-      .filter((res: unknown) => (res as { type?: unknown }).type === 'Subscription')
-      .flatMap((res: unknown) =>
-        extensions(res)
-          .filter((e) => e.url === CANONICAL_EXT && typeof e.valueCanonical === 'string')
-          .map((e) => e.valueCanonical as string),
-      );
-  });
+  return records(field(statement, 'rest')).flatMap((rest) =>
+    records(rest['resource'])
+      .filter((resource) => resource['type'] === 'Subscription')
+      .flatMap((resource) => extensionValues(resource, [CANONICAL_EXT], ['valueCanonical'])),
+  );
 }
 
 export function topicsFromBasicBundle(bundle: unknown): string[] {
-  return entries(bundle).flatMap((resource) =>
-    extensions(resource)
-      .filter((e) => typeof e.url === 'string' && TOPIC_URL_EXTS.includes(e.url))
-      .map((e) => e.valueUri ?? e.valueCanonical)
-      .filter((v): v is string => typeof v === 'string'),
+  return bundleResources(bundle).flatMap((resource) =>
+    extensionValues(resource, TOPIC_URL_EXTS, ['valueUri', 'valueCanonical']),
   );
 }
 
 export function topicsFromSubscriptionTopicBundle(bundle: unknown): string[] {
-  return entries(bundle)
-    .map((resource) => (resource as { url?: unknown } | null)?.url)
-    .filter((v): v is string => typeof v === 'string');
+  return bundleResources(bundle)
+    .map((resource) => str(resource['url']))
+    .filter((v): v is string => v !== null);
 }
 
 /** All topic canonicals the server advertises, from every source that answers. */

@@ -1,7 +1,7 @@
 // Topic canonicals the app subscribes to by default, per role. These are the embedded server's topics;
 // a hospital server advertises its own (discovered at sign-in, see topic-discovery.ts), and any topic
 // the server does not offer is reported, not silently skipped.
-import type { TopicRequest } from './subscription-setup.ts';
+import type { TopicRequest } from '../ports.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;

@@ -1,14 +1,12 @@
 // The workstation store. The one rule that matters: an event, its alert row and the cursor that passes
 // it commit in one transaction before anything downstream (rules, notifier, renderer) sees the event.
-import type {
-  AlertClass,
-  AlertLifecycle,
-  AlertState,
-  AlertSummary,
-  ResourceStatus,
-  WritebackState,
-} from '../../shared/api.ts';
+//
+// This file owns the subscriptions, the event log, gaps, the cursor and the resource cache. Alert rows,
+// the audit log and the write-back outbox belong to `alerts` (alert-store.ts), whose insert the event
+// commit calls inside its own transaction: one database, one transaction, one owner per table.
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
+import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
+import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 
 export interface SubscriptionRecord {
@@ -41,90 +39,17 @@ export interface CommitResult {
   cursor: number;
 }
 
-export interface AlertClassification {
-  tier: AlertClass;
-  headline: string;
-  reason: string;
-  patientRef: string | null;
-  patientName: string | null;
-  location: string | null;
-  fetchStatus: ResourceStatus;
+export interface ClientStoreOptions {
+  /** The closed loop's timers (ackDueAt, targetDueAt, escalation). Default 10 and 30 minutes. */
+  lifecycle?: LifecycleTimers;
 }
 
-interface AlertRow {
-  id: string;
-  subscription_key: string;
-  event_number: number;
-  topic: string;
-  focus: string;
-  tier: string;
-  headline: string;
-  reason: string;
-  patient_ref: string | null;
-  patient_name: string | null;
-  location: string | null;
-  occurred_at: string;
-  received_at: string;
-  state: string;
-  fetch_status: string;
-  notify_state: string;
-  // Migration 2 (alerting, issue 5).
-  notified_at?: string | null;
-  acknowledged_by?: string | null;
-  acknowledged_at?: string | null;
-  ack_note?: string | null;
-  summary?: string | null;
-  rule_id?: string | null;
-  seen_at?: string | null;
-  seen_by?: string | null;
-  escalated_at?: string | null;
-  escalation_level?: number;
-  resolved_at?: string | null;
-  resolved_by?: string | null;
-  writeback_state?: string;
-  writeback_error?: string | null;
-  writeback_ref?: string | null;
-}
-
-/** Timers of the closed loop, applied when rows are read (issue 5). */
-export interface LifecycleConfig {
-  /** Escalate a critical not acknowledged within this long after it was received. Default 10 min. */
-  ackTimeoutMs: number;
-  /** The critical-result communication target from the result time. Default 30 min. */
-  targetMs: number;
-}
-
-const DEFAULT_LIFECYCLE: LifecycleConfig = { ackTimeoutMs: 10 * 60_000, targetMs: 30 * 60_000 };
-const OPEN_STATES = new Set(['new', 'seen', 'escalated']);
-
-function plus(iso: string, ms: number): string {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : new Date(t + ms).toISOString();
-}
-
-function toLifecycle(row: AlertRow, config: LifecycleConfig): AlertLifecycle {
-  const open = row.tier === 'critical' && OPEN_STATES.has(row.state);
-  return {
-    notifiedAt: row.notified_at ?? null,
-    notifyState: row.notify_state,
-    seenAt: row.seen_at ?? null,
-    seenBy: row.seen_by ?? null,
-    acknowledgedAt: row.acknowledged_at ?? null,
-    acknowledgedBy: row.acknowledged_by ?? null,
-    ackNote: row.ack_note ?? null,
-    escalatedAt: row.escalated_at ?? null,
-    escalationLevel: row.escalation_level ?? 0,
-    ackDueAt: open ? plus(row.received_at, config.ackTimeoutMs) : null,
-    targetDueAt: plus(row.occurred_at, config.targetMs),
-    resolvedAt: row.resolved_at ?? null,
-    resolvedBy: row.resolved_by ?? null,
-    pinned: open,
-    writeback: {
-      state: (row.writeback_state ?? 'none') as WritebackState,
-      error: row.writeback_error ?? null,
-      reference: row.writeback_ref ?? null,
-    },
-  };
+/** A fetched resource to keep in the short-lived cache (PHI: pruned after days, retention.ts). */
+export interface CachedResource {
+  fhirBase: string;
+  reference: string;
+  versionId: string | null;
+  json: string;
 }
 
 interface SubscriptionRow {
@@ -148,6 +73,24 @@ export function alertId(key: string, eventNumber: number): string {
   return `${key}:${eventNumber}`;
 }
 
+/** The alert row of an accepted event with a focus; the result time falls back to the commit time. */
+function newAlert(
+  key: string,
+  topic: string,
+  event: IncomingEvent & { focus: string },
+  receivedAt: string,
+): NewAlert {
+  return {
+    id: alertId(key, event.eventNumber),
+    subscriptionKey: key,
+    eventNumber: event.eventNumber,
+    topic,
+    focus: event.focus,
+    occurredAt: event.occurredAt ?? receivedAt,
+    receivedAt,
+  };
+}
+
 function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   return {
     key: row.key,
@@ -163,36 +106,13 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   };
 }
 
-function toAlertWith(row: AlertRow, config: LifecycleConfig = DEFAULT_LIFECYCLE): AlertSummary {
-  return {
-    id: row.id,
-    subscriptionKey: row.subscription_key,
-    eventNumber: String(row.event_number),
-    topic: row.topic,
-    focus: row.focus,
-    tier: row.tier as AlertClass,
-    headline: row.headline,
-    reason: row.reason,
-    patient: row.patient_ref ? { reference: row.patient_ref, name: row.patient_name ?? undefined } : null,
-    location: row.location,
-    occurredAt: row.occurred_at,
-    receivedAt: row.received_at,
-    state: row.state as AlertState,
-    fetch: row.fetch_status as ResourceStatus,
-    summary: row.summary ?? null,
-    ruleId: row.rule_id ?? null,
-    lifecycle: toLifecycle(row, config),
-  };
-}
-
 export type ClientStore = ReturnType<typeof openClientStore>;
 
-export function openClientStore(path: string) {
+export function openClientStore(path: string, options: ClientStoreOptions = {}) {
   const db: Db = openDatabase(path, { synchronous: 'FULL' });
   migrate(db, 'client', CLIENT_MIGRATIONS);
   const now = () => new Date().toISOString();
-  let lifecycle: LifecycleConfig = DEFAULT_LIFECYCLE;
-  const toAlert = (row: AlertRow): AlertSummary => toAlertWith(row, lifecycle);
+  const alerts: AlertStore = createAlertStore(db, options.lifecycle ?? DEFAULT_LIFECYCLE_TIMERS);
 
   const statements = {
     getSubscription: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE key = ?'),
@@ -215,9 +135,6 @@ export function openClientStore(path: string) {
     insertEvent: db.prepare(`
       INSERT OR IGNORE INTO events (subscription_key, event_number, focus, occurred_at, received_at, source)
       VALUES (?, ?, ?, ?, ?, ?)`),
-    insertAlert: db.prepare(`
-      INSERT OR IGNORE INTO alerts (id, subscription_key, event_number, topic, focus, occurred_at, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     insertGap: db.prepare(`
       INSERT OR IGNORE INTO gaps (subscription_key, first_missing, last_missing, detected_at) VALUES (?, ?, ?, ?)`),
     openGaps: db.prepare<[string], { first_missing: number; last_missing: number }>(
@@ -229,37 +146,6 @@ export function openClientStore(path: string) {
     eventExists: db.prepare<[string, number], { one: number }>(
       'SELECT 1 AS one FROM events WHERE subscription_key = ? AND event_number = ?',
     ),
-    getAlert: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
-    listAlerts: db.prepare<[number], AlertRow>(
-      'SELECT * FROM alerts ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?',
-    ),
-    listAlertsBefore: db.prepare<[string, number, string, number], AlertRow>(`
-      SELECT * FROM alerts WHERE (received_at, event_number, id) < (?, ?, ?)
-      ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?`),
-    pendingFetch: db.prepare<[], AlertRow>(
-      "SELECT * FROM alerts WHERE fetch_status = 'pending' ORDER BY rowid",
-    ),
-    classify: db.prepare(`
-      UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
-        patient_name = @patientName, location = @location, fetch_status = @fetchStatus,
-        notify_state = CASE WHEN notify_state = 'pending' AND @interrupts = 0 THEN 'not-required' ELSE notify_state END
-      WHERE id = @id`),
-    claimNotification: db.prepare<[string]>(
-      "UPDATE alerts SET notify_state = 'notifying' WHERE id = ? AND notify_state = 'pending'",
-    ),
-    markNotified: db.prepare<[string, string, string]>(
-      'UPDATE alerts SET notify_state = ?, notified_at = ? WHERE id = ?',
-    ),
-    pendingNotifications: db.prepare<[], AlertRow>(
-      "SELECT * FROM alerts WHERE notify_state IN ('pending', 'notifying') AND fetch_status <> 'pending' AND tier <> 'unclassified' ORDER BY rowid",
-    ),
-    setState: db.prepare<[string, string]>('UPDATE alerts SET state = ? WHERE id = ?'),
-    acknowledge: db.prepare<[string, string, string | null, string]>(
-      "UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?, ack_note = ? WHERE id = ?",
-    ),
-    audit: db.prepare<[string, string | null, string, string | null, string | null]>(
-      'INSERT INTO audit_log (at, alert_id, action, actor, detail) VALUES (?, ?, ?, ?, ?)',
-    ),
     cacheGet: db.prepare<[string, string], { version_id: string | null; json: string }>(
       'SELECT version_id, json FROM resource_cache WHERE fhir_base = ? AND reference = ?',
     ),
@@ -268,6 +154,9 @@ export function openClientStore(path: string) {
       ON CONFLICT (reference) DO UPDATE SET fhir_base = excluded.fhir_base, version_id = excluded.version_id,
         fetched_at = excluded.fetched_at, json = excluded.json`),
   };
+
+  const cacheResource = (fhirBase: string, reference: string, versionId: string | null, json: string) =>
+    statements.cachePut.run(reference, fhirBase, versionId, now(), json);
 
   /**
    * Commit events and advance the cursor in ONE transaction. Duplicates (number <= cursor or already
@@ -306,17 +195,8 @@ export function openClientStore(path: string) {
           gap = { first: cursor + 1, last: event.eventNumber - 1 };
           statements.insertGap.run(key, gap.first, gap.last, receivedAt);
         }
-        if (event.focus) {
-          statements.insertAlert.run(
-            alertId(key, event.eventNumber),
-            key,
-            event.eventNumber,
-            topic,
-            event.focus,
-            event.occurredAt ?? receivedAt,
-            receivedAt,
-          );
-        }
+        if (event.focus)
+          alerts.insertForEvent(newAlert(key, topic, { ...event, focus: event.focus }, receivedAt));
         accepted.push(event);
         cursor = Math.max(cursor, event.eventNumber);
       }
@@ -358,17 +238,8 @@ export function openClientStore(path: string) {
         cursor += 1;
         const numbered = { ...event, eventNumber: cursor };
         statements.insertEvent.run(key, cursor, event.focus, event.occurredAt, receivedAt, source);
-        if (event.focus) {
-          statements.insertAlert.run(
-            alertId(key, cursor),
-            key,
-            cursor,
-            topic,
-            event.focus,
-            event.occurredAt ?? receivedAt,
-            receivedAt,
-          );
-        }
+        if (event.focus)
+          alerts.insertForEvent(newAlert(key, topic, { ...numbered, focus: event.focus }, receivedAt));
         accepted.push(numbered);
       }
       statements.advanceCursor.run(cursor, receivedAt, key);
@@ -379,13 +250,8 @@ export function openClientStore(path: string) {
   return {
     db,
     close: () => db.close(),
-    /** Set the closed-loop timers used for `ackDueAt`/`targetDueAt` (issue 5). */
-    configureLifecycle: (config: Partial<LifecycleConfig>) => {
-      lifecycle = { ...lifecycle, ...config };
-    },
-    lifecycleConfig: (): LifecycleConfig => lifecycle,
-    /** Map a raw alerts row (alerting queries) the same way as every other read. */
-    rowToAlert: (row: unknown): AlertSummary => toAlert(row as AlertRow),
+    /** The alert owner: alert rows, their lifecycle, the audit log and the write-back outbox. */
+    alerts,
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);
@@ -428,51 +294,24 @@ export function openClientStore(path: string) {
       return closed;
     },
 
-    getAlert: (id: string): AlertSummary | null => {
-      const row = statements.getAlert.get(id);
-      return row ? toAlert(row) : null;
-    },
-    listAlerts: (limit: number, before?: string): AlertSummary[] => {
-      if (before) {
-        const anchor = statements.getAlert.get(before);
-        if (!anchor) return [];
-        return statements.listAlertsBefore
-          .all(anchor.received_at, anchor.event_number, anchor.id, limit)
-          .map(toAlert);
-      }
-      return statements.listAlerts.all(limit).map(toAlert);
-    },
-    alertsAwaitingFetch: (): AlertSummary[] => statements.pendingFetch.all().map(toAlert),
-    saveClassification: (id: string, c: AlertClassification, interrupts: boolean): AlertSummary | null => {
-      statements.classify.run({ id, ...c, interrupts: interrupts ? 1 : 0 });
-      const row = statements.getAlert.get(id);
-      return row ? toAlert(row) : null;
-    },
-    /** Claim the right to notify an alert; true exactly once per alert, across restarts. */
-    claimNotification: (id: string): boolean => statements.claimNotification.run(id).changes === 1,
-    markNotified: (id: string, how: 'notified' | 'summarised') => statements.markNotified.run(how, now(), id),
-    alertsAwaitingNotification: (): Array<AlertSummary & { notifyState: string }> =>
-      statements.pendingNotifications
-        .all()
-        .map((row) => ({ ...toAlert(row), notifyState: row.notify_state })),
-
-    setAlertState: (id: string, state: AlertState, actor: string | null) =>
+    /**
+     * Everything enrichment learned, in one transaction (one fsync): the fetched resource into the cache
+     * and the classification onto the alert. Under bursts, separate FULL-sync writes per alert starve
+     * the frame loop that commits the next events. Null when the alert was already enriched.
+     */
+    saveEnrichment: (
+      id: string,
+      classification: AlertClassification,
+      interrupts: boolean,
+      resource: CachedResource | null,
+    ) =>
       db.transaction(() => {
-        statements.setState.run(state, id);
-        statements.audit.run(now(), id, `state:${state}`, actor, null);
+        if (resource) cacheResource(resource.fhirBase, resource.reference, resource.versionId, resource.json);
+        return alerts.saveClassification(id, classification, interrupts);
       })(),
-    acknowledge: (id: string, actor: string, note: string | null) =>
-      db.transaction(() => {
-        statements.acknowledge.run(actor, now(), note, id);
-        // The note may contain clinical text: the audit row records that a note exists, not its content.
-        statements.audit.run(now(), id, 'state:acknowledged', actor, note ? 'with read-back note' : null);
-      })(),
-    audit: (alertId: string | null, action: string, actor: string | null, detail: string | null) =>
-      statements.audit.run(now(), alertId, action, actor, detail),
 
     cachedResource: (fhirBase: string, reference: string) =>
       statements.cacheGet.get(fhirBase, reference) ?? null,
-    cacheResource: (fhirBase: string, reference: string, versionId: string | null, json: string) =>
-      statements.cachePut.run(reference, fhirBase, versionId, now(), json),
+    cacheResource,
   };
 }

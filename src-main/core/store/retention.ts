@@ -1,7 +1,7 @@
 // What the workstation keeps, and for how long. The cursor lives on the subscription row, so old
 // event rows can go without affecting replay. Open alerts are never pruned, whatever their age:
 // an unacknowledged critical stays until someone closes it. PHI in the resource cache is kept short.
-import type { Db } from '../../lib/sqlite.ts';
+import type { ClientStore } from './client-store.ts';
 
 export interface RetentionPolicy {
   /** Event rows (ids and numbers only). Default 30 days. */
@@ -30,26 +30,29 @@ export interface PruneResult {
 
 const daysAgo = (days: number, now: number) => new Date(now - days * 86_400_000).toISOString();
 
-/** Delete what the policy no longer keeps, in one transaction, then checkpoint the WAL. */
+/**
+ * Delete what the policy no longer keeps, in one transaction, then checkpoint the WAL. Alert and audit
+ * rows are pruned by their owner (alert-store.ts); events and the cache here.
+ */
 export function pruneStore(
-  db: Db,
+  store: ClientStore,
   policy: RetentionPolicy = DEFAULT_RETENTION,
   now = Date.now(),
 ): PruneResult {
-  const result = db.transaction(() => ({
-    events: db.prepare('DELETE FROM events WHERE received_at < ?').run(daysAgo(policy.eventDays, now))
-      .changes,
-    alerts: db
-      .prepare(
-        `DELETE FROM alerts WHERE received_at < ?
-           AND (state IN ('acknowledged', 'resolved') OR tier NOT IN ('critical', 'high'))`,
-      )
-      .run(daysAgo(policy.closedAlertDays, now)).changes,
-    cachedResources: db
+  const { db } = store;
+  const result = db.transaction((): PruneResult => {
+    const events = db.prepare('DELETE FROM events WHERE received_at < ?').run(daysAgo(policy.eventDays, now));
+    const cached = db
       .prepare('DELETE FROM resource_cache WHERE fetched_at < ?')
-      .run(daysAgo(policy.resourceCacheDays, now)).changes,
-    auditRows: db.prepare('DELETE FROM audit_log WHERE at < ?').run(daysAgo(policy.auditDays, now)).changes,
-  }))();
+      .run(daysAgo(policy.resourceCacheDays, now));
+    const pruned = store.alerts.prune(daysAgo(policy.closedAlertDays, now), daysAgo(policy.auditDays, now));
+    return {
+      events: events.changes,
+      alerts: pruned.alerts,
+      cachedResources: cached.changes,
+      auditRows: pruned.auditRows,
+    };
+  })();
   // Give freed pages back to the main file and keep the WAL from growing without bound.
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.pragma('optimize');

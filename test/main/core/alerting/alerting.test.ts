@@ -11,7 +11,8 @@ import { createAlerting, type Alerting } from '../../../../src-main/core/alertin
 import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import type { FhirAccess } from '../../../../src-main/core/fhir/fhir-client.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
-import { createMonitor, type AlertNotification } from '../../../../src-main/core/monitor/monitor.ts';
+import { createMonitor } from '../../../../src-main/core/monitor/monitor.ts';
+import type { AlertNotification } from '../../../../src-main/core/ports.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
 import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
@@ -123,7 +124,7 @@ function seedCritical(store: ClientStore, n: number, receivedAt: string) {
   );
   const id = `${sub.key}:${n}`;
   store.db.prepare('UPDATE alerts SET received_at = ? WHERE id = ?').run(receivedAt, id);
-  store.saveClassification(
+  store.alerts.saveClassification(
     id,
     {
       tier: 'critical',
@@ -149,7 +150,7 @@ describe('escalation (controllable clock)', () => {
     loop.clock.now = t0 + 9 * 60_000 + 59_000;
     expect(await loop.alerting.escalateNow()).toHaveLength(0);
     expect(loop.alerting.status()).toMatchObject({ unacknowledgedCritical: 1, escalated: 0 });
-    const pending = loop.store.getAlert(id);
+    const pending = loop.store.alerts.get(id);
     expect(pending?.lifecycle).toMatchObject({
       pinned: true,
       ackDueAt: '2026-01-01T08:10:00.000Z',
@@ -159,8 +160,8 @@ describe('escalation (controllable clock)', () => {
     loop.clock.now = t0 + 10 * 60_000;
     expect(await loop.alerting.escalateNow()).toHaveLength(1);
     expect(await loop.alerting.escalateNow()).toHaveLength(0); // no double escalation at the same time
-    expect(loop.store.getAlert(id)).toMatchObject({ state: 'escalated' });
-    expect(loop.store.getAlert(id)?.lifecycle).toMatchObject({ escalationLevel: 1, pinned: true });
+    expect(loop.store.alerts.get(id)).toMatchObject({ state: 'escalated' });
+    expect(loop.store.alerts.get(id)?.lifecycle).toMatchObject({ escalationLevel: 1, pinned: true });
     expect(loop.notified).toHaveLength(1);
     expect(loop.notified[0]).toMatchObject({ alertId: id, tier: 'critical', kind: 'escalation' });
     expect(loop.notified[0]?.title).toBe('ESCALATED: Potassium 6.8 mmol/L');
@@ -168,7 +169,7 @@ describe('escalation (controllable clock)', () => {
 
     loop.clock.now = t0 + 20 * 60_000;
     await loop.alerting.escalateNow();
-    expect(loop.store.getAlert(id)?.lifecycle?.escalationLevel).toBe(2);
+    expect(loop.store.alerts.get(id)?.lifecycle?.escalationLevel).toBe(2);
     expect(loop.notified).toHaveLength(2);
 
     // Acknowledge needs a signed-in user.
@@ -260,7 +261,7 @@ describe('closed loop against the embedded server', () => {
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => loop.notified.length === 1, 'the notification');
     await monitor.idle();
-    const [alert] = loop.store.listAlerts(1);
+    const [alert] = loop.store.alerts.list(1);
     if (!alert) throw new Error('no alert');
     expect(alert.summary).toBe('K 6.8 mmol/L > 6.2');
     expect(alert.location).toMatch(/^Ward A bed \d+$/);
@@ -271,7 +272,7 @@ describe('closed loop against the embedded server', () => {
     const acked = await loop.alerting.handlers.acknowledge({ alertId: alert.id, note: 'read back K 6.8' });
     expect(acked?.lifecycle?.writeback.state).toBe('pending');
     await loop.alerting.writebackNow();
-    const written = loop.store.getAlert(alert.id);
+    const written = loop.store.alerts.get(alert.id);
     expect(written?.lifecycle?.writeback).toMatchObject({ state: 'done', error: null });
     const reference = written?.lifecycle?.writeback.reference ?? '';
     expect(reference).toMatch(/^Communication\/ack-[0-9a-f]{40}$/);
@@ -341,20 +342,20 @@ describe('closed loop against the embedded server', () => {
     loop.alerting.setSession({ fhirBase: server.fhirBase, fhirUser: 'Practitioner/nurse-a', access });
     await loop.alerting.handlers.acknowledge({ alertId: id });
     await loop.alerting.writebackNow();
-    const failed = loop.store.getAlert(id)?.lifecycle?.writeback;
+    const failed = loop.store.alerts.get(id)?.lifecycle?.writeback;
     expect(failed?.state).toBe('failed');
     expect(failed?.error).toBeTruthy();
     expect(loop.alerting.status().writeback).toMatchObject({ pending: 1, failed: 1 });
 
     server = await launchServer(serverDb, port);
     await until(
-      () => loop.store.getAlert(id)?.lifecycle?.writeback.state === 'done',
+      () => loop.store.alerts.get(id)?.lifecycle?.writeback.state === 'done',
       'the retried write-back',
       10_000,
     );
     // A second acknowledgment attempt neither re-queues nor duplicates on the server.
     await loop.alerting.handlers.acknowledge({ alertId: id });
-    const reference = loop.store.getAlert(id)?.lifecycle?.writeback.reference ?? '';
+    const reference = loop.store.alerts.get(id)?.lifecycle?.writeback.reference ?? '';
     const history = await fetch(`${server.fhirBase}/${reference}/_history`, {
       headers: { Authorization: `Bearer ${await access.accessToken()}` },
     });
@@ -387,7 +388,7 @@ describe('closed loop against the embedded server', () => {
     });
     await loop.alerting.handlers.acknowledge({ alertId: id });
     await loop.alerting.writebackNow();
-    expect(loop.store.getAlert(id)?.lifecycle?.writeback).toMatchObject({
+    expect(loop.store.alerts.get(id)?.lifecycle?.writeback).toMatchObject({
       state: 'unsupported',
       error: expect.stringMatching(/recorded on this workstation only/),
     });

@@ -56,7 +56,7 @@ describe('claim-check across origins', () => {
 
     expect(foreign.requests).toEqual([]);
     expect(home.requests.every((r) => r.headers.authorization === 'Bearer peer-token')).toBe(true);
-    expect(store.listAlerts(10).map((a) => a.focus)).toEqual(['Observation/ok']);
+    expect(store.alerts.list(10).map((a) => a.focus)).toEqual(['Observation/ok']);
     expect(monitor.health()[0]?.lastError).toMatch(/another server/);
     expect(notified).toHaveLength(1);
   });

@@ -6,11 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src-main/core/log.ts';
-import {
-  createMonitor,
-  type AlertNotification,
-  type Monitor,
-} from '../../../../src-main/core/monitor/monitor.ts';
+import { createMonitor, type Monitor } from '../../../../src-main/core/monitor/monitor.ts';
+import type { AlertNotification } from '../../../../src-main/core/ports.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import type { HostEvent } from '../../../../src-main/shared/api.ts';
@@ -136,7 +133,7 @@ describe('monitor pipeline', () => {
     await until(() => h.notified.length === 1, 'a notification');
     await h.monitor.idle();
 
-    const [alert] = h.store.listAlerts(10);
+    const [alert] = h.store.alerts.list(10);
     expect(alert).toMatchObject({
       tier: 'critical',
       headline: 'Potassium 6.8 mmol/L',
@@ -160,7 +157,7 @@ describe('monitor pipeline', () => {
     await until(() => h.notified.length >= 1, 'the ward A notification');
     await new Promise((r) => setTimeout(r, 300));
     await h.monitor.idle();
-    const alerts = h.store.listAlerts(10);
+    const alerts = h.store.alerts.list(10);
     expect(alerts).toHaveLength(1);
     expect(h.notified).toHaveLength(1);
   });
@@ -181,12 +178,12 @@ describe('monitor pipeline', () => {
     for (let i = 0; i < 3; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
 
     const second = await startMonitor(server, clientPath);
-    await until(() => second.store.listAlerts(10).length === 4, 'the replayed alerts');
+    await until(() => second.store.alerts.list(10).length === 4, 'the replayed alerts');
     await until(() => second.notified.length === 1, 'the offline summary');
     await second.monitor.idle();
     expect(second.notified[0]?.title).toBe('3 critical results arrived while offline');
-    expect(second.store.getCursor(second.store.listAlerts(1)[0]?.subscriptionKey ?? '')).toBe(4);
-    const numbers = second.store.listAlerts(10).map((a) => a.eventNumber);
+    expect(second.store.getCursor(second.store.alerts.list(1)[0]?.subscriptionKey ?? '')).toBe(4);
+    const numbers = second.store.alerts.list(10).map((a) => a.eventNumber);
     expect(numbers).toEqual(['4', '3', '2', '1']);
   });
 
@@ -211,7 +208,7 @@ describe('monitor pipeline', () => {
       },
     );
     await h.monitor.idle();
-    expect(h.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(h.store.alerts.list(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
     expect(h.monitor.health()[0]?.duplicatesDropped).toBe(0);
   }, 60_000);
 
@@ -270,9 +267,9 @@ describe('monitor pipeline', () => {
     server.simulator?.emitCriticalPotassium('ward-a');
     server.simulator?.emitCriticalPotassium('ward-a');
     const second = await startMonitor(server, clientPath, 'nurse-a', [CRITICAL_LAB_TOPIC], 'websocket');
-    await until(() => second.store.listAlerts(10).length === 3, 'the $events catch-up');
+    await until(() => second.store.alerts.list(10).length === 3, 'the $events catch-up');
     await second.monitor.idle();
-    expect(second.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['3', '2', '1']);
+    expect(second.store.alerts.list(10).map((a) => a.eventNumber)).toEqual(['3', '2', '1']);
     expect(second.notified).toHaveLength(2); // the two missed criticals, individually (fewer than 3)
   });
 
@@ -286,7 +283,7 @@ describe('monitor pipeline', () => {
     await until(() => first.notified.length === 1, 'the first notification');
     await first.monitor.idle();
     expect(await first.monitor.retire()).toEqual([]);
-    const remoteId = first.store.listAlerts(1)[0]?.subscriptionKey.split('|')[1] ?? '';
+    const remoteId = first.store.alerts.list(1)[0]?.subscriptionKey.split('|')[1] ?? '';
     first.store.close();
 
     const token = server.auth.issueToken({
@@ -311,7 +308,7 @@ describe('monitor pipeline', () => {
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => second.notified.length === 1, 'a notification after re-activation');
     await second.monitor.idle();
-    expect(second.store.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(second.store.alerts.list(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
   });
 
   it('applies a privacy-mode change to the next notification: no value, no name', async () => {
@@ -333,7 +330,7 @@ describe('monitor pipeline', () => {
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => h.notified.length === 2, 'the private notification');
     await h.monitor.idle();
-    const name = h.store.listAlerts(1)[0]?.patient?.name ?? '???';
+    const name = h.store.alerts.list(1)[0]?.patient?.name ?? '???';
     expect(h.notified[0]?.body).toContain(name);
     expect(h.notified[1]).toMatchObject({
       title: 'Critical lab result',

@@ -66,10 +66,10 @@ describe('servers without usable event numbers', () => {
       'Observation?category=laboratory',
     );
     await monitor.start();
-    await until(() => store.listAlerts(10).length >= 3);
+    await until(() => store.alerts.list(10).length >= 3);
     await monitor.idle();
 
-    const alerts = store.listAlerts(10);
+    const alerts = store.alerts.list(10);
     expect(alerts.map((a) => a.focus).sort()).toEqual(['Observation/o1', 'Observation/o2', 'Observation/o3']);
     expect(alerts.every((a) => a.tier === 'critical')).toBe(true);
     const health = monitor.health()[0];

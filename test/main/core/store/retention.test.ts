@@ -25,7 +25,7 @@ describe('pruneStore', () => {
     );
     const alert = (n: number) => `${sub.key}:${n}`;
     store.db.prepare("UPDATE alerts SET tier = 'critical'").run();
-    store.acknowledge(alert(1), 'Practitioner/nurse-a', null); // closed
+    store.alerts.acknowledge(alert(1), 'Practitioner/nurse-a', null, null, Date.now()); // closed
     store.db.prepare("UPDATE alerts SET tier = 'info' WHERE id = ?").run(alert(2)); // informational
     // alert 3 stays an open critical
     store.cacheResource(sub.fhirBase, 'Observation/o1', '1', '{}');
@@ -34,9 +34,9 @@ describe('pruneStore', () => {
     store.db.prepare('UPDATE events SET received_at = ?').run(longAgo);
     store.db.prepare('UPDATE resource_cache SET fetched_at = ?').run(longAgo);
 
-    const pruned = pruneStore(store.db);
+    const pruned = pruneStore(store);
     expect(pruned).toMatchObject({ events: 3, alerts: 2, cachedResources: 1 });
-    expect(store.listAlerts(10).map((a) => a.id)).toEqual([alert(3)]);
+    expect(store.alerts.list(10).map((a) => a.id)).toEqual([alert(3)]);
     expect(store.getCursor(sub.key)).toBe(3);
     // A replayed old event is still recognised as a duplicate through the cursor.
     expect(

@@ -1,0 +1,69 @@
+// The one place that words an OS notification: the first alert, the escalation of an unacknowledged
+// critical and the offline summary. Privacy mode (docs/alerting.md) is applied here and only here: a
+// private notification names no value, no patient and no bed, so it may show on a shared screen.
+import type { AlertSummary } from '../../shared/api.ts';
+import type { AlertNotification } from '../ports.ts';
+
+const SEPARATOR = ' — ';
+
+/** "K 6.8 mmol/L > 6.2 — Ward A bed 1 — <name>": the parts that are known, in order. */
+function joinKnown(parts: ReadonlyArray<string | null | undefined>): string {
+  return parts.filter(Boolean).join(SEPARATOR);
+}
+
+/** The first notification of a critical (or, when configured, high) result. */
+export function alertNotification(alert: AlertSummary, privacy: boolean): AlertNotification {
+  const tier = alert.tier === 'high' ? 'high' : 'critical';
+  if (privacy) {
+    return {
+      alertId: alert.id,
+      tier,
+      title: 'Critical lab result',
+      body: 'Open Alert Monitor to review.',
+      kind: 'alert',
+    };
+  }
+  return {
+    alertId: alert.id,
+    tier,
+    title: `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${alert.headline}`,
+    // Value and violated limit first, then the bed when known, then the patient.
+    body: joinKnown([alert.summary ?? alert.reason, alert.location, alert.patient?.name]),
+    kind: 'alert',
+  };
+}
+
+/** The re-notification of a critical still not acknowledged at escalation `level`. */
+export function escalationNotification(
+  alert: AlertSummary,
+  level: number,
+  privacy: boolean,
+): AlertNotification {
+  if (privacy) {
+    return {
+      alertId: alert.id,
+      tier: 'critical',
+      title: 'Critical result not acknowledged',
+      body: 'Open Alert Monitor to acknowledge.',
+      kind: 'escalation',
+    };
+  }
+  return {
+    alertId: alert.id,
+    tier: 'critical',
+    title: `ESCALATED: ${alert.headline || 'critical result'}`,
+    body: joinKnown([`Not acknowledged (${level})`, alert.summary, alert.location, alert.patient?.name]),
+    kind: 'escalation',
+  };
+}
+
+/** One notification for many criticals that arrived while offline; it names none of them. */
+export function offlineSummaryNotification(count: number): AlertNotification {
+  return {
+    alertId: null,
+    tier: 'critical',
+    title: `${count} critical results arrived while offline`,
+    body: 'Open Alert Monitor to review them.',
+    kind: 'summary',
+  };
+}

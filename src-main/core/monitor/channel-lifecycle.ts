@@ -1,0 +1,100 @@
+// The channel of one subscription: the SSE stream or the FHIR websocket, built once with the callbacks
+// that feed the pipeline. Besides frames, the channel's own concerns live here: its connection state
+// in health, renewing the token it was opened with, and reconnecting only when that gave a new token.
+import type { Channel, ChannelCallbacks, ChannelState } from '../channels/types.ts';
+import { createSseChannel } from '../channels/sse-channel.ts';
+import { createWebSocketChannel } from '../channels/websocket-channel.ts';
+import { refreshed } from '../fhir/fhir-client.ts';
+import type { MonitorSession } from '../ports.ts';
+import { handleFrame } from './ingest.ts';
+import { reportError, type FollowUps, type PipelineDeps, type SubscriptionState } from './state.ts';
+
+export interface ChannelOptions {
+  /** Reconnect backoff (tests shorten it). Default: the channels' own (500 ms base, 30 s cap). */
+  backoff?: { baseMs: number; capMs: number };
+}
+
+/**
+ * The connection's token expires soon: renew, and say whether to reconnect, which is only when the
+ * renewal produced a different token. Expiry times are not compared (client and server clocks and
+ * rounding differ); a failed renewal leaves the stream alone until the server closes it.
+ */
+export async function renewedToken(session: MonitorSession, usedToken: string | null): Promise<boolean> {
+  const renewed = await session
+    .refreshNow('server announced token expiry')
+    .then(() => session.accessToken())
+    .catch(() => null);
+  return renewed !== null && renewed !== usedToken;
+}
+
+/** The channel's connection state as subscription health. */
+export function onConnectionState(
+  deps: PipelineDeps,
+  sub: SubscriptionState,
+  state: ChannelState,
+  detail: string | null,
+): void {
+  const h = sub.health.entry;
+  if (state === 'reconnecting') h.reconnects += 1;
+  h.connection = state;
+  if (detail && state !== 'live') h.lastError = detail;
+  const expires = deps.session.tokenExpiresAt();
+  h.tokenExpiresAt = expires ? new Date(expires).toISOString() : null;
+  deps.pushHealth();
+}
+
+/** Build (not start) the channel a subscription record names, feeding its frames to the pipeline. */
+export function openChannel(
+  deps: PipelineDeps,
+  followUps: FollowUps,
+  sub: SubscriptionState,
+  options: ChannelOptions = {},
+): Channel {
+  const { record } = sub;
+  const callbacks: ChannelCallbacks = {
+    onFrame: async (frame) => {
+      if (frame.kind === 'token-expiring' && (await renewedToken(deps.session, sub.connectedToken)))
+        channel.reconnect('token refreshed');
+      await handleFrame(deps, followUps, sub, frame);
+    },
+    onState: (state, detail) => onConnectionState(deps, sub, state, detail),
+    onError: (message) => reportError(deps, sub, message),
+    onUnauthorized: () => refreshed(deps.session, 'stream answered 401'),
+  };
+  const getAccessToken = async () => {
+    sub.connectedToken = await deps.session.accessToken();
+    return sub.connectedToken;
+  };
+  const backoff = options.backoff ? { backoff: options.backoff } : {};
+  const channel: Channel =
+    record.channel === 'websocket'
+      ? // No Last-Event-ID on websockets: each (re)bind's handshake carries the server's count, and a
+        // count above our cursor triggers the $events catch-up (ingest.ts).
+        createWebSocketChannel({
+          fhirBase: deps.session.fhirBase,
+          subscriptionId: record.remoteId,
+          getAccessToken,
+          callbacks,
+          heartbeatSeconds: record.heartbeatSeconds,
+          ...backoff,
+        })
+      : createSseChannel({
+          url: sseEndpoint(sub),
+          getAccessToken,
+          // Local numbers mean nothing to a server without sequence; otherwise always send the cursor,
+          // "0" included, so events between creating the Subscription and connecting arrive through
+          // the replay rather than through gap recovery.
+          getCursor: () =>
+            sub.record.sequenceMode === 'no-sequence' ? null : String(deps.store.getCursor(record.key)),
+          heartbeatSeconds: record.heartbeatSeconds,
+          ...backoff,
+          callbacks,
+        });
+  sub.health.entry.channel = record.channel === 'websocket' ? 'websocket' : 'sse';
+  return channel;
+}
+
+function sseEndpoint(sub: SubscriptionState): string {
+  if (!sub.record.endpoint) throw new Error(`no stream endpoint for ${sub.record.topic}`);
+  return sub.record.endpoint;
+}

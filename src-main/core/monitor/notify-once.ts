@@ -1,0 +1,87 @@
+// Notify once: an interrupting alert is claimed (pending → notifying, true exactly once across
+// restarts) and delivered; after the notifier returns it is marked notified with its audit row.
+// Criticals that arrive as catch-up (replay, recovery, a previous run) are held briefly: three or more
+// become one offline summary instead of a storm.
+import type { AlertSummary } from '../../shared/api.ts';
+import { alertNotification, offlineSummaryNotification } from '../alerting/notification-text.ts';
+import type { Logger } from '../log.ts';
+import type { Notifier } from '../ports.ts';
+import type { AlertStore } from '../store/alert-store.ts';
+
+export const SUMMARY_THRESHOLD = 3;
+/** How long catch-up criticals are collected before the summary (or their own notifications). */
+const SUMMARY_WINDOW_MS = 400;
+
+export interface NotifyDeps {
+  alerts: AlertStore;
+  notifier: Notifier;
+  logger: Logger;
+  /** Hide values and names (a preference: read at each notification). */
+  isPrivate(): boolean;
+  /** Whether an alert arrived as catch-up rather than live. */
+  isCatchUp(alert: AlertSummary): boolean;
+  /** A summary was sent or dropped: the owner checks whether everything is idle. */
+  settled(): void;
+}
+
+/** Catch-up criticals waiting for the summary window to close. */
+export interface NotifyState {
+  catchUp: AlertSummary[];
+  summaryTimer: NodeJS.Timeout | null;
+}
+
+export function createNotifyState(): NotifyState {
+  return { catchUp: [], summaryTimer: null };
+}
+
+/** Deliver one claimed alert; a failure is audited and the alert stays pinned, never retried into a storm. */
+export async function deliver(deps: NotifyDeps, alert: AlertSummary): Promise<void> {
+  try {
+    await deps.notifier.notify(alertNotification(alert, deps.isPrivate()));
+    deps.alerts.markNotified(alert.id, Date.now());
+  } catch (error) {
+    const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
+    deps.alerts.audit(alert.id, 'notify-failed', null, why, Date.now());
+    deps.logger.error({ alertId: alert.id }, 'notifier failed');
+  }
+}
+
+/** Notify a freshly enriched interrupting alert, or hold it for the offline summary. */
+export async function notifyOnce(deps: NotifyDeps, state: NotifyState, alert: AlertSummary): Promise<void> {
+  if (deps.isCatchUp(alert)) {
+    holdForSummary(deps, state, [alert]);
+    return;
+  }
+  if (!deps.alerts.claimNotification(alert.id)) return;
+  await deliver(deps, alert);
+}
+
+/** Collect catch-up criticals; the first one opens the summary window. */
+export function holdForSummary(deps: NotifyDeps, state: NotifyState, alerts: readonly AlertSummary[]): void {
+  state.catchUp.push(...alerts);
+  if (state.catchUp.length > 0)
+    state.summaryTimer ??= setTimeout(() => void flushCatchUp(deps, state), SUMMARY_WINDOW_MS);
+}
+
+/** Close the window: one summary for many criticals, or each one's own notification for a few. */
+export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promise<void> {
+  state.summaryTimer = null;
+  const batch = state.catchUp.splice(0).filter((a) => deps.alerts.claimNotification(a.id));
+  if (batch.length >= SUMMARY_THRESHOLD) {
+    try {
+      await deps.notifier.notify(offlineSummaryNotification(batch.length));
+    } catch {
+      deps.logger.error('notifier failed on offline summary');
+    }
+    for (const alert of batch) deps.alerts.markSummarised(alert.id, Date.now());
+  } else {
+    for (const alert of batch) await deliver(deps, alert);
+  }
+  deps.settled();
+}
+
+/** Stop: a pending summary window is dropped (its alerts stay pending for the next start). */
+export function cancelSummary(state: NotifyState): void {
+  if (state.summaryTimer) clearTimeout(state.summaryTimer);
+  state.summaryTimer = null;
+}

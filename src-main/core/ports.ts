@@ -1,0 +1,43 @@
+// The client core's ports: interfaces that several folders (monitor, alerting, service, the hosts)
+// share only as types. They live here, outside any pipeline module, so that naming a type never means
+// importing the pipeline and no folder depends on another just for a shape.
+import type { AlertTier } from '../shared/api.ts';
+
+/** The part of a signed-in SMART session the monitor pipeline uses. */
+export interface MonitorSession {
+  fhirBase: string;
+  fhirUser: string | null;
+  accessToken(): Promise<string>;
+  refreshNow(reason: string): Promise<void>;
+  tokenExpiresAt(): number | null;
+}
+
+/** One OS notification, already worded (src-main/core/alerting/notification-text.ts). */
+export interface AlertNotification {
+  alertId: string | null;
+  tier: AlertTier;
+  title: string;
+  body: string;
+  /** 'alert' (first delivery), 'escalation' (re-notification of an unacknowledged critical), 'summary'. */
+  kind?: 'alert' | 'escalation' | 'summary';
+}
+
+/** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
+export interface Notifier {
+  notify(notification: AlertNotification): Promise<void>;
+}
+
+/** One topic the monitor subscribes to. */
+export interface TopicRequest {
+  topic: string;
+  /** backport-filter-criteria values, e.g. `Observation?location=Location/ward-a`. */
+  filters: string[];
+  heartbeatSeconds: number;
+  /** Our custom SSE channel (default) or the standard FHIR websocket channel. */
+  channel?: 'sse' | 'websocket';
+  /**
+   * Search for this topic's resources, e.g. `Observation?category=laboratory`, used to reconcile by
+   * `_lastUpdated` when the server's notifications carry no usable event numbers or ids.
+   */
+  reconcileQuery?: string;
+}

@@ -1,0 +1,166 @@
+// The row shapes of the alert tables (alerts, audit_log, outbox) and how they read as API values. No
+// SQL here: the statements are in alert-store.ts, the one owner of those tables. The lifecycle timers
+// are fixed when the store is opened, so what a row reports (ackDueAt, targetDueAt) never depends on
+// who else was created first.
+import type {
+  AlertClass,
+  AlertLifecycle,
+  AlertState,
+  AlertSummary,
+  ResourceStatus,
+  WritebackState,
+} from '../../shared/api.ts';
+
+/** Timers of the closed loop (docs/alerting.md). */
+export interface LifecycleTimers {
+  /** Escalate a critical not acknowledged within this long after it was received. */
+  ackTimeoutMs: number;
+  /** The critical-result communication target, from the result time. */
+  targetMs: number;
+}
+
+export const DEFAULT_LIFECYCLE_TIMERS: LifecycleTimers = {
+  ackTimeoutMs: 10 * 60_000,
+  targetMs: 30 * 60_000,
+};
+
+/** Lifecycle states in which a critical is still waiting for a person: pinned, escalating. */
+export const OPEN_STATES = ['new', 'seen', 'escalated'] as const;
+
+/** One row of `alerts` (schema.ts, migrations 1 and 2). */
+export interface AlertRow {
+  id: string;
+  subscription_key: string;
+  event_number: number;
+  topic: string;
+  focus: string;
+  tier: string;
+  headline: string;
+  reason: string;
+  patient_ref: string | null;
+  patient_name: string | null;
+  location: string | null;
+  occurred_at: string;
+  received_at: string;
+  state: string;
+  fetch_status: string;
+  notify_state: string;
+  notified_at: string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  ack_note: string | null;
+  summary: string | null;
+  rule_id: string | null;
+  seen_at: string | null;
+  seen_by: string | null;
+  escalated_at: string | null;
+  escalation_level: number;
+  next_escalation_at: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  writeback_state: string;
+  writeback_error: string | null;
+  writeback_ref: string | null;
+}
+
+function plus(iso: string, ms: number): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(t + ms).toISOString();
+}
+
+function isOpen(state: string): boolean {
+  return (OPEN_STATES as readonly string[]).includes(state);
+}
+
+function toLifecycle(row: AlertRow, timers: LifecycleTimers): AlertLifecycle {
+  const open = row.tier === 'critical' && isOpen(row.state);
+  return {
+    notifiedAt: row.notified_at,
+    notifyState: row.notify_state,
+    seenAt: row.seen_at,
+    seenBy: row.seen_by,
+    acknowledgedAt: row.acknowledged_at,
+    acknowledgedBy: row.acknowledged_by,
+    ackNote: row.ack_note,
+    escalatedAt: row.escalated_at,
+    escalationLevel: row.escalation_level,
+    ackDueAt: open ? plus(row.received_at, timers.ackTimeoutMs) : null,
+    targetDueAt: plus(row.occurred_at, timers.targetMs),
+    resolvedAt: row.resolved_at,
+    resolvedBy: row.resolved_by,
+    pinned: open,
+    writeback: {
+      state: row.writeback_state as WritebackState,
+      error: row.writeback_error,
+      reference: row.writeback_ref,
+    },
+  };
+}
+
+export function rowToAlert(row: AlertRow, timers: LifecycleTimers): AlertSummary {
+  return {
+    id: row.id,
+    subscriptionKey: row.subscription_key,
+    eventNumber: String(row.event_number),
+    topic: row.topic,
+    focus: row.focus,
+    tier: row.tier as AlertClass,
+    headline: row.headline,
+    reason: row.reason,
+    patient: row.patient_ref ? { reference: row.patient_ref, name: row.patient_name ?? undefined } : null,
+    location: row.location,
+    occurredAt: row.occurred_at,
+    receivedAt: row.received_at,
+    state: row.state as AlertState,
+    fetch: row.fetch_status as ResourceStatus,
+    summary: row.summary,
+    ruleId: row.rule_id,
+    lifecycle: toLifecycle(row, timers),
+  };
+}
+
+/** A queued write-back, as the pump sees it. */
+export interface OutboxItem {
+  id: number;
+  alertId: string;
+  kind: string;
+  fhirBase: string;
+  payload: string;
+  attempts: number;
+  nextAttemptAt: string;
+}
+
+/** One audit entry with its alert's focus and tier (the CSV export's columns). */
+export interface AuditRow {
+  id: number;
+  at: string;
+  alert_id: string | null;
+  action: string;
+  actor: string | null;
+  detail: string | null;
+  focus: string | null;
+  tier: string | null;
+}
+
+/** One row of `outbox` (schema.ts, migration 2). */
+export interface OutboxRow {
+  id: number;
+  alert_id: string;
+  kind: string;
+  fhir_base: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: string;
+}
+
+export function toOutboxItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    kind: row.kind,
+    fhirBase: row.fhir_base,
+    payload: row.payload,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+  };
+}

@@ -1,0 +1,189 @@
+// The alert owner over a real SQLite file: every transition is conditional on the current state (a
+// repeat or an out-of-order call changes nothing and audits nothing), and the lifecycle timers are the
+// ones the store was opened with.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  openClientStore,
+  type ClientStore,
+  type ClientStoreOptions,
+} from '../../../../src-main/core/store/client-store.ts';
+
+const opened: ClientStore[] = [];
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+});
+
+const T0 = Date.parse('2026-11-22T10:00:00.000Z');
+
+/** A store with one committed alert (focus Observation/o1), classified as `tier`. */
+function storeWithAlert(tier: 'critical' | 'info' = 'critical', options: ClientStoreOptions = {}) {
+  const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'alerts-')), 'monitor.sqlite'), options);
+  opened.push(store);
+  const sub = store.saveSubscription({
+    fhirBase: 'http://127.0.0.1:9/fhir',
+    remoteId: 'sub-1',
+    topic: 'topic',
+    channel: 'sse',
+    endpoint: null,
+    heartbeatSeconds: 30,
+    owner: 'Practitioner/nurse-a',
+  });
+  store.commitEvents(
+    sub.key,
+    sub.topic,
+    [{ eventNumber: 1, focus: 'Observation/o1', occurredAt: new Date(T0).toISOString() }],
+    'live',
+  );
+  const id = `${sub.key}:1`;
+  store.db.prepare('UPDATE alerts SET received_at = ? WHERE id = ?').run(new Date(T0).toISOString(), id);
+  store.alerts.saveClassification(
+    id,
+    {
+      tier,
+      headline: 'Potassium 6.8 mmol/L',
+      reason: 'critical high (HH)',
+      patientRef: 'Patient/p1',
+      patientName: 'Ada Lovelace',
+      location: null,
+      fetchStatus: 'ok',
+    },
+    true,
+  );
+  return { store, id };
+}
+
+function auditActions(store: ClientStore): string[] {
+  return store.db
+    .prepare<[], { action: string }>('SELECT action FROM audit_log ORDER BY id')
+    .all()
+    .map((r) => r.action);
+}
+
+describe('alert store', () => {
+  it('audits an acknowledgment without copying the read-back note', () => {
+    const { store, id } = storeWithAlert('info');
+    store.alerts.acknowledge(id, 'Practitioner/nurse-a', 'K 6.8 read back to Dr X', null, Date.now());
+    expect(store.alerts.get(id)?.state).toBe('acknowledged');
+    const audit = store.db.prepare('SELECT action, actor, detail FROM audit_log').all();
+    expect(audit).toEqual([
+      { action: 'state:acknowledged', actor: 'Practitioner/nurse-a', detail: 'with read-back note' },
+    ]);
+  });
+
+  it('acknowledges an open alert once: a repeat, or one after resolution, changes and audits nothing', () => {
+    const { store, id } = storeWithAlert();
+    expect(store.alerts.acknowledge(id, 'Practitioner/nurse-a', null, null, T0 + 60_000)).toBe(true);
+    expect(store.alerts.acknowledge(id, 'Practitioner/nurse-b', 'again', null, T0 + 120_000)).toBe(false);
+    expect(store.alerts.get(id)?.lifecycle).toMatchObject({
+      acknowledgedBy: 'Practitioner/nurse-a',
+      acknowledgedAt: new Date(T0 + 60_000).toISOString(),
+      ackNote: null,
+    });
+    expect(store.alerts.resolve(id, 'Practitioner/nurse-a', null, T0 + 180_000)).toBe(true);
+    expect(store.alerts.acknowledge(id, 'Practitioner/nurse-b', null, null, T0 + 240_000)).toBe(false);
+    expect(store.alerts.get(id)?.state).toBe('resolved');
+    expect(auditActions(store)).toEqual(['state:acknowledged', 'state:resolved']);
+  });
+
+  it('clears a pending escalation at acknowledgment and never escalates an acknowledged alert', () => {
+    const { store, id } = storeWithAlert();
+    expect(store.alerts.escalate(id, T0 + 20 * 60_000, 'level 1', T0 + 10 * 60_000)).toBe(true);
+    expect(store.alerts.openCriticals()[0]?.nextEscalationAt).toBe(new Date(T0 + 20 * 60_000).toISOString());
+    expect(store.alerts.acknowledge(id, 'Practitioner/nurse-a', null, null, T0 + 11 * 60_000)).toBe(true);
+    const next = store.db
+      .prepare<[string], { next: string | null }>(
+        'SELECT next_escalation_at AS next FROM alerts WHERE id = ?',
+      )
+      .get(id);
+    expect(next?.next).toBeNull();
+    expect(store.alerts.escalate(id, T0 + 40 * 60_000, 'level 2', T0 + 30 * 60_000)).toBe(false);
+    expect(store.alerts.openCriticals()).toEqual([]);
+  });
+
+  it('reports ackDueAt and targetDueAt from the timers the store was opened with', () => {
+    const { store, id } = storeWithAlert('critical', {
+      lifecycle: { ackTimeoutMs: 5 * 60_000, targetMs: 15 * 60_000 },
+    });
+    expect(store.alerts.timers).toEqual({ ackTimeoutMs: 5 * 60_000, targetMs: 15 * 60_000 });
+    expect(store.alerts.get(id)?.lifecycle).toMatchObject({
+      pinned: true,
+      ackDueAt: '2026-11-22T10:05:00.000Z',
+      targetDueAt: '2026-11-22T10:15:00.000Z',
+    });
+    const { store: defaults, id: other } = storeWithAlert();
+    expect(defaults.alerts.get(other)?.lifecycle).toMatchObject({
+      ackDueAt: '2026-11-22T10:10:00.000Z',
+      targetDueAt: '2026-11-22T10:30:00.000Z',
+    });
+  });
+
+  it('marks an alert notified only after its claim, once, with one audit row', () => {
+    const { store, id } = storeWithAlert();
+    expect(store.alerts.markNotified(id, T0)).toBe(false); // never claimed
+    expect(store.alerts.get(id)?.lifecycle?.notifyState).toBe('pending');
+    expect(store.alerts.claimNotification(id)).toBe(true);
+    expect(store.alerts.markNotified(id, T0)).toBe(true);
+    expect(store.alerts.markNotified(id, T0 + 1)).toBe(false);
+    expect(store.alerts.markSummarised(id, T0 + 2)).toBe(false);
+    expect(store.alerts.get(id)?.lifecycle).toMatchObject({
+      notifyState: 'notified',
+      notifiedAt: new Date(T0).toISOString(),
+    });
+    expect(auditActions(store)).toEqual(['notified']);
+  });
+
+  it('takes a classification once: a second enrichment of the same alert is refused', () => {
+    const { store, id } = storeWithAlert();
+    const again = store.alerts.saveClassification(
+      id,
+      {
+        tier: 'info',
+        headline: 'something else',
+        reason: '',
+        patientRef: null,
+        patientName: null,
+        location: null,
+        fetchStatus: 'ok',
+      },
+      false,
+    );
+    expect(again).toBeNull();
+    expect(store.alerts.get(id)).toMatchObject({ tier: 'critical', headline: 'Potassium 6.8 mmol/L' });
+    expect(store.alerts.get(id)?.lifecycle?.notifyState).toBe('pending');
+  });
+
+  it('queues the write-back with the acknowledgment and finishes an outbox item exactly once', () => {
+    const { store, id } = storeWithAlert();
+    const request = { kind: 'acknowledgment', fhirBase: 'http://127.0.0.1:9/fhir', payload: { alertId: id } };
+    expect(store.alerts.acknowledge(id, 'Practitioner/nurse-a', null, request, T0)).toBe(true);
+    expect(store.alerts.get(id)?.lifecycle?.writeback.state).toBe('pending');
+    const [item] = store.alerts.dueOutbox(T0);
+    if (!item) throw new Error('no outbox item');
+    expect(store.alerts.outboxFailed(item, 'server answered 503', T0 + 5_000, T0)).toBe(true);
+    expect(store.alerts.dueOutbox(T0)).toEqual([]);
+    expect(store.alerts.nextOutboxAt()).toBe(T0 + 5_000);
+    expect(store.alerts.outboxSucceeded(item, 'Communication/ack-1', T0 + 5_000)).toBe(true);
+    expect(store.alerts.outboxSucceeded(item, 'Communication/ack-1', T0 + 6_000)).toBe(false);
+    expect(store.alerts.outboxUnsupported(item, 'too late', T0 + 7_000)).toBe(false);
+    expect(store.alerts.get(id)?.lifecycle?.writeback).toEqual({
+      state: 'done',
+      error: null,
+      reference: 'Communication/ack-1',
+    });
+    expect(store.alerts.outboxCounts()).toMatchObject({ pending: 0 });
+    expect(auditActions(store)).toEqual(['state:acknowledged', 'writeback:failed', 'writeback:done']);
+  });
+
+  it('prunes closed alerts and old audit rows but never an open critical', () => {
+    const { store, id } = storeWithAlert();
+    store.alerts.audit(null, 'audit-export', null, '0 rows', T0);
+    const later = new Date(T0 + 86_400_000).toISOString();
+    expect(store.alerts.prune(later, later)).toEqual({ alerts: 0, auditRows: 1 });
+    store.alerts.acknowledge(id, 'Practitioner/nurse-a', null, null, T0);
+    expect(store.alerts.prune(later, new Date(T0 - 1).toISOString())).toEqual({ alerts: 1, auditRows: 0 });
+    expect(store.alerts.get(id)).toBeNull();
+  });
+});
