@@ -68,6 +68,11 @@ export function bool(value: unknown): boolean | null {
   return typeof value === 'boolean' ? value : null;
 }
 
+/** The object itself, else null: `{ ...(record(period) ?? {}), end }`. */
+export function record(value: unknown): JsonRecord | null {
+  return isRecord(value) ? value : null;
+}
+
 /** The array itself, or [] for anything else (strict: FHIR repeating elements are arrays). */
 export function arr(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

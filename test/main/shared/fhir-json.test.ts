@@ -23,6 +23,7 @@ import {
   parseJson,
   quantity,
   quantityText,
+  record,
   records,
   referenceDisplay,
   referenceOf,
@@ -68,7 +69,7 @@ describe('the shared FHIR JSON reader: shapes', () => {
     expect(at(null, 'a', 'b')).toBeUndefined();
   });
 
-  it('checks scalars: non-empty strings, finite numbers, booleans', () => {
+  it('checks scalars (non-empty strings, finite numbers, booleans) and single objects', () => {
     expect(str('K')).toBe('K');
     expect(str('')).toBeNull();
     expect(str(5)).toBeNull();
@@ -80,6 +81,9 @@ describe('the shared FHIR JSON reader: shapes', () => {
     expect(num('6.8')).toBeNull();
     expect(bool(false)).toBe(false);
     expect(bool('true')).toBeNull();
+    expect(record({ start: '2026' })).toEqual({ start: '2026' });
+    expect(record(['2026'])).toBeNull();
+    expect(record('2026')).toBeNull();
   });
 
   it('reads lists strictly (arr) or leniently (list), and filters their members', () => {
@@ -232,6 +236,7 @@ function readEverything(value: unknown, key: string): unknown[] {
     str(value),
     num(value),
     bool(value),
+    record(value),
     arr(value),
     list(value),
     records(value),
