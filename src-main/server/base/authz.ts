@@ -2,9 +2,11 @@
 // labels for the data. Patient-context (`patient/…`) scopes are not honoured: this server has no
 // patient launch context, and failing closed is safer than guessing a compartment.
 import { at, isRecord, list, str } from '../../shared/fhir-json.ts';
-import { WARD_LABEL_SYSTEM } from '../demo-users.ts';
 import type { AccessGrant } from './grant.ts';
 import { forbidden } from './outcome.ts';
+
+/** The `meta.security` system whose codes are ward access labels (docs/server.md, "Ward labels"). */
+export const WARD_LABEL_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/ward';
 
 export type ScopeAction = 'c' | 'r' | 'u' | 'd' | 's';
 

@@ -1,6 +1,6 @@
 // FHIR resource builders for the ward simulator. Every patient-linked resource carries its ward as a
 // meta.security label (WARD_LABEL_SYSTEM), which is what authorization filters on.
-import { WARD_LABEL_SYSTEM } from '../demo-users.ts';
+import { WARD_LABEL_SYSTEM } from '../base/authz.ts';
 import type { FhirResource } from '../base/types.ts';
 import type { LabTest, Medication, Panel } from './catalog.ts';
 
