@@ -58,8 +58,9 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              regex: 'src-main/(?!shared/api\\.ts$)',
-              message: 'The renderer may import only the shared API contract from src-main.',
+              regex: 'src-main/(?!shared/(?:api|fhir-json)\\.ts$)',
+              message:
+                'The renderer may import from src-main only the shared API contract (types) and the shared FHIR JSON reader.',
             },
             {
               regex: 'src-main/shared/api\\.ts$',

@@ -21,7 +21,7 @@ import {
   type ClientStore,
   type IncomingEvent,
 } from '../src-main/core/store/client-store.ts';
-import type { FhirResource } from '../src-main/server/fhir/types.ts';
+import type { FhirResource } from '../src-main/server/base/types.ts';
 import type { EventRecord, SubscriptionEntry } from '../src-main/server/subscriptions/engine.ts';
 import { notificationBundle } from '../src-main/server/subscriptions/notification.ts';
 import { TOPICS } from '../src-main/server/topics/definitions.ts';

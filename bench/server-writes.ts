@@ -2,7 +2,7 @@
 // subscriptions active on every topic — half the Observations are critical and fire the critical-lab
 // topic — against the same load with no subscriptions (the baseline), each on a fresh database.
 // Every write is one SQLite transaction with synchronous=FULL. Usage: node bench/server-writes.ts [seconds=10]
-import { WARD_LABEL_SYSTEM } from '../src-main/server/demo-users.ts';
+import { WARD_LABEL_SYSTEM } from '../src-main/server/base/authz.ts';
 import { CRITICAL_LAB_TOPIC, TOPIC_BASE } from '../src-main/server/topics/definitions.ts';
 import type { BenchChild } from './server-lib.ts';
 import {

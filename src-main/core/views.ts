@@ -2,6 +2,18 @@
 // is a fixed search the host builds over an allow-list of resource types and parameters on the
 // signed-in server; the renderer names references, never URLs, and a token never leaves its origin.
 import type { FhirResource, MonitorHandlers, SearchView, TrendPoint } from '../shared/api.ts';
+import {
+  arr,
+  bundleResources,
+  codings,
+  conceptText,
+  field,
+  firstCode,
+  num,
+  referenceOf,
+  securityLabels,
+  str,
+} from '../shared/fhir-json.ts';
 import { fhirFetch, readResource, type FhirAccess } from './fhir/fhir-client.ts';
 
 type ViewHandlers = Pick<
@@ -20,10 +32,10 @@ export function createViewHandlers(currentAccess: () => FhirAccess | null): View
         return { reference, status: view.status, message: view.message, codeDisplay: null, points: [] };
       }
       const obs = view.resource;
-      const coding = firstCoding(obs['code']);
-      const patientRef = referenceOf(obs['subject']);
+      const coding = codings(obs['code'])[0];
+      const patientRef = relativeReference(obs['subject']);
       const codeDisplay = conceptText(obs['code']);
-      if (!coding || !patientRef) {
+      if (!coding?.code || !patientRef) {
         return { reference, status: 'ok', message: null, codeDisplay, points: [trendPoint(obs)] };
       }
       const found = await searchResources(access, 'Observation', [
@@ -79,7 +91,7 @@ export function createViewHandlers(currentAccess: () => FhirAccess | null): View
         searchByIds(
           access,
           'Patient',
-          encounters.map((e) => referenceOf(e['subject'])),
+          encounters.map((e) => relativeReference(e['subject'])),
         ),
         ...wards.map((ward) =>
           searchResources(access, 'Location', [
@@ -122,14 +134,14 @@ export function createViewHandlers(currentAccess: () => FhirAccess | null): View
           allergies: empty,
         };
       const patientRefs = [
-        ...new Set(orders.resources.map((o) => referenceOf(o['subject'])).filter(isString)),
+        ...new Set(orders.resources.map((o) => relativeReference(o['subject'])).filter(isString)),
       ];
       const [patients, practitioners, allergies] = await Promise.all([
         searchByIds(access, 'Patient', patientRefs),
         searchByIds(
           access,
           'Practitioner',
-          orders.resources.map((o) => referenceOf(o['requester'])),
+          orders.resources.map((o) => relativeReference(o['requester'])),
         ),
         patientRefs.length > 0
           ? searchResources(access, 'AllergyIntolerance', [
@@ -180,14 +192,7 @@ async function searchResources(
     if (status === 403 || status === 401)
       return { status: 'forbidden', message: 'You are not permitted to see these records.', resources: [] };
     if (status !== 200) return { status: 'error', message: `The server answered ${status}.`, resources: [] };
-    const entries = (body as { entry?: unknown } | null)?.entry;
-    const resources = (Array.isArray(entries) ? entries : [])
-      .map((entry: unknown) => (entry as { resource?: unknown } | null)?.resource)
-      .filter(
-        (r): r is FhirResource =>
-          !!r && typeof r === 'object' && (r as { resourceType?: unknown }).resourceType === type,
-      );
-    return { status: 'ok', message: null, resources };
+    return { status: 'ok', message: null, resources: bundleResources(body, type) };
   } catch (error) {
     return {
       status: 'error',
@@ -219,48 +224,27 @@ async function searchByIds(
   ]);
 }
 
-function referenceOf(value: unknown): string | null {
-  const ref = (value as { reference?: unknown } | null | undefined)?.reference;
-  if (typeof ref !== 'string') return null;
-  const parts = ref.split('/').filter((p) => p.length > 0);
+/** A reference as relative `Type/id` (absolute URLs keep their last two segments), else null. */
+function relativeReference(value: unknown): string | null {
+  const parts = (referenceOf(value) ?? '').split('/').filter((p) => p.length > 0);
   return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : null;
 }
 
-function firstCoding(concept: unknown): { system: string | null; code: string } | null {
-  const coding = (concept as { coding?: unknown } | null | undefined)?.coding;
-  const first: unknown = Array.isArray(coding) ? coding[0] : undefined;
-  const code = (first as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string') return null;
-  const system = (first as { system?: unknown }).system;
-  return { system: typeof system === 'string' ? system : null, code };
-}
-
-function conceptText(concept: unknown): string | null {
-  const c = concept as { text?: unknown; coding?: unknown } | null | undefined;
-  if (typeof c?.text === 'string') return c.text;
-  const first: unknown = Array.isArray(c?.coding) ? c.coding[0] : undefined;
-  const display = (first as { display?: unknown } | undefined)?.display;
-  return typeof display === 'string' ? display : null;
-}
-
 function trendPoint(obs: FhirResource): TrendPoint {
-  const q = obs['valueQuantity'] as { value?: unknown; unit?: unknown; code?: unknown } | undefined;
-  const at = obs['effectiveDateTime'] ?? obs['issued'];
+  const q = obs['valueQuantity'];
   return {
     reference: `Observation/${obs.id ?? ''}`,
-    value: typeof q?.value === 'number' ? q.value : null,
-    unit: typeof q?.unit === 'string' ? q.unit : typeof q?.code === 'string' ? q.code : null,
-    at: typeof at === 'string' ? at : null,
-    interpretation:
-      firstCoding(Array.isArray(obs['interpretation']) ? obs['interpretation'][0] : null)?.code ?? null,
+    value: num(field(q, 'value')),
+    unit: str(field(q, 'unit')) ?? str(field(q, 'code')),
+    at: str(obs['effectiveDateTime']) ?? str(obs['issued']),
+    interpretation: firstCode(arr(obs['interpretation'])[0]),
   };
 }
 
 /** Ward label codes on a resource (the server's access labels). */
 function wardCodes(resource: FhirResource): string[] {
-  const security = (resource.meta as { security?: unknown } | undefined)?.security;
-  return (Array.isArray(security) ? security : [])
-    .map((c: unknown) => (c as { code?: unknown } | null)?.code)
+  return securityLabels(resource)
+    .map((label) => label.code)
     .filter(isString)
     .filter((code) => /^[a-z0-9-]{1,64}$/.test(code));
 }

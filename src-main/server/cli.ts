@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendClientRegistration } from './auth/index.ts';
 import pino from 'pino';
+import { at, field, records } from '../shared/fhir-json.ts';
 import { DEMO_USERS } from './demo-users.ts';
 import { startServer } from './server.ts';
 
@@ -29,22 +30,18 @@ function readBackendClient(path: string): BackendClientRegistration {
       { cause: error },
     );
   }
-  const value = parsed as Partial<BackendClientRegistration>;
+  const clientId = field(parsed, 'clientId');
+  const keys = at(parsed, 'jwks', 'keys');
+  const labels = field(parsed, 'securityLabels');
   if (
-    typeof value.clientId !== 'string' ||
-    !value.jwks ||
-    !Array.isArray(value.jwks.keys) ||
-    !Array.isArray(value.securityLabels) ||
-    !value.securityLabels.every((l) => typeof l === 'string')
+    typeof clientId !== 'string' ||
+    !Array.isArray(keys) ||
+    !Array.isArray(labels) ||
+    !labels.every((l) => typeof l === 'string')
   ) {
     throw new Error(`--backend-client ${path}: needs clientId, jwks.keys and securityLabels`);
   }
-  return {
-    kind: 'backend',
-    clientId: value.clientId,
-    jwks: value.jwks,
-    securityLabels: value.securityLabels,
-  };
+  return { kind: 'backend', clientId, jwks: { keys: records(keys) }, securityLabels: labels };
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 // What the route modules share: the store, the subscription engine, token verification and settings.
 import type pino from 'pino';
-import type { TokenVerifier } from './auth/grant.ts';
+import type { TokenVerifier } from './base/grant.ts';
 import type { ResourceStore } from './store/resources.ts';
 import type { SubscriptionEngine } from './subscriptions/engine.ts';
 import type { BindingTokens } from './subscriptions/binding-tokens.ts';

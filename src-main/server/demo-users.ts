@@ -1,14 +1,12 @@
 // The demo people of local mode. The simulator creates their Practitioner resources; the authorization
 // server's demo sign-in page offers them; their grants carry the ward labels they may see.
 
-export const WARD_LABEL_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/ward';
-
 export interface DemoUser {
   /** Login id and Practitioner id. */
   id: string;
   display: string;
   role: 'charge-nurse' | 'pharmacist';
-  /** `meta.security` codes (system WARD_LABEL_SYSTEM) this user may see. */
+  /** `meta.security` codes (system WARD_LABEL_SYSTEM, base/authz.ts) this user may see. */
   wards: string[];
 }
 

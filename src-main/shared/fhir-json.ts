@@ -28,9 +28,10 @@ export function isResource(value: unknown, type?: string): value is FhirJsonReso
   return type === undefined || resourceType === type;
 }
 
-/** `value[key]` when `value` is an object, else undefined. */
+/** `value[key]` when `value` is an object with that own key, else undefined (never an inherited member
+ * such as `toString`). */
 export function field(value: unknown, key: string): unknown {
-  return isRecord(value) ? value[key] : undefined;
+  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
 /** Walk nested object keys: `at(obs, 'valueQuantity', 'unit')`. Arrays are not indexed. */
@@ -38,6 +39,18 @@ export function at(value: unknown, ...keys: string[]): unknown {
   let current = value;
   for (const key of keys) current = field(current, key);
   return current;
+}
+
+/**
+ * The first of `keys` that `value` carries (present, even if mistyped), for a FHIR choice element
+ * `value[x]`: `choice(param, ['valueString', 'valueInteger'])`. Undefined when none is present.
+ */
+export function choice(value: unknown, keys: readonly string[]): unknown {
+  for (const key of keys) {
+    const found = field(value, key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** A non-empty string, else null. */
@@ -53,6 +66,11 @@ export function num(value: unknown): number | null {
 /** A boolean, else null. */
 export function bool(value: unknown): boolean | null {
   return typeof value === 'boolean' ? value : null;
+}
+
+/** The object itself, else null: `{ ...(record(period) ?? {}), end }`. */
+export function record(value: unknown): JsonRecord | null {
+  return isRecord(value) ? value : null;
 }
 
 /** The array itself, or [] for anything else (strict: FHIR repeating elements are arrays). */
@@ -74,6 +92,11 @@ export function records(value: unknown): JsonRecord[] {
 /** The string members of an array field. */
 export function strings(value: unknown): string[] {
   return arr(value).filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
+/** The members of a Parameters `parameter` list (or a parameter's `part` list) with this `name`. */
+export function namedParameters(list: unknown, name: string): JsonRecord[] {
+  return records(list).filter((parameter) => parameter['name'] === name);
 }
 
 /** `Type/id` of a resource, or null without both. */

@@ -2,6 +2,7 @@
 // browser host the same calls go over same-origin HTTP and pushed events arrive over SSE. Components
 // import `api` from here and never know which host they run in.
 import type { ApiMethod, HostEvent, MonitorApi } from '../../src-main/shared/api.ts';
+import { field, str } from '../../src-main/shared/fhir-json.ts';
 
 declare global {
   interface Window {
@@ -50,9 +51,9 @@ function createHttpBridge(): MonitorApi {
       body: JSON.stringify(args ?? {}),
       credentials: 'same-origin',
     });
-    const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: string };
-    if (!response.ok) throw new Error(body.error ?? `${method} failed (${response.status})`);
-    return body.result;
+    const body: unknown = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(str(field(body, 'error')) ?? `${method} failed (${response.status})`);
+    return field(body, 'result');
   };
 
   return new Proxy({} as MonitorApi, {

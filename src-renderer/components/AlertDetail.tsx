@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useAcknowledge, useResolve, useRetryWriteback } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { ackTimer } from '../feed/feed-model.ts';
-import { referenceOf } from '../fhir/format.ts';
+import { referenceOf } from '../../src-main/shared/fhir-json.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useUiStore } from '../state/ui-store.ts';
 import { PatientBanner } from './resources/PatientBanner.tsx';

@@ -1,101 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import type { AlertClass, AlertSummary, FhirResource, WardBoardView } from '../../src-main/shared/api.ts';
+import type { AlertClass, AlertSummary } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
 import { isOpen } from '../feed/feed-model.ts';
-import { dateTimeText, humanName, referenceOf, str } from '../fhir/format.ts';
+import { buildBoard } from '../fhir/board.ts';
+import { dateTimeText } from '../fhir/format.ts';
 import { uiActions } from '../state/ui-store.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { TierBadge } from './TierBadge.tsx';
-
-interface Bed {
-  id: string;
-  name: string;
-  ward: string | null;
-  encounter: FhirResource | null;
-  patient: { reference: string; name: string } | null;
-}
-interface Movement {
-  kind: 'Admission' | 'Transfer' | 'Discharge';
-  at: string;
-  patient: string;
-  where: string;
-}
-
-const DAY = 24 * 3600_000;
-type Loc = { location?: unknown; status?: string; period?: { start?: string } };
-
-export function buildBoard(view: WardBoardView, now: number): { beds: Bed[]; movements: Movement[] } {
-  const patients = new Map(
-    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
-  );
-  const locName = new Map(
-    view.locations.map((l) => [`Location/${l.id}`, str(l['name']) ?? `Location/${l.id}`]),
-  );
-  const activeBed = (e: FhirResource): string | null => {
-    const locs = Array.isArray(e['location']) ? (e['location'] as Loc[]) : [];
-    const active = locs.find((l) => l.status === 'active') ?? locs[locs.length - 1];
-    return active ? referenceOf(active.location) : null;
-  };
-  const occupied = new Map<string, FhirResource>();
-  for (const e of view.encounters) {
-    const bed = activeBed(e);
-    if (e['status'] === 'in-progress' && bed) occupied.set(bed, e);
-  }
-  const beds: Bed[] = view.locations
-    .filter((l) => referenceOf(l['partOf']) !== null)
-    .map((l) => {
-      const id = `Location/${l.id}`;
-      const encounter = occupied.get(id) ?? null;
-      const subject = encounter ? referenceOf(encounter['subject']) : null;
-      return {
-        id,
-        name: str(l['name']) ?? id,
-        ward: referenceOf(l['partOf']),
-        encounter,
-        patient: subject ? { reference: subject, name: patients.get(subject) ?? subject } : null,
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-  const movements: Movement[] = [];
-  const recent = (t: string | undefined) => !!t && now - Date.parse(t) < DAY;
-  for (const e of view.encounters) {
-    const subject = referenceOf(e['subject']);
-    const who = subject ? (patients.get(subject) ?? subject) : 'Unknown patient';
-    const period = (e['period'] ?? {}) as { start?: string; end?: string };
-    const locs = Array.isArray(e['location']) ? (e['location'] as Loc[]) : [];
-    const bedName = (l: Loc | undefined) => {
-      const ref = l ? referenceOf(l.location) : null;
-      return ref ? (locName.get(ref) ?? ref) : 'unknown bed';
-    };
-    if (recent(period.start))
-      movements.push({
-        kind: 'Admission',
-        at: period.start as string,
-        patient: who,
-        where: bedName(locs[0]),
-      });
-    for (let i = 1; i < locs.length; i += 1) {
-      const at = locs[i]?.period?.start;
-      if (recent(at))
-        movements.push({
-          kind: 'Transfer',
-          at: at as string,
-          patient: who,
-          where: `${bedName(locs[i - 1])} → ${bedName(locs[i])}`,
-        });
-    }
-    if (e['status'] === 'finished' && recent(period.end))
-      movements.push({
-        kind: 'Discharge',
-        at: period.end as string,
-        patient: who,
-        where: bedName(locs[locs.length - 1]),
-      });
-  }
-  movements.sort((a, b) => b.at.localeCompare(a.at));
-  return { beds, movements };
-}
 
 const RANK: Record<AlertClass, number> = { critical: 0, high: 1, info: 2, unclassified: 3 };
 

@@ -1,61 +1,27 @@
-// Reading untrusted FHIR JSON into display strings. Every accessor checks types; nothing here renders
-// markup (React escapes text), and narrative (`text.div`) is never shown.
+// Display strings for FHIR resources, built on the shared reader of untrusted FHIR JSON
+// (src-main/shared/fhir-json.ts: checked accessors that never throw). Nothing here renders markup (React
+// escapes text), and narrative (`text.div`) is never shown. Lists are read leniently (a lone element
+// where a list belongs is still shown).
 import type { FhirResource } from '../../src-main/shared/api.ts';
-
-type Json = unknown;
-
-const isRecord = (v: Json): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const asArray = (v: Json): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-export const str = (v: Json): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
-
-export function humanName(names: Json): string | null {
-  const name = asArray(names).find(isRecord);
-  if (!name) return null;
-  const text = str(name['text']);
-  if (text) return text;
-  const given = asArray(name['given']).filter((g): g is string => typeof g === 'string');
-  const family = str(name['family']);
-  const joined = [...given, family ?? ''].join(' ').trim();
-  return joined || null;
-}
-
-export function codingDisplay(coding: Json): string | null {
-  if (!isRecord(coding)) return null;
-  return str(coding['display']) ?? str(coding['code']);
-}
-
-export function conceptText(concept: Json): string | null {
-  if (!isRecord(concept)) return null;
-  return (
-    str(concept['text']) ??
-    asArray(concept['coding'])
-      .map(codingDisplay)
-      .find((d) => d !== null) ??
-    null
-  );
-}
-
-export function firstCode(concept: Json): string | null {
-  if (!isRecord(concept)) return null;
-  const c = asArray(concept['coding']).find(isRecord);
-  return c ? str(c['code']) : null;
-}
-
-export function quantityText(q: Json): string | null {
-  if (!isRecord(q) || typeof q['value'] !== 'number') return null;
-  return `${q['value']} ${str(q['unit']) ?? str(q['code']) ?? ''}`.trim();
-}
-
-export function referenceOf(v: Json): string | null {
-  return isRecord(v) ? str(v['reference']) : null;
-}
-
-export function referenceDisplay(v: Json): string | null {
-  return isRecord(v) ? (str(v['display']) ?? str(v['reference'])) : null;
-}
+import {
+  at,
+  conceptText,
+  field,
+  firstCode,
+  humanName,
+  isRecord,
+  list,
+  num,
+  quantityText,
+  record,
+  records,
+  referenceDisplay,
+  referenceOf,
+  str,
+} from '../../src-main/shared/fhir-json.ts';
 
 /** Age in whole years from a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD). */
-export function ageFrom(birthDate: Json, now = new Date()): number | null {
+export function ageFrom(birthDate: unknown, now = new Date()): number | null {
   const b = str(birthDate);
   if (!b || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(b)) return null;
   const [y, m = 1, d = 1] = b.split('-').map(Number) as [number, number?, number?];
@@ -65,13 +31,13 @@ export function ageFrom(birthDate: Json, now = new Date()): number | null {
 }
 
 export function mrnOf(patient: FhirResource): string | null {
-  const ids = asArray(patient['identifier']).filter(isRecord);
+  const ids = list(patient['identifier']).filter(isRecord);
   const mrn = ids.find((i) => (str(i['system']) ?? '').toLowerCase().includes('mrn')) ?? ids[0];
   return mrn ? str(mrn['value']) : null;
 }
 
-export function rangeText(ranges: Json): string | null {
-  const r = asArray(ranges).find(isRecord);
+export function rangeText(ranges: unknown): string | null {
+  const r = list(ranges).find(isRecord);
   if (!r) return null;
   const text = str(r['text']);
   if (text) return text;
@@ -83,8 +49,8 @@ export function rangeText(ranges: Json): string | null {
   return null;
 }
 
-export function interpretationText(interps: Json): string | null {
-  const parts = asArray(interps)
+export function interpretationText(interps: unknown): string | null {
+  const parts = list(interps)
     .map((i) => {
       const text = conceptText(i);
       const code = firstCode(i);
@@ -94,7 +60,7 @@ export function interpretationText(interps: Json): string | null {
   return parts.length > 0 ? parts.join(', ') : null;
 }
 
-export function periodText(period: Json): string | null {
+export function periodText(period: unknown): string | null {
   if (!isRecord(period)) return null;
   const start = str(period['start']);
   const end = str(period['end']);
@@ -102,7 +68,7 @@ export function periodText(period: Json): string | null {
   return `${start ? dateTimeText(start) : '?'} → ${end ? dateTimeText(end) : 'ongoing'}`;
 }
 
-export function dateTimeText(iso: Json): string {
+export function dateTimeText(iso: unknown): string {
   const s = str(iso);
   if (!s) return 'unknown';
   const t = Date.parse(s);
@@ -118,21 +84,17 @@ export interface DosageText {
 }
 
 export function dosageOf(resource: FhirResource): DosageText {
-  const dosage = asArray(resource['dosageInstruction']).find(isRecord);
+  const dosage = list(resource['dosageInstruction']).find(isRecord);
   if (!dosage) return { dose: null, route: null, frequency: null, text: null };
-  const doseAndRate = asArray(dosage['doseAndRate']).find(isRecord);
+  const doseAndRate = list(dosage['doseAndRate']).find(isRecord);
   const dose = doseAndRate ? quantityText(doseAndRate['doseQuantity']) : null;
-  const timing = isRecord(dosage['timing']) ? dosage['timing'] : null;
-  const repeat = timing && isRecord(timing['repeat']) ? timing['repeat'] : null;
+  const timing = record(dosage['timing']);
+  const repeat = record(timing?.['repeat']);
+  const times = num(repeat?.['frequency']);
+  const period = num(repeat?.['period']);
   let frequency = timing ? conceptText(timing['code']) : null;
-  if (
-    !frequency &&
-    repeat &&
-    typeof repeat['frequency'] === 'number' &&
-    typeof repeat['period'] === 'number'
-  ) {
-    frequency =
-      `${repeat['frequency']} × every ${repeat['period']} ${str(repeat['periodUnit']) ?? ''}`.trim();
+  if (!frequency && times !== null && period !== null) {
+    frequency = `${times} × every ${period} ${str(repeat?.['periodUnit']) ?? ''}`.trim();
   }
   return { dose, route: conceptText(dosage['route']), frequency, text: str(dosage['text']) };
 }
@@ -145,11 +107,37 @@ export function medicationText(resource: FhirResource): string {
   );
 }
 
+/** One `Encounter.location` entry, checked. */
+export interface EncounterLocation {
+  /** The Reference to the Location (unchecked: read it with referenceOf / referenceDisplay). */
+  location: unknown;
+  status: string | null;
+  period: unknown;
+  start: string | null;
+}
+
+/** The locations of an Encounter in the order sent (entries that are not objects are skipped). */
+export function encounterLocations(encounter: unknown): EncounterLocation[] {
+  return records(field(encounter, 'location')).map((entry) => ({
+    location: entry['location'],
+    status: str(entry['status']),
+    period: entry['period'],
+    start: str(at(entry, 'period', 'start')),
+  }));
+}
+
+/** Where an Encounter is now: the reference of its active location, else of its last one. */
+export function currentLocation(encounter: unknown): string | null {
+  const locations = encounterLocations(encounter);
+  const current = locations.find((l) => l.status === 'active') ?? locations[locations.length - 1];
+  return current ? referenceOf(current.location) : null;
+}
+
 export const PRIORITY_RANK: Record<string, number> = { stat: 0, asap: 1, urgent: 2, routine: 3 };
 export const priorityOf = (resource: FhirResource): string => str(resource['priority']) ?? 'routine';
 
 /** Short human summary of any value for the generic resource view (depth-limited, no markup). */
-export function valueSummary(value: Json, depth = 0): string {
+export function valueSummary(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
     return String(value);

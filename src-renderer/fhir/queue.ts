@@ -1,6 +1,7 @@
 // The pharmacist's queue order, without React (unit-tested).
 import type { FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
-import { humanName, PRIORITY_RANK, priorityOf, referenceOf } from './format.ts';
+import { humanName, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
+import { PRIORITY_RANK, priorityOf } from './format.ts';
 
 export interface QueuedOrder {
   reference: string;
@@ -38,6 +39,6 @@ export function sortQueue(view: OrderQueueView): QueuedOrder[] {
     .sort(
       (a, b) =>
         (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
-        String(a.order['authoredOn'] ?? '').localeCompare(String(b.order['authoredOn'] ?? '')),
+        (str(a.order['authoredOn']) ?? '').localeCompare(str(b.order['authoredOn']) ?? ''),
     );
 }

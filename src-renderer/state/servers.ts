@@ -1,5 +1,7 @@
 // Remembered FHIR servers: URL, display name and client id only — never tokens (the host keeps those).
 // localStorage is per-origin: the browser host and Electron's app:// origin each keep their own list.
+import { arr, field, parseJson } from '../../src-main/shared/fhir-json.ts';
+
 export interface RememberedServer {
   fhirBase: string;
   clientId: string;
@@ -12,30 +14,36 @@ export interface RememberedServer {
 const KEY = 'alert-monitor.servers';
 const MAX = 10;
 
+/** One remembered server as stored, checked field by field (localStorage can hold anything). */
+function rememberedServer(value: unknown): RememberedServer | null {
+  const fhirBase = field(value, 'fhirBase');
+  const clientId = field(value, 'clientId');
+  if (typeof fhirBase !== 'string' || typeof clientId !== 'string' || !/^https?:\/\//.test(fhirBase))
+    return null;
+  const redirectPort = field(value, 'redirectPort');
+  const scopes = field(value, 'scopes');
+  const scopeList = arr(scopes);
+  return {
+    fhirBase,
+    clientId,
+    ...(typeof redirectPort === 'number' && Number.isInteger(redirectPort) ? { redirectPort } : {}),
+    ...(Array.isArray(scopes) && scopeList.every((x): x is string => typeof x === 'string')
+      ? { scopes: scopeList }
+      : {}),
+  };
+}
+
 export function loadServers(): RememberedServer[] {
+  let stored: string | null;
   try {
-    const raw: unknown = JSON.parse(localStorage.getItem(KEY) ?? '[]');
-    if (!Array.isArray(raw)) return [];
-    return raw
-      .filter(
-        (s: unknown): s is RememberedServer =>
-          !!s &&
-          typeof (s as RememberedServer).fhirBase === 'string' &&
-          typeof (s as RememberedServer).clientId === 'string' &&
-          /^https?:\/\//.test((s as RememberedServer).fhirBase),
-      )
-      .map((s) => ({
-        fhirBase: s.fhirBase,
-        clientId: s.clientId,
-        ...(Number.isInteger(s.redirectPort) ? { redirectPort: s.redirectPort } : {}),
-        ...(Array.isArray(s.scopes) && s.scopes.every((x) => typeof x === 'string')
-          ? { scopes: s.scopes }
-          : {}),
-      }))
-      .slice(0, MAX);
+    stored = localStorage.getItem(KEY);
   } catch {
-    return [];
+    return []; // storage disabled (e.g. a privacy setting)
   }
+  return arr(parseJson(stored ?? '[]'))
+    .map(rememberedServer)
+    .filter((s): s is RememberedServer => s !== null)
+    .slice(0, MAX);
 }
 
 export function rememberServer(server: RememberedServer): RememberedServer[] {

@@ -2,6 +2,7 @@
 // `discovery()` as-is (no issuer comparison). SMART servers without `sso-openid-connect` omit `issuer`,
 // which openid-client requires; then the Configuration is built from the fetched document.
 import * as oc from 'openid-client';
+import { field, record } from '../../shared/fhir-json.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -51,12 +52,13 @@ export async function discoverSmart(
     const res = await fetch(url, { headers: { accept: 'application/json' } });
     if (!res.ok)
       throw new Error(`SMART discovery failed: ${url.href} answered ${res.status}`, { cause: error });
-    const doc = (await res.json()) as Record<string, unknown>;
-    if (typeof doc.issuer === 'string' || typeof doc.token_endpoint !== 'string') throw error;
+    const doc = record(await res.json());
+    const tokenEndpoint = field(doc, 'token_endpoint');
+    if (!doc || typeof doc['issuer'] === 'string' || typeof tokenEndpoint !== 'string') throw error;
     // No issuer (SMART without sso-openid-connect): use the token endpoint's origin. openid-client only uses
     // it for the RFC 9207 `iss` check, ID-token `iss` checks and the default assertion `aud`.
     config = new oc.Configuration(
-      { ...doc, issuer: new URL(doc.token_endpoint).origin } as oc.ServerMetadata,
+      { ...doc, issuer: new URL(tokenEndpoint).origin },
       clientId,
       undefined,
       clientAuth,

@@ -203,7 +203,7 @@ export interface BackendServicesOptions {
 }
 
 function isJwk(key: CryptoKey | JsonWebKey): key is JsonWebKey {
-  return typeof (key as { kty?: unknown }).kty === 'string';
+  return 'kty' in key && typeof key.kty === 'string';
 }
 
 async function toCryptoKey(key: CryptoKey | JsonWebKey): Promise<CryptoKey> {

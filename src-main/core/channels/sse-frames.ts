@@ -1,5 +1,6 @@
 // SSE message → ChannelFrame, per docs/sse-channel.md §3. Pure, so every frame shape is unit-tested
 // without a connection.
+import { parseJson, record } from '../../shared/fhir-json.ts';
 import { normalizeEventNumber, parseNotificationText } from '../notifications/parse-bundle.ts';
 import type { ChannelFrame } from './types.ts';
 import type { SseMessage } from './sse-decoder.ts';
@@ -8,17 +9,6 @@ export type FrameResult = { ok: true; frame: ChannelFrame } | { ok: false; error
 
 const NOTIFICATION_EVENTS = new Set(['handshake', 'heartbeat', 'event-notification']);
 const MAX_REASON_CHARS = 200;
-
-function jsonObject(data: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(data);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Map one message. Returns null for event names this client does not know: the contract lets the
@@ -33,7 +23,7 @@ export function sseMessageToFrame(message: SseMessage, receivedAt: number): Fram
     return { ok: true, frame: { kind: 'notification', notification: parsed.notification, receivedAt } };
   }
   // Control frames: the event name is the signal; a damaged payload must not hide a revocation.
-  const body = jsonObject(message.data);
+  const body = record(parseJson(message.data));
   switch (name) {
     case 'token-expiring': {
       const expiresAt = body && typeof body['expiresAt'] === 'string' ? body['expiresAt'] : null;

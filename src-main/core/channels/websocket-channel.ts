@@ -4,6 +4,7 @@
 // pipeline's job: it sees onState('live', 'reconnected').
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
+import { choice, field, isResource, namedParameters, parseJson } from '../../shared/fhir-json.ts';
 import { parseNotificationBundle } from '../notifications/parse-bundle.ts';
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
 import { createChannelLoop, unauthorizedOutcome, type LoopContext, type Outcome } from './channel-loop.ts';
@@ -49,26 +50,11 @@ const CHATTER = /^(keepalive|ping|pong|bound|unbound)\b/i;
 
 /** Parse the `$get-ws-binding-token` answer; an error string names the field only. */
 export function parseBindingParameters(json: unknown): BindingToken | { error: string } {
-  if (
-    typeof json !== 'object' ||
-    json === null ||
-    (json as { resourceType?: unknown }).resourceType !== 'Parameters'
-  ) {
+  if (!isResource(json, 'Parameters')) {
     return { error: 'binding token answer is not a Parameters resource' };
   }
-  const params = (json as { parameter?: unknown }).parameter;
-  const list = Array.isArray(params) ? (params as unknown[]) : [];
-  const value = (name: string, keys: string[]): unknown => {
-    const p = list.find(
-      (x) => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name,
-    );
-    if (!p) return undefined;
-    for (const k of keys) {
-      const v = (p as Record<string, unknown>)[k];
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
+  const value = (name: string, keys: readonly string[]): unknown =>
+    choice(namedParameters(json['parameter'], name)[0], keys);
   const token = value('token', ['valueString']);
   // The token is pasted into a text protocol line: refuse anything that could smuggle a second command.
   if (typeof token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(token)) {
@@ -250,14 +236,12 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
           if (!CHATTER.test(trimmed)) cb.onError('unrecognized websocket message');
           return;
         }
-        let json: unknown;
-        try {
-          json = JSON.parse(trimmed);
-        } catch {
+        const json = parseJson(trimmed);
+        if (json === undefined) {
           cb.onError('websocket message is not valid JSON');
           return;
         }
-        const resourceType = (json as { resourceType?: unknown }).resourceType;
+        const resourceType = field(json, 'resourceType');
         if (resourceType === 'OperationOutcome') {
           // Medplum reports bind failures this way ("Token failed to validate"): start over with a new token.
           cb.onError('server sent an OperationOutcome; rebinding');

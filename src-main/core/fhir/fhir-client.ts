@@ -1,6 +1,7 @@
 // Claim-check reads: notifications carry ids; the resource is fetched here with the user's own token
 // from the server that issued it, and re-authorised there (DEVELOPERS.md principle 5).
-import type { FhirResource, ResourceView } from '../../shared/api.ts';
+import type { ResourceView } from '../../shared/api.ts';
+import { isResource, parseJson } from '../../shared/fhir-json.ts';
 
 export interface FhirAccess {
   fhirBase: string;
@@ -80,16 +81,12 @@ export async function fhirFetch(
       continue;
     }
     const text = await readBounded(response);
-    let body: unknown = null;
-    if (text.length > 0) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new FhirRequestError(
-          response.status,
-          `server answered ${response.status} with a body that is not JSON`,
-        );
-      }
+    const body = text.length > 0 ? parseJson(text) : null;
+    if (body === undefined) {
+      throw new FhirRequestError(
+        response.status,
+        `server answered ${response.status} with a body that is not JSON`,
+      );
     }
     return { status: response.status, body, headers: response.headers };
   }
@@ -109,14 +106,6 @@ async function readBounded(response: Response): Promise<string> {
     throw new FhirRequestError(response.status, `response exceeds the ${MAX_RESOURCE_BYTES}-byte limit`);
   }
   return new TextDecoder().decode(buffer);
-}
-
-function isResource(value: unknown): value is FhirResource {
-  return (
-    !!value &&
-    typeof value === 'object' &&
-    typeof (value as { resourceType?: unknown }).resourceType === 'string'
-  );
 }
 
 /** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
@@ -171,7 +160,7 @@ async function readResourceOnce(
         transient: status >= 500 || status === 429,
       };
     }
-    if (!isResource(body) || body.resourceType !== type || body.id !== id) {
+    if (!isResource(body, type) || body.id !== id) {
       return {
         reference,
         status: 'error',

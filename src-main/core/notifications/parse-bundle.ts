@@ -3,11 +3,11 @@
 // (Medplum puts an R4B/R5 SubscriptionStatus inside an R4 history Bundle).
 //
 // Error messages name paths and rules only, never values: a notification may carry PHI.
+import type { JsonRecord } from '../../shared/fhir-json.ts';
+import { arr, choice, isRecord, namedParameters, parseJson, records, str } from '../../shared/fhir-json.ts';
 import type { NotificationEvent, NotificationType, ParsedNotification } from './types.ts';
 
 export type ParseResult = { ok: true; notification: ParsedNotification } | { ok: false; error: string };
-
-type Json = Record<string, unknown>;
 
 const NOTIFICATION_TYPES: readonly NotificationType[] = [
   'handshake',
@@ -29,18 +29,6 @@ class NotificationError extends Error {}
 
 function fail(message: string): never {
   throw new NotificationError(message);
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function optionalString(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
 /**
@@ -67,14 +55,6 @@ function requireNumber(value: unknown, path: string): string {
   return n;
 }
 
-/** The `value[x]` of a Parameters parameter, an extension, or a part: whichever choice is present. */
-function choice(holder: Json, names: readonly string[]): unknown {
-  for (const name of names) {
-    if (holder[name] !== undefined) return holder[name];
-  }
-  return undefined;
-}
-
 const NUMBER_CHOICES = [
   'valueString',
   'valueInteger',
@@ -87,30 +67,31 @@ const TIMESTAMP_CHOICES = ['valueInstant', 'valueDateTime', 'valueDate'];
 const CANONICAL_CHOICES = ['valueCanonical', 'valueUri', 'valueUrl', 'valueString'];
 
 function referenceString(value: unknown): string | null {
-  if (typeof value === 'string') return optionalString(value);
-  if (isObject(value)) return optionalString(value['reference']);
+  if (typeof value === 'string') return str(value);
+  if (isRecord(value)) return str(value['reference']);
   return null;
 }
 
 /** Subscription may be a Reference or (old candle fixture) a bare string. */
-function subscriptionFromChoice(holder: Json): string | null {
+function subscriptionFromChoice(holder: JsonRecord): string | null {
   return (
     referenceString(holder['valueReference']) ??
-    optionalString(holder['valueString']) ??
-    optionalString(holder['valueUri']) ??
-    optionalString(holder['valueCanonical'])
+    str(holder['valueString']) ??
+    str(holder['valueUri']) ??
+    str(holder['valueCanonical'])
   );
 }
 
 function codeableConceptText(value: unknown): string | null {
-  if (!isObject(value)) return null;
-  for (const coding of asArray(value['coding'])) {
-    if (isObject(coding) && typeof coding['code'] === 'string') {
-      const system = optionalString(coding['system']);
-      return system ? `${system}#${coding['code']}` : coding['code'];
+  if (!isRecord(value)) return null;
+  for (const coding of records(value['coding'])) {
+    const code = coding['code'];
+    if (typeof code === 'string') {
+      const system = str(coding['system']);
+      return system ? `${system}#${code}` : code;
     }
   }
-  return optionalString(value['text']);
+  return str(value['text']);
 }
 
 function notificationType(value: unknown, path: string): NotificationType {
@@ -131,12 +112,8 @@ interface StatusCore {
 
 // ---- R4 backport: Parameters -------------------------------------------------------------------
 
-function namedItems(list: unknown, name: string): Json[] {
-  return asArray(list).filter((p): p is Json => isObject(p) && p['name'] === name);
-}
-
-function firstNamed(list: unknown, name: string): Json | null {
-  return namedItems(list, name)[0] ?? null;
+function firstNamed(list: unknown, name: string): JsonRecord | null {
+  return namedParameters(list, name)[0] ?? null;
 }
 
 function parseParametersEvent(part: unknown, path: string): NotificationEvent {
@@ -146,15 +123,15 @@ function parseParametersEvent(part: unknown, path: string): NotificationEvent {
   const focusPart = firstNamed(part, 'focus');
   return {
     eventNumber: requireNumber(choice(numberPart, NUMBER_CHOICES), `${path}.event-number`),
-    timestamp: timestampPart ? optionalString(choice(timestampPart, TIMESTAMP_CHOICES)) : null,
+    timestamp: timestampPart ? str(choice(timestampPart, TIMESTAMP_CHOICES)) : null,
     focus: focusPart ? referenceString(focusPart['valueReference']) : null,
-    additionalContext: namedItems(part, 'additional-context')
+    additionalContext: namedParameters(part, 'additional-context')
       .map((p) => referenceString(p['valueReference']))
       .filter((r): r is string => r !== null),
   };
 }
 
-function parseParameters(resource: Json): StatusCore {
+function parseParameters(resource: JsonRecord): StatusCore {
   const params = resource['parameter'];
   if (!Array.isArray(params)) fail('status Parameters has no parameter array');
   const typeParam = firstNamed(params, 'type');
@@ -163,7 +140,7 @@ function parseParameters(resource: Json): StatusCore {
   const topicParam = firstNamed(params, 'topic');
   const statusParam = firstNamed(params, 'status');
   const sinceParam = firstNamed(params, 'events-since-subscription-start');
-  const events = namedItems(params, 'notification-event').map((p, i) =>
+  const events = namedParameters(params, 'notification-event').map((p, i) =>
     parseParametersEvent(p['part'], `notification-event[${i}]`),
   );
   const eventsSince = sinceParam
@@ -188,11 +165,11 @@ function parseParameters(resource: Json): StatusCore {
   return {
     type,
     subscription: subscriptionParam ? subscriptionFromChoice(subscriptionParam) : null,
-    topic: topicParam ? optionalString(choice(topicParam, CANONICAL_CHOICES)) : null,
-    status: statusParam ? optionalString(statusParam['valueCode']) : null,
+    topic: topicParam ? str(choice(topicParam, CANONICAL_CHOICES)) : null,
+    status: statusParam ? str(statusParam['valueCode']) : null,
     eventsSinceSubscriptionStart: eventsSince,
     events,
-    errors: namedItems(params, 'error')
+    errors: namedParameters(params, 'error')
       .map((p) => codeableConceptText(p['valueCodeableConcept']))
       .filter((e): e is string => e !== null),
   };
@@ -201,32 +178,30 @@ function parseParameters(resource: Json): StatusCore {
 // ---- R4B / R5: SubscriptionStatus --------------------------------------------------------------
 
 function parseStatusEvent(value: unknown, path: string): NotificationEvent {
-  if (!isObject(value)) fail(`${path} is not an object`);
+  if (!isRecord(value)) fail(`${path} is not an object`);
   return {
     eventNumber: requireNumber(value['eventNumber'], `${path}.eventNumber`),
-    timestamp: optionalString(value['timestamp']),
+    timestamp: str(value['timestamp']),
     focus: referenceString(value['focus']),
-    additionalContext: asArray(value['additionalContext'])
+    additionalContext: arr(value['additionalContext'])
       .map(referenceString)
       .filter((r): r is string => r !== null),
   };
 }
 
-function parseSubscriptionStatus(resource: Json): StatusCore {
+function parseSubscriptionStatus(resource: JsonRecord): StatusCore {
   // `notificationType` is the pre-R5 (2020May) name of `type`.
   const type = notificationType(resource['type'] ?? resource['notificationType'], 'SubscriptionStatus.type');
   const since = resource['eventsSinceSubscriptionStart'];
   return {
     type,
     subscription: referenceString(resource['subscription']),
-    topic: optionalString(resource['topic']) ?? referenceString(resource['topic']),
-    status: optionalString(resource['status']),
+    topic: str(resource['topic']) ?? referenceString(resource['topic']),
+    status: str(resource['status']),
     eventsSinceSubscriptionStart:
       since === undefined ? null : requireNumber(since, 'SubscriptionStatus.eventsSinceSubscriptionStart'),
-    events: asArray(resource['notificationEvent']).map((e, i) =>
-      parseStatusEvent(e, `notificationEvent[${i}]`),
-    ),
-    errors: asArray(resource['error'])
+    events: arr(resource['notificationEvent']).map((e, i) => parseStatusEvent(e, `notificationEvent[${i}]`)),
+    errors: arr(resource['error'])
       .map(codeableConceptText)
       .filter((e): e is string => e !== null),
   };
@@ -240,13 +215,11 @@ function xverElement(url: unknown): string | null {
   return prefix ? url.slice(prefix.length) : null;
 }
 
-function extensionsNamed(list: unknown, element: string, nested: boolean): Json[] {
-  return asArray(list).filter(
-    (e): e is Json => isObject(e) && (nested ? e['url'] === element : xverElement(e['url']) === element),
-  );
+function extensionsNamed(list: unknown, element: string, nested: boolean): JsonRecord[] {
+  return records(list).filter((e) => (nested ? e['url'] === element : xverElement(e['url']) === element));
 }
 
-function parseBasicEvent(ext: Json, path: string): NotificationEvent {
+function parseBasicEvent(ext: JsonRecord, path: string): NotificationEvent {
   const sub = ext['extension'];
   const numberExt = extensionsNamed(sub, 'eventNumber', true)[0];
   if (!numberExt) fail(`${path}.eventNumber is missing`);
@@ -254,7 +227,7 @@ function parseBasicEvent(ext: Json, path: string): NotificationEvent {
   const focusExt = extensionsNamed(sub, 'focus', true)[0];
   return {
     eventNumber: requireNumber(choice(numberExt, NUMBER_CHOICES), `${path}.eventNumber`),
-    timestamp: timestampExt ? optionalString(choice(timestampExt, TIMESTAMP_CHOICES)) : null,
+    timestamp: timestampExt ? str(choice(timestampExt, TIMESTAMP_CHOICES)) : null,
     focus: focusExt ? referenceString(focusExt['valueReference']) : null,
     additionalContext: extensionsNamed(sub, 'additionalContext', true)
       .map((e) => referenceString(e['valueReference']))
@@ -262,13 +235,12 @@ function parseBasicEvent(ext: Json, path: string): NotificationEvent {
   };
 }
 
-function parseBasic(resource: Json): StatusCore {
+function parseBasic(resource: JsonRecord): StatusCore {
   const code = resource['code'];
   const isStatus =
-    isObject(code) &&
-    asArray(code['coding']).some(
-      (c) =>
-        isObject(c) && c['system'] === 'http://hl7.org/fhir/fhir-types' && c['code'] === 'SubscriptionStatus',
+    isRecord(code) &&
+    records(code['coding']).some(
+      (c) => c['system'] === 'http://hl7.org/fhir/fhir-types' && c['code'] === 'SubscriptionStatus',
     );
   if (!isStatus) fail('status Basic is not coded as a SubscriptionStatus');
   const exts = resource['extension'];
@@ -287,8 +259,8 @@ function parseBasic(resource: Json): StatusCore {
   return {
     type,
     subscription: subscriptionExt ? subscriptionFromChoice(subscriptionExt) : null,
-    topic: topicExt ? optionalString(choice(topicExt, CANONICAL_CHOICES)) : null,
-    status: statusExt ? optionalString(statusExt['valueCode'] ?? statusExt['valueString']) : null,
+    topic: topicExt ? str(choice(topicExt, CANONICAL_CHOICES)) : null,
+    status: statusExt ? str(statusExt['valueCode'] ?? statusExt['valueString']) : null,
     eventsSinceSubscriptionStart: sinceExt
       ? requireNumber(choice(sinceExt, NUMBER_CHOICES), 'eventsSinceSubscriptionStart extension')
       : null,
@@ -304,7 +276,7 @@ function parseBasic(resource: Json): StatusCore {
 // ---- Bundle -------------------------------------------------------------------------------------
 
 function parseStatusResource(resource: unknown): StatusCore {
-  if (!isObject(resource)) fail('entry[0] has no status resource');
+  if (!isRecord(resource)) fail('entry[0] has no status resource');
   switch (resource['resourceType']) {
     case 'Parameters':
       return parseParameters(resource);
@@ -322,10 +294,10 @@ function collectResources(entries: unknown[]): Record<string, unknown> {
   // A null-prototype object: fullUrls are server-controlled and must not hit `__proto__`.
   const resources: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const entry of entries.slice(1)) {
-    if (!isObject(entry) || !isObject(entry['resource'])) continue;
+    if (!isRecord(entry) || !isRecord(entry['resource'])) continue;
     const resource = entry['resource'];
     const key =
-      optionalString(entry['fullUrl']) ??
+      str(entry['fullUrl']) ??
       (typeof resource['resourceType'] === 'string' && typeof resource['id'] === 'string'
         ? `${resource['resourceType']}/${resource['id']}`
         : null);
@@ -336,7 +308,7 @@ function collectResources(entries: unknown[]): Record<string, unknown> {
 
 /** 0.1.0 notifications carry focus only as extra entries; fill synthesized events from them in order. */
 function fillLegacyFocus(events: NotificationEvent[], entries: unknown[]): void {
-  const refs = entries.slice(1).map((e) => (isObject(e) ? optionalString(e['fullUrl']) : null));
+  const refs = entries.slice(1).map((e) => (isRecord(e) ? str(e['fullUrl']) : null));
   if (refs.length !== events.length || events.some((e) => e.focus !== null)) return;
   events.forEach((e, i) => {
     e.focus = refs[i] ?? null;
@@ -344,7 +316,7 @@ function fillLegacyFocus(events: NotificationEvent[], entries: unknown[]): void 
 }
 
 function parseBundleOrThrow(json: unknown): ParsedNotification {
-  if (!isObject(json)) fail('notification is not a JSON object');
+  if (!isRecord(json)) fail('notification is not a JSON object');
   if (json['resourceType'] !== 'Bundle') fail('notification is not a Bundle');
   if (typeof json['type'] !== 'string' || !BUNDLE_TYPES.includes(json['type'])) {
     fail('Bundle.type is not history, subscription-notification or searchset');
@@ -352,7 +324,7 @@ function parseBundleOrThrow(json: unknown): ParsedNotification {
   const entries = json['entry'];
   if (!Array.isArray(entries) || entries.length === 0) fail('Bundle has no status entry');
   const first: unknown = entries[0];
-  if (!isObject(first)) fail('Bundle has no status entry');
+  if (!isRecord(first)) fail('Bundle has no status entry');
   const core = parseStatusResource(first['resource']);
   if (core.subscription === null) fail('status has no subscription reference');
   // sst-1. query-event with no events is tolerated: an `$events` range can be legitimately empty.
@@ -385,12 +357,8 @@ export function parseNotificationBundle(json: unknown): ParseResult {
 
 /** `JSON.parse` + `parseNotificationBundle`, for channels that receive text. Never throws. */
 export function parseNotificationText(text: string): ParseResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, error: 'notification is not valid JSON' };
-  }
+  const json = parseJson(text);
+  if (json === undefined) return { ok: false, error: 'notification is not valid JSON' };
   return parseNotificationBundle(json);
 }
 

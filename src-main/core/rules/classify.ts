@@ -5,6 +5,8 @@
 // string, an unknown or unconvertible unit) falls back to the interpretation code or "unclassified".
 // Never throws on odd shapes. The shipped limits are DEMO DEFAULTS, not clinical advice.
 import type { AlertClass, FhirResource } from '../../shared/api.ts';
+import type { JsonRecord } from '../../shared/fhir-json.ts';
+import { arr, field, num, record, records, referenceOf, str } from '../../shared/fhir-json.ts';
 import type { RuleSet, ThresholdRule } from './rules-file.ts';
 import { convert, knownUnit } from './units.ts';
 
@@ -41,44 +43,32 @@ export interface Classification {
   encounterRef: string | null;
 }
 
-interface Coding {
-  system?: unknown;
-  code?: unknown;
-  display?: unknown;
-}
-
-function codings(value: unknown): Coding[] {
-  if (!value || typeof value !== 'object') return [];
-  const list = (value as { coding?: unknown }).coding;
-  return Array.isArray(list) ? list.filter((c): c is Coding => !!c && typeof c === 'object') : [];
+/** The codings of a CodeableConcept as sent (fields unchecked, so absent and mistyped differ). */
+function codingsOf(concept: unknown): JsonRecord[] {
+  return records(field(concept, 'coding'));
 }
 
 function interpretationCodes(resource: FhirResource): string[] {
-  const interpretation = resource['interpretation'];
-  if (!Array.isArray(interpretation)) return [];
-  return interpretation.flatMap((concept) => {
-    const codes = codings(concept)
-      .filter((c) => c.system === undefined || c.system === INTERPRETATION_SYSTEM)
-      .map((c) => (typeof c.code === 'string' ? c.code : ''))
-      .filter((code) => code !== '');
+  return arr(resource['interpretation']).flatMap((concept) => {
+    const codes = codingsOf(concept)
+      .filter((c) => c['system'] === undefined || c['system'] === INTERPRETATION_SYSTEM)
+      .map((c) => str(c['code']))
+      .filter((code): code is string => code !== null);
     // A text-only "critical" interpretation counts as AA (critical abnormal).
-    const text = concept && typeof concept === 'object' ? (concept as { text?: unknown }).text : undefined;
-    if (codes.length === 0 && typeof text === 'string' && /\bcritical\b/i.test(text)) return ['AA'];
+    const text = str(field(concept, 'text'));
+    if (codes.length === 0 && text !== null && /\bcritical\b/i.test(text)) return ['AA'];
     return codes;
   });
 }
 
-function referenceOf(value: unknown): string | null {
-  if (!value || typeof value !== 'object') return null;
-  const ref = (value as { reference?: unknown }).reference;
-  return typeof ref === 'string' ? ref : null;
-}
-
-function conceptText(concept: unknown, fallback: string): string {
-  const text = concept && typeof concept === 'object' ? (concept as { text?: unknown }).text : undefined;
-  if (typeof text === 'string' && text.trim() !== '') return text.trim().slice(0, 80);
-  const display = codings(concept).find((c) => typeof c.display === 'string')?.display;
-  return typeof display === 'string' ? display.slice(0, 80) : fallback;
+/** A CodeableConcept's text, else its first display, bounded for a headline; else `fallback`. */
+function conceptLabel(concept: unknown, fallback: string): string {
+  const text = str(field(concept, 'text'))?.trim();
+  if (text) return text.slice(0, 80);
+  const display = codingsOf(concept)
+    .map((c) => c['display'])
+    .find((d): d is string => typeof d === 'string');
+  return display !== undefined ? display.slice(0, 80) : fallback;
 }
 
 export function formatNumber(value: number): string {
@@ -91,12 +81,13 @@ interface Quantity {
 }
 
 function quantityOf(resource: FhirResource): Quantity {
-  const q = resource['valueQuantity'];
-  if (!q || typeof q !== 'object') return { value: null, unit: '' };
-  const { value, unit, code, system } = q as Record<string, unknown>;
-  const number = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  const q = record(resource['valueQuantity']);
+  if (!q) return { value: null, unit: '' };
+  const code = q['code'];
+  const system = q['system'];
   const ucum = typeof code === 'string' && (system === undefined || system === UCUM) ? code : null;
-  return { value: number, unit: ucum ?? (typeof unit === 'string' ? unit : '') };
+  const unit = q['unit'];
+  return { value: num(q['value']), unit: ucum ?? (typeof unit === 'string' ? unit : '') };
 }
 
 interface Violation {
@@ -136,9 +127,10 @@ function checkThresholds(
 }
 
 function rulesFor(resource: FhirResource, rules: RuleSet): ThresholdRule[] {
-  for (const coding of codings(resource['code'])) {
-    if (coding.system !== 'http://loinc.org' || typeof coding.code !== 'string') continue;
-    const found = rules.byLoinc.get(coding.code);
+  for (const coding of codingsOf(resource['code'])) {
+    const code = coding['code'];
+    if (coding['system'] !== 'http://loinc.org' || typeof code !== 'string') continue;
+    const found = rules.byLoinc.get(code);
     if (found) return found;
   }
   return [];
@@ -158,7 +150,7 @@ const RANK: Record<AlertClass, number> = { critical: 3, high: 2, info: 1, unclas
 export function classifyObservation(resource: FhirResource, rules: RuleSet): Classification {
   const thresholds = rulesFor(resource, rules);
   const rule = thresholds[0];
-  const name = rule?.analyte ?? conceptText(resource['code'], 'Observation');
+  const name = rule?.analyte ?? conceptLabel(resource['code'], 'Observation');
   const short = rule?.short ?? name;
   const q = quantityOf(resource);
   const valueText = q.value === null ? null : `${formatNumber(q.value)} ${q.unit}`.trim();
@@ -242,7 +234,7 @@ export function classifyObservation(resource: FhirResource, rules: RuleSet): Cla
 function classifyMedicationRequest(resource: FhirResource, rules: RuleSet): Classification {
   const priority = typeof resource['priority'] === 'string' ? resource['priority'] : 'routine';
   const high = rules.highPriorities.has(priority);
-  const medication = conceptText(resource['medicationCodeableConcept'], 'Medication order');
+  const medication = conceptLabel(resource['medicationCodeableConcept'], 'Medication order');
   return {
     tier: high ? 'high' : 'info',
     headline: `${medication} (${priority})`,
@@ -257,7 +249,7 @@ function classifyMedicationRequest(resource: FhirResource, rules: RuleSet): Clas
 
 function classifyEncounter(resource: FhirResource): Classification {
   const status = typeof resource['status'] === 'string' ? resource['status'] : '';
-  const locations = Array.isArray(resource['location']) ? resource['location'].length : 0;
+  const locations = arr(resource['location']).length;
   const what =
     status === 'finished'
       ? 'Discharge'

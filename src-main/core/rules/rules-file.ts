@@ -1,6 +1,7 @@
 // The editable rules file (resources/rules/critical-values.json): parsed, validated and turned into a
 // RuleSet, or refused with one message that names the bad entry and its line. The engine never runs a
 // half-valid file: the caller keeps the previous rules when this throws.
+import { field } from '../../shared/fhir-json.ts';
 import { z } from 'zod';
 import { isKnownUnit } from './units.ts';
 
@@ -91,7 +92,7 @@ function lineOf(text: string, index: number): number {
 
 /** Line of the threshold entry `id` (or of the n-th entry when it has no usable id). */
 function entryLine(text: string, raw: unknown, n: number): number | null {
-  const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+  const id = field(raw, 'id');
   if (typeof id === 'string') {
     const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const match = new RegExp(`"id"\\s*:\\s*"${escaped}"`).exec(text);
@@ -113,7 +114,7 @@ function entryLine(text: string, raw: unknown, n: number): number | null {
 }
 
 function describe(text: string, raw: unknown, n: number): string {
-  const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+  const id = field(raw, 'id');
   const line = entryLine(text, raw, n);
   const name = typeof id === 'string' ? `threshold "${id}"` : `threshold #${n + 1}`;
   return line === null ? name : `line ${line}, ${name}`;

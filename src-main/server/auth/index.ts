@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import type { Db } from '../../lib/sqlite.ts';
 import { DEMO_USERS } from '../demo-users.ts';
-import type { AccessGrant, TokenVerifier } from './grant.ts';
+import type { AccessGrant, TokenVerifier } from '../base/grant.ts';
 import type { ClientRegistration } from './clients.ts';
 import { ClientRegistry, DEMO_PUBLIC_CLIENT } from './clients.ts';
 import { loadOrCreateSigningKey } from './keys.ts';
@@ -18,7 +18,7 @@ import type { AuthContext } from './context.ts';
 import { registerAuthRoutes } from './routes.ts';
 
 export type { ClientRegistration, BackendClientRegistration, PublicClientRegistration } from './clients.ts';
-export type { AccessGrant, TokenVerifier } from './grant.ts';
+export type { AccessGrant, TokenVerifier } from '../base/grant.ts';
 export { parseScope, scopesAllow, normalizeScopes } from './scopes.ts';
 
 export interface AuthServerOptions {

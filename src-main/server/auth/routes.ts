@@ -2,6 +2,7 @@
 // sign-in page, token, revocation, introspection and JWKS. Mounted in an encapsulated Fastify plugin so its
 // form parser and error handling do not leak into the FHIR routes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { field, num } from '../../shared/fhir-json.ts';
 import { DEMO_USERS } from '../demo-users.ts';
 import type { AuthContext } from './context.ts';
 import {
@@ -166,12 +167,11 @@ export async function registerAuthRoutes(app: FastifyInstance, ctx: AuthContext)
             .headers(NO_STORE)
             .send({ error: error.error, error_description: error.message });
         }
-        const fastifyError = error as { statusCode?: unknown; message?: unknown };
-        const status =
-          typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500
-            ? fastifyError.statusCode
-            : 500;
-        const message = typeof fastifyError.message === 'string' ? fastifyError.message : 'bad request';
+        // A Fastify error (body parsing, limits) carries its own status; anything else is ours: 500.
+        const statusCode = num(field(error, 'statusCode'));
+        const status = statusCode !== null && statusCode < 500 ? statusCode : 500;
+        const errorMessage = field(error, 'message');
+        const message = typeof errorMessage === 'string' ? errorMessage : 'bad request';
         if (status === 500) ctx.logger?.error({ err: error }, 'auth: request failed');
         return reply
           .status(status)

@@ -1,11 +1,12 @@
 // What SSE and websocket share: resolving who is connecting (bearer or binding token), the checks of
 // docs/sse-channel.md §2, and building the notification for one event as the caller may see it.
 import type { FastifyRequest } from 'fastify';
-import type { AccessGrant } from '../auth/grant.ts';
-import { labelsAllow, requireScope } from '../authz.ts';
+import { field } from '../../shared/fhir-json.ts';
+import type { AccessGrant } from '../base/grant.ts';
+import { labelsAllow, requireScope } from '../base/authz.ts';
 import type { ServerContext } from '../context.ts';
-import { authenticate } from '../fhir/http.ts';
-import { FhirError, notFound, unauthorized } from '../fhir/outcome.ts';
+import { authenticate } from '../base/http.ts';
+import { FhirError, notFound, unauthorized } from '../base/outcome.ts';
 import type { EventRecord, SubscriptionEntry } from '../subscriptions/engine.ts';
 import type { NotificationContext, NotificationType } from '../subscriptions/notification.ts';
 import { notificationBundle } from '../subscriptions/notification.ts';
@@ -15,8 +16,7 @@ export function channelGrant(
   request: FastifyRequest,
   subscriptionId: string,
 ): AccessGrant {
-  const query = request.query as Record<string, unknown>;
-  const binding = query['binding-token'];
+  const binding = field(request.query, 'binding-token');
   if (typeof binding === 'string') {
     const entry = ctx.bindingTokens.take(binding, Date.now());
     if (!entry || !entry.subscriptionIds.includes(subscriptionId)) {

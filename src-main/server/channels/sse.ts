@@ -4,7 +4,8 @@
 // buffered live events > S — so no event is lost or duplicated however writes interleave.
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { AccessGrant } from '../auth/grant.ts';
+import { field } from '../../shared/fhir-json.ts';
+import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
 import type { BusMessage, EventRecord, SubscriptionEntry } from '../subscriptions/engine.ts';
 import type { StreamRegistry } from './registry.ts';
@@ -27,14 +28,10 @@ export function registerSseRoute(app: FastifyInstance, ctx: ServerContext, regis
     const { id } = request.params;
     const grant = channelGrant(ctx, request, id);
     const entry = streamableSubscription(ctx, grant, id);
-    const query = request.query as Record<string, unknown>;
     const header = request.headers['last-event-id'];
+    const queryCursor = field(request.query, 'last-event-id');
     const rawCursor =
-      typeof header === 'string'
-        ? header.trim()
-        : typeof query['last-event-id'] === 'string'
-          ? query['last-event-id']
-          : undefined;
+      typeof header === 'string' ? header.trim() : typeof queryCursor === 'string' ? queryCursor : undefined;
     const cursor = parseCursor(rawCursor, ctx.engine.eventCount(id));
     reply.hijack();
     openStream(ctx, registry, reply.raw, grant, entry, cursor);

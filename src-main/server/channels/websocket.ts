@@ -6,9 +6,10 @@
 import type { Server } from 'node:http';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import type { AccessGrant } from '../auth/grant.ts';
+import { at, field, parseJson } from '../../shared/fhir-json.ts';
+import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
-import { FhirError, operationOutcome } from '../fhir/outcome.ts';
+import { FhirError, operationOutcome } from '../base/outcome.ts';
 import type { BusMessage } from '../subscriptions/engine.ts';
 import type { StreamRegistry } from './registry.ts';
 import { eventBundle, statusBundle, streamableSubscription } from './delivery.ts';
@@ -29,16 +30,10 @@ export function parseBindMessage(text: string): string | null {
   const trimmed = text.trim();
   const plain = /^bind-with-token:?\s+(\S+)$/.exec(trimmed);
   if (plain?.[1]) return plain[1];
-  if (trimmed.startsWith('{')) {
-    try {
-      const message = JSON.parse(trimmed) as { type?: unknown; payload?: { token?: unknown } };
-      if (message.type === 'bind-with-token' && typeof message.payload?.token === 'string')
-        return message.payload.token;
-    } catch {
-      return null;
-    }
-  }
-  return null;
+  if (!trimmed.startsWith('{')) return null;
+  const message = parseJson(trimmed);
+  const token = at(message, 'payload', 'token');
+  return field(message, 'type') === 'bind-with-token' && typeof token === 'string' ? token : null;
 }
 
 export function registerWebsocketChannel(

@@ -6,8 +6,8 @@ import type { ServerContext } from '../context.ts';
 import { SEARCH_PARAMS } from '../store/search-params.ts';
 import { BACKPORT_PROFILE } from '../subscriptions/parse.ts';
 import { TOPICS } from '../topics/definitions.ts';
-import { FHIR_JSON } from './http.ts';
-import { RESOURCE_TYPES } from './types.ts';
+import { FHIR_JSON } from '../base/http.ts';
+import { RESOURCE_TYPES } from '../base/types.ts';
 
 const IG = 'http://hl7.org/fhir/uv/subscriptions-backport';
 

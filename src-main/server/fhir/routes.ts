@@ -1,24 +1,23 @@
 // FHIR REST interactions: create, read, vread, update, delete, history and search for every supported
-// type. Subscriptions are delegated to the subscription module (ownership, validation, endpoint);
+// type. Subscriptions are delegated to subscription-rest.ts (ownership, validation, endpoint);
 // topics (Basic) are read-only because the server defines them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessGrant } from '../auth/grant.ts';
-import { canSee, labelsAllow, requireScope } from '../authz.ts';
+import { canSee, labelsAllow, requireScope, wardLabels } from '../base/authz.ts';
+import type { AccessGrant } from '../base/grant.ts';
+import { authenticate, FHIR_JSON, queryPairs } from '../base/http.ts';
+import { badRequest, FhirError, forbidden, notFound } from '../base/outcome.ts';
+import type { StoredResource } from '../base/types.ts';
+import { isResourceType } from '../base/types.ts';
+import { validateResource } from '../base/validate.ts';
 import type { ServerContext } from '../context.ts';
 import { search } from '../store/search.ts';
-import { wardLabels } from '../store/search-params.ts';
 import {
   createSubscription,
   deleteSubscription,
   ownedSubscriptionIds,
   readOwnedSubscription,
   updateSubscription,
-} from '../subscriptions/rest.ts';
-import { authenticate, FHIR_JSON, queryPairs } from './http.ts';
-import { badRequest, FhirError, forbidden, notFound } from './outcome.ts';
-import type { StoredResource } from './types.ts';
-import { isResourceType } from './types.ts';
-import { validateResource } from './validate.ts';
+} from './subscription-rest.ts';
 
 interface TypeParams {
   type: string;
@@ -60,11 +59,8 @@ function readVisible(ctx: ServerContext, grant: AccessGrant, type: string, id: s
   return resource;
 }
 
-function requireWritableLabels(
-  grant: AccessGrant,
-  resource: { meta?: { security?: unknown } } & object,
-): void {
-  if (!labelsAllow(grant.securityLabels, wardLabels(resource as never))) {
+function requireWritableLabels(grant: AccessGrant, resource: unknown): void {
+  if (!labelsAllow(grant.securityLabels, wardLabels(resource))) {
     throw forbidden('The resource carries security labels outside your grant');
   }
 }

@@ -1,7 +1,7 @@
 // FHIR resource builders for the ward simulator. Every patient-linked resource carries its ward as a
 // meta.security label (WARD_LABEL_SYSTEM), which is what authorization filters on.
-import { WARD_LABEL_SYSTEM } from '../demo-users.ts';
-import type { FhirResource } from '../fhir/types.ts';
+import { WARD_LABEL_SYSTEM } from '../base/authz.ts';
+import type { FhirResource } from '../base/types.ts';
 import type { LabTest, Medication, Panel } from './catalog.ts';
 
 export const INTERPRETATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';

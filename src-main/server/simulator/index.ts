@@ -7,8 +7,10 @@
 // (rate > 1) and burst (`burst(n)` writes n lab draws at once). It writes through the resource store, so
 // topics fire exactly as for REST writes.
 import type pino from 'pino';
+import type { JsonRecord } from '../../shared/fhir-json.ts';
+import { record, records, referenceOf } from '../../shared/fhir-json.ts';
+import type { StoredResource } from '../base/types.ts';
 import { DEMO_USERS } from '../demo-users.ts';
-import type { StoredResource } from '../fhir/types.ts';
 import type { ResourceStore } from '../store/resources.ts';
 import type { LabTest, Panel } from './catalog.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
@@ -25,6 +27,13 @@ import {
 } from './build.ts';
 import type { Random } from './random.ts';
 import { createRandom } from './random.ts';
+
+/** An Encounter's locations with the active one completed at `at` (a transfer or a discharge). */
+function closeActiveLocation(enc: StoredResource, at: string): JsonRecord[] {
+  return records(enc['location']).map((l) =>
+    l['status'] === 'active' ? { ...l, status: 'completed', period: { ...record(l['period']), end: at } } : l,
+  );
+}
 
 export interface SimulatorOptions {
   seed?: number;
@@ -161,13 +170,12 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
           .all(`Location/${bedId(ward, bed)}`);
         for (const row of rows) {
           const enc = store.find('Encounter', row.id);
-          const active = (
-            enc?.location as { location?: { reference?: string }; status?: string }[] | undefined
-          )?.find((l) => l.status === 'active');
-          const subject = (enc?.subject as { reference?: string } | undefined)?.reference;
+          if (!enc) continue;
+          const active = records(enc['location']).find((l) => l['status'] === 'active');
+          const subject = referenceOf(enc['subject']);
           if (
-            enc?.status === 'in-progress' &&
-            active?.location?.reference === `Location/${bedId(ward, bed)}` &&
+            enc['status'] === 'in-progress' &&
+            referenceOf(active?.['location']) === `Location/${bedId(ward, bed)}` &&
             subject
           ) {
             census.set(bed, { bed, patientId: subject.replace('Patient/', ''), encounterId: enc.id });
@@ -206,14 +214,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     wardCensus(ward).delete(assignment.bed);
     if (!enc) return;
     const at = iso();
-    const locations = ((enc.location as Record<string, unknown>[] | undefined) ?? []).map((l) =>
-      l.status === 'active' ? { ...l, status: 'completed', period: { ...(l.period as object), end: at } } : l,
-    );
     store.update({
       ...enc,
       status: 'finished',
-      period: { ...(enc.period as object), end: at },
-      location: locations,
+      period: { ...record(enc['period']), end: at },
+      location: closeActiveLocation(enc, at),
     });
     counts.discharges += 1;
   }
@@ -222,9 +227,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     const enc = store.find('Encounter', assignment.encounterId);
     if (!enc) return;
     const at = iso();
-    const locations = ((enc.location as Record<string, unknown>[] | undefined) ?? []).map((l) =>
-      l.status === 'active' ? { ...l, status: 'completed', period: { ...(l.period as object), end: at } } : l,
-    );
+    const locations = closeActiveLocation(enc, at);
     locations.push({
       location: { reference: `Location/${bedId(ward, toBed)}` },
       status: 'active',

@@ -3,8 +3,8 @@
 // there, so an event exists exactly when the resource version that triggered it does.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../lib/sqlite.ts';
-import { FhirError, notFound } from '../fhir/outcome.ts';
-import type { FhirResource, StoredResource } from '../fhir/types.ts';
+import { FhirError, notFound } from '../base/outcome.ts';
+import type { FhirResource, StoredResource } from '../base/types.ts';
 import { indexEntries } from './search-params.ts';
 
 export type Interaction = 'create' | 'update' | 'delete';

@@ -1,9 +1,11 @@
 // Search parameters the server supports, and how each one's values are extracted from a resource. The
 // same extraction feeds the SQL search index and the in-memory matching of subscription filters and
 // topic query criteria, so a filter matches exactly what the equivalent search would return.
-import { WARD_LABEL_SYSTEM } from '../demo-users.ts';
-import type { FhirResource } from '../fhir/types.ts';
-import { asArray, getString, isRecord } from '../fhir/types.ts';
+// Extraction is lenient (a lone element where a list belongs still counts), so that a resource is
+// never indexed as having less than it carries.
+import { field, list, referenceOf, str } from '../../shared/fhir-json.ts';
+import { wardLabels } from '../base/authz.ts';
+import type { FhirResource } from '../base/types.ts';
 
 export type ParamKind = 'token' | 'reference' | 'date';
 
@@ -14,33 +16,22 @@ export interface SearchParamDef {
   extract: (resource: FhirResource) => string[];
 }
 
-/** The access labels (ward codes) a resource carries; it is visible only to grants holding all of them. */
-export function wardLabels(resource: FhirResource): string[] {
-  const out: string[] = [];
-  for (const coding of asArray(resource.meta?.security)) {
-    if (getString(coding, 'system') === WARD_LABEL_SYSTEM) {
-      const code = getString(coding, 'code');
-      if (code) out.push(code);
-    }
-  }
-  return out;
-}
-
 function codingTokens(coding: unknown): string[] {
-  const code = getString(coding, 'code');
+  const code = str(field(coding, 'code'));
   if (!code) return [];
-  const system = getString(coding, 'system');
+  const system = str(field(coding, 'system'));
   return system ? [code, `${system}|${code}`] : [code, `|${code}`];
 }
 
 function conceptTokens(concept: unknown): string[] {
-  return asArray(isRecord(concept) ? concept.coding : undefined).flatMap(codingTokens);
+  return list(field(concept, 'coding')).flatMap(codingTokens);
 }
 
-function field(resource: FhirResource, path: string): unknown[] {
+/** Every value at a dotted element path, lists flattened at each step. */
+function valuesAt(resource: FhirResource, path: string): unknown[] {
   let current: unknown[] = [resource];
   for (const part of path.split('.')) {
-    current = current.flatMap((value) => (isRecord(value) ? asArray(value[part]) : []));
+    current = current.flatMap((value) => list(field(value, part)));
   }
   return current;
 }
@@ -48,16 +39,16 @@ function field(resource: FhirResource, path: string): unknown[] {
 const concepts =
   (path: string) =>
   (r: FhirResource): string[] =>
-    field(r, path).flatMap(conceptTokens);
+    valuesAt(r, path).flatMap(conceptTokens);
 const codes =
   (path: string) =>
   (r: FhirResource): string[] =>
-    field(r, path).filter((v): v is string => typeof v === 'string');
+    valuesAt(r, path).filter((v): v is string => typeof v === 'string');
 const identifiers = (r: FhirResource): string[] =>
-  field(r, 'identifier').flatMap((id) => {
-    const value = getString(id, 'value');
+  valuesAt(r, 'identifier').flatMap((id) => {
+    const value = str(field(id, 'value'));
     if (!value) return [];
-    const system = getString(id, 'system');
+    const system = str(field(id, 'system'));
     return system ? [value, `${system}|${value}`] : [value];
   });
 
@@ -72,9 +63,9 @@ const references =
   (...paths: string[]) =>
   (r: FhirResource): string[] =>
     paths.flatMap((path) =>
-      field(r, path)
-        .map((ref) => getString(ref, 'reference'))
-        .filter((v): v is string => typeof v === 'string')
+      valuesAt(r, path)
+        .map(referenceOf)
+        .filter((v): v is string => v !== null)
         .map(normaliseReference),
     );
 
@@ -88,7 +79,7 @@ const dates =
   (...paths: string[]) =>
   (r: FhirResource): string[] =>
     paths.flatMap((path) =>
-      field(r, path)
+      valuesAt(r, path)
         .filter((v): v is string => typeof v === 'string')
         .map(normaliseDate),
     );
@@ -118,7 +109,7 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
     patient,
     subject: subject(),
     status: { kind: 'token', extract: codes('status') },
-    class: { kind: 'token', extract: (r) => field(r, 'class').flatMap(codingTokens) },
+    class: { kind: 'token', extract: (r) => valuesAt(r, 'class').flatMap(codingTokens) },
     date: { kind: 'date', extract: dates('period.start') },
     location: {
       kind: 'reference',
@@ -175,7 +166,7 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
     sent: { kind: 'date', extract: dates('sent') },
   },
   AuditEvent: {
-    type: { kind: 'token', extract: (r) => field(r, 'type').flatMap(codingTokens) },
+    type: { kind: 'token', extract: (r) => valuesAt(r, 'type').flatMap(codingTokens) },
     agent: { kind: 'reference', extract: references('agent.who') },
     entity: { kind: 'reference', extract: references('entity.what') },
     date: { kind: 'date', extract: dates('recorded') },

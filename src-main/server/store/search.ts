@@ -2,8 +2,8 @@
 // issue demands, rather than silently ignored), and the caller's ward labels are applied in SQL so that
 // `_count` pages and `total` never count resources the caller may not see.
 import type { Db } from '../../lib/sqlite.ts';
-import { badRequest } from '../fhir/outcome.ts';
-import type { StoredResource } from '../fhir/types.ts';
+import { badRequest } from '../base/outcome.ts';
+import type { StoredResource } from '../base/types.ts';
 import type { SearchParamDef } from './search-params.ts';
 import { normaliseDate, normaliseReferenceQuery, SEARCH_PARAMS } from './search-params.ts';
 

@@ -2,7 +2,7 @@
 // websocket connect without the access token in a URL. A binding token carries the grant it was issued
 // under, so the stream it opens still expires and is revoked with that grant.
 import { randomBytes } from 'node:crypto';
-import type { AccessGrant } from '../auth/grant.ts';
+import type { AccessGrant } from '../base/grant.ts';
 
 export interface BindingToken {
   grant: AccessGrant;

@@ -3,10 +3,9 @@
 // gap-free and never reused, even across kill -9), then wakes the open channels after commit.
 import type pino from 'pino';
 import type { Db } from '../../lib/sqlite.ts';
-import { labelsAllow } from '../authz.ts';
-import type { FhirResource, StoredResource } from '../fhir/types.ts';
+import { labelsAllow, wardLabels } from '../base/authz.ts';
+import type { FhirResource, StoredResource } from '../base/types.ts';
 import type { Interaction, ResourceChange, ResourceStore } from '../store/resources.ts';
-import { wardLabels } from '../store/search-params.ts';
 import { TOPICS } from '../topics/definitions.ts';
 import { matchesCriterion, triggerFires } from '../topics/evaluate.ts';
 import type { SubscriptionConfig, SubscriptionStatus } from './parse.ts';

@@ -1,7 +1,7 @@
 // Notification Bundles in the R4 backport shape (STU 1.1/1.2: Bundle.type history, entry[0] a
 // Parameters resource with the backport-subscription-status-r4 profile; docs/sse-channel.md §4).
 import { randomUUID } from 'node:crypto';
-import type { StoredResource } from '../fhir/types.ts';
+import type { StoredResource } from '../base/types.ts';
 import type { EventRecord, SubscriptionEntry } from './engine.ts';
 import type { PayloadContent, SubscriptionStatus } from './parse.ts';
 

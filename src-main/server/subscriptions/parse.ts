@@ -1,9 +1,10 @@
 // Reading and validating an R4 backport Subscription (docs/sse-channel.md §1). Anything the server
 // cannot honour — unknown topic, filter, channel, payload or MIME version — is a 400, as the Backport IG
 // requires ("SHALL reject"), never a silently degraded subscription.
-import { badRequest } from '../fhir/outcome.ts';
-import type { FhirResource } from '../fhir/types.ts';
-import { asArray, getString, isRecord } from '../fhir/types.ts';
+import type { JsonRecord } from '../../shared/fhir-json.ts';
+import { field, isRecord, list, str } from '../../shared/fhir-json.ts';
+import { badRequest } from '../base/outcome.ts';
+import type { FhirResource } from '../base/types.ts';
 import type { TopicDefinition } from '../topics/definitions.ts';
 import { findTopic } from '../topics/definitions.ts';
 import type { Criterion } from '../topics/evaluate.ts';
@@ -32,12 +33,11 @@ export interface SubscriptionConfig {
   end: number | null;
 }
 
-function extensionsOf(value: unknown): Record<string, unknown>[] {
-  return asArray(isRecord(value) ? value.extension : undefined).filter(isRecord);
-}
-
-function extensionValue(value: unknown, url: string): Record<string, unknown>[] {
-  return extensionsOf(value).filter((ext) => ext.url === url);
+/** The extensions of `value` with this url (a lone extension object counts as a list of one). */
+function extensionValue(value: unknown, url: string): JsonRecord[] {
+  return list(field(value, 'extension'))
+    .filter(isRecord)
+    .filter((ext) => ext['url'] === url);
 }
 
 const STATUSES = new Set(['requested', 'active', 'error', 'off', 'entered-in-error']);
@@ -121,13 +121,13 @@ export function parseSubscription(resource: FhirResource, id: string): Subscript
   };
 }
 
-function channelKind(channel: Record<string, unknown>): ChannelKind {
+function channelKind(channel: JsonRecord): ChannelKind {
   const type = channel.type;
   const custom = extensionValue(channel._type, `${BACKPORT}/backport-channel-type`)[0];
   if (custom) {
     const coding = custom.valueCoding;
-    const system = getString(coding, 'system');
-    const code = getString(coding, 'code');
+    const system = str(field(coding, 'system'));
+    const code = str(field(coding, 'code'));
     if (system === SSE_CHANNEL_SYSTEM && code === SSE_CHANNEL_CODE) return 'sse';
     if (system === STANDARD_CHANNEL_SYSTEM && code === 'websocket') return 'websocket';
     throw badRequest(`Unsupported channel type ${system ?? '?'}#${code ?? '?'}`);

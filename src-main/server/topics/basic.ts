@@ -1,7 +1,7 @@
 // R4 representation of a SubscriptionTopic: a Basic resource with the cross-version extensions the
 // Backport IG (STU 1.2) describes. Top-level elements use the 5.0 prefix; resourceTrigger, canFilterBy
 // and notificationShape use 4.3 as the IG's own example does.
-import type { FhirResource } from '../fhir/types.ts';
+import type { FhirResource } from '../base/types.ts';
 import type { TopicDefinition } from './definitions.ts';
 
 const X5 = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic';

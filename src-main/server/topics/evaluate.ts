@@ -4,7 +4,7 @@
 // Search-style criteria are matched with the same extraction the search index uses.
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
-import type { FhirResource } from '../fhir/types.ts';
+import type { FhirResource } from '../base/types.ts';
 import type { ResourceChange } from '../store/resources.ts';
 import { SEARCH_PARAMS } from '../store/search-params.ts';
 import { queryValues } from '../store/search.ts';

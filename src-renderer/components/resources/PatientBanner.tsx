@@ -1,17 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { queries } from '../../api/queries.ts';
-import { ageFrom, humanName, mrnOf, referenceOf, str } from '../../fhir/format.ts';
+import { humanName, str } from '../../../src-main/shared/fhir-json.ts';
+import { ageFrom, currentLocation, mrnOf } from '../../fhir/format.ts';
 import { ResourceState } from './ResourceState.tsx';
 
 /** The bed: the active location of the encounter, by name. */
 function Bed({ encounter }: { encounter: string }) {
   const enc = useQuery(queries.resource(encounter));
-  const locations = enc.data?.resource?.['location'];
-  const active = Array.isArray(locations)
-    ? ((locations as { status?: string; location?: unknown }[]).find((l) => l.status === 'active') ??
-      locations[locations.length - 1])
-    : null;
-  const ref = referenceOf((active as { location?: unknown } | null)?.location);
+  const ref = currentLocation(enc.data?.resource);
   const loc = useQuery({ ...queries.resource(ref ?? 'Location/none'), enabled: ref !== null });
   const name = str(loc.data?.resource?.['name']);
   return name ? <span className="pb-field">Bed {name}</span> : null;

@@ -3,20 +3,25 @@ import { useQuery } from '@tanstack/react-query';
 import type { FhirResource } from '../../../src-main/shared/api.ts';
 import { queries } from '../../api/queries.ts';
 import {
+  arr,
   conceptText,
+  humanName,
+  quantityText,
+  records,
+  referenceDisplay,
+  referenceOf,
+  str,
+} from '../../../src-main/shared/fhir-json.ts';
+import {
   dateTimeText,
   dosageOf,
+  encounterLocations,
   genericFields,
-  humanName,
   interpretationText,
   medicationText,
   periodText,
   priorityOf,
-  quantityText,
   rangeText,
-  referenceDisplay,
-  referenceOf,
-  str,
 } from '../../fhir/format.ts';
 import { ResourceState } from './ResourceState.tsx';
 import { Trend } from './Trend.tsx';
@@ -86,11 +91,9 @@ export function AllergyList({ list }: { list: FhirResource[] }) {
         <li key={a.id ?? i} className={str(a['criticality']) === 'high' ? 'allergy-high' : undefined}>
           <strong>{conceptText(a['code']) ?? 'Unspecified allergen'}</strong>
           {str(a['criticality']) ? <span> · criticality {str(a['criticality'])}</span> : null}
-          {Array.isArray(a['reaction'])
-            ? (a['reaction'] as { manifestation?: unknown[] }[]).map((r, j) => (
-                <span key={j}> · {(r.manifestation ?? []).map(conceptText).filter(Boolean).join(', ')}</span>
-              ))
-            : null}
+          {records(a['reaction']).map((r, j) => (
+            <span key={j}> · {arr(r['manifestation']).map(conceptText).filter(Boolean).join(', ')}</span>
+          ))}
         </li>
       ))}
     </ul>
@@ -131,9 +134,7 @@ function LocationName({ reference }: { reference: string }) {
 
 export function EncounterView({ resource }: { resource: FhirResource }) {
   const cls = resource['class'];
-  const locations = Array.isArray(resource['location'])
-    ? (resource['location'] as { location?: unknown; status?: string; period?: unknown }[])
-    : [];
+  const locations = encounterLocations(resource);
   return (
     <dl className="resource">
       <Field label="Class">{conceptText({ coding: [cls] }) ?? 'unknown'}</Field>

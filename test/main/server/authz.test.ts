@@ -2,7 +2,7 @@
 // simulator; every event delivered, every $events entry, every read and search result a nurse gets
 // must lie within her ward, and she must get exactly the events her ward produced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WARD_LABEL_SYSTEM } from '../../../src-main/server/demo-users.ts';
+import { WARD_LABEL_SYSTEM } from '../../../src-main/server/base/authz.ts';
 import { createRandom } from '../../../src-main/server/simulator/random.ts';
 import { TOPIC_BASE } from '../../../src-main/server/topics/definitions.ts';
 import type { SseConnection, TestServer } from './helpers.ts';

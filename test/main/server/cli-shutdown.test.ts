@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src-main/lib/sqlite.ts';
 import { createAuthServer } from '../../../src-main/server/auth/index.ts';
-import { DEMO_CLIENT_ID, WARD_LABEL_SYSTEM } from '../../../src-main/server/demo-users.ts';
+import { WARD_LABEL_SYSTEM } from '../../../src-main/server/base/authz.ts';
+import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
 import { events, fhir, openSse, sseSubscription } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alert-cli-term-'));

@@ -75,7 +75,7 @@ describe('fhirclient (independent SMART client) against the local AS', () => {
     const authorizeUrl = await smart(fakeReq('/launch'), fakeRes(), storage).authorize({
       iss: server.fhirBase,
       clientId: DEMO_CLIENT_ID,
-      // user/ scopes: the embedded FHIR server fails closed on patient/ scopes (src-main/server/authz.ts).
+      // user/ scopes: the embedded FHIR server fails closed on patient/ scopes (src-main/server/base/authz.ts).
       scope: 'openid fhirUser offline_access launch/patient user/Patient.rs user/Observation.rs',
       redirectUri: `http://${APP_HOST}/callback`,
       pkceMode: 'required',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredResource } from '../../../../src-main/server/fhir/types.ts';
+import type { StoredResource } from '../../../../src-main/server/base/types.ts';
 import type { Interaction, ResourceChange } from '../../../../src-main/server/store/resources.ts';
 import { TOPICS } from '../../../../src-main/server/topics/definitions.ts';
 import { parseCriteria, triggerFires } from '../../../../src-main/server/topics/evaluate.ts';

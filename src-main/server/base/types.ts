@@ -1,5 +1,7 @@
 // Minimal structural types for the FHIR JSON the server handles. Resources are kept as JSON objects;
-// only the fields the server reads are typed, everything else passes through untouched.
+// only the fields the server reads are typed, everything else passes through untouched. Untrusted
+// input is read with src-main/shared/fhir-json.ts; these types describe what the server has checked
+// (validate.ts) or written itself (the store).
 
 export interface Coding {
   system?: string;
@@ -26,21 +28,6 @@ export interface FhirResource {
 export interface StoredResource extends FhirResource {
   id: string;
   meta: Meta & { versionId: string; lastUpdated: string };
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-export function getString(value: unknown, key: string): string | undefined {
-  if (!isRecord(value)) return undefined;
-  const v = value[key];
-  return typeof v === 'string' ? v : undefined;
 }
 
 export const RESOURCE_TYPES = [

@@ -1,16 +1,16 @@
 // Subscription operations of the Backport IG: $status (type and instance), $events (instance, from the
 // same log as SSE replay) and $get-ws-binding-token (type and instance; the token also opens SSE).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessGrant } from '../auth/grant.ts';
-import { labelsAllow, requireScope } from '../authz.ts';
+import { isResource, records } from '../../shared/fhir-json.ts';
+import type { AccessGrant } from '../base/grant.ts';
+import { labelsAllow, requireScope } from '../base/authz.ts';
 import { notificationContext } from '../channels/delivery.ts';
 import type { ServerContext } from '../context.ts';
-import { authenticate, FHIR_JSON, queryPairs } from '../fhir/http.ts';
-import { badRequest, notFound } from '../fhir/outcome.ts';
-import { isRecord } from '../fhir/types.ts';
-import type { SubscriptionEntry } from './engine.ts';
-import { notificationBundle, statusParameters } from './notification.ts';
-import type { PayloadContent } from './parse.ts';
+import { authenticate, FHIR_JSON, queryPairs } from '../base/http.ts';
+import { badRequest, notFound } from '../base/outcome.ts';
+import type { SubscriptionEntry } from '../subscriptions/engine.ts';
+import { notificationBundle, statusParameters } from '../subscriptions/notification.ts';
+import type { PayloadContent } from '../subscriptions/parse.ts';
 
 const MAX_EVENTS_PER_CALL = 1000;
 
@@ -18,12 +18,13 @@ const MAX_EVENTS_PER_CALL = 1000;
 function operationParams(request: FastifyRequest): [string, string][] {
   const pairs = queryPairs(request);
   const body = request.body;
-  if (isRecord(body) && body.resourceType === 'Parameters' && Array.isArray(body.parameter)) {
-    for (const p of body.parameter) {
-      if (!isRecord(p) || typeof p.name !== 'string') continue;
-      const value = p.valueString ?? p.valueCode ?? p.valueId ?? p.valueInteger ?? p.valueUnsignedInt;
-      if (typeof value === 'string' || typeof value === 'number') pairs.push([p.name, String(value)]);
-    }
+  if (!isResource(body, 'Parameters')) return pairs;
+  for (const p of records(body['parameter'])) {
+    const name = p['name'];
+    if (typeof name !== 'string') continue;
+    const value =
+      p['valueString'] ?? p['valueCode'] ?? p['valueId'] ?? p['valueInteger'] ?? p['valueUnsignedInt'];
+    if (typeof value === 'string' || typeof value === 'number') pairs.push([name, String(value)]);
   }
   return pairs;
 }

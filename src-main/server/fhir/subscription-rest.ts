@@ -2,12 +2,12 @@
 // get 404, as if it did not exist), the server sets status and channel.endpoint, and re-activation is a
 // PUT with status `requested` (docs/sse-channel.md §7).
 import { randomUUID } from 'node:crypto';
-import type { AccessGrant } from '../auth/grant.ts';
+import { isRecord } from '../../shared/fhir-json.ts';
+import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
-import { badRequest, notFound } from '../fhir/outcome.ts';
-import type { FhirResource, StoredResource } from '../fhir/types.ts';
-import { isRecord } from '../fhir/types.ts';
-import { BACKPORT_PROFILE, parseSubscription } from './parse.ts';
+import { badRequest, notFound } from '../base/outcome.ts';
+import type { FhirResource, StoredResource } from '../base/types.ts';
+import { BACKPORT_PROFILE, parseSubscription } from '../subscriptions/parse.ts';
 
 export function ownedSubscriptionIds(ctx: ServerContext, grant: AccessGrant): string[] {
   return ctx.engine

@@ -2,9 +2,10 @@
 // follow the FHIR grammar, and each type's required elements (R4 cardinality 1..1) must be present.
 // Unknown elements pass through; this is a gate against malformed input, not a full profile validator.
 import { z } from 'zod';
+import { isRecord } from '../../shared/fhir-json.ts';
 import { badRequest } from './outcome.ts';
 import type { FhirResource } from './types.ts';
-import { ID_PATTERN, isRecord } from './types.ts';
+import { ID_PATTERN } from './types.ts';
 
 const code = z.string().min(1);
 const concept = z.looseObject({});
@@ -61,5 +62,6 @@ export function validateResource(type: string, body: unknown, urlId?: string): F
       `Invalid ${type}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
     );
   }
+  // The schema above checked every element FhirResource types (resourceType, id, meta.security/profile).
   return body as FhirResource;
 }

@@ -2,7 +2,7 @@
 // limit, bearer authentication, and the error handler that turns every failure into an OperationOutcome.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pino from 'pino';
-import type { AccessGrant, TokenVerifier } from '../auth/grant.ts';
+import type { AccessGrant, TokenVerifier } from './grant.ts';
 import type { IssueCode } from './outcome.ts';
 import { FhirError, operationOutcome, unauthorized } from './outcome.ts';
 
