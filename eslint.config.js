@@ -7,9 +7,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const noElectron = {
-  paths: [
-    { name: 'electron', message: 'Runtime-neutral code: no electron import (DEVELOPERS.md principle 1).' },
-  ],
+  paths: [{ name: 'electron', message: 'Runtime-neutral code: no electron import (docs/architecture.md).' }],
   patterns: [{ group: ['electron/*'], message: 'Runtime-neutral code: no electron import.' }],
 };
 

@@ -1,4 +1,4 @@
-// Client ingest rate (issue 4 "Tests and figures"): parse + validate + commit + rules, events/s, over a
+// Client ingest rate: parse + validate + commit + rules, events/s, over a
 // pre-generated in-memory SSE byte stream of id-only event-notification frames in the embedded
 // server's bundle shape, side by side with bare eventsource-parser on the same bytes in the same run.
 // Also: commit-only with synchronous=FULL vs NORMAL, one event per transaction vs one per chunk.

@@ -1,4 +1,4 @@
-// End-to-end latency (issue 4 "Tests and figures"): the embedded server (child process) writes critical
+// End-to-end latency: the embedded server (child process) writes critical
 // results at a steady rate; latency = notification timestamp (the server's write instant, ms precision)
 // → the client's durable commit (monitor `onAccepted`), through the real SSE channel and the whole
 // monitor (enrichment, rules and notification run too) on loopback.

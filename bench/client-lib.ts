@@ -1,4 +1,4 @@
-// Shared pieces of the client-core benchmarks (issue 4 "Tests and figures"): timing, statistics,
+// Shared pieces of the client-core benchmarks: timing, statistics,
 // printing and the machine line. Figures only — nothing here asserts a time.
 import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Replay catch-up (issue 4 "Tests and figures"): a real embedded server (child process) holds 100,000
+// Replay catch-up: a real embedded server (child process) holds 100,000
 // events the client missed; the client store's cursor is at event 1; time from connect (Last-Event-ID)
 // to the last event committed, through the real SSE channel on loopback.
 //

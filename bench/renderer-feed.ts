@@ -1,4 +1,4 @@
-// Renderer feed benchmark (issue 6): 100,000 alerts in the feed, in Debian's Chromium.
+// Renderer feed benchmark: 100,000 alerts in the feed, in Debian's Chromium.
 //
 //   npm run bench:renderer            (builds nothing: run `npx electron-vite build` first)
 //

@@ -1,4 +1,4 @@
-// Issue 5 end to end in the browser host: a critical arrives -> in-page notification -> acknowledged by
+// The closed loop end to end in the browser host: a critical arrives -> in-page notification -> acknowledged by
 // the signed-in user with a read-back note -> audit row with user and time -> written back to the
 // embedded server as a Communication (read back through the host with the user's own token).
 import { expect, test, type Page } from '@playwright/test';

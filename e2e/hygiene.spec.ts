@@ -1,4 +1,4 @@
-// Secret and PHI hygiene in the browser host (issue 7): every API response and every pushed event the
+// Secret and PHI hygiene in the browser host: every API response and every pushed event the
 // page receives during a sign-in and a critical alert is recorded, and none may carry an access or
 // refresh token (the server issues them as `at_…` / `rt_…`). Nothing token-like may land in the
 // client's data directory, and the demo's output may not name the patient shown on screen.

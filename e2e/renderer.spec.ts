@@ -1,4 +1,4 @@
-// Issue 6, end to end in Chromium against the browser host, the embedded server and the simulator:
+// The renderer, end to end in Chromium against the browser host, the embedded server and the simulator:
 // the live feed, resource views, health panel, keyboard use, accessibility and CSP.
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';

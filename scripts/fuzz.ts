@@ -1,4 +1,4 @@
-// `npm run fuzz -- [--runs 100000] [--seed N]`: the long fuzz of the parsing pipeline (issue 7). The
+// `npm run fuzz -- [--runs 100000] [--seed N]`: the long fuzz of the parsing pipeline. The
 // runs are split across the properties in test/support/pipeline-fuzz.ts; each is seeded, so a failure
 // reproduces with the printed seed and path (fast-check's counterexample report).
 import fc from 'fast-check';

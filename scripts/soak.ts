@@ -1,5 +1,5 @@
 // `npm run soak -- --schedules 1000 [--seed 1] [--runs 4] [--parallel 2] [--token-ttl 60] [--dir PATH]`
-// The long soak (issue 7): `runs` independent runs (each with its own server, proxy, monitor and one
+// The long soak: `runs` independent runs (each with its own server, proxy, monitor and one
 // revocation in the middle) share the schedules; prints the figures and exits 1 on any violation.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

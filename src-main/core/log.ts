@@ -1,5 +1,5 @@
 // Structured logging for the core and the embedded server. Logs carry ids and counts only: no tokens,
-// no patient names or identifiers (DEVELOPERS.md principle 5). Redaction is a second line of defence
+// no patient names or identifiers (docs/architecture.md). Redaction is a second line of defence
 // for fields that must never appear even by mistake.
 import { pino } from 'pino';
 

@@ -61,9 +61,9 @@ export interface ServiceOptions {
   privacyMode?: boolean;
   /** Called once the monitor is subscribed and streaming (the local demo uses it to emit a result). */
   onSubscribed?(): void;
-  /** The active rules; the composition root resolves the rules file path (issue 5). */
+  /** The active rules; the composition root resolves the rules file path. */
   rules?: RulesHolder;
-  /** Closed-loop timers, export location and launch-at-login hook (issue 5). */
+  /** Closed-loop timers, export location and launch-at-login hook. */
   alerting?: Partial<
     Pick<
       AlertingOptions,
@@ -332,14 +332,14 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return readResource(accessFor(session), reference);
     },
 
-    // The closed loop (issue 5): markSeen, acknowledge (+ write-back), resolveAlert, escalation status,
+    // The closed loop: markSeen, acknowledge (+ write-back), resolveAlert, escalation status,
     // audit export, rules reload, write-back retry and launch-at-login live in core/alerting.
     ...alerting.handlers,
 
     getPreferences: async () => preferences.get(),
     setPreferences: async (change) => preferences.set(change),
 
-    // Renderer views (issue 6): fixed, host-built searches; the renderer never names a URL.
+    // Renderer views: fixed, host-built searches; the renderer never names a URL.
     ...createViewHandlers(() => (session ? accessFor(session) : null)),
   };
 
@@ -363,4 +363,4 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   };
 }
 
-// ---- helpers for the renderer views (issue 6) ----
+// ---- helpers for the renderer views ----

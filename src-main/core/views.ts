@@ -1,4 +1,4 @@
-// The renderer's read-only views (issue 6): Observation trend, allergies, ward board, order queue. Each
+// The renderer's read-only views: Observation trend, allergies, ward board, order queue. Each
 // is a fixed search the host builds over an allow-list of resource types and parameters on the
 // signed-in server; the renderer names references, never URLs, and a token never leaves its origin.
 import type { FhirResource, MonitorHandlers, SearchView, TrendPoint } from '../shared/api.ts';

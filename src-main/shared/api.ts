@@ -1,4 +1,4 @@
-// The one renderer <-> host contract (DEVELOPERS.md principle 2).
+// The one renderer <-> host contract (docs/architecture.md).
 //
 // Every call takes exactly one JSON argument object and returns a JSON result. The same schema map
 // validates arguments in both hosts (Electron IPC and the browser host's HTTP API); the renderer
@@ -36,11 +36,11 @@ export interface AlertSummary {
   state: AlertState;
   /** Focus fetch outcome: ok, gone (404/410), forbidden (403), pending, or error. */
   fetch: ResourceStatus;
-  /** Notification line without patient context, e.g. "K 6.8 mmol/L > 6.2" (issue 5). */
+  /** Notification line without patient context, e.g. "K 6.8 mmol/L > 6.2". */
   summary?: string | null;
   /** What fired: `threshold:<id>`, `interpretation:<code>`, `priority:<p>`, `encounter`. */
   ruleId?: string | null;
-  /** The closed loop (issue 5): who did what when, the timers, and the write-back state. */
+  /** The closed loop: who did what when, the timers, and the write-back state. */
   lifecycle?: AlertLifecycle;
 }
 
@@ -175,7 +175,7 @@ export interface HostInfo {
   osNotifications: boolean;
 }
 
-/** One earlier value of the same code for the same patient (renderer issue 6: trend). */
+/** One earlier value of the same code for the same patient. */
 export interface TrendPoint {
   reference: string;
   /** Numeric value, or null when the result was not a quantity. */
@@ -235,7 +235,7 @@ export type HostEvent =
   | { type: 'notify'; alertId: string | null; title: string; body: string }
   /** The user clicked an OS notification: focus this alert. */
   | { type: 'focus-alert'; alertId: string }
-  /** Counts for the tray/badge, escalation and rules/write-back health changed (issue 5). */
+  /** Counts for the tray/badge, escalation and rules/write-back health changed. */
   | { type: 'alerting'; status: AlertingStatus };
 
 // ---- call argument schemas (validated in both hosts) ----

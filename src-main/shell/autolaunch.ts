@@ -1,4 +1,4 @@
-// Launch at login (issue 5 item 5), off by default and user-toggled through the API. macOS and Windows
+// Launch at login, off by default and user-toggled through the API. macOS and Windows
 // use Electron's login items; Linux (where setLoginItemSettings does nothing) gets an XDG autostart
 // entry, ~/.config/autostart/<id>.desktop.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // Refresh tokens at rest, encrypted with Electron safeStorage (OS keychain / DPAPI / libsecret).
 //
 // On Linux without a secret service, safeStorage silently falls back to `basic_text`: Chromium's
-// hard-coded key, i.e. obfuscation, not protection (smart-auth.md §2.4). There this store refuses to
+// hard-coded key, i.e. obfuscation, not protection. There this store refuses to
 // persist anything: the user signs in again at each start rather than leaving a usable refresh token
 // on disk. The async API is used because the sync one is deprecated in Electron 45.
 import { readFile, rename, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Tray icon with the unacknowledged-critical count (issue 5 item 5). Kept in a module-level reference by
+// Tray icon with the unacknowledged-critical count. Kept in a module-level reference by
 // the caller (GC would remove it), always with a context menu (Linux AppIndicator often delivers no
 // click events), icon swapped to red while criticals wait; the count also goes on the dock/launcher
 // badge where the platform has one.

@@ -1,4 +1,4 @@
-// Window state remembered across launches (issue 5 item 5): bounds and maximized, saved atomically on
+// Window state remembered across launches: bounds and maximized, saved atomically on
 // move/resize (debounced) and on close, restored clamped to a display that is still attached, so a
 // window last seen on an unplugged monitor comes back on a visible one.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';

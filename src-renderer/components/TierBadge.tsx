@@ -1,6 +1,6 @@
 import type { AlertClass } from '../../src-main/shared/api.ts';
 
-// Tier is carried by colour, shape and word together: never colour alone (clinical.md §4).
+// Tier is carried by colour, shape and word together: never colour alone.
 const LOOK: Record<AlertClass, { icon: string; word: string }> = {
   critical: { icon: '▲', word: 'Critical' },
   high: { icon: '■', word: 'High' },

@@ -1,4 +1,4 @@
-// A fault-injecting HTTP proxy for the soak checker (issue 7), loopback only.
+// A fault-injecting HTTP proxy for the soak checker, loopback only.
 //
 // It sits between the headless monitor and the embedded server. Ordinary requests are forwarded with
 // optional latency and, sometimes, a connection reset before the answer. Server-Sent-Events responses

@@ -1,4 +1,4 @@
-// Full-pipeline fuzzing (issue 7): bytes -> SSE decoder -> frame mapping -> notification bundle
+// Full-pipeline fuzzing: bytes -> SSE decoder -> frame mapping -> notification bundle
 // parser -> claim-check reference resolution -> resource classifier, as the monitor chains them.
 // Shared by the smoke in `npm test` (test/main/proof/fuzz.test.ts, a few thousand cases) and the long
 // run (`npm run fuzz`, >= 100,000 cases). Every property is seeded; a failure prints its seed and path.

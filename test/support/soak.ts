@@ -1,4 +1,4 @@
-// The soak checker (issue 7): simulator -> server -> fault proxy -> headless monitor, under a seeded
+// The soak checker: simulator -> server -> fault proxy -> headless monitor, under a seeded
 // schedule of faults, then a Jepsen-style comparison of the monitor's SQLite store with the server's
 // event log for the same subscription.
 //

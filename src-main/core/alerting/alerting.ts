@@ -1,4 +1,4 @@
-// The closed loop behind the API (issue 5 item 3): new -> seen -> acknowledged (signed-in fhirUser, time,
+// The closed loop behind the API: new -> seen -> acknowledged (signed-in fhirUser, time,
 // optional read-back note) -> escalated when not acknowledged in time -> resolved. Every transition is
 // audited in SQLite; acknowledgments are written back to the FHIR server through the durable outbox;
 // counts for the tray/badge are pushed as `alerting` events. Runtime-neutral: hosts add only the

@@ -1,4 +1,4 @@
-// Escalation of unacknowledged critical alerts (issue 5 item 3; clinical.md §1.6): a critical not
+// Escalation of unacknowledged critical alerts: a critical not
 // acknowledged within `ackTimeoutMs` of arriving becomes 'escalated', is re-notified, and stays pinned;
 // while it remains unacknowledged it is re-notified every `repeatMs` ("repeat until read"). The clock is
 // injected so tests can drive time; `tick()` is the whole algorithm, `start()` only calls it on a timer.

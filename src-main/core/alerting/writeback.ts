@@ -1,4 +1,4 @@
-// Write-back of acknowledgments to the FHIR server (issue 5 item 4): the loop is closed in the record,
+// Write-back of acknowledgments to the FHIR server: the loop is closed in the record,
 // not only on this workstation. Requests live in the durable outbox and leave it only when the server
 // accepted them or the server's CapabilityStatement says it takes neither Communication nor AuditEvent.
 // Failures are shown on the alert and retried with capped exponential backoff, never dropped.

@@ -1,4 +1,4 @@
-// SMART on FHIR sign-in for the main process (issue 4 items 1–2): standalone launch as a public client
+// SMART on FHIR sign-in for the main process: standalone launch as a public client
 // with PKCE S256, `state`, `aud` and an RFC 8252 loopback redirect; Backend Services with private_key_jwt.
 // Tokens never leave this module except through SmartSession.accessToken(), called by main-process code.
 import type { JsonWebKey, webcrypto } from 'node:crypto';
@@ -38,7 +38,7 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     ...CLINICAL_READ.map((t) => `user/${t}.rs`),
     'user/MedicationRequest.rs',
     'user/Subscription.cruds',
-    // Write-back of critical-result acknowledgments (issue 5): PUT with a deterministic id = create once;
+    // Write-back of critical-result acknowledgments: PUT with a deterministic id = create once;
     // read to show the record back.
     'user/Communication.cru',
   ],

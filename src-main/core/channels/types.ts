@@ -14,7 +14,7 @@ export type ChannelState = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 export interface ChannelCallbacks {
   /**
    * Handle one frame. The channel awaits this before reading the next frame, so the pipeline can
-   * commit durably first (DEVELOPERS.md principle 4). A rejection is reported as a channel error and
+   * commit durably first (docs/architecture.md). A rejection is reported as a channel error and
    * the stream reconnects from the persisted cursor.
    */
   onFrame(frame: ChannelFrame): Promise<void>;

@@ -84,7 +84,7 @@ async function run(): Promise<void> {
   const releaseLock = acquireInstanceLock(dirname(dbPath));
   const store = openClientStore(dbPath);
   // Written synchronously: a line is on disk before the next step (the notified mark, the next commit),
-  // so after a kill -9 the file is a faithful witness for the soak checker (issue 7).
+  // so after a kill -9 the file is a faithful witness for the soak checker.
   const out = values.jsonl ? openSync(values.jsonl, 'a') : null;
   const line = (value: unknown) => {
     if (out !== null) writeSync(out, `${JSON.stringify(value)}\n`);

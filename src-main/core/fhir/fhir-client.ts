@@ -1,5 +1,5 @@
 // Claim-check reads: notifications carry ids; the resource is fetched here with the user's own token
-// from the server that issued it, and re-authorised there (DEVELOPERS.md principle 5).
+// from the server that issued it, and re-authorised there (docs/architecture.md).
 import type { ResourceView } from '../../shared/api.ts';
 import { isResource, parseJson } from '../../shared/fhir-json.ts';
 
@@ -112,7 +112,7 @@ async function readBounded(response: Response): Promise<string> {
 /**
  * Pauses between attempts when a read fails transiently (network error, 5xx, 429). A critical result
  * whose claim-check read hits a server restart or a dropped connection must not end as "Could not
- * load" without a notification (found by the soak checker, issue 7); the total wait stays bounded.
+ * load" without a notification (found by the soak checker); the total wait stays bounded.
  */
 export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 2_500, 5_000];
 

@@ -59,7 +59,7 @@ export interface MonitorOptions {
   interruptTiers?: readonly AlertTier[] | (() => readonly AlertTier[]);
   /** Hide values and names in OS notifications. */
   privacyMode?: boolean | (() => boolean);
-  /** The active rules (issue 5). Default: interpretation codes only, no threshold table. */
+  /** The active rules. Default: interpretation codes only, no threshold table. */
   rules?: RulesHolder;
   /** Wait this long for a missing event to arrive out of order before recovering it. */
   gapGraceMs?: number;

@@ -1,6 +1,6 @@
 // Which topics does this server offer? R4 servers list them on the CapabilityStatement
 // (capabilitystatement-subscriptiontopic-canonical) and as Basic-wrapped topics; R4B/R5 servers as
-// SubscriptionTopic resources (fhir-subscriptions.md §3.2, §8 item 14). Every source is optional.
+// SubscriptionTopic resources (Subscriptions R5 Backport IG, topic discovery). Every source is optional.
 import { bundleResources, field, records, str } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 

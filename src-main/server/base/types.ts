@@ -41,7 +41,7 @@ export const RESOURCE_TYPES = [
   'AllergyIntolerance',
   'Subscription',
   'Basic',
-  // Write-back of acknowledgments by the monitor (issue 5).
+  // Write-back of acknowledgments by the monitor.
   'Communication',
   'AuditEvent',
 ] as const;

@@ -1,6 +1,6 @@
 // GET /metadata: the CapabilityStatement. Declares Backport IG server conformance (R4) and lists every
 // topic on the Subscription resource with capabilitystatement-subscriptiontopic-canonical, which is how
-// R4 clients discover topics (fhir-subscriptions.md §3.2).
+// R4 clients discover topics (Subscriptions R5 Backport IG, topic discovery).
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import { SEARCH_PARAMS } from '../store/search-params.ts';

@@ -1,5 +1,5 @@
 // Reference data for the simulator: LOINC lab tests with UCUM units, normal and critical limits
-// (clinical.md §2/§6), panels, medications and names. Limits are typical adult values, not a lab's.
+//, panels, medications and names. Limits are typical adult values, not a lab's.
 
 export interface LabTest {
   loinc: string;

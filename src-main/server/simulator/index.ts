@@ -1,4 +1,4 @@
-// The ward simulator (clinical.md §6): two 30-bed adult medical wards with named patients, admissions,
+// The ward simulator: two 30-bed adult medical wards with named patients, admissions,
 // bed transfers and discharges, a morning-draw lab peak, LOINC/UCUM results with ~2 % criticals, final
 // DiagnosticReports per panel and medication orders with stat/urgent/routine priorities.
 //
@@ -100,7 +100,7 @@ const zero = (): SimulatorCounts => ({
   transfers: 0,
 });
 
-/** Hourly rates per ward (clinical.md §6: morning draw peak 05:00–07:30, admissions afternoon, discharges midday). */
+/** Hourly rates per ward (morning draw peak 05:00–07:30, admissions afternoon, discharges midday). */
 function rates(hour: number): {
   draws: number;
   admissions: number;

@@ -1,7 +1,7 @@
 // The browser host's OS notifications over org.freedesktop.Notifications: argument building and
 // detection as unit tests, and one test against a real notification daemon (dunst under Xvfb in its own
 // D-Bus session). That test is skipped, with the reason, where the Debian tools are missing
-// (apt packages: xvfb dunst libnotify-bin dbus-x11... see the report of issue 5).
+// (apt packages: xvfb dunst libnotify-bin dbus-x11... see .ci/run).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Fuzz smoke of the full parsing pipeline (issue 7): a few thousand seeded cases per `npm test`; the
+// Fuzz smoke of the full parsing pipeline: a few thousand seeded cases per `npm test`; the
 // long run is `npm run fuzz` (>= 100,000 cases, same properties).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

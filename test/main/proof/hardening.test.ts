@@ -1,4 +1,4 @@
-// Electron hardening, asserted (issue 7). The Electron runtime is absent on these machines, so the shell
+// Electron hardening, asserted. The Electron runtime is absent on these machines, so the shell
 // runs against the named test double (test/main/shell/fake-electron.ts) extended here with `shell`,
 // a recording `protocol.handle` and `net.fetch`. What a fake cannot prove (the real Chromium honouring
 // the settings) is covered by Electronegativity's static scan (`npm run lint:electron`).

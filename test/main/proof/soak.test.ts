@@ -1,4 +1,4 @@
-// Short soak (issue 7): >= 50 seeded fault schedules through the real server and headless monitor
+// Short soak: >= 50 seeded fault schedules through the real server and headless monitor
 // processes, a revocation in the middle, 20-second access tokens; the long one is `npm run soak`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Desktop integration of the Electron shell (issue 5): notification glue, tray count, window state and
+// Desktop integration of the Electron shell: notification glue, tray count, window state and
 // launch at login, against the fake `electron` module (a named test double: no Electron runtime here).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
-// Regression tests for the eventsource-parser behaviours and WHATWG conformance items listed in
-// shared/reference/performance-reliability.md §2.3 and §2.5, at the byte boundary our channel uses.
+// Regression tests for the eventsource-parser behaviours the WHATWG SSE parsing rules require (line
+// endings, BOM, an id with NUL, retry), at the byte boundary our channel uses.
 import { describe, expect, it } from 'vitest';
 import { createSseDecoder } from '../../../../src-main/core/channels/sse-decoder.ts';
 import type { SseMessage } from '../../../../src-main/core/channels/sse-decoder.ts';

@@ -1,5 +1,5 @@
 // Claim-check: a notification whose focus points at another origin is never fetched with this
-// server's token (smart-auth.md §1.7: "Do not follow references to other servers with the token").
+// server's token (SMART App Launch security guidance: "Do not follow references to other servers with the token").
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

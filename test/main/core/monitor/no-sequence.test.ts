@@ -1,4 +1,4 @@
-// A server without usable event numbers. Medplum (fhir-subscriptions.md §6.3) sends eventNumber "0" for
+// A server without usable event numbers. Medplum sends eventNumber "0" for
 // every event, R4B-style SubscriptionStatus inside R4, and has no $events. Medplum cannot run here, so a
 // loopback peer reproduces its wire behaviour (test/support/fhir-peer.ts).
 import { mkdtempSync } from 'node:fs';
