@@ -1,8 +1,12 @@
-// Lint rules that carry the architecture: the core, the embedded server, the browser host and the
-// shared contract must run under plain Node, so they may not import `electron`; the renderer may
-// only see the host through the shared API *types*.
+// Lint rules that carry the architecture (docs/architecture.md, "Layers and import boundaries"):
+// - `electron` is imported only in src-main/shell: everything else runs under plain Node;
+// - the client core and the embedded server never import each other; neither imports a host;
+// - src-main/lib and src-main/shared import no project folder (every layer may use them);
+// - the renderer sees the host only through the shared API *types* and the shared FHIR JSON reader.
+// test/main/lint/boundaries.test.ts proves each rule fires on a violation.
 import js from '@eslint/js';
 import globals from 'globals';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
@@ -10,6 +14,43 @@ const noElectron = {
   paths: [{ name: 'electron', message: 'Runtime-neutral code: no electron import (docs/architecture.md).' }],
   patterns: [{ group: ['electron/*'], message: 'Runtime-neutral code: no electron import.' }],
 };
+
+const SRC = './src-main';
+const zone = (target, from, message, except) => ({
+  target: `${SRC}/${target}`,
+  from: `${SRC}/${from}`,
+  message,
+  ...(except ? { except } : {}),
+});
+const HOSTS = ['app', 'local', 'browser-host', 'shell'];
+const boundaryZones = [
+  zone(
+    'core',
+    'server',
+    'The client core never imports the embedded server: it talks to any server over HTTP.',
+  ),
+  zone('server', 'core', 'The embedded server never imports the client core: it must stand alone as a peer.'),
+  ...HOSTS.flatMap((host) => [
+    zone('core', host, 'The client core never imports a host or the composition root.'),
+    zone('server', host, 'The embedded server never imports a host or the composition root.'),
+  ]),
+  zone('lib', '', 'src-main/lib imports no project folder.', ['./lib']),
+  zone('shared', '', 'src-main/shared imports no project folder.', ['./shared']),
+  zone('local', 'app', 'The local demo is composed by src-main/app, not the other way round.'),
+  ...['browser-host', 'shell'].flatMap((host) => [
+    zone('local', host, 'The local demo never imports a host.'),
+    zone('app', host, 'The composition root never imports a host: hosts pass their parts in.'),
+  ]),
+  zone('browser-host', 'shell', 'The browser host never imports the Electron shell.'),
+  zone('shell', 'browser-host', 'The Electron shell never imports the browser host.'),
+  {
+    target: './src-renderer',
+    from: SRC,
+    except: ['./shared/api.ts', './shared/fhir-json.ts'],
+    message:
+      'The renderer imports from src-main only the shared API contract and the shared FHIR JSON reader.',
+  },
+];
 
 export default tseslint.config(
   {
@@ -28,15 +69,14 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'src-main/core/**',
-      'src-main/server/**',
-      'src-main/local/**',
-      'src-main/app/**',
-      'src-main/browser-host/**',
-      'src-main/shared/**',
-      'scripts/**',
-    ],
+    files: ['src-main/**', 'src-renderer/**'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver()] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: boundaryZones }] },
+  },
+  {
+    files: ['src-main/**', 'scripts/**', 'bench/**'],
+    ignores: ['src-main/shell/**'],
     rules: { 'no-restricted-imports': ['error', noElectron] },
   },
   {
