@@ -90,8 +90,10 @@ function renderChoice(choice: UserChoice, index: number, selectedUser: string | 
     refused.length > 0
       ? `<p>Not granted to a ${escapeHtml(role.toLowerCase())}:</p>${scopeList(refused)}`
       : '';
+  const wards =
+    user.wards.length > 0 ? `data of ${user.wards.map(escapeHtml).join(', ')} only` : 'no patient data';
   return `<div class="option"><input type="radio" id="${id}" name="user" value="${escapeHtml(user.id)}" required${checked} aria-describedby="${id}-grant"><label for="${id}">${escapeHtml(user.display)}</label></div>
-<div class="grant" id="${id}-grant"><p>Approving as this ${escapeHtml(role.toLowerCase())} grants exactly:</p>${grants}${refusals}</div>`;
+<div class="grant" id="${id}-grant"><p>Approving as this ${escapeHtml(role.toLowerCase())} (${wards}) grants exactly:</p>${grants}${refusals}</div>`;
 }
 
 export function renderSignInPage(input: SignInPageInput): string {

@@ -47,12 +47,15 @@ export function scopesAllowResource(scopes: readonly string[] | null, resource: 
 /**
  * Why a granular scope's conditions cannot be enforced on `resourceType` (so the scope must be refused
  * when granted), or null when they can: each must name a token or reference search parameter of the
- * type, without modifiers, with a value.
+ * type, without modifiers, with a value; Subscription takes none.
  */
 export function scopeConditionsProblem(
   resourceType: string,
   conditions: readonly ScopeCondition[],
 ): string | null {
+  // A subscription is reached through operations and channels as well as reads: conditions on it would
+  // be honoured in some places only, so they are refused instead.
+  if (resourceType === 'Subscription') return 'scope conditions are not supported on Subscription';
   for (const [param, value] of conditions) {
     const def = SEARCH_PARAMS[resourceType]?.[param];
     if (!def) return `'${param}' is not a search parameter of ${resourceType} this server can enforce`;

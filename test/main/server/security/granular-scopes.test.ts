@@ -166,6 +166,7 @@ describe('what cannot be enforced is refused when granted', () => {
     ['a date condition', 'user/Observation.rs?date=2026'],
     ['malformed percent-encoding', 'user/Observation.rs?code=%E0%A4%A'],
     ['a modifier', 'user/Observation.rs?code:not=x'],
+    ['a condition on Subscription', 'user/Subscription.cruds?status=active'],
   ];
   for (const [name, scope] of refusals) {
     it(name, async () => {
