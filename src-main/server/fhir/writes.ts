@@ -9,7 +9,7 @@ import type { AccessGrant } from '../base/grant.ts';
 import { forbidden } from '../base/outcome.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
 import type { ServerContext } from '../context.ts';
-import { accessAllows, mayAccess } from '../store/access.ts';
+import { accessAllows, mayTarget } from '../store/access.ts';
 import { lastStoredVersion, notKnown } from './visibility.ts';
 import { applyWardRules } from './ward-rules.ts';
 
@@ -49,14 +49,14 @@ export function requireUpdateOrCreate(grant: AccessGrant, type: string): void {
 
 /**
  * May this PUT to an id the caller cannot read create it? Only a fresh, unguessable id, or the id of a
- * deleted resource the caller could read; anything else (a live or deleted resource of another ward, a
+ * deleted resource the caller could have written; anything else (a live or deleted resource of another ward, a
  * short unknown id) answers like every unknown id.
  */
 function mayCreateAt(ctx: ServerContext, grant: AccessGrant, type: string, id: string): boolean {
   if (scopeAccess(grant.scopes, type, 'c').kind === 'none') return false;
   if (ctx.store.find(type, id) !== null) return false;
   const deleted = lastStoredVersion(ctx, type, id);
-  if (deleted) return mayAccess(grant, deleted, 'r');
+  if (deleted) return mayTarget(grant, deleted, 'c');
   return id.length >= MIN_CLIENT_ID_LENGTH;
 }
 
@@ -68,7 +68,7 @@ export function updateResource(
 ): { resource: StoredResource; created: boolean } {
   const type = body.resourceType;
   const existing = ctx.store.find(type, body.id);
-  if (!existing || !mayAccess(grant, existing, 'r')) {
+  if (!existing || !mayTarget(grant, existing, 'u')) {
     if (!mayCreateAt(ctx, grant, type, body.id)) throw notKnown(type, body.id);
     const labelled = applyWardRules(ctx, grant, body, null);
     requireAllowed(scopeAccess(grant.scopes, type, 'c'), labelled, 'c');
@@ -89,7 +89,7 @@ export function deleteResource(
   id: string,
 ): void {
   const existing = ctx.store.find(type, id);
-  if (!existing || !mayAccess(grant, existing, 'r')) throw notKnown(type, id);
+  if (!existing || !mayTarget(grant, existing, 'd')) throw notKnown(type, id);
   requireAllowed(access, existing, 'd');
   ctx.store.delete(type, id);
 }

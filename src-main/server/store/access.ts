@@ -39,6 +39,20 @@ export function mayAccess(grant: AccessGrant, resource: FhirResource, action: Sc
   );
 }
 
+/**
+ * May this grant act on an existing resource with a write `action`: within its wards, and one it may
+ * read or may perform the action on (a write-only feed can still update its own ward's data). Anything
+ * else is, to this caller, a resource that does not exist.
+ */
+export function mayTarget(grant: AccessGrant, resource: FhirResource, action: ScopeAction): boolean {
+  const type = resource.resourceType;
+  return (
+    canSee(grant, resource) &&
+    (accessAllows(scopeAccess(grant.scopes, type, 'r'), resource) ||
+      accessAllows(scopeAccess(grant.scopes, type, action), resource))
+  );
+}
+
 /** The same question for an owner recorded with a subscription (its scopes; null = recorded before scopes were). */
 export function scopesAllowResource(scopes: readonly string[] | null, resource: FhirResource): boolean {
   return scopes === null || accessAllows(scopeAccess(scopes, resource.resourceType, 'r'), resource);

@@ -205,6 +205,25 @@ describe('write answers reveal nothing about other wards', () => {
     expect(short.status).toBe(404);
   });
 
+  it('a write-only feed updates its own ward’s data and finds nothing of another ward’s', async () => {
+    const writeOnly = t.feed(['ward-b'], ['system/Observation.cu']);
+    const own = await fhir('POST', `${base}/Observation`, writeOnly, criticalPotassium(patientB));
+    expect(own.status).toBe(201);
+    const id = String(own.body.id);
+    const updated = await fhir('PUT', `${base}/Observation/${id}`, writeOnly, {
+      ...criticalPotassium(patientB),
+      id,
+      status: 'amended',
+    });
+    expect(updated.status).toBe(200);
+    const foreign = t.server.simulator?.emitCriticalPotassium('ward-a');
+    const put = await fhir('PUT', `${base}/Observation/${String(foreign?.id)}`, writeOnly, {
+      ...criticalPotassium(patientB),
+      id: foreign?.id,
+    });
+    expect(put.status).toBe(404);
+  });
+
   it('a caller without the write permission gets 403 whatever the id', async () => {
     const real = t.server.simulator?.emitCriticalPotassium('ward-a');
     for (const id of [String(real?.id), 'never-there']) {
