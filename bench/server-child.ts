@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src-main/lib/sqlite.ts';
 import { growEventLog } from './event-log-fixture.ts';
-import { DEMO_CLIENT_ID } from '../src-main/server/demo-users.ts';
 import type { RunningServer } from '../src-main/server/server.ts';
 import { startServer } from '../src-main/server/server.ts';
 
@@ -73,12 +72,20 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
   } else {
-    fhir = await startServer({ dbPath, simulate: { seed: 7 }, heartbeatSeconds: 30 });
+    // One token writes Observations and holds every stream: a ward A laboratory feed (nurses do not
+    // write Observations), with the per-grant stream cap lifted for the 10,000-client run.
+    fhir = await startServer({
+      dbPath,
+      simulate: { seed: 7 },
+      heartbeatSeconds: 30,
+      maxStreamsPerGrant: 100_000,
+    });
     origin = fhir.origin;
-    token = fhir.auth.issueToken({
-      userId: 'nurse-a',
-      clientId: DEMO_CLIENT_ID,
-      scopes: ['user/*.cruds'],
+    token = fhir.auth.issueServiceToken({
+      clientId: 'bench-feed',
+      role: 'clinical-feed',
+      securityLabels: ['ward-a'],
+      scopes: ['system/*.cruds'],
       ttlSeconds: 3 * 3600,
     }).accessToken;
   }

@@ -1,11 +1,14 @@
 // `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
-// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
-// streams and the database cleanly; every committed event is already durable (WAL, synchronous FULL).
+// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P] [--backend-client REG.json]
+// [--max-streams-per-grant N] [--ws-bind-timeout SECONDS] [--max-connections N]`: runs the embedded server
+// standalone for demos. SIGINT/SIGTERM close streams and the database cleanly; every committed event is
+// already durable (WAL, synchronous FULL).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendClientRegistration } from './auth/index.ts';
 import pino from 'pino';
 import { at, field, records } from '../shared/fhir-json.ts';
+import { isRoleName } from './base/roles.ts';
 import { DEMO_USERS } from './demo-users.ts';
 import { startServer } from './server.ts';
 
@@ -19,7 +22,14 @@ function positive(name: string, raw: string | undefined, fallback: number | unde
   return value;
 }
 
-/** A registration file written by `npm run monitor -- --generate-key`: client id, public JWKS, wards. */
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * A registration file written by `npm run monitor -- --generate-key`: client id, public JWKS, wards, and
+ * optionally the client's `role` (base/roles.ts; default `monitor`) and `allowedScopes` (its own ceiling,
+ * within the role's). Both are honoured: a ward display registered for `system/Observation.rs` gets no more.
+ */
 function readBackendClient(path: string): BackendClientRegistration {
   let parsed: unknown;
   try {
@@ -33,15 +43,23 @@ function readBackendClient(path: string): BackendClientRegistration {
   const clientId = field(parsed, 'clientId');
   const keys = at(parsed, 'jwks', 'keys');
   const labels = field(parsed, 'securityLabels');
-  if (
-    typeof clientId !== 'string' ||
-    !Array.isArray(keys) ||
-    !Array.isArray(labels) ||
-    !labels.every((l) => typeof l === 'string')
-  ) {
+  const role = field(parsed, 'role');
+  const allowedScopes = field(parsed, 'allowedScopes');
+  if (typeof clientId !== 'string' || !Array.isArray(keys) || !isStringList(labels)) {
     throw new Error(`--backend-client ${path}: needs clientId, jwks.keys and securityLabels`);
   }
-  return { kind: 'backend', clientId, jwks: { keys: records(keys) }, securityLabels: labels };
+  if (role !== undefined && !isRoleName(role)) throw new Error(`--backend-client ${path}: unknown role`);
+  if (allowedScopes !== undefined && !isStringList(allowedScopes)) {
+    throw new Error(`--backend-client ${path}: allowedScopes must be a list of system/ scopes`);
+  }
+  return {
+    kind: 'backend',
+    clientId,
+    jwks: { keys: records(keys) },
+    securityLabels: labels,
+    ...(role === undefined ? {} : { role }),
+    ...(allowedScopes === undefined ? {} : { allowedScopes }),
+  };
 }
 
 async function main(): Promise<void> {
@@ -58,16 +76,25 @@ async function main(): Promise<void> {
       'log-level': { type: 'string', default: 'info' },
       'backend-client': { type: 'string', multiple: true },
       'public-origin': { type: 'string' },
+      'max-streams-per-grant': { type: 'string' },
+      'ws-bind-timeout': { type: 'string' },
+      'max-connections': { type: 'string' },
     },
     strict: true,
   });
   const logger = pino({ level: values['log-level'] ?? 'info' }, pino.destination(2));
+  const maxStreams = positive('max-streams-per-grant', values['max-streams-per-grant'], undefined);
+  const maxConnections = positive('max-connections', values['max-connections'], undefined);
+  const bindTimeout = positive('ws-bind-timeout', values['ws-bind-timeout'], undefined);
   const server = await startServer({
     port: positive('port', values.port, 8080) ?? 8080,
     dbPath: values.db ?? 'alert-monitor-server.sqlite',
     accessTokenTtlSeconds: positive('token-ttl', values['token-ttl'], 3600),
     heartbeatSeconds: positive('heartbeat', values.heartbeat, 30),
     backendClients: (values['backend-client'] ?? []).map(readBackendClient),
+    ...(maxStreams === undefined ? {} : { maxStreamsPerGrant: maxStreams }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
+    ...(bindTimeout === undefined ? {} : { websocketBindTimeoutMs: bindTimeout * 1000 }),
     simulate: values.simulate
       ? {
           autoStart: true,

@@ -25,5 +25,16 @@ export interface ServerContext {
    * reader); above 4 × maxBufferedBytes it is dropped at once, to bound memory.
    */
   slowConsumerGraceMs: number;
+  limits: StreamLimits;
   logger?: pino.Logger;
+}
+
+/** Per-grant and per-socket limits on long-lived channels (docs/server.md, "Limits"). */
+export interface StreamLimits {
+  /** Open SSE streams and bound websockets one grant may hold; the next is refused with 429. */
+  maxStreamsPerGrant: number;
+  /** How long a websocket may stay open without binding a subscription before it is closed. */
+  websocketBindTimeoutMs: number;
+  /** Retry-After (seconds) on a refusal for capacity. */
+  retryAfterSeconds: number;
 }

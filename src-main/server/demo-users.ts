@@ -1,11 +1,13 @@
 // The demo people of local mode. The simulator creates their Practitioner resources; the authorization
-// server's demo sign-in page offers them; their grants carry the ward labels they may see.
+// server's demo sign-in page offers them; their grants carry the ward labels they may see and never more
+// than their role's ceiling (base/roles.ts, THE scope policy).
+import type { RoleName } from './base/roles.ts';
 
 export interface DemoUser {
   /** Login id and Practitioner id. */
   id: string;
   display: string;
-  role: 'charge-nurse' | 'pharmacist';
+  role: RoleName;
   /** `meta.security` codes (system WARD_LABEL_SYSTEM, base/authz.ts) this user may see. */
   wards: string[];
 }
@@ -28,6 +30,12 @@ export const DEMO_USERS: readonly DemoUser[] = [
     display: 'Jordan Lee, PharmD (pharmacist, all wards)',
     role: 'pharmacist',
     wards: ['ward-a', 'ward-b'],
+  },
+  {
+    id: 'admin',
+    display: 'Casey Morgan (administrator: staff and locations, no patient data)',
+    role: 'admin',
+    wards: [],
   },
 ];
 

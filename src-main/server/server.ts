@@ -7,17 +7,19 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { Db } from '../lib/sqlite.ts';
 import { migrate, openDatabase } from '../lib/sqlite.ts';
+import { createConnectionGuard } from './base/connection-guard.ts';
 import { operationOutcome } from './base/outcome.ts';
 import type { AuthServer, BackendClientRegistration } from './auth/index.ts';
 import { createAuthServer } from './auth/index.ts';
 import { createStreamRegistry } from './channels/registry.ts';
 import { registerSseRoute } from './channels/sse.ts';
 import type { ServerContext } from './context.ts';
-import { BODY_LIMIT, installFhirErrorHandling } from './base/http.ts';
+import { BODY_LIMIT, frameworkErrors, installFhirErrorHandling } from './base/http.ts';
 import { registerMetadataRoute } from './fhir/metadata.ts';
 import { registerFhirRoutes } from './fhir/routes.ts';
 import type { Simulator, SimulatorOptions } from './simulator/index.ts';
 import { createSimulator } from './simulator/index.ts';
+import { scopeConditionsProblem } from './store/access.ts';
 import { createResourceStore } from './store/resources.ts';
 import { SERVER_MIGRATIONS } from './store/schema.ts';
 import { createBindingTokens } from './subscriptions/binding-tokens.ts';
@@ -47,6 +49,12 @@ export interface ServerOptions {
   slowConsumerGraceMs?: number;
   /** Binding-token lifetime (s). Default 120. */
   bindingTokenTtlSeconds?: number;
+  /** Open SSE streams and bound websockets one grant may hold; the next gets 429. Default 64. */
+  maxStreamsPerGrant?: number;
+  /** A websocket that has not bound a subscription this long after opening is closed (ms). Default 30000. */
+  websocketBindTimeoutMs?: number;
+  /** Open connections (all kinds) above which requests are answered 503 + Retry-After. Default 20000. */
+  maxConnections?: number;
   /** Backend-services clients (ward displays, the headless monitor) with their public keys and wards. */
   backendClients?: BackendClientRegistration[];
   /** Seed the simulated wards; the clock runs only with `autoStart: true`. Default: no simulator. */
@@ -60,8 +68,10 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or the public origin when one is configured */
   origin: string;
+  /** http://127.0.0.1:PORT actually bound (differs from `origin` behind a public origin). */
+  boundOrigin: string;
   /** origin + '/fhir' */
   fhirBase: string;
   auth: AuthServer;
@@ -70,6 +80,16 @@ export interface RunningServer {
 }
 
 const MAINTENANCE_MS = 5_000;
+/**
+ * Limits no ward reaches (docs/server.md, "Limits"): the app holds one stream per subscription (six
+ * topics), a ward a few dozen clients; the connection cap sits above the 10,000 SSE clients measured.
+ */
+export const DEFAULT_LIMITS = {
+  maxStreamsPerGrant: 64,
+  websocketBindTimeoutMs: 30_000,
+  maxConnections: 20_000,
+  retryAfterSeconds: 5,
+} as const;
 
 function loopbackOrigin(value: string): string {
   const url = new URL(value);
@@ -109,6 +129,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = (server.address() as AddressInfo).port;
   const origin = options.publicOrigin ? loopbackOrigin(options.publicOrigin) : `http://127.0.0.1:${port}`;
   const fhirBase = `${origin}/fhir`;
+  // Host names this server answers to: its loopback names on the bound port, and the public origin.
+  const guard = createConnectionGuard({
+    maxConnections: options.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+    allowedHosts: [`127.0.0.1:${port}`, `localhost:${port}`, new URL(origin).host],
+    retryAfterSeconds: DEFAULT_LIMITS.retryAfterSeconds,
+    onRefused: (reason) => logger.warn({ reason }, 'request refused at the door'),
+  });
+  server.on('connection', (socket) => guard.track(socket));
 
   let db: Db | null = null;
   try {
@@ -131,6 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           )
           .all()
           .map((row) => ({ id: row.id, display: `Patient/${row.id}` })),
+      checkScopeQuery: scopeConditionsProblem,
     });
     const bindingTokens = createBindingTokens(options.bindingTokenTtlSeconds ?? 120);
     const ctx: ServerContext = {
@@ -145,6 +174,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keepaliveMs: options.keepaliveMs ?? 15_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       slowConsumerGraceMs: options.slowConsumerGraceMs ?? 5000,
+      limits: {
+        maxStreamsPerGrant: options.maxStreamsPerGrant ?? DEFAULT_LIMITS.maxStreamsPerGrant,
+        websocketBindTimeoutMs: options.websocketBindTimeoutMs ?? DEFAULT_LIMITS.websocketBindTimeoutMs,
+        retryAfterSeconds: DEFAULT_LIMITS.retryAfterSeconds,
+      },
       logger,
     };
     const registry = createStreamRegistry();
@@ -157,10 +191,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const app = Fastify({
       bodyLimit: BODY_LIMIT,
       logger: false,
+      frameworkErrors,
       forceCloseConnections: true,
       serverFactory: (handler) => {
         server.off('request', notReady);
-        server.on('request', handler);
+        server.on('request', (request, response) => {
+          if (guard.admitRequest(request, response)) handler(request, response);
+        });
         return server;
       },
     });
@@ -170,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     registerSseRoute(app, ctx, registry);
     registerSubscriptionOperations(app, ctx);
     registerFhirRoutes(app, ctx);
-    const websockets = registerWebsocketChannel(server, ctx, registry);
+    const websockets = registerWebsocketChannel(server, ctx, registry, guard);
     await app.ready();
 
     let simulator: Simulator | null = null;
@@ -196,6 +233,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let closing: Promise<void> | null = null;
     return {
       origin,
+      boundOrigin: `http://127.0.0.1:${port}`,
       fhirBase,
       auth,
       simulator,

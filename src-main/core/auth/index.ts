@@ -225,7 +225,8 @@ export async function signInBackendServices(opts: BackendServicesOptions): Promi
   const tokenEndpoint = metadata.token_endpoint;
   if (!tokenEndpoint) throw new Error('the server has no token endpoint');
   const key = await toCryptoKey(opts.privateKey);
-  // SMART wants the assertion `aud` to be the token endpoint URL (openid-client defaults to the issuer).
+  // SMART wants the assertion `aud` to be the token endpoint URL (openid-client defaults to the issuer)
+  // and `typ: "JWT"` in its header (SMART App Launch, authentication JWT headers); servers refuse without.
   const config = new oc.Configuration(
     metadata,
     opts.clientId,
@@ -233,7 +234,8 @@ export async function signInBackendServices(opts: BackendServicesOptions): Promi
     oc.PrivateKeyJwt(
       { key, kid: opts.kid },
       {
-        [oc.modifyAssertion]: (_header, payload) => {
+        [oc.modifyAssertion]: (header, payload) => {
+          header.typ = 'JWT';
           payload.aud = tokenEndpoint;
         },
       },

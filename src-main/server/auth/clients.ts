@@ -1,6 +1,7 @@
 // Registered clients of the local authorization server and redirect-URI matching (exact, except the port
 // of loopback IP-literal redirects, RFC 8252 §7.3 / §8.4, RFC 9700 §2.1).
 import type { JSONWebKeySet } from 'jose';
+import type { RoleName } from '../base/roles.ts';
 import { DEMO_CLIENT_ID } from '../demo-users.ts';
 
 export interface PublicClientRegistration {
@@ -17,7 +18,9 @@ export interface BackendClientRegistration {
   jwks: JSONWebKeySet;
   /** `meta.security` codes the client's tokens may see (e.g. a ward display: `['ward-a']`). */
   securityLabels: string[];
-  /** Scopes the client may be granted (v2 spelling); default `system/*.rs`-style: any `system/` scope. */
+  /** The client's role (base/roles.ts), whose ceiling bounds every grant; default `monitor` (read, subscribe). */
+  role?: RoleName;
+  /** `system/` scopes the client may be granted at most, within its role's ceiling; default: the ceiling. */
   allowedScopes?: string[];
 }
 

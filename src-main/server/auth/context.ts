@@ -2,6 +2,7 @@
 import type pino from 'pino';
 import type { ClientRegistry } from './clients.ts';
 import type { SigningKey } from './keys.ts';
+import type { ScopeQueryCheck } from './policy.ts';
 import type { AuthStore } from './store.ts';
 
 export interface AuthContext {
@@ -19,5 +20,7 @@ export interface AuthContext {
   signingKey: SigningKey;
   logger: pino.Logger | undefined;
   listPatients: (() => { id: string; display: string }[]) | undefined;
+  /** Whether a granular scope's conditions can be enforced; without it, scope queries are refused. */
+  checkScopeQuery: ScopeQueryCheck | undefined;
   revokeGrant(grantId: string, reason: string): void;
 }

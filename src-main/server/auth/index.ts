@@ -7,19 +7,23 @@
 import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import type { Db } from '../../lib/sqlite.ts';
+import type { RoleName } from '../base/roles.ts';
+import { normalizeScopes, parseScope, splitScopeString } from '../base/scopes.ts';
 import { DEMO_USERS } from '../demo-users.ts';
 import type { AccessGrant, TokenVerifier } from '../base/grant.ts';
 import type { ClientRegistration } from './clients.ts';
 import { ClientRegistry, DEMO_PUBLIC_CLIENT } from './clients.ts';
 import { loadOrCreateSigningKey } from './keys.ts';
-import { normalizeScopes, parseScope, splitScopeString } from './scopes.ts';
+import type { ScopeQueryCheck } from './policy.ts';
+import { checkIdentity, checkRegistration, grantForRole, grantForUser } from './policy.ts';
 import { AuthStore } from './store.ts';
 import type { AuthContext } from './context.ts';
 import { registerAuthRoutes } from './routes.ts';
 
 export type { ClientRegistration, BackendClientRegistration, PublicClientRegistration } from './clients.ts';
 export type { AccessGrant, TokenVerifier } from '../base/grant.ts';
-export { parseScope, scopesAllow, normalizeScopes } from './scopes.ts';
+export type { ScopeQueryCheck } from './policy.ts';
+export { parseScope, scopesAllow, normalizeScopes } from '../base/scopes.ts';
 
 export interface AuthServerOptions {
   db: Db;
@@ -35,18 +39,41 @@ export interface AuthServerOptions {
   clients?: ClientRegistration[];
   /** Patients offered on the sign-in page when `launch/patient` is requested; without it a text field. */
   listPatients?: () => { id: string; display: string }[];
+  /**
+   * Whether a granular scope's conditions (`Observation.rs?category=…`) can be enforced by the resource
+   * server (the FHIR server supplies it from its search parameters). Without it every scope query is refused.
+   */
+  checkScopeQuery?: ScopeQueryCheck;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  grantId: string;
+  /** What was granted: the requested scopes within the role's ceiling. */
+  scopes: string[];
 }
 
 export interface AuthServer {
   verifier: TokenVerifier;
   /** Mounts /auth/* and GET {fhirBase}/.well-known/smart-configuration. */
   register(app: FastifyInstance): Promise<void>;
-  /** Mints an access token for a DEMO_USERS id without the browser flow (tests, unattended local setups). */
-  issueToken(input: { userId: string; clientId: string; scopes: string[]; ttlSeconds?: number }): {
-    accessToken: string;
-    expiresIn: number;
-    grantId: string;
-  };
+  /**
+   * Mints an access token for a DEMO_USERS id without the browser flow (tests, unattended local setups),
+   * within the user's role ceiling like any sign-in (what does not fit is left out, as on the consent page).
+   */
+  issueToken(input: { userId: string; clientId: string; scopes: string[]; ttlSeconds?: number }): IssuedToken;
+  /**
+   * Mints a `system/` token for an in-process service with a role and wards (what a Backend Services
+   * registration with that role would get; tests use a `clinical-feed` to write clinical data).
+   */
+  issueServiceToken(input: {
+    clientId: string;
+    role: RoleName;
+    securityLabels: string[];
+    scopes: string[];
+    ttlSeconds?: number;
+  }): IssuedToken;
   revokeGrant(grantId: string): void;
   /** Adds or replaces a registered client (e.g. a backend-services client whose JWKS is configured later). */
   registerClient(client: ClientRegistration): void;
@@ -59,6 +86,8 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
   if (!(options.accessTokenTtlSeconds > 0)) throw new Error('accessTokenTtlSeconds must be positive');
   const origin = options.origin.replace(/\/+$/, '');
   const fhirBase = options.fhirBase.replace(/\/+$/, '');
+  for (const user of DEMO_USERS) checkIdentity(`demo user ${user.id}`, user.role, user.wards);
+  for (const client of options.clients ?? []) if (client.kind === 'backend') checkRegistration(client);
   const store = new AuthStore(options.db);
   const clients = new ClientRegistry([DEMO_PUBLIC_CLIENT, ...(options.clients ?? [])]);
   const listeners = new Set<(grantIds: readonly string[]) => void>();
@@ -102,6 +131,7 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
     signingKey: loadOrCreateSigningKey(store, Date.now()),
     logger: options.logger,
     listPatients: options.listPatients,
+    checkScopeQuery: options.checkScopeQuery,
     revokeGrant: revoke,
   };
 
@@ -129,6 +159,25 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
     },
   };
 
+  const checkedScopes = (scopes: readonly string[]): string[] => {
+    for (const scope of scopes) {
+      if (parseScope(scope).kind === 'invalid') throw new Error(`invalid scope: ${scope}`);
+    }
+    return normalizeScopes(splitScopeString(scopes.join(' ')));
+  };
+  const mint = (
+    who: { clientId: string; subject: string; fhirUser: string | null; securityLabels: readonly string[] },
+    scopes: string[],
+    ttlSeconds: number | undefined,
+  ): IssuedToken => {
+    const ttlMs = (ttlSeconds ?? options.accessTokenTtlSeconds) * 1000;
+    if (!(ttlMs > 0)) throw new Error('ttlSeconds must be positive');
+    const now = Date.now();
+    const grantId = store.createGrant({ ...who, scopes, patient: null }, now);
+    const { token } = store.issueToken(grantId, 'access', scopes, now, ttlMs);
+    return { accessToken: token, expiresIn: Math.round(ttlMs / 1000), grantId, scopes };
+  };
+
   store.purge(Date.now());
   const purgeTimer = setInterval(() => store.purge(Date.now()), PURGE_INTERVAL_MS);
   purgeTimer.unref();
@@ -141,30 +190,24 @@ export function createAuthServer(options: AuthServerOptions): AuthServer {
     issueToken({ userId, clientId, scopes, ttlSeconds }) {
       const user = DEMO_USERS.find((u) => u.id === userId);
       if (!user) throw new Error(`unknown demo user: ${userId}`);
-      for (const scope of scopes) {
-        if (parseScope(scope).kind === 'invalid') throw new Error(`invalid scope: ${scope}`);
-      }
-      const ttlMs = (ttlSeconds ?? options.accessTokenTtlSeconds) * 1000;
-      if (!(ttlMs > 0)) throw new Error('ttlSeconds must be positive');
-      const now = Date.now();
-      const grantId = store.createGrant(
-        {
-          clientId,
-          subject: user.id,
-          fhirUser: `Practitioner/${user.id}`,
-          scopes: splitScopeString(scopes.join(' ')),
-          securityLabels: user.wards,
-          patient: null,
-        },
-        now,
+      const granted = grantForUser(checkedScopes(scopes), user).granted;
+      return mint(
+        { clientId, subject: user.id, fhirUser: `Practitioner/${user.id}`, securityLabels: user.wards },
+        granted,
+        ttlSeconds,
       );
-      const { token } = store.issueToken(grantId, 'access', splitScopeString(scopes.join(' ')), now, ttlMs);
-      return { accessToken: token, expiresIn: Math.round(ttlMs / 1000), grantId };
+    },
+    issueServiceToken({ clientId, role, securityLabels, scopes, ttlSeconds }) {
+      checkIdentity(`service ${clientId}`, role, securityLabels);
+      const system = checkedScopes(scopes).filter((s) => s.startsWith('system/'));
+      const granted = grantForRole(system, role).granted;
+      return mint({ clientId, subject: clientId, fhirUser: null, securityLabels }, granted, ttlSeconds);
     },
     revokeGrant(grantId) {
       revoke(grantId, 'revoked by server');
     },
     registerClient(client) {
+      if (client.kind === 'backend') checkRegistration(client);
       clients.set(client);
     },
     close() {

@@ -1,38 +1,24 @@
-// OAuth protocol logic of the local SMART authorization server (framework-free; the routes call these).
+// OAuth protocol logic of the local SMART authorization server (framework-free; the routes call these):
+// the authorization request, approval, the token endpoint's three grants, revocation and introspection.
+// Client authentication is in client-auth.ts; what a grant may contain is decided by policy.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  SignJWT,
-  createLocalJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { SignJWT } from 'jose';
+import { parseScope, splitScopeString } from '../base/scopes.ts';
 import { DEMO_USERS } from '../demo-users.ts';
 import type { DemoUser } from '../demo-users.ts';
 import type { BackendClientRegistration, ClientRegistration, PublicClientRegistration } from './clients.ts';
 import { redirectUriMatches } from './clients.ts';
+import { authenticateClient } from './client-auth.ts';
 import type { AuthContext } from './context.ts';
-import { parseScope, splitScopeString } from './scopes.ts';
+import type { Params } from './errors.ts';
+import { OAuthError } from './errors.ts';
+import { grantForClient, hasResourceScope, scopeProblem } from './policy.ts';
 import type { GrantRow } from './store.ts';
 import { randomId } from './store.ts';
 
-export class OAuthError extends Error {
-  readonly error: string;
-  readonly status: number;
-  constructor(error: string, description: string, status = 400) {
-    super(description);
-    this.error = error;
-    this.status = status;
-  }
-}
+export { OAuthError } from './errors.ts';
+export type { Params } from './errors.ts';
 
-export type Params = Record<string, string>;
-
-export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-const ASSERTION_ALGS = ['RS384', 'ES384'];
-const MAX_ASSERTION_LIFETIME_S = 300;
-const CLOCK_TOLERANCE_S = 5;
 const BACKEND_TOKEN_MAX_MS = 300_000;
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -119,11 +105,10 @@ export function validateAuthorizeRequest(
   if (aud && stripSlash(aud) !== ctx.fhirBase)
     fail('invalid_request', 'aud is not the FHIR base URL of this server');
   if (params.prompt === 'none') fail('login_required', 'interactive sign-in is required');
-  const scopes = grantableScopes(client, splitScopeString(params.scope), (invalid) =>
-    fail('invalid_scope', `invalid scope: ${invalid}`),
+  const scopes = grantableScopes(ctx, client, splitScopeString(params.scope), (invalid, reason) =>
+    fail('invalid_scope', `invalid scope: ${invalid} (${reason})`),
   );
-  if (!scopes.some((s) => parseScope(s).kind === 'clinical'))
-    fail('invalid_scope', 'no grantable resource scope requested');
+  if (!hasResourceScope(scopes)) fail('invalid_scope', 'no grantable resource scope requested');
   return {
     clientId: client.clientId,
     redirectUri,
@@ -135,22 +120,27 @@ export function validateAuthorizeRequest(
   };
 }
 
-/** The requested scopes this client may get; malformed resource scopes are an error, unknown ones dropped. */
+/**
+ * The requested scopes this kind of client may ask for: a malformed or unenforceable resource scope is an
+ * error, unknown ones are dropped. The role's ceiling is applied later (policy.ts), per user or client.
+ */
 export function grantableScopes(
+  ctx: AuthContext,
   client: ClientRegistration,
   requested: readonly string[],
-  onInvalid: (scope: string) => never,
+  onInvalid: (scope: string, reason: string) => never,
 ): string[] {
   const granted: string[] = [];
   for (const scope of requested) {
+    const problem = scopeProblem(scope, ctx.checkScopeQuery);
+    if (problem) onInvalid(scope, problem);
     const parsed = parseScope(scope);
-    if (parsed.kind === 'invalid') onInvalid(scope);
     if (client.kind === 'public') {
       if (parsed.kind === 'clinical' && parsed.scope.context !== 'system') granted.push(scope);
       else if (parsed.kind === 'identity' || parsed.kind === 'refresh') granted.push(scope);
       else if (parsed.kind === 'launch' && parsed.name === 'launch/patient') granted.push(scope);
     } else if (parsed.kind === 'clinical' && parsed.scope.context === 'system') {
-      if (!client.allowedScopes || client.allowedScopes.includes(parsed.v2)) granted.push(scope);
+      granted.push(scope);
     }
   }
   return granted;
@@ -160,11 +150,15 @@ export function findDemoUser(id: string | undefined): DemoUser | undefined {
   return DEMO_USERS.find((u) => u.id === id);
 }
 
-/** Approves a pending request: creates the grant and a single-use code; returns the redirect URL. */
+/**
+ * Approves a pending request for `user` with `scopes` (what the consent page showed: the request within
+ * the user's role ceiling): creates the grant and a single-use code; returns the redirect URL.
+ */
 export function approve(
   ctx: AuthContext,
   request: PendingRequest,
   user: DemoUser,
+  scopes: readonly string[],
   patient: string | null,
 ): string {
   const now = Date.now();
@@ -173,7 +167,7 @@ export function approve(
       clientId: request.clientId,
       subject: user.id,
       fhirUser: `Practitioner/${user.id}`,
-      scopes: request.scopes,
+      scopes,
       securityLabels: user.wards,
       patient,
     },
@@ -189,84 +183,6 @@ export function approve(
     ctx.codeTtlMs,
   );
   return authorizationRedirect(ctx, request.redirectUri, { code, state: request.state });
-}
-
-// -------------------------------------------------------------------------------------- client auth
-
-export type AuthenticatedClient =
-  | { kind: 'public'; client: PublicClientRegistration }
-  | { kind: 'backend'; client: BackendClientRegistration };
-
-/** Authenticates the caller of the token, revocation and introspection endpoints. */
-export async function authenticateClient(
-  ctx: AuthContext,
-  params: Params,
-  authorizationHeader: string | undefined,
-): Promise<AuthenticatedClient> {
-  if (authorizationHeader && /^basic /i.test(authorizationHeader)) {
-    throw new OAuthError('invalid_client', 'client secrets are not supported', 401);
-  }
-  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
-    return { kind: 'backend', client: await verifyClientAssertion(ctx, params) };
-  }
-  const client = ctx.clients.get(params.client_id);
-  if (!client) throw new OAuthError('invalid_client', 'unknown client', 401);
-  if (client.kind !== 'public')
-    throw new OAuthError('invalid_client', 'this client must authenticate with private_key_jwt', 401);
-  return { kind: 'public', client };
-}
-
-async function verifyClientAssertion(ctx: AuthContext, params: Params): Promise<BackendClientRegistration> {
-  if (params.client_assertion_type !== JWT_BEARER) {
-    throw new OAuthError('invalid_client', `client_assertion_type must be ${JWT_BEARER}`, 401);
-  }
-  const assertion = params.client_assertion;
-  if (!assertion) throw new OAuthError('invalid_client', 'client_assertion is required', 401);
-  let iss: unknown;
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    iss = decodeJwt(assertion).iss;
-    header = decodeProtectedHeader(assertion);
-  } catch {
-    throw new OAuthError('invalid_client', 'client_assertion is not a JWT', 401);
-  }
-  const client = typeof iss === 'string' ? ctx.clients.get(iss) : undefined;
-  if (!client || client.kind !== 'backend') throw new OAuthError('invalid_client', 'unknown client', 401);
-  if (params.client_id !== undefined && params.client_id !== client.clientId) {
-    throw new OAuthError('invalid_client', 'client_id does not match the assertion issuer', 401);
-  }
-  if (typeof header.kid !== 'string' || header.kid.length === 0) {
-    throw new OAuthError('invalid_client', 'client_assertion header must carry kid', 401);
-  }
-  if (typeof header.alg !== 'string' || !ASSERTION_ALGS.includes(header.alg)) {
-    throw new OAuthError('invalid_client', 'client_assertion alg must be RS384 or ES384', 401);
-  }
-  let payload;
-  try {
-    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
-      algorithms: ASSERTION_ALGS,
-      issuer: client.clientId,
-      subject: client.clientId,
-      audience: ctx.endpoints.token,
-      requiredClaims: ['exp', 'jti'],
-      clockTolerance: CLOCK_TOLERANCE_S,
-    }));
-  } catch (error) {
-    const reason = error instanceof joseErrors.JOSEError ? error.code : 'verification failed';
-    throw new OAuthError('invalid_client', `client_assertion rejected (${reason})`, 401);
-  }
-  const nowS = Date.now() / 1000;
-  const exp = payload.exp ?? 0;
-  if (exp - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) {
-    throw new OAuthError('invalid_client', 'client_assertion exp is more than 5 minutes ahead', 401);
-  }
-  const jti = payload.jti ?? '';
-  if (jti.length === 0 || jti.length > 256)
-    throw new OAuthError('invalid_client', 'client_assertion jti is invalid', 401);
-  if (!ctx.store.recordJti(client.clientId, jti, (exp + CLOCK_TOLERANCE_S) * 1000)) {
-    throw new OAuthError('invalid_client', 'client_assertion jti was already used', 401);
-  }
-  return client;
 }
 
 // ---------------------------------------------------------------------------------------- token endpoint
@@ -327,18 +243,24 @@ function refreshTokenClient(ctx: AuthContext, token: string | undefined): string
   return row.client_id;
 }
 
+/**
+ * Redeems an authorization code. Any attempt that names a known code burns it first — wrong client,
+ * redirect URI or verifier, or no verifier at all — so a code is never tried twice; a second attempt on
+ * a burnt code is a replay and revokes the grant (RFC 6749 §4.1.2, RFC 9700 §4.5).
+ */
 async function authorizationCode(ctx: AuthContext, client: PublicClientRegistration, params: Params) {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
-  if (!code || !redirectUri) throw new OAuthError('invalid_request', 'code and redirect_uri are required');
-  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  if (!code) throw new OAuthError('invalid_request', 'code is required');
   const row = ctx.store.findCode(code);
-  if (!row || row.client_id !== client.clientId)
-    throw new OAuthError('invalid_grant', 'unknown authorization code');
+  if (!row) throw new OAuthError('invalid_grant', 'unknown authorization code');
   const now = Date.now();
   if (!ctx.store.useCode(row.hash, now)) {
     ctx.revokeGrant(row.grant_id, 'authorization code replayed');
     throw new OAuthError('invalid_grant', 'authorization code was already used; its grant is revoked');
   }
+  if (row.client_id !== client.clientId) throw new OAuthError('invalid_grant', 'unknown authorization code');
+  if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required');
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
   if (row.expires_at <= now) throw new OAuthError('invalid_grant', 'authorization code expired');
   if (row.redirect_uri !== redirectUri)
     throw new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request');
@@ -379,10 +301,16 @@ async function refreshToken(ctx: AuthContext, client: PublicClientRegistration, 
 }
 
 async function clientCredentials(ctx: AuthContext, client: BackendClientRegistration, params: Params) {
-  const scopes = grantableScopes(client, splitScopeString(params.scope), (invalid) => {
-    throw new OAuthError('invalid_scope', `invalid scope: ${invalid}`);
+  const requested = grantableScopes(ctx, client, splitScopeString(params.scope), (invalid, reason) => {
+    throw new OAuthError('invalid_scope', `invalid scope: ${invalid} (${reason})`);
   });
-  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'no grantable system/ scope requested');
+  const scopes = grantForClient(requested, client).granted;
+  if (!hasResourceScope(scopes)) {
+    throw new OAuthError(
+      'invalid_scope',
+      'no requested system/ scope is within what this client may be granted',
+    );
+  }
   const now = Date.now();
   const grantId = ctx.store.createGrant(
     {

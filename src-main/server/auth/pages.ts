@@ -1,5 +1,6 @@
 // Server-rendered pages of the authorization endpoint: the demo sign-in/consent page and the error page
 // shown when the redirect URI cannot be trusted. No scripts, no external assets; every value is escaped.
+import { ROLE_POLICIES } from '../base/roles.ts';
 import type { DemoUser } from '../demo-users.ts';
 
 export function escapeHtml(value: string): string {
@@ -35,6 +36,8 @@ const STYLE = `
   .error { color: #a10000; font-weight: 600; }
   code { font-size: .9em; background: #eef1f4; padding: 0 .2rem; border-radius: 3px; }
   ul.scopes { margin: .25rem 0; padding-left: 1.25rem; }
+  .grant { margin: 0 0 .75rem 1.7rem; font-size: .9rem; }
+  .grant p { margin: .25rem 0 0; }
 `;
 
 function layout(title: string, body: string): string {
@@ -55,24 +58,47 @@ ${body}
 `;
 }
 
+/** A demo user offered on the page with exactly what approving as them grants (auth/policy.ts). */
+export interface UserChoice {
+  user: DemoUser;
+  granted: readonly string[];
+  refused: readonly string[];
+}
+
 export interface SignInPageInput {
   requestId: string;
   clientId: string;
+  /** What the application asked for. */
   scopes: readonly string[];
-  users: readonly DemoUser[];
+  users: readonly UserChoice[];
   /** Present when `launch/patient` was requested. */
   patientChoice: { patients: { id: string; display: string }[] | null } | null;
   error?: string;
   selectedUser?: string;
 }
 
+const scopeList = (scopes: readonly string[]): string =>
+  `<ul class="scopes">${scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>`;
+
+function renderChoice(choice: UserChoice, index: number, selectedUser: string | undefined): string {
+  const { user, granted, refused } = choice;
+  const id = `user-${index}`;
+  const checked = selectedUser === user.id ? ' checked' : '';
+  const role = ROLE_POLICIES[user.role].title;
+  const grants = granted.length > 0 ? scopeList(granted) : '<p>Nothing.</p>';
+  const refusals =
+    refused.length > 0
+      ? `<p>Not granted to a ${escapeHtml(role.toLowerCase())}:</p>${scopeList(refused)}`
+      : '';
+  const wards =
+    user.wards.length > 0 ? `data of ${user.wards.map(escapeHtml).join(', ')} only` : 'no patient data';
+  return `<div class="option"><input type="radio" id="${id}" name="user" value="${escapeHtml(user.id)}" required${checked} aria-describedby="${id}-grant"><label for="${id}">${escapeHtml(user.display)}</label></div>
+<div class="grant" id="${id}-grant"><p>Approving as this ${escapeHtml(role.toLowerCase())} (${wards}) grants exactly:</p>${grants}${refusals}</div>`;
+}
+
 export function renderSignInPage(input: SignInPageInput): string {
   const users = input.users
-    .map((user, index) => {
-      const id = `user-${index}`;
-      const checked = input.selectedUser === user.id ? ' checked' : '';
-      return `<div class="option"><input type="radio" id="${id}" name="user" value="${escapeHtml(user.id)}" required${checked}><label for="${id}">${escapeHtml(user.display)}</label></div>`;
-    })
+    .map((choice, index) => renderChoice(choice, index, input.selectedUser))
     .join('\n');
   let patient = '';
   if (input.patientChoice) {
@@ -90,7 +116,8 @@ ${patients.map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.displa
     'Sign in – local alert monitor',
     `<h1>Sign in to the local alert monitor</h1>
 <p>The application <code>${escapeHtml(input.clientId)}</code> asks for access to:</p>
-<ul class="scopes">${input.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
+${scopeList(input.scopes)}
+<p>What is granted depends on who signs in: each role has a limit, shown under each name.</p>
 ${error}
 <form method="post" action="/auth/authorize/decision">
 <input type="hidden" name="request" value="${escapeHtml(input.requestId)}">

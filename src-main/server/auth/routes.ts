@@ -20,6 +20,7 @@ import {
 } from './oauth.ts';
 import type { Params, PendingRequest } from './oauth.ts';
 import { PAGE_HEADERS, renderErrorPage, renderSignInPage } from './pages.ts';
+import { grantForUser, hasResourceScope } from './policy.ts';
 
 export const SMART_CAPABILITIES = [
   'launch-standalone',
@@ -258,6 +259,22 @@ export async function registerAuthRoutes(app: FastifyInstance, ctx: AuthContext)
             );
           }
         }
+        // Exactly what the page showed for this user: the request within the role's ceiling.
+        const { granted } = grantForUser(pending.scopes, user);
+        if (!hasResourceScope(granted)) {
+          return sendHtml(
+            reply,
+            400,
+            signInPage(
+              ctx,
+              requestId,
+              pending,
+              users,
+              `${user.display} cannot be granted any of the access this application asks for. Choose another user or deny.`,
+              user.id,
+            ),
+          );
+        }
         if (!isPendingRequest(ctx.store.takePendingRequest(requestId, now))) {
           return sendHtml(
             reply,
@@ -269,7 +286,7 @@ export async function registerAuthRoutes(app: FastifyInstance, ctx: AuthContext)
         return reply
           .status(303)
           .headers(NO_STORE)
-          .header('location', approve(ctx, pending, user, patient))
+          .header('location', approve(ctx, pending, user, granted, patient))
           .send();
       });
 
@@ -304,7 +321,7 @@ function signInPage(
     requestId,
     clientId: pending.clientId,
     scopes: pending.scopes,
-    users,
+    users: users.map((user) => ({ user, ...grantForUser(pending.scopes, user) })),
     patientChoice: pending.launchPatient ? { patients: ctx.listPatients?.() ?? null } : null,
     ...(error === undefined ? {} : { error }),
     ...(selectedUser === undefined ? {} : { selectedUser }),

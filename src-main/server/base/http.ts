@@ -8,6 +8,23 @@ import { FhirError, operationOutcome, unauthorized } from './outcome.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const BODY_LIMIT = 1024 * 1024;
+/**
+ * Deepest nesting a request body may have. FHIR resources nest a dozen levels; a body nested tens of
+ * thousands deep would overflow the stack of every recursive walk after parsing (JSON.stringify first).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether parsed JSON nests deeper than `limit` (iterative, so the check itself cannot overflow). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export function authenticate(request: FastifyRequest, verifier: TokenVerifier): AccessGrant {
   const header = request.headers.authorization;
@@ -44,6 +61,8 @@ const CODES: Record<number, IssueCode> = {
   410: 'deleted',
   412: 'conflict',
   413: 'too-costly',
+  421: 'security',
+  429: 'throttled',
   415: 'not-supported',
 };
 
@@ -55,11 +74,18 @@ export function installFhirErrorHandling(app: FastifyInstance, logger: pino.Logg
   ) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim().length === 0) return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch {
-      done(new FhirError(400, 'structure', 'The request body is not valid JSON'));
+      return done(new FhirError(400, 'structure', 'The request body is not valid JSON'));
     }
+    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(
+        new FhirError(400, 'structure', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`),
+      );
+    }
+    done(null, parsed);
   };
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, parseJson);
@@ -81,6 +107,16 @@ export function installFhirErrorHandling(app: FastifyInstance, logger: pino.Logg
   app.setNotFoundHandler((request, reply) =>
     sendOutcome(reply, 404, 'not-found', `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`),
   );
+}
+
+/**
+ * Errors Fastify raises before any route runs (a malformed percent-encoded path, an invalid media type):
+ * answered like every other failure, as an OperationOutcome (Fastify's `frameworkErrors` option).
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = statusCodeOf(error);
+  const message = status === 400 ? 'The request URL or headers are malformed' : 'Request failed';
+  void sendOutcome(reply, status, CODES[status] ?? (status >= 500 ? 'exception' : 'processing'), message);
 }
 
 /** Query string as ordered name/value pairs (repeats kept), as FHIR search needs. */

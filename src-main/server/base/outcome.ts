@@ -17,7 +17,8 @@ export type IssueCode =
   | 'processing'
   | 'exception'
   | 'informational'
-  | 'transient';
+  | 'transient'
+  | 'throttled';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';

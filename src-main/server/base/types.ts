@@ -33,7 +33,9 @@ export interface StoredResource extends FhirResource {
 export const RESOURCE_TYPES = [
   'Patient',
   'Practitioner',
+  'PractitionerRole',
   'Location',
+  'Organization',
   'Encounter',
   'Observation',
   'MedicationRequest',
@@ -49,6 +51,28 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export function isResourceType(value: string): value is ResourceType {
   return (RESOURCE_TYPES as readonly string[]).includes(value);
+}
+
+/** The hospital's shared directory: every ward reads it; only an administrator writes it. */
+export const ADMINISTRATIVE_TYPES: readonly string[] = [
+  'Practitioner',
+  'PractitionerRole',
+  'Location',
+  'Organization',
+];
+
+/**
+ * What kind of data a type holds, which decides the write rules (docs/server.md, "Write rules"):
+ * administrative (shared directory), subscription (owned by one user), topic (defined by the server) or
+ * clinical — the default, so a type added later is held to the ward rules until someone decides otherwise.
+ */
+export type ResourceClass = 'administrative' | 'subscription' | 'topic' | 'clinical';
+
+export function resourceClass(type: string): ResourceClass {
+  if (ADMINISTRATIVE_TYPES.includes(type)) return 'administrative';
+  if (type === 'Subscription') return 'subscription';
+  if (type === 'Basic') return 'topic';
+  return 'clinical';
 }
 
 /** FHIR id grammar: 1–64 of [A-Za-z0-9-.]. */

@@ -20,7 +20,9 @@ const base = { resourceType: z.string(), id: z.string().optional(), meta: meta.o
 const SCHEMAS: Record<string, z.ZodType> = {
   Patient: z.looseObject({ ...base }),
   Practitioner: z.looseObject({ ...base }),
+  PractitionerRole: z.looseObject({ ...base }),
   Location: z.looseObject({ ...base }),
+  Organization: z.looseObject({ ...base }),
   Encounter: z.looseObject({ ...base, status: code, class: z.looseObject({}) }),
   Observation: z.looseObject({ ...base, status: code, code: concept }),
   MedicationRequest: z

@@ -3,13 +3,16 @@
 import type { FastifyRequest } from 'fastify';
 import { field } from '../../shared/fhir-json.ts';
 import type { AccessGrant } from '../base/grant.ts';
-import { labelsAllow, requireScope } from '../base/authz.ts';
+import { labelsAllow, requireScope, scopeAccess } from '../base/authz.ts';
 import type { ServerContext } from '../context.ts';
 import { authenticate } from '../base/http.ts';
 import { FhirError, notFound, unauthorized } from '../base/outcome.ts';
+import { accessAllows } from '../store/access.ts';
 import type { EventRecord, SubscriptionEntry } from '../subscriptions/engine.ts';
 import type { NotificationContext, NotificationType } from '../subscriptions/notification.ts';
 import { notificationBundle } from '../subscriptions/notification.ts';
+import type { StoredResource } from '../base/types.ts';
+import type { StreamRegistry } from './registry.ts';
 
 export function channelGrant(
   ctx: ServerContext,
@@ -56,27 +59,60 @@ export function notificationContext(
     entry,
     status: entry.config.status,
     eventCount,
-    loadFocus: (event) => {
-      try {
-        return ctx.store.vread(event.focusType, event.focusId, event.focusVersion);
-      } catch {
-        return null;
-      }
-    },
+    loadFocus: (event) => notificationFocus(ctx, event),
   };
 }
 
-/** The bundle for one event, or null when the event's labels are outside this connection's grant. */
+/**
+ * Whether this grant may receive the event: its focus within the grant's wards and, under a granular
+ * scope, the focus version matching the scope's conditions (read back from the store only then).
+ */
+export function eventVisible(ctx: ServerContext, grant: AccessGrant, event: EventRecord): boolean {
+  if (!labelsAllow(grant.securityLabels, event.labels)) return false;
+  const access = scopeAccess(grant.scopes, event.focusType, 'r');
+  if (access.kind !== 'some') return access.kind === 'all';
+  const focus = notificationFocus(ctx, event);
+  return focus !== null && accessAllows(access, focus);
+}
+
+function notificationFocus(ctx: ServerContext, event: EventRecord): StoredResource | null {
+  try {
+    return ctx.store.vread(event.focusType, event.focusId, event.focusVersion);
+  } catch {
+    return null;
+  }
+}
+
+/** The bundle for one event, or null when the event is not this connection's to see (eventVisible). */
 export function eventBundle(
   ctx: ServerContext,
   entry: SubscriptionEntry,
   grant: AccessGrant,
   event: EventRecord,
 ): Record<string, unknown> | null {
-  if (!labelsAllow(grant.securityLabels, event.labels)) return null;
+  if (!eventVisible(ctx, grant, event)) return null;
   return notificationBundle(notificationContext(ctx, entry, event.eventNumber), 'event-notification', [
     event,
   ]);
+}
+
+/**
+ * Refuses a new stream (SSE, or a websocket binding) when the grant already holds `maxStreamsPerGrant`
+ * open ones: 429 with Retry-After, so one token cannot pin the server's connections.
+ */
+export function requireStreamCapacity(
+  ctx: ServerContext,
+  registry: StreamRegistry,
+  grant: AccessGrant,
+): void {
+  if (registry.count(grant.grantId) >= ctx.limits.maxStreamsPerGrant) {
+    throw new FhirError(
+      429,
+      'throttled',
+      `This authorization already holds ${ctx.limits.maxStreamsPerGrant} open streams; close one first`,
+      { 'retry-after': String(ctx.limits.retryAfterSeconds) },
+    );
+  }
 }
 
 export function statusBundle(

@@ -4,6 +4,8 @@
 export interface StreamRegistry {
   add(grantId: string, onRevoked: () => void, onShutdown: () => void): () => void;
   revoke(grantIds: readonly string[]): number;
+  /** Open streams of one grant (SSE streams and bound websockets). */
+  count(grantId: string): number;
   size(): number;
   closeAll(): void;
 }
@@ -36,6 +38,7 @@ export function createStreamRegistry(): StreamRegistry {
       }
       return closed;
     },
+    count: (grantId) => byGrant.get(grantId)?.size ?? 0,
     size: () => [...byGrant.values()].reduce((n, set) => n + set.size, 0),
     closeAll() {
       for (const set of [...byGrant.values()]) for (const onRevoked of [...set]) shutdowns.get(onRevoked)?.();

@@ -9,7 +9,14 @@ import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
 import type { BusMessage, EventRecord, SubscriptionEntry } from '../subscriptions/engine.ts';
 import type { StreamRegistry } from './registry.ts';
-import { channelGrant, eventBundle, parseCursor, statusBundle, streamableSubscription } from './delivery.ts';
+import {
+  channelGrant,
+  eventBundle,
+  parseCursor,
+  requireStreamCapacity,
+  statusBundle,
+  streamableSubscription,
+} from './delivery.ts';
 
 const REPLAY_BATCH = 500;
 /** setTimeout fires at once for delays above 2^31-1 ms; such far deadlines are simply not scheduled. */
@@ -33,6 +40,8 @@ export function registerSseRoute(app: FastifyInstance, ctx: ServerContext, regis
     const rawCursor =
       typeof header === 'string' ? header.trim() : typeof queryCursor === 'string' ? queryCursor : undefined;
     const cursor = parseCursor(rawCursor, ctx.engine.eventCount(id));
+    // Checked and registered in the same tick (openStream is synchronous up to registry.add).
+    requireStreamCapacity(ctx, registry, grant);
     reply.hijack();
     openStream(ctx, registry, reply.raw, grant, entry, cursor);
   });

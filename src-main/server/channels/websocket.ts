@@ -2,17 +2,19 @@
 // $get-ws-binding-token, connects to websocket-url and sends `bind-with-token <token>` (text; the
 // `bind-with-token: <token>` variant of the IG diagram and Medplum's JSON form are accepted too). The
 // server answers one handshake per bound subscription, then heartbeats and event notifications as JSON
-// Bundles. The socket closes with a clear reason when the grant expires or is revoked.
+// Bundles. The socket closes with a clear reason when the grant expires or is revoked, when it has not
+// bound within the bind deadline, or when its grant already holds as many streams as it may.
 import type { Server } from 'node:http';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { at, field, parseJson } from '../../shared/fhir-json.ts';
+import type { ConnectionGuard } from '../base/connection-guard.ts';
 import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
 import { FhirError, operationOutcome } from '../base/outcome.ts';
 import type { BusMessage } from '../subscriptions/engine.ts';
 import type { StreamRegistry } from './registry.ts';
-import { eventBundle, statusBundle, streamableSubscription } from './delivery.ts';
+import { eventBundle, requireStreamCapacity, statusBundle, streamableSubscription } from './delivery.ts';
 
 export const WEBSOCKET_PATH = '/ws/subscriptions';
 const MAX_DELAY = 2 ** 31 - 1;
@@ -20,9 +22,11 @@ const MAX_DELAY = 2 ** 31 - 1;
 /** Close codes in the private range, with reasons a person can read. */
 export const CLOSE = {
   tokenExpired: 4001,
+  bindTimeout: 4002,
   revoked: 4003,
   badRequest: 4000,
   slow: 4008,
+  tooManyStreams: 4029,
   shutdown: 1001,
 } as const;
 
@@ -40,9 +44,11 @@ export function registerWebsocketChannel(
   server: Server,
   ctx: ServerContext,
   registry: StreamRegistry,
+  guard: Pick<ConnectionGuard, 'admitUpgrade'>,
 ): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (request, socket, head) => {
+    if (!guard.admitUpgrade(request, socket)) return;
     const path = (request.url ?? '').split('?')[0];
     if (path !== WEBSOCKET_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -71,6 +77,15 @@ function handleSocket(ctx: ServerContext, registry: StreamRegistry, ws: WebSocke
     closed = true;
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
+  // A socket that never binds holds a connection for nothing: it gets the bind deadline.
+  let bindDeadline: ReturnType<typeof setTimeout> | null = setTimeout(() => {
+    close(CLOSE.bindTimeout, 'no bind-with-token in time');
+  }, ctx.limits.websocketBindTimeoutMs);
+  const clearBindDeadline = (): void => {
+    if (bindDeadline) clearTimeout(bindDeadline);
+    bindDeadline = null;
+  };
+  cleanups.push(clearBindDeadline);
 
   // Same slow-consumer rule as the SSE channel: a grace period over the cap, an immediate drop far over it.
   const dropSlow = (): void => {
@@ -93,6 +108,14 @@ function handleSocket(ctx: ServerContext, registry: StreamRegistry, ws: WebSocke
   };
 
   const bind = (grant: AccessGrant, subscriptionIds: string[]): void => {
+    try {
+      requireStreamCapacity(ctx, registry, grant);
+    } catch (error) {
+      send(operationOutcome('throttled', error instanceof FhirError ? error.message : 'too many streams'));
+      close(CLOSE.tooManyStreams, 'too many open streams for this authorization');
+      return;
+    }
+    clearBindDeadline();
     for (const id of subscriptionIds) {
       let entry;
       try {

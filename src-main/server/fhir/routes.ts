@@ -2,10 +2,10 @@
 // type. Subscriptions are delegated to subscription-rest.ts (ownership, validation, endpoint);
 // topics (Basic) are read-only because the server defines them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canSee, labelsAllow, requireScope, wardLabels } from '../base/authz.ts';
+import { requireScope } from '../base/authz.ts';
 import type { AccessGrant } from '../base/grant.ts';
 import { authenticate, FHIR_JSON, queryPairs } from '../base/http.ts';
-import { badRequest, FhirError, forbidden, notFound } from '../base/outcome.ts';
+import { badRequest, FhirError, notFound } from '../base/outcome.ts';
 import type { StoredResource } from '../base/types.ts';
 import { isResourceType } from '../base/types.ts';
 import { validateResource } from '../base/validate.ts';
@@ -18,6 +18,8 @@ import {
   readOwnedSubscription,
   updateSubscription,
 } from './subscription-rest.ts';
+import { readableCurrent, readableHistory, readableVersion } from './visibility.ts';
+import { createResource, deleteResource, requireUpdateOrCreate, updateResource } from './writes.ts';
 
 interface TypeParams {
   type: string;
@@ -51,18 +53,10 @@ function parseIfMatch(request: FastifyRequest): number | undefined {
   return Number(match[1]);
 }
 
-/** A resource the caller may see, or 404 — existence of others' data is not revealed. */
+/** A resource the caller may read, or 404 — existence of others' data is not revealed. */
 function readVisible(ctx: ServerContext, grant: AccessGrant, type: string, id: string): StoredResource {
   if (type === 'Subscription') return readOwnedSubscription(ctx, grant, id);
-  const resource = ctx.store.read(type, id);
-  if (!canSee(grant, resource)) throw notFound(`${type}/${id} is not known`);
-  return resource;
-}
-
-function requireWritableLabels(grant: AccessGrant, resource: unknown): void {
-  if (!labelsAllow(grant.securityLabels, wardLabels(resource))) {
-    throw forbidden('The resource carries security labels outside your grant');
-  }
+  return readableCurrent(ctx, grant, type, id);
 }
 
 function rejectTopicWrites(type: string): void {
@@ -77,12 +71,13 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.get<{ Params: TypeParams }>(`${base}/:type`, async (request, reply) => {
     const type = resourceType(request.params.type);
     const grant = auth(request);
-    requireScope(grant, type, 's');
+    const access = requireScope(grant, type, 's');
     const params = queryPairs(request);
     const result = search(ctx.store.db, {
       type,
       params,
       labels: grant.securityLabels,
+      access,
       ...(type === 'Subscription' ? { onlyIds: ownedSubscriptionIds(ctx, grant) } : {}),
     });
     const self = `${ctx.fhirBase}/${type}${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}`;
@@ -108,13 +103,11 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
   app.post<{ Params: TypeParams }>(`${base}/:type`, async (request, reply) => {
     const type = resourceType(request.params.type);
     const grant = auth(request);
-    requireScope(grant, type, 'c');
+    const access = requireScope(grant, type, 'c');
     rejectTopicWrites(type);
     const body = validateResource(type, request.body);
     if (type === 'Subscription') return created(reply, createSubscription(ctx, grant, body));
-    requireWritableLabels(grant, body);
-    const { id: _ignored, ...rest } = body;
-    return created(reply, ctx.store.create({ ...rest, resourceType: type }));
+    return created(reply, createResource(ctx, grant, access, body));
   });
 
   const created = (reply: FastifyReply, resource: StoredResource): FastifyReply =>
@@ -138,7 +131,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const type = resourceType(request.params.type);
     const { id } = request.params;
     const grant = auth(request);
-    requireScope(grant, type, 'u');
+    requireUpdateOrCreate(grant, type);
     rejectTopicWrites(type);
     const body = validateResource(type, request.body, id);
     const ifMatch = parseIfMatch(request);
@@ -146,11 +139,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
       const { resource, created: isNew } = updateSubscription(ctx, grant, { ...body, id }, ifMatch);
       return isNew ? created(reply, resource) : sendResource(reply, resource);
     }
-    const existing = ctx.store.find(type, id);
-    if (existing && !canSee(grant, existing)) throw notFound(`${type}/${id} is not known`);
-    if (!existing) requireScope(grant, type, 'c');
-    requireWritableLabels(grant, body);
-    const result = ctx.store.update({ ...body, id }, ifMatch);
+    const result = updateResource(ctx, grant, { ...body, id }, ifMatch);
     return result.created ? created(reply, result.resource) : sendResource(reply, result.resource);
   });
 
@@ -158,14 +147,10 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const type = resourceType(request.params.type);
     const { id } = request.params;
     const grant = auth(request);
-    requireScope(grant, type, 'd');
+    const access = requireScope(grant, type, 'd');
     rejectTopicWrites(type);
     if (type === 'Subscription') deleteSubscription(ctx, grant, id);
-    else {
-      const existing = ctx.store.find(type, id);
-      if (existing && !canSee(grant, existing)) throw notFound(`${type}/${id} is not known`);
-      ctx.store.delete(type, id);
-    }
+    else deleteResource(ctx, grant, access, type, id);
     return reply.code(204).send();
   });
 
@@ -175,10 +160,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const grant = auth(request);
     requireScope(grant, type, 'r');
     if (type === 'Subscription') readOwnedSubscription(ctx, grant, id, true);
-    const history = ctx.store.history(type, id);
-    // Every version must be visible: a label change must not expose the earlier ward's data.
-    if (history.some((h) => h.resource && !canSee(grant, h.resource)))
-      throw notFound(`${type}/${id} is not known`);
+    const history = readableHistory(ctx, grant, type, id);
     return reply.type(FHIR_JSON).send({
       resourceType: 'Bundle',
       type: 'history',
@@ -206,8 +188,6 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     requireScope(grant, type, 'r');
     if (!/^\d+$/.test(vid)) throw badRequest('Version id must be a positive integer');
     if (type === 'Subscription') readOwnedSubscription(ctx, grant, id, true);
-    const resource = ctx.store.vread(type, id, Number(vid));
-    if (!canSee(grant, resource)) throw notFound(`${type}/${id} is not known`);
-    return sendResource(reply, resource);
+    return sendResource(reply, readableVersion(ctx, grant, type, id, Number(vid)));
   });
 }

@@ -3,8 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResource, records } from '../../shared/fhir-json.ts';
 import type { AccessGrant } from '../base/grant.ts';
-import { labelsAllow, requireScope } from '../base/authz.ts';
-import { notificationContext } from '../channels/delivery.ts';
+import { requireScope } from '../base/authz.ts';
+import { eventVisible, notificationContext } from '../channels/delivery.ts';
 import type { ServerContext } from '../context.ts';
 import { authenticate, FHIR_JSON, queryPairs } from '../base/http.ts';
 import { badRequest, notFound } from '../base/outcome.ts';
@@ -113,7 +113,7 @@ export function registerSubscriptionOperations(app: FastifyInstance, ctx: Server
     const upper = Math.min(until, since - 1 + MAX_EVENTS_PER_CALL);
     const records = ctx.engine
       .readEvents(entry.config.id, Math.max(0, since - 1), upper)
-      .filter((event) => labelsAllow(grant.securityLabels, event.labels));
+      .filter((event) => eventVisible(ctx, grant, event));
     const nctx = notificationContext(ctx, entry, count);
     return notificationBundle(
       nctx,

@@ -3,11 +3,14 @@
 // PUT with status `requested` (docs/sse-channel.md §7).
 import { randomUUID } from 'node:crypto';
 import { isRecord } from '../../shared/fhir-json.ts';
+import { scopeAccess } from '../base/authz.ts';
 import type { AccessGrant } from '../base/grant.ts';
 import type { ServerContext } from '../context.ts';
-import { badRequest, notFound } from '../base/outcome.ts';
+import { badRequest, forbidden, notFound } from '../base/outcome.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
+import type { SubscriptionConfig } from '../subscriptions/parse.ts';
 import { BACKPORT_PROFILE, parseSubscription } from '../subscriptions/parse.ts';
+import { MIN_CLIENT_ID_LENGTH } from './writes.ts';
 
 export function ownedSubscriptionIds(ctx: ServerContext, grant: AccessGrant): string[] {
   return ctx.engine
@@ -29,9 +32,29 @@ export function readOwnedSubscription(
   return ctx.store.read('Subscription', id);
 }
 
+/**
+ * A subscription delivers what its topic's focus resources are: the owner must be able to read that type
+ * (granular conditions then filter each event, at logging and again at delivery).
+ */
+function requireTopicReadable(grant: AccessGrant, config: SubscriptionConfig): void {
+  for (const trigger of config.topic.triggers) {
+    if (scopeAccess(grant.scopes, trigger.resource, 'r').kind === 'none') {
+      throw forbidden(
+        `The token's scopes do not allow reading ${trigger.resource}, what this topic notifies about`,
+      );
+    }
+  }
+}
+
 /** Server-controlled fields: status after the requested→active transition, endpoint, profile. */
-function normalise(ctx: ServerContext, body: FhirResource, id: string): FhirResource & { id: string } {
+function normalise(
+  ctx: ServerContext,
+  grant: AccessGrant,
+  body: FhirResource,
+  id: string,
+): FhirResource & { id: string } {
   const config = parseSubscription(body, id);
+  requireTopicReadable(grant, config);
   const status = config.status === 'requested' ? 'active' : config.status;
   const channel = isRecord(body.channel) ? { ...body.channel } : {};
   if (config.channel === 'sse') channel.endpoint = `${ctx.fhirBase}/Subscription/${id}/$sse`;
@@ -58,7 +81,11 @@ export function createSubscription(
     throw badRequest('A new Subscription must have status requested (or active/off)');
   }
   const id = randomUUID();
-  const stored = ctx.engine.save(normalise(ctx, body, id), grant.subject, grant.securityLabels);
+  const stored = ctx.engine.save(normalise(ctx, grant, body, id), {
+    owner: grant.subject,
+    labels: grant.securityLabels,
+    scopes: grant.scopes,
+  });
   ctx.logger?.info(
     { subscriptionId: id, topic: body.criteria, status: stored.status },
     'subscription created',
@@ -74,11 +101,17 @@ export function updateSubscription(
 ): { resource: StoredResource; created: boolean } {
   const owner = ctx.engine.ownerOf(body.id);
   if (owner !== null && owner !== grant.subject) throw notFound(`Subscription/${body.id} is not known`);
+  // Creating at a client-chosen id follows the rule of every other type (fhir/writes.ts).
+  const mayCreate =
+    scopeAccess(grant.scopes, 'Subscription', 'c').kind !== 'none' && body.id.length >= MIN_CLIENT_ID_LENGTH;
+  if (owner === null && !mayCreate) throw notFound(`Subscription/${body.id} is not known`);
   const existed = ctx.engine.get(body.id) !== null;
+  if (existed && scopeAccess(grant.scopes, 'Subscription', 'u').kind === 'none') {
+    throw forbidden("The token's scopes do not allow 'u' on Subscription");
+  }
   const resource = ctx.engine.save(
-    normalise(ctx, body, body.id),
-    grant.subject,
-    grant.securityLabels,
+    normalise(ctx, grant, body, body.id),
+    { owner: grant.subject, labels: grant.securityLabels, scopes: grant.scopes },
     ifMatch,
   );
   ctx.logger?.info({ subscriptionId: body.id, status: resource.status }, 'subscription updated');

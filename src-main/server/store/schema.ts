@@ -31,4 +31,12 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "subscription owner's scopes, so granular scopes filter the events logged for it",
+    up: (db) => {
+      // NULL for subscriptions made before: their events are still filtered at delivery by the grant.
+      db.exec('ALTER TABLE subscription_log ADD COLUMN scopes TEXT');
+    },
+  },
 ];

@@ -101,6 +101,13 @@ const wardLocation: SearchParamDef = { kind: 'reference', targetType: 'Location'
 export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
   Patient: { identifier: { kind: 'token', extract: identifiers }, location: wardLocation },
   Practitioner: { identifier: { kind: 'token', extract: identifiers } },
+  PractitionerRole: {
+    identifier: { kind: 'token', extract: identifiers },
+    practitioner: { kind: 'reference', targetType: 'Practitioner', extract: references('practitioner') },
+    location: { kind: 'reference', targetType: 'Location', extract: references('location') },
+    organization: { kind: 'reference', targetType: 'Organization', extract: references('organization') },
+  },
+  Organization: { identifier: { kind: 'token', extract: identifiers } },
   Location: {
     partof: { kind: 'reference', targetType: 'Location', extract: references('partOf') },
     status: { kind: 'token', extract: codes('status') },

@@ -2,8 +2,10 @@
 // issue demands, rather than silently ignored), and the caller's ward labels are applied in SQL so that
 // `_count` pages and `total` never count resources the caller may not see.
 import type { Db } from '../../lib/sqlite.ts';
+import type { ScopeAccess } from '../base/authz.ts';
 import { badRequest } from '../base/outcome.ts';
 import type { StoredResource } from '../base/types.ts';
+import { accessCondition } from './access.ts';
 import type { SearchParamDef } from './search-params.ts';
 import { normaliseDate, normaliseReferenceQuery, SEARCH_PARAMS } from './search-params.ts';
 
@@ -14,6 +16,8 @@ export interface SearchQuery {
   labels: readonly string[] | null;
   /** Extra restriction for owned resources (Subscription): only ids in this list. */
   onlyIds?: readonly string[];
+  /** The caller's granular scope access for searching this type; absent = unrestricted (internal callers). */
+  access?: ScopeAccess;
 }
 
 export interface SearchResult {
@@ -26,6 +30,8 @@ export interface SearchResult {
 const RESULT_PARAMS = new Set(['_count', '_sort', '_offset', '_format', '_total']);
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
+/** Paging integers: up to 15 digits stay exact in a double and fit SQLite's 64-bit INTEGER. */
+const PAGING_INTEGER = /^\d{1,15}$/;
 
 const DATE_PREFIXES: Record<string, string> = {
   eq: '',
@@ -91,7 +97,8 @@ export function validateSearchParams(type: string, params: [string, string][]): 
 
 function parseCount(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_COUNT;
-  if (!/^\d+$/.test(raw)) throw badRequest(`_count must be a non-negative integer`);
+  if (!PAGING_INTEGER.test(raw))
+    throw badRequest('_count must be a non-negative integer (at most 15 digits)');
   return Math.min(Number(raw), MAX_COUNT);
 }
 
@@ -108,7 +115,9 @@ export function search(db: Db, query: SearchQuery): SearchResult {
     const [name, modifier] = splitModifier(rawName);
     if (name === '_count') count = parseCount(value);
     else if (name === '_offset') {
-      if (!/^\d+$/.test(value)) throw badRequest('_offset must be a non-negative integer');
+      if (!PAGING_INTEGER.test(value)) {
+        throw badRequest('_offset must be a non-negative integer (at most 15 digits)');
+      }
       offset = Number(value);
     } else if (name === '_sort') order = sortClause(type, value);
     else if (name === '_format' || name === '_total') continue;
@@ -144,6 +153,10 @@ export function search(db: Db, query: SearchQuery): SearchResult {
         ${labels.length ? `AND s.value NOT IN (${labels.map(() => '?').join(',')})` : ''})`,
     );
     args.push(...labels);
+  }
+  if (query.access) {
+    const condition = accessCondition(type, query.access, args);
+    if (condition) where.push(condition);
   }
   if (query.onlyIds) {
     where.push(`r.id IN (${query.onlyIds.map(() => '?').join(',') || "''"})`);

@@ -5,6 +5,7 @@ import type pino from 'pino';
 import type { Db } from '../../lib/sqlite.ts';
 import { labelsAllow, wardLabels } from '../base/authz.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
+import { scopesAllowResource } from '../store/access.ts';
 import type { Interaction, ResourceChange, ResourceStore } from '../store/resources.ts';
 import { TOPICS } from '../topics/definitions.ts';
 import { matchesCriterion, triggerFires } from '../topics/evaluate.ts';
@@ -31,7 +32,13 @@ export interface SubscriptionEntry {
   owner: string;
   /** Ward labels of the owner when the subscription was last written; events outside them are not logged. */
   labels: string[];
+  /** The owner's scopes then (granular conditions filter events too); absent or null when not recorded
+   * (subscriptions saved before scopes were): delivery still filters by the connection's grant. */
+  scopes?: readonly string[] | null;
 }
+
+/** Who a subscription is saved for: its owner and what the owner's grant may see. */
+export type SubscriptionOwner = Omit<SubscriptionEntry, 'config'>;
 
 export type BusMessage =
   { kind: 'event'; event: EventRecord } | { kind: 'status'; status: SubscriptionStatus };
@@ -40,12 +47,7 @@ export interface SubscriptionEngine {
   get(id: string): SubscriptionEntry | null;
   all(): SubscriptionEntry[];
   /** Store a validated Subscription version and its owner in one transaction. */
-  save(
-    resource: FhirResource & { id: string },
-    owner: string,
-    labels: string[],
-    ifMatch?: number,
-  ): StoredResource;
+  save(resource: FhirResource & { id: string }, owner: SubscriptionOwner, ifMatch?: number): StoredResource;
   /** Owner recorded in the log (kept after deletion, so history stays private). */
   ownerOf(id: string): string | null;
   remove(id: string): void;
@@ -100,12 +102,14 @@ export function createSubscriptionEngine({
   const entries = new Map<string, SubscriptionEntry>();
   const listeners = new Map<string, Set<(message: BusMessage) => void>>();
 
-  const selectLog = db.prepare<[string], { owner: string; labels: string; event_count: number }>(
-    'SELECT owner, labels, event_count FROM subscription_log WHERE subscription_id = ?',
-  );
+  const selectLog = db.prepare<
+    [string],
+    { owner: string; labels: string; scopes: string | null; event_count: number }
+  >('SELECT owner, labels, scopes, event_count FROM subscription_log WHERE subscription_id = ?');
   const upsertLog = db.prepare(
-    `INSERT INTO subscription_log (subscription_id, owner, labels, event_count) VALUES (?, ?, ?, 0)
-     ON CONFLICT (subscription_id) DO UPDATE SET owner = excluded.owner, labels = excluded.labels`,
+    `INSERT INTO subscription_log (subscription_id, owner, labels, scopes, event_count) VALUES (?, ?, ?, ?, 0)
+     ON CONFLICT (subscription_id) DO UPDATE SET owner = excluded.owner, labels = excluded.labels,
+       scopes = excluded.scopes`,
   );
   const bumpCount = db.prepare<[string], { event_count: number }>(
     'UPDATE subscription_log SET event_count = event_count + 1 WHERE subscription_id = ? RETURNING event_count',
@@ -141,6 +145,7 @@ export function createSubscriptionEngine({
         config: parseSubscription(resource, resource.id),
         owner: log.owner,
         labels: JSON.parse(log.labels) as string[],
+        scopes: log.scopes === null ? null : (JSON.parse(log.scopes) as string[]),
       };
     } catch (error) {
       logger?.warn(
@@ -180,7 +185,8 @@ export function createSubscriptionEngine({
       for (const entry of candidates) {
         if (!entry.config.filters.every((filter) => matchesCriterion(focus, filter))) continue;
         // A subscription belongs to one user: events it may never show them are not logged at all.
-        if (!labelsAllow(entry.labels, focusLabels)) continue;
+        if (!labelsAllow(entry.labels, focusLabels) || !scopesAllowResource(entry.scopes ?? null, focus))
+          continue;
         const counter = bumpCount.get(entry.config.id);
         if (!counter) continue;
         const event: EventRecord = {
@@ -217,12 +223,16 @@ export function createSubscriptionEngine({
 
   function save(
     resource: FhirResource & { id: string },
-    owner: string,
-    labels: string[],
+    { owner, labels, scopes = null }: SubscriptionOwner,
     ifMatch?: number,
   ): StoredResource {
     const stored = db.transaction(() => {
-      upsertLog.run(resource.id, owner, JSON.stringify(labels));
+      upsertLog.run(
+        resource.id,
+        owner,
+        JSON.stringify(labels),
+        scopes === null ? null : JSON.stringify(scopes),
+      );
       return store.update(resource, ifMatch).resource;
     })();
     const entry = load(stored);
@@ -265,7 +275,7 @@ export function createSubscriptionEngine({
       for (const entry of entries.values()) {
         if (entry.config.status === 'active' && entry.config.end !== null && entry.config.end <= now) {
           const current = store.find('Subscription', entry.config.id);
-          if (current) save({ ...current, status: 'off' }, entry.owner, entry.labels);
+          if (current) save({ ...current, status: 'off' }, entry);
           logger?.info({ subscriptionId: entry.config.id }, 'subscription reached its end; now off');
         }
       }

@@ -18,6 +18,15 @@ export interface Criterion {
   value: string;
 }
 
+/** Percent-decoded name and value; null when either is malformed (`%E0%A4%A`): a 400, never a crash. */
+function decodePair(name: string, value: string): [string, string] | null {
+  try {
+    return [decodeURIComponent(name), decodeURIComponent(value)];
+  } catch {
+    return null;
+  }
+}
+
 /** Parse `p=v&q=w`, `Type?p=v&q=w` or `Type.p=v` into criteria; null entries are malformed. */
 export function parseCriteria(text: string): (Criterion | null)[] {
   let resourceType: string | null = null;
@@ -30,8 +39,10 @@ export function parseCriteria(text: string): (Criterion | null)[] {
   return rest.split('&').map((pair) => {
     const eq = pair.indexOf('=');
     if (eq <= 0) return null;
-    let name = decodeURIComponent(pair.slice(0, eq));
-    const value = decodeURIComponent(pair.slice(eq + 1));
+    const decoded = decodePair(pair.slice(0, eq), pair.slice(eq + 1));
+    if (!decoded) return null;
+    let name = decoded[0];
+    const value = decoded[1];
     let type = resourceType;
     const dot = name.indexOf('.');
     if (dot > 0 && /^[A-Z]/.test(name)) {

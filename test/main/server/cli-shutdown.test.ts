@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src-main/lib/sqlite.ts';
 import { createAuthServer } from '../../../src-main/server/auth/index.ts';
 import { WARD_LABEL_SYSTEM } from '../../../src-main/server/base/authz.ts';
-import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
 import { events, fhir, openSse, sseSubscription } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alert-cli-term-'));
@@ -57,7 +56,7 @@ async function startCli(): Promise<{
   return { child, fhirBase, exited };
 }
 
-function criticalPotassium(i: number): Record<string, unknown> {
+function criticalPotassium(i: number, patient: string): Record<string, unknown> {
   return {
     resourceType: 'Observation',
     meta: { security: [{ system: WARD_LABEL_SYSTEM, code: 'ward-a' }] },
@@ -70,7 +69,7 @@ function criticalPotassium(i: number): Record<string, unknown> {
       },
     ],
     code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }] },
-    subject: { reference: 'Patient/unknown' },
+    subject: { reference: `Patient/${patient}` },
     valueQuantity: { value: 6 + (i % 10) / 10, unit: 'mmol/L' },
     interpretation: [
       {
@@ -88,13 +87,17 @@ describe('cli graceful shutdown', () => {
     const origin = first.fhirBase.replace(/\/fhir$/, '');
     const db = openDatabase(dbPath);
     const auth = createAuthServer({ db, origin, fhirBase: first.fhirBase, accessTokenTtlSeconds: 3600 });
-    const token = auth.issueToken({
-      userId: 'nurse-a',
-      clientId: DEMO_CLIENT_ID,
-      scopes: ['user/*.cruds'],
+    // The writer is a laboratory feed: nurses do not write Observations (docs/auth.md, "Roles").
+    const token = auth.issueServiceToken({
+      clientId: 'lab-feed',
+      role: 'clinical-feed',
+      securityLabels: ['ward-a'],
+      scopes: ['system/*.cruds'],
     }).accessToken;
     auth.close();
     db.close();
+    const census = await fhir('GET', `${first.fhirBase}/Patient?location=Location/ward-a&_count=1`, token);
+    const patient = (census.body.entry as { resource: { id: string } }[])[0]?.resource.id ?? '';
     const created = await fhir(
       'POST',
       `${first.fhirBase}/Subscription`,
@@ -119,7 +122,7 @@ describe('cli graceful shutdown', () => {
             'POST',
             `${first.fhirBase}/Observation`,
             token,
-            criticalPotassium(w * 1000 + i),
+            criticalPotassium(w * 1000 + i, patient),
           );
           if (res.status === 201) acknowledged.push(res.body.id as string);
           else failures += 1;

@@ -12,7 +12,13 @@ export interface TestServer {
   server: RunningServer;
   dir: string;
   dbPath: string;
+  /** A demo user's token; the scopes are narrowed to the user's role ceiling like any sign-in. */
   token(userId: string, scopes?: string[], ttlSeconds?: number): string;
+  /**
+   * A clinical data feed's token (what a laboratory or ADT interface holds): writes clinical data for
+   * `wards`, reads them, owns subscriptions. Nurses do not write Observations; a feed does.
+   */
+  feed(wards?: string[], scopes?: string[]): string;
   close(): Promise<void>;
 }
 
@@ -30,6 +36,13 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
         clientId: DEMO_CLIENT_ID,
         scopes,
         ...(ttlSeconds ? { ttlSeconds } : {}),
+      }).accessToken,
+    feed: (wards = ['ward-a', 'ward-b'], scopes = ['system/*.cruds']) =>
+      t.server.auth.issueServiceToken({
+        clientId: 'lab-feed',
+        role: 'clinical-feed',
+        securityLabels: wards,
+        scopes,
       }).accessToken,
     async close() {
       await t.server.close();

@@ -10,7 +10,8 @@ const PREFIX = 'src-main/server/';
 
 /** Bottom to top; a unit is a folder (`store/`) or a file at the server's root (`context.ts`). */
 const LAYERS: readonly (readonly string[])[] = [
-  ['base/', 'demo-users.ts'],
+  ['base/'],
+  ['demo-users.ts'],
   ['store/', 'auth/'],
   ['topics/', 'simulator/'],
   ['subscriptions/'],

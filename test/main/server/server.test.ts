@@ -77,7 +77,9 @@ describe('FHIR REST', () => {
   });
 
   it('creates, reads, updates with versions and ETags, vreads, deletes and keeps history', async () => {
-    const created = await fhir('POST', `${t.server.fhirBase}/Patient`, nurseA, {
+    // Patients come from the ADT feed; a nurse never writes one (docs/auth.md, "Roles").
+    const feedA = t.feed(['ward-a']);
+    const created = await fhir('POST', `${t.server.fhirBase}/Patient`, feedA, {
       resourceType: 'Patient',
       meta: { security: [{ system: 'http://alert-monitor.local/fhir/CodeSystem/ward', code: 'ward-a' }] },
       name: [{ family: 'Test' }],
@@ -91,7 +93,7 @@ describe('FHIR REST', () => {
     const stale = await fhir(
       'PUT',
       `${t.server.fhirBase}/Patient/${id}`,
-      nurseA,
+      feedA,
       { ...created.body, gender: 'male' },
       {
         'if-match': 'W/"7"',
@@ -101,7 +103,7 @@ describe('FHIR REST', () => {
     const updated = await fhir(
       'PUT',
       `${t.server.fhirBase}/Patient/${id}`,
-      nurseA,
+      feedA,
       { ...created.body, gender: 'male' },
       {
         'if-match': 'W/"1"',
@@ -110,38 +112,41 @@ describe('FHIR REST', () => {
     expect(updated.status).toBe(200);
     expect(updated.headers.get('etag')).toBe('W/"2"');
 
-    const v1 = await fhir('GET', `${t.server.fhirBase}/Patient/${id}/_history/1`, nurseA);
+    const v1 = await fhir('GET', `${t.server.fhirBase}/Patient/${id}/_history/1`, feedA);
     expect(v1.body.gender).toBeUndefined();
-    const deleted = await fhir('DELETE', `${t.server.fhirBase}/Patient/${id}`, nurseA);
+    const deleted = await fhir('DELETE', `${t.server.fhirBase}/Patient/${id}`, feedA);
     expect(deleted.status).toBe(204);
-    const gone = await fhir('GET', `${t.server.fhirBase}/Patient/${id}`, nurseA);
+    const gone = await fhir('GET', `${t.server.fhirBase}/Patient/${id}`, feedA);
     expect(gone.status).toBe(410);
-    const history = await fhir('GET', `${t.server.fhirBase}/Patient/${id}/_history`, nurseA);
+    const history = await fhir('GET', `${t.server.fhirBase}/Patient/${id}/_history`, feedA);
     expect(history.body.total).toBe(3);
   });
 
   it('accepts application/json and application/fhir+json; rejects bad bodies with OperationOutcomes', async () => {
+    // The directory is written by an administrator, clinical data by a feed.
+    const admin = t.token('admin');
+    const feed = t.feed();
     const asJson = await fhir(
       'POST',
       `${t.server.fhirBase}/Practitioner`,
-      nurseA,
+      admin,
       { resourceType: 'Practitioner', name: [{ text: 'J' }] },
       { 'content-type': 'application/json' },
     );
     expect(asJson.status).toBe(201);
-    const malformed = await fhir('POST', `${t.server.fhirBase}/Practitioner`, nurseA, '{"resourceType":');
+    const malformed = await fhir('POST', `${t.server.fhirBase}/Practitioner`, admin, '{"resourceType":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.resourceType).toBe('OperationOutcome');
-    const wrongType = await fhir('POST', `${t.server.fhirBase}/Practitioner`, nurseA, {
+    const wrongType = await fhir('POST', `${t.server.fhirBase}/Practitioner`, admin, {
       resourceType: 'Patient',
     });
     expect(wrongType.status).toBe(400);
-    const missing = await fhir('POST', `${t.server.fhirBase}/Observation`, nurseA, {
+    const missing = await fhir('POST', `${t.server.fhirBase}/Observation`, feed, {
       resourceType: 'Observation',
     });
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body)).toContain('status');
-    const huge = await fhir('POST', `${t.server.fhirBase}/Practitioner`, nurseA, {
+    const huge = await fhir('POST', `${t.server.fhirBase}/Practitioner`, admin, {
       resourceType: 'Practitioner',
       text: 'x'.repeat(1024 * 1024 + 10),
     });

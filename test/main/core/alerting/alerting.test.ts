@@ -17,6 +17,7 @@ import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts'
 import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import type { HostEvent } from '../../../../src-main/shared/api.ts';
+import { referenceOf } from '../../../../src-main/shared/fhir-json.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 
@@ -106,7 +107,7 @@ function openLoop(dir: string, clock = { now: Date.now() }): Loop {
 }
 
 /** A classified critical alert committed the way the monitor commits one (no server involved). */
-function seedCritical(store: ClientStore, n: number, receivedAt: string) {
+function seedCritical(store: ClientStore, n: number, receivedAt: string, patientRef = 'Patient/p1') {
   const sub = store.saveSubscription({
     fhirBase: 'http://127.0.0.1:1/fhir',
     remoteId: 's1',
@@ -130,7 +131,7 @@ function seedCritical(store: ClientStore, n: number, receivedAt: string) {
       tier: 'critical',
       headline: 'Potassium 6.8 mmol/L',
       reason: 'critical high (HH)',
-      patientRef: 'Patient/p1',
+      patientRef,
       patientName: 'Ada Lovelace',
       location: 'Ward A bed 1',
       fetchStatus: 'ok',
@@ -333,7 +334,10 @@ describe('closed loop against the embedded server', () => {
         return Date.now();
       },
     });
-    const id = seedCritical(loop.store, 1, new Date().toISOString());
+    // The acknowledgment names the Observation's real patient: the server refuses a write-back for a
+    // patient outside the nurse's ward, an unknown one included (docs/server.md, "Write rules").
+    const patientRef = referenceOf(observation?.['subject']) ?? 'Patient/p1';
+    const id = seedCritical(loop.store, 1, new Date().toISOString(), patientRef);
     loop.store.db
       .prepare('UPDATE alerts SET focus = ? WHERE id = ?')
       .run(`Observation/${observation?.id}`, id);

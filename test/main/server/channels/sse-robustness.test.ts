@@ -178,7 +178,8 @@ describe('SSE slow consumers', () => {
     const overCap = (): boolean =>
       records.some((r) => r.msg === 'sse consumer over the buffer cap: grace period started');
     // Fill the kernel buffers and then the server's queue past the cap (bounded in count and time).
-    const deadline = Date.now() + 15_000;
+    // Bounded generously: each write is an fsync, and loopback socket buffers hold megabytes.
+    const deadline = Date.now() + 45_000;
     let written = 0;
     while (!overCap() && Date.now() < deadline && written < 20_000) {
       for (let i = 0; i < 5; i += 1) t.server.simulator?.emitCriticalPotassium();
@@ -194,7 +195,7 @@ describe('SSE slow consumers', () => {
     expect(records.filter((r) => r.msg === 'sse slow consumer dropped')).toEqual([]);
     expect(behind.socket.destroyed).toBe(false);
     expect(received).toBeGreaterThan(64 * 1024);
-  });
+  }, 60_000);
 
   it('drops a consumer whose unread bytes exceed maxBufferedBytes, logs it, and keeps serving others', async () => {
     const { logger, records } = memoryLogger();
@@ -208,7 +209,8 @@ describe('SSE slow consumers', () => {
     // Each full-resource frame is a few KiB; write in small bursts (well under the cap per tick, so a
     // reader that keeps up never crosses it) until the stalled stream is dropped; bounded in count/time.
     let written = 0;
-    const deadline = Date.now() + 15_000;
+    // Bounded generously: each write is an fsync, and loopback socket buffers hold megabytes.
+    const deadline = Date.now() + 45_000;
     while (!dropped() && Date.now() < deadline && written < 20_000) {
       for (let i = 0; i < 5; i += 1) t.server.simulator?.emitCriticalPotassium();
       written += 5;

@@ -8,11 +8,19 @@ import type { TestServer } from '../helpers.ts';
 import { fhir, startTestServer } from '../helpers.ts';
 
 let t: TestServer;
+/** The directory (Practitioner) is written by an administrator, clinical data by a feed, subscriptions by
+ * a nurse (docs/auth.md, "Roles"): each case uses a caller allowed to write, so only the body is wrong. */
 let token: string;
+let feed: string;
+let nurse: string;
 beforeAll(async () => {
   t = await startTestServer();
-  token = t.token('nurse-a');
+  token = t.token('admin');
+  feed = t.feed();
+  nurse = t.token('nurse-a');
 });
+const tokenFor = (path: string): string =>
+  path.startsWith('Practitioner') ? token : path.startsWith('Subscription') ? nurse : feed;
 afterAll(async () => {
   await t.close();
 });
@@ -193,7 +201,7 @@ describe('malformed resources', () => {
   ];
 
   it.each(cases)('%s %s with %s → 400 OperationOutcome', async (method, path, _name, body, message) => {
-    const res = await fhir(method, `${t.server.fhirBase}/${path}`, token, body);
+    const res = await fhir(method, `${t.server.fhirBase}/${path}`, tokenFor(path), body);
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
     const issue = (res.body.issue as { severity: string; diagnostics: string }[])[0];

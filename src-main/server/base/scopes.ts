@@ -1,7 +1,10 @@
 // SMART App Launch 2.x scope grammar: `(patient|user|system)/(Type|*).[c][r][u][d][s]` with an optional
-// `?param=value` query; the v1 suffixes `.read`, `.write` and `.*` are accepted and mapped to v2.
+// `?param=value&…` query; the v1 suffixes `.read`, `.write` and `.*` are accepted and mapped to v2. The
+// authorization server grants with it and every authorization decision reads it, so it lives on the
+// ground floor: one grammar for both.
 
-export type ScopeContext = 'patient' | 'user' | 'system';
+export const SCOPE_CONTEXTS = ['patient', 'user', 'system'] as const;
+export type ScopeContext = (typeof SCOPE_CONTEXTS)[number];
 
 export interface ClinicalScope {
   context: ScopeContext;
@@ -43,13 +46,11 @@ export function parseScope(token: string): ParsedScope {
   const match = CLINICAL.exec(token);
   if (!match)
     return { kind: 'invalid', name: token, reason: 'does not match (patient|user|system)/(Type|*).cruds' };
-  const [, context, resourceType, rawPermissions, query] = match as unknown as [
-    string,
-    ScopeContext,
-    string,
-    string,
-    string | undefined,
-  ];
+  const [, rawContext, resourceType, rawPermissions, query] = match;
+  const context = SCOPE_CONTEXTS.find((c) => c === rawContext);
+  if (!context || resourceType === undefined || rawPermissions === undefined) {
+    return { kind: 'invalid', name: token, reason: 'does not match (patient|user|system)/(Type|*).cruds' };
+  }
   let permissions = V1_PERMISSIONS[rawPermissions];
   if (permissions === undefined) {
     if (rawPermissions.length === 0 || !V2_PERMISSIONS.test(rawPermissions)) {
@@ -101,4 +102,25 @@ export function scopesAllow(
       parsed.scope.permissions.includes(permission)
     );
   });
+}
+
+/** One `param=value` condition of a scope query; all of a scope's conditions must hold (AND). */
+export type ScopeCondition = readonly [param: string, value: string];
+
+/**
+ * The conditions of a scope query (`category=http://…|vital-signs&code=…`), percent-decoded; null when a
+ * name or value cannot be decoded, so a scope the server cannot read is refused rather than guessed.
+ */
+export function scopeConditions(query: string): ScopeCondition[] | null {
+  const conditions: ScopeCondition[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return null;
+    try {
+      conditions.push([decodeURIComponent(pair.slice(0, eq)), decodeURIComponent(pair.slice(eq + 1))]);
+    } catch {
+      return null;
+    }
+  }
+  return conditions;
 }

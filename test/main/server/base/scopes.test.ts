@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeScopes, parseScope, scopesAllow } from '../../../../src-main/server/auth/scopes.ts';
+import { normalizeScopes, parseScope, scopesAllow } from '../../../../src-main/server/base/scopes.ts';
 
 describe('SMART scope grammar', () => {
   it('parses v2 scopes', () => {

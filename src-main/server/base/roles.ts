@@ -1,0 +1,104 @@
+// THE scope policy: what each role may ever be granted, whoever asks and whatever a client requests.
+// Every demo user (demo-users.ts) and every Backend Services registration (auth/clients.ts) has one of
+// these roles; the authorization server intersects the requested scopes with the role's ceiling (and a
+// registration's own `allowedScopes`), shows the result on the consent page and grants exactly that.
+// The per-role policy in words is in docs/auth.md ("Roles"); keep the two in step.
+//
+// To extend: add a type to a write list below (e.g. `Task.cru` for nurses) once the server supports
+// the type (base/types.ts RESOURCE_TYPES, base/validate.ts, store/search-params.ts); add a role with a
+// new entry; add a person in demo-users.ts. Ward labels come from the user or registration, not from here.
+import { ADMINISTRATIVE_TYPES } from './types.ts';
+
+export const ROLE_NAMES = [
+  'nurse',
+  'charge-nurse',
+  'pharmacist',
+  'ward-display',
+  'monitor',
+  'admin',
+  'clinical-feed',
+] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export function isRoleName(value: unknown): value is RoleName {
+  return typeof value === 'string' && (ROLE_NAMES as readonly string[]).includes(value);
+}
+
+export interface RolePolicy {
+  /** The role in words (consent page, logs, docs). */
+  title: string;
+  /**
+   * The most this role can hold: SMART v2 scope bodies without their context (`Type.perms[?query]`),
+   * applied to `user/` scopes for people and to `system/` scopes for Backend Services clients.
+   */
+  ceiling: readonly string[];
+  /** How many ward labels an identity with this role must hold (a ward display reads exactly one). */
+  wards: { min: number; max: number };
+}
+
+/** Everything the caller's wards let it see: clinical data, the directory, topics, its own subscriptions. */
+const READ_WITHIN_WARDS = '*.rs';
+const OWN_SUBSCRIPTIONS = 'Subscription.cruds';
+/** What a nurse writes when she acts on an alert: the acknowledgment (later: Task, CommunicationRequest). */
+const ACKNOWLEDGMENT_WRITES = ['Communication.cru'];
+/** What a pharmacist writes when verifying an order (later: Task, DetectedIssue). */
+const ORDER_VERIFICATION_WRITES = ['Communication.cru'];
+/** What the laboratory, ADT and pharmacy interfaces send (what the ward simulator stands for). */
+const CLINICAL_FEED_WRITES = [
+  'Patient',
+  'Encounter',
+  'Observation',
+  'DiagnosticReport',
+  'MedicationRequest',
+  'AllergyIntolerance',
+].map((type) => `${type}.cud`);
+const ANY_NUMBER = Number.POSITIVE_INFINITY;
+
+export const ROLE_POLICIES: Readonly<Record<RoleName, RolePolicy>> = {
+  nurse: {
+    title: 'Nurse',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ...ACKNOWLEDGMENT_WRITES],
+    wards: { min: 1, max: ANY_NUMBER },
+  },
+  'charge-nurse': {
+    title: 'Charge nurse',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ...ACKNOWLEDGMENT_WRITES],
+    wards: { min: 1, max: ANY_NUMBER },
+  },
+  pharmacist: {
+    title: 'Pharmacist',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ...ORDER_VERIFICATION_WRITES],
+    wards: { min: 1, max: ANY_NUMBER },
+  },
+  'ward-display': {
+    title: 'Ward display',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS],
+    wards: { min: 1, max: 1 },
+  },
+  monitor: {
+    title: 'Headless monitor',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS],
+    wards: { min: 1, max: ANY_NUMBER },
+  },
+  admin: {
+    title: 'Administrator',
+    // The directory only: no ward labels, no clinical data, no subscriptions.
+    ceiling: [...ADMINISTRATIVE_TYPES.map((type) => `${type}.cruds`), 'Basic.rs'],
+    wards: { min: 0, max: 0 },
+  },
+  'clinical-feed': {
+    title: 'Clinical data feed',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ...CLINICAL_FEED_WRITES],
+    wards: { min: 1, max: ANY_NUMBER },
+  },
+};
+
+/** Why `wards` do not fit `role` (for a configuration error), or null when they do. */
+export function wardsProblem(role: RoleName, wards: readonly string[]): string | null {
+  const { min, max } = ROLE_POLICIES[role].wards;
+  if (wards.length < min || wards.length > max) {
+    const wanted = min === max ? `exactly ${min}` : max === ANY_NUMBER ? `at least ${min}` : `${min}–${max}`;
+    return `a ${ROLE_POLICIES[role].title.toLowerCase()} holds ${wanted} ward label(s), got ${wards.length}`;
+  }
+  return null;
+}
