@@ -36,6 +36,11 @@ export interface AlertSummary {
   state: AlertState;
   /** Focus fetch outcome: ok, gone (404/410), forbidden (403), pending, or error. */
   fetch: ResourceStatus;
+  /**
+   * Set while the focus could not be read for a transient reason and is still owed: when it is
+   * retried. Such an alert shows "Could not load"; on a critical topic it counts as possibly critical.
+   */
+  fetchRetryAt?: string | null;
   /** Notification line without patient context, e.g. "K 6.8 mmol/L > 6.2". */
   summary?: string | null;
   /** What fired: `threshold:<id>`, `interpretation:<code>`, `priority:<p>`, `encounter`. */
