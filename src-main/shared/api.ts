@@ -149,11 +149,24 @@ export interface SubscriptionHealth {
   tokenExpiresAt: string | null;
 }
 
+/** Token renewal that keeps failing for a transient reason (the session goes on meanwhile). */
+export interface TokenRenewalHealth {
+  failingSince: string;
+  attempts: number;
+  /** The last failure (an OAuth error code or a network error; never a token). */
+  lastError: string;
+  nextAttemptAt: string | null;
+  /** After this the stream and reads stop until a renewal works. */
+  accessTokenExpiresAt: string | null;
+}
+
 export interface HealthSnapshot {
   at: string;
   subscriptions: SubscriptionHealth[];
   /** Banner text when anything is degraded, else null ("silence must never look like calm"). */
   degraded: string | null;
+  /** Non-null while token renewal is failing; `degraded` then says so. */
+  tokenRenewal?: TokenRenewalHealth | null;
 }
 
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in';

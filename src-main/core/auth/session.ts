@@ -37,6 +37,10 @@ export interface SmartSession {
   refreshNow(reason: string): Promise<void>;
   /** Non-null while renewal is failing (transiently); null when the last renewal worked. */
   renewalStatus(): RenewalStatus | null;
+  /**
+   * Sign-out (with the reason), and — with state 'signed-in' — renewal starting to fail (reason says
+   * why) or recovering (reason null).
+   */
   onChange(listener: (state: { state: SessionStateName; reason: string | null }) => void): () => void;
   /** Revokes the tokens at the server and deletes the stored refresh token. */
   signOut(): Promise<void>;
@@ -214,6 +218,7 @@ export class Session implements SmartSession {
     // token is handed out, so a crash cannot leave only a spent token on disk.
     if (tokens.refreshToken !== null) await this.persist(tokens.refreshToken);
     this.apply(tokens);
+    const recovered = this.failing !== null;
     if (this.failing !== null) {
       this.init.logger?.info(
         { fhirBase: this.fhirBase, attempts: this.failing.attempts },
@@ -221,6 +226,7 @@ export class Session implements SmartSession {
       );
     }
     this.failing = null;
+    if (recovered) this.tell({ state: 'signed-in', reason: null });
     this.init.logger?.info({ fhirBase: this.fhirBase, reason }, 'auth: access token renewed');
   }
 
@@ -270,6 +276,7 @@ export class Session implements SmartSession {
       lastError,
       nextAttemptAt: now + delay,
     };
+    this.tell({ state: 'signed-in', reason: `token renewal failing: ${lastError}` });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (this.failing !== null) this.failing.nextAttemptAt = null;
@@ -313,9 +320,14 @@ export class Session implements SmartSession {
     this.failing = null;
     this.clearRetry();
     this.init.logger?.warn({ fhirBase: this.fhirBase, reason }, 'auth: signed out');
+    this.tell({ state: 'signed-out', reason });
+  }
+
+  /** Listeners hear sign-out, and (state 'signed-in') renewal starting to fail or recovering. */
+  private tell(change: { state: SessionStateName; reason: string | null }): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener({ state: 'signed-out', reason });
+        listener(change);
       } catch (error) {
         this.init.logger?.error({ err: describeError(error) }, 'auth: onChange listener failed');
       }
