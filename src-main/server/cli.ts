@@ -1,6 +1,9 @@
 // `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
-// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P]`: runs the embedded server standalone for demos. SIGINT/SIGTERM close
-// streams and the database cleanly; every committed event is already durable (WAL, synchronous FULL).
+// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P] [--log-level L]
+// [--backend-client REG.json]... [--paused]`: runs the embedded server standalone for demos (every flag:
+// docs/server.md). SIGINT/SIGTERM close streams and the database cleanly; every committed event is
+// already durable (WAL, synchronous FULL). SIGUSR1 pauses the simulator and SIGUSR2 resumes it, so a
+// test run can let the monitor settle and compare (`--paused` starts it paused).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendClientRegistration } from './auth/index.ts';
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
       'log-level': { type: 'string', default: 'info' },
       'backend-client': { type: 'string', multiple: true },
       'public-origin': { type: 'string' },
+      paused: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
     backendClients: (values['backend-client'] ?? []).map(readBackendClient),
     simulate: values.simulate
       ? {
-          autoStart: true,
+          autoStart: !values.paused,
           rate: positive('rate', values.rate, 1) ?? 1,
           seed: positive('seed', values.seed, 1) ?? 1,
         }
@@ -85,6 +89,23 @@ async function main(): Promise<void> {
     `Demo sign-in:   ${server.origin}/auth/authorize (via a SMART client; users: ${DEMO_USERS.map((u) => u.id).join(', ')})`,
   );
   console.log(`SMART config:   ${server.fhirBase}/.well-known/smart-configuration`);
+
+  const simulator = server.simulator;
+  if (simulator) {
+    // One stdout line per change, with the count so far: nothing is written between "paused" and
+    // "resumed" (a checker can compare the two counts).
+    const report = (what: string) =>
+      console.log(`simulator ${what} (${simulator.counts().observations} observations so far)`);
+    process.on('SIGUSR1', () => {
+      simulator.stop();
+      report('paused');
+    });
+    process.on('SIGUSR2', () => {
+      simulator.start();
+      report('resumed');
+    });
+    if (values.paused) report('paused');
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {
