@@ -236,15 +236,23 @@ export class Session implements SmartSession {
         await oc.clientCredentialsGrant(this.init.config, { scope: this.init.renew.clientCredentials.scope }),
       );
     }
+    let fields: TokenFields;
     try {
       const response = await oc.refreshTokenGrant(this.init.config, this.refreshToken ?? '');
       this.tap?.clear();
-      return tokenFields(response);
+      fields = tokenFields(response);
     } catch (error) {
       const accepted = this.tap?.acceptMissingAud(error, this.identity, this.init.logger) ?? null;
       if (accepted === null) throw error;
       return accepted;
     }
+    // OpenID Connect Core §12.2: a refreshed ID token names the same issuer and subject as the sign-in.
+    const was = this.identity;
+    const now = fields.identity;
+    if (was !== null && now !== null && (now.iss !== was.iss || now.sub !== was.sub)) {
+      throw new Error('the refreshed ID token names another issuer or subject (OpenID Connect Core §12.2)');
+    }
+    return fields;
   }
 
   /**
