@@ -276,7 +276,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     closeSync(fd);
     server = child;
-    await waitForLine(child, /ready \S+/, 20_000);
+    // Generous: a loaded machine (or a restart right after a kill) can take a while to bind.
+    await waitForLine(child, /ready \S+/, 60_000);
   }
 
   async function command(op: object): Promise<void> {
