@@ -19,6 +19,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 export interface StandIn {
   origin: string;
   fhirBase: string;
+  /** Answer this many next refresh requests with 503 `temporarily_unavailable` (a server outage). */
+  failRefreshes: number;
   /** Token endpoint requests by grant type. */
   grants: Record<string, number>;
   close(): Promise<void>;
@@ -40,7 +42,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 export async function startSmartStandIn(options: {
-  refreshIdToken: 'no-aud' | 'other-sub';
+  refreshIdToken: 'no-aud' | 'other-sub' | 'conformant';
   accessTokenTtlSeconds?: number;
 }): Promise<StandIn> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
@@ -50,6 +52,17 @@ export async function startSmartStandIn(options: {
   const refreshTokens = new Map<string, CodeGrant>();
   const grants: Record<string, number> = {};
   let origin = '';
+  const standIn: StandIn = {
+    origin: '',
+    fhirBase: '',
+    failRefreshes: 0,
+    grants,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 
   const idToken = (key: CryptoKey, claims: Record<string, string>, sub: string, aud: string | null) => {
     const now = Math.floor(Date.now() / 1000);
@@ -74,6 +87,10 @@ export async function startSmartStandIn(options: {
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       if (!grant || grant.challenge !== challenge) return { status: 400, body: { error: 'invalid_grant' } };
     } else if (type === 'refresh_token') {
+      if (standIn.failRefreshes > 0) {
+        standIn.failRefreshes -= 1;
+        return { status: 503, body: { error: 'temporarily_unavailable' } };
+      }
       grant = refreshTokens.get(form.get('refresh_token') ?? '');
       refreshTokens.delete(form.get('refresh_token') ?? ''); // rotation: each refresh token works once
       if (!grant) return { status: 400, body: { error: 'invalid_grant' } };
@@ -152,14 +169,7 @@ export async function startSmartStandIn(options: {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    fhirBase: `${origin}/fhir`,
-    grants,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  standIn.origin = origin;
+  standIn.fhirBase = `${origin}/fhir`;
+  return standIn;
 }

@@ -23,6 +23,14 @@ async function approve(url: string): Promise<void> {
   await (await fetch(location)).text();
 }
 
+async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function signIn(server: StandIn, store: MemorySecretStore) {
   return signInInteractive({
     fhirBase: server.fhirBase,
@@ -74,4 +82,44 @@ describe('refreshed ID token', () => {
     expect(session.fhirUser).toBe('Practitioner/stand-in-nurse');
     await session.signOut();
   });
+});
+
+describe('renewal during a server outage (503 temporarily_unavailable)', () => {
+  it('keeps the session, uses the token it has, retries with backoff and recovers', async () => {
+    const server = await startSmartStandIn({ refreshIdToken: 'conformant' });
+    servers.push(server);
+    const store = new MemorySecretStore();
+    const session = await signIn(server, store);
+    const changes: Array<{ state: string; reason: string | null }> = [];
+    session.onChange((change) => changes.push(change));
+    const access = await session.accessToken();
+    server.failRefreshes = 2;
+    await expect(session.refreshNow('token-expiring')).rejects.toThrow(/unexpected HTTP response status/);
+    expect(session.renewalStatus()).toMatchObject({ attempts: 1 });
+    expect(await session.accessToken()).toBe(access);
+    await waitFor('renewal to recover', () => session.renewalStatus() === null);
+    expect(server.grants['refresh_token']).toBe(3);
+    expect(await session.accessToken()).not.toBe(access);
+    expect(changes.map((c) => c.state)).toEqual(['signed-in', 'signed-in', 'signed-in']);
+    expect(changes.at(-1)?.reason).toBeNull();
+    expect(await store.get(refreshTokenKey(server.fhirBase, CLIENT_ID))).not.toBeNull();
+  }, 60_000);
+
+  it('an interactive session whose token expires during the outage ends, keeping its stored refresh token', async () => {
+    const server = await startSmartStandIn({ refreshIdToken: 'conformant', accessTokenTtlSeconds: 3 });
+    servers.push(server);
+    const store = new MemorySecretStore();
+    const session = await signIn(server, store);
+    const changes: Array<{ state: string; reason: string | null }> = [];
+    session.onChange((change) => changes.push(change));
+    server.failRefreshes = 1_000;
+    await session.refreshNow('token-expiring').catch(() => undefined);
+    await waitFor('the sign-out at expiry', () => changes.some((c) => c.state === 'signed-out'));
+    expect(changes.find((c) => c.state === 'signed-out')?.reason).toMatch(
+      /expired while renewal kept failing/,
+    );
+    await expect(session.accessToken()).rejects.toThrow(/signed out/);
+    // Never refused: the stored refresh token is kept for the next start.
+    expect(await store.get(refreshTokenKey(server.fhirBase, CLIENT_ID))).not.toBeNull();
+  }, 60_000);
 });
