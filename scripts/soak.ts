@@ -1,6 +1,9 @@
-// `npm run soak -- --schedules 1000 [--seed 1] [--runs 4] [--parallel 2] [--token-ttl 60] [--dir PATH]`
+// `npm run soak -- --schedules 1000 [--seed 1] [--runs 4] [--parallel 2] [--token-ttl 60] [--dir PATH]
+//   [--minutes M] [--token-faults P]`
 // The long soak: `runs` independent runs (each with its own server, proxy, monitor and one
 // revocation in the middle) share the schedules; prints the figures and exits 1 on any violation.
+// `--minutes M` keeps every run going for at least M minutes (so 60-second tokens are renewed many
+// times); `--token-faults P` cuts each token endpoint answer with probability P (docs/proof.md).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +18,8 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '2' },
     'token-ttl': { type: 'string', default: '60' },
     dir: { type: 'string' },
+    minutes: { type: 'string', default: '0' },
+    'token-faults': { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -23,10 +28,12 @@ const runs = Math.max(1, Number(values.runs));
 const parallel = Math.max(1, Number(values.parallel));
 const seed = Number(values.seed);
 const ttl = Number(values['token-ttl']);
+const minutes = Number(values.minutes);
+const tokenFaults = Number(values['token-faults']);
 const base = values.dir ?? mkdtempSync(join(tmpdir(), 'soak-'));
 const started = Date.now();
 console.log(
-  `soak: ${schedules} schedules in ${runs} runs (${parallel} at a time), seed ${seed}, token TTL ${ttl} s, dir ${base}`,
+  `soak: ${schedules} schedules in ${runs} runs (${parallel} at a time), seed ${seed}, token TTL ${ttl} s${minutes > 0 ? `, ≥ ${minutes} min per run` : ''}${tokenFaults > 0 ? `, token answers cut with p = ${tokenFaults}` : ''}, dir ${base}`,
 );
 
 const results: SoakResult[] = [];
@@ -41,6 +48,8 @@ async function lane(): Promise<void> {
       seed: seed * 100 + r,
       workDir: join(base, `run-${r}`),
       tokenTtlSeconds: ttl,
+      ...(minutes > 0 ? { minutes, catchUpMs: 180_000 } : {}),
+      ...(tokenFaults > 0 ? { tokenFaultProbability: tokenFaults } : {}),
       log: (line) => console.log(`  [run ${r}] ${line}`),
     });
     results.push(result);
@@ -63,6 +72,11 @@ const figures = {
   summarised: sum((r) => r.summarised),
   unnotified: sum((r) => r.unnotified),
   doubleNotified: sum((r) => r.doubleNotified),
+  missed: sum((r) => r.missed),
+  uncheckedNotices: sum((r) => r.uncheckedNotices),
+  tokenResponsesDropped: sum((r) => r.tokenResponsesDropped),
+  tokenRenewals: sum((r) => r.tokenRenewals),
+  signOuts: sum((r) => r.signOuts),
   renotifiedAfterCrash: sum((r) => r.renotifiedAfterCrash),
   criticalMissed: sum((r) => r.criticalMissed),
   serverKills: sum((r) => r.serverKills),
@@ -80,7 +94,7 @@ const figures = {
 };
 console.log('');
 console.log(
-  `lost = ${figures.lost}, duplicated = ${figures.duplicated}, double-notified = ${figures.doubleNotified}`,
+  `lost = ${figures.lost}, duplicated = ${figures.duplicated}, double-notified = ${figures.doubleNotified}, missed (criticals stored but not notified) = ${figures.missed}`,
 );
 console.log(JSON.stringify(figures, null, 2));
 const ok =
@@ -90,6 +104,7 @@ const ok =
   figures.cursorRegressed === 0 &&
   figures.unnotified === 0 &&
   figures.doubleNotified === 0 &&
+  figures.missed === 0 &&
   figures.criticalMissed === 0 &&
   figures.phiInLogs === 0 &&
   figures.integrity === 'ok' &&

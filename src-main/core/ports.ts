@@ -10,6 +10,13 @@ export interface MonitorSession {
   accessToken(): Promise<string>;
   refreshNow(reason: string): Promise<void>;
   tokenExpiresAt(): number | null;
+  /** Non-null while token renewal is failing (transiently): shown in health. */
+  renewalStatus?(): {
+    failingSince: number;
+    attempts: number;
+    lastError: string;
+    nextAttemptAt: number | null;
+  } | null;
 }
 
 /** One OS notification, already worded (src-main/core/alerting/notification-text.ts). */
@@ -18,8 +25,13 @@ export interface AlertNotification {
   tier: AlertTier;
   title: string;
   body: string;
-  /** 'alert' (first delivery), 'escalation' (re-notification of an unacknowledged critical), 'summary'. */
-  kind?: 'alert' | 'escalation' | 'summary';
+  /**
+   * 'alert' (first delivery), 'unchecked' (a result on a critical topic that could not be read: possibly
+   * critical), 'escalation' (re-notification of an unacknowledged critical), 'summary'.
+   */
+  kind?: 'alert' | 'unchecked' | 'escalation' | 'summary';
+  /** The alerts a summary covers (a summary has no single `alertId`). */
+  alertIds?: string[];
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */

@@ -121,6 +121,8 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   let monitor: Monitor | null = null;
   let userDisplay: string | null = null;
   let reason: string | null = null;
+  // Why the session ended by itself (not the user's sign-out): health shows it in red until a sign-in.
+  let lostSession: string | null = null;
   let signingIn = false;
   let authorizationUrl: string | null = null;
   let healthTimer: NodeJS.Timeout | null = null;
@@ -163,7 +165,12 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     needPatientBanner: session?.needPatientBanner ?? false,
     authorizationUrl: signingIn ? authorizationUrl : null,
   });
-  const healthSnapshot = () => snapshot(monitor?.health() ?? [], session !== null);
+  const healthSnapshot = () =>
+    snapshot(monitor?.health() ?? [], session !== null, {
+      renewal: session?.renewalStatus?.() ?? null,
+      tokenExpiresAt: session?.tokenExpiresAt() ?? null,
+      signedOutReason: session ? null : lostSession,
+    });
   const pushSession = () => emit({ type: 'session', session: sessionInfo() });
   const scheduleHealth = () => {
     healthTimer ??= setTimeout(() => {
@@ -210,9 +217,13 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       session = signed;
       signingIn = false;
       authorizationUrl = null;
+      lostSession = null;
       signed.onChange((change) => {
-        if (change.state === 'signed-out' && session === signed)
+        if (session !== signed) return;
+        if (change.state === 'signed-out') {
+          lostSession = change.reason ?? 'signed out';
           void endSession(change.reason ?? 'signed out');
+        } else scheduleHealth(); // renewal started failing or recovered
       });
       monitor = createMonitor({
         store,

@@ -1,8 +1,10 @@
 // `npm run server -- --port N --db PATH --simulate [--rate R] [--seed S] [--token-ttl SECONDS]
-// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P] [--backend-client REG.json]
-// [--max-streams-per-grant N] [--ws-bind-timeout SECONDS] [--max-connections N]`: runs the embedded server
-// standalone for demos. SIGINT/SIGTERM close streams and the database cleanly; every committed event is
-// already durable (WAL, synchronous FULL).
+// [--heartbeat SECONDS] [--burst N] [--public-origin http://127.0.0.1:P] [--log-level L]
+// [--backend-client REG.json]... [--paused] [--max-streams-per-grant N] [--ws-bind-timeout SECONDS]
+// [--max-connections N]`: runs the embedded server standalone for demos (every flag: docs/server.md).
+// SIGINT/SIGTERM close streams and the database cleanly; every committed event is already durable (WAL,
+// synchronous FULL). SIGUSR1 pauses the simulator and SIGUSR2 resumes it, so a test run can let the
+// monitor settle and compare (`--paused` starts it paused).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendClientRegistration } from './auth/index.ts';
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
       'max-streams-per-grant': { type: 'string' },
       'ws-bind-timeout': { type: 'string' },
       'max-connections': { type: 'string' },
+      paused: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     ...(bindTimeout === undefined ? {} : { websocketBindTimeoutMs: bindTimeout * 1000 }),
     simulate: values.simulate
       ? {
-          autoStart: true,
+          autoStart: !values.paused,
           rate: positive('rate', values.rate, 1) ?? 1,
           seed: positive('seed', values.seed, 1) ?? 1,
         }
@@ -112,6 +115,23 @@ async function main(): Promise<void> {
     `Demo sign-in:   ${server.origin}/auth/authorize (via a SMART client; users: ${DEMO_USERS.map((u) => u.id).join(', ')})`,
   );
   console.log(`SMART config:   ${server.fhirBase}/.well-known/smart-configuration`);
+
+  const simulator = server.simulator;
+  if (simulator) {
+    // One stdout line per change, with the count so far: nothing is written between "paused" and
+    // "resumed" (a checker can compare the two counts).
+    const report = (what: string) =>
+      console.log(`simulator ${what} (${simulator.counts().observations} observations so far)`);
+    process.on('SIGUSR1', () => {
+      simulator.stop();
+      report('paused');
+    });
+    process.on('SIGUSR2', () => {
+      simulator.start();
+      report('resumed');
+    });
+    if (values.paused) report('paused');
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -36,6 +36,11 @@ export interface AlertSummary {
   state: AlertState;
   /** Focus fetch outcome: ok, gone (404/410), forbidden (403), pending, or error. */
   fetch: ResourceStatus;
+  /**
+   * Set while the focus could not be read for a transient reason and is still owed: when it is
+   * retried. Such an alert shows "Could not load"; on a critical topic it counts as possibly critical.
+   */
+  fetchRetryAt?: string | null;
   /** Notification line without patient context, e.g. "K 6.8 mmol/L > 6.2". */
   summary?: string | null;
   /** What fired: `threshold:<id>`, `interpretation:<code>`, `priority:<p>`, `encounter`. */
@@ -144,11 +149,24 @@ export interface SubscriptionHealth {
   tokenExpiresAt: string | null;
 }
 
+/** Token renewal that keeps failing for a transient reason (the session goes on meanwhile). */
+export interface TokenRenewalHealth {
+  failingSince: string;
+  attempts: number;
+  /** The last failure (an OAuth error code or a network error; never a token). */
+  lastError: string;
+  nextAttemptAt: string | null;
+  /** After this the stream and reads stop until a renewal works. */
+  accessTokenExpiresAt: string | null;
+}
+
 export interface HealthSnapshot {
   at: string;
   subscriptions: SubscriptionHealth[];
   /** Banner text when anything is degraded, else null ("silence must never look like calm"). */
   degraded: string | null;
+  /** Non-null while token renewal is failing; `degraded` then says so. */
+  tokenRenewal?: TokenRenewalHealth | null;
 }
 
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in';

@@ -9,6 +9,9 @@
 //   reset      like cut, but a TCP RST
 //   stall      stop forwarding for a while (the client's idle timeout has to notice), then cut
 //   delay      hold each frame back
+// Token responses can be cut on their own: the `POST /auth/token` request reaches the server (which
+// issues the token), and its answer is dropped before the client sees a byte (FIN or RST) — the fault
+// that once signed a monitor out for good (docs/proof.md).
 // Choices come from a seeded PRNG, so a schedule is reproducible as far as timing allows.
 // The proxy also remembers the last bearer token it saw, so a test can revoke it (sniffing is the
 // point of a test proxy; it never leaves loopback).
@@ -35,6 +38,10 @@ export interface FaultPlan {
   requestResetProbability: number;
   /** Latency (ms) added to non-stream answers. */
   requestDelayMs: number;
+  /** Cut the answers of this many next `POST /auth/token` requests (counts down). */
+  dropTokenResponses: number;
+  /** Probability that a `POST /auth/token` answer is cut (besides `dropTokenResponses`). */
+  tokenResponseDropProbability: number;
 }
 
 export interface FaultProxyStats {
@@ -43,6 +50,9 @@ export interface FaultProxyStats {
   faults: Record<StreamFault, number>;
   duplicatedFrames: number;
   requestResets: number;
+  /** Token endpoint answers cut after the server had issued the token. */
+  tokenResponsesDropped: number;
+  tokenRequests: number;
   revokedFramesSeen: number;
   /** Distinct access tokens seen (token renewals + fresh logins + 1). */
   distinctTokens: number;
@@ -86,7 +96,13 @@ export async function startFaultProxy(options: {
 }): Promise<FaultProxy> {
   const random = seededRandom(options.seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  let plan: FaultPlan = { stream: 'none', requestResetProbability: 0, requestDelayMs: 0 };
+  let plan: FaultPlan = {
+    stream: 'none',
+    requestResetProbability: 0,
+    requestDelayMs: 0,
+    dropTokenResponses: 0,
+    tokenResponseDropProbability: 0,
+  };
   let bearer: string | null = null;
   let streamBearer: string | null = null;
   const tokens = new Set<string>();
@@ -97,8 +113,19 @@ export async function startFaultProxy(options: {
     faults: { none: 0, slice1: 0, slice: 0, duplicate: 0, cut: 0, reset: 0, stall: 0, delay: 0 },
     duplicatedFrames: 0,
     requestResets: 0,
+    tokenResponsesDropped: 0,
+    tokenRequests: 0,
     revokedFramesSeen: 0,
     distinctTokens: 0,
+  };
+
+  /** Whether to cut this token answer (the random draw only when the plan asks for random drops). */
+  const dropThisTokenResponse = (): boolean => {
+    if (plan.dropTokenResponses > 0) {
+      plan.dropTokenResponses -= 1;
+      return true;
+    }
+    return plan.tokenResponseDropProbability > 0 && random() < plan.tokenResponseDropProbability;
   };
 
   const server: Server = createServer((req, res) => {
@@ -110,6 +137,8 @@ export async function startFaultProxy(options: {
       if (req.url?.includes('/$sse')) streamBearer = bearer;
     }
     const clientSocket: Socket = req.socket;
+    const isTokenRequest = req.method === 'POST' && (req.url ?? '').split('?')[0] === '/auth/token';
+    if (isTokenRequest) stats.tokenRequests += 1;
     const upstream = httpRequest(
       {
         host: '127.0.0.1',
@@ -140,6 +169,13 @@ export async function startFaultProxy(options: {
       up.on('data', (c: Buffer) => chunks.push(c));
       up.on('error', () => clientSocket.resetAndDestroy());
       await new Promise<void>((r) => up.on('end', () => r()).on('close', () => r()));
+      if (isTokenRequest && dropThisTokenResponse()) {
+        // The server has issued (and, for a refresh, rotated) the token; the client never hears of it.
+        stats.tokenResponsesDropped += 1;
+        if (random() < 0.5) clientSocket.resetAndDestroy();
+        else clientSocket.destroy();
+        return;
+      }
       if (plan.requestDelayMs > 0) await sleep(int(0, plan.requestDelayMs));
       if (random() < plan.requestResetProbability) {
         stats.requestResets += 1;

@@ -12,8 +12,12 @@
 //   duplicated      event numbers accepted (JSONL "event" lines) more than once
 //   cursorRegressed samples where the stored cursor went down (sampled after every schedule)
 //   unnotified      critical alerts without a notified/summarised mark
-//   doubleNotified  critical alerts with more than one notification line (a summary line counts once
-//                   for every alert it covers)
+//   missed          criticals stored but not notified: server events whose Observation is HH/LL, stored
+//                   by the monitor, with no notification line of any kind for their alert ("alert",
+//                   "unchecked" = could not be checked, or a summary line listing it in alertIds)
+//   doubleNotified  critical alerts with more than one "alert" notification line (a summary line counts
+//                   once for every alert it covers; an "unchecked" notice followed by the real one is not
+//                   a double)
 //   criticalMissed  server events whose Observation is HH/LL but whose alert is not critical
 //   phiInLogs       seeded patient names / MRNs found in the server or monitor logs (debug level)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -49,6 +53,10 @@ export interface SoakOptions {
   killMonitorProbability?: number;
   /** Upper bound (ms) on the settle wait between schedules. */
   maxStepMs?: number;
+  /** Keep running schedules until this many minutes have passed (at least `schedules` of them). */
+  minutes?: number;
+  /** Probability that a token endpoint answer is cut (the server issued the token; the monitor never hears). */
+  tokenFaultProbability?: number;
   /** Catch-up deadline at the end (ms). */
   catchUpMs?: number;
   log?: (line: string) => void;
@@ -69,6 +77,10 @@ export interface SoakResult {
   summarised: number;
   unnotified: number;
   doubleNotified: number;
+  missed: number;
+  uncheckedNotices: number;
+  tokenResponsesDropped: number;
+  signOuts: number;
   renotifiedAfterCrash: number;
   criticalMissed: number;
   serverKills: number;
@@ -152,6 +164,9 @@ interface JsonlLine {
   eventNumber?: number;
   subscriptionId?: string;
   alertId?: string | null;
+  notificationKind?: string;
+  alertIds?: string[];
+  state?: string;
 }
 
 function readJsonl(path: string): JsonlLine[] {
@@ -261,7 +276,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     closeSync(fd);
     server = child;
-    await waitForLine(child, /ready \S+/, 20_000);
+    // Generous: a loaded machine (or a restart right after a kill) can take a while to bind.
+    await waitForLine(child, /ready \S+/, 60_000);
   }
 
   async function command(op: object): Promise<void> {
@@ -384,6 +400,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 
   const cursorSamples: number[] = [];
+  let schedulesRun = 0;
   let revocation = { revoked: false, oldTokenRejected: false, revokedFrameSeen: false, freshLogin: false };
   const weights: Array<[StreamFault, number]> = STREAM_FAULTS.map((f) => [f, f === 'none' ? 1 : 2]);
   const totalWeight = weights.reduce((a, [, w]) => a + w, 0);
@@ -403,11 +420,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const firstDeadline = Date.now() + 30_000;
     while (Date.now() < firstDeadline && serverCount() === null) await sleep(100);
 
-    for (let i = 0; i < options.schedules; i += 1) {
+    const tokenFaults = options.tokenFaultProbability ?? 0;
+    const until = options.minutes ? started + options.minutes * 60_000 : 0;
+    let revoked = false;
+    for (let i = 0; i < options.schedules || Date.now() < until; i += 1) {
       proxy.setPlan({
         stream: pickFault(),
         requestResetProbability: random() < 0.3 ? 0.1 : 0,
         requestDelayMs: random() < 0.3 ? int(0, 80) : 0,
+        tokenResponseDropProbability: tokenFaults,
       });
       const draws = int(0, 3);
       if (draws > 0) await command({ op: 'burst', draws });
@@ -434,8 +455,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const n = proxy.dropAll(random() < 0.5 ? 'cut' : 'reset');
         log(`schedule ${i}: dropped ${n} stream(s)`);
       }
-      if (i === revokeAt) {
-        proxy.setPlan({ stream: 'none', requestResetProbability: 0, requestDelayMs: 0 });
+      // Timed runs revoke half-way through their time, others at the middle schedule.
+      const revokeNow =
+        until > 0 ? !revoked && Date.now() >= started + (until - started) / 2 : i === revokeAt;
+      if (revokeNow) {
+        revoked = true;
+        proxy.setPlan({
+          stream: 'none',
+          requestResetProbability: 0,
+          requestDelayMs: 0,
+          tokenResponseDropProbability: 0,
+        });
         const r = await revoke();
         // After revocation the running monitor is stopped; a new process signs in afresh.
         monitorWanted = false;
@@ -451,13 +481,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         log(`revocation: ${JSON.stringify(revocation)}`);
       }
       await sleep(int(20, maxStepMs));
+      schedulesRun = i + 1;
       const c = cursorNow();
       if (c !== null) cursorSamples.push(c);
-      if ((i + 1) % 50 === 0) log(`schedule ${i + 1}/${options.schedules}: cursor ${c ?? '-'}`);
+      if ((i + 1) % 50 === 0)
+        log(
+          `schedule ${i + 1}/${options.schedules}${until ? ` (${Math.round((Date.now() - started) / 1000)} s)` : ''}: cursor ${c ?? '-'}, token answers cut ${proxy.stats().tokenResponsesDropped}`,
+        );
     }
 
     // Catch up without faults.
-    proxy.setPlan({ stream: 'none', requestResetProbability: 0, requestDelayMs: 0 });
+    proxy.setPlan({
+      stream: 'none',
+      requestResetProbability: 0,
+      requestDelayMs: 0,
+      tokenResponseDropProbability: 0,
+    });
     if (server === null || (server as ChildProcess).exitCode !== null) await startServerProcess();
     if (monitor === null) startMonitorProcess();
     const deadline = Date.now() + (options.catchUpMs ?? 60_000);
@@ -541,10 +580,36 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (!a || a.tier !== 'critical') criticalMissed += 1;
     }
   }
+  // "alert" lines (lines from before the kind existed count as "alert"), "unchecked" notices, and the
+  // alerts each summary line lists.
   const notifyLines = new Map<string, number>();
-  for (const l of lines)
-    if (l.kind === 'notification' && typeof l.alertId === 'string')
-      notifyLines.set(l.alertId, (notifyLines.get(l.alertId) ?? 0) + 1);
+  const uncheckedLines = new Map<string, number>();
+  const summarisedIds = new Set<string>();
+  for (const l of lines) {
+    if (l.kind !== 'notification') continue;
+    for (const id of l.alertIds ?? []) summarisedIds.add(id);
+    if (typeof l.alertId !== 'string') continue;
+    const into = l.notificationKind === 'unchecked' ? uncheckedLines : notifyLines;
+    if (
+      l.notificationKind === 'alert' ||
+      l.notificationKind === 'unchecked' ||
+      l.notificationKind === undefined
+    )
+      into.set(l.alertId, (into.get(l.alertId) ?? 0) + 1);
+  }
+  let missed = 0;
+  for (const e of serverEvents) {
+    if (!e.body || !isCriticalObservation(e.body) || !storedSet.has(e.n)) continue;
+    const a = alertByNumber.get(e.n);
+    const told =
+      a !== undefined &&
+      ((notifyLines.get(a.id) ?? 0) > 0 ||
+        (uncheckedLines.get(a.id) ?? 0) > 0 ||
+        summarisedIds.has(a.id) ||
+        a.state === 'summarised');
+    if (!told) missed += 1;
+  }
+  const signOuts = lines.filter((l) => l.kind === 'session' && l.state === 'signed-out').length;
   const interrupted = new Set(
     (
       cdb
@@ -572,7 +637,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (interrupted.has(a.id)) renotifiedAfterCrash += 1;
       else doubleNotified += 1;
     }
-    if (a.state === 'notified' && count === 0) problems.push(`alert ${a.id} marked notified without a line`);
+    if (a.state === 'notified' && count === 0 && (uncheckedLines.get(a.id) ?? 0) === 0)
+      problems.push(`alert ${a.id} marked notified without a line`);
   }
   const integrity = (cdb.prepare('PRAGMA integrity_check').get() as { integrity_check: string })
     .integrity_check;
@@ -606,7 +672,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
   return {
     seed: options.seed,
-    schedules: options.schedules,
+    // Timed runs go on past the requested count: report what ran.
+    schedules: schedulesRun,
     serverEvents: serverEvents.length,
     storedEvents: stored.length,
     lost,
@@ -619,6 +686,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     summarised,
     unnotified,
     doubleNotified,
+    missed,
+    uncheckedNotices: [...uncheckedLines.values()].reduce((a, n) => a + n, 0),
+    tokenResponsesDropped: proxy.stats().tokenResponsesDropped,
+    signOuts,
     renotifiedAfterCrash,
     criticalMissed,
     serverKills,
@@ -643,7 +714,8 @@ function pendingWork(monitorDb: string): number {
     const row = db
       .prepare(
         `SELECT COUNT(*) AS n FROM alerts
-         WHERE fetch_status = 'pending' OR (tier = 'critical' AND (notify_state IS NULL OR notify_state NOT IN ('notified','summarised')))`,
+         WHERE fetch_status = 'pending' OR fetch_retry_at IS NOT NULL
+           OR (tier = 'critical' AND (notify_state IS NULL OR notify_state NOT IN ('notified','summarised')))`,
       )
       .get() as { n: number };
     return row.n;

@@ -11,8 +11,24 @@ function joinKnown(parts: ReadonlyArray<string | null | undefined>): string {
   return parts.filter(Boolean).join(SEPARATOR);
 }
 
+/**
+ * A result on a critical topic whose focus could not be read (possibly critical): the nurse is told
+ * that a result could not be checked — never silence. It names no value (none is known) and no
+ * patient, so privacy mode words it the same way.
+ */
+export function uncheckedNotification(alert: AlertSummary): AlertNotification {
+  return {
+    alertId: alert.id,
+    tier: 'critical',
+    title: 'A result could not be checked',
+    body: 'A possibly critical lab result could not be loaded. Open Alert Monitor; check it with the laboratory if it stays unreadable.',
+    kind: 'unchecked',
+  };
+}
+
 /** The first notification of a critical (or, when configured, high) result. */
 export function alertNotification(alert: AlertSummary, privacy: boolean): AlertNotification {
+  if (alert.fetch !== 'ok') return uncheckedNotification(alert);
   const tier = alert.tier === 'high' ? 'high' : 'critical';
   if (privacy) {
     return {
@@ -57,13 +73,25 @@ export function escalationNotification(
   };
 }
 
-/** One notification for many criticals that arrived while offline; it names none of them. */
-export function offlineSummaryNotification(count: number): AlertNotification {
+/**
+ * One notification for many criticals that arrived while offline; it names none of them. `alertIds`
+ * lists the alerts it covers (for the headless monitor's JSONL, never shown); `unchecked` of them
+ * could not be read yet.
+ */
+export function offlineSummaryNotification(
+  count: number,
+  alertIds?: readonly string[],
+  unchecked = 0,
+): AlertNotification {
   return {
     alertId: null,
     tier: 'critical',
     title: `${count} critical results arrived while offline`,
-    body: 'Open Alert Monitor to review them.',
+    body:
+      unchecked > 0
+        ? `${unchecked} of them could not be checked yet. Open Alert Monitor to review them.`
+        : 'Open Alert Monitor to review them.',
     kind: 'summary',
+    ...(alertIds ? { alertIds: [...alertIds] } : {}),
   };
 }

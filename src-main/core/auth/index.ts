@@ -9,11 +9,14 @@ import { discoverSmart, stripSlash } from './discovery.ts';
 import { startLoopbackListener } from './loopback.ts';
 import type { SecretStore } from './secret-store.ts';
 import { refreshTokenKey } from './secret-store.ts';
+import { RefreshResponseTap, tokenFields } from './refresh-id-token.ts';
+import { isRefusal } from './renewal.ts';
 import { Session, describeError } from './session.ts';
 import type { SmartSession, TokenResponse } from './session.ts';
 
-export type { SmartSession, SessionStateName } from './session.ts';
+export type { SmartSession, SessionStateName, RenewalStatus } from './session.ts';
 export { SignedOutError } from './session.ts';
+export { TokenRenewalPendingError } from './renewal.ts';
 export type { SecretStore } from './secret-store.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -127,7 +130,7 @@ export async function signInInteractive(opts: InteractiveSignInOptions): Promise
     const session = new Session({
       config,
       fhirBase,
-      tokens,
+      tokens: tokenFields(tokens),
       renew: 'refresh-token',
       secretStore: opts.secretStore,
       secretKey: refreshTokenKey(fhirBase, opts.clientId),
@@ -152,7 +155,11 @@ export interface ResumeOptions {
   logger?: pino.Logger;
 }
 
-/** Signs in silently with a stored refresh token; null (and the stored token deleted) when that fails. */
+/**
+ * Signs in silently with a stored refresh token; null (and the stored token deleted) when the server
+ * refuses it. A transient failure (server unreachable, a cut response) rejects and keeps the stored
+ * token, so the next attempt can still resume.
+ */
 export async function resumeSession(opts: ResumeOptions): Promise<SmartSession | null> {
   const fhirBase = stripSlash(opts.fhirBase);
   const key = refreshTokenKey(fhirBase, opts.clientId);
@@ -164,16 +171,23 @@ export async function resumeSession(opts: ResumeOptions): Promise<SmartSession |
     oc.None(),
     opts.allowInsecureLoopback ?? false,
   );
-  let tokens: TokenResponse;
+  const tap = new RefreshResponseTap(config);
+  let tokens: ReturnType<typeof tokenFields>;
   try {
-    tokens = await oc.refreshTokenGrant(config, stored);
+    tokens = tokenFields(await oc.refreshTokenGrant(config, stored));
   } catch (error) {
-    opts.logger?.warn(
-      { err: error instanceof Error ? error.message : String(error) },
-      'auth: stored sign-in expired',
-    );
-    await opts.secretStore.delete(key);
-    return null;
+    // No sign-in ID token to compare with: only the issuer can be checked (docs/auth.md).
+    const issuer = config.serverMetadata().issuer;
+    const accepted = tap.acceptMissingAud(error, null, opts.logger, issuer);
+    if (accepted === null) {
+      if (!isRefusal(error)) {
+        throw new Error(`could not resume the sign-in: ${describeError(error)}`, { cause: error });
+      }
+      opts.logger?.warn({ err: describeError(error) }, 'auth: stored sign-in expired');
+      await opts.secretStore.delete(key);
+      return null;
+    }
+    tokens = accepted;
   }
   const session = new Session({
     config,
@@ -252,7 +266,7 @@ export async function signInBackendServices(opts: BackendServicesOptions): Promi
   return new Session({
     config,
     fhirBase,
-    tokens,
+    tokens: tokenFields(tokens),
     renew: { clientCredentials: { scope } },
     secretStore: undefined,
     secretKey: refreshTokenKey(fhirBase, opts.clientId),

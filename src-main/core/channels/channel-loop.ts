@@ -89,8 +89,25 @@ export function createChannelLoop<C extends LoopContext>(hooks: ChannelLoopHooks
 }
 
 /**
+ * Thrown by a channel's token source when no token will ever come (the session is signed out): the
+ * channel stops with this reason instead of retrying "access token unavailable" for ever.
+ */
+export class FinalTokenError extends Error {
+  override readonly name = 'FinalTokenError';
+}
+
+/** Getting the access token failed: stop for a FinalTokenError, otherwise retry after the backoff. */
+export function tokenUnavailableOutcome(error: unknown): Outcome {
+  if (error instanceof FinalTokenError) return { next: 'stop', reason: error.message };
+  const detail = error instanceof Error ? `: ${error.message.slice(0, 200)}` : '';
+  return { next: 'retry', reason: `access token unavailable${detail}` };
+}
+
+/**
  * 401/403: ask the owner to refresh the token once per failure (reset by the next good connection),
- * then retry at once; a refusal, or a second failure, stops the channel — never a retry loop.
+ * then retry at once; a refusal, or a second failure, stops the channel — never a retry loop. An
+ * owner that could not renew for a transient reason rejects: the channel then waits out its backoff
+ * and tries again (its 401 allowance kept), because stopping would leave it alive but deaf.
  */
 export async function unauthorizedOutcome(
   ctx: { authRetryAvailable: boolean },
@@ -104,8 +121,11 @@ export async function unauthorizedOutcome(
   let retry: boolean;
   try {
     retry = await onUnauthorized(status);
-  } catch {
-    retry = false;
+  } catch (error) {
+    if (isStopped()) return { next: 'stop', reason: 'stopped' };
+    ctx.authRetryAvailable = true;
+    const detail = error instanceof Error ? `: ${error.message.slice(0, 200)}` : '';
+    return { next: 'retry', reason: `HTTP ${status}: token renewal failing${detail}` };
   }
   if (isStopped()) return { next: 'stop', reason: 'stopped' };
   return retry

@@ -2,7 +2,13 @@
 // the loop owns reconnection (backoff + jitter, retry:, Retry-After, watchdog) because EventSource
 // has no backoff, no idle timeout and cannot send a bearer header.
 import { backoffDelayMs, DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.ts';
-import { createChannelLoop, unauthorizedOutcome, type LoopContext, type Outcome } from './channel-loop.ts';
+import {
+  createChannelLoop,
+  tokenUnavailableOutcome,
+  unauthorizedOutcome,
+  type LoopContext,
+  type Outcome,
+} from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
 import type { SseItem } from './sse-decoder.ts';
@@ -81,8 +87,8 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
       let token: string;
       try {
         token = await opts.getAccessToken();
-      } catch {
-        return { next: 'retry', reason: 'access token unavailable' };
+      } catch (error) {
+        return tokenUnavailableOutcome(error);
       }
       if (stopped) return { next: 'stop', reason: 'stopped' };
       if (controller.signal.aborted) return abortOutcome(controller.signal.reason);

@@ -1,6 +1,8 @@
 // The headless monitor: the client core without any UI, for unattended ward servers and soak tests.
 // It signs in with SMART Backend Services (client_credentials + private_key_jwt), subscribes, and
-// writes each accepted event (after its durable commit) as one JSON line.
+// writes each accepted event (after its durable commit) as one JSON line (fields: docs/headless-monitor.md).
+// It signs in again after a sign-out, and exits non-zero with the reason when it cannot go on
+// (headless.ts): 1 = sign-in failed or refused, 2 = usage, 3 = every alert stream stopped for good.
 //
 //   npm run monitor -- --generate-key ./ward-a --client-id ward-a-display --wards ward-a
 //   npm run server  -- --simulate --backend-client ./ward-a.registration.json
@@ -11,15 +13,14 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { isLoopbackUrl } from '../auth/discovery.ts';
-import { signInBackendServices } from '../auth/index.ts';
 import { acquireInstanceLock } from '../instance-lock.ts';
 import { createLogger } from '../log.ts';
-import { createMonitor } from '../monitor/monitor.ts';
 import { CRITICAL_LAB_TOPIC } from '../monitor/topics.ts';
 import { openClientStore } from '../store/client-store.ts';
+import { EXIT, startHeadless } from './headless.ts';
 
 const USAGE = `usage:
-  npm run monitor -- --fhir URL --client-id ID --key PRIVATE_JWK [--db PATH] [--jsonl OUT] [--topic URL]... [--heartbeat S]
+  npm run monitor -- --fhir URL --client-id ID --key PRIVATE_JWK [--db PATH] [--jsonl OUT] [--topic URL]... [--heartbeat S] [--scopes "..."]
   npm run monitor -- --generate-key PREFIX --client-id ID --wards ward-a[,ward-b] [--alg ES384|RS384]`;
 
 const { values } = parseArgs({
@@ -43,7 +44,7 @@ const { values } = parseArgs({
 function fail(message: string): never {
   console.error(message);
   console.error(USAGE);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 async function generateKey(prefix: string, clientId: string, wards: string[], alg: string): Promise<void> {
@@ -90,48 +91,32 @@ async function run(): Promise<void> {
     if (out !== null) writeSync(out, `${JSON.stringify(value)}\n`);
   };
 
-  const session = await signInBackendServices({
+  const kid = privateKey.kid;
+  const headless = await startHeadless({
     fhirBase,
     clientId,
-    privateKey,
-    kid: privateKey.kid,
+    privateKey: { ...privateKey, kid },
     scopes: (values.scopes ?? '').split(/\s+/).filter(Boolean),
-    allowInsecureLoopback: isLoopbackUrl(fhirBase),
-    logger: logger.child({ component: 'auth' }),
-  });
-  const monitor = createMonitor({
-    store,
-    session,
-    // Headless: the "notification" is a JSON line with ids only (no PHI in files or logs).
-    notifier: {
-      notify: async (n) => {
-        line({ kind: 'notification', alertId: n.alertId, tier: n.tier, at: new Date().toISOString() });
-        logger.info({ alertId: n.alertId, tier: n.tier }, 'alert notified');
-      },
-    },
     topics: (values.topic ?? [CRITICAL_LAB_TOPIC]).map((topic) => ({ topic, filters: [], heartbeatSeconds })),
-    emit: () => undefined,
-    onHealthChange: () => undefined,
-    onAccepted: (event) => line({ kind: 'event', ...event, committedAt: new Date().toISOString() }),
+    store,
+    allowInsecureLoopback: isLoopbackUrl(fhirBase),
     logger,
+    line,
   });
-  await monitor.start();
   logger.info({ fhirBase, db: dbPath }, 'headless monitor running');
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
-      await monitor.stop();
-      if (out !== null) closeSync(out);
-      store.close();
-      releaseLock();
-      process.exit(0);
-    })();
-  };
+  // Keeps the process alive whatever the streams do: it ends only through `exited` below, never by an
+  // event loop that drained (which once looked like a clean exit 0 while alerts had stopped).
+  const keepAlive = setInterval(() => undefined, 60_000);
+  const stop = () => void headless.stop('stopped by a signal');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const { code, reason } = await headless.exited;
+  clearInterval(keepAlive);
+  if (code !== EXIT.stopped) console.error(`headless monitor: ${reason}`);
+  if (out !== null) closeSync(out);
+  store.close();
+  releaseLock();
+  process.exit(code);
 }
 
 if (values.help) {
@@ -143,6 +128,6 @@ if (values.help) {
 } else {
   await run().catch((error: unknown) => {
     console.error(`headless monitor: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    process.exit(EXIT.signInFailed);
   });
 }

@@ -2,11 +2,15 @@
 // from the server that issued it, and re-authorised there (docs/architecture.md).
 import type { ResourceView } from '../../shared/api.ts';
 import { isResource, parseJson } from '../../shared/fhir-json.ts';
+import { SignedOutError } from '../auth/session.ts';
 
 export interface FhirAccess {
   fhirBase: string;
   accessToken(): Promise<string>;
-  /** Called on 401: resolve true after refreshing the token to retry once. */
+  /**
+   * Called on 401: resolve true after refreshing the token to retry once, false when the session is
+   * over; reject when renewal failed for a transient reason (the request counts as a network error).
+   */
   onUnauthorized(): Promise<boolean>;
 }
 
@@ -17,7 +21,7 @@ export interface TokenSource {
   refreshNow(reason: string): Promise<void>;
 }
 
-/** FHIR access with a session's token: on a 401, renew once and retry; a failed renewal is a no. */
+/** FHIR access with a session's token: on a 401, renew once and retry; a refused renewal is a no. */
 export function accessFor(session: TokenSource): FhirAccess {
   return {
     fhirBase: session.fhirBase,
@@ -26,13 +30,18 @@ export function accessFor(session: TokenSource): FhirAccess {
   };
 }
 
-/** Renew the session's token; true when that worked (for channels' and reads' single retry). */
+/**
+ * Renew the session's token (for channels' and reads' single retry): true when that worked, false
+ * when the session is over (the server refused). A transient renewal failure rejects: the caller
+ * treats it like a network error and tries again later, instead of giving up on the request.
+ */
 export async function refreshed(session: TokenSource, reason: string): Promise<boolean> {
   try {
     await session.refreshNow(reason);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof SignedOutError) return false;
+    throw error;
   }
 }
 
@@ -108,33 +117,43 @@ async function readBounded(response: Response): Promise<string> {
   return new TextDecoder().decode(buffer);
 }
 
-/** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
 /**
- * Pauses between attempts when a read fails transiently (network error, 5xx, 429). A critical result
- * whose claim-check read hits a server restart or a dropped connection must not end as "Could not
- * load" without a notification (found by the soak checker); the total wait stays bounded.
+ * Pauses between attempts when a read fails transiently (network error, 5xx, 429, no token for now).
+ * The total wait stays bounded (~8.75 s); a read still failing after it is reported with
+ * `transient: true`, and enrichment keeps the alert owed and retries it later (enrichment.ts), so a
+ * critical result behind a server restart or a dropped token response is never left silent.
  */
 export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 2_500, 5_000];
 
+/** A read's outcome; `transient` marks an error that a later attempt may not have. */
+export type ReadOutcome = ResourceView & { transient?: boolean };
+
+/** Read `Type/id` (optionally `/_history/v`) and map the outcome to a view state; never throws. */
 export async function readResource(
   access: FhirAccess,
   reference: string,
   retryDelaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
 ): Promise<ResourceView> {
+  const { transient: _transient, ...result } = await readResourceWithRetry(access, reference, retryDelaysMs);
+  return result;
+}
+
+/** Like readResource, but says whether a final error was transient (enrichment keeps such alerts owed). */
+export async function readResourceWithRetry(
+  access: FhirAccess,
+  reference: string,
+  retryDelaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
+): Promise<ReadOutcome> {
   let view = await readResourceOnce(access, reference);
   for (const delay of retryDelaysMs) {
     if (!view.transient) break;
     await new Promise((resolve) => setTimeout(resolve, delay));
     view = await readResourceOnce(access, reference);
   }
-  const { transient: _transient, ...result } = view;
-  return result;
+  return view;
 }
 
-async function readResourceOnce(
-  access: FhirAccess,
-  reference: string,
-): Promise<ResourceView & { transient?: boolean }> {
+async function readResourceOnce(access: FhirAccess, reference: string): Promise<ReadOutcome> {
   const match = RELATIVE_REFERENCE.exec(reference);
   if (!match) return { reference, status: 'error', resource: null, message: 'not a relative FHIR reference' };
   const [, type, id] = match;
@@ -157,7 +176,8 @@ async function readResourceOnce(
         status: 'error',
         resource: null,
         message: `The server answered ${status}.`,
-        transient: status >= 500 || status === 429,
+        // 401 here means the token was refused even after a renewal: the next token may do.
+        transient: status >= 500 || status === 429 || status === 401,
       };
     }
     if (!isResource(body, type) || body.id !== id) {
@@ -171,7 +191,8 @@ async function readResourceOnce(
     return { reference, status: 'ok', resource: body, message: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : 'request failed';
-    // A FhirRequestError is a refusal (foreign origin, oversized body): retrying cannot help.
+    // A FhirRequestError is a refusal (foreign origin, oversized body): retrying cannot help. Anything
+    // else — a network error, no token for now, or signed out (the next sign-in reads it) — may pass.
     return {
       reference,
       status: 'error',

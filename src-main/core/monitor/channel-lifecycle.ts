@@ -1,6 +1,8 @@
 // The channel of one subscription: the SSE stream or the FHIR websocket, built once with the callbacks
 // that feed the pipeline. Besides frames, the channel's own concerns live here: its connection state
 // in health, renewing the token it was opened with, and reconnecting only when that gave a new token.
+import { SignedOutError } from '../auth/session.ts';
+import { FinalTokenError } from '../channels/channel-loop.ts';
 import type { Channel, ChannelCallbacks, ChannelState } from '../channels/types.ts';
 import { createSseChannel } from '../channels/sse-channel.ts';
 import { createWebSocketChannel } from '../channels/websocket-channel.ts';
@@ -51,19 +53,31 @@ export function openChannel(
   options: ChannelOptions = {},
 ): Channel {
   const { record } = sub;
+  // Set when the session is over: the channel stops with this reason (shown in health).
+  let signedOut: string | null = null;
   const callbacks: ChannelCallbacks = {
     onFrame: async (frame) => {
       if (frame.kind === 'token-expiring' && (await renewedToken(deps.session, sub.connectedToken)))
         channel.reconnect('token refreshed');
       await handleFrame(deps, followUps, sub, frame);
     },
-    onState: (state, detail) => onConnectionState(deps, sub, state, detail),
+    onState: (state, detail) =>
+      onConnectionState(deps, sub, state, state === 'stopped' ? (signedOut ?? detail) : detail),
     onError: (message) => reportError(deps, sub, message),
     onUnauthorized: () => refreshed(deps.session, 'stream answered 401'),
   };
+  // Signed out: no token will ever come, so the channel stops (never a loop on "token unavailable").
+  // Every channel kind gets this here, whatever its own handling of a failed token source.
   const getAccessToken = async () => {
-    sub.connectedToken = await deps.session.accessToken();
-    return sub.connectedToken;
+    try {
+      sub.connectedToken = await deps.session.accessToken();
+      return sub.connectedToken;
+    } catch (error) {
+      if (!(error instanceof SignedOutError)) throw error;
+      signedOut = error.message;
+      queueMicrotask(() => void channel.stop());
+      throw new FinalTokenError(error.message);
+    }
   };
   const backoff = options.backoff ? { backoff: options.backoff } : {};
   const channel: Channel =

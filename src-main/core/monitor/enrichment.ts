@@ -1,9 +1,15 @@
 // Enrichment: a committed alert learns what it is about. The focus is read with the user's token
 // (claim-check), classified by the active rules, and given its patient's name and bed; everything is
 // stored in one transaction. A bounded queue runs a few enrichments at a time.
+//
+// A focus that cannot be read for a transient reason (server restarting, a dropped connection, no
+// token for now) is never given up on: the alert shows "Could not load", stays owed and is read again
+// later (owed retries below, and at every start), until it is read or the server answers for good.
+// On a critical topic such an alert is treated as possibly critical meanwhile: pinned, escalated and
+// notified ("a result could not be checked"), never silence.
 import type { AlertSummary, AlertTier, HostEvent, ResourceView } from '../../shared/api.ts';
 import { humanName } from '../../shared/fhir-json.ts';
-import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { readResource, readResourceWithRetry, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
@@ -21,7 +27,19 @@ export interface EnrichmentDeps {
   rules: RulesHolder;
   /** Whether a tier raises an OS notification (a preference: read at each decision). */
   interrupts(tier: AlertTier): boolean;
+  /** Whether an alert's topic carries critical results (an unreadable one is then possibly critical). */
+  isCriticalTopic(topic: string): boolean;
   emit(event: HostEvent): void;
+}
+
+/** Pauses before an owed focus is read again: 15 s doubling to a minute, then every minute. */
+export const OWED_RETRY_MS = { firstMs: 15_000, capMs: 60_000 } as const;
+
+export function owedRetryDelayMs(
+  attempts: number,
+  retry: { firstMs: number; capMs: number } = OWED_RETRY_MS,
+): number {
+  return Math.min(retry.capMs, retry.firstMs * 2 ** Math.min(Math.max(attempts - 1, 0), 10));
 }
 
 /** A freshly enriched alert, and whether it should interrupt the user. */
@@ -30,16 +48,21 @@ export interface Enriched {
   interrupting: boolean;
 }
 
-/** What the feed shows for a focus that could not be read; 'gone'/'forbidden' are never retried. */
-export function unreadable(view: ResourceView): AlertClassification {
+/**
+ * What the feed shows for a focus that could not be read; 'gone'/'forbidden' are never retried. A
+ * `possiblyCritical` one (an error on a critical topic) is tiered critical until it is read.
+ */
+export function unreadable(view: ResourceView, possiblyCritical = false): AlertClassification {
   return {
-    tier: 'unclassified',
+    tier: possiblyCritical ? 'critical' : 'unclassified',
     headline:
       view.status === 'forbidden'
         ? 'Not permitted'
         : view.status === 'gone'
           ? 'No longer available'
-          : 'Could not load',
+          : possiblyCritical
+            ? 'Could not load — possibly critical'
+            : 'Could not load',
     reason: view.message ?? '',
     patientRef: null,
     patientName: null,
@@ -57,17 +80,17 @@ async function patientName(deps: EnrichmentDeps, patientRef: string | null): Pro
   return view.status === 'ok' && view.resource ? humanName(view.resource['name']) : null;
 }
 
+/** Whether an alert still waits for its focus: never read, or owed after a transient failure. */
+export function awaitsFetch(alert: AlertSummary): boolean {
+  return alert.fetch === 'pending' || (alert.fetchRetryAt ?? null) !== null;
+}
+
 /** Enrich one committed alert; null when there is nothing (more) to do for it. */
 export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enriched | null> {
   const alert = deps.store.alerts.get(id);
-  if (!alert || alert.fetch !== 'pending') return null;
-  const view = await readResource(deps.access, alert.focus);
-  if (view.status !== 'ok' || !view.resource) {
-    // Stays visible in the feed with the reason.
-    const saved = deps.store.saveEnrichment(id, unreadable(view), false, null);
-    if (saved) deps.emit({ type: 'alert', alert: saved });
-    return null;
-  }
+  if (!alert || !awaitsFetch(alert)) return null;
+  const { transient, ...view } = await readResourceWithRetry(deps.access, alert.focus);
+  if (view.status !== 'ok' || !view.resource) return saveUnreadable(deps, alert, view, transient === true);
   const resource = view.resource;
   const { encounterRef, ...classification } = classifyResource(resource, deps.rules.current());
   const interrupting = classification.tier !== 'unclassified' && deps.interrupts(classification.tier);
@@ -90,15 +113,48 @@ export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enr
   return { alert: saved, interrupting };
 }
 
-/** The bounded enrichment queue. */
+/**
+ * A focus that could not be read stays visible with the reason. A transient failure keeps the alert
+ * owed (retried later); on a critical topic any error but "gone"/"forbidden" makes it possibly
+ * critical, which interrupts like a critical result (notification-text.ts words it).
+ */
+function saveUnreadable(
+  deps: EnrichmentDeps,
+  alert: AlertSummary,
+  view: ResourceView,
+  transient: boolean,
+): Enriched | null {
+  const possiblyCritical = view.status === 'error' && deps.isCriticalTopic(alert.topic);
+  const classification = unreadable(view, possiblyCritical);
+  const interrupting = possiblyCritical && deps.interrupts('critical');
+  const now = Date.now();
+  const saved = transient
+    ? deps.store.alerts.saveFetchOwed(
+        alert.id,
+        { ...classification, reason: `${classification.reason} — retrying` },
+        now + owedRetryDelayMs(deps.store.alerts.fetchAttempts(alert.id) + 1),
+        now,
+      )
+    : deps.store.saveEnrichment(alert.id, classification, interrupting, null);
+  if (!saved) return null;
+  deps.emit({ type: 'alert', alert: saved });
+  return interrupting ? { alert: saved, interrupting } : null;
+}
+
+/** The bounded enrichment queue; an alert is queued or in flight at most once. */
 export interface EnrichmentQueue {
   pending: string[];
   active: number;
   stopped: boolean;
+  /** Ids queued or in flight. */
+  queued: Set<string>;
+  /** The timer that re-queues owed alerts when their retry time comes. */
+  owedTimer: NodeJS.Timeout | null;
+  owedAt: number | null;
 }
 
 export function createEnrichmentQueue(): EnrichmentQueue {
-  return { pending: [], active: 0, stopped: false };
+  return { pending: [], active: 0, stopped: false, queued: new Set(), owedTimer: null, owedAt: null };
 }
 
 export function queueIsIdle(queue: EnrichmentQueue): boolean {
@@ -126,6 +182,7 @@ export function pumpQueue(queue: EnrichmentQueue, work: QueueWork): void {
       )
       .finally(() => {
         queue.active -= 1;
+        queue.queued.delete(id);
         pumpQueue(queue, work);
         work.settled();
       });
@@ -134,6 +191,40 @@ export function pumpQueue(queue: EnrichmentQueue, work: QueueWork): void {
 }
 
 export function enqueueEnrichment(queue: EnrichmentQueue, ids: readonly string[], work: QueueWork): void {
-  queue.pending.push(...ids);
+  for (const id of ids) {
+    if (queue.queued.has(id)) continue;
+    queue.queued.add(id);
+    queue.pending.push(id);
+  }
   pumpQueue(queue, work);
+}
+
+/**
+ * Arm the owed-retry timer for the earliest owed alert (`nextAt`, epoch ms; null: none). When it fires,
+ * `requeue` queues every owed alert that is due and arms it again.
+ */
+export function scheduleOwedRetry(queue: EnrichmentQueue, nextAt: number | null, requeue: () => void): void {
+  if (queue.stopped) return;
+  if (nextAt === null) {
+    cancelOwedRetry(queue);
+    return;
+  }
+  if (queue.owedTimer !== null && queue.owedAt !== null && queue.owedAt <= nextAt) return;
+  cancelOwedRetry(queue);
+  queue.owedAt = nextAt;
+  queue.owedTimer = setTimeout(
+    () => {
+      queue.owedTimer = null;
+      queue.owedAt = null;
+      requeue();
+    },
+    Math.max(0, nextAt - Date.now()),
+  );
+  queue.owedTimer.unref();
+}
+
+export function cancelOwedRetry(queue: EnrichmentQueue): void {
+  if (queue.owedTimer) clearTimeout(queue.owedTimer);
+  queue.owedTimer = null;
+  queue.owedAt = null;
 }

@@ -1,6 +1,6 @@
 // Per-subscription health, pushed to the renderer. Silence must never look like calm: anything not
 // plainly live produces banner text.
-import type { HealthSnapshot, SubscriptionHealth } from '../../shared/api.ts';
+import type { HealthSnapshot, SubscriptionHealth, TokenRenewalHealth } from '../../shared/api.ts';
 
 const LATENCY_SAMPLES = 2048;
 
@@ -59,13 +59,62 @@ function describe(entry: SubscriptionHealth, now: number): string | null {
   return null;
 }
 
-export function snapshot(entries: readonly SubscriptionHealth[], signedIn: boolean): HealthSnapshot {
+/** What the session adds to health: a failing renewal, or why it ended when the user did not sign out. */
+export interface SessionHealth {
+  renewal: { failingSince: number; attempts: number; lastError: string; nextAttemptAt: number | null } | null;
+  tokenExpiresAt: number | null;
+  /** Set when the session ended by itself (refused renewal, expired token): alerts are not received. */
+  signedOutReason: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function renewalHealth(session: SessionHealth | undefined): TokenRenewalHealth | null {
+  const renewal = session?.renewal;
+  if (!renewal) return null;
+  return {
+    failingSince: new Date(renewal.failingSince).toISOString(),
+    attempts: renewal.attempts,
+    lastError: renewal.lastError,
+    nextAttemptAt: iso(renewal.nextAttemptAt),
+    accessTokenExpiresAt: iso(session.tokenExpiresAt),
+  };
+}
+
+/** Banner text for a failing renewal: alerts still flow until the token expires, then they stop. */
+function describeRenewal(renewal: TokenRenewalHealth, now: number): string {
+  const expires = renewal.accessTokenExpiresAt ? Date.parse(renewal.accessTokenExpiresAt) : null;
+  const left =
+    expires === null
+      ? ''
+      : expires > now
+        ? ` Alerts continue until the access token expires in ${Math.round((expires - now) / 1000)} s.`
+        : ' The access token has expired: alerts are NOT being received until renewal succeeds.';
+  return `Token renewal failing (${renewal.attempts} attempt${renewal.attempts === 1 ? '' : 's'}: ${renewal.lastError}); retrying.${left}`;
+}
+
+export function snapshot(
+  entries: readonly SubscriptionHealth[],
+  signedIn: boolean,
+  session?: SessionHealth,
+): HealthSnapshot {
   const now = Date.now();
   const problems = entries.map((e) => describe(e, now)).filter((t): t is string => t !== null);
-  const degraded = !signedIn
-    ? null
-    : entries.length === 0
-      ? 'Not subscribed to any alerts yet'
-      : (problems[0] ?? null);
-  return { at: new Date(now).toISOString(), subscriptions: entries.map((e) => ({ ...e })), degraded };
+  const tokenRenewal = signedIn ? renewalHealth(session) : null;
+  const lost = !signedIn && session?.signedOutReason ? session.signedOutReason : null;
+  const degraded = lost
+    ? `Signed out: ${lost} — alerts are NOT being received. Sign in again.`
+    : !signedIn
+      ? null
+      : tokenRenewal
+        ? describeRenewal(tokenRenewal, now)
+        : entries.length === 0
+          ? 'Not subscribed to any alerts yet'
+          : (problems[0] ?? null);
+  return {
+    at: new Date(now).toISOString(),
+    subscriptions: entries.map((e) => ({ ...e })),
+    degraded,
+    tokenRenewal,
+  };
 }

@@ -18,10 +18,12 @@ import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder
 import type { ClientStore } from '../store/client-store.ts';
 import { openChannel } from './channel-lifecycle.ts';
 import {
+  cancelOwedRetry,
   createEnrichmentQueue,
   enqueueEnrichment,
   enrichAlert,
   queueIsIdle,
+  scheduleOwedRetry,
   type EnrichmentDeps,
   type QueueWork,
 } from './enrichment.ts';
@@ -45,6 +47,15 @@ import {
 } from './state.ts';
 import { ensureSubscription, turnOffSubscription } from './subscription-setup.ts';
 import { discoverTopics } from './topic-discovery.ts';
+import { CRITICAL_LAB_TOPIC } from './topics.ts';
+
+/**
+ * Topics whose events may be critical results: the embedded server's critical-lab topic and any topic
+ * whose canonical URL says "critical". An unreadable focus on such a topic is possibly critical.
+ */
+export function isCriticalTopic(topic: string): boolean {
+  return topic === CRITICAL_LAB_TOPIC || /critical/i.test(topic);
+}
 
 export interface MonitorOptions {
   store: ClientStore;
@@ -70,6 +81,8 @@ export interface MonitorOptions {
    * soak checker). Never called for duplicates.
    */
   onAccepted?(event: AcceptedEvent): void;
+  /** Which topics carry critical results. Default: isCriticalTopic. */
+  isCriticalTopic?(topic: string): boolean;
 }
 
 export interface Monitor {
@@ -143,12 +156,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
     fhirBase: session.fhirBase,
     rules: options.rules ?? interpretationOnlyRules(),
     interrupts,
+    isCriticalTopic: options.isCriticalTopic ?? isCriticalTopic,
     emit: options.emit,
   };
   const work: QueueWork = {
     run: async (id) => {
       const enriched = await enrichAlert(enrichment, id);
       if (enriched?.interrupting) await notifyOnce(notifyDeps, notify, enriched.alert);
+      armOwedRetry();
     },
     settled: settleIdle,
     logger,
@@ -158,6 +173,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     scheduleReconcile: (sub) => scheduleReconcile(deps, followUps, sub),
     enqueueEnrichment: (ids) => enqueueEnrichment(queue, ids, work),
   };
+  /** Owed focuses are read again when their retry time comes (re-armed after every enrichment). */
+  function armOwedRetry(): void {
+    scheduleOwedRetry(queue, store.alerts.nextFetchRetryAt(), () =>
+      followUps.enqueueEnrichment(store.alerts.dueForFetch(Date.now())),
+    );
+  }
 
   /**
    * Resume work a previous run committed but did not finish (crash between commit and notify). A
@@ -202,6 +223,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function stop(): Promise<void> {
     queue.stopped = true;
+    cancelOwedRetry(queue);
     cancelSummary(notify);
     await Promise.all(
       [...running.values()].map(async ({ state, channel }) => {

@@ -69,7 +69,13 @@ export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promis
   const batch = state.catchUp.splice(0).filter((a) => deps.alerts.claimNotification(a.id));
   if (batch.length >= SUMMARY_THRESHOLD) {
     try {
-      await deps.notifier.notify(offlineSummaryNotification(batch.length));
+      await deps.notifier.notify(
+        offlineSummaryNotification(
+          batch.length,
+          batch.map((a) => a.id),
+          batch.filter((a) => a.fetch !== 'ok').length,
+        ),
+      );
     } catch {
       deps.logger.error('notifier failed on offline summary');
     }

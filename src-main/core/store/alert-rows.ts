@@ -27,7 +27,7 @@ export const DEFAULT_LIFECYCLE_TIMERS: LifecycleTimers = {
 /** Lifecycle states in which a critical is still waiting for a person: pinned, escalating. */
 export const OPEN_STATES = ['new', 'seen', 'escalated'] as const;
 
-/** One row of `alerts` (schema.ts, migrations 1 and 2). */
+/** One row of `alerts` (schema.ts, migrations 1, 2 and 5). */
 export interface AlertRow {
   id: string;
   subscription_key: string;
@@ -61,6 +61,10 @@ export interface AlertRow {
   writeback_state: string;
   writeback_error: string | null;
   writeback_ref: string | null;
+  /** Migration 5: non-null while the focus is owed (transient read failure). */
+  fetch_retry_at: string | null;
+  fetch_attempts: number;
+  notified_unchecked: number;
 }
 
 function plus(iso: string, ms: number): string {
@@ -113,6 +117,7 @@ export function rowToAlert(row: AlertRow, timers: LifecycleTimers): AlertSummary
     receivedAt: row.received_at,
     state: row.state as AlertState,
     fetch: row.fetch_status as ResourceStatus,
+    fetchRetryAt: row.fetch_retry_at,
     summary: row.summary,
     ruleId: row.rule_id,
     lifecycle: toLifecycle(row, timers),

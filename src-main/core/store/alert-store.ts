@@ -74,25 +74,46 @@ function prepareStatements(db: Db) {
     listBefore: db.prepare<[string, number, string, number], AlertRow>(`
       SELECT * FROM alerts WHERE (received_at, event_number, id) < (?, ?, ?)
       ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?`),
+    // Never fetched, or owed after a transient failure (resumed at start, whatever its retry time).
     awaitingFetch: db.prepare<[], AlertRow>(
-      "SELECT * FROM alerts WHERE fetch_status = 'pending' ORDER BY rowid",
+      "SELECT * FROM alerts WHERE fetch_status = 'pending' OR fetch_retry_at IS NOT NULL ORDER BY rowid",
     ),
+    dueForFetch: db.prepare<[string], { id: string }>(
+      'SELECT id FROM alerts WHERE fetch_retry_at IS NOT NULL AND fetch_retry_at <= ? ORDER BY fetch_retry_at, rowid',
+    ),
+    nextFetchRetry: db.prepare<[], { at: string | null }>(
+      'SELECT MIN(fetch_retry_at) AS at FROM alerts WHERE fetch_retry_at IS NOT NULL',
+    ),
+    // A transient read failure: shown with the reason (and, on a critical topic, as possibly critical),
+    // still owed. The notification state is left alone: a possibly critical alert stays 'pending'.
+    owed: db.prepare(`
+      UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, fetch_status = 'error',
+        fetch_retry_at = @retryAt, fetch_attempts = fetch_attempts + 1
+      WHERE id = @id AND (fetch_status = 'pending' OR fetch_retry_at IS NOT NULL)`),
     awaitingNotification: db.prepare<[], AlertRow>(`
       SELECT * FROM alerts WHERE notify_state IN ('pending', 'notifying') AND fetch_status <> 'pending'
         AND tier <> 'unclassified' ORDER BY rowid`),
-    // Enrichment happens once: only an alert still waiting for its fetch takes a classification.
+    // Enrichment happens once: only an alert still waiting for (or owed) its fetch takes a
+    // classification. One that was notified as "could not be checked" is notified again, with its
+    // content, when the result turns out to interrupt.
     classify: db.prepare(`
       UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
         patient_name = @patientName, location = @location, fetch_status = @fetchStatus,
-        summary = @summary, rule_id = @ruleId,
-        notify_state = CASE WHEN notify_state = 'pending' AND @interrupts = 0 THEN 'not-required' ELSE notify_state END
-      WHERE id = @id AND fetch_status = 'pending'`),
+        summary = @summary, rule_id = @ruleId, fetch_retry_at = NULL,
+        notify_state = CASE
+          WHEN notified_unchecked = 1 AND @interrupts = 1 AND notify_state IN ('notified', 'summarised') THEN 'pending'
+          WHEN notify_state = 'pending' AND @interrupts = 0 THEN 'not-required'
+          ELSE notify_state END,
+        notified_unchecked = 0
+      WHERE id = @id AND (fetch_status = 'pending' OR fetch_retry_at IS NOT NULL)`),
     claim: db.prepare<[string]>(
       "UPDATE alerts SET notify_state = 'notifying' WHERE id = ? AND notify_state = 'pending'",
     ),
-    delivered: db.prepare<[string, string, string]>(
-      "UPDATE alerts SET notify_state = ?, notified_at = ? WHERE id = ? AND notify_state = 'notifying'",
-    ),
+    // A notification sent before the focus was read said "could not be checked" (notification-text.ts).
+    delivered: db.prepare<[string, string, string]>(`
+      UPDATE alerts SET notify_state = ?, notified_at = ?,
+        notified_unchecked = CASE WHEN fetch_status = 'ok' THEN 0 ELSE 1 END
+      WHERE id = ? AND notify_state = 'notifying'`),
     reclaim: db.prepare<[], { id: string }>(
       "UPDATE alerts SET notify_state = 'pending' WHERE notify_state = 'notifying' RETURNING id",
     ),
@@ -234,8 +255,33 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       if (!anchor) return [];
       return s.listBefore.all(anchor.received_at, anchor.event_number, anchor.id, limit).map(toAlert);
     },
-    /** Committed alerts whose focus has not been fetched yet (resumed at start). */
+    /** Committed alerts whose focus has not been fetched yet, or is owed after a transient failure. */
     awaitingFetch: (): AlertSummary[] => s.awaitingFetch.all().map(toAlert),
+    /** How many transient read failures an alert's focus has had. */
+    fetchAttempts: (id: string): number => s.get.get(id)?.fetch_attempts ?? 0,
+    /** Owed alerts whose retry time has come. */
+    dueForFetch: (at: number): string[] => s.dueForFetch.all(iso(at)).map((r) => r.id),
+    /** The earliest retry time of an owed alert (epoch ms), or null. */
+    nextFetchRetryAt: (): number | null => {
+      const at = s.nextFetchRetry.get()?.at;
+      return at ? Date.parse(at) : null;
+    },
+    /**
+     * The focus could not be read for a transient reason: show why, keep it owed, retry at `retryAt`.
+     * The first such failure is audited. Null when the alert is no longer waiting for its fetch.
+     */
+    saveFetchOwed: (
+      id: string,
+      c: Pick<AlertClassification, 'tier' | 'headline' | 'reason'>,
+      retryAt: number,
+      at: number,
+    ): AlertSummary | null =>
+      db.transaction((): AlertSummary | null => {
+        if (s.owed.run({ id, ...c, retryAt: iso(retryAt) }).changes === 0) return null;
+        const saved = s.get.get(id);
+        if (saved?.fetch_attempts === 1) audit(id, 'fetch-owed', null, c.reason.slice(0, 200), at);
+        return saved ? toAlert(saved) : null;
+      })(),
     /** Classified alerts whose notification was not delivered (or was cut off) by a previous run. */
     awaitingNotification: (): AlertSummary[] => s.awaitingNotification.all().map(toAlert),
 

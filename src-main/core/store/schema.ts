@@ -124,4 +124,20 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description:
+      'owed claim-check reads: an alert whose focus could not be read for a transient reason is retried',
+    up: (db) => {
+      db.exec(`
+        -- Non-null while the focus is still owed (a transient read failure): when to read it again.
+        ALTER TABLE alerts ADD COLUMN fetch_retry_at TEXT;
+        ALTER TABLE alerts ADD COLUMN fetch_attempts INTEGER NOT NULL DEFAULT 0;
+        -- 1 when the notification sent said "a result could not be checked": once the result is read
+        -- and is itself interrupting, it is notified again with its content.
+        ALTER TABLE alerts ADD COLUMN notified_unchecked INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX alerts_owed_fetch ON alerts (fetch_retry_at) WHERE fetch_retry_at IS NOT NULL;
+      `);
+    },
+  },
 ];

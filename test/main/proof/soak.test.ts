@@ -18,6 +18,8 @@ describe('short soak: simulator -> server -> fault proxy -> headless monitor', (
       tokenTtlSeconds: 20,
       killServerProbability: 0.05,
       killMonitorProbability: 0.08,
+      // A token endpoint answer is cut now and then: renewal must retry, never sign out for good.
+      tokenFaultProbability: 0.2,
     });
     const summary = JSON.stringify(result);
     expect(result.problems, summary).toEqual([]);
@@ -29,6 +31,7 @@ describe('short soak: simulator -> server -> fault proxy -> headless monitor', (
     expect(result.unnotified, summary).toBe(0);
     expect(result.doubleNotified, summary).toBe(0);
     expect(result.criticalMissed, summary).toBe(0);
+    expect(result.missed, summary).toBe(0);
     expect(result.integrity).toBe('ok');
     expect(result.phiInLogs, summary).toEqual([]);
     expect(result.revocation, summary).toMatchObject({
