@@ -3,11 +3,9 @@
 // dropped (and logged) once its unread bytes pass maxBufferedBytes while other streams keep flowing.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../helpers.ts';
-import { createSubscription, events, fhir, openSse, startTestServer } from '../helpers.ts';
+import { createSubscription, events, fhir, memoryLogger, openSse, startTestServer } from '../helpers.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 
 let t: TestServer | null = null;
@@ -20,20 +18,6 @@ afterEach(async () => {
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A pino logger whose records are kept in memory, to assert on what the server logged. */
-function memoryLogger(): { logger: pino.Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), records };
-}
 
 // Retention is a matter of the wall clock, so these tests move the clock instead of waiting on it: the
 // process's Date (which the store stamps events with and the maintenance pass prunes by) is put a
