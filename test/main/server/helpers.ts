@@ -190,7 +190,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
     body: '',
     closed: false,
     closedAt: null,
-    async waitFor(predicate, timeoutMs = 5000) {
+    async waitFor(predicate, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       while (!predicate(conn.frames)) {
         if (Date.now() > end)
