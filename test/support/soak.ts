@@ -261,7 +261,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     closeSync(fd);
     server = child;
-    await waitForLine(child, /ready \S+/, 20_000);
+    // Deadlines here end a broken run; a loaded machine can take many seconds to start a process.
+    await waitForLine(child, /ready \S+/, 90_000);
   }
 
   async function command(op: object): Promise<void> {
@@ -400,7 +401,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await startServerProcess();
     startMonitorProcess();
     // Let the first sign-in and subscription creation happen without faults.
-    const firstDeadline = Date.now() + 30_000;
+    const firstDeadline = Date.now() + 90_000;
     while (Date.now() < firstDeadline && serverCount() === null) await sleep(100);
 
     for (let i = 0; i < options.schedules; i += 1) {
@@ -445,7 +446,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         monitorWanted = true;
         const before = proxy.lastBearerToken();
         startMonitorProcess();
-        const deadline = Date.now() + 20_000;
+        const deadline = Date.now() + 90_000;
         while (Date.now() < deadline && proxy.lastBearerToken() === before) await sleep(100);
         revocation = { ...r, freshLogin: proxy.lastBearerToken() !== before };
         log(`revocation: ${JSON.stringify(revocation)}`);
@@ -460,7 +461,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     proxy.setPlan({ stream: 'none', requestResetProbability: 0, requestDelayMs: 0 });
     if (server === null || (server as ChildProcess).exitCode !== null) await startServerProcess();
     if (monitor === null) startMonitorProcess();
-    const deadline = Date.now() + (options.catchUpMs ?? 60_000);
+    const deadline = Date.now() + (options.catchUpMs ?? 120_000);
     let caughtUp = false;
     while (Date.now() < deadline) {
       const sc = serverCount();
