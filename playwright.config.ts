@@ -19,7 +19,8 @@ export default defineConfig({
     headless: true,
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+      // An empty CHROMIUM_PATH counts as unset, as in scripts/system-deps.sh.
+      executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
       args: [
         '--no-sandbox',
         '--disable-gpu',
