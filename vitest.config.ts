@@ -7,7 +7,10 @@ export default defineConfig({
     // Real SQLite files and real loopback servers: keep workers few on 2-core machines.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // Deadlines, not expectations of speed: generous because the build machines are shared (a test
+    // waits for conditions and ends as soon as they hold). No retries: a flaky test gets fixed.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    retry: 0,
   },
 });

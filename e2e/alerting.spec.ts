@@ -40,7 +40,7 @@ test('critical -> notification -> acknowledge -> audit with user and time -> Com
         critical = (await listAlerts(page)).find((a) => a.tier === 'critical' && a.state !== 'resolved');
         return critical?.lifecycle?.notifyState;
       },
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     )
     .toMatch(/notified|summarised/);
   if (!critical) throw new Error('no critical alert');

@@ -59,7 +59,7 @@ test('Electron: the critical potassium reaches the feed and opens', async ({ bro
     await expect(signIn.getByText(/return to/i)).toBeVisible();
     await signIn.close();
     const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ });
-    await expect(row).toBeVisible({ timeout: 5_000 });
+    await expect(row).toBeVisible({ timeout: 30_000 });
     await row.click();
     await expect(page.getByText('6.8 mmol/L', { exact: true }).first()).toBeVisible();
   } finally {

@@ -63,10 +63,15 @@ test('no token crosses to the page, none is stored by the client, no patient nam
   await expect(signInPage.getByText(/return to/i)).toBeVisible();
   await signInPage.close();
   const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();
-  await expect(row).toBeVisible({ timeout: 15_000 });
+  await expect(row).toBeVisible({ timeout: 30_000 });
   await row.click();
   const patientName = (await row.locator('.feed-patient').innerText()).trim();
-  await page.waitForTimeout(1_000);
+  // The detail's reads have answered once it shows the patient (waited for, not slept on): their
+  // responses are among those checked below.
+  const detail = page.getByRole('region', { name: /Potassium 6\.8 mmol\/L/ });
+  await expect(detail.getByRole('group', { name: 'Patient' })).toContainText(patientName, {
+    timeout: 30_000,
+  });
 
   const pushed = await page.evaluate(() => (window as unknown as { __pushed: string[] }).__pushed);
   expect(responses.length).toBeGreaterThan(3);

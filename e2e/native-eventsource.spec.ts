@@ -69,7 +69,7 @@ test("Chromium's native EventSource: binding-token auth, events with ids, resume
           const timer = setTimeout(() => {
             source.close();
             reject(new Error(`only ${ids.length} of ${want} events`));
-          }, 10_000);
+          }, 30_000);
           source.addEventListener('handshake', () => (handshake = true));
           source.addEventListener('event-notification', (event) => {
             ids.push((event as MessageEvent).lastEventId);

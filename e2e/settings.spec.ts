@@ -20,7 +20,7 @@ test('acknowledge with read-back, recorded on the server, resolve; settings pers
   const csp = await watchCsp(page);
   await signIn(page, demo.launchUrl);
   const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();
-  await expect(row).toBeVisible({ timeout: 5_000 });
+  await expect(row).toBeVisible({ timeout: 30_000 });
   await row.click();
   const detail = page.getByRole('region', { name: /Potassium 6\.8 mmol\/L/ });
 
@@ -30,7 +30,7 @@ test('acknowledge with read-back, recorded on the server, resolve; settings pers
     detail.getByText(/Acknowledged by Practitioner\/nurse-a at .* read-back: “K 6\.8 read back to Dr Shah”/),
   ).toBeVisible();
   await expect(detail.getByText(/Acknowledgment recorded on the server \(Communication\//)).toBeVisible({
-    timeout: 10_000,
+    timeout: 30_000,
   });
   await detail.getByRole('button', { name: 'Resolve' }).click();
   await expect(detail.getByText(/Resolved by Practitioner\/nurse-a/)).toBeVisible();

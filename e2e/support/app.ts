@@ -2,7 +2,7 @@
 // direct API reads from inside the page (same origin, the page's own cookie).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
-import type { AlertSummary } from '../../src-main/shared/api.ts';
+import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 
 export type DemoIdentity = 'charge nurse, Ward A' | 'charge nurse, Ward B' | 'pharmacist';
 
@@ -11,13 +11,15 @@ export async function signIn(
   page: Page,
   launchUrl: string,
   identity: DemoIdentity = 'charge nurse, Ward A',
+  options: { beforeSignIn?: () => Promise<void> } = {},
 ): Promise<void> {
   await page.goto(launchUrl);
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
+  await options.beforeSignIn?.();
   // The host keeps its session across page loads: sign out first so the identity is the one asked for.
   const signOut = page.getByRole('button', { name: 'Sign out' });
   const roleSelect = page.getByLabel('Role');
-  await expect(signOut.or(roleSelect).first()).toBeVisible({ timeout: 10_000 });
+  await expect(signOut.or(roleSelect).first()).toBeVisible({ timeout: 30_000 });
   if (await signOut.isVisible()) {
     await signOut.click();
     await expect(roleSelect).toBeVisible();
@@ -30,7 +32,43 @@ export async function signIn(
   await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();
   await expect(signInPage.getByText(/return to/i)).toBeVisible();
   await signInPage.close();
-  await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 30_000 });
+}
+
+/**
+ * Record what the host pushes to the page over its event stream (/api/events), as the page receives it,
+ * and whether that stream is open. Call before the first navigation. A test asserts with it that an
+ * alert reached the page by push, the mechanism that makes delivery prompt, instead of timing it.
+ */
+export async function watchHostEvents(
+  page: Page,
+): Promise<{ waitOpen(): Promise<void>; events(): Promise<HostEvent[]> }> {
+  await page.addInitScript(() => {
+    const record = { open: false, events: [] as string[] };
+    (window as unknown as { __hostStream: typeof record }).__hostStream = record;
+    const Original = window.EventSource;
+    class Recording extends Original {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        if (!String(url).includes('/api/events')) return;
+        super.addEventListener('open', () => (record.open = true));
+        super.addEventListener('host-event', (event) =>
+          record.events.push((event as MessageEvent<string>).data),
+        );
+      }
+    }
+    window.EventSource = Recording;
+  });
+  const read = () =>
+    page.evaluate(
+      () => (window as unknown as { __hostStream?: { open: boolean; events: string[] } }).__hostStream,
+    );
+  return {
+    waitOpen: async () => {
+      await expect.poll(async () => (await read())?.open ?? false, { timeout: 30_000 }).toBe(true);
+    },
+    events: async () => ((await read())?.events ?? []).map((data) => JSON.parse(data) as HostEvent),
+  };
 }
 
 /** Collect CSP violations the page reports (securitypolicyviolation events and console errors). */

@@ -276,8 +276,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     closeSync(fd);
     server = child;
-    // Generous: a loaded machine (or a restart right after a kill) can take a while to bind.
-    await waitForLine(child, /ready \S+/, 60_000);
+    // Deadlines here end a broken run; a loaded machine can take many seconds to start a process.
+    await waitForLine(child, /ready \S+/, 90_000);
   }
 
   async function command(op: object): Promise<void> {
@@ -417,7 +417,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await startServerProcess();
     startMonitorProcess();
     // Let the first sign-in and subscription creation happen without faults.
-    const firstDeadline = Date.now() + 30_000;
+    const firstDeadline = Date.now() + 90_000;
     while (Date.now() < firstDeadline && serverCount() === null) await sleep(100);
 
     const tokenFaults = options.tokenFaultProbability ?? 0;
@@ -475,7 +475,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         monitorWanted = true;
         const before = proxy.lastBearerToken();
         startMonitorProcess();
-        const deadline = Date.now() + 20_000;
+        const deadline = Date.now() + 90_000;
         while (Date.now() < deadline && proxy.lastBearerToken() === before) await sleep(100);
         revocation = { ...r, freshLogin: proxy.lastBearerToken() !== before };
         log(`revocation: ${JSON.stringify(revocation)}`);
@@ -499,7 +499,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     });
     if (server === null || (server as ChildProcess).exitCode !== null) await startServerProcess();
     if (monitor === null) startMonitorProcess();
-    const deadline = Date.now() + (options.catchUpMs ?? 60_000);
+    const deadline = Date.now() + (options.catchUpMs ?? 120_000);
     let caughtUp = false;
     while (Date.now() < deadline) {
       const sc = serverCount();

@@ -94,8 +94,11 @@ function openStream(
   // the cap at any moment, and the connection is dropped (the client replays from its cursor).
   let stallTimer: ReturnType<typeof setTimeout> | null = null;
   res.on('drain', () => {
-    if (stallTimer) clearTimeout(stallTimer);
+    if (!stallTimer) return;
+    clearTimeout(stallTimer);
     stallTimer = null;
+    // The pair of 'grace period started': an operator (and a test) sees the reader caught up in time.
+    log?.info('sse consumer drained its backlog: grace period ended');
   });
   const write = (text: string): boolean => {
     if (closed) return false;

@@ -17,6 +17,14 @@ import { silentLogger } from '../../../src-main/core/log.ts';
 import type { HostEvent } from '../../../src-main/shared/api.ts';
 
 const TOOLS = ['xvfb-run', 'dbus-run-session', 'dunst', 'dunstctl', 'notify-send'];
+// Shell steps that wait for states instead of sleeping: dunst answering on the session bus, then a
+// notification on screen (polled every 0.1 s, giving up after 60 s so a broken run still ends).
+const WAIT_FOR_DUNST = [
+  'dunst >/dev/null 2>&1 &',
+  'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
+];
+const WAIT_UNTIL_DISPLAYED =
+  'i=0; while [ "$(dunstctl count displayed)" -lt 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
 const missing = TOOLS.filter((tool) => findExecutable(tool) === null);
 
 describe('D-Bus notifier (unit)', () => {
@@ -70,10 +78,9 @@ describe.skipIf(missing.length > 0)(
     it('a critical raised by the browser host reaches org.freedesktop.Notifications', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
       const script = [
-        'dunst >/dev/null 2>&1 &',
-        'sleep 1',
+        ...WAIT_FOR_DUNST,
         `"${process.execPath}" "${child}"`,
-        'sleep 0.3',
+        WAIT_UNTIL_DISPLAYED,
         'echo "displayed=$(dunstctl count displayed)"',
         'dunstctl close-all',
         'echo "---history---"',
@@ -82,7 +89,7 @@ describe.skipIf(missing.length > 0)(
       ].join('\n');
       const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
         encoding: 'utf8',
-        timeout: 30_000,
+        timeout: 90_000,
         env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
       });
       expect(run.stdout, run.stderr).toContain('sent');
@@ -95,15 +102,14 @@ describe.skipIf(missing.length > 0)(
       expect(shown?.['body']?.data).toContain('K 6.8 mmol/L &gt; 6.2 — Ward A bed 1');
       expect(shown?.['appname']?.data).toBe('Alert Monitor');
       expect(shown?.['timeout']?.data).toBe(0); // critical: never expires
-    }, 40_000);
+    }, 120_000);
 
     it('a click on the notification (its default action) opens the alert in the page', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
       const script = [
-        'dunst >/dev/null 2>&1 &',
-        'sleep 1',
+        ...WAIT_FOR_DUNST,
         `"${process.execPath}" "${child}" click &`,
-        'sleep 1.5',
+        WAIT_UNTIL_DISPLAYED,
         // What a click does in dunst: perform the default action of the notification on top.
         'dunstctl action 0',
         'wait %2',
@@ -111,11 +117,11 @@ describe.skipIf(missing.length > 0)(
       ].join('\n');
       const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
         encoding: 'utf8',
-        timeout: 30_000,
+        timeout: 90_000,
         env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
       });
       expect(run.stdout, run.stderr).toContain('sent');
       expect(run.stdout).toContain('opened a1');
-    }, 40_000);
+    }, 120_000);
   },
 );

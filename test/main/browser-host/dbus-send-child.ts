@@ -1,6 +1,6 @@
 // Runs inside `xvfb-run dbus-run-session` beside a real dunst: detect the session bus and notify-send,
 // then raise one critical notification through the browser host's D-Bus notifier. With `click`, wait
-// (up to 10 s) for the notification's default action and report the alert it opens.
+// for the notification's default action and report the alert it opens.
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 
 const availability = detectDbusNotifications();
@@ -9,26 +9,29 @@ if (!availability.available) {
   process.exit(2);
 }
 const waitForClick = process.argv.includes('click');
-const opened = new Promise<string>((resolve) => {
-  const notifier = createDbusNotifier(availability, process.env, resolve);
-  void notifier
-    .notify({
-      alertId: 'a1',
-      tier: 'critical',
-      title: 'CRITICAL: Potassium 6.8 mmol/L',
-      body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
-      kind: 'alert',
-    })
-    .then(() => process.stdout.write('sent\n'));
-});
+let onOpen: (alertId: string) => void = () => undefined;
+const opened = new Promise<string>((resolve) => (onOpen = resolve));
+const notifier = createDbusNotifier(availability, process.env, (alertId) => onOpen(alertId));
+// 'sent' once the notifier counts the notification as raised; printed before anything else ends the run.
+const sent = notifier
+  .notify({
+    alertId: 'a1',
+    tier: 'critical',
+    title: 'CRITICAL: Potassium 6.8 mmol/L',
+    body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
+    kind: 'alert',
+  })
+  .then(() => process.stdout.write('sent\n'));
 if (waitForClick) {
+  // The parent clicks once the daemon shows the notification; the deadline only bounds a broken run.
   const alertId = await Promise.race([
     opened,
-    new Promise<string>((r) => setTimeout(() => r('none'), 10_000)),
+    new Promise<string>((r) => setTimeout(() => r('none'), 30_000)),
   ]);
+  await sent;
   process.stdout.write(`opened ${alertId}\n`);
 } else {
-  await new Promise((r) => setTimeout(r, 600));
+  await sent;
 }
 // The notify-send child that listens for clicks would keep this process alive.
 process.exit(0);

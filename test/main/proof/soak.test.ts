@@ -40,5 +40,5 @@ describe('short soak: simulator -> server -> fault proxy -> headless monitor', (
       freshLogin: true,
     });
     expect(result.serverKills + result.monitorKills, summary).toBeGreaterThan(0);
-  }, 180_000);
+  }, 300_000);
 });

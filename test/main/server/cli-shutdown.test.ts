@@ -51,7 +51,7 @@ async function startCli(): Promise<{
       if (match?.[1]) resolve(match[1]);
     });
     void exited.then((code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 15_000);
+    setTimeout(() => reject(new Error('cli did not start')), 30_000);
   });
   return { child, fhirBase, exited };
 }
@@ -141,7 +141,7 @@ describe('cli graceful shutdown', () => {
     expect(code).toBe(0);
     expect(acknowledged.length).toBeGreaterThanOrEqual(100);
     // The open stream ended with EOF (clean close), after delivering events in order from 1.
-    await stream.waitFor(() => stream.closed, 5000).catch(() => undefined);
+    await stream.waitFor(() => stream.closed, 20_000).catch(() => undefined);
     expect(stream.closed).toBe(true);
     const delivered = events(stream.frames).map((f) => Number(f.id));
     expect(delivered).toEqual(Array.from({ length: delivered.length }, (_, i) => i + 1));

@@ -48,7 +48,7 @@ async function startCli(): Promise<{ child: ChildProcess; fhirBase: string }> {
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 15_000);
+    setTimeout(() => reject(new Error('cli did not start')), 30_000);
   });
   return { child, fhirBase };
 }
@@ -80,7 +80,7 @@ describe('cli', () => {
     await conn.waitFor((f) => events(f).length >= 5, 10_000);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
-    await conn.waitFor(() => conn.closed, 5000).catch(() => undefined);
+    await conn.waitFor(() => conn.closed, 20_000).catch(() => undefined);
     const before = events(conn.frames).map((f) => Number(f.id));
     const cursor = before[before.length - 1] ?? 0;
 

@@ -3,10 +3,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import type { RunningServer, ServerOptions } from '../../../src-main/server/server.ts';
 import { startServer } from '../../../src-main/server/server.ts';
 import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../src-main/server/topics/definitions.ts';
+
+/** A pino logger whose records are kept in memory, to wait for and assert on what the server logged. */
+export function memoryLogger(): { logger: pino.Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), records };
+}
 
 export interface TestServer {
   server: RunningServer;
@@ -187,7 +203,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
     body: '',
     closed: false,
     closedAt: null,
-    async waitFor(predicate, timeoutMs = 5000) {
+    async waitFor(predicate, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       while (!predicate(conn.frames)) {
         if (Date.now() > end)

@@ -42,4 +42,7 @@ const monitor = createMonitor({
   },
 });
 await monitor.start();
+// Ready once the stream is live (the parent's trigger then arrives as a live event), polled rather
+// than assumed after a fixed delay.
+while (monitor.health()[0]?.connection !== 'live') await new Promise((r) => setTimeout(r, 25));
 process.stdout.write('ready\n');

@@ -51,7 +51,7 @@ async function runChildUntilKilled(
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.on('data', (d: Buffer) => {
-    if (d.toString().includes('ready')) setTimeout(trigger, 300);
+    if (d.toString().includes('ready')) trigger();
   });
   const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
     child.on('exit', (_c, s) => resolve(s)),
@@ -80,10 +80,13 @@ async function restartOnce(server: RunningServer, dir: string): Promise<AlertNot
     rules: createRulesHolder(RULES),
   });
   await monitor.start();
-  const deadline = Date.now() + 5000;
-  while (monitor.health()[0]?.connection !== 'live' && Date.now() < deadline)
+  // Live, so that a replay from the server would have come in; a generous deadline on a loaded machine.
+  const deadline = Date.now() + 20_000;
+  while (monitor.health()[0]?.connection !== 'live') {
+    if (Date.now() > deadline) throw new Error('the restarted monitor never went live');
     await new Promise((r) => setTimeout(r, 25));
-  await new Promise((r) => setTimeout(r, 700)); // past the catch-up summary window
+  }
+  // idle() waits for the enrichment and for the catch-up summary window to close (no fixed sleep).
   await monitor.idle();
   await monitor.stop();
   store.close();

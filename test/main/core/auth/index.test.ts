@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import type { JsonWebKey } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_SCOPES,
   MemorySecretStore,
@@ -180,8 +180,11 @@ describe('signInInteractive', () => {
 
 describe('token lifecycle', () => {
   it('refreshes ahead of expiry with short tokens, rotating the stored refresh token', async () => {
-    // 4 s tokens renew within the last 2 s (half the lifetime); the margins hold under load.
+    // 4 s tokens renew within the last 2 s (half the lifetime). The wall clock (Date, which client and
+    // server both read) is held still and moved across those marks, so no load on the machine can
+    // make a token older than the test says it is. Network and timers stay real.
     const short = await startAuthHarness({ accessTokenTtlSeconds: 4 });
+    vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const store = new MemorySecretStore();
       const key = refreshTokenKey(short.fhirBase, DEMO_CLIENT_ID);
@@ -194,8 +197,9 @@ describe('token lifecycle', () => {
       });
       const t1 = await session.accessToken();
       const rt1 = await store.get(key);
+      vi.setSystemTime(Date.now() + 1999); // just before the leeway
       expect(await session.accessToken()).toBe(t1);
-      await new Promise((r) => setTimeout(r, 2100)); // inside the leeway (half of a 4 s lifetime)
+      vi.setSystemTime(Date.now() + 101); // inside the leeway (half of a 4 s lifetime)
       const t2 = await session.accessToken();
       expect(t2).not.toBe(t1);
       expect(short.auth.verifier.verify(t2)?.subject).toBe('nurse-a');
@@ -203,16 +207,18 @@ describe('token lifecycle', () => {
       expect(rt2).toMatch(/^rt_/);
       expect(rt2).not.toBe(rt1);
       // Concurrent callers share one refresh (a second use of the same RT would revoke the grant).
-      await new Promise((r) => setTimeout(r, 2100));
+      vi.setSystemTime(Date.now() + 2100);
       const [a, b, c] = await Promise.all([
         session.accessToken(),
         session.accessToken(),
         session.accessToken(),
       ]);
       expect(new Set([a, b, c]).size).toBe(1);
+      expect(a).not.toBe(t2);
       expect(short.auth.verifier.verify(a ?? '')).not.toBeNull();
       expect(session.fhirUser).toBe('Practitioner/nurse-a');
     } finally {
+      vi.useRealTimers();
       await short.close();
     }
   });
@@ -258,9 +264,10 @@ describe('token lifecycle', () => {
   });
 
   it('without a refresh token an expired access token means signed out', async () => {
-    // 3 s, not 1: under load the sign-in itself can take a second, and the token must still be live
-    // when the test first uses it.
+    // The wall clock is held during sign-in and then moved to the token's expiry, so the token is still
+    // live when the test first uses it however long signing in takes on a loaded machine.
     const short = await startAuthHarness({ accessTokenTtlSeconds: 3 });
+    vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const session = await signInInteractive({
         fhirBase: short.fhirBase,
@@ -269,10 +276,13 @@ describe('token lifecycle', () => {
         openUrl: browser(),
         allowInsecureLoopback: true,
       });
-      await session.accessToken();
-      await new Promise((r) => setTimeout(r, 3100));
+      const token = await session.accessToken();
+      vi.setSystemTime(Date.now() + 2999);
+      expect(await session.accessToken()).toBe(token);
+      vi.setSystemTime(Date.now() + 1);
       await expect(session.accessToken()).rejects.toThrow(/no refresh token/);
     } finally {
+      vi.useRealTimers();
       await short.close();
     }
   });

@@ -136,7 +136,7 @@ export function recorder(
           ? f.notification.events.map((e) => e.eventNumber)
           : [],
       ),
-    waitFor: async (predicate, timeoutMs = 5000) => {
+    waitFor: async (predicate, timeoutMs = 20_000) => {
       const until = Date.now() + timeoutMs;
       while (!predicate()) {
         if (Date.now() > until) throw new Error('waitFor timed out');

@@ -172,7 +172,7 @@ describe('websocket channel', () => {
     });
     const rec = recorder();
     makeChannel(rec);
-    await rec.waitFor(() => (server?.sockets[0]?.received.length ?? 0) >= 2, 5000);
+    await rec.waitFor(() => (server?.sockets[0]?.received.length ?? 0) >= 2, 20_000);
     expect(server.sockets).toHaveLength(1);
     expect(server.sockets[0]?.received.slice(0, 2)).toEqual([
       'bind-with-token wstoken-0',
@@ -189,7 +189,7 @@ describe('websocket channel', () => {
     });
     const rec = recorder();
     makeChannel(rec);
-    await rec.waitFor(() => (server?.sockets.length ?? 0) === 2, 5000);
+    await rec.waitFor(() => (server?.sockets.length ?? 0) === 2, 20_000);
     expect(server.sockets.map((s) => s.path)).toEqual(['/ws/v1', '/ws/v2']);
     expect(rec.states).toContainEqual(['reconnecting', 'websocket-url changed']);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../../../src-main/lib/sqlite.ts';
 import type { Db } from '../../../../src-main/lib/sqlite.ts';
 import { createAuthServer } from '../../../../src-main/server/auth/index.ts';
@@ -63,18 +64,27 @@ describe('createAuthServer (token issue / verify / revoke)', () => {
     ).toEqual(['ward-a', 'ward-b']);
   });
 
-  it('verify() rejects unknown, malformed and expired tokens', async () => {
+  it('verify() rejects unknown, malformed and expired tokens', () => {
     expect(auth.verifier.verify('at_nope')).toBeNull();
     expect(auth.verifier.verify('')).toBeNull();
-    const issued = auth.issueToken({
-      userId: 'nurse-b',
-      clientId: DEMO_CLIENT_ID,
-      scopes: [],
-      ttlSeconds: 0.2,
-    });
-    expect(auth.verifier.verify(issued.accessToken)).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(auth.verifier.verify(issued.accessToken)).toBeNull();
+    // The wall clock is moved, not waited on (a loaded machine could let a short lifetime pass between
+    // two lines): the token is valid up to the instant of its expiry and not from then on.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const issued = auth.issueToken({
+        userId: 'nurse-b',
+        clientId: DEMO_CLIENT_ID,
+        scopes: [],
+        ttlSeconds: 0.2,
+      });
+      expect(auth.verifier.verify(issued.accessToken)).not.toBeNull();
+      vi.setSystemTime(Date.now() + 199);
+      expect(auth.verifier.verify(issued.accessToken)).not.toBeNull();
+      vi.setSystemTime(Date.now() + 1);
+      expect(auth.verifier.verify(issued.accessToken)).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects unknown users and invalid scopes', () => {
@@ -104,12 +114,41 @@ describe('createAuthServer (token issue / verify / revoke)', () => {
     expect(auth.verifier.verify(issued.accessToken)?.subject).toBe('nurse-a');
   });
 
-  it('verify() is fast enough to run per request', () => {
-    const issued = auth.issueToken({ userId: 'nurse-a', clientId: DEMO_CLIENT_ID, scopes: ['user/*.rs'] });
-    const start = performance.now();
-    for (let i = 0; i < 10_000; i++) auth.verifier.verify(issued.accessToken);
-    const perCallMs = (performance.now() - start) / 10_000;
-    expect(perCallMs).toBeLessThan(0.5);
+  it('verify() is cheap enough to run per request: one indexed lookup, nothing written', () => {
+    // How fast it is belongs to a benchmark; what makes it cheap is asserted here, independent of the
+    // machine's load: each call is the same single SELECT, which SQLite answers through indexes (no
+    // table scan), and verifying never writes.
+    const statements: string[] = [];
+    const traced = new Database(join(dir, 'traced.db'), { verbose: (sql) => statements.push(String(sql)) });
+    const tracedAuth = createAuthServer({
+      db: traced,
+      origin,
+      fhirBase: `${origin}/fhir`,
+      accessTokenTtlSeconds: 60,
+    });
+    try {
+      const issued = tracedAuth.issueToken({
+        userId: 'nurse-a',
+        clientId: DEMO_CLIENT_ID,
+        scopes: ['user/*.rs'],
+      });
+      const changesBefore = traced.prepare('SELECT total_changes() AS n').get() as { n: number };
+      statements.length = 0;
+      for (let i = 0; i < 1000; i++) expect(tracedAuth.verifier.verify(issued.accessToken)).not.toBeNull();
+      expect(statements).toHaveLength(1000);
+      const distinct = [...new Set(statements)];
+      expect(distinct).toHaveLength(1);
+      const sql = distinct[0] ?? '';
+      expect(sql).toMatch(/^\s*SELECT\b/i);
+      const plan = traced.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[];
+      expect(plan.length).toBeGreaterThan(0);
+      for (const step of plan)
+        expect(step.detail).toMatch(/^SEARCH \w+ USING (INTEGER PRIMARY KEY|(COVERING )?INDEX)/);
+      expect(traced.prepare('SELECT total_changes() AS n').get()).toEqual(changesBefore);
+    } finally {
+      tracedAuth.close();
+      traced.close();
+    }
   });
 
   it('register() serves the SMART configuration under the FHIR base', async () => {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CLIENT_ID, DEMO_USERS } from '../../../../src-main/server/demo-users.ts';
 import type { Harness } from './helpers.ts';
 import { driveSignIn, pkcePair, postForm, startAuthHarness, submitSignIn } from './helpers.ts';
@@ -640,6 +640,9 @@ describe('configurable access-token lifetime', () => {
           code_challenge_method: 'S256',
         }).toString()}`,
       );
+      // The wall clock is held from issue to check and then moved, not waited on: on a loaded machine two
+      // seconds could pass before the first check. Valid up to the instant of expiry, not from then on.
+      vi.useFakeTimers({ toFake: ['Date'] });
       const res = await postForm(`${short.origin}/auth/token`, {
         grant_type: 'authorization_code',
         code: redirect.searchParams.get('code') ?? '',
@@ -650,9 +653,12 @@ describe('configurable access-token lifetime', () => {
       const body = (await res.json()) as TokenBody;
       expect(body.expires_in).toBe(2);
       expect(short.auth.verifier.verify(body.access_token ?? '')).not.toBeNull();
-      await new Promise((r) => setTimeout(r, 2100));
+      vi.setSystemTime(Date.now() + 1999);
+      expect(short.auth.verifier.verify(body.access_token ?? '')).not.toBeNull();
+      vi.setSystemTime(Date.now() + 1);
       expect(short.auth.verifier.verify(body.access_token ?? '')).toBeNull();
     } finally {
+      vi.useRealTimers();
       await short.close();
     }
   });

@@ -3,11 +3,10 @@
 // dropped (and logged) once its unread bytes pass maxBufferedBytes while other streams keep flowing.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../helpers.ts';
-import { createSubscription, events, fhir, openSse, startTestServer } from '../helpers.ts';
+import { createSubscription, events, fhir, memoryLogger, openSse, startTestServer } from '../helpers.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 
 let t: TestServer | null = null;
 const sockets: Socket[] = [];
@@ -20,28 +19,37 @@ afterEach(async () => {
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A pino logger whose records are kept in memory, to assert on what the server logged. */
-function memoryLogger(): { logger: pino.Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), records };
+// Retention is a matter of the wall clock, so these tests move the clock instead of waiting on it: the
+// process's Date (which the store stamps events with and the maintenance pass prunes by) is put a
+// couple of days ahead, and the maintenance pass's own record of what it pruned is awaited. Nothing
+// then ages out while a stream is being read, however slow the machine is. Timers stay real.
+const DAY = 86_400_000;
+/** Tokens that outlive every move of the clock in these tests. */
+const LONG_TTL_SECONDS = 30 * 86_400;
+
+function useMovableClock(): { advance(ms: number): void } {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+  return { advance: (ms) => vi.setSystemTime(Date.now() + ms) };
 }
 
+/** Events the maintenance pass has pruned so far, by its own log records. */
+const prunedCount = (records: Record<string, unknown>[]): number =>
+  records.filter((r) => r.msg === 'event log retention').reduce((sum, r) => sum + Number(r.removed), 0);
+
 describe('SSE retention and gap', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('prunes events older than retention and signals a gap for an older cursor, then replays the rest', async () => {
-    // Retention of 0.6 s with a 100 ms maintenance pass stands in for 7 days / 5 s.
-    t = await startTestServer({ retentionDays: 0.6 / 86_400, maintenanceMs: 100 });
-    const token = t.token('nurse-a');
+    const clock = useMovableClock();
+    const { logger, records } = memoryLogger();
+    t = await startTestServer({ retentionDays: 1, maintenanceMs: 50, logger });
+    const token = t.token('nurse-a', ['user/*.cruds'], LONG_TTL_SECONDS);
     const sub = await createSubscription(t, token);
     for (let i = 0; i < 3; i += 1) t.server.simulator?.emitCriticalPotassium();
-    await sleep(1000); // events 1–3 are now older than retention and the maintenance pass has run
+    clock.advance(2 * DAY);
+    await until(() => prunedCount(records) === 3, 'events 1–3 to be pruned');
     for (let i = 0; i < 2; i += 1) t.server.simulator?.emitCriticalPotassium();
 
     const fromStart = await fhir(
@@ -75,7 +83,8 @@ describe('SSE retention and gap', () => {
     edge.close();
 
     // Once everything has aged out, a cursor behind the count still gets a gap naming the next number.
-    await sleep(1000);
+    clock.advance(2 * DAY);
+    await until(() => prunedCount(records) === 5, 'events 4–5 to be pruned');
     const empty = await openSse(sub.endpoint, { ...bearer(token), 'last-event-id': '2' });
     await empty.waitFor((f) => f.some((x) => x.event === 'gap'));
     expect(JSON.parse(empty.frames.find((f) => f.event === 'gap')?.data ?? '{}')).toMatchObject({
@@ -90,16 +99,24 @@ describe('SSE retention and gap', () => {
   });
 
   it('sends no gap when the cursor is current, and none with no cursor', async () => {
-    t = await startTestServer({ retentionDays: 0.3 / 86_400, maintenanceMs: 100 });
-    const token = t.token('nurse-a');
+    const clock = useMovableClock();
+    const { logger, records } = memoryLogger();
+    t = await startTestServer({ retentionDays: 1, maintenanceMs: 50, logger });
+    const token = t.token('nurse-a', ['user/*.cruds'], LONG_TTL_SECONDS);
     const sub = await createSubscription(t, token);
     t.server.simulator?.emitCriticalPotassium();
-    await sleep(600);
-    for (const headers of [bearer(token), { ...bearer(token), 'last-event-id': '1' }]) {
+    let count = 1;
+    // Each stream opens when every event so far has aged out of the log, its cursor (if any) at the count.
+    for (const withCursor of [false, true]) {
+      clock.advance(2 * DAY);
+      await until(() => prunedCount(records) === count, `events 1–${count} to be pruned`);
+      const headers = withCursor ? { ...bearer(token), 'last-event-id': String(count) } : bearer(token);
       const conn = await openSse(sub.endpoint, headers);
       await conn.waitFor((f) => f.some((x) => x.event === 'handshake'));
       t.server.simulator?.emitCriticalPotassium();
+      count += 1;
       await conn.waitFor((f) => events(f).length === 1);
+      expect(events(conn.frames)[0]?.id).toBe(String(count));
       expect(conn.frames.some((f) => f.event === 'gap')).toBe(false);
       conn.close();
     }
@@ -136,8 +153,16 @@ describe('SSE Last-Event-ID validation', () => {
   });
 });
 
-/** A raw SSE request whose socket never reads: the server's writes pile up in its own buffer. */
-async function stalledStream(url: string, token: string): Promise<{ socket: Socket; closed: Promise<void> }> {
+/**
+ * A raw SSE request that reads up to the handshake and then provably stops reading (a paused socket):
+ * everything the server writes afterwards piles up, first in the kernel's socket buffers, then in the
+ * server's own write queue, where the slow-consumer rule measures it. `ids` collects the event ids the
+ * socket delivers once resumed (frames are parsed line by line out of the chunked body).
+ */
+async function stalledStream(
+  url: string,
+  token: string,
+): Promise<{ socket: Socket; isClosed: () => boolean; ids: number[] }> {
   const target = new URL(url);
   const socket = connect({ host: target.hostname, port: Number(target.port) });
   sockets.push(socket);
@@ -145,19 +170,29 @@ async function stalledStream(url: string, token: string): Promise<{ socket: Sock
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  const ids: number[] = [];
+  let partialLine = '';
   let head = '';
+  let stopped = false;
   const gotHead = new Promise<void>((resolve) => {
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (head.includes('event: handshake')) {
-        socket.off('data', onData);
+    socket.on('data', (chunk: Buffer) => {
+      const text = partialLine + chunk.toString('latin1');
+      const lines = text.split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) {
+        const id = /^id: (\d+)$/.exec(line);
+        if (id) ids.push(Number(id[1]));
+      }
+      if (head.length < 4096) head += chunk.toString('latin1');
+      if (!stopped && head.includes('event: handshake')) {
+        stopped = true;
         socket.pause(); // stop reading: the kernel buffers fill, then the server's userland queue grows
         resolve();
       }
-    };
-    socket.on('data', onData);
+    });
   });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let closed = false;
+  socket.once('close', () => (closed = true));
   socket.on('error', () => undefined);
   socket.write(
     `GET ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nAccept: text/event-stream\r\n` +
@@ -165,80 +200,142 @@ async function stalledStream(url: string, token: string): Promise<{ socket: Sock
   );
   await gotHead;
   expect(head).toMatch(/^HTTP\/1\.1 200/);
-  return { socket, closed };
+  return { socket, isClosed: () => closed, ids };
 }
+
+/** Poll a condition with a generous deadline (a loaded machine is slow, not wrong). */
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// Frames far larger than the simulator's few KiB, so that a few dozen events fill whatever the kernel
+// buffers for a stalled socket (megabytes on Linux loopback) and the server's queue crosses the cap
+// quickly however slow the machine is. One frame stays under the cap, so a reader that keeps up one
+// frame behind never crosses it, and one frame added at the cap stays far below the 4 × hard cap: the
+// grace period, not the hard cap, is what these tests exercise.
+const CAP = 256 * 1024;
+const NOTE_BYTES = 160 * 1024;
+
+/**
+ * A writer of critical potassium results carrying a large note, through the FHIR API like any client:
+ * each is one event whose full-resource frame is over NOTE_BYTES. The template is a simulator result
+ * read back before the subscription exists (so it is not an event of the subscription).
+ */
+async function largeCriticalWriter(t: TestServer, token: string): Promise<() => Promise<void>> {
+  const seed = t.server.simulator?.emitCriticalPotassium();
+  const read = await fhir('GET', `${t.server.fhirBase}/Observation/${seed?.id ?? ''}`, token);
+  expect(read.status).toBe(200);
+  const { id: _id, meta, ...rest } = read.body;
+  const security = (meta as { security?: unknown } | undefined)?.security;
+  const body = { ...rest, meta: { security }, note: [{ text: 'x'.repeat(NOTE_BYTES) }] };
+  return async () => {
+    const created = await fhir('POST', `${t.server.fhirBase}/Observation`, token, body);
+    expect(created.status).toBe(201);
+  };
+}
+
+const GRACE_STARTED = 'sse consumer over the buffer cap: grace period started';
+const GRACE_ENDED = 'sse consumer drained its backlog: grace period ended';
+const DROPPED = 'sse slow consumer dropped';
+/** A stalled reader needs at most this many large frames to cross the cap (kernel buffers ≤ 16 MiB). */
+const MAX_FILL_EVENTS = Math.ceil((16 * 1024 * 1024 + CAP) / NOTE_BYTES) + 1;
 
 describe('SSE slow consumers', () => {
   it('does not drop a reader that falls behind a burst but catches up within the grace period', async () => {
     const { logger, records } = memoryLogger();
-    t = await startTestServer({ maxBufferedBytes: 64 * 1024, slowConsumerGraceMs: 1500, logger });
+    // A grace period longer than this test may run: the reader's catching up, which the server reports
+    // itself, is what ends it; no timing decides the outcome.
+    t = await startTestServer({ maxBufferedBytes: CAP, slowConsumerGraceMs: 120_000, logger });
     const token = t.token('nurse-a');
+    const writeLarge = await largeCriticalWriter(t, t.feed());
     const sub = await createSubscription(t, token, { payload: 'full-resource' });
     const behind = await stalledStream(sub.endpoint, token);
-    const overCap = (): boolean =>
-      records.some((r) => r.msg === 'sse consumer over the buffer cap: grace period started');
-    // Fill the kernel buffers and then the server's queue past the cap (bounded in count and time).
-    // Bounded generously: each write is an fsync, and loopback socket buffers hold megabytes.
-    const deadline = Date.now() + 45_000;
+    const logged = (msg: string): Record<string, unknown>[] => records.filter((r) => r.msg === msg);
+    // Write until the server's queue for the stalled reader crosses the cap (it says so itself).
     let written = 0;
-    while (!overCap() && Date.now() < deadline && written < 20_000) {
-      for (let i = 0; i < 5; i += 1) t.server.simulator?.emitCriticalPotassium();
-      written += 5;
-      await sleep(2);
+    while (logged(GRACE_STARTED).length === 0) {
+      expect(written, 'events written without the stalled reader crossing the cap').toBeLessThan(
+        MAX_FILL_EVENTS,
+      );
+      await writeLarge();
+      written += 1;
     }
-    expect(overCap()).toBe(true);
-    // The reader catches up well within the grace period, and keeps reading.
-    let received = 0;
-    behind.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    expect(logged(GRACE_STARTED)).toHaveLength(1);
+    expect(Number(logged(GRACE_STARTED)[0]?.buffered)).toBeGreaterThan(CAP);
+    // The reader catches up: the server reports the backlog drained (its grace period ended without a
+    // drop), and the reader has every event up to the last one written, in order.
     behind.socket.resume();
-    await sleep(2500);
-    expect(records.filter((r) => r.msg === 'sse slow consumer dropped')).toEqual([]);
+    await until(() => logged(GRACE_ENDED).length === 1, 'the server to see the backlog drained');
+    await until(() => behind.ids.length >= written, `all ${written} events at the reader`);
+    expect(behind.ids).toEqual(Array.from({ length: written }, (_, i) => i + 1));
+    // It stays connected: the next event reaches it live, and nothing was dropped.
+    t.server.simulator?.emitCriticalPotassium();
+    await until(() => behind.ids.length === written + 1, 'the next live event at the reader');
+    expect(behind.ids[written]).toBe(written + 1);
+    expect(logged(DROPPED)).toEqual([]);
     expect(behind.socket.destroyed).toBe(false);
-    expect(received).toBeGreaterThan(64 * 1024);
-  }, 60_000);
+  }, 120_000);
 
   it('drops a consumer whose unread bytes exceed maxBufferedBytes, logs it, and keeps serving others', async () => {
     const { logger, records } = memoryLogger();
-    t = await startTestServer({ maxBufferedBytes: 64 * 1024, slowConsumerGraceMs: 300, logger });
-    const token = t.token('nurse-a');
+    t = await startTestServer({ maxBufferedBytes: CAP, slowConsumerGraceMs: 300, logger });
+    // Two grants of the same nurse, so the server's records say which connection they are about.
+    const auth = t.server.auth;
+    const issue = (): { accessToken: string; grantId: string } =>
+      auth.issueToken({ userId: 'nurse-a', clientId: DEMO_CLIENT_ID, scopes: ['user/*.cruds'] });
+    const healthyGrant = issue();
+    const slowGrant = issue();
+    const token = healthyGrant.accessToken;
+    const writeLarge = await largeCriticalWriter(t, t.feed());
     const sub = await createSubscription(t, token, { payload: 'full-resource' });
     const healthy = await openSse(sub.endpoint, bearer(token));
-    await healthy.waitFor((f) => f.some((x) => x.event === 'handshake'));
-    const slow = await stalledStream(sub.endpoint, token);
-    const dropped = (): boolean => records.some((r) => r.msg === 'sse slow consumer dropped');
-    // Each full-resource frame is a few KiB; write in small bursts (well under the cap per tick, so a
-    // reader that keeps up never crosses it) until the stalled stream is dropped; bounded in count/time.
+    await healthy.waitFor((f) => f.some((x) => x.event === 'handshake'), 30_000);
+    const slow = await stalledStream(sub.endpoint, slowGrant.accessToken);
+    const logged = (msg: string): Record<string, unknown>[] => records.filter((r) => r.msg === msg);
+    // Write one event at a time and let the healthy reader take each before the next: it is never more
+    // than one frame (under the cap) behind, while the stalled reader's backlog grows until it crosses.
     let written = 0;
-    // Bounded generously: each write is an fsync, and loopback socket buffers hold megabytes.
-    const deadline = Date.now() + 45_000;
-    while (!dropped() && Date.now() < deadline && written < 20_000) {
-      for (let i = 0; i < 5; i += 1) t.server.simulator?.emitCriticalPotassium();
-      written += 5;
-      await sleep(2);
+    while (logged(GRACE_STARTED).length === 0) {
+      expect(written, 'events written without the stalled reader crossing the cap').toBeLessThan(
+        MAX_FILL_EVENTS,
+      );
+      await writeLarge();
+      written += 1;
+      await healthy.waitFor((f) => events(f).length === written, 30_000);
     }
-    const drops = records.filter((r) => r.msg === 'sse slow consumer dropped');
+    expect(logged(GRACE_STARTED).map((r) => r.grantId)).toEqual([slowGrant.grantId]);
+    // The stalled reader cannot drain, so the grace period ends in a drop (the server's own record).
+    await until(() => logged(DROPPED).length > 0, 'the stalled reader to be dropped');
+    const drops = logged(DROPPED);
     expect(drops).toHaveLength(1);
+    expect(drops[0]?.grantId).toBe(slowGrant.grantId);
+    expect(Number(drops[0]?.buffered)).toBeGreaterThan(CAP);
+    expect(logged(GRACE_ENDED)).toEqual([]);
     // The server ended the stalled connection: once the client reads again it reaches EOF.
     slow.socket.resume();
-    await Promise.race([slow.closed, sleep(5000)]);
+    await until(slow.isClosed, 'the end of the dropped connection');
     expect(slow.socket.destroyed).toBe(true);
-    const warning = records.find((r) => r.msg === 'sse slow consumer dropped');
-    expect(warning).toBeDefined();
-    expect(Number(warning?.buffered)).toBeGreaterThan(64 * 1024);
     // The healthy stream received every event, in order, and is still open.
-    await healthy.waitFor((f) => events(f).length === written, 15_000);
     expect(events(healthy.frames).map((f) => Number(f.id))).toEqual(
       Array.from({ length: written }, (_, i) => i + 1),
     );
     expect(healthy.closed).toBe(false);
     t.server.simulator?.emitCriticalPotassium();
-    await healthy.waitFor((f) => events(f).length === written + 1);
+    await healthy.waitFor((f) => events(f).length === written + 1, 30_000);
     healthy.close();
     // The dropped client reconnects with its cursor and catches up (replay waits for drain, no drop).
-    const again = await openSse(sub.endpoint, { ...bearer(token), 'last-event-id': '0' });
-    await again.waitFor((f) => events(f).length === written + 1, 20_000);
+    const again = await openSse(sub.endpoint, { ...bearer(slowGrant.accessToken), 'last-event-id': '0' });
+    await again.waitFor((f) => events(f).length === written + 1, 60_000);
+    expect(events(again.frames).map((f) => Number(f.id))).toEqual(
+      Array.from({ length: written + 1 }, (_, i) => i + 1),
+    );
     again.close();
+    expect(logged(DROPPED)).toHaveLength(1);
     const status = await fhir('GET', `${t.server.fhirBase}/Subscription/${sub.id}/$status`, token);
     expect(status.status).toBe(200);
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,12 +1,13 @@
 import { EventSource } from 'eventsource';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestServer } from '../helpers.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SseConnection, TestServer } from '../helpers.ts';
 import {
   createSubscription,
   eventCount,
   events,
   fhir,
   focusOf,
+  memoryLogger,
   openSse,
   startTestServer,
   statusOf,
@@ -115,11 +116,19 @@ describe('SSE channel', () => {
     for (let i = 0; i < 300; i += 1) t.server.simulator?.emitCriticalPotassium();
     const writer = setInterval(() => t?.server.simulator?.emitCriticalPotassium(), 1);
     const conn = await openSse(sub.endpoint, { ...bearer(token), 'last-event-id': '0' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Writes keep coming until the stream is past its snapshot S (the handshake's count): events <= S
+    // came from the replay, later ones live, so the writes spanned the seam however slow the machine.
+    await conn.waitFor((f) => f.some((x) => x.event === 'handshake'), 30_000);
+    const handshake = conn.frames.find((f) => f.event === 'handshake');
+    const snapshot = Number(
+      statusOf(JSON.parse(handshake?.data ?? '{}')).get('events-since-subscription-start'),
+    );
+    expect(snapshot).toBeGreaterThanOrEqual(300);
+    await conn.waitFor((f) => events(f).length >= snapshot + 5, 30_000);
     clearInterval(writer);
     const total = await eventCount(t, token, sub.id);
-    expect(total).toBeGreaterThan(300);
-    await conn.waitFor((f) => events(f).length >= total, 10_000);
+    expect(total).toBeGreaterThan(snapshot);
+    await conn.waitFor((f) => events(f).length >= total, 30_000);
     const ids = events(conn.frames).map((f) => Number(f.id));
     expect(ids).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     conn.close();
@@ -169,8 +178,9 @@ describe('SSE channel', () => {
     conn.close();
   });
 
-  it('sends revoked and closes within 1 s on revocation; reconnecting gets 401', async () => {
-    t = await startTestServer();
+  it('sends revoked and closes at once on revocation (the contract allows 1 s); reconnecting gets 401', async () => {
+    const { logger, records } = memoryLogger();
+    t = await startTestServer({ logger });
     const issued = t.server.auth.issueToken({
       userId: 'nurse-a',
       clientId: 'alert-monitor-desktop',
@@ -179,27 +189,40 @@ describe('SSE channel', () => {
     const sub = await createSubscription(t, issued.accessToken);
     const conn = await openSse(sub.endpoint, bearer(issued.accessToken));
     await conn.waitFor((f) => f.some((x) => x.event === 'handshake'));
-    const revokedAt = Date.now();
     t.server.auth.revokeGrant(issued.grantId);
-    await conn.waitFor((f) => f.some((x) => x.event === 'revoked'), 1000);
-    const deadline = Date.now() + 1000;
-    while (!conn.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The server ended the stream inside revokeGrant itself (its own records say so), so no delay of
+    // the machine can stretch it past the contract's second; the client then sees the frame and EOF.
+    expect(records.filter((r) => r.msg === 'sse stream closed').map((r) => r.reason)).toEqual(['revoked']);
+    expect(records.find((r) => r.msg === 'streams closed on revocation')).toMatchObject({ closed: 1 });
+    await conn.waitFor((f) => f.some((x) => x.event === 'revoked'), 30_000);
+    await conn.waitFor(() => conn.closed, 30_000);
     expect(conn.closed).toBe(true);
-    expect((conn.closedAt ?? Infinity) - revokedAt).toBeLessThan(1000);
     const again = await openSse(sub.endpoint, bearer(issued.accessToken));
     expect(again.status).toBe(401);
   });
 
   it('sends heartbeats, keepalive comments, token-expiring and token-expired', async () => {
     t = await startTestServer({ tokenExpiringSeconds: 1, keepaliveMs: 200 });
-    const token = t.token('nurse-a', ['user/*.cruds'], 2);
-    const sub = await createSubscription(t, token, { heartbeat: 1 });
-    const conn = await openSse(sub.endpoint, bearer(token));
-    await conn.waitFor((f) => f.some((x) => x.event === 'token-expired'), 4000);
+    const sub = await createSubscription(t, t.token('nurse-a'), { heartbeat: 1 });
+    // The stream's token has 2 s to live from the moment the stream opens, however long opening takes
+    // on a loaded machine: the wall clock (Date) is held still from issuing the token until the
+    // handshake, so the server schedules heartbeat (1 s), token-expiring (1 s) and token-expired (2 s)
+    // on the same real timers, whose order alone decides what the client sees.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let conn: SseConnection;
+    try {
+      const token = t.token('nurse-a', ['user/*.cruds'], 2);
+      conn = await openSse(sub.endpoint, bearer(token));
+      await conn.waitFor((f) => f.some((x) => x.event === 'handshake'));
+    } finally {
+      vi.useRealTimers();
+    }
+    await conn.waitFor((f) => f.some((x) => x.event === 'token-expired'), 30_000);
     const names = conn.frames.map((f) => f.event);
     expect(names).toContain('heartbeat');
     expect(names).toContain(':');
     expect(names.filter((n) => n === 'token-expiring')).toHaveLength(1);
+    expect(names.indexOf('token-expiring')).toBeLessThan(names.indexOf('token-expired'));
     const expiring = JSON.parse(conn.frames.find((f) => f.event === 'token-expiring')?.data ?? '{}') as {
       expiresAt: string;
       secondsRemaining: number;
@@ -208,7 +231,7 @@ describe('SSE channel', () => {
     expect(expiring.secondsRemaining).toBeLessThanOrEqual(1);
     const heartbeat = JSON.parse(conn.frames.find((f) => f.event === 'heartbeat')?.data ?? '{}') as unknown;
     expect(statusOf(heartbeat).get('type')).toBe('heartbeat');
-    await conn.waitFor(() => conn.closed, 1000).catch(() => undefined);
+    await conn.waitFor(() => conn.closed, 30_000);
     expect(conn.closed).toBe(true);
   });
 

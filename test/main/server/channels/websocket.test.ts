@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { TestServer } from '../helpers.ts';
 import { createSubscription, fhir, focusOf, startTestServer, statusOf } from '../helpers.ts';
@@ -115,11 +115,22 @@ describe('websocket channel', () => {
     t.server.auth.revokeGrant(issued.grantId);
     expect((await socket.closed).code).toBe(4003);
 
-    const short = t.token('nurse-a', ['user/*.cruds'], 1);
-    const sub2 = await createSubscription(t, short, { channel: 'websocket' });
-    const binding2 = await bindingToken(t, short, sub2.id);
-    const socket2 = await connect(binding2.url);
-    socket2.ws.send(`bind-with-token ${binding2.token}`);
+    // A 1 s token that is still valid when the socket binds, however slow setting it up is on a loaded
+    // machine: the wall clock (Date) is held still from issuing it to the handshake, so the server's
+    // expiry timer is 1 s of real time from the bind.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let socket2: Socket;
+    try {
+      const short = t.token('nurse-a', ['user/*.cruds'], 1);
+      const sub2 = await createSubscription(t, short, { channel: 'websocket' });
+      const binding2 = await bindingToken(t, short, sub2.id);
+      socket2 = await connect(binding2.url);
+      socket2.ws.send(`bind-with-token ${binding2.token}`);
+      await socket2.waitFor(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(statusOf(socket2.messages[0]).get('type')).toBe('handshake');
     const expired = await socket2.closed;
     expect(expired.code).toBe(4001);
     expect(expired.reason).toContain('expired');
