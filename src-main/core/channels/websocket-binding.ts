@@ -45,10 +45,15 @@ export function bindMessage(token: string, style: BindStyle): string {
     : `bind-with-token ${token}`;
 }
 
-/** The bind forms to try, in order: the one chosen, or (auto) the remembered one first. */
+/**
+ * The bind forms to try, in order: the one chosen, or (auto) the remembered one first, else JSON:
+ * a server that understands only the text form says so or stays silent, either way the text form
+ * follows on the same socket, while a server that understands only JSON (Medplum) never answers the
+ * text form at all and would cost the whole wait.
+ */
 export function bindStyles(choice: BindStyle | 'auto', remembered: BindStyle | null): BindStyle[] {
   if (choice !== 'auto') return [choice];
-  return remembered === 'json' ? ['json', 'text'] : ['text', 'json'];
+  return remembered === 'text' ? ['text', 'json'] : ['json', 'text'];
 }
 
 /** The token methods to try, in order. */

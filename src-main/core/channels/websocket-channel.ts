@@ -228,14 +228,20 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
         ws.send(bindMessage(binding.token, currentStyle()));
         bindTimer = setTimeout(() => {
           bindTimer = null;
-          if (bound || finished) return;
-          if (styleIndex + 1 < styles.length) {
-            styleIndex += 1;
-            sendBind();
-          } else {
-            finish({ next: 'retry', reason: 'the server did not answer the bind' });
-          }
+          if (!bound && !finished) tryNextForm('the server did not answer the bind');
         }, bindTimeoutMs);
+      };
+
+      /** The current bind form was not understood: the next one on the same socket, or start over. */
+      const tryNextForm = (why: string): void => {
+        if (bindTimer !== null) clearTimeout(bindTimer);
+        bindTimer = null;
+        if (styleIndex + 1 < styles.length) {
+          styleIndex += 1;
+          sendBind();
+        } else {
+          finish({ next: 'retry', reason: why });
+        }
       };
 
       /** The server answered the bind: the channel is live from now on. */
@@ -287,7 +293,12 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
         }
         const resourceType = field(json, 'resourceType');
         if (resourceType === 'OperationOutcome') {
-          // Medplum reports bind failures this way ("Token failed to validate"): start over with a new token.
+          // Before the bind is answered: perhaps this form is not understood, so the next one. Otherwise
+          // (Medplum: "Token failed to validate") start over with a new token on a new socket.
+          if (!bound && styleIndex + 1 < styles.length) {
+            tryNextForm('server error message');
+            return;
+          }
           cb.onError('server sent an OperationOutcome; rebinding');
           finish({ next: 'retry', reason: 'server error message' });
           return;

@@ -335,20 +335,41 @@ describe('websocket channel: discovering the server dialect, and liveness', () =
     });
     const rec = recorder();
     const learned: unknown[] = [];
-    makeChannel(rec, {
-      tokenMethod: 'auto',
-      bindStyle: 'auto',
-      bindTimeoutMs: 300,
-      onLearned: (facts) => learned.push(facts),
-    });
+    makeChannel(rec, { tokenMethod: 'auto', bindStyle: 'auto', onLearned: (facts) => learned.push(facts) });
     await rec.waitFor(() => rec.states.some(([s, d]) => s === 'live' && d === 'reconnected'));
     expect(server.tokenRequests.map((r) => r.method)).toEqual(['POST', 'GET', 'GET']);
-    expect(server.sockets[0]?.received.map((m) => (m.startsWith('{') ? 'json' : 'text'))).toEqual([
-      'text',
-      'json',
+    expect(server.sockets.map((s) => s.received.map((m) => (m.startsWith('{') ? 'json' : 'text')))).toEqual([
+      ['json'],
+      ['json'],
     ]);
-    expect(server.sockets[1]?.received.map((m) => (m.startsWith('{') ? 'json' : 'text'))).toEqual(['json']);
     expect(learned).toEqual([{ tokenMethod: 'GET' }, { bindStyle: 'json' }]);
+  });
+
+  it('falls back to the text bind on the same socket when the JSON form is refused or not answered', async () => {
+    const textOnly =
+      (refuseJson: boolean): Script['onClientMessage'] =>
+      (socket, text) => {
+        if (text.startsWith('bind-with-token ')) socket.send(JSON.stringify(handshakeBundle(0)));
+        else if (refuseJson) socket.send(JSON.stringify({ resourceType: 'OperationOutcome', issue: [] }));
+      };
+    for (const refuseJson of [true, false]) {
+      server = await startWsServer({ onClientMessage: textOnly(refuseJson) });
+      const rec = recorder();
+      const learned: unknown[] = [];
+      makeChannel(rec, { bindStyle: 'auto', bindTimeoutMs: 200, onLearned: (facts) => learned.push(facts) });
+      await rec.waitFor(() => rec.states.some(([s]) => s === 'live'));
+      expect(server.sockets).toHaveLength(1);
+      expect(server.sockets[0]?.received.map((m) => (m.startsWith('{') ? 'json' : 'text'))).toEqual([
+        'json',
+        'text',
+      ]);
+      expect(learned).toEqual([{ bindStyle: 'text' }]);
+      expect(rec.errors).toEqual([]);
+      await channel?.stop();
+      channel = null;
+      await server.close();
+      server = null;
+    }
   });
 
   it('starts with what was remembered for this server', async () => {
