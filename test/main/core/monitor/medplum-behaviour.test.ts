@@ -189,7 +189,7 @@ describe('against a server that behaves like Medplum', () => {
     const [alert] = alertsFor(store, c1);
     expect(alertsFor(store, c1)).toHaveLength(1);
     expect(alert).toMatchObject({ state: 'resolved', fetch: 'ok' });
-    expect(alert?.lifecycle.pinned).toBe(false);
+    expect(alert?.lifecycle?.pinned).toBe(false);
     expect(alert?.reason).toMatch(/deleted at the source; was: Potassium 7\.4 mmol\/L/);
     const actions = store.alerts.auditRows(undefined, undefined).filter((r) => r.alert_id === alert?.id);
     expect(actions.map((r) => r.action)).toEqual(['notified', 'result-revised', 'result-withdrawn']);
