@@ -142,6 +142,8 @@ export interface SubscriptionHealth {
   lastError: string | null;
   latencyMs: { p50: number | null; p99: number | null };
   tokenExpiresAt: string | null;
+  /** The heartbeat period expected of this subscription; a live one silent for twice that is degraded. */
+  heartbeatSeconds?: number;
 }
 
 export interface HealthSnapshot {

@@ -64,7 +64,7 @@ export async function startPlan(
   health?: HealthTracker,
 ): Promise<Running> {
   const record = await ensureSubscription(setupDeps(deps, profile), plan);
-  const tracker = health ?? createHealthEntry(record.key, record.topic);
+  const tracker = health ?? createHealthEntry(record.key, record.topic, record.heartbeatSeconds);
   Object.assign(tracker.entry, { subscriptionKey: record.key, topic: record.topic });
   const state = newSubscriptionState(
     record,
