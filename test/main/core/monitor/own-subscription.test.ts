@@ -44,7 +44,7 @@ describe('finding its own subscription before creating one', () => {
     };
     const access = accessFor(session);
     const store = openClientStore(join(dir, 'monitor.sqlite'));
-    cleanups.push(() => store.close());
+    cleanups.push(() => void store.close());
     const request = { topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5, channel: 'sse' as const };
     // Two interrupted starts: each got as far as the server creating the Subscription.
     const tag = ownerTag(store.facts.installationId(), session.fhirUser);
