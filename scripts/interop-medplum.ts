@@ -6,6 +6,7 @@
 //   MEDPLUM_ADMIN_EMAIL     default admin@example.com (Medplum's documented default administrator)
 //   MEDPLUM_ADMIN_PASSWORD  default medplum_admin
 //   INTEROP_REDIRECT_PORT   default 47113 (the loopback port registered as the client's redirect URI)
+//   LOG_LEVEL               the app's log level (default error; warn shows each recovery step)
 //
 // It registers what it needs through Medplum's API (scripts/interop/medplum-admin.ts), signs the nurse
 // in through the app's loopback listener with the user's step done headlessly, then checks: the
@@ -78,7 +79,8 @@ function launch(dataDir: string, notified: Recorded[], secrets: MemorySecretStor
     {
       dataDir,
       host: { kind: 'browser', version: 'interop', osNotifications: true },
-      logger: createLogger('interop-app', process.env['LOG_LEVEL'] ?? 'warn'),
+      // LOG_LEVEL=warn shows the app's own account of each recovery step (ids and counts only).
+      logger: createLogger('interop-app', process.env['LOG_LEVEL'] ?? 'error'),
       rulesPath: join(root, 'resources/rules/critical-values.json'),
       createNotifier: () => ({ notify: async (n) => void notified.push({ ...n, at: Date.now() }) }),
       // Stands in for Electron's safeStorage: the restart resumes the session as the desktop app does.
@@ -192,6 +194,12 @@ async function checkSubscription(run: Run): Promise<void> {
       expectThat(
         leftovers.length === 0,
         `${leftovers.length} abandoned rest-hook subscription(s) left on the server`,
+      );
+      // The other topics of the nurse's role: live too, or reported with the reason they cannot be.
+      await untilAsync('every offered topic live', async () =>
+        (await run.app.service.handlers.getHealth({})).subscriptions.every(
+          (s) => s.connection === 'live' || s.connection === 'stopped',
+        ),
       );
       const all = (await run.app.service.handlers.getHealth({})).subscriptions;
       return `Subscription/${record?.remoteId ?? ''}; ${all.map((s) => `${s.topic.split('/').pop() ?? ''}: ${s.connection}`).join(', ')}`;

@@ -120,17 +120,16 @@ async function ensureProject(origin: string, admin: string): Promise<string> {
   if (found.status !== 200) fail('searching projects', found);
   let project = entries(found.body).find((p) => p['name'] === PROJECT_NAME);
   if (!project) {
-    // Owned by a placeholder user, so the administrator keeps a single membership.
+    // Owned by the administrator (an `ownerEmail` would create a user, and Medplum checks a new user's
+    // password against an online breach list this machine cannot reach). The administrator then has
+    // two memberships, so its sign-in names the project (passwordToken).
     const created = await call(`${fhir}/Project/$init`, {
       method: 'POST',
       token: admin,
       headers: { 'Content-Type': 'application/fhir+json' },
       body: JSON.stringify({
         resourceType: 'Parameters',
-        parameter: [
-          { name: 'name', valueString: PROJECT_NAME },
-          { name: 'ownerEmail', valueString: 'interop-owner@example.com' },
-        ],
+        parameter: [{ name: 'name', valueString: PROJECT_NAME }],
       }),
     });
     if (created.status !== 201 && created.status !== 200) fail('creating the project', created);
