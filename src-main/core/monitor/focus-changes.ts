@@ -64,10 +64,12 @@ export async function recheckAlert(deps: RecheckDeps, alertId: string): Promise<
 export interface RecheckQueue {
   chain: Promise<void>;
   pending: number;
+  /** Set at stop: queued rechecks are dropped (their marks stay for the next start). */
+  stopped: boolean;
 }
 
 export function createRecheckQueue(): RecheckQueue {
-  return { chain: Promise.resolve(), pending: 0 };
+  return { chain: Promise.resolve(), pending: 0, stopped: false };
 }
 
 export function enqueueRechecks(
@@ -79,7 +81,7 @@ export function enqueueRechecks(
   for (const id of alertIds) {
     queue.pending += 1;
     queue.chain = queue.chain
-      .then(() => recheckAlert(deps, id))
+      .then(() => (queue.stopped ? 'skipped' : recheckAlert(deps, id)))
       .then(
         () => undefined,
         (error: unknown) => deps.logger.error({ alertId: id, err: String(error) }, 'recheck failed'),

@@ -130,7 +130,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     // Replayed, recovered and reconciled alerts are catch-up; so are events up to the server's count
     // at the handshake, and an alert of a subscription that is not running (a previous run's).
     isCatchUp: (alert) => {
-      if (catchUpIds.has(alert.id)) return true;
+      if (catchUpIds.delete(alert.id)) return true;
       const sub = running.byKey.get(alert.subscriptionKey);
       return sub ? Number(alert.eventNumber) <= sub.state.replayUntil : true;
     },
@@ -205,11 +205,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
       unavailable.push(health);
       return;
     }
-    await startPlan(deps, followUps, running, profile, planned.plan);
+    await startPlan(deps, followUps, running, profile, planned.plan).catch((error: unknown) => {
+      if (!running.stopped) throw error; // stopped meanwhile (sign-out, shutdown): not a failure
+    });
   }
 
   async function stop(): Promise<void> {
     queue.stopped = true;
+    rechecks.stopped = true;
     cancelSummary(notify);
     await stopAll(running);
     settleIdle();
@@ -220,7 +223,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       resumeUnfinished();
       const profile = await loadServerProfile(deps.access, store);
       deps.profile = profile;
-      for (const topic of options.topics) await subscribe(topic, profile);
+      for (const topic of options.topics) if (!running.stopped) await subscribe(topic, profile);
       deps.pushHealth();
     },
     stop,

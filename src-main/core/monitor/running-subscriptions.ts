@@ -64,6 +64,8 @@ export async function startPlan(
   health?: HealthTracker,
 ): Promise<Running> {
   const record = await ensureSubscription(setupDeps(deps, profile), plan);
+  // The monitor stopped while the server was answering: nothing may start after a stop.
+  if (set.stopped) throw new Error('the monitor stopped');
   const tracker = health ?? createHealthEntry(record.key, record.topic, record.heartbeatSeconds);
   Object.assign(tracker.entry, { subscriptionKey: record.key, topic: record.topic });
   const state = newSubscriptionState(

@@ -8,7 +8,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNotificationBundle } from '../../../../src-main/core/notifications/parse-bundle.ts';
+import {
+  parseNotificationBundle,
+  resolveReference,
+} from '../../../../src-main/core/notifications/parse-bundle.ts';
 import type { ParsedNotification } from '../../../../src-main/core/notifications/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../../../shared/fixtures/independent-notifications');
@@ -378,5 +381,16 @@ describe.skipIf(!present)('conformance faults other implementations exposed', ()
     const n = parsed('argonaut-backport-ig/2021-08-02-a9652d9-Bundle-notification-multi-resource.json');
     // The Encounter is the focus; the Patient after it is context, not a second event.
     expect(events(n)).toEqual([['310', ARGO_ENC]]);
+  });
+
+  it("HAPI's focus with its type written twice is fetched as the resource it names", () => {
+    const n = parsed('code-derived/hapi-r4-topic-event.json');
+    const focus = n.events[0]?.focus ?? '';
+    expect(resolveReference(focus, 'http://localhost:8000/fhir')).toEqual({
+      relative: 'Observation/5',
+      version: null,
+      sameOrigin: true,
+    });
+    expect(Object.keys(n.resources)).toEqual(['http://localhost:8000/fhir/Observation/5']);
   });
 });
