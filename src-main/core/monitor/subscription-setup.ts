@@ -69,13 +69,25 @@ function bodyFor(plan: SubscriptionPlan, channel: 'sse' | 'websocket', tag: Codi
     : criteriaSubscription(plan.criteria, channel, SUBSCRIPTION_REASON, tag);
 }
 
+/**
+ * Whether an SSE Subscription's stream endpoint can be used: on this FHIR server's origin. A stored
+ * endpoint on another origin is never given the token (it may also be stale: the embedded demo server
+ * moves to another port at each start while its database keeps the Subscription).
+ */
+function usableEndpoint(remote: unknown, fhirBase: string): boolean {
+  if (channelOf(remote) !== 'sse') return true;
+  const endpoint = endpointOf(remote);
+  return endpoint !== null && URL.canParse(endpoint) && new URL(endpoint).origin === new URL(fhirBase).origin;
+}
+
 /** Whether a server-side Subscription is the one this plan wants, on a channel it accepts. */
-function matchesPlan(remote: unknown, plan: SubscriptionPlan): boolean {
+function matchesPlan(remote: unknown, plan: SubscriptionPlan, fhirBase: string): boolean {
   const channel = channelOf(remote);
   return (
     at(remote, 'criteria') === plan.criteria &&
     channel !== null &&
-    (plan.channel === 'auto' || plan.channel === channel)
+    (plan.channel === 'auto' || plan.channel === channel) &&
+    usableEndpoint(remote, fhirBase)
   );
 }
 
@@ -142,7 +154,8 @@ async function reuseLocal(deps: SetupDeps, plan: SubscriptionPlan): Promise<Subs
   if (!existing) return null;
   const { status, body } = await fhirFetch(deps.access, `Subscription/${existing.remoteId}`);
   const remote = status === 200 ? asSubscription(body) : null;
-  if (remote && matchesPlan(remote, plan)) return save(deps, plan, await reactivated(deps.access, remote));
+  if (remote && matchesPlan(remote, plan, deps.access.fhirBase))
+    return save(deps, plan, await reactivated(deps.access, remote));
   if (status >= 500)
     throw new Error(`the server answered ${status} reading Subscription/${existing.remoteId}`);
   // Gone (deleted, expired by `end`, closed with its socket) or no longer what we want: retire the
@@ -168,21 +181,25 @@ function ownSearch(deps: SetupDeps, plan: SubscriptionPlan): string {
  * websocket subscriptions out of search (Medplum) simply find none.
  */
 async function adoptOwn(deps: SetupDeps, plan: SubscriptionPlan): Promise<SubscriptionRecord | null> {
-  let found: FhirJsonResource[];
+  let ours: FhirJsonResource[];
   try {
     const { status, body } = await fhirFetch(deps.access, ownSearch(deps, plan));
     if (status !== 200) return null;
-    found = bundleResources(body, 'Subscription').filter(
-      (s) => hasTag(s, deps.tag) && matchesPlan(s, plan) && s['status'] !== 'off',
+    ours = bundleResources(body, 'Subscription').filter(
+      (s) => hasTag(s, deps.tag) && at(s, 'criteria') === plan.criteria && s['status'] !== 'off',
     );
   } catch {
     return null; // a server that cannot search Subscriptions: create
   }
-  const [keep, ...duplicates] = found;
-  if (!keep) return null;
-  for (const duplicate of duplicates)
-    await deleteSubscription(deps, String(duplicate.id), 'duplicate of this workstation’s subscription');
-  return save(deps, plan, await reactivated(deps.access, keep));
+  const keep = ours.find((s) => matchesPlan(s, plan, deps.access.fhirBase)) ?? null;
+  for (const other of ours) {
+    if (other === keep) continue;
+    const why = matchesPlan(other, plan, deps.access.fhirBase)
+      ? 'duplicate of this workstation’s subscription'
+      : 'this workstation’s subscription, no longer usable (channel or stream endpoint)';
+    await deleteSubscription(deps, String(other.id), why);
+  }
+  return keep ? save(deps, plan, await reactivated(deps.access, keep)) : null;
 }
 
 /** Create the subscription, trying the plan's channels in order; an SSE one without endpoint is abandoned. */

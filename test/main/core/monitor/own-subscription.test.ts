@@ -81,4 +81,71 @@ describe('finding its own subscription before creating one', () => {
     const record = store.findSubscription(server.fhirBase, CRITICAL_LAB_TOPIC, session.fhirUser);
     expect(record?.remoteId).toBe(ours[0]?.id);
   });
+
+  it('does not adopt its own subscription whose stream endpoint is on another origin: deletes it and creates one', async () => {
+    // The embedded demo server keeps its database but moves to another port at each start: the stored
+    // Subscription still names the old port as its stream endpoint.
+    const dir = mkdtempSync(join(tmpdir(), 'own-sub-moved-'));
+    const first = await startServer({
+      port: 0,
+      dbPath: join(dir, 'server.sqlite'),
+      simulate: { autoStart: false },
+    });
+    const store = openClientStore(join(dir, 'monitor.sqlite'));
+    cleanups.push(() => void store.close());
+    const run = async (server: typeof first) => {
+      const token = server.auth.issueToken({
+        userId: 'nurse-a',
+        clientId: DEMO_CLIENT_ID,
+        scopes: DEFAULT_SCOPES.nurse,
+      });
+      const session = {
+        fhirBase: server.fhirBase,
+        fhirUser: 'Practitioner/nurse-a',
+        accessToken: async () => token.accessToken,
+        refreshNow: async () => undefined,
+        tokenExpiresAt: () => null,
+      };
+      const monitor = createMonitor({
+        store,
+        session,
+        notifier: { notify: async () => undefined },
+        topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5 }],
+        emit: () => undefined,
+        onHealthChange: () => undefined,
+        logger: silentLogger(),
+      });
+      await monitor.start();
+      const deadline = Date.now() + 10_000;
+      while (monitor.health()[0]?.connection !== 'live' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      return { monitor, access: accessFor(session) };
+    };
+    const one = await run(first);
+    const firstId = store.findSubscription(
+      first.fhirBase,
+      CRITICAL_LAB_TOPIC,
+      'Practitioner/nurse-a',
+    )?.remoteId;
+    await one.monitor.stop();
+    await first.close();
+
+    const second = await startServer({
+      port: 0,
+      dbPath: join(dir, 'server.sqlite'),
+      simulate: { autoStart: false },
+    });
+    cleanups.push(() => second.close());
+    const two = await run(second);
+    cleanups.push(() => two.monitor.stop());
+    expect(two.monitor.health()[0]?.connection).toBe('live');
+    const record = store.findSubscription(second.fhirBase, CRITICAL_LAB_TOPIC, 'Practitioner/nurse-a');
+    expect(new URL(record?.endpoint ?? '').origin).toBe(new URL(second.fhirBase).origin);
+    expect(record?.remoteId).not.toBe(firstId);
+    const remaining = bundleResources(
+      (await fhirFetch(two.access, 'Subscription?_count=100')).body,
+      'Subscription',
+    );
+    expect(remaining.map((s) => s.id)).toEqual([record?.remoteId]);
+  });
 });
