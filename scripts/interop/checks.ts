@@ -56,6 +56,26 @@ export async function until(what: string, condition: () => boolean, timeoutMs = 
   return Date.now();
 }
 
+/** Poll an async condition (the app's API) until it holds. */
+export async function untilAsync(
+  what: string,
+  condition: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let last = false;
+  const poll = async () => {
+    last = await condition();
+  };
+  await poll();
+  const deadline = Date.now() + timeoutMs;
+  while (!last) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+    await poll();
+  }
+}
+
 export function expectThat(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }

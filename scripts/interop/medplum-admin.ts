@@ -160,13 +160,14 @@ async function ensureClient(
   redirectUri: string,
 ): Promise<string> {
   const fhir = `${origin}/fhir/R4`;
-  const found = await call(`${fhir}/ClientApplication?name=${encodeURIComponent(CLIENT_NAME)}`, {
-    token: admin,
-  });
+  // Search results carry no meta.project: the project compartment narrows the search instead. Extra
+  // clients an earlier version of this script made are removed.
+  const query = `name=${encodeURIComponent(CLIENT_NAME)}&_compartment=Project/${projectId}`;
+  const found = await call(`${fhir}/ClientApplication?${query}`, { token: admin });
   if (found.status !== 200) fail('searching client applications', found);
-  const existing = entries(found.body).find(
-    (c) => c['name'] === CLIENT_NAME && (c['meta'] as Json | undefined)?.['project'] === projectId,
-  );
+  const [existing, ...extra] = entries(found.body).filter((c) => c['name'] === CLIENT_NAME);
+  for (const client of extra)
+    await call(`${fhir}/ClientApplication/${String(client['id'])}`, { method: 'DELETE', token: admin });
   if (!existing) {
     const created = await call(`${origin}/admin/projects/${projectId}/client`, {
       method: 'POST',
