@@ -22,6 +22,13 @@ export interface RecheckDeps {
   enrich(alertIds: readonly string[]): void;
 }
 
+/** How a withdrawn alert reads: results come from the laboratory, anything else from its source. */
+function withdrawnHeadline(focus: string): string {
+  return /^(Observation|DiagnosticReport)\//.test(focus)
+    ? 'Withdrawn by the laboratory (entered in error)'
+    : 'Withdrawn at the source (entered in error)';
+}
+
 export type RecheckOutcome = 'withdrawn' | 'revised' | 'unchanged' | 'unreadable' | 'skipped';
 
 /** Read an alert's focus again and act on what changed. Never throws. */
@@ -43,7 +50,13 @@ export async function recheckAlert(deps: RecheckDeps, alertId: string): Promise<
   }
   const status = str(view.resource['status']);
   if (status !== null && WITHDRAWN.has(status)) {
-    if (deps.store.alerts.withdraw(alertId, `the result is now ${status}`, now)) deps.changed(alertId);
+    const withdrawn = deps.store.alerts.withdraw(
+      alertId,
+      withdrawnHeadline(alert.focus),
+      `the result is now ${status}`,
+      now,
+    );
+    if (withdrawn) deps.changed(alertId);
     return 'withdrawn';
   }
   const version = str(at(view.resource, 'meta', 'versionId'));

@@ -411,10 +411,9 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
      * asking for attention (an open one is resolved, escalation stops, nothing more is notified). It
      * stays in the feed and the audit log; it is never deleted.
      */
-    withdraw: (id: string, why: string, at: number): boolean => {
+    withdraw: (id: string, headline: string, why: string, at: number): boolean => {
       const before = get(id);
       if (!before) return false;
-      const headline = 'Withdrawn by the laboratory (entered in error)';
       const reason = `${why}${before.headline ? `; was: ${before.headline}` : ''}`.slice(0, 500);
       const when = iso(at);
       return audited(
