@@ -38,8 +38,8 @@ export async function recheckAlert(deps: RecheckDeps, alertId: string): Promise<
   const view = await readResource(deps.access, alert.focus);
   const now = Date.now();
   if (view.status === 'gone') {
-    if (deps.store.alerts.withdraw(alertId, 'the result was deleted at the source', now))
-      deps.changed(alertId);
+    const why = 'the result was deleted at the source';
+    if (deps.store.alerts.withdraw(alertId, withdrawnHeadline(alert.focus), why, now)) deps.changed(alertId);
     return 'withdrawn';
   }
   if (view.status !== 'ok' || !view.resource) {
