@@ -147,6 +147,8 @@ export interface SubscriptionHealth {
   lastError: string | null;
   latencyMs: { p50: number | null; p99: number | null };
   tokenExpiresAt: string | null;
+  /** The heartbeat period expected of this subscription; a live one silent for twice that is degraded. */
+  heartbeatSeconds?: number;
 }
 
 /** Token renewal that keeps failing for a transient reason (the session goes on meanwhile). */

@@ -1,165 +1,234 @@
-// A minimal loopback FHIR server for tests of how the client copes with servers that are not ours
-// (Medplum-style numbering, foreign references). It serves a Subscription create, one SSE stream of
-// given frames, reads and searches from a fixed map, and records every request it gets. A named
-// stand-in for servers that cannot run here, not a mock of our own embedded server.
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+// A loopback stand-in for Medplum, the independent FHIR server the client is tested against for real by
+// `npm run interop:medplum` (Postgres and Redis cannot run in `npm test`). It reproduces only what was
+// OBSERVED on the wire from Medplum 5.0.10 (commit 6a4145c) running on this project's build machine on
+// 2026-11-30, as listed in docs/interop.md; where Medplum's behaviour was not observed, the peer does
+// not guess. A named test double for a server that cannot run here, not a mock of our own server:
+//   sign-in    medplum-peer/auth.ts       (ES256 ID tokens, exact redirect URIs, POST /auth/login)
+//   REST       medplum-peer/fhir.ts       (no topics, meta.profile → 403, websocket subs not searchable,
+//                                          binding token GET only, 410 after delete, _lastUpdated)
+//   websocket  medplum-peer/websocket.ts  (JSON bind only, handshake, heartbeats, eventNumber "0",
+//                                          closing a socket deletes its subscriptions)
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../../src-main/core/log.ts';
-import { createMonitor } from '../../src-main/core/monitor/monitor.ts';
-import type { AlertNotification } from '../../src-main/core/ports.ts';
-import { openClientStore } from '../../src-main/core/store/client-store.ts';
+import { createMonitor, type Monitor } from '../../src-main/core/monitor/monitor.ts';
+import { CRITICAL_LAB_TOPIC } from '../../src-main/core/monitor/topics.ts';
+import type { AlertNotification, TopicRequest } from '../../src-main/core/ports.ts';
+import { openClientStore, type ClientStore } from '../../src-main/core/store/client-store.ts';
+import { handleAuth, newSigningKey } from './medplum-peer/auth.ts';
+import { handleFhir, outcome, writeResource } from './medplum-peer/fhir.ts';
+import { newState, type Json, type PeerClient, type PeerUser } from './medplum-peer/state.ts';
+import { attachWebsockets } from './medplum-peer/websocket.ts';
 
+export type { PeerClient, PeerUser } from './medplum-peer/state.ts';
+
+/** A bearer token the peer accepts without a sign-in, for tests that do not sign in. */
 export const TOKEN = 'peer-token';
-export const PEER_TOPIC = 'http://example.org/SubscriptionTopic/critical-lab';
+/** Who the lab is: it writes the results the tests watch for. */
+export const LAB = 'Practitioner/lab-1';
 
-export interface PeerFrame {
-  event: string;
-  data: unknown;
+export interface PeerOptions {
+  /** Heartbeat period of the server-wide timer (Medplum: 10 s). */
+  heartbeatMs?: number;
+  users?: PeerUser[];
+  clients?: PeerClient[];
 }
 
 export interface FhirPeer {
+  origin: string;
+  /** The FHIR base, `<origin>/fhir/R4` as on Medplum. */
   base: string;
-  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders }>;
+  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: string }>;
+  /** Write as the lab: a create, an update (new version) or a delete, each evaluated by subscriptions. */
+  lab: {
+    create(resource: Json): Json;
+    update(reference: string, resource: Json): Json;
+    delete(reference: string): void;
+    /** Notify the current version again, unchanged (as Medplum does for a delete, or a repeat). */
+    renotify(reference: string): void;
+  };
+  /** Send any frame to every socket with a bound subscription. */
+  broadcast(frame: unknown): void;
+  /** Drop every websocket from the server side (the network failed). */
+  dropSockets(): void;
+  /** Subscription ids bound to an open socket. */
+  boundSubscriptions(): string[];
+  /** Every Subscription the peer holds, cache-only (websocket) ones included. */
+  subscriptions(): Json[];
   close(): Promise<void>;
 }
 
-export interface PeerOptions {
-  token: string;
-  topic: string;
-  /** Frames sent on every stream connection, given the peer's FHIR base. */
-  frames(base: string): PeerFrame[];
-  /** `Type/id` -> resource, and `Type?…` (matched on the path before `?`) -> searchset entries. */
-  resources?: Record<string, unknown>;
-  searches?: Record<string, unknown[]>;
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
-export async function startFhirPeer(options: PeerOptions): Promise<FhirPeer> {
-  const requests: FhirPeer['requests'] = [];
-  let base = '';
+export async function startFhirPeer(options: PeerOptions = {}): Promise<FhirPeer> {
+  const state = newState(options.users ?? [], options.clients ?? [], TOKEN);
+  const key = await newSigningKey();
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://peer');
-    requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers });
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'Content-Type': 'application/fhir+json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${options.token}`)
-      return json(401, { resourceType: 'OperationOutcome' });
-    const path = url.pathname.replace(/^\/fhir\//, '');
-    if (req.method === 'POST' && path === 'Subscription') {
-      return json(201, {
-        resourceType: 'Subscription',
-        id: 'sub-1',
-        status: 'active',
-        criteria: options.topic,
-        channel: { endpoint: `${base}/Subscription/sub-1/$sse` },
+    void (async () => {
+      const url = new URL(req.url ?? '/', state.origin);
+      const body = await readBody(req);
+      state.requests.push({
+        method: req.method ?? '',
+        path: url.pathname + url.search,
+        headers: req.headers,
+        body,
       });
-    }
-    if (path === 'Subscription/sub-1/$sse') {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      for (const frame of options.frames(base))
-        res.write(`event: ${frame.event}\ndata: ${JSON.stringify(frame.data)}\n\n`);
-      return; // left open, like a live stream
-    }
-    const search = options.searches?.[path];
-    if (search && url.search)
-      return json(200, {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        entry: search.map((resource) => ({ resource })),
-      });
-    const resource = options.resources?.[path];
-    if (resource) return json(200, resource);
-    return json(404, { resourceType: 'OperationOutcome' });
+      if (await handleAuth(state, key, req, url, body, res)) return;
+      if (url.pathname.startsWith(new URL(state.fhirBase).pathname)) {
+        await handleFhir(state, key, req, url, body, res, (resource) => sockets.notify(resource));
+        return;
+      }
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify(outcome('not-found', 'Not found')));
+    })().catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/fhir`;
+  state.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.fhirBase = `${state.origin}/fhir/R4`;
+  const sockets = attachWebsockets(server, state, options.heartbeatMs ?? 10_000);
+
+  const stored = (reference: string) => {
+    const found = state.resources.get(reference);
+    if (!found || found.deleted) throw new Error(`the peer has no ${reference}`);
+    return found;
+  };
   return {
-    base,
-    requests,
+    origin: state.origin,
+    base: state.fhirBase,
+    requests: state.requests,
+    lab: {
+      create: (resource) => {
+        const created = writeResource(state, resource, LAB);
+        sockets.notify(created);
+        return created;
+      },
+      update: (reference, resource) => {
+        stored(reference);
+        const updated = writeResource(state, resource, LAB, reference.split('/')[1] ?? '');
+        sockets.notify(updated);
+        return updated;
+      },
+      delete: (reference) => {
+        const found = stored(reference);
+        found.deleted = true;
+        sockets.notify(found.current);
+      },
+      renotify: (reference) => sockets.notify(stored(reference).current),
+    },
+    broadcast: (frame) => sockets.broadcast(frame),
+    dropSockets: () => sockets.dropAll(),
+    boundSubscriptions: () => sockets.bound(),
+    subscriptions: () => [...state.subscriptions.values()].map((s) => s.resource),
     close: () =>
       new Promise<void>((resolve) => {
+        sockets.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
 }
 
-/** An R4B-style SubscriptionStatus notification bundle (as Medplum sends inside R4). */
-export function statusBundle(
-  base: string,
-  type: string,
-  events: Array<{ eventNumber: string; focus: string; timestamp?: string }> = [],
-) {
+/** An event-notification Bundle as Medplum writes it, for frames a test sends itself. */
+export function eventBundle(subscriptionId: string, focus: string, resource?: Json): Json {
   return {
     resourceType: 'Bundle',
     type: 'history',
+    timestamp: new Date().toISOString(),
     entry: [
       {
         resource: {
           resourceType: 'SubscriptionStatus',
           status: 'active',
-          type,
-          subscription: { reference: `${base}/Subscription/sub-1` },
-          ...(events.length > 0
-            ? {
-                notificationEvent: events.map((e) => ({
-                  eventNumber: e.eventNumber,
-                  timestamp: e.timestamp,
-                  focus: { reference: e.focus },
-                })),
-              }
-            : {}),
+          type: 'event-notification',
+          subscription: { reference: `Subscription/${subscriptionId}` },
+          notificationEvent: [
+            { eventNumber: '0', timestamp: new Date().toISOString(), focus: { reference: focus } },
+          ],
         },
       },
+      ...(resource ? [{ resource, fullUrl: focus }] : []),
     ],
   };
 }
 
-export const criticalPotassium = (id: string, lastUpdated: string) => ({
+/** A potassium result; critical (HH, 6.8 mmol/L) unless another value is given. */
+export const potassium = (value = 6.8, patient = 'Patient/p-1'): Json => ({
   resourceType: 'Observation',
-  id,
-  meta: { versionId: '1', lastUpdated },
   status: 'final',
   category: [
     {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }],
     },
   ],
-  code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }], text: 'Potassium' },
-  valueQuantity: { value: 6.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
-  interpretation: [
-    {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'HH' }],
-    },
-  ],
+  code: {
+    coding: [
+      { system: 'http://loinc.org', code: '2823-3', display: 'Potassium [Moles/volume] in Serum or Plasma' },
+    ],
+    text: 'Potassium',
+  },
+  subject: { reference: patient },
+  valueQuantity: { value, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+  ...(value >= 6.2
+    ? {
+        interpretation: [
+          {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'HH' },
+            ],
+          },
+        ],
+      }
+    : {}),
 });
 
-/** A monitor against a peer, with its cleanup registered in `cleanups`. */
+export interface PeerMonitor {
+  store: ClientStore;
+  monitor: Monitor;
+  /** The recording notifier: the test double for the OS notification daemon. */
+  notified: AlertNotification[];
+}
+
+/** A monitor watching the peer's critical results (as a nurse would), with its cleanup registered. */
 export function monitorFor(
   cleanups: Array<() => Promise<void> | void>,
   base: string,
   storePath: string,
   reconcileQuery?: string,
-) {
+  topic: Partial<TopicRequest> = {},
+): PeerMonitor {
   const store = openClientStore(storePath);
   const notified: AlertNotification[] = [];
   const monitor = createMonitor({
     store,
     session: {
       fhirBase: base,
-      fhirUser: null,
+      fhirUser: 'Practitioner/nurse-1',
       accessToken: async () => TOKEN,
       refreshNow: async () => undefined,
       tokenExpiresAt: () => null,
     },
     notifier: { notify: async (n) => void notified.push(n) },
     topics: [
-      { topic: PEER_TOPIC, filters: [], heartbeatSeconds: 10, ...(reconcileQuery ? { reconcileQuery } : {}) },
+      {
+        topic: CRITICAL_LAB_TOPIC,
+        filters: [],
+        heartbeatSeconds: 10,
+        ...(reconcileQuery ? { reconcileQuery } : {}),
+        ...topic,
+      },
     ],
     emit: () => undefined,
     onHealthChange: () => undefined,
     logger: silentLogger(),
+    channelBackoff: { baseMs: 20, capMs: 200 },
   });
   cleanups.push(async () => {
     await monitor.stop();

@@ -6,7 +6,8 @@ import type pino from 'pino';
 import { importJWK } from 'jose';
 import * as oc from 'openid-client';
 import { discoverSmart, stripSlash } from './discovery.ts';
-import { startLoopbackListener } from './loopback.ts';
+import { idTokenAlgorithms, withIdTokenAlgorithms } from './id-token-alg.ts';
+import { startLoopbackListener, type LoopbackListener } from './loopback.ts';
 import type { SecretStore } from './secret-store.ts';
 import { refreshTokenKey } from './secret-store.ts';
 import { RefreshResponseTap, tokenFields } from './refresh-id-token.ts';
@@ -65,6 +66,11 @@ export interface InteractiveSignInOptions {
   openUrl: (url: string) => Promise<void>;
   /** A fixed loopback port for servers that match redirect URIs exactly; default: ephemeral. */
   redirectPort?: number;
+  /**
+   * The exact redirect URI registered for this client (`http://127.0.0.1:<port>/<path>`), for servers
+   * that match it byte for byte (Medplum). Takes precedence over `redirectPort`.
+   */
+  redirectUri?: string;
   /** Default 5 minutes. */
   timeoutMs?: number;
   secretStore?: SecretStore;
@@ -75,15 +81,56 @@ export interface InteractiveSignInOptions {
   logger?: pino.Logger;
 }
 
+/**
+ * SMART discovery, then the ID-token algorithms the server really signs with (id-token-alg.ts): a
+ * server signing ES256 (Medplum) must not fail at the token endpoint for want of RS256.
+ */
+async function discoverForSignIn(
+  fhirBase: string,
+  clientId: string,
+  allowInsecureLoopback: boolean,
+): Promise<oc.Configuration> {
+  const { config } = await discoverSmart(fhirBase, clientId, oc.None(), allowInsecureLoopback);
+  return withIdTokenAlgorithms(config, clientId, await idTokenAlgorithms(config.serverMetadata()));
+}
+
+const LOOPBACK_REDIRECT = /^http:\/\/127\.0\.0\.1:(\d{1,5})(\/[A-Za-z0-9._~\-/]*)$/;
+
+/**
+ * Bind the loopback listener the redirect URI needs: exactly the registered one when given (same
+ * port and path), else a fixed or ephemeral port. A port another program holds is said plainly.
+ */
+async function listenForRedirect(opts: InteractiveSignInOptions): Promise<LoopbackListener> {
+  let port = opts.redirectPort ?? 0;
+  let path = '/callback';
+  if (opts.redirectUri !== undefined) {
+    const match = LOOPBACK_REDIRECT.exec(opts.redirectUri);
+    const fixed = match ? Number(match[1]) : 0;
+    if (!match || fixed < 1 || fixed > 65535) {
+      throw new Error(
+        'the redirect URI must be http://127.0.0.1:<port>/<path> with an explicit port (RFC 8252 loopback redirect)',
+      );
+    }
+    port = fixed;
+    path = match[2] ?? '/callback';
+  }
+  try {
+    return await startLoopbackListener(port, path);
+  } catch (error) {
+    if (port !== 0 && error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      throw new Error(
+        `the redirect URI registered for this client needs port ${port} on 127.0.0.1, which another program is using`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 export async function signInInteractive(opts: InteractiveSignInOptions): Promise<SmartSession> {
   const fhirBase = stripSlash(opts.fhirBase);
   const scopes = opts.scopes ?? DEFAULT_SCOPES.nurse;
-  const { config } = await discoverSmart(
-    fhirBase,
-    opts.clientId,
-    oc.None(),
-    opts.allowInsecureLoopback ?? false,
-  );
+  const config = await discoverForSignIn(fhirBase, opts.clientId, opts.allowInsecureLoopback ?? false);
   const metadata = config.serverMetadata();
   if (!metadata.authorization_endpoint) throw new Error('the server does not offer a standalone launch');
   if (!metadata.code_challenge_methods_supported?.includes('S256')) {
@@ -91,7 +138,7 @@ export async function signInInteractive(opts: InteractiveSignInOptions): Promise
   }
 
   // Bind first, then build redirect_uri from the bound port (no port race).
-  const listener = await startLoopbackListener(opts.redirectPort ?? 0);
+  const listener = await listenForRedirect(opts);
   try {
     const verifier = oc.randomPKCECodeVerifier();
     const state = oc.randomState();
@@ -165,12 +212,7 @@ export async function resumeSession(opts: ResumeOptions): Promise<SmartSession |
   const key = refreshTokenKey(fhirBase, opts.clientId);
   const stored = await opts.secretStore.get(key);
   if (stored === null) return null;
-  const { config } = await discoverSmart(
-    fhirBase,
-    opts.clientId,
-    oc.None(),
-    opts.allowInsecureLoopback ?? false,
-  );
+  const config = await discoverForSignIn(fhirBase, opts.clientId, opts.allowInsecureLoopback ?? false);
   const tap = new RefreshResponseTap(config);
   let tokens: ReturnType<typeof tokenFields>;
   try {

@@ -26,6 +26,11 @@ export interface ChannelCallbacks {
    * the channel ("revoked/401 after refresh → stop", never a retry loop).
    */
   onUnauthorized(status: number): Promise<boolean>;
+  /**
+   * The server says the subscription no longer exists (Medplum deletes a websocket subscription when
+   * its socket closes). The channel stops; the owner re-creates the subscription and catches up.
+   */
+  onSubscriptionGone?(detail: string): void;
 }
 
 export interface Channel {

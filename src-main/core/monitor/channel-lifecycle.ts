@@ -1,6 +1,8 @@
 // The channel of one subscription: the SSE stream or the FHIR websocket, built once with the callbacks
 // that feed the pipeline. Besides frames, the channel's own concerns live here: its connection state
-// in health, renewing the token it was opened with, and reconnecting only when that gave a new token.
+// in health, renewing the token it was opened with, reconnecting only when that gave a new token, the
+// server dialect it discovered (remembered in the server profile), noticing that the subscription
+// itself may be gone (the owner confirms and re-creates it), and stopping once signed out.
 import { SignedOutError } from '../auth/session.ts';
 import { FinalTokenError } from '../channels/channel-loop.ts';
 import type { Channel, ChannelCallbacks, ChannelState } from '../channels/types.ts';
@@ -45,6 +47,35 @@ export function onConnectionState(
   deps.pushHealth();
 }
 
+/**
+ * What the channel's state says about the subscription itself. A channel that stopped without being
+ * asked to (the token request or stream said "not found", or any other end) may mean the server no
+ * longer has the subscription; on a server known to end a websocket subscription with its socket, a
+ * reconnect means the same. The owner confirms with the server before re-creating anything.
+ */
+function watchSubscription(
+  deps: PipelineDeps,
+  followUps: FollowUps,
+  sub: SubscriptionState,
+  state: ChannelState,
+  detail: string | null,
+): void {
+  if (sub.stopping) return;
+  if (state === 'live') {
+    if (detail === 'reconnected' && sub.record.channel === 'websocket')
+      deps.profile?.learn({ survivesSocket: true });
+    sub.everLive = true;
+  } else if (state === 'stopped') {
+    followUps.subscriptionGone(sub, detail ?? 'the channel stopped');
+  } else if (
+    state === 'reconnecting' &&
+    sub.record.channel === 'websocket' &&
+    deps.profile?.learned.survivesSocket === false
+  ) {
+    followUps.subscriptionGone(sub, 'the server ends a websocket subscription with its socket');
+  }
+}
+
 /** Build (not start) the channel a subscription record names, feeding its frames to the pipeline. */
 export function openChannel(
   deps: PipelineDeps,
@@ -61,8 +92,11 @@ export function openChannel(
         channel.reconnect('token refreshed');
       await handleFrame(deps, followUps, sub, frame);
     },
-    onState: (state, detail) =>
-      onConnectionState(deps, sub, state, state === 'stopped' ? (signedOut ?? detail) : detail),
+    onState: (state, detail) => {
+      onConnectionState(deps, sub, state, state === 'stopped' ? (signedOut ?? detail) : detail);
+      // A channel stopped because the user signed out is not a subscription the server lost.
+      if (signedOut === null) watchSubscription(deps, followUps, sub, state, detail);
+    },
     onError: (message) => reportError(deps, sub, message),
     onUnauthorized: () => refreshed(deps.session, 'stream answered 401'),
   };
@@ -80,16 +114,25 @@ export function openChannel(
     }
   };
   const backoff = options.backoff ? { backoff: options.backoff } : {};
+  const learned = deps.profile?.learned;
   const channel: Channel =
     record.channel === 'websocket'
       ? // No Last-Event-ID on websockets: each (re)bind's handshake carries the server's count, and a
-        // count above our cursor triggers the $events catch-up (ingest.ts).
+        // count above our cursor triggers the $events catch-up (ingest.ts). The token method and the
+        // bind form are discovered, and what worked is remembered for this server.
         createWebSocketChannel({
           fhirBase: deps.session.fhirBase,
           subscriptionId: record.remoteId,
           getAccessToken,
           callbacks,
           heartbeatSeconds: record.heartbeatSeconds,
+          tokenMethod: 'auto',
+          bindStyle: 'auto',
+          remembered: {
+            ...(learned?.tokenMethod ? { tokenMethod: learned.tokenMethod } : {}),
+            ...(learned?.bindStyle ? { bindStyle: learned.bindStyle } : {}),
+          },
+          onLearned: (facts) => deps.profile?.learn(facts),
           ...backoff,
         })
       : createSseChannel({

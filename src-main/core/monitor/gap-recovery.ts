@@ -1,10 +1,14 @@
 // Gap recovery: events the server numbered but this workstation never received are fetched from the
 // server's own log with `$events` and committed like any other (source 'recovery'). A short grace
-// window first lets an out-of-order event arrive by itself.
+// window first lets an out-of-order event arrive by itself. Whether the server has `$events` is
+// discovered (server-profile.ts); without it, a subscription with a search reconciles by query instead.
 import { fhirFetch } from '../fhir/fhir-client.ts';
 import { parseNotificationBundle } from '../notifications/parse-bundle.ts';
 import { commitEvents } from './ingest.ts';
 import { reportError, type FollowUps, type PipelineDeps, type SubscriptionState } from './state.ts';
+
+/** Statuses by which a server says it has no such operation. */
+const NO_OPERATION = new Set([400, 404, 405, 501]);
 
 /** The ranges still missing: open gaps, plus anything between the cursor and the server's count. */
 export function missingRanges(
@@ -26,15 +30,33 @@ export async function recoverGaps(
   followUps: FollowUps,
   sub: SubscriptionState,
 ): Promise<void> {
+  if (deps.profile && !deps.profile.offersEvents()) {
+    if (sub.reconcileQuery) followUps.scheduleReconcile(sub);
+    else reportError(deps, sub, 'events were missed and the server has no $events to recover them');
+    return;
+  }
   for (const range of missingRanges(deps, sub)) {
     const { status, body } = await fhirFetch(
       deps.access,
       `Subscription/${sub.record.remoteId}/$events?eventsSinceNumber=${range.first}&eventsUntilNumber=${range.last}`,
     );
+    if (NO_OPERATION.has(status) && deps.profile?.learned.eventsOperation !== true) {
+      deps.profile?.learn({ eventsOperation: false });
+      if (sub.reconcileQuery) followUps.scheduleReconcile(sub);
+      throw new Error(`the server has no $events (HTTP ${status})`);
+    }
     if (status !== 200) throw new Error(`$events answered ${status}`);
+    deps.profile?.learn({ eventsOperation: true });
     const parsed = parseNotificationBundle(body);
     if (!parsed.ok) throw new Error(`$events bundle: ${parsed.error}`);
-    await commitEvents(deps, followUps, sub, parsed.notification.events, 'recovery');
+    await commitEvents(
+      deps,
+      followUps,
+      sub,
+      parsed.notification.events,
+      'recovery',
+      parsed.notification.resources,
+    );
   }
   deps.pushHealth();
 }

@@ -1,5 +1,6 @@
 // Per-subscription health, pushed to the renderer. Silence must never look like calm: anything not
-// plainly live produces banner text.
+// plainly live produces banner text, and so does a "live" subscription whose heartbeats stopped (a
+// connection can stay open while nothing arrives), a failing token renewal, or a session that ended.
 import type { HealthSnapshot, SubscriptionHealth, TokenRenewalHealth } from '../../shared/api.ts';
 
 const LATENCY_SAMPLES = 2048;
@@ -9,7 +10,16 @@ export interface HealthTracker {
   recordLatency(ms: number): void;
 }
 
-export function createHealthEntry(subscriptionKey: string, topic: string): HealthTracker {
+/** Heartbeats missed for this long (twice the period, plus slack) make a live subscription degraded. */
+export function staleAfterMs(heartbeatSeconds: number): number {
+  return 2 * heartbeatSeconds * 1000 + 5000;
+}
+
+export function createHealthEntry(
+  subscriptionKey: string,
+  topic: string,
+  heartbeatSeconds?: number,
+): HealthTracker {
   const samples: number[] = [];
   const entry: SubscriptionHealth = {
     subscriptionKey,
@@ -29,6 +39,7 @@ export function createHealthEntry(subscriptionKey: string, topic: string): Healt
     lastError: null,
     latencyMs: { p50: null, p99: null },
     tokenExpiresAt: null,
+    ...(heartbeatSeconds !== undefined && heartbeatSeconds > 0 ? { heartbeatSeconds } : {}),
   };
   return {
     entry,
@@ -48,6 +59,13 @@ function describe(entry: SubscriptionHealth, now: number): string | null {
     const since = entry.lastFrameAt ? Math.round((now - Date.parse(entry.lastFrameAt)) / 1000) : null;
     const quiet = since === null ? 'No connection yet' : `No data for ${since} s`;
     return `${quiet} — ${entry.connection === 'connecting' ? 'connecting' : 'reconnecting'}${entry.lastError ? ` (${entry.lastError})` : ''}`;
+  }
+  const heard = entry.lastHeartbeatAt ?? entry.lastFrameAt;
+  if (entry.heartbeatSeconds !== undefined && heard !== null) {
+    const silentMs = now - Date.parse(heard);
+    if (silentMs > staleAfterMs(entry.heartbeatSeconds)) {
+      return `No heartbeat for ${Math.round(silentMs / 1000)} s — alerts may not be arriving`;
+    }
   }
   if (
     entry.subscriptionStatus &&
@@ -97,8 +115,8 @@ export function snapshot(
   entries: readonly SubscriptionHealth[],
   signedIn: boolean,
   session?: SessionHealth,
+  now = Date.now(),
 ): HealthSnapshot {
-  const now = Date.now();
   const problems = entries.map((e) => describe(e, now)).filter((t): t is string => t !== null);
   const tokenRenewal = signedIn ? renewalHealth(session) : null;
   const lost = !signedIn && session?.signedOutReason ? session.signedOutReason : null;

@@ -3,22 +3,58 @@
 // only after the commit does anything else (enrichment, notification) start. This stage also keeps
 // the sequence honest: it detects gaps, and switches a subscription to no-sequence mode when the
 // server's event numbers cannot be trusted.
+import { at, str } from '../../shared/fhir-json.ts';
 import type { ChannelFrame } from '../channels/types.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
-import type { NotificationEvent } from '../notifications/types.ts';
-import { alertId, type CommitResult, type EventSource, type IncomingEvent } from '../store/client-store.ts';
-import { reportError, type FollowUps, type PipelineDeps, type SubscriptionState } from './state.ts';
+import type { NotificationEvent, ParsedNotification } from '../notifications/types.ts';
+import type { CommitResult, EventSource, IncomingEvent } from '../store/client-store.ts';
+import {
+  advanceMark,
+  reconciles,
+  reportError,
+  type FollowUps,
+  type PipelineDeps,
+  type SubscriptionState,
+} from './state.ts';
 
-/** A server event as the store takes it; null when its number is not a usable integer. */
-export function toIncoming(event: NotificationEvent, fhirBase: string): IncomingEvent | null {
+/**
+ * The focus resource a full-resource notification carries: keyed by its fullUrl, which may be absolute
+ * while the focus is relative (Medplum), so also found by `Type/id`.
+ */
+function includedResource(resources: Record<string, unknown>, focus: string, relative: string): unknown {
+  const direct = resources[focus] ?? resources[relative];
+  if (direct !== undefined) return direct;
+  return (
+    Object.values(resources).find(
+      (resource) =>
+        `${str(at(resource, 'resourceType')) ?? ''}/${str(at(resource, 'id')) ?? ''}` === relative,
+    ) ?? null
+  );
+}
+
+/**
+ * A server event as the store takes it; null when its number is not a usable integer. The focus
+ * version comes from a versioned reference or, for full-resource payloads (Medplum), from the resource
+ * that came with the event; its `meta.lastUpdated` too.
+ */
+export function toIncoming(
+  event: NotificationEvent,
+  fhirBase: string,
+  resources: Record<string, unknown> = {},
+): (IncomingEvent & { lastUpdated?: string }) | null {
   if (!/^\d{1,15}$/.test(event.eventNumber)) return null;
   const focus = event.focus ? resolveReference(event.focus, fhirBase) : null;
+  const included = event.focus && focus ? includedResource(resources, event.focus, focus.relative) : null;
+  const version = focus?.version ?? str(at(included, 'meta', 'versionId'));
+  const lastUpdated = str(at(included, 'meta', 'lastUpdated'));
   return {
     eventNumber: Number(event.eventNumber),
     // A focus on another origin is kept out of the store entirely: it can never be fetched with this
     // server's token, so it is reported as a channel error instead.
     focus: focus && focus.sameOrigin ? focus.relative : null,
     occurredAt: event.timestamp,
+    ...(version !== null && focus?.sameOrigin ? { version } : {}),
+    ...(lastUpdated !== null && focus?.sameOrigin ? { lastUpdated } : {}),
   };
 }
 
@@ -78,9 +114,9 @@ export function recordCommit(
     followUps.scheduleGapRecovery(sub);
   }
   if (source !== 'live') h.gapsRecovered += deps.store.closeFilledGaps(key);
-  followUps.enqueueEnrichment(
-    result.accepted.filter((e) => e.focus !== null).map((e) => alertId(key, e.eventNumber)),
-  );
+  // Replayed and recovered events are catch-up: summarised when many, never announced as live.
+  followUps.enqueueEnrichment(result.alertIds, source !== 'live');
+  if (result.recheck.length > 0) followUps.recheckAlerts(result.recheck);
 }
 
 /** Commit a notification's events (or, in no-sequence mode, key them by resource) and follow up. */
@@ -90,13 +126,14 @@ export async function commitEvents(
   sub: SubscriptionState,
   events: readonly NotificationEvent[],
   source: EventSource,
+  resources: Record<string, unknown> = {},
 ): Promise<void> {
   // Replayed frames are checked too: a constant-"0" server's events all look like replays of event 0.
   const why = source === 'recovery' ? null : looksUnsequenced(events);
   if (why) enterNoSequenceMode(deps, followUps, sub, why);
-  const incoming: IncomingEvent[] = [];
+  const incoming: Array<IncomingEvent & { lastUpdated?: string }> = [];
   for (const event of events) {
-    const parsed = toIncoming(event, deps.session.fhirBase);
+    const parsed = toIncoming(event, deps.session.fhirBase, resources);
     if (!parsed) {
       reportError(deps, sub, 'event with a non-numeric or out-of-range event number ignored');
       continue;
@@ -112,10 +149,12 @@ export async function commitEvents(
       recordCommit(deps, followUps, sub, deps.store.commitUnsequenced(key, topic, withFocus, source), source);
     // An empty payload only says "something changed": find out what by query.
     if (withFocus.length < incoming.length || incoming.length === 0) followUps.scheduleReconcile(sub);
-    return;
+  } else if (incoming.length > 0) {
+    recordCommit(deps, followUps, sub, deps.store.commitEvents(key, topic, incoming, source), source);
   }
-  if (incoming.length === 0) return;
-  recordCommit(deps, followUps, sub, deps.store.commitEvents(key, topic, incoming, source), source);
+  // Once caught up, what arrives live is accounted for: a later reconciliation starts after it.
+  if (sub.caughtUp && source === 'live')
+    for (const event of incoming) if (event.lastUpdated) advanceMark(deps, sub, event.lastUpdated);
 }
 
 /**
@@ -138,11 +177,30 @@ function onStatusFrame(
   if (type === 'handshake' && eventsSinceStart !== null && count < cursor) {
     enterNoSequenceMode(deps, followUps, sub, 'the server count went backwards');
   }
-  if (sub.record.sequenceMode === 'no-sequence') {
-    if (type === 'handshake') followUps.scheduleReconcile(sub);
-  } else if (count > cursor) {
+  if (reconciles(sub)) {
+    // A handshake is a new binding: whatever happened while unbound is found by one query.
+    if (type === 'handshake') {
+      sub.caughtUp = false;
+      followUps.scheduleReconcile(sub);
+    }
+  } else if (sub.record.sequenceMode === 'sequence' && count > cursor) {
     followUps.scheduleGapRecovery(sub);
   }
+}
+
+/**
+ * The status that concerns this subscription: a heartbeat on a socket bound to several subscriptions
+ * (Medplum) carries one per subscription, in any order.
+ */
+export function ownStatus(
+  notification: ParsedNotification,
+  remoteId: string,
+): { status: string | null; eventsSinceSubscriptionStart: string | null } {
+  const mine = notification.statuses.find((s) => {
+    const tail = s.subscription.split('/').filter(Boolean);
+    return tail.at(-1) === remoteId && tail.at(-2) === 'Subscription';
+  });
+  return mine ?? notification;
 }
 
 /**
@@ -160,15 +218,18 @@ export async function handleFrame(
   switch (frame.kind) {
     case 'notification': {
       const n = frame.notification;
-      h.subscriptionStatus = n.status ?? h.subscriptionStatus;
-      if (n.eventsSinceSubscriptionStart !== null)
-        h.eventsSinceSubscriptionStart = n.eventsSinceSubscriptionStart;
-      if (n.type === 'handshake') sub.replayUntil = Number(n.eventsSinceSubscriptionStart ?? '0');
+      const own = ownStatus(n, sub.record.remoteId);
+      h.subscriptionStatus = own.status ?? h.subscriptionStatus;
+      if (own.eventsSinceSubscriptionStart !== null)
+        h.eventsSinceSubscriptionStart = own.eventsSinceSubscriptionStart;
+      if (n.type === 'handshake') sub.replayUntil = Number(own.eventsSinceSubscriptionStart ?? '0');
       if (n.type === 'heartbeat' || n.type === 'handshake') {
-        onStatusFrame(deps, followUps, sub, n.type, n.eventsSinceSubscriptionStart);
+        onStatusFrame(deps, followUps, sub, n.type, own.eventsSinceSubscriptionStart);
       } else if (n.type === 'event-notification') {
-        const replayed = n.events.every((e) => Number(e.eventNumber) <= sub.replayUntil);
-        await commitEvents(deps, followUps, sub, n.events, replayed ? 'replay' : 'live');
+        // Replay is a matter of numbers: without usable ones (Medplum's constant "0"), an event is live.
+        const numbered = sub.record.sequenceMode === 'sequence' && looksUnsequenced(n.events) === null;
+        const replayed = numbered && n.events.every((e) => Number(e.eventNumber) <= sub.replayUntil);
+        await commitEvents(deps, followUps, sub, n.events, replayed ? 'replay' : 'live', n.resources);
       }
       break;
     }

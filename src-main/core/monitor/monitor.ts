@@ -6,17 +6,19 @@
 // replays from the old cursor) or a committed row whose enrichment resumes at the next start.
 //
 // This file only assembles the stages, each a module of small functions over explicit state:
+// server-profile.ts (+ topic-discovery.ts: what the server offers, declared or learned),
+// subscription-plan.ts (topic or search criteria), running-subscriptions.ts (+ subscription-setup.ts,
+// channel-lifecycle.ts: subscriptions and their channels, re-created when the server loses one),
 // ingest.ts (commit, sequencing, gaps, no-sequence mode), gap-recovery.ts, reconcile.ts,
-// enrichment.ts (+ bed-lookup.ts), notify-once.ts, channel-lifecycle.ts; the notification wording is
+// focus-changes.ts (updates and withdrawals of a result that has an alert), enrichment.ts
+// (+ bed-lookup.ts), notify-once.ts; the notification wording is
 // src-main/core/alerting/notification-text.ts.
 import type { AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
-import type { Channel } from '../channels/types.ts';
 import { accessFor } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { MonitorSession, Notifier, TopicRequest } from '../ports.ts';
 import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { openChannel } from './channel-lifecycle.ts';
 import {
   cancelOwedRetry,
   createEnrichmentQueue,
@@ -27,6 +29,7 @@ import {
   type EnrichmentDeps,
   type QueueWork,
 } from './enrichment.ts';
+import { createRecheckQueue, enqueueRechecks, type RecheckDeps } from './focus-changes.ts';
 import { scheduleGapRecovery } from './gap-recovery.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import {
@@ -37,16 +40,11 @@ import {
   type NotifyDeps,
 } from './notify-once.ts';
 import { scheduleReconcile } from './reconcile.ts';
-import {
-  cancelTimers,
-  newSubscriptionState,
-  type AcceptedEvent,
-  type FollowUps,
-  type PipelineDeps,
-  type SubscriptionState,
-} from './state.ts';
-import { ensureSubscription, turnOffSubscription } from './subscription-setup.ts';
-import { discoverTopics } from './topic-discovery.ts';
+import { createRunningSet, replaceIfGone, startPlan, stopAll } from './running-subscriptions.ts';
+import { loadServerProfile, type ServerProfile } from './server-profile.ts';
+import { planSubscription } from './subscription-plan.ts';
+import { turnOffSubscription } from './subscription-setup.ts';
+import type { AcceptedEvent, FollowUps, PipelineDeps } from './state.ts';
 import { CRITICAL_LAB_TOPIC } from './topics.ts';
 
 /**
@@ -100,12 +98,6 @@ export interface Monitor {
   idle(): Promise<void>;
 }
 
-/** A subscription with its channel, while the monitor runs. */
-interface Running {
-  state: SubscriptionState;
-  channel: Channel;
-}
-
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, session, logger } = options;
   // Preferences may change while running: read them at each decision.
@@ -116,24 +108,30 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
   const isPrivate = (): boolean =>
     typeof options.privacyMode === 'function' ? options.privacyMode() : (options.privacyMode ?? false);
-  const running = new Map<string, Running>();
+  const running = createRunningSet(options.channelBackoff ? { backoff: options.channelBackoff } : {});
   const unavailable: HealthTracker[] = [];
   const queue = createEnrichmentQueue();
+  const rechecks = createRecheckQueue();
   const notify = createNotifyState();
   const idleWaiters: Array<() => void> = [];
+  /** Alerts that arrived as catch-up (replay, recovery, reconciliation) in this run. */
+  const catchUpIds = new Set<string>();
 
   const deps: PipelineDeps = {
     store,
     session,
     access: accessFor(session),
     logger,
+    profile: null,
+    // The sign-in: reconciliation never looks further back than this the first time.
+    startedAt: new Date().toISOString(),
     pushHealth: () => options.onHealthChange(),
     onAccepted: options.onAccepted,
     gapGraceMs: options.gapGraceMs ?? 1500,
   };
 
   function settleIdle(): void {
-    if (!queueIsIdle(queue) || notify.summaryTimer !== null) return;
+    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0) return;
     for (const resolve of idleWaiters.splice(0)) resolve();
   }
 
@@ -142,10 +140,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
     notifier: options.notifier,
     logger,
     isPrivate,
-    // Events up to the server's count at the handshake are replay/catch-up; an alert of a subscription
-    // that is not running (a previous run's) is catch-up too.
+    // Replayed, recovered and reconciled alerts are catch-up; so are events up to the server's count
+    // at the handshake, and an alert of a subscription that is not running (a previous run's).
     isCatchUp: (alert) => {
-      const sub = running.get(alert.subscriptionKey);
+      if (catchUpIds.delete(alert.id)) return true;
+      const sub = running.byKey.get(alert.subscriptionKey);
       return sub ? Number(alert.eventNumber) <= sub.state.replayUntil : true;
     },
     settled: settleIdle,
@@ -168,10 +167,32 @@ export function createMonitor(options: MonitorOptions): Monitor {
     settled: settleIdle,
     logger,
   };
+  const recheckDeps: RecheckDeps = {
+    store,
+    access: deps.access,
+    fhirBase: session.fhirBase,
+    logger,
+    changed: (id) => {
+      const alert = store.alerts.get(id);
+      if (alert) options.emit({ type: 'alert', alert });
+    },
+    enrich: (ids) => followUps.enqueueEnrichment(ids),
+  };
   const followUps: FollowUps = {
     scheduleGapRecovery: (sub) => scheduleGapRecovery(deps, followUps, sub),
     scheduleReconcile: (sub) => scheduleReconcile(deps, followUps, sub),
-    enqueueEnrichment: (ids) => enqueueEnrichment(queue, ids, work),
+    enqueueEnrichment: (ids, catchUp = false) => {
+      if (catchUp) for (const id of ids) catchUpIds.add(id);
+      enqueueEnrichment(queue, ids, work);
+    },
+    recheckAlerts: (ids) => enqueueRechecks(rechecks, recheckDeps, ids, settleIdle),
+    subscriptionGone: (sub, detail) => {
+      const profile = deps.profile;
+      if (!profile) return;
+      replaceIfGone(deps, followUps, running, profile, sub, detail).catch((error: unknown) =>
+        logger.error({ err: String(error) }, 'replacing a lost subscription failed'),
+      );
+    },
   };
   /** Owed focuses are read again when their retry time comes (re-armed after every enrichment). */
   function armOwedRetry(): void {
@@ -188,64 +209,60 @@ export function createMonitor(options: MonitorOptions): Monitor {
   function resumeUnfinished(): void {
     store.alerts.reclaimInterrupted(Date.now());
     followUps.enqueueEnrichment(store.alerts.awaitingFetch().map((a) => a.id));
+    followUps.recheckAlerts(store.alerts.awaitingRecheck());
     const waiting = store.alerts
       .awaitingNotification()
       .filter((a) => a.tier !== 'unclassified' && interrupts(a.tier));
     holdForSummary(notifyDeps, notify, waiting);
   }
 
-  /** Subscribe to one topic and open its channel; a topic the server does not offer is reported. */
-  async function subscribe(topic: TopicRequest, offered: ReadonlySet<string>): Promise<void> {
-    // A server that advertises topics but not this one would refuse it; say so instead of failing
-    // the whole sign-in. A server that advertises none is simply asked.
-    if (offered.size > 0 && !offered.has(topic.topic)) {
-      const health = createHealthEntry(`unavailable|${topic.topic}`, topic.topic);
-      health.entry.connection = 'stopped';
-      health.entry.lastError = `the server does not offer the topic ${topic.topic}`;
-      unavailable.push(health);
+  /** Subscribe to one topic and open its channel; a topic the server offers in no form is reported. */
+  /** A topic this monitor cannot watch: shown in health as stopped, in words, never silently skipped. */
+  function reportUnavailable(topic: TopicRequest, why: string): void {
+    const health = createHealthEntry(`unavailable|${topic.topic}`, topic.topic);
+    health.entry.connection = 'stopped';
+    health.entry.lastError = why;
+    unavailable.push(health);
+  }
+
+  async function subscribe(topic: TopicRequest, profile: ServerProfile): Promise<void> {
+    const planned = planSubscription(topic, profile);
+    if ('unavailable' in planned) {
+      reportUnavailable(topic, planned.unavailable);
       return;
     }
-    const record = await ensureSubscription(deps.access, store, session.fhirUser, topic);
-    const state = newSubscriptionState(
-      record,
-      createHealthEntry(record.key, record.topic),
-      topic.reconcileQuery ?? null,
-    );
-    const channel = openChannel(
-      deps,
-      followUps,
-      state,
-      options.channelBackoff ? { backoff: options.channelBackoff } : {},
-    );
-    running.set(record.key, { state, channel });
-    channel.start();
+    await startPlan(deps, followUps, running, profile, planned.plan).catch((error: unknown) => {
+      if (running.stopped) return; // stopped meanwhile (sign-out, shutdown): not a failure
+      // One topic the server refuses (e.g. the grant may not read what it notifies about) must not take
+      // the others down with it: it is reported, and the health banner turns red.
+      const why = error instanceof Error ? error.message : String(error);
+      logger.warn({ topic: topic.topic, err: why }, 'subscription refused; topic reported unavailable');
+      reportUnavailable(topic, why);
+    });
   }
 
   async function stop(): Promise<void> {
     queue.stopped = true;
     cancelOwedRetry(queue);
+    rechecks.stopped = true;
     cancelSummary(notify);
-    await Promise.all(
-      [...running.values()].map(async ({ state, channel }) => {
-        cancelTimers(state);
-        await channel.stop();
-      }),
-    );
+    await stopAll(running);
     settleIdle();
   }
 
   return {
     async start() {
       resumeUnfinished();
-      const offered = await discoverTopics(deps.access);
-      for (const topic of options.topics) await subscribe(topic, offered);
+      const profile = await loadServerProfile(deps.access, store);
+      deps.profile = profile;
+      for (const topic of options.topics) if (!running.stopped) await subscribe(topic, profile);
       deps.pushHealth();
     },
     stop,
     async retire() {
       await stop();
       const problems: string[] = [];
-      for (const { state } of running.values()) {
+      for (const { state } of running.byKey.values()) {
         const remoteId = state.record.remoteId;
         await turnOffSubscription(deps.access, remoteId).catch((error: unknown) =>
           problems.push(
@@ -258,8 +275,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return problems;
     },
     health: () => {
-      const trackers = [...[...running.values()].map((r) => r.state.health), ...unavailable];
-      return trackers.map((tracker) => ({ ...tracker.entry }));
+      const trackers = [
+        ...[...running.byKey.values()].map((r) => r.state.health),
+        ...running.recreating,
+        ...unavailable,
+      ];
+      return [...new Set(trackers)].map((tracker) => ({ ...tracker.entry }));
     },
     idle: () =>
       new Promise<void>((resolve) => {

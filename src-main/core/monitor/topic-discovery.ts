@@ -1,6 +1,9 @@
-// Which topics does this server offer? R4 servers list them on the CapabilityStatement
-// (capabilitystatement-subscriptiontopic-canonical) and as Basic-wrapped topics; R4B/R5 servers as
-// SubscriptionTopic resources (Subscriptions R5 Backport IG, topic discovery). Every source is optional.
+// What does this server offer for subscriptions? Topics: R4 servers list them on the
+// CapabilityStatement (capabilitystatement-subscriptiontopic-canonical) and as Basic-wrapped topics;
+// R4B/R5 servers as SubscriptionTopic resources (Subscriptions R5 Backport IG, topic discovery). The
+// CapabilityStatement also lists Subscription's search parameters and operations. Every source is
+// optional; what cannot be declared (SSE or websocket, the binding-token method, the bind form, whether
+// a subscription survives its socket) is learned at run time (server-profile.ts).
 import { bundleResources, field, records, str } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 
@@ -40,24 +43,68 @@ export function topicsFromSubscriptionTopicBundle(bundle: unknown): string[] {
     .filter((v): v is string => v !== null);
 }
 
-/** All topic canonicals the server advertises, from every source that answers. */
-export async function discoverTopics(access: FhirAccess): Promise<Set<string>> {
-  const found = new Set<string>();
-  const attempts: Array<[string, (body: unknown) => string[]]> = [
-    ['metadata', topicsFromCapabilityStatement],
+/** What the CapabilityStatement says about Subscription beyond topics: search params, operations. */
+function subscriptionDeclaration(statement: unknown): { searchParams: string[]; operations: string[] } {
+  const declared = records(field(statement, 'rest')).flatMap((rest) =>
+    records(rest['resource']).filter((resource) => resource['type'] === 'Subscription'),
+  );
+  const names = (key: string) =>
+    declared.flatMap((resource) => records(resource[key]).map((item) => str(item['name']) ?? ''));
+  return {
+    searchParams: names('searchParam').filter(Boolean),
+    // `$events`, `$status`, `$get-ws-binding-token`, written with or without the `$`.
+    operations: names('operation')
+      .filter(Boolean)
+      .map((name) => name.replace(/^\$/, '')),
+  };
+}
+
+/** What the server declares about subscriptions; each source is optional, none is assumed. */
+export interface ServerCapabilities {
+  /** Topic canonicals it advertises; empty for servers without SubscriptionTopic (Medplum). */
+  topics: Set<string>;
+  /** Search parameters it lists for Subscription (`_tag`, `criteria`, …). */
+  subscriptionSearchParams: Set<string>;
+  /** Subscription operations it lists (`events`, `status`, `get-ws-binding-token`). */
+  subscriptionOperations: Set<string>;
+  /** Whether a CapabilityStatement was read at all: without one, absence of an operation means nothing. */
+  statementRead: boolean;
+}
+
+async function fetchOk(access: FhirAccess, path: string): Promise<unknown> {
+  try {
+    const { status, body } = await fhirFetch(access, path);
+    return status === 200 ? body : null;
+  } catch {
+    return null; // a source the server does not have (404, not JSON): try the next
+  }
+}
+
+/** Read the CapabilityStatement and every topic source that answers. */
+export async function discoverCapabilities(access: FhirAccess): Promise<ServerCapabilities> {
+  const statement = await fetchOk(access, 'metadata');
+  const declared = subscriptionDeclaration(statement);
+  const topics = new Set(topicsFromCapabilityStatement(statement));
+  const sources: Array<[string, (body: unknown) => string[]]> = [
     [
       `Basic?code=${encodeURIComponent('http://hl7.org/fhir/fhir-types|SubscriptionTopic')}`,
       topicsFromBasicBundle,
     ],
     ['SubscriptionTopic', topicsFromSubscriptionTopicBundle],
   ];
-  for (const [path, extract] of attempts) {
-    try {
-      const { status, body } = await fhirFetch(access, path);
-      if (status === 200) for (const topic of extract(body)) found.add(topic);
-    } catch {
-      // a source the server does not have (404, not JSON): try the next
-    }
+  for (const [path, extract] of sources) {
+    const body = await fetchOk(access, path);
+    if (body !== null) for (const topic of extract(body)) topics.add(topic);
   }
-  return found;
+  return {
+    topics,
+    subscriptionSearchParams: new Set(declared.searchParams),
+    subscriptionOperations: new Set(declared.operations),
+    statementRead: statement !== null,
+  };
+}
+
+/** All topic canonicals the server advertises, from every source that answers. */
+export async function discoverTopics(access: FhirAccess): Promise<Set<string>> {
+  return (await discoverCapabilities(access)).topics;
 }

@@ -20,3 +20,20 @@ const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
 export function topicsForRole(role: 'nurse' | 'pharmacist', heartbeatSeconds = 10): TopicRequest[] {
   return ROLE_TOPICS[role].map((topic) => ({ topic, filters: [], heartbeatSeconds }));
 }
+
+/**
+ * A topic as a plain R4 search, for servers that advertise no SubscriptionTopic (Medplum): the
+ * Subscription's `criteria` is then a search whose matches are notified, and the same search finds
+ * what was missed (`_lastUpdated`). Classification stays with the rules (a laboratory result is an
+ * alert only when it is critical). Null where no search expresses the topic; the reason is shown.
+ */
+export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { none: string }>> = {
+  [CRITICAL_LAB_TOPIC]: { criteria: 'Observation?category=laboratory' },
+  [MEDICATION_ORDER_TOPIC]: { criteria: 'MedicationRequest?status=active' },
+  // Any change to an in-progress encounter (admission, a transfer) is news about that encounter's alert.
+  [ENCOUNTER_ADMIT_TOPIC]: { criteria: 'Encounter?status=in-progress' },
+  [ENCOUNTER_DISCHARGE_TOPIC]: { criteria: 'Encounter?status=finished' },
+  [ENCOUNTER_TRANSFER_TOPIC]: {
+    none: 'a transfer (a change of location) is not a search; in-progress encounter changes arrive with admissions',
+  },
+};

@@ -13,6 +13,14 @@ export interface NotificationEvent {
   additionalContext: string[];
 }
 
+/** One status entry of a notification (a heartbeat on a shared socket carries one per subscription). */
+export interface NotificationStatus {
+  subscription: string;
+  type: NotificationType;
+  status: string | null;
+  eventsSinceSubscriptionStart: string | null;
+}
+
 export interface ParsedNotification {
   type: NotificationType;
   /** Subscription reference as sent (relative or absolute). */
@@ -24,4 +32,6 @@ export interface ParsedNotification {
   /** Resources included by full-resource payloads, keyed by fullUrl. */
   resources: Record<string, unknown>;
   errors: string[];
+  /** Every status entry, the first (described by the fields above) included. */
+  statuses: NotificationStatus[];
 }

@@ -8,6 +8,7 @@ import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
+import { createServerFactsStore } from './server-facts.ts';
 
 export interface SubscriptionRecord {
   key: string;
@@ -26,6 +27,8 @@ export interface IncomingEvent {
   eventNumber: number;
   focus: string | null;
   occurredAt: string | null;
+  /** The focus version the event reports (`meta.versionId`), when the server gives one. */
+  version?: string | null;
 }
 
 export type EventSource = 'live' | 'replay' | 'recovery';
@@ -33,6 +36,14 @@ export type EventSource = 'live' | 'replay' | 'recovery';
 export interface CommitResult {
   /** Events newly stored, ascending. Only these may be shown or notified. */
   accepted: IncomingEvent[];
+  /** New alerts the accepted events created (to enrich). */
+  alertIds: string[];
+  /**
+   * Existing alerts a later event named (a new version of the result, or the same version again
+   * live: Medplum notifies a delete with the last version). Marked in the same transaction; their
+   * focus is read again before anything changes.
+   */
+  recheck: string[];
   duplicates: number;
   /** Missing range detected by this commit (live events only), if any. */
   gap: { first: number; last: number } | null;
@@ -63,6 +74,7 @@ interface SubscriptionRow {
   owner: string | null;
   cursor: number;
   sequence_mode: string;
+  retired_at: string | null;
 }
 
 export function subscriptionKey(fhirBase: string, remoteId: string): string {
@@ -116,9 +128,9 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
 
   const statements = {
     getSubscription: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE key = ?'),
-    findSubscription: db.prepare<[string, string, string | null], SubscriptionRow>(
-      'SELECT * FROM subscriptions WHERE fhir_base = ? AND topic = ? AND owner IS ? ORDER BY created_at DESC LIMIT 1',
-    ),
+    findSubscription: db.prepare<[string, string, string | null], SubscriptionRow>(`
+      SELECT * FROM subscriptions WHERE fhir_base = ? AND topic = ? AND owner IS ? AND retired_at IS NULL
+      ORDER BY created_at DESC LIMIT 1`),
     upsertSubscription: db.prepare(`
       INSERT INTO subscriptions (key, fhir_base, remote_id, topic, channel, endpoint, heartbeat_seconds, owner,
         cursor, sequence_mode, created_at, updated_at)
@@ -127,14 +139,22 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       ON CONFLICT (key) DO UPDATE SET topic = excluded.topic, channel = excluded.channel,
         endpoint = excluded.endpoint, heartbeat_seconds = excluded.heartbeat_seconds, owner = excluded.owner,
         updated_at = excluded.updated_at`),
-    deleteSubscription: db.prepare<[string]>('DELETE FROM subscriptions WHERE key = ?'),
+    retireSubscription: db.prepare<[string, string, string]>(
+      'UPDATE subscriptions SET retired_at = ?, updated_at = ? WHERE key = ? AND retired_at IS NULL',
+    ),
     cursor: db.prepare<[string], { cursor: number }>('SELECT cursor FROM subscriptions WHERE key = ?'),
     advanceCursor: db.prepare<[number, string, string]>(
       'UPDATE subscriptions SET cursor = MAX(cursor, ?), updated_at = ? WHERE key = ?',
     ),
     insertEvent: db.prepare(`
-      INSERT OR IGNORE INTO events (subscription_key, event_number, focus, occurred_at, received_at, source)
-      VALUES (?, ?, ?, ?, ?, ?)`),
+      INSERT OR IGNORE INTO events (subscription_key, event_number, focus, occurred_at, received_at, source,
+        version)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    // One version of one focus is one event, whichever subscription of this server, topic and user it
+    // came through (a re-created subscription, a reconciliation query).
+    versionSeen: db.prepare<[string, string, string | null, string, string], { one: number }>(`
+      SELECT 1 AS one FROM events e JOIN subscriptions s ON s.key = e.subscription_key
+      WHERE s.fhir_base = ? AND s.topic = ? AND s.owner IS ? AND e.focus = ? AND e.version = ? LIMIT 1`),
     insertGap: db.prepare(`
       INSERT OR IGNORE INTO gaps (subscription_key, first_missing, last_missing, detected_at) VALUES (?, ?, ?, ?)`),
     openGaps: db.prepare<[string], { first_missing: number; last_missing: number }>(
@@ -158,6 +178,34 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
   const cacheResource = (fhirBase: string, reference: string, versionId: string | null, json: string) =>
     statements.cachePut.run(reference, fhirBase, versionId, now(), json);
 
+  /** Whether this server, topic and user already have an event for this version of the focus. */
+  const versionKnown = (sub: SubscriptionRow, focus: string | null, version: string | null | undefined) =>
+    focus !== null &&
+    version !== null &&
+    version !== undefined &&
+    statements.versionSeen.get(sub.fhir_base, sub.topic, sub.owner, focus, version) !== undefined;
+
+  /**
+   * The alert side of an accepted event: a new alert, or, when the focus already has one, that alert
+   * marked to be checked again (a result that was updated is the same alert with its new value).
+   */
+  function attachAlert(
+    sub: SubscriptionRow,
+    topic: string,
+    event: IncomingEvent,
+    receivedAt: string,
+    out: { alertIds: string[]; recheck: string[] },
+  ): void {
+    if (!event.focus) return;
+    const existing = alerts.alertForFocus(sub.fhir_base, sub.owner, topic, event.focus);
+    if (existing === null) {
+      alerts.insertForEvent(newAlert(sub.key, topic, { ...event, focus: event.focus }, receivedAt));
+      out.alertIds.push(alertId(sub.key, event.eventNumber));
+    } else if (alerts.markRecheck(existing, Date.parse(receivedAt))) {
+      out.recheck.push(existing);
+    }
+  }
+
   /**
    * Commit events and advance the cursor in ONE transaction. Duplicates (number <= cursor or already
    * stored) are dropped; the cursor never moves backwards. Returns only the newly stored events.
@@ -170,6 +218,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       const sorted = [...events].sort((a, b) => a.eventNumber - b.eventNumber);
       let cursor = sub.cursor;
       const accepted: IncomingEvent[] = [];
+      const out = { alertIds: [] as string[], recheck: [] as string[] };
       let duplicates = 0;
       let gap: CommitResult['gap'] = null;
       for (const event of sorted) {
@@ -179,6 +228,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
           duplicates += 1;
           continue;
         }
+        const repeatsVersion = versionKnown(sub, event.focus, event.version);
         const inserted = statements.insertEvent.run(
           key,
           event.eventNumber,
@@ -186,6 +236,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
           event.occurredAt,
           receivedAt,
           source,
+          event.version ?? null,
         );
         if (inserted.changes === 0) {
           duplicates += 1;
@@ -195,13 +246,14 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
           gap = { first: cursor + 1, last: event.eventNumber - 1 };
           statements.insertGap.run(key, gap.first, gap.last, receivedAt);
         }
-        if (event.focus)
-          alerts.insertForEvent(newAlert(key, topic, { ...event, focus: event.focus }, receivedAt));
+        // A numbered event is always stored (the numbering must stay whole); a version already
+        // seen changes no alert.
+        if (!repeatsVersion) attachAlert(sub, topic, event, receivedAt, out);
         accepted.push(event);
         cursor = Math.max(cursor, event.eventNumber);
       }
       statements.advanceCursor.run(cursor, receivedAt, key);
-      return { accepted, duplicates, gap, cursor };
+      return { accepted, ...out, duplicates, gap, cursor };
     },
   );
 
@@ -214,8 +266,10 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
 
   /**
    * For servers without usable event numbers (Medplum sends "0" for every event; a restarted HAPI
-   * counts again from 1): identify an event by (focus, timestamp) instead, and number accepted events
-   * locally. Same transaction rule as commitEvents: event, alert row and cursor together.
+   * counts again from 1): identify an event by its focus and version (`meta.versionId`) where the
+   * server gives one, else by (focus, timestamp), and number accepted events locally. A live repeat of
+   * a version already seen marks the focus's alert to be checked (Medplum notifies a delete with the
+   * last version). Same transaction rule as commitEvents: event, alert row and cursor together.
    */
   const commitUnsequenced = db.transaction(
     (
@@ -223,27 +277,45 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       topic: string,
       events: readonly Omit<IncomingEvent, 'eventNumber'>[],
       source: EventSource,
-    ) => {
+    ): CommitResult => {
       const sub = statements.getSubscription.get(key);
       if (!sub) throw new Error(`unknown subscription ${key}`);
       const receivedAt = now();
       let cursor = sub.cursor;
       const accepted: IncomingEvent[] = [];
+      const out = { alertIds: [] as string[], recheck: [] as string[] };
       let duplicates = 0;
       for (const event of events) {
-        if (findUnsequenced.get(key, event.focus, event.occurredAt)) {
+        const hasVersion = event.version !== null && event.version !== undefined;
+        const repeated = hasVersion
+          ? versionKnown(sub, event.focus, event.version)
+          : findUnsequenced.get(key, event.focus, event.occurredAt) !== undefined;
+        if (repeated) {
           duplicates += 1;
+          const existing =
+            source === 'live' && event.focus
+              ? alerts.alertForFocus(sub.fhir_base, sub.owner, topic, event.focus)
+              : null;
+          if (existing !== null && alerts.markRecheck(existing, Date.parse(receivedAt)))
+            out.recheck.push(existing);
           continue;
         }
         cursor += 1;
         const numbered = { ...event, eventNumber: cursor };
-        statements.insertEvent.run(key, cursor, event.focus, event.occurredAt, receivedAt, source);
-        if (event.focus)
-          alerts.insertForEvent(newAlert(key, topic, { ...numbered, focus: event.focus }, receivedAt));
+        statements.insertEvent.run(
+          key,
+          cursor,
+          event.focus,
+          event.occurredAt,
+          receivedAt,
+          source,
+          event.version ?? null,
+        );
+        attachAlert(sub, topic, numbered, receivedAt, out);
         accepted.push(numbered);
       }
       statements.advanceCursor.run(cursor, receivedAt, key);
-      return { accepted, duplicates, gap: null, cursor } satisfies CommitResult;
+      return { accepted, ...out, duplicates, gap: null, cursor };
     },
   );
 
@@ -252,6 +324,8 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     close: () => db.close(),
     /** The alert owner: alert rows, their lifecycle, the audit log and the write-back outbox. */
     alerts,
+    /** Reconciliation marks, what was learned about each server, this workstation's id. */
+    facts: createServerFactsStore(db),
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);
@@ -270,7 +344,12 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       if (!saved) throw new Error('subscription upsert failed');
       return toSubscription(saved);
     },
-    deleteSubscription: (key: string) => statements.deleteSubscription.run(key),
+    /**
+     * The server no longer has this subscription: its record stays (with its events and alerts, which
+     * are never deleted with it) but is no longer found for reuse.
+     */
+    retireSubscription: (key: string): boolean =>
+      statements.retireSubscription.run(now(), now(), key).changes === 1,
     getCursor: (key: string): number => statements.cursor.get(key)?.cursor ?? 0,
     commitEvents,
     commitUnsequenced,

@@ -1,5 +1,42 @@
 // The workstation's SQLite schema (area `client`). Versioned migrations; never edit a shipped one.
-import type { Migration } from '../../lib/sqlite.ts';
+import { randomUUID } from 'node:crypto';
+import type { Db, Migration } from '../../lib/sqlite.ts';
+
+/**
+ * Rebuild a table as its current definition minus `ON DELETE CASCADE`, keeping every row (and, for a
+ * rowid table, every rowid: feeds are ordered by it) and its indexes. The definition is read from the
+ * database, so columns other migrations added are kept whatever their order.
+ */
+function rebuildWithoutCascade(db: Db, table: string): void {
+  const definition = db
+    .prepare<[string], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(table);
+  if (!definition) throw new Error(`migration: table ${table} does not exist`);
+  const indexes = db
+    .prepare<[string], { sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+    )
+    .all(table);
+  const columns = db
+    .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+    .all()
+    .map((c) => `"${c.name}"`)
+    .join(', ');
+  const rebuilt = `${table}__rebuilt`;
+  const sql = definition.sql
+    .replace(/\s+ON\s+DELETE\s+CASCADE/gi, '')
+    .replace(/^CREATE TABLE\s+"?\w+"?/i, `CREATE TABLE ${rebuilt}`);
+  const withoutRowid = /WITHOUT\s+ROWID\s*$/i.test(definition.sql);
+  db.exec(sql);
+  db.exec(
+    withoutRowid
+      ? `INSERT INTO ${rebuilt} (${columns}) SELECT ${columns} FROM ${table}`
+      : `INSERT INTO ${rebuilt} (rowid, ${columns}) SELECT rowid, ${columns} FROM ${table}`,
+  );
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(`ALTER TABLE ${rebuilt} RENAME TO ${table}`);
+  for (const index of indexes) db.exec(index.sql);
+}
 
 export const CLIENT_MIGRATIONS: readonly Migration[] = [
   {
@@ -122,6 +159,48 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
         );
         CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
       `);
+    },
+  },
+  {
+    version: 4,
+    description:
+      'alerts and events outlive the server-side subscription (no cascade); event versions; retired ' +
+      'subscriptions; reconciliation watermarks; what was learned about each server; alert revisions',
+    up: (db) => {
+      // A subscription that disappears on the server (Medplum deletes a websocket subscription when
+      // its socket closes) must never take this workstation's alerts with it: unacknowledged criticals
+      // included. Its record is retired instead of deleted, and nothing cascades any more.
+      rebuildWithoutCascade(db, 'alerts');
+      rebuildWithoutCascade(db, 'events');
+      db.exec(`
+        ALTER TABLE subscriptions ADD COLUMN retired_at TEXT; -- gone on the server; kept for its events
+        -- The focus version the event reported (meta.versionId), so one version is one event however it
+        -- arrives (live, replay, reconciliation) and whichever subscription it came through.
+        ALTER TABLE events ADD COLUMN version TEXT;
+        CREATE INDEX events_by_focus ON events (focus, version);
+        CREATE INDEX alerts_by_focus ON alerts (focus, topic);
+        ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0; -- later versions of the focus
+        ALTER TABLE alerts ADD COLUMN withdrawn_at TEXT; -- deleted or entered-in-error at the source
+        ALTER TABLE alerts ADD COLUMN recheck_at TEXT;   -- a later event named the focus: read it again
+        -- How far reconciliation has looked (_lastUpdated), per server, topic and user; it survives the
+        -- subscription being re-created.
+        CREATE TABLE reconcile_marks (
+          fhir_base TEXT NOT NULL,
+          topic TEXT NOT NULL,
+          owner TEXT NOT NULL,               -- fhirUser, '' when the server names none
+          last_updated TEXT NOT NULL,
+          PRIMARY KEY (fhir_base, topic, owner)
+        );
+        -- What was learned about a server at run time (binding-token method, bind message form, ...).
+        CREATE TABLE server_facts (
+          fhir_base TEXT PRIMARY KEY,
+          facts TEXT NOT NULL,               -- JSON, see core/monitor/server-profile.ts
+          updated_at TEXT NOT NULL
+        );
+        -- One random id per workstation database: tags the Subscriptions it creates as its own.
+        CREATE TABLE installation (id TEXT NOT NULL);
+      `);
+      db.prepare('INSERT INTO installation (id) VALUES (?)').run(randomUUID());
     },
   },
   {

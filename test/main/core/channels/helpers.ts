@@ -98,6 +98,8 @@ export interface Recorder {
   states: [ChannelState, string | null][];
   errors: string[];
   unauthorized: number[];
+  /** Details the channel gave when it found the subscription gone on the server. */
+  gone: string[];
   /** Event numbers of delivered event-notification frames, in delivery order. */
   eventNumbers(): string[];
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
@@ -114,6 +116,7 @@ export function recorder(
     states: [],
     errors: [],
     unauthorized: [],
+    gone: [],
     callbacks: {
       onFrame: async (frame) => {
         if (overrides.onFrame) await overrides.onFrame(frame);
@@ -128,6 +131,9 @@ export function recorder(
       onUnauthorized: async (status) => {
         rec.unauthorized.push(status);
         return overrides.onUnauthorized ? overrides.onUnauthorized(status) : false;
+      },
+      onSubscriptionGone: (detail) => {
+        rec.gone.push(detail);
       },
     },
     eventNumbers: () =>

@@ -23,7 +23,7 @@ interface WsTestServer {
 
 interface Script {
   /** Answer for the n-th token request (default 200 with a fresh token valid for 1 h). */
-  tokenAnswer?: (n: number, port: number) => { status: number; body?: unknown };
+  tokenAnswer?: (n: number, port: number, method: string) => { status: number; body?: unknown };
   /** Called for every message received on a socket. */
   onClientMessage?: (socket: WebSocket, text: string, socketIndex: number) => void;
 }
@@ -51,7 +51,7 @@ async function startWsServer(script: Script): Promise<WsTestServer> {
     }
     const n = tokenRequests.length;
     tokenRequests.push({ method: req.method ?? '', authorization: req.headers.authorization, url: req.url });
-    const answer = script.tokenAnswer?.(n, port) ?? {
+    const answer = script.tokenAnswer?.(n, port, req.method ?? '') ?? {
       status: 200,
       body: tokenParameters(`wstoken-${n}`, 3_600_000, `ws://127.0.0.1:${port}/ws/subscriptions-r4`),
     };
@@ -119,6 +119,11 @@ function onBindSend(from: number, to: number): Script['onClientMessage'] {
   };
 }
 
+/** A server that answers every bind with a handshake (the channel is live only once it does). */
+const answerBinds: Script['onClientMessage'] = (socket, text) => {
+  if (text.includes('bind-with-token')) socket.send(JSON.stringify(handshakeBundle(0)));
+};
+
 describe('websocket channel', () => {
   it('POSTs $get-ws-binding-token with the bearer, binds with text, delivers frames in order one at a time', async () => {
     server = await startWsServer({ onClientMessage: onBindSend(1, 20) });
@@ -165,6 +170,7 @@ describe('websocket channel', () => {
 
   it('re-binds with a new token before expiry on the same socket', async () => {
     server = await startWsServer({
+      onClientMessage: answerBinds,
       tokenAnswer: (n, port) => ({
         status: 200,
         body: tokenParameters(`wstoken-${n}`, 2200, `ws://127.0.0.1:${port}/ws/subscriptions-r4`),
@@ -182,6 +188,7 @@ describe('websocket channel', () => {
 
   it('a changed websocket-url on refresh opens a new connection', async () => {
     server = await startWsServer({
+      onClientMessage: answerBinds,
       tokenAnswer: (n, port) => ({
         status: 200,
         body: tokenParameters(`wstoken-${n}`, 2200, `ws://127.0.0.1:${port}/ws/v${n === 0 ? 1 : 2}`),
@@ -276,6 +283,129 @@ describe('websocket channel', () => {
     makeChannel(rec, { heartbeatSeconds: 0.05, watchdogSlackMs: 100 });
     await rec.waitFor(() => rec.frames.length === 1);
     expect(rec.states).toContainEqual(['reconnecting', 'watchdog: no message within 0 s']);
+  });
+});
+
+// What Medplum 5.0.10 did on this machine (docs/interop.md): `$get-ws-binding-token` answers GET only
+// (POST is 404), a text bind gets no answer at all (only the JSON form is understood), and the token
+// request for a subscription deleted with its socket answers 400 "Error reading subscription: Not found".
+describe('websocket channel: discovering the server dialect, and liveness', () => {
+  const medplumTokens = (): Script['tokenAnswer'] => (n, port, method) =>
+    method === 'GET'
+      ? {
+          status: 200,
+          body: tokenParameters(`wstoken-${n}`, 3_600_000, `ws://127.0.0.1:${port}/ws/subscriptions-r4`),
+        }
+      : {
+          status: 404,
+          body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] },
+        };
+  const answersJsonBindsOnly: Script['onClientMessage'] = (socket, text) => {
+    if (text.startsWith('{') && text.includes('bind-with-token'))
+      socket.send(JSON.stringify(handshakeBundle(0)));
+  };
+
+  it('is live only once the server answers the bind, not when the socket opens', async () => {
+    let bindSocket: WebSocket | null = null;
+    server = await startWsServer({
+      onClientMessage: (socket, text) => {
+        if (text.includes('bind-with-token')) bindSocket = socket;
+      },
+    });
+    const rec = recorder();
+    makeChannel(rec);
+    await rec.waitFor(() => bindSocket !== null);
+    expect(rec.states).toEqual([['connecting', null]]);
+    (bindSocket as WebSocket | null)?.send(JSON.stringify(handshakeBundle(0)));
+    await rec.waitFor(() => rec.states.some(([state]) => state === 'live'));
+    expect(rec.states).toEqual([
+      ['connecting', null],
+      ['live', null],
+    ]);
+  });
+
+  it('finds the token method (POST refused, GET answered) and the bind form (JSON), and remembers both', async () => {
+    server = await startWsServer({
+      tokenAnswer: medplumTokens(),
+      onClientMessage: (socket, text, index) => {
+        answersJsonBindsOnly(socket, text, index);
+        // The first socket is dropped once bound: the reconnect must use what was learned.
+        if (index === 0 && text.startsWith('{')) setTimeout(() => socket.close(1001), 20);
+      },
+    });
+    const rec = recorder();
+    const learned: unknown[] = [];
+    makeChannel(rec, { tokenMethod: 'auto', bindStyle: 'auto', onLearned: (facts) => learned.push(facts) });
+    await rec.waitFor(() => rec.states.some(([s, d]) => s === 'live' && d === 'reconnected'));
+    expect(server.tokenRequests.map((r) => r.method)).toEqual(['POST', 'GET', 'GET']);
+    expect(server.sockets.map((s) => s.received.map((m) => (m.startsWith('{') ? 'json' : 'text')))).toEqual([
+      ['json'],
+      ['json'],
+    ]);
+    expect(learned).toEqual([{ tokenMethod: 'GET' }, { bindStyle: 'json' }]);
+  });
+
+  it('falls back to the text bind on the same socket when the JSON form is refused or not answered', async () => {
+    const textOnly =
+      (refuseJson: boolean): Script['onClientMessage'] =>
+      (socket, text) => {
+        if (text.startsWith('bind-with-token ')) socket.send(JSON.stringify(handshakeBundle(0)));
+        else if (refuseJson) socket.send(JSON.stringify({ resourceType: 'OperationOutcome', issue: [] }));
+      };
+    for (const refuseJson of [true, false]) {
+      server = await startWsServer({ onClientMessage: textOnly(refuseJson) });
+      const rec = recorder();
+      const learned: unknown[] = [];
+      makeChannel(rec, { bindStyle: 'auto', bindTimeoutMs: 200, onLearned: (facts) => learned.push(facts) });
+      await rec.waitFor(() => rec.states.some(([s]) => s === 'live'));
+      expect(server.sockets).toHaveLength(1);
+      expect(server.sockets[0]?.received.map((m) => (m.startsWith('{') ? 'json' : 'text'))).toEqual([
+        'json',
+        'text',
+      ]);
+      expect(learned).toEqual([{ bindStyle: 'text' }]);
+      expect(rec.errors).toEqual([]);
+      await channel?.stop();
+      channel = null;
+      await server.close();
+      server = null;
+    }
+  });
+
+  it('starts with what was remembered for this server', async () => {
+    server = await startWsServer({ tokenAnswer: medplumTokens(), onClientMessage: answersJsonBindsOnly });
+    const rec = recorder();
+    makeChannel(rec, {
+      tokenMethod: 'auto',
+      bindStyle: 'auto',
+      remembered: { tokenMethod: 'GET', bindStyle: 'json' },
+    });
+    await rec.waitFor(() => rec.states.some(([s]) => s === 'live'));
+    expect(server.tokenRequests.map((r) => r.method)).toEqual(['GET']);
+    expect(server.sockets[0]?.received).toHaveLength(1);
+  });
+
+  it('a subscription the server no longer has (400 "Not found") stops the channel and says so, once', async () => {
+    server = await startWsServer({
+      tokenAnswer: () => ({
+        status: 400,
+        body: {
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'error',
+              code: 'invalid',
+              details: { text: 'Error reading subscription: Not found' },
+            },
+          ],
+        },
+      }),
+    });
+    const rec = recorder();
+    makeChannel(rec, { tokenMethod: 'GET', bindStyle: 'json' });
+    await rec.waitFor(() => rec.states.at(-1)?.[0] === 'stopped');
+    expect(rec.gone).toEqual(['subscription not found on the server (HTTP 400)']);
+    expect(server.tokenRequests).toHaveLength(1);
   });
 });
 

@@ -4,45 +4,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  criticalPotassium,
-  monitorFor,
-  PEER_TOPIC,
-  startFhirPeer,
-  statusBundle,
-  TOKEN,
-} from '../../../support/fhir-peer.ts';
+import { eventBundle, monitorFor, potassium, startFhirPeer } from '../../../support/fhir-peer.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+async function until(check: () => boolean, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 describe('claim-check across origins', () => {
   it('never sends the token to a foreign origin named in a notification, and says so in health', async () => {
     // The "foreign" server records every request; it must see none.
-    const foreign = await startFhirPeer({ token: 'never-sent', topic: 'x', frames: () => [] });
+    const foreign = await startFhirPeer();
     cleanups.push(() => foreign.close());
-    const home = await startFhirPeer({
-      token: TOKEN,
-      topic: PEER_TOPIC,
-      frames: (base) => [
-        { event: 'handshake', data: statusBundle(base, 'handshake') },
-        {
-          event: 'event-notification',
-          data: statusBundle(base, 'event-notification', [
-            { eventNumber: '1', focus: `${foreign.base}/Observation/stolen` },
-          ]),
-        },
-        {
-          event: 'event-notification',
-          data: statusBundle(base, 'event-notification', [
-            { eventNumber: '2', focus: `${base}/Observation/ok` },
-          ]),
-        },
-      ],
-      resources: { 'Observation/ok': criticalPotassium('ok', '2026-11-22T10:00:00.000Z') },
-    });
+    const home = await startFhirPeer();
     cleanups.push(() => home.close());
     const { store, monitor, notified } = monitorFor(
       cleanups,
@@ -50,13 +29,17 @@ describe('claim-check across origins', () => {
       join(mkdtempSync(join(tmpdir(), 'claim-')), 'c.sqlite'),
     );
     await monitor.start();
-    const deadline = Date.now() + 8000;
-    while (notified.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => home.boundSubscriptions().length === 1);
+    const subscription = home.boundSubscriptions()[0] ?? '';
+    home.broadcast(eventBundle(subscription, `${foreign.base}/Observation/stolen`));
+    await until(() => (monitor.health()[0]?.channelErrors ?? 0) > 0);
+    const ok = String(home.lab.create(potassium())['id']);
+    await until(() => notified.length > 0);
     await monitor.idle();
 
     expect(foreign.requests).toEqual([]);
     expect(home.requests.every((r) => r.headers.authorization === 'Bearer peer-token')).toBe(true);
-    expect(store.alerts.list(10).map((a) => a.focus)).toEqual(['Observation/ok']);
+    expect(store.alerts.list(10).map((a) => a.focus)).toEqual([`Observation/${ok}`]);
     expect(monitor.health()[0]?.lastError).toMatch(/another server/);
     expect(notified).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 // What ingest accepts from a notification before anything is committed.
 import { describe, expect, it } from 'vitest';
-import { looksUnsequenced, toIncoming } from '../../../../src-main/core/monitor/ingest.ts';
+import { looksUnsequenced, ownStatus, toIncoming } from '../../../../src-main/core/monitor/ingest.ts';
+import { parseNotificationBundle } from '../../../../src-main/core/notifications/parse-bundle.ts';
 import type { NotificationEvent } from '../../../../src-main/core/notifications/types.ts';
 
 const BASE = 'http://127.0.0.1:9/fhir';
@@ -31,5 +32,48 @@ describe('ingest', () => {
     expect(looksUnsequenced([event('1'), event('2')])).toBeNull();
     expect(looksUnsequenced([event('0')])).toBe('event number 0');
     expect(looksUnsequenced([event('4', null)])).toBe('notifications without a focus (empty payload)');
+  });
+
+  it('takes the focus version and lastUpdated from the resource a full-resource event carries', () => {
+    const resources = {
+      [`${BASE}/Observation/o1`]: {
+        resourceType: 'Observation',
+        id: 'o1',
+        meta: { versionId: 'v-7', lastUpdated: '2026-11-22T10:00:01.000Z' },
+      },
+    };
+    expect(toIncoming(event('0', 'Observation/o1'), BASE, resources)).toEqual({
+      eventNumber: 0,
+      focus: 'Observation/o1',
+      occurredAt: '2026-11-22T10:00:00Z',
+      version: 'v-7',
+      lastUpdated: '2026-11-22T10:00:01.000Z',
+    });
+  });
+
+  it('reads its own status from a heartbeat that lists several subscriptions', () => {
+    const status = (id: string, since: string) => ({
+      resource: {
+        resourceType: 'SubscriptionStatus',
+        status: id === 'b' ? 'error' : 'active',
+        type: 'heartbeat',
+        eventsSinceSubscriptionStart: since,
+        subscription: { reference: `Subscription/${id}` },
+      },
+    });
+    const parsed = parseNotificationBundle({
+      resourceType: 'Bundle',
+      type: 'history',
+      entry: [status('a', '4'), status('b', '9')],
+    });
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(ownStatus(parsed.notification, 'b')).toMatchObject({
+      status: 'error',
+      eventsSinceSubscriptionStart: '9',
+    });
+    expect(ownStatus(parsed.notification, 'a')).toMatchObject({
+      status: 'active',
+      eventsSinceSubscriptionStart: '4',
+    });
   });
 });

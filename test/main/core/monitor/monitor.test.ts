@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src-main/core/log.ts';
 import { createMonitor, type Monitor } from '../../../../src-main/core/monitor/monitor.ts';
 import type { AlertNotification } from '../../../../src-main/core/ports.ts';
-import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
+import { CRITICAL_LAB_TOPIC, ENCOUNTER_ADMIT_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import type { HostEvent } from '../../../../src-main/shared/api.ts';
 import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
@@ -51,9 +51,9 @@ async function launchServer(
   return server;
 }
 
-function issuedSession(server: RunningServer, userId = 'nurse-a') {
+function issuedSession(server: RunningServer, userId = 'nurse-a', scopes = DEFAULT_SCOPES.nurse) {
   const issue = () => {
-    const token = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
+    const token = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes });
     return { ...token, issuedAt: Date.now(), expiresAt: Date.now() + token.expiresIn * 1000 };
   };
   let issued = issue();
@@ -89,9 +89,10 @@ async function startMonitor(
   topics = [CRITICAL_LAB_TOPIC],
   channel: 'sse' | 'websocket' = 'sse',
   privacyMode: () => boolean = () => false,
+  scopes = DEFAULT_SCOPES.nurse,
 ): Promise<Harness> {
   const store = openClientStore(storePath);
-  const session = issuedSession(server, userId);
+  const session = issuedSession(server, userId, scopes);
   const notified: AlertNotification[] = [];
   const events: HostEvent[] = [];
   const monitor = createMonitor({
@@ -257,6 +258,38 @@ describe('monitor pipeline', () => {
     );
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => h.notified.length === 1, 'the critical on the offered topic');
+  });
+
+  it('reports a topic the server refuses to subscribe (scopes) and still watches the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    // Granted results but not encounters: the server refuses the admission topic's subscription (403).
+    const scopes = [
+      'openid',
+      'fhirUser',
+      'user/Observation.rs',
+      'user/Patient.rs',
+      'user/Subscription.cruds',
+    ];
+    const h = await startMonitor(
+      server,
+      join(dir, 'client.sqlite'),
+      'nurse-a',
+      [ENCOUNTER_ADMIT_TOPIC, CRITICAL_LAB_TOPIC],
+      'sse',
+      () => false,
+      scopes,
+    );
+    expect(h.monitor.health().find((e) => e.topic === ENCOUNTER_ADMIT_TOPIC)).toMatchObject({
+      connection: 'stopped',
+      lastError: expect.stringMatching(/refused the subscription: 403/),
+    });
+    await until(
+      () => h.monitor.health().some((e) => e.topic === CRITICAL_LAB_TOPIC && e.connection === 'live'),
+      'live',
+    );
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.notified.length === 1, 'the critical on the topic the server accepted');
   });
 
   it('delivers over the standard websocket channel and catches up with $events after a restart', async () => {

@@ -1,0 +1,416 @@
+// `npm run interop:medplum`: the project's real composition (src-main/app/compose.ts `startApp`, servers
+// mode, as both hosts start it) against a running Medplum, end to end. Not part of `npm test`: Medplum
+// needs PostgreSQL, Redis and minutes of set-up (docs/interop.md says how, and what to expect).
+//
+//   MEDPLUM_BASE_URL        default http://127.0.0.1:8103 (the server, not its FHIR base)
+//   MEDPLUM_ADMIN_EMAIL     default admin@example.com (Medplum's documented default administrator)
+//   MEDPLUM_ADMIN_PASSWORD  default medplum_admin
+//   INTEROP_REDIRECT_PORT   default 47113 (the loopback port registered as the client's redirect URI)
+//   LOG_LEVEL               the app's log level (default error; warn shows each recovery step)
+//
+// It registers what it needs through Medplum's API (scripts/interop/medplum-admin.ts), signs the nurse
+// in through the app's loopback listener with the user's step done headlessly, then checks: the
+// subscription, a critical → alert → notification exactly once, a dropped socket, a restart, an
+// updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
+import dc from 'node:diagnostics_channel';
+import { mkdtempSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startApp, type RunningApp } from '../src-main/app/compose.ts';
+import { MemorySecretStore } from '../src-main/core/auth/index.ts';
+import { createLogger } from '../src-main/core/log.ts';
+import { CRITICAL_LAB_TOPIC } from '../src-main/core/monitor/topics.ts';
+import type { AlertNotification } from '../src-main/core/ports.ts';
+import type { AlertSummary, SubscriptionHealth } from '../src-main/shared/api.ts';
+import { completeMedplumLogin } from '../test/support/medplum-login.ts';
+import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
+import { signInLab, type Lab } from './interop/lab.ts';
+import { PROJECT_NAME, provision, type Provisioned } from './interop/medplum-admin.ts';
+
+const origin = (process.env['MEDPLUM_BASE_URL'] ?? 'http://127.0.0.1:8103').replace(/\/+$/, '');
+const fhirBase = `${origin}/fhir/R4`;
+const redirectPort = Number(process.env['INTEROP_REDIRECT_PORT'] ?? '47113');
+const redirectUri = `http://127.0.0.1:${redirectPort}/callback`;
+const root = resolve(import.meta.dirname, '..');
+
+/** Every TCP socket this process opens, so the network can be "dropped" under the app. */
+const sockets = new Set<Socket>();
+dc.subscribe('net.client.socket', (message) => {
+  const socket = (message as { socket?: Socket }).socket;
+  if (socket) {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  }
+});
+
+/** Cut every open connection to Medplum from this process (the app's websocket among them). */
+function dropConnections(): number {
+  const port = Number(new URL(origin).port || 80);
+  let dropped = 0;
+  for (const socket of sockets) {
+    if (socket.remotePort === port && !socket.destroyed) {
+      socket.destroy();
+      dropped += 1;
+    }
+  }
+  return dropped;
+}
+
+interface Recorded extends AlertNotification {
+  at: number;
+}
+
+async function reachable(): Promise<string | null> {
+  try {
+    const res = await fetch(`${origin}/healthcheck`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return `${origin}/healthcheck answered ${res.status}`;
+    const body = (await res.json()) as { ok?: boolean; version?: string };
+    return body.ok ? null : `${origin}/healthcheck says the server is not ok`;
+  } catch (error) {
+    return `nothing answers at ${origin} (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** The app as a host starts it, in servers mode, with a recording notifier and a durable secret store. */
+function launch(dataDir: string, notified: Recorded[], secrets: MemorySecretStore, who: Provisioned) {
+  return startApp(
+    {
+      dataDir,
+      host: { kind: 'browser', version: 'interop', osNotifications: true },
+      // LOG_LEVEL=warn shows the app's own account of each recovery step (ids and counts only).
+      logger: createLogger('interop-app', process.env['LOG_LEVEL'] ?? 'error'),
+      rulesPath: join(root, 'resources/rules/critical-values.json'),
+      createNotifier: () => ({ notify: async (n) => void notified.push({ ...n, at: Date.now() }) }),
+      // Stands in for Electron's safeStorage: the restart resumes the session as the desktop app does.
+      secretStore: secrets,
+      openAuthorizationUrl: async (url) => {
+        await completeMedplumLogin(url, who.nurse);
+      },
+    },
+    {
+      kind: 'servers',
+      servers: [{ fhirBase, name: 'Medplum (interop)', clientId: who.clientId, redirectPort }],
+    },
+  );
+}
+
+const alertsFor = (app: RunningApp, focus: string): AlertSummary[] =>
+  app.service.store.alerts.list(1000).filter((a) => a.focus === focus);
+
+async function criticalHealth(app: RunningApp): Promise<SubscriptionHealth | undefined> {
+  const health = await app.service.handlers.getHealth({});
+  return health.subscriptions.find((s) => s.topic === CRITICAL_LAB_TOPIC);
+}
+
+function notificationsFor(app: RunningApp, notified: Recorded[], focus: string): Recorded[] {
+  return notified.filter(
+    (n) => n.alertId !== null && app.service.store.alerts.get(n.alertId)?.focus === focus,
+  );
+}
+
+async function signedIn(app: RunningApp): Promise<boolean> {
+  return (await app.service.handlers.getSession({})).state === 'signed-in';
+}
+
+interface Run {
+  report: Report;
+  lab: Lab;
+  who: Provisioned;
+  patients: [string, string, string, string];
+  dataDir: string;
+  notified: Recorded[];
+  secrets: MemorySecretStore;
+  app: RunningApp;
+  /** The result the update and delete checks work on. */
+  first: string;
+  during: string[];
+}
+
+async function checkSignIn(run: Run): Promise<void> {
+  await run.report.check(
+    'sign-in through the loopback listener (ES256 ID token, exact redirect URI)',
+    async () => {
+      const started = Date.now();
+      const info = await run.app.service.handlers.signIn({ role: 'nurse' });
+      expectThat(info.reason === null, `sign-in refused: ${info.reason ?? ''}`);
+      await untilAsync('the session', () => signedIn(run.app), 60_000);
+      run.report.latency('sign-in: authorization URL → signed in', Date.now() - started);
+      const session = await run.app.service.handlers.getSession({});
+      return `signed in as ${session.user?.fhirUser ?? '?'}`;
+    },
+  );
+}
+
+async function checkSubscription(run: Run): Promise<void> {
+  await run.report.check(
+    'critical-lab subscription: search criteria, websocket, live after the handshake',
+    async () => {
+      await untilAsync(
+        'the live subscription',
+        async () => (await criticalHealth(run.app))?.connection === 'live',
+      );
+      const health = await criticalHealth(run.app);
+      expectThat(health?.channel === 'websocket', `channel is ${health?.channel ?? 'none'}`);
+      expectThat(health?.lastHeartbeatAt !== null, 'live without any frame from the server');
+      const session = await run.app.service.handlers.getSession({});
+      const record = run.app.service.store.findSubscription(
+        fhirBase,
+        CRITICAL_LAB_TOPIC,
+        session.user?.fhirUser ?? null,
+      );
+      expectThat(record !== null, 'no local subscription record');
+      expectThat(
+        (await run.lab.status(`Subscription/${record?.remoteId ?? ''}`)) === 200,
+        'Medplum does not have it',
+      );
+      // The SSE attempt Medplum stored without an endpoint must have been deleted, not left behind.
+      const leftovers = (await run.lab.search('Subscription?_count=100')).filter(
+        (s) =>
+          s['reason'] === 'Alert monitor workstation' &&
+          (s['channel'] as { type?: string }).type === 'rest-hook',
+      );
+      expectThat(
+        leftovers.length === 0,
+        `${leftovers.length} abandoned rest-hook subscription(s) left on the server`,
+      );
+      // The other topics of the nurse's role: live too, or reported with the reason they cannot be.
+      await untilAsync('every offered topic live', async () =>
+        (await run.app.service.handlers.getHealth({})).subscriptions.every(
+          (s) => s.connection === 'live' || s.connection === 'stopped',
+        ),
+      );
+      const all = (await run.app.service.handlers.getHealth({})).subscriptions;
+      return `Subscription/${record?.remoteId ?? ''}; ${all.map((s) => `${s.topic.split('/').pop() ?? ''}: ${s.connection}`).join(', ')}`;
+    },
+  );
+}
+
+async function checkCritical(run: Run): Promise<void> {
+  await run.report.check('a critical result → alert → notification, exactly once', async () => {
+    const { reference, sentAt } = await run.lab.potassium(run.patients[0], 6.8);
+    run.first = reference;
+    await until('the alert', () => alertsFor(run.app, reference).length > 0);
+    // The app's own commit time (the alert row's receivedAt), not when this script noticed it.
+    const committed = Date.parse(alertsFor(run.app, reference)[0]?.receivedAt ?? '');
+    run.report.latency('critical written → alert committed', committed - sentAt);
+    await until('the notification', () => notificationsFor(run.app, run.notified, reference).length > 0);
+    const note = notificationsFor(run.app, run.notified, reference)[0];
+    run.report.latency('critical written → notification', (note?.at ?? 0) - sentAt);
+    // Heartbeats and a reconciliation later, still one alert and one notification.
+    const health = await criticalHealth(run.app);
+    const heartbeat = health?.lastHeartbeatAt ?? '';
+    await untilAsync(
+      'a later heartbeat',
+      async () => ((await criticalHealth(run.app))?.lastHeartbeatAt ?? '') > heartbeat,
+      30_000,
+    );
+    expectThat(alertsFor(run.app, reference).length === 1, `${alertsFor(run.app, reference).length} alerts`);
+    expectThat(notificationsFor(run.app, run.notified, reference).length === 1, 'notified more than once');
+    expectThat(note?.kind === 'alert' && note.tier === 'critical', 'not notified as a live critical');
+    return `${reference}: "${note?.title ?? ''}"`;
+  });
+}
+
+async function checkDroppedSocket(run: Run): Promise<void> {
+  await run.report.check(
+    'socket dropped → the subscription Medplum deleted is re-created, everything written meanwhile recovered once',
+    async () => {
+      const before = await criticalHealth(run.app);
+      const dropped = dropConnections();
+      const started = Date.now();
+      const a = await run.lab.potassium(run.patients[1], 7.1);
+      const b = await run.lab.potassium(run.patients[2], 2.5);
+      run.during = [a.reference, b.reference];
+      await until(
+        'both results recovered',
+        () => run.during.every((r) => alertsFor(run.app, r).length === 1),
+        60_000,
+      );
+      const last = Math.max(...run.during.map((r) => Date.parse(alertsFor(run.app, r)[0]?.receivedAt ?? '')));
+      run.report.latency('socket dropped → results written meanwhile committed', last - started);
+      await until(
+        'their notifications',
+        () => run.during.every((r) => notificationsFor(run.app, run.notified, r).length === 1),
+        30_000,
+      );
+      await untilAsync('the new subscription live', async () => {
+        const now = await criticalHealth(run.app);
+        return now?.connection === 'live' && now.subscriptionKey !== before?.subscriptionKey;
+      });
+      expectThat(
+        notificationsFor(run.app, run.notified, run.first).length === 1,
+        'the first critical was notified again',
+      );
+      return `${dropped} connection(s) cut; ${run.during.length} results recovered`;
+    },
+  );
+}
+
+async function checkRestart(run: Run): Promise<void> {
+  await run.report.check(
+    'monitor restarted → nothing lost, nothing re-notified, the result written while down recovered',
+    async () => {
+      const session = await run.app.service.handlers.getSession({});
+      const old = run.app.service.store.findSubscription(
+        fhirBase,
+        CRITICAL_LAB_TOPIC,
+        session.user?.fhirUser ?? null,
+      );
+      const count = run.notified.length;
+      await run.app.close();
+      // Medplum deletes a websocket subscription when its socket closes.
+      let gone = 0;
+      await untilAsync(
+        'Medplum to drop the closed subscription',
+        async () => {
+          gone = await run.lab.status(`Subscription/${old?.remoteId ?? ''}`);
+          return gone === 404 || gone === 410;
+        },
+        15_000,
+      );
+      const whileDown = await run.lab.potassium(run.patients[3], 6.9);
+      const started = Date.now();
+      run.app = await launch(run.dataDir, run.notified, run.secrets, run.who);
+      await untilAsync('the resumed session', () => signedIn(run.app), 60_000);
+      await until(
+        'the result written while down',
+        () => alertsFor(run.app, whileDown.reference).length === 1,
+        60_000,
+      );
+      const recovered = Date.parse(alertsFor(run.app, whileDown.reference)[0]?.receivedAt ?? '');
+      run.report.latency('restart → result written while down committed', recovered - started);
+      await until(
+        'its notification',
+        () => notificationsFor(run.app, run.notified, whileDown.reference).length === 1,
+      );
+      for (const focus of [run.first, ...run.during]) {
+        expectThat(
+          alertsFor(run.app, focus).length === 1,
+          `the alert for ${focus} is gone after the restart`,
+        );
+        expectThat(
+          notificationsFor(run.app, run.notified, focus).length === 1,
+          `${focus} was notified again`,
+        );
+      }
+      expectThat(
+        run.notified.length === count + 1,
+        `${run.notified.length - count} notifications after the restart`,
+      );
+      return `old subscription read after close: HTTP ${gone}; session resumed silently`;
+    },
+  );
+}
+
+async function checkUpdateAndDelete(run: Run): Promise<void> {
+  await run.report.check('an updated result is the same alert with the new value', async () => {
+    const count = run.notified.length;
+    await run.lab.correct(run.first, run.patients[0], 7.4);
+    await until('the new value', () => alertsFor(run.app, run.first)[0]?.headline.includes('7.4') === true);
+    expectThat(alertsFor(run.app, run.first).length === 1, 'the update made another alert');
+    expectThat(run.notified.length === count, 'the update was announced as a new critical');
+    return alertsFor(run.app, run.first)[0]?.headline ?? '';
+  });
+  await run.report.check(
+    'a deleted result is marked withdrawn by the lab, not "No longer available"',
+    async () => {
+      await run.lab.remove(run.first);
+      await until(
+        'the withdrawal',
+        () => alertsFor(run.app, run.first)[0]?.headline.startsWith('Withdrawn') === true,
+      );
+      const alert = alertsFor(run.app, run.first)[0];
+      expectThat(alertsFor(run.app, run.first).length === 1, 'the delete made another alert');
+      expectThat(alert?.state === 'resolved' && alert.lifecycle?.pinned === false, 'still pinned as open');
+      return `${alert?.headline ?? ''} (${alert?.reason ?? ''})`;
+    },
+  );
+}
+
+async function checkCleanUp(run: Run): Promise<void> {
+  await run.report.check('closing the app leaves no subscription behind on Medplum', async () => {
+    const session = await run.app.service.handlers.getSession({});
+    const record = run.app.service.store.findSubscription(
+      fhirBase,
+      CRITICAL_LAB_TOPIC,
+      session.user?.fhirUser ?? null,
+    );
+    await run.app.close();
+    let status = 0;
+    await untilAsync(
+      'the subscription to be gone',
+      async () => {
+        status = await run.lab.status(`Subscription/${record?.remoteId ?? ''}`);
+        return status === 404 || status === 410;
+      },
+      15_000,
+    );
+    return `Subscription/${record?.remoteId ?? ''}: HTTP ${status}`;
+  });
+}
+
+async function main(): Promise<number> {
+  console.log(`Medplum interop run against ${origin}`);
+  const down = await reachable();
+  if (down) {
+    console.error(`No Medplum answers: ${down}.\nStart one (docs/interop.md) or set MEDPLUM_BASE_URL.`);
+    return 2;
+  }
+  const who = await provision(
+    {
+      origin,
+      adminEmail: process.env['MEDPLUM_ADMIN_EMAIL'] ?? 'admin@example.com',
+      adminPassword: process.env['MEDPLUM_ADMIN_PASSWORD'] ?? 'medplum_admin',
+    },
+    redirectUri,
+  );
+  console.log(
+    `Registered on Medplum: project "${PROJECT_NAME}", ClientApplication ${who.clientId}, ${redirectUri}\n`,
+  );
+  const lab = await signInLab(origin, who.lab, PROJECT_NAME);
+  const families = ['Ardent', 'Birch', 'Cedar', 'Dune'];
+  const patients = (await Promise.all(families.map((family) => lab.patient(family)))) as Run['patients'];
+  const dataDir = mkdtempSync(join(tmpdir(), 'interop-medplum-'));
+  const notified: Recorded[] = [];
+  const secrets = new MemorySecretStore();
+  const run: Run = {
+    report: new Report(),
+    lab,
+    who,
+    patients,
+    dataDir,
+    notified,
+    secrets,
+    app: await launch(dataDir, notified, secrets, who),
+    first: '',
+    during: [],
+  };
+  try {
+    await checkSignIn(run);
+    if (run.report.failed > 0) {
+      console.log('  (the remaining checks need a signed-in app: not run)');
+      run.report.print();
+      return 1;
+    }
+    await checkSubscription(run);
+    await checkCritical(run);
+    await checkDroppedSocket(run);
+    await checkRestart(run);
+    await checkUpdateAndDelete(run);
+    await checkCleanUp(run);
+  } finally {
+    await run.app.close().catch(() => undefined);
+  }
+  run.report.print();
+  return run.report.failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`interop run aborted: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,117 @@
+// The laboratory side of the interop run: a second Medplum user of the interop project who writes the
+// patients and results the nurse's app must react to, through Medplum's FHIR API.
+import { passwordToken } from './medplum-admin.ts';
+
+type Json = Record<string, unknown>;
+
+export interface Lab {
+  /** Create a test patient (invented name); returns `Patient/<id>`. */
+  patient(family: string): Promise<string>;
+  /** Write a potassium result; returns `Observation/<id>` and the time the write was sent. */
+  potassium(patient: string, value: number): Promise<{ reference: string; sentAt: number }>;
+  /** A corrected value for the same result (a new version). */
+  correct(reference: string, patient: string, value: number): Promise<void>;
+  /** Withdraw the result: DELETE, as a laboratory system does for a result entered in error. */
+  remove(reference: string): Promise<void>;
+  /** HTTP status of a read (e.g. of a Subscription). */
+  status(path: string): Promise<number>;
+  /** Resources of a search. */
+  search(path: string): Promise<Json[]>;
+}
+
+export function potassiumResult(patient: string, value: number): Json {
+  const critical = value >= 6.2 || value <= 2.8;
+  return {
+    resourceType: 'Observation',
+    status: 'final',
+    category: [
+      {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+        ],
+      },
+    ],
+    code: {
+      coding: [
+        {
+          system: 'http://loinc.org',
+          code: '2823-3',
+          display: 'Potassium [Moles/volume] in Serum or Plasma',
+        },
+      ],
+      text: 'Potassium',
+    },
+    subject: { reference: patient },
+    effectiveDateTime: new Date().toISOString(),
+    valueQuantity: { value, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    ...(critical
+      ? {
+          interpretation: [
+            {
+              coding: [
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+                  code: value >= 6.2 ? 'HH' : 'LL',
+                },
+              ],
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+export async function signInLab(
+  origin: string,
+  user: { email: string; password: string },
+  project: string,
+): Promise<Lab> {
+  const token = await passwordToken(origin, user, project);
+  const fhir = `${origin}/fhir/R4`;
+  const send = async (method: string, path: string, body?: Json): Promise<{ status: number; json: Json }> => {
+    const res = await fetch(`${fhir}/${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: 'application/fhir+json',
+        ...(body ? { 'Content-Type': 'application/fhir+json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as Json) : {} };
+  };
+  const must = async (method: string, path: string, body?: Json): Promise<Json> => {
+    const { status, json } = await send(method, path, body);
+    if (status >= 300) throw new Error(`lab ${method} ${path.split('?')[0]}: HTTP ${status}`);
+    return json;
+  };
+  return {
+    async patient(family) {
+      const created = await must('POST', 'Patient', {
+        resourceType: 'Patient',
+        name: [{ family, given: ['Interop'] }],
+        gender: 'unknown',
+      });
+      return `Patient/${String(created['id'])}`;
+    },
+    async potassium(patient, value) {
+      const sentAt = Date.now();
+      const created = await must('POST', 'Observation', potassiumResult(patient, value));
+      return { reference: `Observation/${String(created['id'])}`, sentAt };
+    },
+    async correct(reference, patient, value) {
+      const id = reference.split('/')[1] ?? '';
+      await must('PUT', reference, { ...potassiumResult(patient, value), id, status: 'corrected' });
+    },
+    async remove(reference) {
+      await must('DELETE', reference);
+    },
+    status: async (path) => (await send('GET', path)).status,
+    search: async (path) =>
+      (((await must('GET', path))['entry'] as Array<{ resource?: Json }> | undefined) ?? [])
+        .map((e) => e.resource)
+        .filter((r): r is Json => r !== undefined),
+  };
+}

@@ -1,0 +1,235 @@
+// What `npm run interop:medplum` registers on the Medplum it is pointed at, through Medplum's own API
+// and nothing else: a project with the `websocket-subscriptions` feature, a ClientApplication with the
+// exact loopback redirect URI the app will use, a Practitioner user for the nurse and one for the lab,
+// all idempotent (a second run finds and reuses them). Test identities only: never point this at a
+// server holding real patients.
+import { createHash, randomBytes } from 'node:crypto';
+
+export interface MedplumTarget {
+  /** e.g. http://127.0.0.1:8103 (no trailing slash) */
+  origin: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+export interface Provisioned {
+  projectId: string;
+  clientId: string;
+  nurse: { email: string; password: string };
+  lab: { email: string; password: string };
+}
+
+export const PROJECT_NAME = 'Alert Monitor Interop';
+const CLIENT_NAME = 'Alert Monitor (interop)';
+const NURSE = {
+  email: 'interop-nurse@example.com',
+  password: 'interop-nurse-Pass-2026',
+  first: 'Interop',
+  last: 'Nurse',
+};
+const LAB = {
+  email: 'interop-lab@example.com',
+  password: 'interop-lab-Pass-2026',
+  first: 'Interop',
+  last: 'Laboratory',
+};
+
+type Json = Record<string, unknown>;
+
+export class MedplumError extends Error {}
+
+async function call(
+  url: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<{ status: number; body: Json }> {
+  const { token, headers, ...rest } = init;
+  const res = await fetch(url, {
+    ...rest,
+    headers: {
+      Accept: 'application/fhir+json, application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(headers as Record<string, string> | undefined),
+    },
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+  } catch {
+    return { status: res.status, body: { text: text.slice(0, 200) } };
+  }
+}
+
+function fail(what: string, answer: { status: number; body: Json }): never {
+  throw new MedplumError(`${what}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+}
+
+/**
+ * A password sign-in as Medplum's own web app does it (PKCE S256): `/auth/login`, for a user in
+ * several projects `/auth/profile` with the named one, then `/oauth2/token`. Returns the access token.
+ */
+export async function passwordToken(
+  origin: string,
+  user: { email: string; password: string },
+  project?: string,
+): Promise<string> {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const json = { 'Content-Type': 'application/json' };
+  const login = await call(`${origin}/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ ...user, scope: 'openid', codeChallenge: challenge, codeChallengeMethod: 'S256' }),
+  });
+  if (login.status !== 200) fail(`sign-in of ${user.email}`, login);
+  let code = login.body['code'];
+  if (typeof code !== 'string') {
+    const memberships =
+      (login.body['memberships'] as Array<{ id: string; project?: { display?: string } }>) ?? [];
+    const chosen = memberships.find((m) => project === undefined || m.project?.display === project);
+    if (!chosen) fail(`sign-in of ${user.email}: no membership in ${project ?? 'any project'}`, login);
+    const profile = await call(`${origin}/auth/profile`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ login: login.body['login'], profile: chosen.id }),
+    });
+    code = profile.body['code'];
+    if (typeof code !== 'string') fail(`choosing the project of ${user.email}`, profile);
+  }
+  const form = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier });
+  const token = await call(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  const access = token.body['access_token'];
+  if (token.status !== 200 || typeof access !== 'string') fail(`token for ${user.email}`, token);
+  return access;
+}
+
+function entries(bundle: Json): Json[] {
+  return ((bundle['entry'] as Array<{ resource?: Json }> | undefined) ?? [])
+    .map((e) => e.resource)
+    .filter((r): r is Json => r !== undefined);
+}
+
+/** The interop project (created on first use), with the websocket-subscriptions feature on. */
+async function ensureProject(origin: string, admin: string): Promise<string> {
+  const fhir = `${origin}/fhir/R4`;
+  const found = await call(`${fhir}/Project?name=${encodeURIComponent(PROJECT_NAME)}`, { token: admin });
+  if (found.status !== 200) fail('searching projects', found);
+  let project = entries(found.body).find((p) => p['name'] === PROJECT_NAME);
+  if (!project) {
+    // Owned by the administrator (an `ownerEmail` would create a user, and Medplum checks a new user's
+    // password against an online breach list this machine cannot reach). The administrator then has
+    // two memberships, so its sign-in names the project (passwordToken).
+    const created = await call(`${fhir}/Project/$init`, {
+      method: 'POST',
+      token: admin,
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'name', valueString: PROJECT_NAME }],
+      }),
+    });
+    if (created.status !== 201 && created.status !== 200) fail('creating the project', created);
+    const returned = created.body['resourceType'] === 'Project' ? created.body : undefined;
+    project =
+      returned ??
+      (((created.body['parameter'] as Json[] | undefined)?.[0]?.['resource'] as Json) || undefined);
+    if (!project) fail('creating the project (no Project returned)', created);
+  }
+  const features = Array.isArray(project['features']) ? (project['features'] as string[]) : [];
+  if (!features.includes('websocket-subscriptions')) {
+    const updated = await call(`${fhir}/Project/${String(project['id'])}`, {
+      method: 'PUT',
+      token: admin,
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({ ...project, features: [...features, 'websocket-subscriptions'] }),
+    });
+    if (updated.status !== 200) fail('turning on websocket subscriptions for the project', updated);
+  }
+  return String(project['id']);
+}
+
+/** The ClientApplication with exactly this redirect URI (created, or updated to it). */
+async function ensureClient(
+  origin: string,
+  admin: string,
+  projectId: string,
+  redirectUri: string,
+): Promise<string> {
+  const fhir = `${origin}/fhir/R4`;
+  // Search results carry no meta.project: the project compartment narrows the search instead. Extra
+  // clients an earlier version of this script made are removed.
+  const query = `name=${encodeURIComponent(CLIENT_NAME)}&_compartment=Project/${projectId}`;
+  const found = await call(`${fhir}/ClientApplication?${query}`, { token: admin });
+  if (found.status !== 200) fail('searching client applications', found);
+  const [existing, ...extra] = entries(found.body).filter((c) => c['name'] === CLIENT_NAME);
+  for (const client of extra)
+    await call(`${fhir}/ClientApplication/${String(client['id'])}`, { method: 'DELETE', token: admin });
+  if (!existing) {
+    const created = await call(`${origin}/admin/projects/${projectId}/client`, {
+      method: 'POST',
+      token: admin,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: CLIENT_NAME, redirectUris: [redirectUri] }),
+    });
+    if (created.status !== 201) fail('creating the client application', created);
+    return String(created.body['id']);
+  }
+  const uris = existing['redirectUris'];
+  if (!(Array.isArray(uris) && uris.length === 1 && uris[0] === redirectUri)) {
+    const updated = await call(`${fhir}/ClientApplication/${String(existing['id'])}`, {
+      method: 'PUT',
+      token: admin,
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({ ...existing, redirectUris: [redirectUri] }),
+    });
+    if (updated.status !== 200) fail('setting the client redirect URI', updated);
+  }
+  return String(existing['id']);
+}
+
+/** A Practitioner user of the project (an existing membership is fine). */
+async function ensureUser(
+  origin: string,
+  admin: string,
+  projectId: string,
+  user: { email: string; password: string; first: string; last: string },
+): Promise<void> {
+  const invited = await call(`${origin}/admin/projects/${projectId}/invite`, {
+    method: 'POST',
+    token: admin,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      resourceType: 'Practitioner',
+      firstName: user.first,
+      lastName: user.last,
+      email: user.email,
+      password: user.password,
+      sendEmail: false,
+    }),
+  });
+  const already = JSON.stringify(invited.body).includes('already a member');
+  if (invited.status !== 200 && invited.status !== 201 && !already) fail(`inviting ${user.email}`, invited);
+}
+
+/** Register (or find) everything the interop run needs; returns the identities to use. */
+export async function provision(target: MedplumTarget, redirectUri: string): Promise<Provisioned> {
+  const admin = await passwordToken(
+    target.origin,
+    { email: target.adminEmail, password: target.adminPassword },
+    'Super Admin',
+  );
+  const projectId = await ensureProject(target.origin, admin);
+  const clientId = await ensureClient(target.origin, admin, projectId, redirectUri);
+  await ensureUser(target.origin, admin, projectId, NURSE);
+  await ensureUser(target.origin, admin, projectId, LAB);
+  return {
+    projectId,
+    clientId,
+    nurse: { email: NURSE.email, password: NURSE.password },
+    lab: { email: LAB.email, password: LAB.password },
+  };
+}
