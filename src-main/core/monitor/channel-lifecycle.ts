@@ -1,6 +1,9 @@
 // The channel of one subscription: the SSE stream or the FHIR websocket, built once with the callbacks
 // that feed the pipeline. Besides frames, the channel's own concerns live here: its connection state
 // in health, renewing the token it was opened with, and reconnecting only when that gave a new token.
+// Both channels are built over the stream origin check (channels/origin-guard.ts): the token goes to
+// the FHIR server's origin, or to one the configuration allows, and nowhere else.
+import { guardedFetch } from '../channels/origin-guard.ts';
 import type { Channel, ChannelCallbacks, ChannelState } from '../channels/types.ts';
 import { createSseChannel } from '../channels/sse-channel.ts';
 import { createWebSocketChannel } from '../channels/websocket-channel.ts';
@@ -12,6 +15,8 @@ import { reportError, type FollowUps, type PipelineDeps, type SubscriptionState 
 export interface ChannelOptions {
   /** Reconnect backoff (tests shorten it). Default: the channels' own (500 ms base, 30 s cap). */
   backoff?: { baseMs: number; capMs: number };
+  /** Origins besides the FHIR base's that a stream URL may name (the deployment's explicit allow-list). */
+  allowedStreamOrigins?: readonly string[];
 }
 
 /**
@@ -51,13 +56,18 @@ export function openChannel(
   options: ChannelOptions = {},
 ): Channel {
   const { record } = sub;
+  const guard = guardedFetch(
+    { fhirBase: deps.session.fhirBase, allowedOrigins: options.allowedStreamOrigins ?? [] },
+    (why) => reportError(deps, sub, why),
+  );
   const callbacks: ChannelCallbacks = {
     onFrame: async (frame) => {
       if (frame.kind === 'token-expiring' && (await renewedToken(deps.session, sub.connectedToken)))
         channel.reconnect('token refreshed');
       await handleFrame(deps, followUps, sub, frame);
     },
-    onState: (state, detail) => onConnectionState(deps, sub, state, detail),
+    // A refused stream URL ends the channel; health says why in words, not as an HTTP status.
+    onState: (state, detail) => onConnectionState(deps, sub, state, guard.refusal() ?? detail),
     onError: (message) => reportError(deps, sub, message),
     onUnauthorized: () => refreshed(deps.session, 'stream answered 401'),
   };
@@ -76,6 +86,7 @@ export function openChannel(
           getAccessToken,
           callbacks,
           heartbeatSeconds: record.heartbeatSeconds,
+          fetch: guard.fetch,
           ...backoff,
         })
       : createSseChannel({
@@ -87,6 +98,7 @@ export function openChannel(
           getCursor: () =>
             sub.record.sequenceMode === 'no-sequence' ? null : String(deps.store.getCursor(record.key)),
           heartbeatSeconds: record.heartbeatSeconds,
+          fetch: guard.fetch,
           ...backoff,
           callbacks,
         });

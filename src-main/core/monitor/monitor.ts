@@ -66,6 +66,16 @@ export interface MonitorOptions {
   /** Reconnect backoff of the channels (tests shorten it). Default 500 ms base, 30 s cap. */
   channelBackoff?: { baseMs: number; capMs: number };
   /**
+   * Origins besides the FHIR base's that a stream URL (SSE endpoint, websocket-url) may name: the
+   * deployment configuration's explicit allow-list. Default none.
+   */
+  allowedStreamOrigins?: readonly string[];
+  /**
+   * Who the subscriptions are kept for (`subscriptions.owner`, and so the owner of every alert they
+   * bring): the user's fhirUser, or `client/<id>` for a ward identity. Default the session's fhirUser.
+   */
+  owner?: string | null;
+  /**
    * Called for each event right after its durable commit, in commit order (headless monitor JSONL, the
    * soak checker). Never called for duplicates.
    */
@@ -184,18 +194,16 @@ export function createMonitor(options: MonitorOptions): Monitor {
       unavailable.push(health);
       return;
     }
-    const record = await ensureSubscription(deps.access, store, session.fhirUser, topic);
+    const record = await ensureSubscription(deps.access, store, options.owner ?? session.fhirUser, topic);
     const state = newSubscriptionState(
       record,
       createHealthEntry(record.key, record.topic),
       topic.reconcileQuery ?? null,
     );
-    const channel = openChannel(
-      deps,
-      followUps,
-      state,
-      options.channelBackoff ? { backoff: options.channelBackoff } : {},
-    );
+    const channel = openChannel(deps, followUps, state, {
+      ...(options.channelBackoff ? { backoff: options.channelBackoff } : {}),
+      allowedStreamOrigins: options.allowedStreamOrigins ?? [],
+    });
     running.set(record.key, { state, channel });
     channel.start();
   }
