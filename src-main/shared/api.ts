@@ -367,6 +367,22 @@ export class ApiValidationError extends Error {
   override readonly name = 'ApiValidationError';
 }
 
+/** Why a call was refused: nobody is signed in, or the signed-in user may not act on this alert. */
+export type RefusalCode = 'sign-in-required' | 'not-permitted';
+
+/**
+ * A call refused by the workstation's access rules (docs/architecture.md, "Workstation modes"). Nothing
+ * changed; the message says what to do ("Sign in …", "Not permitted …"). Hosts answer it as 403.
+ */
+export class ApiRefusedError extends Error {
+  override readonly name = 'ApiRefusedError';
+  readonly code: RefusalCode;
+  constructor(code: RefusalCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** Validate one call; throws ApiValidationError naming the method and the bad field. */
 export function parseApiArgs<M extends ApiMethod>(method: M, raw: unknown): ApiParsedArgs<M> {
   const schema = apiArgSchemas[method];
