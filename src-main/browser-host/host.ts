@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
+  ApiRefusedError,
   ApiValidationError,
   isApiMethod,
   parseApiArgs,
@@ -127,6 +128,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return { result: await handler(args) };
     } catch (error) {
       if (error instanceof ApiValidationError) return reply.code(400).send({ error: error.message });
+      // Refused by the workstation's access rules: nothing changed; the words say what to do.
+      if (error instanceof ApiRefusedError)
+        return reply.code(403).send({ error: error.message, refused: error.code });
       options.logger.error({ method, err: String(error) }, 'API call failed');
       return reply.code(500).send({ error: `${method} failed.` });
     }

@@ -153,6 +153,42 @@ export interface HealthSnapshot {
 
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in';
 
+/** How the workstation runs (docs/deployment.md): a person's own machine, or a ward's shared screen. */
+export interface WorkstationInfo {
+  mode: 'personal' | 'ward';
+  /** The ward watched continuously (ward mode), e.g. "ward-a"; null in personal mode. */
+  ward: string | null;
+}
+
+/** What arrived for the signed-in user while she was signed out ("while you were away"). */
+export interface CatchUpSummary {
+  /** When she last signed out here (ISO). */
+  since: string;
+  alerts: number;
+  critical: number;
+}
+
+/** One alert on the locked ward screen: tier, bed and time only; never a name or a value. */
+export interface LockedWardAlert {
+  id: string;
+  tier: 'critical' | 'high';
+  /** The bed ("Ward A bed 7") when known. */
+  bed: string | null;
+  /** When the workstation received it (ISO): "waiting 4 min". */
+  waitingSince: string;
+  escalationLevel: number;
+}
+
+/** The ward screen while nobody is signed in (ward workstation mode). */
+export interface LockedWardView {
+  ward: string;
+  /** Open critical and high alerts, longest waiting first. */
+  alerts: LockedWardAlert[];
+  /** Why the ward may not be watched right now (red on screen); null while it is. */
+  degraded: string | null;
+  at: string;
+}
+
 export interface SessionInfo {
   state: SessionState;
   server: { fhirBase: string; name: string } | null;
@@ -166,6 +202,10 @@ export interface SessionInfo {
    * where it can). Not a secret: it carries only PKCE/state public values; the code returns to the host.
    */
   authorizationUrl: string | null;
+  /** Personal or ward workstation (absent from hosts that predate workstation modes: personal). */
+  workstation?: WorkstationInfo;
+  /** Signed in: what arrived since she last signed out here; null when nothing or never signed out. */
+  catchUp?: CatchUpSummary | null;
 }
 
 export interface HostInfo {
@@ -236,7 +276,9 @@ export type HostEvent =
   /** The user clicked an OS notification: focus this alert. */
   | { type: 'focus-alert'; alertId: string }
   /** Counts for the tray/badge, escalation and rules/write-back health changed. */
-  | { type: 'alerting'; status: AlertingStatus };
+  | { type: 'alerting'; status: AlertingStatus }
+  /** The locked ward screen changed (ward workstation, nobody signed in). */
+  | { type: 'locked-ward'; view: LockedWardView };
 
 // ---- call argument schemas (validated in both hosts) ----
 
@@ -306,6 +348,8 @@ export const apiArgSchemas = {
     .strict(),
   getLaunchAtLogin: z.object({}).strict(),
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
+  /** The locked ward screen (ward workstation): tier, bed and time of open alerts, no names. */
+  getLockedWard: z.object({}).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgSchemas;
@@ -335,6 +379,8 @@ export interface ApiResults {
   setPreferences: Preferences;
   getLaunchAtLogin: LaunchAtLogin;
   setLaunchAtLogin: LaunchAtLogin;
+  /** Null on a personal workstation. */
+  getLockedWard: LockedWardView | null;
 }
 
 export interface Preferences {

@@ -58,7 +58,10 @@ export interface AuditReader {
 
 /** Who may do what with the workstation's alerts (the service's workstation mode decides). */
 export interface AlertAccess {
-  /** The identity whose open criticals escalate and count here now; null: none. */
+  /**
+   * The identity whose alerts this screen shows in full now (the signed-in user's, or the ward's):
+   * its escalations are worded, its criticals are the count. Null: nobody's.
+   */
   watchedOwner(): string | null;
   /** May the signed-in user act on this alert? Asks the server (a read of the alert's focus). */
   authorize(alert: AlertSummary): Promise<ActionDecision>;
@@ -188,10 +191,19 @@ export function createAlerting(options: AlertingOptions): Alerting {
     ...(options.writebackBackoff ? { backoff: options.writebackBackoff } : {}),
   });
 
+  /**
+   * Every open critical escalates, whoever is signed in: an overdue critical never goes quiet. Only the
+   * owner on screen gets the worded version; anyone else's (or anyone's while nobody is signed in) is
+   * re-notified without value, name or bed.
+   */
   async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const privacy = typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
+    const preference =
+      typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
+    const someoneElses = options.access !== undefined && alerts.ownerOf(alert.id) !== access.watchedOwner();
     try {
-      await options.notifier.notify(escalationNotification(alert, level, privacy ?? false));
+      await options.notifier.notify(
+        escalationNotification(alert, level, (preference ?? false) || someoneElses),
+      );
       alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, now());
     } catch (error) {
       const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
@@ -206,11 +218,12 @@ export function createAlerting(options: AlertingOptions): Alerting {
     repeatMs,
     now,
     onEscalated: renotify,
-    ...(options.access ? { watchedOwner: () => access.watchedOwner() } : {}),
   });
 
   function status(): AlertingStatus {
-    const counts = options.access ? alerts.counts(access.watchedOwner()) : alerts.counts();
+    // The count beside a user's feed is hers (or the ward's); with nobody signed in, the workstation's.
+    const owner = options.access ? access.watchedOwner() : null;
+    const counts = owner === null ? alerts.counts() : alerts.counts(owner);
     const outbox = alerts.outboxCounts();
     return {
       unacknowledgedCritical: counts.open,

@@ -12,11 +12,6 @@ export interface EscalationOptions {
   now?: () => number;
   /** Called after each escalation step with the updated alert (re-notify, push counts). */
   onEscalated(alert: AlertSummary, level: number): Promise<void> | void;
-  /**
-   * Only this identity's criticals escalate (the signed-in user's, or the ward's): nobody else's are
-   * re-notified on this screen. Null: none. Absent: every open critical (single-user tools and tests).
-   */
-  watchedOwner?(): string | null;
 }
 
 export interface Escalation {
@@ -37,9 +32,7 @@ export function createEscalation(options: EscalationOptions): Escalation {
     const escalated: AlertSummary[] = [];
     try {
       const at = now();
-      const owner = options.watchedOwner ? options.watchedOwner() : undefined;
-      const open = owner === null ? [] : options.alerts.openCriticals(owner);
-      for (const alert of open) {
+      for (const alert of options.alerts.openCriticals()) {
         const due = alert.nextEscalationAt
           ? Date.parse(alert.nextEscalationAt)
           : Date.parse(alert.receivedAt) + options.ackTimeoutMs;

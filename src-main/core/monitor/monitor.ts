@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import type { MonitorSession, Notifier, TopicRequest } from '../ports.ts';
 import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
 import type { ClientStore } from '../store/client-store.ts';
+import { ownerKey } from '../store/owners.ts';
 import { openChannel } from './channel-lifecycle.ts';
 import {
   createEnrichmentQueue,
@@ -43,7 +44,7 @@ import {
   type PipelineDeps,
   type SubscriptionState,
 } from './state.ts';
-import { ensureSubscription, turnOffSubscription } from './subscription-setup.ts';
+import { ensureSubscription } from './subscription-setup.ts';
 import { discoverTopics } from './topic-discovery.ts';
 
 export interface MonitorOptions {
@@ -84,14 +85,11 @@ export interface MonitorOptions {
 
 export interface Monitor {
   start(): Promise<void>;
-  /** Close the streams (app shutdown): the subscriptions stay active for the next start. */
-  stop(): Promise<void>;
   /**
-   * Sign-out: close the streams, then turn the server-side subscriptions `off` so nothing keeps
-   * collecting events for this user. They stay in the local store; the next sign-in re-activates
-   * them and keeps their numbering. Best effort: a server that cannot be reached is reported, not retried.
+   * Close the streams (app shutdown, sign-out). The subscriptions stay active on the server, so what
+   * arrives meanwhile is kept there and caught up, from the stored cursor, at the next start.
    */
-  retire(): Promise<string[]>;
+  stop(): Promise<void>;
   health(): SubscriptionHealth[];
   /** Resolves when every committed alert has been enriched and notified (tests, shutdown). */
   idle(): Promise<void>;
@@ -114,6 +112,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const isPrivate = (): boolean =>
     typeof options.privacyMode === 'function' ? options.privacyMode() : (options.privacyMode ?? false);
   const running = new Map<string, Running>();
+  // Only this owner's unfinished alerts are resumed: another user's focus is never read with this
+  // session's token (its answer would be a 403 written onto someone else's alert).
+  const principal = options.owner ?? session.fhirUser;
+  const ownAlert = (alert: { id: string }): boolean => {
+    const owner = store.alerts.ownerOf(alert.id);
+    return principal === null ? owner === null : owner === ownerKey(session.fhirBase, principal);
+  };
   const unavailable: HealthTracker[] = [];
   const queue = createEnrichmentQueue();
   const notify = createNotifyState();
@@ -176,10 +181,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
    */
   function resumeUnfinished(): void {
     store.alerts.reclaimInterrupted(Date.now());
-    followUps.enqueueEnrichment(store.alerts.awaitingFetch().map((a) => a.id));
+    followUps.enqueueEnrichment(
+      store.alerts
+        .awaitingFetch()
+        .filter(ownAlert)
+        .map((a) => a.id),
+    );
     const waiting = store.alerts
       .awaitingNotification()
-      .filter((a) => a.tier !== 'unclassified' && interrupts(a.tier));
+      .filter((a) => ownAlert(a) && a.tier !== 'unclassified' && interrupts(a.tier));
     holdForSummary(notifyDeps, notify, waiting);
   }
 
@@ -228,21 +238,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
       deps.pushHealth();
     },
     stop,
-    async retire() {
-      await stop();
-      const problems: string[] = [];
-      for (const { state } of running.values()) {
-        const remoteId = state.record.remoteId;
-        await turnOffSubscription(deps.access, remoteId).catch((error: unknown) =>
-          problems.push(
-            `Subscription/${remoteId}: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
-      }
-      if (problems.length > 0)
-        logger.warn({ problems: problems.length }, 'could not turn every subscription off');
-      return problems;
-    },
     health: () => {
       const trackers = [...[...running.values()].map((r) => r.state.health), ...unavailable];
       return trackers.map((tracker) => ({ ...tracker.entry }));
