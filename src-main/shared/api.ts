@@ -286,6 +286,18 @@ const boundedString = (max: number) => z.string().min(1).max(max);
 /** openid, fhirUser, offline_access, launch[/x], or (patient|user|system)/(Type|*).(cruds|read|write|*)[?query]. */
 const SMART_SCOPE =
   /^(openid|fhirUser|profile|offline_access|online_access|launch(\/[a-z]+)?|(patient|user|system)\/(\*|[A-Z][A-Za-z]{1,63})\.(c?r?u?d?s?|read|write|\*)(\?[A-Za-z0-9_.\-:|,=&/]{1,200})?)$/;
+/**
+ * A FHIR base the page names: a plain absolute http(s) URL. No query or fragment (the host appends
+ * paths to it: `?…` would turn every request into a request for another path), no credentials.
+ */
+const plainFhirBase = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine((value) => {
+    const url = new URL(value);
+    return !url.search && !url.hash && !url.username && !url.password && !/[?#]/.test(value);
+  }, 'a plain absolute http(s) URL without query, fragment or credentials');
+
 const fhirReference = z
   .string()
   .max(256)
@@ -299,11 +311,8 @@ export const apiArgSchemas = {
   getSession: z.object({}).strict(),
   signIn: z
     .object({
-      /** Omit for the local demo server. */
-      fhirBase: z
-        .url({ protocol: /^https?$/ })
-        .max(2048)
-        .optional(),
+      /** Omit for the local demo server (or the configured default). */
+      fhirBase: plainFhirBase.optional(),
       clientId: boundedString(256).optional(),
       /** Chooses the least-privilege scope set requested at sign-in. */
       role: z.enum(['nurse', 'pharmacist']).default('nurse'),
