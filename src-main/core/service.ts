@@ -25,6 +25,8 @@ import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.
 import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
 import { lastSessionFile } from './workstation/last-session.ts';
 import { lockedWardView } from './workstation/locked-view.ts';
+import { signInTarget } from './workstation/sign-in-target.ts';
+import { throttled } from './workstation/throttle.ts';
 import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
 
 /** What a sign-in produces; the SMART client's session satisfies it structurally. */
@@ -45,6 +47,10 @@ export interface ServerChoice {
   redirectPort?: number;
   /** Scopes to request instead of the role's defaults. */
   scopes?: string[];
+  /** Origins besides the FHIR server's where its authorization page may be (deployment allow-list). */
+  authorizationOrigins?: string[];
+  /** Origins besides the FHIR server's that its stream URLs may name (channels/origin-guard.ts). */
+  streamOrigins?: string[];
 }
 
 export interface SignInContext {
@@ -76,6 +82,11 @@ export interface ServiceOptions {
   logger: Logger;
   /** The server used when sign-in names none (the embedded demo server in local mode). */
   defaultServer: Omit<ServerChoice, 'role'> | null;
+  /**
+   * Servers the deployment configured: a sign-in naming one of them gets its configured settings
+   * (allowed authorization and stream origins, redirect port, scopes) unless the call overrides them.
+   */
+  configuredServers?: ReadonlyArray<Omit<ServerChoice, 'role'>>;
   signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
   /**
    * Sign in silently with what a previous run left (an encrypted refresh token); null when nothing is
@@ -106,8 +117,6 @@ export interface ServiceOptions {
   interruptTiers?: Array<'critical' | 'high'>;
   /** Personal (default: a person's own machine) or a ward's shared workstation. */
   workstation?: { kind: 'personal' } | WardWorkstation;
-  /** Stream origins besides the FHIR base's that the configuration allows (channels/origin-guard.ts). */
-  allowedStreamOrigins?: readonly string[];
 }
 
 export interface MonitorService {
@@ -124,23 +133,6 @@ const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 /** Signed out on a personal workstation: silence must not look like calm (shown red). */
 const SIGNED_OUT_HEALTH =
   'Nobody is signed in: alerts are not shown on this workstation. Subscriptions stay active on the server; sign in to see what arrived.';
-
-/** Run `push` at most once per `ms`, after the first request (a burst becomes one push). */
-function throttled(push: () => void, ms: number): { request(): void; cancel(): void } {
-  let timer: NodeJS.Timeout | null = null;
-  return {
-    request() {
-      timer ??= setTimeout(() => {
-        timer = null;
-        push();
-      }, ms);
-    },
-    cancel() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
-  };
-}
 
 /** The person at the screen and what her sign-in started. */
 interface Presence {
@@ -281,7 +273,12 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   }, HEALTH_PUSH_MS);
 
   /** The monitor for a session: the user's own (personal) or the ward identity's. */
-  const openMonitor = (session: MonitorSession, owner: string | null, topics: TopicRequest[]): Monitor =>
+  const openMonitor = (
+    session: MonitorSession,
+    owner: string | null,
+    topics: TopicRequest[],
+    server: Pick<ServerChoice, 'streamOrigins'>,
+  ): Monitor =>
     createMonitor({
       store,
       session,
@@ -293,14 +290,14 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       logger: log,
       privacyMode: isPrivate,
       interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
-      allowedStreamOrigins: options.allowedStreamOrigins ?? [],
+      allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
     });
 
   const wardWatch: WardWatch | null = ward
     ? createWardWatch({
         signIn: () => ward.signIn(),
-        openMonitor: (session) => openMonitor(session, ward.principal, ward.topics),
+        openMonitor: (session) => openMonitor(session, ward.principal, ward.topics, ward.server),
         logger: log.child({ component: 'ward-watch' }),
         onChange: healthPush.request,
         ...(options.onSubscribed ? { onSubscribed: options.onSubscribed } : {}),
@@ -366,7 +363,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
           void endSession(change.reason ?? 'signed out');
       });
       alerting.setSession(me.viewer);
-      if (!ward) me.monitor = openMonitor(signed, signed.fhirUser, options.topicsFor(signed, choice));
+      if (!ward) me.monitor = openMonitor(signed, signed.fhirUser, options.topicsFor(signed, choice), choice);
       pushSession();
       healthPush.request();
       if (me.monitor) {
@@ -393,23 +390,6 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     void completeSignIn(previous, () => resume(previous));
   }
 
-  /** The server a sign-in goes to, or why it cannot. A ward screen signs in to the ward's server only. */
-  function serverFor(args: { fhirBase?: string; clientId?: string }): Omit<ServerChoice, 'role'> | string {
-    const named = args.fhirBase
-      ? {
-          fhirBase: args.fhirBase.replace(/\/$/, ''),
-          name: new URL(args.fhirBase).host,
-          clientId: args.clientId ?? '',
-        }
-      : null;
-    if (ward && named && named.fhirBase !== ward.server.fhirBase)
-      return `This ward workstation signs in to ${ward.server.name} only.`;
-    const base = named ?? options.defaultServer;
-    if (!base) return 'No server configured: enter a FHIR server URL and client id.';
-    if (!base.clientId) return 'A client id is required for this server.';
-    return base;
-  }
-
   const handlers: MonitorHandlers = {
     getHostInfo: async () => options.host,
     getSession: async () => sessionInfo(),
@@ -418,7 +398,11 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
 
     async signIn(args) {
       if (me.session || me.signingIn) return sessionInfo();
-      const base = serverFor(args);
+      const base = signInTarget(args, {
+        defaultServer: options.defaultServer,
+        configuredServers: options.configuredServers ?? [],
+        wardServer: ward?.server ?? null,
+      });
       if (typeof base === 'string') {
         me.reason = base;
         return sessionInfo();

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../core/log.ts';
 import type { ServerChoice } from '../core/service.ts';
+import type { BackendClientRegistration } from '../server/auth/index.ts';
 import { DEMO_CLIENT_ID } from '../server/demo-users.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 
@@ -11,8 +12,8 @@ export interface LocalDemo {
   server: RunningServer;
   /** The embedded server with the demo's SMART client id: where sign-in goes by default. */
   choice: Omit<ServerChoice, 'role'>;
-  /** Give a fresh subscriber something to see: one critical potassium on ward A. */
-  kick(): void;
+  /** Give a fresh subscriber something to see: one critical potassium on `ward` (default ward A). */
+  kick(ward?: string): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +29,8 @@ export async function startLocalDemo(options: {
   accessTokenTtlSeconds?: number;
   /** Simulated seconds per real second; 0 seeds the wards but keeps the clock still. Default 60. */
   simulationRate?: number;
+  /** Backend Services clients to register (a ward workstation's ward identity). */
+  backendClients?: BackendClientRegistration[];
 }): Promise<LocalDemo> {
   const server = await startServer({
     port: options.port ?? 0,
@@ -35,6 +38,7 @@ export async function startLocalDemo(options: {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     // The ward runs at 60x (one simulated hour a minute): about one critical result a minute per ward.
     simulate: { autoStart: options.simulationRate !== 0, rate: options.simulationRate ?? 60 },
+    backendClients: options.backendClients ?? [],
     logger: options.logger.child({ component: 'server' }),
   });
   // A kick still pending at close must not write to the closed server database.
@@ -42,10 +46,15 @@ export async function startLocalDemo(options: {
   return {
     server,
     choice: { fhirBase: server.fhirBase, name: 'Local demo server', clientId: DEMO_CLIENT_ID },
-    kick: () => {
+    kick: (ward = 'ward-a') => {
       const timer = setTimeout(() => {
         pendingKicks.delete(timer);
-        server.simulator?.emitCriticalPotassium('ward-a');
+        try {
+          server.simulator?.emitCriticalPotassium(ward);
+        } catch (error) {
+          // A configured ward the simulator does not have: the demo result is skipped, nothing else.
+          options.logger.warn({ ward, err: String(error) }, 'the demo could not emit a result on this ward');
+        }
       }, KICK_DELAY_MS);
       pendingKicks.add(timer);
     },
