@@ -6,8 +6,8 @@
 // the refusal is reported in words (it shows in health).
 //
 // Both channels are built with `guardedFetch`: every request is checked before it leaves, redirects
-// are refused (a redirect could carry the token to another origin), and a binding-token answer naming
-// a websocket URL elsewhere is never handed to the websocket channel.
+// are not followed but refused (a redirect could lead the token elsewhere), and a binding-token answer
+// naming a websocket URL elsewhere is never handed to the websocket channel.
 import { choice, isResource, namedParameters } from '../../shared/fhir-json.ts';
 
 export interface StreamOriginPolicy {
@@ -85,7 +85,16 @@ export function guardedFetch(
     const url = input instanceof Request ? input.url : String(input);
     const refused = streamUrlRefusal(url, policy, 'stream endpoint');
     if (refused) return refuse(refused);
-    const response = await inner(input, { ...init, redirect: 'error' });
+    // Redirects are not followed: the answer comes back here and is refused. ('manual', not 'error':
+    // with 'error' Node's fetch stops forwarding an abort to a streaming body, so a stopped channel
+    // would hang until the next frame.)
+    const response = await inner(input, { ...init, redirect: 'manual' });
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await response.body?.cancel().catch(() => undefined);
+      return refuse(
+        `the stream endpoint answered with a redirect (HTTP ${response.status}); refused, no token sent on`,
+      );
+    }
     if (!/\$get-ws-binding-token$/.test(new URL(url).pathname) || !response.ok) return response;
     // Read a copy: the channel still gets the untouched answer when the websocket URL is allowed.
     const body: unknown = await response

@@ -5,12 +5,13 @@
 // With the catcher's origin on the configuration's allow-list the same setup does reach it: the
 // threat is real and these tests can fail.
 import { mkdtempSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SCOPES } from '../../../src-main/core/auth/index.ts';
-import { streamUrlRefusal } from '../../../src-main/core/channels/origin-guard.ts';
+import { guardedFetch, streamUrlRefusal } from '../../../src-main/core/channels/origin-guard.ts';
 import { silentLogger } from '../../../src-main/core/log.ts';
 import { snapshot } from '../../../src-main/core/monitor/health.ts';
 import { createMonitor, type Monitor } from '../../../src-main/core/monitor/monitor.ts';
@@ -164,5 +165,29 @@ describe('the stream origin check', () => {
     expect(streamUrlRefusal('http://fhir.example.org/r4/sse', policy, 'x')).toMatch(/another origin/);
     expect(streamUrlRefusal('ws://evil.example/ws', policy, 'x')).toMatch(/another origin/);
     expect(streamUrlRefusal('file:///etc/passwd', policy, 'x')).toMatch(/not an http\(s\) or ws\(s\) URL/);
+  });
+});
+
+describe('the guarded fetch', () => {
+  it('does not follow a redirect from an allowed endpoint to anywhere: refused, the target hears nothing', async () => {
+    const catcher = await startCatcher();
+    cleanups.push(() => catcher.close());
+    const redirector = createHttpServer((_req, res) => {
+      res.writeHead(307, { Location: `${catcher.origin}/stream` }).end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => redirector.close(() => r())));
+    const address = redirector.address();
+    const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const refusals: string[] = [];
+    const guard = guardedFetch({ fhirBase: `${origin}/fhir`, allowedOrigins: [] }, (why) =>
+      refusals.push(why),
+    );
+    const answer = await guard.fetch(`${origin}/fhir/Subscription/1/$sse`, {
+      headers: { Authorization: 'Bearer at_secret' },
+    });
+    expect(answer.status).toBe(404);
+    expect(refusals).toEqual([expect.stringMatching(/answered with a redirect \(HTTP 307\); refused/)]);
+    expect(catcher.requests).toEqual([]);
   });
 });
