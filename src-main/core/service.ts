@@ -51,6 +51,8 @@ export interface ServerChoice {
   authorizationOrigins?: string[];
   /** Origins besides the FHIR server's that its stream URLs may name (channels/origin-guard.ts). */
   streamOrigins?: string[];
+  /** The embedded demo server (local mode): named so on the sign-in page. */
+  localDemo?: boolean;
 }
 
 export interface SignInContext {
@@ -203,8 +205,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   const deliverAlert = (alertId: string) => {
     lockedPush.request();
     if (me.viewer && !ward && me.signedInAt !== null) sessionPush.request(); // the catch-up count
+    if (me.closed) return;
     void policy.mayShow(alertId).then((shown) => {
-      const latest = shown ? store.alerts.get(alertId) : null;
+      const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
       if (latest) emitRaw({ type: 'alert', alert: latest });
     });
   };
@@ -247,7 +250,13 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       : null,
     needPatientBanner: me.session?.needPatientBanner ?? false,
     authorizationUrl: me.signingIn ? me.authorizationUrl : null,
-    workstation: { mode: ward ? 'ward' : 'personal', ward: ward?.ward ?? null },
+    workstation: {
+      mode: ward ? 'ward' : 'personal',
+      ward: ward?.ward ?? null,
+      signInTo: options.defaultServer
+        ? { name: options.defaultServer.name, localDemo: options.defaultServer.localDemo ?? false }
+        : null,
+    },
     catchUp: catchUp(),
   });
   const healthSnapshot = () => {
@@ -262,13 +271,15 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   const lockedView = () =>
     ward && wardOwner ? lockedWardView(store.alerts, wardOwner, ward.ward, healthSnapshot().degraded) : null;
   const pushSession = () => emitRaw({ type: 'session', session: sessionInfo() });
-  const sessionPush = throttled(pushSession, HEALTH_PUSH_MS);
+  // Pushes coalesce; none runs once the service is closing (the store may already be closed).
+  const sessionPush = throttled(() => me.closed || pushSession(), HEALTH_PUSH_MS);
   const healthPush = throttled(() => {
+    if (me.closed) return;
     emitRaw({ type: 'health', health: healthSnapshot() });
     lockedPush.request();
   }, HEALTH_PUSH_MS);
   const lockedPush = throttled(() => {
-    const view = lockedView();
+    const view = me.closed ? null : lockedView();
     if (view) emitRaw({ type: 'locked-ward', view });
   }, HEALTH_PUSH_MS);
 

@@ -158,6 +158,8 @@ export interface WorkstationInfo {
   mode: 'personal' | 'ward';
   /** The ward watched continuously (ward mode), e.g. "ward-a"; null in personal mode. */
   ward: string | null;
+  /** Where a sign-in that names no server goes (a ward screen: the ward's server only); null: none. */
+  signInTo?: { name: string; localDemo: boolean } | null;
 }
 
 /** What arrived for the signed-in user while she was signed out ("while you were away"). */
