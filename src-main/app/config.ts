@@ -46,8 +46,8 @@ export interface ConfigLocation {
   systemPath?: string;
 }
 
-/** Which file to read, and whether it must exist; null: none (the zero-config local demo). */
-export function locateConfig(where: ConfigLocation): { path: string; required: boolean } | null {
+/** Which file to read, and whether it must exist (the system-wide one may be absent: the demo runs). */
+export function locateConfig(where: ConfigLocation): { path: string; required: boolean } {
   const named = configArgument(where.argv ?? []) ?? where.env?.[CONFIG_ENV] ?? null;
   if (named) return { path: resolve(named), required: true };
   const system = where.systemPath ?? systemConfigPath();
@@ -57,7 +57,6 @@ export function locateConfig(where: ConfigLocation): { path: string; required: b
 /** The AppMode the configuration asks for; LOCAL_DEMO_MODE when there is none. Throws ConfigError. */
 export function loadDeployment(where: ConfigLocation): AppMode {
   const located = locateConfig(where);
-  if (!located) return LOCAL_DEMO_MODE;
   let text: string;
   try {
     text = readFileSync(located.path, 'utf8');

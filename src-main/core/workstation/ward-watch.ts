@@ -34,8 +34,7 @@ export interface WardWatch {
   health(): SubscriptionHealth[];
   /** Why the ward is not being watched right now, in words; null while it is. */
   problem(): string | null;
-  /** The ward session, for nothing but the monitor's own reads (never used for a person's action). */
-  running(): boolean;
+  /** Close the streams; the ward's subscriptions stay active on the server for the next start. */
   stop(): Promise<void>;
 }
 
@@ -110,7 +109,6 @@ export function createWardWatch(options: WardWatchOptions): WardWatch {
     start: () => void attempt(),
     health: () => state.monitor?.health() ?? [],
     problem: () => state.problem,
-    running: () => state.monitor !== null && state.problem === null,
     async stop() {
       state.stopped = true;
       if (state.retryTimer) clearTimeout(state.retryTimer);
