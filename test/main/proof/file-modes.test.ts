@@ -49,7 +49,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined>
   }
 }
 
-async function runDemo(dataDir: string): Promise<RunningApp> {
+async function runDemo(dataDir: string, ward = false): Promise<RunningApp> {
   const app = await startApp(
     {
       dataDir,
@@ -62,7 +62,18 @@ async function runDemo(dataDir: string): Promise<RunningApp> {
         await fetch(await driveSignIn(url, { user: 'nurse-a' }));
       },
     },
-    { kind: 'local-demo', simulationRate: 0 },
+    {
+      kind: 'local-demo',
+      simulationRate: 0,
+      ...(ward
+        ? {
+            workstation: {
+              kind: 'ward',
+              identity: { clientId: 'ward-a-workstation', ward: 'ward-a', privateKeyFile: null },
+            },
+          }
+        : {}),
+    },
   );
   cleanups.push(() => app.close());
   return app;
@@ -112,5 +123,18 @@ describe('data at rest', () => {
     expect(mode(dataDir).toString(8)).toBe('700');
     expect(mode(join(dataDir, 'monitor.sqlite')).toString(8)).toBe('600');
     expect(mode(join(dataDir, 'demo-server.sqlite')).toString(8)).toBe('600');
+  }, 60_000);
+
+  it("keeps the ward identity's key 0600 (a ward workstation on the local demo makes its own)", async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'modes-')), 'data');
+    const app = await runDemo(dataDir, true);
+    await until('the ward to be watched', async () =>
+      (await app.service.handlers.getHealth({})).subscriptions.length > 0 ? true : null,
+    );
+    expect(mode(join(dataDir, 'ward-identity.private.jwk.json')).toString(8)).toBe('600');
+    const wrong = Object.entries(modes(dataDir)).filter(([name, bits]) =>
+      statSync(join(dataDir, name)).isDirectory() ? bits !== '700' : bits !== '600',
+    );
+    expect(wrong).toEqual([]);
   }, 60_000);
 });
