@@ -1,10 +1,17 @@
-// `npm start`: build, then run the app (the local demo unless told otherwise) in Electron when its
-// runtime is installed, otherwise in the browser host (same renderer, same API) on 127.0.0.1.
+// `npm start`: build, then run the app in Electron when its runtime is installed, otherwise in the
+// browser host (same renderer, same API) on 127.0.0.1. What runs is the deployment configuration's
+// choice (`--config <file>`, ALERT_MONITOR_CONFIG, or the system-wide file; docs/deployment.md), and
+// with none the zero-config local demo. A bad configuration is shown (terminal, log, error page) and
+// nothing else starts: never a silent fall-back to the demo.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError, loadDeployment } from '../src-main/app/config.ts';
+import type { AppMode } from '../src-main/app/mode.ts';
+import { serveErrorPage } from '../src-main/browser-host/error-page.ts';
+import { openInBrowser } from '../src-main/browser-host/open-browser.ts';
 import { runBrowserHost } from '../src-main/browser-host/run.ts';
 import { InstanceLockedError } from '../src-main/core/instance-lock.ts';
 import { createLogger } from '../src-main/core/log.ts';
@@ -18,6 +25,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'token-ttl': { type: 'string' },
     'sim-rate': { type: 'string' },
+    config: { type: 'string' },
   },
 });
 
@@ -31,49 +39,55 @@ export function electronBinary(): string | null {
   return existsSync(binary) ? binary : null;
 }
 
-if (!values['no-build']) {
-  const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (build.status !== 0) {
-    console.error('Build failed (see above).');
-    process.exit(1);
-  }
+/** The configured mode; with no configuration, the local demo with this command line's demo flags. */
+function deployment(): AppMode {
+  const mode = loadDeployment({ argv: values.config ? ['--config', values.config] : [], env: process.env });
+  if (mode.kind !== 'local-demo' || mode.source) return mode;
+  return {
+    kind: 'local-demo',
+    accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
+    simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
+  };
 }
 
-const binary = values.browser ? null : electronBinary();
-if (binary) {
-  const child = spawn(binary, [root], { stdio: 'inherit' });
-  child.on('exit', (code) => process.exit(code ?? 0));
-} else {
-  if (!values.browser) {
-    console.log('Electron runtime not installed (offline install) — starting the browser host instead.');
-  }
+const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLAY']);
+const logger = createLogger('alert-monitor', process.env['LOG_LEVEL'] ?? 'warn');
+
+/** Say why nothing started, where the user looks, and keep saying it until stopped. */
+async function showConfigError(error: ConfigError): Promise<void> {
+  logger.error({ err: error.message }, 'the deployment configuration is invalid; nothing started');
+  console.error(`Alert Monitor could not start: ${error.message}`);
+  const errorPage = await serveErrorPage({
+    port: Number(values.port),
+    title: 'The deployment configuration is invalid',
+    message: error.message,
+  });
+  console.error(`Alert Monitor configuration error page: ${errorPage.origin}/`);
+  if (hasDisplay && !values['no-open']) openInBrowser(`${errorPage.origin}/`);
+  const stop = () => void errorPage.close().then(() => process.exit(2));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function runInBrowserHost(mode: AppMode): Promise<void> {
   const dataDir =
     values['data-dir'] ??
     join(process.env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'fhir-alert-monitor');
-  const logger = createLogger('alert-monitor', process.env['LOG_LEVEL'] ?? 'warn');
   try {
     const host = await runBrowserHost({
       dataDir,
       port: Number(values.port),
       logger,
       rendererDir: join(root, 'out', 'renderer'),
-      mode: {
-        kind: 'local-demo',
-        accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
-        simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
-      },
+      mode,
     });
-    console.log(`Alert Monitor (browser host): ${host.launchUrl}`);
+    // The launch link is a secret: it is kept in a 0600 file, never printed or put on a command line.
+    console.log(`Alert Monitor (browser host): ${host.origin}`);
+    console.log(
+      `Launch file: ${host.launchFile} (open it in a browser; it always holds a fresh one-time link)`,
+    );
     if (host.localDemoFhirBase) console.log(`Embedded FHIR server: ${host.localDemoFhirBase}`);
-    const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLAY']);
-    if (hasDisplay && !values['no-open']) {
-      spawn('xdg-open', [host.launchUrl], { stdio: 'ignore', detached: true })
-        .on('error', () => undefined)
-        .unref();
-    }
+    if (hasDisplay && !values['no-open']) openInBrowser(host.launchFile);
     const shutdown = () => {
       host.close().then(
         () => process.exit(0),
@@ -89,4 +103,36 @@ if (binary) {
     console.error(error instanceof InstanceLockedError ? error.message : `Could not start: ${String(error)}`);
     process.exit(1);
   }
+}
+
+if (!values['no-build']) {
+  const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (build.status !== 0) {
+    console.error('Build failed (see above).');
+    process.exit(1);
+  }
+}
+
+const binary = values.browser ? null : electronBinary();
+if (binary) {
+  // Electron reads the same configuration itself (src-main/shell/main.ts) and shows its errors.
+  const child = spawn(binary, [root, ...(values.config ? ['--config', resolve(values.config)] : [])], {
+    stdio: 'inherit',
+  });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  if (!values.browser) {
+    console.log('Electron runtime not installed (offline install) — starting the browser host instead.');
+  }
+  let mode: AppMode | null = null;
+  try {
+    mode = deployment();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await showConfigError(error);
+  }
+  if (mode) await runInBrowserHost(mode);
 }

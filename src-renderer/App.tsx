@@ -4,9 +4,11 @@ import type { HostEvent } from '../src-main/shared/api.ts';
 import { api, onHostLink, type HostLink } from './api/bridge.ts';
 import { applyHostEvent, queries } from './api/queries.ts';
 import { AlertDetail } from './components/AlertDetail.tsx';
+import { CatchUpNotice } from './components/CatchUpNotice.tsx';
 import { Feed } from './components/Feed.tsx';
 import { HealthBanner } from './components/HealthBanner.tsx';
 import { HealthPanel } from './components/HealthPanel.tsx';
+import { LockedWardView } from './components/LockedWardView.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { LiveAnnouncer } from './components/LiveAnnouncer.tsx';
 import { NotificationToasts, raisePageNotification } from './components/NotificationToasts.tsx';
@@ -57,15 +59,19 @@ export function App() {
   }, [client]);
 
   const signedIn = session.data?.state === 'signed-in';
+  const wardScreen = session.data?.workstation?.mode === 'ward';
   return (
     <div className="app">
       <SessionBar />
       <HealthBanner />
+      <CatchUpNotice />
       <NotificationToasts />
       <LiveAnnouncer />
       <ShortcutsHelp />
       {!signedIn ? (
-        <main className="signed-out">
+        // A ward workstation keeps watching the ward: what waits is on screen, without names.
+        <main className={wardScreen ? 'signed-out ward' : 'signed-out'}>
+          {wardScreen ? <LockedWardView /> : null}
           <SignInPanel />
         </main>
       ) : view === 'settings' ? (

@@ -1,8 +1,9 @@
 // The composition root both hosts (the Electron shell and the browser host) start the app through:
-// the instance lock, the rules file, the SMART sign-in, the monitor service, and the local demo only
-// when the mode asks for it. A host passes in only what it alone has (host info, notifier, secret
-// store, launch at login, how to open an authorization URL, data directory) and gets back the service
-// and one close() that undoes everything in the right order.
+// the instance lock, the rules file, the SMART sign-in, the monitor service, the ward identity of a
+// ward workstation, and the local demo only when the mode asks for it. A host passes in only what it
+// alone has (host info, notifier, secret store, launch at login, how to open an authorization URL,
+// data directory) and gets back the service and one close() that undoes everything in the right order.
+// The mode comes from the deployment configuration (config.ts) or the hosts' zero-config default.
 import { acquireInstanceLock } from '../core/instance-lock.ts';
 import type { Logger } from '../core/log.ts';
 import { topicsForRole } from '../core/monitor/topics.ts';
@@ -18,6 +19,7 @@ import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
 import type { HostEvent, HostInfo } from '../shared/api.ts';
 import { LOCAL_DEMO_MODE, type AppMode, type ConfiguredServer, type LocalDemoMode } from './mode.ts';
 import { createSmartSignIn } from './sign-in.ts';
+import { demoWardRegistration, wardKeyFor, wardWorkstation, type WardPlan } from './ward-workstation.ts';
 
 type Notifier = ServiceOptions['notifier'];
 type LaunchAtLogin = NonNullable<NonNullable<ServiceOptions['alerting']>['launchAtLogin']>;
@@ -28,7 +30,10 @@ export interface HostParts {
   dataDir: string;
   host: HostInfo;
   logger: Logger;
-  /** The critical-value rules file; the host knows where it ships (resources/ or the packaged app). */
+  /**
+   * The critical-value rules file the host ships (resources/ or the packaged app); a deployment
+   * configuration's `rulesFile` takes its place.
+   */
   rulesPath: string;
   /** `publish` pushes a host event to the renderer (in-page notification, notification click). */
   createNotifier(publish: (event: HostEvent) => void): Notifier;
@@ -56,13 +61,15 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
   let demo: LocalDemo | null = null;
   try {
     // A bad rules file stops the start with its message: a monitor without rules must not look alive.
-    const rules = createRulesHolder(parts.rulesPath);
-    if (mode.kind === 'local-demo') demo = await startDemo(parts, mode);
+    const rules = createRulesHolder(mode.rulesFile ?? parts.rulesPath);
+    // The ward key is read (or, for the demo, made) before anything listens: a bad key stops the start.
+    const ward = await wardPlan(parts, mode);
+    if (mode.kind === 'local-demo') demo = await startDemo(parts, mode, ward);
     // The service can notify while it is still being built (a critical overdue at start escalates at
     // once), before there is a service to publish through; nobody listens yet then, so nothing is lost.
     const publishTo: { service: MonitorService | null } = { service: null };
     const service = createMonitorService({
-      ...serviceOptions(parts, mode, demo, rules),
+      ...serviceOptions(parts, mode, demo, rules, ward),
       notifier: parts.createNotifier((event) => publishTo.service?.publish(event)),
     });
     publishTo.service = service;
@@ -89,14 +96,28 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
   }
 }
 
-function startDemo(parts: HostParts, mode: LocalDemoMode): Promise<LocalDemo> {
+function startDemo(parts: HostParts, mode: LocalDemoMode, ward: WardPlan | null): Promise<LocalDemo> {
   return startLocalDemo({
     dataDir: parts.dataDir,
     logger: parts.logger,
     port: mode.port,
     accessTokenTtlSeconds: mode.accessTokenTtlSeconds,
     simulationRate: mode.simulationRate,
+    // The local demo registers the ward identity, so a ward workstation runs against it as it would
+    // against a hospital server where IT registered it.
+    ...(ward ? { backendClients: [demoWardRegistration(ward)] } : {}),
   });
+}
+
+/** A ward workstation's identity and key, or null on a personal workstation. */
+async function wardPlan(parts: HostParts, mode: AppMode): Promise<WardPlan | null> {
+  if (mode.workstation?.kind !== 'ward') return null;
+  const { identity } = mode.workstation;
+  if (mode.kind === 'servers' && mode.servers.length === 0)
+    throw new Error('a ward workstation needs the server its ward is watched on');
+  if (!identity.privateKeyFile && mode.kind !== 'local-demo')
+    throw new Error("a ward workstation needs the ward identity's private key file");
+  return { identity, key: await wardKeyFor(identity, parts.dataDir) };
 }
 
 /** Where sign-in goes when the user names no server: the demo, else the deployment's first server. */
@@ -110,22 +131,35 @@ function serviceOptions(
   mode: AppMode,
   demo: LocalDemo | null,
   rules: RulesHolder,
+  ward: WardPlan | null,
 ): Omit<ServiceOptions, 'notifier'> {
   const auth = createSmartSignIn({ logger: parts.logger, secretStore: parts.secretStore });
   const openAuthorizationUrl = parts.openAuthorizationUrl;
+  const home = defaultServer(mode, demo);
+  const escalation = mode.escalation ?? {};
   return {
     dataDir: parts.dataDir,
     host: parts.host,
     logger: parts.logger.child({ component: 'monitor' }),
-    defaultServer: defaultServer(mode, demo),
+    defaultServer: home,
+    configuredServers: mode.kind === 'servers' ? mode.servers : [],
     signIn: (server, context) => auth.signIn(server, context),
     // Resuming needs a refresh token kept from the previous run, so only a durable store offers it.
     ...(parts.secretStore ? { resume: (server: ServerChoice) => auth.resume(server) } : {}),
     ...(openAuthorizationUrl ? { openUrl: (url, server) => openAuthorizationUrl(url, server) } : {}),
     topicsFor: (_session, server) => topicsForRole(server.role),
-    ...(demo ? { onSubscribed: () => demo.kick() } : {}),
+    ...(demo ? { onSubscribed: () => demo.kick(ward?.identity.ward) } : {}),
     rules,
-    ...(parts.launchAtLogin ? { alerting: { launchAtLogin: parts.launchAtLogin } } : {}),
+    ...(mode.privacyDefault !== undefined ? { privacyMode: mode.privacyDefault } : {}),
+    alerting: {
+      ...(escalation.ackTimeoutMinutes !== undefined
+        ? { ackTimeoutMinutes: escalation.ackTimeoutMinutes }
+        : {}),
+      ...(escalation.targetMinutes !== undefined ? { targetMinutes: escalation.targetMinutes } : {}),
+      ...(escalation.repeatMinutes !== undefined ? { repeatMinutes: escalation.repeatMinutes } : {}),
+      ...(parts.launchAtLogin ? { launchAtLogin: parts.launchAtLogin } : {}),
+    },
+    ...(ward && home ? { workstation: wardWorkstation(ward, home, parts.logger) } : {}),
   };
 }
 

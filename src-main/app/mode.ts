@@ -1,17 +1,55 @@
 // What this app monitors: the local demo (the embedded server and its ward simulator on loopback, the
-// zero-config `npm start`) or the hospital FHIR servers a deployment names. The composition root
-// (compose.ts) takes nothing else about it, so whatever produces an AppMode (today the hosts' default,
-// later a validated deployment configuration file written by hospital IT) plugs in without touching
-// the hosts or the root.
+// zero-config `npm start`) or the hospital FHIR servers a deployment names; and how the workstation
+// runs (a person's own machine, or a ward's shared screen). The composition root (compose.ts) takes
+// nothing else about the deployment: the hosts' default, or a validated deployment configuration file
+// written by hospital IT (config.ts, docs/deployment.md), produces an AppMode.
 import type { ServerChoice } from '../core/service.ts';
 
 /**
  * A FHIR server the deployment names: its base URL, a display name and the SMART client id registered
- * there; optionally a fixed loopback redirect port and the scopes, for servers that need them.
+ * there; optionally a fixed loopback redirect port, the scopes, and the extra origins its authorization
+ * page and its streams may be on.
  */
 export type ConfiguredServer = Omit<ServerChoice, 'role'>;
 
-export interface LocalDemoMode {
+/** The ward identity of a ward workstation: a SMART Backend Services client for one ward. */
+export interface WardIdentity {
+  /** The backend client id registered at the server for this ward's workstations. */
+  clientId: string;
+  /** The ward it watches: the ward label its registration is limited to, e.g. "ward-a". */
+  ward: string;
+  /**
+   * The private key (JWK with `kid`, RS384 or ES384, 0600). Null in local-demo mode only: the demo
+   * makes a key pair in the data directory and registers its public half with the embedded server.
+   */
+  privateKeyFile: string | null;
+  /** System scopes to request; default the clinical reads and Subscription management. */
+  scopes?: string[];
+}
+
+export type WorkstationSetting = { kind: 'personal' } | { kind: 'ward'; identity: WardIdentity };
+
+/** What a deployment configuration sets besides the servers (all optional: the defaults stand). */
+export interface DeploymentSettings {
+  /** Personal (default) or ward workstation. */
+  workstation?: WorkstationSetting;
+  /** OS notifications without values or names until a user changes it (default off). */
+  privacyDefault?: boolean;
+  escalation?: {
+    /** Escalate a critical not acknowledged within this long. Default 10. */
+    ackTimeoutMinutes?: number;
+    /** The critical-result communication target. Default 30. */
+    targetMinutes?: number;
+    /** Re-notify an escalated critical this often. Default: the acknowledgment timeout. */
+    repeatMinutes?: number;
+  };
+  /** The critical-value rules file instead of the one the app ships. */
+  rulesFile?: string;
+  /** Where the configuration came from (shown in logs and errors); null for the built-in default. */
+  source?: string | null;
+}
+
+export interface LocalDemoMode extends DeploymentSettings {
   kind: 'local-demo';
   /** Simulated seconds per real second; 0 seeds the wards but keeps the clock still. Default 60. */
   simulationRate?: number;
@@ -21,7 +59,7 @@ export interface LocalDemoMode {
   port?: number;
 }
 
-export interface ServersMode {
+export interface ServersMode extends DeploymentSettings {
   kind: 'servers';
   /** The first is where sign-in goes when the user names no server; empty: the user types one. */
   servers: readonly ConfiguredServer[];

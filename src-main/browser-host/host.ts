@@ -2,15 +2,17 @@
 // whole product runs (and is tested) in real Chromium where no Electron runtime exists.
 //
 // Threat model: any local process or web page may talk to 127.0.0.1. So the host binds loopback only,
-// checks the Host header (DNS rebinding), requires a per-launch secret exchanged once for an HttpOnly
-// SameSite=Strict cookie, and refuses calls whose Origin is not its own.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// checks the Host header (DNS rebinding), and refuses calls whose Origin is not its own. A browser gets
+// in with a launch link that works once within a minute (launch-links.ts) and is exchanged for a
+// separate HttpOnly SameSite=Strict session cookie (sessions.ts), which survives a host restart on the
+// same data directory.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
+  ApiRefusedError,
   ApiValidationError,
   isApiMethod,
   parseApiArgs,
@@ -19,6 +21,8 @@ import {
 } from '../shared/api.ts';
 import type { Logger } from '../core/log.ts';
 import { CONTENT_SECURITY_POLICY } from '../lib/csp.ts';
+import { createLaunchLinks } from './launch-links.ts';
+import { openBrowserSessions } from './sessions.ts';
 
 export interface BrowserHostOptions {
   handlers: MonitorHandlers;
@@ -29,24 +33,23 @@ export interface BrowserHostOptions {
   /** How many successive ports to try after `port` before giving up. */
   portSearch?: number;
   logger: Logger;
-  secret?: string;
+  /** The data directory: the launch file and the session hashes live here (0600). */
+  stateDir: string;
+  /** The clock of the launch links (tests). */
+  now?: () => number;
 }
 
 export interface BrowserHost {
   origin: string;
-  /** Open this once to get the session cookie; contains the per-launch secret. */
-  launchUrl: string;
+  /** A launch link: works once, within a minute. Each read gives one that has not been used. */
+  readonly launchUrl: string;
+  /** The 0600 page in the data directory that always carries a fresh launch link (for the opener). */
+  launchFile: string;
   close(): Promise<void>;
 }
 
 const COOKIE = 'alert_monitor_session';
 const MAX_BODY = 64 * 1024;
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 function cookieValue(request: FastifyRequest): string | null {
   const header = request.headers.cookie;
@@ -65,18 +68,23 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       `The renderer is not built (${rendererDir}/index.html missing): run "npm run build" first.`,
     );
   }
-  const secret = options.secret ?? randomBytes(32).toString('base64url');
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY, forceCloseConnections: true });
-  let origin = '';
+  const port = await findFreePort(options.port, options.portSearch ?? 10);
+  const origin = `http://127.0.0.1:${port}`;
   const eventStreams = new Set<FastifyReply>();
+  const sessions = openBrowserSessions(options.stateDir);
+  const links = createLaunchLinks({
+    origin,
+    stateDir: options.stateDir,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   const authorised = (request: FastifyRequest) => {
     const value = cookieValue(request);
-    return value !== null && sameSecret(value, secret);
+    return value !== null && sessions.verify(value);
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    const port = new URL(origin || 'http://127.0.0.1').port;
     const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
     if (!allowedHosts.includes(request.headers.host ?? '')) {
       return reply.code(421).type('text/plain').send('Misdirected request: wrong Host header.');
@@ -86,7 +94,10 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
     if (request.url.startsWith('/api/')) {
-      if (!authorised(request)) return reply.code(401).send({ error: 'Missing or wrong launch secret.' });
+      if (!authorised(request))
+        return reply
+          .code(401)
+          .send({ error: 'No session: open a new launch link (launch.html in the data directory).' });
       const requestOrigin = request.headers.origin;
       const isSafeMethod = request.method === 'GET' || request.method === 'HEAD';
       if (
@@ -98,19 +109,25 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     }
   });
 
-  // Exchange the launch secret for the cookie, then drop it from the address bar.
+  // Exchange a launch link, once, for a session cookie of its own; then drop it from the address bar.
   app.get('/', async (request, reply) => {
     const launch = (request.query as { launch?: unknown }).launch;
     if (typeof launch === 'string') {
-      if (!sameSecret(launch, secret)) return reply.code(401).type('text/plain').send('Wrong launch link.');
-      reply.header('Set-Cookie', `${COOKIE}=${secret}; HttpOnly; SameSite=Strict; Path=/`);
+      if (!links.consume(launch))
+        return reply
+          .code(401)
+          .type('text/plain')
+          .send(
+            'This launch link was already used or has expired. Open launch.html in the data directory again.',
+          );
+      reply.header('Set-Cookie', `${COOKIE}=${sessions.create()}; HttpOnly; SameSite=Strict; Path=/`);
       return reply.redirect('/', 303);
     }
     if (!authorised(request)) {
       return reply
         .code(401)
         .type('text/plain')
-        .send('Open the launch link printed by "npm start" (it carries this session\'s secret).');
+        .send('Open launch.html in the data directory (npm start prints where): it carries a one-time link.');
     }
     return reply.type('text/html').sendFile('index.html');
   });
@@ -127,6 +144,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return { result: await handler(args) };
     } catch (error) {
       if (error instanceof ApiValidationError) return reply.code(400).send({ error: error.message });
+      // Refused by the workstation's access rules: nothing changed; the words say what to do.
+      if (error instanceof ApiRefusedError)
+        return reply.code(403).send({ error: error.message, refused: error.code });
       options.logger.error({ method, err: String(error) }, 'API call failed');
       return reply.code(500).send({ error: `${method} failed.` });
     }
@@ -153,13 +173,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     });
   });
 
-  const port = await findFreePort(options.port, options.portSearch ?? 10);
-  origin = `http://127.0.0.1:${port}`;
   await app.listen({ host: '127.0.0.1', port });
   return {
     origin,
-    launchUrl: `${origin}/?launch=${secret}`,
+    get launchUrl() {
+      return links.fresh();
+    },
+    launchFile: links.file,
     async close() {
+      links.stop();
       for (const stream of eventStreams) stream.raw.end();
       await app.close();
     },

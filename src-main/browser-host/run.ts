@@ -14,7 +14,12 @@ import { createBrowserNotifier } from './notifier.ts';
 export const DEFAULT_RULES_PATH = resolve(import.meta.dirname, '../../resources/rules/critical-values.json');
 
 export interface RunningBrowserHost {
-  launchUrl: string;
+  /** The host's own origin, http://127.0.0.1:PORT (no secret). */
+  origin: string;
+  /** A launch link that has not been used (works once, within a minute). */
+  readonly launchUrl: string;
+  /** The 0600 page in the data directory that always carries a fresh launch link: give it to the opener. */
+  launchFile: string;
   /** The embedded demo server's FHIR base in local-demo mode; null in servers mode. */
   localDemoFhirBase: string | null;
   close(): Promise<void>;
@@ -56,9 +61,14 @@ export async function runBrowserHost(options: {
       rendererDir: options.rendererDir ?? resolve('out/renderer'),
       port: options.port,
       logger: options.logger.child({ component: 'browser-host' }),
+      stateDir: options.dataDir,
     });
     return {
-      launchUrl: host.launchUrl,
+      origin: host.origin,
+      get launchUrl() {
+        return host.launchUrl;
+      },
+      launchFile: host.launchFile,
       localDemoFhirBase: app.localDemoFhirBase,
       async close() {
         try {

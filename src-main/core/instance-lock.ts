@@ -1,7 +1,8 @@
 // One running monitor per data directory. Two processes committing cursors into the same SQLite file
 // would not corrupt it (SQLite locks), but they would double-notify; refuse clearly instead.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../lib/private-files.ts';
 
 export class InstanceLockedError extends Error {
   override readonly name = 'InstanceLockedError';
@@ -18,12 +19,13 @@ function isAlive(pid: number): boolean {
 
 /** Take the lock or throw InstanceLockedError naming the running process. Returns the release function. */
 export function acquireInstanceLock(dataDir: string): () => void {
-  // The lock comes first at start-up, so it also creates the data directory on a first run.
-  mkdirSync(dataDir, { recursive: true });
+  // The lock comes first at start-up, so it also creates the data directory on a first run (0700:
+  // the monitor's database holds patient names and the audit log).
+  ensurePrivateDir(dataDir);
   const path = join(dataDir, 'monitor.lock');
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', PRIVATE_FILE_MODE);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => {

@@ -1,8 +1,9 @@
 // Workstation preferences the user can change while running (no secrets, no PHI), kept in
 // `preferences.json` in the data directory. Read live: a change applies to the next notification.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writePrivateFile } from '../lib/private-files.ts';
 import type { Preferences } from '../shared/api.ts';
 
 const schema = z.object({ privacyMode: z.boolean(), notifyHigh: z.boolean() });
@@ -25,9 +26,7 @@ export function openPreferences(dataDir: string, defaults: Preferences): Prefere
     get: () => current,
     set(change) {
       current = schema.parse({ ...current, ...change });
-      const temporary = `${path}.tmp`;
-      writeFileSync(temporary, JSON.stringify(current));
-      renameSync(temporary, path);
+      writePrivateFile(path, JSON.stringify(current));
       return current;
     },
   };

@@ -1,21 +1,33 @@
 // The host-side implementation of the MonitorApi, shared by the Electron shell and the browser host.
 // Hosts only move validated calls and pushed events across their transport; everything else is here.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
+//
+// Every call that returns or changes patient data answers for the signed-in user only
+// (workstation/access-policy.ts): nobody signed in, no patient data from any call or push. A personal
+// workstation's monitor runs under the user's own session and stops (its subscriptions stay active on
+// the server) when she signs out; a ward workstation's runs under the ward identity
+// (workstation/ward-watch.ts) whoever is at the screen (docs/architecture.md, "Workstation modes").
 import type { HostEvent, HostInfo, MonitorHandlers, SessionInfo } from '../shared/api.ts';
 import { humanName } from '../shared/fhir-json.ts';
+import { ensurePrivateDir } from '../lib/private-files.ts';
+import { join } from 'node:path';
 import { accessFor, readResource } from './fhir/fhir-client.ts';
 import type { Logger } from './log.ts';
 import { snapshot } from './monitor/health.ts';
 import { createMonitor, type Monitor } from './monitor/monitor.ts';
 import type { MonitorSession, Notifier, TopicRequest } from './ports.ts';
 import { openClientStore, type ClientStore } from './store/client-store.ts';
+import { ownerKey } from './store/owners.ts';
 import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
 import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
+import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
+import { lastSessionFile } from './workstation/last-session.ts';
+import { lockedWardView } from './workstation/locked-view.ts';
+import { signInTarget } from './workstation/sign-in-target.ts';
+import { throttled } from './workstation/throttle.ts';
+import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
 
 /** What a sign-in produces; the SMART client's session satisfies it structurally. */
 export interface SignedInSession extends MonitorSession {
@@ -35,11 +47,34 @@ export interface ServerChoice {
   redirectPort?: number;
   /** Scopes to request instead of the role's defaults. */
   scopes?: string[];
+  /** Origins besides the FHIR server's where its authorization page may be (deployment allow-list). */
+  authorizationOrigins?: string[];
+  /** Origins besides the FHIR server's that its stream URLs may name (channels/origin-guard.ts). */
+  streamOrigins?: string[];
+  /** The embedded demo server (local mode): named so on the sign-in page. */
+  localDemo?: boolean;
 }
 
 export interface SignInContext {
   /** Hand the authorization URL to the user (system browser, or the page in the browser host). */
   openUrl(url: string): Promise<void>;
+}
+
+/** A ward workstation (docs/deployment.md): the ward watched continuously under a ward identity. */
+export interface WardWorkstation {
+  kind: 'ward';
+  /** The ward's label, e.g. "ward-a" (shown on the locked screen). */
+  ward: string;
+  /** The server the ward is watched on; clinicians sign in there, and only there, at this screen. */
+  server: Omit<ServerChoice, 'role'>;
+  /** The ward identity's principal, `client/<backend client id>` (store/owners.ts). */
+  principal: string;
+  /** Sign the ward identity in (SMART Backend Services; the composition root holds the key). */
+  signIn(): Promise<WardSession>;
+  /** What the ward watches. */
+  topics: TopicRequest[];
+  /** Retry a failed ward sign-in after this long. Default 30 s. */
+  retryMs?: number;
 }
 
 export interface ServiceOptions {
@@ -49,6 +84,11 @@ export interface ServiceOptions {
   logger: Logger;
   /** The server used when sign-in names none (the embedded demo server in local mode). */
   defaultServer: Omit<ServerChoice, 'role'> | null;
+  /**
+   * Servers the deployment configured: a sign-in naming one of them gets its configured settings
+   * (allowed authorization and stream origins, redirect port, scopes) unless the call overrides them.
+   */
+  configuredServers?: ReadonlyArray<Omit<ServerChoice, 'role'>>;
   signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
   /**
    * Sign in silently with what a previous run left (an encrypted refresh token); null when nothing is
@@ -77,6 +117,8 @@ export interface ServiceOptions {
   >;
   /** Tiers that raise an OS notification (default critical; "configurably, high"). */
   interruptTiers?: Array<'critical' | 'high'>;
+  /** Personal (default: a person's own machine) or a ward's shared workstation. */
+  workstation?: { kind: 'personal' } | WardWorkstation;
 }
 
 export interface MonitorService {
@@ -89,18 +131,30 @@ export interface MonitorService {
 }
 
 const HEALTH_PUSH_MS = 250;
-const lastServerSchema = z.object({
-  fhirBase: z.url(),
-  name: z.string().max(200),
-  clientId: z.string().min(1).max(256),
-  role: z.enum(['nurse', 'pharmacist']),
-  redirectPort: z.number().int().optional(),
-  scopes: z.array(z.string()).optional(),
-});
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+/** Signed out on a personal workstation: silence must not look like calm (shown red). */
+const SIGNED_OUT_HEALTH =
+  'Nobody is signed in: alerts are not shown on this workstation. Subscriptions stay active on the server; sign in to see what arrived.';
+
+/** The person at the screen and what her sign-in started. */
+interface Presence {
+  session: SignedInSession | null;
+  viewer: Viewer | null;
+  server: ServerChoice | null;
+  /** Personal mode: her own monitor. Ward mode: none (the ward watch keeps the subscriptions). */
+  monitor: Monitor | null;
+  userDisplay: string | null;
+  reason: string | null;
+  /** Why the session ended by itself (not the user's sign-out): health shows it in red until a sign-in. */
+  lostSession: string | null;
+  signingIn: boolean;
+  authorizationUrl: string | null;
+  signedInAt: number | null;
+  closed: boolean;
+}
 
 export function createMonitorService(options: ServiceOptions): MonitorService {
-  mkdirSync(options.dataDir, { recursive: true });
+  ensurePrivateDir(options.dataDir);
   const { ackTimeoutMinutes = 10, targetMinutes = 30, ...alertingOptions } = options.alerting ?? {};
   const store = openClientStore(join(options.dataDir, 'monitor.sqlite'), {
     lifecycle: { ackTimeoutMs: ackTimeoutMinutes * 60_000, targetMs: targetMinutes * 60_000 },
@@ -116,17 +170,30 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
-  let session: SignedInSession | null = null;
-  let server: ServerChoice | null = null;
-  let monitor: Monitor | null = null;
-  let userDisplay: string | null = null;
-  let reason: string | null = null;
-  // Why the session ended by itself (not the user's sign-out): health shows it in red until a sign-in.
-  let lostSession: string | null = null;
-  let signingIn = false;
-  let authorizationUrl: string | null = null;
-  let healthTimer: NodeJS.Timeout | null = null;
-  let closed = false;
+  const ward = options.workstation?.kind === 'ward' ? options.workstation : null;
+  const wardOwner = ward ? ownerKey(ward.server.fhirBase, ward.principal) : null;
+  const me: Presence = {
+    session: null,
+    viewer: null,
+    server: null,
+    monitor: null,
+    userDisplay: null,
+    reason: null,
+    lostSession: null,
+    signingIn: false,
+    authorizationUrl: null,
+    signedInAt: null,
+    closed: false,
+  };
+  const policy = createAccessPolicy({
+    alerts: store.alerts,
+    kind: ward ? 'ward' : 'personal',
+    wardOwner,
+    viewer: () => me.viewer,
+  });
+  // A ward screen with nobody signed in shows no value and no name, whatever the preference says.
+  const isPrivate = () => preferences.get().privacyMode || (ward !== null && me.viewer === null);
+  const lastSession = lastSessionFile(options.dataDir);
 
   const emitRaw = (event: HostEvent) => {
     for (const listener of listeners) {
@@ -137,64 +204,154 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       }
     }
   };
+  /** An alert changed: shown only to a signed-in user who may see it, and always as its latest state. */
+  const deliverAlert = (alertId: string) => {
+    lockedPush.request();
+    if (me.viewer && !ward && me.signedInAt !== null) sessionPush.request(); // the catch-up count
+    if (me.closed) return;
+    void policy.mayShow(alertId).then((shown) => {
+      const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
+      if (latest) emitRaw({ type: 'alert', alert: latest });
+    });
+  };
   // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
   const emit = (event: HostEvent) => {
-    emitRaw(event);
-    if (event.type === 'alert') alerting.pushStatus();
+    if (event.type !== 'alert') return emitRaw(event);
+    deliverAlert(event.alert.id);
+    alerting.pushStatus();
   };
   const alerting = createAlerting({
     store,
     notifier: options.notifier,
     logger: log.child({ component: 'alerting' }),
-    emit: emitRaw,
+    emit: (event) => (event.type === 'alert' ? deliverAlert(event.alert.id) : emitRaw(event)),
     exportDir: join(options.dataDir, 'exports'),
-    privacyMode: () => preferences.get().privacyMode,
+    privacyMode: isPrivate,
     ...alertingOptions,
     rules: options.rules ?? interpretationOnlyRules(),
+    access: () => policy.access,
   });
   alerting.start();
 
-  const sessionInfo = (): SessionInfo => ({
-    state: session ? 'signed-in' : signingIn ? 'signing-in' : 'signed-out',
-    server: server && (session || signingIn) ? { fhirBase: server.fhirBase, name: server.name } : null,
-    user: session ? { fhirUser: session.fhirUser, display: userDisplay } : null,
-    reason,
-    tokenExpiresAt: session?.tokenExpiresAt()
-      ? new Date(session.tokenExpiresAt() as number).toISOString()
-      : null,
-    needPatientBanner: session?.needPatientBanner ?? false,
-    authorizationUrl: signingIn ? authorizationUrl : null,
-  });
-  const healthSnapshot = () =>
-    snapshot(monitor?.health() ?? [], session !== null, {
-      renewal: session?.renewalStatus?.() ?? null,
-      tokenExpiresAt: session?.tokenExpiresAt() ?? null,
-      signedOutReason: session ? null : lostSession,
-    });
-  const pushSession = () => emit({ type: 'session', session: sessionInfo() });
-  const scheduleHealth = () => {
-    healthTimer ??= setTimeout(() => {
-      healthTimer = null;
-      emit({ type: 'health', health: healthSnapshot() });
-    }, HEALTH_PUSH_MS);
+  const catchUp = (): SessionInfo['catchUp'] => {
+    if (ward || !me.viewer || me.signedInAt === null) return null;
+    const since = store.alerts.lastSignOut(me.viewer.owner);
+    if (!since) return null;
+    const arrived = store.alerts.arrivals(me.viewer.owner, since, new Date(me.signedInAt).toISOString());
+    return arrived.alerts > 0 ? { since, ...arrived } : null;
   };
+  const sessionInfo = (): SessionInfo => ({
+    state: me.session ? 'signed-in' : me.signingIn ? 'signing-in' : 'signed-out',
+    server:
+      me.server && (me.session || me.signingIn)
+        ? { fhirBase: me.server.fhirBase, name: me.server.name }
+        : null,
+    user: me.session ? { fhirUser: me.session.fhirUser, display: me.userDisplay } : null,
+    reason: me.reason,
+    tokenExpiresAt: me.session?.tokenExpiresAt()
+      ? new Date(me.session.tokenExpiresAt() as number).toISOString()
+      : null,
+    needPatientBanner: me.session?.needPatientBanner ?? false,
+    authorizationUrl: me.signingIn ? me.authorizationUrl : null,
+    workstation: {
+      mode: ward ? 'ward' : 'personal',
+      ward: ward?.ward ?? null,
+      signInTo: options.defaultServer
+        ? { name: options.defaultServer.name, localDemo: options.defaultServer.localDemo ?? false }
+        : null,
+    },
+    catchUp: catchUp(),
+  });
+  const healthSnapshot = () => {
+    if (wardWatch) {
+      const watched = snapshot(wardWatch.health(), true);
+      const problem = wardWatch.problem();
+      return problem ? { ...watched, degraded: `Ward ${ward?.ward ?? ''}: ${problem}` } : watched;
+    }
+    if (!me.session) {
+      const signedOut = snapshot([], false, {
+        renewal: null,
+        tokenExpiresAt: null,
+        signedOutReason: me.lostSession,
+      });
+      return { ...signedOut, degraded: signedOut.degraded ?? SIGNED_OUT_HEALTH };
+    }
+    return snapshot(me.monitor?.health() ?? [], true, {
+      renewal: me.session.renewalStatus?.() ?? null,
+      tokenExpiresAt: me.session.tokenExpiresAt(),
+      signedOutReason: null,
+    });
+  };
+  const lockedView = () =>
+    ward && wardOwner ? lockedWardView(store.alerts, wardOwner, ward.ward, healthSnapshot().degraded) : null;
+  const pushSession = () => emitRaw({ type: 'session', session: sessionInfo() });
+  // Pushes coalesce; none runs once the service is closing (the store may already be closed).
+  const sessionPush = throttled(() => me.closed || pushSession(), HEALTH_PUSH_MS);
+  const healthPush = throttled(() => {
+    if (me.closed) return;
+    emitRaw({ type: 'health', health: healthSnapshot() });
+    lockedPush.request();
+  }, HEALTH_PUSH_MS);
+  const lockedPush = throttled(() => {
+    const view = me.closed ? null : lockedView();
+    if (view) emitRaw({ type: 'locked-ward', view });
+  }, HEALTH_PUSH_MS);
 
-  /** `retire`: the user signed out with a live token, so the subscriptions can be turned off too. */
-  async function endSession(why: string | null, retire = false) {
-    const ending = session;
-    session = null;
+  /** The monitor for a session: the user's own (personal) or the ward identity's. */
+  const openMonitor = (
+    session: MonitorSession,
+    owner: string | null,
+    topics: TopicRequest[],
+    server: Pick<ServerChoice, 'streamOrigins'>,
+  ): Monitor =>
+    createMonitor({
+      store,
+      session,
+      owner,
+      notifier: options.notifier,
+      topics,
+      emit,
+      onHealthChange: healthPush.request,
+      logger: log,
+      privacyMode: isPrivate,
+      interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
+      allowedStreamOrigins: server.streamOrigins ?? [],
+      ...(options.rules ? { rules: options.rules } : {}),
+    });
+
+  const wardWatch: WardWatch | null = ward
+    ? createWardWatch({
+        signIn: () => ward.signIn(),
+        openMonitor: (session) => openMonitor(session, ward.principal, ward.topics, ward.server),
+        logger: log.child({ component: 'ward-watch' }),
+        onChange: healthPush.request,
+        ...(options.onSubscribed ? { onSubscribed: options.onSubscribed } : {}),
+        ...(ward.retryMs !== undefined ? { retryMs: ward.retryMs } : {}),
+      })
+    : null;
+  wardWatch?.start();
+
+  /** The person at the screen is gone (signed out, expired, failed): her view of patient data ends. */
+  async function endSession(why: string | null) {
+    const ending = me.session;
+    const viewer = me.viewer;
+    me.session = null;
+    me.viewer = null;
+    me.signedInAt = null;
+    policy.reset();
     alerting.setSession(null);
-    reason = why;
-    const problems = retire && monitor ? await monitor.retire() : (await monitor?.stop(), []);
-    if (problems.length > 0)
-      reason = `${why ?? ''} The server could not turn ${problems.length} subscription(s) off.`.trim();
-    monitor = null;
+    me.reason = why;
+    // Her subscriptions stay active on the server: what arrives meanwhile is caught up at her return.
+    await me.monitor?.stop();
+    me.monitor = null;
+    if (viewer && !ward) store.alerts.recordSignOut(viewer.owner, Date.now());
     if (ending)
       await ending
         .signOut()
         .catch((error: unknown) => log.warn({ err: String(error) }, 'sign-out at the server failed'));
     pushSession();
-    scheduleHealth();
+    healthPush.request();
+    lockedPush.request();
   }
 
   async function completeSignIn(
@@ -204,80 +361,61 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     try {
       const signed = await obtain();
       if (!signed) {
-        signingIn = false;
-        reason = 'Your previous sign-in has expired: sign in again.';
-        forgetLastServer();
+        me.signingIn = false;
+        me.reason = 'Your previous sign-in has expired: sign in again.';
+        lastSession.forget();
         pushSession();
         return;
       }
-      rememberLastServer(choice);
+      // A shared ward screen never resumes a person's session after a restart.
+      if (!ward) lastSession.remember(choice);
       // Who signed in, before the session counts as signed in: the UI never shows "unknown user".
       const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
-      userDisplay = who?.resource ? humanName(who.resource['name']) : null;
-      session = signed;
-      signingIn = false;
-      authorizationUrl = null;
-      lostSession = null;
-      signed.onChange((change) => {
-        if (session !== signed) return;
-        if (change.state === 'signed-out') {
-          lostSession = change.reason ?? 'signed out';
-          void endSession(change.reason ?? 'signed out');
-        } else scheduleHealth(); // renewal started failing or recovered
-      });
-      monitor = createMonitor({
-        store,
-        session: signed,
-        notifier: options.notifier,
-        topics: options.topicsFor(signed, choice),
-        emit,
-        onHealthChange: scheduleHealth,
-        logger: log,
-        privacyMode: () => preferences.get().privacyMode,
-        interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
-        ...(options.rules ? { rules: options.rules } : {}),
-      });
-      alerting.setSession({
+      me.userDisplay = who?.resource ? humanName(who.resource['name']) : null;
+      me.session = signed;
+      me.viewer = {
         fhirBase: signed.fhirBase,
         fhirUser: signed.fhirUser,
         access: accessFor(signed),
+        owner: viewerOwner(signed),
+      };
+      me.signedInAt = Date.now();
+      me.signingIn = false;
+      me.authorizationUrl = null;
+      me.lostSession = null;
+      policy.reset();
+      signed.onChange((change) => {
+        if (me.session !== signed) return;
+        if (change.state === 'signed-out') {
+          me.lostSession = change.reason ?? 'signed out';
+          void endSession(change.reason ?? 'signed out');
+        } else healthPush.request(); // renewal started failing or recovered
       });
+      alerting.setSession(me.viewer);
+      if (!ward) me.monitor = openMonitor(signed, signed.fhirUser, options.topicsFor(signed, choice), choice);
       pushSession();
-      await monitor.start();
-      options.onSubscribed?.();
+      healthPush.request();
+      if (me.monitor) {
+        await me.monitor.start();
+        options.onSubscribed?.();
+      }
     } catch (error) {
-      signingIn = false;
-      authorizationUrl = null;
+      me.signingIn = false;
+      me.authorizationUrl = null;
       // Closing the app while sign-in was still subscribing is not a failed sign-in: keep the tokens
       // (and the stored refresh token) so the next start can resume.
-      if (closed) return;
+      if (me.closed) return;
       const message = error instanceof Error ? error.message : String(error);
       log.warn({ err: message }, 'sign-in or subscription failed');
       await endSession(`Sign-in failed: ${message}`);
     }
   }
 
-  // Which server and role the user was signed in to (no secrets), so the next start can resume.
-  const lastServerPath = join(options.dataDir, 'last-session.json');
-  function rememberLastServer(choice: ServerChoice) {
-    writeFileSync(lastServerPath, JSON.stringify(choice));
-  }
-  function forgetLastServer() {
-    rmSync(lastServerPath, { force: true });
-  }
-  function lastServer(): ServerChoice | null {
-    try {
-      const parsed = lastServerSchema.safeParse(JSON.parse(readFileSync(lastServerPath, 'utf8')));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
-  }
-  const previous = options.resume ? lastServer() : null;
+  const previous = options.resume && !ward ? lastSession.read() : null;
   if (previous && options.resume) {
     const resume = options.resume;
-    server = previous;
-    signingIn = true;
+    me.server = previous;
+    me.signingIn = true;
     void completeSignIn(previous, () => resume(previous));
   }
 
@@ -285,22 +423,17 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     getHostInfo: async () => options.host,
     getSession: async () => sessionInfo(),
     getHealth: async () => healthSnapshot(),
+    getLockedWard: async () => lockedView(),
 
     async signIn(args) {
-      if (session || signingIn) return sessionInfo();
-      const base = args.fhirBase
-        ? {
-            fhirBase: args.fhirBase.replace(/\/$/, ''),
-            name: new URL(args.fhirBase).host,
-            clientId: args.clientId ?? '',
-          }
-        : options.defaultServer;
-      if (!base) {
-        reason = 'No server configured: enter a FHIR server URL and client id.';
-        return sessionInfo();
-      }
-      if (!base.clientId) {
-        reason = 'A client id is required for this server.';
+      if (me.session || me.signingIn) return sessionInfo();
+      const base = signInTarget(args, {
+        defaultServer: options.defaultServer,
+        configuredServers: options.configuredServers ?? [],
+        wardServer: ward?.server ?? null,
+      });
+      if (typeof base === 'string') {
+        me.reason = base;
         return sessionInfo();
       }
       const choice: ServerChoice = {
@@ -309,17 +442,17 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         ...(args.redirectPort ? { redirectPort: args.redirectPort } : {}),
         ...(args.scopes ? { scopes: args.scopes } : {}),
       };
-      server = choice;
-      signingIn = true;
-      authorizationUrl = null;
-      reason = null;
+      me.server = choice;
+      me.signingIn = true;
+      me.authorizationUrl = null;
+      me.reason = null;
       pushSession();
       // Return as soon as the user has something to do (the authorization URL) or the flow ended; the
       // rest of the flow completes in the background and is pushed as a session event.
       let urlReady: () => void = () => undefined;
       const waitingForUser = new Promise<void>((resolve) => (urlReady = resolve));
       const openUrl = async (url: string) => {
-        authorizationUrl = url;
+        me.authorizationUrl = url;
         urlReady();
         pushSession();
         await options.openUrl?.(url, choice);
@@ -330,28 +463,30 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     },
 
     async signOut() {
-      forgetLastServer();
-      await endSession('You signed out.', true);
+      lastSession.forget();
+      await endSession('You signed out.');
       return sessionInfo();
     },
 
-    listAlerts: async ({ limit, before }) => store.alerts.list(limit, before),
+    listAlerts: ({ limit, before }) => policy.list(limit, before),
 
     async getResource({ reference }) {
-      if (!session)
+      if (!me.viewer)
         return { reference, status: 'forbidden', resource: null, message: 'Sign in to see records.' };
-      return readResource(accessFor(session), reference);
+      return readResource(me.viewer.access, reference);
     },
 
     // The closed loop: markSeen, acknowledge (+ write-back), resolveAlert, escalation status,
-    // audit export, rules reload, write-back retry and launch-at-login live in core/alerting.
+    // audit export, rules reload, write-back retry and launch-at-login live in core/alerting; each
+    // action asks the access policy first.
     ...alerting.handlers,
 
     getPreferences: async () => preferences.get(),
     setPreferences: async (change) => preferences.set(change),
 
-    // Renderer views: fixed, host-built searches; the renderer never names a URL.
-    ...createViewHandlers(() => (session ? accessFor(session) : null)),
+    // Renderer views: fixed, host-built searches with the signed-in user's token; the renderer never
+    // names a URL.
+    ...createViewHandlers(() => me.viewer?.access ?? null),
   };
 
   return {
@@ -363,15 +498,16 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return () => listeners.delete(listener);
     },
     async close() {
-      closed = true;
-      if (healthTimer) clearTimeout(healthTimer);
+      me.closed = true;
+      healthPush.cancel();
+      sessionPush.cancel();
+      lockedPush.cancel();
       clearInterval(pruneTimer);
       alerting.stop();
-      await monitor?.stop();
-      monitor = null;
+      await wardWatch?.stop();
+      await me.monitor?.stop();
+      me.monitor = null;
       store.close();
     },
   };
 }
-
-// ---- helpers for the renderer views ----

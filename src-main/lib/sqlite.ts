@@ -1,5 +1,6 @@
 // Opening and migrating SQLite databases, shared by the client core and the embedded server.
 import Database from 'better-sqlite3';
+import { ensurePrivateFile, narrowIfPresent } from './private-files.ts';
 
 export type Db = Database.Database;
 
@@ -9,19 +10,43 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/** SQLite's in-memory and temporary databases have no file to protect. */
+function isFile(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
+}
+
 /**
  * Open a database in WAL mode. WAL lets readers (the UI, `$events`) run beside the single writer, and a
  * committed transaction survives `kill -9` of this process at any instant.
+ *
+ * A database written here is 0600 before SQLite first opens it (names, audit rows, signing keys live
+ * in these files); SQLite creates its -wal and -shm files with the database file's mode, and any left
+ * wider by an older version are narrowed here.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  const writable = !options.readonly && isFile(path);
+  if (writable) createPrivately(path);
   const db = new Database(path, { readonly: options.readonly ?? false, timeout: 5000 });
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   }
+  if (writable) for (const suffix of ['-wal', '-shm']) narrowIfPresent(`${path}${suffix}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return db;
+}
+
+/**
+ * Create the database file 0600 before SQLite does. Where that is impossible (a directory in its place,
+ * a missing parent) SQLite's own open reports the problem in its words.
+ */
+function createPrivately(path: string): void {
+  try {
+    ensurePrivateFile(path);
+  } catch {
+    // reported by the open below
+  }
 }
 
 export interface Migration {

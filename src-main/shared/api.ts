@@ -173,6 +173,44 @@ export interface HealthSnapshot {
 
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in';
 
+/** How the workstation runs (docs/deployment.md): a person's own machine, or a ward's shared screen. */
+export interface WorkstationInfo {
+  mode: 'personal' | 'ward';
+  /** The ward watched continuously (ward mode), e.g. "ward-a"; null in personal mode. */
+  ward: string | null;
+  /** Where a sign-in that names no server goes (a ward screen: the ward's server only); null: none. */
+  signInTo?: { name: string; localDemo: boolean } | null;
+}
+
+/** What arrived for the signed-in user while she was signed out ("while you were away"). */
+export interface CatchUpSummary {
+  /** When she last signed out here (ISO). */
+  since: string;
+  alerts: number;
+  critical: number;
+}
+
+/** One alert on the locked ward screen: tier, bed and time only; never a name or a value. */
+export interface LockedWardAlert {
+  id: string;
+  tier: 'critical' | 'high';
+  /** The bed ("Ward A bed 7") when known. */
+  bed: string | null;
+  /** When the workstation received it (ISO): "waiting 4 min". */
+  waitingSince: string;
+  escalationLevel: number;
+}
+
+/** The ward screen while nobody is signed in (ward workstation mode). */
+export interface LockedWardView {
+  ward: string;
+  /** Open critical and high alerts, longest waiting first. */
+  alerts: LockedWardAlert[];
+  /** Why the ward may not be watched right now (red on screen); null while it is. */
+  degraded: string | null;
+  at: string;
+}
+
 export interface SessionInfo {
   state: SessionState;
   server: { fhirBase: string; name: string } | null;
@@ -186,6 +224,10 @@ export interface SessionInfo {
    * where it can). Not a secret: it carries only PKCE/state public values; the code returns to the host.
    */
   authorizationUrl: string | null;
+  /** Personal or ward workstation (absent from hosts that predate workstation modes: personal). */
+  workstation?: WorkstationInfo;
+  /** Signed in: what arrived since she last signed out here; null when nothing or never signed out. */
+  catchUp?: CatchUpSummary | null;
 }
 
 export interface HostInfo {
@@ -256,7 +298,9 @@ export type HostEvent =
   /** The user clicked an OS notification: focus this alert. */
   | { type: 'focus-alert'; alertId: string }
   /** Counts for the tray/badge, escalation and rules/write-back health changed. */
-  | { type: 'alerting'; status: AlertingStatus };
+  | { type: 'alerting'; status: AlertingStatus }
+  /** The locked ward screen changed (ward workstation, nobody signed in). */
+  | { type: 'locked-ward'; view: LockedWardView };
 
 // ---- call argument schemas (validated in both hosts) ----
 
@@ -264,6 +308,18 @@ const boundedString = (max: number) => z.string().min(1).max(max);
 /** openid, fhirUser, offline_access, launch[/x], or (patient|user|system)/(Type|*).(cruds|read|write|*)[?query]. */
 const SMART_SCOPE =
   /^(openid|fhirUser|profile|offline_access|online_access|launch(\/[a-z]+)?|(patient|user|system)\/(\*|[A-Z][A-Za-z]{1,63})\.(c?r?u?d?s?|read|write|\*)(\?[A-Za-z0-9_.\-:|,=&/]{1,200})?)$/;
+/**
+ * A FHIR base the page names: a plain absolute http(s) URL. No query or fragment (the host appends
+ * paths to it: `?…` would turn every request into a request for another path), no credentials.
+ */
+const plainFhirBase = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine((value) => {
+    const url = new URL(value);
+    return !url.search && !url.hash && !url.username && !url.password && !/[?#]/.test(value);
+  }, 'a plain absolute http(s) URL without query, fragment or credentials');
+
 const fhirReference = z
   .string()
   .max(256)
@@ -277,11 +333,8 @@ export const apiArgSchemas = {
   getSession: z.object({}).strict(),
   signIn: z
     .object({
-      /** Omit for the local demo server. */
-      fhirBase: z
-        .url({ protocol: /^https?$/ })
-        .max(2048)
-        .optional(),
+      /** Omit for the local demo server (or the configured default). */
+      fhirBase: plainFhirBase.optional(),
       clientId: boundedString(256).optional(),
       /** Chooses the least-privilege scope set requested at sign-in. */
       role: z.enum(['nurse', 'pharmacist']).default('nurse'),
@@ -326,6 +379,8 @@ export const apiArgSchemas = {
     .strict(),
   getLaunchAtLogin: z.object({}).strict(),
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
+  /** The locked ward screen (ward workstation): tier, bed and time of open alerts, no names. */
+  getLockedWard: z.object({}).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgSchemas;
@@ -355,6 +410,8 @@ export interface ApiResults {
   setPreferences: Preferences;
   getLaunchAtLogin: LaunchAtLogin;
   setLaunchAtLogin: LaunchAtLogin;
+  /** Null on a personal workstation. */
+  getLockedWard: LockedWardView | null;
 }
 
 export interface Preferences {
@@ -385,6 +442,22 @@ export type MonitorHandlers = {
 
 export class ApiValidationError extends Error {
   override readonly name = 'ApiValidationError';
+}
+
+/** Why a call was refused: nobody is signed in, or the signed-in user may not act on this alert. */
+export type RefusalCode = 'sign-in-required' | 'not-permitted';
+
+/**
+ * A call refused by the workstation's access rules (docs/architecture.md, "Workstation modes"). Nothing
+ * changed; the message says what to do ("Sign in …", "Not permitted …"). Hosts answer it as 403.
+ */
+export class ApiRefusedError extends Error {
+  override readonly name = 'ApiRefusedError';
+  readonly code: RefusalCode;
+  constructor(code: RefusalCode, message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** Validate one call; throws ApiValidationError naming the method and the bad field. */

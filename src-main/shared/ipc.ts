@@ -24,6 +24,7 @@ export const API_METHODS = [
   'setPreferences',
   'getLaunchAtLogin',
   'setLaunchAtLogin',
+  'getLockedWard',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.

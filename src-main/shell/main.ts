@@ -1,10 +1,12 @@
 // Electron entry: the Electron-only parts (window, IPC, app:// protocol, native notifications,
 // safeStorage, tray, launch at login) around the composition root (src-main/app/compose.ts), which
-// starts everything that does real work, in Electron and in the browser host alike.
+// starts everything that does real work, in Electron and in the browser host alike. What runs is the
+// deployment configuration's choice (src-main/app/config.ts, docs/deployment.md): the embedded server
+// and simulator only when it asks for the local demo, or when there is no configuration at all.
 import { join } from 'node:path';
 import { app, dialog, ipcMain, screen, session, type BrowserWindow } from 'electron';
 import { startApp, type RunningApp } from '../app/compose.ts';
-import { LOCAL_DEMO_MODE } from '../app/mode.ts';
+import { ConfigError, loadDeployment } from '../app/config.ts';
 import { InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
 import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
@@ -55,6 +57,12 @@ async function start() {
   app.setAppUserModelId(APP_ID);
   denyAllPermissions(session.defaultSession);
   serveRenderer(join(outDir, 'renderer'));
+  // A bad configuration stops here with its message (dialog and log below), before anything runs.
+  const mode = loadDeployment({ argv: process.argv, env: process.env });
+  logger.info(
+    { config: mode.source ?? null, mode: mode.kind, workstation: mode.workstation?.kind ?? 'personal' },
+    'deployment',
+  );
   const secrets = await createSafeSecretStore(join(dataDir, 'secrets.json'));
   if (!secrets.persistent) logger.warn({ reason: secrets.reason }, 'refresh tokens will not be stored');
   running = await startApp(
@@ -67,10 +75,10 @@ async function start() {
       // Only where refresh tokens are stored encrypted (never with Linux basic_text).
       ...(secrets.persistent ? { secretStore: secrets.store } : {}),
       launchAtLogin: createLaunchAtLogin({ app }),
-      openAuthorizationUrl: (url, server) => openAuthorizationUrl(url, server.fhirBase),
+      openAuthorizationUrl: (url, server) =>
+        openAuthorizationUrl(url, server.fhirBase, server.authorizationOrigins ?? []),
     },
-    // Until a deployment configuration chooses hospital servers, the app runs the local demo.
-    LOCAL_DEMO_MODE,
+    mode,
   );
   const service = running.service;
   registerIpcHandlers(ipcMain, service.handlers);
@@ -115,11 +123,16 @@ if (!app.requestSingleInstanceLock()) {
     .catch((error: unknown) => {
       // Any failure at start is shown, not just logged: a monitor that silently did not start looks calm.
       const message =
-        error instanceof InstanceLockedError
+        error instanceof InstanceLockedError || error instanceof ConfigError
           ? error.message
           : `Alert Monitor could not start: ${String(error)}`;
       logger.error({ err: String(error) }, 'startup failed');
-      dialog.showErrorBox('Alert Monitor', message);
+      dialog.showErrorBox(
+        error instanceof ConfigError
+          ? 'Alert Monitor — the deployment configuration is invalid'
+          : 'Alert Monitor',
+        message,
+      );
       app.quit();
     });
   app.on('window-all-closed', () => app.quit());

@@ -4,8 +4,9 @@
 // hard-coded key, i.e. obfuscation, not protection. There this store refuses to
 // persist anything: the user signs in again at each start rather than leaving a usable refresh token
 // on disk. The async API is used because the sync one is deprecated in Electron 45.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { safeStorage } from 'electron';
+import { writePrivateFile } from '../lib/private-files.ts';
 import { MemorySecretStore, type SecretStore } from '../core/auth/secret-store.ts';
 
 export type SecretStorageVerdict = { usable: true } | { usable: false; reason: string };
@@ -37,10 +38,9 @@ async function readVault(path: string): Promise<Vault> {
   }
 }
 
+/** Atomic replace, 0600 whatever the umask: a crash never leaves half a vault, nor one others can read. */
 async function writeVault(path: string, vault: Vault): Promise<void> {
-  const temporary = `${path}.tmp`;
-  await writeFile(temporary, JSON.stringify(vault), { mode: 0o600 });
-  await rename(temporary, path); // atomic replace: a crash never leaves half a vault
+  writePrivateFile(path, JSON.stringify(vault));
 }
 
 /**

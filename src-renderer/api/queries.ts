@@ -2,7 +2,7 @@
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 import { loadAlertPages, upsertAlert } from '../feed/feed-model.ts';
-import { useUiStore } from '../state/ui-store.ts';
+import { clearPatientSelection, useUiStore } from '../state/ui-store.ts';
 import { api } from './bridge.ts';
 
 export const queries = {
@@ -10,6 +10,8 @@ export const queries = {
   hostInfo: () =>
     queryOptions({ queryKey: ['host'], queryFn: () => api.getHostInfo({}), staleTime: Infinity }),
   health: () => queryOptions({ queryKey: ['health'], queryFn: () => api.getHealth({}) }),
+  /** The locked ward screen (ward workstation); replaced by pushed `locked-ward` events. */
+  lockedWard: () => queryOptions({ queryKey: ['locked-ward'], queryFn: () => api.getLockedWard({}) }),
   preferences: () => queryOptions({ queryKey: ['preferences'], queryFn: () => api.getPreferences({}) }),
   launchAtLogin: () =>
     queryOptions({ queryKey: ['launch-at-login'], queryFn: () => api.getLaunchAtLogin({}) }),
@@ -50,6 +52,18 @@ export const queries = {
     }),
 };
 
+/** Everything fetched that may hold patient data: dropped, not kept, when nobody is signed in. */
+const PATIENT_QUERIES = [['alerts'], ['resource'], ['trend'], ['allergies'], ['ward-board'], ['orders']];
+
+/**
+ * Signed out: no view may keep a name or a value. The cached queries with patient data go (not just
+ * stale: removed), and so do the selection, the in-page notifications and the announcement.
+ */
+export function forgetPatientData(client: QueryClient): void {
+  for (const queryKey of PATIENT_QUERIES) client.removeQueries({ queryKey });
+  clearPatientSelection();
+}
+
 /** Apply one pushed event to the cache: precise updates for alerts, replacement for session/health. */
 export function applyHostEvent(client: QueryClient, event: HostEvent): void {
   switch (event.type) {
@@ -68,11 +82,11 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
     }
     case 'session':
       client.setQueryData(queries.session().queryKey, event.session);
-      void client.invalidateQueries({ queryKey: queries.alerts().queryKey });
-      if (event.session.state !== 'signed-in') {
-        client.removeQueries({ queryKey: ['resource'] });
-        client.removeQueries({ queryKey: ['trend'] });
-      }
+      if (event.session.state !== 'signed-in') forgetPatientData(client);
+      else void client.invalidateQueries({ queryKey: queries.alerts().queryKey });
+      break;
+    case 'locked-ward':
+      client.setQueryData(queries.lockedWard().queryKey, event.view);
       break;
     case 'health':
       client.setQueryData(queries.health().queryKey, event.health);

@@ -38,11 +38,11 @@ export function HealthBanner() {
         </p>
       ) : (
         <p className="health-ok" role="status">
-          {signedIn
-            ? live > 0
-              ? `Live: ${live} subscription${live === 1 ? '' : 's'}`
-              : 'Connecting…'
-            : 'Not connected'}
+          {live > 0
+            ? `Live: ${live} subscription${live === 1 ? '' : 's'}`
+            : signedIn
+              ? 'Connecting…'
+              : 'Not connected'}
         </p>
       )}
     </div>

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/bridge.ts';
-import { queries } from '../api/queries.ts';
+import { forgetPatientData, queries } from '../api/queries.ts';
 import { uiActions, useUiStore, type View } from '../state/ui-store.ts';
 
 export function SessionBar() {
@@ -10,7 +10,10 @@ export function SessionBar() {
   const role = useUiStore((s) => s.role);
   const signOut = useMutation({
     mutationFn: () => api.signOut({}),
-    onSuccess: (info) => client.setQueryData(queries.session().queryKey, info),
+    onSuccess: (info) => {
+      client.setQueryData(queries.session().queryKey, info);
+      forgetPatientData(client);
+    },
   });
   const info = session.data;
   const signedIn = info?.state === 'signed-in';

@@ -68,6 +68,11 @@ export function SignInPanel() {
 
   const info = session.data;
   const busy = signIn.isPending || info?.state === 'signing-in';
+  // Where a sign-in without a named server goes: the local demo, or the deployment's server. A ward
+  // screen signs in to the ward's server only, so it offers nothing else.
+  const target = info?.workstation?.signInTo;
+  const wardScreen = info?.workstation?.mode === 'ward';
+  const configuredName = target && !target.localDemo ? target.name : null;
   const reason = info?.reason ?? null;
   const failed = reason !== null && reason.startsWith('Sign-in failed');
   return (
@@ -107,9 +112,9 @@ export function SignInPanel() {
               checked={choice.kind === 'demo'}
               onChange={() => setChoice({ kind: 'demo' })}
             />{' '}
-            Local demo (this computer, simulated wards)
+            {configuredName ?? 'Local demo (this computer, simulated wards)'}
           </label>
-          {servers.map((s) => (
+          {(wardScreen ? [] : servers).map((s) => (
             <span key={s.fhirBase} className="remembered">
               <label>
                 <input
@@ -136,15 +141,17 @@ export function SignInPanel() {
               </button>
             </span>
           ))}
-          <label>
-            <input
-              type="radio"
-              name="server"
-              checked={choice.kind === 'new'}
-              onChange={() => setChoice({ kind: 'new' })}
-            />{' '}
-            A hospital FHIR server
-          </label>
+          {wardScreen ? null : (
+            <label>
+              <input
+                type="radio"
+                name="server"
+                checked={choice.kind === 'new'}
+                onChange={() => setChoice({ kind: 'new' })}
+              />{' '}
+              A hospital FHIR server
+            </label>
+          )}
           {choice.kind === 'new' ? (
             <div className="new-server">
               <label>
@@ -194,7 +201,11 @@ export function SignInPanel() {
           ) : null}
         </fieldset>
         <button type="submit" className="primary" disabled={busy}>
-          {choice.kind === 'demo' ? 'Sign in to the local demo' : 'Sign in'}
+          {choice.kind !== 'demo'
+            ? 'Sign in'
+            : configuredName
+              ? `Sign in to ${configuredName}`
+              : 'Sign in to the local demo'}
         </button>
       </form>
     </section>

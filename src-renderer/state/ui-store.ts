@@ -56,6 +56,19 @@ export const useUiStore = create<UiState>()(() => ({
   alertPages: 1,
 }));
 
+/** Signed out: nothing selected, no notification or announcement left on screen (they name patients). */
+export function clearPatientSelection(): void {
+  useUiStore.setState({
+    selectedAlertId: null,
+    cursorId: null,
+    selectedOrder: null,
+    filters: NO_FILTERS,
+    notifications: [],
+    announcement: null,
+    alertPages: 1,
+  });
+}
+
 let nextNotificationId = 1;
 let nextAnnouncement = 1;
 

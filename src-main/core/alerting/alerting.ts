@@ -3,21 +3,29 @@
 // audited in SQLite; acknowledgments are written back to the FHIR server through the durable outbox;
 // counts for the tray/badge are pushed as `alerting` events. Runtime-neutral: hosts add only the
 // file location of exports and, where they can, launch-at-login.
-import { mkdirSync, writeFileSync } from 'node:fs';
+//
+// Every action (markSeen, acknowledge, resolve, retry write-back) first asks the access policy
+// (`AlertAccess`, given by the service): a signed-in user whose grant covers the alert, re-checked
+// against the server. A refusal throws ApiRefusedError before anything changes: no state, no audit
+// row, no write-back, no escalation stopped.
 import { join } from 'node:path';
-import type {
-  AlertingStatus,
-  AlertSummary,
-  HostEvent,
-  LaunchAtLogin,
-  MonitorHandlers,
+import { ensurePrivateDir, writePrivateFile } from '../../lib/private-files.ts';
+import {
+  ApiRefusedError,
+  type AlertingStatus,
+  type AlertSummary,
+  type HostEvent,
+  type LaunchAtLogin,
+  type MonitorHandlers,
 } from '../../shared/api.ts';
 import { parseJson, securityLabels } from '../../shared/fhir-json.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import type { RulesHolder } from '../rules/rules-holder.ts';
+import type { AuditRow } from '../store/alert-rows.ts';
 import type { ClientStore } from '../store/client-store.ts';
+import { ownerKey } from '../store/owners.ts';
 import { auditCsv } from './audit-csv.ts';
 import { createEscalation } from './escalation.ts';
 import { escalationNotification } from './notification-text.ts';
@@ -33,6 +41,52 @@ export interface AlertingSession {
   fhirBase: string;
   fhirUser: string | null;
   access: FhirAccess;
+}
+
+/** The outcome of asking whether the signed-in user may act on one alert. */
+export type ActionDecision =
+  { allowed: true; actor: AlertingSession } | { allowed: false; refusal: ApiRefusedError };
+
+/** Which audit rows an export may contain: one owner's alerts (optionally fewer) and the reader's own. */
+export interface AuditReader {
+  owner: string;
+  /** The reader's fhirUser: their own rows that name no alert (e.g. an earlier export). */
+  actor: string | null;
+  /** Narrows the owner's alerts further (a ward's alerts to those the reader was shown). */
+  includes?(alertId: string): boolean;
+}
+
+/** Who may do what with the workstation's alerts (the service's workstation mode decides). */
+export interface AlertAccess {
+  /**
+   * The identity whose alerts this screen shows in full now (the signed-in user's, or the ward's):
+   * its escalations are worded, its criticals are the count. Null: nobody's.
+   */
+  watchedOwner(): string | null;
+  /** May the signed-in user act on this alert? Asks the server (a read of the alert's focus). */
+  authorize(alert: AlertSummary): Promise<ActionDecision>;
+  /** Whose audit the signed-in user may export; a refusal when nobody is signed in. */
+  auditReader(): AuditReader | ApiRefusedError;
+}
+
+const SIGN_IN_TO_ACT = new ApiRefusedError('sign-in-required', 'Sign in to act on alerts.');
+
+/**
+ * The single-user policy (tests, tools): whoever is signed in acts on every alert, exports every row,
+ * and every open critical escalates. The app always gives the service's workstation policy instead.
+ */
+function sessionOnlyAccess(current: () => AlertingSession | null): AlertAccess {
+  return {
+    watchedOwner: () => null,
+    authorize: async () => {
+      const actor = current();
+      return actor ? { allowed: true, actor } : { allowed: false, refusal: SIGN_IN_TO_ACT };
+    },
+    auditReader: () => {
+      const actor = current();
+      return actor ? { owner: '*', actor: actor.fhirUser } : SIGN_IN_TO_ACT;
+    },
+  };
 }
 
 export interface AlertingOptions {
@@ -56,6 +110,11 @@ export interface AlertingOptions {
   writebackBackoff?: { baseMs: number; capMs: number };
   /** Host hook for launch-at-login; absent where the host cannot register (browser host). */
   launchAtLogin?: { get(): Promise<boolean>; set(enabled: boolean): Promise<boolean> };
+  /**
+   * Who may act, export and escalate; given `current`, the session set by `setSession`. Default: the
+   * single-user policy (any signed-in session acts on everything).
+   */
+  access?(current: () => AlertingSession | null): AlertAccess;
 }
 
 type AlertingHandlers = Pick<
@@ -98,6 +157,23 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
+  const access = (options.access ?? sessionOnlyAccess)(() => session);
+  /** Only who acknowledged may write it back (rows from before migration 3: anyone on that server). */
+  const writebackAccess = (fhirBase: string, actor: string | null): FhirAccess | null => {
+    if (!session || session.fhirBase !== fhirBase) return null;
+    if (actor !== null && actor !== ownerKey(session.fhirBase, session.fhirUser ?? '')) return null;
+    return session.access;
+  };
+
+  /** The alert and the user allowed to act on it, or a refusal thrown before anything changes. */
+  async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession } | null> {
+    if (!session) throw SIGN_IN_TO_ACT;
+    const alert = alerts.get(alertId);
+    if (!alert) return null;
+    const decision = await access.authorize(alert);
+    if (!decision.allowed) throw decision.refusal;
+    return { alert, actor: decision.actor };
+  }
 
   const publishAlert = (id: string) => {
     const alert = alerts.get(id);
@@ -109,16 +185,25 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const writeback = createWriteback({
     alerts,
     logger,
-    accessFor: (fhirBase) => (session && session.fhirBase === fhirBase ? session.access : null),
+    accessFor: writebackAccess,
     onChange: (id) => void publishAlert(id),
     clock: { now },
     ...(options.writebackBackoff ? { backoff: options.writebackBackoff } : {}),
   });
 
+  /**
+   * Every open critical escalates, whoever is signed in: an overdue critical never goes quiet. Only the
+   * owner on screen gets the worded version; anyone else's (or anyone's while nobody is signed in) is
+   * re-notified without value, name or bed.
+   */
   async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const privacy = typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
+    const preference =
+      typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
+    const someoneElses = options.access !== undefined && alerts.ownerOf(alert.id) !== access.watchedOwner();
     try {
-      await options.notifier.notify(escalationNotification(alert, level, privacy ?? false));
+      await options.notifier.notify(
+        escalationNotification(alert, level, (preference ?? false) || someoneElses),
+      );
       alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, now());
     } catch (error) {
       const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
@@ -136,7 +221,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
   });
 
   function status(): AlertingStatus {
-    const counts = alerts.counts();
+    // The count beside a user's feed is hers (or the ward's); with nobody signed in, the workstation's.
+    const owner = options.access ? access.watchedOwner() : null;
+    const counts = owner === null ? alerts.counts() : alerts.counts(owner);
     const outbox = alerts.outboxCounts();
     return {
       unacknowledgedCritical: counts.open,
@@ -162,14 +249,16 @@ export function createAlerting(options: AlertingOptions): Alerting {
 
   const handlers: AlertingHandlers = {
     async markSeen({ alertId }) {
-      if (!alerts.get(alertId)) return null;
-      if (alerts.markSeen(alertId, session?.fhirUser ?? null, now())) return publishAlert(alertId);
+      const acting = await actingOn(alertId);
+      if (!acting) return null;
+      if (alerts.markSeen(alertId, acting.actor.fhirUser, now())) return publishAlert(alertId);
       return alerts.get(alertId);
     },
 
     async acknowledge({ alertId, note }) {
-      const alert = alerts.get(alertId);
-      if (!alert || !session) return null;
+      const acting = await actingOn(alertId);
+      if (!acting) return null;
+      const { alert, actor: session } = acting;
       const actor = session.fhirUser ?? 'unknown user';
       const at = now();
       const record: AckRecord = {
@@ -181,7 +270,12 @@ export function createAlerting(options: AlertingOptions): Alerting {
         note: note?.trim() ? note.trim() : null,
         security: securityOf(store, session.fhirBase, alert.focus),
       };
-      const request = { kind: WRITEBACK_KIND, fhirBase: session.fhirBase, payload: record };
+      const request = {
+        kind: WRITEBACK_KIND,
+        fhirBase: session.fhirBase,
+        payload: record,
+        actor: ownerKey(session.fhirBase, session.fhirUser ?? ''),
+      };
       const done = alerts.acknowledge(alertId, actor, record.note, request, at);
       if (!done) return alert;
       void writeback.pump();
@@ -189,8 +283,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
     },
 
     async resolveAlert({ alertId, note }) {
-      if (!alerts.get(alertId)) return null;
-      if (alerts.resolve(alertId, session?.fhirUser ?? null, note?.trim() ? note.trim() : null, now()))
+      const acting = await actingOn(alertId);
+      if (!acting) return null;
+      if (alerts.resolve(alertId, acting.actor.fhirUser, note?.trim() ? note.trim() : null, now()))
         return publishAlert(alertId);
       return alerts.get(alertId);
     },
@@ -198,16 +293,18 @@ export function createAlerting(options: AlertingOptions): Alerting {
     getAlertingStatus: async () => status(),
 
     async exportAudit({ since, until }) {
-      const rows = alerts.auditRows(since, until);
+      const reader = access.auditReader();
+      if (reader instanceof ApiRefusedError) throw reader;
+      const rows = readableAuditRows(reader, since, until);
       const csv = auditCsv(rows);
       const path = join(
         options.exportDir,
         `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.csv`,
       );
       try {
-        mkdirSync(options.exportDir, { recursive: true });
-        writeFileSync(path, csv, { mode: 0o600 });
-        alerts.audit(null, 'audit-export', session?.fhirUser ?? null, `${rows.length} rows`, now());
+        ensurePrivateDir(options.exportDir);
+        writePrivateFile(path, csv);
+        alerts.audit(null, 'audit-export', reader.actor, `${rows.length} rows`, now());
       } catch (error) {
         logger.error({ err: String(error) }, 'audit export could not be written');
         return { path: null, rows: rows.length, csv };
@@ -223,7 +320,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
     },
 
     async retryWriteback({ alertId }) {
-      if (!alerts.get(alertId)) return null;
+      if (!(await actingOn(alertId))) return null;
       alerts.retryWritebackNow(alertId, now());
       await writeback.pump();
       return alerts.get(alertId);
@@ -235,6 +332,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
       return { supported: true, enabled: await options.launchAtLogin.set(enabled) };
     },
   };
+
+  function readableAuditRows(reader: AuditReader, since?: string, until?: string): AuditRow[] {
+    if (reader.owner === '*') return alerts.auditRows(since, until);
+    const rows = alerts.auditRowsFor(reader.owner, reader.actor, since, until);
+    const includes = reader.includes;
+    return includes ? rows.filter((row) => row.alert_id === null || includes(row.alert_id)) : rows;
+  }
 
   return {
     handlers,

@@ -78,8 +78,11 @@ export function parseAckRecord(payload: string): AckRecord | null {
 
 export interface WritebackOptions {
   alerts: AlertStore;
-  /** Access for a server, or null while nobody is signed in to it (items wait, they are not dropped). */
-  accessFor(fhirBase: string): FhirAccess | null;
+  /**
+   * Access for a server as the user who acted (`actor`, an owner key; null for items queued before
+   * acknowledgments named one), or null while that user is not signed in: items wait, never dropped.
+   */
+  accessFor(fhirBase: string, actor: string | null): FhirAccess | null;
   logger: Logger;
   onChange(alertId: string): void;
   clock?: { now(): number };
@@ -227,7 +230,7 @@ export function createWriteback(options: WritebackOptions): Writeback {
 
   async function run(): Promise<void> {
     for (const item of alerts.dueOutbox(clock.now())) {
-      const access = options.accessFor(item.fhirBase);
+      const access = options.accessFor(item.fhirBase, item.actor);
       if (!access) continue;
       try {
         await send(item, access);

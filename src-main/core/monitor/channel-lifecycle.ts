@@ -2,9 +2,12 @@
 // that feed the pipeline. Besides frames, the channel's own concerns live here: its connection state
 // in health, renewing the token it was opened with, reconnecting only when that gave a new token, the
 // server dialect it discovered (remembered in the server profile), noticing that the subscription
-// itself may be gone (the owner confirms and re-creates it), and stopping once signed out.
+// itself may be gone (the owner confirms and re-creates it), and stopping once signed out. Both
+// channels are built over the stream origin check (channels/origin-guard.ts): the token goes to the
+// FHIR server's origin, or to one the configuration allows, and nowhere else.
 import { SignedOutError } from '../auth/session.ts';
 import { FinalTokenError } from '../channels/channel-loop.ts';
+import { guardedFetch } from '../channels/origin-guard.ts';
 import type { Channel, ChannelCallbacks, ChannelState } from '../channels/types.ts';
 import { createSseChannel } from '../channels/sse-channel.ts';
 import { createWebSocketChannel } from '../channels/websocket-channel.ts';
@@ -16,6 +19,8 @@ import { reportError, type FollowUps, type PipelineDeps, type SubscriptionState 
 export interface ChannelOptions {
   /** Reconnect backoff (tests shorten it). Default: the channels' own (500 ms base, 30 s cap). */
   backoff?: { baseMs: number; capMs: number };
+  /** Origins besides the FHIR base's that a stream URL may name (the deployment's explicit allow-list). */
+  allowedStreamOrigins?: readonly string[];
 }
 
 /**
@@ -86,16 +91,24 @@ export function openChannel(
   const { record } = sub;
   // Set when the session is over: the channel stops with this reason (shown in health).
   let signedOut: string | null = null;
+  const guard = guardedFetch(
+    { fhirBase: deps.session.fhirBase, allowedOrigins: options.allowedStreamOrigins ?? [] },
+    (why) => reportError(deps, sub, why),
+  );
   const callbacks: ChannelCallbacks = {
     onFrame: async (frame) => {
       if (frame.kind === 'token-expiring' && (await renewedToken(deps.session, sub.connectedToken)))
         channel.reconnect('token refreshed');
       await handleFrame(deps, followUps, sub, frame);
     },
+    // A refused stream URL ends the channel; health says why in words, not as an HTTP status.
     onState: (state, detail) => {
-      onConnectionState(deps, sub, state, state === 'stopped' ? (signedOut ?? detail) : detail);
-      // A channel stopped because the user signed out is not a subscription the server lost.
-      if (signedOut === null) watchSubscription(deps, followUps, sub, state, detail);
+      const refusal = guard.refusal();
+      const why = refusal ?? (state === 'stopped' ? (signedOut ?? detail) : detail);
+      onConnectionState(deps, sub, state, why);
+      // A channel stopped because the user signed out, or because its stream URL was refused, is not a
+      // subscription the server lost.
+      if (signedOut === null && refusal === null) watchSubscription(deps, followUps, sub, state, detail);
     },
     onError: (message) => reportError(deps, sub, message),
     onUnauthorized: () => refreshed(deps.session, 'stream answered 401'),
@@ -133,6 +146,7 @@ export function openChannel(
             ...(learned?.bindStyle ? { bindStyle: learned.bindStyle } : {}),
           },
           onLearned: (facts) => deps.profile?.learn(facts),
+          fetch: guard.fetch,
           ...backoff,
         })
       : createSseChannel({
@@ -144,6 +158,7 @@ export function openChannel(
           getCursor: () =>
             sub.record.sequenceMode === 'no-sequence' ? null : String(deps.store.getCursor(record.key)),
           heartbeatSeconds: record.heartbeatSeconds,
+          fetch: guard.fetch,
           ...backoff,
           callbacks,
         });

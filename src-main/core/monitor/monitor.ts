@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import type { MonitorSession, Notifier, TopicRequest } from '../ports.ts';
 import { interpretationOnlyRules, type RulesHolder } from '../rules/rules-holder.ts';
 import type { ClientStore } from '../store/client-store.ts';
+import { ownerKey } from '../store/owners.ts';
 import {
   cancelOwedRetry,
   createEnrichmentQueue,
@@ -43,7 +44,6 @@ import { scheduleReconcile } from './reconcile.ts';
 import { createRunningSet, replaceIfGone, startPlan, stopAll } from './running-subscriptions.ts';
 import { loadServerProfile, type ServerProfile } from './server-profile.ts';
 import { planSubscription } from './subscription-plan.ts';
-import { turnOffSubscription } from './subscription-setup.ts';
 import type { AcceptedEvent, FollowUps, PipelineDeps } from './state.ts';
 import { CRITICAL_LAB_TOPIC } from './topics.ts';
 
@@ -75,6 +75,16 @@ export interface MonitorOptions {
   /** Reconnect backoff of the channels (tests shorten it). Default 500 ms base, 30 s cap. */
   channelBackoff?: { baseMs: number; capMs: number };
   /**
+   * Origins besides the FHIR base's that a stream URL (SSE endpoint, websocket-url) may name: the
+   * deployment configuration's explicit allow-list. Default none.
+   */
+  allowedStreamOrigins?: readonly string[];
+  /**
+   * Who the subscriptions are kept for (`subscriptions.owner`, and so the owner of every alert they
+   * bring): the user's fhirUser, or `client/<id>` for a ward identity. Default the session's fhirUser.
+   */
+  owner?: string | null;
+  /**
    * Called for each event right after its durable commit, in commit order (headless monitor JSONL, the
    * soak checker). Never called for duplicates.
    */
@@ -85,14 +95,11 @@ export interface MonitorOptions {
 
 export interface Monitor {
   start(): Promise<void>;
-  /** Close the streams (app shutdown): the subscriptions stay active for the next start. */
-  stop(): Promise<void>;
   /**
-   * Sign-out: close the streams, then turn the server-side subscriptions `off` so nothing keeps
-   * collecting events for this user. They stay in the local store; the next sign-in re-activates
-   * them and keeps their numbering. Best effort: a server that cannot be reached is reported, not retried.
+   * Close the streams (app shutdown, sign-out). The subscriptions stay active on the server, so what
+   * arrives meanwhile is kept there and caught up, from the stored cursor, at the next start.
    */
-  retire(): Promise<string[]>;
+  stop(): Promise<void>;
   health(): SubscriptionHealth[];
   /** Resolves when every committed alert has been enriched and notified (tests, shutdown). */
   idle(): Promise<void>;
@@ -108,7 +115,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
   const isPrivate = (): boolean =>
     typeof options.privacyMode === 'function' ? options.privacyMode() : (options.privacyMode ?? false);
-  const running = createRunningSet(options.channelBackoff ? { backoff: options.channelBackoff } : {});
+  const running = createRunningSet({
+    ...(options.channelBackoff ? { backoff: options.channelBackoff } : {}),
+    allowedStreamOrigins: options.allowedStreamOrigins ?? [],
+  });
+  // Only this owner's unfinished alerts are resumed: another user's focus is never read with this
+  // session's token (its answer would be a 403 written onto someone else's alert).
+  const principal = options.owner ?? session.fhirUser;
+  const ownKey = principal === null ? null : ownerKey(session.fhirBase, principal);
+  const ownAlert = (alert: { id: string }): boolean => store.alerts.ownerOf(alert.id) === ownKey;
   const unavailable: HealthTracker[] = [];
   const queue = createEnrichmentQueue();
   const rechecks = createRecheckQueue();
@@ -120,6 +135,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const deps: PipelineDeps = {
     store,
     session,
+    owner: principal,
     access: accessFor(session),
     logger,
     profile: null,
@@ -196,8 +212,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
   /** Owed focuses are read again when their retry time comes (re-armed after every enrichment). */
   function armOwedRetry(): void {
-    scheduleOwedRetry(queue, store.alerts.nextFetchRetryAt(), () =>
-      followUps.enqueueEnrichment(store.alerts.dueForFetch(Date.now())),
+    scheduleOwedRetry(queue, store.alerts.nextFetchRetryAt(ownKey), () =>
+      followUps.enqueueEnrichment(store.alerts.dueForFetch(Date.now(), ownKey)),
     );
   }
 
@@ -208,11 +224,16 @@ export function createMonitor(options: MonitorOptions): Monitor {
    */
   function resumeUnfinished(): void {
     store.alerts.reclaimInterrupted(Date.now());
-    followUps.enqueueEnrichment(store.alerts.awaitingFetch().map((a) => a.id));
-    followUps.recheckAlerts(store.alerts.awaitingRecheck());
+    followUps.enqueueEnrichment(
+      store.alerts
+        .awaitingFetch()
+        .filter(ownAlert)
+        .map((a) => a.id),
+    );
+    followUps.recheckAlerts(store.alerts.awaitingRecheck().filter((id) => ownAlert({ id })));
     const waiting = store.alerts
       .awaitingNotification()
-      .filter((a) => a.tier !== 'unclassified' && interrupts(a.tier));
+      .filter((a) => ownAlert(a) && a.tier !== 'unclassified' && interrupts(a.tier));
     holdForSummary(notifyDeps, notify, waiting);
   }
 
@@ -259,21 +280,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
       deps.pushHealth();
     },
     stop,
-    async retire() {
-      await stop();
-      const problems: string[] = [];
-      for (const { state } of running.byKey.values()) {
-        const remoteId = state.record.remoteId;
-        await turnOffSubscription(deps.access, remoteId).catch((error: unknown) =>
-          problems.push(
-            `Subscription/${remoteId}: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
-      }
-      if (problems.length > 0)
-        logger.warn({ problems: problems.length }, 'could not turn every subscription off');
-      return problems;
-    },
     health: () => {
       const trackers = [
         ...[...running.byKey.values()].map((r) => r.state.health),

@@ -47,8 +47,8 @@ function setupDeps(deps: PipelineDeps, profile: ServerProfile): SetupDeps {
   return {
     access: deps.access,
     store: deps.store,
-    owner: deps.session.fhirUser,
-    tag: ownerTag(deps.store.facts.installationId(), deps.session.fhirUser),
+    owner: deps.owner,
+    tag: ownerTag(deps.store.facts.installationId(), deps.owner),
     profile,
     logger: deps.logger,
   };

@@ -24,6 +24,11 @@ export interface AcceptedEvent {
 export interface PipelineDeps {
   store: ClientStore;
   session: MonitorSession;
+  /**
+   * Who the subscriptions are kept for (and so who owns every alert they bring): the user's fhirUser, or
+   * `client/<id>` for a ward identity.
+   */
+  owner: string | null;
   access: FhirAccess;
   logger: Logger;
   /** What the server declares and what was learned about it (set once discovery has run). */
@@ -104,12 +109,12 @@ export function newSubscriptionState(
  * the first time, the sign-in (never further back: older results are not this session's news).
  */
 export function reconcileStart(deps: PipelineDeps, topic: string): string {
-  const { fhirBase, fhirUser } = deps.session;
-  const mark = deps.store.facts.reconcileMark(fhirBase, topic, fhirUser);
+  const { fhirBase } = deps.session;
+  const mark = deps.store.facts.reconcileMark(fhirBase, topic, deps.owner);
   if (mark !== null) return mark;
   // Stored at once: if this run ends before its first reconciliation, the next one still starts here
   // (its own sign-in would be too late for what happened in between).
-  deps.store.facts.advanceReconcileMark(fhirBase, topic, fhirUser, deps.startedAt);
+  deps.store.facts.advanceReconcileMark(fhirBase, topic, deps.owner, deps.startedAt);
   return deps.startedAt;
 }
 
@@ -126,12 +131,7 @@ export function advanceMark(deps: PipelineDeps, sub: SubscriptionState, lastUpda
   const next = Date.parse(lastUpdated);
   if (Number.isNaN(next) || next <= Date.parse(sub.reconciledUntil)) return;
   sub.reconciledUntil = lastUpdated;
-  deps.store.facts.advanceReconcileMark(
-    deps.session.fhirBase,
-    sub.record.topic,
-    deps.session.fhirUser,
-    lastUpdated,
-  );
+  deps.store.facts.advanceReconcileMark(deps.session.fhirBase, sub.record.topic, deps.owner, lastUpdated);
 }
 
 /** A problem on one subscription: counted, shown in health, logged without PHI. */

@@ -61,6 +61,8 @@ export interface AlertRow {
   writeback_state: string;
   writeback_error: string | null;
   writeback_ref: string | null;
+  /** Migration 3: '<fhirBase>|<principal>' (owners.ts), or null when owned by nobody. */
+  owner: string | null;
   /** Migration 5: non-null while the focus is owed (transient read failure). */
   fetch_retry_at: string | null;
   fetch_attempts: number;
@@ -133,6 +135,8 @@ export interface OutboxItem {
   payload: string;
   attempts: number;
   nextAttemptAt: string;
+  /** Owner key of the user who acted; only their own session sends it (null: queued before migration 3). */
+  actor: string | null;
 }
 
 /** One audit entry with its alert's focus and tier (the CSV export's columns). */
@@ -156,6 +160,7 @@ export interface OutboxRow {
   payload: string;
   attempts: number;
   next_attempt_at: string;
+  actor: string | null;
 }
 
 export function toOutboxItem(row: OutboxRow): OutboxItem {
@@ -167,5 +172,6 @@ export function toOutboxItem(row: OutboxRow): OutboxItem {
     payload: row.payload,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
+    actor: row.actor,
   };
 }

@@ -49,6 +49,14 @@ export interface WritebackRequest {
   kind: string;
   fhirBase: string;
   payload: unknown;
+  /** The acting user's owner key (owners.ts): only that user's own session sends it. */
+  actor?: string;
+}
+
+/** What arrived for an owner in a time window (the "while you were away" summary). */
+export interface ArrivalCounts {
+  alerts: number;
+  critical: number;
 }
 
 type AuditArgs = [
@@ -64,10 +72,32 @@ const OPEN = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
 
 function prepareStatements(db: Db) {
   return {
-    insert: db.prepare<[string, string, number, string, string, string, string]>(`
-      INSERT OR IGNORE INTO alerts (id, subscription_key, event_number, topic, focus, occurred_at, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    // The alert belongs to whoever its subscription was kept for (owners.ts), fixed at insert.
+    insert: db.prepare<[string, string, number, string, string, string, string, string]>(`
+      INSERT OR IGNORE INTO alerts (id, subscription_key, event_number, topic, focus, occurred_at, received_at, owner)
+      VALUES (?, ?, ?, ?, ?, ?, ?,
+        (SELECT fhir_base || '|' || owner FROM subscriptions WHERE key = ?))`),
     get: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
+    ownerOf: db.prepare<[string], { owner: string | null }>('SELECT owner FROM alerts WHERE id = ?'),
+    listFor: db.prepare<[string, number], AlertRow>(
+      'SELECT * FROM alerts WHERE owner = ? ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?',
+    ),
+    listForBefore: db.prepare<[string, string, number, string, number], AlertRow>(`
+      SELECT * FROM alerts WHERE owner = ? AND (received_at, event_number, id) < (?, ?, ?)
+      ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?`),
+    openFor: db.prepare<[string, number], AlertRow>(`
+      SELECT * FROM alerts WHERE owner = ? AND tier IN ('critical', 'high') AND state IN ${OPEN}
+      ORDER BY received_at, event_number, id LIMIT ?`),
+    countsFor: db.prepare<[string], { open: number; escalated: number }>(`
+      SELECT COUNT(*) AS open, COALESCE(SUM(state = 'escalated'), 0) AS escalated
+      FROM alerts WHERE owner = ? AND tier = 'critical' AND state IN ${OPEN}`),
+    arrivals: db.prepare<[string, string, string], ArrivalCounts>(`
+      SELECT COUNT(*) AS alerts, COALESCE(SUM(tier = 'critical'), 0) AS critical
+      FROM alerts WHERE owner = ? AND occurred_at > ? AND occurred_at <= ?`),
+    signOutAt: db.prepare<[string], { at: string }>('SELECT at FROM sign_outs WHERE owner = ?'),
+    recordSignOut: db.prepare<[string, string]>(
+      'INSERT INTO sign_outs (owner, at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET at = excluded.at',
+    ),
     list: db.prepare<[number], AlertRow>(
       'SELECT * FROM alerts ORDER BY received_at DESC, event_number DESC, id DESC LIMIT ?',
     ),
@@ -78,11 +108,11 @@ function prepareStatements(db: Db) {
     awaitingFetch: db.prepare<[], AlertRow>(
       "SELECT * FROM alerts WHERE fetch_status = 'pending' OR fetch_retry_at IS NOT NULL ORDER BY rowid",
     ),
-    dueForFetch: db.prepare<[string], { id: string }>(
-      'SELECT id FROM alerts WHERE fetch_retry_at IS NOT NULL AND fetch_retry_at <= ? ORDER BY fetch_retry_at, rowid',
+    dueForFetch: db.prepare<[string, string | null], { id: string }>(
+      'SELECT id FROM alerts WHERE fetch_retry_at IS NOT NULL AND fetch_retry_at <= ? AND owner IS ? ORDER BY fetch_retry_at, rowid',
     ),
-    nextFetchRetry: db.prepare<[], { at: string | null }>(
-      'SELECT MIN(fetch_retry_at) AS at FROM alerts WHERE fetch_retry_at IS NOT NULL',
+    nextFetchRetry: db.prepare<[string | null], { at: string | null }>(
+      'SELECT MIN(fetch_retry_at) AS at FROM alerts WHERE fetch_retry_at IS NOT NULL AND owner IS ?',
     ),
     // A transient read failure: shown with the reason (and, on a critical topic, as possibly critical),
     // still owed. The notification state is left alone: a possibly critical alert stays 'pending'.
@@ -145,8 +175,16 @@ function prepareStatements(db: Db) {
       SELECT l.id, l.at, l.alert_id, l.action, l.actor, l.detail, a.focus, a.tier
       FROM audit_log l LEFT JOIN alerts a ON a.id = l.alert_id
       WHERE l.at >= ? AND l.at <= ? ORDER BY l.id`),
-    enqueue: db.prepare<[string, string, string, string, string, string]>(`
-      INSERT INTO outbox (alert_id, kind, fhir_base, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+    // One reader's audit: the rows of alerts it may see, and its own rows that name no alert.
+    auditRangeFor: db.prepare<[string, string, string, string], AuditRow>(`
+      SELECT l.id, l.at, l.alert_id, l.action, l.actor, l.detail, a.focus, a.tier
+      FROM audit_log l LEFT JOIN alerts a ON a.id = l.alert_id
+      WHERE l.at >= ? AND l.at <= ?
+        AND ((l.alert_id IS NOT NULL AND a.owner = ?) OR (l.alert_id IS NULL AND l.actor = ?))
+      ORDER BY l.id`),
+    enqueue: db.prepare<[string, string, string, string, string, string, string | null]>(`
+      INSERT INTO outbox (alert_id, kind, fhir_base, payload, next_attempt_at, created_at, actor)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     writebackQueued: db.prepare<[string]>(
       "UPDATE alerts SET writeback_state = 'pending', writeback_error = NULL WHERE id = ? AND writeback_state = 'none'",
     ),
@@ -281,10 +319,30 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         alert.focus,
         alert.occurredAt,
         alert.receivedAt,
+        alert.subscriptionKey,
       );
     },
 
     get,
+    /** Who an alert belongs to (owners.ts); null for an unknown alert or one owned by nobody. */
+    ownerOf: (id: string): string | null => s.ownerOf.get(id)?.owner ?? null,
+    /** One owner's feed, newest first; `before` is the id of the last row of the previous page. */
+    listFor: (owner: string, limit: number, before?: string): AlertSummary[] => {
+      if (!before) return s.listFor.all(owner, limit).map(toAlert);
+      const anchor = s.get.get(before);
+      if (!anchor || anchor.owner !== owner) return [];
+      return s.listForBefore
+        .all(owner, anchor.received_at, anchor.event_number, anchor.id, limit)
+        .map(toAlert);
+    },
+    /** One owner's critical and high alerts still waiting for a person, oldest first. */
+    openFor: (owner: string, limit: number): AlertSummary[] => s.openFor.all(owner, limit).map(toAlert),
+    /** Alerts of `owner` whose result time falls in (`after`, `until`]. */
+    arrivals: (owner: string, after: string, until: string): ArrivalCounts =>
+      s.arrivals.get(owner, after, until) ?? { alerts: 0, critical: 0 },
+    /** When `owner` last signed out on this workstation (ISO), or null. */
+    lastSignOut: (owner: string): string | null => s.signOutAt.get(owner)?.at ?? null,
+    recordSignOut: (owner: string, at: number): void => void s.recordSignOut.run(owner, iso(at)),
     /** The feed, newest first; `before` is the id of the last row of the previous page. */
     list: (limit: number, before?: string): AlertSummary[] => {
       if (!before) return s.list.all(limit).map(toAlert);
@@ -297,10 +355,12 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     /** How many transient read failures an alert's focus has had. */
     fetchAttempts: (id: string): number => s.get.get(id)?.fetch_attempts ?? 0,
     /** Owed alerts whose retry time has come. */
-    dueForFetch: (at: number): string[] => s.dueForFetch.all(iso(at)).map((r) => r.id),
-    /** The earliest retry time of an owed alert (epoch ms), or null. */
-    nextFetchRetryAt: (): number | null => {
-      const at = s.nextFetchRetry.get()?.at;
+    /** One owner's owed alerts whose retry time has come (another user's focus is never read). */
+    dueForFetch: (at: number, owner: string | null): string[] =>
+      s.dueForFetch.all(iso(at), owner).map((r) => r.id),
+    /** The earliest retry time of one owner's owed alerts (epoch ms), or null. */
+    nextFetchRetryAt: (owner: string | null): number | null => {
+      const at = s.nextFetchRetry.get(owner)?.at;
       return at ? Date.parse(at) : null;
     },
     /**
@@ -380,6 +440,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
             JSON.stringify(writeback.payload),
             when,
             when,
+            writeback.actor ?? null,
           );
           s.writebackQueued.run(id);
         }
@@ -408,14 +469,32 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         at,
       ),
 
-    openCriticals: (): Array<AlertSummary & { nextEscalationAt: string | null }> =>
-      s.openCriticals.all().map((row) => ({ ...toAlert(row), nextEscalationAt: row.next_escalation_at })),
-    counts: () => s.counts.get() ?? { open: 0, escalated: 0 },
+    /** Open criticals, each with its owner; `owner` narrows them to one identity's. */
+    openCriticals: (
+      owner?: string | null,
+    ): Array<AlertSummary & { nextEscalationAt: string | null; owner: string | null }> =>
+      s.openCriticals
+        .all()
+        .filter((row) => owner === undefined || row.owner === owner)
+        .map((row) => ({ ...toAlert(row), nextEscalationAt: row.next_escalation_at, owner: row.owner })),
+    /** Open and escalated criticals, all of them or (with `owner`) one identity's only. */
+    counts: (owner?: string | null) =>
+      (owner === undefined ? s.counts.get() : owner === null ? undefined : s.countsFor.get(owner)) ?? {
+        open: 0,
+        escalated: 0,
+      },
 
     /** An audit entry that is not a state transition (renotified, notify-failed, audit-export). */
     audit,
     auditRows: (since: string | undefined, until: string | undefined): AuditRow[] =>
       s.auditRange.all(since ?? '0000', until ?? '9999'),
+    /** The audit rows `owner`'s alerts have, and `actor`'s own rows without an alert (exports). */
+    auditRowsFor: (
+      owner: string,
+      actor: string | null,
+      since: string | undefined,
+      until: string | undefined,
+    ): AuditRow[] => s.auditRangeFor.all(since ?? '0000', until ?? '9999', owner, actor ?? ''),
 
     dueOutbox: (at: number): OutboxItem[] => s.due.all(iso(at)).map(toOutboxItem),
     nextOutboxAt: (): number | null => {

@@ -162,6 +162,27 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 3,
+    description:
+      'ownership: each alert belongs to the identity whose grant received it; write-backs to the acting user; sign-out times for the catch-up summary',
+    up: (db) => {
+      db.exec(`
+        -- '<fhirBase>|<principal>' (store/owners.ts): the user's fhirUser, or 'client/<id>' for a ward
+        -- identity. Existing rows take their subscription's owner; a subscription without one leaves
+        -- its alerts owned by nobody, so nobody sees them (fail closed).
+        ALTER TABLE alerts ADD COLUMN owner TEXT;
+        UPDATE alerts SET owner = (
+          SELECT s.fhir_base || '|' || s.owner FROM subscriptions s WHERE s.key = alerts.subscription_key);
+        CREATE INDEX alerts_by_owner ON alerts (owner, received_at DESC, event_number DESC, id DESC);
+        -- Who acknowledged ('<fhirBase>|<fhirUser>'): only that user's own session writes it back.
+        -- NULL for rows queued before this migration (any session on the server, as before).
+        ALTER TABLE outbox ADD COLUMN actor TEXT;
+        -- When each identity last signed out: what arrived after it is the "while you were away" summary.
+        CREATE TABLE sign_outs (owner TEXT PRIMARY KEY, at TEXT NOT NULL);
+      `);
+    },
+  },
+  {
     version: 4,
     description:
       'alerts and events outlive the server-side subscription (no cascade); event versions; retired ' +

@@ -3,12 +3,13 @@
 // `openAuthorizationUrl` plays the user's browser: it drives the server's sign-in page with fetch and
 // follows the redirect back to the app's loopback listener.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type HostParts, type RunningApp } from '../../../src-main/app/compose.ts';
+import { loadDeployment } from '../../../src-main/app/config.ts';
 import type { AppMode, ConfiguredServer } from '../../../src-main/app/mode.ts';
 import { createBrowserNotifier } from '../../../src-main/browser-host/notifier.ts';
 import { InstanceLockedError } from '../../../src-main/core/instance-lock.ts';
@@ -254,4 +255,65 @@ describe('composition root: the instance lock', () => {
     expect(existsSync(lockFile(dataDir))).toBe(false);
     await started(dataDir, { kind: 'servers', servers: [] });
   }, 60_000);
+});
+
+describe('composition root: from the deployment configuration (both hosts start through it)', () => {
+  const noSystemFile = () => join(tempDir(), 'none.json');
+  function fromFile(content: unknown): AppMode {
+    const path = join(tempDir(), 'config.json');
+    writeFileSync(path, JSON.stringify(content));
+    return loadDeployment({ argv: ['--config', path], env: {}, systemPath: noSystemFile() });
+  }
+
+  it('starts no embedded server or simulator when the configuration names hospital servers', async () => {
+    await noListeningServers();
+    const hospital = await hospitalServer();
+    const rulesFile = join(tempDir(), 'ward-rules.json');
+    copyFileSync(RULES, rulesFile);
+    const mode = fromFile({
+      servers: [{ name: 'Test hospital', fhirBase: hospital.fhirBase, clientId: DEMO_CLIENT_ID }],
+      privacyDefault: true,
+      escalation: { ackTimeoutMinutes: 5, targetMinutes: 20 },
+      rulesFile,
+    });
+    const dataDir = tempDir();
+    const app = await started(dataDir, mode);
+    expect(app.localDemoFhirBase).toBeNull();
+    expect(listeningServers()).toBe(1); // the hospital's only
+    expect(existsSync(demoDatabase(dataDir))).toBe(false);
+    // What IT set is what runs.
+    expect((await app.service.handlers.getPreferences({})).privacyMode).toBe(true);
+    const status = await app.service.handlers.getAlertingStatus({});
+    expect(status).toMatchObject({ ackTimeoutMinutes: 5, targetMinutes: 20 });
+    expect(status.rules.path).toBe(rulesFile);
+    await app.service.handlers.signIn({ role: 'nurse' });
+    expect((await sessionBecomes(app.service, 'signed-in')).server?.fhirBase).toBe(hospital.fhirBase);
+  }, 60_000);
+
+  it('runs the embedded server only when the configuration asks for the local demo, or when there is none', async () => {
+    await noListeningServers();
+    const asked = tempDir();
+    const demo = await started(asked, fromFile({ localDemo: { enabled: true, simulationRate: 0 } }));
+    expect(demo.localDemoFhirBase).not.toBeNull();
+    expect(existsSync(demoDatabase(asked))).toBe(true);
+    await demo.close();
+    await noListeningServers();
+
+    const zeroConfig = loadDeployment({ argv: [], env: {}, systemPath: noSystemFile() });
+    const bare = tempDir();
+    const local = await started(bare, zeroConfig);
+    expect(local.localDemoFhirBase).not.toBeNull();
+    expect(listeningServers()).toBe(1);
+  }, 60_000);
+
+  it('a bad configuration starts nothing: no server, no lock, no database', async () => {
+    await noListeningServers();
+    const path = join(tempDir(), 'config.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ servers: [{ name: 'x', fhirBase: 'http://fhir.example.org', clientId: 'c' }] }),
+    );
+    expect(() => loadDeployment({ argv: ['--config', path], env: {} })).toThrow(/servers\.0\.fhirBase/);
+    expect(listeningServers()).toBe(0);
+  });
 });

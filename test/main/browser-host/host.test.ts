@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ const handlers = new Proxy({} as MonitorHandlers, {
 
 let host: BrowserHost | null = null;
 const listeners = new Set<(e: HostEvent) => void>();
-async function start(port = 0) {
+async function start(port = 0, stateDir = mkdtempSync(join(tmpdir(), 'host-state-')), now?: () => number) {
   const dir = mkdtempSync(join(tmpdir(), 'renderer-'));
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
@@ -40,7 +40,8 @@ async function start(port = 0) {
     rendererDir: dir,
     port,
     logger: silentLogger(),
-    secret: 'launch-secret-123',
+    stateDir,
+    ...(now ? { now } : {}),
   });
   return host;
 }
@@ -50,8 +51,8 @@ afterEach(async () => {
   host = null;
 });
 
-async function cookieFor(h: BrowserHost): Promise<string> {
-  const response = await fetch(h.launchUrl, { redirect: 'manual' });
+async function cookieFor(h: BrowserHost, launchUrl = h.launchUrl): Promise<string> {
+  const response = await fetch(launchUrl, { redirect: 'manual' });
   expect(response.status).toBe(303);
   const cookie = response.headers.get('set-cookie') ?? '';
   expect(cookie).toMatch(/HttpOnly/);
@@ -131,6 +132,20 @@ describe('browser host', () => {
     expect(calls).toEqual([{ method: 'listAlerts', args: { limit: 5 } }]);
   });
 
+  it('refuses a sign-in fhirBase with a query before a handler runs (no host request to any path)', async () => {
+    const h = await start();
+    const cookie = await cookieFor(h);
+    const answer = await call(
+      h,
+      'signIn',
+      { fhirBase: `${h.origin}/api/call/signOut?x=` },
+      { Cookie: cookie },
+    );
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/signIn: invalid fhirBase/);
+    expect(calls).toEqual([]);
+  });
+
   it('streams pushed events to an authorised page', async () => {
     const h = await start();
     const cookie = await cookieFor(h);
@@ -160,6 +175,7 @@ describe('browser host', () => {
       rendererDir: dir,
       port: taken,
       logger: silentLogger(),
+      stateDir: mkdtempSync(join(tmpdir(), 'host-state-')),
     });
     try {
       expect(Number(new URL(second.origin).port)).toBeGreaterThan(taken);
@@ -177,7 +193,96 @@ describe('browser host', () => {
         rendererDir: empty,
         port: 0,
         logger: silentLogger(),
+        stateDir: empty,
       }),
     ).rejects.toThrow(/renderer is not built/);
+  });
+});
+
+/** One request on its own connection (no keep-alive pool): the status code. */
+function status(url: string, method: 'GET' | 'POST', cookie: string, origin?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent: false,
+        headers: {
+          Cookie: cookie,
+          ...(origin ? { Origin: origin, 'Content-Type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        res.destroy();
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'POST' ? '{}' : undefined);
+  });
+}
+
+describe('browser host launch links and sessions', () => {
+  const secretOf = (url: string) => new URL(url).searchParams.get('launch') ?? '';
+
+  it('a launch link works once, and the session cookie is not the link', async () => {
+    const h = await start();
+    const link = h.launchUrl;
+    const cookie = await cookieFor(h, link);
+    expect(cookie).not.toContain(secretOf(link));
+    expect((await fetch(`${h.origin}/`, { headers: { Cookie: cookie } })).status).toBe(200);
+    const again = await fetch(link, { redirect: 'manual' });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    // The secret itself is no credential.
+    const asCookie = await call(h, 'getSession', {}, { Cookie: `alert_monitor_session=${secretOf(link)}` });
+    expect(asCookie.status).toBe(401);
+  });
+
+  it('a launch link expires after a minute, unused', async () => {
+    const clock = { now: Date.now() };
+    const h = await start(0, undefined, () => clock.now);
+    const link = h.launchUrl;
+    clock.now += 61_000;
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    await cookieFor(h); // a fresh one works
+  });
+
+  it('keeps a fresh one-time link in a 0600 launch file in the data directory', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'host-state-'));
+    const h = await start(0, stateDir);
+    expect(h.launchFile).toBe(join(stateDir, 'launch.html'));
+    expect((statSync(h.launchFile).mode & 0o777).toString(8)).toBe('600');
+    const inFile = () => /url=(\S+?)">/.exec(readFileSync(h.launchFile, 'utf8'))?.[1] ?? '';
+    const first = inFile();
+    expect(first).toMatch(new RegExp(`^${h.origin}/\\?launch=[A-Za-z0-9_-]{43}$`));
+    await cookieFor(h, first);
+    const second = inFile();
+    expect(second).not.toBe(first);
+    await cookieFor(h, second);
+  });
+
+  it('a page that holds a session keeps working after the host restarts on the same data directory', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'host-state-'));
+    const first = await start(0, stateDir);
+    const port = Number(new URL(first.origin).port);
+    const cookie = await cookieFor(first);
+    await first.close();
+    host = null;
+    const second = await start(port, stateDir);
+    expect(second.origin).toBe(first.origin);
+    // A fresh connection each, as a browser makes after its old one was closed by the restart.
+    expect(await status(`${second.origin}/`, 'GET', cookie)).toBe(200);
+    expect(await status(`${second.origin}/api/call/getSession`, 'POST', cookie, second.origin)).toBe(200);
+    expect(await status(`${second.origin}/api/events`, 'GET', cookie)).toBe(200);
+    // Only what the cookie is verified against is on disk, 0600: no cookie, no link secret.
+    const stored = readFileSync(join(stateDir, 'browser-sessions.json'), 'utf8');
+    expect(stored).not.toContain(cookie.split('=')[1]);
+    expect((statSync(join(stateDir, 'browser-sessions.json')).mode & 0o777).toString(8)).toBe('600');
+    // Another data directory knows nothing of it.
+    await second.close();
+    host = null;
+    const other = await start(port);
+    expect(await status(`${other.origin}/api/call/getSession`, 'POST', cookie, other.origin)).toBe(401);
   });
 });

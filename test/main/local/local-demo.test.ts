@@ -23,4 +23,17 @@ describe('local demo', () => {
     await demo.close();
     expect(() => vi.runAllTimers()).not.toThrow();
   });
+
+  it('comes back on the same FHIR base in the same data directory (alerts belong to an identity on a base)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-demo-'));
+    const first = await startLocalDemo({ dataDir, logger: silentLogger(), simulationRate: 0 });
+    const base = first.server.fhirBase;
+    await first.close();
+    const second = await startLocalDemo({ dataDir, logger: silentLogger(), simulationRate: 0 });
+    try {
+      expect(second.server.fhirBase).toBe(base);
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -189,6 +189,16 @@ describe('shell.openExternal', () => {
     expect(isAuthorizationUrlFor('http://fhir.example.org/auth', 'http://fhir.example.org/r4')).toBe(false);
     expect(opened).toEqual([]);
   });
+
+  it('opens an authorization page on an origin the deployment configuration allows, https only', async () => {
+    const base = 'https://fhir.example.org/r4';
+    const allowed = ['https://login.example.org'];
+    expect(isAuthorizationUrlFor('https://login.example.org/authorize', base, allowed)).toBe(true);
+    expect(isAuthorizationUrlFor('https://login.example.org:8443/authorize', base, allowed)).toBe(false);
+    expect(isAuthorizationUrlFor('https://login.example.org/authorize', base)).toBe(false);
+    await openAuthorizationUrl('https://login.example.org/authorize?x=1', base, allowed);
+    expect(opened).toEqual(['https://login.example.org/authorize?x=1']);
+  });
 });
 
 describe('fuses at packaging (build/fuses.json, applied by build/after-pack.mjs)', () => {

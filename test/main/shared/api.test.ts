@@ -29,6 +29,21 @@ describe('the shared API schemas', () => {
     expect(() => parseApiArgs('signIn', { accessToken: 'x' })).toThrow(ApiValidationError);
   });
 
+  it('refuse a fhirBase with a query, a fragment or credentials (the host appends paths to it)', () => {
+    for (const fhirBase of [
+      'http://127.0.0.1:8080/fhir?',
+      'http://127.0.0.1:8080/admin?x=/fhir',
+      'http://127.0.0.1:8080/fhir#frag',
+      'https://user:pw@fhir.example.org/r4',
+    ])
+      expect(() => parseApiArgs('signIn', { fhirBase }), fhirBase).toThrow(
+        /signIn: invalid fhirBase: a plain absolute http\(s\) URL without query, fragment or credentials/,
+      );
+    expect(parseApiArgs('signIn', { fhirBase: 'https://fhir.example.org/r4/' }).fhirBase).toBe(
+      'https://fhir.example.org/r4/',
+    );
+  });
+
   it('refuse resource references that are not relative Type/id', () => {
     expect(parseApiArgs('getResource', { reference: 'Observation/obs-1' })).toEqual({
       reference: 'Observation/obs-1',

@@ -1,5 +1,5 @@
 // The safeStorage-backed secret store against the named safeStorage test double (no Electron runtime).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -23,6 +23,18 @@ describe('safeStorage secret store', () => {
     expect(await store.get('rt:server')).toBe('rt_refresh-token-value');
     await store.delete('rt:server');
     expect(await store.get('rt:server')).toBeNull();
+  });
+
+  it('writes the vault 0600 whatever the umask (ciphertext, but still readable by nobody else)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'secrets-')), 'secrets.json');
+    const previous = process.umask(0o000);
+    try {
+      const { store } = await createSafeSecretStore(path);
+      await store.set('rt:server', 'rt_refresh-token-value');
+    } finally {
+      process.umask(previous);
+    }
+    expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
   });
 
   it('refuses to persist on Linux when the backend is basic_text, and says why', async () => {

@@ -173,8 +173,9 @@ describe('escalation (controllable clock)', () => {
     expect(loop.store.alerts.get(id)?.lifecycle?.escalationLevel).toBe(2);
     expect(loop.notified).toHaveLength(2);
 
-    // Acknowledge needs a signed-in user.
-    expect(await loop.alerting.handlers.acknowledge({ alertId: id })).toBeNull();
+    // Acknowledge needs a signed-in user: refused in words, nothing changed.
+    await expect(loop.alerting.handlers.acknowledge({ alertId: id })).rejects.toThrow(/^Sign in/);
+    expect(loop.store.alerts.get(id)).toMatchObject({ state: 'escalated' });
     loop.alerting.setSession({
       fhirBase: 'http://127.0.0.1:1/fhir',
       fhirUser: 'Practitioner/nurse-a',

@@ -315,7 +315,10 @@ describe('monitor pipeline', () => {
     expect(second.notified).toHaveLength(2); // the two missed criticals, individually (fewer than 3)
   });
 
-  it('turns its subscription off on sign-out and re-activates it, same numbering, at the next sign-in', async () => {
+  // Sign-out used to turn the server-side subscription `off`, so nothing was watched until the next
+  // sign-in. Now the streams close and the subscription stays active: what arrives meanwhile is kept on
+  // the server and caught up, as one summary, when the user returns.
+  it('keeps its subscription active through a sign-out and catches up what arrived meanwhile, summarised', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
     const server = await launchServer(join(dir, 'server.sqlite'), 0);
     const clientPath = join(dir, 'client.sqlite');
@@ -324,7 +327,7 @@ describe('monitor pipeline', () => {
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => first.notified.length === 1, 'the first notification');
     await first.monitor.idle();
-    expect(await first.monitor.retire()).toEqual([]);
+    await first.monitor.stop();
     const remoteId = first.store.alerts.list(1)[0]?.subscriptionKey.split('|')[1] ?? '';
     first.store.close();
 
@@ -341,16 +344,16 @@ describe('monitor pipeline', () => {
       ).json()) as {
         status: string;
       };
-    expect((await read()).status).toBe('off');
-    server.simulator?.emitCriticalPotassium('ward-a'); // while off: no event for this subscription
+    expect((await read()).status).toBe('active');
+    // While signed out: still collected for this subscription on the server.
+    for (let i = 0; i < 3; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
 
     const second = await startMonitor(server, clientPath);
     await waitLive(second);
-    expect((await read()).status).toBe('active');
-    server.simulator?.emitCriticalPotassium('ward-a');
-    await until(() => second.notified.length === 1, 'a notification after re-activation');
+    await until(() => second.store.alerts.list(10).length === 4, 'the catch-up of what arrived meanwhile');
     await second.monitor.idle();
-    expect(second.store.alerts.list(10).map((a) => a.eventNumber)).toEqual(['2', '1']);
+    expect(second.store.alerts.list(10).map((a) => a.eventNumber)).toEqual(['4', '3', '2', '1']);
+    expect(second.notified).toEqual([expect.objectContaining({ kind: 'summary', alertId: null })]);
   });
 
   it('applies a privacy-mode change to the next notification: no value, no name', async () => {
