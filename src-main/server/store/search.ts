@@ -27,7 +27,7 @@ export interface SearchResult {
   offset: number;
 }
 
-const RESULT_PARAMS = new Set(['_count', '_sort', '_offset', '_format', '_total']);
+const RESULT_PARAMS = new Set(['_count', '_sort', '_offset', '_format', '_total', '_include']);
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
 /** Paging integers: up to 15 digits stay exact in a double and fit SQLite's 64-bit INTEGER. */
@@ -120,7 +120,7 @@ export function search(db: Db, query: SearchQuery): SearchResult {
       }
       offset = Number(value);
     } else if (name === '_sort') order = sortClause(type, value);
-    else if (name === '_format' || name === '_total') continue;
+    else if (name === '_format' || name === '_total' || name === '_include') continue;
     else if (name === '_id') {
       const ids = value.split(',');
       where.push(`r.id IN (${ids.map(() => '?').join(',')})`);
