@@ -17,6 +17,11 @@ export function currentLocation(
   return { display: str(field(place, 'display')), reference: referenceOf(place) };
 }
 
+/** A place's name as shown (bounded); null for none. */
+export function placeName(name: string | null): string | null {
+  return name?.slice(0, MAX_PLACE) ?? null;
+}
+
 /** "Ward A bed 1": the current location of the result's encounter; null when unknown. Never throws. */
 export async function bedOf(
   access: FhirAccess,
