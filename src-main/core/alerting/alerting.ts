@@ -84,6 +84,24 @@ export interface Alerting {
   writebackNow(): Promise<void>;
 }
 
+/**
+ * Why an acknowledgment must not be recorded, or null. The acknowledge control names a patient: when the
+ * page says whom it showed, the alert must be about that patient. An open critical must have been opened
+ * (seen) by the acknowledging user first, so an acknowledgment always follows a look at the result.
+ */
+export function ackRefusal(
+  alert: AlertSummary,
+  shownPatient: string | undefined,
+  openedByUser: boolean,
+): string | null {
+  if (shownPatient !== undefined && alert.patient?.reference !== shownPatient)
+    return 'the alert is about a different patient than the one shown';
+  const open = alert.state === 'new' || alert.state === 'seen' || alert.state === 'escalated';
+  if (alert.tier === 'critical' && open && !openedByUser)
+    return 'a critical result must be opened before it is acknowledged';
+  return null;
+}
+
 /** The cached focus resource's ward labels, so the write-back stays on the same ward. */
 function securityOf(store: ClientStore, fhirBase: string, focus: string): SecurityLabel[] {
   const cached = store.cachedResource(fhirBase, focus);
@@ -98,6 +116,15 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
+  // Alerts the signed-in user opened in this session. An escalated critical opened for the first time
+  // keeps its state (and so no seen_at), yet it has been looked at: this set remembers that.
+  const opened = new Set<string>();
+
+  /** Take the alert's notifications back (acknowledged or resolved); a failure is logged, not fatal. */
+  const withdraw = (alertId: string) =>
+    void options.notifier
+      .withdraw?.(alertId)
+      .catch((error: unknown) => logger.warn({ alertId, err: String(error) }, 'withdraw failed'));
 
   const publishAlert = (id: string) => {
     const alert = alerts.get(id);
@@ -163,15 +190,23 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const handlers: AlertingHandlers = {
     async markSeen({ alertId }) {
       if (!alerts.get(alertId)) return null;
+      opened.add(alertId);
       if (alerts.markSeen(alertId, session?.fhirUser ?? null, now())) return publishAlert(alertId);
       return alerts.get(alertId);
     },
 
-    async acknowledge({ alertId, note }) {
+    async acknowledge({ alertId, note, patient }) {
       const alert = alerts.get(alertId);
       if (!alert || !session) return null;
       const actor = session.fhirUser ?? 'unknown user';
       const at = now();
+      const seenByUser = Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser;
+      const refusal = ackRefusal(alert, patient, opened.has(alertId) || seenByUser);
+      if (refusal) {
+        alerts.audit(alertId, 'ack-refused', actor, refusal, at);
+        logger.warn({ alertId }, `acknowledgment refused: ${refusal}`);
+        return alert;
+      }
       const record: AckRecord = {
         alertId,
         focus: alert.focus,
@@ -184,14 +219,17 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const request = { kind: WRITEBACK_KIND, fhirBase: session.fhirBase, payload: record };
       const done = alerts.acknowledge(alertId, actor, record.note, request, at);
       if (!done) return alert;
+      withdraw(alertId);
       void writeback.pump();
       return publishAlert(alertId);
     },
 
     async resolveAlert({ alertId, note }) {
       if (!alerts.get(alertId)) return null;
-      if (alerts.resolve(alertId, session?.fhirUser ?? null, note?.trim() ? note.trim() : null, now()))
+      if (alerts.resolve(alertId, session?.fhirUser ?? null, note?.trim() ? note.trim() : null, now())) {
+        withdraw(alertId);
         return publishAlert(alertId);
+      }
       return alerts.get(alertId);
     },
 
@@ -239,6 +277,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
   return {
     handlers,
     setSession(next) {
+      // What one user opened does not let another acknowledge it.
+      if (next?.fhirUser !== session?.fhirUser) opened.clear();
       session = next;
       writeback.resetCapabilities();
       if (next) void writeback.pump();

@@ -1,16 +1,16 @@
 // Enrichment: a committed alert learns what it is about. The focus is read with the user's token
-// (claim-check), classified by the active rules, and given its patient's name and bed; everything is
-// stored in one transaction. A bounded queue runs a few enrichments at a time.
+// (claim-check), classified by the active rules, and given its patient's identity (name, MRN, date of
+// birth: patient-identity.ts) and, for urgent alerts, the bed and its ward; everything is stored in one
+// transaction. A bounded queue runs a few enrichments at a time.
 import type { AlertSummary, AlertTier, HostEvent, ResourceView } from '../../shared/api.ts';
-import { humanName } from '../../shared/fhir-json.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
-import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
 import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { AlertClassification } from '../store/alert-store.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { bedOf } from './bed-lookup.ts';
+import { placeOf } from './bed-lookup.ts';
+import { readPatientIdentity } from './patient-identity.ts';
 
 const ENRICH_CONCURRENCY = 4;
 
@@ -48,15 +48,6 @@ export function unreadable(view: ResourceView): AlertClassification {
   };
 }
 
-/** The patient's display name, read from the same server; null when it cannot be. */
-async function patientName(deps: EnrichmentDeps, patientRef: string | null): Promise<string | null> {
-  if (!patientRef) return null;
-  const patient = resolveReference(patientRef, deps.fhirBase);
-  if (!patient?.sameOrigin) return null;
-  const view = await readResource(deps.access, patient.relative);
-  return view.status === 'ok' && view.resource ? humanName(view.resource['name']) : null;
-}
-
 /** Enrich one committed alert; null when there is nothing (more) to do for it. */
 export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enriched | null> {
   const alert = deps.store.alerts.get(id);
@@ -72,11 +63,19 @@ export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enr
   const { encounterRef, ...classification } = classifyResource(resource, deps.rules.current());
   const interrupting = classification.tier !== 'unclassified' && deps.interrupts(classification.tier);
   const urgent = classification.tier === 'critical' || classification.tier === 'high';
-  const name = await patientName(deps, classification.patientRef);
-  const bed = urgent ? await bedOf(deps.access, deps.fhirBase, encounterRef) : null;
+  const who = await readPatientIdentity(deps.access, deps.fhirBase, classification.patientRef);
+  const place = urgent ? await placeOf(deps.access, deps.fhirBase, encounterRef) : null;
   const saved = deps.store.saveEnrichment(
     id,
-    { ...classification, location: bed ?? classification.location, patientName: name, fetchStatus: 'ok' },
+    {
+      ...classification,
+      location: place?.bed ?? classification.location,
+      ward: place?.ward ?? null,
+      patientName: who?.name ?? null,
+      patientMrn: who?.mrn ?? null,
+      patientBirthDate: who?.birthDate ?? null,
+      fetchStatus: 'ok',
+    },
     interrupting,
     {
       fhirBase: deps.fhirBase,

@@ -36,7 +36,12 @@ export interface AlertClassification {
   reason: string;
   patientRef: string | null;
   patientName: string | null;
+  /** The patient's MRN and date of birth (told apart from others of the same name). */
+  patientMrn?: string | null;
+  patientBirthDate?: string | null;
   location: string | null;
+  /** The ward of the bed in `location`. */
+  ward?: string | null;
   fetchStatus: ResourceStatus;
   /** Notification line without patient context ("K 6.8 mmol/L > 6.2"). */
   summary?: string | null;
@@ -83,7 +88,8 @@ function prepareStatements(db: Db) {
     // Enrichment happens once: only an alert still waiting for its fetch takes a classification.
     classify: db.prepare(`
       UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
-        patient_name = @patientName, location = @location, fetch_status = @fetchStatus,
+        patient_name = @patientName, patient_mrn = @patientMrn, patient_birth_date = @patientBirthDate,
+        location = @location, ward = @ward, fetch_status = @fetchStatus,
         summary = @summary, rule_id = @ruleId,
         notify_state = CASE WHEN notify_state = 'pending' AND @interrupts = 0 THEN 'not-required' ELSE notify_state END
       WHERE id = @id AND fetch_status = 'pending'`),
@@ -246,6 +252,9 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         ...c,
         summary: c.summary ?? null,
         ruleId: c.ruleId ?? null,
+        patientMrn: c.patientMrn ?? null,
+        patientBirthDate: c.patientBirthDate ?? null,
+        ward: c.ward ?? null,
         interrupts: interrupts ? 1 : 0,
       }).changes;
       return changed === 1 ? get(id) : null;

@@ -1,6 +1,7 @@
 // Runs inside `xvfb-run dbus-run-session` beside a real dunst: detect the session bus and notify-send,
 // then raise one critical notification through the browser host's D-Bus notifier. With `click`, wait
-// (up to 10 s) for the notification's default action and report the alert it opens.
+// (up to 10 s) for the notification's default action and report the alert it opens. With `withdraw`,
+// raise a second one for another alert and then withdraw the first (what acknowledging it does).
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 
 const availability = detectDbusNotifications();
@@ -9,19 +10,24 @@ if (!availability.available) {
   process.exit(2);
 }
 const waitForClick = process.argv.includes('click');
-const opened = new Promise<string>((resolve) => {
-  const notifier = createDbusNotifier(availability, process.env, resolve);
-  void notifier
-    .notify({
-      alertId: 'a1',
-      tier: 'critical',
-      title: 'CRITICAL: Potassium 6.8 mmol/L',
-      body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
-      kind: 'alert',
-    })
-    .then(() => process.stdout.write('sent\n'));
+const withdrawFirst = process.argv.includes('withdraw');
+let reportOpened: (alertId: string) => void = () => undefined;
+const opened = new Promise<string>((resolve) => (reportOpened = resolve));
+const notifier = createDbusNotifier(availability, process.env, (alertId) => reportOpened(alertId));
+await notifier.notify({
+  alertId: 'a1',
+  tier: 'critical',
+  title: 'CRITICAL: Potassium 6.8 mmol/L',
+  body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
+  kind: 'alert',
 });
-if (waitForClick) {
+process.stdout.write('sent\n');
+if (withdrawFirst) {
+  await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'CRITICAL: Sodium 118 mmol/L', body: 'x' });
+  await notifier.withdraw?.('a1');
+  process.stdout.write('withdrawn a1\n');
+  await new Promise((r) => setTimeout(r, 300));
+} else if (waitForClick) {
   const alertId = await Promise.race([
     opened,
     new Promise<string>((r) => setTimeout(() => r('none'), 10_000)),
