@@ -1,5 +1,9 @@
 // `npm start`: build, then run the app (the local demo unless told otherwise) in Electron when its
 // runtime is installed, otherwise in the browser host (same renderer, same API) on 127.0.0.1.
+//
+// Flags (README.md, "Quick start"): --browser, --no-build, --no-open, --port N (or ALERT_MONITOR_PORT),
+// --data-dir DIR, --sim-rate N, --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any
+// other value is the command that opens the link, as in other tools' dev servers), LOG_LEVEL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,6 +26,34 @@ const { values } = parseArgs({
 });
 
 const root = resolve(import.meta.dirname, '..');
+
+/** A whole number within bounds, or a clear error naming the flag (never a NaN passed on). */
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`${flag} must be a whole number from ${min} to ${max} (got "${text}").`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = wholeNumber('--port / ALERT_MONITOR_PORT', values.port, 0, 65535) ?? 5170;
+const tokenTtl = wholeNumber('--token-ttl', values['token-ttl'], 10, 86_400);
+const simRate = wholeNumber('--sim-rate', values['sim-rate'], 0, 100_000);
+
+/**
+ * How the launch link is opened: not at all with --no-open or BROWSER=none, with the BROWSER command
+ * when one is named, else with xdg-open where a display exists.
+ */
+function browserOpener(env: NodeJS.ProcessEnv, noOpen: boolean): { command: string | null; why: string } {
+  const browser = env['BROWSER']?.trim();
+  if (noOpen) return { command: null, why: '--no-open' };
+  if (browser && browser.toLowerCase() === 'none') return { command: null, why: 'BROWSER=none' };
+  if (browser) return { command: browser, why: 'BROWSER' };
+  if (!env['DISPLAY'] && !env['WAYLAND_DISPLAY']) return { command: null, why: 'no display' };
+  return { command: 'xdg-open', why: 'a display exists' };
+}
 
 /** The Electron binary exists only where its download ran (path.txt written by its installer). */
 export function electronBinary(): string | null {
@@ -57,22 +89,26 @@ if (binary) {
   try {
     const host = await runBrowserHost({
       dataDir,
-      port: Number(values.port),
+      port,
       logger,
       rendererDir: join(root, 'out', 'renderer'),
       mode: {
         kind: 'local-demo',
-        accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
-        simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
+        accessTokenTtlSeconds: tokenTtl,
+        simulationRate: simRate,
       },
     });
     console.log(`Alert Monitor (browser host): ${host.launchUrl}`);
     if (host.localDemoFhirBase) console.log(`Embedded FHIR server: ${host.localDemoFhirBase}`);
-    const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLAY']);
-    if (hasDisplay && !values['no-open']) {
-      spawn('xdg-open', [host.launchUrl], { stdio: 'ignore', detached: true })
-        .on('error', () => undefined)
+    const opener = browserOpener(process.env, values['no-open']);
+    if (opener.command) {
+      spawn(opener.command, [host.launchUrl], { stdio: 'ignore', detached: true })
+        .on('error', (error) =>
+          console.error(`Could not open a browser (${opener.command}): ${error.message}`),
+        )
         .unref();
+    } else {
+      console.log(`Not opening a browser (${opener.why}): open the link above.`);
     }
     const shutdown = () => {
       host.close().then(

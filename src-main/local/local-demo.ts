@@ -11,7 +11,11 @@ export interface LocalDemo {
   server: RunningServer;
   /** The embedded server with the demo's SMART client id: where sign-in goes by default. */
   choice: Omit<ServerChoice, 'role'>;
-  /** Give a fresh subscriber something to see: one critical potassium on ward A. */
+  /**
+   * Give a fresh subscriber something to see: the run's one scripted critical potassium on ward A (a
+   * second sign-in in the same run adds none; its normal repeat draw follows an hour of simulated time
+   * later).
+   */
   kick(): void;
   close(): Promise<void>;
 }
@@ -33,7 +37,8 @@ export async function startLocalDemo(options: {
     port: options.port ?? 0,
     dbPath: join(options.dataDir, DEMO_SERVER_DB),
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
-    // The ward runs at 60x (one simulated hour a minute): about one critical result a minute per ward.
+    // The ward runs at 60x (one simulated hour a real minute); its rates are measured by
+    // bench/demo-rates.ts (README.md, "Quick start").
     simulate: { autoStart: options.simulationRate !== 0, rate: options.simulationRate ?? 60 },
     logger: options.logger.child({ component: 'server' }),
   });
@@ -45,7 +50,7 @@ export async function startLocalDemo(options: {
     kick: () => {
       const timer = setTimeout(() => {
         pendingKicks.delete(timer);
-        server.simulator?.emitCriticalPotassium('ward-a');
+        server.simulator?.emitDemoCritical('ward-a');
       }, KICK_DELAY_MS);
       pendingKicks.add(timer);
     },
