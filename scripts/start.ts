@@ -2,7 +2,7 @@
 // runtime is installed, otherwise in the browser host (same renderer, same API) on 127.0.0.1.
 //
 // Flags (README.md, "Quick start"): --browser, --no-build, --no-open, --port N (or ALERT_MONITOR_PORT),
-// --data-dir DIR, --sim-rate N, --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any
+// --data-dir DIR, --sim-rate N, --sim-start HH:MM (UTC, or an ISO instant), --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any
 // other value is the command that opens the link, as in other tools' dev servers), LOG_LEVEL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'token-ttl': { type: 'string' },
     'sim-rate': { type: 'string' },
+    'sim-start': { type: 'string' },
   },
 });
 
@@ -41,6 +42,28 @@ function wholeNumber(flag: string, text: string | undefined, min: number, max: n
 const port = wholeNumber('--port / ALERT_MONITOR_PORT', values.port, 0, 65535) ?? 5170;
 const tokenTtl = wholeNumber('--token-ttl', values['token-ttl'], 10, 86_400);
 const simRate = wholeNumber('--sim-rate', values['sim-rate'], 0, 100_000);
+const simStart = simulatedStart(values['sim-start']);
+
+/** `--sim-start`: "05:00" (today, UTC: the simulator's ward day runs on UTC hours) or an ISO instant. */
+function simulatedStart(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const clock = /^(\d{1,2}):(\d{2})$/.exec(text);
+  const today = new Date();
+  const at = clock
+    ? Date.UTC(
+        today.getUTCFullYear(),
+        today.getUTCMonth(),
+        today.getUTCDate(),
+        Number(clock[1]),
+        Number(clock[2]),
+      )
+    : Date.parse(text);
+  if (Number.isNaN(at) || (clock && (Number(clock[1]) > 23 || Number(clock[2]) > 59))) {
+    console.error(`--sim-start must be HH:MM (UTC) or an ISO date-time (got "${text}").`);
+    process.exit(2);
+  }
+  return at;
+}
 
 /**
  * How the launch link is opened: not at all with --no-open or BROWSER=none, with the BROWSER command
@@ -96,6 +119,7 @@ if (binary) {
         kind: 'local-demo',
         accessTokenTtlSeconds: tokenTtl,
         simulationRate: simRate,
+        simulationStart: simStart,
       },
     });
     console.log(`Alert Monitor (browser host): ${host.launchUrl}`);

@@ -41,13 +41,16 @@ function announceCritical(event: HostEvent): void {
 /** Pushed events: the cache, the announcer, notifications raised and withdrawn, notification clicks. */
 function useHostEvents(): void {
   const client = useQueryClient();
-  const lastLink = useRef<HostLink>('connecting');
+  // Whether the link was lost or refused since it was last open (reconnecting passes 'connecting').
+  const downSinceOpen = useRef(false);
   useEffect(() => {
-    const offLink = onHostLink((link) => {
+    const offLink = onHostLink((link: HostLink) => {
+      if (link === 'lost' || link === 'refused') downSinceOpen.current = true;
       // Back after an outage (or a host restart): pushes were missed, so refetch everything.
-      const wasDown = lastLink.current === 'lost' || lastLink.current === 'refused';
-      if (link === 'open' && wasDown) void client.invalidateQueries();
-      lastLink.current = link;
+      if (link === 'open' && downSinceOpen.current) {
+        downSinceOpen.current = false;
+        void client.invalidateQueries();
+      }
       uiActions.setHostLink(link);
     });
     const offEvents = api.onEvent((event) => {

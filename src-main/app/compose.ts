@@ -96,6 +96,7 @@ function startDemo(parts: HostParts, mode: LocalDemoMode): Promise<LocalDemo> {
     port: mode.port,
     accessTokenTtlSeconds: mode.accessTokenTtlSeconds,
     simulationRate: mode.simulationRate,
+    simulationStart: mode.simulationStart,
   });
 }
 

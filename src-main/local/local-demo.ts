@@ -32,6 +32,8 @@ export async function startLocalDemo(options: {
   accessTokenTtlSeconds?: number;
   /** Simulated seconds per real second; 0 seeds the wards but keeps the clock still. Default 60. */
   simulationRate?: number;
+  /** Where the simulated clock starts (epoch ms); default now. Results are stamped with the wall clock. */
+  simulationStart?: number;
 }): Promise<LocalDemo> {
   const server = await startServer({
     port: options.port ?? 0,
@@ -39,7 +41,11 @@ export async function startLocalDemo(options: {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     // The ward runs at 60x (one simulated hour a real minute); its rates are measured by
     // bench/demo-rates.ts (README.md, "Quick start").
-    simulate: { autoStart: options.simulationRate !== 0, rate: options.simulationRate ?? 60 },
+    simulate: {
+      autoStart: options.simulationRate !== 0,
+      rate: options.simulationRate ?? 60,
+      ...(options.simulationStart !== undefined ? { startTime: options.simulationStart } : {}),
+    },
     logger: options.logger.child({ component: 'server' }),
   });
   // A kick still pending at close must not write to the closed server database.

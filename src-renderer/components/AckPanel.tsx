@@ -61,7 +61,7 @@ export function AckPanel({ alert }: { alert: AlertSummary }) {
   return (
     <div className="ack-panel">
       <label className="ack-note">
-        Read-back note for this alert (optional)
+        Read-back note (optional)
         <input
           type="text"
           value={note}

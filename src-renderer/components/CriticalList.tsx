@@ -38,7 +38,7 @@ function Line({ line, now, open }: { line: TriageLine; now: number; open: boolea
   const { alert } = line;
   const timer = ackTimer(alert.occurredAt, now);
   return (
-    <li className={`pinned-line urgency-${line.urgency}${open ? ' open' : ''}`}>
+    <li className={`pinned-line urgency-${line.urgency}${open ? ' open' : ''}`} data-alert-id={alert.id}>
       <button
         type="button"
         className="pinned-open"

@@ -21,9 +21,10 @@ export function FeedFilters({ list, sameNames }: { list: readonly AlertSummary[]
   ).length;
   return (
     <div className="filters" role="group" aria-label="Filter the feed">
-      <label>
-        Show
+      <span className="filter-field">
+        <label htmlFor="feed-show">Show</label>
         <select
+          id="feed-show"
           value={filters.show}
           onChange={(e) => uiActions.setFilter('show', e.target.value as FeedShow)}
         >
@@ -31,7 +32,7 @@ export function FeedFilters({ list, sameNames }: { list: readonly AlertSummary[]
           <option value="information">Information</option>
           <option value="all">Everything</option>
         </select>
-      </label>
+      </span>
       <label>
         Search
         <input

@@ -34,6 +34,7 @@ export function WardBoard() {
             <li
               key={bed.id}
               className={`bed${bed.patient ? ' occupied' : ' empty-bed'}${badge ? ` bed-${badge.top}` : ''}`}
+              data-patient={bed.patient?.reference}
             >
               <span className="bed-name">{bed.name.replace(/^Ward \w+ /, '')}</span>
               {bed.patient ? (

@@ -4,7 +4,7 @@
 // patient, so it may show on a lock screen or a shared monitor. Otherwise the patient is named with the
 // MRN (or the date of birth), never by name alone: two patients on one ward can share a name.
 import type { AlertSummary } from '../../shared/api.ts';
-import { readableUnits } from '../../shared/units-display.ts';
+import { readableUnits } from '../../shared/fhir-json.ts';
 import type { AlertNotification } from '../ports.ts';
 
 const SEPARATOR = ' — ';
