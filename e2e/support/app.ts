@@ -119,5 +119,7 @@ export const isOpenCritical = (a: AlertSummary): boolean =>
 /** Open the feed's "Filters" disclosure (ward, patient, tier, type) if it is closed. */
 export async function openFilters(page: Page): Promise<void> {
   const details = page.locator('details.more-filters');
+  await expect(page.getByLabel('Tier').or(details).first()).toBeAttached();
+  if ((await details.count()) === 0) return; // all filters shown at once
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
 }
