@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { queries } from '../api/queries.ts';
 import { playCue } from '../audio/cue.ts';
 import { openedBy } from '../feed/ack-gate.ts';
-import { openCriticals } from '../feed/triage.ts';
+import { derive } from '../feed/derived.ts';
 import { useMe } from '../hooks/useSession.ts';
 import { useUiStore } from '../state/ui-store.ts';
 
@@ -23,7 +23,7 @@ export function AudibleCue() {
   const [blocked, setBlocked] = useState(false);
   const enabled = signedIn && live && (prefs.data?.audibleCue ?? true);
   const unopened = useMemo(
-    () => openCriticals(alerts.data ?? []).filter((a) => !openedBy(a, me, opened[a.id] === true)),
+    () => derive(alerts.data).openCriticals.filter((a) => !openedBy(a, me, opened[a.id] === true)),
     [alerts.data, me, opened],
   );
   const key = unopened.map((a) => a.id).join(',');

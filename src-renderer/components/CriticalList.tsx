@@ -6,7 +6,8 @@ import { useMemo } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { ackTimer } from '../feed/feed-model.ts';
-import { openCriticals, triage, triageCounts, type TriageLine } from '../feed/triage.ts';
+import { derive } from '../feed/derived.ts';
+import { triage, triageCounts, type TriageLine } from '../feed/triage.ts';
 import { clockText } from '../format/time.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
@@ -65,7 +66,7 @@ export function CriticalList({ list, sameNames }: { list: readonly AlertSummary[
   const { now, live } = useLiveNow(1000);
   const selected = useUiStore((s) => s.selectedAlertId);
   // The open criticals are few; the ordering (which depends on the time) runs over them alone.
-  const open = useMemo(() => openCriticals(list), [list]);
+  const open = derive(list).openCriticals;
   const blocks = useMemo(() => triage(open, now), [open, now]);
   if (blocks.length === 0) return null;
   const counts = triageCounts(blocks);

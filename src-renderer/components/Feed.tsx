@@ -4,7 +4,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef } from 'react';
 import { queries } from '../api/queries.ts';
-import { actionCounts, filterAlerts, mayHaveOlder } from '../feed/feed-model.ts';
+import { derive } from '../feed/derived.ts';
+import { filterAlerts, mayHaveOlder } from '../feed/feed-model.ts';
 import { useFeedKeys } from '../hooks/useFeedKeys.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
@@ -26,7 +27,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
   const largeType = useUiStore((s) => s.largeType);
   const list = useMemo(() => alerts.data ?? [], [alerts.data]);
   const visible = useMemo(() => filterAlerts(list, filters), [list, filters]);
-  const counts = useMemo(() => actionCounts(list), [list]);
+  const { counts } = derive(alerts.data);
   const sameNames = useSameNames();
   const scrollRef = useRef<HTMLDivElement>(null);
   const rowHeight = largeType ? ROW_HEIGHT.large : ROW_HEIGHT.normal;

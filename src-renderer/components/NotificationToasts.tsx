@@ -79,13 +79,14 @@ function Toast({ n, alert }: { n: InPageNotification; alert: AlertSummary | unde
 export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
   const alerts = useQuery(queries.alerts());
-  const byId = new Map((alerts.data ?? []).slice(0, 2000).map((a) => [a.id, a]));
   const visible = notifications.slice(-2);
+  // The toasts' alerts are among the newest: found near the top of the list.
+  const alertOf = (id: string | null) => (id ? alerts.data?.find((a) => a.id === id) : undefined);
   return (
     <div className="toasts">
       <div role="alert" aria-live="assertive" className="toast-list">
         {visible.map((n) => (
-          <Toast key={n.id} n={n} alert={n.alertId ? byId.get(n.alertId) : undefined} />
+          <Toast key={n.id} n={n} alert={alertOf(n.alertId)} />
         ))}
         {notifications.length > visible.length ? (
           <span className="muted">and {notifications.length - visible.length} more</span>

@@ -1,14 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
+import { useEffect } from 'react';
 import { api } from '../api/bridge.ts';
 import { queries } from '../api/queries.ts';
-import { actionCounts } from '../feed/feed-model.ts';
+import { derive } from '../feed/derived.ts';
 import { uiActions, useUiStore, type View } from '../state/ui-store.ts';
 
 /** The counts every view shows, and the window title: the same numbers as the critical list. */
 function Counts({ signedIn }: { signedIn: boolean }) {
   const alerts = useQuery(queries.alerts());
-  const counts = useMemo(() => actionCounts(alerts.data ?? []), [alerts.data]);
+  const { counts } = derive(alerts.data);
   useEffect(() => {
     const parts = [
       counts.openCritical > 0 ? `${counts.openCritical} critical` : null,
