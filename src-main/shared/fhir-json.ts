@@ -252,9 +252,10 @@ const superscript = (digits: string): string => [...digits].map((d) => SUPERSCRI
 
 /**
  * Rewrite the UCUM spellings inside a text (a unit alone, or a headline such as "INR 5.6 {INR}").
- * Only unit-shaped tokens change: numbers and words stay as they are.
+ * Only unit-shaped tokens change: numbers and words stay as they are. Not a string: "".
  */
-export function readableUnits(text: string): string {
+export function readableUnits(value: unknown): string {
+  const text = str(value) ?? '';
   return (
     text
       // Annotations: {INR} → INR, {1.73_m2} → 1.73 m2 (the exponent is handled below).
@@ -274,8 +275,9 @@ export function readableUnits(text: string): string {
   );
 }
 
-/** One unit, readable; the dimensionless "1" shows as nothing. */
-export function readableUnit(unit: string | null | undefined): string {
-  if (!unit || unit === '1') return '';
-  return readableUnits(unit);
+/** One unit, readable; the dimensionless "1" (or no unit) shows as nothing. */
+export function readableUnit(unit: unknown): string {
+  const text = str(unit);
+  if (!text || text === '1') return '';
+  return readableUnits(text);
 }
