@@ -96,7 +96,13 @@ export function App() {
       <NotificationToasts />
       <LiveAnnouncer />
       <ShortcutsHelp />
-      {!signedIn ? (
+      {session.isPending ? (
+        // Until the host says who is signed in, neither the sign-in form nor the feed is shown: a signed-in
+        // workstation must not flash a sign-in form that a click could land on.
+        <main className="signed-out">
+          <p role="status">Asking the monitor host who is signed in…</p>
+        </main>
+      ) : !signedIn ? (
         // A ward workstation keeps watching the ward: what waits is on screen, without names.
         <main className={wardScreen ? 'signed-out ward' : 'signed-out'}>
           {wardScreen ? <LockedWardView /> : null}
