@@ -9,13 +9,14 @@
 // read alone by enrichAlert, with its retries and the owed-until-read rule (enrichment.ts). A server
 // that refuses the search form (4xx) is not asked again in this run.
 import type { AlertSummary } from '../../shared/api.ts';
-import { field, humanName, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
+import { field, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { MAX_BATCH_IDS, readBatch } from '../fhir/batch-read.ts';
 import { readResource } from '../fhir/fhir-client.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
-import { currentLocation, placeName } from './bed-lookup.ts';
+import { currentLocation, placeName, wardOf, type Place } from './bed-lookup.ts';
 import { awaitsFetch, enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
+import { identityOf, readPatientIdentity, type PatientIdentity } from './patient-identity.ts';
 import { cached, createReferenceCache, remember, type ReferenceCache } from './reference-cache.ts';
 
 /** Focus types read in batches, with what comes along. Others are read alone. */
@@ -31,10 +32,10 @@ const SINGLE_READ_CONCURRENCY = 4;
 export interface BatchState {
   /** Focus types whose search form the server refused: read alone from now on. */
   refusedTypes: Set<string>;
-  /** Patient display names by `Patient/id` (null: none readable). */
-  patients: ReferenceCache<string | null>;
-  /** Bed names by `Location/id` (null: none readable). */
-  places: ReferenceCache<string | null>;
+  /** Patient identities (name, MRN, date of birth) by `Patient/id`. */
+  patients: ReferenceCache<PatientIdentity>;
+  /** Beds (the Location's name) and their wards by the bed's `Location/id`. */
+  places: ReferenceCache<Place>;
 }
 
 export function createBatchState(): BatchState {
@@ -97,8 +98,8 @@ interface Prepared {
   item: Fetched;
   classification: Omit<ReturnType<typeof classifyResource>, 'encounterRef'>;
   interrupting: boolean;
-  patientName: string | null;
-  bed: string | null;
+  who: PatientIdentity | null;
+  place: Place | null;
 }
 
 /** Classify what the batch returned, find names and beds, and store it all in one transaction. */
@@ -116,8 +117,8 @@ async function saveFetched(
       item,
       classification,
       interrupting: classification.tier !== 'unclassified' && deps.interrupts(classification.tier),
-      patientName: await patientNameOf(deps, state, classification.patientRef, item.included),
-      bed: urgent ? await bedAt(deps, state, encounterRef, item.included) : null,
+      who: await patientOf(deps, state, classification.patientRef, item.included),
+      place: urgent ? await placeAt(deps, state, encounterRef, item.included) : null,
     });
   }
   const saved = deps.store.db.transaction(() =>
@@ -126,8 +127,11 @@ async function saveFetched(
         p.item.alert.id,
         {
           ...p.classification,
-          location: p.bed ?? p.classification.location,
-          patientName: p.patientName,
+          location: p.place?.bed ?? p.classification.location,
+          ward: p.place?.ward ?? null,
+          patientName: p.who?.name ?? null,
+          patientMrn: p.who?.mrn ?? null,
+          patientBirthDate: p.who?.birthDate ?? null,
           fetchStatus: 'ok',
         },
         p.interrupting,
@@ -153,50 +157,59 @@ function relativeRef(deps: EnrichmentDeps, reference: string | null): string | n
   return resolved?.sameOrigin ? resolved.relative : null;
 }
 
-/** The patient's name: from the batch's includes, the cache, or (else) a single read. */
-async function patientNameOf(
+/** The patient's identity: from the batch's includes, the cache, or (else) a single read. */
+async function patientOf(
   deps: EnrichmentDeps,
   state: BatchState,
   patientRef: string | null,
   included: ReadonlyMap<string, FhirJsonResource>,
-): Promise<string | null> {
+): Promise<PatientIdentity | null> {
   const ref = relativeRef(deps, patientRef);
   if (!ref) return null;
   const patient = included.get(ref);
   if (patient) {
-    const name = humanName(patient['name']);
-    remember(state.patients, ref, name);
-    return name;
+    const who = identityOf(patient);
+    remember(state.patients, ref, who);
+    return who;
   }
   const known = cached(state.patients, ref);
   if (known !== undefined) return known;
-  const view = await readResource(deps.access, ref);
-  const name = view.status === 'ok' && view.resource ? humanName(view.resource['name']) : null;
-  if (view.status === 'ok') remember(state.patients, ref, name);
-  return name;
+  const who = await readPatientIdentity(deps.access, deps.fhirBase, ref);
+  if (who) remember(state.patients, ref, who);
+  return who;
 }
 
-/** "Ward A bed 1": the encounter from the includes (else read alone), its bed's name cached. */
-async function bedAt(
+/**
+ * Where the patient is: the encounter from the includes (else read alone), its current bed and the
+ * bed's ward from the cache, else read (placeOf's rules: a display on the encounter names the bed).
+ */
+async function placeAt(
   deps: EnrichmentDeps,
   state: BatchState,
   encounterRef: string | null,
   included: ReadonlyMap<string, FhirJsonResource>,
-): Promise<string | null> {
+): Promise<Place | null> {
   const ref = relativeRef(deps, encounterRef);
   if (!ref) return null;
   const encounter = included.get(ref) ?? (await readResource(deps.access, ref)).resource;
   const current = currentLocation(encounter);
   if (!current) return null;
-  if (current.display) return placeName(current.display);
   const locationRef = relativeRef(deps, current.reference);
-  if (!locationRef) return null;
+  const bed = locationRef ? await bedPlace(deps, state, locationRef) : { bed: null, ward: null };
+  return { bed: placeName(current.display) ?? bed.bed, ward: bed.ward };
+}
+
+/** A bed Location's name and ward, cached; read when not known. */
+async function bedPlace(deps: EnrichmentDeps, state: BatchState, locationRef: string): Promise<Place> {
   const known = cached(state.places, locationRef);
   if (known !== undefined) return known;
   const view = await readResource(deps.access, locationRef);
-  const name = placeName(str(field(view.resource, 'name')));
-  if (view.status === 'ok') remember(state.places, locationRef, name);
-  return name;
+  const place: Place = {
+    bed: placeName(str(field(view.resource, 'name'))),
+    ward: await wardOf(deps.access, deps.fhirBase, view.resource),
+  };
+  if (view.status === 'ok') remember(state.places, locationRef, place);
+  return place;
 }
 
 /** Run `task` over `items`, at most `limit` at a time; results in input order. */
