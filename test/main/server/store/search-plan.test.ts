@@ -32,7 +32,35 @@ function recording(db: Db): { db: Db; ran: Array<{ sql: string; args: unknown[] 
   return { db: new Proxy(db, { get: (t, k) => (k === 'prepare' ? prepare : Reflect.get(t, k)) }), ran };
 }
 
+/** The query plan of every statement search() ran for this query. */
+function plans(db: Db, query: Parameters<typeof search>[1]): Array<{ sql: string; plan: string[] }> {
+  const { db: recorded, ran } = recording(db);
+  search(recorded, query);
+  return ran.map(({ sql, args }) => ({
+    sql,
+    plan: db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...args)
+      .map((row) => row.detail),
+  }));
+}
+
 describe('search query plan', () => {
+  it('finds an id list by the primary key, never by walking every resource of the type in order', () => {
+    const db = openDatabase(join(dir, 'server-ids.sqlite'));
+    migrate(db, 'server', SERVER_MIGRATIONS);
+    const ids = Array.from({ length: 100 }, (_, i) => `obs-${i}`).join(',');
+    const ran = plans(db, { type: 'Observation', params: [['_id', ids]], labels: null });
+    expect(ran.length).toBeGreaterThan(0);
+    for (const { sql, plan } of ran) {
+      expect(plan.join('\n'), sql).toMatch(
+        /SEARCH r USING (COVERING )?INDEX sqlite_autoindex_resource_current_1 \(type=\? AND id=\?\)/,
+      );
+      expect(plan.join('\n')).not.toMatch(/resource_current_updated/);
+    }
+    db.close();
+  });
+
   it('checks ward labels through the resource index, not a scan of every ward row', () => {
     const db = openDatabase(join(dir, 'server.sqlite'));
     migrate(db, 'server', SERVER_MIGRATIONS);
