@@ -91,7 +91,11 @@ export function holdForSummary(deps: NotifyDeps, state: NotifyState, alerts: rea
 /** Close the window: one summary for many criticals, or each one's own notification for a few. */
 export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promise<void> {
   state.summaryTimer = null;
-  const batch = state.catchUp.splice(0).filter((a) => deps.alerts.claimNotification(a.id));
+  // One transaction for the claims and one for the marks: a catch-up of thousands must not cost two
+  // fsyncs per alert on the thread that commits the next frames.
+  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  const waiting = state.catchUp.splice(0);
+  const batch = write(() => waiting.filter((a) => deps.alerts.claimNotification(a.id)));
   if (batch.length >= SUMMARY_THRESHOLD) {
     try {
       await deps.notifier.notify(
@@ -104,7 +108,10 @@ export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promis
     } catch {
       deps.logger.error('notifier failed on offline summary');
     }
-    for (const alert of batch) deps.alerts.markSummarised(alert.id, Date.now());
+    const at = Date.now();
+    write(() => {
+      for (const alert of batch) deps.alerts.markSummarised(alert.id, at);
+    });
   } else {
     for (const alert of batch) await deliver(deps, alert);
   }
