@@ -131,7 +131,7 @@ export function distribution(sample: readonly number[], unit = 'ms', digits = 0)
 }
 
 /** The command line that produced this output, for the figures table. */
-export function commandLine(script: string): string {
-  const args = process.argv.slice(2).join(' ');
+export function commandLine(script: string, skipArgs = 0): string {
+  const args = process.argv.slice(2 + skipArgs).join(' ');
   return `npm run ${script}${args ? ` -- ${args}` : ''}`;
 }
