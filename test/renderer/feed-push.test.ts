@@ -15,6 +15,7 @@ import {
 } from '../../src-renderer/feed/feed-model.ts';
 import { sameNameReferences } from '../../src-renderer/feed/identity.ts';
 import { openCriticals } from '../../src-renderer/feed/triage.ts';
+import { rowRange, scrollFor } from '../../src-renderer/feed/use-fixed-rows.ts';
 
 /** A seeded generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -95,5 +96,24 @@ describe('feed pushes', () => {
     expect(again.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
     expect(second).toHaveLength(2);
     expect(findAlert(again, b.id)?.headline).toBe('again');
+  });
+});
+
+describe('fixed-height rows', () => {
+  it('renders the rows in view plus the overscan, whatever the list length', () => {
+    expect(rowRange({ top: 0, height: 800 }, 100_000, 80, 8)).toEqual({ first: 0, last: 18 });
+    expect(rowRange({ top: 80 * 50_000, height: 800 }, 100_000, 80, 8)).toEqual({
+      first: 49_992,
+      last: 50_018,
+    });
+    expect(rowRange({ top: 0, height: 800 }, 3, 80, 8)).toEqual({ first: 0, last: 3 });
+    expect(rowRange({ top: 0, height: 0 }, 0, 80, 8)).toEqual({ first: 0, last: 0 });
+  });
+
+  it('scrolls just enough to show the cursor row', () => {
+    const viewport = { top: 800, height: 400 };
+    expect(scrollFor(5, 80, viewport)).toBe(400); // above: its top at the top
+    expect(scrollFor(12, 80, viewport)).toBe(null); // in view: no move
+    expect(scrollFor(20, 80, viewport)).toBe(20 * 80 + 80 - 400); // below: its bottom at the bottom
   });
 });
