@@ -10,6 +10,7 @@ import { forbidden } from '../base/outcome.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
 import type { ServerContext } from '../context.ts';
 import { accessAllows, mayTarget } from '../store/access.ts';
+import type { WritePrecondition } from '../store/resources.ts';
 import { lastStoredVersion, notKnown } from './visibility.ts';
 import { applyWardRules } from './ward-rules.ts';
 
@@ -64,7 +65,7 @@ export function updateResource(
   ctx: ServerContext,
   grant: AccessGrant,
   body: FhirResource & { id: string },
-  ifMatch: number | undefined,
+  ifMatch: WritePrecondition | undefined,
 ): { resource: StoredResource; created: boolean } {
   const type = body.resourceType;
   const existing = ctx.store.find(type, body.id);

@@ -15,9 +15,24 @@ const IDENTITY = ['openid', 'fhirUser', 'offline_access'];
 const DIRECTORY = ['Practitioner', 'PractitionerRole', 'Location', 'Organization'];
 
 /** What each demo user gets when an app asks for everything (docs/auth.md, "Roles"). */
+/** Nurses write escalation steps of the closed loop, and no other Task. */
+const ESCALATION_TASKS =
+  'user/Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation';
 const EXPECTED: Record<string, string[]> = {
-  'nurse-a': [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
-  'nurse-b': [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
+  'nurse-a': [
+    ...IDENTITY,
+    'user/*.rs',
+    'user/Subscription.cruds',
+    'user/Communication.cru',
+    ESCALATION_TASKS,
+  ],
+  'nurse-b': [
+    ...IDENTITY,
+    'user/*.rs',
+    'user/Subscription.cruds',
+    'user/Communication.cru',
+    ESCALATION_TASKS,
+  ],
   pharmacist: [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
   admin: [...IDENTITY, ...DIRECTORY.map((type) => `user/${type}.cruds`), 'user/Basic.rs'],
 };
