@@ -9,7 +9,11 @@ import type { Logger } from '../core/log.ts';
 import type { WardSession } from '../core/workstation/ward-watch.ts';
 import { isRecord } from '../shared/fhir-json.ts';
 
-/** Read the clinical types a nurse is alerted on, and keep the ward's own Subscriptions. */
+/**
+ * Read the clinical types a nurse is alerted on, keep the ward's own Subscriptions, and take part in the
+ * closed loop across workstations (docs/alerting.md): read acknowledgments made elsewhere, the care
+ * team, and escalation steps, and issue the next step (a Task with the escalation code, nothing else).
+ */
 export const DEFAULT_WARD_SCOPES = [
   'system/Patient.rs',
   'system/Practitioner.rs',
@@ -20,6 +24,11 @@ export const DEFAULT_WARD_SCOPES = [
   'system/Basic.rs',
   'system/MedicationRequest.rs',
   'system/Subscription.cruds',
+  'system/Communication.rs',
+  'system/PractitionerRole.rs',
+  'system/Group.rs',
+  'system/Task.rs',
+  'system/Task.c?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
 ];
 
 export interface WardKey {

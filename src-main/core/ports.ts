@@ -32,11 +32,18 @@ export interface AlertNotification {
   kind?: 'alert' | 'unchecked' | 'escalation' | 'summary';
   /** The alerts a summary covers (a summary has no single `alertId`). */
   alertIds?: string[];
+  /** An escalation step addressed to this screen's person or team (or the fail-safe step): its number. */
+  step?: number;
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
 export interface Notifier {
   notify(notification: AlertNotification): Promise<void>;
+  /**
+   * Take back what was raised for this alert: it was acknowledged (or resolved) on another
+   * workstation. Hosts that cannot withdraw leave it out; the alert itself shows the acknowledgment.
+   */
+  withdraw?(alertId: string): Promise<void>;
 }
 
 /** One topic the monitor subscribes to. */

@@ -1,5 +1,6 @@
 // The one place that words an OS notification: the first alert, the escalation of an unacknowledged
-// critical and the offline summary. Privacy mode (docs/alerting.md) is applied here and only here: a
+// critical (to this screen, to a person or team asked, or the fail-safe contact list) and the offline
+// summary. Privacy mode (docs/alerting.md) is applied here and only here: a
 // private notification names no value, no patient and no bed, so it may show on a shared screen.
 import type { AlertSummary } from '../../shared/api.ts';
 import type { AlertNotification } from '../ports.ts';
@@ -70,6 +71,46 @@ export function escalationNotification(
     title: `ESCALATED: ${alert.headline || 'critical result'}`,
     body: joinKnown([`Not acknowledged (${level})`, alert.summary, alert.location, alert.patient?.name]),
     kind: 'escalation',
+  };
+}
+
+/**
+ * An escalation step addressed to this screen's person or team: "you are asked to take it". Privacy
+ * mode names no value, patient or bed.
+ */
+export function escalationRequestNotification(
+  alert: AlertSummary,
+  step: number,
+  privacy: boolean,
+): AlertNotification {
+  const title = `ESCALATED TO YOU: ${privacy ? 'critical result not acknowledged' : alert.headline || 'critical result'}`;
+  const body = privacy
+    ? 'Open Alert Monitor to accept or decline.'
+    : joinKnown(['Not acknowledged — accept or decline', alert.summary, alert.location, alert.patient?.name]);
+  return { alertId: alert.id, tier: 'critical', title, body, kind: 'escalation', step };
+}
+
+/**
+ * Nobody answered any step: the fail-safe contact list, on every screen that holds the alert. The
+ * contacts are the deployment's (names and extensions, no patient data), so privacy mode shows them too.
+ */
+export function failSafeNotification(
+  alert: AlertSummary,
+  step: number,
+  contacts: ReadonlyArray<{ name: string; phone: string }>,
+  privacy: boolean,
+): AlertNotification {
+  const call = contacts.map((c) => `${c.name} (${c.phone})`).join(', ');
+  return {
+    alertId: alert.id,
+    tier: 'critical',
+    title: `NOBODY ANSWERED: ${privacy ? 'critical result' : alert.headline || 'critical result'}`,
+    body: joinKnown([
+      call ? `Call now: ${call}` : 'Call the fail-safe contact now',
+      privacy ? null : alert.location,
+    ]),
+    kind: 'escalation',
+    step,
   };
 }
 

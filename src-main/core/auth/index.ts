@@ -45,6 +45,12 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     // Write-back of critical-result acknowledgments: PUT with a deterministic id = create once;
     // read to show the record back.
     'user/Communication.cru',
+    // The closed loop across workstations (docs/alerting.md): who holds which role on which ward, and
+    // escalation steps (read, issue, accept or decline; only Tasks with the escalation code).
+    'user/PractitionerRole.rs',
+    'user/Group.rs',
+    'user/Task.rs',
+    'user/Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
   ],
   pharmacist: [
     'openid',
