@@ -308,7 +308,8 @@ describe('closed loop against the embedded server', () => {
     expect(exported.path).not.toBeNull();
     expect(readFileSync(exported.path ?? '', 'utf8')).toBe(exported.csv);
     const lines = exported.csv.trim().split('\r\n');
-    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,detail');
+    // The last column is the time to acknowledge (on acknowledgment rows).
+    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,detail,time_to_ack_s');
     const actions = lines.slice(1).map((l) => l.split(',')[5]);
     expect(actions).toEqual([
       'notified',
