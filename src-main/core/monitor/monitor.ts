@@ -47,6 +47,7 @@ import { scheduleReconcile } from './reconcile.ts';
 import { createRunningSet, replaceIfGone, startPlan, stopAll } from './running-subscriptions.ts';
 import { loadServerProfile, type ServerProfile } from './server-profile.ts';
 import { planSubscription } from './subscription-plan.ts';
+import { SubscriptionRefusedError } from './subscription-setup.ts';
 import type { AcceptedEvent, FollowUps, PipelineDeps } from './state.ts';
 import { CRITICAL_LAB_TOPIC } from './topics.ts';
 
@@ -288,10 +289,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
     await startPlan(deps, followUps, running, profile, planned.plan).catch((error: unknown) => {
       if (running.stopped) return; // stopped meanwhile (sign-out, shutdown): not a failure
       // One topic the server refuses (e.g. the grant may not read what it notifies about) must not take
-      // the others down with it: it is reported, and the health banner turns red.
-      const why = error instanceof Error ? error.message : String(error);
-      logger.warn({ topic: topic.topic, err: why }, 'subscription refused; topic reported unavailable');
-      reportUnavailable(topic, why);
+      // the others down with it: it is reported, and the health banner turns red. Anything else (the
+      // network, a 5xx) fails the start, which is retried: a passing fault is never a lasting "no".
+      if (!(error instanceof SubscriptionRefusedError)) throw error;
+      logger.warn(
+        { topic: topic.topic, err: error.message },
+        'subscription refused; topic reported unavailable',
+      );
+      reportUnavailable(topic, error.message);
     });
   }
 

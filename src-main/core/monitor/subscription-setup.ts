@@ -156,7 +156,9 @@ async function reuseLocal(deps: SetupDeps, plan: SubscriptionPlan): Promise<Subs
   const remote = status === 200 ? asSubscription(body) : null;
   if (remote && matchesPlan(remote, plan, deps.access.fhirBase))
     return save(deps, plan, await reactivated(deps.access, remote));
-  if (status >= 500)
+  // Only a subscription the server says is gone, or one it shows and that no longer fits, is given up:
+  // any other answer (401, 429, 5xx) says nothing about it, and retiring on a maybe loses its events.
+  if (!remote && status !== 404 && status !== 410)
     throw new Error(`the server answered ${status} reading Subscription/${existing.remoteId}`);
   // Gone (deleted, expired by `end`, closed with its socket) or no longer what we want: retire the
   // record. Its events and alerts stay; unacknowledged criticals are never lost with a subscription.
@@ -202,6 +204,14 @@ async function adoptOwn(deps: SetupDeps, plan: SubscriptionPlan): Promise<Subscr
   return keep ? save(deps, plan, await reactivated(deps.access, keep)) : null;
 }
 
+/**
+ * The server answered and would not take the subscription (every channel tried): a lasting refusal,
+ * unlike a network failure, so the topic is reported unavailable rather than retried.
+ */
+export class SubscriptionRefusedError extends Error {
+  override readonly name = 'SubscriptionRefusedError';
+}
+
 /** Create the subscription, trying the plan's channels in order; an SSE one without endpoint is abandoned. */
 async function create(deps: SetupDeps, plan: SubscriptionPlan): Promise<SubscriptionRecord> {
   const channels = channelsFor(plan, deps.profile);
@@ -228,7 +238,7 @@ async function create(deps: SetupDeps, plan: SubscriptionPlan): Promise<Subscrip
     if (channel === 'sse') deps.profile.learn({ sse: true });
     return save(deps, plan, resource);
   }
-  throw new Error(lastError);
+  throw new SubscriptionRefusedError(lastError);
 }
 
 /**

@@ -5,7 +5,7 @@
 // optional; what cannot be declared (SSE or websocket, the binding-token method, the bind form, whether
 // a subscription survives its socket) is learned at run time (server-profile.ts).
 import { bundleResources, field, records, str } from '../../shared/fhir-json.ts';
-import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import { FhirRequestError, fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 
 const CANONICAL_EXT =
   'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical';
@@ -71,18 +71,39 @@ export interface ServerCapabilities {
   statementRead: boolean;
 }
 
-async function fetchOk(access: FhirAccess, path: string): Promise<unknown> {
-  try {
-    const { status, body } = await fhirFetch(access, path);
-    return status === 200 ? body : null;
-  } catch {
-    return null; // a source the server does not have (404, not JSON): try the next
-  }
+/**
+ * Discovery could not tell what the server offers (network failure, 401, 429, 5xx). Never read as "the
+ * server offers nothing": that would re-plan subscriptions and abandon the ones that work.
+ */
+export class DiscoveryUnavailableError extends Error {
+  override readonly name = 'DiscoveryUnavailableError';
 }
 
-/** Read the CapabilityStatement and every topic source that answers. */
+/** Statuses that say "this server does not have that source" (as opposed to "not now"). */
+const ABSENT = new Set([400, 403, 404, 405, 406, 410, 501]);
+
+/** The body of one discovery source; null when the server does not have it; throws when it cannot tell. */
+async function fetchSource(access: FhirAccess, path: string): Promise<unknown> {
+  let answer: { status: number; body: unknown };
+  try {
+    answer = await fhirFetch(access, path);
+  } catch (error) {
+    // An answer whose body is not JSON (an HTML 404 page) still says whether the source exists.
+    if (error instanceof FhirRequestError && ABSENT.has(error.status)) return null;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new DiscoveryUnavailableError(`could not read ${path.split('?')[0]}: ${why}`, { cause: error });
+  }
+  if (answer.status === 200) return answer.body;
+  if (ABSENT.has(answer.status)) return null;
+  throw new DiscoveryUnavailableError(`reading ${path.split('?')[0]} answered ${answer.status}`);
+}
+
+/**
+ * Read the CapabilityStatement and every topic source the server has. Throws DiscoveryUnavailableError
+ * when a source could not be read for a transient reason (the caller retries later).
+ */
 export async function discoverCapabilities(access: FhirAccess): Promise<ServerCapabilities> {
-  const statement = await fetchOk(access, 'metadata');
+  const statement = await fetchSource(access, 'metadata');
   const declared = subscriptionDeclaration(statement);
   const topics = new Set(topicsFromCapabilityStatement(statement));
   const sources: Array<[string, (body: unknown) => string[]]> = [
@@ -93,7 +114,7 @@ export async function discoverCapabilities(access: FhirAccess): Promise<ServerCa
     ['SubscriptionTopic', topicsFromSubscriptionTopicBundle],
   ];
   for (const [path, extract] of sources) {
-    const body = await fetchOk(access, path);
+    const body = await fetchSource(access, path);
     if (body !== null) for (const topic of extract(body)) topics.add(topic);
   }
   return {
