@@ -537,7 +537,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       sessionPush.cancel();
       lockedPush.cancel();
       clearInterval(pruneTimer);
-      alerting.stop();
+      await alerting.stop();
       await wardWatch?.stop();
       await me.monitor?.stop();
       me.monitor = null;

@@ -160,7 +160,7 @@ export interface Alerting {
   /** Push the current counts (after any alert change). */
   pushStatus(): void;
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
   /** Test hooks: run one escalation pass / one write-back pass now. */
   escalateNow(): Promise<AlertSummary[]>;
   writebackNow(): Promise<void>;
@@ -479,13 +479,15 @@ export function createAlerting(options: AlertingOptions): Alerting {
         void chain.tick();
       }
     },
-    stop() {
+    async stop() {
       escalation.stop();
       writeback.stop();
       if (chainTimer) clearInterval(chainTimer);
       chainTimer = null;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
+      // A step being written finishes (or fails) before the store closes under it.
+      await chain?.stop();
     },
     escalateNow: async () => {
       await chain?.tick();

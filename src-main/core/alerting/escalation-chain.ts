@@ -45,6 +45,8 @@ export interface ChainOptions {
 export interface EscalationChain {
   /** Issue every step that is due now; tell the steps addressed here. */
   tick(): Promise<void>;
+  /** No further pass; resolves once the pass under way (if any) is over, before the store closes. */
+  stop(): Promise<void>;
   /** Tell the steps addressed here that were not told yet (after a sign-in, a step learned, a start). */
   deliverNotices(): Promise<void>;
   /** The signed-in person's PractitionerRoles (read with her token), or none. */
@@ -79,8 +81,9 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
   const { store, policy, logger } = options;
   const sharing = store.alerts.sharing;
   let roles = new Set<string>();
-  let ticking = false;
+  let ticking: Promise<void> | null = null;
   let noticing: Promise<void> | null = null;
+  let stopped = false;
 
   /** Whether a step asked this screen's person, or (on a ward screen) the ward's team. */
   function askedHere(row: StepRow): boolean {
@@ -120,6 +123,7 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
 
   async function deliverOnce(): Promise<void> {
     for (const row of sharing.stepsAwaitingNotice()) {
+      if (stopped) return;
       const alert = alertHere(row);
       if (!alert) continue;
       // Acknowledged or resolved meanwhile: nothing to tell any more.
@@ -133,6 +137,7 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
   }
 
   function deliverNotices(): Promise<void> {
+    if (stopped) return Promise.resolve();
     noticing ??= deliverOnce().finally(() => (noticing = null));
     return noticing;
   }
@@ -159,25 +164,33 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
     for (const id of sharing.alertIds(fhirBase, alert.focus)) options.publish(id);
   }
 
-  async function tick(): Promise<void> {
-    if (ticking) return;
-    ticking = true;
-    try {
-      const seen = new Set<string>();
-      for (const alert of store.alerts.openCriticals()) {
-        const fhirBase = sharing.fhirBaseOf(alert.id);
-        if (!fhirBase || seen.has(`${fhirBase}|${alert.focus}`) || alert.fetch === 'gone') continue;
-        // One attempt per result per tick, by the first of its alerts this workstation can write for.
-        if (options.issuerFor(alert) === null) continue;
-        seen.add(`${fhirBase}|${alert.focus}`);
-        await advance(alert, fhirBase).catch((error: unknown) =>
-          logger.warn({ alertId: alert.id, err: String(error) }, 'escalation step not written; will retry'),
-        );
-      }
-    } finally {
-      ticking = false;
+  async function issueDue(): Promise<void> {
+    const seen = new Set<string>();
+    for (const alert of store.alerts.openCriticals()) {
+      if (stopped) return;
+      const fhirBase = sharing.fhirBaseOf(alert.id);
+      if (!fhirBase || seen.has(`${fhirBase}|${alert.focus}`) || alert.fetch === 'gone') continue;
+      // One attempt per result per tick, by the first of its alerts this workstation can write for.
+      if (options.issuerFor(alert) === null) continue;
+      seen.add(`${fhirBase}|${alert.focus}`);
+      await advance(alert, fhirBase).catch((error: unknown) =>
+        logger.warn({ alertId: alert.id, err: String(error) }, 'escalation step not written; will retry'),
+      );
     }
-    await deliverNotices();
+  }
+
+  /** One pass at a time; a pass started meanwhile is the one under way. */
+  function tick(): Promise<void> {
+    if (stopped) return Promise.resolve();
+    ticking ??= issueDue()
+      .then(() => deliverNotices())
+      .finally(() => (ticking = null));
+    return ticking;
+  }
+
+  async function stop(): Promise<void> {
+    stopped = true;
+    await Promise.allSettled([ticking, noticing]);
   }
 
   function decorate(alert: AlertSummary): AlertSummary {
@@ -193,6 +206,7 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
 
   return {
     tick,
+    stop,
     deliverNotices,
     async setResponder(responder) {
       roles = new Set();

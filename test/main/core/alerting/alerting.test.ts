@@ -99,8 +99,8 @@ function openLoop(dir: string, clock = { now: Date.now() }): Loop {
     now: () => clock.now,
     writebackBackoff: { baseMs: 100, capMs: 400 },
   });
-  cleanups.push(() => {
-    alerting.stop();
+  cleanups.push(async () => {
+    await alerting.stop();
     store.close();
   });
   return { store, alerting, notified, events, clock };
