@@ -152,6 +152,16 @@ describe('composition root: local-demo mode', () => {
   }, 60_000);
 });
 
+/** A hospital's escalation policy as its configuration file states it. */
+const HOSPITAL_POLICY = {
+  steps: [
+    { role: 'nurse', afterMinutes: 5 },
+    { role: 'charge-nurse', afterMinutes: 5 },
+    { role: 'fail-safe', afterMinutes: 10 },
+  ],
+  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+};
+
 describe('composition root: servers mode', () => {
   it('starts no embedded server and signs in to the configured server by default', async () => {
     await noListeningServers();
@@ -273,7 +283,7 @@ describe('composition root: from the deployment configuration (both hosts start 
     const mode = fromFile({
       servers: [{ name: 'Test hospital', fhirBase: hospital.fhirBase, clientId: DEMO_CLIENT_ID }],
       privacyDefault: true,
-      escalation: { ackTimeoutMinutes: 5, targetMinutes: 20 },
+      escalation: { ackTimeoutMinutes: 5, targetMinutes: 20, policy: HOSPITAL_POLICY },
       rulesFile,
     });
     const dataDir = tempDir();
@@ -285,6 +295,8 @@ describe('composition root: from the deployment configuration (both hosts start 
     expect((await app.service.handlers.getPreferences({})).privacyMode).toBe(true);
     const status = await app.service.handlers.getAlertingStatus({});
     expect(status).toMatchObject({ ackTimeoutMinutes: 5, targetMinutes: 20 });
+    // The escalation policy IT wrote is the one that runs (docs/deployment.md, "Escalation policy").
+    expect(status.escalationPolicy).toEqual(HOSPITAL_POLICY);
     expect(status.rules.path).toBe(rulesFile);
     await app.service.handlers.signIn({ role: 'nurse' });
     expect((await sessionBecomes(app.service, 'signed-in')).server?.fhirBase).toBe(hospital.fhirBase);
@@ -296,6 +308,9 @@ describe('composition root: from the deployment configuration (both hosts start 
     const demo = await started(asked, fromFile({ localDemo: { enabled: true, simulationRate: 0 } }));
     expect(demo.localDemoFhirBase).not.toBeNull();
     expect(existsSync(demoDatabase(asked))).toBe(true);
+    // The demo escalates to people out of the box: the ward's nurses, the charge nurse, the fail-safe list.
+    const policy = (await demo.service.handlers.getAlertingStatus({})).escalationPolicy;
+    expect(policy?.steps.map((s) => s.role)).toEqual(['nurse', 'charge-nurse', 'fail-safe']);
     await demo.close();
     await noListeningServers();
 
