@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { createSmartSignIn } from '../../src-main/app/sign-in.ts';
 import { publicJwk, readWardKey, wardSignIn, type WardKey } from '../../src-main/app/ward-identity.ts';
 import type { EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
-import { silentLogger, type Logger } from '../../src-main/core/log.ts';
+import { createLogger, silentLogger, type Logger } from '../../src-main/core/log.ts';
 import { topicsForRole } from '../../src-main/core/monitor/topics.ts';
 import type { AlertNotification, Notifier } from '../../src-main/core/ports.ts';
 import { createMonitorService, type MonitorService } from '../../src-main/core/service.ts';
@@ -94,7 +94,9 @@ export interface WorkstationOptions {
 }
 
 export function startWorkstation(options: WorkstationOptions): Workstation {
-  const logger = options.logger ?? silentLogger();
+  // WS_LOG=1 prints each workstation's log (ids and counts only) when a run needs explaining.
+  const logger =
+    options.logger ?? (process.env['WS_LOG'] ? createLogger(options.name, 'debug') : silentLogger());
   const notifier = recordingNotifier();
   const events: HostEvent[] = [];
   const auth = createSmartSignIn({ logger });
