@@ -23,10 +23,19 @@ export interface LoopDeps {
   onChange(change: LoopChange): void;
 }
 
-/** Apply what one record says; 'retry' when it could not be read for now. Never throws. */
-export async function applyLoopEvent(deps: LoopDeps, event: LoopEvent): Promise<'applied' | 'retry'> {
+/**
+ * Apply what one record says; 'retry' when it could not be read for now, 'stopped' when the monitor
+ * stopped during the read (the event stays in the inbox for the next start). Never throws.
+ */
+export async function applyLoopEvent(
+  deps: LoopDeps,
+  event: LoopEvent,
+  stopped: () => boolean = () => false,
+): Promise<'applied' | 'retry' | 'stopped'> {
   const { sharing } = deps.store.alerts;
   const view = await readResource(deps.access, event.focus);
+  // The store may be closing: touch nothing.
+  if (stopped()) return 'stopped';
   if (view.status === 'error' || view.status === 'pending') {
     sharing.loopEventFailed(event);
     deps.logger.warn(
@@ -84,7 +93,7 @@ export function enqueueLoopEvents(
     queue.queued.add(key);
     queue.pending += 1;
     queue.chain = queue.chain
-      .then(() => (queue.stopped ? 'applied' : applyLoopEvent(deps, event)))
+      .then(() => (queue.stopped ? 'stopped' : applyLoopEvent(deps, event, () => queue.stopped)))
       .then(
         (outcome) => {
           queue.queued.delete(key);
@@ -113,9 +122,13 @@ function retryLater(queue: LoopQueue, deps: LoopDeps, event: LoopEvent, settled:
   queue.retries.add(timer);
 }
 
-/** Stop: queued events stay in the store's inbox for the next start. */
-export function stopLoopQueue(queue: LoopQueue): void {
+/**
+ * Stop: queued events stay in the store's inbox for the next start. Resolves once the event being
+ * applied (if any) is done, so nothing writes to the store after the monitor stopped.
+ */
+export async function stopLoopQueue(queue: LoopQueue): Promise<void> {
   queue.stopped = true;
   for (const timer of queue.retries) clearTimeout(timer);
   queue.retries.clear();
+  await queue.chain;
 }

@@ -304,9 +304,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     queue.stopped = true;
     cancelOwedRetry(queue);
     rechecks.stopped = true;
-    stopLoopQueue(loopQueue);
+    const loopStopped = stopLoopQueue(loopQueue);
     cancelSummary(notify);
     await stopAll(running);
+    await loopStopped;
     settleIdle();
   }
 
