@@ -89,6 +89,8 @@ export interface WorkstationOptions {
   /** Re-notification after the last step (minutes). */
   repeatMinutes?: number;
   logger?: Logger;
+  /** The notification recorder to use (a restarted workstation keeps counting in the same one). */
+  notifier?: NotificationRecorder;
   /** Ward workstation: its ward and identity. Absent: a personal workstation. */
   ward?: { ward: string; clientId: string; key: WardKey };
 }
@@ -97,7 +99,7 @@ export function startWorkstation(options: WorkstationOptions): Workstation {
   // WS_LOG=1 prints each workstation's log (ids and counts only) when a run needs explaining.
   const logger =
     options.logger ?? (process.env['WS_LOG'] ? createLogger(options.name, 'debug') : silentLogger());
-  const notifier = recordingNotifier();
+  const notifier = options.notifier ?? recordingNotifier();
   const events: HostEvent[] = [];
   const auth = createSmartSignIn({ logger });
   const server = { fhirBase: options.fhirBase, name: 'Embedded server', clientId: DEMO_CLIENT_ID };
