@@ -56,6 +56,8 @@ test('critical -> notification -> acknowledge -> audit with user and time -> Com
   expect(status.unacknowledgedCritical).toBeGreaterThanOrEqual(1);
   expect(status.rules.notice).toMatch(/NOT clinical advice/);
 
+  // An acknowledgment follows a look at the result: the page records the opening first.
+  await call(page, 'markSeen', { alertId: critical.id });
   const acked = await call<AlertSummary>(page, 'acknowledge', { alertId: critical.id, note: 'K read back' });
   expect(acked.lifecycle).toMatchObject({ acknowledgedBy: 'Practitioner/nurse-a', ackNote: 'K read back' });
 

@@ -64,7 +64,13 @@ test('locked ward view without names → the nurse signs in, sees it and acknowl
   expect(lockedText).not.toContain(name);
   expect(lockedText).not.toMatch(/Potassium|\b6\.8\b/);
 
-  const acked = await call<AlertSummary>(page, 'acknowledge', { alertId: critical?.id, note: 'read back' });
+  // She opens the critical before acknowledging it, naming the patient it shows.
+  await call(page, 'markSeen', { alertId: critical?.id });
+  const acked = await call<AlertSummary>(page, 'acknowledge', {
+    alertId: critical?.id,
+    note: 'read back',
+    patient: critical?.patient?.reference,
+  });
   expect(acked.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a');
 
   // Signed out: the page keeps nothing of it, and the locked view is back.

@@ -40,8 +40,9 @@ export interface AlertNotification {
 export interface Notifier {
   notify(notification: AlertNotification): Promise<void>;
   /**
-   * Take back what was raised for this alert: it was acknowledged (or resolved) on another
-   * workstation. Hosts that cannot withdraw leave it out; the alert itself shows the acknowledgment.
+   * Take back every notification raised for this alert (first alert and escalations): it was
+   * acknowledged or resolved (here or on another workstation), so a lock screen or a notification centre must no longer ask for it.
+   * Hosts that cannot close a notification leave it out (the headless monitor).
    */
   withdraw?(alertId: string): Promise<void>;
 }

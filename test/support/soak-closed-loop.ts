@@ -117,15 +117,18 @@ async function serverSearch(server: RunningServer, query: string): Promise<unkno
 
 const shows = async (slot: Slot, focus: string): Promise<AlertSummary | null> => slot.ws.alertFor(focus);
 
-/** The alert of `focus` on every screen, once each shows it as critical. */
+/** The alert of `focus` on every screen, once each shows it as critical and its nurse opened it. */
 async function alertsOn(slots: readonly Slot[], focus: string): Promise<AlertSummary[]> {
   return Promise.all(
-    slots.map((slot) =>
-      until(async () => {
-        const alert = await shows(slot, focus);
-        return alert?.tier === 'critical' ? alert : null;
-      }, `${slot.ws.name}: the critical`),
-    ),
+    slots.map(async (slot) => {
+      const alert = await until(async () => {
+        const shown = await shows(slot, focus);
+        return shown?.tier === 'critical' ? shown : null;
+      }, `${slot.ws.name}: the critical`);
+      // A critical is acknowledged (or its step accepted) only after a look at the result.
+      await slot.ws.service.handlers.markSeen({ alertId: alert.id });
+      return alert;
+    }),
   );
 }
 

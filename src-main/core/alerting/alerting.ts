@@ -173,6 +173,24 @@ export interface Alerting {
   decorate(alert: AlertSummary): AlertSummary;
 }
 
+/**
+ * Why an acknowledgment must not be recorded, or null. The acknowledge control names a patient: when the
+ * page says whom it showed, the alert must be about that patient. An open critical must have been opened
+ * (seen) by the acknowledging user first, so an acknowledgment always follows a look at the result.
+ */
+export function ackRefusal(
+  alert: AlertSummary,
+  shownPatient: string | undefined,
+  openedByUser: boolean,
+): string | null {
+  if (shownPatient !== undefined && alert.patient?.reference !== shownPatient)
+    return 'the alert is about a different patient than the one shown';
+  const open = alert.state === 'new' || alert.state === 'seen' || alert.state === 'escalated';
+  if (alert.tier === 'critical' && open && !openedByUser)
+    return 'a critical result must be opened before it is acknowledged';
+  return null;
+}
+
 /** The cached focus resource's ward labels, so the write-back stays on the same ward. */
 function securityOf(store: ClientStore, fhirBase: string, focus: string): SecurityLabel[] {
   const cached = store.cachedResource(fhirBase, focus);
@@ -197,6 +215,19 @@ export function createAlerting(options: AlertingOptions): Alerting {
     if (actor !== null && actor !== ownerKey(session.fhirBase, session.fhirUser ?? '')) return null;
     return session.access;
   };
+  // Alerts the signed-in user opened in this session. An escalated critical opened for the first time
+  // keeps its state (and so no seen_at), yet it has been looked at: this set remembers that.
+  const opened = new Set<string>();
+  /** Whether `session`'s user opened this alert (in this session, or recorded as its seer). */
+  const openedBy = (alert: AlertSummary, session: AlertingSession): boolean =>
+    opened.has(alert.id) ||
+    (Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser);
+
+  /** Take the alert's notifications back (acknowledged or resolved); a failure is logged, not fatal. */
+  const withdraw = (alertId: string) =>
+    void options.notifier
+      .withdraw?.(alertId)
+      .catch((error: unknown) => logger.warn({ alertId, err: String(error) }, 'withdraw failed'));
 
   /** The alert and the user allowed to act on it, or a refusal thrown before anything changes. */
   async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession } | null> {
@@ -322,14 +353,22 @@ export function createAlerting(options: AlertingOptions): Alerting {
     async markSeen({ alertId }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
+      opened.add(alertId);
       if (alerts.markSeen(alertId, acting.actor.fhirUser, now())) return publishAlert(alertId);
       return alerts.get(alertId);
     },
 
-    async acknowledge({ alertId, note }) {
+    async acknowledge({ alertId, note, patient }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
-      return acknowledgeAs(acting.alert, acting.actor, note);
+      const { alert, actor: session } = acting;
+      const refusal = ackRefusal(alert, patient, openedBy(alert, session));
+      if (refusal) {
+        alerts.audit(alertId, 'ack-refused', session.fhirUser ?? 'unknown user', refusal, now());
+        logger.warn({ alertId }, `acknowledgment refused: ${refusal}`);
+        return alert;
+      }
+      return acknowledgeAs(alert, session, note);
     },
 
     async resolveAlert({ alertId, note }) {
@@ -343,6 +382,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
         alert.lifecycle?.writeback.state !== undefined && alert.lifecycle.writeback.state !== 'none';
       const request = shared ? { ...recordRequest(alert, session, text, at), kind: RESOLUTION_KIND } : null;
       if (alerts.resolve(alertId, session.fhirUser, text, at, request)) {
+        withdraw(alertId);
         if (request) void writeback.pump();
         return publishAlert(alertId);
       }
@@ -358,6 +398,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
           'not-permitted',
           'Not permitted: this workstation has no escalation policy.',
         );
+      // Accepting is acknowledging: like the acknowledgment, only after she opened the result.
+      const refusal = answer === 'accept' ? ackRefusal(alert, undefined, openedBy(alert, session)) : null;
+      if (refusal) throw new ApiRefusedError('not-permitted', `Not permitted: ${refusal}.`);
       const fact = await chain.answer(alert, step, answer, {
         access: session.access,
         fhirUser: session.fhirUser,
@@ -439,6 +482,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
     const request = recordRequest(alert, session, text, at);
     const actor = session.fhirUser ?? 'unknown user';
     if (!alerts.acknowledge(alert.id, actor, text, request, at, session.display ?? null)) return alert;
+    withdraw(alert.id);
     void writeback.pump();
     return publishAlert(alert.id);
   }
@@ -461,6 +505,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
   return {
     handlers,
     setSession(next) {
+      // What one user opened does not let another acknowledge it.
+      if (next?.fhirUser !== session?.fhirUser) opened.clear();
       session = next;
       writeback.resetCapabilities();
       if (next) void writeback.pump();

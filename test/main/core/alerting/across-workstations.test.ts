@@ -87,16 +87,21 @@ async function wardA(policy: EscalationPolicy, chargePolicy: EscalationPolicy = 
   return { server, ws1, ws2, charge, dir };
 }
 
-/** A critical potassium on Ward A, once every workstation shows it. */
+/**
+ * A critical potassium on Ward A, once every workstation shows it and its nurse has opened it (a critical
+ * is acknowledged only after a look at the result, docs/alerting.md).
+ */
 async function critical(ward: Ward): Promise<{ focus: string; alerts: Record<string, AlertSummary> }> {
   const observation = ward.server.simulator?.emitCriticalPotassium('ward-a');
   const focus = `Observation/${observation?.id ?? '?'}`;
   const alerts: Record<string, AlertSummary> = {};
   for (const ws of [ward.ws1, ward.ws2, ward.charge]) {
-    alerts[ws.name] = await until(async () => {
+    const shown = await until(async () => {
       const alert = await ws.alertFor(focus);
       return alert?.tier === 'critical' ? alert : null;
     }, `${ws.name}: the critical`);
+    await ws.service.handlers.markSeen({ alertId: shown.id });
+    alerts[ws.name] = shown;
   }
   return { focus, alerts };
 }
