@@ -205,6 +205,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
   const access = (options.access ?? sessionOnlyAccess)(() => session);
   const policy = options.escalationPolicy ?? null;
   const isPrivate = (): boolean =>
@@ -338,6 +339,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
   }
 
   function pushStatus() {
+    // Stopped: the store is about to close (a change reported during shutdown must not read it later).
+    if (stopped) return;
     statusTimer ??= setTimeout(() => {
       statusTimer = null;
       emit({ type: 'alerting', status: status() });
@@ -526,6 +529,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       }
     },
     async stop() {
+      stopped = true;
       escalation.stop();
       writeback.stop();
       if (chainTimer) clearInterval(chainTimer);

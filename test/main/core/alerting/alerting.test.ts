@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAlerting, type Alerting } from '../../../../src-main/core/alerting/alerting.ts';
 import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import type { FhirAccess } from '../../../../src-main/core/fhir/fhir-client.ts';
@@ -241,6 +241,28 @@ describe('escalation (controllable clock)', () => {
       'resolved',
     );
     expect(await loop.alerting.handlers.markSeen({ alertId: 'nope' })).toBeNull();
+  });
+});
+
+describe('stopping', () => {
+  it('pushes no status after stop: a change arriving while the service closes never reads a closed store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
+    const loop = openLoop(dir);
+    loop.alerting.pushStatus();
+    await until(() => loop.events.some((e) => e.type === 'alerting'), 'a status push before stop');
+    const before = loop.events.length;
+    await loop.alerting.stop();
+    // An alert change reported during shutdown (the monitor stops after alerting) asks for a push; the
+    // store closes; every timer then due runs (fake timers: no waiting on the clock).
+    vi.useFakeTimers();
+    try {
+      loop.alerting.pushStatus();
+      loop.store.close();
+      vi.runOnlyPendingTimers();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(loop.events.length).toBe(before);
   });
 });
 
