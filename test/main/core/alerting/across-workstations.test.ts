@@ -11,9 +11,11 @@ import {
   FAIL_SAFE_ROLE,
   type EscalationPolicy,
 } from '../../../../src-main/core/alerting/escalation-policy.ts';
+import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
+import { bundleResources, field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
 import {
   live,
   startWorkstation,
@@ -115,8 +117,7 @@ async function search(server: RunningServer, query: string): Promise<Array<Recor
   const response = await fetch(`${server.fhirBase}/${query}`, {
     headers: { Authorization: `Bearer ${token}` },
   });
-  const bundle = (await response.json()) as { entry?: Array<{ resource: Record<string, unknown> }> };
-  return (bundle.entry ?? []).map((e) => e.resource);
+  return bundleResources(await response.json());
 }
 
 /** The pushed `alert` event of `ws` for `alertId` that satisfies `check`. */
@@ -201,7 +202,7 @@ describe('closed loop across workstations', () => {
       const found = await search(ward.server, `Communication?about=${focus}`);
       return found.length > 0 ? found : null;
     }, 'the acknowledgment on the server');
-    const winner = (records[0]?.['sender'] as { reference: string }).reference;
+    const winner = referenceOf(field(records[0], 'sender'));
     await until(
       async () => (await shown(ward.ws1)) === winner && (await shown(ward.ws2)) === winner,
       'the same person on both',
@@ -234,11 +235,11 @@ describe('closed loop across workstations', () => {
 
     // One Task per step on the server, addressed by role.
     const tasks = await search(ward.server, `Task?focus=${focus}`);
-    const byStep = tasks.map((t) => (t['input'] as Array<{ valueInteger: number }>)[0]?.valueInteger).sort();
+    const byStep = tasks.map((t) => readStep(t)?.step).sort();
     expect(byStep).toEqual([1, 2, 3]);
-    const step2 = tasks.find((t) => (t['input'] as Array<{ valueInteger: number }>)[0]?.valueInteger === 2);
+    const step2 = tasks.find((t) => readStep(t)?.step === 2);
     expect(step2?.['owner']).toMatchObject({ reference: 'PractitionerRole/nurse-a-ward-a' });
-    const step1 = tasks.find((t) => (t['input'] as Array<{ valueInteger: number }>)[0]?.valueInteger === 1);
+    const step1 = tasks.find((t) => readStep(t)?.step === 1);
     expect(step1?.['owner']).toMatchObject({ reference: 'Group/ward-a-nurses' });
 
     // The chain is on the alert: who was asked, when.

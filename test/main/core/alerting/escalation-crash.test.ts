@@ -12,8 +12,10 @@ import {
   FAIL_SAFE_ROLE,
   type EscalationPolicy,
 } from '../../../../src-main/core/alerting/escalation-policy.ts';
+import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+import { at, bundleResources, str } from '../../../../src-main/shared/fhir-json.ts';
 import { live, startWorkstation, until, wardIdentity } from '../../../support/workstations.ts';
 
 const CHILD = join(import.meta.dirname, 'escalation-child.ts');
@@ -109,12 +111,11 @@ async function tasksFor(server: RunningServer, focus: string): Promise<Array<Rec
   const response = await fetch(`${server.fhirBase}/Task?focus=${focus}`, {
     headers: { Authorization: `Bearer ${token}` },
   });
-  const bundle = (await response.json()) as { entry?: Array<{ resource: Record<string, unknown> }> };
-  return (bundle.entry ?? []).map((e) => e.resource);
+  return bundleResources(await response.json());
 }
 
-const stepOf = (task: Record<string, unknown>) =>
-  (task['input'] as Array<{ valueInteger: number }> | undefined)?.[0]?.valueInteger ?? 0;
+const stepOf = (task: unknown) => readStep(task)?.step ?? 0;
+const versionOf = (task: unknown) => str(at(task, 'meta', 'versionId'));
 
 /** The step rows a workstation's store holds for a result (read-only: the child may be running). */
 function storedSteps(dataDir: string, focus: string): Array<{ step: number; status: string }> {
@@ -186,7 +187,7 @@ describe('escalation exactly once across a SIGKILL', () => {
     const tasks = await tasksFor(server, focus);
     expect(tasks.map(stepOf).sort()).toEqual([1, 2, 3]);
     const step1 = tasks.find((t) => stepOf(t) === 1);
-    expect((step1?.['meta'] as { versionId: string }).versionId).toBe('1');
+    expect(versionOf(step1)).toBe('1');
   }, 180_000);
 
   it('three monitors, one killed with SIGKILL mid-escalation: one Task per step, the charge nurse told once', async () => {
@@ -261,6 +262,6 @@ describe('escalation exactly once across a SIGKILL', () => {
     );
     const tasks = await tasksFor(server, focus);
     expect(tasks.map(stepOf).sort()).toEqual([1, 2, 3]);
-    for (const task of tasks) expect((task['meta'] as { versionId: string }).versionId).toBe('1');
+    for (const task of tasks) expect(versionOf(task)).toBe('1');
   }, 180_000);
 });
