@@ -1,17 +1,12 @@
 // The ward board's model (beds, occupants, the day's movements) from the host's view, without React
 // (unit-tested).
 import type { AlertSummary, FhirResource, WardBoardView } from '../../src-main/shared/api.ts';
-import { humanName, record, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
-import type { EncounterLocation } from './format.ts';
-import { currentLocation, encounterLocations, mrnOf } from './format.ts';
+import { record, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
+import type { EncounterLocation, PatientIdentity } from './format.ts';
+import { currentLocation, encounterLocations, patientIdentities } from './format.ts';
 
 /** A bed's occupant, told apart from others of the same name by the MRN or the date of birth. */
-export interface Occupant {
-  reference: string;
-  name: string;
-  mrn?: string;
-  birthDate?: string;
-}
+export type Occupant = PatientIdentity;
 
 /** "Omar Garcia · MRN PT-0001" (or born …), for the movements list. */
 function occupantText(o: Occupant): string {
@@ -36,20 +31,7 @@ export interface Movement {
 const DAY = 24 * 3600_000;
 
 export function buildBoard(view: WardBoardView, now: number): { beds: Bed[]; movements: Movement[] } {
-  const patients = new Map(
-    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
-  );
-  const occupant = (reference: string): Occupant => {
-    const resource = view.patients.find((p) => `Patient/${p.id}` === reference);
-    const mrn = resource ? mrnOf(resource) : null;
-    const birthDate = resource ? str(resource['birthDate']) : null;
-    return {
-      reference,
-      name: patients.get(reference) ?? reference,
-      ...(mrn ? { mrn } : {}),
-      ...(birthDate ? { birthDate } : {}),
-    };
-  };
+  const occupant = patientIdentities(view.patients);
   const locName = new Map(
     view.locations.map((l) => [`Location/${l.id}`, str(l['name']) ?? `Location/${l.id}`]),
   );

@@ -51,6 +51,30 @@ export function mrnOf(patient: FhirResource): string | null {
   return mrn ? str(mrn['value']) : null;
 }
 
+/** Who a patient is on screen: name, and MRN or date of birth to tell namesakes apart. */
+export interface PatientIdentity {
+  reference: string;
+  name: string;
+  mrn?: string;
+  birthDate?: string;
+}
+
+/** Who each `Patient/<id>` is, from the patients a view carries (an unknown one is named by reference). */
+export function patientIdentities(patients: readonly FhirResource[]): (reference: string) => PatientIdentity {
+  const byReference = new Map(patients.map((p) => [`Patient/${p.id}`, p]));
+  return (reference) => {
+    const resource = byReference.get(reference);
+    const mrn = resource ? mrnOf(resource) : null;
+    const birthDate = resource ? str(resource['birthDate']) : null;
+    return {
+      reference,
+      name: (resource ? humanName(resource['name']) : null) ?? reference,
+      ...(mrn ? { mrn } : {}),
+      ...(birthDate ? { birthDate } : {}),
+    };
+  };
+}
+
 export function rangeText(ranges: unknown): string | null {
   const r = list(ranges).find(isRecord);
   if (!r) return null;

@@ -1,7 +1,7 @@
 // The pharmacist's queue order, without React (unit-tested).
 import type { FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
 import { humanName, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
-import { mrnOf, PRIORITY_RANK, priorityOf } from './format.ts';
+import { patientIdentities, PRIORITY_RANK, priorityOf } from './format.ts';
 
 export interface QueuedOrder {
   reference: string;
@@ -14,20 +14,7 @@ export interface QueuedOrder {
 
 /** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
 export function sortQueue(view: OrderQueueView): QueuedOrder[] {
-  const patients = new Map(
-    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
-  );
-  const identity = (reference: string): QueuedOrder['patient'] => {
-    const resource = view.patients.find((p) => `Patient/${p.id}` === reference);
-    const mrn = resource ? mrnOf(resource) : null;
-    const birthDate = resource ? str(resource['birthDate']) : null;
-    return {
-      reference,
-      name: patients.get(reference) ?? reference,
-      ...(mrn ? { mrn } : {}),
-      ...(birthDate ? { birthDate } : {}),
-    };
-  };
+  const identity = patientIdentities(view.patients);
   const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
   const allergies = new Map<string, FhirResource[]>();
   for (const a of view.allergies.resources) {

@@ -26,7 +26,20 @@ const WAIT_FOR_DUNST = [
 ];
 const WAIT_UNTIL_DISPLAYED =
   'i=0; while [ "$(dunstctl count displayed)" -lt 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
+// Wait (bounded as above) until exactly one notification is on screen: after a withdrawal, until the
+// daemon has taken the withdrawn one down.
+const WAIT_UNTIL_ONE_DISPLAYED =
+  'i=0; while [ "$(dunstctl count displayed)" -ne 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
 const missing = TOOLS.filter((tool) => findExecutable(tool) === null);
+
+/** Run shell `steps` in a fresh X display and D-Bus session (dunst is started by the steps). */
+function inDesktopSession(steps: string[], timeout: number) {
+  return spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', steps.join('\n')], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+  });
+}
 
 describe('D-Bus notifier (unit)', () => {
   it('detects absence cleanly: not Linux, no session bus, no notify-send', () => {
@@ -108,21 +121,19 @@ describe.skipIf(missing.length > 0)(
   () => {
     it('a critical raised by the browser host reaches org.freedesktop.Notifications', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const script = [
-        ...WAIT_FOR_DUNST,
-        `"${process.execPath}" "${child}"`,
-        WAIT_UNTIL_DISPLAYED,
-        'echo "displayed=$(dunstctl count displayed)"',
-        'dunstctl close-all',
-        'echo "---history---"',
-        'dunstctl history',
-        'kill %1 2>/dev/null || true',
-      ].join('\n');
-      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
-        encoding: 'utf8',
-        timeout: 90_000,
-        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      });
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}"`,
+          WAIT_UNTIL_DISPLAYED,
+          'echo "displayed=$(dunstctl count displayed)"',
+          'dunstctl close-all',
+          'echo "---history---"',
+          'dunstctl history',
+          'kill %1 2>/dev/null || true',
+        ],
+        90_000,
+      );
       expect(run.stdout, run.stderr).toContain('sent');
       expect(run.stdout).toContain('displayed=1');
       const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
@@ -137,20 +148,18 @@ describe.skipIf(missing.length > 0)(
 
     it('acknowledging withdraws the alert’s notification from the daemon (CloseNotification), no other', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const script = [
-        'dunst >/dev/null 2>&1 &',
-        'sleep 1',
-        `"${process.execPath}" "${child}" withdraw`,
-        'echo "displayed=$(dunstctl count displayed)"',
-        'echo "---history---"',
-        'dunstctl history',
-        'kill %1 2>/dev/null || true',
-      ].join('\n');
-      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      });
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" withdraw`,
+          WAIT_UNTIL_ONE_DISPLAYED,
+          'echo "displayed=$(dunstctl count displayed)"',
+          'echo "---history---"',
+          'dunstctl history',
+          'kill %1 2>/dev/null || true',
+        ],
+        30_000,
+      );
       expect(run.stdout, run.stderr).toContain('withdrawn a1');
       // The sodium alert is still on screen; the potassium one was closed and is in the history.
       expect(run.stdout).toContain('displayed=1');
@@ -162,20 +171,18 @@ describe.skipIf(missing.length > 0)(
 
     it('a click on the notification (its default action) opens the alert in the page', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const script = [
-        ...WAIT_FOR_DUNST,
-        `"${process.execPath}" "${child}" click &`,
-        WAIT_UNTIL_DISPLAYED,
-        // What a click does in dunst: perform the default action of the notification on top.
-        'dunstctl action 0',
-        'wait %2',
-        'kill %1 2>/dev/null || true',
-      ].join('\n');
-      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
-        encoding: 'utf8',
-        timeout: 90_000,
-        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      });
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" click &`,
+          WAIT_UNTIL_DISPLAYED,
+          // What a click does in dunst: perform the default action of the notification on top.
+          'dunstctl action 0',
+          'wait %2',
+          'kill %1 2>/dev/null || true',
+        ],
+        90_000,
+      );
       expect(run.stdout, run.stderr).toContain('sent');
       expect(run.stdout).toContain('opened a1');
     }, 120_000);

@@ -29,7 +29,6 @@ if (withdrawFirst) {
   await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'CRITICAL: Sodium 118 mmol/L', body: 'x' });
   await notifier.withdraw?.('a1');
   process.stdout.write('withdrawn a1\n');
-  await new Promise((r) => setTimeout(r, 300));
 } else if (waitForClick) {
   // The parent clicks once the daemon shows the notification; the deadline only bounds a broken run.
   const alertId = await Promise.race([
