@@ -140,7 +140,12 @@ function serviceOptions(
   const home = defaultServer(mode, demo);
   const escalation = mode.escalation ?? {};
   // The demo shows escalation to people out of the box; a hospital names its own policy (or none).
-  const policy = escalation.policy ?? (mode.kind === 'local-demo' ? DEMO_ESCALATION_POLICY : null);
+  const policy =
+    escalation.policy !== undefined
+      ? escalation.policy
+      : mode.kind === 'local-demo'
+        ? DEMO_ESCALATION_POLICY
+        : null;
   const ackTimeoutMinutes = policy?.steps[0]?.afterMinutes ?? escalation.ackTimeoutMinutes;
   return {
     dataDir: parts.dataDir,

@@ -146,7 +146,8 @@ export const deploymentSchema = z
         ackTimeoutMinutes: minutes.optional(),
         targetMinutes: minutes.optional(),
         repeatMinutes: minutes.optional(),
-        policy: escalationPolicy.optional(),
+        /** null: no escalation to people, even in the local demo (this screen is re-notified). */
+        policy: escalationPolicy.nullable().optional(),
       })
       .strict()
       .refine(

@@ -46,8 +46,9 @@ export interface DeploymentSettings {
     /**
      * Escalation to people: timed steps to roles of the alert's ward, ending in the fail-safe contact
      * list. Default: the demo's policy in local-demo mode; none (this screen is re-notified) otherwise.
+     * null: none, in any mode.
      */
-    policy?: EscalationPolicy;
+    policy?: EscalationPolicy | null;
   };
   /** The critical-value rules file instead of the one the app ships. */
   rulesFile?: string;

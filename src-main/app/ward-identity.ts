@@ -27,8 +27,10 @@ export const DEFAULT_WARD_SCOPES = [
   'system/Communication.rs',
   'system/PractitionerRole.rs',
   'system/Group.rs',
+  // Read steps, issue the next one: the role's ceiling narrows it (the embedded server: creating a Task
+  // with the escalation code only). Asked as the plain type, as the user scopes are (core/auth).
   'system/Task.rs',
-  'system/Task.c?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
+  'system/Task.c',
 ];
 
 export interface WardKey {

@@ -24,6 +24,8 @@ type AlertNotification = Parameters<ServiceOptions['notifier']['notify']>[0];
 
 const RULES = resolve(import.meta.dirname, '../../../resources/rules/critical-values.json');
 const LOCAL_DEMO: AppMode = { kind: 'local-demo', simulationRate: 0 };
+/** The demo without escalation to people: an overdue critical re-notifies this screen. */
+const SCREEN_ESCALATION_DEMO: AppMode = { ...LOCAL_DEMO, escalation: { policy: null } };
 const DEADLINE_MS = 30_000;
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -122,7 +124,8 @@ describe('composition root: local-demo mode', () => {
   }, 60_000);
   it('an unacknowledged critical that is overdue at start escalates through the host notifier', async () => {
     const dataDir = tempDir();
-    const first = await startApp(hostParts(dataDir), LOCAL_DEMO);
+    // This screen's own escalation (the demo otherwise escalates to people first: docs/deployment.md).
+    const first = await startApp(hostParts(dataDir), SCREEN_ESCALATION_DEMO);
     try {
       await first.service.handlers.signIn({ role: 'nurse' });
       await until('the demo critical', async () =>
@@ -141,7 +144,7 @@ describe('composition root: local-demo mode', () => {
     // Stands in for the OS notification daemon the browser host reaches over D-Bus.
     const osNotifications: AlertNotification[] = [];
     const osNotifier = { notify: async (n: AlertNotification) => void osNotifications.push(n) };
-    await started(dataDir, LOCAL_DEMO, {
+    await started(dataDir, SCREEN_ESCALATION_DEMO, {
       createNotifier: (publish) =>
         createBrowserNotifier(publish, { notifier: osNotifier, logger: silentLogger() }),
     });

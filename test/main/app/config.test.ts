@@ -138,6 +138,13 @@ describe('a valid configuration', () => {
     expect(mode.escalation).toEqual({ ackTimeoutMinutes: 5, policy });
   });
 
+  it('may turn escalation to people off, even in the local demo (policy null)', () => {
+    const mode = loadDeployment({
+      argv: ['--config', file({ localDemo: { enabled: true }, escalation: { policy: null } })],
+    });
+    expect(mode.escalation).toEqual({ policy: null });
+  });
+
   it('asks for the local demo only when it says so', () => {
     const demo = loadDeployment({
       argv: ['--config', file({ localDemo: { enabled: true, simulationRate: 0 } })],
