@@ -6,7 +6,7 @@ import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { useMarkSeen, useResolve, useRetryWriteback } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { openedBy } from '../feed/ack-gate.ts';
-import { ackTimer, isOpen } from '../feed/feed-model.ts';
+import { findAlert, ackTimer, isOpen } from '../feed/feed-model.ts';
 import { timeText } from '../format/time.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
@@ -136,7 +136,7 @@ export function AlertDetail() {
   const alerts = useQuery(queries.alerts());
   const session = useQuery(queries.session());
   const sameNames = useSameNames();
-  const alert = alerts.data?.find((a) => a.id === selectedId) ?? null;
+  const alert = findAlert(alerts.data, selectedId);
   useRecordOpened(alert);
   const focus = useQuery({
     ...queries.resource(alert?.focus ?? 'Observation/none'),

@@ -11,6 +11,7 @@
 // channel-lifecycle.ts: subscriptions and their channels, re-created when the server loses one),
 // ingest.ts (commit, sequencing, gaps, no-sequence mode), gap-recovery.ts, reconcile.ts,
 // focus-changes.ts (updates and withdrawals of a result that has an alert), enrichment.ts
+// (+ enrichment-batch.ts: the waiting alerts read in one search, stored in one transaction)
 // (+ bed-lookup.ts), notify-once.ts; the notification wording is
 // src-main/core/alerting/notification-text.ts.
 import type { AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
@@ -24,12 +25,12 @@ import {
   cancelOwedRetry,
   createEnrichmentQueue,
   enqueueEnrichment,
-  enrichAlert,
   queueIsIdle,
   scheduleOwedRetry,
   type EnrichmentDeps,
   type QueueWork,
 } from './enrichment.ts';
+import { createBatchState, enrichBatch } from './enrichment-batch.ts';
 import { createRecheckQueue, enqueueRechecks, type RecheckDeps } from './focus-changes.ts';
 import { createLoopQueue, enqueueLoopEvents, stopLoopQueue, type LoopDeps } from './loop-events.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
@@ -40,7 +41,7 @@ import {
   cancelSummary,
   createNotifyState,
   holdForSummary,
-  notifyOnce,
+  notifyMany,
   type NotifyDeps,
 } from './notify-once.ts';
 import { scheduleReconcile } from './reconcile.ts';
@@ -192,6 +193,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return sub ? Number(alert.eventNumber) <= sub.state.replayUntil : true;
     },
     settled: settleIdle,
+    inTransaction: (write) => store.db.transaction(write)(),
   };
   const enrichment: EnrichmentDeps = {
     store,
@@ -202,10 +204,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     isCriticalTopic: options.isCriticalTopic ?? isCriticalTopic,
     emit: options.emit,
   };
+  const batches = createBatchState();
   const work: QueueWork = {
-    run: async (id) => {
-      const enriched = await enrichAlert(enrichment, id);
-      if (enriched?.interrupting) await notifyOnce(notifyDeps, notify, enriched.alert);
+    run: async (ids) => {
+      const enriched = await enrichBatch(enrichment, batches, ids);
+      const interrupting = enriched.filter((e) => e.interrupting).map((e) => e.alert);
+      if (interrupting.length > 0) await notifyMany(notifyDeps, notify, interrupting);
       armOwedRetry();
     },
     settled: settleIdle,

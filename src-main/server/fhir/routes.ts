@@ -12,6 +12,7 @@ import { validateResource } from '../base/validate.ts';
 import type { ServerContext } from '../context.ts';
 import type { WritePrecondition } from '../store/resources.ts';
 import { search } from '../store/search.ts';
+import { includedResources, includeParams } from '../store/search-include.ts';
 import {
   createSubscription,
   deleteSubscription,
@@ -89,6 +90,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const grant = auth(request);
     const access = requireScope(grant, type, 's');
     const params = queryPairs(request);
+    const includes = includeParams(type, params);
     const result = search(ctx.store.db, {
       type,
       params,
@@ -108,11 +110,20 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
       type: 'searchset',
       total: result.total,
       link,
-      entry: result.resources.map((resource) => ({
-        fullUrl: `${ctx.fhirBase}/${type}/${resource.id}`,
-        resource,
-        search: { mode: 'match' },
-      })),
+      entry: [
+        ...result.resources.map((resource) => ({
+          fullUrl: `${ctx.fhirBase}/${type}/${resource.id}`,
+          resource,
+          search: { mode: 'match' },
+        })),
+        ...includedResources(result.resources, includes, grant, (t, id) => ctx.store.find(t, id)).map(
+          (resource) => ({
+            fullUrl: `${ctx.fhirBase}/${resource.resourceType}/${resource.id}`,
+            resource,
+            search: { mode: 'include' },
+          }),
+        ),
+      ],
     });
   });
 
