@@ -21,6 +21,8 @@ import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
+import type { StepIssuer } from './alerting/escalation-steps.ts';
+import type { AlertSummary } from '../shared/api.ts';
 import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
 import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
 import { lastSessionFile } from './workstation/last-session.ts';
@@ -107,7 +109,13 @@ export interface ServiceOptions {
   alerting?: Partial<
     Pick<
       AlertingOptions,
-      'repeatMinutes' | 'exportDir' | 'launchAtLogin' | 'now' | 'tickMs' | 'writebackBackoff'
+      | 'repeatMinutes'
+      | 'exportDir'
+      | 'launchAtLogin'
+      | 'now'
+      | 'tickMs'
+      | 'writebackBackoff'
+      | 'escalationPolicy'
     > & {
       /** Escalate a critical not acknowledged within this long. Default 10 minutes. */
       ackTimeoutMinutes: number;
@@ -212,7 +220,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     if (me.closed) return;
     void policy.mayShow(alertId).then((shown) => {
       const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
-      if (latest) emitRaw({ type: 'alert', alert: latest });
+      if (latest) emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
     });
   };
   // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
@@ -220,6 +228,29 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     if (event.type !== 'alert') return emitRaw(event);
     deliverAlert(event.alert.id);
     alerting.pushStatus();
+  };
+  /**
+   * Who writes an alert's next escalation step from here: the ward identity for the ward's alerts (it
+   * watches whoever is signed in), else the signed-in user for her own; null: another workstation will.
+   */
+  const wardSessionNow: { get(): WardSession | null } = { get: () => null }; // set once the watch exists
+  const issuerFor = (alert: AlertSummary): StepIssuer | null => {
+    const owner = store.alerts.ownerOf(alert.id);
+    const wardSession = wardSessionNow.get();
+    if (ward && wardSession && owner === wardOwner)
+      return {
+        access: accessFor(wardSession),
+        requester: `Alert Monitor, ${ward.ward} workstation`,
+        ward: ward.ward,
+      };
+    const viewer = me.viewer;
+    if (!ward && viewer && owner === viewer.owner)
+      return {
+        access: viewer.access,
+        requester: `Alert Monitor of ${viewer.display ?? viewer.fhirUser ?? 'a user'}`,
+        ward: null,
+      };
+    return null;
   };
   const alerting = createAlerting({
     store,
@@ -230,7 +261,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     privacyMode: isPrivate,
     ...alertingOptions,
     rules: options.rules ?? interpretationOnlyRules(),
-    access: () => policy.access,
+    access: () => ({ ...policy.access, issuer: issuerFor, wardScreen: ward !== null }),
   });
   alerting.start();
 
@@ -318,6 +349,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
       allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
+      onClosedLoop: (change) => alerting.onLoopChange(change),
     });
 
   const wardWatch: WardWatch | null = ward
@@ -330,6 +362,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         ...(ward.retryMs !== undefined ? { retryMs: ward.retryMs } : {}),
       })
     : null;
+  wardSessionNow.get = () => wardWatch?.session() ?? null;
   wardWatch?.start();
 
   /** The person at the screen is gone (signed out, expired, failed): her view of patient data ends. */
@@ -379,6 +412,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         fhirUser: signed.fhirUser,
         access: accessFor(signed),
         owner: viewerOwner(signed),
+        display: me.userDisplay,
       };
       me.signedInAt = Date.now();
       me.signingIn = false;
@@ -469,7 +503,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return sessionInfo();
     },
 
-    listAlerts: ({ limit, before }) => policy.list(limit, before),
+    listAlerts: async ({ limit, before }) => (await policy.list(limit, before)).map(alerting.decorate),
 
     async getResource({ reference }) {
       if (!me.viewer)
@@ -504,7 +538,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       sessionPush.cancel();
       lockedPush.cancel();
       clearInterval(pruneTimer);
-      alerting.stop();
+      await alerting.stop();
       await wardWatch?.stop();
       await me.monitor?.stop();
       me.monitor = null;

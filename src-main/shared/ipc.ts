@@ -25,6 +25,7 @@ export const API_METHODS = [
   'getLaunchAtLogin',
   'setLaunchAtLogin',
   'getLockedWard',
+  'answerEscalation',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.

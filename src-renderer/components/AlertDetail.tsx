@@ -13,6 +13,7 @@ import { useSameNames } from '../hooks/useSameNames.ts';
 import { useMe } from '../hooks/useSession.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { AckPanel, AckShortcut } from './AckPanel.tsx';
+import { EscalationChain } from './EscalationChain.tsx';
 import { LaterNormalBanner } from './LaterResult.tsx';
 import { PatientIdentity } from './PatientIdentity.tsx';
 import { PersonName } from './PersonName.tsx';
@@ -59,6 +60,7 @@ function Lifecycle({ alert }: { alert: AlertSummary }) {
             </>
           ) : null}
           {lifecycle?.acknowledgedAt ? ` at ${timeText(lifecycle.acknowledgedAt, now)}` : ''}
+          {lifecycle?.acknowledgedElsewhere ? ' on another workstation' : ''}
           {lifecycle?.ackNote ? ` — read-back: “${lifecycle.ackNote}”` : ''}
         </p>
         {alert.state === 'resolved' ? (
@@ -170,6 +172,7 @@ export function AlertDetail() {
         <PatientBanner reference={patientRef} encounter={encounter} sameName={sameName} />
       ) : null}
       <Lifecycle alert={alert} />
+      <EscalationChain alert={alert} />
       <Writeback alert={alert} />
       <ResourceState what="the record" pending={focus.isPending} error={focus.error} view={focus.data} />
       {resource ? <ResourceBody resource={resource} reference={alert.focus} /> : null}

@@ -32,6 +32,9 @@ import {
 } from './enrichment.ts';
 import { createBatchState, enrichBatch } from './enrichment-batch.ts';
 import { createRecheckQueue, enqueueRechecks, type RecheckDeps } from './focus-changes.ts';
+import { createLoopQueue, enqueueLoopEvents, stopLoopQueue, type LoopDeps } from './loop-events.ts';
+import type { LoopChange } from '../alerting/shared-loop.ts';
+import { CLOSED_LOOP_TOPICS } from '../store/alert-sharing.ts';
 import { scheduleGapRecovery } from './gap-recovery.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import {
@@ -93,6 +96,11 @@ export interface MonitorOptions {
   onAccepted?(event: AcceptedEvent): void;
   /** Which topics carry critical results. Default: isCriticalTopic. */
   isCriticalTopic?(topic: string): boolean;
+  /**
+   * Another workstation acknowledged, resolved or escalated a result; the store already says so
+   * (loop-events.ts). The service pushes, withdraws and tells (alerting/shared-loop.ts).
+   */
+  onClosedLoop?(change: LoopChange): void;
 }
 
 export interface Monitor {
@@ -129,6 +137,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const unavailable: HealthTracker[] = [];
   const queue = createEnrichmentQueue();
   const rechecks = createRecheckQueue();
+  const loopQueue = createLoopQueue();
   const notify = createNotifyState();
   const idleWaiters: Array<() => void> = [];
   /** Alerts that arrived as catch-up (replay, recovery, reconciliation) in this run. */
@@ -144,12 +153,30 @@ export function createMonitor(options: MonitorOptions): Monitor {
     // The sign-in: reconciliation never looks further back than this the first time.
     startedAt: new Date().toISOString(),
     pushHealth: () => options.onHealthChange(),
-    onAccepted: options.onAccepted,
+    // A closed-loop event is applied once it is durable (like an alert's enrichment).
+    onAccepted: (event) => {
+      if (CLOSED_LOOP_TOPICS.has(event.topic) && event.focus !== null)
+        enqueueLoopEvents(
+          loopQueue,
+          loopDeps,
+          [{ ...event, focus: event.focus, fhirBase: session.fhirBase, attempts: 0 }],
+          settleIdle,
+        );
+      options.onAccepted?.(event);
+    },
     gapGraceMs: options.gapGraceMs ?? 1500,
+  };
+  const loopDeps: LoopDeps = {
+    store,
+    access: deps.access,
+    fhirBase: session.fhirBase,
+    logger,
+    onChange: (change) => options.onClosedLoop?.(change),
   };
 
   function settleIdle(): void {
-    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0) return;
+    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0 || loopQueue.pending > 0)
+      return;
     for (const resolve of idleWaiters.splice(0)) resolve();
   }
 
@@ -236,6 +263,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
         .map((a) => a.id),
     );
     followUps.recheckAlerts(store.alerts.awaitingRecheck().filter((id) => ownAlert({ id })));
+    enqueueLoopEvents(
+      loopQueue,
+      loopDeps,
+      store.alerts.sharing.pendingLoopEvents(session.fhirBase, principal),
+      settleIdle,
+    );
     const waiting = store.alerts
       .awaitingNotification()
       .filter((a) => ownAlert(a) && a.tier !== 'unclassified' && interrupts(a.tier));
@@ -275,8 +308,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     queue.stopped = true;
     cancelOwedRetry(queue);
     rechecks.stopped = true;
+    const loopStopped = stopLoopQueue(loopQueue);
     cancelSummary(notify);
     await stopAll(running);
+    await loopStopped;
     settleIdle();
   }
 

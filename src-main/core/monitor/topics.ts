@@ -2,6 +2,9 @@
 // a hospital server advertises its own (discovered at sign-in, see topic-discovery.ts), and any topic
 // the server does not offer is reported, not silently skipped.
 import type { TopicRequest } from '../ports.ts';
+import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+
+export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
@@ -11,10 +14,19 @@ export const ENCOUNTER_TRANSFER_TOPIC = `${TOPIC_BASE}/encounter-transfer`;
 export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
-  // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges.
-  nurse: [CRITICAL_LAB_TOPIC, ENCOUNTER_ADMIT_TOPIC, ENCOUNTER_TRANSFER_TOPIC, ENCOUNTER_DISCHARGE_TOPIC],
-  // Pharmacist: new medication orders (the verification queue) and critical results that change dosing.
-  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC],
+  // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges;
+  // the closed loop across workstations: acknowledgments made elsewhere, escalation steps.
+  nurse: [
+    CRITICAL_LAB_TOPIC,
+    ENCOUNTER_ADMIT_TOPIC,
+    ENCOUNTER_TRANSFER_TOPIC,
+    ENCOUNTER_DISCHARGE_TOPIC,
+    ACKNOWLEDGED_TOPIC,
+    ESCALATION_TOPIC,
+  ],
+  // Pharmacist: new medication orders (the verification queue) and critical results that change dosing;
+  // a critical acknowledged elsewhere clears here too.
+  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ACKNOWLEDGED_TOPIC],
 };
 
 export function topicsForRole(role: 'nurse' | 'pharmacist', heartbeatSeconds = 10): TopicRequest[] {
@@ -35,5 +47,13 @@ export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { n
   [ENCOUNTER_DISCHARGE_TOPIC]: { criteria: 'Encounter?status=finished' },
   [ENCOUNTER_TRANSFER_TOPIC]: {
     none: 'a transfer (a change of location) is not a search; in-progress encounter changes arrive with admissions',
+  },
+  // The closed loop: acknowledgment and resolution records are alert Communications (the identifier
+  // tells them apart when read); escalation steps are Tasks with the escalation code.
+  [ACKNOWLEDGED_TOPIC]: {
+    criteria: 'Communication?category=http://terminology.hl7.org/CodeSystem/communication-category|alert',
+  },
+  [ESCALATION_TOPIC]: {
+    criteria: 'Task?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
   },
 };

@@ -46,6 +46,10 @@ export const RESOURCE_TYPES = [
   // Write-back of acknowledgments by the monitor.
   'Communication',
   'AuditEvent',
+  // The closed loop across workstations: escalation steps addressed to people (docs/alerting.md), and
+  // the care teams (a ward's nurses) they may be addressed to.
+  'Task',
+  'Group',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

@@ -10,6 +10,7 @@ import type { StoredResource } from '../base/types.ts';
 import { isResourceType } from '../base/types.ts';
 import { validateResource } from '../base/validate.ts';
 import type { ServerContext } from '../context.ts';
+import type { WritePrecondition } from '../store/resources.ts';
 import { search } from '../store/search.ts';
 import { includedResources, includeParams } from '../store/search-include.ts';
 import {
@@ -44,6 +45,21 @@ export function sendResource(reply: FastifyReply, resource: StoredResource, stat
     .header('etag', `W/"${resource.meta.versionId}"`)
     .header('last-modified', new Date(resource.meta.lastUpdated).toUTCString())
     .send(resource);
+}
+
+/**
+ * The write precondition of a PUT: `If-Match: W/"3"` (that version must be current) or
+ * `If-None-Match: *` (create only: 412 when the resource exists), never both.
+ */
+function parsePrecondition(request: FastifyRequest): WritePrecondition | undefined {
+  const noneMatch = request.headers['if-none-match'];
+  if (noneMatch !== undefined) {
+    if (String(noneMatch).trim() !== '*') throw badRequest('If-None-Match on an update must be *');
+    if (request.headers['if-match'] !== undefined)
+      throw badRequest('If-Match and If-None-Match cannot be combined');
+    return 'absent';
+  }
+  return parseIfMatch(request);
 }
 
 function parseIfMatch(request: FastifyRequest): number | undefined {
@@ -145,12 +161,12 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     requireUpdateOrCreate(grant, type);
     rejectTopicWrites(type);
     const body = validateResource(type, request.body, id);
-    const ifMatch = parseIfMatch(request);
     if (type === 'Subscription') {
+      const ifMatch = parseIfMatch(request);
       const { resource, created: isNew } = updateSubscription(ctx, grant, { ...body, id }, ifMatch);
       return isNew ? created(reply, resource) : sendResource(reply, resource);
     }
-    const result = updateResource(ctx, grant, { ...body, id }, ifMatch);
+    const result = updateResource(ctx, grant, { ...body, id }, parsePrecondition(request));
     return result.created ? created(reply, result.resource) : sendResource(reply, result.resource);
   });
 

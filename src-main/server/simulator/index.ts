@@ -14,7 +14,7 @@ import type pino from 'pino';
 import type { JsonRecord } from '../../shared/fhir-json.ts';
 import { record, records, referenceOf } from '../../shared/fhir-json.ts';
 import type { StoredResource } from '../base/types.ts';
-import { DEMO_USERS } from '../demo-users.ts';
+import { DEMO_USERS, demoCareTeam, demoPractitioner } from '../demo-users.ts';
 import type { ResourceStore } from '../store/resources.ts';
 import type { LabTest, Panel } from './catalog.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
@@ -379,15 +379,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     wards: WARDS,
     seed() {
       const counts = zero();
+      // The demo people and who is on duty where (escalation targets); also added to a demo database
+      // seeded before they existed.
+      for (const entry of [...DEMO_USERS.map(demoPractitioner), ...demoCareTeam(WARDS)])
+        if (!store.find(entry.resourceType, entry.id)) store.update(entry);
       if (!store.find('Location', 'ward-a')) {
-        for (const user of DEMO_USERS) {
-          store.update({
-            resourceType: 'Practitioner',
-            id: user.id,
-            active: true,
-            name: [{ text: user.display }],
-          });
-        }
         for (const ward of WARDS) {
           const letter = ward.replace('ward-', '').toUpperCase();
           store.update({
