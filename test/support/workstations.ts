@@ -182,10 +182,19 @@ export async function until<T>(
   }
 }
 
-/** Every subscription of this workstation is live (the ward's, or the signed-in user's). */
+/**
+ * Every topic of this workstation (the nurse topics, the closed-loop ones included) has a live
+ * subscription. Waiting for "every subscription listed is live" is not enough: subscriptions are set up
+ * one after another, and a record written before the closed-loop topic's subscription exists is never
+ * delivered to it (a charge nurse's screen once missed an acknowledgment that way).
+ */
 export async function live(ws: Workstation): Promise<void> {
+  const topics = topicsForRole('nurse').map((t) => t.topic);
   await until(async () => {
     const health = await ws.service.handlers.getHealth({});
-    return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
-  }, `${ws.name}: every subscription live`);
+    const liveTopics = new Set(
+      health.subscriptions.filter((s) => s.connection === 'live').map((s) => s.topic),
+    );
+    return topics.every((topic) => liveTopics.has(topic));
+  }, `${ws.name}: a live subscription for every topic`);
 }
