@@ -12,7 +12,7 @@ import { publicJwk, readWardKey, wardSignIn, type WardKey } from '../../src-main
 import type { EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
 import { createLogger, silentLogger, type Logger } from '../../src-main/core/log.ts';
 import { topicsForRole } from '../../src-main/core/monitor/topics.ts';
-import type { AlertNotification, Notifier } from '../../src-main/core/ports.ts';
+import type { AlertNotification, Notifier, TopicRequest } from '../../src-main/core/ports.ts';
 import { createMonitorService, type MonitorService } from '../../src-main/core/service.ts';
 import { clientPrincipal } from '../../src-main/core/store/owners.ts';
 import type { BackendClientRegistration } from '../../src-main/server/auth/index.ts';
@@ -89,6 +89,8 @@ export interface WorkstationOptions {
   /** Re-notification after the last step (minutes). */
   repeatMinutes?: number;
   logger?: Logger;
+  /** The topics a personal workstation subscribes to. Default: the nurse topics. */
+  topics?: TopicRequest[];
   /** The notification recorder to use (a restarted workstation keeps counting in the same one). */
   notifier?: NotificationRecorder;
   /** Ward workstation: its ward and identity. Absent: a personal workstation. */
@@ -115,7 +117,7 @@ export function startWorkstation(options: WorkstationOptions): Workstation {
     openUrl: async (url) => {
       await fetch(await driveSignIn(url, { user }));
     },
-    topicsFor: (_session, choice) => topicsForRole(choice.role, 5),
+    topicsFor: (_session, choice) => options.topics ?? topicsForRole(choice.role, 5),
     alerting: {
       ackTimeoutMinutes: firstStep,
       escalationPolicy: options.policy,
@@ -182,10 +184,19 @@ export async function until<T>(
   }
 }
 
-/** Every subscription of this workstation is live (the ward's, or the signed-in user's). */
+/**
+ * Every topic of this workstation (the nurse topics, the closed-loop ones included) has a live
+ * subscription. Waiting for "every subscription listed is live" is not enough: subscriptions are set up
+ * one after another, and a record written before the closed-loop topic's subscription exists is never
+ * delivered to it (a charge nurse's screen once missed an acknowledgment that way).
+ */
 export async function live(ws: Workstation): Promise<void> {
+  const topics = topicsForRole('nurse').map((t) => t.topic);
   await until(async () => {
     const health = await ws.service.handlers.getHealth({});
-    return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
-  }, `${ws.name}: every subscription live`);
+    const liveTopics = new Set(
+      health.subscriptions.filter((s) => s.connection === 'live').map((s) => s.topic),
+    );
+    return topics.every((topic) => liveTopics.has(topic));
+  }, `${ws.name}: a live subscription for every topic`);
 }

@@ -5,7 +5,7 @@
 // workstation holds about that result. Only then is the event done; a read that fails for now is tried
 // again later, and at every start, so no acknowledgment made elsewhere is missed.
 import { toSharedStep } from '../alerting/escalation-steps.ts';
-import { readAcknowledgment, readStep } from '../alerting/loop-resources.ts';
+import { acknowledgmentId, readAcknowledgment, readStep, resolutionId } from '../alerting/loop-resources.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
@@ -110,6 +110,32 @@ export function enqueueLoopEvents(
         settled();
       });
   }
+}
+
+/**
+ * Read the acknowledgment and resolution records of these results directly (their ids are derived from
+ * the result): a record written before this monitor's closed-loop subscription existed (a first
+ * sign-in, a subscription set up again, an upgrade that added the topic) is never delivered by it, and
+ * an open critical must not stay open here because of that. Applied like any closed-loop event; a
+ * missing record (404) changes nothing.
+ */
+export function reconcileRecords(
+  queue: LoopQueue,
+  deps: LoopDeps,
+  foci: readonly string[],
+  settled: () => void,
+): void {
+  const events = [...new Set(foci)].flatMap((focus) =>
+    [acknowledgmentId(focus), resolutionId(focus)].map((id, index) => ({
+      subscriptionKey: `reconcile:${focus}`,
+      eventNumber: index,
+      topic: 'reconcile',
+      focus: `Communication/${id}`,
+      fhirBase: deps.fhirBase,
+      attempts: 0,
+    })),
+  );
+  enqueueLoopEvents(queue, deps, events, settled);
 }
 
 function retryLater(queue: LoopQueue, deps: LoopDeps, event: LoopEvent, settled: () => void): void {

@@ -32,7 +32,13 @@ import {
 } from './enrichment.ts';
 import { createBatchState, enrichBatch } from './enrichment-batch.ts';
 import { createRecheckQueue, enqueueRechecks, type RecheckDeps } from './focus-changes.ts';
-import { createLoopQueue, enqueueLoopEvents, stopLoopQueue, type LoopDeps } from './loop-events.ts';
+import {
+  createLoopQueue,
+  enqueueLoopEvents,
+  reconcileRecords,
+  stopLoopQueue,
+  type LoopDeps,
+} from './loop-events.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { CLOSED_LOOP_TOPICS } from '../store/alert-sharing.ts';
 import { scheduleGapRecovery } from './gap-recovery.ts';
@@ -322,6 +328,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
       deps.profile = profile;
       for (const topic of options.topics) if (!running.stopped) await subscribe(topic, profile);
       deps.pushHealth();
+      // What the subscriptions cannot bring: records written before they existed (loop-events.ts).
+      if (!running.stopped && options.topics.some((t) => CLOSED_LOOP_TOPICS.has(t.topic)))
+        reconcileRecords(
+          loopQueue,
+          loopDeps,
+          store.alerts
+            .openCriticals()
+            .filter(ownAlert)
+            .map((a) => a.focus),
+          settleIdle,
+        );
     },
     stop,
     health: () => {
