@@ -41,8 +41,12 @@ const READ_WITHIN_WARDS = '*.rs';
 const OWN_SUBSCRIPTIONS = 'Subscription.cruds';
 /** What a nurse writes when she acts on an alert: the acknowledgment (later: Task, CommunicationRequest). */
 const ACKNOWLEDGMENT_WRITES = ['Communication.cru'];
-/** What a pharmacist writes when verifying an order (later: Task, DetectedIssue). */
-const ORDER_VERIFICATION_WRITES = ['Communication.cru'];
+/**
+ * What a pharmacist writes when verifying an order (docs/pharmacy.md): the verification `Task`, a
+ * `DetectedIssue` per flagged problem, a `Communication` to the prescriber. Only this role holds Task
+ * and DetectedIssue writes; fhir/ward-rules.ts adds that they must concern an order the caller can see.
+ */
+const ORDER_VERIFICATION_WRITES = ['Communication.cru', 'Task.cru', 'DetectedIssue.cru'];
 /** What the laboratory, ADT and pharmacy interfaces send (what the ward simulator stands for). */
 const CLINICAL_FEED_WRITES = [
   'Patient',

@@ -46,6 +46,9 @@ export const RESOURCE_TYPES = [
   // Write-back of acknowledgments by the monitor.
   'Communication',
   'AuditEvent',
+  // Pharmacist order verification (docs/pharmacy.md): the decision and each flagged problem.
+  'Task',
+  'DetectedIssue',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

@@ -35,6 +35,8 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Subscription: z.looseObject({ ...base, status: code, criteria: z.string(), channel: z.looseObject({}) }),
   Basic: z.looseObject({ ...base, code: concept }),
   Communication: z.looseObject({ ...base, status: code }),
+  Task: z.looseObject({ ...base, status: code, intent: code }),
+  DetectedIssue: z.looseObject({ ...base, status: code }),
   AuditEvent: z.looseObject({
     ...base,
     type: z.looseObject({}),

@@ -12,9 +12,9 @@ import { record, records, referenceOf } from '../../shared/fhir-json.ts';
 import type { StoredResource } from '../base/types.ts';
 import { DEMO_USERS } from '../demo-users.ts';
 import type { ResourceStore } from '../store/resources.ts';
-import type { LabTest, Panel } from './catalog.ts';
+import type { Panel } from './catalog.ts';
+import { labValue } from './lab-values.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
-import type { LabValue } from './build.ts';
 import {
   bedId,
   bedLocation,
@@ -25,7 +25,10 @@ import {
   patient,
   wardLocation,
 } from './build.ts';
-import type { Random } from './random.ts';
+import { writeDemoOrders } from './demo-orders.ts';
+import { CONTEXT_KINDS, type ContextKind } from './formulary.ts';
+import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
+import { demoPractitionerRoles } from './practitioner-roles.ts';
 import { createRandom } from './random.ts';
 
 /** An Encounter's locations with the active one completed at `at` (a transfer or a discharge). */
@@ -118,25 +121,6 @@ function rates(hour: number): {
   };
 }
 
-export function labValue(random: Random, test: LabTest, critical: boolean): LabValue {
-  const round = (v: number): number => Number(v.toFixed(test.decimals));
-  if (critical) {
-    const high = test.criticalHigh !== null && (test.criticalLow === null || random.chance(0.5));
-    if (high && test.criticalHigh !== null) {
-      return { value: round(test.criticalHigh * (1.02 + random.next() * 0.12)), interpretation: 'HH' };
-    }
-    if (test.criticalLow !== null) {
-      return { value: round(test.criticalLow * (0.98 - random.next() * 0.12)), interpretation: 'LL' };
-    }
-  }
-  const roll = random.next();
-  const span = test.high - test.low;
-  if (roll < 0.08) return { value: round(test.high + random.next() * span * 0.5), interpretation: 'H' };
-  if (roll < 0.15)
-    return { value: round(Math.max(0, test.low - random.next() * span * 0.3)), interpretation: 'L' };
-  return { value: round(test.low + random.next() * span), interpretation: 'N' };
-}
-
 export function createSimulator(store: ResourceStore, options: SimulatorOptions = {}): Simulator {
   const random = createRandom(options.seed ?? 1);
   const rate = options.rate ?? 1;
@@ -149,6 +133,8 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
   let timer: NodeJS.Timeout | null = null;
   const totals = zero();
   const censusByWard = new Map<string, Map<number, BedAssignment>>(WARDS.map((w) => [w, new Map()]));
+  /** `<patient>|<kind>` of pharmacist context written in this run (formulary.ts `context`). */
+  const contextWritten = new Set<string>();
 
   const iso = (): string => new Date(simNow).toISOString();
   const wardCensus = (ward: string): Map<number, BedAssignment> => {
@@ -204,6 +190,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       encounter(`enc-${patientId}`, ward, patientId, bedId(ward, bed), iso()),
     ).resource;
     const assignment = { bed, patientId, encounterId: enc.id };
+    // About one patient in eight has a recorded drug allergy.
+    if (random.chance(0.12)) {
+      const kind = random.pick(Object.values(ALLERGIES));
+      store.create(allergy({ kind, ward, patientId, at: iso() }));
+    }
     wardCensus(ward).set(bed, assignment);
     counts.admissions += 1;
     return assignment;
@@ -292,9 +283,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     const who = random.pick(census);
     const roll = random.next();
     const priority = roll < 0.02 ? 'stat' : roll < 0.1 ? 'urgent' : 'routine';
+    const medication = random.pick(MEDICATIONS);
+    ensureContext(ward, who, medication.context, counts);
     store.create(
       medicationRequest({
-        medication: random.pick(MEDICATIONS),
+        medication,
         priority,
         ward,
         patientId: who.patientId,
@@ -304,6 +297,25 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       }),
     );
     counts.medicationOrders += 1;
+  }
+
+  /** The weight and labs the pharmacist needs for an order, once per patient and kind in a run. */
+  function ensureContext(
+    ward: string,
+    who: BedAssignment,
+    kinds: readonly ContextKind[],
+    counts: SimulatorCounts,
+  ): void {
+    for (const kind of kinds) {
+      const key = `${who.patientId}|${kind}`;
+      if (contextWritten.has(key)) continue;
+      contextWritten.add(key);
+      const at = iso();
+      for (const obs of contextObservations(random, kind, { ward, ...who, at })) {
+        store.create(obs);
+        counts.observations += 1;
+      }
+    }
   }
 
   function step(stepMs: number, counts: SimulatorCounts): void {
@@ -342,6 +354,9 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     wards: WARDS,
     seed() {
       const counts = zero();
+      // Each demo user's role as a PractitionerRole (what a client reads to learn the user's role).
+      for (const role of demoPractitionerRoles())
+        if (!store.find('PractitionerRole', role.id)) store.update(role);
       if (!store.find('Location', 'ward-a')) {
         for (const user of DEMO_USERS) {
           store.update({
@@ -370,7 +385,26 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
             if (bed === 1 || random.chance(occupancy)) admit(ward, bed, counts);
           }
         }
-        log?.info({ patients: counts.admissions }, 'simulator seeded');
+        // Ward A beds after the first (bed 1 is the demo's critical potassium): the pharmacist's demo.
+        const demoPatients = simulator.census('ward-a').filter((b) => b.bed > 1);
+        const demoOrders = writeDemoOrders(
+          {
+            create: (r) => {
+              // Every Observation written counts, so the totals match what is stored.
+              if (r.resourceType === 'Observation') totals.observations += 1;
+              return store.create(r);
+            },
+            update: (r) => void store.update(r),
+          },
+          random,
+          demoPatients.map((b) => ({ ward: 'ward-a', ...b })),
+          simNow,
+        );
+        // Their flagged values stay as written: the random orders never draw new ones for them.
+        for (const b of demoPatients.slice(0, demoOrders)) {
+          for (const kind of CONTEXT_KINDS) contextWritten.add(`${b.patientId}|${kind}`);
+        }
+        log?.info({ patients: counts.admissions, demoOrders }, 'simulator seeded');
       } else {
         loadCensus();
       }

@@ -186,7 +186,7 @@ describe('FHIR REST', () => {
       `${t.server.fhirBase}/Basic?code=http://hl7.org/fhir/fhir-types|SubscriptionTopic`,
       nurseA,
     );
-    expect(topics.body.total).toBe(6);
+    expect(topics.body.total).toBe(7);
   });
 
   it('hides other wards: reads are 404 and searches exclude them', async () => {

@@ -18,7 +18,14 @@ const DIRECTORY = ['Practitioner', 'PractitionerRole', 'Location', 'Organization
 const EXPECTED: Record<string, string[]> = {
   'nurse-a': [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
   'nurse-b': [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
-  pharmacist: [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
+  pharmacist: [
+    ...IDENTITY,
+    'user/*.rs',
+    'user/Subscription.cruds',
+    'user/Communication.cru',
+    'user/Task.cru',
+    'user/DetectedIssue.cru',
+  ],
   admin: [...IDENTITY, ...DIRECTORY.map((type) => `user/${type}.cruds`), 'user/Basic.rs'],
 };
 
