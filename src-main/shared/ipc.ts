@@ -25,6 +25,11 @@ export const API_METHODS = [
   'getLaunchAtLogin',
   'setLaunchAtLogin',
   'getLockedWard',
+  'listWorklist',
+  'getOrderReview',
+  'decideOrder',
+  'getOrderChecksStatus',
+  'reloadOrderChecks',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.
