@@ -1,9 +1,9 @@
 // The closed loop end to end in the browser host: a critical arrives -> in-page notification -> acknowledged by
 // the signed-in user with a read-back note -> audit row with user and time -> written back to the
 // embedded server as a Communication (read back through the host with the user's own token).
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { AlertingStatus, AlertSummary, AuditExport, ResourceView } from '../src-main/shared/api.ts';
-import { listAlerts, signIn } from './support/app.ts';
+import { callApi, listAlerts, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 let demo: DemoProcess;
@@ -13,21 +13,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await demo?.stop();
 });
-
-async function call<T>(page: Page, method: string, args: object): Promise<T> {
-  return page.evaluate(
-    async ({ method, args }) => {
-      const response = await fetch(`/api/call/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { result: T }).result;
-    },
-    { method, args },
-  ) as Promise<T>;
-}
 
 test('critical -> notification -> acknowledge -> audit with user and time -> Communication on the server', async ({
   page,
@@ -52,11 +37,16 @@ test('critical -> notification -> acknowledge -> audit with user and time -> Com
       .first(),
   ).toBeVisible();
 
-  const status = await call<AlertingStatus>(page, 'getAlertingStatus', {});
+  const status = await callApi<AlertingStatus>(page, 'getAlertingStatus', {});
   expect(status.unacknowledgedCritical).toBeGreaterThanOrEqual(1);
   expect(status.rules.notice).toMatch(/NOT clinical advice/);
 
-  const acked = await call<AlertSummary>(page, 'acknowledge', { alertId: critical.id, note: 'K read back' });
+  // An acknowledgment follows a look at the result: the page records the opening first.
+  await callApi(page, 'markSeen', { alertId: critical.id });
+  const acked = await callApi<AlertSummary>(page, 'acknowledge', {
+    alertId: critical.id,
+    note: 'K read back',
+  });
   expect(acked.lifecycle).toMatchObject({ acknowledgedBy: 'Practitioner/nurse-a', ackNote: 'K read back' });
 
   let reference = '';
@@ -67,7 +57,7 @@ test('critical -> notification -> acknowledge -> audit with user and time -> Com
       return alert?.lifecycle?.writeback.state;
     })
     .toBe('done');
-  const written = await call<ResourceView>(page, 'getResource', { reference });
+  const written = await callApi<ResourceView>(page, 'getResource', { reference });
   expect(written.status).toBe('ok');
   expect(written.resource).toMatchObject({
     resourceType: 'Communication',
@@ -75,7 +65,7 @@ test('critical -> notification -> acknowledge -> audit with user and time -> Com
     sender: { reference: 'Practitioner/nurse-a' },
   });
 
-  const exported = await call<AuditExport>(page, 'exportAudit', {});
+  const exported = await callApi<AuditExport>(page, 'exportAudit', {});
   const ackRow = exported.csv
     .split('\r\n')
     .find((l) => l.includes(critical?.id ?? '?') && l.includes('state:acknowledged'));

@@ -6,9 +6,9 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
-import { listAlerts, screenshot, signIn } from './support/app.ts';
+import { callApi, listAlerts, screenshot, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 let demo: DemoProcess;
@@ -18,21 +18,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await demo?.stop();
 });
-
-async function call<T>(page: Page, method: string, args: object): Promise<T> {
-  return page.evaluate(
-    async ({ method, args }) => {
-      const response = await fetch(`/api/call/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { result: T }).result;
-    },
-    { method, args },
-  ) as Promise<T>;
-}
 
 test('locked ward view without names → the nurse signs in, sees it and acknowledges it as herself', async ({
   page,
@@ -64,7 +49,13 @@ test('locked ward view without names → the nurse signs in, sees it and acknowl
   expect(lockedText).not.toContain(name);
   expect(lockedText).not.toMatch(/Potassium|\b6\.8\b/);
 
-  const acked = await call<AlertSummary>(page, 'acknowledge', { alertId: critical?.id, note: 'read back' });
+  // She opens the critical before acknowledging it, naming the patient it shows.
+  await callApi(page, 'markSeen', { alertId: critical?.id });
+  const acked = await callApi<AlertSummary>(page, 'acknowledge', {
+    alertId: critical?.id,
+    note: 'read back',
+    patient: critical?.patient?.reference,
+  });
   expect(acked.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a');
 
   // Signed out: the page keeps nothing of it, and the locked view is back.

@@ -3,6 +3,11 @@
 // choice (`--config <file>`, ALERT_MONITOR_CONFIG, or the system-wide file; docs/deployment.md), and
 // with none the zero-config local demo. A bad configuration is shown (terminal, log, error page) and
 // nothing else starts: never a silent fall-back to the demo.
+//
+// Flags (README.md, "Quick start"): --browser, --no-build, --no-open, --port N (or ALERT_MONITOR_PORT),
+// --data-dir DIR, --config FILE, --sim-rate N, --sim-start HH:MM (UTC, or an ISO instant),
+// --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any other value is the command that
+// opens the launch file, as in other tools' dev servers), LOG_LEVEL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadDeployment } from '../src-main/app/config.ts';
 import type { AppMode } from '../src-main/app/mode.ts';
 import { serveErrorPage } from '../src-main/browser-host/error-page.ts';
-import { openInBrowser } from '../src-main/browser-host/open-browser.ts';
+import { openInBrowser, openerCommand } from '../src-main/browser-host/open-browser.ts';
 import { runBrowserHost } from '../src-main/browser-host/run.ts';
 import { InstanceLockedError } from '../src-main/core/instance-lock.ts';
 import { createLogger } from '../src-main/core/log.ts';
@@ -25,11 +30,62 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'token-ttl': { type: 'string' },
     'sim-rate': { type: 'string' },
+    'sim-start': { type: 'string' },
     config: { type: 'string' },
   },
 });
 
 const root = resolve(import.meta.dirname, '..');
+
+/** A whole number within bounds, or a clear error naming the flag (never a NaN passed on). */
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`${flag} must be a whole number from ${min} to ${max} (got "${text}").`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = wholeNumber('--port / ALERT_MONITOR_PORT', values.port, 0, 65535) ?? 5170;
+const tokenTtl = wholeNumber('--token-ttl', values['token-ttl'], 10, 86_400);
+const simRate = wholeNumber('--sim-rate', values['sim-rate'], 0, 100_000);
+const simStart = simulatedStart(values['sim-start']);
+
+/** `--sim-start`: "05:00" (today, UTC: the simulator's ward day runs on UTC hours) or an ISO instant. */
+function simulatedStart(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const clock = /^(\d{1,2}):(\d{2})$/.exec(text);
+  const today = new Date();
+  const at = clock
+    ? Date.UTC(
+        today.getUTCFullYear(),
+        today.getUTCMonth(),
+        today.getUTCDate(),
+        Number(clock[1]),
+        Number(clock[2]),
+      )
+    : Date.parse(text);
+  if (Number.isNaN(at) || (clock && (Number(clock[1]) > 23 || Number(clock[2]) > 59))) {
+    console.error(`--sim-start must be HH:MM (UTC) or an ISO date-time (got "${text}").`);
+    process.exit(2);
+  }
+  return at;
+}
+
+/**
+ * How the launch file is opened: not at all with --no-open or BROWSER=none, with the BROWSER command
+ * when one is named, else with the desktop's opener where a display exists.
+ */
+function browserOpener(env: NodeJS.ProcessEnv, noOpen: boolean): { command: string | null; why: string } {
+  const browser = env['BROWSER']?.trim();
+  if (noOpen) return { command: null, why: '--no-open' };
+  if (browser && browser.toLowerCase() === 'none') return { command: null, why: 'BROWSER=none' };
+  if (browser) return { command: browser, why: 'BROWSER' };
+  if (!env['DISPLAY'] && !env['WAYLAND_DISPLAY']) return { command: null, why: 'no display' };
+  return { command: openerCommand(), why: 'a display exists' };
+}
 
 /** The Electron binary exists only where its download ran (path.txt written by its installer). */
 export function electronBinary(): string | null {
@@ -45,8 +101,9 @@ function deployment(): AppMode {
   if (mode.kind !== 'local-demo' || mode.source) return mode;
   return {
     kind: 'local-demo',
-    accessTokenTtlSeconds: values['token-ttl'] ? Number(values['token-ttl']) : undefined,
-    simulationRate: values['sim-rate'] ? Number(values['sim-rate']) : undefined,
+    accessTokenTtlSeconds: tokenTtl,
+    simulationRate: simRate,
+    simulationStart: simStart,
   };
 }
 
@@ -58,7 +115,7 @@ async function showConfigError(error: ConfigError): Promise<void> {
   logger.error({ err: error.message }, 'the deployment configuration is invalid; nothing started');
   console.error(`Alert Monitor could not start: ${error.message}`);
   const errorPage = await serveErrorPage({
-    port: Number(values.port),
+    port,
     title: 'The deployment configuration is invalid',
     message: error.message,
   });
@@ -76,7 +133,7 @@ async function runInBrowserHost(mode: AppMode): Promise<void> {
   try {
     const host = await runBrowserHost({
       dataDir,
-      port: Number(values.port),
+      port,
       logger,
       rendererDir: join(root, 'out', 'renderer'),
       mode,
@@ -87,7 +144,9 @@ async function runInBrowserHost(mode: AppMode): Promise<void> {
       `Launch file: ${host.launchFile} (open it in a browser; it always holds a fresh one-time link)`,
     );
     if (host.localDemoFhirBase) console.log(`Embedded FHIR server: ${host.localDemoFhirBase}`);
-    if (hasDisplay && !values['no-open']) openInBrowser(host.launchFile);
+    const opener = browserOpener(process.env, values['no-open']);
+    if (opener.command) openInBrowser(host.launchFile, opener.command);
+    else console.log(`Not opening a browser (${opener.why}): open the launch file above.`);
     const shutdown = () => {
       host.close().then(
         () => process.exit(0),

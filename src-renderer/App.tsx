@@ -1,22 +1,30 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { HostEvent } from '../src-main/shared/api.ts';
+import { readableUnits } from '../src-main/shared/fhir-json.ts';
 import { api, onHostLink, type HostLink } from './api/bridge.ts';
 import { applyHostEvent, queries } from './api/queries.ts';
 import { AlertDetail } from './components/AlertDetail.tsx';
+import { AudibleCue } from './components/AudibleCue.tsx';
 import { CatchUpNotice } from './components/CatchUpNotice.tsx';
 import { Feed } from './components/Feed.tsx';
 import { HealthBanner } from './components/HealthBanner.tsx';
 import { HealthPanel } from './components/HealthPanel.tsx';
 import { LockedWardView } from './components/LockedWardView.tsx';
-import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { LiveAnnouncer } from './components/LiveAnnouncer.tsx';
-import { NotificationToasts, raisePageNotification } from './components/NotificationToasts.tsx';
+import {
+  NotificationToasts,
+  raisePageNotification,
+  withdrawPageNotification,
+} from './components/NotificationToasts.tsx';
 import { OrderQueue } from './components/OrderQueue.tsx';
 import { SessionBar } from './components/SessionBar.tsx';
+import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
+import { identityText } from './feed/identity.ts';
+import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
 
 const announced = new Set<string>();
@@ -28,28 +36,30 @@ function announceCritical(event: HostEvent): void {
   if (alert.tier !== 'critical' || alert.state !== 'new' || announced.has(alert.id)) return;
   announced.add(alert.id);
   uiActions.announce(
-    `New critical result: ${alert.headline}${alert.patient?.name ? `, ${alert.patient.name}` : ''}${alert.location ? `, ${alert.location}` : ''}`,
+    `New critical result: ${readableUnits(alert.headline)}, ${identityText(alert.patient)}${alert.location ? `, ${alert.location}` : ''}`,
   );
 }
 
-export function App() {
+/** Pushed events: the cache, the announcer, notifications raised and withdrawn, notification clicks. */
+function useHostEvents(): void {
   const client = useQueryClient();
-  const session = useQuery(queries.session());
-  const view = useUiStore((s) => s.view);
-  const role = useUiStore((s) => s.role);
-  const lastLink = useRef<HostLink>('connecting');
-
+  // Whether the link was lost or refused since it was last open (reconnecting passes 'connecting').
+  const downSinceOpen = useRef(false);
   useEffect(() => {
-    const offLink = onHostLink((link) => {
-      // After the host link comes back, refetch everything: pushes during the outage were missed.
-      if (link === 'open' && lastLink.current === 'lost') void client.invalidateQueries();
-      lastLink.current = link;
+    const offLink = onHostLink((link: HostLink) => {
+      if (link === 'lost' || link === 'refused') downSinceOpen.current = true;
+      // Back after an outage (or a host restart): pushes were missed, so refetch everything.
+      if (link === 'open' && downSinceOpen.current) {
+        downSinceOpen.current = false;
+        void client.invalidateQueries();
+      }
       uiActions.setHostLink(link);
     });
     const offEvents = api.onEvent((event) => {
       applyHostEvent(client, event);
       announceCritical(event);
       if (event.type === 'notify') raisePageNotification(event);
+      if (event.type === 'withdraw-notification') withdrawPageNotification(event.alertId);
       if (event.type === 'focus-alert') uiActions.selectAlert(event.alertId);
     });
     return () => {
@@ -57,6 +67,23 @@ export function App() {
       offLink();
     };
   }, [client]);
+}
+
+export function App() {
+  const session = useQuery(queries.session());
+  const view = useUiStore((s) => s.view);
+  const role = useUiStore((s) => s.role);
+  const largeType = useUiStore((s) => s.largeType);
+  useHostEvents();
+
+  // Large type scales every rem on the page, not only this subtree.
+  useEffect(() => {
+    document.documentElement.classList.toggle('large-type', largeType);
+  }, [largeType]);
+  // A server typed on the sign-in form is remembered once signed in to it, never after a failure.
+  useEffect(() => {
+    if (session.data) settleRemembered(session.data);
+  }, [session.data]);
 
   const signedIn = session.data?.state === 'signed-in';
   const wardScreen = session.data?.workstation?.mode === 'ward';
@@ -65,10 +92,17 @@ export function App() {
       <SessionBar />
       <HealthBanner />
       <CatchUpNotice />
+      <AudibleCue />
       <NotificationToasts />
       <LiveAnnouncer />
       <ShortcutsHelp />
-      {!signedIn ? (
+      {session.isPending ? (
+        // Until the host says who is signed in, neither the sign-in form nor the feed is shown: a signed-in
+        // workstation must not flash a sign-in form that a click could land on.
+        <main className="signed-out">
+          <p role="status">Asking the monitor host who is signed in…</p>
+        </main>
+      ) : !signedIn ? (
         // A ward workstation keeps watching the ward: what waits is on screen, without names.
         <main className={wardScreen ? 'signed-out ward' : 'signed-out'}>
           {wardScreen ? <LockedWardView /> : null}

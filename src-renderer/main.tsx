@@ -2,7 +2,11 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import './styles.css';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/feed.css';
+import './styles/detail.css';
+import './styles/views.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -22,7 +22,8 @@ export async function signIn(
   await expect(signOut.or(roleSelect).first()).toBeVisible({ timeout: 30_000 });
   if (await signOut.isVisible()) {
     await signOut.click();
-    await expect(roleSelect).toBeVisible();
+    // Signing out stops the monitor, which on a busy demo waits for the enrichments in flight.
+    await expect(roleSelect).toBeVisible({ timeout: 20_000 });
   }
   await page.getByLabel('Role').selectOption(identity === 'pharmacist' ? 'pharmacist' : 'nurse');
   const popup = page.waitForEvent('popup');
@@ -112,4 +113,51 @@ export async function listAlerts(page: Page): Promise<AlertSummary[]> {
     });
     return ((await response.json()) as { result: AlertSummary[] }).result;
   });
+}
+
+/** One API call from inside the page (same origin, the page's own cookie); throws on an HTTP error. */
+export async function callApi<T>(page: Page, method: string, args: object = {}): Promise<T> {
+  return page.evaluate(
+    async ({ method, args }) => {
+      const response = await fetch(`/api/call/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { result: T }).result;
+    },
+    { method, args },
+  ) as Promise<T>;
+}
+
+/** Wait until the host holds alerts that satisfy `check` (the simulator produces them over time). */
+export async function alertsWhere(
+  page: Page,
+  check: (alerts: AlertSummary[]) => boolean,
+  what: string,
+  timeoutMs = 90_000,
+): Promise<AlertSummary[]> {
+  let last: AlertSummary[] = [];
+  await expect
+    .poll(
+      async () => {
+        last = await listAlerts(page);
+        return check(last);
+      },
+      { timeout: timeoutMs, message: `waiting for ${what}` },
+    )
+    .toBe(true);
+  return last;
+}
+
+export const isOpenCritical = (a: AlertSummary): boolean =>
+  a.tier === 'critical' && (a.state === 'new' || a.state === 'seen' || a.state === 'escalated');
+
+/** Open the feed's "Filters" disclosure (ward, patient, tier, type) if it is closed. */
+export async function openFilters(page: Page): Promise<void> {
+  const details = page.locator('details.more-filters');
+  await expect(page.getByLabel('Tier').or(details).first()).toBeAttached();
+  if ((await details.count()) === 0) return; // all filters shown at once
+  if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
 }

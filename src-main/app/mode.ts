@@ -59,6 +59,8 @@ export interface LocalDemoMode extends DeploymentSettings {
   kind: 'local-demo';
   /** Simulated seconds per real second; 0 seeds the wards but keeps the clock still. Default 60. */
   simulationRate?: number;
+  /** Where the simulated clock starts (epoch ms), e.g. just before the morning draw. Default: now. */
+  simulationStart?: number;
   /** Lifetime of the embedded server's access tokens. Default 3600. */
   accessTokenTtlSeconds?: number;
   /** The embedded server's port. Default: an ephemeral one. */

@@ -1,7 +1,8 @@
 // OS notifications for the browser host on Linux: raised through org.freedesktop.Notifications on the
 // session bus with `notify-send` (Debian package libnotify-bin), the same service Electron's
-// Notification uses there. Absence is detected up front (not Linux, no session bus, no notify-send) and
-// reported, so the host falls back to the page's banner/Notification API alone.
+// Notification uses there, and taken back with CloseNotification (`dbus-send`, Debian package dbus)
+// using the id the server returned (`notify-send --print-id`). Absence is detected up front (not Linux,
+// no session bus, no notify-send) and reported, so the host falls back to the page's Notification API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -12,6 +13,13 @@ export interface DbusAvailability {
   /** Why not, for the log and the host info. */
   reason: string | null;
   command: string | null;
+  /** `dbus-send`, to close a notification again; null when absent (withdrawing is then impossible). */
+  closeCommand?: string | null;
+  /**
+   * `stdbuf` (coreutils): notify-send block-buffers its output into a pipe, so with an action (it then
+   * keeps running) the printed id would arrive only when it exits; `stdbuf -oL` makes it a line at once.
+   */
+  lineBuffer?: string | null;
 }
 
 export function findExecutable(name: string, path = process.env['PATH'] ?? ''): string | null {
@@ -42,7 +50,13 @@ export function detectDbusNotifications(
   const command = findExecutable('notify-send', env['PATH'] ?? '');
   if (!command)
     return { available: false, reason: 'notify-send not installed (Debian: libnotify-bin)', command: null };
-  return { available: true, reason: null, command };
+  return {
+    available: true,
+    reason: null,
+    command,
+    closeCommand: findExecutable('dbus-send', env['PATH'] ?? ''),
+    lineBuffer: findExecutable('stdbuf', env['PATH'] ?? ''),
+  };
 }
 
 /** Notification servers may render a subset of HTML in the body: lab text must not be markup. */
@@ -60,6 +74,8 @@ export function notifySendArgs(n: AlertNotification): string[] {
     ...(critical ? ['--expire-time=0', '--hint=string:sound-name:dialog-warning'] : []),
     '--category=im.received',
     '--icon=dialog-warning',
+    // The server's id for it, on the first line of stdout: CloseNotification needs it to withdraw it.
+    '--print-id',
     // A default action makes a click on the notification report back (notify-send then waits for it).
     ...(n.alertId ? ['--action=default=Open the alert'] : []),
     // Everything after `--` is text, even if a lab value starts with a dash.
@@ -74,10 +90,82 @@ const RAISE_MS = 400;
 /** notify-send processes kept waiting for a click; past this the oldest stops listening. */
 const MAX_WAITING = 20;
 
+/** The CloseNotification call for one notification id (exported for tests). */
+export function closeNotificationArgs(id: number): string[] {
+  return [
+    '--session',
+    '--print-reply',
+    '--dest=org.freedesktop.Notifications',
+    '/org/freedesktop/Notifications',
+    'org.freedesktop.Notifications.CloseNotification',
+    `uint32:${id}`,
+  ];
+}
+
+/** One raised notification: the server's id (once printed) and the notify-send waiting for a click. */
+interface Raised {
+  id: number | null;
+  child: ChildProcess;
+}
+
+/** Run notify-send for one notification; resolves once the server gave its id (or the command ended). */
+function raise(
+  availability: DbusAvailability & { command: string },
+  n: AlertNotification,
+  env: NodeJS.ProcessEnv,
+  onOpen: (alertId: string) => void,
+): Promise<Raised> {
+  const { command, lineBuffer } = availability;
+  const child = lineBuffer
+    ? spawn(lineBuffer, ['-oL', command, ...notifySendArgs(n)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command, notifySendArgs(n), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const raised: Raised = { id: null, child };
+  let stdout = '';
+  let stderr = '';
+  return new Promise<Raised>((resolve, reject) => {
+    // Without an id line (an old notify-send), raised when it has not failed within RAISE_MS.
+    const timer = setTimeout(() => resolve(raised), RAISE_MS);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const id = /^(\d+)$/m.exec(stdout)?.[1];
+      if (raised.id === null && id !== undefined) {
+        raised.id = Number(id);
+        clearTimeout(timer);
+        resolve(raised);
+      }
+      if (n.alertId && /^default$/m.test(stdout)) onOpen(n.alertId);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`notify-send failed: ${error.message}`.slice(0, 300)));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(raised);
+      else reject(new Error(`notify-send failed: ${stderr.trim() || `exit ${code}`}`.slice(0, 300)));
+    });
+  });
+}
+
+/** CloseNotification for one id; resolves when the server answered. */
+function close(command: string, id: number, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, closeNotificationArgs(id), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', (error) => reject(new Error(`dbus-send failed: ${error.message}`.slice(0, 300))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`CloseNotification failed: ${stderr.trim()}`.slice(0, 300))),
+    );
+  });
+}
+
 /**
  * `onOpen` is called with the alert id when the user clicks a notification (its default action). With an
  * action, notify-send stays running until the notification is closed, so each raised notification keeps
  * one small process; at most MAX_WAITING are kept (older ones still show, but no longer report clicks).
+ * `withdraw` closes every notification raised for an alert (its first one and its escalations).
  */
 export function createDbusNotifier(
   availability: DbusAvailability,
@@ -85,42 +173,42 @@ export function createDbusNotifier(
   onOpen: (alertId: string) => void = () => undefined,
 ): Notifier {
   const waiting: ChildProcess[] = [];
+  const byAlert = new Map<string, Raised[]>();
+  const forget = (alertId: string, raised: Raised) => {
+    const rest = (byAlert.get(alertId) ?? []).filter((r) => r !== raised);
+    if (rest.length > 0) byAlert.set(alertId, rest);
+    else byAlert.delete(alertId);
+  };
   return {
     async notify(n: AlertNotification) {
-      if (!availability.available || !availability.command)
+      const { command } = availability;
+      if (!availability.available || !command)
         throw new Error(`OS notifications unavailable: ${availability.reason ?? 'unknown'}`);
-      const child = spawn(availability.command, notifySendArgs(n), {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (n.alertId && /^default$/m.test(stdout)) onOpen(n.alertId);
-      });
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const raised = await raise({ ...availability, command }, n, env, onOpen);
+      const { child } = raised;
+      if (n.alertId) {
+        const alertId = n.alertId;
+        byAlert.set(alertId, [...(byAlert.get(alertId) ?? []), raised]);
+        // Closed by the user or the server: nothing left to withdraw. (Without an action notify-send
+        // exits at once; its notification stays open and keeps its id.)
+        if (child.exitCode === null) child.once('exit', () => forget(alertId, raised));
+      }
       child.once('exit', () => {
         const index = waiting.indexOf(child);
         if (index >= 0) waiting.splice(index, 1);
-      });
-      // Raised when notify-send has not failed within RAISE_MS (with an action it keeps running).
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, RAISE_MS);
-        child.once('error', (error) => {
-          clearTimeout(timer);
-          reject(new Error(`notify-send failed: ${error.message}`.slice(0, 300)));
-        });
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          if (code === 0) resolve();
-          else reject(new Error(`notify-send failed: ${stderr.trim() || `exit ${code}`}`.slice(0, 300)));
-        });
       });
       if (child.exitCode === null) {
         waiting.push(child);
         while (waiting.length > MAX_WAITING) waiting.shift()?.kill();
       }
+    },
+    async withdraw(alertId: string) {
+      const raised = byAlert.get(alertId) ?? [];
+      byAlert.delete(alertId);
+      const closeCommand = availability.closeCommand;
+      if (raised.length === 0) return;
+      if (!closeCommand) throw new Error('cannot withdraw: dbus-send not installed (Debian: dbus)');
+      for (const r of raised) if (r.id !== null) await close(closeCommand, r.id, env);
     },
   };
 }

@@ -1,6 +1,8 @@
-// In the browser host the page raises the interruption (in-app banner, and the page's Notification API
-// when permitted): the notifier pushes a `notify` event to it. On Linux with a session bus the host also
-// raises the OS notification itself through org.freedesktop.Notifications (dbus-notifier.ts).
+// In the browser host the page always shows the in-page toast for an interrupting alert: the notifier
+// pushes a `notify` event to it. Exactly one OS notification is raised per alert, whatever the page's
+// notification permission: on Linux with a session bus the host raises it through
+// org.freedesktop.Notifications (dbus-notifier.ts) and says so (`osRaised`); otherwise, or when that
+// fails, the page's Notification API is the one owner. Acknowledging takes both back (`withdraw`).
 import type { HostEvent } from '../shared/api.ts';
 import type { Logger } from '../core/log.ts';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
@@ -11,12 +13,27 @@ export function createBrowserNotifier(
 ): Notifier {
   return {
     async notify(n: AlertNotification) {
-      publish({ type: 'notify', alertId: n.alertId, title: n.title, body: n.body });
-      // The page got it; an OS-notification failure is logged, not a failed delivery.
-      if (os)
-        await os.notifier
-          .notify(n)
-          .catch((error: unknown) => os.logger.warn({ err: String(error) }, 'D-Bus notification failed'));
+      // An OS-notification failure is logged, not a failed delivery: the page then raises its own.
+      const osRaised = os
+        ? await os.notifier.notify(n).then(
+            () => true,
+            (error: unknown) => {
+              os.logger.warn({ err: String(error) }, 'D-Bus notification failed');
+              return false;
+            },
+          )
+        : false;
+      publish({
+        type: 'notify',
+        alertId: n.alertId,
+        title: n.title,
+        body: n.body,
+        ...(osRaised ? { osRaised: true } : {}),
+      });
+    },
+    async withdraw(alertId: string) {
+      publish({ type: 'withdraw-notification', alertId });
+      await os?.notifier.withdraw?.(alertId);
     },
   };
 }

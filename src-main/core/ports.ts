@@ -37,6 +37,12 @@ export interface AlertNotification {
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
 export interface Notifier {
   notify(notification: AlertNotification): Promise<void>;
+  /**
+   * Take back every notification raised for this alert (first alert and escalations): it was
+   * acknowledged or resolved, so a lock screen or a notification centre must no longer ask for it.
+   * Hosts that cannot close a notification leave it out (the headless monitor).
+   */
+  withdraw?(alertId: string): Promise<void>;
 }
 
 /** One topic the monitor subscribes to. */

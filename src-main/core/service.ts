@@ -181,8 +181,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   });
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
+  // Privacy mode's default is preferences.ts's (on); only a deployment that says so turns it off.
   const preferences = openPreferences(options.dataDir, {
-    privacyMode: options.privacyMode ?? false,
+    ...(options.privacyMode !== undefined ? { privacyMode: options.privacyMode } : {}),
     notifyHigh: options.interruptTiers?.includes('high') ?? false,
   });
   const prune = () => log.info(pruneStore(store), 'store pruned by the retention policy');

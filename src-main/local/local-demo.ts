@@ -14,7 +14,11 @@ export interface LocalDemo {
   server: RunningServer;
   /** The embedded server with the demo's SMART client id: where sign-in goes by default. */
   choice: Omit<ServerChoice, 'role'>;
-  /** Give a fresh subscriber something to see: one critical potassium on `ward` (default ward A). */
+  /**
+   * Give a fresh subscriber something to see: the run's one scripted critical potassium on `ward`
+   * (default ward A; a second sign-in in the same run adds none; its normal repeat draw follows an hour
+   * of simulated time later).
+   */
   kick(ward?: string): void;
   close(): Promise<void>;
 }
@@ -58,14 +62,23 @@ export async function startLocalDemo(options: {
   simulationRate?: number;
   /** Backend Services clients to register (a ward workstation's ward identity). */
   backendClients?: BackendClientRegistration[];
+  /** Where the simulated clock starts (epoch ms); default now. Results are stamped with the wall clock. */
+  simulationStart?: number;
 }): Promise<LocalDemo> {
   const server = await startOnStablePort(
     {
       port: options.port ?? 0,
       dbPath: join(options.dataDir, DEMO_SERVER_DB),
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
-      // The ward runs at 60x (one simulated hour a minute): about one critical result a minute per ward.
-      simulate: { autoStart: options.simulationRate !== 0, rate: options.simulationRate ?? 60 },
+      // The ward runs at 60x (one simulated hour a real minute); its rates are measured by
+      // bench/demo-rates.ts (README.md, "Quick start").
+      simulate: {
+        autoStart: options.simulationRate !== 0,
+        rate: options.simulationRate ?? 60,
+        // The pharmacist's flaggable demo orders (docs/pharmacy.md, "Demo data").
+        pharmacyDemo: true,
+        ...(options.simulationStart !== undefined ? { startTime: options.simulationStart } : {}),
+      },
       backendClients: options.backendClients ?? [],
       logger: options.logger.child({ component: 'server' }),
     },
@@ -85,7 +98,7 @@ export async function startLocalDemo(options: {
       const timer = setTimeout(() => {
         pendingKicks.delete(timer);
         try {
-          server.simulator?.emitCriticalPotassium(ward);
+          server.simulator?.emitDemoCritical(ward);
         } catch (error) {
           // A configured ward the simulator does not have: the demo result is skipped, nothing else.
           options.logger.warn({ ward, err: String(error) }, 'the demo could not emit a result on this ward');

@@ -27,8 +27,15 @@ export interface AlertSummary {
   headline: string;
   /** Why this tier, e.g. "critical high (HH); limit > 6.2 mmol/L". */
   reason: string;
-  patient: { reference: string; name?: string } | null;
+  /**
+   * The patient, with what tells two people of the same name apart: the MRN and the date of birth
+   * (read from the Patient resource at enrichment; absent when the server did not give them).
+   */
+  patient: { reference: string; name?: string; mrn?: string; birthDate?: string } | null;
+  /** The bed, e.g. "Ward A bed 1". */
   location: string | null;
+  /** The ward the bed belongs to, e.g. "Ward A (adult medical)", when known. */
+  ward?: string | null;
   /** Notification timestamp (server), ISO-8601. */
   occurredAt: string;
   /** When this workstation committed the event, ISO-8601. */
@@ -446,8 +453,14 @@ export type HostEvent =
   | { type: 'alert'; alert: AlertSummary }
   | { type: 'health'; health: HealthSnapshot }
   | { type: 'session'; session: SessionInfo }
-  /** Ask the renderer to raise an in-page notification (browser host without OS notifications). */
-  | { type: 'notify'; alertId: string | null; title: string; body: string }
+  /**
+   * An interrupting alert: the page shows its in-page toast. `title`/`body` are the OS wording (privacy
+   * mode applied). `osRaised` says the host already raised the OS notification (D-Bus, Electron), so the
+   * page must not raise a second one; absent or false, the page's Notification API is the one owner.
+   */
+  | { type: 'notify'; alertId: string | null; title: string; body: string; osRaised?: boolean }
+  /** The alert was acknowledged or resolved: close its OS/page notification and its toast. */
+  | { type: 'withdraw-notification'; alertId: string }
   /** The user clicked an OS notification: focus this alert. */
   | { type: 'focus-alert'; alertId: string }
   /** Counts for the tray/badge, escalation and rules/write-back health changed. */
@@ -513,7 +526,17 @@ export const apiArgSchemas = {
     .strict(),
   getResource: z.object({ reference: fhirReference }).strict(),
   markSeen: z.object({ alertId: boundedString(300) }).strict(),
-  acknowledge: z.object({ alertId: boundedString(300), note: z.string().max(500).optional() }).strict(),
+  acknowledge: z
+    .object({
+      alertId: boundedString(300),
+      note: z.string().max(500).optional(),
+      /**
+       * The patient the user saw named on the acknowledge control. When given, the host refuses an
+       * acknowledgment whose alert is about anyone else (a stale or mixed-up screen).
+       */
+      patient: fhirReference.optional(),
+    })
+    .strict(),
   getHealth: z.object({}).strict(),
   /** Earlier values of the same code for the same patient as this Observation (host builds the search). */
   getObservationTrend: z
@@ -534,7 +557,11 @@ export const apiArgSchemas = {
   retryWriteback: z.object({ alertId: boundedString(300) }).strict(),
   getPreferences: z.object({}).strict(),
   setPreferences: z
-    .object({ privacyMode: z.boolean().optional(), notifyHigh: z.boolean().optional() })
+    .object({
+      privacyMode: z.boolean().optional(),
+      notifyHigh: z.boolean().optional(),
+      audibleCue: z.boolean().optional(),
+    })
     .strict(),
   getLaunchAtLogin: z.object({}).strict(),
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
@@ -613,6 +640,8 @@ export interface Preferences {
   privacyMode: boolean;
   /** Also interrupt for high-priority alerts (stat/urgent orders), not only critical ones. */
   notifyHigh: boolean;
+  /** The page sounds a cue (Web Audio) for criticals, repeating until each has been opened. */
+  audibleCue: boolean;
 }
 
 export interface LaunchAtLogin {

@@ -1,12 +1,13 @@
 // Native OS notifications from the main process (Electron `Notification`). Critical results use
 // critical urgency on Linux, never time out and play a sound (the platform default; a named sound on
 // macOS); high-priority ones are silent. Clicking focuses the window on that alert. Shown notifications
-// are kept referenced until closed, or their click handlers can be garbage-collected.
+// are kept referenced, per alert, until closed: their click handlers could otherwise be
+// garbage-collected, and `withdraw` closes them once the alert is acknowledged.
 import { Notification } from 'electron';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
 
 export function createElectronNotifier(onClick: (alertId: string | null) => void): Notifier {
-  const live = new Set<Notification>();
+  const live = new Map<Notification, string | null>();
   return {
     async notify(n: AlertNotification) {
       if (!Notification.isSupported()) throw new Error('OS notifications are not supported on this system');
@@ -19,13 +20,20 @@ export function createElectronNotifier(onClick: (alertId: string | null) => void
         silent: !critical,
         ...(critical && process.platform === 'darwin' ? { sound: 'Sosumi' } : {}),
       });
-      live.add(notification);
+      live.set(notification, n.alertId);
       notification.on('click', () => {
         live.delete(notification);
         onClick(n.alertId);
       });
       notification.on('close', () => live.delete(notification));
       notification.show();
+    },
+    async withdraw(alertId: string) {
+      for (const [notification, id] of [...live]) {
+        if (id !== alertId) continue;
+        live.delete(notification);
+        notification.close();
+      }
     },
   };
 }

@@ -95,6 +95,7 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       client.setQueryData(queries.alertingStatus().queryKey, event.status);
       break;
     case 'notify':
+    case 'withdraw-notification':
     case 'focus-alert':
       break;
   }

@@ -1,41 +1,76 @@
 import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
-import { useState } from 'react';
-import { useAcknowledge, useResolve, useRetryWriteback } from '../api/mutations.ts';
-import { queries } from '../api/queries.ts';
-import { ackTimer } from '../feed/feed-model.ts';
 import { referenceOf } from '../../src-main/shared/fhir-json.ts';
-import { useNow } from '../hooks/useNow.ts';
-import { useUiStore } from '../state/ui-store.ts';
+import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { useMarkSeen, useResolve, useRetryWriteback } from '../api/mutations.ts';
+import { queries } from '../api/queries.ts';
+import { openedBy } from '../feed/ack-gate.ts';
+import { ackTimer, isOpen } from '../feed/feed-model.ts';
+import { timeText } from '../format/time.ts';
+import { useLiveNow } from '../hooks/useNow.ts';
+import { useSameNames } from '../hooks/useSameNames.ts';
+import { useMe } from '../hooks/useSession.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
+import { AckPanel, AckShortcut } from './AckPanel.tsx';
+import { LaterNormalBanner } from './LaterResult.tsx';
+import { PatientIdentity } from './PatientIdentity.tsx';
+import { PersonName } from './PersonName.tsx';
 import { PatientBanner } from './resources/PatientBanner.tsx';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { ResourceBody } from './resources/Views.tsx';
 import { TierBadge } from './TierBadge.tsx';
 
-function whenText(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' }) : '';
+/**
+ * Opening an alert is recorded by the host (unread counts fall, and a critical may then be
+ * acknowledged): once per alert, and again after the host link reopens (a restarted host knows
+ * nothing of what this page opened before).
+ */
+function useRecordOpened(alert: AlertSummary | null): void {
+  const markSeen = useMarkSeen();
+  const { me } = useMe();
+  const linkEpoch = useUiStore((s) => s.linkEpoch);
+  const live = useUiStore((s) => s.hostLink === 'open');
+  const openedHere = useUiStore((s) => (alert ? s.opened[alert.id] === true : false));
+  const id = alert?.id ?? null;
+  const needed = alert !== null && isOpen(alert) && !openedBy(alert, me, openedHere);
+  useEffect(() => {
+    if (!id || !live) return;
+    uiActions.dismissNotificationsFor(id);
+    if (needed) markSeen.mutate(id);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per alert opened and per link epoch
+  }, [id, linkEpoch, live]);
 }
 
-/** Acknowledge (with an optional read-back note), or, once acknowledged, who did it and Resolve. */
-function Acknowledge({ alert }: { alert: AlertSummary }) {
-  const ack = useAcknowledge();
+/** Who acknowledged and when (by name), or, for an open alert, the acknowledge panel and its timers. */
+function Lifecycle({ alert }: { alert: AlertSummary }) {
   const resolve = useResolve();
-  const now = useNow(1000);
-  const [note, setNote] = useState('');
+  const { now } = useLiveNow(1000);
   const lifecycle = alert.lifecycle;
   if (alert.state === 'acknowledged' || alert.state === 'resolved') {
     return (
       <div className="ack-row">
         <p className="acknowledged" role="status">
           <span aria-hidden="true">✓</span> Acknowledged
-          {lifecycle?.acknowledgedBy ? ` by ${lifecycle.acknowledgedBy}` : ''}
-          {lifecycle?.acknowledgedAt ? ` at ${whenText(lifecycle.acknowledgedAt)}` : ''}
+          {lifecycle?.acknowledgedBy ? (
+            <>
+              {' by '}
+              <PersonName reference={lifecycle.acknowledgedBy} />
+            </>
+          ) : null}
+          {lifecycle?.acknowledgedAt ? ` at ${timeText(lifecycle.acknowledgedAt, now)}` : ''}
           {lifecycle?.ackNote ? ` — read-back: “${lifecycle.ackNote}”` : ''}
         </p>
         {alert.state === 'resolved' ? (
           <p className="resolved" role="status">
-            Resolved{lifecycle?.resolvedBy ? ` by ${lifecycle.resolvedBy}` : ''}
-            {lifecycle?.resolvedAt ? ` at ${whenText(lifecycle.resolvedAt)}` : ''}
+            Resolved
+            {lifecycle?.resolvedBy ? (
+              <>
+                {' by '}
+                <PersonName reference={lifecycle.resolvedBy} />
+              </>
+            ) : null}
+            {lifecycle?.resolvedAt ? ` at ${timeText(lifecycle.resolvedAt, now)}` : ''}
           </p>
         ) : (
           <button
@@ -52,32 +87,22 @@ function Acknowledge({ alert }: { alert: AlertSummary }) {
   }
   const timer = alert.tier === 'critical' ? ackTimer(alert.occurredAt, now) : null;
   return (
-    <div className="ack-row">
-      <label className="ack-note">
-        Read-back note (optional)
-        <input type="text" value={note} maxLength={500} onChange={(e) => setNote(e.target.value)} />
-      </label>
-      <button
-        type="button"
-        className="ack"
-        onClick={() => ack.mutate({ alertId: alert.id, ...(note.trim() ? { note: note.trim() } : {}) })}
-        disabled={ack.isPending}
-        aria-keyshortcuts="a"
-      >
-        Acknowledge <kbd>a</kbd>
-      </button>
-      {timer ? (
-        <span className={`ack-timer${timer.overdue ? ' overdue' : ''}`}>
-          {timer.elapsed} since the result · {timer.left} of the 30 min target
-        </span>
-      ) : null}
-      {lifecycle && lifecycle.escalationLevel > 0 ? (
-        <span className="escalated" role="status">
-          Escalated {lifecycle.escalationLevel}× — not acknowledged in time
-        </span>
-      ) : null}
-      {ack.isError ? <span role="alert">Could not acknowledge: {ack.error.message}</span> : null}
-    </div>
+    <>
+      <p className="ack-timers">
+        {timer ? (
+          <span className={`ack-timer${timer.overdue ? ' overdue' : ''}`}>
+            {timer.elapsed} since the result · {timer.left} of the 30 min target
+          </span>
+        ) : null}
+        {lifecycle && lifecycle.escalationLevel > 0 ? (
+          <span className="escalated" role="status">
+            <span aria-hidden="true">▲</span> Escalated {lifecycle.escalationLevel}× — not acknowledged in
+            time
+          </span>
+        ) : null}
+      </p>
+      <AckPanel alert={alert} />
+    </>
   );
 }
 
@@ -108,7 +133,9 @@ export function AlertDetail() {
   const selectedId = useUiStore((s) => s.selectedAlertId);
   const alerts = useQuery(queries.alerts());
   const session = useQuery(queries.session());
+  const sameNames = useSameNames();
   const alert = alerts.data?.find((a) => a.id === selectedId) ?? null;
+  useRecordOpened(alert);
   const focus = useQuery({
     ...queries.resource(alert?.focus ?? 'Observation/none'),
     enabled: alert !== null,
@@ -116,7 +143,9 @@ export function AlertDetail() {
   if (!alert) {
     return (
       <section className="detail" aria-label="Alert detail" tabIndex={0}>
-        <p className="empty">Select an alert to see the result behind it.</p>
+        <p className="empty">
+          Select an alert to see the result behind it. Acknowledge acts only on the alert open here.
+        </p>
       </section>
     );
   }
@@ -124,22 +153,29 @@ export function AlertDetail() {
   const encounter = resource ? referenceOf(resource['encounter']) : null;
   const patientRef = alert.patient?.reference ?? (resource ? referenceOf(resource['subject']) : null);
   const showBanner = (session.data?.needPatientBanner ?? false) || patientRef !== null;
+  const sameName = alert.patient ? sameNames.has(alert.patient.reference) : false;
   return (
     <section className={`detail detail-${alert.tier}`} aria-labelledby="detail-title" tabIndex={0}>
+      <AckShortcut alert={alert} />
       <h2 id="detail-title">
-        <TierBadge tier={alert.tier} /> {alert.headline || alert.focus}
+        <TierBadge tier={alert.tier} /> {readableUnits(alert.headline) || alert.focus}
       </h2>
-      <p className="reason">{alert.reason}</p>
+      <p className="detail-who">
+        <PatientIdentity patient={alert.patient} sameName={sameName} />
+        {alert.location ? <span> · {alert.location}</span> : null}
+      </p>
+      <p className="reason">{readableUnits(alert.reason)}</p>
+      <LaterNormalBanner alert={alert} />
       {showBanner && patientRef?.startsWith('Patient/') ? (
-        <PatientBanner reference={patientRef} encounter={encounter} />
+        <PatientBanner reference={patientRef} encounter={encounter} sameName={sameName} />
       ) : null}
-      <Acknowledge alert={alert} />
+      <Lifecycle alert={alert} />
       <Writeback alert={alert} />
       <ResourceState what="the record" pending={focus.isPending} error={focus.error} view={focus.data} />
       {resource ? <ResourceBody resource={resource} reference={alert.focus} /> : null}
       <p className="provenance">
-        Event {alert.eventNumber} · {alert.topic.split('/').pop()} · received{' '}
-        {new Date(alert.receivedAt).toLocaleTimeString()}
+        Event {alert.eventNumber} · {alert.topic.split('/').pop()} · result {timeText(alert.occurredAt)} ·
+        received {timeText(alert.receivedAt)}
       </p>
     </section>
   );

@@ -1,59 +1,118 @@
-import type { HostEvent } from '../../src-main/shared/api.ts';
-import { uiActions, useUiStore } from '../state/ui-store.ts';
+// In-page notifications for interrupting alerts, and the page's share of the OS notification.
+//
+// The toasts sit in the page's flow under the banner (they never cover the feed or the detail), name the
+// patient with the MRN and the bed (inside the app, where names are shown anyway, privacy mode does not
+// blank them), and go away when their alert is opened or acknowledged.
+//
+// Exactly one OS notification per alert: when the host raised it (D-Bus; Electron raises its own and
+// sends no `notify`), the page raises none; otherwise the page's Notification API is the one owner,
+// with the host's wording (privacy mode applied), and it is closed when the alert is acknowledged.
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
+import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { queries } from '../api/queries.ts';
+import { identityText } from '../feed/identity.ts';
+import { uiActions, useUiStore, type InPageNotification } from '../state/ui-store.ts';
 
-/**
- * In the browser host the page raises the interruption itself: an in-app banner always, and the page's
- * Notification API when the user has granted permission.
- */
+/** Page notifications still showing, by alert, so acknowledging can close them. */
+const shown = new Map<string, Notification>();
+
 export function raisePageNotification(event: Extract<HostEvent, { type: 'notify' }>): void {
   uiActions.pushNotification({ alertId: event.alertId, title: event.title, body: event.body });
-  if ('Notification' in window && Notification.permission === 'granted') {
-    const notification = new Notification(event.title, {
-      body: event.body,
-      tag: event.alertId ?? undefined,
-      requireInteraction: true,
-    });
-    notification.onclick = () => {
-      window.focus();
-      uiActions.selectAlert(event.alertId);
+  if (event.osRaised || !('Notification' in window) || Notification.permission !== 'granted') return;
+  const notification = new Notification(event.title, {
+    body: event.body,
+    tag: event.alertId ?? undefined,
+    requireInteraction: true,
+  });
+  if (event.alertId) {
+    const alertId = event.alertId;
+    shown.get(alertId)?.close();
+    shown.set(alertId, notification);
+    notification.onclose = () => {
+      if (shown.get(alertId) === notification) shown.delete(alertId);
     };
   }
+  notification.onclick = () => {
+    window.focus();
+    uiActions.selectAlert(event.alertId);
+  };
+}
+
+/** The alert was acknowledged or resolved: its OS notification and its toast go. */
+export function withdrawPageNotification(alertId: string): void {
+  shown.get(alertId)?.close();
+  shown.delete(alertId);
+  uiActions.dismissNotificationsFor(alertId);
+}
+
+function Toast({ n, alert }: { n: InPageNotification; alert: AlertSummary | undefined }) {
+  const title = alert
+    ? `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${readableUnits(alert.headline)}`
+    : n.title;
+  const body = alert ? [identityText(alert.patient), alert.location].filter(Boolean).join(' · ') : n.body;
+  return (
+    <div className={`toast toast-${alert?.tier ?? 'critical'}`}>
+      <button
+        type="button"
+        className="toast-open"
+        onClick={() => {
+          uiActions.selectAlert(n.alertId);
+          uiActions.dismissNotification(n.id);
+        }}
+      >
+        <strong>{title}</strong>
+        <span>{body}</span>
+      </button>
+      <button
+        type="button"
+        aria-label={`Dismiss: ${title}`}
+        onClick={() => uiActions.dismissNotification(n.id)}
+      >
+        ×
+      </button>
+    </div>
+  );
 }
 
 export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
-  const canAsk = 'Notification' in window && Notification.permission === 'default';
+  const alerts = useQuery(queries.alerts());
+  const visible = notifications.slice(-2);
+  // The toasts' alerts are among the newest: found near the top of the list.
+  const alertOf = (id: string | null) => (id ? alerts.data?.find((a) => a.id === id) : undefined);
   return (
     <div className="toasts">
-      {canAsk ? (
-        <button
-          type="button"
-          className="ask-permission"
-          onClick={() => void Notification.requestPermission()}
-        >
-          Allow desktop notifications for critical results
-        </button>
-      ) : null}
-      <div role="alert" aria-live="assertive">
-        {notifications.map((n) => (
-          <div key={n.id} className="toast">
-            <button
-              type="button"
-              className="toast-open"
-              onClick={() => {
-                uiActions.selectAlert(n.alertId);
-                uiActions.dismissNotification(n.id);
-              }}
-            >
-              <strong>{n.title}</strong>
-              <span>{n.body}</span>
-            </button>
-            <button type="button" aria-label="Dismiss" onClick={() => uiActions.dismissNotification(n.id)}>
-              ×
-            </button>
-          </div>
+      <div role="alert" aria-live="assertive" className="toast-list">
+        {visible.map((n) => (
+          <Toast key={n.id} n={n} alert={alertOf(n.alertId)} />
         ))}
+        {notifications.length > visible.length ? (
+          <span className="muted">and {notifications.length - visible.length} more</span>
+        ) : null}
       </div>
     </div>
+  );
+}
+
+/** The page asks for permission only when it would be the one raising OS notifications. */
+export function AskPermission() {
+  const host = useQuery(queries.hostInfo());
+  const [asked, setAsked] = useState(false);
+  const canAsk =
+    !asked &&
+    host.data?.osNotifications === false &&
+    'Notification' in window &&
+    Notification.permission === 'default';
+  if (!canAsk) return null;
+  return (
+    <button
+      type="button"
+      className="ask-permission"
+      onClick={() => void Notification.requestPermission().finally(() => setAsked(true))}
+    >
+      Allow desktop notifications for critical results
+    </button>
   );
 }

@@ -4,13 +4,14 @@ import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { useAcknowledge } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { dateTimeText, dosageOf, medicationText } from '../fhir/format.ts';
+import { identityText } from '../feed/identity.ts';
 import { sortQueue, type QueuedOrder } from '../fhir/queue.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { AllergyList } from './resources/Views.tsx';
 
-function Verify({ order, alert }: { order: QueuedOrder; alert: AlertSummary | undefined }) {
-  const ack = useAcknowledge();
+/** The order's state in the queue row; acting on it happens in the detail, on the order open there. */
+function VerifyState({ alert }: { alert: AlertSummary | undefined }) {
   if (!alert) return <span className="muted">No alert received for this order</span>;
   if (alert.state === 'acknowledged' || alert.state === 'resolved')
     return (
@@ -18,16 +19,35 @@ function Verify({ order, alert }: { order: QueuedOrder; alert: AlertSummary | un
         <span aria-hidden="true">✓</span> Verified
       </span>
     );
+  return <span className="muted">Awaiting verification</span>;
+}
+
+/**
+ * Acknowledge / verify the order open in the detail — only that one — naming the medication, the
+ * patient and the MRN; a failure or refusal is shown.
+ */
+function Verify({ order, alert }: { order: QueuedOrder; alert: AlertSummary | undefined }) {
+  const { acknowledge, busy } = useAcknowledge();
+  const outcome = useUiStore((s) => (alert ? s.ackOutcomes[alert.id] : undefined));
+  if (!alert || alert.state === 'acknowledged' || alert.state === 'resolved')
+    return <VerifyState alert={alert} />;
+  const who = order.patient ? identityText(order.patient) : 'the patient';
   return (
-    <button
-      type="button"
-      className="ack"
-      disabled={ack.isPending}
-      onClick={() => ack.mutate({ alertId: alert.id, note: 'verified by pharmacist' })}
-      aria-label={`Acknowledge and verify ${medicationText(order.order)} for ${order.patient?.name ?? 'patient'}`}
-    >
-      Acknowledge / verify
-    </button>
+    <>
+      <button
+        type="button"
+        className="ack"
+        disabled={busy}
+        onClick={() => acknowledge(alert, 'verified by pharmacist')}
+      >
+        Acknowledge / verify {medicationText(order.order)} for {who}
+      </button>
+      {outcome ? (
+        <p className={`ack-outcome ack-${outcome.kind}`} role="alert">
+          {outcome.text}
+        </p>
+      ) : null}
+    </>
   );
 }
 
@@ -72,7 +92,7 @@ export function OrderQueue() {
                 >
                   <span className={`priority priority-${q.priority}`}>{q.priority.toUpperCase()}</span>
                   <strong className="queue-med">{medicationText(q.order)}</strong>
-                  <span>{q.patient?.name ?? 'Unknown patient'}</span>
+                  <span>{q.patient ? identityText(q.patient) : 'Unknown patient'}</span>
                   <span className="muted">
                     {[dosage.dose, dosage.route, dosage.frequency].filter(Boolean).join(' · ') ||
                       'no dosage given'}
@@ -88,7 +108,7 @@ export function OrderQueue() {
                         : 'no allergies recorded'}
                   </span>
                 </button>
-                <Verify order={q} alert={alertByFocus.get(q.reference)} />
+                <VerifyState alert={alertByFocus.get(q.reference)} />
               </li>
             );
           })}
@@ -98,6 +118,7 @@ export function OrderQueue() {
         {open ? (
           <>
             <h2>{medicationText(open.order)}</h2>
+            <Verify order={open} alert={alertByFocus.get(open.reference)} />
             <OrderDetail order={open} />
           </>
         ) : (
@@ -114,7 +135,7 @@ function OrderDetail({ order }: { order: QueuedOrder }) {
     <>
       <dl className="resource">
         <dt>Patient</dt>
-        <dd>{order.patient?.name ?? 'unknown'}</dd>
+        <dd>{order.patient ? identityText(order.patient) : 'unknown'}</dd>
         <dt>Priority</dt>
         <dd>
           <span className={`priority priority-${order.priority}`}>{order.priority.toUpperCase()}</span>

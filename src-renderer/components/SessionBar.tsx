@@ -1,13 +1,41 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { api } from '../api/bridge.ts';
 import { forgetPatientData, queries } from '../api/queries.ts';
+import { derive } from '../feed/derived.ts';
 import { uiActions, useUiStore, type View } from '../state/ui-store.ts';
+
+/** The counts every view shows, and the window title: the same numbers as the critical list. */
+function Counts({ signedIn }: { signedIn: boolean }) {
+  const alerts = useQuery(queries.alerts());
+  const { counts } = derive(alerts.data);
+  useEffect(() => {
+    const parts = [
+      counts.openCritical > 0 ? `${counts.openCritical} critical` : null,
+      counts.unread > 0 ? `${counts.unread} unread` : null,
+    ].filter(Boolean);
+    document.title = signedIn && parts.length > 0 ? `(${parts.join(' · ')}) Alert Monitor` : 'Alert Monitor';
+  }, [counts.openCritical, counts.unread, signedIn]);
+  if (!signedIn) return null;
+  return (
+    <button
+      type="button"
+      className={`count-badge${counts.openCritical > 0 ? ' has-critical' : ''}`}
+      onClick={() => uiActions.showView('alerts')}
+      aria-label={`${counts.openCritical} critical unacknowledged, ${counts.escalated} escalated (open the alert list)`}
+    >
+      <span aria-hidden="true">▲</span> {counts.openCritical} critical
+      {counts.escalated > 0 ? ` · ${counts.escalated} escalated` : ''}
+    </button>
+  );
+}
 
 export function SessionBar() {
   const client = useQueryClient();
   const session = useQuery(queries.session());
   const view = useUiStore((s) => s.view);
   const role = useUiStore((s) => s.role);
+  const largeType = useUiStore((s) => s.largeType);
   const signOut = useMutation({
     mutationFn: () => api.signOut({}),
     onSuccess: (info) => {
@@ -41,7 +69,14 @@ export function SessionBar() {
           ))}
         </nav>
       ) : null}
-      <span className="session-state" role="status">
+      <Counts signedIn={signedIn} />
+      <span
+        className="session-state"
+        role="status"
+        title={
+          signedIn ? `Signed in as ${info.user?.display ?? info.user?.fhirUser ?? 'unknown user'}` : undefined
+        }
+      >
         {signedIn
           ? `Signed in as ${info.user?.display ?? info.user?.fhirUser ?? 'unknown user'} · ${info.server?.name ?? ''}`
           : info?.state === 'signing-in'
@@ -58,6 +93,14 @@ export function SessionBar() {
           Open the sign-in page
         </a>
       ) : null}
+      <button
+        type="button"
+        className="tab"
+        aria-pressed={largeType}
+        onClick={() => uiActions.setLargeType(!largeType)}
+      >
+        Large type
+      </button>
       {signedIn ? (
         <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
           Sign out

@@ -5,6 +5,9 @@ import { useEffect, useState } from 'react';
 import type { AuditExport, Preferences } from '../../src-main/shared/api.ts';
 import { api } from '../api/bridge.ts';
 import { queries } from '../api/queries.ts';
+import { timeText } from '../format/time.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
+import { CUE_REPEAT_MS } from './AudibleCue.tsx';
 
 function NotificationSettings() {
   const client = useQueryClient();
@@ -34,12 +37,21 @@ function NotificationSettings() {
       <label className="setting">
         <input
           type="checkbox"
-          checked={prefs.data?.privacyMode ?? false}
+          checked={prefs.data?.privacyMode ?? true}
           disabled={!prefs.data}
           onChange={(e) => save.mutate({ privacyMode: e.target.checked })}
         />
-        Privacy mode: desktop notifications show no values or names (“Critical lab result — open Alert
-        Monitor”)
+        Privacy mode (on by default): desktop notifications name the test and the bed, never the patient or
+        the value (“Critical result: Potassium — Ward A bed 1”), so a lock screen shows no one’s name
+      </label>
+      <label className="setting">
+        <input
+          type="checkbox"
+          checked={prefs.data?.audibleCue ?? true}
+          disabled={!prefs.data}
+          onChange={(e) => save.mutate({ audibleCue: e.target.checked })}
+        />
+        Sound a cue for critical results, repeated every {CUE_REPEAT_MS / 1000} s until each is opened
       </label>
       <label className="setting">
         <input
@@ -65,6 +77,23 @@ function NotificationSettings() {
   );
 }
 
+function DisplaySettings() {
+  const largeType = useUiStore((s) => s.largeType);
+  return (
+    <section className="settings-group" aria-labelledby="display-title">
+      <h3 id="display-title">Display</h3>
+      <label className="setting">
+        <input
+          type="checkbox"
+          checked={largeType}
+          onChange={(e) => uiActions.setLargeType(e.target.checked)}
+        />
+        Large type, for a ward display read from across the room (kept for this browser)
+      </label>
+    </section>
+  );
+}
+
 function RulesAndLoop() {
   const client = useQueryClient();
   const status = useQuery(queries.alertingStatus());
@@ -83,7 +112,7 @@ function RulesAndLoop() {
           <dt>File</dt>
           <dd>{data.rules.path ?? 'built-in'}</dd>
           <dt>Loaded</dt>
-          <dd>{data.rules.loadedAt ? new Date(data.rules.loadedAt).toLocaleString() : 'never'}</dd>
+          <dd>{data.rules.loadedAt ? timeText(data.rules.loadedAt) : 'never'}</dd>
           <dt>Thresholds</dt>
           <dd>{data.rules.thresholdCount}</dd>
         </dl>
@@ -159,6 +188,7 @@ export function SettingsPanel() {
     <section className="settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
       <NotificationSettings />
+      <DisplaySettings />
       <RulesAndLoop />
       <AuditExportSection />
     </section>

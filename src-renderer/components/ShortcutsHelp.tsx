@@ -5,8 +5,9 @@ const SHORTCUTS: [string, string][] = [
   ['j or ↓', 'next alert'],
   ['k or ↑', 'previous alert'],
   ['Enter', 'open the alert'],
-  ['a', 'acknowledge the alert'],
+  ['a', 'acknowledge the alert open in the detail (never the one under the cursor)'],
   ['/', 'search the feed'],
+  ['Esc', 'leave the search box (the filter stays)'],
   ['?', 'show or hide this list'],
   ['Esc', 'close this list'],
 ];

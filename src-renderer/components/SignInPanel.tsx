@@ -6,7 +6,7 @@ import {
   explainReason,
   forgetServer,
   loadServers,
-  rememberServer,
+  rememberAfterSignIn,
   type RememberedServer,
 } from '../state/servers.ts';
 import { uiActions, useUiStore, type Role } from '../state/ui-store.ts';
@@ -30,6 +30,7 @@ export function SignInPanel() {
     mutationFn: (
       args: Omit<RememberedServer, 'fhirBase' | 'clientId'> & { fhirBase?: string; clientId?: string },
     ) => api.signIn({ ...args, role }),
+    onError: () => rememberAfterSignIn(null),
     onSuccess: (info) => {
       client.setQueryData(queries.session().queryKey, info);
       // In the browser host the page is the user's browser: open the server's sign-in page beside it.
@@ -41,6 +42,7 @@ export function SignInPanel() {
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
     setFormError(null);
+    rememberAfterSignIn(null);
     if (choice.kind === 'demo') return signIn.mutate({});
     if (choice.kind === 'remembered') return signIn.mutate(choice.server);
     let parsed: URL;
@@ -62,7 +64,8 @@ export function SignInPanel() {
       ...(port !== undefined ? { redirectPort: port } : {}),
       ...(scopeList.length > 0 ? { scopes: scopeList } : {}),
     };
-    if (remember) setServers(rememberServer(server));
+    // Remembered once the sign-in succeeds (App settles it), never a server that failed.
+    rememberAfterSignIn(remember ? server : null);
     signIn.mutate(server);
   };
 

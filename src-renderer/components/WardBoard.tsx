@@ -1,38 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import type { AlertClass, AlertSummary } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
-import { isOpen } from '../feed/feed-model.ts';
-import { buildBoard } from '../fhir/board.ts';
+import { badgesFor, buildBoard } from '../fhir/board.ts';
 import { dateTimeText } from '../fhir/format.ts';
+import { useSameNames } from '../hooks/useSameNames.ts';
 import { uiActions } from '../state/ui-store.ts';
+import { PatientIdentity } from './PatientIdentity.tsx';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { TierBadge } from './TierBadge.tsx';
-
-const RANK: Record<AlertClass, number> = { critical: 0, high: 1, info: 2, unclassified: 3 };
-
-function badgesFor(
-  alerts: readonly AlertSummary[],
-): Map<string, { top: AlertClass; count: number; first: string }> {
-  const out = new Map<string, { top: AlertClass; count: number; first: string }>();
-  for (const a of alerts) {
-    if (!a.patient || !isOpen(a) || a.tier === 'unclassified') continue;
-    const cur = out.get(a.patient.reference);
-    if (!cur) out.set(a.patient.reference, { top: a.tier, count: 1, first: a.id });
-    else {
-      cur.count += 1;
-      if (RANK[a.tier] < RANK[cur.top]) {
-        cur.top = a.tier;
-        cur.first = a.id;
-      }
-    }
-  }
-  return out;
-}
 
 export function WardBoard() {
   const board = useQuery(queries.wardBoard());
   const alerts = useQuery(queries.alerts());
+  const sameNames = useSameNames();
   const model = useMemo(
     () =>
       board.data?.status === 'ok' ? buildBoard(board.data, board.dataUpdatedAt) : { beds: [], movements: [] },
@@ -49,21 +29,28 @@ export function WardBoard() {
       <ul className="beds">
         {model.beds.map((bed) => {
           const badge = bed.patient ? badges.get(bed.patient.reference) : undefined;
+          const sameName = bed.patient ? sameNames.has(bed.patient.reference) : false;
           return (
             <li
               key={bed.id}
               className={`bed${bed.patient ? ' occupied' : ' empty-bed'}${badge ? ` bed-${badge.top}` : ''}`}
+              data-patient={bed.patient?.reference}
             >
               <span className="bed-name">{bed.name.replace(/^Ward \w+ /, '')}</span>
-              <span className="bed-patient">{bed.patient?.name ?? 'empty'}</span>
+              {bed.patient ? (
+                <PatientIdentity patient={bed.patient} sameName={sameName} className="bed-patient" />
+              ) : (
+                <span className="bed-patient">empty</span>
+              )}
               {badge ? (
                 <button
                   type="button"
                   className="bed-badge"
                   onClick={() => uiActions.openAlert(badge.first)}
-                  aria-label={`${badge.count} open alert${badge.count === 1 ? '' : 's'} for ${bed.patient?.name ?? 'patient'}, highest ${badge.top}`}
+                  aria-label={`${badge.count} open ${badge.top} alert${badge.count === 1 ? '' : 's'}${badge.alsoHigh ? ` and ${badge.alsoHigh} high` : ''} for ${bed.patient?.name ?? 'patient'}: open the oldest`}
                 >
                   <TierBadge tier={badge.top} /> {badge.count}
+                  {badge.alsoHigh > 0 ? <span className="muted"> +{badge.alsoHigh} high</span> : null}
                 </button>
               ) : null}
             </li>

@@ -1,25 +1,44 @@
-// Pure feed logic (no React): ordering, filtering, pinning, unread counts. Kept O(n) per push so a
+// Pure feed logic (no React): ordering, filtering, pinning, counts. Kept O(n) per push so a
 // 100,000-row feed stays within the push-to-pixel budget.
+//
+// Action items (critical and high results and orders, and anything that could not be classified, which
+// may be critical) are kept apart from information (admissions, transfers, discharges, routine orders:
+// tier info). Information never counts as unread or as needing action.
 import type { AlertClass, AlertSummary } from '../../src-main/shared/api.ts';
+import { distinguisher, wardOf } from './identity.ts';
+
+export type FeedShow = 'action' | 'information' | 'all';
 
 export interface FeedFilters {
+  /** Action items (default), information only, or everything. */
+  show: FeedShow;
   tier: AlertClass | 'all';
   /** Focus resource type, e.g. "Observation". */
   type: string;
-  /** Ward/location label as the host gave it, or 'all'. */
+  /** Ward (never a bed: identity.ts wardOf), or 'all'. */
   location: string;
   /** Patient reference, or 'all'. */
   patient: string;
   search: string;
 }
 
+/** Everything, unfiltered. */
 export const NO_FILTERS: FeedFilters = {
+  show: 'all',
   tier: 'all',
   type: 'all',
   location: 'all',
   patient: 'all',
   search: '',
 };
+
+/** What the feed shows until the user chooses otherwise (and after "Clear filters"): action items. */
+export const DEFAULT_FILTERS: FeedFilters = { ...NO_FILTERS, show: 'action' };
+
+/** Something a person must act on, as opposed to information. */
+export function isAction(alert: AlertSummary): boolean {
+  return alert.tier !== 'info';
+}
 
 /** Newest first: later receivedAt first, then higher event number. */
 export function newestFirst(a: AlertSummary, b: AlertSummary): number {
@@ -61,19 +80,22 @@ export function isOpen(alert: AlertSummary): boolean {
   return alert.state !== 'acknowledged' && alert.state !== 'resolved';
 }
 
-/** Unacknowledged criticals: pinned above the feed until someone acknowledges them. */
+/** Unacknowledged criticals: pinned above the feed until someone acknowledges them (triage.ts orders them). */
 export function pinnedCriticals(list: readonly AlertSummary[]): AlertSummary[] {
   return list.filter((a) => a.tier === 'critical' && isOpen(a));
 }
 
 export function matchesFilters(alert: AlertSummary, filters: FeedFilters, needle: string): boolean {
+  if (filters.show === 'action' && !isAction(alert)) return false;
+  if (filters.show === 'information' && isAction(alert)) return false;
   if (filters.tier !== 'all' && alert.tier !== filters.tier) return false;
   if (filters.type !== 'all' && focusType(alert) !== filters.type) return false;
-  if (filters.location !== 'all' && alert.location !== filters.location) return false;
+  if (filters.location !== 'all' && wardOf(alert) !== filters.location) return false;
   if (filters.patient !== 'all' && alert.patient?.reference !== filters.patient) return false;
   if (needle) {
+    const p = alert.patient;
     const hay =
-      `${alert.headline}\u0000${alert.reason}\u0000${alert.patient?.name ?? ''}\u0000${alert.location ?? ''}\u0000${alert.focus}`.toLowerCase();
+      `${alert.headline}\u0000${alert.reason}\u0000${p?.name ?? ''}\u0000${p?.mrn ?? ''}\u0000${p?.birthDate ?? ''}\u0000${alert.location ?? ''}\u0000${alert.focus}`.toLowerCase();
     if (!hay.includes(needle)) return false;
   }
   return true;
@@ -82,6 +104,7 @@ export function matchesFilters(alert: AlertSummary, filters: FeedFilters, needle
 export function filterAlerts(list: readonly AlertSummary[], filters: FeedFilters): readonly AlertSummary[] {
   const needle = filters.search.trim().toLowerCase();
   if (
+    filters.show === 'all' &&
     filters.tier === 'all' &&
     filters.type === 'all' &&
     filters.location === 'all' &&
@@ -94,9 +117,11 @@ export function filterAlerts(list: readonly AlertSummary[], filters: FeedFilters
 }
 
 export interface UnreadCounts {
+  /** Unread action items (information is never unread). */
   total: number;
   critical: number;
   high: number;
+  /** Always 0: information is never counted as unread. */
   info: number;
   unclassified: number;
 }
@@ -104,17 +129,53 @@ export interface UnreadCounts {
 export function unreadCounts(list: readonly AlertSummary[]): UnreadCounts {
   const counts: UnreadCounts = { total: 0, critical: 0, high: 0, info: 0, unclassified: 0 };
   for (const a of list) {
-    if (a.state !== 'new') continue;
+    if (a.state !== 'new' || !isAction(a)) continue;
     counts.total += 1;
     counts[a.tier] += 1;
   }
   return counts;
 }
 
+/**
+ * The counts every part of the screen shows (the header, the critical list, the window title), from
+ * one function so they cannot disagree: unacknowledged criticals (the host's tray count counts the
+ * same), of which escalated, and unread action items.
+ */
+export interface ActionCounts {
+  openCritical: number;
+  escalated: number;
+  unread: number;
+  information: number;
+}
+
+export function actionCounts(list: readonly AlertSummary[]): ActionCounts {
+  const counts: ActionCounts = { openCritical: 0, escalated: 0, unread: 0, information: 0 };
+  for (const a of list) {
+    if (!isAction(a)) {
+      counts.information += 1;
+      continue;
+    }
+    if (a.state === 'new') counts.unread += 1;
+    if (a.tier === 'critical' && isOpen(a)) {
+      counts.openCritical += 1;
+      if ((a.lifecycle?.escalationLevel ?? 0) > 0 || a.state === 'escalated') counts.escalated += 1;
+    }
+  }
+  return counts;
+}
+
+export interface PatientFacet {
+  reference: string;
+  name: string;
+  /** "MRN PT-0001" or "born 1951-07-04", when known. */
+  distinguisher: string | null;
+}
+
 export interface Facets {
   types: string[];
+  /** Wards, never beds. */
   locations: string[];
-  patients: { reference: string; name: string }[];
+  patients: PatientFacet[];
 }
 
 /**
@@ -124,20 +185,25 @@ export interface Facets {
 export function facets(list: readonly AlertSummary[], cap = 200, scan = 5000): Facets {
   const types = new Set<string>();
   const locations = new Set<string>();
-  const patients = new Map<string, string>();
+  const patients = new Map<string, PatientFacet>();
   for (let i = 0; i < Math.min(list.length, scan); i += 1) {
     const a = list[i] as AlertSummary;
     types.add(focusType(a));
-    if (a.location && locations.size < cap) locations.add(a.location);
+    const ward = wardOf(a);
+    if (ward && locations.size < cap) locations.add(ward);
     if (a.patient && patients.size < cap && !patients.has(a.patient.reference))
-      patients.set(a.patient.reference, a.patient.name ?? a.patient.reference);
+      patients.set(a.patient.reference, {
+        reference: a.patient.reference,
+        name: a.patient.name ?? a.patient.reference,
+        distinguisher: distinguisher(a.patient),
+      });
   }
   return {
     types: [...types].sort(),
     locations: [...locations].sort(),
-    patients: [...patients]
-      .map(([reference, name]) => ({ reference, name }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
+    patients: [...patients.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || (a.distinguisher ?? '').localeCompare(b.distinguisher ?? ''),
+    ),
   };
 }
 

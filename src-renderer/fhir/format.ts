@@ -3,8 +3,11 @@
 // escapes text), and narrative (`text.div`) is never shown. Lists are read leniently (a lone element
 // where a list belongs is still shown).
 import type { FhirResource } from '../../src-main/shared/api.ts';
+import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { timeText } from '../format/time.ts';
 import {
   at,
+  codings,
   conceptText,
   field,
   firstCode,
@@ -20,6 +23,12 @@ import {
   str,
 } from '../../src-main/shared/fhir-json.ts';
 
+/** A Quantity as text with a readable unit ("5.6 INR", "55 ×10³/µL"), or null. */
+export function quantityDisplay(value: unknown): string | null {
+  const text = quantityText(value);
+  return text ? readableUnits(text) : null;
+}
+
 /** Age in whole years from a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD). */
 export function ageFrom(birthDate: unknown, now = new Date()): number | null {
   const b = str(birthDate);
@@ -30,10 +39,40 @@ export function ageFrom(birthDate: unknown, now = new Date()): number | null {
   return age >= 0 ? age : null;
 }
 
+/**
+ * The MRN: the identifier typed MR, else one whose system names an MRN — the host's rule
+ * (src-main/core/monitor/patient-identity.ts). Another identifier (a national id) is never shown as it.
+ */
 export function mrnOf(patient: FhirResource): string | null {
   const ids = list(patient['identifier']).filter(isRecord);
-  const mrn = ids.find((i) => (str(i['system']) ?? '').toLowerCase().includes('mrn')) ?? ids[0];
+  const typed = ids.find((i) => codings(i['type']).some((c) => c.code === 'MR'));
+  const bySystem = ids.find((i) => /\bmrn\b|medical-record/i.test(str(i['system']) ?? ''));
+  const mrn = typed ?? bySystem;
   return mrn ? str(mrn['value']) : null;
+}
+
+/** Who a patient is on screen: name, and MRN or date of birth to tell namesakes apart. */
+export interface PatientIdentity {
+  reference: string;
+  name: string;
+  mrn?: string;
+  birthDate?: string;
+}
+
+/** Who each `Patient/<id>` is, from the patients a view carries (an unknown one is named by reference). */
+export function patientIdentities(patients: readonly FhirResource[]): (reference: string) => PatientIdentity {
+  const byReference = new Map(patients.map((p) => [`Patient/${p.id}`, p]));
+  return (reference) => {
+    const resource = byReference.get(reference);
+    const mrn = resource ? mrnOf(resource) : null;
+    const birthDate = resource ? str(resource['birthDate']) : null;
+    return {
+      reference,
+      name: (resource ? humanName(resource['name']) : null) ?? reference,
+      ...(mrn ? { mrn } : {}),
+      ...(birthDate ? { birthDate } : {}),
+    };
+  };
 }
 
 export function rangeText(ranges: unknown): string | null {
@@ -41,8 +80,8 @@ export function rangeText(ranges: unknown): string | null {
   if (!r) return null;
   const text = str(r['text']);
   if (text) return text;
-  const low = quantityText(r['low']);
-  const high = quantityText(r['high']);
+  const low = quantityDisplay(r['low']);
+  const high = quantityDisplay(r['high']);
   if (low && high) return `${low} – ${high}`;
   if (low) return `≥ ${low}`;
   if (high) return `≤ ${high}`;
@@ -68,12 +107,9 @@ export function periodText(period: unknown): string | null {
   return `${start ? dateTimeText(start) : '?'} → ${end ? dateTimeText(end) : 'ongoing'}`;
 }
 
+/** An instant in the app's one time format (format/time.ts). */
 export function dateTimeText(iso: unknown): string {
-  const s = str(iso);
-  if (!s) return 'unknown';
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) return s;
-  return new Date(t).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  return timeText(str(iso));
 }
 
 export interface DosageText {
@@ -87,7 +123,7 @@ export function dosageOf(resource: FhirResource): DosageText {
   const dosage = list(resource['dosageInstruction']).find(isRecord);
   if (!dosage) return { dose: null, route: null, frequency: null, text: null };
   const doseAndRate = list(dosage['doseAndRate']).find(isRecord);
-  const dose = doseAndRate ? quantityText(doseAndRate['doseQuantity']) : null;
+  const dose = doseAndRate ? quantityDisplay(doseAndRate['doseQuantity']) : null;
   const timing = record(dosage['timing']);
   const repeat = record(timing?.['repeat']);
   const times = num(repeat?.['frequency']);
@@ -148,7 +184,7 @@ export function valueSummary(value: unknown, depth = 0): string {
       .join('; ');
   if (isRecord(value)) {
     const readable =
-      conceptText(value) ?? quantityText(value) ?? referenceDisplay(value) ?? humanName([value]) ?? null;
+      conceptText(value) ?? quantityDisplay(value) ?? referenceDisplay(value) ?? humanName([value]) ?? null;
     if (
       readable &&
       (value['coding'] ||

@@ -1,22 +1,20 @@
 // The pharmacist's queue order, without React (unit-tested).
 import type { FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
 import { humanName, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
-import { PRIORITY_RANK, priorityOf } from './format.ts';
+import { patientIdentities, PRIORITY_RANK, priorityOf } from './format.ts';
 
 export interface QueuedOrder {
   reference: string;
   order: FhirResource;
   priority: string;
-  patient: { reference: string; name: string } | null;
+  patient: { reference: string; name: string; mrn?: string; birthDate?: string } | null;
   prescriber: string | null;
   allergies: FhirResource[];
 }
 
 /** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
 export function sortQueue(view: OrderQueueView): QueuedOrder[] {
-  const patients = new Map(
-    view.patients.map((p) => [`Patient/${p.id}`, humanName(p['name']) ?? `Patient/${p.id}`]),
-  );
+  const identity = patientIdentities(view.patients);
   const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
   const allergies = new Map<string, FhirResource[]>();
   for (const a of view.allergies.resources) {
@@ -31,7 +29,7 @@ export function sortQueue(view: OrderQueueView): QueuedOrder[] {
         reference: `MedicationRequest/${order.id ?? ''}`,
         order,
         priority: priorityOf(order),
-        patient: subject ? { reference: subject, name: patients.get(subject) ?? subject } : null,
+        patient: subject ? identity(subject) : null,
         prescriber: requester ? (prescribers.get(requester) ?? requester) : null,
         allergies: subject ? (allergies.get(subject) ?? []) : [],
       };

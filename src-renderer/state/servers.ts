@@ -56,6 +56,30 @@ export function rememberServer(server: RememberedServer): RememberedServer[] {
   return next;
 }
 
+/**
+ * A server typed on the sign-in form is remembered only once a sign-in to it succeeded: one that could
+ * not be reached, refused, or was cancelled is not offered again.
+ */
+let awaitingSignIn: RememberedServer | null = null;
+
+export function rememberAfterSignIn(server: RememberedServer | null): void {
+  awaitingSignIn = server;
+}
+
+const sameBase = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/** Called with each session change: remember the awaited server once signed in to it; drop it on failure. */
+export function settleRemembered(session: { state: string; server: { fhirBase: string } | null }): void {
+  if (!awaitingSignIn || session.state === 'signing-in') return;
+  if (
+    session.state === 'signed-in' &&
+    session.server &&
+    sameBase(session.server.fhirBase, awaitingSignIn.fhirBase)
+  )
+    rememberServer(awaitingSignIn);
+  awaitingSignIn = null;
+}
+
 export function forgetServer(fhirBase: string): RememberedServer[] {
   const next = loadServers().filter((s) => s.fhirBase !== fhirBase);
   try {

@@ -143,6 +143,24 @@ export interface Alerting {
   writebackNow(): Promise<void>;
 }
 
+/**
+ * Why an acknowledgment must not be recorded, or null. The acknowledge control names a patient: when the
+ * page says whom it showed, the alert must be about that patient. An open critical must have been opened
+ * (seen) by the acknowledging user first, so an acknowledgment always follows a look at the result.
+ */
+export function ackRefusal(
+  alert: AlertSummary,
+  shownPatient: string | undefined,
+  openedByUser: boolean,
+): string | null {
+  if (shownPatient !== undefined && alert.patient?.reference !== shownPatient)
+    return 'the alert is about a different patient than the one shown';
+  const open = alert.state === 'new' || alert.state === 'seen' || alert.state === 'escalated';
+  if (alert.tier === 'critical' && open && !openedByUser)
+    return 'a critical result must be opened before it is acknowledged';
+  return null;
+}
+
 /** The cached focus resource's ward labels, so the write-back stays on the same ward. */
 function securityOf(store: ClientStore, fhirBase: string, focus: string): SecurityLabel[] {
   const cached = store.cachedResource(fhirBase, focus);
@@ -164,6 +182,15 @@ export function createAlerting(options: AlertingOptions): Alerting {
     if (actor !== null && actor !== ownerKey(session.fhirBase, session.fhirUser ?? '')) return null;
     return session.access;
   };
+  // Alerts the signed-in user opened in this session. An escalated critical opened for the first time
+  // keeps its state (and so no seen_at), yet it has been looked at: this set remembers that.
+  const opened = new Set<string>();
+
+  /** Take the alert's notifications back (acknowledged or resolved); a failure is logged, not fatal. */
+  const withdraw = (alertId: string) =>
+    void options.notifier
+      .withdraw?.(alertId)
+      .catch((error: unknown) => logger.warn({ alertId, err: String(error) }, 'withdraw failed'));
 
   /** The alert and the user allowed to act on it, or a refusal thrown before anything changes. */
   async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession } | null> {
@@ -251,16 +278,24 @@ export function createAlerting(options: AlertingOptions): Alerting {
     async markSeen({ alertId }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
+      opened.add(alertId);
       if (alerts.markSeen(alertId, acting.actor.fhirUser, now())) return publishAlert(alertId);
       return alerts.get(alertId);
     },
 
-    async acknowledge({ alertId, note }) {
+    async acknowledge({ alertId, note, patient }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
       const { alert, actor: session } = acting;
       const actor = session.fhirUser ?? 'unknown user';
       const at = now();
+      const seenByUser = Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser;
+      const refusal = ackRefusal(alert, patient, opened.has(alertId) || seenByUser);
+      if (refusal) {
+        alerts.audit(alertId, 'ack-refused', actor, refusal, at);
+        logger.warn({ alertId }, `acknowledgment refused: ${refusal}`);
+        return alert;
+      }
       const record: AckRecord = {
         alertId,
         focus: alert.focus,
@@ -278,6 +313,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       };
       const done = alerts.acknowledge(alertId, actor, record.note, request, at);
       if (!done) return alert;
+      withdraw(alertId);
       void writeback.pump();
       return publishAlert(alertId);
     },
@@ -285,8 +321,10 @@ export function createAlerting(options: AlertingOptions): Alerting {
     async resolveAlert({ alertId, note }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
-      if (alerts.resolve(alertId, acting.actor.fhirUser, note?.trim() ? note.trim() : null, now()))
+      if (alerts.resolve(alertId, acting.actor.fhirUser, note?.trim() ? note.trim() : null, now())) {
+        withdraw(alertId);
         return publishAlert(alertId);
+      }
       return alerts.get(alertId);
     },
 
@@ -343,6 +381,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
   return {
     handlers,
     setSession(next) {
+      // What one user opened does not let another acknowledge it.
+      if (next?.fhirUser !== session?.fhirUser) opened.clear();
       session = next;
       writeback.resetCapabilities();
       if (next) void writeback.pump();

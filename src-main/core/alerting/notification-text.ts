@@ -1,7 +1,10 @@
-// The one place that words an OS notification: the first alert, the escalation of an unacknowledged
-// critical and the offline summary. Privacy mode (docs/alerting.md) is applied here and only here: a
-// private notification names no value, no patient and no bed, so it may show on a shared screen.
+// The one place that words an OS notification: the first alert, a result that could not be checked,
+// the escalation of an unacknowledged critical and the offline summary. Privacy mode (docs/alerting.md) is applied here and only here: a
+// private notification names the test and the bed — where to go and what about — but no value and no
+// patient, so it may show on a lock screen or a shared monitor. Otherwise the patient is named with the
+// MRN (or the date of birth), never by name alone: two patients on one ward can share a name.
 import type { AlertSummary } from '../../shared/api.ts';
+import { readableUnits } from '../../shared/fhir-json.ts';
 import type { AlertNotification } from '../ports.ts';
 
 const SEPARATOR = ' — ';
@@ -26,25 +29,54 @@ export function uncheckedNotification(alert: AlertSummary): AlertNotification {
   };
 }
 
+/** "Ada Lovelace, MRN PT-0001" (or "born 1950-03-02" without an MRN); null when nobody is named. */
+export function patientIdentity(patient: AlertSummary['patient']): string | null {
+  if (!patient?.name) return null;
+  if (patient.mrn) return `${patient.name}, MRN ${patient.mrn}`;
+  if (patient.birthDate) return `${patient.name}, born ${patient.birthDate}`;
+  return patient.name;
+}
+
+/**
+ * The test of a lab result without its value: "Potassium 6.8 mmol/L" → "Potassium". Null for anything
+ * that is not a lab result (an order names a medication, which privacy mode keeps off the screen).
+ */
+export function testName(alert: AlertSummary): string | null {
+  if (alert.fetch !== 'ok' || !alert.focus.startsWith('Observation/')) return null;
+  const name = alert.headline.replace(/\s+[<>≤≥]?\s*-?\d[\d.,]*(\s+\S+)?\s*$/u, '').trim();
+  return name ? name.slice(0, 60) : null;
+}
+
+/** Where to go, without a name or a value: "Ward A bed 1", or the ward. */
+function place(alert: AlertSummary): string | null {
+  return alert.location ?? alert.ward ?? null;
+}
+
 /** The first notification of a critical (or, when configured, high) result. */
 export function alertNotification(alert: AlertSummary, privacy: boolean): AlertNotification {
   if (alert.fetch !== 'ok') return uncheckedNotification(alert);
   const tier = alert.tier === 'high' ? 'high' : 'critical';
+  const word = alert.tier === 'critical' ? 'Critical' : 'High-priority';
   if (privacy) {
+    const test = testName(alert);
     return {
       alertId: alert.id,
       tier,
-      title: 'Critical lab result',
-      body: 'Open Alert Monitor to review.',
+      title: test ? `${word} result: ${test}` : `${word} alert`,
+      body: joinKnown([place(alert), 'Open Alert Monitor to review.']),
       kind: 'alert',
     };
   }
   return {
     alertId: alert.id,
     tier,
-    title: `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${alert.headline}`,
-    // Value and violated limit first, then the bed when known, then the patient.
-    body: joinKnown([alert.summary ?? alert.reason, alert.location, alert.patient?.name]),
+    title: `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${readableUnits(alert.headline)}`,
+    // Value and violated limit first, then the bed when known, then the patient with the MRN.
+    body: joinKnown([
+      readableUnits(alert.summary ?? alert.reason),
+      alert.location,
+      patientIdentity(alert.patient),
+    ]),
     kind: 'alert',
   };
 }
@@ -56,19 +88,25 @@ export function escalationNotification(
   privacy: boolean,
 ): AlertNotification {
   if (privacy) {
+    const test = testName(alert);
     return {
       alertId: alert.id,
       tier: 'critical',
-      title: 'Critical result not acknowledged',
-      body: 'Open Alert Monitor to acknowledge.',
+      title: test ? `Not acknowledged: critical ${test}` : 'Critical result not acknowledged',
+      body: joinKnown([place(alert), 'Open Alert Monitor to acknowledge.']),
       kind: 'escalation',
     };
   }
   return {
     alertId: alert.id,
     tier: 'critical',
-    title: `ESCALATED: ${alert.headline || 'critical result'}`,
-    body: joinKnown([`Not acknowledged (${level})`, alert.summary, alert.location, alert.patient?.name]),
+    title: `ESCALATED: ${readableUnits(alert.headline) || 'critical result'}`,
+    body: joinKnown([
+      `Not acknowledged (${level})`,
+      alert.summary ? readableUnits(alert.summary) : null,
+      alert.location,
+      patientIdentity(alert.patient),
+    ]),
     kind: 'escalation',
   };
 }

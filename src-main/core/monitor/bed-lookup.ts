@@ -36,3 +36,40 @@ export async function bedOf(
   const place = await readResource(access, location.relative);
   return str(field(place.resource, 'name'))?.slice(0, MAX_PLACE) ?? null;
 }
+
+/** Where a result's patient is: the bed, and the ward the bed belongs to. */
+export interface Place {
+  bed: string | null;
+  ward: string | null;
+}
+
+/**
+ * The bed (as bedOf) and the ward it belongs to: the bed Location's `partOf`, by its display or, failing
+ * that, the ward Location's name. Filters and the critical list group by ward, never by bed. Never throws.
+ */
+export async function placeOf(
+  access: FhirAccess,
+  fhirBase: string,
+  encounterRef: string | null,
+): Promise<Place> {
+  const nowhere: Place = { bed: null, ward: null };
+  const encounter = encounterRef ? resolveReference(encounterRef, fhirBase) : null;
+  if (!encounter?.sameOrigin) return nowhere;
+  const current = currentLocation((await readResource(access, encounter.relative)).resource);
+  if (!current) return nowhere;
+  const location = current.reference ? resolveReference(current.reference, fhirBase) : null;
+  const bedResource = location?.sameOrigin ? (await readResource(access, location.relative)).resource : null;
+  const bed = (current.display ?? str(field(bedResource, 'name')))?.slice(0, MAX_PLACE) ?? null;
+  return { bed, ward: await wardOf(access, fhirBase, bedResource) };
+}
+
+async function wardOf(access: FhirAccess, fhirBase: string, bed: unknown): Promise<string | null> {
+  const partOf = field(bed, 'partOf');
+  const display = str(field(partOf, 'display'));
+  if (display) return display.slice(0, MAX_PLACE);
+  const reference = referenceOf(partOf);
+  const ward = reference ? resolveReference(reference, fhirBase) : null;
+  if (!ward?.sameOrigin) return null;
+  const name = str(field((await readResource(access, ward.relative)).resource, 'name'));
+  return name?.slice(0, MAX_PLACE) ?? null;
+}

@@ -1,6 +1,7 @@
 // Enrichment: a committed alert learns what it is about. The focus is read with the user's token
-// (claim-check), classified by the active rules, and given its patient's name and bed; everything is
-// stored in one transaction. A bounded queue runs a few enrichments at a time.
+// (claim-check), classified by the active rules, and given its patient's identity (name, MRN, date of
+// birth: patient-identity.ts) and, for urgent alerts, the bed and its ward; everything is stored in one
+// transaction. A bounded queue runs a few enrichments at a time.
 //
 // A focus that cannot be read for a transient reason (server restarting, a dropped connection, no
 // token for now) is never given up on: the alert shows "Could not load", stays owed and is read again
@@ -8,15 +9,14 @@
 // On a critical topic such an alert is treated as possibly critical meanwhile: pinned, escalated and
 // notified ("a result could not be checked"), never silence.
 import type { AlertSummary, AlertTier, HostEvent, ResourceView } from '../../shared/api.ts';
-import { humanName } from '../../shared/fhir-json.ts';
-import { readResource, readResourceWithRetry, type FhirAccess } from '../fhir/fhir-client.ts';
+import { readResourceWithRetry, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
-import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
 import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { AlertClassification } from '../store/alert-store.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { bedOf } from './bed-lookup.ts';
+import { placeOf } from './bed-lookup.ts';
+import { readPatientIdentity } from './patient-identity.ts';
 
 const ENRICH_CONCURRENCY = 4;
 
@@ -71,15 +71,6 @@ export function unreadable(view: ResourceView, possiblyCritical = false): AlertC
   };
 }
 
-/** The patient's display name, read from the same server; null when it cannot be. */
-async function patientName(deps: EnrichmentDeps, patientRef: string | null): Promise<string | null> {
-  if (!patientRef) return null;
-  const patient = resolveReference(patientRef, deps.fhirBase);
-  if (!patient?.sameOrigin) return null;
-  const view = await readResource(deps.access, patient.relative);
-  return view.status === 'ok' && view.resource ? humanName(view.resource['name']) : null;
-}
-
 /** Whether an alert still waits for its focus: never read, or owed after a transient failure. */
 export function awaitsFetch(alert: AlertSummary): boolean {
   return alert.fetch === 'pending' || (alert.fetchRetryAt ?? null) !== null;
@@ -95,11 +86,19 @@ export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enr
   const { encounterRef, ...classification } = classifyResource(resource, deps.rules.current());
   const interrupting = classification.tier !== 'unclassified' && deps.interrupts(classification.tier);
   const urgent = classification.tier === 'critical' || classification.tier === 'high';
-  const name = await patientName(deps, classification.patientRef);
-  const bed = urgent ? await bedOf(deps.access, deps.fhirBase, encounterRef) : null;
+  const who = await readPatientIdentity(deps.access, deps.fhirBase, classification.patientRef);
+  const place = urgent ? await placeOf(deps.access, deps.fhirBase, encounterRef) : null;
   const saved = deps.store.saveEnrichment(
     id,
-    { ...classification, location: bed ?? classification.location, patientName: name, fetchStatus: 'ok' },
+    {
+      ...classification,
+      location: place?.bed ?? classification.location,
+      ward: place?.ward ?? null,
+      patientName: who?.name ?? null,
+      patientMrn: who?.mrn ?? null,
+      patientBirthDate: who?.birthDate ?? null,
+      fetchStatus: 'ok',
+    },
     interrupting,
     {
       fhirBase: deps.fhirBase,

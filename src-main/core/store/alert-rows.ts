@@ -39,7 +39,11 @@ export interface AlertRow {
   reason: string;
   patient_ref: string | null;
   patient_name: string | null;
+  /** Migration 8. */
+  patient_mrn: string | null;
+  patient_birth_date: string | null;
   location: string | null;
+  ward: string | null;
   occurred_at: string;
   received_at: string;
   state: string;
@@ -103,6 +107,16 @@ function toLifecycle(row: AlertRow, timers: LifecycleTimers): AlertLifecycle {
   };
 }
 
+/** The patient as the API shows it: fields the row does not have are left out, not null. */
+function patientOf(row: AlertRow, reference: string): NonNullable<AlertSummary['patient']> {
+  return {
+    reference,
+    ...(row.patient_name ? { name: row.patient_name } : {}),
+    ...(row.patient_mrn ? { mrn: row.patient_mrn } : {}),
+    ...(row.patient_birth_date ? { birthDate: row.patient_birth_date } : {}),
+  };
+}
+
 export function rowToAlert(row: AlertRow, timers: LifecycleTimers): AlertSummary {
   return {
     id: row.id,
@@ -113,8 +127,9 @@ export function rowToAlert(row: AlertRow, timers: LifecycleTimers): AlertSummary
     tier: row.tier as AlertClass,
     headline: row.headline,
     reason: row.reason,
-    patient: row.patient_ref ? { reference: row.patient_ref, name: row.patient_name ?? undefined } : null,
+    patient: row.patient_ref ? patientOf(row, row.patient_ref) : null,
     location: row.location,
+    ward: row.ward,
     occurredAt: row.occurred_at,
     receivedAt: row.received_at,
     state: row.state as AlertState,

@@ -36,7 +36,12 @@ export interface AlertClassification {
   reason: string;
   patientRef: string | null;
   patientName: string | null;
+  /** The patient's MRN and date of birth (told apart from others of the same name). */
+  patientMrn?: string | null;
+  patientBirthDate?: string | null;
   location: string | null;
+  /** The ward of the bed in `location`. */
+  ward?: string | null;
   fetchStatus: ResourceStatus;
   /** Notification line without patient context ("K 6.8 mmol/L > 6.2"). */
   summary?: string | null;
@@ -128,7 +133,8 @@ function prepareStatements(db: Db) {
     // content, when the result turns out to interrupt.
     classify: db.prepare(`
       UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
-        patient_name = @patientName, location = @location, fetch_status = @fetchStatus,
+        patient_name = @patientName, patient_mrn = @patientMrn, patient_birth_date = @patientBirthDate,
+        location = @location, ward = @ward, fetch_status = @fetchStatus,
         summary = @summary, rule_id = @ruleId, fetch_retry_at = NULL,
         notify_state = CASE
           WHEN notified_unchecked = 1 AND @interrupts = 1 AND notify_state IN ('notified', 'summarised') THEN 'pending'
@@ -389,6 +395,9 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         ...c,
         summary: c.summary ?? null,
         ruleId: c.ruleId ?? null,
+        patientMrn: c.patientMrn ?? null,
+        patientBirthDate: c.patientBirthDate ?? null,
+        ward: c.ward ?? null,
         interrupts: interrupts ? 1 : 0,
       }).changes;
       return changed === 1 ? get(id) : null;

@@ -268,4 +268,15 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: "patient identity on alerts (MRN, date of birth) and the bed's ward",
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN patient_mrn TEXT;        -- tells two patients of the same name apart
+        ALTER TABLE alerts ADD COLUMN patient_birth_date TEXT; -- FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)
+        ALTER TABLE alerts ADD COLUMN ward TEXT;               -- the ward of the bed in 'location'
+      `);
+    },
+  },
 ];

@@ -6,6 +6,10 @@
 // per tick (rate × tick), independent of real-time jitter. Modes: real time (rate 1), accelerated
 // (rate > 1) and burst (`burst(n)` writes n lab draws at once). It writes through the resource store, so
 // topics fire exactly as for REST writes.
+//
+// Two clocks, kept apart: the simulated clock decides WHAT happens (the morning draw peak, afternoon
+// admissions) and may run 60× fast; every resource is stamped with the wall clock (`clock`), so a result
+// is never dated in the future and its age on screen is true.
 import type pino from 'pino';
 import type { JsonRecord } from '../../shared/fhir-json.ts';
 import { record, records, referenceOf } from '../../shared/fhir-json.ts';
@@ -14,6 +18,7 @@ import { DEMO_USERS } from '../demo-users.ts';
 import type { ResourceStore } from '../store/resources.ts';
 import type { Panel } from './catalog.ts';
 import { labValue } from './lab-values.ts';
+import type { LabValue } from './build.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
 import {
   bedId,
@@ -51,6 +56,10 @@ export interface SimulatorOptions {
   occupancy?: number;
   /** Simulated start instant (ISO or epoch ms); default: now. */
   startTime?: string | number;
+  /** The wall clock resources are stamped with (default Date.now; tests fix it for reproducible output). */
+  clock?: () => number;
+  /** Write the pharmacist's flaggable demo orders at seed (docs/pharmacy.md); default off. */
+  pharmacyDemo?: boolean;
   /** Start the clock when the server starts (the CLI does; tests usually drive it by hand). */
   autoStart?: boolean;
   logger?: pino.Logger;
@@ -83,8 +92,13 @@ export interface Simulator {
   advance(simMs: number): SimulatorCounts;
   /** Write `draws` lab panels at once, spread over both wards (burst mode). */
   burst(draws: number): SimulatorCounts;
-  /** The demo's critical potassium, 6.8 mmol/L HH, for the named patient in the first bed of `ward`. */
+  /** A critical potassium, 6.8 mmol/L HH, for the named patient in the first bed of `ward`. */
   emitCriticalPotassium(ward?: string): StoredResource;
+  /**
+   * The demo's scripted critical: once per run (later calls return null), the K 6.8 above, and one
+   * simulated hour later the lab's repeat draw for the same patient, a normal potassium.
+   */
+  emitDemoCritical(ward?: string): StoredResource | null;
   census(ward: string): BedAssignment[];
   counts(): SimulatorCounts;
   now(): number;
@@ -92,6 +106,8 @@ export interface Simulator {
 
 export const WARDS = ['ward-a', 'ward-b'] as const;
 const HOUR = 3_600_000;
+/** The repeat draw after the scripted K 6.8: normal, so the alert shows a later normal result. */
+const REPEAT_POTASSIUM: LabValue = { value: 4.4, interpretation: 'N' };
 
 const zero = (): SimulatorCounts => ({
   observations: 0,
@@ -129,14 +145,18 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
   const beds = options.bedsPerWard ?? 30;
   const occupancy = options.occupancy ?? 0.87;
   const log = options.logger;
-  let simNow = options.startTime === undefined ? Date.now() : new Date(options.startTime).getTime();
+  const clock = options.clock ?? Date.now;
+  let simNow = options.startTime === undefined ? clock() : new Date(options.startTime).getTime();
   let timer: NodeJS.Timeout | null = null;
+  /** The scripted critical of this run: its patient, and the simulated time of the repeat draw. */
+  let demoCritical: { ward: string; patient: BedAssignment; repeatAt: number | null } | null = null;
   const totals = zero();
   const censusByWard = new Map<string, Map<number, BedAssignment>>(WARDS.map((w) => [w, new Map()]));
   /** `<patient>|<kind>` of pharmacist context written in this run (formulary.ts `context`). */
   const contextWritten = new Set<string>();
 
-  const iso = (): string => new Date(simNow).toISOString();
+  /** Resource timestamps: the wall clock, never the (possibly accelerated) simulated one. */
+  const iso = (): string => new Date(clock()).toISOString();
   const wardCensus = (ward: string): Map<number, BedAssignment> => {
     const census = censusByWard.get(ward);
     if (!census) throw new Error(`unknown ward ${ward}`);
@@ -318,6 +338,26 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     }
   }
 
+  /** The scripted repeat draw, once its simulated time has come (the patient may have left by then). */
+  function repeatDraw(counts: SimulatorCounts): void {
+    if (!demoCritical || demoCritical.repeatAt === null || simNow < demoCritical.repeatAt) return;
+    const { ward, patient: who } = demoCritical;
+    demoCritical.repeatAt = null;
+    const still = [...wardCensus(ward).values()].some((b) => b.patientId === who.patientId);
+    if (!still) return;
+    store.create(
+      labObservation({
+        test: LABS.potassium,
+        result: REPEAT_POTASSIUM,
+        ward,
+        patientId: who.patientId,
+        encounterId: who.encounterId,
+        at: iso(),
+      }),
+    );
+    counts.observations += 1;
+  }
+
   function step(stepMs: number, counts: SimulatorCounts): void {
     const hour = new Date(simNow).getUTCHours() + new Date(simNow).getUTCMinutes() / 60;
     const r = rates(hour);
@@ -386,7 +426,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
           }
         }
         // Ward A beds after the first (bed 1 is the demo's critical potassium): the pharmacist's demo.
-        const demoPatients = simulator.census('ward-a').filter((b) => b.bed > 1);
+        const demoPatients = options.pharmacyDemo ? simulator.census('ward-a').filter((b) => b.bed > 1) : [];
         const demoOrders = writeDemoOrders(
           {
             create: (r) => {
@@ -398,7 +438,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
           },
           random,
           demoPatients.map((b) => ({ ward: 'ward-a', ...b })),
-          simNow,
+          clock(),
         );
         // Their flagged values stay as written: the random orders never draw new ones for them.
         for (const b of demoPatients.slice(0, demoOrders)) {
@@ -434,6 +474,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         const stepMs = Math.min(remaining, 60_000);
         step(stepMs, counts);
         simNow += stepMs;
+        repeatDraw(counts);
         remaining -= stepMs;
       }
       return addTotals(counts);
@@ -444,26 +485,38 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       return addTotals(counts);
     },
     emitCriticalPotassium(ward = 'ward-a') {
-      const census = wardCensus(ward);
-      let who = [...census.values()].sort((a, b) => a.bed - b.bed)[0];
-      if (!who) who = admit(ward, 1, addTotals(zero()));
-      const obs = store.create(
-        labObservation({
-          test: LABS.potassium,
-          result: { value: 6.8, interpretation: 'HH' },
-          ward,
-          patientId: who.patientId,
-          encounterId: who.encounterId,
-          at: iso(),
-        }),
-      );
-      totals.observations += 1;
-      totals.criticals += 1;
+      return emitPotassium(ward).obs;
+    },
+    emitDemoCritical(ward = 'ward-a') {
+      if (demoCritical) return null;
+      const { obs, who } = emitPotassium(ward);
+      demoCritical = { ward, patient: who, repeatAt: simNow + HOUR };
+      log?.info({ ward }, 'scripted demo critical emitted; repeat draw in one simulated hour');
       return obs;
     },
     census: (ward) => [...wardCensus(ward).values()].sort((a, b) => a.bed - b.bed),
     counts: () => ({ ...totals }),
     now: () => simNow,
   };
+
+  /** K 6.8 mmol/L HH for the patient in the first occupied bed of `ward`. */
+  function emitPotassium(ward: string): { obs: StoredResource; who: BedAssignment } {
+    const census = wardCensus(ward);
+    let who = [...census.values()].sort((a, b) => a.bed - b.bed)[0];
+    if (!who) who = admit(ward, 1, addTotals(zero()));
+    const obs = store.create(
+      labObservation({
+        test: LABS.potassium,
+        result: { value: 6.8, interpretation: 'HH' },
+        ward,
+        patientId: who.patientId,
+        encounterId: who.encounterId,
+        at: iso(),
+      }),
+    );
+    totals.observations += 1;
+    totals.criticals += 1;
+    return { obs, who };
+  }
   return simulator;
 }

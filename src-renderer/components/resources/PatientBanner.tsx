@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { queries } from '../../api/queries.ts';
 import { humanName, str } from '../../../src-main/shared/fhir-json.ts';
 import { ageFrom, currentLocation, mrnOf } from '../../fhir/format.ts';
+import { SameNameWarning } from '../PatientIdentity.tsx';
 import { ResourceState } from './ResourceState.tsx';
 
 /** The bed: the active location of the encounter, by name. */
@@ -13,7 +14,16 @@ function Bed({ encounter }: { encounter: string }) {
   return name ? <span className="pb-field">Bed {name}</span> : null;
 }
 
-export function PatientBanner({ reference, encounter }: { reference: string; encounter?: string | null }) {
+export function PatientBanner({
+  reference,
+  encounter,
+  sameName = false,
+}: {
+  reference: string;
+  encounter?: string | null;
+  /** Another patient in view has the same name. */
+  sameName?: boolean;
+}) {
   const patient = useQuery(queries.resource(reference));
   const resource = patient.data?.resource;
   if (!resource) {
@@ -34,6 +44,7 @@ export function PatientBanner({ reference, encounter }: { reference: string; enc
   return (
     <div className="patient-banner" role="group" aria-label="Patient">
       <strong className="pb-name">{humanName(resource['name']) ?? 'Unnamed patient'}</strong>
+      {sameName ? <SameNameWarning /> : null}
       <span className="pb-field">MRN {mrn ?? 'unknown'}</span>
       <span className="pb-field">{age === null ? 'age unknown' : `${age} y`}</span>
       <span className="pb-field">{sex ?? 'sex unknown'}</span>

@@ -6,7 +6,6 @@ import {
   arr,
   conceptText,
   humanName,
-  quantityText,
   records,
   referenceDisplay,
   referenceOf,
@@ -21,6 +20,7 @@ import {
   medicationText,
   periodText,
   priorityOf,
+  quantityDisplay,
   rangeText,
 } from '../../fhir/format.ts';
 import { ResourceState } from './ResourceState.tsx';
@@ -37,7 +37,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 
 export function ObservationView({ resource, reference }: { resource: FhirResource; reference: string }) {
   const value =
-    quantityText(resource['valueQuantity']) ??
+    quantityDisplay(resource['valueQuantity']) ??
     str(resource['valueString']) ??
     conceptText(resource['valueCodeableConcept']);
   return (

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  closeNotificationArgs,
   createDbusNotifier,
   detectDbusNotifications,
   escapeMarkup,
@@ -25,7 +26,20 @@ const WAIT_FOR_DUNST = [
 ];
 const WAIT_UNTIL_DISPLAYED =
   'i=0; while [ "$(dunstctl count displayed)" -lt 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
+// Wait (bounded as above) until exactly one notification is on screen: after a withdrawal, until the
+// daemon has taken the withdrawn one down.
+const WAIT_UNTIL_ONE_DISPLAYED =
+  'i=0; while [ "$(dunstctl count displayed)" -ne 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
 const missing = TOOLS.filter((tool) => findExecutable(tool) === null);
+
+/** Run shell `steps` in a fresh X display and D-Bus session (dunst is started by the steps). */
+function inDesktopSession(steps: string[], timeout: number) {
+  return spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', steps.join('\n')], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
+  });
+}
 
 describe('D-Bus notifier (unit)', () => {
   it('detects absence cleanly: not Linux, no session bus, no notify-send', () => {
@@ -51,6 +65,16 @@ describe('D-Bus notifier (unit)', () => {
     expect(args).toContain('--expire-time=0');
     expect(args).toContain('--hint=string:sound-name:dialog-warning');
     expect(args.slice(-3)).toEqual(['--', '-t 1', 'K &lt; 2.8 &amp; &lt;b&gt;x&lt;/b&gt;']);
+    // The server's id is printed, so the notification can be closed again (CloseNotification).
+    expect(args).toContain('--print-id');
+    expect(closeNotificationArgs(42)).toEqual([
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.Notifications',
+      '/org/freedesktop/Notifications',
+      'org.freedesktop.Notifications.CloseNotification',
+      'uint32:42',
+    ]);
     expect(notifySendArgs({ alertId: 'a', tier: 'high', title: 't', body: 'b' })).toContain(
       '--urgency=normal',
     );
@@ -70,6 +94,26 @@ describe('D-Bus notifier (unit)', () => {
     await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'T', body: 'B' });
     expect(events).toEqual([{ type: 'notify', alertId: 'a1', title: 'T', body: 'B' }]);
   });
+
+  it('tells the page when the host raised the OS notification, so the page raises none of its own', async () => {
+    const events: HostEvent[] = [];
+    // Stands in for the notification daemon (the real one is exercised below, under Xvfb).
+    const daemon = { shown: [] as string[], closed: [] as string[] };
+    const notifier = createBrowserNotifier((e) => events.push(e), {
+      notifier: {
+        notify: async (n) => void daemon.shown.push(n.alertId ?? ''),
+        withdraw: async (alertId) => void daemon.closed.push(alertId),
+      },
+      logger: silentLogger(),
+    });
+    await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'T', body: 'B' });
+    await notifier.withdraw?.('a1');
+    expect(events).toEqual([
+      { type: 'notify', alertId: 'a1', title: 'T', body: 'B', osRaised: true },
+      { type: 'withdraw-notification', alertId: 'a1' },
+    ]);
+    expect(daemon).toEqual({ shown: ['a1'], closed: ['a1'] });
+  });
 });
 
 describe.skipIf(missing.length > 0)(
@@ -77,21 +121,19 @@ describe.skipIf(missing.length > 0)(
   () => {
     it('a critical raised by the browser host reaches org.freedesktop.Notifications', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const script = [
-        ...WAIT_FOR_DUNST,
-        `"${process.execPath}" "${child}"`,
-        WAIT_UNTIL_DISPLAYED,
-        'echo "displayed=$(dunstctl count displayed)"',
-        'dunstctl close-all',
-        'echo "---history---"',
-        'dunstctl history',
-        'kill %1 2>/dev/null || true',
-      ].join('\n');
-      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
-        encoding: 'utf8',
-        timeout: 90_000,
-        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      });
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}"`,
+          WAIT_UNTIL_DISPLAYED,
+          'echo "displayed=$(dunstctl count displayed)"',
+          'dunstctl close-all',
+          'echo "---history---"',
+          'dunstctl history',
+          'kill %1 2>/dev/null || true',
+        ],
+        90_000,
+      );
       expect(run.stdout, run.stderr).toContain('sent');
       expect(run.stdout).toContain('displayed=1');
       const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
@@ -104,22 +146,43 @@ describe.skipIf(missing.length > 0)(
       expect(shown?.['timeout']?.data).toBe(0); // critical: never expires
     }, 120_000);
 
+    it('acknowledging withdraws the alert’s notification from the daemon (CloseNotification), no other', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" withdraw`,
+          WAIT_UNTIL_ONE_DISPLAYED,
+          'echo "displayed=$(dunstctl count displayed)"',
+          'echo "---history---"',
+          'dunstctl history',
+          'kill %1 2>/dev/null || true',
+        ],
+        30_000,
+      );
+      expect(run.stdout, run.stderr).toContain('withdrawn a1');
+      // The sodium alert is still on screen; the potassium one was closed and is in the history.
+      expect(run.stdout).toContain('displayed=1');
+      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
+        data: Array<Array<Record<string, { data: unknown }>>>;
+      };
+      expect(history.data[0]?.map((n) => n['summary']?.data)).toEqual(['CRITICAL: Potassium 6.8 mmol/L']);
+    }, 40_000);
+
     it('a click on the notification (its default action) opens the alert in the page', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const script = [
-        ...WAIT_FOR_DUNST,
-        `"${process.execPath}" "${child}" click &`,
-        WAIT_UNTIL_DISPLAYED,
-        // What a click does in dunst: perform the default action of the notification on top.
-        'dunstctl action 0',
-        'wait %2',
-        'kill %1 2>/dev/null || true',
-      ].join('\n');
-      const run = spawnSync('xvfb-run', ['-a', 'dbus-run-session', '--', 'sh', '-c', script], {
-        encoding: 'utf8',
-        timeout: 90_000,
-        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' },
-      });
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" click &`,
+          WAIT_UNTIL_DISPLAYED,
+          // What a click does in dunst: perform the default action of the notification on top.
+          'dunstctl action 0',
+          'wait %2',
+          'kill %1 2>/dev/null || true',
+        ],
+        90_000,
+      );
       expect(run.stdout, run.stderr).toContain('sent');
       expect(run.stdout).toContain('opened a1');
     }, 120_000);

@@ -1,6 +1,7 @@
 // Runs inside `xvfb-run dbus-run-session` beside a real dunst: detect the session bus and notify-send,
 // then raise one critical notification through the browser host's D-Bus notifier. With `click`, wait
-// for the notification's default action and report the alert it opens.
+// for the notification's default action and report the alert it opens. With `withdraw`, raise a second
+// one for another alert and then withdraw the first (what acknowledging it does).
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 
 const availability = detectDbusNotifications();
@@ -9,6 +10,7 @@ if (!availability.available) {
   process.exit(2);
 }
 const waitForClick = process.argv.includes('click');
+const withdrawFirst = process.argv.includes('withdraw');
 let onOpen: (alertId: string) => void = () => undefined;
 const opened = new Promise<string>((resolve) => (onOpen = resolve));
 const notifier = createDbusNotifier(availability, process.env, (alertId) => onOpen(alertId));
@@ -22,7 +24,12 @@ const sent = notifier
     kind: 'alert',
   })
   .then(() => process.stdout.write('sent\n'));
-if (waitForClick) {
+if (withdrawFirst) {
+  await sent;
+  await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'CRITICAL: Sodium 118 mmol/L', body: 'x' });
+  await notifier.withdraw?.('a1');
+  process.stdout.write('withdrawn a1\n');
+} else if (waitForClick) {
   // The parent clicks once the daemon shows the notification; the deadline only bounds a broken run.
   const alertId = await Promise.race([
     opened,

@@ -98,7 +98,15 @@ describe('ward workstation', () => {
     expect(json).not.toContain(name);
     expect(json).not.toMatch(/Potassium|\b6\.8\b|Patient\//);
 
-    const acked = (await host.call('acknowledge', { alertId: alert.id, note: 'read back' })).body as {
+    // She opens the critical before acknowledging it, naming the patient the detail shows.
+    await host.call('markSeen', { alertId: alert.id });
+    const acked = (
+      await host.call('acknowledge', {
+        alertId: alert.id,
+        note: 'read back',
+        patient: alert.patient?.reference,
+      })
+    ).body as {
       result: AlertSummary;
     };
     expect(acked.result.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a');

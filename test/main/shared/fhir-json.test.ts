@@ -31,6 +31,8 @@ import {
   securityLabels,
   str,
   strings,
+  readableUnit,
+  readableUnits,
 } from '../../../src-main/shared/fhir-json.ts';
 
 const LAB_SYSTEM = 'http://loinc.org';
@@ -258,6 +260,8 @@ function readEverything(value: unknown, key: string): unknown[] {
     bundleResources(value),
     bundleResources(value, key),
     outcomeMessage(value),
+    readableUnits(value),
+    readableUnit(value),
   ];
 }
 

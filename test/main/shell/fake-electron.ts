@@ -101,6 +101,11 @@ export class FakeNotification extends EventEmitter {
   show() {
     this.shown = true;
   }
+  closed = false;
+  close() {
+    this.closed = true;
+    this.emit('close');
+  }
 }
 
 export class FakeIpcMain {

@@ -114,6 +114,27 @@ describe('notifier', () => {
     expect(clicked).toEqual(['a1']);
   });
 
+  it('withdraws every notification of an acknowledged alert, and only those', async () => {
+    const notifier = createElectronNotifier(() => undefined);
+    const first = created.notifications.length;
+    await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'first', body: 'b' });
+    await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'other', body: 'b' });
+    await notifier.notify({
+      alertId: 'a1',
+      tier: 'critical',
+      title: 'escalation',
+      body: 'b',
+      kind: 'escalation',
+    });
+    await notifier.withdraw?.('a1');
+    const shown = created.notifications.slice(first);
+    expect(shown.map((n) => [n.options['title'], n.closed])).toEqual([
+      ['first', true],
+      ['other', false],
+      ['escalation', true],
+    ]);
+  });
+
   it('fails loudly where the OS has no notification service', async () => {
     FakeNotification.supported = false;
     const notifier = createElectronNotifier(() => undefined);

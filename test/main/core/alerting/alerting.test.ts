@@ -81,6 +81,8 @@ interface Loop {
   store: ClientStore;
   alerting: Alerting;
   notified: AlertNotification[];
+  /** Alert ids whose notifications the loop took back. */
+  withdrawn: string[];
   events: HostEvent[];
   clock: { now: number };
 }
@@ -88,10 +90,11 @@ interface Loop {
 function openLoop(dir: string, clock = { now: Date.now() }): Loop {
   const store = openClientStore(join(dir, 'client.sqlite'));
   const notified: AlertNotification[] = [];
+  const withdrawn: string[] = [];
   const events: HostEvent[] = [];
   const alerting = createAlerting({
     store,
-    notifier: { notify: async (n) => void notified.push(n) },
+    notifier: { notify: async (n) => void notified.push(n), withdraw: async (id) => void withdrawn.push(id) },
     rules: createRulesHolder(RULES),
     logger: silentLogger(),
     emit: (e) => events.push(e),
@@ -103,7 +106,7 @@ function openLoop(dir: string, clock = { now: Date.now() }): Loop {
     alerting.stop();
     store.close();
   });
-  return { store, alerting, notified, events, clock };
+  return { store, alerting, notified, withdrawn, events, clock };
 }
 
 /** A classified critical alert committed the way the monitor commits one (no server involved). */
@@ -185,6 +188,8 @@ describe('escalation (controllable clock)', () => {
         onUnauthorized: async () => false,
       },
     });
+    // The nurse opens the escalated alert (an acknowledgment must follow a look at the result).
+    await loop.alerting.handlers.markSeen({ alertId: id });
     const acked = await loop.alerting.handlers.acknowledge({ alertId: id, note: 'K 6.8 read back' });
     expect(acked).toMatchObject({ state: 'acknowledged' });
     expect(acked?.lifecycle).toMatchObject({
@@ -239,6 +244,73 @@ describe('escalation (controllable clock)', () => {
   });
 });
 
+describe('acknowledging the right alert', () => {
+  const session = {
+    fhirBase: 'http://127.0.0.1:1/fhir',
+    fhirUser: 'Practitioner/nurse-a',
+    access: {
+      fhirBase: 'http://127.0.0.1:1/fhir',
+      accessToken: async () => 't',
+      onUnauthorized: async () => false,
+    },
+  };
+
+  it('refuses a critical nobody opened, and one about another patient than the one shown; audits both', async () => {
+    const loop = openLoop(mkdtempSync(join(tmpdir(), 'alerting-')));
+    const id = seedCritical(loop.store, 1, new Date().toISOString());
+    loop.alerting.setSession(session);
+
+    const unopened = await loop.alerting.handlers.acknowledge({ alertId: id, note: 'K read back' });
+    expect(unopened).toMatchObject({ state: 'new' });
+    expect(unopened?.lifecycle?.acknowledgedAt).toBeNull();
+
+    await loop.alerting.handlers.markSeen({ alertId: id });
+    const wrongPatient = await loop.alerting.handlers.acknowledge({ alertId: id, patient: 'Patient/p2' });
+    expect(wrongPatient).toMatchObject({ state: 'seen' });
+
+    const right = await loop.alerting.handlers.acknowledge({ alertId: id, patient: 'Patient/p1' });
+    expect(right).toMatchObject({ state: 'acknowledged' });
+    const refusals = loop.store.db
+      .prepare<[string], { detail: string }>(
+        "SELECT detail FROM audit_log WHERE alert_id = ? AND action = 'ack-refused' ORDER BY id",
+      )
+      .all(id)
+      .map((r) => r.detail);
+    expect(refusals).toEqual([
+      'a critical result must be opened before it is acknowledged',
+      'the alert is about a different patient than the one shown',
+    ]);
+  });
+
+  it('an escalated critical opened only now may be acknowledged; another user’s look does not count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
+    const t0 = Date.parse('2026-01-01T08:00:00Z');
+    const loop = openLoop(dir, { now: t0 });
+    const id = seedCritical(loop.store, 1, new Date(t0).toISOString());
+    loop.clock.now = t0 + 10 * 60_000;
+    await loop.alerting.escalateNow();
+    loop.alerting.setSession({ ...session, fhirUser: 'Practitioner/nurse-b' });
+    await loop.alerting.handlers.markSeen({ alertId: id });
+    loop.alerting.setSession(session);
+    expect(await loop.alerting.handlers.acknowledge({ alertId: id })).toMatchObject({ state: 'escalated' });
+    await loop.alerting.handlers.markSeen({ alertId: id });
+    expect(await loop.alerting.handlers.acknowledge({ alertId: id })).toMatchObject({
+      state: 'acknowledged',
+    });
+  });
+
+  it('withdraws the notifications of an acknowledged alert', async () => {
+    const loop = openLoop(mkdtempSync(join(tmpdir(), 'alerting-')));
+    const id = seedCritical(loop.store, 1, new Date().toISOString());
+    const other = seedCritical(loop.store, 2, new Date().toISOString());
+    loop.alerting.setSession(session);
+    await loop.alerting.handlers.markSeen({ alertId: id });
+    await loop.alerting.handlers.acknowledge({ alertId: id });
+    expect(loop.withdrawn).toEqual([id]);
+    expect(loop.withdrawn).not.toContain(other);
+  });
+});
+
 describe('closed loop against the embedded server', () => {
   it('critical -> notified -> seen -> acknowledged -> Communication on the server -> resolved, all audited and exported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
@@ -267,7 +339,13 @@ describe('closed loop against the embedded server', () => {
     if (!alert) throw new Error('no alert');
     expect(alert.summary).toBe('K 6.8 mmol/L > 6.2');
     expect(alert.location).toMatch(/^Ward A bed \d+$/);
-    expect(loop.notified[0]?.body).toBe(`K 6.8 mmol/L > 6.2 — ${alert.location} — ${alert.patient?.name}`);
+    // The patient is told apart by the MRN, read from the Patient at enrichment with the bed's ward.
+    expect(alert.patient?.mrn).toMatch(/^PT-\d{4}$/);
+    expect(alert.patient?.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(alert.ward).toBe('Ward A (adult medical)');
+    expect(loop.notified[0]?.body).toBe(
+      `K 6.8 mmol/L > 6.2 — ${alert.location} — ${alert.patient?.name}, MRN ${alert.patient?.mrn}`,
+    );
     expect(alert.lifecycle).toMatchObject({ notifyState: 'notified', pinned: true });
 
     await loop.alerting.handlers.markSeen({ alertId: alert.id });
@@ -345,6 +423,7 @@ describe('closed loop against the embedded server', () => {
     await server.close();
 
     loop.alerting.setSession({ fhirBase: server.fhirBase, fhirUser: 'Practitioner/nurse-a', access });
+    await loop.alerting.handlers.markSeen({ alertId: id });
     await loop.alerting.handlers.acknowledge({ alertId: id });
     await loop.alerting.writebackNow();
     const failed = loop.store.alerts.get(id)?.lifecycle?.writeback;
@@ -391,6 +470,7 @@ describe('closed loop against the embedded server', () => {
       fhirUser: 'Practitioner/nurse-a',
       access: { fhirBase: base, accessToken: async () => 't', onUnauthorized: async () => false },
     });
+    await loop.alerting.handlers.markSeen({ alertId: id });
     await loop.alerting.handlers.acknowledge({ alertId: id });
     await loop.alerting.writebackNow();
     expect(loop.store.alerts.get(id)?.lifecycle?.writeback).toMatchObject({

@@ -1,5 +1,6 @@
 // Every OS notification is worded in one place: first alert, escalation and offline summary, each with
-// privacy mode. A private notification must carry no value, no name and no bed.
+// privacy mode. A private notification names the test and the bed, never a value or a name; otherwise
+// the patient is named with the MRN (or the date of birth), never by name alone.
 import { describe, expect, it } from 'vitest';
 import {
   alertNotification,
@@ -17,7 +18,7 @@ const critical: AlertSummary = {
   tier: 'critical',
   headline: 'Potassium 6.8 mmol/L',
   reason: 'critical high (HH)',
-  patient: { reference: 'Patient/p1', name: 'Ada Lovelace' },
+  patient: { reference: 'Patient/p1', name: 'Ada Lovelace', mrn: 'PT-0001', birthDate: '1950-03-02' },
   location: 'Ward A bed 1',
   occurredAt: '2026-11-22T10:00:00.000Z',
   receivedAt: '2026-11-22T10:00:01.000Z',
@@ -26,17 +27,34 @@ const critical: AlertSummary = {
   summary: 'K 6.8 mmol/L > 6.2',
   ruleId: 'threshold:potassium',
 };
-const PHI = /6\.8|Potassium|Ada|Lovelace|Ward A/;
+const PHI = /6\.8|Ada|Lovelace|PT-0001|1950/;
 
 describe('notification text', () => {
-  it('words a first critical with value, limit, bed and patient', () => {
+  it('words a first critical with value, limit, bed and patient with the MRN', () => {
     expect(alertNotification(critical, false)).toEqual({
       alertId: critical.id,
       tier: 'critical',
       title: 'CRITICAL: Potassium 6.8 mmol/L',
-      body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace',
+      body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace, MRN PT-0001',
       kind: 'alert',
     });
+    const noMrn = {
+      ...critical,
+      patient: { reference: 'Patient/p1', name: 'Ada Lovelace', birthDate: '1950' },
+    };
+    expect(alertNotification(noMrn, false).body).toBe(
+      'K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace, born 1950',
+    );
+  });
+
+  it('prints units as people read them, not as UCUM codes', () => {
+    const inr = { ...critical, headline: 'INR 5.6 {INR}', summary: 'INR 5.6 {INR} > 5' };
+    expect(alertNotification(inr, false)).toMatchObject({
+      title: 'CRITICAL: INR 5.6 INR',
+      body: expect.stringMatching(/^INR 5\.6 INR > 5 — /),
+    });
+    const wbc = { ...critical, headline: 'Leukocytes 55 10*3/uL' };
+    expect(alertNotification(wbc, false).title).toBe('CRITICAL: Leukocytes 55 ×10³/µL');
   });
 
   it('leaves out what is unknown and falls back to the reason without a summary line', () => {
@@ -48,24 +66,36 @@ describe('notification text', () => {
     });
   });
 
-  it('says nothing identifying in privacy mode, for the first alert and the escalation', () => {
+  it('names only the test and the bed in privacy mode, for the first alert and the escalation', () => {
     const first = alertNotification(critical, true);
-    expect(first).toMatchObject({ title: 'Critical lab result', body: 'Open Alert Monitor to review.' });
+    expect(first).toMatchObject({
+      title: 'Critical result: Potassium',
+      body: 'Ward A bed 1 — Open Alert Monitor to review.',
+    });
     const escalation = escalationNotification(critical, 2, true);
     expect(escalation).toMatchObject({
       alertId: critical.id,
       tier: 'critical',
       kind: 'escalation',
-      title: 'Critical result not acknowledged',
-      body: 'Open Alert Monitor to acknowledge.',
+      title: 'Not acknowledged: critical Potassium',
+      body: 'Ward A bed 1 — Open Alert Monitor to acknowledge.',
     });
     expect(JSON.stringify([first, escalation])).not.toMatch(PHI);
+    // An order names a medication: privacy mode keeps that off the screen too.
+    const order = {
+      ...critical,
+      tier: 'high' as const,
+      focus: 'MedicationRequest/m1',
+      headline: 'warfarin 5 MG',
+    };
+    expect(alertNotification(order, true)).toMatchObject({ title: 'High-priority alert' });
+    expect(JSON.stringify(alertNotification(order, true))).not.toMatch(/warfarin/);
   });
 
   it('words an escalation with its level', () => {
     expect(escalationNotification(critical, 2, false)).toMatchObject({
       title: 'ESCALATED: Potassium 6.8 mmol/L',
-      body: 'Not acknowledged (2) — K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace',
+      body: 'Not acknowledged (2) — K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace, MRN PT-0001',
     });
     expect(escalationNotification({ ...critical, headline: '' }, 1, false).title).toBe(
       'ESCALATED: critical result',

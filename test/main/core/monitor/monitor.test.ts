@@ -356,7 +356,7 @@ describe('monitor pipeline', () => {
     expect(second.notified).toEqual([expect.objectContaining({ kind: 'summary', alertId: null })]);
   });
 
-  it('applies a privacy-mode change to the next notification: no value, no name', async () => {
+  it('applies a privacy-mode change to the next notification: test and bed, no value, no name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
     const server = await launchServer(join(dir, 'server.sqlite'), 0);
     let privacy = false;
@@ -377,10 +377,12 @@ describe('monitor pipeline', () => {
     await h.monitor.idle();
     const name = h.store.alerts.list(1)[0]?.patient?.name ?? '???';
     expect(h.notified[0]?.body).toContain(name);
+    const bed = h.store.alerts.list(1)[0]?.location ?? '???';
     expect(h.notified[1]).toMatchObject({
-      title: 'Critical lab result',
-      body: 'Open Alert Monitor to review.',
+      title: 'Critical result: Potassium',
+      body: `${bed} — Open Alert Monitor to review.`,
     });
-    expect(JSON.stringify(h.notified[1])).not.toMatch(/6\.8|Potassium/);
+    expect(JSON.stringify(h.notified[1])).not.toMatch(/6\.8|PT-\d/);
+    expect(JSON.stringify(h.notified[1])).not.toContain(name);
   });
 });

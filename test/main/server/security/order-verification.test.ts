@@ -31,7 +31,7 @@ function verifyTask(id: string, order: { id: string; patient: string }, status =
 }
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ simulate: { seed: 42, pharmacyDemo: true } });
   base = t.server.fhirBase;
   pharmacist = t.token('pharmacist');
   nurseA = t.token('nurse-a');

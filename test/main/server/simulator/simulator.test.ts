@@ -7,12 +7,19 @@ import { createSimulator } from '../../../../src-main/server/simulator/index.ts'
 import { createResourceStore } from '../../../../src-main/server/store/resources.ts';
 import { SERVER_MIGRATIONS } from '../../../../src-main/server/store/schema.ts';
 
-function run(seed: number, hours: number) {
+const WALL_CLOCK = Date.parse('2026-03-02T09:00:00Z');
+
+function openStore() {
   const dir = mkdtempSync(join(tmpdir(), 'sim-'));
   const db = openDatabase(join(dir, 'db.sqlite'), { synchronous: 'NORMAL' });
   migrate(db, 'server', SERVER_MIGRATIONS);
-  const store = createResourceStore(db);
-  const sim = createSimulator(store, { seed, startTime: '2026-03-02T00:00:00Z' });
+  return { dir, db, store: createResourceStore(db) };
+}
+
+function run(seed: number, hours: number) {
+  const { dir, db, store } = openStore();
+  // The wall clock is fixed so that two runs stamp their resources alike.
+  const sim = createSimulator(store, { seed, startTime: '2026-03-02T00:00:00Z', clock: () => WALL_CLOCK });
   sim.seed();
   const hourly: number[] = [];
   for (let h = 0; h < hours; h += 1) hourly.push(sim.advance(3_600_000).observations);
@@ -52,5 +59,50 @@ describe('ward simulator', () => {
     expect(day.counts.observations).toBeGreaterThan(800);
     expect(day.counts.medicationOrders).toBeGreaterThan(50);
     expect(day.counts.admissions + day.counts.discharges).toBeGreaterThan(4);
+  });
+
+  it('stamps results with the wall clock while the simulated clock runs ahead (never dated in the future)', () => {
+    const { dir, db, store } = openStore();
+    let wall = Date.parse('2026-03-02T09:00:00Z');
+    const sim = createSimulator(store, { seed: 4, startTime: wall, clock: () => wall });
+    sim.seed();
+    // One real minute at 60×: an hour of simulated ward life, stamped within that real minute.
+    wall += 60_000;
+    sim.advance(3_600_000);
+    expect(sim.now()).toBe(Date.parse('2026-03-02T10:00:00Z'));
+    const stamps = db
+      .prepare<[], { body: string }>("SELECT body FROM resource_version WHERE type = 'Observation'")
+      .all()
+      .map((row) => (JSON.parse(row.body) as { effectiveDateTime: string }).effectiveDateTime);
+    expect(stamps.length).toBeGreaterThan(0);
+    expect(new Set(stamps)).toEqual(new Set(['2026-03-02T09:01:00.000Z']));
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('emits the scripted demo critical once per run, and its normal repeat draw an hour (simulated) later', () => {
+    const { dir, db, store } = openStore();
+    // At night, when patients are rarely discharged (the repeat draw is skipped for one who left).
+    const sim = createSimulator(store, { seed: 5, criticalFraction: 0, startTime: '2026-03-02T01:00:00Z' });
+    sim.seed();
+    const first = sim.emitDemoCritical('ward-a');
+    expect(first).not.toBeNull();
+    expect(sim.emitDemoCritical('ward-a')).toBeNull();
+    const potassium = () =>
+      db
+        .prepare<[], { body: string }>("SELECT body FROM resource_version WHERE type = 'Observation'")
+        .all()
+        .map((row) => JSON.parse(row.body) as Record<string, unknown>)
+        .filter((o) => JSON.stringify(o['code']).includes('2823-3'))
+        .filter((o) => JSON.stringify(o['subject']) === JSON.stringify(first?.['subject']))
+        .map((o) => [(o['valueQuantity'] as { value: number }).value, JSON.stringify(o['interpretation'])]);
+    sim.advance(59 * 60_000);
+    expect(potassium().map(([value]) => value)).toEqual([6.8]);
+    sim.advance(60_000);
+    const results = potassium();
+    expect(results.map(([value]) => value)).toEqual([6.8, 4.4]);
+    expect(results[1]?.[1]).toContain('"N"');
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

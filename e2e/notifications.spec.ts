@@ -1,0 +1,100 @@
+// Desktop notifications: privacy mode by default (test and bed, no name, no value), exactly one OS
+// notification per critical whatever the page's permission, and withdrawn once acknowledged. With the
+// Debian desktop tools the demo runs beside a real notification daemon (dunst in its own X display and
+// D-Bus session); the page's own Notification API is observed in the page.
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import type { AlertSummary } from '../src-main/shared/api.ts';
+import { alertsWhere, signIn } from './support/app.ts';
+import { startDemo } from './support/demo-process.ts';
+import { displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
+import { recordNotifications } from './support/page-probes.ts';
+
+const missing = missingDesktopTools();
+
+/** The demo critical, once the host has delivered its notification. */
+async function notifiedCritical(page: Page): Promise<AlertSummary> {
+  const list = await alertsWhere(
+    page,
+    (l) => l.some((a) => a.tier === 'critical' && a.lifecycle?.notifyState === 'notified' && a.patient?.name),
+    'the demo critical to be notified',
+  );
+  return list.find((a) => a.tier === 'critical' && a.lifecycle?.notifyState === 'notified') as AlertSummary;
+}
+
+async function allowPageNotifications(context: BrowserContext, launchUrl: string): Promise<void> {
+  await context.grantPermissions(['notifications'], { origin: new URL(launchUrl).origin });
+}
+
+async function openAndAcknowledge(page: Page, alert: AlertSummary): Promise<void> {
+  await page.locator(`.feed-row[data-alert-id="${alert.id}"]`).click();
+  await page
+    .locator('.detail')
+    .getByRole('button', { name: /^Acknowledge/ })
+    .click();
+  await expect(page.locator('.detail').getByText(/Acknowledged by/)).toBeVisible();
+}
+
+test('observation 6: one OS notification per critical with the host raising it (D-Bus), private by default, withdrawn on acknowledgment', async ({
+  page,
+  context,
+}) => {
+  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
+  test.setTimeout(90_000);
+  const demo = await startDemo({ desktop: true, extraArgs: ['--sim-rate', '0'] });
+  const bus = demo.busAddress ?? '';
+  try {
+    expect(bus).not.toBe('');
+    await allowPageNotifications(context, demo.launchUrl);
+    const pageNotifications = await recordNotifications(page);
+    await signIn(page, demo.launchUrl);
+    const critical = await notifiedCritical(page);
+
+    // The page was allowed to notify, yet the host raised the one notification: the page raised none.
+    await expect.poll(() => displayedCount(bus)).toBe(1);
+    await expect(page.locator('.toast')).toContainText('CRITICAL: Potassium 6.8 mmol/L');
+    expect(await pageNotifications()).toEqual([]);
+
+    await openAndAcknowledge(page, critical);
+    await expect.poll(() => displayedCount(bus), { timeout: 10_000 }).toBe(0);
+    const [shown] = history(bus);
+    // Privacy mode, on by default: where to go and what about, but no name and no value.
+    expect(shown?.summary).toBe('Critical result: Potassium');
+    expect(shown?.body).toMatch(/^Ward A bed \d+ — Open Alert Monitor to review\.$/);
+    expect(JSON.stringify(shown)).not.toContain(critical.patient?.name ?? '?');
+  } finally {
+    await demo.stop();
+  }
+});
+
+test('observation 6: without a notification service the page raises the one notification, private, and closes it on acknowledgment; the toast names the patient', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(90_000);
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '0'] });
+  try {
+    await allowPageNotifications(context, demo.launchUrl);
+    const pageNotifications = await recordNotifications(page);
+    await signIn(page, demo.launchUrl);
+    const critical = await notifiedCritical(page);
+
+    await expect.poll(async () => (await pageNotifications()).length).toBe(1);
+    const [raised] = await pageNotifications();
+    expect(raised).toMatchObject({ title: 'Critical result: Potassium', tag: critical.id, closed: false });
+    expect(JSON.stringify(raised)).not.toMatch(new RegExp(`${critical.patient?.name}|6\\.8`));
+    // Inside the app the toast names the result, the patient with the MRN and the bed.
+    const toast = page.locator('.toast').first();
+    await expect(toast).toContainText('CRITICAL: Potassium 6.8 mmol/L');
+    await expect(toast).toContainText(`${critical.patient?.name} · MRN ${critical.patient?.mrn}`);
+    await expect(toast).not.toContainText('Open Alert Monitor');
+
+    await openAndAcknowledge(page, critical);
+    await expect.poll(async () => (await pageNotifications())[0]?.closed).toBe(true);
+    await expect(page.locator('.toast')).toHaveCount(0);
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await expect(page.getByLabel(/Privacy mode/)).toBeChecked();
+  } finally {
+    await demo.stop();
+  }
+});

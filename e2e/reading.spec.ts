@@ -1,0 +1,132 @@
+// Reading the screen at 1024×700 and at a distance, hearing a critical, and seeing a later normal result.
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { AlertSummary } from '../src-main/shared/api.ts';
+import { alertsWhere, isOpenCritical, listAlerts, signIn } from './support/app.ts';
+import { startDemo } from './support/demo-process.ts';
+import { recordTones } from './support/page-probes.ts';
+
+/** Nothing cut off: the element's content fits its box (with a pixel for rounding). */
+async function notClipped(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (el) => el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1,
+  );
+}
+
+function overlaps(a: { x: number; y: number; width: number; height: number }, b: typeof a): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+async function fontSize(page: Page, selector: string): Promise<number> {
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+}
+
+test('observation 8: at 1024×700 nothing is clipped or covered, text is readable, large type, a sound, one time format, readable units, a trend with axes', async ({
+  page,
+}) => {
+  test.setTimeout(150_000);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  const tones = await recordTones(page);
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '600', '--sim-start', '04:30'] });
+  try {
+    await signIn(page, demo.launchUrl);
+    const alerts = await alertsWhere(
+      page,
+      (l) => l.some((a) => isOpenCritical(a) && /10\*3\/uL/.test(a.headline)),
+      'a critical blood count (a UCUM unit with a power of ten)',
+    );
+    // A critical sounds (Web Audio), and the page says why and until when.
+    await expect.poll(tones, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect(page.getByTestId('audible-cue')).toContainText(/not yet opened/);
+
+    // Units as people read them, one time format, secondary text at 15 px or more.
+    const cbc = alerts.find((a) => isOpenCritical(a) && /10\*3\/uL/.test(a.headline)) as AlertSummary;
+    await expect(page.locator(`.feed-row[data-alert-id="${cbc.id}"]`)).toContainText('×10³/µL');
+    const text = await page.locator('body').innerText();
+    expect(text).not.toMatch(/\{INR\}|10\*\d|\buL\b|\bAM\b|\bPM\b/);
+    for (const time of await page.locator('.feed-row time').allInnerTexts())
+      expect(time).toMatch(/^\d\d:\d\d$/);
+    for (const selector of ['.feed-meta', '.feed-who', '.unread', '.shortcut-hint'])
+      expect(await fontSize(page, selector), selector).toBeGreaterThanOrEqual(15);
+
+    // Toasts sit in the page's flow: they never cover the lists.
+    const main = await page.locator('main').boundingBox();
+    for (const toast of await page.locator('.toast').all()) {
+      const box = await toast.boundingBox();
+      if (box && main) expect(overlaps(box, main)).toBe(false);
+    }
+
+    // The detail's acknowledge button, whole; the trend with axes and values.
+    const potassium = alerts.find(
+      (a) => isOpenCritical(a) && /Potassium 6\.8/.test(a.headline),
+    ) as AlertSummary;
+    await page.locator(`.feed-row[data-alert-id="${potassium.id}"]`).click();
+    const acknowledge = page.locator('.detail').getByRole('button', { name: /^Acknowledge/ });
+    await expect(acknowledge).toBeVisible();
+    expect(await notClipped(acknowledge)).toBe(true);
+    const detailBox = await page.locator('.detail').boundingBox();
+    const buttonBox = await acknowledge.boundingBox();
+    expect((buttonBox?.x ?? 0) + (buttonBox?.width ?? 0)).toBeLessThanOrEqual(
+      (detailBox?.x ?? 0) + (detailBox?.width ?? 0),
+    );
+    const chart = page.locator('.detail svg.trend-chart');
+    await expect(chart).toBeVisible({ timeout: 15_000 });
+    expect(await chart.locator('.axis text').count()).toBeGreaterThanOrEqual(5);
+    await expect(chart.locator('.trend-current-point text')).toHaveText('6.8');
+
+    // Compact rows beside the ward board keep their time and their bed line.
+    await page.getByRole('button', { name: 'Ward board' }).click();
+    const compact = page.locator('.feed.compact .feed-row').first();
+    await expect(compact.locator('time')).toBeVisible();
+    for (const meta of await page.locator('.feed.compact .feed-row .feed-meta').all())
+      expect(await notClipped(meta)).toBe(true);
+
+    // The health table scrolls sideways from the keyboard (axe: scrollable-region-focusable).
+    await page.getByRole('button', { name: 'Health' }).click();
+    await expect(page.getByRole('region', { name: 'Subscription health table' })).toBeVisible();
+    const focusable = await new AxeBuilder({ page }).withRules(['scrollable-region-focusable']).analyze();
+    expect(focusable.violations.map((v) => v.id)).toEqual([]);
+
+    // Large type for a ward display.
+    await page.getByRole('button', { name: 'Alerts', exact: true }).click();
+    await page.getByRole('button', { name: 'Large type' }).click();
+    expect(await page.locator('html').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(24);
+    // Rows grow with the type: their three lines still fit.
+    const row = page.locator('.feed-row').first();
+    expect(await row.evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
+    await page.getByRole('button', { name: 'Large type' }).click();
+  } finally {
+    await demo.stop();
+  }
+});
+
+test('observation 9: a later normal result of the same test is shown on the alert and its line, and acknowledges nothing', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  // At 300× the demo's repeat draw (an hour of simulated time after its K 6.8) comes 12 s later; at
+  // night the ward draws little else.
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '300', '--sim-start', '01:00'] });
+  try {
+    await signIn(page, demo.launchUrl);
+    const [potassium] = (
+      await alertsWhere(page, (l) => l.some((a) => /Potassium 6\.8/.test(a.headline)), 'the demo critical')
+    ).filter((a) => /Potassium 6\.8/.test(a.headline));
+    const line = page.locator(`.pinned-line[data-alert-id="${potassium?.id}"]`);
+    await expect(line.locator('.later-chip')).toContainText(/later normal 4\.4 mmol\/L \d\d:\d\d/, {
+      timeout: 60_000,
+    });
+    await line.locator('.pinned-open').click();
+    await expect(page.locator('.detail .later-normal')).toContainText(
+      /Later normal result: 4\.4 mmol\/L at \d\d:\d\d.*does not acknowledge this alert/,
+    );
+    const still = (await listAlerts(page)).find((a) => a.id === potassium?.id);
+    expect(still?.state).not.toBe('acknowledged');
+    await expect(line).toBeVisible();
+  } finally {
+    await demo.stop();
+  }
+});

@@ -1,0 +1,183 @@
+// Right patient, right action (docs/screenshots, README "Renderer"): an acknowledgment lands only on the
+// alert open in the detail, a read-back note belongs to one alert, and every line names the patient with
+// the MRN. The busy demo starts its simulated clock just before the morning draw and runs at 600×, so
+// several patients have criticals within seconds; the still one (rate 0) keeps the seeded census.
+import { expect, test, type Page } from '@playwright/test';
+import type { AlertSummary } from '../src-main/shared/api.ts';
+import { alertsWhere, callApi, isOpenCritical, listAlerts, openFilters, signIn } from './support/app.ts';
+import { startDemo, type DemoProcess } from './support/demo-process.ts';
+
+let demo: DemoProcess;
+test.beforeAll(async () => {
+  demo = await startDemo({ extraArgs: ['--sim-rate', '600', '--sim-start', '04:30'] });
+});
+test.afterAll(async () => {
+  await demo?.stop();
+});
+
+/** Open criticals of two different patients (the K 6.8 first while it is open). */
+async function twoPatients(page: Page): Promise<[AlertSummary, AlertSummary]> {
+  const alerts = await alertsWhere(
+    page,
+    (list) => {
+      const open = list.filter((a) => isOpenCritical(a) && a.patient && a.headline);
+      return new Set(open.map((a) => a.patient?.reference)).size >= 2;
+    },
+    'open criticals for two patients',
+  );
+  const open = alerts.filter((a) => isOpenCritical(a) && a.patient && a.headline);
+  const first = (open.find((a) => /Potassium 6\.8/.test(a.headline)) ?? open[0]) as AlertSummary;
+  const second = open.find((a) => a.patient?.reference !== first.patient?.reference) as AlertSummary;
+  return [first, second];
+}
+
+const row = (page: Page, alert: AlertSummary) => page.locator(`.feed-row[data-alert-id="${alert.id}"]`);
+
+async function showCriticalOnly(page: Page) {
+  await openFilters(page);
+  await page.getByLabel('Tier').selectOption('critical');
+}
+
+test('observation 1: "a" acknowledges the alert open in the detail, never the row under the cursor', async ({
+  page,
+}) => {
+  await signIn(page, demo.launchUrl);
+  const [open, other] = await twoPatients(page);
+  await showCriticalOnly(page);
+
+  await row(page, open).click();
+  const detail = page.locator('.detail');
+  const button = detail.getByRole('button', { name: /^Acknowledge/ });
+  await expect(button).toBeEnabled();
+
+  // Move the cursor to another patient's row (without opening it), then press a.
+  await page.locator('body').focus();
+  for (const key of [...Array<string>(40).fill('j'), ...Array<string>(80).fill('k')]) {
+    const cursor = await page.locator('.feed-row.cursor').getAttribute('data-alert-id');
+    if (cursor === other.id) break;
+    await page.keyboard.press(key);
+  }
+  await expect(page.locator('.feed-row.cursor')).toHaveAttribute('data-alert-id', other.id);
+  await page.keyboard.press('a');
+
+  await expect(detail.getByText(/Acknowledged by/)).toBeVisible();
+  const after = await listAlerts(page);
+  expect(after.find((a) => a.id === other.id)?.state).not.toBe('acknowledged');
+  expect(after.find((a) => a.id === open.id)?.state).toBe('acknowledged');
+
+  // The acknowledge control names the patient and the MRN of the alert open in the detail.
+  await row(page, other).click();
+  await expect(detail.getByRole('button', { name: /^Acknowledge/ })).toContainText(
+    `${other.patient?.name} · MRN ${other.patient?.mrn}`,
+  );
+});
+
+test('observation 1: the host refuses to acknowledge a critical nobody opened, or another patient than shown', async ({
+  page,
+}) => {
+  await signIn(page, demo.launchUrl);
+  const never = (
+    await alertsWhere(
+      page,
+      (list) => list.some((a) => isOpenCritical(a) && a.state === 'new' && a.patient),
+      'an unopened critical',
+    )
+  ).find((a) => isOpenCritical(a) && a.state === 'new' && a.patient) as AlertSummary;
+  const refused = await callApi<AlertSummary>(page, 'acknowledge', { alertId: never.id });
+  expect(refused.state).toBe('new');
+
+  await callApi(page, 'markSeen', { alertId: never.id });
+  const wrong = await callApi<AlertSummary>(page, 'acknowledge', {
+    alertId: never.id,
+    patient: never.patient?.reference === 'Patient/pt-0001' ? 'Patient/pt-0002' : 'Patient/pt-0001',
+  });
+  expect(wrong.state).toBe('seen');
+});
+
+test('observation 2: a read-back note belongs to its alert and is never carried over to another', async ({
+  page,
+}) => {
+  await signIn(page, demo.launchUrl);
+  const [first, second] = await twoPatients(page);
+  await showCriticalOnly(page);
+  const detail = page.locator('.detail');
+  const note = detail.getByLabel(/Read-back note/);
+
+  await row(page, first).click();
+  await note.fill(`read back to Dr Shah for ${first.patient?.name}`);
+  await row(page, second).click();
+  await expect(detail).toContainText(second.patient?.name ?? '?');
+  await expect(note).toHaveValue('');
+  await detail.getByRole('button', { name: /^Acknowledge/ }).click();
+  await expect(detail.getByText(/Acknowledged by/)).toBeVisible();
+  const acked = (await listAlerts(page)).find((a) => a.id === second.id);
+  expect(acked?.lifecycle?.ackNote ?? null).toBeNull();
+
+  // The first alert keeps its own note until it is acknowledged.
+  await row(page, first).click();
+  await expect(note).toHaveValue(`read back to Dr Shah for ${first.patient?.name}`);
+});
+
+test('observation 4: name and MRN on every row, pin, toast and tile; same-name warning; ward and patient filters; people by name', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  // The seeded census, kept still: ward A has two patients called Omar Garcia (beds 1 and 26).
+  const still = await startDemo({ extraArgs: ['--sim-rate', '0'] });
+  test
+    .info()
+    .attachments.push({ name: 'demo', contentType: 'text/plain', body: Buffer.from(still.launchUrl) });
+  try {
+    await identityEverywhere(page, still);
+  } finally {
+    await still.stop();
+  }
+});
+
+async function identityEverywhere(page: Page, still: DemoProcess): Promise<void> {
+  await signIn(page, still.launchUrl);
+  await alertsWhere(
+    page,
+    (list) => list.some((a) => isOpenCritical(a) && a.patient?.mrn),
+    'the demo critical',
+  );
+  // Every feed row with a patient names the MRN beside the name.
+  await expect(page.locator('.feed-row').first()).toBeVisible();
+  const rows = page.locator('.feed-row:has(.feed-patient)');
+  for (const text of await rows.locator('.feed-who').allInnerTexts())
+    expect(text).toMatch(/^\S.* · MRN PT-\d{4}/);
+  // The critical list names each patient once with the MRN.
+  const pins = page.locator('.pinned-patient');
+  for (const text of await pins.allInnerTexts()) expect(text).toMatch(/ · MRN PT-\d{4}/);
+  // The in-page toast names the patient with the MRN.
+  await expect(page.locator('.toast').first()).toContainText(/MRN PT-\d{4}/);
+
+  // The ward filter lists wards, never beds; the patient filter names the MRN.
+  await openFilters(page);
+  const wards = await page.getByLabel('Ward').locator('option').allInnerTexts();
+  expect(wards.length).toBeGreaterThan(1);
+  for (const ward of wards) expect(ward).not.toMatch(/\bbed\b/i);
+  const patients = await page.getByLabel('Patient').locator('option').allInnerTexts();
+  for (const option of patients.slice(1)) expect(option).toMatch(/ — MRN PT-\d{4}/);
+
+  // Both Omar Garcia tiles warn that the name is shared.
+  await page.getByRole('button', { name: 'Ward board' }).click();
+  const omar = page.locator('.bed', { hasText: 'Omar Garcia' });
+  await expect(omar).toHaveCount(2, { timeout: 15_000 });
+  for (const tile of await omar.all()) {
+    await expect(tile).toContainText(/MRN PT-\d{4}/);
+    await expect(tile).toContainText('same name');
+  }
+
+  // Acknowledged by a person, named.
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
+  const open = (await listAlerts(page)).find(isOpenCritical) as AlertSummary;
+  await showCriticalOnly(page);
+  await row(page, open).click();
+  await page
+    .locator('.detail')
+    .getByRole('button', { name: /^Acknowledge/ })
+    .click();
+  await expect(page.locator('.detail').getByText(/Acknowledged by Alex Rivera/)).toBeVisible();
+  await expect(page.locator('.detail').getByText(/Practitioner\//)).toHaveCount(0);
+}

@@ -1,0 +1,70 @@
+import { memo } from 'react';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { distinguisher } from '../feed/identity.ts';
+import { timeText } from '../format/time.ts';
+import { uiActions } from '../state/ui-store.ts';
+import { SameNameWarning } from './PatientIdentity.tsx';
+import { TierBadge } from './TierBadge.tsx';
+
+const STATE_WORD: Record<AlertSummary['state'], string> = {
+  new: 'Unread',
+  seen: 'Seen',
+  acknowledged: 'Acknowledged',
+  escalated: 'Escalated',
+  resolved: 'Resolved',
+};
+
+function stateText(alert: AlertSummary): string {
+  const level = alert.lifecycle?.escalationLevel ?? 0;
+  return alert.state === 'escalated' && level > 0 ? `Escalated ${level}×` : STATE_WORD[alert.state];
+}
+
+/** One feed row: tier, test and value, time; the patient with the MRN, the bed and the state. */
+export const FeedRow = memo(function FeedRow({
+  alert,
+  selected,
+  cursor,
+  sameName,
+}: {
+  alert: AlertSummary;
+  selected: boolean;
+  cursor: boolean;
+  sameName: boolean;
+}) {
+  const id = distinguisher(alert.patient);
+  return (
+    <button
+      type="button"
+      data-alert-id={alert.id}
+      className={`feed-row feed-${alert.tier}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}${alert.state === 'new' ? ' unread' : ''}`}
+      aria-current={selected ? 'true' : undefined}
+      tabIndex={cursor ? 0 : -1}
+      onClick={() => uiActions.openAlert(alert.id)}
+    >
+      <TierBadge tier={alert.tier} />
+      <span className="feed-headline">{readableUnits(alert.headline) || 'Loading…'}</span>
+      <time dateTime={alert.occurredAt}>{timeText(alert.occurredAt)}</time>
+      <span className="feed-who">
+        {alert.patient ? (
+          <>
+            <span className="feed-patient">{alert.patient.name ?? alert.patient.reference}</span>
+            {id ? <span className="feed-mrn"> · {id}</span> : null}
+            {sameName ? (
+              <>
+                {' '}
+                <SameNameWarning />
+              </>
+            ) : null}
+          </>
+        ) : (
+          <span className="feed-mrn">No patient</span>
+        )}
+      </span>
+      <span className="feed-meta">
+        {alert.location ? <span className="feed-location">{alert.location} · </span> : null}
+        <span className="feed-state">{stateText(alert)}</span>
+      </span>
+    </button>
+  );
+});

@@ -1,0 +1,50 @@
+// A later normal result of the same test for the same patient, shown where the nurse decides: on the
+// alert and on its line in the critical list. It acknowledges nothing by itself.
+import { useQuery } from '@tanstack/react-query';
+import type { AlertSummary, TrendPoint } from '../../src-main/shared/api.ts';
+import { readableUnit } from '../../src-main/shared/fhir-json.ts';
+import { queries } from '../api/queries.ts';
+import { laterNormal } from '../feed/later-result.ts';
+import { timeText } from '../format/time.ts';
+
+/** Trends are re-read this often while a critical is on screen: a normal repeat is not pushed. */
+const RECHECK_MS = 30_000;
+
+export function useLaterNormal(alert: AlertSummary): TrendPoint | null {
+  const watched = alert.tier === 'critical' && alert.focus.startsWith('Observation/') && alert.fetch === 'ok';
+  const trend = useQuery({
+    ...queries.trend(alert.focus),
+    enabled: watched,
+    refetchInterval: RECHECK_MS,
+  });
+  return watched ? laterNormal(trend.data, alert.focus) : null;
+}
+
+const valueText = (p: TrendPoint) =>
+  p.value === null ? 'a normal result' : `${p.value} ${readableUnit(p.unit)}`.trim();
+
+/** The banner on the open alert. */
+export function LaterNormalBanner({ alert }: { alert: AlertSummary }) {
+  const later = useLaterNormal(alert);
+  if (!later) return null;
+  return (
+    <p className="later-normal" role="status">
+      <strong>
+        <span aria-hidden="true">●</span> Later normal result: {valueText(later)} at {timeText(later.at)}
+      </strong>{' '}
+      — the same test for the same patient, after this one. It does not acknowledge this alert: check it, then
+      acknowledge.
+    </p>
+  );
+}
+
+/** The chip on a line of the critical list. */
+export function LaterNormalChip({ alert }: { alert: AlertSummary }) {
+  const later = useLaterNormal(alert);
+  if (!later) return null;
+  return (
+    <span className="later-chip">
+      later normal {valueText(later)} {timeText(later.at)}
+    </span>
+  );
+}

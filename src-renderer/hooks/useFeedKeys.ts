@@ -1,0 +1,88 @@
+// The feed's keys: j/k or the arrows move the cursor, Enter opens the alert under it, / searches, ? lists
+// the shortcuts. `a` belongs to the alert open in the detail (AckShortcut in AckPanel.tsx); here it only
+// explains itself when nothing is open, so a key press never silently does nothing.
+import type { Virtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, type RefObject } from 'react';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import { uiActions } from '../state/ui-store.ts';
+
+export function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return (
+    !!el &&
+    (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA' || el.isContentEditable)
+  );
+}
+
+export function useFeedKeys(
+  visible: readonly AlertSummary[],
+  cursorId: string | null,
+  selected: string | null,
+  scrollRef: RefObject<HTMLDivElement | null>,
+  virtualizer: Virtualizer<HTMLDivElement, Element>,
+): void {
+  const latest = useRef({ visible, cursorId, selected });
+  useEffect(() => {
+    latest.current = { visible, cursorId, selected };
+  });
+  useEffect(() => {
+    const move = (delta: number) => {
+      const { visible: rows, cursorId: cur, selected: sel } = latest.current;
+      if (rows.length === 0) return;
+      const from = rows.findIndex((a) => a.id === (cur ?? sel));
+      const index = from < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, from + delta));
+      const target = rows[index];
+      if (!target) return;
+      uiActions.moveCursor(target.id);
+      virtualizer.scrollToIndex(index, { align: 'auto' });
+      requestAnimationFrame(() =>
+        scrollRef.current
+          ?.querySelector<HTMLButtonElement>(`[data-alert-id="${CSS.escape(target.id)}"]`)
+          ?.focus(),
+      );
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+      const inFeed = !!scrollRef.current?.contains(event.target as Node);
+      switch (event.key) {
+        case 'j':
+          move(1);
+          break;
+        case 'k':
+          move(-1);
+          break;
+        case 'ArrowDown':
+          if (!inFeed) return;
+          move(1);
+          break;
+        case 'ArrowUp':
+          if (!inFeed) return;
+          move(-1);
+          break;
+        case 'Enter': {
+          const cur = latest.current.cursorId;
+          if (!cur || (!inFeed && event.target !== document.body)) return;
+          uiActions.openAlert(cur);
+          break;
+        }
+        case 'a':
+          if (latest.current.selected) return; // the open alert's own shortcut acts
+          uiActions.keyMessage(
+            'Nothing is open: press Enter to open the alert under the cursor. “a” acknowledges only the alert open in the detail.',
+          );
+          break;
+        case '/':
+          document.getElementById('feed-search')?.focus();
+          break;
+        case '?':
+          uiActions.toggleShortcuts();
+          break;
+        default:
+          return;
+      }
+      event.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [virtualizer, scrollRef]);
+}
