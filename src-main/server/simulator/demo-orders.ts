@@ -131,6 +131,7 @@ export function writeDemoOrders(
         write.create(obs);
     }
     const requester = `physician-${who.ward.replace('ward-', '')}`;
+    const requesterDisplay = `Ward ${who.ward.replace('ward-', '').toUpperCase()} attending physician`;
     if (scenario.current) {
       // A fixed id, so a seed reproduces the same records (the Task's focus names it).
       const earlier = {
@@ -139,6 +140,7 @@ export function writeDemoOrders(
           priority: 'routine',
           ...who,
           requester,
+          requesterDisplay,
           at: at(30),
         }),
         id: `rx-${who.patientId}-current`,
@@ -153,6 +155,7 @@ export function writeDemoOrders(
         priority: scenario.priority,
         ...who,
         requester,
+        requesterDisplay,
         at: at(0.1 * (i + 1)),
       }),
     );

@@ -105,6 +105,10 @@ export interface Simulator {
 }
 
 export const WARDS = ['ward-a', 'ward-b'] as const;
+
+/** The prescriber of a ward's orders (a Practitioner the seed creates). */
+export const attendingName = (ward: string): string =>
+  `Ward ${ward.replace('ward-', '').toUpperCase()} attending physician`;
 const HOUR = 3_600_000;
 /** The repeat draw after the scripted K 6.8: normal, so the alert shows a later normal result. */
 const REPEAT_POTASSIUM: LabValue = { value: 4.4, interpretation: 'N' };
@@ -313,6 +317,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         patientId: who.patientId,
         encounterId: who.encounterId,
         requester: `physician-${ward.replace('ward-', '')}`,
+        requesterDisplay: attendingName(ward),
         at: iso(),
       }),
     );
@@ -407,12 +412,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
           });
         }
         for (const ward of WARDS) {
-          const letter = ward.replace('ward-', '').toUpperCase();
           store.update({
             resourceType: 'Practitioner',
             id: `physician-${ward.replace('ward-', '')}`,
             active: true,
-            name: [{ text: `Ward ${letter} attending physician` }],
+            name: [{ text: attendingName(ward) }],
           });
           store.update(wardLocation(ward));
           for (let bed = 1; bed <= beds; bed += 1) store.update(bedLocation(ward, bed));

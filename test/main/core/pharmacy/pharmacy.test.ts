@@ -13,6 +13,7 @@ import { createOrderChecksHolder } from '../../../../src-main/core/rules/order-c
 import { createMonitorService, type MonitorService } from '../../../../src-main/core/service.ts';
 import { startLocalDemo, type LocalDemo } from '../../../../src-main/local/local-demo.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import type { AlertNotification } from '../../../../src-main/core/ports.ts';
 import type { HostEvent, SessionInfo, WorklistItem } from '../../../../src-main/shared/api.ts';
 import { ApiRefusedError } from '../../../../src-main/shared/api.ts';
 import { driveSignIn } from '../../server/auth/helpers.ts';
@@ -22,13 +23,20 @@ const CHECKS = resolve(import.meta.dirname, '../../../../resources/rules/order-c
 let demo: LocalDemo;
 const services: MonitorService[] = [];
 const events = new Map<MonitorService, HostEvent[]>();
+/** What each workstation's notifier was asked to raise (a test double: no OS notification daemon here). */
+const notified = new Map<MonitorService, AlertNotification[]>();
 
 function serviceAs(user: string): MonitorService {
   const auth = createSmartSignIn({ logger: silentLogger() });
+  const raised: AlertNotification[] = [];
   const service = createMonitorService({
     dataDir: join(mkdtempSync(join(tmpdir(), 'pharmacy-')), 'client'),
     host: { kind: 'browser', version: 'test', osNotifications: false },
-    notifier: { notify: async () => undefined },
+    notifier: {
+      notify: async (notification) => {
+        raised.push(notification);
+      },
+    },
     logger: silentLogger(),
     defaultServer: demo.choice,
     signIn: (server, context) => auth.signIn(server, context),
@@ -41,6 +49,7 @@ function serviceAs(user: string): MonitorService {
   const seen: HostEvent[] = [];
   service.onEvent((event) => seen.push(event));
   events.set(service, seen);
+  notified.set(service, raised);
   services.push(service);
   return service;
 }
@@ -130,7 +139,7 @@ describe('the worklist', () => {
     const enoxaparin = byDrug('enoxaparin');
     expect(enoxaparin.medication).toBe('enoxaparin sodium 40 MG/0.4ML Prefilled Syringe');
     expect(enoxaparin.dosage).toBe('40 mg subcutaneous once daily');
-    expect(enoxaparin.prescriber).toBe('Practitioner/physician-a');
+    expect(enoxaparin.prescriber).toBe('Ward A attending physician');
     expect(enoxaparin.targetMinutes).toBe(60);
     expect(byDrug('piperacillin').targetMinutes).toBe(15);
     expect(Date.parse(enoxaparin.dueAt) - Date.parse(enoxaparin.waitingSince)).toBe(60 * 60_000);
@@ -172,6 +181,52 @@ describe('the review', () => {
     expect(warfarin.labs.find((l) => l.label === 'INR')?.value).toBe(4.1);
     expect((await kinds('enoxaparin')).some((id) => id === 'enoxaparin-renal')).toBe(true);
     expect(await kinds('amlodipine')).toEqual([]);
+  });
+});
+
+describe('interruptions', () => {
+  it('a stat order interrupts; an urgent or routine one joins the worklist without an alert', async () => {
+    const feed = demo.server.auth.issueServiceToken({
+      clientId: 'pharmacy-system',
+      role: 'clinical-feed',
+      securityLabels: ['ward-a', 'ward-b'],
+      scopes: ['system/*.cruds'],
+    }).accessToken;
+    const patient = byDrug('amlodipine').patient?.reference ?? '';
+    const post = async (priority: string, text: string): Promise<string> => {
+      const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({
+          resourceType: 'MedicationRequest',
+          status: 'active',
+          intent: 'order',
+          priority,
+          medicationCodeableConcept: { text },
+          subject: { reference: patient },
+          authoredOn: new Date().toISOString(),
+        }),
+      });
+      const body = (await res.json()) as { id: string };
+      return `MedicationRequest/${body.id}`;
+    };
+    const routine = await post('routine', 'ondansetron 4 MG Oral Tablet');
+    const urgent = await post('urgent', 'metoclopramide 10 MG Oral Tablet');
+    const stat = await post('stat', 'naloxone 0.4 MG/ML Injectable Solution');
+    const statAlert = await until(async () => {
+      const alerts = await first.handlers.listAlerts({ limit: 1000 });
+      const found = alerts.find((a) => a.focus === stat);
+      return found && (notified.get(first) ?? []).some((n) => n.alertId === found.id) && found;
+    }, 'the stat order’s notification');
+    expect(statAlert.tier).toBe('high');
+    // Both others are in the worklist, and neither is an alert (none notified, none unread).
+    await until(async () => {
+      const open = (await first.handlers.listWorklist({})).items.map((i) => i.order);
+      return open.includes(routine) && open.includes(urgent);
+    }, 'the routine and urgent orders in the worklist');
+    const focuses = (await first.handlers.listAlerts({ limit: 1000 })).map((a) => a.focus);
+    expect(focuses).not.toContain(routine);
+    expect(focuses).not.toContain(urgent);
   });
 });
 
