@@ -91,7 +91,7 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
 
   // 1. Verify the stat penicillin for the patient with penicillin anaphylaxis, overriding the flag.
   const verified = await openOrder(page, 'piperacillin');
-  const flag = review(page).locator('.flag').filter({ hasText: 'Allergy: Penicillin' });
+  const flag = review(page).locator('.flag').filter({ hasText: 'Allergy: Penicillin' }).first();
   await expect(flag).toBeVisible();
   await expect(review(page)).toContainText('Anaphylaxis');
   await expect(review(page)).toContainText(/eGFR \d+/);

@@ -143,6 +143,9 @@ function rates(hour: number): {
 
 export function createSimulator(store: ResourceStore, options: SimulatorOptions = {}): Simulator {
   const random = createRandom(options.seed ?? 1);
+  // The pharmacist's data (allergies, weights, labs for orders) draws from its own sequence, so the
+  // census, results and orders of a seed stay what they were without it.
+  const pharmacyRandom = createRandom(((options.seed ?? 1) + 0x9e3779b9) >>> 0);
   const rate = options.rate ?? 1;
   const tickMs = options.tickMs ?? 1000;
   const criticalFraction = options.criticalFraction ?? 0.02;
@@ -215,8 +218,8 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     ).resource;
     const assignment = { bed, patientId, encounterId: enc.id };
     // About one patient in eight has a recorded drug allergy.
-    if (random.chance(0.12)) {
-      const kind = random.pick(Object.values(ALLERGIES));
+    if (pharmacyRandom.chance(0.12)) {
+      const kind = pharmacyRandom.pick(Object.values(ALLERGIES));
       store.create(allergy({ kind, ward, patientId, at: iso() }));
     }
     wardCensus(ward).set(bed, assignment);
@@ -336,7 +339,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       if (contextWritten.has(key)) continue;
       contextWritten.add(key);
       const at = iso();
-      for (const obs of contextObservations(random, kind, { ward, ...who, at })) {
+      for (const obs of contextObservations(pharmacyRandom, kind, { ward, ...who, at })) {
         store.create(obs);
         counts.observations += 1;
       }
@@ -440,7 +443,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
             },
             update: (r) => void store.update(r),
           },
-          random,
+          pharmacyRandom,
           demoPatients.map((b) => ({ ward: 'ward-a', ...b })),
           clock(),
         );
