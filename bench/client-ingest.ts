@@ -25,7 +25,7 @@ import type { FhirResource } from '../src-main/server/base/types.ts';
 import type { EventRecord, SubscriptionEntry } from '../src-main/server/subscriptions/engine.ts';
 import { notificationBundle } from '../src-main/server/subscriptions/notification.ts';
 import { TOPICS } from '../src-main/server/topics/definitions.ts';
-import { machine, now, numberArg, out, rate, verdict } from './client-lib.ts';
+import { commandLine, machine, machineState, now, numberArg, out, rate, verdict } from './client-lib.ts';
 
 const N = numberArg('events', 100_000);
 const CHUNK = numberArg('chunk', 16 * 1024);
@@ -163,6 +163,21 @@ function bareParser(chunks: readonly Uint8Array[]): StageResult {
   });
 }
 
+/** The validation baseline: the same frames' data, decoded the same way, with a bare JSON.parse. */
+function bareJsonParse(chunks: readonly Uint8Array[]): StageResult {
+  let count = 0;
+  const decoder = createSseDecoder();
+  const t0 = now();
+  for (const chunk of chunks) {
+    for (const item of decoder.feed(chunk).items) {
+      if (item.type !== 'message') continue;
+      const parsed: unknown = JSON.parse(item.message.data);
+      if (parsed !== null) count += 1;
+    }
+  }
+  return record({ name: 'decoder + bare JSON.parse of each frame', events: count, ms: now() - t0 });
+}
+
 function decoderOnly(chunks: readonly Uint8Array[]): StageResult {
   let count = 0;
   const decoder = createSseDecoder();
@@ -272,6 +287,8 @@ function commitOnly(synchronous: 'FULL' | 'NORMAL', perTxn: number, topic: strin
 
 async function main(): Promise<void> {
   out(`# client ingest — ${machine()}`);
+  out(`command: ${commandLine('bench:client:ingest')}`);
+  out(`machine state: ${machineState()}`);
   const t0 = now();
   const { chunks, bytes, topic } = buildStream();
   const perChunk = N / chunks.length;
@@ -281,8 +298,9 @@ async function main(): Promise<void> {
   );
   out('parsing (same bytes, same run):');
   const bare = bareParser(chunks);
-  decoderOnly(chunks);
-  parseValidate(chunks);
+  const decoded = decoderOnly(chunks);
+  const json = bareJsonParse(chunks);
+  const validated = parseValidate(chunks);
   out('full client path (store: WAL, per-stage fresh file):');
   const asIs = await pipeline(chunks, topic, 'FULL', false);
   const batched = await pipeline(chunks, topic, 'FULL', true);
@@ -295,11 +313,22 @@ async function main(): Promise<void> {
   commitOnly('NORMAL', Math.max(1, Math.round(perChunk)), topic);
   out('summary:');
   const r = (s: StageResult): number => (s.events / s.ms) * 1000;
+  // Time per frame beyond the decoder: validation (JSON + bundle checks) against a bare JSON.parse.
+  const perFrame = (s: StageResult): number => s.ms / s.events - decoded.ms / decoded.events;
+  const validationRatio = perFrame(validated) / perFrame(json);
+  out(
+    `  validation (sseMessageToFrame) / bare JSON.parse, per frame beyond the decoder = ${validationRatio.toFixed(2)}× ` +
+      `(${(perFrame(validated) * 1000).toFixed(1)} µs vs ${(perFrame(json) * 1000).toFixed(1)} µs) → ${verdict(validationRatio <= 3)} (≤ 3×)`,
+  );
+  out(
+    `  whole path incl. decoder: validation ${(r(json) / r(validated)).toFixed(2)}× slower than decoder + JSON.parse`,
+  );
   out(`  bare parser / full path (one txn per frame, FULL)  = ${(r(bare) / r(asIs)).toFixed(1)}×`);
   out(`  bare parser / full path (one txn per chunk, FULL)  = ${(r(bare) / r(batched)).toFixed(1)}×`);
   out(
     `  target ≥ ${TARGET.toLocaleString('en-US')} ev/s: one txn per frame ${verdict(r(asIs) >= TARGET)}; one txn per chunk ${verdict(r(batched) >= TARGET)}`,
   );
+  out(`machine state after: ${machineState()}`);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,8 +1,8 @@
 // Shared pieces of the client-core benchmarks: timing, statistics,
 // printing and the machine line. Figures only — nothing here asserts a time.
-import { fork } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServerCommand, ServerReply } from './client-server-child.ts';
@@ -80,4 +80,58 @@ export async function startServerChild(): Promise<ServerChild> {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * The machine state a figure was taken in: load averages and the busiest other processes (by CPU
+ * share since they started, from `ps`), so a reader can tell an idle run from a contended one.
+ */
+export function machineState(): string {
+  const [one, five] = loadavg();
+  const ps = spawnSync('ps', ['-eo', 'pcpu,comm', '--sort=-pcpu', '--no-headers'], { encoding: 'utf8' });
+  const busiest = (ps.stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .slice(0, 3)
+    .join(', ');
+  return `load average ${one?.toFixed(2)} (1 min) / ${five?.toFixed(2)} (5 min); busiest processes: ${busiest}`;
+}
+
+/** `--flag` present in argv. */
+export function flagArg(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+export interface BusyProcesses {
+  pids: number[];
+  stop(): void;
+}
+
+/**
+ * `count` processes that spin on a core (the `--contended` runs: other work on the 2 cores). Each is
+ * killed by its own pid at stop.
+ */
+export function startBusyProcesses(count: number): BusyProcesses {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }),
+  );
+  return {
+    pids: children.map((c) => c.pid ?? -1),
+    stop: () => {
+      for (const child of children) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** "p50 3 ms, p90 5 ms, p99 10 ms, max 36 ms (n = 6000)". */
+export function distribution(sample: readonly number[], unit = 'ms', digits = 0): string {
+  const f = (p: number): string => percentile(sample, p).toFixed(digits);
+  return `p50 ${f(50)} ${unit}, p90 ${f(90)} ${unit}, p99 ${f(99)} ${unit}, max ${f(100)} ${unit} (n = ${sample.length})`;
+}
+
+/** The command line that produced this output, for the figures table. */
+export function commandLine(script: string, skipArgs = 0): string {
+  const args = process.argv.slice(2 + skipArgs).join(' ');
+  return `npm run ${script}${args ? ` -- ${args}` : ''}`;
 }

@@ -1,5 +1,9 @@
 // `npm run soak -- --schedules 1000 [--seed 1] [--runs 4] [--parallel 2] [--token-ttl 60] [--dir PATH]
 //   [--minutes M] [--token-faults P]`
+// `npm run soak -- --closed-loop --schedules 200 [--seed 1] [--dir PATH]`: the two-workstation variant
+//   (test/support/soak-closed-loop.ts): two Ward A workstations and the charge nurse against one server;
+//   prints double acknowledgments and double escalations (both must be 0) and the acknowledgment's
+//   propagation time to the other workstation.
 // The long soak: `runs` independent runs (each with its own server, proxy, monitor and one
 // revocation in the middle) share the schedules; prints the figures and exits 1 on any violation.
 // `--minutes M` keeps every run going for at least M minutes (so 60-second tokens are renewed many
@@ -9,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runSoak, type SoakResult } from '../test/support/soak.ts';
+import { runClosedLoopSoak } from '../test/support/soak-closed-loop.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,9 +25,32 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     minutes: { type: 'string', default: '0' },
     'token-faults': { type: 'string', default: '0' },
+    'closed-loop': { type: 'boolean', default: false },
   },
   strict: true,
 });
+
+if (values['closed-loop']) {
+  const schedules = Number(values.schedules);
+  const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'soak-closed-loop-'));
+  console.log(
+    `soak (closed loop, two workstations + charge nurse): ${schedules} schedules, seed ${values.seed}, dir ${dir}`,
+  );
+  const result = await runClosedLoopSoak({
+    schedules,
+    seed: Number(values.seed),
+    workDir: dir,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log('');
+  console.log(
+    `double acknowledgments = ${result.doubleAcknowledgments}, double escalations = ${result.doubleEscalations}, acknowledgment seen on the other workstation: p50 ${result.ackPropagationMs.p50 ?? '-'} ms, p95 ${result.ackPropagationMs.p95 ?? '-'} ms, max ${result.ackPropagationMs.max ?? '-'} ms (target 2000)`,
+  );
+  console.log(JSON.stringify(result, null, 2));
+  const ok =
+    result.doubleAcknowledgments === 0 && result.doubleEscalations === 0 && result.problems.length === 0;
+  process.exit(ok ? 0 : 1);
+}
 const schedules = Number(values.schedules);
 const runs = Math.max(1, Number(values.runs));
 const parallel = Math.max(1, Number(values.parallel));

@@ -5,6 +5,7 @@
 // data directory) and gets back the service and one close() that undoes everything in the right order.
 // The mode comes from the deployment configuration (config.ts) or the hosts' zero-config default.
 import { dirname, join } from 'node:path';
+import { DEMO_ESCALATION_POLICY } from '../core/alerting/escalation-policy.ts';
 import { acquireInstanceLock } from '../core/instance-lock.ts';
 import type { Logger } from '../core/log.ts';
 import { topicsForRole } from '../core/monitor/topics.ts';
@@ -150,6 +151,14 @@ function serviceOptions(
   const openAuthorizationUrl = parts.openAuthorizationUrl;
   const home = defaultServer(mode, demo);
   const escalation = mode.escalation ?? {};
+  // The demo shows escalation to people out of the box; a hospital names its own policy (or none).
+  const policy =
+    escalation.policy !== undefined
+      ? escalation.policy
+      : mode.kind === 'local-demo'
+        ? DEMO_ESCALATION_POLICY
+        : null;
+  const ackTimeoutMinutes = policy?.steps[0]?.afterMinutes ?? escalation.ackTimeoutMinutes;
   return {
     dataDir: parts.dataDir,
     host: parts.host,
@@ -165,9 +174,8 @@ function serviceOptions(
     rules,
     ...(mode.privacyDefault !== undefined ? { privacyMode: mode.privacyDefault } : {}),
     alerting: {
-      ...(escalation.ackTimeoutMinutes !== undefined
-        ? { ackTimeoutMinutes: escalation.ackTimeoutMinutes }
-        : {}),
+      ...(ackTimeoutMinutes !== undefined ? { ackTimeoutMinutes } : {}),
+      escalationPolicy: policy,
       ...(escalation.targetMinutes !== undefined ? { targetMinutes: escalation.targetMinutes } : {}),
       ...(escalation.repeatMinutes !== undefined ? { repeatMinutes: escalation.repeatMinutes } : {}),
       ...(parts.launchAtLogin ? { launchAtLogin: parts.launchAtLogin } : {}),

@@ -108,6 +108,31 @@ const minutes = z
   .min(1)
   .max(24 * 60);
 
+/** A care role as the FHIR server's PractitionerRole.code has it (`nurse`, `charge-nurse`), or `fail-safe`. */
+const careRole = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a care role code such as charge-nurse');
+
+/**
+ * Escalation to people (docs/deployment.md, "Escalation policy"): timed steps addressed to a role of
+ * the alert's ward, the last one the fail-safe contact list shown on screen.
+ */
+const escalationPolicy = z
+  .object({
+    steps: z
+      .array(z.object({ role: careRole, afterMinutes: minutes }).strict())
+      .min(1)
+      .max(20)
+      .refine(
+        (steps) =>
+          steps.at(-1)?.role === 'fail-safe' && steps.filter((s) => s.role === 'fail-safe').length === 1,
+        'the last step, and only the last, must be the fail-safe step ({"role": "fail-safe"})',
+      ),
+    failSafeContacts: z
+      .array(z.object({ name: z.string().min(1).max(120), phone: z.string().min(1).max(60) }).strict())
+      .min(1)
+      .max(20),
+  })
+  .strict();
+
 export const deploymentSchema = z
   .object({
     /** Editors' schema reference; ignored. */
@@ -121,8 +146,21 @@ export const deploymentSchema = z
         ackTimeoutMinutes: minutes.optional(),
         targetMinutes: minutes.optional(),
         repeatMinutes: minutes.optional(),
+        /** null: no escalation to people, even in the local demo (this screen is re-notified). */
+        policy: escalationPolicy.nullable().optional(),
       })
       .strict()
+      .refine(
+        (e) =>
+          !e.policy ||
+          e.ackTimeoutMinutes === undefined ||
+          e.ackTimeoutMinutes === e.policy.steps[0]?.afterMinutes,
+        {
+          path: ['ackTimeoutMinutes'],
+          message:
+            "must equal the first step's afterMinutes (the first step is the escalation), or be left out",
+        },
+      )
       .optional(),
     rulesFile: z.string().min(1).max(4096).optional(),
     /** The pharmacist's worklist (docs/pharmacy.md). */

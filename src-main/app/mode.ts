@@ -3,6 +3,7 @@
 // runs (a person's own machine, or a ward's shared screen). The composition root (compose.ts) takes
 // nothing else about the deployment: the hosts' default, or a validated deployment configuration file
 // written by hospital IT (config.ts, docs/deployment.md), produces an AppMode.
+import type { EscalationPolicy } from '../core/alerting/escalation-policy.ts';
 import type { ServerChoice } from '../core/service.ts';
 
 /**
@@ -42,6 +43,12 @@ export interface DeploymentSettings {
     targetMinutes?: number;
     /** Re-notify an escalated critical this often. Default: the acknowledgment timeout. */
     repeatMinutes?: number;
+    /**
+     * Escalation to people: timed steps to roles of the alert's ward, ending in the fail-safe contact
+     * list. Default: the demo's policy in local-demo mode; none (this screen is re-notified) otherwise.
+     * null: none, in any mode.
+     */
+    policy?: EscalationPolicy | null;
   };
   /** The critical-value rules file instead of the one the app ships. */
   rulesFile?: string;

@@ -9,7 +9,11 @@ import type { Logger } from '../core/log.ts';
 import type { WardSession } from '../core/workstation/ward-watch.ts';
 import { isRecord } from '../shared/fhir-json.ts';
 
-/** Read the clinical types a nurse is alerted on, and keep the ward's own Subscriptions. */
+/**
+ * Read the clinical types a nurse is alerted on, keep the ward's own Subscriptions, and take part in the
+ * closed loop across workstations (docs/alerting.md): read acknowledgments made elsewhere, the care
+ * team, and escalation steps, and issue the next step (a Task with the escalation code, nothing else).
+ */
 export const DEFAULT_WARD_SCOPES = [
   'system/Patient.rs',
   'system/Practitioner.rs',
@@ -20,6 +24,13 @@ export const DEFAULT_WARD_SCOPES = [
   'system/Basic.rs',
   'system/MedicationRequest.rs',
   'system/Subscription.cruds',
+  'system/Communication.rs',
+  'system/PractitionerRole.rs',
+  'system/Group.rs',
+  // Read steps, issue the next one: the role's ceiling narrows it (the embedded server: creating a Task
+  // with the escalation code only). Asked as the plain type, as the user scopes are (core/auth).
+  'system/Task.rs',
+  'system/Task.c',
 ];
 
 export interface WardKey {

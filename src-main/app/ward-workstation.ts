@@ -43,6 +43,8 @@ export function demoWardRegistration(plan: WardPlan): BackendClientRegistration 
     clientId: plan.identity.clientId,
     jwks: { keys: [publicJwk(plan.key)] },
     securityLabels: [plan.identity.ward],
+    // Reads its ward, keeps its subscriptions, and issues escalation steps (base/roles.ts).
+    role: 'ward-workstation',
   };
 }
 

@@ -6,8 +6,8 @@ import { arr, codings } from '../shared/fhir-json.ts';
 import type { FhirAccess } from './fhir/fhir-client.ts';
 import { searchResources } from './views.ts';
 
-/** This app's role codes (the embedded server's role names) and the HL7 practitioner-role codes. */
-const APP_ROLE_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/role';
+/** The embedded server's care-role codes (its role names) and the HL7 practitioner-role codes. */
+const APP_ROLE_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/care-role';
 const HL7_ROLE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/practitioner-role';
 
 const ROLE_CODES: Record<string, Record<string, UserRole>> = {

@@ -32,6 +32,8 @@ export interface AlertNotification {
   kind?: 'alert' | 'unchecked' | 'escalation' | 'summary';
   /** The alerts a summary covers (a summary has no single `alertId`). */
   alertIds?: string[];
+  /** An escalation step addressed to this screen's person or team (or the fail-safe step): its number. */
+  step?: number;
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
@@ -39,7 +41,7 @@ export interface Notifier {
   notify(notification: AlertNotification): Promise<void>;
   /**
    * Take back every notification raised for this alert (first alert and escalations): it was
-   * acknowledged or resolved, so a lock screen or a notification centre must no longer ask for it.
+   * acknowledged or resolved (here or on another workstation), so a lock screen or a notification centre must no longer ask for it.
    * Hosts that cannot close a notification leave it out (the headless monitor).
    */
   withdraw?(alertId: string): Promise<void>;

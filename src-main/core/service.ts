@@ -28,6 +28,8 @@ import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
+import type { StepIssuer } from './alerting/escalation-steps.ts';
+import type { AlertSummary } from '../shared/api.ts';
 import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
 import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
 import { lastSessionFile } from './workstation/last-session.ts';
@@ -123,7 +125,13 @@ export interface ServiceOptions {
   alerting?: Partial<
     Pick<
       AlertingOptions,
-      'repeatMinutes' | 'exportDir' | 'launchAtLogin' | 'now' | 'tickMs' | 'writebackBackoff'
+      | 'repeatMinutes'
+      | 'exportDir'
+      | 'launchAtLogin'
+      | 'now'
+      | 'tickMs'
+      | 'writebackBackoff'
+      | 'escalationPolicy'
     > & {
       /** Escalate a critical not acknowledged within this long. Default 10 minutes. */
       ackTimeoutMinutes: number;
@@ -237,7 +245,8 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       // An order arrived or was decided elsewhere: the worklist is stale. A decision is no alert.
       if (latest.topic === ORDER_VERIFICATION_TOPIC || latest.topic === MEDICATION_ORDER_TOPIC)
         emitRaw({ type: 'worklist', orders: [latest.focus] });
-      if (latest.topic !== ORDER_VERIFICATION_TOPIC) emitRaw({ type: 'alert', alert: latest });
+      if (latest.topic !== ORDER_VERIFICATION_TOPIC)
+        emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
     });
   };
   // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
@@ -245,6 +254,29 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     if (event.type !== 'alert') return emitRaw(event);
     deliverAlert(event.alert.id);
     alerting.pushStatus();
+  };
+  /**
+   * Who writes an alert's next escalation step from here: the ward identity for the ward's alerts (it
+   * watches whoever is signed in), else the signed-in user for her own; null: another workstation will.
+   */
+  const wardSessionNow: { get(): WardSession | null } = { get: () => null }; // set once the watch exists
+  const issuerFor = (alert: AlertSummary): StepIssuer | null => {
+    const owner = store.alerts.ownerOf(alert.id);
+    const wardSession = wardSessionNow.get();
+    if (ward && wardSession && owner === wardOwner)
+      return {
+        access: accessFor(wardSession),
+        requester: `Alert Monitor, ${ward.ward} workstation`,
+        ward: ward.ward,
+      };
+    const viewer = me.viewer;
+    if (!ward && viewer && owner === viewer.owner)
+      return {
+        access: viewer.access,
+        requester: `Alert Monitor of ${viewer.display ?? viewer.fhirUser ?? 'a user'}`,
+        ward: null,
+      };
+    return null;
   };
   const alerting = createAlerting({
     store,
@@ -255,7 +287,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     privacyMode: isPrivate,
     ...alertingOptions,
     rules: options.rules ?? interpretationOnlyRules(),
-    access: () => policy.access,
+    access: () => ({ ...policy.access, issuer: issuerFor, wardScreen: ward !== null }),
   });
   alerting.start();
 
@@ -364,6 +396,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         preferences.get().notifyHigh || me.role === 'pharmacist' ? ['critical', 'high'] : ['critical'],
       allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
+      onClosedLoop: (change) => alerting.onLoopChange(change),
     });
 
   const wardWatch: WardWatch | null = ward
@@ -376,6 +409,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         ...(ward.retryMs !== undefined ? { retryMs: ward.retryMs } : {}),
       })
     : null;
+  wardSessionNow.get = () => wardWatch?.session() ?? null;
   wardWatch?.start();
 
   /** The person at the screen is gone (signed out, expired, failed): her view of patient data ends. */
@@ -427,6 +461,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         fhirUser: signed.fhirUser,
         access: accessFor(signed),
         owner: viewerOwner(signed),
+        display: me.userDisplay,
       };
       me.signedInAt = Date.now();
       me.signingIn = false;
@@ -522,7 +557,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
 
     // Verification decisions keep worklists in step; they are not alerts (docs/pharmacy.md).
     listAlerts: async ({ limit, before }) =>
-      (await policy.list(limit, before)).filter((alert) => alert.topic !== ORDER_VERIFICATION_TOPIC),
+      (await policy.list(limit, before))
+        .filter((alert) => alert.topic !== ORDER_VERIFICATION_TOPIC)
+        .map(alerting.decorate),
 
     async getResource({ reference }) {
       if (!me.viewer)
@@ -560,7 +597,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       sessionPush.cancel();
       lockedPush.cancel();
       clearInterval(pruneTimer);
-      alerting.stop();
+      await alerting.stop();
       pharmacy.stop();
       await wardWatch?.stop();
       await me.monitor?.stop();

@@ -54,6 +54,33 @@ export interface AlertSummary {
   ruleId?: string | null;
   /** The closed loop: who did what when, the timers, and the write-back state. */
   lifecycle?: AlertLifecycle;
+  /**
+   * The escalation chain of this result across workstations: who was asked, when, who answered
+   * (docs/alerting.md, "Escalation to people"). Absent or empty when nobody was asked.
+   */
+  escalation?: EscalationStepView[];
+}
+
+/** One step of an escalation chain, as the server's Task says (loop-resources.ts). */
+export interface EscalationStepView {
+  step: number;
+  /** The care role asked (`nurse`, `charge-nurse`), or `fail-safe` for the last resort. */
+  role: string | null;
+  /** 'issuing' while this workstation is writing it. */
+  status: 'issuing' | 'requested' | 'accepted' | 'declined' | 'cancelled' | 'fail-safe';
+  /** The PractitionerRole or Group asked, and its name. */
+  target: string | null;
+  targetName: string | null;
+  /** When it was asked, and when the next step is due if nobody answers (ISO). */
+  askedAt: string | null;
+  dueAt: string | null;
+  answeredBy: string | null;
+  answeredByName: string | null;
+  answeredAt: string | null;
+  /** `Task/…` on the server. */
+  taskRef: string | null;
+  /** Whether the signed-in user (or, on a ward screen, its team) was asked: she may accept or decline. */
+  addressedToYou?: boolean;
 }
 
 export type WritebackState = 'none' | 'pending' | 'done' | 'failed' | 'unsupported';
@@ -67,6 +94,12 @@ export interface AlertLifecycle {
   acknowledgedAt: string | null;
   /** fhirUser of the acknowledging user, e.g. "Practitioner/nurse-a". */
   acknowledgedBy: string | null;
+  /** Her name as the acknowledgment record says ("Riley Chen, RN (Ward A)"), when known. */
+  acknowledgedByName?: string | null;
+  /** Acknowledged on another workstation: learned from the server's record, not done here. */
+  acknowledgedElsewhere?: boolean;
+  /** Resolved on another workstation. */
+  resolvedElsewhere?: boolean;
   /** Optional read-back note given at acknowledgment. */
   ackNote: string | null;
   escalatedAt: string | null;
@@ -108,6 +141,16 @@ export interface AlertingStatus {
   targetMinutes: number;
   rules: RulesStatus;
   writeback: { pending: number; failed: number; lastError: string | null };
+  /**
+   * The deployment's escalation policy (docs/deployment.md): the steps and the fail-safe contact list
+   * shown on screen when nobody answered. Null: escalation re-notifies this screen only.
+   */
+  escalationPolicy?: EscalationPolicyView | null;
+}
+
+export interface EscalationPolicyView {
+  steps: Array<{ role: string; afterMinutes: number }>;
+  failSafeContacts: Array<{ name: string; phone: string }>;
 }
 
 export interface AuditExport {
@@ -597,6 +640,18 @@ export const apiArgSchemas = {
   getOrderChecksStatus: z.object({}).strict(),
   /** Re-read the order-checks file; a bad file is refused and the previous checks stay active. */
   reloadOrderChecks: z.object({}).strict(),
+  /**
+   * Answer an escalation step addressed to the signed-in user: accept (she takes it: the alert is
+   * acknowledged by her) or decline (the next step is asked at once).
+   */
+  answerEscalation: z
+    .object({
+      alertId: boundedString(300),
+      step: z.number().int().min(1).max(50),
+      answer: z.enum(['accept', 'decline']),
+      note: z.string().max(500).optional(),
+    })
+    .strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgSchemas;
@@ -633,6 +688,7 @@ export interface ApiResults {
   decideOrder: OrderDecisionResult;
   getOrderChecksStatus: OrderChecksStatus;
   reloadOrderChecks: OrderChecksStatus;
+  answerEscalation: AlertSummary | null;
 }
 
 export interface Preferences {

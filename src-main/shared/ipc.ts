@@ -30,6 +30,7 @@ export const API_METHODS = [
   'decideOrder',
   'getOrderChecksStatus',
   'reloadOrderChecks',
+  'answerEscalation',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that the list names every method of the contract.

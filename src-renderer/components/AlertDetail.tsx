@@ -6,13 +6,14 @@ import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { useMarkSeen, useResolve, useRetryWriteback } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { openedBy } from '../feed/ack-gate.ts';
-import { ackTimer, isOpen } from '../feed/feed-model.ts';
+import { findAlert, ackTimer, isOpen } from '../feed/feed-model.ts';
 import { timeText } from '../format/time.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
 import { useMe } from '../hooks/useSession.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { AckPanel, AckShortcut } from './AckPanel.tsx';
+import { EscalationChain } from './EscalationChain.tsx';
 import { LaterNormalBanner } from './LaterResult.tsx';
 import { PatientIdentity } from './PatientIdentity.tsx';
 import { PersonName } from './PersonName.tsx';
@@ -59,6 +60,7 @@ function Lifecycle({ alert }: { alert: AlertSummary }) {
             </>
           ) : null}
           {lifecycle?.acknowledgedAt ? ` at ${timeText(lifecycle.acknowledgedAt, now)}` : ''}
+          {lifecycle?.acknowledgedElsewhere ? ' on another workstation' : ''}
           {lifecycle?.ackNote ? ` — read-back: “${lifecycle.ackNote}”` : ''}
         </p>
         {alert.state === 'resolved' ? (
@@ -134,7 +136,7 @@ export function AlertDetail() {
   const alerts = useQuery(queries.alerts());
   const session = useQuery(queries.session());
   const sameNames = useSameNames();
-  const alert = alerts.data?.find((a) => a.id === selectedId) ?? null;
+  const alert = findAlert(alerts.data, selectedId);
   useRecordOpened(alert);
   const focus = useQuery({
     ...queries.resource(alert?.focus ?? 'Observation/none'),
@@ -170,6 +172,7 @@ export function AlertDetail() {
         <PatientBanner reference={patientRef} encounter={encounter} sameName={sameName} />
       ) : null}
       <Lifecycle alert={alert} />
+      <EscalationChain alert={alert} />
       <Writeback alert={alert} />
       <ResourceState what="the record" pending={focus.isPending} error={focus.error} view={focus.data} />
       {resource ? <ResourceBody resource={resource} reference={alert.focus} /> : null}

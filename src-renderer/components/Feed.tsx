@@ -1,11 +1,11 @@
 // The alerts column: the counts, the critical list (bounded, scrolling), the filters and the live feed
-// (virtualized). The feed always keeps room for rows, at 1400×900 as at 1024×700.
+// (windowed: feed/use-fixed-rows.ts). The feed always keeps room for rows, at 1400×900 as at 1024×700.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo, useRef } from 'react';
 import { queries } from '../api/queries.ts';
 import { derive } from '../feed/derived.ts';
-import { filterAlerts, mayHaveOlder } from '../feed/feed-model.ts';
+import { filterAlerts, findAlert, mayHaveOlder } from '../feed/feed-model.ts';
+import { useFixedRows } from '../feed/use-fixed-rows.ts';
 import { useFeedKeys } from '../hooks/useFeedKeys.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
@@ -32,20 +32,21 @@ export function Feed({ compact = false }: { compact?: boolean }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const rowHeight = largeType ? ROW_HEIGHT.large : ROW_HEIGHT.normal;
 
-  // eslint-disable-next-line react-hooks/incompatible-library -- rows re-render from `visible`, not memoized getters
-  const virtualizer = useVirtualizer({
+  const rows = useFixedRows({
     count: visible.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => rowHeight,
+    rowHeight,
     overscan: 8,
-    getItemKey: (index) => visible[index]?.id ?? index,
+    scrollRef,
+    keyOf: (index) => visible[index]?.id ?? index,
   });
-  useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
-  useFeedKeys(visible, cursorId, selected, scrollRef, virtualizer);
+  useFeedKeys(visible, cursorId, selected, scrollRef, rows.scroller);
 
-  const items = virtualizer.getVirtualItems();
-  const cursorVisible =
-    cursorId && visible.some((a) => a.id === cursorId) ? cursorId : (visible[0]?.id ?? null);
+  const items = rows.items;
+  // The whole list is indexed by id (a push keeps the index); a filtered view is scanned.
+  const cursorShown =
+    cursorId !== null &&
+    (visible === list ? findAlert(list, cursorId) !== null : visible.some((a) => a.id === cursorId));
+  const cursorVisible = cursorShown ? cursorId : (visible[0]?.id ?? null);
   return (
     <section className={`feed${compact ? ' compact' : ''}`} aria-labelledby="feed-title">
       <div className="feed-head">
@@ -75,7 +76,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
           className="feed-list"
           aria-label={`Alerts, newest first (${visible.length} shown)`}
           aria-describedby="feed-help"
-          style={{ height: virtualizer.getTotalSize() }}
+          style={{ height: rows.totalSize }}
         >
           {items.map((item) => {
             const alert = visible[item.index];

@@ -1,6 +1,6 @@
 import { useDeferredValue, useMemo } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
-import { facets, type FeedShow } from '../feed/feed-model.ts';
+import { facetsOf, type FeedShow } from '../feed/feed-model.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 
 /** Esc in the search box leaves it (for the feed), keeping what was typed as the filter. */
@@ -15,7 +15,7 @@ function leaveSearch(event: React.KeyboardEvent<HTMLInputElement>): void {
 export function FeedFilters({ list, sameNames }: { list: readonly AlertSummary[]; sameNames: Set<string> }) {
   const filters = useUiStore((s) => s.filters);
   const deferred = useDeferredValue(list);
-  const f = useMemo(() => facets(deferred), [deferred]);
+  const f = useMemo(() => facetsOf(deferred), [deferred]);
   const active = [filters.location, filters.patient, filters.tier, filters.type].filter(
     (v) => v !== 'all',
   ).length;

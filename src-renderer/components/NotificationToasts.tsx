@@ -12,6 +12,7 @@ import { useState } from 'react';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { queries } from '../api/queries.ts';
+import { findAlert } from '../feed/feed-model.ts';
 import { identityText } from '../feed/identity.ts';
 import { uiActions, useUiStore, type InPageNotification } from '../state/ui-store.ts';
 
@@ -80,8 +81,7 @@ export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
   const alerts = useQuery(queries.alerts());
   const visible = notifications.slice(-2);
-  // The toasts' alerts are among the newest: found near the top of the list.
-  const alertOf = (id: string | null) => (id ? alerts.data?.find((a) => a.id === id) : undefined);
+  const alertOf = (id: string | null) => findAlert(alerts.data, id) ?? undefined;
   return (
     <div className="toasts">
       <div role="alert" aria-live="assertive" className="toast-list">

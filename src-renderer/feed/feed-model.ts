@@ -46,26 +46,91 @@ export function newestFirst(a: AlertSummary, b: AlertSummary): number {
   return Number(b.eventNumber) - Number(a.eventNumber);
 }
 
+/** How a list came from its predecessor by one upsert: what derives from it can follow the change. */
+export interface ListChange {
+  previous: readonly AlertSummary[];
+  /** The row the upsert replaced, if any. */
+  removed: AlertSummary | null;
+  added: AlertSummary;
+}
+
+const changes = new WeakMap<readonly AlertSummary[], ListChange>();
 /**
- * Insert or replace one alert in a newest-first list without re-sorting the whole list: one scan to
- * find an existing row, one binary search for the position, one copy.
+ * Alerts by id for a chain of lists made by upsertAlert: built once for a list that came from elsewhere
+ * (a page load), then handed from each list to the next and kept up to date, so a push never scans the
+ * list to find a row. Older lists of the chain share it (they are only ever replaced, never read back).
  */
-export function upsertAlert(list: readonly AlertSummary[], alert: AlertSummary): AlertSummary[] {
-  const existing = list.findIndex((a) => a.id === alert.id);
-  if (existing >= 0 && newestFirst(list[existing] as AlertSummary, alert) === 0) {
-    const next = list.slice();
-    next[existing] = alert;
-    return next;
+const indexes = new WeakMap<readonly AlertSummary[], Map<string, AlertSummary>>();
+
+/** The change that made `list` from its predecessor, when upsertAlert made it. */
+export function changeOf(list: readonly AlertSummary[]): ListChange | null {
+  return changes.get(list) ?? null;
+}
+
+/** Alerts of `list` by id (see `indexes`). */
+export function alertIndex(list: readonly AlertSummary[]): ReadonlyMap<string, AlertSummary> {
+  let index = indexes.get(list);
+  if (!index) {
+    index = new Map(list.map((a) => [a.id, a]));
+    indexes.set(list, index);
   }
-  const rest = existing >= 0 ? [...list.slice(0, existing), ...list.slice(existing + 1)] : list;
+  return index;
+}
+
+/** The alert with this id in `list`, without scanning it (after the first look-up of a loaded list). */
+export function findAlert(list: readonly AlertSummary[] | undefined, id: string | null): AlertSummary | null {
+  if (!list || id === null) return null;
+  return alertIndex(list).get(id) ?? null;
+}
+
+/** Position of `alert` in a newest-first list: the first row not newer than it (binary search). */
+function positionOf(list: readonly AlertSummary[], alert: AlertSummary): number {
   let lo = 0;
-  let hi = rest.length;
+  let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (newestFirst(rest[mid] as AlertSummary, alert) < 0) lo = mid + 1;
+    if (newestFirst(list[mid] as AlertSummary, alert) < 0) lo = mid + 1;
     else hi = mid;
   }
-  return [...rest.slice(0, lo), alert, ...rest.slice(lo)];
+  return lo;
+}
+
+/** Where `known` is in `list`: among the rows of its order key (binary search), else -1. */
+function rowOf(list: readonly AlertSummary[], known: AlertSummary): number {
+  for (let i = positionOf(list, known); i < list.length; i += 1) {
+    const row = list[i] as AlertSummary;
+    if (row.id === known.id) return i;
+    if (newestFirst(row, known) !== 0) break;
+  }
+  // The index is ahead of this list (an older list of the chain was passed): look it up the slow way.
+  return list.findIndex((a) => a.id === known.id);
+}
+
+/**
+ * Insert or replace one alert in a newest-first list without re-sorting or scanning it: the existing
+ * row is found by id (alertIndex) and by binary search, the position by binary search, then one copy.
+ */
+export function upsertAlert(list: readonly AlertSummary[], alert: AlertSummary): AlertSummary[] {
+  const index = alertIndex(list) as Map<string, AlertSummary>;
+  const known = index.get(alert.id);
+  const existing = known ? rowOf(list, known) : -1;
+  let next: AlertSummary[];
+  if (existing >= 0 && newestFirst(list[existing] as AlertSummary, alert) === 0) {
+    next = list.slice();
+    next[existing] = alert;
+  } else {
+    const rest = existing >= 0 ? [...list.slice(0, existing), ...list.slice(existing + 1)] : list;
+    const at = positionOf(rest, alert);
+    next = [...rest.slice(0, at), alert, ...rest.slice(at)];
+  }
+  index.set(alert.id, alert);
+  indexes.set(next, index);
+  changes.set(next, {
+    previous: list,
+    removed: existing >= 0 ? (list[existing] ?? null) : null,
+    added: alert,
+  });
+  return next;
 }
 
 /** Merge an older page (paging with `before`) behind the current list, dropping duplicates. */
@@ -150,18 +215,21 @@ export interface ActionCounts {
 
 export function actionCounts(list: readonly AlertSummary[]): ActionCounts {
   const counts: ActionCounts = { openCritical: 0, escalated: 0, unread: 0, information: 0 };
-  for (const a of list) {
-    if (!isAction(a)) {
-      counts.information += 1;
-      continue;
-    }
-    if (a.state === 'new') counts.unread += 1;
-    if (a.tier === 'critical' && isOpen(a)) {
-      counts.openCritical += 1;
-      if ((a.lifecycle?.escalationLevel ?? 0) > 0 || a.state === 'escalated') counts.escalated += 1;
-    }
-  }
+  for (const a of list) countAlert(counts, a, 1);
   return counts;
+}
+
+/** Add (`sign` 1) or take away (-1) one alert's part of the counts: a push changes them by its row only. */
+export function countAlert(counts: ActionCounts, a: AlertSummary, sign: 1 | -1): void {
+  if (!isAction(a)) {
+    counts.information += sign;
+    return;
+  }
+  if (a.state === 'new') counts.unread += sign;
+  if (a.tier === 'critical' && isOpen(a)) {
+    counts.openCritical += sign;
+    if ((a.lifecycle?.escalationLevel ?? 0) > 0 || a.state === 'escalated') counts.escalated += sign;
+  }
 }
 
 export interface PatientFacet {
@@ -205,6 +273,37 @@ export function facets(list: readonly AlertSummary[], cap = 200, scan = 5000): F
       (a, b) => a.name.localeCompare(b.name) || (a.distinguisher ?? '').localeCompare(b.distinguisher ?? ''),
     ),
   };
+}
+
+const facetCache = new WeakMap<readonly AlertSummary[], Facets>();
+
+/** Whether an alert's filter values are all already offered (then a push needs no new menu entries). */
+function offered(f: Facets, a: AlertSummary): boolean {
+  const ward = wardOf(a);
+  return (
+    f.types.includes(focusType(a)) &&
+    (!ward || f.locations.includes(ward)) &&
+    (!a.patient ||
+      f.patients.some(
+        (p) => p.reference === a.patient?.reference && p.name === (a.patient.name ?? p.reference),
+      ))
+  );
+}
+
+/**
+ * facets(list), reused across a push whose row brings no new filter value (the common case: another
+ * result for a patient, ward and type already offered), so a push does not rescan the newest 5,000.
+ * A value whose last row has just left the scanned window stays offered until the next rescan.
+ */
+export function facetsOf(list: readonly AlertSummary[]): Facets {
+  let f = facetCache.get(list);
+  if (!f) {
+    const change = changeOf(list);
+    const before = change ? facetCache.get(change.previous) : undefined;
+    f = change && before && offered(before, change.added) ? before : facets(list);
+    facetCache.set(list, f);
+  }
+  return f;
 }
 
 /** Minutes since the result against the 30-minute acknowledgement target (server timestamps). */

@@ -1,9 +1,9 @@
 // The feed's keys: j/k or the arrows move the cursor, Enter opens the alert under it, / searches, ? lists
 // the shortcuts. `a` belongs to the alert open in the detail (AckShortcut in AckPanel.tsx); here it only
 // explains itself when nothing is open, so a key press never silently does nothing.
-import type { Virtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type RefObject } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
+import type { RowScroller } from '../feed/use-fixed-rows.ts';
 import { uiActions } from '../state/ui-store.ts';
 
 export function isTyping(target: EventTarget | null): boolean {
@@ -19,7 +19,7 @@ export function useFeedKeys(
   cursorId: string | null,
   selected: string | null,
   scrollRef: RefObject<HTMLDivElement | null>,
-  virtualizer: Virtualizer<HTMLDivElement, Element>,
+  virtualizer: RowScroller,
 ): void {
   const latest = useRef({ visible, cursorId, selected });
   useEffect(() => {

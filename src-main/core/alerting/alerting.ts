@@ -28,19 +28,28 @@ import type { ClientStore } from '../store/client-store.ts';
 import { ownerKey } from '../store/owners.ts';
 import { auditCsv } from './audit-csv.ts';
 import { createEscalation } from './escalation.ts';
+import { createEscalationChain, type EscalationChain } from './escalation-chain.ts';
+import { chainDecides, type EscalationPolicy } from './escalation-policy.ts';
+import type { StepIssuer } from './escalation-steps.ts';
 import { escalationNotification } from './notification-text.ts';
+import { createSharedLoopHandlers, type LoopChange } from './shared-loop.ts';
 import {
   createWriteback,
   labelsToCopy,
+  RESOLUTION_KIND,
   WRITEBACK_KIND,
   type AckRecord,
   type SecurityLabel,
 } from './writeback.ts';
 
+export type { LoopChange } from './shared-loop.ts';
+
 export interface AlertingSession {
   fhirBase: string;
   fhirUser: string | null;
   access: FhirAccess;
+  /** Her name ("Riley Chen, RN (Ward A)"): recorded with her acknowledgment for other screens. */
+  display?: string | null;
 }
 
 /** The outcome of asking whether the signed-in user may act on one alert. */
@@ -67,6 +76,14 @@ export interface AlertAccess {
   authorize(alert: AlertSummary): Promise<ActionDecision>;
   /** Whose audit the signed-in user may export; a refusal when nobody is signed in. */
   auditReader(): AuditReader | ApiRefusedError;
+  /**
+   * A session that may write this alert's next escalation step now (the ward identity for a ward's
+   * alert, else the signed-in owner's); null when this workstation cannot (another will). Absent: the
+   * signed-in session.
+   */
+  issuer?(alert: AlertSummary): StepIssuer | null;
+  /** A ward's shared screen: steps addressed to the ward's team are told here. */
+  wardScreen?: boolean;
 }
 
 const SIGN_IN_TO_ACT = new ApiRefusedError('sign-in-required', 'Sign in to act on alerts.');
@@ -115,6 +132,11 @@ export interface AlertingOptions {
    * single-user policy (any signed-in session acts on everything).
    */
   access?(current: () => AlertingSession | null): AlertAccess;
+  /**
+   * Escalation to people (docs/deployment.md, "Escalation policy"): timed steps addressed to roles of
+   * the alert's ward, ending in a fail-safe contact list. Absent: escalation re-notifies this screen.
+   */
+  escalationPolicy?: EscalationPolicy | null;
 }
 
 type AlertingHandlers = Pick<
@@ -128,6 +150,7 @@ type AlertingHandlers = Pick<
   | 'retryWriteback'
   | 'getLaunchAtLogin'
   | 'setLaunchAtLogin'
+  | 'answerEscalation'
 >;
 
 export interface Alerting {
@@ -137,10 +160,17 @@ export interface Alerting {
   /** Push the current counts (after any alert change). */
   pushStatus(): void;
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
   /** Test hooks: run one escalation pass / one write-back pass now. */
   escalateNow(): Promise<AlertSummary[]>;
   writebackNow(): Promise<void>;
+  /**
+   * Another workstation acknowledged, resolved or escalated a result (the monitor applied the server's
+   * record to the store): push the alerts, withdraw their notifications, tell steps addressed here.
+   */
+  onLoopChange(change: LoopChange): void;
+  /** The alert with `addressedToYou` set on its escalation steps for the signed-in user. */
+  decorate(alert: AlertSummary): AlertSummary;
 }
 
 /**
@@ -175,7 +205,11 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
   const access = (options.access ?? sessionOnlyAccess)(() => session);
+  const policy = options.escalationPolicy ?? null;
+  const isPrivate = (): boolean =>
+    (typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode) ?? false;
   /** Only who acknowledged may write it back (rows from before migration 3: anyone on that server). */
   const writebackAccess = (fhirBase: string, actor: string | null): FhirAccess | null => {
     if (!session || session.fhirBase !== fhirBase) return null;
@@ -185,6 +219,10 @@ export function createAlerting(options: AlertingOptions): Alerting {
   // Alerts the signed-in user opened in this session. An escalated critical opened for the first time
   // keeps its state (and so no seen_at), yet it has been looked at: this set remembers that.
   const opened = new Set<string>();
+  /** Whether `session`'s user opened this alert (in this session, or recorded as its seer). */
+  const openedBy = (alert: AlertSummary, session: AlertingSession): boolean =>
+    opened.has(alert.id) ||
+    (Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser);
 
   /** Take the alert's notifications back (acknowledged or resolved); a failure is logged, not fatal. */
   const withdraw = (alertId: string) =>
@@ -224,13 +262,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
    * re-notified without value, name or bed.
    */
   async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const preference =
-      typeof options.privacyMode === 'function' ? options.privacyMode() : options.privacyMode;
     const someoneElses = options.access !== undefined && alerts.ownerOf(alert.id) !== access.watchedOwner();
     try {
-      await options.notifier.notify(
-        escalationNotification(alert, level, (preference ?? false) || someoneElses),
-      );
+      await options.notifier.notify(escalationNotification(alert, level, isPrivate() || someoneElses));
       alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, now());
     } catch (error) {
       const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
@@ -239,12 +273,48 @@ export function createAlerting(options: AlertingOptions): Alerting {
     publishAlert(alert.id);
   }
 
+  /** Who may write a step: the access policy's choice, else the signed-in session on its own server. */
+  const issuerFor = (alert: AlertSummary): StepIssuer | null => {
+    if (access.issuer) return access.issuer(alert);
+    const fhirBase = alerts.sharing.fhirBaseOf(alert.id);
+    if (!session || fhirBase !== session.fhirBase) return null;
+    return {
+      access: session.access,
+      requester: `Alert Monitor (${session.fhirUser ?? 'workstation'})`,
+      ward: null,
+    };
+  };
+
+  const chain: EscalationChain | null = policy
+    ? createEscalationChain({
+        store,
+        notifier: options.notifier,
+        policy,
+        repeatMs,
+        now,
+        logger,
+        issuerFor,
+        screen: () => ({ owner: access.watchedOwner(), wardScreen: access.wardScreen === true }),
+        isPrivate,
+        publish: (id) => void publishAlert(id),
+      })
+    : null;
+
   const escalation = createEscalation({
     alerts,
     ackTimeoutMs,
     repeatMs,
     now,
     onEscalated: renotify,
+    // With a policy, this screen's own re-notification starts only after its last step was asked.
+    ...(policy
+      ? {
+          deferred: (alert: AlertSummary) => {
+            const fhirBase = alerts.sharing.fhirBaseOf(alert.id);
+            return fhirBase !== null && chainDecides(policy, alerts.sharing.steps(fhirBase, alert.focus));
+          },
+        }
+      : {}),
   });
 
   function status(): AlertingStatus {
@@ -259,10 +329,18 @@ export function createAlerting(options: AlertingOptions): Alerting {
       targetMinutes: alerts.timers.targetMs / 60_000,
       rules: options.rules.status(),
       writeback: outbox,
+      escalationPolicy: policy
+        ? {
+            steps: policy.steps.map((step) => ({ role: step.role, afterMinutes: step.afterMinutes })),
+            failSafeContacts: policy.failSafeContacts.map((c) => ({ name: c.name, phone: c.phone })),
+          }
+        : null,
     };
   }
 
   function pushStatus() {
+    // Stopped: the store is about to close (a change reported during shutdown must not read it later).
+    if (stopped) return;
     statusTimer ??= setTimeout(() => {
       statusTimer = null;
       emit({ type: 'alerting', status: status() });
@@ -287,45 +365,54 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const acting = await actingOn(alertId);
       if (!acting) return null;
       const { alert, actor: session } = acting;
-      const actor = session.fhirUser ?? 'unknown user';
-      const at = now();
-      const seenByUser = Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser;
-      const refusal = ackRefusal(alert, patient, opened.has(alertId) || seenByUser);
+      const refusal = ackRefusal(alert, patient, openedBy(alert, session));
       if (refusal) {
-        alerts.audit(alertId, 'ack-refused', actor, refusal, at);
+        alerts.audit(alertId, 'ack-refused', session.fhirUser ?? 'unknown user', refusal, now());
         logger.warn({ alertId }, `acknowledgment refused: ${refusal}`);
         return alert;
       }
-      const record: AckRecord = {
-        alertId,
-        focus: alert.focus,
-        patientRef: alert.patient?.reference ?? null,
-        actor,
-        at: new Date(at).toISOString(),
-        note: note?.trim() ? note.trim() : null,
-        security: securityOf(store, session.fhirBase, alert.focus),
-      };
-      const request = {
-        kind: WRITEBACK_KIND,
-        fhirBase: session.fhirBase,
-        payload: record,
-        actor: ownerKey(session.fhirBase, session.fhirUser ?? ''),
-      };
-      const done = alerts.acknowledge(alertId, actor, record.note, request, at);
-      if (!done) return alert;
-      withdraw(alertId);
-      void writeback.pump();
-      return publishAlert(alertId);
+      return acknowledgeAs(alert, session, note);
     },
 
     async resolveAlert({ alertId, note }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
-      if (alerts.resolve(alertId, acting.actor.fhirUser, note?.trim() ? note.trim() : null, now())) {
+      const { alert, actor: session } = acting;
+      const at = now();
+      const text = note?.trim() ? note.trim() : null;
+      // A result acknowledged with a record on the server gets its resolution recorded there too.
+      const shared =
+        alert.lifecycle?.writeback.state !== undefined && alert.lifecycle.writeback.state !== 'none';
+      const request = shared ? { ...recordRequest(alert, session, text, at), kind: RESOLUTION_KIND } : null;
+      if (alerts.resolve(alertId, session.fhirUser, text, at, request)) {
         withdraw(alertId);
+        if (request) void writeback.pump();
         return publishAlert(alertId);
       }
       return alerts.get(alertId);
+    },
+
+    async answerEscalation({ alertId, step, answer, note }) {
+      const acting = await actingOn(alertId);
+      if (!acting) return null;
+      const { alert, actor: session } = acting;
+      if (!chain || !session.fhirUser)
+        throw new ApiRefusedError(
+          'not-permitted',
+          'Not permitted: this workstation has no escalation policy.',
+        );
+      // Accepting is acknowledging: like the acknowledgment, only after she opened the result.
+      const refusal = answer === 'accept' ? ackRefusal(alert, undefined, openedBy(alert, session)) : null;
+      if (refusal) throw new ApiRefusedError('not-permitted', `Not permitted: ${refusal}.`);
+      const fact = await chain.answer(alert, step, answer, {
+        access: session.access,
+        fhirUser: session.fhirUser,
+        display: session.display ?? null,
+      });
+      // Accepting is taking the result: she acknowledges it (once, whoever was first).
+      if (answer === 'accept' && fact.status === 'accepted' && fact.answeredBy === session.fhirUser)
+        return acknowledgeAs(alerts.get(alertId) ?? alert, session, note);
+      return publishAlert(alertId);
     },
 
     getAlertingStatus: async () => status(),
@@ -334,7 +421,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const reader = access.auditReader();
       if (reader instanceof ApiRefusedError) throw reader;
       const rows = readableAuditRows(reader, since, until);
-      const csv = auditCsv(rows);
+      const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null);
       const path = join(
         options.exportDir,
         `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.csv`,
@@ -371,6 +458,45 @@ export function createAlerting(options: AlertingOptions): Alerting {
     },
   };
 
+  /** What is written back for an acknowledgment or resolution by `session` at `at`. */
+  function recordRequest(alert: AlertSummary, session: AlertingSession, note: string | null, at: number) {
+    const record: AckRecord = {
+      alertId: alert.id,
+      focus: alert.focus,
+      patientRef: alert.patient?.reference ?? null,
+      actor: session.fhirUser ?? 'unknown user',
+      ...(session.display ? { actorName: session.display } : {}),
+      at: new Date(at).toISOString(),
+      note,
+      security: securityOf(store, session.fhirBase, alert.focus),
+    };
+    return {
+      kind: WRITEBACK_KIND,
+      fhirBase: session.fhirBase,
+      payload: record,
+      actor: ownerKey(session.fhirBase, session.fhirUser ?? ''),
+    };
+  }
+
+  /** Acknowledge as `session` (after the access check) and queue the shared record. */
+  function acknowledgeAs(alert: AlertSummary, session: AlertingSession, note?: string): AlertSummary | null {
+    const at = now();
+    const text = note?.trim() ? note.trim() : null;
+    const request = recordRequest(alert, session, text, at);
+    const actor = session.fhirUser ?? 'unknown user';
+    if (!alerts.acknowledge(alert.id, actor, text, request, at, session.display ?? null)) return alert;
+    withdraw(alert.id);
+    void writeback.pump();
+    return publishAlert(alert.id);
+  }
+
+  const loop = createSharedLoopHandlers({
+    publish: (id) => void publishAlert(id),
+    notifier: options.notifier,
+    logger,
+    chain,
+  });
+
   function readableAuditRows(reader: AuditReader, since?: string, until?: string): AuditRow[] {
     if (reader.owner === '*') return alerts.auditRows(since, until);
     const rows = alerts.auditRowsFor(reader.owner, reader.actor, since, until);
@@ -378,6 +504,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
     return includes ? rows.filter((row) => row.alert_id === null || includes(row.alert_id)) : rows;
   }
 
+  let chainTimer: NodeJS.Timeout | null = null;
   return {
     handlers,
     setSession(next) {
@@ -386,20 +513,38 @@ export function createAlerting(options: AlertingOptions): Alerting {
       session = next;
       writeback.resetCapabilities();
       if (next) void writeback.pump();
+      void chain?.setResponder(next?.fhirUser ? { access: next.access, fhirUser: next.fhirUser } : null);
     },
     status,
     pushStatus,
     start() {
       escalation.start(options.tickMs ?? 15_000);
       void escalation.tick();
+      if (chain) {
+        // A notice cut off by a crash is given again; then the chain runs on the escalation clock.
+        alerts.sharing.reclaimNotices();
+        chainTimer = setInterval(() => void chain.tick(), options.tickMs ?? 15_000);
+        chainTimer.unref();
+        void chain.tick();
+      }
     },
-    stop() {
+    async stop() {
+      stopped = true;
       escalation.stop();
       writeback.stop();
+      if (chainTimer) clearInterval(chainTimer);
+      chainTimer = null;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
+      // A step being written finishes (or fails) before the store closes under it.
+      await chain?.stop();
     },
-    escalateNow: () => escalation.tick(),
+    escalateNow: async () => {
+      await chain?.tick();
+      return escalation.tick();
+    },
     writebackNow: () => writeback.pump(),
+    onLoopChange: (change) => loop.onChange(change),
+    decorate: (alert) => (chain ? chain.decorate(alert) : alert),
   };
 }

@@ -4,6 +4,11 @@
 import type { AuditRow } from '../store/alert-rows.ts';
 
 export const AUDIT_COLUMNS = ['id', 'at', 'alert_id', 'focus', 'tier', 'action', 'actor', 'detail'] as const;
+/**
+ * The last column: on an acknowledgment row, seconds from the result (its time at the source) to the
+ * acknowledgment, wherever it was made (docs/alerting.md, "Audit").
+ */
+export const TIME_TO_ACK_COLUMN = 'time_to_ack_s';
 
 export function csvCell(value: string | number | null): string {
   if (value === null) return '';
@@ -12,8 +17,22 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function auditCsv(rows: readonly AuditRow[]): string {
-  const lines = [AUDIT_COLUMNS.join(',')];
-  for (const row of rows) lines.push(AUDIT_COLUMNS.map((column) => csvCell(row[column])).join(','));
+/** `resultAt` gives an alert's result time (ISO) for the time-to-acknowledge column. */
+export function auditCsv(
+  rows: readonly AuditRow[],
+  resultAt: (alertId: string) => string | null = () => null,
+): string {
+  const lines = [[...AUDIT_COLUMNS, TIME_TO_ACK_COLUMN].join(',')];
+  for (const row of rows) {
+    const cells = AUDIT_COLUMNS.map((column) => csvCell(row[column]));
+    lines.push([...cells, csvCell(timeToAcknowledge(row, resultAt))].join(','));
+  }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+function timeToAcknowledge(row: AuditRow, resultAt: (alertId: string) => string | null): number | null {
+  if (row.action !== 'state:acknowledged' || row.alert_id === null) return null;
+  const from = Date.parse(resultAt(row.alert_id) ?? '');
+  const to = Date.parse(row.at);
+  return Number.isNaN(from) || Number.isNaN(to) ? null : Math.max(0, Math.round((to - from) / 1000));
 }

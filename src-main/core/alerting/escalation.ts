@@ -12,6 +12,11 @@ export interface EscalationOptions {
   now?: () => number;
   /** Called after each escalation step with the updated alert (re-notify, push counts). */
   onEscalated(alert: AlertSummary, level: number): Promise<void> | void;
+  /**
+   * True while an escalation policy still decides this alert's next step (escalation-chain.ts): this
+   * screen's own re-notification waits until the policy's last step has been asked.
+   */
+  deferred?(alert: AlertSummary): boolean;
 }
 
 export interface Escalation {
@@ -33,6 +38,7 @@ export function createEscalation(options: EscalationOptions): Escalation {
     try {
       const at = now();
       for (const alert of options.alerts.openCriticals()) {
+        if (options.deferred?.(alert)) continue;
         const due = alert.nextEscalationAt
           ? Date.parse(alert.nextEscalationAt)
           : Date.parse(alert.receivedAt) + options.ackTimeoutMs;

@@ -1,8 +1,9 @@
 // The one place that words an OS notification: the first alert, a result that could not be checked,
-// the escalation of an unacknowledged critical and the offline summary. Privacy mode (docs/alerting.md) is applied here and only here: a
-// private notification names the test and the bed — where to go and what about — but no value and no
-// patient, so it may show on a lock screen or a shared monitor. Otherwise the patient is named with the
-// MRN (or the date of birth), never by name alone: two patients on one ward can share a name.
+// the escalation of an unacknowledged critical (to this screen, to a person or team asked, or the
+// fail-safe contact list) and the offline summary. Privacy mode (docs/alerting.md) is applied here and
+// only here: a private notification names the test and the bed — where to go and what about — but no
+// value and no patient, so it may show on a lock screen or a shared monitor. Otherwise the patient is
+// named with the MRN (or the date of birth), never by name alone: two patients on one ward can share a name.
 import type { AlertSummary } from '../../shared/api.ts';
 import { readableUnits } from '../../shared/fhir-json.ts';
 import type { AlertNotification } from '../ports.ts';
@@ -108,6 +109,46 @@ export function escalationNotification(
       patientIdentity(alert.patient),
     ]),
     kind: 'escalation',
+  };
+}
+
+/**
+ * An escalation step addressed to this screen's person or team: "you are asked to take it". Privacy
+ * mode names no value, patient or bed.
+ */
+export function escalationRequestNotification(
+  alert: AlertSummary,
+  step: number,
+  privacy: boolean,
+): AlertNotification {
+  const title = `ESCALATED TO YOU: ${privacy ? 'critical result not acknowledged' : alert.headline || 'critical result'}`;
+  const body = privacy
+    ? 'Open Alert Monitor to accept or decline.'
+    : joinKnown(['Not acknowledged — accept or decline', alert.summary, alert.location, alert.patient?.name]);
+  return { alertId: alert.id, tier: 'critical', title, body, kind: 'escalation', step };
+}
+
+/**
+ * Nobody answered any step: the fail-safe contact list, on every screen that holds the alert. The
+ * contacts are the deployment's (names and extensions, no patient data), so privacy mode shows them too.
+ */
+export function failSafeNotification(
+  alert: AlertSummary,
+  step: number,
+  contacts: ReadonlyArray<{ name: string; phone: string }>,
+  privacy: boolean,
+): AlertNotification {
+  const call = contacts.map((c) => `${c.name} (${c.phone})`).join(', ');
+  return {
+    alertId: alert.id,
+    tier: 'critical',
+    title: `NOBODY ANSWERED: ${privacy ? 'critical result' : alert.headline || 'critical result'}`,
+    body: joinKnown([
+      call ? `Call now: ${call}` : 'Call the fail-safe contact now',
+      privacy ? null : alert.location,
+    ]),
+    kind: 'escalation',
+    step,
   };
 }
 

@@ -3,9 +3,12 @@
 // accepted them or the server's CapabilityStatement says it takes neither Communication nor AuditEvent.
 // Failures are shown on the alert and retried with capped exponential backoff, never dropped.
 //
-// Idempotency: the resource is PUT with an id derived from the alert id, so a retry after a lost
-// response updates the same record instead of creating a second one.
-import { createHash } from 'node:crypto';
+// Exactly once across workstations (docs/alerting.md, "FHIR mapping"): the record's id is derived from
+// the result (loop-resources.ts), not from this workstation's alert, and it is PUT with
+// `If-None-Match: *`. The first workstation to acknowledge creates it; any other (a second nurse at the
+// same moment, or this one retrying after a lost response) gets 412, reads what the server holds and
+// shows that person: one acknowledgment, the same name on every screen. The resolution is recorded the
+// same way (kind 'resolution').
 import {
   field,
   isRecord,
@@ -18,9 +21,17 @@ import {
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem } from '../store/alert-rows.ts';
-import type { AlertStore } from '../store/alert-store.ts';
+import { RESOLUTION_RECORD, type AlertStore } from '../store/alert-store.ts';
+import {
+  ACKNOWLEDGMENT_IDENTIFIER,
+  acknowledgmentId,
+  readAcknowledgment,
+  RESOLUTION_IDENTIFIER,
+  resolutionId,
+} from './loop-resources.ts';
 
 export const WRITEBACK_KIND = 'acknowledgment';
+export const RESOLUTION_KIND = RESOLUTION_RECORD;
 
 /** A resource this client writes (meta carries the ward labels, which the read-side type omits). */
 export type OutgoingResource = { resourceType: string; id: string } & Record<string, unknown>;
@@ -31,6 +42,8 @@ export interface AckRecord {
   focus: string;
   patientRef: string | null;
   actor: string;
+  /** The actor's name as shown to others ("acknowledged by …"); absent in records queued before it was kept. */
+  actorName?: string;
   at: string;
   note: string | null;
   /** meta.security of the focus resource: the write-back stays on the same ward. */
@@ -59,11 +72,13 @@ export function parseAckRecord(payload: string): AckRecord | null {
   const actor = str(field(value, 'actor'));
   const at = str(field(value, 'at'));
   if (!isRecord(value) || !alertId || !focus || !actor || !at) return null;
+  const actorName = str(value['actorName']);
   return {
     alertId,
     focus,
     patientRef: str(value['patientRef']),
     actor,
+    ...(actorName ? { actorName } : {}),
     at,
     note: str(value['note']),
     security: labelsToCopy(
@@ -97,18 +112,18 @@ export interface Writeback {
   stop(): void;
 }
 
-const ACK_SYSTEM = 'urn:alert-monitor:acknowledgment';
+const sender = (record: AckRecord) => ({
+  reference: record.actor,
+  ...(record.actorName ? { display: record.actorName } : {}),
+});
 
-export function resourceId(alertId: string): string {
-  return `ack-${createHash('sha256').update(alertId).digest('hex').slice(0, 40)}`;
-}
-
+/** The acknowledgment record: one per result on the server, whichever workstation writes it. */
 export function buildCommunication(ack: AckRecord): OutgoingResource {
   return {
     resourceType: 'Communication',
-    id: resourceId(ack.alertId),
+    id: acknowledgmentId(ack.focus),
     ...(ack.security.length > 0 ? { meta: { security: ack.security } } : {}),
-    identifier: [{ system: ACK_SYSTEM, value: ack.alertId }],
+    identifier: [{ system: ACKNOWLEDGMENT_IDENTIFIER, value: ack.focus }],
     status: 'completed',
     category: [
       {
@@ -121,10 +136,37 @@ export function buildCommunication(ack: AckRecord): OutgoingResource {
     about: [{ reference: ack.focus }],
     sent: ack.at,
     received: ack.at,
-    sender: { reference: ack.actor },
+    sender: sender(ack),
     payload: [
       {
-        contentString: `Critical result acknowledged by ${ack.actor} at ${ack.at}${ack.note ? `; read-back: ${ack.note}` : ''}`,
+        contentString: `Critical result acknowledged by ${ack.actorName ?? ack.actor} at ${ack.at}${ack.note ? `; read-back: ${ack.note}` : ''}`,
+      },
+    ],
+  };
+}
+
+/** The resolution record: one per result, in response to its acknowledgment. */
+export function buildResolution(record: AckRecord): OutgoingResource {
+  return {
+    resourceType: 'Communication',
+    id: resolutionId(record.focus),
+    ...(record.security.length > 0 ? { meta: { security: record.security } } : {}),
+    identifier: [{ system: RESOLUTION_IDENTIFIER, value: record.focus }],
+    inResponseTo: [{ reference: `Communication/${acknowledgmentId(record.focus)}` }],
+    status: 'completed',
+    category: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/communication-category', code: 'alert' }],
+        text: 'Critical result resolved',
+      },
+    ],
+    ...(record.patientRef ? { subject: { reference: record.patientRef } } : {}),
+    about: [{ reference: record.focus }],
+    sent: record.at,
+    sender: sender(record),
+    payload: [
+      {
+        contentString: `Critical result resolved by ${record.actorName ?? record.actor} at ${record.at}${record.note ? `; ${record.note}` : ''}`,
       },
     ],
   };
@@ -133,14 +175,16 @@ export function buildCommunication(ack: AckRecord): OutgoingResource {
 export function buildAuditEvent(ack: AckRecord): OutgoingResource {
   return {
     resourceType: 'AuditEvent',
-    id: resourceId(ack.alertId),
+    id: acknowledgmentId(ack.focus),
     ...(ack.security.length > 0 ? { meta: { security: ack.security } } : {}),
     type: {
       system: 'http://dicom.nema.org/resources/ontology/DCM',
       code: '110100',
       display: 'Application Activity',
     },
-    subtype: [{ system: ACK_SYSTEM, code: 'acknowledged', display: 'Critical result acknowledged' }],
+    subtype: [
+      { system: ACKNOWLEDGMENT_IDENTIFIER, code: 'acknowledged', display: 'Critical result acknowledged' },
+    ],
     action: 'E',
     recorded: ack.at,
     outcome: '0',
@@ -188,28 +232,58 @@ export function createWriteback(options: WritebackOptions): Writeback {
     return found;
   }
 
+  /** The resource an outbox item becomes on this server, or null when the server takes none. */
+  function resourceFor(item: OutboxItem, record: AckRecord, cap: Capability): OutgoingResource | null {
+    if (item.kind === RESOLUTION_KIND) return cap.communication ? buildResolution(record) : null;
+    if (cap.communication) return buildCommunication(record);
+    return cap.auditEvent ? buildAuditEvent(record) : null;
+  }
+
   async function send(item: OutboxItem, access: FhirAccess): Promise<void> {
-    const ack = parseAckRecord(item.payload);
-    if (!ack) throw new Error('the queued acknowledgment record is unreadable');
-    const cap = await capability(access);
-    const resource = cap.communication
-      ? buildCommunication(ack)
-      : cap.auditEvent
-        ? buildAuditEvent(ack)
-        : null;
+    const record = parseAckRecord(item.payload);
+    if (!record) throw new Error(`the queued ${item.kind} record is unreadable`);
+    const resource = resourceFor(item, record, await capability(access));
     if (!resource) {
+      const what = item.kind === RESOLUTION_KIND ? 'Communication' : 'Communication nor AuditEvent';
       alerts.outboxUnsupported(
         item,
-        'The server accepts neither Communication nor AuditEvent: the acknowledgment is recorded on this workstation only.',
+        `The server accepts neither ${what}: the ${item.kind} is recorded on this workstation only.`,
         clock.now(),
       );
       return;
     }
     const path = `${resource.resourceType}/${resource.id}`;
-    const { status, body } = await fhirFetch(access, path, { method: 'PUT', body: resource });
+    // Create only: the first workstation's record stands (a server that ignores the header updates it,
+    // and every workstation then shows that last writer, learned from the topic).
+    const { status, body } = await fhirFetch(access, path, {
+      method: 'PUT',
+      body: resource,
+      headers: { 'If-None-Match': '*' },
+    });
+    // Stopped meanwhile (sign-out, shutdown: the store may be closed): the item stays queued.
+    if (stopped) return;
+    if (status === 412) return adoptHeld(item, record, access, path);
     if (status !== 200 && status !== 201) {
       const diagnostics = outcomeMessage(body, 160);
       throw new Error(`server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`);
+    }
+    alerts.outboxSucceeded(item, path, clock.now());
+  }
+
+  /**
+   * The server already holds this result's record: written by another workstation (whose person then
+   * stands), or by this one before a response was lost. Either way the item is done.
+   */
+  async function adoptHeld(item: OutboxItem, record: AckRecord, access: FhirAccess, path: string) {
+    const held = await fhirFetch(access, path);
+    if (stopped) return;
+    if (held.status !== 200)
+      throw new Error(`the server holds ${path} but answered ${held.status} to read it`);
+    const fact = readAcknowledgment(held.body);
+    if (fact && fact.actor !== record.actor) {
+      const at = clock.now();
+      if (fact.kind === 'acknowledgment') alerts.sharing.adoptAcknowledgment(item.alertId, fact, at);
+      else alerts.sharing.adoptResolution(item.alertId, fact, at);
     }
     alerts.outboxSucceeded(item, path, clock.now());
   }
@@ -230,15 +304,18 @@ export function createWriteback(options: WritebackOptions): Writeback {
 
   async function run(): Promise<void> {
     for (const item of alerts.dueOutbox(clock.now())) {
+      if (stopped) return;
       const access = options.accessFor(item.fhirBase, item.actor);
       if (!access) continue;
       try {
         await send(item, access);
       } catch (error) {
+        if (stopped) return;
         const message = error instanceof Error ? error.message : String(error);
         alerts.outboxFailed(item, message.slice(0, 300), clock.now() + delayFor(item.attempts), clock.now());
         logger.warn({ alertId: item.alertId, attempts: item.attempts + 1 }, 'write-back failed; will retry');
       }
+      if (stopped) return;
       options.onChange(item.alertId);
     }
   }

@@ -45,8 +45,14 @@ const ROLE_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     // Write-back of critical-result acknowledgments: PUT with a deterministic id = create once;
     // read to show the record back.
     'user/Communication.cru',
-    // The user's role comes from her PractitionerRole, never from a local choice.
+    // The closed loop across workstations (docs/alerting.md): who holds which role on which ward, and
+    // escalation steps (read, issue, accept or decline). Asked as the plain type: a server that can
+    // enforce scope queries narrows it by the role's ceiling (the embedded server grants only Tasks with
+    // the escalation code); asking for the query itself would fail the whole sign-in (invalid_scope) on
+    // an authorization server that cannot enforce one.
     'user/PractitionerRole.rs',
+    'user/Group.rs',
+    'user/Task.cru',
   ],
   pharmacist: [
     'openid',

@@ -10,8 +10,9 @@ import {
   type Outcome,
 } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { createReadAhead } from './read-ahead.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
-import type { SseItem } from './sse-decoder.ts';
+import type { SseDecoder, SseFeedResult, SseItem } from './sse-decoder.ts';
 import { mergeEventNotifications, sseMessageToFrame } from './sse-frames.ts';
 import type { Channel, ChannelCallbacks, ChannelFrame } from './types.ts';
 
@@ -129,13 +130,15 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
       cb.onState('live', ctx.everLive ? 'reconnected' : null);
       ctx.everLive = true;
       const decoder = createSseDecoder(maxLineBytes);
-      const reader = res.body.getReader();
+      const reads = createReadAhead(res.body.getReader());
       arm();
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await reads.next();
         if (done) return { next: 'retry', reason: 'stream ended' };
         arm();
-        const result = decoder.feed(value);
+        // Group commit: what else arrived meanwhile goes into the same batch (read-ahead.ts).
+        const batch = await reads.arrived(value);
+        const result = decodeAll(decoder, batch.chunks);
         if (result.retryMs !== null) ctx.retryFloorMs = result.retryMs;
         for (const frame of framesOf(result.items, ctx)) {
           // The watchdog measures the server, not our handler: pause it while the pipeline commits.
@@ -147,6 +150,7 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
           arm();
         }
         if (result.overflow) return { next: 'retry', reason: `line exceeds ${maxLineBytes} bytes` };
+        if (batch.ended) return { next: 'retry', reason: 'stream ended' };
       }
     } catch (err) {
       if (stopped) return { next: 'stop', reason: 'stopped' };
@@ -241,6 +245,21 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
     },
     onState: cb.onState,
   });
+}
+
+/** Decode chunks in order, up to (and including) the first that overflows the line bound. */
+function decodeAll(decoder: SseDecoder, chunks: readonly Uint8Array[]): SseFeedResult {
+  const all: SseFeedResult = { items: [], retryMs: null, overflow: false };
+  for (const chunk of chunks) {
+    const result = decoder.feed(chunk);
+    all.items.push(...result.items);
+    if (result.retryMs !== null) all.retryMs = result.retryMs;
+    if (result.overflow) {
+      all.overflow = true;
+      break;
+    }
+  }
+  return all;
 }
 
 function abortOutcome(reason: unknown): Outcome {

@@ -65,7 +65,13 @@ export class FhirRequestError extends Error {
 export async function fhirFetch(
   access: FhirAccess,
   path: string,
-  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    signal?: AbortSignal;
+    /** Preconditions only (`If-Match`, `If-None-Match`): never credentials, which are set here. */
+    headers?: { 'If-Match'?: string; 'If-None-Match'?: string };
+  } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {
     throw new FhirRequestError(0, 'refusing to send a token to an absolute URL');
@@ -79,6 +85,7 @@ export async function fhirFetch(
         Accept: 'application/fhir+json',
         Authorization: `Bearer ${await access.accessToken()}`,
         ...(init.body === undefined ? {} : { 'Content-Type': 'application/fhir+json' }),
+        ...init.headers,
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       redirect: 'error',

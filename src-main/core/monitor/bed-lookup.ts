@@ -17,6 +17,11 @@ export function currentLocation(
   return { display: str(field(place, 'display')), reference: referenceOf(place) };
 }
 
+/** A place's name as shown (bounded); null for none. */
+export function placeName(name: string | null): string | null {
+  return name?.slice(0, MAX_PLACE) ?? null;
+}
+
 /** "Ward A bed 1": the current location of the result's encounter; null when unknown. Never throws. */
 export async function bedOf(
   access: FhirAccess,
@@ -63,7 +68,8 @@ export async function placeOf(
   return { bed, ward: await wardOf(access, fhirBase, bedResource) };
 }
 
-async function wardOf(access: FhirAccess, fhirBase: string, bed: unknown): Promise<string | null> {
+/** The ward a bed Location belongs to (its `partOf`: display, else the ward's name); null when unknown. */
+export async function wardOf(access: FhirAccess, fhirBase: string, bed: unknown): Promise<string | null> {
   const partOf = field(bed, 'partOf');
   const display = str(field(partOf, 'display'));
   if (display) return display.slice(0, MAX_PLACE);

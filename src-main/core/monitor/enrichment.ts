@@ -1,7 +1,8 @@
 // Enrichment: a committed alert learns what it is about. The focus is read with the user's token
 // (claim-check), classified by the active rules, and given its patient's identity (name, MRN, date of
 // birth: patient-identity.ts) and, for urgent alerts, the bed and its ward; everything is stored in one
-// transaction. A bounded queue runs a few enrichments at a time.
+// transaction. A bounded queue runs a few batches at a time: each batch takes the alerts waiting when it
+// starts (enrichment-batch.ts reads them together and stores them in one transaction).
 //
 // A focus that cannot be read for a transient reason (server restarting, a dropped connection, no
 // token for now) is never given up on: the alert shows "Could not load", stays owed and is read again
@@ -18,7 +19,10 @@ import type { ClientStore } from '../store/client-store.ts';
 import { placeOf } from './bed-lookup.ts';
 import { readPatientIdentity } from './patient-identity.ts';
 
-const ENRICH_CONCURRENCY = 4;
+/** Batches in flight at once; each takes whatever is waiting when it starts (enrichment-batch.ts). */
+const BATCH_CONCURRENCY = 2;
+/** Alerts per batch at most (one search of as many ids). */
+export const BATCH_SIZE = 100;
 
 export interface EnrichmentDeps {
   store: ClientStore;
@@ -161,27 +165,30 @@ export function queueIsIdle(queue: EnrichmentQueue): boolean {
 }
 
 export interface QueueWork {
-  /** Enrich (and notify) one alert. */
-  run(id: string): Promise<void>;
+  /** Enrich (and notify) a batch of alerts. */
+  run(ids: string[]): Promise<void>;
   /** Work finished or nothing started: the owner checks whether everything is idle. */
   settled(): void;
   logger: Logger;
 }
 
-/** Start queued work up to the concurrency limit; each finished item starts the next. */
+/**
+ * Start queued work up to the concurrency limit, a batch of what is waiting at a time (group
+ * enrichment: what arrived while the previous batch ran goes together); each finished batch starts the
+ * next.
+ */
 export function pumpQueue(queue: EnrichmentQueue, work: QueueWork): void {
-  while (!queue.stopped && queue.active < ENRICH_CONCURRENCY && queue.pending.length > 0) {
-    const id = queue.pending.shift();
-    if (!id) break;
+  while (!queue.stopped && queue.active < BATCH_CONCURRENCY && queue.pending.length > 0) {
+    const ids = queue.pending.splice(0, BATCH_SIZE);
     queue.active += 1;
     work
-      .run(id)
+      .run(ids)
       .catch((error: unknown) =>
-        work.logger.error({ alertId: id, err: String(error) }, 'alert enrichment failed'),
+        work.logger.error({ alerts: ids.length, err: String(error) }, 'alert enrichment failed'),
       )
       .finally(() => {
         queue.active -= 1;
-        queue.queued.delete(id);
+        for (const id of ids) queue.queued.delete(id);
         pumpQueue(queue, work);
         work.settled();
       });

@@ -11,6 +11,7 @@
 // channel-lifecycle.ts: subscriptions and their channels, re-created when the server loses one),
 // ingest.ts (commit, sequencing, gaps, no-sequence mode), gap-recovery.ts, reconcile.ts,
 // focus-changes.ts (updates and withdrawals of a result that has an alert), enrichment.ts
+// (+ enrichment-batch.ts: the waiting alerts read in one search, stored in one transaction)
 // (+ bed-lookup.ts), notify-once.ts; the notification wording is
 // src-main/core/alerting/notification-text.ts.
 import type { AlertTier, HostEvent, SubscriptionHealth } from '../../shared/api.ts';
@@ -24,20 +25,23 @@ import {
   cancelOwedRetry,
   createEnrichmentQueue,
   enqueueEnrichment,
-  enrichAlert,
   queueIsIdle,
   scheduleOwedRetry,
   type EnrichmentDeps,
   type QueueWork,
 } from './enrichment.ts';
+import { createBatchState, enrichBatch } from './enrichment-batch.ts';
 import { createRecheckQueue, enqueueRechecks, type RecheckDeps } from './focus-changes.ts';
+import { createLoopQueue, enqueueLoopEvents, stopLoopQueue, type LoopDeps } from './loop-events.ts';
+import type { LoopChange } from '../alerting/shared-loop.ts';
+import { CLOSED_LOOP_TOPICS } from '../store/alert-sharing.ts';
 import { scheduleGapRecovery } from './gap-recovery.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import {
   cancelSummary,
   createNotifyState,
   holdForSummary,
-  notifyOnce,
+  notifyMany,
   type NotifyDeps,
 } from './notify-once.ts';
 import { scheduleReconcile } from './reconcile.ts';
@@ -92,6 +96,11 @@ export interface MonitorOptions {
   onAccepted?(event: AcceptedEvent): void;
   /** Which topics carry critical results. Default: isCriticalTopic. */
   isCriticalTopic?(topic: string): boolean;
+  /**
+   * Another workstation acknowledged, resolved or escalated a result; the store already says so
+   * (loop-events.ts). The service pushes, withdraws and tells (alerting/shared-loop.ts).
+   */
+  onClosedLoop?(change: LoopChange): void;
 }
 
 export interface Monitor {
@@ -128,6 +137,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const unavailable: HealthTracker[] = [];
   const queue = createEnrichmentQueue();
   const rechecks = createRecheckQueue();
+  const loopQueue = createLoopQueue();
   const notify = createNotifyState();
   const idleWaiters: Array<() => void> = [];
   /** Alerts that arrived as catch-up (replay, recovery, reconciliation) in this run. */
@@ -143,12 +153,30 @@ export function createMonitor(options: MonitorOptions): Monitor {
     // The sign-in: reconciliation never looks further back than this the first time.
     startedAt: new Date().toISOString(),
     pushHealth: () => options.onHealthChange(),
-    onAccepted: options.onAccepted,
+    // A closed-loop event is applied once it is durable (like an alert's enrichment).
+    onAccepted: (event) => {
+      if (CLOSED_LOOP_TOPICS.has(event.topic) && event.focus !== null)
+        enqueueLoopEvents(
+          loopQueue,
+          loopDeps,
+          [{ ...event, focus: event.focus, fhirBase: session.fhirBase, attempts: 0 }],
+          settleIdle,
+        );
+      options.onAccepted?.(event);
+    },
     gapGraceMs: options.gapGraceMs ?? 1500,
+  };
+  const loopDeps: LoopDeps = {
+    store,
+    access: deps.access,
+    fhirBase: session.fhirBase,
+    logger,
+    onChange: (change) => options.onClosedLoop?.(change),
   };
 
   function settleIdle(): void {
-    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0) return;
+    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0 || loopQueue.pending > 0)
+      return;
     for (const resolve of idleWaiters.splice(0)) resolve();
   }
 
@@ -165,6 +193,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return sub ? Number(alert.eventNumber) <= sub.state.replayUntil : true;
     },
     settled: settleIdle,
+    inTransaction: (write) => store.db.transaction(write)(),
   };
   const enrichment: EnrichmentDeps = {
     store,
@@ -175,10 +204,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     isCriticalTopic: options.isCriticalTopic ?? isCriticalTopic,
     emit: options.emit,
   };
+  const batches = createBatchState();
   const work: QueueWork = {
-    run: async (id) => {
-      const enriched = await enrichAlert(enrichment, id);
-      if (enriched?.interrupting) await notifyOnce(notifyDeps, notify, enriched.alert);
+    run: async (ids) => {
+      const enriched = await enrichBatch(enrichment, batches, ids);
+      const interrupting = enriched.filter((e) => e.interrupting).map((e) => e.alert);
+      if (interrupting.length > 0) await notifyMany(notifyDeps, notify, interrupting);
       armOwedRetry();
     },
     settled: settleIdle,
@@ -232,6 +263,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
         .map((a) => a.id),
     );
     followUps.recheckAlerts(store.alerts.awaitingRecheck().filter((id) => ownAlert({ id })));
+    enqueueLoopEvents(
+      loopQueue,
+      loopDeps,
+      store.alerts.sharing.pendingLoopEvents(session.fhirBase, principal),
+      settleIdle,
+    );
     const waiting = store.alerts
       .awaitingNotification()
       .filter((a) => ownAlert(a) && a.tier !== 'unclassified' && interrupts(a.tier));
@@ -271,8 +308,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     queue.stopped = true;
     cancelOwedRetry(queue);
     rechecks.stopped = true;
+    const loopStopped = stopLoopQueue(loopQueue);
     cancelSummary(notify);
     await stopAll(running);
+    await loopStopped;
     settleIdle();
   }
 

@@ -22,6 +22,8 @@ export interface NotifyDeps {
   isCatchUp(alert: AlertSummary): boolean;
   /** A summary was sent or dropped: the owner checks whether everything is idle. */
   settled(): void;
+  /** Run store writes in one transaction (one fsync for a batch's claims or marks). Default: as is. */
+  inTransaction?<T>(write: () => T): T;
 }
 
 /** Catch-up criticals waiting for the summary window to close. */
@@ -46,14 +48,37 @@ export async function deliver(deps: NotifyDeps, alert: AlertSummary): Promise<vo
   }
 }
 
-/** Notify a freshly enriched interrupting alert, or hold it for the offline summary. */
-export async function notifyOnce(deps: NotifyDeps, state: NotifyState, alert: AlertSummary): Promise<void> {
-  if (deps.isCatchUp(alert)) {
-    holdForSummary(deps, state, [alert]);
-    return;
+/**
+ * Notify a batch of freshly enriched interrupting alerts: catch-up ones are held for the summary; the
+ * live ones are claimed in one transaction, each delivered in order, then marked notified in one
+ * transaction (a crash in between leaves them 'notifying', which the next start retries: a repeat is
+ * safer than a loss).
+ */
+export async function notifyMany(
+  deps: NotifyDeps,
+  state: NotifyState,
+  alerts: readonly AlertSummary[],
+): Promise<void> {
+  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  const catchUp = alerts.filter((a) => deps.isCatchUp(a));
+  if (catchUp.length > 0) holdForSummary(deps, state, catchUp);
+  const live = alerts.filter((a) => !catchUp.includes(a));
+  const claimed = write(() => live.filter((a) => deps.alerts.claimNotification(a.id)));
+  const delivered: AlertSummary[] = [];
+  for (const alert of claimed) {
+    try {
+      await deps.notifier.notify(alertNotification(alert, deps.isPrivate()));
+      delivered.push(alert);
+    } catch (error) {
+      const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
+      deps.alerts.audit(alert.id, 'notify-failed', null, why, Date.now());
+      deps.logger.error({ alertId: alert.id }, 'notifier failed');
+    }
   }
-  if (!deps.alerts.claimNotification(alert.id)) return;
-  await deliver(deps, alert);
+  const at = Date.now();
+  write(() => {
+    for (const alert of delivered) deps.alerts.markNotified(alert.id, at);
+  });
 }
 
 /** Collect catch-up criticals; the first one opens the summary window. */
@@ -66,7 +91,11 @@ export function holdForSummary(deps: NotifyDeps, state: NotifyState, alerts: rea
 /** Close the window: one summary for many criticals, or each one's own notification for a few. */
 export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promise<void> {
   state.summaryTimer = null;
-  const batch = state.catchUp.splice(0).filter((a) => deps.alerts.claimNotification(a.id));
+  // One transaction for the claims and one for the marks: a catch-up of thousands must not cost two
+  // fsyncs per alert on the thread that commits the next frames.
+  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  const waiting = state.catchUp.splice(0);
+  const batch = write(() => waiting.filter((a) => deps.alerts.claimNotification(a.id)));
   if (batch.length >= SUMMARY_THRESHOLD) {
     try {
       await deps.notifier.notify(
@@ -79,7 +108,10 @@ export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promis
     } catch {
       deps.logger.error('notifier failed on offline summary');
     }
-    for (const alert of batch) deps.alerts.markSummarised(alert.id, Date.now());
+    const at = Date.now();
+    write(() => {
+      for (const alert of batch) deps.alerts.markSummarised(alert.id, at);
+    });
   } else {
     for (const alert of batch) await deliver(deps, alert);
   }

@@ -2,6 +2,9 @@
 // a hospital server advertises its own (discovered at sign-in, see topic-discovery.ts), and any topic
 // the server does not offer is reported, not silently skipped.
 import type { TopicRequest } from '../ports.ts';
+import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+
+export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
@@ -12,11 +15,20 @@ export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
 export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
-  // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges.
-  nurse: [CRITICAL_LAB_TOPIC, ENCOUNTER_ADMIT_TOPIC, ENCOUNTER_TRANSFER_TOPIC, ENCOUNTER_DISCHARGE_TOPIC],
+  // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges;
+  // the closed loop across workstations: acknowledgments made elsewhere, escalation steps.
+  nurse: [
+    CRITICAL_LAB_TOPIC,
+    ENCOUNTER_ADMIT_TOPIC,
+    ENCOUNTER_TRANSFER_TOPIC,
+    ENCOUNTER_DISCHARGE_TOPIC,
+    ACKNOWLEDGED_TOPIC,
+    ESCALATION_TOPIC,
+  ],
   // Pharmacist: stat orders (they interrupt; the worklist itself is a search, docs/pharmacy.md),
-  // critical results that change dosing, and decisions made on other workstations.
-  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ORDER_VERIFICATION_TOPIC],
+  // critical results that change dosing (one acknowledged elsewhere clears here too), and
+  // verification decisions made on other workstations.
+  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ACKNOWLEDGED_TOPIC, ORDER_VERIFICATION_TOPIC],
 };
 
 /** Filters per role and topic: a pharmacist is alerted to stat orders only; the rest wait in the worklist. */
@@ -48,5 +60,13 @@ export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { n
   [ENCOUNTER_DISCHARGE_TOPIC]: { criteria: 'Encounter?status=finished' },
   [ENCOUNTER_TRANSFER_TOPIC]: {
     none: 'a transfer (a change of location) is not a search; in-progress encounter changes arrive with admissions',
+  },
+  // The closed loop: acknowledgment and resolution records are alert Communications (the identifier
+  // tells them apart when read); escalation steps are Tasks with the escalation code.
+  [ACKNOWLEDGED_TOPIC]: {
+    criteria: 'Communication?category=http://terminology.hl7.org/CodeSystem/communication-category|alert',
+  },
+  [ESCALATION_TOPIC]: {
+    criteria: 'Task?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
   },
 };

@@ -7,9 +7,11 @@ import type {
   AlertLifecycle,
   AlertState,
   AlertSummary,
+  EscalationStepView,
   ResourceStatus,
   WritebackState,
 } from '../../shared/api.ts';
+import { parseJson, strings } from '../../shared/fhir-json.ts';
 
 /** Timers of the closed loop (docs/alerting.md). */
 export interface LifecycleTimers {
@@ -71,6 +73,10 @@ export interface AlertRow {
   fetch_retry_at: string | null;
   fetch_attempts: number;
   notified_unchecked: number;
+  /** Migration 6: the acknowledging person's name; whether it (or the resolution) happened elsewhere. */
+  acknowledged_by_name: string | null;
+  ack_elsewhere: number;
+  resolved_elsewhere: number;
 }
 
 function plus(iso: string, ms: number): string {
@@ -91,6 +97,9 @@ function toLifecycle(row: AlertRow, timers: LifecycleTimers): AlertLifecycle {
     seenBy: row.seen_by,
     acknowledgedAt: row.acknowledged_at,
     acknowledgedBy: row.acknowledged_by,
+    acknowledgedByName: row.acknowledged_by_name,
+    acknowledgedElsewhere: row.ack_elsewhere === 1,
+    resolvedElsewhere: row.resolved_elsewhere === 1,
     ackNote: row.ack_note,
     escalatedAt: row.escalated_at,
     escalationLevel: row.escalation_level,
@@ -188,5 +197,48 @@ export function toOutboxItem(row: OutboxRow): OutboxItem {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     actor: row.actor,
+  };
+}
+
+/** One row of `escalation_steps` (schema.ts, migration 6): a step of one result's escalation chain. */
+export interface StepRow {
+  fhir_base: string;
+  focus: string;
+  step: number;
+  status: string;
+  task_ref: string | null;
+  version: string | null;
+  role: string | null;
+  target: string | null;
+  target_name: string | null;
+  /** JSON array of PractitionerRole references. */
+  recipients: string;
+  asked_at: string | null;
+  due_at: string | null;
+  answered_by: string | null;
+  answered_by_name: string | null;
+  answered_at: string | null;
+  notice: string;
+  updated_at: string;
+}
+
+/** The PractitionerRoles a step asked. */
+export function stepRecipients(row: Pick<StepRow, 'recipients'>): string[] {
+  return strings(parseJson(row.recipients));
+}
+
+export function stepToView(row: StepRow): EscalationStepView {
+  return {
+    step: row.step,
+    role: row.role,
+    status: row.status as EscalationStepView['status'],
+    target: row.target,
+    targetName: row.target_name,
+    askedAt: row.asked_at,
+    dueAt: row.due_at,
+    answeredBy: row.answered_by,
+    answeredByName: row.answered_by_name,
+    answeredAt: row.answered_at,
+    taskRef: row.task_ref,
   };
 }

@@ -17,6 +17,7 @@ import {
   type OutboxItem,
   type OutboxRow,
 } from './alert-rows.ts';
+import { createAlertSharing } from './alert-sharing.ts';
 
 /** The alert row an accepted event creates (inside the event commit's transaction). */
 export interface NewAlert {
@@ -57,6 +58,12 @@ export interface WritebackRequest {
   /** The acting user's owner key (owners.ts): only that user's own session sends it. */
   actor?: string;
 }
+
+/**
+ * The outbox kind of a resolution record: it leaves the alert's write-back state alone (that state is
+ * the acknowledgment's, shown on the alert) and is not audited (the resolution itself is).
+ */
+export const RESOLUTION_RECORD = 'resolution';
 
 /** What arrived for an owner in a time window (the "while you were away" summary). */
 export interface ArrivalCounts {
@@ -113,11 +120,13 @@ function prepareStatements(db: Db) {
     awaitingFetch: db.prepare<[], AlertRow>(
       "SELECT * FROM alerts WHERE fetch_status = 'pending' OR fetch_retry_at IS NOT NULL ORDER BY rowid",
     ),
+    // The owed ones are few: through their partial index, never the owner's whole history (SQLite's
+    // own choice), which made every enrichment batch scan 100,000 rows after a catch-up.
     dueForFetch: db.prepare<[string, string | null], { id: string }>(
-      'SELECT id FROM alerts WHERE fetch_retry_at IS NOT NULL AND fetch_retry_at <= ? AND owner IS ? ORDER BY fetch_retry_at, rowid',
+      'SELECT id FROM alerts INDEXED BY alerts_owed_fetch WHERE fetch_retry_at IS NOT NULL AND fetch_retry_at <= ? AND owner IS ? ORDER BY fetch_retry_at, rowid',
     ),
     nextFetchRetry: db.prepare<[string | null], { at: string | null }>(
-      'SELECT MIN(fetch_retry_at) AS at FROM alerts WHERE fetch_retry_at IS NOT NULL AND owner IS ?',
+      'SELECT MIN(fetch_retry_at) AS at FROM alerts INDEXED BY alerts_owed_fetch WHERE fetch_retry_at IS NOT NULL AND owner IS ?',
     ),
     // A transient read failure: shown with the reason (and, on a critical topic, as possibly critical),
     // still owed. The notification state is left alone: a possibly critical alert stays 'pending'.
@@ -156,9 +165,9 @@ function prepareStatements(db: Db) {
     seen: db.prepare<[string, string | null, string]>(
       "UPDATE alerts SET state = 'seen', seen_at = ?, seen_by = ? WHERE id = ? AND state = 'new'",
     ),
-    ack: db.prepare<[string, string, string | null, string]>(`
-      UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?, ack_note = ?,
-        next_escalation_at = NULL
+    ack: db.prepare<[string, string | null, string, string | null, string]>(`
+      UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_by_name = ?,
+        acknowledged_at = ?, ack_note = ?, next_escalation_at = NULL
       WHERE id = ? AND state IN ${OPEN}`),
     escalate: db.prepare<[string, string, string, string]>(`
       UPDATE alerts SET state = 'escalated', escalated_at = COALESCE(escalated_at, ?),
@@ -268,11 +277,6 @@ export type AlertStore = ReturnType<typeof createAlertStore>;
 /** The alert owner over an open, migrated client database, with the closed loop's timers. */
 export function createAlertStore(db: Db, timers: LifecycleTimers) {
   const s = prepareStatements(db);
-  const toAlert = (row: AlertRow): AlertSummary => rowToAlert(row, timers);
-  const get = (id: string): AlertSummary | null => {
-    const row = s.get.get(id);
-    return row ? toAlert(row) : null;
-  };
   const audit = (
     alertId: string | null,
     action: string,
@@ -280,6 +284,19 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     detail: string | null,
     at: number,
   ) => s.audit.run(iso(at), alertId, action, actor, detail);
+  // What other workstations did to the same results (alert-sharing.ts), under the same rules.
+  const sharing = createAlertSharing(db, audit);
+  /** An alert as the API shows it; a critical carries its escalation chain across workstations. */
+  const toAlert = (row: AlertRow): AlertSummary => {
+    const alert = rowToAlert(row, timers);
+    if (row.tier !== 'critical') return alert;
+    const chain = sharing.chainOf(row.subscription_key, row.focus);
+    return chain.length > 0 ? { ...alert, escalation: chain } : alert;
+  };
+  const get = (id: string): AlertSummary | null => {
+    const row = s.get.get(id);
+    return row ? toAlert(row) : null;
+  };
   /** Run `change`; when it changed a row, write its audit entry in the same transaction. */
   const audited = (
     change: () => number,
@@ -306,6 +323,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
   ) =>
     db.transaction((): boolean => {
       if (s.outboxDone.run(outcome, reference, iso(at), item.id).changes === 0) return false;
+      if (item.kind === RESOLUTION_RECORD) return true;
       s.writebackOutcome.run(outcome, error, reference, item.alertId);
       audit(item.alertId, `writeback:${outcome}`, null, detail, at);
       return true;
@@ -314,6 +332,8 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
   return {
     /** The timers given when the store was opened (ackDueAt, targetDueAt, escalation). */
     timers,
+    /** Acknowledgments, resolutions and escalation steps shared with other workstations. */
+    sharing,
 
     /** Insert the alert of a newly accepted event. Runs inside the caller's event-commit transaction. */
     insertForEvent: (alert: NewAlert): void => {
@@ -436,9 +456,10 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       note: string | null,
       writeback: WritebackRequest | null,
       at: number,
+      actorName: string | null = null,
     ): boolean =>
       db.transaction((): boolean => {
-        if (s.ack.run(actor, iso(at), note, id).changes === 0) return false;
+        if (s.ack.run(actor, actorName, iso(at), note, id).changes === 0) return false;
         audit(id, 'state:acknowledged', actor, note ? 'with read-back note' : null, at);
         if (writeback) {
           const when = iso(at);
@@ -467,16 +488,34 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         at,
       ),
 
-    /** acknowledged (or a non-critical new/seen) → resolved. */
-    resolve: (id: string, actor: string | null, note: string | null, at: number): boolean =>
-      audited(
-        () => s.resolve.run(iso(at), actor, note, id).changes,
-        id,
-        'state:resolved',
-        actor,
-        note ? 'with note' : null,
-        at,
-      ),
+    /**
+     * acknowledged (or a non-critical new/seen) → resolved; with `writeback`, the resolution record is
+     * queued in the same transaction (it does not change the acknowledgment's write-back state).
+     */
+    resolve: (
+      id: string,
+      actor: string | null,
+      note: string | null,
+      at: number,
+      writeback: WritebackRequest | null = null,
+    ): boolean =>
+      db.transaction((): boolean => {
+        if (s.resolve.run(iso(at), actor, note, id).changes === 0) return false;
+        audit(id, 'state:resolved', actor, note ? 'with note' : null, at);
+        if (writeback) {
+          const when = iso(at);
+          s.enqueue.run(
+            id,
+            writeback.kind,
+            writeback.fhirBase,
+            JSON.stringify(writeback.payload),
+            when,
+            when,
+            writeback.actor ?? null,
+          );
+        }
+        return true;
+      })(),
 
     /** Open criticals, each with its owner; `owner` narrows them to one identity's. */
     openCriticals: (
@@ -520,6 +559,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     outboxFailed: (item: OutboxItem, error: string, nextAt: number, at: number) =>
       db.transaction((): boolean => {
         if (s.outboxRetry.run(error, iso(nextAt), item.id).changes === 0) return false;
+        if (item.kind === RESOLUTION_RECORD) return true;
         s.writebackOutcome.run('failed', error, null, item.alertId);
         audit(item.alertId, 'writeback:failed', null, error, at);
         return true;

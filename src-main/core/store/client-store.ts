@@ -6,6 +6,7 @@
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
+import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 import { createServerFactsStore } from './server-facts.ts';
@@ -197,6 +198,12 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     out: { alertIds: string[]; recheck: string[] },
   ): void {
     if (!event.focus) return;
+    // A closed-loop record (another workstation acknowledged, resolved or escalated): kept to be
+    // applied after the commit, never an alert of its own (alert-sharing.ts).
+    if (CLOSED_LOOP_TOPICS.has(topic)) {
+      alerts.sharing.recordLoopEvent(sub.key, event.eventNumber, topic, event.focus, receivedAt);
+      return;
+    }
     const existing = alerts.alertForFocus(sub.fhir_base, sub.owner, topic, event.focus);
     if (existing === null) {
       alerts.insertForEvent(newAlert(sub.key, topic, { ...event, focus: event.focus }, receivedAt));

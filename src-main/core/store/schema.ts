@@ -241,6 +241,57 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 6,
+    description:
+      'the closed loop across workstations: acknowledgments and resolutions recorded elsewhere, ' +
+      'closed-loop events waiting to be applied, and each result’s escalation chain',
+    up: (db) => {
+      db.exec(`
+        -- Who acknowledged, by name, as the server's record says ("acknowledged by Riley Chen").
+        ALTER TABLE alerts ADD COLUMN acknowledged_by_name TEXT;
+        -- 1 when the acknowledgment (or resolution) shown was made on another workstation.
+        ALTER TABLE alerts ADD COLUMN ack_elsewhere INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN resolved_elsewhere INTEGER NOT NULL DEFAULT 0;
+        -- A closed-loop event (an acknowledgment, a resolution or an escalation step on the server) is
+        -- committed here with its event and cursor, and applied afterwards: a crash in between leaves it
+        -- here, to be applied at the next start.
+        CREATE TABLE loop_inbox (
+          subscription_key TEXT NOT NULL,
+          event_number INTEGER NOT NULL,
+          topic TEXT NOT NULL,
+          focus TEXT NOT NULL,               -- 'Communication/…' or 'Task/…'
+          received_at TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (subscription_key, event_number)
+        ) WITHOUT ROWID;
+        -- Each result's escalation chain, as this workstation knows it: one row per step, shared by every
+        -- alert of this workstation about that result (keyed by server and focus, not by alert).
+        CREATE TABLE escalation_steps (
+          fhir_base TEXT NOT NULL,
+          focus TEXT NOT NULL,
+          step INTEGER NOT NULL,
+          -- issuing (this workstation is writing it) | requested | accepted | declined | cancelled | fail-safe
+          status TEXT NOT NULL,
+          task_ref TEXT,
+          version TEXT,
+          role TEXT,
+          target TEXT,
+          target_name TEXT,
+          recipients TEXT NOT NULL DEFAULT '[]', -- JSON array of PractitionerRole references
+          asked_at TEXT,
+          due_at TEXT,
+          answered_by TEXT,
+          answered_by_name TEXT,
+          answered_at TEXT,
+          -- none | notifying | notified: this workstation told its person (or team) it was asked
+          notice TEXT NOT NULL DEFAULT 'none',
+          updated_at TEXT NOT NULL,
+          PRIMARY KEY (fhir_base, focus, step)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     version: 7,
     description:
       'pharmacist order verification: each decision (verify, reject, clarify) and its durable write-back to the server',

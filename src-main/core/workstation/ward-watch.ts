@@ -34,6 +34,8 @@ export interface WardWatch {
   health(): SubscriptionHealth[];
   /** Why the ward is not being watched right now, in words; null while it is. */
   problem(): string | null;
+  /** The ward identity's session while it is signed in (it issues escalation steps), else null. */
+  session(): WardSession | null;
   /** Close the streams; the ward's subscriptions stay active on the server for the next start. */
   stop(): Promise<void>;
 }
@@ -109,6 +111,7 @@ export function createWardWatch(options: WardWatchOptions): WardWatch {
     start: () => void attempt(),
     health: () => state.monitor?.health() ?? [],
     problem: () => state.problem,
+    session: () => state.session,
     async stop() {
       state.stopped = true;
       if (state.retryTimer) clearTimeout(state.retryTimer);

@@ -4,7 +4,7 @@
 // registration's own `allowedScopes`), shows the result on the consent page and grants exactly that.
 // The per-role policy in words is in docs/auth.md ("Roles"); keep the two in step.
 //
-// To extend: add a type to a write list below (e.g. `Task.cru` for nurses) once the server supports
+// To extend: add a type to a write list below (as `Task.cru?code=…` for nurses) once the server supports
 // the type (base/types.ts RESOURCE_TYPES, base/validate.ts, store/search-params.ts); add a role with a
 // new entry; add a person in demo-users.ts. Ward labels come from the user or registration, not from here.
 import { ADMINISTRATIVE_TYPES } from './types.ts';
@@ -17,6 +17,7 @@ export const ROLE_NAMES = [
   'monitor',
   'admin',
   'clinical-feed',
+  'ward-workstation',
 ] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
@@ -39,14 +40,27 @@ export interface RolePolicy {
 /** Everything the caller's wards let it see: clinical data, the directory, topics, its own subscriptions. */
 const READ_WITHIN_WARDS = '*.rs';
 const OWN_SUBSCRIPTIONS = 'Subscription.cruds';
-/** What a nurse writes when she acts on an alert: the acknowledgment (later: Task, CommunicationRequest). */
-const ACKNOWLEDGMENT_WRITES = ['Communication.cru'];
+/**
+ * An escalation step of the closed loop (docs/alerting.md): a Task with this code, and only such a Task.
+ * The monitor of whoever is on duty issues the next step when nobody acknowledged in time.
+ */
+const ESCALATION_TASK =
+  'Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation';
+const ISSUE_ESCALATION =
+  'Task.c?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation';
+/**
+ * What a nurse writes when she acts on an alert: the acknowledgment and resolution record
+ * (Communication), and escalation steps (issue one, accept or decline one addressed to her).
+ */
+const ACKNOWLEDGMENT_WRITES = ['Communication.cru', ESCALATION_TASK];
+/** A pharmacist's verification of a medication order (docs/pharmacy.md): a Task with this code only. */
+const VERIFY_TASK = 'Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/task-code|verify';
 /**
  * What a pharmacist writes when verifying an order (docs/pharmacy.md): the verification `Task`, a
- * `DetectedIssue` per flagged problem, a `Communication` to the prescriber. Only this role holds Task
- * and DetectedIssue writes; fhir/ward-rules.ts adds that they must concern an order the caller can see.
+ * `DetectedIssue` per flagged problem, a `Communication` to the prescriber. Only this role holds verify
+ * Tasks and DetectedIssue writes; fhir/ward-rules.ts adds that they must concern an order it can see.
  */
-const ORDER_VERIFICATION_WRITES = ['Communication.cru', 'Task.cru', 'DetectedIssue.cru'];
+const ORDER_VERIFICATION_WRITES = ['Communication.cru', VERIFY_TASK, 'DetectedIssue.cru'];
 /** What the laboratory, ADT and pharmacy interfaces send (what the ward simulator stands for). */
 const CLINICAL_FEED_WRITES = [
   'Patient',
@@ -94,6 +108,14 @@ export const ROLE_POLICIES: Readonly<Record<RoleName, RolePolicy>> = {
     title: 'Clinical data feed',
     ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ...CLINICAL_FEED_WRITES],
     wards: { min: 1, max: ANY_NUMBER },
+  },
+  // A ward's shared screen that keeps watching while nobody is signed in: besides reading, it may issue
+  // the next escalation step of an unacknowledged critical, so escalation never waits for a sign-in.
+  // It never acknowledges, accepts or declines: those need a person's own token.
+  'ward-workstation': {
+    title: 'Ward workstation',
+    ceiling: [READ_WITHIN_WARDS, OWN_SUBSCRIPTIONS, ISSUE_ESCALATION],
+    wards: { min: 1, max: 1 },
   },
 };
 

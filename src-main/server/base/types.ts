@@ -46,8 +46,11 @@ export const RESOURCE_TYPES = [
   // Write-back of acknowledgments by the monitor.
   'Communication',
   'AuditEvent',
-  // Pharmacist order verification (docs/pharmacy.md): the decision and each flagged problem.
+  // The closed loop across workstations: escalation steps addressed to people (docs/alerting.md), and
+  // the care teams (a ward's nurses) they may be addressed to.
   'Task',
+  'Group',
+  // Pharmacist order verification (docs/pharmacy.md): each flagged problem.
   'DetectedIssue',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];

@@ -36,6 +36,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Basic: z.looseObject({ ...base, code: concept }),
   Communication: z.looseObject({ ...base, status: code }),
   Task: z.looseObject({ ...base, status: code, intent: code }),
+  Group: z.looseObject({ ...base, type: code, actual: z.boolean() }),
   DetectedIssue: z.looseObject({ ...base, status: code }),
   AuditEvent: z.looseObject({
     ...base,

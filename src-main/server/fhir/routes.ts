@@ -10,7 +10,9 @@ import type { StoredResource } from '../base/types.ts';
 import { isResourceType } from '../base/types.ts';
 import { validateResource } from '../base/validate.ts';
 import type { ServerContext } from '../context.ts';
+import type { WritePrecondition } from '../store/resources.ts';
 import { search } from '../store/search.ts';
+import { includedResources, includeParams } from '../store/search-include.ts';
 import {
   createSubscription,
   deleteSubscription,
@@ -45,6 +47,21 @@ export function sendResource(reply: FastifyReply, resource: StoredResource, stat
     .send(resource);
 }
 
+/**
+ * The write precondition of a PUT: `If-Match: W/"3"` (that version must be current) or
+ * `If-None-Match: *` (create only: 412 when the resource exists), never both.
+ */
+function parsePrecondition(request: FastifyRequest): WritePrecondition | undefined {
+  const noneMatch = request.headers['if-none-match'];
+  if (noneMatch !== undefined) {
+    if (String(noneMatch).trim() !== '*') throw badRequest('If-None-Match on an update must be *');
+    if (request.headers['if-match'] !== undefined)
+      throw badRequest('If-Match and If-None-Match cannot be combined');
+    return 'absent';
+  }
+  return parseIfMatch(request);
+}
+
 function parseIfMatch(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
   if (header === undefined) return undefined;
@@ -73,6 +90,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const grant = auth(request);
     const access = requireScope(grant, type, 's');
     const params = queryPairs(request);
+    const includes = includeParams(type, params);
     const result = search(ctx.store.db, {
       type,
       params,
@@ -92,11 +110,20 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
       type: 'searchset',
       total: result.total,
       link,
-      entry: result.resources.map((resource) => ({
-        fullUrl: `${ctx.fhirBase}/${type}/${resource.id}`,
-        resource,
-        search: { mode: 'match' },
-      })),
+      entry: [
+        ...result.resources.map((resource) => ({
+          fullUrl: `${ctx.fhirBase}/${type}/${resource.id}`,
+          resource,
+          search: { mode: 'match' },
+        })),
+        ...includedResources(result.resources, includes, grant, (t, id) => ctx.store.find(t, id)).map(
+          (resource) => ({
+            fullUrl: `${ctx.fhirBase}/${resource.resourceType}/${resource.id}`,
+            resource,
+            search: { mode: 'include' },
+          }),
+        ),
+      ],
     });
   });
 
@@ -134,12 +161,12 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: ServerContext): vo
     requireUpdateOrCreate(grant, type);
     rejectTopicWrites(type);
     const body = validateResource(type, request.body, id);
-    const ifMatch = parseIfMatch(request);
     if (type === 'Subscription') {
+      const ifMatch = parseIfMatch(request);
       const { resource, created: isNew } = updateSubscription(ctx, grant, { ...body, id }, ifMatch);
       return isNew ? created(reply, resource) : sendResource(reply, resource);
     }
-    const result = updateResource(ctx, grant, { ...body, id }, ifMatch);
+    const result = updateResource(ctx, grant, { ...body, id }, parsePrecondition(request));
     return result.created ? created(reply, result.resource) : sendResource(reply, result.resource);
   });
 

@@ -6,10 +6,11 @@
 import type { ScopeAccess } from '../base/authz.ts';
 import { scopeAccess } from '../base/authz.ts';
 import type { AccessGrant } from '../base/grant.ts';
-import { forbidden } from '../base/outcome.ts';
+import { FhirError, forbidden } from '../base/outcome.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
 import type { ServerContext } from '../context.ts';
 import { accessAllows, mayTarget } from '../store/access.ts';
+import type { WritePrecondition } from '../store/resources.ts';
 import { lastStoredVersion, notKnown } from './visibility.ts';
 import { applyWardRules } from './ward-rules.ts';
 
@@ -64,10 +65,14 @@ export function updateResource(
   ctx: ServerContext,
   grant: AccessGrant,
   body: FhirResource & { id: string },
-  ifMatch: number | undefined,
+  ifMatch: WritePrecondition | undefined,
 ): { resource: StoredResource; created: boolean } {
   const type = body.resourceType;
   const existing = ctx.store.find(type, body.id);
+  // Create-only (If-None-Match: *) on a resource the caller may see: it exists, whatever the caller
+  // may change (a ward workstation may issue an escalation step, not update one): 412, not 403.
+  if (existing && ifMatch === 'absent' && mayTarget(grant, existing, 'r'))
+    throw new FhirError(412, 'conflict', `${type}/${body.id} already exists (If-None-Match: *)`);
   if (!existing || !mayTarget(grant, existing, 'u')) {
     if (!mayCreateAt(ctx, grant, type, body.id)) throw notKnown(type, body.id);
     const labelled = applyWardRules(ctx, grant, body, null);

@@ -14,7 +14,7 @@ import type pino from 'pino';
 import type { JsonRecord } from '../../shared/fhir-json.ts';
 import { record, records, referenceOf } from '../../shared/fhir-json.ts';
 import type { StoredResource } from '../base/types.ts';
-import { DEMO_USERS } from '../demo-users.ts';
+import { DEMO_USERS, demoCareTeam, demoPractitioner } from '../demo-users.ts';
 import type { ResourceStore } from '../store/resources.ts';
 import type { Panel } from './catalog.ts';
 import { labValue } from './lab-values.ts';
@@ -33,7 +33,6 @@ import {
 import { writeDemoOrders } from './demo-orders.ts';
 import { CONTEXT_KINDS, type ContextKind } from './formulary.ts';
 import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
-import { demoPractitionerRoles } from './practitioner-roles.ts';
 import { createRandom } from './random.ts';
 
 /** An Encounter's locations with the active one completed at `at` (a transfer or a discharge). */
@@ -402,18 +401,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     wards: WARDS,
     seed() {
       const counts = zero();
-      // Each demo user's role as a PractitionerRole (what a client reads to learn the user's role).
-      for (const role of demoPractitionerRoles())
-        if (!store.find('PractitionerRole', role.id)) store.update(role);
+      // The demo people and who is on duty where (escalation targets); also added to a demo database
+      // seeded before they existed.
+      for (const entry of [...DEMO_USERS.map(demoPractitioner), ...demoCareTeam(WARDS)])
+        if (!store.find(entry.resourceType, entry.id)) store.update(entry);
       if (!store.find('Location', 'ward-a')) {
-        for (const user of DEMO_USERS) {
-          store.update({
-            resourceType: 'Practitioner',
-            id: user.id,
-            active: true,
-            name: [{ text: user.display }],
-          });
-        }
         for (const ward of WARDS) {
           store.update({
             resourceType: 'Practitioner',

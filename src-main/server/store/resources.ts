@@ -21,6 +21,9 @@ export interface ResourceChange {
   at: string;
 }
 
+/** A version id that must be current (If-Match), or 'absent': no current version may exist (If-None-Match: *). */
+export type WritePrecondition = number | 'absent';
+
 /** Runs inside the write transaction; may return work to run after commit (e.g. waking streams). */
 export type ChangeHook = (change: ResourceChange) => (() => void) | undefined;
 
@@ -40,10 +43,14 @@ export interface ResourceStore {
   vread(type: string, id: string, versionId: number): StoredResource;
   history(type: string, id: string): HistoryEntry[];
   create(resource: FhirResource): StoredResource;
-  /** Update, or create with the client's id. `ifMatch` is a version id for optimistic locking. */
+  /**
+   * Update, or create with the client's id. `ifMatch` is a version id for optimistic locking, or
+   * `'absent'` for create-only (HTTP `If-None-Match: *`): 412 when a current version exists. Either
+   * precondition is checked inside the write's transaction, so two racing writers cannot both pass.
+   */
   update(
     resource: FhirResource & { id: string },
-    ifMatch?: number,
+    ifMatch?: WritePrecondition,
   ): { resource: StoredResource; created: boolean };
   delete(type: string, id: string): boolean;
   addHook(hook: ChangeHook): void;
@@ -103,14 +110,17 @@ export function createResourceStore(db: Db): ResourceStore {
     type: string,
     id: string,
     body: FhirResource | null,
-    expectVersion: number | undefined,
+    expectVersion: WritePrecondition | undefined,
   ): { resource: StoredResource | null; created: boolean } {
     let deferred: (() => void)[] = [];
     const result = db.transaction(() => {
       deferred = [];
       const row = selectCurrent.get(type, id);
       const previous = row && !row.deleted ? parse(row) : null;
-      if (expectVersion !== undefined && (!row || row.version_id !== expectVersion)) {
+      if (expectVersion === 'absent' && previous) {
+        throw new FhirError(412, 'conflict', `${type}/${id} already exists (If-None-Match: *)`);
+      }
+      if (typeof expectVersion === 'number' && (!row || row.version_id !== expectVersion)) {
         throw new FhirError(
           412,
           'conflict',

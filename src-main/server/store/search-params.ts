@@ -106,6 +106,15 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
     practitioner: { kind: 'reference', targetType: 'Practitioner', extract: references('practitioner') },
     location: { kind: 'reference', targetType: 'Location', extract: references('location') },
     organization: { kind: 'reference', targetType: 'Organization', extract: references('organization') },
+    // Who holds which role where: an escalation step is addressed by role (docs/alerting.md).
+    role: { kind: 'token', extract: concepts('code') },
+    active: { kind: 'token', extract: (r) => valuesAt(r, 'active').map(String) },
+  },
+  Group: {
+    identifier: { kind: 'token', extract: identifiers },
+    code: { kind: 'token', extract: concepts('code') },
+    type: { kind: 'token', extract: codes('type') },
+    member: { kind: 'reference', extract: references('member.entity') },
   },
   Organization: { identifier: { kind: 'token', extract: identifiers } },
   Location: {
@@ -171,15 +180,25 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
     sender: { kind: 'reference', extract: references('sender') },
     identifier: { kind: 'token', extract: identifiers },
     sent: { kind: 'date', extract: dates('sent') },
+    about: { kind: 'reference', extract: references('about') },
+    location: wardLocation,
   },
+  // Escalation steps of the closed loop: who was asked (owner), about which result (focus).
   Task: {
-    patient: { kind: 'reference', targetType: 'Patient', extract: references('for') },
-    code: { kind: 'token', extract: concepts('code') },
+    patient: {
+      kind: 'reference',
+      targetType: 'Patient',
+      extract: (r) => references('for')(r).filter((ref) => ref.startsWith('Patient/')),
+    },
+    subject: { kind: 'reference', extract: references('for') },
+    identifier: { kind: 'token', extract: identifiers },
     status: { kind: 'token', extract: codes('status') },
-    'business-status': { kind: 'token', extract: concepts('businessStatus') },
+    code: { kind: 'token', extract: concepts('code') },
     focus: { kind: 'reference', extract: references('focus') },
     owner: { kind: 'reference', extract: references('owner') },
-    identifier: { kind: 'token', extract: identifiers },
+    'authored-on': { kind: 'date', extract: dates('authoredOn') },
+    // A pharmacist's verification outcome (docs/pharmacy.md).
+    'business-status': { kind: 'token', extract: concepts('businessStatus') },
     location: wardLocation,
   },
   DetectedIssue: {

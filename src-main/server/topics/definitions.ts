@@ -54,6 +54,18 @@ export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 /** The code of a pharmacist's verification Task (docs/pharmacy.md, "FHIR mapping"). */
 export const VERIFY_TASK_CODE = "coding.where(code = 'verify').exists()";
 
+/**
+ * The closed loop across workstations (docs/alerting.md, "FHIR mapping"): the acknowledgment and the
+ * resolution of a critical result are Communications with these identifier systems; an escalation step
+ * is a Task with this code. The monitor writes them; these topics tell every other monitor.
+ */
+export const ACKNOWLEDGMENT_IDENTIFIER = 'urn:alert-monitor:acknowledgment';
+export const RESOLUTION_IDENTIFIER = 'urn:alert-monitor:resolution';
+export const CLOSED_LOOP_CODES = 'http://alert-monitor.local/fhir/CodeSystem/closed-loop';
+export const ESCALATION_CODE = 'critical-result-escalation';
+export const ACKNOWLEDGED_TOPIC = `${TOPIC_BASE}/critical-result-acknowledged`;
+export const ESCALATION_TOPIC = `${TOPIC_BASE}/critical-result-escalation`;
+
 export const TOPICS: readonly TopicDefinition[] = [
   {
     id: 'topic-critical-lab-result',
@@ -201,6 +213,46 @@ export const TOPICS: readonly TopicDefinition[] = [
       },
     ],
     canFilterBy: filters('DiagnosticReport', ['patient', 'location', 'code']),
+  },
+  {
+    id: 'topic-critical-result-acknowledged',
+    url: ACKNOWLEDGED_TOPIC,
+    name: 'CriticalResultAcknowledged',
+    title: 'Critical result acknowledged or resolved',
+    description:
+      'A critical result was acknowledged (or resolved) on some workstation: a Communication with the ' +
+      'acknowledgment or resolution identifier is created or updated.',
+    triggers: [
+      {
+        description: 'Acknowledgment or resolution Communication written',
+        resource: 'Communication',
+        supportedInteraction: ['create', 'update'],
+        fhirPathCriteria:
+          `%current.identifier.where(system = '${ACKNOWLEDGMENT_IDENTIFIER}' or ` +
+          `system = '${RESOLUTION_IDENTIFIER}').exists() and %current.status = 'completed'`,
+      },
+    ],
+    canFilterBy: filters('Communication', ['patient', 'location']),
+  },
+  {
+    id: 'topic-critical-result-escalation',
+    url: ESCALATION_TOPIC,
+    name: 'CriticalResultEscalation',
+    title: 'Critical result escalated to a responder',
+    description:
+      'An escalation step of an unacknowledged critical result was issued to a role or team, or its ' +
+      'target accepted or declined it: a Task with the escalation code is created or updated.',
+    triggers: [
+      {
+        description: 'Escalation Task created or its status changed',
+        resource: 'Task',
+        supportedInteraction: ['create', 'update'],
+        fhirPathCriteria:
+          `%current.code.coding.where(system = '${CLOSED_LOOP_CODES}' and code = '${ESCALATION_CODE}').exists() and ` +
+          '(%previous.empty() or %previous.status != %current.status)',
+      },
+    ],
+    canFilterBy: filters('Task', ['patient', 'location', 'owner']),
   },
 ];
 

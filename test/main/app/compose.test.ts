@@ -24,6 +24,8 @@ type AlertNotification = Parameters<ServiceOptions['notifier']['notify']>[0];
 
 const RULES = resolve(import.meta.dirname, '../../../resources/rules/critical-values.json');
 const LOCAL_DEMO: AppMode = { kind: 'local-demo', simulationRate: 0 };
+/** The demo without escalation to people: an overdue critical re-notifies this screen. */
+const SCREEN_ESCALATION_DEMO: AppMode = { ...LOCAL_DEMO, escalation: { policy: null } };
 const DEADLINE_MS = 30_000;
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -122,7 +124,8 @@ describe('composition root: local-demo mode', () => {
   }, 60_000);
   it('an unacknowledged critical that is overdue at start escalates through the host notifier', async () => {
     const dataDir = tempDir();
-    const first = await startApp(hostParts(dataDir), LOCAL_DEMO);
+    // This screen's own escalation (the demo otherwise escalates to people first: docs/deployment.md).
+    const first = await startApp(hostParts(dataDir), SCREEN_ESCALATION_DEMO);
     try {
       await first.service.handlers.signIn({ role: 'nurse' });
       await until('the demo critical', async () =>
@@ -141,7 +144,7 @@ describe('composition root: local-demo mode', () => {
     // Stands in for the OS notification daemon the browser host reaches over D-Bus.
     const osNotifications: AlertNotification[] = [];
     const osNotifier = { notify: async (n: AlertNotification) => void osNotifications.push(n) };
-    await started(dataDir, LOCAL_DEMO, {
+    await started(dataDir, SCREEN_ESCALATION_DEMO, {
       createNotifier: (publish) =>
         createBrowserNotifier(publish, { notifier: osNotifier, logger: silentLogger() }),
     });
@@ -151,6 +154,16 @@ describe('composition root: local-demo mode', () => {
     expect(escalation.tier).toBe('critical');
   }, 60_000);
 });
+
+/** A hospital's escalation policy as its configuration file states it. */
+const HOSPITAL_POLICY = {
+  steps: [
+    { role: 'nurse', afterMinutes: 5 },
+    { role: 'charge-nurse', afterMinutes: 5 },
+    { role: 'fail-safe', afterMinutes: 10 },
+  ],
+  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+};
 
 describe('composition root: servers mode', () => {
   it('starts no embedded server and signs in to the configured server by default', async () => {
@@ -273,7 +286,7 @@ describe('composition root: from the deployment configuration (both hosts start 
     const mode = fromFile({
       servers: [{ name: 'Test hospital', fhirBase: hospital.fhirBase, clientId: DEMO_CLIENT_ID }],
       privacyDefault: true,
-      escalation: { ackTimeoutMinutes: 5, targetMinutes: 20 },
+      escalation: { ackTimeoutMinutes: 5, targetMinutes: 20, policy: HOSPITAL_POLICY },
       rulesFile,
     });
     const dataDir = tempDir();
@@ -285,6 +298,8 @@ describe('composition root: from the deployment configuration (both hosts start 
     expect((await app.service.handlers.getPreferences({})).privacyMode).toBe(true);
     const status = await app.service.handlers.getAlertingStatus({});
     expect(status).toMatchObject({ ackTimeoutMinutes: 5, targetMinutes: 20 });
+    // The escalation policy IT wrote is the one that runs (docs/deployment.md, "Escalation policy").
+    expect(status.escalationPolicy).toEqual(HOSPITAL_POLICY);
     expect(status.rules.path).toBe(rulesFile);
     await app.service.handlers.signIn({ role: 'nurse' });
     expect((await sessionBecomes(app.service, 'signed-in')).server?.fhirBase).toBe(hospital.fhirBase);
@@ -296,6 +311,9 @@ describe('composition root: from the deployment configuration (both hosts start 
     const demo = await started(asked, fromFile({ localDemo: { enabled: true, simulationRate: 0 } }));
     expect(demo.localDemoFhirBase).not.toBeNull();
     expect(existsSync(demoDatabase(asked))).toBe(true);
+    // The demo escalates to people out of the box: the ward's nurses, the charge nurse, the fail-safe list.
+    const policy = (await demo.service.handlers.getAlertingStatus({})).escalationPolicy;
+    expect(policy?.steps.map((s) => s.role)).toEqual(['nurse', 'charge-nurse', 'fail-safe']);
     await demo.close();
     await noListeningServers();
 

@@ -123,6 +123,28 @@ describe('a valid configuration', () => {
     });
   });
 
+  it('carries the escalation policy: steps by role, the fail-safe contact list', () => {
+    const policy = {
+      steps: [
+        { role: 'nurse', afterMinutes: 5 },
+        { role: 'charge-nurse', afterMinutes: 5 },
+        { role: 'fail-safe', afterMinutes: 10 },
+      ],
+      failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+    };
+    const mode = loadDeployment({
+      argv: ['--config', file({ servers: [HOSPITAL], escalation: { ackTimeoutMinutes: 5, policy } })],
+    });
+    expect(mode.escalation).toEqual({ ackTimeoutMinutes: 5, policy });
+  });
+
+  it('may turn escalation to people off, even in the local demo (policy null)', () => {
+    const mode = loadDeployment({
+      argv: ['--config', file({ localDemo: { enabled: true }, escalation: { policy: null } })],
+    });
+    expect(mode.escalation).toEqual({ policy: null });
+  });
+
   it('asks for the local demo only when it says so', () => {
     const demo = loadDeployment({
       argv: ['--config', file({ localDemo: { enabled: true, simulationRate: 0 } })],
@@ -151,6 +173,57 @@ describe('a bad configuration names the field', () => {
     ],
     [{ servers: [{ ...HOSPITAL, clientid: 'typo' }] }, /servers\.0: Unrecognized key/],
     [{ escalation: { ackTimeoutMinutes: 0 } }, /escalation\.ackTimeoutMinutes/],
+    [
+      {
+        escalation: {
+          policy: {
+            steps: [
+              { role: 'fail-safe', afterMinutes: 5 },
+              { role: 'charge-nurse', afterMinutes: 5 },
+            ],
+            failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+          },
+        },
+      },
+      /escalation\.policy\.steps: the last step, and only the last, must be the fail-safe step/,
+    ],
+    [
+      {
+        escalation: {
+          policy: { steps: [{ role: 'fail-safe', afterMinutes: 5 }], failSafeContacts: [] },
+        },
+      },
+      /escalation\.policy\.failSafeContacts/,
+    ],
+    [
+      {
+        escalation: {
+          ackTimeoutMinutes: 3,
+          policy: {
+            steps: [
+              { role: 'nurse', afterMinutes: 5 },
+              { role: 'fail-safe', afterMinutes: 5 },
+            ],
+            failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+          },
+        },
+      },
+      /escalation\.ackTimeoutMinutes: must equal the first step/,
+    ],
+    [
+      {
+        escalation: {
+          policy: {
+            steps: [
+              { role: 'Charge Nurse', afterMinutes: 5 },
+              { role: 'fail-safe', afterMinutes: 5 },
+            ],
+            failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+          },
+        },
+      },
+      /escalation\.policy\.steps\.0\.role: a care role code/,
+    ],
     [
       { workstation: { mode: 'ward', ward: 'ward-a', identity: { clientId: 'w', privateKeyFile: 'k' } } },
       /^Configuration .*: servers: a ward workstation needs/,

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAlerting, type Alerting } from '../../../../src-main/core/alerting/alerting.ts';
 import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import type { FhirAccess } from '../../../../src-main/core/fhir/fhir-client.ts';
@@ -102,8 +102,8 @@ function openLoop(dir: string, clock = { now: Date.now() }): Loop {
     now: () => clock.now,
     writebackBackoff: { baseMs: 100, capMs: 400 },
   });
-  cleanups.push(() => {
-    alerting.stop();
+  cleanups.push(async () => {
+    await alerting.stop();
     store.close();
   });
   return { store, alerting, notified, withdrawn, events, clock };
@@ -241,6 +241,28 @@ describe('escalation (controllable clock)', () => {
       'resolved',
     );
     expect(await loop.alerting.handlers.markSeen({ alertId: 'nope' })).toBeNull();
+  });
+});
+
+describe('stopping', () => {
+  it('pushes no status after stop: a change arriving while the service closes never reads a closed store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alerting-'));
+    const loop = openLoop(dir);
+    loop.alerting.pushStatus();
+    await until(() => loop.events.some((e) => e.type === 'alerting'), 'a status push before stop');
+    const before = loop.events.length;
+    await loop.alerting.stop();
+    // An alert change reported during shutdown (the monitor stops after alerting) asks for a push; the
+    // store closes; every timer then due runs (fake timers: no waiting on the clock).
+    vi.useFakeTimers();
+    try {
+      loop.alerting.pushStatus();
+      loop.store.close();
+      vi.runOnlyPendingTimers();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(loop.events.length).toBe(before);
   });
 });
 
@@ -386,7 +408,8 @@ describe('closed loop against the embedded server', () => {
     expect(exported.path).not.toBeNull();
     expect(readFileSync(exported.path ?? '', 'utf8')).toBe(exported.csv);
     const lines = exported.csv.trim().split('\r\n');
-    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,detail');
+    // The last column is the time to acknowledge (on acknowledgment rows).
+    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,detail,time_to_ack_s');
     const actions = lines.slice(1).map((l) => l.split(',')[5]);
     expect(actions).toEqual([
       'notified',

@@ -73,7 +73,17 @@ describe('signInInteractive', () => {
     expect(session.fhirUser).toBe('Practitioner/nurse-b');
     expect(session.patient).toBeNull();
     expect(session.needPatientBanner).toBe(false);
-    expect(session.scopes).toEqual(DEFAULT_SCOPES.nurse);
+    // Granted as asked, but for Task: the nurse's ceiling narrows it to escalation steps (docs/auth.md).
+    expect(session.scopes).toEqual(
+      DEFAULT_SCOPES.nurse.flatMap((scope) =>
+        scope === 'user/Task.cru'
+          ? [
+              'user/Task.r',
+              'user/Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
+            ]
+          : [scope],
+      ),
+    );
     expect(session.tokenExpiresAt()).toBeGreaterThan(Date.now() + 50_000);
     const token = await session.accessToken();
     expect(h.auth.verifier.verify(token)?.securityLabels).toEqual(['ward-b']);

@@ -70,10 +70,13 @@ describe('what the red team saw', () => {
     expect(nurseB.status).toBe(200);
     const granted = nurseB.scope.split(' ');
     expect(granted).not.toContain('user/*.cruds');
-    // What a nurse may write is the acknowledgment record and her own subscriptions, nothing else.
+    // What a nurse may write is the acknowledgment record, escalation steps (Tasks with the escalation
+    // code only) and her own subscriptions, nothing else.
     for (const scope of granted.filter((s) => s.startsWith('user/'))) {
       const [type, permissions] = scope.slice('user/'.length).split('.') as [string, string];
-      if (/[cud]/.test(permissions)) expect(['Communication', 'Subscription']).toContain(type);
+      if (/[cud]/.test(permissions)) expect(['Communication', 'Subscription', 'Task']).toContain(type);
+      if (type === 'Task' && /[cud]/.test(permissions))
+        expect(scope).toMatch(/\?code=[^&]+\|critical-result-escalation$/);
     }
   });
 

@@ -1,0 +1,54 @@
+// What a workstation does when the server's records say another workstation acknowledged, resolved or
+// escalated a result (docs/alerting.md, "Across workstations"). The monitor has already applied the
+// record to the store (monitor/loop-events.ts); here the screen follows: the alerts are pushed (they
+// now say "acknowledged by <name> at <time> on another workstation"), the OS notifications raised for
+// them are withdrawn, their escalation has stopped (they are no longer open), and a step addressed to
+// this screen is told.
+import type { Logger } from '../log.ts';
+import type { Notifier } from '../ports.ts';
+import type { EscalationChain } from './escalation-chain.ts';
+import type { StepStatus } from './loop-resources.ts';
+
+export type LoopChange =
+  /** `opened`: alerts that were waiting for a person until now; `changed`: every alert that changed. */
+  | { kind: 'acknowledged'; opened: string[]; changed: string[] }
+  | { kind: 'resolved'; changed: string[] }
+  | { kind: 'step'; alertIds: string[]; status: StepStatus };
+
+export interface SharedLoopOptions {
+  publish(alertId: string): void;
+  notifier: Notifier;
+  logger: Logger;
+  chain: EscalationChain | null;
+}
+
+export function createSharedLoopHandlers(options: SharedLoopOptions) {
+  const withdraw = (alertId: string) =>
+    options.notifier
+      .withdraw?.(alertId)
+      .catch((error: unknown) =>
+        options.logger.warn({ alertId, err: String(error) }, 'could not withdraw a notification'),
+      );
+  return {
+    onChange(change: LoopChange): void {
+      switch (change.kind) {
+        case 'acknowledged':
+          for (const id of change.changed) options.publish(id);
+          for (const id of change.opened) void withdraw(id);
+          break;
+        case 'resolved':
+          for (const id of change.changed) {
+            options.publish(id);
+            void withdraw(id);
+          }
+          break;
+        case 'step':
+          for (const id of change.alertIds) options.publish(id);
+          // A decline asks the next step at once; any new step may be addressed to this screen.
+          if (change.status === 'declined') void options.chain?.tick();
+          else void options.chain?.deliverNotices();
+          break;
+      }
+    },
+  };
+}

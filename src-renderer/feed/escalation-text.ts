@@ -1,0 +1,48 @@
+// The escalation chain in words, for the alert detail (components/EscalationChain.tsx): who was asked,
+// when, who answered, what comes next. Pure functions over the chain the host sends with the alert.
+import type { EscalationStepView } from '../../src-main/shared/api.ts';
+import { timeText } from '../format/time.ts';
+
+/** A care role in words. */
+export function roleText(role: string | null): string {
+  if (role === 'fail-safe') return 'fail-safe contact list';
+  if (role === 'charge-nurse') return 'charge nurse';
+  if (role === 'nurse') return 'the ward’s nurses';
+  return role ?? 'unknown role';
+}
+
+/** One step in words: who was asked and when, and what became of it. */
+export function stepText(step: EscalationStepView, now: number): { asked: string; outcome: string } {
+  const who = step.targetName ? `${step.targetName} (${roleText(step.role)})` : roleText(step.role);
+  const asked =
+    step.status === 'issuing'
+      ? `Asking ${roleText(step.role)}…`
+      : step.role === 'fail-safe'
+        ? `Fail-safe reached at ${timeText(step.askedAt, now)}`
+        : `Asked ${who} at ${timeText(step.askedAt, now)}`;
+  const by = step.answeredByName ?? step.answeredBy ?? 'someone';
+  const when = step.answeredAt ? ` at ${timeText(step.answeredAt, now)}` : '';
+  switch (step.status) {
+    case 'accepted':
+      return { asked, outcome: `accepted by ${by}${when}` };
+    case 'declined':
+      return {
+        asked,
+        outcome: step.answeredBy ? `declined by ${by}${when}` : 'nobody holds this role: next step at once',
+      };
+    case 'cancelled':
+      return { asked, outcome: 'called off' };
+    case 'requested':
+      return {
+        asked,
+        outcome: step.dueAt ? `no answer yet · next step at ${timeText(step.dueAt, now)}` : 'no answer yet',
+      };
+    default:
+      return { asked, outcome: '' };
+  }
+}
+
+/** Whether the chain reached the fail-safe step (the contact list is shown). */
+export function reachedFailSafe(chain: readonly EscalationStepView[]): boolean {
+  return chain.some((step) => step.status === 'fail-safe' || step.role === 'fail-safe');
+}

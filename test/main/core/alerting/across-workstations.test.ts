@@ -1,0 +1,324 @@
+// The closed loop across workstations (docs/alerting.md), against ONE embedded server with THREE
+// monitors: two ward workstations of Ward A (each its own store and ward identity, a nurse signed in to
+// act) and the charge nurse's own workstation. Everything is real (server, SQLite, SMART flows, SSE);
+// only the OS notification daemon is a recorder. Waits are for the mechanism (the other monitor's
+// pushed event, the server's records) with generous deadlines; speed is the soak's figure.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FAIL_SAFE_ROLE,
+  type EscalationPolicy,
+} from '../../../../src-main/core/alerting/escalation-policy.ts';
+import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+import type { AlertSummary } from '../../../../src-main/shared/api.ts';
+import { bundleResources, field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
+import {
+  live,
+  startWorkstation,
+  until,
+  wardIdentity,
+  type Workstation,
+} from '../../../support/workstations.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Nobody is asked within these tests' lifetime unless a test shortens it. */
+const PATIENT: EscalationPolicy = {
+  steps: [
+    { role: 'nurse', afterMinutes: 60 },
+    { role: 'charge-nurse', afterMinutes: 60 },
+    { role: FAIL_SAFE_ROLE, afterMinutes: 60 },
+  ],
+  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+};
+
+/** The ward's nurses after ~1 s, the charge nurse ~1 s later, the fail-safe list ~1 s after that. */
+const QUICK: EscalationPolicy = {
+  ...PATIENT,
+  steps: [
+    { role: 'nurse', afterMinutes: 0.02 },
+    { role: 'charge-nurse', afterMinutes: 0.02 },
+    { role: FAIL_SAFE_ROLE, afterMinutes: 0.02 },
+  ],
+};
+
+interface Ward {
+  server: RunningServer;
+  ws1: Workstation;
+  ws2: Workstation;
+  charge: Workstation;
+  dir: string;
+}
+
+/** One server; two Ward A workstations (Riley Chen and Morgan Patel signed in) and the charge nurse. */
+async function wardA(policy: EscalationPolicy, chargePolicy: EscalationPolicy = policy): Promise<Ward> {
+  const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
+  const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
+  const two = await wardIdentity(dir, 'ward-a-ws2', 'ward-a');
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'server.sqlite'),
+    simulate: { autoStart: false },
+    heartbeatSeconds: 5,
+    backendClients: [one.registration, two.registration],
+  });
+  cleanups.push(() => server.close());
+  const start = (name: string, options: Partial<Parameters<typeof startWorkstation>[0]>) => {
+    const ws = startWorkstation({
+      name,
+      dataDir: join(dir, name),
+      fhirBase: server.fhirBase,
+      policy,
+      ...options,
+    });
+    cleanups.push(() => ws.close());
+    return ws;
+  };
+  const ws1 = start('ws1', { ward: { ward: 'ward-a', clientId: 'ward-a-ws1', key: one.key } });
+  const ws2 = start('ws2', { ward: { ward: 'ward-a', clientId: 'ward-a-ws2', key: two.key } });
+  const charge = start('charge', { policy: chargePolicy });
+  await Promise.all([ws1.signIn('nurse-a2'), ws2.signIn('nurse-a3'), charge.signIn('nurse-a')]);
+  await Promise.all([live(ws1), live(ws2), live(charge)]);
+  return { server, ws1, ws2, charge, dir };
+}
+
+/**
+ * A critical potassium on Ward A, once every workstation shows it and its nurse has opened it (a critical
+ * is acknowledged only after a look at the result, docs/alerting.md).
+ */
+async function critical(ward: Ward): Promise<{ focus: string; alerts: Record<string, AlertSummary> }> {
+  const observation = ward.server.simulator?.emitCriticalPotassium('ward-a');
+  const focus = `Observation/${observation?.id ?? '?'}`;
+  const alerts: Record<string, AlertSummary> = {};
+  for (const ws of [ward.ws1, ward.ws2, ward.charge]) {
+    const shown = await until(async () => {
+      const alert = await ws.alertFor(focus);
+      return alert?.tier === 'critical' ? alert : null;
+    }, `${ws.name}: the critical`);
+    await ws.service.handlers.markSeen({ alertId: shown.id });
+    alerts[ws.name] = shown;
+  }
+  return { focus, alerts };
+}
+
+async function search(server: RunningServer, query: string): Promise<Array<Record<string, unknown>>> {
+  const token = server.auth.issueToken({
+    userId: 'nurse-a',
+    clientId: DEMO_CLIENT_ID,
+    scopes: ['user/*.rs'],
+  }).accessToken;
+  const response = await fetch(`${server.fhirBase}/${query}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return bundleResources(await response.json());
+}
+
+/** The pushed `alert` event of `ws` for `alertId` that satisfies `check`. */
+function pushed(ws: Workstation, alertId: string, check: (a: AlertSummary) => boolean): AlertSummary | null {
+  for (const event of ws.events)
+    if (event.type === 'alert' && event.alert.id === alertId && check(event.alert)) return event.alert;
+  return null;
+}
+
+const stepNotices = (ws: Workstation, alertId: string, step: number) =>
+  ws.notifier.raised.filter((n) => n.alertId === alertId && n.kind === 'escalation' && n.step === step);
+
+describe('closed loop across workstations', () => {
+  it('an acknowledgment on one Ward A workstation clears the other and the charge nurse’s: the name, its notification withdrawn', async () => {
+    const ward = await wardA(PATIENT);
+    const { focus, alerts } = await critical(ward);
+    const ws1Alert = alerts['ws1']?.id ?? '';
+    const ws2Alert = alerts['ws2']?.id ?? '';
+    const chargeAlert = alerts['charge']?.id ?? '';
+    // The ward screen and the charge nurse were told of the critical itself.
+    await until(() => ward.ws2.notifier.raised.some((n) => n.alertId === ws2Alert), 'ws2 notified');
+
+    const acked = await ward.ws1.service.handlers.acknowledge({ alertId: ws1Alert, note: 'K 6.8 read back' });
+    expect(acked?.lifecycle).toMatchObject({
+      acknowledgedBy: 'Practitioner/nurse-a2',
+      acknowledgedByName: 'Riley Chen, RN (Ward A)',
+      acknowledgedElsewhere: false,
+    });
+
+    // The other workstation learns it by subscription: its own pushed event says who and when.
+    const elsewhere = await until(
+      () => pushed(ward.ws2, ws2Alert, (a) => a.lifecycle?.acknowledgedElsewhere === true),
+      'ws2’s pushed event: acknowledged on another workstation',
+    );
+    expect(elsewhere.state).toBe('acknowledged');
+    expect(elsewhere.lifecycle).toMatchObject({
+      acknowledgedBy: 'Practitioner/nurse-a2',
+      acknowledgedByName: 'Riley Chen, RN (Ward A)',
+      acknowledgedAt: acked?.lifecycle?.acknowledgedAt,
+      pinned: false,
+      ackDueAt: null,
+    });
+    expect(ward.ws2.notifier.withdrawn).toContain(ws2Alert);
+    const charge = await until(
+      () => pushed(ward.charge, chargeAlert, (a) => a.lifecycle?.acknowledgedElsewhere === true),
+      'the charge nurse’s pushed event',
+    );
+    expect(charge.lifecycle?.acknowledgedByName).toBe('Riley Chen, RN (Ward A)');
+    expect(ward.charge.notifier.withdrawn).toContain(chargeAlert);
+
+    // One record on the server: who, when, the read-back, which result.
+    const records = await search(ward.server, `Communication?about=${focus}`);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      sender: { reference: 'Practitioner/nurse-a2', display: 'Riley Chen, RN (Ward A)' },
+      about: [{ reference: focus }],
+      sent: acked?.lifecycle?.acknowledgedAt,
+    });
+    expect(JSON.stringify(records[0]?.['payload'])).toContain('K 6.8 read back');
+
+    // Its audit says so, with the time to acknowledge.
+    const audit = await ward.ws2.service.handlers.exportAudit({});
+    const line =
+      audit.csv.split('\r\n').find((l) => l.includes(ws2Alert) && l.includes('state:acknowledged')) ?? '';
+    expect(line).toContain('Practitioner/nurse-a2');
+    expect(line).toContain('on another workstation');
+    expect(line).toMatch(/,\d+$/);
+  }, 120_000);
+
+  it('two workstations acknowledging at the same moment record one acknowledgment, and both show the same person', async () => {
+    const ward = await wardA(PATIENT);
+    const { focus, alerts } = await critical(ward);
+    await Promise.all([
+      ward.ws1.service.handlers.acknowledge({ alertId: alerts['ws1']?.id ?? '' }),
+      ward.ws2.service.handlers.acknowledge({ alertId: alerts['ws2']?.id ?? '' }),
+    ]);
+    const shown = async (ws: Workstation) => {
+      const alert = await ws.alertFor(focus);
+      return alert?.lifecycle?.writeback.state === 'done' ? alert.lifecycle.acknowledgedBy : null;
+    };
+    const records = await until(async () => {
+      const found = await search(ward.server, `Communication?about=${focus}`);
+      return found.length > 0 ? found : null;
+    }, 'the acknowledgment on the server');
+    const winner = referenceOf(field(records[0], 'sender'));
+    await until(
+      async () => (await shown(ward.ws1)) === winner && (await shown(ward.ws2)) === winner,
+      'the same person on both',
+    );
+    await until(
+      async () => (await ward.charge.alertFor(focus))?.lifecycle?.acknowledgedBy === winner,
+      'and at the charge nurse',
+    );
+    expect(await search(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
+    const history = await search(ward.server, `Communication/${String(records[0]?.['id'])}/_history`);
+    expect(history).toHaveLength(1);
+  }, 120_000);
+
+  it('an unacknowledged critical reaches the ward’s nurses, then the charge nurse after the configured delay, exactly once; then the fail-safe list', async () => {
+    const ward = await wardA(QUICK);
+    const { focus, alerts } = await critical(ward);
+    const chargeAlert = alerts['charge']?.id ?? '';
+    // The fail-safe step comes after both others: by then any repeat of them would have happened.
+    await until(
+      () => stepNotices(ward.charge, chargeAlert, 3).length > 0,
+      'the fail-safe list at the charge nurse',
+    );
+    expect(stepNotices(ward.charge, chargeAlert, 3)[0]?.body).toContain('House supervisor (ext. 4400)');
+    expect(stepNotices(ward.charge, chargeAlert, 2)).toHaveLength(1);
+    expect(stepNotices(ward.charge, chargeAlert, 2)[0]?.title).toMatch(/^ESCALATED TO YOU/);
+    // Step 1 asked the ward's nurses (a Group): both ward screens were told, once each.
+    for (const ws of [ward.ws1, ward.ws2])
+      expect(stepNotices(ws, alerts[ws.name]?.id ?? '', 1), ws.name).toHaveLength(1);
+    expect(stepNotices(ward.charge, chargeAlert, 1)).toHaveLength(0);
+
+    // One Task per step on the server, addressed by role.
+    const tasks = await search(ward.server, `Task?focus=${focus}`);
+    const byStep = tasks.map((t) => readStep(t)?.step).sort();
+    expect(byStep).toEqual([1, 2, 3]);
+    const step2 = tasks.find((t) => readStep(t)?.step === 2);
+    expect(step2?.['owner']).toMatchObject({ reference: 'PractitionerRole/nurse-a-ward-a' });
+    const step1 = tasks.find((t) => readStep(t)?.step === 1);
+    expect(step1?.['owner']).toMatchObject({ reference: 'Group/ward-a-nurses' });
+
+    // The chain is on the alert: who was asked, when.
+    const chain = (await ward.charge.alertFor(focus))?.escalation ?? [];
+    expect(chain.map((s) => [s.step, s.role, s.status])).toEqual([
+      [1, 'nurse', 'requested'],
+      [2, 'charge-nurse', 'requested'],
+      [3, FAIL_SAFE_ROLE, 'fail-safe'],
+    ]);
+    expect(chain[1]?.targetName).toBe('Alex Rivera, RN (charge nurse, Ward A)');
+  }, 120_000);
+
+  it('a decline moves to the next step at once; an acceptance acknowledges as the one who accepted', async () => {
+    // The charge nurse's step is long in coming unless the nurses decline.
+    const slowSecond: EscalationPolicy = {
+      ...QUICK,
+      steps: [
+        { role: 'nurse', afterMinutes: 0.02 },
+        { role: 'charge-nurse', afterMinutes: 60 },
+        { role: FAIL_SAFE_ROLE, afterMinutes: 60 },
+      ],
+    };
+    const ward = await wardA(slowSecond);
+    const { focus, alerts } = await critical(ward);
+    const ws1Alert = alerts['ws1']?.id ?? '';
+    const asked = await until(async () => {
+      const alert = await ward.ws1.alertFor(focus);
+      return alert?.escalation?.find((s) => s.step === 1 && s.addressedToYou) ? alert : null;
+    }, 'step 1 addressed to the nurse at ws1');
+    expect(asked.escalation?.[0]?.targetName).toBe('Ward A nurses');
+
+    await ward.ws1.service.handlers.answerEscalation({ alertId: ws1Alert, step: 1, answer: 'decline' });
+    const chargeAlert = alerts['charge']?.id ?? '';
+    await until(() => stepNotices(ward.charge, chargeAlert, 2).length > 0, 'the charge nurse asked at once');
+    const chain = await until(async () => {
+      const steps = (await ward.charge.alertFor(focus))?.escalation ?? [];
+      return steps[0]?.status === 'declined' && steps[1]?.addressedToYou ? steps : null;
+    }, 'the decline and step 2 at the charge nurse');
+    expect(chain[0]).toMatchObject({
+      answeredBy: 'Practitioner/nurse-a2',
+      answeredByName: 'Riley Chen, RN (Ward A)',
+    });
+
+    const accepted = await ward.charge.service.handlers.answerEscalation({
+      alertId: chargeAlert,
+      step: 2,
+      answer: 'accept',
+      note: 'coming',
+    });
+    expect(accepted?.lifecycle).toMatchObject({
+      acknowledgedBy: 'Practitioner/nurse-a',
+      acknowledgedElsewhere: false,
+    });
+    expect(accepted?.state).toBe('acknowledged');
+    await until(
+      () =>
+        pushed(
+          ward.ws2,
+          alerts['ws2']?.id ?? '',
+          (a) => a.lifecycle?.acknowledgedBy === 'Practitioner/nurse-a',
+        ),
+      'ws2: acknowledged by the charge nurse',
+    );
+    const audit = await ward.charge.service.handlers.exportAudit({});
+    const actions = audit.csv
+      .split('\r\n')
+      .filter((l) => l.includes(chargeAlert))
+      .map((l) => l.split(',')[5]);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'escalation:asked',
+        'escalation:declined',
+        'escalation:accepted',
+        'state:acknowledged',
+      ]),
+    );
+    // A step not addressed to her is refused.
+    await expect(
+      ward.ws1.service.handlers.answerEscalation({ alertId: ws1Alert, step: 2, answer: 'accept' }),
+    ).rejects.toThrow(/Not permitted/);
+  }, 120_000);
+});

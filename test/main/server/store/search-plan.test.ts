@@ -1,0 +1,87 @@
+// A search's ward-label check looks up each candidate's own index rows, never every `_ward` row of the
+// type: with 100,000 Observations a search of 100 ids by `_id` took seconds per request because the
+// correlated check scanned the whole ward index for each candidate. Asserted on SQLite's query plan of
+// the statements search() really runs (real database, real schema), not on time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../../../src-main/lib/sqlite.ts';
+import { SERVER_MIGRATIONS } from '../../../../src-main/server/store/schema.ts';
+import { search } from '../../../../src-main/server/store/search.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'search-plan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The database, with every statement search() runs recorded with its arguments. */
+function recording(db: Db): { db: Db; ran: Array<{ sql: string; args: unknown[] }> } {
+  const ran: Array<{ sql: string; args: unknown[] }> = [];
+  const prepare = (sql: string) => {
+    const statement = db.prepare(sql);
+    return {
+      get: (...args: unknown[]) => {
+        ran.push({ sql, args });
+        return statement.get(...args);
+      },
+      all: (...args: unknown[]) => {
+        ran.push({ sql, args });
+        return statement.all(...args);
+      },
+    };
+  };
+  return { db: new Proxy(db, { get: (t, k) => (k === 'prepare' ? prepare : Reflect.get(t, k)) }), ran };
+}
+
+/** The query plan of every statement search() ran for this query. */
+function plans(db: Db, query: Parameters<typeof search>[1]): Array<{ sql: string; plan: string[] }> {
+  const { db: recorded, ran } = recording(db);
+  search(recorded, query);
+  return ran.map(({ sql, args }) => ({
+    sql,
+    plan: db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...args)
+      .map((row) => row.detail),
+  }));
+}
+
+describe('search query plan', () => {
+  it('finds an id list by the primary key, never by walking every resource of the type in order', () => {
+    const db = openDatabase(join(dir, 'server-ids.sqlite'));
+    migrate(db, 'server', SERVER_MIGRATIONS);
+    const ids = Array.from({ length: 100 }, (_, i) => `obs-${i}`).join(',');
+    const ran = plans(db, { type: 'Observation', params: [['_id', ids]], labels: null });
+    expect(ran.length).toBeGreaterThan(0);
+    for (const { sql, plan } of ran) {
+      expect(plan.join('\n'), sql).toMatch(
+        /SEARCH r USING (COVERING )?INDEX sqlite_autoindex_resource_current_1 \(type=\? AND id=\?\)/,
+      );
+      expect(plan.join('\n')).not.toMatch(/resource_current_updated/);
+    }
+    db.close();
+  });
+
+  it('checks ward labels through the resource index, not a scan of every ward row', () => {
+    const db = openDatabase(join(dir, 'server.sqlite'));
+    migrate(db, 'server', SERVER_MIGRATIONS);
+    const { db: recorded, ran } = recording(db);
+    search(recorded, {
+      type: 'Observation',
+      params: [['_id', 'a,b,c']],
+      labels: ['ward-a'],
+    });
+    expect(ran.length).toBeGreaterThan(0);
+    for (const { sql, args } of ran) {
+      const plan = db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((row) => row.detail);
+      const wardCheck = plan.filter(
+        (detail) => detail.includes('search_index') && !detail.includes('SCALAR'),
+      );
+      expect(wardCheck.join('\n'), sql).toMatch(/search_index_resource \(type=\? AND id=\?\)/);
+      expect(wardCheck.join('\n')).not.toMatch(/search_index_lookup \(type=\? AND param=\?\)/);
+    }
+    db.close();
+  });
+});

@@ -1,0 +1,191 @@
+// Several workstations against one embedded server, for the closed loop across workstations
+// (docs/alerting.md): ward workstations (the ward watched under their own SMART Backend Services
+// identity, a clinician signing in to act) and personal ones (a nurse's own machine), each the real
+// monitor service with its own SQLite store, signing in through the real SMART flow (the demo sign-in
+// page driven with fetch, as a browser would). The only test double is the OS notification daemon: a
+// recorder of what would have been raised and withdrawn.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createSmartSignIn } from '../../src-main/app/sign-in.ts';
+import { publicJwk, readWardKey, wardSignIn, type WardKey } from '../../src-main/app/ward-identity.ts';
+import type { EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
+import { createLogger, silentLogger, type Logger } from '../../src-main/core/log.ts';
+import { topicsForRole } from '../../src-main/core/monitor/topics.ts';
+import type { AlertNotification, Notifier } from '../../src-main/core/ports.ts';
+import { createMonitorService, type MonitorService } from '../../src-main/core/service.ts';
+import { clientPrincipal } from '../../src-main/core/store/owners.ts';
+import type { BackendClientRegistration } from '../../src-main/server/auth/index.ts';
+import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
+import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
+import { driveSignIn } from '../main/server/auth/helpers.ts';
+
+/** Test double for the OS notification daemon: what would have been raised, and taken back. */
+export interface NotificationRecorder extends Notifier {
+  raised: AlertNotification[];
+  withdrawn: string[];
+}
+
+export function recordingNotifier(): NotificationRecorder {
+  const raised: AlertNotification[] = [];
+  const withdrawn: string[] = [];
+  return {
+    raised,
+    withdrawn,
+    notify: async (n) => void raised.push(n),
+    withdraw: async (alertId) => void withdrawn.push(alertId),
+  };
+}
+
+export interface Workstation {
+  name: string;
+  service: MonitorService;
+  notifier: NotificationRecorder;
+  /** Every event the host pushed (what the page would have received). */
+  events: HostEvent[];
+  /** Sign this person in (the SMART flow, the demo page answered as `user`). */
+  signIn(user: string): Promise<void>;
+  /** This workstation's alert about `focus`, as the signed-in user's feed shows it. */
+  alertFor(focus: string): Promise<AlertSummary | null>;
+  close(): Promise<void>;
+}
+
+/** A ward identity's key pair (ES384) in `dir`, and the registration a hospital's IT would make. */
+export async function wardIdentity(
+  dir: string,
+  clientId: string,
+  ward: string,
+): Promise<{ key: WardKey; keyFile: string; registration: BackendClientRegistration }> {
+  const { privateKey } = await generateKeyPair('ES384', { extractable: true });
+  const keyFile = join(dir, `${clientId}.private.jwk.json`);
+  writeFileSync(
+    keyFile,
+    JSON.stringify({ ...(await exportJWK(privateKey)), kid: `${clientId}-1`, alg: 'ES384' }),
+    {
+      mode: 0o600,
+    },
+  );
+  const key = readWardKey(keyFile);
+  return {
+    key,
+    keyFile,
+    registration: {
+      kind: 'backend',
+      clientId,
+      jwks: { keys: [publicJwk(key)] },
+      securityLabels: [ward],
+      role: 'ward-workstation',
+    },
+  };
+}
+
+export interface WorkstationOptions {
+  name: string;
+  dataDir: string;
+  fhirBase: string;
+  policy: EscalationPolicy;
+  /** Escalation clock tick (ms). */
+  tickMs?: number;
+  /** Re-notification after the last step (minutes). */
+  repeatMinutes?: number;
+  logger?: Logger;
+  /** The notification recorder to use (a restarted workstation keeps counting in the same one). */
+  notifier?: NotificationRecorder;
+  /** Ward workstation: its ward and identity. Absent: a personal workstation. */
+  ward?: { ward: string; clientId: string; key: WardKey };
+}
+
+export function startWorkstation(options: WorkstationOptions): Workstation {
+  // WS_LOG=1 prints each workstation's log (ids and counts only) when a run needs explaining.
+  const logger =
+    options.logger ?? (process.env['WS_LOG'] ? createLogger(options.name, 'debug') : silentLogger());
+  const notifier = options.notifier ?? recordingNotifier();
+  const events: HostEvent[] = [];
+  const auth = createSmartSignIn({ logger });
+  const server = { fhirBase: options.fhirBase, name: 'Embedded server', clientId: DEMO_CLIENT_ID };
+  let user = 'nurse-a';
+  const firstStep = options.policy.steps[0]?.afterMinutes ?? 10;
+  const service = createMonitorService({
+    dataDir: options.dataDir,
+    host: { kind: 'browser', version: 'test', osNotifications: true },
+    notifier,
+    logger,
+    defaultServer: server,
+    signIn: (choice, context) => auth.signIn(choice, context),
+    openUrl: async (url) => {
+      await fetch(await driveSignIn(url, { user }));
+    },
+    topicsFor: (_session, choice) => topicsForRole(choice.role, 5),
+    alerting: {
+      ackTimeoutMinutes: firstStep,
+      escalationPolicy: options.policy,
+      tickMs: options.tickMs ?? 200,
+      repeatMinutes: options.repeatMinutes ?? 60,
+    },
+    ...(options.ward
+      ? {
+          workstation: {
+            kind: 'ward' as const,
+            ward: options.ward.ward,
+            server,
+            principal: clientPrincipal(options.ward.clientId),
+            signIn: wardSignIn({
+              fhirBase: options.fhirBase,
+              clientId: options.ward.clientId,
+              key: options.ward.key,
+              logger,
+            }),
+            topics: topicsForRole('nurse', 5),
+            retryMs: 1_000,
+          },
+        }
+      : {}),
+  });
+  service.onEvent((event) => events.push(event));
+  let closed = false;
+  return {
+    name: options.name,
+    service,
+    notifier,
+    events,
+    async signIn(who) {
+      user = who;
+      await service.handlers.signIn({ role: 'nurse' });
+      await until(
+        async () => (await service.handlers.getSession({})).state === 'signed-in',
+        `${options.name}: ${who} signed in`,
+      );
+    },
+    async alertFor(focus) {
+      return (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.focus === focus) ?? null;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await service.close();
+    },
+  };
+}
+
+/** Wait for `check` with a generous deadline (a loaded 2-core machine); never a fixed sleep. */
+export async function until<T>(
+  check: () => Promise<T | null | false | undefined> | T | null | false | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every subscription of this workstation is live (the ward's, or the signed-in user's). */
+export async function live(ws: Workstation): Promise<void> {
+  await until(async () => {
+    const health = await ws.service.handlers.getHealth({});
+    return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
+  }, `${ws.name}: every subscription live`);
+}
