@@ -2,7 +2,7 @@
 // as `npm start --browser` starts it, in its own data directory, with a request probe loaded; the demo
 // sign-in driven in Debian's Chromium; process figures read from /proc. Figures only, never asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CDPSession, Page } from '@playwright/test';
@@ -94,6 +94,7 @@ export async function startHost(simRate: number): Promise<Host> {
           child.kill('SIGTERM');
           await Promise.race([exited, sleep(10_000)]);
           if (child.exitCode === null) child.kill('SIGKILL');
+          rmSync(dataDir, { recursive: true, force: true });
         },
       };
     }

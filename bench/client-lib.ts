@@ -1,7 +1,7 @@
 // Shared pieces of the client-core benchmarks: timing, statistics,
 // printing and the machine line. Figures only — nothing here asserts a time.
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -78,6 +78,7 @@ export async function startServerChild(): Promise<ServerChild> {
       child.send({ cmd: 'exit' });
       await Promise.race([exited, sleep(5000)]);
       if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

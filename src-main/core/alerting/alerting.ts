@@ -18,7 +18,6 @@ import {
   type LaunchAtLogin,
   type MonitorHandlers,
 } from '../../shared/api.ts';
-import { parseJson, securityLabels } from '../../shared/fhir-json.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
@@ -26,6 +25,14 @@ import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { AuditRow } from '../store/alert-rows.ts';
 import type { ClientStore } from '../store/client-store.ts';
 import { ownerKey } from '../store/owners.ts';
+import {
+  SIGN_IN_TO_ACT,
+  sessionOnlyAccess,
+  type AlertAccess,
+  type AlertingSession,
+  type AuditReader,
+} from './access.ts';
+import { ackRefusal, securityOf } from './acknowledge-rules.ts';
 import { auditCsv } from './audit-csv.ts';
 import { createEscalation } from './escalation.ts';
 import { createEscalationChain, type EscalationChain } from './escalation-chain.ts';
@@ -33,78 +40,11 @@ import { chainDecides, type EscalationPolicy } from './escalation-policy.ts';
 import type { StepIssuer } from './escalation-steps.ts';
 import { escalationNotification } from './notification-text.ts';
 import { createSharedLoopHandlers, type LoopChange } from './shared-loop.ts';
-import {
-  createWriteback,
-  labelsToCopy,
-  RESOLUTION_KIND,
-  WRITEBACK_KIND,
-  type AckRecord,
-  type SecurityLabel,
-} from './writeback.ts';
+import { createWriteback, RESOLUTION_KIND, WRITEBACK_KIND, type AckRecord } from './writeback.ts';
 
 export type { LoopChange } from './shared-loop.ts';
-
-export interface AlertingSession {
-  fhirBase: string;
-  fhirUser: string | null;
-  access: FhirAccess;
-  /** Her name ("Riley Chen, RN (Ward A)"): recorded with her acknowledgment for other screens. */
-  display?: string | null;
-}
-
-/** The outcome of asking whether the signed-in user may act on one alert. */
-export type ActionDecision =
-  { allowed: true; actor: AlertingSession } | { allowed: false; refusal: ApiRefusedError };
-
-/** Which audit rows an export may contain: one owner's alerts (optionally fewer) and the reader's own. */
-export interface AuditReader {
-  owner: string;
-  /** The reader's fhirUser: their own rows that name no alert (e.g. an earlier export). */
-  actor: string | null;
-  /** Narrows the owner's alerts further (a ward's alerts to those the reader was shown). */
-  includes?(alertId: string): boolean;
-}
-
-/** Who may do what with the workstation's alerts (the service's workstation mode decides). */
-export interface AlertAccess {
-  /**
-   * The identity whose alerts this screen shows in full now (the signed-in user's, or the ward's):
-   * its escalations are worded, its criticals are the count. Null: nobody's.
-   */
-  watchedOwner(): string | null;
-  /** May the signed-in user act on this alert? Asks the server (a read of the alert's focus). */
-  authorize(alert: AlertSummary): Promise<ActionDecision>;
-  /** Whose audit the signed-in user may export; a refusal when nobody is signed in. */
-  auditReader(): AuditReader | ApiRefusedError;
-  /**
-   * A session that may write this alert's next escalation step now (the ward identity for a ward's
-   * alert, else the signed-in owner's); null when this workstation cannot (another will). Absent: the
-   * signed-in session.
-   */
-  issuer?(alert: AlertSummary): StepIssuer | null;
-  /** A ward's shared screen: steps addressed to the ward's team are told here. */
-  wardScreen?: boolean;
-}
-
-const SIGN_IN_TO_ACT = new ApiRefusedError('sign-in-required', 'Sign in to act on alerts.');
-
-/**
- * The single-user policy (tests, tools): whoever is signed in acts on every alert, exports every row,
- * and every open critical escalates. The app always gives the service's workstation policy instead.
- */
-function sessionOnlyAccess(current: () => AlertingSession | null): AlertAccess {
-  return {
-    watchedOwner: () => null,
-    authorize: async () => {
-      const actor = current();
-      return actor ? { allowed: true, actor } : { allowed: false, refusal: SIGN_IN_TO_ACT };
-    },
-    auditReader: () => {
-      const actor = current();
-      return actor ? { owner: '*', actor: actor.fhirUser } : SIGN_IN_TO_ACT;
-    },
-  };
-}
+export type { ActionDecision, AlertAccess, AlertingSession, AuditReader } from './access.ts';
+export { ackRefusal } from './acknowledge-rules.ts';
 
 export interface AlertingOptions {
   store: ClientStore;
@@ -171,30 +111,6 @@ export interface Alerting {
   onLoopChange(change: LoopChange): void;
   /** The alert with `addressedToYou` set on its escalation steps for the signed-in user. */
   decorate(alert: AlertSummary): AlertSummary;
-}
-
-/**
- * Why an acknowledgment must not be recorded, or null. The acknowledge control names a patient: when the
- * page says whom it showed, the alert must be about that patient. An open critical must have been opened
- * (seen) by the acknowledging user first, so an acknowledgment always follows a look at the result.
- */
-export function ackRefusal(
-  alert: AlertSummary,
-  shownPatient: string | undefined,
-  openedByUser: boolean,
-): string | null {
-  if (shownPatient !== undefined && alert.patient?.reference !== shownPatient)
-    return 'the alert is about a different patient than the one shown';
-  const open = alert.state === 'new' || alert.state === 'seen' || alert.state === 'escalated';
-  if (alert.tier === 'critical' && open && !openedByUser)
-    return 'a critical result must be opened before it is acknowledged';
-  return null;
-}
-
-/** The cached focus resource's ward labels, so the write-back stays on the same ward. */
-function securityOf(store: ClientStore, fhirBase: string, focus: string): SecurityLabel[] {
-  const cached = store.cachedResource(fhirBase, focus);
-  return cached ? labelsToCopy(securityLabels(parseJson(cached.json))) : [];
 }
 
 export function createAlerting(options: AlertingOptions): Alerting {

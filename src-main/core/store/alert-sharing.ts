@@ -8,6 +8,7 @@
 // and each owner on one workstation, has its own alert rows for the same result, and all of them follow
 // the one record on the server.
 import type { Db } from '../../lib/sqlite.ts';
+import { iso, type AuditFn } from './alert-audit.ts';
 import { OPEN_STATES, stepToView, type StepRow } from './alert-rows.ts';
 
 /** An acknowledgment or resolution record on the server (alerting/loop-resources.ts reads it). */
@@ -58,16 +59,7 @@ export const ESCALATION_TOPIC = `${TOPIC_BASE}/critical-result-escalation`;
  */
 export const CLOSED_LOOP_TOPICS: ReadonlySet<string> = new Set([ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC]);
 
-type AuditFn = (
-  alertId: string | null,
-  action: string,
-  actor: string | null,
-  detail: string | null,
-  at: number,
-) => void;
-
 const OPEN = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function prepareStatements(db: Db) {
   return {

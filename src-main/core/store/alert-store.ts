@@ -1,5 +1,6 @@
 // The one owner of alert rows, the audit log and the write-back outbox: every SQL statement over
-// `alerts`, `audit_log` and `outbox` is in this file (the schema itself is in schema.ts).
+// `alerts`, `audit_log` and `outbox` is in this file or the parts it composes (alert-outbox.ts,
+// alert-revisions.ts, alert-sharing.ts; the schema itself is in schema.ts).
 //
 // Every transition is a conditional UPDATE (`… WHERE state IN (…)`) with its audit row in the same
 // transaction, so a double click, a race or a replay is a no-op that reports `false`. Callers give
@@ -7,17 +8,13 @@
 // pipeline on the wall clock, and neither is hidden in here.
 import type { Db } from '../../lib/sqlite.ts';
 import type { AlertClass, AlertSummary, ResourceStatus } from '../../shared/api.ts';
-import {
-  OPEN_STATES,
-  rowToAlert,
-  toOutboxItem,
-  type AlertRow,
-  type AuditRow,
-  type LifecycleTimers,
-  type OutboxItem,
-  type OutboxRow,
-} from './alert-rows.ts';
+import { OPEN_STATES, rowToAlert, type AlertRow, type AuditRow, type LifecycleTimers } from './alert-rows.ts';
+import { auditedChanges, iso } from './alert-audit.ts';
+import { createAlertOutbox, type WritebackRequest } from './alert-outbox.ts';
+import { createAlertRevisions } from './alert-revisions.ts';
 import { createAlertSharing } from './alert-sharing.ts';
+
+export { RESOLUTION_RECORD, type WritebackRequest } from './alert-outbox.ts';
 
 /** The alert row an accepted event creates (inside the event commit's transaction). */
 export interface NewAlert {
@@ -49,21 +46,6 @@ export interface AlertClassification {
   /** What fired: `threshold:<id>`, `interpretation:<code>`, … */
   ruleId?: string | null;
 }
-
-/** A write-back request queued with an acknowledgment. */
-export interface WritebackRequest {
-  kind: string;
-  fhirBase: string;
-  payload: unknown;
-  /** The acting user's owner key (owners.ts): only that user's own session sends it. */
-  actor?: string;
-}
-
-/**
- * The outbox kind of a resolution record: it leaves the alert's write-back state alone (that state is
- * the acknowledgment's, shown on the alert) and is not audited (the resolution itself is).
- */
-export const RESOLUTION_RECORD = 'resolution';
 
 /** What arrived for an owner in a time window (the "while you were away" summary). */
 export interface ArrivalCounts {
@@ -197,80 +179,12 @@ function prepareStatements(db: Db) {
       WHERE l.at >= ? AND l.at <= ?
         AND ((l.alert_id IS NOT NULL AND a.owner = ?) OR (l.alert_id IS NULL AND l.actor = ?))
       ORDER BY l.id`),
-    enqueue: db.prepare<[string, string, string, string, string, string, string | null]>(`
-      INSERT INTO outbox (alert_id, kind, fhir_base, payload, next_attempt_at, created_at, actor)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
-    writebackQueued: db.prepare<[string]>(
-      "UPDATE alerts SET writeback_state = 'pending', writeback_error = NULL WHERE id = ? AND writeback_state = 'none'",
-    ),
-    writebackOutcome: db.prepare<[string, string | null, string | null, string]>(`
-      UPDATE alerts SET writeback_state = ?, writeback_error = ?, writeback_ref = COALESCE(?, writeback_ref)
-      WHERE id = ? AND writeback_state IN ('pending', 'failed')`),
-    due: db.prepare<[string], OutboxRow>(
-      "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id",
-    ),
-    nextDue: db.prepare<[], { at: string | null }>(
-      "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'",
-    ),
-    outboxDone: db.prepare<[string, string | null, string, number]>(
-      "UPDATE outbox SET state = ?, remote_ref = ?, done_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-    ),
-    outboxRetry: db.prepare<[string, string, number]>(
-      "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
-    ),
-    retryNow: db.prepare<[string, string]>(
-      "UPDATE outbox SET next_attempt_at = ? WHERE alert_id = ? AND state = 'pending'",
-    ),
-    outboxCounts: db.prepare<[], { pending: number; failed: number; lastError: string | null }>(`
-      SELECT COUNT(*) AS pending, COALESCE(SUM(attempts > 0), 0) AS failed,
-        (SELECT last_error FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL
-          ORDER BY id DESC LIMIT 1) AS lastError
-      FROM outbox WHERE state = 'pending'`),
     pruneAlerts: db.prepare<[string]>(`
       DELETE FROM alerts WHERE received_at < ?
         AND (state IN ('acknowledged', 'resolved') OR tier NOT IN ('critical', 'high'))`),
     pruneAudit: db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?'),
-    ...prepareRevisionStatements(db),
   };
 }
-
-/**
- * Later news about an alert's focus (schema.ts migration 4): a newer version of the result, the same
- * version again (a server that notifies a delete with the last version), or the result withdrawn.
- */
-function prepareRevisionStatements(db: Db) {
-  return {
-    // The alert a focus already has on this server, topic and user: a later event about the same
-    // result is news about that alert, not a new alert.
-    forFocus: db.prepare<[string, string | null, string, string], { id: string }>(`
-      SELECT a.id FROM alerts a JOIN subscriptions s ON s.key = a.subscription_key
-      WHERE s.fhir_base = ? AND s.owner IS ? AND a.topic = ? AND a.focus = ?
-      ORDER BY a.rowid DESC LIMIT 1`),
-    markRecheck: db.prepare<[string, string]>(
-      'UPDATE alerts SET recheck_at = COALESCE(recheck_at, ?) WHERE id = ? AND withdrawn_at IS NULL',
-    ),
-    awaitingRecheck: db.prepare<[], { id: string }>(
-      'SELECT id FROM alerts WHERE recheck_at IS NOT NULL AND withdrawn_at IS NULL ORDER BY rowid',
-    ),
-    clearRecheck: db.prepare<[string]>('UPDATE alerts SET recheck_at = NULL WHERE id = ?'),
-    // Enrich again; an alert that did not interrupt may now (a corrected value turned critical), one
-    // already delivered is not delivered again.
-    revise: db.prepare<[string]>(`
-      UPDATE alerts SET fetch_status = 'pending', revision = revision + 1, recheck_at = NULL,
-        notify_state = CASE WHEN notify_state = 'not-required' THEN 'pending' ELSE notify_state END
-      WHERE id = ? AND withdrawn_at IS NULL AND fetch_status <> 'pending'`),
-    withdraw: db.prepare<[string, string, string, string, string, string]>(`
-      UPDATE alerts SET withdrawn_at = ?, headline = ?, reason = ?, recheck_at = NULL,
-        state = CASE WHEN state IN ${OPEN} THEN 'resolved' ELSE state END,
-        resolved_at = CASE WHEN state IN ${OPEN} THEN ? ELSE resolved_at END,
-        resolve_note = CASE WHEN state IN ${OPEN} THEN ? ELSE resolve_note END,
-        next_escalation_at = NULL,
-        notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
-      WHERE id = ? AND withdrawn_at IS NULL`),
-  };
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export type AlertStore = ReturnType<typeof createAlertStore>;
 
@@ -286,6 +200,8 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
   ) => s.audit.run(iso(at), alertId, action, actor, detail);
   // What other workstations did to the same results (alert-sharing.ts), under the same rules.
   const sharing = createAlertSharing(db, audit);
+  // The write-back duty queued with a transition (alert-outbox.ts).
+  const outbox = createAlertOutbox(db, audit);
   /** An alert as the API shows it; a critical carries its escalation chain across workstations. */
   const toAlert = (row: AlertRow): AlertSummary => {
     const alert = rowToAlert(row, timers);
@@ -297,37 +213,12 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     const row = s.get.get(id);
     return row ? toAlert(row) : null;
   };
-  /** Run `change`; when it changed a row, write its audit entry in the same transaction. */
-  const audited = (
-    change: () => number,
-    id: string,
-    action: string,
-    actor: string | null,
-    detail: string | null,
-    at: number,
-  ) =>
-    db.transaction((): boolean => {
-      if (change() === 0) return false;
-      audit(id, action, actor, detail, at);
-      return true;
-    })();
-
-  /** An outbox item leaves 'pending' for good; its alert shows the outcome, audited, all or nothing. */
-  const finishOutbox = (
-    item: OutboxItem,
-    at: number,
-    outcome: 'done' | 'unsupported',
-    reference: string | null,
-    error: string | null,
-    detail: string,
-  ) =>
-    db.transaction((): boolean => {
-      if (s.outboxDone.run(outcome, reference, iso(at), item.id).changes === 0) return false;
-      if (item.kind === RESOLUTION_RECORD) return true;
-      s.writebackOutcome.run(outcome, error, reference, item.alertId);
-      audit(item.alertId, `writeback:${outcome}`, null, detail, at);
-      return true;
-    })();
+  const audited = auditedChanges(db, audit);
+  // Later news about a focus: revised or withdrawn at the source (alert-revisions.ts).
+  const revisions = createAlertRevisions(db, audited, (id) => {
+    const row = s.get.get(id);
+    return row ? (row.headline ?? '') : undefined;
+  });
 
   return {
     /** The timers given when the store was opened (ackDueAt, targetDueAt, escalation). */
@@ -461,19 +352,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       db.transaction((): boolean => {
         if (s.ack.run(actor, actorName, iso(at), note, id).changes === 0) return false;
         audit(id, 'state:acknowledged', actor, note ? 'with read-back note' : null, at);
-        if (writeback) {
-          const when = iso(at);
-          s.enqueue.run(
-            id,
-            writeback.kind,
-            writeback.fhirBase,
-            JSON.stringify(writeback.payload),
-            when,
-            when,
-            writeback.actor ?? null,
-          );
-          s.writebackQueued.run(id);
-        }
+        if (writeback) outbox.enqueue(id, writeback, at, { showOnAlert: true });
         return true;
       })(),
 
@@ -502,18 +381,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       db.transaction((): boolean => {
         if (s.resolve.run(iso(at), actor, note, id).changes === 0) return false;
         audit(id, 'state:resolved', actor, note ? 'with note' : null, at);
-        if (writeback) {
-          const when = iso(at);
-          s.enqueue.run(
-            id,
-            writeback.kind,
-            writeback.fhirBase,
-            JSON.stringify(writeback.payload),
-            when,
-            when,
-            writeback.actor ?? null,
-          );
-        }
+        if (writeback) outbox.enqueue(id, writeback, at, { showOnAlert: false });
         return true;
       })(),
 
@@ -544,61 +412,9 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       until: string | undefined,
     ): AuditRow[] => s.auditRangeFor.all(since ?? '0000', until ?? '9999', owner, actor ?? ''),
 
-    dueOutbox: (at: number): OutboxItem[] => s.due.all(iso(at)).map(toOutboxItem),
-    nextOutboxAt: (): number | null => {
-      const at = s.nextDue.get()?.at;
-      return at ? Date.parse(at) : null;
-    },
-    /** The server accepted the write-back (`reference` is what it holds now). */
-    outboxSucceeded: (item: OutboxItem, reference: string, at: number): boolean =>
-      finishOutbox(item, at, 'done', reference, null, `${item.kind} ${reference}`),
-    /** The server takes neither resource type: shown on the alert, never retried. */
-    outboxUnsupported: (item: OutboxItem, why: string, at: number): boolean =>
-      finishOutbox(item, at, 'unsupported', null, why, why),
-    /** A failed attempt: shown on the alert, retried at `nextAt`. */
-    outboxFailed: (item: OutboxItem, error: string, nextAt: number, at: number) =>
-      db.transaction((): boolean => {
-        if (s.outboxRetry.run(error, iso(nextAt), item.id).changes === 0) return false;
-        if (item.kind === RESOLUTION_RECORD) return true;
-        s.writebackOutcome.run('failed', error, null, item.alertId);
-        audit(item.alertId, 'writeback:failed', null, error, at);
-        return true;
-      })(),
-    /** Make an alert's pending write-back due now (the user asked to retry). */
-    retryWritebackNow: (alertId: string, at: number): number => s.retryNow.run(iso(at), alertId).changes,
-    outboxCounts: () => s.outboxCounts.get() ?? { pending: 0, failed: 0, lastError: null },
+    ...outbox.api,
 
-    /** The alert this server, user and topic already have for a focus, if any. */
-    alertForFocus: (fhirBase: string, owner: string | null, topic: string, focus: string): string | null =>
-      s.forFocus.get(fhirBase, owner, topic, focus)?.id ?? null,
-    /** A later event named this alert's focus: check it (inside the event commit's transaction). */
-    markRecheck: (id: string, at: number): boolean => s.markRecheck.run(iso(at), id).changes === 1,
-    /** Alerts whose focus a later event named and nobody has checked yet (resumed at start). */
-    awaitingRecheck: (): string[] => s.awaitingRecheck.all().map((r) => r.id),
-    /** The later event was the same version again: nothing changed. */
-    clearRecheck: (id: string): void => void s.clearRecheck.run(id),
-    /** A newer version of the focus: the same alert is enriched again with the new value, audited. */
-    revise: (id: string, detail: string, at: number): boolean =>
-      audited(() => s.revise.run(id).changes, id, 'result-revised', null, detail, at),
-    /**
-     * The source withdrew the result (deleted, or entered in error): the alert says so and stops
-     * asking for attention (an open one is resolved, escalation stops, nothing more is notified). It
-     * stays in the feed and the audit log; it is never deleted.
-     */
-    withdraw: (id: string, headline: string, why: string, at: number): boolean => {
-      const before = get(id);
-      if (!before) return false;
-      const reason = `${why}${before.headline ? `; was: ${before.headline}` : ''}`.slice(0, 500);
-      const when = iso(at);
-      return audited(
-        () => s.withdraw.run(when, headline, reason, when, `withdrawn by the source: ${why}`, id).changes,
-        id,
-        'result-withdrawn',
-        null,
-        why,
-        at,
-      );
-    },
+    ...revisions,
 
     /** Retention: closed or non-urgent alerts received before `alertsBefore`, audit rows before `auditBefore`. */
     prune: (alertsBefore: string, auditBefore: string) => ({

@@ -48,7 +48,7 @@ async function startCli(): Promise<{ child: ChildProcess; fhirBase: string }> {
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 30_000);
+    setTimeout(() => reject(new Error('cli did not start')), 60_000);
   });
   return { child, fhirBase };
 }
@@ -77,7 +77,7 @@ describe('cli', () => {
     const conn = await openSse(`${first.fhirBase}/Subscription/${id}/$sse`, {
       authorization: `Bearer ${token}`,
     });
-    await conn.waitFor((f) => events(f).length >= 5, 10_000);
+    await conn.waitFor((f) => events(f).length >= 5, 60_000);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
     await conn.waitFor(() => conn.closed, 20_000).catch(() => undefined);
@@ -90,7 +90,7 @@ describe('cli', () => {
       'last-event-id': String(cursor),
     });
     expect(resumed.status).toBe(200);
-    await resumed.waitFor((f) => events(f).length >= 5, 10_000);
+    await resumed.waitFor((f) => events(f).length >= 5, 60_000);
     resumed.close();
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));
@@ -112,5 +112,5 @@ describe('cli', () => {
       .get(id);
     expect(count?.c).toBe(logged.length);
     db.close();
-  }, 60_000);
+  }, 240_000);
 });
