@@ -17,12 +17,12 @@ import {
   raisePageNotification,
   withdrawPageNotification,
 } from './components/NotificationToasts.tsx';
-import { OrderQueue } from './components/OrderQueue.tsx';
 import { SessionBar } from './components/SessionBar.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
+import { Worklist } from './components/Worklist.tsx';
 import { identityText } from './feed/identity.ts';
 import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
@@ -72,7 +72,8 @@ function useHostEvents(): void {
 export function App() {
   const session = useQuery(queries.session());
   const view = useUiStore((s) => s.view);
-  const role = useUiStore((s) => s.role);
+  // The role is the signed-in identity's (SessionInfo.role), never a local choice.
+  const role = session.data?.role ?? null;
   const largeType = useUiStore((s) => s.largeType);
   useHostEvents();
 
@@ -118,9 +119,9 @@ export function App() {
         </main>
       ) : view === 'role' && role === 'pharmacist' ? (
         <main className="workspace single">
-          <OrderQueue />
+          <Worklist />
         </main>
-      ) : view === 'role' ? (
+      ) : view === 'role' && role === 'nurse' ? (
         <main className="workspace board">
           <WardBoard />
           <Feed compact />

@@ -11,23 +11,23 @@ export async function signIn(
   page: Page,
   launchUrl: string,
   identity: DemoIdentity = 'charge nurse, Ward A',
-  options: { beforeSignIn?: () => Promise<void> } = {},
+  options: { beforeSignIn?: () => Promise<void>; server?: string } = {},
 ): Promise<void> {
   await page.goto(launchUrl);
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
   await options.beforeSignIn?.();
   // The host keeps its session across page loads: sign out first so the identity is the one asked for.
   const signOut = page.getByRole('button', { name: 'Sign out' });
-  const roleSelect = page.getByLabel('Role');
-  await expect(signOut.or(roleSelect).first()).toBeVisible({ timeout: 30_000 });
+  // No role is chosen in the app: it comes from the identity picked on the server's sign-in page.
+  const signInButton = page.getByRole('button', { name: `Sign in to ${options.server ?? 'the local demo'}` });
+  await expect(signOut.or(signInButton).first()).toBeVisible({ timeout: 30_000 });
   if (await signOut.isVisible()) {
     await signOut.click();
     // Signing out stops the monitor, which on a busy demo waits for the enrichments in flight.
-    await expect(roleSelect).toBeVisible({ timeout: 20_000 });
+    await expect(signInButton).toBeVisible({ timeout: 20_000 });
   }
-  await page.getByLabel('Role').selectOption(identity === 'pharmacist' ? 'pharmacist' : 'nurse');
   const popup = page.waitForEvent('popup');
-  await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+  await signInButton.click();
   const signInPage = await popup;
   await signInPage.getByLabel(new RegExp(identity)).check();
   await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();

@@ -31,6 +31,8 @@ export interface DemoOptions {
   env?: Record<string, string>;
   /** Run inside `xvfb-run dbus-run-session` with dunst (Debian: xvfb dbus dunst libnotify-bin). */
   desktop?: boolean;
+  /** False for a configuration that starts no embedded server (its FHIR base is then ''). */
+  embeddedServer?: boolean;
 }
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -86,14 +88,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoProcess>
     const origin = /Alert Monitor \(browser host\): (\S+)/.exec(output)?.[1];
     const launchFile = /Launch file: (\S+)/.exec(output)?.[1];
     const fhir = /Embedded FHIR server: (\S+)/.exec(output)?.[1];
-    if (origin && launchFile && fhir) {
+    if (origin && launchFile && (fhir || options.embeddedServer === false)) {
       return {
         get launchUrl() {
           return linkIn(launchFile);
         },
         origin,
         launchFile,
-        fhirBase: fhir,
+        fhirBase: fhir ?? '',
         dataDir,
         busAddress: /SESSION BUS: (\S+)/.exec(output)?.[1] ?? null,
         output: () => output,

@@ -4,11 +4,13 @@
 // alone has (host info, notifier, secret store, launch at login, how to open an authorization URL,
 // data directory) and gets back the service and one close() that undoes everything in the right order.
 // The mode comes from the deployment configuration (config.ts) or the hosts' zero-config default.
+import { dirname, join } from 'node:path';
 import { DEMO_ESCALATION_POLICY } from '../core/alerting/escalation-policy.ts';
 import { acquireInstanceLock } from '../core/instance-lock.ts';
 import type { Logger } from '../core/log.ts';
 import { topicsForRole } from '../core/monitor/topics.ts';
 import { createRulesHolder, type RulesHolder } from '../core/rules/rules-holder.ts';
+import { createOrderChecksHolder } from '../core/rules/order-checks-holder.ts';
 import {
   createMonitorService,
   type MonitorService,
@@ -63,6 +65,10 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
   try {
     // A bad rules file stops the start with its message: a monitor without rules must not look alive.
     const rules = createRulesHolder(mode.rulesFile ?? parts.rulesPath);
+    // The order-checks file ships beside the rules file; a bad one stops the start the same way.
+    const orderChecks = createOrderChecksHolder(
+      mode.pharmacy?.orderChecksFile ?? join(dirname(parts.rulesPath), 'order-checks.json'),
+    );
     // The ward key is read (or, for the demo, made) before anything listens: a bad key stops the start.
     const ward = await wardPlan(parts, mode);
     if (mode.kind === 'local-demo') demo = await startDemo(parts, mode, ward);
@@ -71,10 +77,15 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
     const publishTo: { service: MonitorService | null } = { service: null };
     const service = createMonitorService({
       ...serviceOptions(parts, mode, demo, rules, ward),
+      pharmacy: { checks: orderChecks, ...pharmacyTargets(mode) },
       notifier: parts.createNotifier((event) => publishTo.service?.publish(event)),
     });
     publishTo.service = service;
     const stopWatchingRules = watchRules(rules, parts.logger);
+    const stopWatchingChecks = orderChecks.watch((status) => {
+      if (status.lastError) parts.logger.warn({ err: status.lastError }, 'order-checks file refused');
+      else parts.logger.info({ checks: status.checkCount }, 'order checks reloaded');
+    });
     const running = demo;
     let closing: Promise<void> | null = null;
     return {
@@ -83,6 +94,7 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
       close: () =>
         (closing ??= closeInOrder([
           stopWatchingRules,
+          stopWatchingChecks,
           () => service.close(),
           () => running?.close(),
           releaseLock,
@@ -170,6 +182,12 @@ function serviceOptions(
     },
     ...(ward && home ? { workstation: wardWorkstation(ward, home, parts.logger) } : {}),
   };
+}
+
+/** The deployment's verification targets, where it sets any (docs/pharmacy.md). */
+function pharmacyTargets(mode: AppMode): { targets?: { stat?: number; urgent?: number; routine?: number } } {
+  const minutes = mode.pharmacy?.targetMinutes;
+  return minutes ? { targets: minutes } : {};
 }
 
 function watchRules(rules: RulesHolder, logger: Logger): () => void {

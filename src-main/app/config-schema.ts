@@ -163,6 +163,17 @@ export const deploymentSchema = z
       )
       .optional(),
     rulesFile: z.string().min(1).max(4096).optional(),
+    /** The pharmacist's worklist (docs/pharmacy.md). */
+    pharmacy: z
+      .object({
+        targetMinutes: z
+          .object({ stat: minutes.optional(), urgent: minutes.optional(), routine: minutes.optional() })
+          .strict()
+          .optional(),
+        orderChecksFile: z.string().min(1).max(4096).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((config, context) => {

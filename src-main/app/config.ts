@@ -94,6 +94,22 @@ function toMode(file: DeploymentFile, path: string): AppMode {
     ...(file.privacyDefault !== undefined ? { privacyDefault: file.privacyDefault } : {}),
     ...(file.escalation ? { escalation: file.escalation } : {}),
     ...(file.rulesFile ? { rulesFile: checkedFile(relative(file.rulesFile), path, 'rulesFile') } : {}),
+    ...(file.pharmacy
+      ? {
+          pharmacy: {
+            ...(file.pharmacy.targetMinutes ? { targetMinutes: file.pharmacy.targetMinutes } : {}),
+            ...(file.pharmacy.orderChecksFile
+              ? {
+                  orderChecksFile: checkedFile(
+                    relative(file.pharmacy.orderChecksFile),
+                    path,
+                    'pharmacy.orderChecksFile',
+                  ),
+                }
+              : {}),
+          },
+        }
+      : {}),
   };
   if (file.workstation.mode === 'ward') {
     const { identity, ward } = file.workstation;

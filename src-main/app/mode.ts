@@ -52,6 +52,12 @@ export interface DeploymentSettings {
   };
   /** The critical-value rules file instead of the one the app ships. */
   rulesFile?: string;
+  /** The pharmacist's worklist (docs/pharmacy.md): verification targets, another order-checks file. */
+  pharmacy?: {
+    /** Minutes an order may wait for verification, per priority. Defaults: stat 15, urgent 30, routine 60. */
+    targetMinutes?: { stat?: number; urgent?: number; routine?: number };
+    orderChecksFile?: string;
+  };
   /** Where the configuration came from (shown in logs and errors); null for the built-in default. */
   source?: string | null;
 }

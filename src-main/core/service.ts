@@ -6,7 +6,14 @@
 // workstation's monitor runs under the user's own session and stops (its subscriptions stay active on
 // the server) when she signs out; a ward workstation's runs under the ward identity
 // (workstation/ward-watch.ts) whoever is at the screen (docs/architecture.md, "Workstation modes").
-import type { HostEvent, HostInfo, MonitorHandlers, SessionInfo } from '../shared/api.ts';
+import type {
+  HostEvent,
+  HostInfo,
+  MonitorHandlers,
+  SessionInfo,
+  UserRole,
+  VerificationTargets,
+} from '../shared/api.ts';
 import { humanName } from '../shared/fhir-json.ts';
 import { ensurePrivateDir } from '../lib/private-files.ts';
 import { join } from 'node:path';
@@ -30,6 +37,11 @@ import { lockedWardView } from './workstation/locked-view.ts';
 import { signInTarget } from './workstation/sign-in-target.ts';
 import { throttled } from './workstation/throttle.ts';
 import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
+import { roleOfIdentity } from './identity-role.ts';
+import { MEDICATION_ORDER_TOPIC, ORDER_VERIFICATION_TOPIC } from './monitor/topics.ts';
+import { createPharmacy } from './pharmacy/pharmacy.ts';
+import { emptyOrderChecks, type OrderChecksHolder } from './rules/order-checks-holder.ts';
+import { createVerificationStore } from './store/verification-store.ts';
 
 /** What a sign-in produces; the SMART client's session satisfies it structurally. */
 export interface SignedInSession extends MonitorSession {
@@ -44,7 +56,11 @@ export interface ServerChoice {
   fhirBase: string;
   name: string;
   clientId: string;
-  role: 'nurse' | 'pharmacist';
+  /**
+   * Which scopes to ask for (`any`: what any role may need). Not the user's role: that comes from
+   * her identity after sign-in (SessionInfo.role), and topicsFor is called with it.
+   */
+  role: 'nurse' | 'pharmacist' | 'any';
   /** A fixed loopback redirect port; default an ephemeral one. */
   redirectPort?: number;
   /** Scopes to request instead of the role's defaults. */
@@ -127,6 +143,8 @@ export interface ServiceOptions {
   interruptTiers?: Array<'critical' | 'high'>;
   /** Personal (default: a person's own machine) or a ward's shared workstation. */
   workstation?: { kind: 'personal' } | WardWorkstation;
+  /** The pharmacist's worklist (docs/pharmacy.md): the order-checks file and verification targets. */
+  pharmacy?: { checks?: OrderChecksHolder; targets?: Partial<VerificationTargets> };
 }
 
 export interface MonitorService {
@@ -158,6 +176,8 @@ interface Presence {
   signingIn: boolean;
   authorizationUrl: string | null;
   signedInAt: number | null;
+  /** Her role from her identity (PractitionerRole), null when the server does not say. */
+  role: UserRole | null;
   closed: boolean;
 }
 
@@ -192,6 +212,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     signingIn: false,
     authorizationUrl: null,
     signedInAt: null,
+    role: null,
     closed: false,
   };
   const policy = createAccessPolicy({
@@ -220,7 +241,12 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     if (me.closed) return;
     void policy.mayShow(alertId).then((shown) => {
       const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
-      if (latest) emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
+      if (!latest) return;
+      // An order arrived or was decided elsewhere: the worklist is stale. A decision is no alert.
+      if (latest.topic === ORDER_VERIFICATION_TOPIC || latest.topic === MEDICATION_ORDER_TOPIC)
+        emitRaw({ type: 'worklist', orders: [latest.focus] });
+      if (latest.topic !== ORDER_VERIFICATION_TOPIC)
+        emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
     });
   };
   // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
@@ -265,6 +291,24 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   });
   alerting.start();
 
+  const pharmacy = createPharmacy({
+    decisions: createVerificationStore(store.db),
+    checks: options.pharmacy?.checks ?? emptyOrderChecks(),
+    ...(options.pharmacy?.targets ? { targets: options.pharmacy.targets } : {}),
+    session: () =>
+      me.viewer && me.session
+        ? {
+            fhirBase: me.viewer.fhirBase,
+            fhirUser: me.viewer.fhirUser,
+            access: me.viewer.access,
+            owner: me.viewer.owner,
+            role: me.role,
+          }
+        : null,
+    logger: log.child({ component: 'pharmacy' }),
+    onWorklistChange: (orders) => emitRaw({ type: 'worklist', orders }),
+  });
+
   const catchUp = (): SessionInfo['catchUp'] => {
     if (ward || !me.viewer || me.signedInAt === null) return null;
     const since = store.alerts.lastSignOut(me.viewer.owner);
@@ -293,6 +337,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         : null,
     },
     catchUp: catchUp(),
+    role: me.session ? me.role : null,
   });
   const healthSnapshot = () => {
     if (wardWatch) {
@@ -346,7 +391,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       onHealthChange: healthPush.request,
       logger: log,
       privacyMode: isPrivate,
-      interruptTiers: () => (preferences.get().notifyHigh ? ['critical', 'high'] : ['critical']),
+      // A pharmacist is interrupted by stat orders (tier high; her subscription carries no other order).
+      interruptTiers: () =>
+        preferences.get().notifyHigh || me.role === 'pharmacist' ? ['critical', 'high'] : ['critical'],
       allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
       onClosedLoop: (change) => alerting.onLoopChange(change),
@@ -372,6 +419,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     me.session = null;
     me.viewer = null;
     me.signedInAt = null;
+    me.role = null;
     policy.reset();
     alerting.setSession(null);
     me.reason = why;
@@ -406,6 +454,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       // Who signed in, before the session counts as signed in: the UI never shows "unknown user".
       const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
       me.userDisplay = who?.resource ? humanName(who.resource['name']) : null;
+      me.role = await roleOfIdentity(accessFor(signed), signed.fhirUser);
       me.session = signed;
       me.viewer = {
         fhirBase: signed.fhirBase,
@@ -427,7 +476,10 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         } else healthPush.request(); // renewal started failing or recovered
       });
       alerting.setSession(me.viewer);
-      if (!ward) me.monitor = openMonitor(signed, signed.fhirUser, options.topicsFor(signed, choice), choice);
+      // Her topics follow her role from the identity; the sign-in's role was only a scope hint.
+      const topics = options.topicsFor(signed, { ...choice, role: me.role ?? choice.role });
+      if (!ward) me.monitor = openMonitor(signed, signed.fhirUser, topics, choice);
+      void pharmacy.pump();
       pushSession();
       healthPush.request();
       if (me.monitor) {
@@ -473,7 +525,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       }
       const choice: ServerChoice = {
         ...base,
-        role: args.role,
+        role: args.role ?? 'any',
         ...(args.redirectPort ? { redirectPort: args.redirectPort } : {}),
         ...(args.scopes ? { scopes: args.scopes } : {}),
       };
@@ -503,7 +555,11 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return sessionInfo();
     },
 
-    listAlerts: async ({ limit, before }) => (await policy.list(limit, before)).map(alerting.decorate),
+    // Verification decisions keep worklists in step; they are not alerts (docs/pharmacy.md).
+    listAlerts: async ({ limit, before }) =>
+      (await policy.list(limit, before))
+        .filter((alert) => alert.topic !== ORDER_VERIFICATION_TOPIC)
+        .map(alerting.decorate),
 
     async getResource({ reference }) {
       if (!me.viewer)
@@ -522,6 +578,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     // Renderer views: fixed, host-built searches with the signed-in user's token; the renderer never
     // names a URL.
     ...createViewHandlers(() => me.viewer?.access ?? null),
+
+    // The pharmacist's worklist, review and decisions (core/pharmacy).
+    ...pharmacy.handlers,
   };
 
   return {
@@ -539,6 +598,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       lockedPush.cancel();
       clearInterval(pruneTimer);
       await alerting.stop();
+      pharmacy.stop();
       await wardWatch?.stop();
       await me.monitor?.stop();
       me.monitor = null;

@@ -165,12 +165,15 @@ export function createViewHandlers(currentAccess: () => FhirAccess | null): View
 /** Resource types and parameter names the view handlers may search; anything else is refused. */
 const SEARCHABLE: Record<string, ReadonlySet<string>> = {
   Observation: new Set(['patient', 'code', '_sort', '_count']),
+  // The pharmacist's worklist and review (core/pharmacy).
+  Task: new Set(['code', 'focus', 'status', '_count']),
+  PractitionerRole: new Set(['practitioner', '_count']),
   AllergyIntolerance: new Set(['patient', '_count']),
   Encounter: new Set(['status', '_lastUpdated', '_sort', '_count']),
   Location: new Set(['partof', '_id', '_count']),
   Patient: new Set(['_id', '_count']),
   Practitioner: new Set(['_id', '_count']),
-  MedicationRequest: new Set(['status', 'intent', '_sort', '_count']),
+  MedicationRequest: new Set(['status', 'intent', 'patient', '_id', '_sort', '_count']),
 };
 const SEARCH_VALUE = /^[A-Za-z0-9\-.:/|,_]{1,2000}$/;
 
@@ -178,7 +181,7 @@ const notSignedIn = () => ({ status: 'forbidden' as const, message: 'Sign in to 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** One same-origin search with a fixed type and allow-listed parameters; never throws. */
-async function searchResources(
+export async function searchResources(
   access: FhirAccess,
   type: string,
   params: [string, string][],
@@ -203,7 +206,7 @@ async function searchResources(
 }
 
 /** Fetch resources of one type by reference (`Type/id`), in one `_id` search. */
-async function searchByIds(
+export async function searchByIds(
   access: FhirAccess,
   type: string,
   references: (string | null)[],
@@ -225,7 +228,7 @@ async function searchByIds(
 }
 
 /** A reference as relative `Type/id` (absolute URLs keep their last two segments), else null. */
-function relativeReference(value: unknown): string | null {
+export function relativeReference(value: unknown): string | null {
   const parts = (referenceOf(value) ?? '').split('/').filter((p) => p.length > 0);
   return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : null;
 }
@@ -242,7 +245,7 @@ function trendPoint(obs: FhirResource): TrendPoint {
 }
 
 /** Ward label codes on a resource (the server's access labels). */
-function wardCodes(resource: FhirResource): string[] {
+export function wardCodes(resource: FhirResource): string[] {
   return securityLabels(resource)
     .map((label) => label.code)
     .filter(isString)

@@ -75,6 +75,8 @@ export async function startLocalDemo(options: {
       simulate: {
         autoStart: options.simulationRate !== 0,
         rate: options.simulationRate ?? 60,
+        // The pharmacist's flaggable demo orders (docs/pharmacy.md, "Demo data").
+        pharmacyDemo: true,
         ...(options.simulationStart !== undefined ? { startTime: options.simulationStart } : {}),
       },
       backendClients: options.backendClients ?? [],

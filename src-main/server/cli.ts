@@ -103,6 +103,7 @@ async function main(): Promise<void> {
           autoStart: !values.paused,
           rate: positive('rate', values.rate, 1) ?? 1,
           seed: positive('seed', values.seed, 1) ?? 1,
+          pharmacyDemo: true,
         }
       : false,
     logger,

@@ -278,6 +278,11 @@ export interface SessionInfo {
   workstation?: WorkstationInfo;
   /** Signed in: what arrived since she last signed out here; null when nothing or never signed out. */
   catchUp?: CatchUpSummary | null;
+  /**
+   * Signed in: the user's role from her identity (fhirUser → PractitionerRole), which decides her
+   * views; null when the server does not say. Never a local choice.
+   */
+  role?: UserRole | null;
 }
 
 export interface HostInfo {
@@ -338,6 +343,154 @@ export interface OrderQueueView {
   allergies: SearchView;
 }
 
+// ---- the pharmacist's verification worklist (docs/pharmacy.md) ----
+
+/** What the signed-in identity is (its PractitionerRole, or the server's answer); null when unknown. */
+export type UserRole = 'nurse' | 'pharmacist';
+
+export type OrderPriority = 'stat' | 'asap' | 'urgent' | 'routine';
+
+/** Verification targets in minutes per priority (deployment configuration; asap counts as urgent). */
+export interface VerificationTargets {
+  stat: number;
+  urgent: number;
+  routine: number;
+}
+
+/** One order awaiting verification. */
+export interface WorklistItem {
+  /** `MedicationRequest/<id>`. */
+  order: string;
+  /** The full drug name, never shortened. */
+  medication: string;
+  /** Dose, route and timing in words ("40 mg subcutaneous once daily"); null when the order has none. */
+  dosage: string | null;
+  priority: OrderPriority;
+  patient: { reference: string; name: string | null } | null;
+  /** The ward label of the order, e.g. "ward-a". */
+  ward: string | null;
+  /** The prescriber (requester) in words. */
+  prescriber: string | null;
+  /** When the order started waiting (authoredOn, or when the server stored it if that is later). */
+  waitingSince: string;
+  targetMinutes: number;
+  /** waitingSince + the target. */
+  dueAt: string;
+}
+
+export interface WorklistView {
+  status: ResourceStatus;
+  message: string | null;
+  /** stat → urgent → routine, longest waiting first within each. */
+  items: WorklistItem[];
+  /** Orders on hold until the prescriber answers a clarification request. */
+  awaitingClarification: WorklistItem[];
+  /** Every ward that has an order in the lists (the ward filter's choices). */
+  wards: string[];
+  targets: VerificationTargets;
+  at: string;
+}
+
+/** One measured value shown in the review (weight, kidney function, a relevant lab). */
+export interface ReviewValue {
+  label: string;
+  reference: string;
+  value: number | null;
+  unit: string | null;
+  at: string | null;
+  interpretation: string | null;
+}
+
+export type OrderFlagKind = 'allergy' | 'duplicate' | 'interaction' | 'renal' | 'lab';
+
+/** A problem a check found; verifying anyway needs an override reason for each. */
+export interface OrderFlag {
+  /** Stable per order and rule: `<rule id>` or `<rule id>:<other order id>`. */
+  id: string;
+  kind: OrderFlagKind;
+  severity: 'moderate' | 'high';
+  text: string;
+  /** What in the record raised it ("Penicillin allergy: anaphylaxis, criticality high"). */
+  detail: string;
+  /** Where the rule comes from (order-checks.json `source`). */
+  source: string;
+  /** The other records involved (an allergy, another order, a lab result). */
+  implicated: string[];
+}
+
+export interface ReviewAllergy {
+  reference: string;
+  substance: string;
+  reaction: string | null;
+  criticality: string | null;
+  clinicalStatus: string | null;
+}
+
+export interface ReviewMedication {
+  reference: string;
+  medication: string;
+  dosage: string | null;
+  priority: OrderPriority;
+  /** Whether a completed verification Task exists for it. */
+  verified: boolean;
+}
+
+export type OrderDecision = 'verify' | 'reject' | 'clarify';
+
+/** A decision recorded on this workstation and its write to the server. */
+export interface OrderDecisionState {
+  decision: OrderDecision;
+  at: string;
+  by: string;
+  /** pending (queued, retried until the server accepts it), done, or failed-and-retrying. */
+  state: 'pending' | 'done' | 'failed';
+  error: string | null;
+}
+
+export interface OrderReview {
+  status: ResourceStatus;
+  message: string | null;
+  item: WorklistItem | null;
+  /** The order as the server has it (the whole order). */
+  order: FhirResource | null;
+  patient: {
+    reference: string;
+    name: string | null;
+    gender: string | null;
+    birthDate: string | null;
+    /** Whole years at the time of the review. */
+    age: number | null;
+    weight: ReviewValue | null;
+    egfr: ReviewValue | null;
+    creatinine: ReviewValue | null;
+  } | null;
+  /** The labs that matter for this drug (order-checks.json `labs`), latest first. */
+  labs: ReviewValue[];
+  allergies: ReviewAllergy[];
+  /** The patient's other active orders. */
+  activeMedications: ReviewMedication[];
+  flags: OrderFlag[];
+  /** The decision already made here or on the server, else null. */
+  decision: OrderDecisionState | null;
+  /** "DEMO DEFAULTS … NOT clinical advice" from the order-checks file. */
+  checksNotice: string;
+}
+
+export interface OrderDecisionResult {
+  accepted: boolean;
+  /** Why a decision was refused (a missing override reason), or what happens next. */
+  message: string;
+  decision: OrderDecisionState | null;
+}
+
+export interface OrderChecksStatus {
+  path: string | null;
+  loadedAt: string | null;
+  checkCount: number;
+  notice: string;
+  lastError: string | null;
+}
+
 /** Events the host pushes to the renderer. */
 export type HostEvent =
   | { type: 'alert'; alert: AlertSummary }
@@ -356,7 +509,9 @@ export type HostEvent =
   /** Counts for the tray/badge, escalation and rules/write-back health changed. */
   | { type: 'alerting'; status: AlertingStatus }
   /** The locked ward screen changed (ward workstation, nobody signed in). */
-  | { type: 'locked-ward'; view: LockedWardView };
+  | { type: 'locked-ward'; view: LockedWardView }
+  /** Orders joined or left the worklist (a decision here or on another workstation, a new order). */
+  | { type: 'worklist'; orders: string[] };
 
 // ---- call argument schemas (validated in both hosts) ----
 
@@ -392,8 +547,12 @@ export const apiArgSchemas = {
       /** Omit for the local demo server (or the configured default). */
       fhirBase: plainFhirBase.optional(),
       clientId: boundedString(256).optional(),
-      /** Chooses the least-privilege scope set requested at sign-in. */
-      role: z.enum(['nurse', 'pharmacist']).default('nurse'),
+      /**
+       * Only a hint for which scopes to ask for: the role itself comes from the signed-in identity
+       * (SessionInfo.role). Without it the app asks for what any of its roles may need, and the
+       * server grants what the user's role allows.
+       */
+      role: z.enum(['nurse', 'pharmacist']).optional(),
       /** A fixed loopback redirect port, for servers that match redirect URIs exactly (RFC 8252 §7.3 says any). */
       redirectPort: z.number().int().min(1024).max(65535).optional(),
       /** Scopes to request instead of the role's defaults; SMART v1/v2 grammar, no whitespace. */
@@ -451,6 +610,36 @@ export const apiArgSchemas = {
   setLaunchAtLogin: z.object({ enabled: z.boolean() }).strict(),
   /** The locked ward screen (ward workstation): tier, bed and time of open alerts, no names. */
   getLockedWard: z.object({}).strict(),
+  /** The pharmacist's worklist: active orders awaiting verification (a host search, not the alerts). */
+  listWorklist: z
+    .object({
+      ward: z
+        .string()
+        .regex(/^[a-z0-9-]{1,64}$/)
+        .optional(),
+      /** Matches a patient's name or reference, case-insensitive. */
+      patient: z.string().min(1).max(100).optional(),
+    })
+    .strict(),
+  /** Everything the pharmacist checks for one order. */
+  getOrderReview: z.object({ order: fhirReference }).strict(),
+  /** Verify (with an override reason per flag), reject (with a reason) or ask the prescriber. */
+  decideOrder: z
+    .object({
+      order: fhirReference,
+      decision: z.enum(['verify', 'reject', 'clarify']),
+      /** Reject: why; clarify: the question to the prescriber; verify: an optional note. */
+      reason: z.string().trim().max(1000).optional(),
+      /** Verify: why each flag is overridden, by flag id. */
+      overrides: z
+        .array(z.object({ flag: boundedString(200), reason: z.string().trim().min(1).max(500) }).strict())
+        .max(50)
+        .default([]),
+    })
+    .strict(),
+  getOrderChecksStatus: z.object({}).strict(),
+  /** Re-read the order-checks file; a bad file is refused and the previous checks stay active. */
+  reloadOrderChecks: z.object({}).strict(),
   /**
    * Answer an escalation step addressed to the signed-in user: accept (she takes it: the alert is
    * acknowledged by her) or decline (the next step is asked at once).
@@ -494,6 +683,11 @@ export interface ApiResults {
   setLaunchAtLogin: LaunchAtLogin;
   /** Null on a personal workstation. */
   getLockedWard: LockedWardView | null;
+  listWorklist: WorklistView;
+  getOrderReview: OrderReview;
+  decideOrder: OrderDecisionResult;
+  getOrderChecksStatus: OrderChecksStatus;
+  reloadOrderChecks: OrderChecksStatus;
   answerEscalation: AlertSummary | null;
 }
 

@@ -25,6 +25,11 @@ export const API_METHODS = [
   'getLaunchAtLogin',
   'setLaunchAtLogin',
   'getLockedWard',
+  'listWorklist',
+  'getOrderReview',
+  'decideOrder',
+  'getOrderChecksStatus',
+  'reloadOrderChecks',
   'answerEscalation',
 ] as const satisfies readonly ApiMethod[];
 

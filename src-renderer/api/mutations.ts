@@ -60,6 +60,18 @@ export function useResolve() {
   return useMutation({ mutationFn: (args: { alertId: string; note?: string }) => api.resolveAlert(args) });
 }
 
+/** A pharmacist's decision on one order; the host answers whether it was recorded, and why not. */
+export function useDecideOrder() {
+  return useMutation({
+    mutationFn: (args: {
+      order: string;
+      decision: 'verify' | 'reject' | 'clarify';
+      reason?: string;
+      overrides: { flag: string; reason: string }[];
+    }) => api.decideOrder(args),
+  });
+}
+
 export function useRetryWriteback() {
   return useMutation({ mutationFn: (alertId: string) => api.retryWriteback({ alertId }) });
 }

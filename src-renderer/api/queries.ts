@@ -43,17 +43,33 @@ export const queries = {
       refetchInterval: 30_000,
       staleTime: 10_000,
     }),
-  orders: () =>
+  /**
+   * The pharmacist's worklist (a host search). A `worklist` push (a decision here or elsewhere, a stat
+   * order) refetches it; urgent and routine orders raise no push, so it also polls.
+   */
+  worklist: (filter: { ward?: string; patient?: string }) =>
     queryOptions({
-      queryKey: ['orders'],
-      queryFn: () => api.listMedicationOrders({ limit: 100 }),
-      refetchInterval: 30_000,
-      staleTime: 10_000,
+      queryKey: ['worklist', filter],
+      queryFn: () => api.listWorklist(filter),
+      refetchInterval: 20_000,
+      staleTime: 5_000,
     }),
+  review: (order: string) =>
+    queryOptions({ queryKey: ['review', order], queryFn: () => api.getOrderReview({ order }) }),
+  orderChecks: () =>
+    queryOptions({ queryKey: ['order-checks'], queryFn: () => api.getOrderChecksStatus({}) }),
 };
 
 /** Everything fetched that may hold patient data: dropped, not kept, when nobody is signed in. */
-const PATIENT_QUERIES = [['alerts'], ['resource'], ['trend'], ['allergies'], ['ward-board'], ['orders']];
+const PATIENT_QUERIES = [
+  ['alerts'],
+  ['resource'],
+  ['trend'],
+  ['allergies'],
+  ['ward-board'],
+  ['worklist'],
+  ['review'],
+];
 
 /**
  * Signed out: no view may keep a name or a value. The cached queries with patient data go (not just
@@ -75,8 +91,7 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
         const type = alert.focus.split('/')[0];
         if (type === 'Observation') void client.invalidateQueries({ queryKey: ['trend'] });
         if (type === 'Encounter') void client.invalidateQueries({ queryKey: queries.wardBoard().queryKey });
-        if (type === 'MedicationRequest')
-          void client.invalidateQueries({ queryKey: queries.orders().queryKey });
+        if (type === 'MedicationRequest') void client.invalidateQueries({ queryKey: ['worklist'] });
       }
       break;
     }
@@ -93,6 +108,11 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       break;
     case 'alerting':
       client.setQueryData(queries.alertingStatus().queryKey, event.status);
+      break;
+    case 'worklist':
+      // Orders joined or left the worklist: search again, and re-read the reviews (decision state).
+      void client.invalidateQueries({ queryKey: ['worklist'] });
+      void client.invalidateQueries({ queryKey: ['review'] });
       break;
     case 'notify':
     case 'withdraw-notification':

@@ -34,7 +34,6 @@ export function SessionBar() {
   const client = useQueryClient();
   const session = useQuery(queries.session());
   const view = useUiStore((s) => s.view);
-  const role = useUiStore((s) => s.role);
   const largeType = useUiStore((s) => s.largeType);
   const signOut = useMutation({
     mutationFn: () => api.signOut({}),
@@ -45,9 +44,13 @@ export function SessionBar() {
   });
   const info = session.data;
   const signedIn = info?.state === 'signed-in';
+  // Each role sees its own view; the role is the identity's (none named: no role view).
+  const role = info?.role ?? null;
+  const roleTab: [View, string][] =
+    role === 'pharmacist' ? [['role', 'Worklist']] : role === 'nurse' ? [['role', 'Ward board']] : [];
   const tabs: [View, string][] = [
     ['alerts', 'Alerts'],
-    ['role', role === 'pharmacist' ? 'Order queue' : 'Ward board'],
+    ...roleTab,
     ['health', 'Health'],
     ['settings', 'Settings'],
   ];

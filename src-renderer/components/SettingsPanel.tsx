@@ -94,6 +94,41 @@ function DisplaySettings() {
   );
 }
 
+/** The pharmacist's order-checks file (docs/pharmacy.md): its notice, state and a reload. */
+function OrderChecks() {
+  const client = useQueryClient();
+  const status = useQuery(queries.orderChecks());
+  const reload = useMutation({
+    mutationFn: () => api.reloadOrderChecks({}),
+    onSuccess: (data) => client.setQueryData(queries.orderChecks().queryKey, data),
+  });
+  const data = status.data;
+  if (!data) return null;
+  return (
+    <section className="settings-group" aria-labelledby="order-checks-title">
+      <h3 id="order-checks-title">Order checks (pharmacist)</h3>
+      <p className="notice">{data.notice}</p>
+      <dl className="resource">
+        <dt>File</dt>
+        <dd>{data.path ?? 'built-in (none loaded)'}</dd>
+        <dt>Loaded</dt>
+        <dd>{data.loadedAt ? timeText(data.loadedAt) : 'never'}</dd>
+        <dt>Checks</dt>
+        <dd>{data.checkCount}</dd>
+      </dl>
+      {data.lastError ? (
+        <p role="alert" className="rules-error">
+          The last change to the order-checks file was refused (the previous checks stay active):{' '}
+          {data.lastError}
+        </p>
+      ) : null}
+      <button type="button" onClick={() => reload.mutate()} disabled={reload.isPending}>
+        Reload the order-checks file
+      </button>
+    </section>
+  );
+}
+
 function RulesAndLoop() {
   const client = useQueryClient();
   const status = useQuery(queries.alertingStatus());
@@ -190,6 +225,7 @@ export function SettingsPanel() {
       <NotificationSettings />
       <DisplaySettings />
       <RulesAndLoop />
+      <OrderChecks />
       <AuditExportSection />
     </section>
   );

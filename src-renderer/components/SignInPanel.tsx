@@ -9,14 +9,12 @@ import {
   rememberAfterSignIn,
   type RememberedServer,
 } from '../state/servers.ts';
-import { uiActions, useUiStore, type Role } from '../state/ui-store.ts';
 
 type Choice = { kind: 'demo' } | { kind: 'remembered'; server: RememberedServer } | { kind: 'new' };
 
 export function SignInPanel() {
   const client = useQueryClient();
   const session = useQuery(queries.session());
-  const role = useUiStore((s) => s.role);
   const [servers, setServers] = useState(loadServers);
   const [choice, setChoice] = useState<Choice>({ kind: 'demo' });
   const [url, setUrl] = useState('');
@@ -29,7 +27,8 @@ export function SignInPanel() {
   const signIn = useMutation({
     mutationFn: (
       args: Omit<RememberedServer, 'fhirBase' | 'clientId'> & { fhirBase?: string; clientId?: string },
-    ) => api.signIn({ ...args, role }),
+      // No role is chosen here: the host learns it from the signed-in identity (SessionInfo.role).
+    ) => api.signIn(args),
     onError: () => rememberAfterSignIn(null),
     onSuccess: (info) => {
       client.setQueryData(queries.session().queryKey, info);
@@ -99,13 +98,9 @@ export function SignInPanel() {
         </p>
       ) : null}
       <form onSubmit={submit} className="sign-in-form">
-        <label className="role-picker">
-          Role
-          <select value={role} onChange={(e) => uiActions.chooseRole(e.target.value as Role)}>
-            <option value="nurse">Charge nurse</option>
-            <option value="pharmacist">Pharmacist</option>
-          </select>
-        </label>
+        <p className="muted">
+          Your views follow the role your hospital gives your sign-in (charge nurse, pharmacist).
+        </p>
         <fieldset>
           <legend>Server</legend>
           <label>
@@ -192,7 +187,7 @@ export function SignInPanel() {
                   />
                 </label>
                 <label>
-                  Scopes (space-separated; empty uses the role's least-privilege defaults)
+                  Scopes (space-separated; empty uses the app's defaults, narrowed by the server to your role)
                   <textarea value={scopes} onChange={(e) => setScopes(e.target.value)} rows={3} />
                 </label>
               </details>

@@ -1,42 +1,29 @@
-// The pharmacist's queue order, without React (unit-tested).
-import type { FhirResource, OrderQueueView } from '../../src-main/shared/api.ts';
-import { humanName, referenceOf, str } from '../../src-main/shared/fhir-json.ts';
-import { patientIdentities, PRIORITY_RANK, priorityOf } from './format.ts';
+// The pharmacist's worklist as shown, without React (unit-tested): how long an order has waited against
+// its target, and the words for a review value. The list itself is sorted by the host (core/pharmacy).
+import type { ReviewValue, WorklistItem } from '../../src-main/shared/api.ts';
+import { durationText, timeText } from '../format/time.ts';
 
-export interface QueuedOrder {
-  reference: string;
-  order: FhirResource;
-  priority: string;
-  patient: { reference: string; name: string; mrn?: string; birthDate?: string } | null;
-  prescriber: string | null;
-  allergies: FhirResource[];
+export interface WaitState {
+  /** "waiting 12 min of 15 min" */
+  text: string;
+  /** Past its target. */
+  overdue: boolean;
 }
 
-/** stat → asap → urgent → routine; within a priority the longest-waiting order first. */
-export function sortQueue(view: OrderQueueView): QueuedOrder[] {
-  const identity = patientIdentities(view.patients);
-  const prescribers = new Map(view.practitioners.map((p) => [`Practitioner/${p.id}`, humanName(p['name'])]));
-  const allergies = new Map<string, FhirResource[]>();
-  for (const a of view.allergies.resources) {
-    const who = referenceOf(a['patient']);
-    if (who) allergies.set(who, [...(allergies.get(who) ?? []), a]);
-  }
-  return view.orders
-    .map((order) => {
-      const subject = referenceOf(order['subject']);
-      const requester = referenceOf(order['requester']);
-      return {
-        reference: `MedicationRequest/${order.id ?? ''}`,
-        order,
-        priority: priorityOf(order),
-        patient: subject ? identity(subject) : null,
-        prescriber: requester ? (prescribers.get(requester) ?? requester) : null,
-        allergies: subject ? (allergies.get(subject) ?? []) : [],
-      };
-    })
-    .sort(
-      (a, b) =>
-        (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
-        (str(a.order['authoredOn']) ?? '').localeCompare(str(b.order['authoredOn']) ?? ''),
-    );
+export function waitState(
+  item: Pick<WorklistItem, 'waitingSince' | 'dueAt' | 'targetMinutes'>,
+  now: number,
+): WaitState {
+  const waited = now - Date.parse(item.waitingSince);
+  const overdue = now > Date.parse(item.dueAt);
+  const text = `waiting ${durationText(waited)} · target ${item.targetMinutes} min`;
+  return { text: overdue ? `${text} · OVERDUE` : text, overdue };
+}
+
+/** "Weight 72.5 kg (14:05)", "eGFR not recorded". */
+export function reviewValueText(value: ReviewValue | null, label: string, now: number = Date.now()): string {
+  if (!value || value.value === null) return `${label} not recorded`;
+  const unit = value.unit ? ` ${value.unit}` : '';
+  const flag = value.interpretation && value.interpretation !== 'N' ? ` ${value.interpretation}` : '';
+  return `${label} ${value.value}${unit}${flag} (${timeText(value.at, now)})`;
 }

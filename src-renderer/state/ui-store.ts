@@ -18,7 +18,6 @@ export interface AckOutcome {
   text: string;
 }
 
-export type Role = 'nurse' | 'pharmacist';
 export type View = 'alerts' | 'role' | 'health' | 'settings';
 
 interface UiState {
@@ -31,10 +30,11 @@ interface UiState {
   hostLink: HostLink;
   /** Counts host-link reopenings: the detail marks its alert seen again on each (the host may be new). */
   linkEpoch: number;
-  role: Role;
   view: View;
-  /** The order open in the pharmacist queue. */
+  /** The order open in the pharmacist's review. */
   selectedOrder: string | null;
+  /** The worklist's filters (ward label, patient text). */
+  worklistFilter: { ward: string; patient: string };
   /** Latest text for the assertive live region (new criticals). */
   announcement: { id: number; text: string } | null;
   showShortcuts: boolean;
@@ -52,7 +52,6 @@ interface UiState {
   largeType: boolean;
 }
 
-const ROLE_KEY = 'alert-monitor.role';
 const LARGE_TYPE_KEY = 'alert-monitor.large-type';
 
 function stored(key: string): string | null {
@@ -78,9 +77,9 @@ export const useUiStore = create<UiState>()(() => ({
   notifications: [],
   hostLink: INITIAL_LINK,
   linkEpoch: 0,
-  role: stored(ROLE_KEY) === 'pharmacist' ? 'pharmacist' : 'nurse',
   view: 'alerts',
   selectedOrder: null,
+  worklistFilter: { ward: '', patient: '' },
   announcement: null,
   showShortcuts: false,
   alertPages: 1,
@@ -97,6 +96,7 @@ export function clearPatientSelection(): void {
     selectedAlertId: null,
     cursorId: null,
     selectedOrder: null,
+    worklistFilter: { ward: '', patient: '' },
     filters: DEFAULT_FILTERS,
     notifications: [],
     announcement: null,
@@ -146,12 +146,10 @@ export const uiActions = {
           { hostLink, linkEpoch: s.linkEpoch + 1, opened: {} }
         : { hostLink },
     ),
-  chooseRole: (role: Role) => {
-    store(ROLE_KEY, role);
-    useUiStore.setState({ role });
-  },
   showView: (view: View) => useUiStore.setState({ view }),
   selectOrder: (selectedOrder: string | null) => useUiStore.setState({ selectedOrder }),
+  setWorklistFilter: (change: Partial<UiState['worklistFilter']>) =>
+    useUiStore.setState((s) => ({ worklistFilter: { ...s.worklistFilter, ...change } })),
   announce: (text: string) => useUiStore.setState({ announcement: { id: nextAnnouncement++, text } }),
   toggleShortcuts: (show?: boolean) =>
     useUiStore.setState((s) => ({ showShortcuts: show ?? !s.showShortcuts })),

@@ -7,7 +7,7 @@ import {
   mrnOf,
   rangeText,
 } from '../../src-renderer/fhir/format.ts';
-import { sortQueue } from '../../src-renderer/fhir/queue.ts';
+import { reviewValueText, waitState } from '../../src-renderer/fhir/queue.ts';
 import { explainReason } from '../../src-renderer/state/servers.ts';
 
 describe('FHIR display helpers', () => {
@@ -46,33 +46,18 @@ describe('FHIR display helpers', () => {
     expect(fields).toEqual([['code', 'Thing']]);
   });
 
-  it('sorts the order queue stat → urgent → routine, oldest first within a priority', () => {
-    const order = (id: string, priority: string, authoredOn: string) => ({
-      resourceType: 'MedicationRequest',
-      id,
-      priority,
-      authoredOn,
-      subject: { reference: 'Patient/p1' },
+  it('states an order’s wait against its target, and says when it is overdue', () => {
+    const item = {
+      waitingSince: '2026-01-01T08:00:00Z',
+      dueAt: '2026-01-01T08:15:00Z',
+      targetMinutes: 15,
+    };
+    expect(waitState(item, Date.parse('2026-01-01T08:12:00Z'))).toEqual({
+      text: 'waiting 12 min · target 15 min',
+      overdue: false,
     });
-    const queue = sortQueue({
-      status: 'ok',
-      message: null,
-      orders: [
-        order('a', 'routine', '2026-01-01T08:00:00Z'),
-        order('b', 'stat', '2026-01-01T09:00:00Z'),
-        order('c', 'urgent', '2026-01-01T07:00:00Z'),
-        order('d', 'stat', '2026-01-01T08:30:00Z'),
-      ],
-      patients: [],
-      practitioners: [],
-      allergies: {
-        status: 'ok',
-        message: null,
-        resources: [{ resourceType: 'AllergyIntolerance', patient: { reference: 'Patient/p1' } }],
-      },
-    });
-    expect(queue.map((q) => q.order.id)).toEqual(['d', 'b', 'c', 'a']);
-    expect(queue[0]?.allergies).toHaveLength(1);
+    expect(waitState(item, Date.parse('2026-01-01T08:20:00Z')).overdue).toBe(true);
+    expect(reviewValueText(null, 'eGFR')).toBe('eGFR not recorded');
   });
 
   it('explains sign-in failures in plain words', () => {

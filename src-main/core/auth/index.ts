@@ -34,7 +34,7 @@ const CLINICAL_READ = [
 ];
 
 /** Least privilege for each role: read the clinical types it is alerted on, manage its own Subscription. */
-export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
+const ROLE_SCOPES: { nurse: string[]; pharmacist: string[] } = {
   nurse: [
     'openid',
     'fhirUser',
@@ -63,7 +63,22 @@ export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     'user/AllergyIntolerance.rs',
     'user/Subscription.cruds',
     'user/Communication.cru',
+    'user/PractitionerRole.rs',
+    // Order verification (docs/pharmacy.md): the verification Task and a DetectedIssue per flag.
+    'user/Task.rs',
+    'user/Task.cru',
+    'user/DetectedIssue.cru',
   ],
+};
+
+/**
+ * The scopes asked for at sign-in, by role hint. Without a hint (`any`) the app asks for what any of
+ * its roles may need; the server grants what the signed-in user's role allows (its ceiling), so the
+ * role is the identity's, never a local choice.
+ */
+export const DEFAULT_SCOPES: { nurse: string[]; pharmacist: string[]; any: string[] } = {
+  ...ROLE_SCOPES,
+  any: [...new Set([...ROLE_SCOPES.nurse, ...ROLE_SCOPES.pharmacist])],
 };
 
 export interface InteractiveSignInOptions {

@@ -12,6 +12,7 @@ export const MEDICATION_ORDER_TOPIC = `${TOPIC_BASE}/medication-order`;
 export const ENCOUNTER_ADMIT_TOPIC = `${TOPIC_BASE}/encounter-admit`;
 export const ENCOUNTER_TRANSFER_TOPIC = `${TOPIC_BASE}/encounter-transfer`;
 export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
+export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
   // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges;
@@ -24,13 +25,25 @@ const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
     ACKNOWLEDGED_TOPIC,
     ESCALATION_TOPIC,
   ],
-  // Pharmacist: new medication orders (the verification queue) and critical results that change dosing;
-  // a critical acknowledged elsewhere clears here too.
-  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ACKNOWLEDGED_TOPIC],
+  // Pharmacist: stat orders (they interrupt; the worklist itself is a search, docs/pharmacy.md),
+  // critical results that change dosing (one acknowledged elsewhere clears here too), and
+  // verification decisions made on other workstations.
+  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ACKNOWLEDGED_TOPIC, ORDER_VERIFICATION_TOPIC],
 };
 
-export function topicsForRole(role: 'nurse' | 'pharmacist', heartbeatSeconds = 10): TopicRequest[] {
-  return ROLE_TOPICS[role].map((topic) => ({ topic, filters: [], heartbeatSeconds }));
+/** Filters per role and topic: a pharmacist is alerted to stat orders only; the rest wait in the worklist. */
+const ROLE_FILTERS: Partial<Record<'nurse' | 'pharmacist', Record<string, string[]>>> = {
+  pharmacist: { [MEDICATION_ORDER_TOPIC]: ['MedicationRequest?priority=stat'] },
+};
+
+/** The topics of a role; `any` (the role not yet known) is the nurse's. */
+export function topicsForRole(role: 'nurse' | 'pharmacist' | 'any', heartbeatSeconds = 10): TopicRequest[] {
+  const known = role === 'any' ? 'nurse' : role;
+  return ROLE_TOPICS[known].map((topic) => ({
+    topic,
+    filters: ROLE_FILTERS[known]?.[topic] ?? [],
+    heartbeatSeconds,
+  }));
 }
 
 /**

@@ -292,6 +292,34 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 7,
+    description:
+      'pharmacist order verification: each decision (verify, reject, clarify) and its durable write-back to the server',
+    up: (db) => {
+      db.exec(`
+        -- One row per order and decision (idempotent: the same decision twice is one row). Rows leave
+        -- 'pending' only for 'done' (the server accepted every resource); failures retry with backoff.
+        -- Owned by store/verification-store.ts (docs/pharmacy.md).
+        CREATE TABLE verification_outbox (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          fhir_base TEXT NOT NULL,
+          actor TEXT NOT NULL,               -- '<fhirBase>|<fhirUser>': only her session sends it
+          order_ref TEXT NOT NULL,           -- 'MedicationRequest/<id>'
+          decision TEXT NOT NULL,            -- verify | reject | clarify
+          payload TEXT NOT NULL,             -- JSON: what was decided (the FHIR resources are built from it)
+          state TEXT NOT NULL DEFAULT 'pending',
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT NOT NULL,
+          last_error TEXT,
+          created_at TEXT NOT NULL,
+          done_at TEXT,
+          UNIQUE (fhir_base, order_ref, decision)
+        );
+        CREATE INDEX verification_outbox_due ON verification_outbox (state, next_attempt_at);
+      `);
+    },
+  },
+  {
     version: 8,
     description: "patient identity on alerts (MRN, date of birth) and the bed's ward",
     up: (db) => {

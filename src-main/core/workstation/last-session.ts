@@ -10,7 +10,8 @@ export interface RememberedServer {
   fhirBase: string;
   name: string;
   clientId: string;
-  role: 'nurse' | 'pharmacist';
+  /** The scope hint of the sign-in (the role itself comes from the identity). */
+  role: 'nurse' | 'pharmacist' | 'any';
   redirectPort?: number;
   scopes?: string[];
 }
@@ -19,7 +20,7 @@ const schema = z.object({
   fhirBase: z.url(),
   name: z.string().max(200),
   clientId: z.string().min(1).max(256),
-  role: z.enum(['nurse', 'pharmacist']),
+  role: z.enum(['nurse', 'pharmacist', 'any']),
   redirectPort: z.number().int().optional(),
   scopes: z.array(z.string()).optional(),
 });

@@ -53,8 +53,14 @@ const ISSUE_ESCALATION =
  * (Communication), and escalation steps (issue one, accept or decline one addressed to her).
  */
 const ACKNOWLEDGMENT_WRITES = ['Communication.cru', ESCALATION_TASK];
-/** What a pharmacist writes when verifying an order (later: Task, DetectedIssue). */
-const ORDER_VERIFICATION_WRITES = ['Communication.cru'];
+/** A pharmacist's verification of a medication order (docs/pharmacy.md): a Task with this code only. */
+const VERIFY_TASK = 'Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/task-code|verify';
+/**
+ * What a pharmacist writes when verifying an order (docs/pharmacy.md): the verification `Task`, a
+ * `DetectedIssue` per flagged problem, a `Communication` to the prescriber. Only this role holds verify
+ * Tasks and DetectedIssue writes; fhir/ward-rules.ts adds that they must concern an order it can see.
+ */
+const ORDER_VERIFICATION_WRITES = ['Communication.cru', VERIFY_TASK, 'DetectedIssue.cru'];
 /** What the laboratory, ADT and pharmacy interfaces send (what the ward simulator stands for). */
 const CLINICAL_FEED_WRITES = [
   'Patient',

@@ -50,6 +50,8 @@ export const RESOURCE_TYPES = [
   // the care teams (a ward's nurses) they may be addressed to.
   'Task',
   'Group',
+  // Pharmacist order verification (docs/pharmacy.md): each flagged problem.
+  'DetectedIssue',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 

@@ -37,6 +37,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Communication: z.looseObject({ ...base, status: code }),
   Task: z.looseObject({ ...base, status: code, intent: code }),
   Group: z.looseObject({ ...base, type: code, actual: z.boolean() }),
+  DetectedIssue: z.looseObject({ ...base, status: code }),
   AuditEvent: z.looseObject({
     ...base,
     type: z.looseObject({}),

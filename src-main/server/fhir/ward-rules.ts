@@ -16,13 +16,19 @@ import { normaliseReference } from '../store/search-params.ts';
 
 /** Ids of every Patient the resource references, wherever the reference sits (absolute URLs included). */
 export function referencedPatients(resource: unknown): string[] {
+  return referencedIds(resource, 'Patient');
+}
+
+/** Ids of every resource of `type` the resource references, wherever the reference sits. */
+function referencedIds(resource: unknown, type: string): string[] {
+  const pattern = new RegExp(`^${type}/([^/?#]+)$`);
   const ids = new Set<string>();
   // Iterative: request bodies are depth-limited, but this must not depend on it.
   const stack: unknown[] = [resource];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (typeof node !== 'object' || node === null) continue;
     const reference = referenceOf(node);
-    const match = reference ? /^Patient\/([^/?#]+)$/.exec(normaliseReference(reference)) : null;
+    const match = reference ? pattern.exec(normaliseReference(reference)) : null;
     if (match?.[1]) ids.add(match[1]);
     // One push per child: spreading a large array into push() would overflow the call stack.
     for (const child of Object.values(node)) stack.push(child);
@@ -60,6 +66,23 @@ function visiblePatients(ctx: ServerContext, grant: AccessGrant, ids: readonly s
 }
 
 /**
+ * Order-verification records (docs/pharmacy.md) are about a medication order: every MedicationRequest
+ * a Task or DetectedIssue names must be one the caller can see, else the same 403 as for a Patient.
+ * (Who may write them at all is the role table, base/roles.ts: pharmacists only.)
+ */
+const ORDER_RECORD_TYPES = ['Task', 'DetectedIssue'];
+
+function requireVisibleOrders(ctx: ServerContext, grant: AccessGrant, body: FhirResource): void {
+  if (!ORDER_RECORD_TYPES.includes(body.resourceType)) return;
+  for (const id of referencedIds(body, 'MedicationRequest')) {
+    const order = ctx.store.find('MedicationRequest', id);
+    if (!order || !canSee(grant, order)) {
+      throw forbidden('The resource references a MedicationRequest outside your grant');
+    }
+  }
+}
+
+/**
  * The resource as it will be stored, with the ward labels the rules give it; throws 403 (or 400 for a
  * clinical resource with no ward at all) when the write breaks a rule. `existing` is the current version
  * of an update, already checked visible to the caller.
@@ -79,6 +102,7 @@ export function applyWardRules(
     (id) => !(body.resourceType === 'Patient' && id === body.id),
   );
   const patients = visiblePatients(ctx, grant, referenced);
+  requireVisibleOrders(ctx, grant, body);
   // A patient's own labels are its ward; everything else belongs to the ward(s) of its patients.
   const derived = body.resourceType === 'Patient' ? [] : patients.flatMap(wardCodings);
   const chosen = derived.length > 0 ? derived : own;

@@ -1,6 +1,7 @@
 // FHIR resource builders for the ward simulator. Every patient-linked resource carries its ward as a
 // meta.security label (WARD_LABEL_SYSTEM), which is what authorization filters on.
 import { WARD_LABEL_SYSTEM } from '../base/authz.ts';
+import type { JsonRecord } from '../../shared/fhir-json.ts';
 import type { FhirResource } from '../base/types.ts';
 import type { LabTest, Medication, Panel } from './catalog.ts';
 
@@ -171,6 +172,27 @@ export function diagnosticReport(input: {
   };
 }
 
+const UCUM = 'http://unitsofmeasure.org';
+
+/** The order's dosage as FHIR Dosage: dose with its UCUM unit, route (SNOMED CT), timing, and in words. */
+function dosage(medication: Medication): JsonRecord {
+  const { dose, route, frequency } = medication;
+  return {
+    text: `${dose.value} ${dose.unit.replace(/^\[iU\]$/, 'units')} ${route.display.replace(/ route$/, '').toLowerCase()} ${frequency.text}`,
+    timing: {
+      repeat: { frequency: frequency.frequency, period: frequency.period, periodUnit: frequency.periodUnit },
+      code: {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation', code: frequency.code },
+        ],
+        text: frequency.text,
+      },
+    },
+    route: { coding: [{ system: 'http://snomed.info/sct', code: route.code, display: route.display }] },
+    doseAndRate: [{ doseQuantity: { value: dose.value, unit: dose.unit, system: UCUM, code: dose.unit } }],
+  };
+}
+
 export function medicationRequest(input: {
   medication: Medication;
   priority: 'routine' | 'urgent' | 'stat';
@@ -178,8 +200,10 @@ export function medicationRequest(input: {
   patientId: string;
   encounterId: string | null;
   requester: string;
+  requesterDisplay?: string;
   at: string;
 }): FhirResource {
+  const { indication } = input.medication;
   return {
     resourceType: 'MedicationRequest',
     meta: wardMeta(input.ward),
@@ -199,6 +223,22 @@ export function medicationRequest(input: {
     subject: { reference: `Patient/${input.patientId}` },
     ...(input.encounterId ? { encounter: { reference: `Encounter/${input.encounterId}` } } : {}),
     authoredOn: input.at,
-    requester: { reference: `Practitioner/${input.requester}` },
+    requester: {
+      reference: `Practitioner/${input.requester}`,
+      ...(input.requesterDisplay ? { display: input.requesterDisplay } : {}),
+    },
+    reasonCode: [
+      {
+        ...(indication.snomed
+          ? {
+              coding: [
+                { system: 'http://snomed.info/sct', code: indication.snomed, display: indication.text },
+              ],
+            }
+          : {}),
+        text: indication.text,
+      },
+    ],
+    dosageInstruction: [dosage(input.medication)],
   };
 }

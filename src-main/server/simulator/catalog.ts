@@ -1,3 +1,6 @@
+import type { Medication } from './formulary.ts';
+import { FORMULARY } from './formulary.ts';
+
 // Reference data for the simulator: LOINC lab tests with UCUM units, normal and critical limits
 //, panels, medications and names. Limits are typical adult values, not a lab's.
 
@@ -143,6 +146,17 @@ export const LABS = {
     criticalHigh: null,
     decimals: 1,
   },
+  egfr: {
+    loinc: '98979-8',
+    display:
+      'Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)',
+    unit: 'mL/min/{1.73_m2}',
+    low: 60,
+    high: 120,
+    criticalLow: null,
+    criticalHigh: null,
+    decimals: 0,
+  },
 } as const satisfies Record<string, LabTest>;
 
 export interface Panel {
@@ -184,23 +198,10 @@ export const PANELS: readonly Panel[] = [
   },
 ];
 
-export interface Medication {
-  rxnorm: string;
-  display: string;
-}
+export type { Medication } from './formulary.ts';
 
-export const MEDICATIONS: readonly Medication[] = [
-  { rxnorm: '197361', display: 'amlodipine 5 MG Oral Tablet' },
-  { rxnorm: '310965', display: 'ibuprofen 200 MG Oral Tablet' },
-  { rxnorm: '313782', display: 'acetaminophen 325 MG Oral Tablet' },
-  { rxnorm: '1719286', display: 'furosemide 10 MG/ML Injectable Solution' },
-  { rxnorm: '1361615', display: 'heparin sodium, porcine 5000 UNT/ML Injectable Solution' },
-  { rxnorm: '855332', display: 'warfarin sodium 5 MG Oral Tablet' },
-  { rxnorm: '1807516', display: 'piperacillin 4000 MG / tazobactam 500 MG Injection' },
-  { rxnorm: '311036', display: 'insulin regular, human 100 UNT/ML Injectable Solution' },
-  { rxnorm: '205923', display: 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe' },
-  { rxnorm: '1659151', display: 'sodium polystyrene sulfonate 15 GM Oral Suspension' },
-];
+/** Every drug the simulator orders at random (dosing and indications: formulary.ts). */
+export const MEDICATIONS: readonly Medication[] = Object.values(FORMULARY);
 
 export const GIVEN_NAMES = [
   'Maria',

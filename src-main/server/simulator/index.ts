@@ -16,9 +16,10 @@ import { record, records, referenceOf } from '../../shared/fhir-json.ts';
 import type { StoredResource } from '../base/types.ts';
 import { DEMO_USERS, demoCareTeam, demoPractitioner } from '../demo-users.ts';
 import type { ResourceStore } from '../store/resources.ts';
-import type { LabTest, Panel } from './catalog.ts';
-import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
+import type { Panel } from './catalog.ts';
+import { labValue } from './lab-values.ts';
 import type { LabValue } from './build.ts';
+import { FAMILY_NAMES, GIVEN_NAMES, LABS, MEDICATIONS, PANELS } from './catalog.ts';
 import {
   bedId,
   bedLocation,
@@ -29,7 +30,9 @@ import {
   patient,
   wardLocation,
 } from './build.ts';
-import type { Random } from './random.ts';
+import { writeDemoOrders } from './demo-orders.ts';
+import { CONTEXT_KINDS, type ContextKind } from './formulary.ts';
+import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
 import { createRandom } from './random.ts';
 
 /** An Encounter's locations with the active one completed at `at` (a transfer or a discharge). */
@@ -54,6 +57,8 @@ export interface SimulatorOptions {
   startTime?: string | number;
   /** The wall clock resources are stamped with (default Date.now; tests fix it for reproducible output). */
   clock?: () => number;
+  /** Write the pharmacist's flaggable demo orders at seed (docs/pharmacy.md); default off. */
+  pharmacyDemo?: boolean;
   /** Start the clock when the server starts (the CLI does; tests usually drive it by hand). */
   autoStart?: boolean;
   logger?: pino.Logger;
@@ -99,6 +104,10 @@ export interface Simulator {
 }
 
 export const WARDS = ['ward-a', 'ward-b'] as const;
+
+/** The prescriber of a ward's orders (a Practitioner the seed creates). */
+export const attendingName = (ward: string): string =>
+  `Ward ${ward.replace('ward-', '').toUpperCase()} attending physician`;
 const HOUR = 3_600_000;
 /** The repeat draw after the scripted K 6.8: normal, so the alert shows a later normal result. */
 const REPEAT_POTASSIUM: LabValue = { value: 4.4, interpretation: 'N' };
@@ -131,27 +140,11 @@ function rates(hour: number): {
   };
 }
 
-export function labValue(random: Random, test: LabTest, critical: boolean): LabValue {
-  const round = (v: number): number => Number(v.toFixed(test.decimals));
-  if (critical) {
-    const high = test.criticalHigh !== null && (test.criticalLow === null || random.chance(0.5));
-    if (high && test.criticalHigh !== null) {
-      return { value: round(test.criticalHigh * (1.02 + random.next() * 0.12)), interpretation: 'HH' };
-    }
-    if (test.criticalLow !== null) {
-      return { value: round(test.criticalLow * (0.98 - random.next() * 0.12)), interpretation: 'LL' };
-    }
-  }
-  const roll = random.next();
-  const span = test.high - test.low;
-  if (roll < 0.08) return { value: round(test.high + random.next() * span * 0.5), interpretation: 'H' };
-  if (roll < 0.15)
-    return { value: round(Math.max(0, test.low - random.next() * span * 0.3)), interpretation: 'L' };
-  return { value: round(test.low + random.next() * span), interpretation: 'N' };
-}
-
 export function createSimulator(store: ResourceStore, options: SimulatorOptions = {}): Simulator {
   const random = createRandom(options.seed ?? 1);
+  // The pharmacist's data (allergies, weights, labs for orders) draws from its own sequence, so the
+  // census, results and orders of a seed stay what they were without it.
+  const pharmacyRandom = createRandom(((options.seed ?? 1) + 0x9e3779b9) >>> 0);
   const rate = options.rate ?? 1;
   const tickMs = options.tickMs ?? 1000;
   const criticalFraction = options.criticalFraction ?? 0.02;
@@ -165,6 +158,8 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
   let demoCritical: { ward: string; patient: BedAssignment; repeatAt: number | null } | null = null;
   const totals = zero();
   const censusByWard = new Map<string, Map<number, BedAssignment>>(WARDS.map((w) => [w, new Map()]));
+  /** `<patient>|<kind>` of pharmacist context written in this run (formulary.ts `context`). */
+  const contextWritten = new Set<string>();
 
   /** Resource timestamps: the wall clock, never the (possibly accelerated) simulated one. */
   const iso = (): string => new Date(clock()).toISOString();
@@ -221,6 +216,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       encounter(`enc-${patientId}`, ward, patientId, bedId(ward, bed), iso()),
     ).resource;
     const assignment = { bed, patientId, encounterId: enc.id };
+    // About one patient in eight has a recorded drug allergy.
+    if (pharmacyRandom.chance(0.12)) {
+      const kind = pharmacyRandom.pick(Object.values(ALLERGIES));
+      store.create(allergy({ kind, ward, patientId, at: iso() }));
+    }
     wardCensus(ward).set(bed, assignment);
     counts.admissions += 1;
     return assignment;
@@ -309,18 +309,40 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     const who = random.pick(census);
     const roll = random.next();
     const priority = roll < 0.02 ? 'stat' : roll < 0.1 ? 'urgent' : 'routine';
+    const medication = random.pick(MEDICATIONS);
+    ensureContext(ward, who, medication.context, counts);
     store.create(
       medicationRequest({
-        medication: random.pick(MEDICATIONS),
+        medication,
         priority,
         ward,
         patientId: who.patientId,
         encounterId: who.encounterId,
         requester: `physician-${ward.replace('ward-', '')}`,
+        requesterDisplay: attendingName(ward),
         at: iso(),
       }),
     );
     counts.medicationOrders += 1;
+  }
+
+  /** The weight and labs the pharmacist needs for an order, once per patient and kind in a run. */
+  function ensureContext(
+    ward: string,
+    who: BedAssignment,
+    kinds: readonly ContextKind[],
+    counts: SimulatorCounts,
+  ): void {
+    for (const kind of kinds) {
+      const key = `${who.patientId}|${kind}`;
+      if (contextWritten.has(key)) continue;
+      contextWritten.add(key);
+      const at = iso();
+      for (const obs of contextObservations(pharmacyRandom, kind, { ward, ...who, at })) {
+        store.create(obs);
+        counts.observations += 1;
+      }
+    }
   }
 
   /** The scripted repeat draw, once its simulated time has come (the patient may have left by then). */
@@ -385,12 +407,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         if (!store.find(entry.resourceType, entry.id)) store.update(entry);
       if (!store.find('Location', 'ward-a')) {
         for (const ward of WARDS) {
-          const letter = ward.replace('ward-', '').toUpperCase();
           store.update({
             resourceType: 'Practitioner',
             id: `physician-${ward.replace('ward-', '')}`,
             active: true,
-            name: [{ text: `Ward ${letter} attending physician` }],
+            name: [{ text: attendingName(ward) }],
           });
           store.update(wardLocation(ward));
           for (let bed = 1; bed <= beds; bed += 1) store.update(bedLocation(ward, bed));
@@ -403,7 +424,26 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
             if (bed === 1 || random.chance(occupancy)) admit(ward, bed, counts);
           }
         }
-        log?.info({ patients: counts.admissions }, 'simulator seeded');
+        // Ward A beds after the first (bed 1 is the demo's critical potassium): the pharmacist's demo.
+        const demoPatients = options.pharmacyDemo ? simulator.census('ward-a').filter((b) => b.bed > 1) : [];
+        const demoOrders = writeDemoOrders(
+          {
+            create: (r) => {
+              // Every Observation written counts, so the totals match what is stored.
+              if (r.resourceType === 'Observation') totals.observations += 1;
+              return store.create(r);
+            },
+            update: (r) => void store.update(r),
+          },
+          pharmacyRandom,
+          demoPatients.map((b) => ({ ward: 'ward-a', ...b })),
+          clock(),
+        );
+        // Their flagged values stay as written: the random orders never draw new ones for them.
+        for (const b of demoPatients.slice(0, demoOrders)) {
+          for (const kind of CONTEXT_KINDS) contextWritten.add(`${b.patientId}|${kind}`);
+        }
+        log?.info({ patients: counts.admissions, demoOrders }, 'simulator seeded');
       } else {
         loadCensus();
       }

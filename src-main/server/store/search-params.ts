@@ -197,6 +197,16 @@ export const SEARCH_PARAMS: Record<string, Record<string, SearchParamDef>> = {
     focus: { kind: 'reference', extract: references('focus') },
     owner: { kind: 'reference', extract: references('owner') },
     'authored-on': { kind: 'date', extract: dates('authoredOn') },
+    // A pharmacist's verification outcome (docs/pharmacy.md).
+    'business-status': { kind: 'token', extract: concepts('businessStatus') },
+    location: wardLocation,
+  },
+  DetectedIssue: {
+    patient,
+    code: { kind: 'token', extract: concepts('code') },
+    implicated: { kind: 'reference', extract: references('implicated') },
+    author: { kind: 'reference', extract: references('author') },
+    identifier: { kind: 'token', extract: identifiers },
     location: wardLocation,
   },
   AuditEvent: {

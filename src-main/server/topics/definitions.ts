@@ -50,6 +50,9 @@ const filters = (resource: string, params: string[]): TopicFilter[] =>
   }));
 
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
+export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
+/** The code of a pharmacist's verification Task (docs/pharmacy.md, "FHIR mapping"). */
+export const VERIFY_TASK_CODE = "coding.where(code = 'verify').exists()";
 
 /**
  * The closed loop across workstations (docs/alerting.md, "FHIR mapping"): the acknowledgment and the
@@ -105,6 +108,26 @@ export const TOPICS: readonly TopicDefinition[] = [
       },
     ],
     canFilterBy: filters('MedicationRequest', ['patient', 'location', 'code', 'priority']),
+  },
+  {
+    id: 'topic-order-verification',
+    url: ORDER_VERIFICATION_TOPIC,
+    name: 'OrderVerification',
+    title: 'Medication order verification decided',
+    description:
+      "A pharmacist's verification Task (code verify, focus = the MedicationRequest) is created or changes " +
+      'status: every pharmacist workstation drops the decided order from its worklist.',
+    triggers: [
+      {
+        description: 'Verification Task created or its status changed',
+        resource: 'Task',
+        supportedInteraction: ['create', 'update'],
+        fhirPathCriteria:
+          `%current.code.${VERIFY_TASK_CODE} and ` +
+          '(%previous.empty() or %previous.status != %current.status)',
+      },
+    ],
+    canFilterBy: filters('Task', ['patient', 'location', 'focus']),
   },
   {
     id: 'topic-encounter-admit',

@@ -274,3 +274,30 @@ describe('the examples in docs/examples', () => {
     );
   });
 });
+
+describe('the pharmacist worklist settings', () => {
+  it('takes verification targets and an order-checks file, and names a bad target', () => {
+    const at = dir();
+    const checks = file('{}', 'order-checks.json', at);
+    const mode = loadDeployment({
+      argv: [
+        '--config',
+        file(
+          {
+            servers: [HOSPITAL],
+            pharmacy: { targetMinutes: { stat: 10, urgent: 20 }, orderChecksFile: 'order-checks.json' },
+          },
+          'config.json',
+          at,
+        ),
+      ],
+      env: {},
+      systemPath: none,
+    });
+    expect(mode.pharmacy).toEqual({ targetMinutes: { stat: 10, urgent: 20 }, orderChecksFile: checks });
+    const bad = file({ servers: [HOSPITAL], pharmacy: { targetMinutes: { stat: 0 } } });
+    expect(() => loadDeployment({ argv: ['--config', bad], env: {}, systemPath: none })).toThrow(
+      /pharmacy\.targetMinutes\.stat/,
+    );
+  });
+});

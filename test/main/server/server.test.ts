@@ -186,8 +186,8 @@ describe('FHIR REST', () => {
       `${t.server.fhirBase}/Basic?code=http://hl7.org/fhir/fhir-types|SubscriptionTopic`,
       nurseA,
     );
-    // Six clinical topics and the two of the closed loop across workstations.
-    expect(topics.body.total).toBe(8);
+    // Six clinical topics, the two of the closed loop across workstations, and order verification.
+    expect(topics.body.total).toBe(9);
   });
 
   it('hides other wards: reads are 404 and searches exclude them', async () => {

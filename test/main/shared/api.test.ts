@@ -3,20 +3,22 @@ import { ApiValidationError, parseApiArgs } from '../../../src-main/shared/api.t
 
 describe('the shared API schemas', () => {
   it('accept sign-in arguments an integration engineer may set', () => {
-    expect(
-      parseApiArgs('signIn', {
-        fhirBase: 'https://fhir.example.org/r4',
-        clientId: 'alert-monitor',
-        redirectPort: 8765,
-        scopes: [
-          'openid',
-          'fhirUser',
-          'user/Observation.rs',
-          'patient/Observation.rs?category=laboratory',
-          'system/*.rs',
-        ],
-      }),
-    ).toMatchObject({ role: 'nurse', redirectPort: 8765 });
+    const parsed = parseApiArgs('signIn', {
+      fhirBase: 'https://fhir.example.org/r4',
+      clientId: 'alert-monitor',
+      redirectPort: 8765,
+      scopes: [
+        'openid',
+        'fhirUser',
+        'user/Observation.rs',
+        'patient/Observation.rs?category=laboratory',
+        'system/*.rs',
+      ],
+    });
+    expect(parsed).toMatchObject({ redirectPort: 8765 });
+    // The role is the identity's (SessionInfo.role): sign-in no longer defaults one, a hint is optional.
+    expect(parsed.role).toBeUndefined();
+    expect(parseApiArgs('signIn', { role: 'pharmacist' }).role).toBe('pharmacist');
   });
 
   it('refuse bad ports, malformed scopes and unknown fields with a message naming the field', () => {

@@ -18,6 +18,8 @@ const DIRECTORY = ['Practitioner', 'PractitionerRole', 'Location', 'Organization
 /** Nurses write escalation steps of the closed loop, and no other Task. */
 const ESCALATION_TASKS =
   'user/Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation';
+/** Pharmacists write verification Tasks (docs/pharmacy.md), and no other Task. */
+const VERIFY_TASKS = 'user/Task.cru?code=http://alert-monitor.local/fhir/CodeSystem/task-code|verify';
 const EXPECTED: Record<string, string[]> = {
   'nurse-a': [
     ...IDENTITY,
@@ -33,7 +35,14 @@ const EXPECTED: Record<string, string[]> = {
     'user/Communication.cru',
     ESCALATION_TASKS,
   ],
-  pharmacist: [...IDENTITY, 'user/*.rs', 'user/Subscription.cruds', 'user/Communication.cru'],
+  pharmacist: [
+    ...IDENTITY,
+    'user/*.rs',
+    'user/Subscription.cruds',
+    'user/Communication.cru',
+    VERIFY_TASKS,
+    'user/DetectedIssue.cru',
+  ],
   admin: [...IDENTITY, ...DIRECTORY.map((type) => `user/${type}.cruds`), 'user/Basic.rs'],
 };
 
@@ -93,12 +102,14 @@ describe('each demo user is held to the ceiling of their role', () => {
   it('grants the app’s default scopes unchanged to the users they are meant for (a nurse’s Task narrowed to escalation steps)', async () => {
     // The app asks for the plain Task type (core/auth: a query would fail sign-in on servers that
     // cannot enforce one); the nurse's ceiling narrows it to reading Tasks and writing escalation steps.
-    const narrowed = (scopes: readonly string[]) =>
-      scopes.flatMap((scope) => (scope === 'user/Task.cru' ? ['user/Task.r', ESCALATION_TASKS] : [scope]));
+    // A pharmacist's is narrowed to writing verification Tasks (docs/pharmacy.md).
+    // (its Task reads come with the Task.rs it also asks for).
+    const narrowed = (scopes: readonly string[], tasks: string[]) =>
+      scopes.flatMap((scope) => (scope === 'user/Task.cru' ? tasks : [scope]));
     for (const [user, scopes] of [
-      ['nurse-a', narrowed(DEFAULT_SCOPES.nurse)],
-      ['nurse-b', narrowed(DEFAULT_SCOPES.nurse)],
-      ['pharmacist', DEFAULT_SCOPES.pharmacist],
+      ['nurse-a', narrowed(DEFAULT_SCOPES.nurse, ['user/Task.r', ESCALATION_TASKS])],
+      ['nurse-b', narrowed(DEFAULT_SCOPES.nurse, ['user/Task.r', ESCALATION_TASKS])],
+      ['pharmacist', narrowed(DEFAULT_SCOPES.pharmacist, [VERIFY_TASKS])],
     ] as const) {
       const asked = user === 'pharmacist' ? DEFAULT_SCOPES.pharmacist : DEFAULT_SCOPES.nurse;
       const token = await signIn(origin, base, user, asked.join(' '));

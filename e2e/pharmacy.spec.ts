@@ -1,0 +1,170 @@
+// The pharmacist's walk-through (docs/pharmacy.md) in Chromium at 1024×700, on the local demo with its
+// flaggable orders: verify an order with an allergy flag (the flag shown, the override reason recorded),
+// reject one, ask the prescriber about one; the server's Task, DetectedIssue and Communication read back
+// over HTTP from a second pharmacist workstation (a second browser host signed in to the same server),
+// whose worklist no longer has the decided orders. Nothing (a toast) covers the review.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import type { OrderReview, ResourceView, WorklistView } from '../src-main/shared/api.ts';
+import { callApi, screenshot, signIn } from './support/app.ts';
+import { startDemo, type DemoProcess } from './support/demo-process.ts';
+
+let demo: DemoProcess;
+let second: DemoProcess;
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
+
+test.beforeAll(async () => {
+  demo = await startDemo();
+  // A second workstation: its own browser host, signed in to the first one's embedded server.
+  const config = join(mkdtempSync(join(tmpdir(), 'pharmacy-e2e-')), 'second.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      servers: [{ name: 'Demo server', fhirBase: demo.fhirBase, clientId: 'alert-monitor-desktop' }],
+    }),
+  );
+  second = await startDemo({ extraArgs: ['--config', config], embeddedServer: false });
+});
+test.afterAll(async () => {
+  await second?.stop();
+  await demo?.stop();
+});
+
+/** The worklist row of the Ward A order whose drug name contains `word`. */
+async function openOrder(page: Page, word: string): Promise<string> {
+  const list = await callApi<WorklistView>(page, 'listWorklist', {});
+  const item = [...list.items, ...list.awaitingClarification].find(
+    (i) => i.ward === 'ward-a' && i.medication.toLowerCase().includes(word),
+  );
+  if (!item) throw new Error(`no ${word} order in the worklist`);
+  await page
+    .locator('.queue-item')
+    .filter({ hasText: item.medication })
+    .filter({ hasText: item.patient?.name ?? '' })
+    .first()
+    .locator('.queue-open')
+    .click();
+  await expect(
+    page.getByRole('region', { name: 'Order review' }).getByRole('heading', { level: 2 }),
+  ).toHaveText(item.medication);
+  return item.order;
+}
+
+const review = (page: Page) => page.getByRole('region', { name: 'Order review' });
+
+/** No toast covers the review: both measured in one frame (a toast arriving moves the layout). */
+async function nothingCovers(page: Page): Promise<void> {
+  const overlaps = await page.evaluate(() => {
+    const review = document.querySelector('.order-review')?.getBoundingClientRect();
+    if (!review) return ['no review'];
+    return [...document.querySelectorAll('.toast')]
+      .map((toast) => toast.getBoundingClientRect())
+      .filter(
+        (t) =>
+          !(
+            t.right <= review.left ||
+            review.right <= t.left ||
+            t.bottom <= review.top ||
+            review.bottom <= t.top
+          ),
+      )
+      .map((t) => `${t.left},${t.top} ${t.width}x${t.height}`);
+  });
+  expect(overlaps).toEqual([]);
+}
+
+test('pharmacist: verify with an allergy override, reject, ask for clarification; a second workstation drops them', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await signIn(page, demo.launchUrl, 'pharmacist');
+  // The role came from the identity: the pharmacist's view is offered, the nurse's ward board is not.
+  await expect(page.getByRole('button', { name: 'Ward board' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Worklist' }).click();
+  const orders = page.getByRole('list', { name: 'Orders', exact: true });
+  await expect(orders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+  await expect(orders.getByRole('listitem').first().locator('.priority')).toHaveText('STAT');
+  // Full drug names, never cut.
+  await expect(orders).toContainText('piperacillin 4000 MG / tazobactam 500 MG Injection');
+  await screenshot(page, 'pharmacy-worklist');
+
+  // 1. Verify the stat penicillin for the patient with penicillin anaphylaxis, overriding the flag.
+  const verified = await openOrder(page, 'piperacillin');
+  const flag = review(page).locator('.flag').filter({ hasText: 'Allergy: Penicillin' }).first();
+  await expect(flag).toBeVisible();
+  await expect(review(page)).toContainText('Anaphylaxis');
+  await expect(review(page)).toContainText(/eGFR \d+/);
+  await nothingCovers(page);
+  await screenshot(page, 'pharmacy-review');
+  const before = await callApi<OrderReview>(page, 'getOrderReview', { order: verified });
+  await review(page).getByRole('button', { name: 'Verify' }).click();
+  await expect(review(page).locator('.decide-answer')).toContainText('override reason');
+  for (const input of await review(page).getByLabel('Override reason').all()) {
+    await input.fill('Documented reaction was to amoxicillin rash in 1998; ID approves');
+  }
+  await review(page).getByRole('button', { name: 'Verify' }).click();
+  await expect(review(page).locator('.decision')).toContainText('Verified by', { timeout: 20_000 });
+  await expect(review(page).locator('.decision')).toContainText('recorded on the server', {
+    timeout: 30_000,
+  });
+
+  // 2. Reject the enoxaparin 40 mg at eGFR 22.
+  const rejected = await openOrder(page, 'enoxaparin');
+  await expect(review(page).locator('.flag').filter({ hasText: 'Renal dose' })).toBeVisible();
+  await review(page)
+    .getByLabel(/Reason \(rejection\)/)
+    .fill('eGFR 22: prophylaxis is 30 mg once daily');
+  await review(page).getByRole('button', { name: 'Reject' }).click();
+  await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
+
+  // 3. Ask the prescriber about ibuprofen on top of warfarin.
+  const clarified = await openOrder(page, 'ibuprofen');
+  await review(page)
+    .getByLabel(/Reason \(rejection\)/)
+    .fill('On warfarin: acetaminophen instead?');
+  await review(page).getByRole('button', { name: 'Request clarification' }).click();
+  await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
+    timeout: 20_000,
+  });
+  await expect(
+    orders.locator('.queue-item').filter({ hasText: 'ibuprofen' }).filter({ hasText: 'Awaiting' }),
+  ).toHaveCount(0);
+
+  // A second pharmacist workstation, signed in to the same server in another browser.
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  const other = await context.newPage();
+  await signIn(other, second.launchUrl, 'pharmacist', { server: 'Demo server' });
+  await other.getByRole('button', { name: 'Worklist' }).click();
+  const otherOrders = other.getByRole('list', { name: 'Orders', exact: true });
+  await expect(otherOrders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+  const listed = await callApi<WorklistView>(other, 'listWorklist', {});
+  const open = listed.items.map((i) => i.order);
+  expect(open).not.toContain(verified);
+  expect(open).not.toContain(rejected);
+  expect(open).not.toContain(clarified);
+  expect(listed.awaitingClarification.map((i) => i.order)).toContain(clarified);
+
+  // The server's records, read over HTTP by the second workstation with its pharmacist's token.
+  const read = (reference: string) => callApi<ResourceView>(other, 'getResource', { reference });
+  const task = await read(`Task/verify-${digest(verified)}`);
+  expect(task.resource?.['status']).toBe('completed');
+  expect(task.resource?.['owner']).toEqual({ reference: 'Practitioner/pharmacist' });
+  const allergyFlag = before.flags.find((f) => f.kind === 'allergy');
+  expect(allergyFlag).toBeDefined();
+  const issue = await read(`DetectedIssue/issue-${digest(`${verified}|${allergyFlag?.id ?? ''}`)}`);
+  expect(JSON.stringify(issue.resource?.['mitigation'])).toContain(
+    'Verified with override: Documented reaction was to amoxicillin rash in 1998',
+  );
+  expect((await read(`Task/verify-${digest(rejected)}`)).resource?.['status']).toBe('rejected');
+  expect((await read(`Task/verify-${digest(clarified)}`)).resource?.['status']).toBe('on-hold');
+  const message = await read(`Communication/clarify-${digest(clarified)}`);
+  expect(message.resource?.['recipient']).toEqual([{ reference: 'Practitioner/physician-a' }]);
+  expect(JSON.stringify(message.resource?.['payload'])).toContain('acetaminophen instead?');
+  await context.close();
+});

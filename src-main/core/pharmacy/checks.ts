@@ -1,0 +1,195 @@
+// The pharmacist's checks of one order against the order-checks file: drug-allergy class, duplicate
+// therapy, drug-drug interactions, labs that matter for the drug (with their flags) and the renal dose
+// flag. A pure function of the records the review read; every flag names its rule and the rule's source.
+import type { FhirResource, OrderFlag, ReviewValue } from '../../shared/api.ts';
+import { arr, codings, conceptText, firstCode, quantity, records, str } from '../../shared/fhir-json.ts';
+import type { LabCheck, OrderChecks } from '../rules/order-checks-file.ts';
+import { drugClassesOf, medicationText } from './order-facts.ts';
+
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+
+export interface CheckInput {
+  order: FhirResource;
+  allergies: readonly FhirResource[];
+  /** The patient's other active orders. */
+  otherOrders: readonly FhirResource[];
+  /** Observations of the patient, any order; the latest of each code is used. */
+  observations: readonly FhirResource[];
+}
+
+export interface CheckResult {
+  flags: OrderFlag[];
+  labs: ReviewValue[];
+  weight: ReviewValue | null;
+  egfr: ReviewValue | null;
+  creatinine: ReviewValue | null;
+}
+
+const ref = (resource: FhirResource): string => `${resource.resourceType}/${resource.id ?? ''}`;
+
+function observedAt(obs: FhirResource): string | null {
+  return str(obs['effectiveDateTime']) ?? str(obs['issued']);
+}
+
+/** The latest Observation carrying one of the LOINC codes, as a review value. */
+export function latestValue(
+  observations: readonly FhirResource[],
+  loinc: readonly string[],
+  label: string,
+): ReviewValue | null {
+  const matching = observations.filter((obs) =>
+    codings(obs['code']).some((c) => c.system === LOINC && c.code !== null && loinc.includes(c.code)),
+  );
+  matching.sort((a, b) => (observedAt(b) ?? '').localeCompare(observedAt(a) ?? ''));
+  const obs = matching[0];
+  if (!obs) return null;
+  const q = quantity(obs['valueQuantity']);
+  return {
+    label,
+    reference: ref(obs),
+    value: q?.value ?? null,
+    unit: q ? (q.unit ?? q.code) : null,
+    at: observedAt(obs),
+    interpretation: firstCode(arr(obs['interpretation'])[0]),
+  };
+}
+
+function isActiveAllergy(allergy: FhirResource): boolean {
+  const status = firstCode(allergy['clinicalStatus']);
+  return status === null || status === 'active';
+}
+
+function allergyFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet<string>): OrderFlag[] {
+  const flags: OrderFlag[] = [];
+  for (const allergy of input.allergies.filter(isActiveAllergy)) {
+    const codes = codings(allergy['code'])
+      .filter((c) => c.system === SNOMED && c.code !== null)
+      .map((c) => c.code as string);
+    const substance = conceptText(allergy['code']) ?? 'Allergy';
+    const words = substance.toLowerCase();
+    for (const rule of checks.allergyClasses) {
+      if (!classIds.has(rule.drugClass)) continue;
+      const matches =
+        rule.snomed.some((code) => codes.includes(code)) ||
+        rule.keywords.some((k) => words.includes(k.toLowerCase()));
+      if (!matches) continue;
+      const criticality = str(allergy['criticality']);
+      const reaction = records(allergy['reaction'])
+        .flatMap((r) => arr(r['manifestation']).map(conceptText))
+        .filter((t): t is string => t !== null)
+        .join(', ');
+      const className = checks.drugClasses.find((c) => c.id === rule.drugClass)?.name ?? rule.drugClass;
+      flags.push({
+        id: `${rule.id}:${allergy.id ?? ''}`,
+        kind: 'allergy',
+        severity: criticality === 'low' ? 'moderate' : 'high',
+        text: `Allergy: ${substance} — ${medicationText(input.order)} is one of the ${className.toLowerCase()}`,
+        detail: `${substance} allergy${reaction ? `: ${reaction}` : ''}${criticality ? `, criticality ${criticality}` : ''}`,
+        source: rule.source,
+        implicated: [ref(allergy)],
+      });
+    }
+  }
+  return flags;
+}
+
+function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet<string>): OrderFlag[] {
+  const flags: OrderFlag[] = [];
+  for (const other of input.otherOrders) {
+    const otherClasses = new Set(drugClassesOf(other, checks).map((c) => c.id));
+    const otherName = medicationText(other);
+    for (const group of checks.duplicateTherapy) {
+      const mine = group.classes.some((c) => classIds.has(c));
+      const theirs = group.classes.some((c) => otherClasses.has(c));
+      if (!mine || !theirs) continue;
+      flags.push({
+        id: `${group.id}:${other.id ?? ''}`,
+        kind: 'duplicate',
+        severity: 'high',
+        text: `Duplicate therapy: ${group.text}`,
+        detail: `Also active: ${otherName}`,
+        source: group.source,
+        implicated: [ref(other)],
+      });
+    }
+    for (const rule of checks.interactions) {
+      const [a, b] = rule.classes;
+      const hit = (classIds.has(a) && otherClasses.has(b)) || (classIds.has(b) && otherClasses.has(a));
+      if (!hit) continue;
+      flags.push({
+        id: `${rule.id}:${other.id ?? ''}`,
+        kind: 'interaction',
+        severity: rule.severity,
+        text: `Interaction: ${rule.text}`,
+        detail: `With: ${otherName}`,
+        source: rule.source,
+        implicated: [ref(other)],
+      });
+    }
+  }
+  return flags;
+}
+
+function labFlag(check: LabCheck, value: ReviewValue | null): OrderFlag | null {
+  if (!value || value.value === null) return null;
+  const above = check.flagAbove !== undefined && value.value > check.flagAbove;
+  const below = check.flagBelow !== undefined && value.value < check.flagBelow;
+  if (!above && !below) return null;
+  return {
+    id: check.id,
+    kind: 'lab',
+    severity: 'high',
+    text: `Lab: ${check.text}`,
+    detail:
+      `${check.label} ${value.value} ${value.unit ?? ''}`.trim() +
+      (value.at ? ` on ${value.at.slice(0, 16).replace('T', ' ')}` : ''),
+    source: check.source,
+    implicated: [value.reference],
+  };
+}
+
+/** Run every check for one order. */
+export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
+  const classIds = new Set(drugClassesOf(input.order, checks).map((c) => c.id));
+  const kidney = checks.kidneyFunction;
+  const egfr = latestValue(input.observations, kidney.egfrLoinc, 'eGFR');
+  const creatinine = latestValue(input.observations, kidney.creatinineLoinc, 'Creatinine');
+  const weight = latestValue(input.observations, checks.weightLoinc, 'Weight');
+  const labChecks = checks.labs.filter((l) => classIds.has(l.drugClass));
+  const labs: ReviewValue[] = [];
+  const flags: OrderFlag[] = [
+    ...allergyFlags(input, checks, classIds),
+    ...pairFlags(input, checks, classIds),
+  ];
+  for (const check of labChecks) {
+    const value = latestValue(input.observations, check.loinc, check.label);
+    if (!labs.some((l) => l.label === check.label)) {
+      labs.push(
+        value ?? {
+          label: check.label,
+          reference: '',
+          value: null,
+          unit: check.unit,
+          at: null,
+          interpretation: null,
+        },
+      );
+    }
+    const flag = labFlag(check, value);
+    if (flag) flags.push(flag);
+  }
+  for (const rule of checks.renal.filter((r) => classIds.has(r.drugClass))) {
+    if (egfr?.value === null || egfr === null || egfr.value >= rule.egfrBelow) continue;
+    flags.push({
+      id: rule.id,
+      kind: 'renal',
+      severity: 'high',
+      text: `Renal dose: ${rule.text}`,
+      detail: `eGFR ${egfr.value} ${egfr.unit ?? ''}`.trim() + (egfr.at ? ` on ${egfr.at.slice(0, 10)}` : ''),
+      source: rule.source,
+      implicated: [egfr.reference],
+    });
+  }
+  return { flags, labs, weight, egfr, creatinine };
+}

@@ -1,0 +1,167 @@
+// The review of one order: the whole order, the patient banner (age, weight, kidney function with its
+// date), the labs that matter for the drug, allergies with reaction and criticality, the patient's other
+// active orders, and the checks' flags. Reads with the pharmacist's own token, fixed searches only.
+import type {
+  FhirResource,
+  OrderDecision,
+  OrderReview,
+  ReviewAllergy,
+  ReviewMedication,
+  VerificationTargets,
+} from '../../shared/api.ts';
+import { arr, conceptText, firstCode, humanName, records, str } from '../../shared/fhir-json.ts';
+import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import type { OrderChecks } from '../rules/order-checks-file.ts';
+import { relativeReference, searchResources } from '../views.ts';
+import { runChecks } from './checks.ts';
+import { ageOn, dosageText, medicationText, priorityOf, worklistItem } from './order-facts.ts';
+import { serverDecisions } from './worklist.ts';
+
+function reviewAllergy(allergy: FhirResource): ReviewAllergy {
+  const reaction = records(allergy['reaction'])
+    .flatMap((r) => arr(r['manifestation']).map(conceptText))
+    .filter((t): t is string => t !== null)
+    .join(', ');
+  return {
+    reference: `AllergyIntolerance/${allergy.id ?? ''}`,
+    substance: conceptText(allergy['code']) ?? 'Unnamed substance',
+    reaction: reaction || null,
+    criticality: str(allergy['criticality']),
+    clinicalStatus: firstCode(allergy['clinicalStatus']),
+  };
+}
+
+/** Every LOINC the checks may need for this patient (kidney function, weight, every lab check). */
+function loincsOf(checks: OrderChecks): string[] {
+  return [
+    ...new Set([
+      ...checks.kidneyFunction.egfrLoinc,
+      ...checks.kidneyFunction.creatinineLoinc,
+      ...checks.weightLoinc,
+      ...checks.labs.flatMap((l) => l.loinc),
+    ]),
+  ];
+}
+
+export interface ReviewInput {
+  access: FhirAccess;
+  checks: OrderChecks;
+  targets: VerificationTargets;
+  order: string;
+  now?: Date;
+}
+
+export interface ReviewFacts {
+  review: OrderReview;
+  /** The server's recorded decision for the order (its verification Task), if any. */
+  serverDecision: OrderDecision | null;
+}
+
+const failed = (status: OrderReview['status'], message: string | null, notice: string): OrderReview => ({
+  status,
+  message,
+  item: null,
+  order: null,
+  patient: null,
+  labs: [],
+  allergies: [],
+  activeMedications: [],
+  flags: [],
+  decision: null,
+  checksNotice: notice,
+});
+
+export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
+  const { access, checks } = input;
+  const read = await readResource(access, input.order);
+  const order = read.resource;
+  if (read.status !== 'ok' || !order || order.resourceType !== 'MedicationRequest') {
+    return {
+      review: failed(
+        read.status === 'ok' ? 'error' : read.status,
+        read.message ?? 'Not a medication order.',
+        checks.notice,
+      ),
+      serverDecision: null,
+    };
+  }
+  const patientRef = relativeReference(order['subject']);
+  const [patientView, allergies, others, observations, tasks] = await Promise.all([
+    patientRef ? readResource(access, patientRef) : Promise.resolve(null),
+    patientRef
+      ? searchResources(access, 'AllergyIntolerance', [
+          ['patient', patientRef],
+          ['_count', '100'],
+        ])
+      : null,
+    patientRef
+      ? searchResources(access, 'MedicationRequest', [
+          ['patient', patientRef],
+          ['status', 'active'],
+          ['_count', '200'],
+        ])
+      : null,
+    patientRef
+      ? searchResources(access, 'Observation', [
+          ['patient', patientRef],
+          ['code', loincsOf(checks).join(',')],
+          ['_sort', '-date'],
+          ['_count', '200'],
+        ])
+      : null,
+    serverDecisions(access),
+  ]);
+  const patient = patientView?.resource ?? null;
+  const otherOrders = (others?.resources ?? []).filter((o) => o.id !== order.id);
+  const result = runChecks(
+    {
+      order,
+      allergies: allergies?.resources ?? [],
+      otherOrders,
+      observations: observations?.resources ?? [],
+    },
+    checks,
+  );
+  const patients = new Map(patient && patientRef ? [[patientRef, patient]] : []);
+  const activeMedications: ReviewMedication[] = otherOrders.map((o) => ({
+    reference: `MedicationRequest/${o.id ?? ''}`,
+    medication: medicationText(o),
+    dosage: dosageText(o),
+    priority: priorityOf(o),
+    verified: tasks.byOrder.get(`MedicationRequest/${o.id ?? ''}`) === 'verify',
+  }));
+  const problems = [allergies, others, observations, tasks.view].filter(
+    (v) => v !== null && v.status !== 'ok',
+  );
+  const birthDate = patient ? str(patient['birthDate']) : null;
+  return {
+    review: {
+      status: 'ok',
+      message:
+        problems.length > 0
+          ? 'Some of the patient’s records could not be read: checks may be incomplete.'
+          : null,
+      item: worklistItem(order, patients, input.targets),
+      order,
+      patient: patientRef
+        ? {
+            reference: patientRef,
+            name: patient ? humanName(patient['name']) : null,
+            gender: patient ? str(patient['gender']) : null,
+            birthDate,
+            age: ageOn(birthDate, input.now ?? new Date()),
+            weight: result.weight,
+            egfr: result.egfr,
+            creatinine: result.creatinine,
+          }
+        : null,
+      labs: result.labs,
+      allergies: (allergies?.resources ?? []).map(reviewAllergy),
+      activeMedications,
+      flags: result.flags,
+      decision: null,
+      checksNotice: checks.notice,
+    },
+    serverDecision: tasks.byOrder.get(input.order) ?? null,
+  };
+}

@@ -1,0 +1,101 @@
+// Sends recorded decisions to the FHIR server (the durable outbox pattern, like alerting/writeback.ts):
+// a decision leaves the outbox only when the server accepted every resource it writes; a failure is
+// kept with its reason and retried with capped exponential backoff, never dropped. Each resource is PUT
+// with its derived id (decisions.ts), so a retry after a lost answer writes nothing twice. Only the
+// session of the pharmacist who decided sends it.
+import { outcomeMessage } from '../../shared/fhir-json.ts';
+import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import type { Logger } from '../log.ts';
+import type { VerificationRow, VerificationStore } from '../store/verification-store.ts';
+import { parseDecisionRecord, resourcesFor } from './decisions.ts';
+
+export interface DecisionSenderOptions {
+  decisions: VerificationStore;
+  /** Access as the user who decided (`actor`), or null while she is not signed in: rows wait. */
+  accessFor(fhirBase: string, actor: string): FhirAccess | null;
+  logger: Logger;
+  /** A decision's state changed (sent, failed): the order's views are stale. */
+  onChange(orderRef: string): void;
+  now?: () => number;
+  backoff?: { baseMs: number; capMs: number };
+}
+
+export interface DecisionSender {
+  pump(): Promise<void>;
+  stop(): void;
+}
+
+async function send(row: VerificationRow, access: FhirAccess): Promise<void> {
+  const record = parseDecisionRecord(row.payload);
+  if (!record) throw new Error('the recorded decision is unreadable');
+  for (const resource of resourcesFor(record)) {
+    const path = `${resource.resourceType}/${resource.id}`;
+    const { status, body } = await fhirFetch(access, path, { method: 'PUT', body: resource });
+    if (status !== 200 && status !== 201) {
+      const diagnostics = outcomeMessage(body, 160);
+      throw new Error(
+        `${resource.resourceType}: server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`,
+      );
+    }
+  }
+}
+
+export function createDecisionSender(options: DecisionSenderOptions): DecisionSender {
+  const { decisions, logger } = options;
+  const now = options.now ?? (() => Date.now());
+  const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  const delayFor = (attempts: number) =>
+    Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempts, 20));
+
+  function schedule(): void {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const next = decisions.nextAttemptAt();
+    if (next === null) return;
+    timer = setTimeout(() => void pump(), Math.max(50, next - now()));
+    timer.unref?.();
+  }
+
+  async function run(): Promise<void> {
+    for (const row of decisions.due(now())) {
+      const access = options.accessFor(row.fhirBase, row.actor);
+      if (!access) continue;
+      try {
+        await send(row, access);
+        decisions.succeeded(row.id, now());
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        decisions.failed(row.id, message, now() + delayFor(row.attempts));
+        logger.warn(
+          { decision: row.id, attempts: row.attempts + 1 },
+          'verification write failed; will retry',
+        );
+      }
+      options.onChange(row.orderRef);
+    }
+  }
+
+  async function pump(): Promise<void> {
+    if (stopped) return;
+    if (running) return running;
+    running = run().finally(() => {
+      running = null;
+      schedule();
+    });
+    return running;
+  }
+
+  return {
+    pump,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The verification worklist: every active order awaiting verification, whether or not an alert came
+// for it. A host search on the signed-in server (active orders, their verification Tasks, their
+// patients), minus what this workstation decided and has not yet written; sorted stat → urgent →
+// routine, longest waiting first within each, each against its target (docs/pharmacy.md).
+import type {
+  FhirResource,
+  OrderDecision,
+  SearchView,
+  VerificationTargets,
+  WorklistItem,
+  WorklistView,
+} from '../../shared/api.ts';
+import { referenceOf, str } from '../../shared/fhir-json.ts';
+import type { FhirAccess } from '../fhir/fhir-client.ts';
+import { searchByIds, searchResources } from '../views.ts';
+import { decisionOfTask } from './decisions.ts';
+import { compareItems, worklistItem } from './order-facts.ts';
+
+export const MAX_ORDERS = 1000;
+
+export interface WorklistFilter {
+  ward?: string | undefined;
+  /** Case-insensitive match on the patient's name or reference. */
+  patient?: string | undefined;
+}
+
+/** The decision each order's verification Task records on the server, by order reference. */
+export async function serverDecisions(
+  access: FhirAccess,
+): Promise<{ view: SearchView; byOrder: Map<string, OrderDecision> }> {
+  const view = await searchResources(access, 'Task', [
+    ['code', 'verify'],
+    ['_count', String(MAX_ORDERS)],
+  ]);
+  const byOrder = new Map<string, OrderDecision>();
+  for (const task of view.resources) {
+    const focus = referenceOf(task['focus']);
+    const decision = decisionOfTask(str(task['status']));
+    if (focus && decision) byOrder.set(focus, decision);
+  }
+  return { view, byOrder };
+}
+
+function matches(item: WorklistItem, filter: WorklistFilter): boolean {
+  if (filter.ward && item.ward !== filter.ward) return false;
+  if (filter.patient) {
+    const wanted = filter.patient.toLowerCase();
+    const name = item.patient?.name?.toLowerCase() ?? '';
+    const reference = item.patient?.reference.toLowerCase() ?? '';
+    if (!name.includes(wanted) && !reference.includes(wanted)) return false;
+  }
+  return true;
+}
+
+export async function buildWorklist(input: {
+  access: FhirAccess;
+  targets: VerificationTargets;
+  /** Decisions made on this workstation (written or still queued), by order reference. */
+  localDecisions: ReadonlyMap<string, OrderDecision>;
+  filter: WorklistFilter;
+}): Promise<WorklistView> {
+  const { access, targets, filter } = input;
+  const at = new Date().toISOString();
+  const empty = { items: [], awaitingClarification: [], wards: [], targets, at };
+  const [orders, tasks] = await Promise.all([
+    searchResources(access, 'MedicationRequest', [
+      ['status', 'active'],
+      ['intent', 'order'],
+      ['_sort', '-date'],
+      ['_count', String(MAX_ORDERS)],
+    ]),
+    serverDecisions(access),
+  ]);
+  if (orders.status !== 'ok') return { status: orders.status, message: orders.message, ...empty };
+  if (tasks.view.status !== 'ok')
+    return {
+      status: tasks.view.status,
+      message: tasks.view.message ?? 'Verification records unavailable.',
+      ...empty,
+    };
+  const decisionFor = (order: FhirResource): OrderDecision | null => {
+    const reference = `MedicationRequest/${order.id ?? ''}`;
+    return input.localDecisions.get(reference) ?? tasks.byOrder.get(reference) ?? null;
+  };
+  const open = orders.resources.filter((o) => {
+    const decision = decisionFor(o);
+    return decision === null || decision === 'clarify';
+  });
+  const patients = await searchByIds(
+    access,
+    'Patient',
+    open.map((o) => referenceOf(o['subject'])),
+  );
+  const byRef = new Map(patients.resources.map((p) => [`Patient/${p.id ?? ''}`, p]));
+  const items = open.map((o) => ({ item: worklistItem(o, byRef, targets), decision: decisionFor(o) }));
+  const wards = [...new Set(items.map((i) => i.item.ward).filter((w): w is string => w !== null))].sort();
+  const shown = items.filter((i) => matches(i.item, filter));
+  return {
+    status: 'ok',
+    message: patients.status === 'ok' ? null : 'Patient names unavailable.',
+    items: shown
+      .filter((i) => i.decision === null)
+      .map((i) => i.item)
+      .sort(compareItems),
+    awaitingClarification: shown
+      .filter((i) => i.decision === 'clarify')
+      .map((i) => i.item)
+      .sort(compareItems),
+    wards,
+    targets,
+    at,
+  };
+}

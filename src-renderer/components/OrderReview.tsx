@@ -1,0 +1,228 @@
+// The review of one order (docs/pharmacy.md): the whole order, the patient banner (age, weight, kidney
+// function with dates), the labs that matter, allergies with reaction and criticality, the other active
+// orders, the checks' flags — each needing an override reason to verify anyway — and the decision:
+// Verify, Reject with a reason, Request clarification from the prescriber.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { OrderDecision, OrderFlag, OrderReview as Review } from '../../src-main/shared/api.ts';
+import { conceptText, list } from '../../src-main/shared/fhir-json.ts';
+import { useDecideOrder } from '../api/mutations.ts';
+import { queries } from '../api/queries.ts';
+import { reviewValueText } from '../fhir/queue.ts';
+import { timeText } from '../format/time.ts';
+import { ResourceState } from './resources/ResourceState.tsx';
+
+const DECIDED: Record<OrderDecision, string> = {
+  verify: 'Verified',
+  reject: 'Rejected',
+  clarify: 'Clarification requested',
+};
+
+function Banner({ review }: { review: Review }) {
+  const p = review.patient;
+  if (!p) return <p className="state">No patient on this order.</p>;
+  return (
+    <div className="patient-banner" aria-label="Patient">
+      <strong>{p.name ?? p.reference}</strong>
+      <span>
+        {p.age !== null ? `${p.age} y` : 'age unknown'}
+        {p.gender ? ` · ${p.gender}` : ''}
+      </span>
+      <span>{reviewValueText(p.weight, 'Weight')}</span>
+      <span>{reviewValueText(p.egfr, 'eGFR')}</span>
+      <span>{reviewValueText(p.creatinine, 'Creatinine')}</span>
+    </div>
+  );
+}
+
+function OrderFacts({ review }: { review: Review }) {
+  const item = review.item;
+  if (!item) return null;
+  const indication = list(review.order?.['reasonCode'])
+    .map(conceptText)
+    .filter((text): text is string => text !== null)
+    .join(', ');
+  return (
+    <dl className="resource">
+      <dt>Priority</dt>
+      <dd>
+        <span className={`priority priority-${item.priority}`}>{item.priority.toUpperCase()}</span>
+      </dd>
+      <dt>Dose, route, timing</dt>
+      <dd>{item.dosage ?? 'not given'}</dd>
+      <dt>Indication</dt>
+      <dd>{indication || 'not given'}</dd>
+      <dt>Prescriber</dt>
+      <dd>{item.prescriber ?? 'unknown'}</dd>
+      <dt>Ordered</dt>
+      <dd>{timeText(item.waitingSince)}</dd>
+    </dl>
+  );
+}
+
+function Flags({
+  flags,
+  overrides,
+  setOverride,
+}: {
+  flags: OrderFlag[];
+  overrides: Record<string, string>;
+  setOverride: (flag: string, reason: string) => void;
+}) {
+  if (flags.length === 0) return <p className="no-flags">No flags from the order checks.</p>;
+  return (
+    <ul className="flags" aria-label="Flags">
+      {flags.map((flag) => (
+        <li key={flag.id} className={`flag flag-${flag.severity}`}>
+          <strong>⚠ {flag.text}</strong>
+          <span>{flag.detail}</span>
+          <span className="muted">Source: {flag.source}</span>
+          <label>
+            Override reason
+            <input
+              type="text"
+              value={overrides[flag.id] ?? ''}
+              onChange={(e) => setOverride(flag.id, e.target.value)}
+            />
+          </label>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Decide({ review, order }: { review: Review; order: string }) {
+  const client = useQueryClient();
+  const decide = useDecideOrder();
+  const [overrides, setOverrides] = useState<Record<string, string>>({});
+  const [reason, setReason] = useState('');
+  const [answer, setAnswer] = useState<string | null>(null);
+  const send = (decision: OrderDecision) =>
+    decide.mutate(
+      {
+        order,
+        decision,
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+        overrides: Object.entries(overrides)
+          .filter(([, text]) => text.trim())
+          .map(([flag, text]) => ({ flag, reason: text.trim() })),
+      },
+      {
+        onSuccess: (result) => {
+          setAnswer(result.message);
+          void client.invalidateQueries({ queryKey: ['review', order] });
+          void client.invalidateQueries({ queryKey: ['worklist'] });
+        },
+        onError: (error) => setAnswer(`Not recorded: ${error.message}`),
+      },
+    );
+  const decided = review.decision && review.decision.decision !== 'clarify' ? review.decision : null;
+  return (
+    <>
+      <h3>Flags</h3>
+      <Flags
+        flags={review.flags}
+        overrides={overrides}
+        setOverride={(flag, text) => setOverrides((o) => ({ ...o, [flag]: text }))}
+      />
+      {review.decision ? (
+        <p className={`decision decision-${review.decision.state}`} role="status">
+          {DECIDED[review.decision.decision]} by {review.decision.by}
+          {review.decision.state === 'pending'
+            ? ' — sending to the server…'
+            : review.decision.state === 'failed'
+              ? ` — not yet accepted by the server (${review.decision.error ?? 'error'}); retrying`
+              : ' — recorded on the server'}
+        </p>
+      ) : null}
+      {decided ? null : (
+        <div className="decide">
+          <label>
+            Reason (rejection) or question for the prescriber (clarification)
+            <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+          </label>
+          <div className="decide-buttons">
+            <button type="button" className="ack" disabled={decide.isPending} onClick={() => send('verify')}>
+              Verify
+            </button>
+            <button type="button" disabled={decide.isPending} onClick={() => send('reject')}>
+              Reject
+            </button>
+            <button type="button" disabled={decide.isPending} onClick={() => send('clarify')}>
+              Request clarification
+            </button>
+          </div>
+        </div>
+      )}
+      {answer ? (
+        <p className="decide-answer" role="alert">
+          {answer}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+export function OrderReview({ order }: { order: string }) {
+  const query = useQuery(queries.review(order));
+  const review = query.data;
+  if (!review || review.status !== 'ok')
+    return <ResourceState what="the order" pending={query.isPending} error={query.error} view={review} />;
+  return (
+    <>
+      <h2 className="review-med">{review.item?.medication ?? order}</h2>
+      <Banner review={review} />
+      {review.message ? <p className="state">{review.message}</p> : null}
+      <p className="notice">{review.checksNotice}</p>
+      <OrderFacts review={review} />
+      {/* Re-mounted per order, so a reason typed for one order is never sent with another. */}
+      <Decide key={order} review={review} order={order} />
+      <h3>Labs for this drug</h3>
+      {review.labs.length === 0 ? (
+        <p className="muted">No lab checks for this drug.</p>
+      ) : (
+        <ul className="labs">
+          {review.labs.map((lab) => (
+            <li key={lab.label}>{reviewValueText(lab, lab.label)}</li>
+          ))}
+        </ul>
+      )}
+      <h3>Allergies</h3>
+      {review.allergies.length === 0 ? (
+        <p className="muted">No allergies recorded.</p>
+      ) : (
+        <table className="allergies">
+          <thead>
+            <tr>
+              <th scope="col">Substance</th>
+              <th scope="col">Reaction</th>
+              <th scope="col">Criticality</th>
+            </tr>
+          </thead>
+          <tbody>
+            {review.allergies.map((a) => (
+              <tr key={a.reference}>
+                <td>{a.substance}</td>
+                <td>{a.reaction ?? 'not recorded'}</td>
+                <td>{a.criticality ?? 'not recorded'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Active medications</h3>
+      {review.activeMedications.length === 0 ? (
+        <p className="muted">No other active orders.</p>
+      ) : (
+        <ul className="active-meds">
+          {review.activeMedications.map((m) => (
+            <li key={m.reference}>
+              {m.medication} — {m.dosage ?? 'no dosage'}{' '}
+              {m.verified ? '(verified)' : '(awaiting verification)'}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

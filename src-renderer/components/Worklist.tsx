@@ -1,0 +1,115 @@
+// The pharmacist's verification worklist (docs/pharmacy.md): every active order awaiting verification,
+// as the host sorted it (stat → urgent → routine, longest waiting first), with its wait against the
+// target, filtered by ward and patient. Full drug names, wrapped, never cut. The review opens beside it.
+import { useQuery } from '@tanstack/react-query';
+import type { WorklistItem } from '../../src-main/shared/api.ts';
+import { queries } from '../api/queries.ts';
+import { waitState } from '../fhir/queue.ts';
+import { useNow } from '../hooks/useNow.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
+import { OrderReview } from './OrderReview.tsx';
+import { ResourceState } from './resources/ResourceState.tsx';
+
+const wardName = (ward: string | null) =>
+  ward ? `Ward ${ward.replace(/^ward-/, '').toUpperCase()}` : 'no ward';
+
+function Row({ item, selected, now }: { item: WorklistItem; selected: boolean; now: number }) {
+  const wait = waitState(item, now);
+  return (
+    <li className={`queue-item priority-row-${item.priority}${selected ? ' selected' : ''}`}>
+      <button
+        type="button"
+        className="queue-open"
+        onClick={() => uiActions.selectOrder(item.order)}
+        aria-current={selected ? 'true' : undefined}
+      >
+        <span className={`priority priority-${item.priority}`}>{item.priority.toUpperCase()}</span>
+        <strong className="queue-med">{item.medication}</strong>
+        <span className="queue-dose">{item.dosage ?? 'no dosage given'}</span>
+        <span>
+          {item.patient?.name ?? item.patient?.reference ?? 'Unknown patient'} · {wardName(item.ward)}
+        </span>
+        <span className={wait.overdue ? 'wait overdue' : 'wait'}>{wait.text}</span>
+        <span className="muted">by {item.prescriber ?? 'unknown prescriber'}</span>
+      </button>
+    </li>
+  );
+}
+
+function Filters({ wards }: { wards: string[] }) {
+  const filter = useUiStore((s) => s.worklistFilter);
+  return (
+    <div className="worklist-filters">
+      <label>
+        Ward{' '}
+        <select value={filter.ward} onChange={(e) => uiActions.setWorklistFilter({ ward: e.target.value })}>
+          <option value="">All wards</option>
+          {wards.map((ward) => (
+            <option key={ward} value={ward}>
+              {wardName(ward)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Patient{' '}
+        <input
+          type="search"
+          value={filter.patient}
+          placeholder="name or id"
+          onChange={(e) => uiActions.setWorklistFilter({ patient: e.target.value })}
+        />
+      </label>
+    </div>
+  );
+}
+
+export function Worklist() {
+  const filter = useUiStore((s) => s.worklistFilter);
+  const selected = useUiStore((s) => s.selectedOrder);
+  const now = useNow(15_000);
+  const args = {
+    ...(filter.ward ? { ward: filter.ward } : {}),
+    ...(filter.patient.trim() ? { patient: filter.patient.trim() } : {}),
+  };
+  const list = useQuery(queries.worklist(args));
+  const data = list.data;
+  const targets = data?.targets;
+  return (
+    <div className="order-layout">
+      <section className="order-queue" aria-labelledby="worklist-title">
+        <h2 id="worklist-title">Verification worklist</h2>
+        <p className="muted">
+          Stat → urgent → routine, longest waiting first.
+          {targets
+            ? ` Targets: stat ${targets.stat} min, urgent ${targets.urgent} min, routine ${targets.routine} min.`
+            : ''}
+        </p>
+        <Filters wards={data?.wards ?? []} />
+        <ResourceState what="the worklist" pending={list.isPending} error={list.error} view={data} />
+        {data?.status === 'ok' && data.message ? <p className="state">{data.message}</p> : null}
+        {data?.status === 'ok' && data.items.length === 0 ? (
+          <p className="empty">No orders awaiting verification.</p>
+        ) : null}
+        <ol className="queue" aria-label="Orders">
+          {(data?.items ?? []).map((item) => (
+            <Row key={item.order} item={item} selected={item.order === selected} now={now} />
+          ))}
+        </ol>
+        {data && data.awaitingClarification.length > 0 ? (
+          <>
+            <h3>Awaiting clarification</h3>
+            <ol className="queue" aria-label="Orders awaiting clarification">
+              {data.awaitingClarification.map((item) => (
+                <Row key={item.order} item={item} selected={item.order === selected} now={now} />
+              ))}
+            </ol>
+          </>
+        ) : null}
+      </section>
+      <section className="detail order-review" aria-label="Order review" tabIndex={0}>
+        {selected ? <OrderReview order={selected} /> : <p className="empty">Select an order to review it.</p>}
+      </section>
+    </div>
+  );
+}

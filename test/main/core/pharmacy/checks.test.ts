@@ -1,0 +1,108 @@
+// The order checks as a pure function over the shipped order-checks file: class matching by code or
+// name, only active allergies, the latest value of a lab, no renal flag without a kidney value.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runChecks } from '../../../../src-main/core/pharmacy/checks.ts';
+import { parseOrderChecks } from '../../../../src-main/core/rules/order-checks-file.ts';
+import type { FhirResource } from '../../../../src-main/shared/api.ts';
+
+const checks = parseOrderChecks(
+  readFileSync(resolve(import.meta.dirname, '../../../../resources/rules/order-checks.json'), 'utf8'),
+);
+
+const order = (id: string, text: string, rxnorm?: string): FhirResource => ({
+  resourceType: 'MedicationRequest',
+  id,
+  medicationCodeableConcept: {
+    ...(rxnorm ? { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: rxnorm }] } : {}),
+    text,
+  },
+});
+const lab = (id: string, loinc: string, value: number, at: string): FhirResource => ({
+  resourceType: 'Observation',
+  id,
+  code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
+  valueQuantity: { value, unit: 'x' },
+  effectiveDateTime: at,
+});
+const allergy = (id: string, text: string, status: string, criticality: string): FhirResource => ({
+  resourceType: 'AllergyIntolerance',
+  id,
+  clinicalStatus: { coding: [{ code: status }] },
+  criticality,
+  code: { text },
+  reaction: [{ manifestation: [{ text: 'Rash' }] }],
+});
+
+describe('order checks', () => {
+  it('classes a drug by its name when it carries no RxNorm code, and uses the latest INR', () => {
+    const result = runChecks(
+      {
+        order: order('w', 'Warfarin 3 mg tablet'),
+        allergies: [],
+        otherOrders: [],
+        observations: [
+          lab('old', '6301-6', 5.2, '2026-01-01T08:00:00Z'),
+          lab('new', '6301-6', 2.1, '2026-01-02T08:00:00Z'),
+        ],
+      },
+      checks,
+    );
+    expect(result.labs).toEqual([
+      expect.objectContaining({ label: 'INR', value: 2.1, reference: 'Observation/new' }),
+    ]);
+    expect(result.flags).toEqual([]);
+  });
+
+  it('flags only active allergies, moderate when their criticality is low', () => {
+    const result = runChecks(
+      {
+        order: order('i', 'ibuprofen 200 MG Oral Tablet', '310965'),
+        allergies: [
+          allergy('gone', 'Ibuprofen', 'resolved', 'high'),
+          allergy('now', 'NSAID', 'active', 'low'),
+        ],
+        otherOrders: [],
+        observations: [],
+      },
+      checks,
+    );
+    expect(result.flags.map((f) => [f.kind, f.severity, f.implicated])).toEqual([
+      ['allergy', 'moderate', ['AllergyIntolerance/now']],
+    ]);
+  });
+
+  it('raises no renal flag without a kidney value, and one below the drug’s limit', () => {
+    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const none = runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations: [] }, checks);
+    expect(none.egfr).toBeNull();
+    expect(none.flags).toEqual([]);
+    const low = runChecks(
+      {
+        order: enoxaparin,
+        allergies: [],
+        otherOrders: [],
+        observations: [lab('g', '98979-8', 25, '2026-01-01T08:00:00Z')],
+      },
+      checks,
+    );
+    expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal']);
+  });
+
+  it('flags duplicate therapy and an interaction once per other order', () => {
+    const result = runChecks(
+      {
+        order: order('h', 'heparin', '1361615'),
+        allergies: [],
+        otherOrders: [
+          order('w', 'warfarin sodium 5 MG Oral Tablet', '855332'),
+          order('a', 'amlodipine', '197361'),
+        ],
+        observations: [],
+      },
+      checks,
+    );
+    expect(result.flags.map((f) => f.id)).toEqual(['anticoagulants:w']);
+  });
+});

@@ -1,0 +1,316 @@
+// The pharmacist's worklist end to end in the core, over the real local-demo composition: the embedded
+// server with its seeded demo orders, real SMART sign-ins (no role chosen: the role comes from the
+// identity), the real order-checks file, two pharmacist workstations, and the server's records read
+// back over HTTP.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSmartSignIn } from '../../../../src-main/app/sign-in.ts';
+import { silentLogger } from '../../../../src-main/core/log.ts';
+import { topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
+import { createOrderChecksHolder } from '../../../../src-main/core/rules/order-checks-holder.ts';
+import { createMonitorService, type MonitorService } from '../../../../src-main/core/service.ts';
+import { startLocalDemo, type LocalDemo } from '../../../../src-main/local/local-demo.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import type { AlertNotification } from '../../../../src-main/core/ports.ts';
+import type { HostEvent, SessionInfo, WorklistItem } from '../../../../src-main/shared/api.ts';
+import { ApiRefusedError } from '../../../../src-main/shared/api.ts';
+import { driveSignIn } from '../../server/auth/helpers.ts';
+
+const CHECKS = resolve(import.meta.dirname, '../../../../resources/rules/order-checks.json');
+
+let demo: LocalDemo;
+const services: MonitorService[] = [];
+const events = new Map<MonitorService, HostEvent[]>();
+/** What each workstation's notifier was asked to raise (a test double: no OS notification daemon here). */
+const notified = new Map<MonitorService, AlertNotification[]>();
+
+function serviceAs(user: string): MonitorService {
+  const auth = createSmartSignIn({ logger: silentLogger() });
+  const raised: AlertNotification[] = [];
+  const service = createMonitorService({
+    dataDir: join(mkdtempSync(join(tmpdir(), 'pharmacy-')), 'client'),
+    host: { kind: 'browser', version: 'test', osNotifications: false },
+    notifier: {
+      notify: async (notification) => {
+        raised.push(notification);
+      },
+    },
+    logger: silentLogger(),
+    defaultServer: demo.choice,
+    signIn: (server, context) => auth.signIn(server, context),
+    openUrl: async (url) => {
+      await fetch(await driveSignIn(url, { user }));
+    },
+    topicsFor: (_session, server) => topicsForRole(server.role),
+    pharmacy: { checks: createOrderChecksHolder(CHECKS) },
+  });
+  const seen: HostEvent[] = [];
+  service.onEvent((event) => seen.push(event));
+  events.set(service, seen);
+  notified.set(service, raised);
+  services.push(service);
+  return service;
+}
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function signedIn(service: MonitorService): Promise<SessionInfo> {
+  await service.handlers.signIn({});
+  return until(async () => {
+    const info = await service.handlers.getSession({});
+    return info.state === 'signed-in' && info;
+  }, 'sign-in');
+}
+
+/** Read a resource from the demo server as the pharmacist (what an integration engineer would check). */
+async function serverRead(path: string): Promise<Record<string, unknown>> {
+  const token = demo.server.auth.issueToken({
+    userId: 'pharmacist',
+    clientId: DEMO_CLIENT_ID,
+    scopes: ['user/*.rs'],
+  }).accessToken;
+  const res = await fetch(`${demo.server.fhirBase}/${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const entries = (bundle: Record<string, unknown>) =>
+  ((bundle['entry'] ?? []) as { resource: Record<string, unknown> }[]).map((e) => e.resource);
+
+let first: MonitorService;
+let second: MonitorService;
+let items: WorklistItem[];
+const byDrug = (word: string): WorklistItem => {
+  const item = items.find((i) => i.medication.toLowerCase().includes(word) && i.ward === 'ward-a');
+  if (!item) throw new Error(`no ${word} order in the worklist`);
+  return item;
+};
+
+beforeAll(async () => {
+  demo = await startLocalDemo({
+    dataDir: mkdtempSync(join(tmpdir(), 'pharmacy-demo-')),
+    logger: silentLogger(),
+    simulationRate: 0,
+  });
+  first = serviceAs('pharmacist');
+  second = serviceAs('pharmacist');
+  await signedIn(first);
+  await signedIn(second);
+  items = (await first.handlers.listWorklist({})).items;
+}, 60_000);
+
+afterAll(async () => {
+  for (const service of services) await service.close();
+  await demo.close();
+});
+
+describe('role from the identity', () => {
+  it('a pharmacist and a nurse who chose nothing get their roles from their PractitionerRole', async () => {
+    expect((await first.handlers.getSession({})).role).toBe('pharmacist');
+    const nurse = serviceAs('nurse-a');
+    expect((await signedIn(nurse)).role).toBe('nurse');
+  });
+});
+
+describe('the worklist', () => {
+  it('lists every active order awaiting verification, stat → urgent → routine, longest waiting first', () => {
+    const rank = { stat: 0, asap: 1, urgent: 1, routine: 2 } as const;
+    expect(items.length).toBeGreaterThan(5);
+    for (let i = 1; i < items.length; i += 1) {
+      const [a, b] = [items[i - 1] as WorklistItem, items[i] as WorklistItem];
+      expect(rank[a.priority] <= rank[b.priority]).toBe(true);
+      if (rank[a.priority] === rank[b.priority]) expect(a.waitingSince <= b.waitingSince).toBe(true);
+    }
+    expect(items[0]?.priority).toBe('stat');
+  });
+
+  it('shows full drug names, the dosage, the prescriber and the wait against its target', () => {
+    const enoxaparin = byDrug('enoxaparin');
+    expect(enoxaparin.medication).toBe('enoxaparin sodium 40 MG/0.4ML Prefilled Syringe');
+    expect(enoxaparin.dosage).toBe('40 mg subcutaneous once daily');
+    expect(enoxaparin.prescriber).toBe('Ward A attending physician');
+    expect(enoxaparin.targetMinutes).toBe(60);
+    expect(byDrug('piperacillin').targetMinutes).toBe(15);
+    expect(Date.parse(enoxaparin.dueAt) - Date.parse(enoxaparin.waitingSince)).toBe(60 * 60_000);
+  });
+
+  it('filters by ward and by patient', async () => {
+    const wardB = await first.handlers.listWorklist({ ward: 'ward-b' });
+    expect(wardB.items.every((i) => i.ward === 'ward-b')).toBe(true);
+    const name = byDrug('enoxaparin').patient?.name ?? '';
+    const mine = await first.handlers.listWorklist({ patient: name.toUpperCase() });
+    expect(mine.items.length).toBeGreaterThan(0);
+    expect(mine.items.every((i) => i.patient?.name === name)).toBe(true);
+  });
+});
+
+describe('the review', () => {
+  it('shows the banner, allergies with reaction and criticality, and the allergy-class flag', async () => {
+    const review = await first.handlers.getOrderReview({ order: byDrug('piperacillin').order });
+    expect(review.patient?.age).toBeGreaterThan(18);
+    expect(review.patient?.weight?.unit).toBe('kg');
+    expect(review.patient?.egfr?.at).not.toBeNull();
+    expect(review.allergies).toContainEqual(
+      expect.objectContaining({ substance: 'Penicillin', reaction: 'Anaphylaxis', criticality: 'high' }),
+    );
+    expect(review.flags.map((f) => f.kind)).toContain('allergy');
+    expect(review.checksNotice).toMatch(/NOT clinical advice/);
+  });
+
+  it('flags duplicate therapy, the interaction, the renal dose, K+ and INR on the demo orders', async () => {
+    const kinds = async (word: string) =>
+      (await first.handlers.getOrderReview({ order: byDrug(word).order })).flags.map(
+        (f) => f.id.split(':')[0],
+      );
+    expect(await kinds('heparin')).toContain('anticoagulants');
+    expect(await kinds('ibuprofen')).toContain('warfarin-nsaid');
+    expect(await kinds('spironolactone')).toContain('potassium-before-potassium-raising');
+    const warfarin = await first.handlers.getOrderReview({ order: byDrug('warfarin').order });
+    expect(warfarin.flags.map((f) => f.id)).toContain('inr-warfarin');
+    expect(warfarin.labs.find((l) => l.label === 'INR')?.value).toBe(4.1);
+    expect((await kinds('enoxaparin')).some((id) => id === 'enoxaparin-renal')).toBe(true);
+    expect(await kinds('amlodipine')).toEqual([]);
+  });
+});
+
+describe('interruptions', () => {
+  it('a stat order interrupts; an urgent or routine one joins the worklist without an alert', async () => {
+    const feed = demo.server.auth.issueServiceToken({
+      clientId: 'pharmacy-system',
+      role: 'clinical-feed',
+      securityLabels: ['ward-a', 'ward-b'],
+      scopes: ['system/*.cruds'],
+    }).accessToken;
+    const patient = byDrug('amlodipine').patient?.reference ?? '';
+    const post = async (priority: string, text: string): Promise<string> => {
+      const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
+        body: JSON.stringify({
+          resourceType: 'MedicationRequest',
+          status: 'active',
+          intent: 'order',
+          priority,
+          medicationCodeableConcept: { text },
+          subject: { reference: patient },
+          authoredOn: new Date().toISOString(),
+        }),
+      });
+      const body = (await res.json()) as { id: string };
+      return `MedicationRequest/${body.id}`;
+    };
+    const routine = await post('routine', 'ondansetron 4 MG Oral Tablet');
+    const urgent = await post('urgent', 'metoclopramide 10 MG Oral Tablet');
+    const stat = await post('stat', 'naloxone 0.4 MG/ML Injectable Solution');
+    const statAlert = await until(async () => {
+      const alerts = await first.handlers.listAlerts({ limit: 1000 });
+      const found = alerts.find((a) => a.focus === stat);
+      return found && (notified.get(first) ?? []).some((n) => n.alertId === found.id) && found;
+    }, 'the stat order’s notification');
+    expect(statAlert.tier).toBe('high');
+    // Both others are in the worklist, and neither is an alert (none notified, none unread).
+    await until(async () => {
+      const open = (await first.handlers.listWorklist({})).items.map((i) => i.order);
+      return open.includes(routine) && open.includes(urgent);
+    }, 'the routine and urgent orders in the worklist');
+    const focuses = (await first.handlers.listAlerts({ limit: 1000 })).map((a) => a.focus);
+    expect(focuses).not.toContain(routine);
+    expect(focuses).not.toContain(urgent);
+  });
+});
+
+describe('decisions written back to FHIR', () => {
+  it('verifying a flagged order needs an override reason per flag, then writes Task and DetectedIssue', async () => {
+    const order = byDrug('piperacillin').order;
+    const review = await first.handlers.getOrderReview({ order });
+    const refused = await first.handlers.decideOrder({ order, decision: 'verify', overrides: [] });
+    expect(refused.accepted).toBe(false);
+    expect(refused.message).toMatch(/override reason/);
+    const overrides = review.flags.map((f) => ({
+      flag: f.id,
+      reason: 'Allergy is to amoxicillin rash only; ID consulted',
+    }));
+    const done = await first.handlers.decideOrder({ order, decision: 'verify', overrides });
+    expect(done.accepted).toBe(true);
+    const id = order.replace('MedicationRequest/', '');
+    const tasks = await until(async () => {
+      const found = entries(await serverRead(`Task?focus=MedicationRequest/${id}`));
+      return found.some((t) => t['status'] === 'completed') && found;
+    }, 'the verification Task');
+    expect(tasks[0]?.['owner']).toEqual({ reference: 'Practitioner/pharmacist' });
+    const issues = entries(await serverRead(`DetectedIssue?implicated=MedicationRequest/${id}`));
+    expect(JSON.stringify(issues)).toContain('Verified with override: Allergy is to amoxicillin rash only');
+    // The second pharmacist's workstation learns of it by subscription, and its worklist drops it.
+    await until(
+      async () => events.get(second)?.some((e) => e.type === 'worklist'),
+      'a worklist event on the second',
+    );
+    expect((await second.handlers.listWorklist({})).items.map((i) => i.order)).not.toContain(order);
+    // Deciding the same again records nothing new.
+    expect((await first.handlers.decideOrder({ order, decision: 'verify', overrides })).message).toBe(
+      'Already recorded.',
+    );
+  });
+
+  it('a rejection needs a reason and is a rejected Task', async () => {
+    const order = byDrug('enoxaparin').order;
+    expect((await first.handlers.decideOrder({ order, decision: 'reject', overrides: [] })).accepted).toBe(
+      false,
+    );
+    const done = await first.handlers.decideOrder({
+      order,
+      decision: 'reject',
+      reason: 'eGFR 22: needs 30 mg daily',
+      overrides: [],
+    });
+    expect(done.accepted).toBe(true);
+    const id = order.replace('MedicationRequest/', '');
+    const task = await until(async () => {
+      const found = entries(await serverRead(`Task?focus=MedicationRequest/${id}`));
+      return found.find((t) => t['status'] === 'rejected');
+    }, 'the rejected Task');
+    expect(task['statusReason']).toEqual({ text: 'eGFR 22: needs 30 mg daily' });
+    expect((await second.handlers.listWorklist({})).items.map((i) => i.order)).not.toContain(order);
+  });
+
+  it('a clarification request is a Communication to the prescriber and puts the order on hold', async () => {
+    const order = byDrug('ibuprofen').order;
+    const done = await first.handlers.decideOrder({
+      order,
+      decision: 'clarify',
+      reason: 'Patient is on warfarin: acetaminophen instead?',
+      overrides: [],
+    });
+    expect(done.accepted).toBe(true);
+    const id = order.replace('MedicationRequest/', '');
+    await until(async () => {
+      const found = entries(await serverRead(`Task?focus=MedicationRequest/${id}`));
+      return found.some((t) => t['status'] === 'on-hold');
+    }, 'the on-hold Task');
+    const messages = entries(await serverRead('Communication?category=instruction'));
+    const message = messages.find((m) => JSON.stringify(m['about']).includes(order));
+    expect(message?.['recipient']).toEqual([{ reference: 'Practitioner/physician-a' }]);
+    const list = await second.handlers.listWorklist({});
+    expect(list.items.map((i) => i.order)).not.toContain(order);
+    expect(list.awaitingClarification.map((i) => i.order)).toContain(order);
+  });
+
+  it('a nurse may not decide', async () => {
+    const nurse = serviceAs('nurse-a');
+    await signedIn(nurse);
+    await expect(
+      nurse.handlers.decideOrder({ order: byDrug('amlodipine').order, decision: 'verify', overrides: [] }),
+    ).rejects.toBeInstanceOf(ApiRefusedError);
+  });
+});
