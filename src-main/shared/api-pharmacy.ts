@@ -1,0 +1,148 @@
+// The pharmacist's verification worklist (docs/pharmacy.md) (part of the renderer <-> host contract in api.ts, which re-exports it; docs/architecture.md).
+import type { FhirResource, ResourceStatus } from './api-resources.ts';
+
+/** What the signed-in identity is (its PractitionerRole, or the server's answer); null when unknown. */
+export type UserRole = 'nurse' | 'pharmacist';
+
+export type OrderPriority = 'stat' | 'asap' | 'urgent' | 'routine';
+
+/** Verification targets in minutes per priority (deployment configuration; asap counts as urgent). */
+export interface VerificationTargets {
+  stat: number;
+  urgent: number;
+  routine: number;
+}
+
+/** One order awaiting verification. */
+export interface WorklistItem {
+  /** `MedicationRequest/<id>`. */
+  order: string;
+  /** The full drug name, never shortened. */
+  medication: string;
+  /** Dose, route and timing in words ("40 mg subcutaneous once daily"); null when the order has none. */
+  dosage: string | null;
+  priority: OrderPriority;
+  patient: { reference: string; name: string | null } | null;
+  /** The ward label of the order, e.g. "ward-a". */
+  ward: string | null;
+  /** The prescriber (requester) in words. */
+  prescriber: string | null;
+  /** When the order started waiting (authoredOn, or when the server stored it if that is later). */
+  waitingSince: string;
+  targetMinutes: number;
+  /** waitingSince + the target. */
+  dueAt: string;
+}
+
+export interface WorklistView {
+  status: ResourceStatus;
+  message: string | null;
+  /** stat → urgent → routine, longest waiting first within each. */
+  items: WorklistItem[];
+  /** Orders on hold until the prescriber answers a clarification request. */
+  awaitingClarification: WorklistItem[];
+  /** Every ward that has an order in the lists (the ward filter's choices). */
+  wards: string[];
+  targets: VerificationTargets;
+  at: string;
+}
+
+/** One measured value shown in the review (weight, kidney function, a relevant lab). */
+export interface ReviewValue {
+  label: string;
+  reference: string;
+  value: number | null;
+  unit: string | null;
+  at: string | null;
+  interpretation: string | null;
+}
+
+export type OrderFlagKind = 'allergy' | 'duplicate' | 'interaction' | 'renal' | 'lab';
+
+/** A problem a check found; verifying anyway needs an override reason for each. */
+export interface OrderFlag {
+  /** Stable per order and rule: `<rule id>` or `<rule id>:<other order id>`. */
+  id: string;
+  kind: OrderFlagKind;
+  severity: 'moderate' | 'high';
+  text: string;
+  /** What in the record raised it ("Penicillin allergy: anaphylaxis, criticality high"). */
+  detail: string;
+  /** Where the rule comes from (order-checks.json `source`). */
+  source: string;
+  /** The other records involved (an allergy, another order, a lab result). */
+  implicated: string[];
+}
+
+export interface ReviewAllergy {
+  reference: string;
+  substance: string;
+  reaction: string | null;
+  criticality: string | null;
+  clinicalStatus: string | null;
+}
+
+export interface ReviewMedication {
+  reference: string;
+  medication: string;
+  dosage: string | null;
+  priority: OrderPriority;
+  /** Whether a completed verification Task exists for it. */
+  verified: boolean;
+}
+
+export type OrderDecision = 'verify' | 'reject' | 'clarify';
+
+/** A decision recorded on this workstation and its write to the server. */
+export interface OrderDecisionState {
+  decision: OrderDecision;
+  at: string;
+  by: string;
+  /** pending (queued, retried until the server accepts it), done, or failed-and-retrying. */
+  state: 'pending' | 'done' | 'failed';
+  error: string | null;
+}
+
+export interface OrderReview {
+  status: ResourceStatus;
+  message: string | null;
+  item: WorklistItem | null;
+  /** The order as the server has it (the whole order). */
+  order: FhirResource | null;
+  patient: {
+    reference: string;
+    name: string | null;
+    gender: string | null;
+    birthDate: string | null;
+    /** Whole years at the time of the review. */
+    age: number | null;
+    weight: ReviewValue | null;
+    egfr: ReviewValue | null;
+    creatinine: ReviewValue | null;
+  } | null;
+  /** The labs that matter for this drug (order-checks.json `labs`), latest first. */
+  labs: ReviewValue[];
+  allergies: ReviewAllergy[];
+  /** The patient's other active orders. */
+  activeMedications: ReviewMedication[];
+  flags: OrderFlag[];
+  /** The decision already made here or on the server, else null. */
+  decision: OrderDecisionState | null;
+  /** "DEMO DEFAULTS … NOT clinical advice" from the order-checks file. */
+  checksNotice: string;
+}
+
+export interface OrderDecisionResult {
+  accepted: boolean;
+  /** Why a decision was refused (a missing override reason), or what happens next. */
+  message: string;
+  decision: OrderDecisionState | null;
+}
+
+export interface OrderChecksStatus {
+  path: string | null;
+  loadedAt: string | null;
+  checkCount: number;
+  notice: string;
+  lastError: string | null;
+}
