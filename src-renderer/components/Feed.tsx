@@ -14,7 +14,7 @@ import { FeedFilters } from './FeedFilters.tsx';
 import { FeedRow } from './FeedRow.tsx';
 import { KeyMessage } from './KeyMessage.tsx';
 
-/** Row heights (px) of the virtualized list, per type size; the CSS gives rows the same heights. */
+/** Row heights (px) of the windowed list, per type size; the CSS gives rows the same heights. */
 const ROW_HEIGHT = { normal: 80, large: 116 } as const;
 
 export function Feed({ compact = false }: { compact?: boolean }) {
