@@ -1,7 +1,8 @@
 // Holds the active order checks, like rules-holder.ts holds the critical values: the path is a
 // parameter (the composition root resolves it), a reload that fails keeps the previous checks and says
 // why, and the status is shown in Settings.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { watchSettled } from './watch-settled.ts';
 import type { OrderChecksStatus } from '../../shared/api.ts';
 import { parseOrderChecks, type OrderChecks } from './order-checks-file.ts';
 
@@ -50,23 +51,7 @@ export function createOrderChecksHolder(path: string, now: () => Date = () => ne
     current: () => checks,
     reload,
     status,
-    watch(onChange) {
-      let timer: NodeJS.Timeout | null = null;
-      let watcher: FSWatcher | null = null;
-      try {
-        watcher = watch(path, () => {
-          // Editors write in several steps: settle before reading.
-          if (timer) clearTimeout(timer);
-          timer = setTimeout(() => onChange(reload()), 200);
-        });
-      } catch {
-        return () => undefined;
-      }
-      return () => {
-        if (timer) clearTimeout(timer);
-        watcher?.close();
-      };
-    },
+    watch: (onChange) => watchSettled(path, () => onChange(reload())),
   };
 }
 

@@ -2,7 +2,8 @@
 // repo's resources/ under plain Node, process.resourcesPath in a packaged Electron app). A reload that
 // fails keeps the previous rules active and reports why; a first load that fails is fatal, because an
 // alert monitor without rules must not look like one that is running.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { watchSettled } from './watch-settled.ts';
 import type { RulesStatus } from '../../shared/api.ts';
 import { parseRulesFile, type RuleSet } from './rules-file.ts';
 
@@ -47,23 +48,7 @@ export function createRulesHolder(path: string, now: () => Date = () => new Date
     current: () => rules,
     reload,
     status,
-    watch(onChange) {
-      let timer: NodeJS.Timeout | null = null;
-      let watcher: FSWatcher | null = null;
-      try {
-        watcher = watch(path, () => {
-          // Editors write in several steps: settle before reading.
-          if (timer) clearTimeout(timer);
-          timer = setTimeout(() => onChange(reload()), 200);
-        });
-      } catch {
-        return () => undefined;
-      }
-      return () => {
-        if (timer) clearTimeout(timer);
-        watcher?.close();
-      };
-    },
+    watch: (onChange) => watchSettled(path, () => onChange(reload())),
   };
 }
 
