@@ -1,0 +1,113 @@
+// A real embedded server behind a real loopback fault proxy (fault-proxy.ts), and a monitor over a
+// SQLite file that can be started, stopped and started again on the same file. Only the notifier is a
+// recorder: the test double for the OS notification daemon. Used by the monitor tests that need to
+// shape what the network does to reads (test/main/core/monitor/).
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SCOPES } from '../../src-main/core/auth/index.ts';
+import { silentLogger } from '../../src-main/core/log.ts';
+import { createMonitor, type Monitor } from '../../src-main/core/monitor/monitor.ts';
+import { CRITICAL_LAB_TOPIC } from '../../src-main/core/monitor/topics.ts';
+import type { AlertNotification } from '../../src-main/core/ports.ts';
+import { createRulesHolder } from '../../src-main/core/rules/rules-holder.ts';
+import { openClientStore, type ClientStore } from '../../src-main/core/store/client-store.ts';
+import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
+import { startServer, type RunningServer } from '../../src-main/server/server.ts';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+
+const rules = createRulesHolder(join(import.meta.dirname, '../../resources/rules/critical-values.json'));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Nurse A's session, with tokens minted by the server's own auth API. */
+function issuedSession(server: RunningServer) {
+  const issue = () =>
+    server.auth.issueToken({ userId: 'nurse-a', clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
+  let issued = issue();
+  return {
+    fhirBase: server.fhirBase,
+    fhirUser: 'Practitioner/nurse-a',
+    accessToken: async () => issued.accessToken,
+    tokenExpiresAt: () => Date.now() + issued.expiresIn * 1000,
+    refreshNow: async () => {
+      issued = issue();
+    },
+  };
+}
+
+/** Poll `check` until it holds; a generous deadline only bounds a broken run. */
+export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface RunningMonitor {
+  store: ClientStore;
+  notified: AlertNotification[];
+  monitor: Monitor;
+  stop(): Promise<void>;
+}
+
+export interface ProxiedSetup {
+  server: RunningServer;
+  proxy: FaultProxy;
+  /** Start a monitor on the critical-lab topic over the same SQLite file as every earlier run. */
+  run(): Promise<RunningMonitor>;
+}
+
+/** The server (publicly reached through the proxy) and a monitor factory; `cleanups` closes them. */
+export async function startProxiedSetup(
+  prefix: string,
+  seed: number,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<ProxiedSetup> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const serverPort = await freePort();
+  const proxy = await startFaultProxy({ upstreamPort: serverPort, seed });
+  cleanups.push(() => proxy.close());
+  const server = await startServer({
+    port: serverPort,
+    dbPath: join(dir, 'server.sqlite'),
+    publicOrigin: proxy.origin,
+    simulate: { autoStart: false },
+    heartbeatSeconds: 5,
+  });
+  cleanups.push(() => server.close().catch(() => undefined));
+  const storePath = join(dir, 'monitor.sqlite');
+  const session = issuedSession(server);
+  const run = async (): Promise<RunningMonitor> => {
+    const store = openClientStore(storePath);
+    const notified: AlertNotification[] = [];
+    const monitor = createMonitor({
+      store,
+      session,
+      notifier: { notify: async (n) => void notified.push(n) },
+      topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 5 }],
+      emit: () => undefined,
+      onHealthChange: () => undefined,
+      logger: silentLogger(),
+      rules,
+      channelBackoff: { baseMs: 100, capMs: 1000 },
+    });
+    await monitor.start();
+    const stop = async () => {
+      await monitor.stop();
+      store.close();
+    };
+    return { store, notified, monitor, stop };
+  };
+  return { server, proxy, run };
+}
