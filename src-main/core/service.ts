@@ -6,31 +6,23 @@
 // workstation's monitor runs under the user's own session and stops (its subscriptions stay active on
 // the server) when she signs out; a ward workstation's runs under the ward identity
 // (workstation/ward-watch.ts) whoever is at the screen (docs/architecture.md, "Workstation modes").
-import type {
-  HostEvent,
-  HostInfo,
-  MonitorHandlers,
-  SessionInfo,
-  UserRole,
-  VerificationTargets,
-} from '../shared/api.ts';
+import type { HostEvent, MonitorHandlers, SessionInfo, UserRole } from '../shared/api.ts';
 import { humanName } from '../shared/fhir-json.ts';
 import { ensurePrivateDir } from '../lib/private-files.ts';
 import { join } from 'node:path';
 import { accessFor, readResource } from './fhir/fhir-client.ts';
-import type { Logger } from './log.ts';
 import { snapshot } from './monitor/health.ts';
 import { createMonitor, type Monitor } from './monitor/monitor.ts';
-import type { MonitorSession, Notifier, TopicRequest } from './ports.ts';
-import { openClientStore, type ClientStore } from './store/client-store.ts';
+import type { MonitorSession, TopicRequest } from './ports.ts';
+import { openClientStore } from './store/client-store.ts';
 import { ownerKey } from './store/owners.ts';
 import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
-import { createAlerting, type AlertingOptions } from './alerting/alerting.ts';
+import { createAlerting } from './alerting/alerting.ts';
 import type { StepIssuer } from './alerting/escalation-steps.ts';
 import type { AlertSummary } from '../shared/api.ts';
-import { interpretationOnlyRules, type RulesHolder } from './rules/rules-holder.ts';
+import { interpretationOnlyRules } from './rules/rules-holder.ts';
 import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
 import { lastSessionFile } from './workstation/last-session.ts';
 import { lockedWardView } from './workstation/locked-view.ts';
@@ -40,121 +32,18 @@ import { createWardWatch, type WardSession, type WardWatch } from './workstation
 import { roleOfIdentity } from './identity-role.ts';
 import { MEDICATION_ORDER_TOPIC, ORDER_VERIFICATION_TOPIC } from './monitor/topics.ts';
 import { createPharmacy } from './pharmacy/pharmacy.ts';
-import { emptyOrderChecks, type OrderChecksHolder } from './rules/order-checks-holder.ts';
+import { emptyOrderChecks } from './rules/order-checks-holder.ts';
 import { createVerificationStore } from './store/verification-store.ts';
+import type { MonitorService, ServerChoice, ServiceOptions, SignedInSession } from './service-types.ts';
 
-/** What a sign-in produces; the SMART client's session satisfies it structurally. */
-export interface SignedInSession extends MonitorSession {
-  needPatientBanner: boolean;
-  onChange(
-    listener: (state: { state: 'signed-in' | 'signed-out'; reason: string | null }) => void,
-  ): () => void;
-  signOut(): Promise<void>;
-}
-
-export interface ServerChoice {
-  fhirBase: string;
-  name: string;
-  clientId: string;
-  /**
-   * Which scopes to ask for (`any`: what any role may need). Not the user's role: that comes from
-   * her identity after sign-in (SessionInfo.role), and topicsFor is called with it.
-   */
-  role: 'nurse' | 'pharmacist' | 'any';
-  /** A fixed loopback redirect port; default an ephemeral one. */
-  redirectPort?: number;
-  /** Scopes to request instead of the role's defaults. */
-  scopes?: string[];
-  /** Origins besides the FHIR server's where its authorization page may be (deployment allow-list). */
-  authorizationOrigins?: string[];
-  /** Origins besides the FHIR server's that its stream URLs may name (channels/origin-guard.ts). */
-  streamOrigins?: string[];
-  /** The embedded demo server (local mode): named so on the sign-in page. */
-  localDemo?: boolean;
-}
-
-export interface SignInContext {
-  /** Hand the authorization URL to the user (system browser, or the page in the browser host). */
-  openUrl(url: string): Promise<void>;
-}
-
-/** A ward workstation (docs/deployment.md): the ward watched continuously under a ward identity. */
-export interface WardWorkstation {
-  kind: 'ward';
-  /** The ward's label, e.g. "ward-a" (shown on the locked screen). */
-  ward: string;
-  /** The server the ward is watched on; clinicians sign in there, and only there, at this screen. */
-  server: Omit<ServerChoice, 'role'>;
-  /** The ward identity's principal, `client/<backend client id>` (store/owners.ts). */
-  principal: string;
-  /** Sign the ward identity in (SMART Backend Services; the composition root holds the key). */
-  signIn(): Promise<WardSession>;
-  /** What the ward watches. */
-  topics: TopicRequest[];
-  /** Retry a failed ward sign-in after this long. Default 30 s. */
-  retryMs?: number;
-}
-
-export interface ServiceOptions {
-  dataDir: string;
-  host: HostInfo;
-  notifier: Notifier;
-  logger: Logger;
-  /** The server used when sign-in names none (the embedded demo server in local mode). */
-  defaultServer: Omit<ServerChoice, 'role'> | null;
-  /**
-   * Servers the deployment configured: a sign-in naming one of them gets its configured settings
-   * (allowed authorization and stream origins, redirect port, scopes) unless the call overrides them.
-   */
-  configuredServers?: ReadonlyArray<Omit<ServerChoice, 'role'>>;
-  signIn(server: ServerChoice, context: SignInContext): Promise<SignedInSession>;
-  /**
-   * Sign in silently with what a previous run left (an encrypted refresh token); null when nothing is
-   * stored or it no longer works. Hosts without durable secret storage leave it out.
-   */
-  resume?(server: ServerChoice): Promise<SignedInSession | null>;
-  /** Open an authorization URL where the host can (Electron: system browser). The renderer also gets it. */
-  openUrl?(url: string, server: ServerChoice): Promise<void>;
-  topicsFor(session: SignedInSession, server: ServerChoice): TopicRequest[];
-  privacyMode?: boolean;
-  /** Called once the monitor is subscribed and streaming (the local demo uses it to emit a result). */
-  onSubscribed?(): void;
-  /** The active rules; the composition root resolves the rules file path. */
-  rules?: RulesHolder;
-  /** Closed-loop timers, export location and launch-at-login hook. */
-  alerting?: Partial<
-    Pick<
-      AlertingOptions,
-      | 'repeatMinutes'
-      | 'exportDir'
-      | 'launchAtLogin'
-      | 'now'
-      | 'tickMs'
-      | 'writebackBackoff'
-      | 'escalationPolicy'
-    > & {
-      /** Escalate a critical not acknowledged within this long. Default 10 minutes. */
-      ackTimeoutMinutes: number;
-      /** Critical-result communication target. Default 30 minutes. */
-      targetMinutes: number;
-    }
-  >;
-  /** Tiers that raise an OS notification (default critical; "configurably, high"). */
-  interruptTiers?: Array<'critical' | 'high'>;
-  /** Personal (default: a person's own machine) or a ward's shared workstation. */
-  workstation?: { kind: 'personal' } | WardWorkstation;
-  /** The pharmacist's worklist (docs/pharmacy.md): the order-checks file and verification targets. */
-  pharmacy?: { checks?: OrderChecksHolder; targets?: Partial<VerificationTargets> };
-}
-
-export interface MonitorService {
-  handlers: MonitorHandlers;
-  onEvent(listener: (event: HostEvent) => void): () => void;
-  /** Push a host-originated event (in-page notification, notification click) to the renderer. */
-  publish(event: HostEvent): void;
-  store: ClientStore;
-  close(): Promise<void>;
-}
+export type {
+  MonitorService,
+  ServerChoice,
+  ServiceOptions,
+  SignedInSession,
+  SignInContext,
+  WardWorkstation,
+} from './service-types.ts';
 
 const HEALTH_PUSH_MS = 250;
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
