@@ -55,7 +55,7 @@ test('observation 5: after a restart on the same data directory the open page re
 }) => {
   test.skip(
     true,
-    'needs the browser host to accept the page’s existing session cookie after a restart on the same data directory (src-main/browser-host/host.ts, built on another branch); the renderer side — retrying with its cookie and showing red until it succeeds — is covered by the test above',
+    'not implemented: the browser host keeps page sessions in memory, so after a restart the page needs a new launch link (src-main/browser-host/host.ts); the renderer side — retrying with its cookie and showing red until it succeeds — is covered by the test above',
   );
   test.setTimeout(120_000);
   let demo = await startDemo({ extraArgs: ['--sim-rate', '0'] });
