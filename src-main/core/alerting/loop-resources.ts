@@ -15,6 +15,7 @@
 //                   note (authorReference, time) = who answered and when
 //
 // Untrusted JSON from the server is read only through src-main/shared/fhir-json.ts.
+import type { SharedStep } from '../store/alert-sharing.ts';
 import { createHash } from 'node:crypto';
 import {
   at,
@@ -59,30 +60,10 @@ export interface AcknowledgmentFact {
 }
 
 /** Task.status values of an escalation step, and what the workstation calls them. */
-export type StepStatus = 'requested' | 'accepted' | 'declined' | 'cancelled' | 'fail-safe';
+export type StepStatus = SharedStep['status'];
 
-/** What a workstation learned from an escalation step Task on the server. */
-export interface StepFact {
-  /** `Task/…` */
-  reference: string;
-  version: string | null;
-  focus: string;
-  step: number;
-  status: StepStatus;
-  /** The PractitionerRole or Group asked (null for the fail-safe step). */
-  target: string | null;
-  targetName: string | null;
-  /** The PractitionerRoles asked. */
-  recipients: string[];
-  /** The care role asked (`nurse`, `charge-nurse`), or null. */
-  role: string | null;
-  askedAt: string;
-  /** When the next step is due if nobody answers. */
-  dueAt: string | null;
-  answeredBy: string | null;
-  answeredByName: string | null;
-  answeredAt: string | null;
-}
+/** What a workstation learned from an escalation step Task on the server (the store keeps it as is). */
+export type StepFact = SharedStep;
 
 function identifierValue(resource: unknown, system: string): string | null {
   return (

@@ -23,16 +23,21 @@ export interface SharedAcknowledgment {
 
 /** An escalation step Task on the server, as far as the store keeps it. */
 export interface SharedStep {
+  /** `Task/…` */
   reference: string;
   version: string | null;
   focus: string;
   step: number;
   status: 'requested' | 'accepted' | 'declined' | 'cancelled' | 'fail-safe';
+  /** The PractitionerRole or Group asked (null for the fail-safe step). */
   target: string | null;
   targetName: string | null;
+  /** The PractitionerRoles asked. */
   recipients: string[];
+  /** The care role asked (`nurse`, `charge-nurse`), or null. */
   role: string | null;
   askedAt: string;
+  /** When the next step is due if nobody answers. */
   dueAt: string | null;
   answeredBy: string | null;
   answeredByName: string | null;
