@@ -3,7 +3,7 @@
 // docs/screenshots come from here (refreshed with UPDATE_SCREENSHOTS=1).
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { alertsWhere, isOpenCritical, screenshot, signIn } from './support/app.ts';
+import { alertsWhere, isOpenCritical, screenshot, signIn, signOutIfSignedIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 const SIZES = [
@@ -34,10 +34,7 @@ for (const size of SIZES) {
     test.setTimeout(120_000);
     await page.setViewportSize(size);
     await page.goto(demo.launchUrl);
-    const signOut = page.getByRole('button', { name: 'Sign out' });
-    const signInButton = page.getByRole('button', { name: 'Sign in to the local demo' });
-    await expect(signOut.or(signInButton).first()).toBeVisible({ timeout: 10_000 });
-    if (await signOut.isVisible()) await signOut.click();
+    await signOutIfSignedIn(page);
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
     await noSeriousViolations(page, `sign-in ${at}`);
     await screenshot(page, `sign-in-${at}`);

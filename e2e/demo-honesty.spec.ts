@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { HealthSnapshot, ResourceView } from '../src-main/shared/api.ts';
-import { alertsWhere, callApi, isOpenCritical, listAlerts, signIn } from './support/app.ts';
+import {
+  alertsWhere,
+  callApi,
+  isOpenCritical,
+  listAlerts,
+  signIn,
+  signOutIfSignedIn,
+} from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 test('observation 10: results are stamped with the wall clock, never in the future, at any simulation speed', async ({
@@ -85,8 +92,7 @@ test.describe('a still demo', () => {
     page,
   }) => {
     await page.goto(demo.launchUrl);
-    const signOut = page.getByRole('button', { name: 'Sign out' });
-    if (await signOut.isVisible()) await signOut.click();
+    await signOutIfSignedIn(page);
     await page.getByRole('radio', { name: 'A hospital FHIR server' }).check();
     await page.getByLabel('FHIR base URL').fill('http://127.0.0.1:9/fhir');
     await page.getByLabel('Client id').fill('alert-monitor');

@@ -1,10 +1,27 @@
 // Page helpers shared by the renderer specs: demo sign-in, CSP violation capture, screenshots, and
 // direct API reads from inside the page (same origin, the page's own cookie).
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 
 export type DemoIdentity = 'charge nurse, Ward A' | 'charge nurse, Ward B' | 'pharmacist';
+
+/**
+ * Leave the page on the sign-in form, signing out if the host still has a session. The page renders
+ * nothing until it knows whether someone is signed in, so this first waits for one of the two views:
+ * asking `isVisible()` straight after navigation would read "not signed in" from a blank page.
+ */
+export async function signOutIfSignedIn(page: Page, server = 'the local demo'): Promise<Locator> {
+  const signOut = page.getByRole('button', { name: 'Sign out' });
+  const signInButton = page.getByRole('button', { name: `Sign in to ${server}` });
+  await expect(signOut.or(signInButton).first()).toBeVisible({ timeout: 30_000 });
+  if (await signOut.isVisible()) {
+    await signOut.click();
+    // Signing out stops the monitor, which on a busy demo waits for the enrichments in flight.
+    await expect(signInButton).toBeVisible({ timeout: 20_000 });
+  }
+  return signInButton;
+}
 
 /** Sign in through the server's real demo sign-in page (a popup beside the app). */
 export async function signIn(
@@ -17,15 +34,8 @@ export async function signIn(
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
   await options.beforeSignIn?.();
   // The host keeps its session across page loads: sign out first so the identity is the one asked for.
-  const signOut = page.getByRole('button', { name: 'Sign out' });
   // No role is chosen in the app: it comes from the identity picked on the server's sign-in page.
-  const signInButton = page.getByRole('button', { name: `Sign in to ${options.server ?? 'the local demo'}` });
-  await expect(signOut.or(signInButton).first()).toBeVisible({ timeout: 30_000 });
-  if (await signOut.isVisible()) {
-    await signOut.click();
-    // Signing out stops the monitor, which on a busy demo waits for the enrichments in flight.
-    await expect(signInButton).toBeVisible({ timeout: 20_000 });
-  }
+  const signInButton = await signOutIfSignedIn(page, options.server ?? 'the local demo');
   const popup = page.waitForEvent('popup');
   await signInButton.click();
   const signInPage = await popup;
