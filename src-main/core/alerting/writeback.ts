@@ -18,6 +18,7 @@ import {
   str,
   type CodingValue,
 } from '../../shared/fhir-json.ts';
+import { createRetryPump, retryDelay, type Backoff } from '../../lib/retry-pump.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem } from '../store/alert-rows.ts';
@@ -101,7 +102,7 @@ export interface WritebackOptions {
   logger: Logger;
   onChange(alertId: string): void;
   clock?: { now(): number };
-  backoff?: { baseMs: number; capMs: number };
+  backoff?: Backoff;
 }
 
 export interface Writeback {
@@ -215,9 +216,6 @@ export function createWriteback(options: WritebackOptions): Writeback {
   const clock = options.clock ?? { now: () => Date.now() };
   const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
   const capabilities = new Map<string, Capability>();
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
 
   async function capability(access: FhirAccess): Promise<Capability> {
     const cached = capabilities.get(access.fhirBase);
@@ -239,7 +237,7 @@ export function createWriteback(options: WritebackOptions): Writeback {
     return cap.auditEvent ? buildAuditEvent(record) : null;
   }
 
-  async function send(item: OutboxItem, access: FhirAccess): Promise<void> {
+  async function send(item: OutboxItem, access: FhirAccess, stopped: () => boolean): Promise<void> {
     const record = parseAckRecord(item.payload);
     if (!record) throw new Error(`the queued ${item.kind} record is unreadable`);
     const resource = resourceFor(item, record, await capability(access));
@@ -261,8 +259,8 @@ export function createWriteback(options: WritebackOptions): Writeback {
       headers: { 'If-None-Match': '*' },
     });
     // Stopped meanwhile (sign-out, shutdown: the store may be closed): the item stays queued.
-    if (stopped) return;
-    if (status === 412) return adoptHeld(item, record, access, path);
+    if (stopped()) return;
+    if (status === 412) return adoptHeld(item, record, access, path, stopped);
     if (status !== 200 && status !== 201) {
       const diagnostics = outcomeMessage(body, 160);
       throw new Error(`server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`);
@@ -274,9 +272,15 @@ export function createWriteback(options: WritebackOptions): Writeback {
    * The server already holds this result's record: written by another workstation (whose person then
    * stands), or by this one before a response was lost. Either way the item is done.
    */
-  async function adoptHeld(item: OutboxItem, record: AckRecord, access: FhirAccess, path: string) {
+  async function adoptHeld(
+    item: OutboxItem,
+    record: AckRecord,
+    access: FhirAccess,
+    path: string,
+    stopped: () => boolean,
+  ) {
     const held = await fhirFetch(access, path);
-    if (stopped) return;
+    if (stopped()) return;
     if (held.status !== 200)
       throw new Error(`the server holds ${path} but answered ${held.status} to read it`);
     const fact = readAcknowledgment(held.body);
@@ -288,55 +292,35 @@ export function createWriteback(options: WritebackOptions): Writeback {
     alerts.outboxSucceeded(item, path, clock.now());
   }
 
-  function delayFor(attempts: number): number {
-    return Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempts, 20));
-  }
-
-  function schedule() {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const next = alerts.nextOutboxAt();
-    if (next === null) return;
-    timer = setTimeout(() => void pump(), Math.max(50, next - clock.now()));
-    timer.unref?.();
-  }
-
-  async function run(): Promise<void> {
+  async function drain(isStopped: () => boolean): Promise<void> {
     for (const item of alerts.dueOutbox(clock.now())) {
-      if (stopped) return;
+      if (isStopped()) return;
       const access = options.accessFor(item.fhirBase, item.actor);
       if (!access) continue;
       try {
-        await send(item, access);
+        await send(item, access, isStopped);
       } catch (error) {
-        if (stopped) return;
+        if (isStopped()) return;
         const message = error instanceof Error ? error.message : String(error);
-        alerts.outboxFailed(item, message.slice(0, 300), clock.now() + delayFor(item.attempts), clock.now());
+        const retryAt = clock.now() + retryDelay(item.attempts, backoff);
+        alerts.outboxFailed(item, message.slice(0, 300), retryAt, clock.now());
         logger.warn({ alertId: item.alertId, attempts: item.attempts + 1 }, 'write-back failed; will retry');
       }
-      if (stopped) return;
+      if (isStopped()) return;
       options.onChange(item.alertId);
     }
   }
 
-  async function pump(): Promise<void> {
-    if (stopped) return;
-    if (running) return running;
-    running = run().finally(() => {
-      running = null;
-      schedule();
-    });
-    return running;
-  }
-
+  const outbox = createRetryPump({
+    drain,
+    nextDueAt: () => alerts.nextOutboxAt(),
+    now: () => clock.now(),
+    onDrainError: (error) =>
+      logger.error({ err: String(error) }, 'write-back stopped on an error; it resumes on the next pump'),
+  });
   return {
-    pump,
+    pump: outbox.pump,
     resetCapabilities: () => capabilities.clear(),
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
+    stop: outbox.stop,
   };
 }

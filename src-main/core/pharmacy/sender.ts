@@ -4,6 +4,7 @@
 // with its derived id (decisions.ts), so a retry after a lost answer writes nothing twice. Only the
 // session of the pharmacist who decided sends it.
 import { outcomeMessage } from '../../shared/fhir-json.ts';
+import { createRetryPump, retryDelay, type Backoff } from '../../lib/retry-pump.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { VerificationRow, VerificationStore } from '../store/verification-store.ts';
@@ -17,7 +18,7 @@ export interface DecisionSenderOptions {
   /** A decision's state changed (sent, failed): the order's views are stale. */
   onChange(orderRef: string): void;
   now?: () => number;
-  backoff?: { baseMs: number; capMs: number };
+  backoff?: Backoff;
 }
 
 export interface DecisionSender {
@@ -44,33 +45,20 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
   const { decisions, logger } = options;
   const now = options.now ?? (() => Date.now());
   const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
 
-  const delayFor = (attempts: number) =>
-    Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempts, 20));
-
-  function schedule(): void {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const next = decisions.nextAttemptAt();
-    if (next === null) return;
-    timer = setTimeout(() => void pump(), Math.max(50, next - now()));
-    timer.unref?.();
-  }
-
-  async function run(): Promise<void> {
+  async function drain(isStopped: () => boolean): Promise<void> {
     for (const row of decisions.due(now())) {
+      if (isStopped()) return;
       const access = options.accessFor(row.fhirBase, row.actor);
       if (!access) continue;
       try {
         await send(row, access);
+        if (isStopped()) return;
         decisions.succeeded(row.id, now());
       } catch (error) {
+        if (isStopped()) return;
         const message = error instanceof Error ? error.message : String(error);
-        decisions.failed(row.id, message, now() + delayFor(row.attempts));
+        decisions.failed(row.id, message, now() + retryDelay(row.attempts, backoff));
         logger.warn(
           { decision: row.id, attempts: row.attempts + 1 },
           'verification write failed; will retry',
@@ -80,22 +68,15 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
     }
   }
 
-  async function pump(): Promise<void> {
-    if (stopped) return;
-    if (running) return running;
-    running = run().finally(() => {
-      running = null;
-      schedule();
-    });
-    return running;
-  }
-
-  return {
-    pump,
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
-  };
+  const { pump, stop } = createRetryPump({
+    drain,
+    nextDueAt: () => decisions.nextAttemptAt(),
+    now,
+    onDrainError: (error) =>
+      logger.error(
+        { err: String(error) },
+        'verification sending stopped on an error; it resumes on the next pump',
+      ),
+  });
+  return { pump, stop };
 }
