@@ -16,10 +16,7 @@ import {
 } from '../shared/fhir-json.ts';
 import { fhirFetch, readResource, type FhirAccess } from './fhir/fhir-client.ts';
 
-type ViewHandlers = Pick<
-  MonitorHandlers,
-  'getObservationTrend' | 'getAllergies' | 'getWardBoard' | 'listMedicationOrders'
->;
+type ViewHandlers = Pick<MonitorHandlers, 'getObservationTrend' | 'getAllergies' | 'getWardBoard'>;
 
 /** `currentAccess` gives the signed-in session's FHIR access, or null when signed out. */
 export function createViewHandlers(currentAccess: () => FhirAccess | null): ViewHandlers {
@@ -111,52 +108,6 @@ export function createViewHandlers(currentAccess: () => FhirAccess | null): View
         encounters,
         patients: patients.resources,
         locations: locationSets.flatMap((set) => set.resources),
-      };
-    },
-
-    async listMedicationOrders({ limit }) {
-      const empty: SearchView = { status: 'forbidden', message: 'Sign in to see records.', resources: [] };
-      const access = currentAccess();
-      if (!access) return { ...notSignedIn(), orders: [], patients: [], practitioners: [], allergies: empty };
-      const orders = await searchResources(access, 'MedicationRequest', [
-        ['status', 'active'],
-        ['intent', 'order'],
-        ['_sort', '-date'],
-        ['_count', String(limit)],
-      ]);
-      if (orders.status !== 'ok')
-        return {
-          status: orders.status,
-          message: orders.message,
-          orders: [],
-          patients: [],
-          practitioners: [],
-          allergies: empty,
-        };
-      const patientRefs = [
-        ...new Set(orders.resources.map((o) => relativeReference(o['subject'])).filter(isString)),
-      ];
-      const [patients, practitioners, allergies] = await Promise.all([
-        searchByIds(access, 'Patient', patientRefs),
-        searchByIds(
-          access,
-          'Practitioner',
-          orders.resources.map((o) => relativeReference(o['requester'])),
-        ),
-        patientRefs.length > 0
-          ? searchResources(access, 'AllergyIntolerance', [
-              ['patient', patientRefs.join(',')],
-              ['_count', '1000'],
-            ])
-          : Promise.resolve<SearchView>({ status: 'ok', message: null, resources: [] }),
-      ]);
-      return {
-        status: 'ok',
-        message: null,
-        orders: orders.resources,
-        patients: patients.resources,
-        practitioners: practitioners.resources,
-        allergies,
       };
     },
   };

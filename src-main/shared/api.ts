@@ -173,17 +173,6 @@ export interface WardBoardView {
   locations: FhirResource[];
 }
 
-/** Pharmacist order queue: active orders with their patients, prescribers and allergies. */
-export interface OrderQueueView {
-  status: ResourceStatus;
-  message: string | null;
-  orders: FhirResource[];
-  patients: FhirResource[];
-  practitioners: FhirResource[];
-  /** Allergies of the queued patients; status 'forbidden' when the role may not read them. */
-  allergies: SearchView;
-}
-
 /** Events the host pushes to the renderer. */
 export type HostEvent =
   | { type: 'alert'; alert: AlertSummary }
@@ -281,7 +270,6 @@ export const apiArgSchemas = {
   /** AllergyIntolerance of one patient. */
   getAllergies: z.object({ patient: fhirReference }).strict(),
   getWardBoard: z.object({}).strict(),
-  listMedicationOrders: z.object({ limit: z.number().int().min(1).max(200).default(100) }).strict(),
   /** Close the loop: an acknowledged alert is resolved (optional note). */
   resolveAlert: z.object({ alertId: boundedString(300), note: z.string().max(500).optional() }).strict(),
   getAlertingStatus: z.object({}).strict(),
@@ -364,7 +352,6 @@ export interface ApiResults {
   getObservationTrend: ObservationTrend;
   getAllergies: SearchView;
   getWardBoard: WardBoardView;
-  listMedicationOrders: OrderQueueView;
   resolveAlert: AlertSummary | null;
   getAlertingStatus: AlertingStatus;
   exportAudit: AuditExport;

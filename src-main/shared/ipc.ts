@@ -14,7 +14,6 @@ export const API_METHODS = [
   'getObservationTrend',
   'getAllergies',
   'getWardBoard',
-  'listMedicationOrders',
   'resolveAlert',
   'getAlertingStatus',
   'exportAudit',

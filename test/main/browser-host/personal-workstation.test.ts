@@ -46,7 +46,6 @@ async function everyAnswer(host: HostClient, alert: AlertSummary): Promise<strin
     ['getObservationTrend', { reference: alert.focus }],
     ['getAllergies', { patient: 'Patient/x' }],
     ['getWardBoard', {}],
-    ['listMedicationOrders', {}],
     ['getHealth', {}],
     ['getAlertingStatus', {}],
     ['getLockedWard', {}],
