@@ -1,58 +1,22 @@
 // The alert owner over a real SQLite file: every transition is conditional on the current state (a
 // repeat or an out-of-order call changes nothing and audits nothing), and the lifecycle timers are the
 // ones the store was opened with.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  openClientStore,
-  type ClientStore,
-  type ClientStoreOptions,
-} from '../../../../src-main/core/store/client-store.ts';
+import type { ClientStore, ClientStoreOptions } from '../../../../src-main/core/store/client-store.ts';
+import { ALERT_RECEIVED_AT, storeWithAlert as storeWith } from '../../../support/store-with-alert.ts';
 
 const opened: ClientStore[] = [];
 afterEach(() => {
   for (const store of opened.splice(0)) store.close();
 });
 
-const T0 = Date.parse('2026-11-22T10:00:00.000Z');
+const T0 = ALERT_RECEIVED_AT;
 
 /** A store with one committed alert (focus Observation/o1), classified as `tier`. */
 function storeWithAlert(tier: 'critical' | 'info' = 'critical', options: ClientStoreOptions = {}) {
-  const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'alerts-')), 'monitor.sqlite'), options);
-  opened.push(store);
-  const sub = store.saveSubscription({
-    fhirBase: 'http://127.0.0.1:9/fhir',
-    remoteId: 'sub-1',
-    topic: 'topic',
-    channel: 'sse',
-    endpoint: null,
-    heartbeatSeconds: 30,
-    owner: 'Practitioner/nurse-a',
-  });
-  store.commitEvents(
-    sub.key,
-    sub.topic,
-    [{ eventNumber: 1, focus: 'Observation/o1', occurredAt: new Date(T0).toISOString() }],
-    'live',
-  );
-  const id = `${sub.key}:1`;
-  store.db.prepare('UPDATE alerts SET received_at = ? WHERE id = ?').run(new Date(T0).toISOString(), id);
-  store.alerts.saveClassification(
-    id,
-    {
-      tier,
-      headline: 'Potassium 6.8 mmol/L',
-      reason: 'critical high (HH)',
-      patientRef: 'Patient/p1',
-      patientName: 'Ada Lovelace',
-      location: null,
-      fetchStatus: 'ok',
-    },
-    true,
-  );
-  return { store, id };
+  const made = storeWith({ tier, options });
+  opened.push(made.store);
+  return made;
 }
 
 function auditActions(store: ClientStore): string[] {
