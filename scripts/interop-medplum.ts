@@ -11,7 +11,7 @@
 // It registers what it needs through Medplum's API (scripts/interop/medplum-admin.ts), signs the nurse
 // in through the app's loopback listener with the user's step done headlessly, then checks: the
 // subscription, a critical → alert → notification exactly once, a dropped socket, a restart, an
-// updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// acknowledgment and a resolution written back once, an updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -304,6 +304,40 @@ async function checkRestart(run: Run): Promise<void> {
   );
 }
 
+/** The records Medplum holds for a result under one of the closed loop's identifiers. */
+const recordsFor = (run: Run, system: string, focus: string) =>
+  run.lab.search(`Communication?identifier=${encodeURIComponent(`${system}|${focus}`)}`);
+
+async function checkAcknowledgment(run: Run): Promise<void> {
+  await run.report.check(
+    'acknowledge, then resolve → one Communication each on Medplum (conditional create), by the nurse',
+    async () => {
+      const focus = run.during[0] ?? '';
+      const alert = alertsFor(run.app, focus)[0];
+      expectThat(alert !== undefined, `no alert for ${focus}`);
+      const alertId = alert?.id ?? '';
+      const handlers = run.app.service.handlers;
+      await handlers.markSeen({ alertId });
+      const patient = alert?.patient?.reference;
+      await handlers.acknowledge({ alertId, note: 'K 7.1 read back', ...(patient ? { patient } : {}) });
+      const written = () => run.app.service.store.alerts.get(alertId)?.lifecycle?.writeback;
+      await until('the acknowledgment written back', () => written()?.state === 'done', 30_000);
+      await handlers.resolveAlert({ alertId, note: 'repeat sample ordered' });
+      await until('the resolution written back', () => written()?.state === 'done', 30_000);
+      const acks = await recordsFor(run, 'urn:alert-monitor:acknowledgment', focus);
+      const resolutions = await recordsFor(run, 'urn:alert-monitor:resolution', focus);
+      expectThat(acks.length === 1, `${acks.length} acknowledgment records`);
+      expectThat(resolutions.length === 1, `${resolutions.length} resolution records`);
+      const session = await handlers.getSession({});
+      const sender = (acks[0]?.['sender'] as { reference?: string } | undefined)?.reference;
+      expectThat(sender === session.user?.fhirUser, `acknowledged by ${sender ?? 'nobody'}`);
+      const answers = JSON.stringify(resolutions[0]?.['inResponseTo'] ?? null);
+      expectThat(answers.includes('urn:alert-monitor:acknowledgment'), `inResponseTo is ${answers}`);
+      return `Communication/${String(acks[0]?.['id'])} and Communication/${String(resolutions[0]?.['id'])}`;
+    },
+  );
+}
+
 async function checkUpdateAndDelete(run: Run): Promise<void> {
   await run.report.check('an updated result is the same alert with the new value', async () => {
     const count = run.notified.length;
@@ -398,6 +432,7 @@ async function main(): Promise<number> {
     await checkCritical(run);
     await checkDroppedSocket(run);
     await checkRestart(run);
+    await checkAcknowledgment(run);
     await checkUpdateAndDelete(run);
     await checkCleanUp(run);
   } finally {

@@ -5,7 +5,8 @@
 // not guess. A named test double for a server that cannot run here, not a mock of our own server:
 //   sign-in    medplum-peer/auth.ts       (ES256 ID tokens, exact redirect URIs, POST /auth/login)
 //   REST       medplum-peer/fhir.ts       (no topics, meta.profile → 403, websocket subs not searchable,
-//                                          binding token GET only, 410 after delete, _lastUpdated)
+//                                          binding token GET only, 410 after delete, _lastUpdated,
+//                                          UUID ids only, conditional create with If-None-Exist)
 //   websocket  medplum-peer/websocket.ts  (JSON bind only, handshake, heartbeats, eventNumber "0",
 //                                          closing a socket deletes its subscriptions)
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';

@@ -8,6 +8,7 @@
 // tells each step once (claimed in the store, across restarts).
 import { ApiRefusedError, type AlertSummary, type EscalationStepView } from '../../shared/api.ts';
 import { bundleResources, str } from '../../shared/fhir-json.ts';
+import { createCapabilityCache } from '../fhir/capabilities.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
@@ -80,6 +81,8 @@ async function rolesOf(access: FhirAccess, fhirUser: string): Promise<Set<string
 export function createEscalationChain(options: ChainOptions): EscalationChain {
   const { store, policy, logger } = options;
   const sharing = store.alerts.sharing;
+  // Kept for the chain's life: a server's way of creating a Task once does not change under it.
+  const capabilities = createCapabilityCache();
   let roles = new Set<string>();
   let ticking: Promise<void> | null = null;
   let noticing: Promise<void> | null = null;
@@ -155,7 +158,7 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
       headline: alert.headline,
     };
     const fact = await issueStep(
-      { store, policy, repeatMs: options.repeatMs, now: options.now },
+      { store, policy, repeatMs: options.repeatMs, now: options.now, capabilities },
       issuer,
       subject,
       due,

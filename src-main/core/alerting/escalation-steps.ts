@@ -1,8 +1,9 @@
 // Escalation steps on the server (docs/alerting.md, "Escalation to people"): issuing one (find who
 // holds the role on the alert's ward, write the Task create-only) and answering one (accept or decline,
-// version-aware). Exactly once across workstations: a step's Task id is derived from the result and
-// the step number, and it is written with `If-None-Match: *`, so two monitors that race, or one that was
-// killed after writing and writes again, leave one Task; the loser reads the winner's. The intent is
+// version-aware). Exactly once across workstations: a step's Task id and identifier are derived from the
+// result and the step number, and it is created once (src-main/core/fhir/create-once.ts), so two
+// monitors that race, or one that was killed after writing and writes again, leave one Task; the loser
+// reads the winner's. The intent is
 // claimed in the local store first, so a step cut off by a crash is written again at the next start.
 import {
   bundleResources,
@@ -16,6 +17,8 @@ import {
   str,
   type JsonRecord,
 } from '../../shared/fhir-json.ts';
+import type { CapabilityCache } from '../fhir/capabilities.ts';
+import { createOnce, createOnceWay, type BusinessIdentifier } from '../fhir/create-once.ts';
 import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
 import type { ClientStore } from '../store/client-store.ts';
 import type { SharedStep } from '../store/alert-sharing.ts';
@@ -26,6 +29,7 @@ import {
   CARE_ROLE_SYSTEM,
   isStoredResource,
   readStep,
+  stepIdentifier,
   stepTaskId,
   type StepFact,
 } from './loop-resources.ts';
@@ -117,6 +121,8 @@ export interface IssueOptions {
   policy: EscalationPolicy;
   /** Re-notification period after the last step (the fail-safe step is "due" again after it). */
   repeatMs: number;
+  /** The servers' CapabilityStatements: how a Task is created once there. */
+  capabilities: CapabilityCache;
   now(): number;
 }
 
@@ -129,28 +135,18 @@ function stepDescription(subject: StepSubject, role: string): string {
     : `A ${what} was not acknowledged in time: you are asked to take it.`;
 }
 
-/** Write `Task/<id>` create-only; the Task the server holds afterwards (ours, or the first writer's). */
-async function createOnce(access: FhirAccess, task: JsonRecord & { id: string }): Promise<StepFact> {
-  const path = `Task/${task.id}`;
-  const written = await fhirFetch(access, path, {
-    method: 'PUT',
-    body: task,
-    headers: { 'If-None-Match': '*' },
-  });
-  const held =
-    written.status === 412
-      ? await fhirFetch(access, path)
-      : written.status === 200 || written.status === 201
-        ? written
-        : null;
-  if (!held || (held.status !== 200 && held.status !== 201)) {
-    const diagnostics = outcomeMessage((held ?? written).body, 160);
-    throw new Error(
-      `escalation step ${path}: server answered ${(held ?? written).status}${diagnostics ? `: ${diagnostics}` : ''}`,
-    );
-  }
-  const fact = readStep(held.body);
-  if (!fact) throw new Error(`escalation step ${path}: the server's Task is not an escalation step`);
+/** Create the step's Task once; the Task the server holds afterwards (ours, or the first writer's). */
+async function writeStepOnce(
+  access: FhirAccess,
+  capabilities: CapabilityCache,
+  task: JsonRecord & { id: string },
+  identifier: BusinessIdentifier,
+): Promise<StepFact> {
+  const way = createOnceWay((await capabilities.get(access)).of('Task'));
+  const written = await createOnce(access, { ...task, resourceType: 'Task' }, identifier, way);
+  const fact = readStep(written.resource);
+  if (!fact)
+    throw new Error(`escalation step ${written.reference}: the server's Task is not an escalation step`);
   return fact;
 }
 
@@ -192,7 +188,12 @@ export async function issueStep(
     role !== FAIL_SAFE_ROLE && recipients.length === 0
       ? { ...task, status: 'rejected', statusReason: { text: `Nobody holds the role ${role} on this ward` } }
       : task;
-  const fact = await createOnce(issuer.access, { ...body, id: stepTaskId(subject.focus, due.step) });
+  const fact = await writeStepOnce(
+    issuer.access,
+    options.capabilities,
+    { ...body, id: stepTaskId(subject.focus, due.step) },
+    stepIdentifier(subject.focus, due.step),
+  );
   store.alerts.sharing.saveStep(subject.fhirBase, toSharedStep(fact), options.now());
   return fact;
 }

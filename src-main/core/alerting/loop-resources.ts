@@ -1,9 +1,10 @@
 // The FHIR mapping of the closed loop across workstations (docs/alerting.md, "FHIR mapping"): what an
 // acknowledgment, a resolution and an escalation step are on the server, and how they are read back.
 // One result (its focus, `Observation/…`) has at most one acknowledgment, one resolution and one Task
-// per escalation step, because each has an id derived from the result alone and is created with
-// `If-None-Match: *`: every workstation that races to write it addresses the same resource, and the
-// server keeps the first.
+// per escalation step, because each has an id and an identifier derived from the result alone and is
+// created once (src-main/core/fhir/create-once.ts: a create-only PUT of the id, or conditional create
+// by the identifier where the server assigns ids): every workstation that races to write it addresses
+// the same record, and the server keeps the first.
 //
 //   acknowledgment  Communication ack-<hash(focus)>: status completed, about = the result, sender = who
 //                   (reference + display), sent = when, payload = "acknowledged …; read-back: …"
@@ -44,6 +45,11 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex').s
 export const acknowledgmentId = (focus: string): string => `ack-${hash(focus)}`;
 export const resolutionId = (focus: string): string => `res-${hash(focus)}`;
 export const stepTaskId = (focus: string, step: number): string => `esc-${hash(`${focus}#step-${step}`)}`;
+/** The business identifier of a step's Task: what every workstation creates it once by. */
+export const stepIdentifier = (focus: string, step: number): { system: string; value: string } => ({
+  system: STEP_IDENTIFIER,
+  value: `${focus}#step-${step}`,
+});
 
 /** What a workstation learned from an acknowledgment or resolution record on the server. */
 export interface AcknowledgmentFact {
@@ -200,7 +206,7 @@ export function buildStepTask(request: StepRequest): { resourceType: 'Task'; id:
     resourceType: 'Task',
     id: stepTaskId(request.focus, request.step),
     ...(request.security.length > 0 ? { meta: { security: request.security } } : {}),
-    identifier: [{ system: STEP_IDENTIFIER, value: `${request.focus}#step-${request.step}` }],
+    identifier: [stepIdentifier(request.focus, request.step)],
     status: 'requested',
     intent: 'order',
     priority: 'stat',

@@ -3,23 +3,18 @@
 // accepted them or the server's CapabilityStatement says it takes neither Communication nor AuditEvent.
 // Failures are shown on the alert and retried with capped exponential backoff, never dropped.
 //
-// Exactly once across workstations (docs/alerting.md, "FHIR mapping"): the record's id is derived from
-// the result (loop-resources.ts), not from this workstation's alert, and it is PUT with
-// `If-None-Match: *`. The first workstation to acknowledge creates it; any other (a second nurse at the
-// same moment, or this one retrying after a lost response) gets 412, reads what the server holds and
-// shows that person: one acknowledgment, the same name on every screen. The resolution is recorded the
-// same way (kind 'resolution').
-import {
-  field,
-  isRecord,
-  outcomeMessage,
-  parseJson,
-  records,
-  str,
-  type CodingValue,
-} from '../../shared/fhir-json.ts';
+// Exactly once across workstations (docs/alerting.md, "FHIR mapping"): the record's id and identifier
+// are derived from the result (loop-resources.ts), not from this workstation's alert, and it is created
+// once (src-main/core/fhir/create-once.ts: a create-only PUT, or conditional create on a server that
+// refuses ids it did not assign). The first workstation to acknowledge creates it; any other (a second
+// nurse at the same moment, or this one retrying after a lost response) learns what the server holds
+// and shows that person: one acknowledgment, the same name on every screen. The resolution is recorded
+// the same way (kind 'resolution').
+import { field, isRecord, parseJson, records, str, type CodingValue } from '../../shared/fhir-json.ts';
 import { createRetryPump, retryDelay, type Backoff } from '../../lib/retry-pump.ts';
-import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import { createCapabilityCache, type ServerCapabilities } from '../fhir/capabilities.ts';
+import { createOnce, createOnceWay, type CreateOnceWay } from '../fhir/create-once.ts';
+import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { OutboxItem } from '../store/alert-rows.ts';
 import { RESOLUTION_RECORD, type AlertStore } from '../store/alert-store.ts';
@@ -146,14 +141,21 @@ export function buildCommunication(ack: AckRecord): OutgoingResource {
   };
 }
 
-/** The resolution record: one per result, in response to its acknowledgment. */
-export function buildResolution(record: AckRecord): OutgoingResource {
+/**
+ * The resolution record: one per result, in response to its acknowledgment. Where the server assigns
+ * ids (conditional create) the acknowledgment is referred to by its identifier, which every writer knows.
+ */
+export function buildResolution(record: AckRecord, way: CreateOnceWay = 'create-only-put'): OutgoingResource {
+  const acknowledgment =
+    way === 'conditional-create'
+      ? { identifier: { system: ACKNOWLEDGMENT_IDENTIFIER, value: record.focus } }
+      : { reference: `Communication/${acknowledgmentId(record.focus)}` };
   return {
     resourceType: 'Communication',
     id: resolutionId(record.focus),
     ...(record.security.length > 0 ? { meta: { security: record.security } } : {}),
     identifier: [{ system: RESOLUTION_IDENTIFIER, value: record.focus }],
-    inResponseTo: [{ reference: `Communication/${acknowledgmentId(record.focus)}` }],
+    inResponseTo: [acknowledgment],
     status: 'completed',
     category: [
       {
@@ -198,50 +200,39 @@ export function buildAuditEvent(ack: AckRecord): OutgoingResource {
   };
 }
 
-type Capability = { communication: boolean; auditEvent: boolean };
-
-/** Whether a CapabilityStatement lets this client update (PUT) resources of `type`. */
-function canWrite(statement: unknown, type: string): boolean {
-  return records(field(statement, 'rest')).some((rest) =>
-    records(rest['resource']).some(
-      (resource) =>
-        resource['type'] === type &&
-        records(resource['interaction']).some((interaction) => interaction['code'] === 'update'),
-    ),
-  );
-}
-
 export function createWriteback(options: WritebackOptions): Writeback {
   const { alerts, logger } = options;
   const clock = options.clock ?? { now: () => Date.now() };
   const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
-  const capabilities = new Map<string, Capability>();
+  const capabilities = createCapabilityCache();
 
-  async function capability(access: FhirAccess): Promise<Capability> {
-    const cached = capabilities.get(access.fhirBase);
-    if (cached) return cached;
-    const { status, body } = await fhirFetch(access, 'metadata');
-    if (status !== 200) throw new Error(`CapabilityStatement answered ${status}`);
-    const found = {
-      communication: canWrite(body, 'Communication'),
-      auditEvent: canWrite(body, 'AuditEvent'),
-    };
-    capabilities.set(access.fhirBase, found);
-    return found;
-  }
-
-  /** The resource an outbox item becomes on this server, or null when the server takes none. */
-  function resourceFor(item: OutboxItem, record: AckRecord, cap: Capability): OutgoingResource | null {
-    if (item.kind === RESOLUTION_KIND) return cap.communication ? buildResolution(record) : null;
-    if (cap.communication) return buildCommunication(record);
-    return cap.auditEvent ? buildAuditEvent(record) : null;
+  /**
+   * The resource an outbox item becomes on this server, and how it is created once there; null when
+   * the server takes none. A type counts as taken when the server lists `update` for it.
+   */
+  function resourceFor(
+    item: OutboxItem,
+    record: AckRecord,
+    server: ServerCapabilities,
+  ): { resource: OutgoingResource; way: CreateOnceWay } | null {
+    const communication = server.of('Communication');
+    const way = createOnceWay(communication);
+    if (communication?.update) {
+      const resource =
+        item.kind === RESOLUTION_KIND ? buildResolution(record, way) : buildCommunication(record);
+      return { resource, way };
+    }
+    if (item.kind === RESOLUTION_KIND || !server.of('AuditEvent')?.update) return null;
+    // An R4 AuditEvent has no identifier to create it conditionally by: its derived id stands in.
+    return { resource: buildAuditEvent(record), way: 'create-only-put' };
   }
 
   async function send(item: OutboxItem, access: FhirAccess, stopped: () => boolean): Promise<void> {
     const record = parseAckRecord(item.payload);
     if (!record) throw new Error(`the queued ${item.kind} record is unreadable`);
-    const resource = resourceFor(item, record, await capability(access));
-    if (!resource) {
+    const chosen = resourceFor(item, record, await capabilities.get(access));
+    if (stopped()) return;
+    if (!chosen) {
       const what = item.kind === RESOLUTION_KIND ? 'Communication' : 'Communication nor AuditEvent';
       alerts.outboxUnsupported(
         item,
@@ -250,46 +241,29 @@ export function createWriteback(options: WritebackOptions): Writeback {
       );
       return;
     }
-    const path = `${resource.resourceType}/${resource.id}`;
-    // Create only: the first workstation's record stands (a server that ignores the header updates it,
-    // and every workstation then shows that last writer, learned from the topic).
-    const { status, body } = await fhirFetch(access, path, {
-      method: 'PUT',
-      body: resource,
-      headers: { 'If-None-Match': '*' },
-    });
+    const identifier = {
+      system: item.kind === RESOLUTION_KIND ? RESOLUTION_IDENTIFIER : ACKNOWLEDGMENT_IDENTIFIER,
+      value: record.focus,
+    };
+    // Create once: the first workstation's record stands (a server that ignores `If-None-Match` updates
+    // it, and every workstation then shows that last writer, learned from the subscription).
+    const written = await createOnce(access, chosen.resource, identifier, chosen.way);
     // Stopped meanwhile (sign-out, shutdown: the store may be closed): the item stays queued.
     if (stopped()) return;
-    if (status === 412) return adoptHeld(item, record, access, path, stopped);
-    if (status !== 200 && status !== 201) {
-      const diagnostics = outcomeMessage(body, 160);
-      throw new Error(`server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`);
-    }
-    alerts.outboxSucceeded(item, path, clock.now());
+    if (written.outcome === 'held') adoptHeld(item, record, written.resource);
+    alerts.outboxSucceeded(item, written.reference, clock.now());
   }
 
   /**
    * The server already holds this result's record: written by another workstation (whose person then
    * stands), or by this one before a response was lost. Either way the item is done.
    */
-  async function adoptHeld(
-    item: OutboxItem,
-    record: AckRecord,
-    access: FhirAccess,
-    path: string,
-    stopped: () => boolean,
-  ) {
-    const held = await fhirFetch(access, path);
-    if (stopped()) return;
-    if (held.status !== 200)
-      throw new Error(`the server holds ${path} but answered ${held.status} to read it`);
-    const fact = readAcknowledgment(held.body);
-    if (fact && fact.actor !== record.actor) {
-      const at = clock.now();
-      if (fact.kind === 'acknowledgment') alerts.sharing.adoptAcknowledgment(item.alertId, fact, at);
-      else alerts.sharing.adoptResolution(item.alertId, fact, at);
-    }
-    alerts.outboxSucceeded(item, path, clock.now());
+  function adoptHeld(item: OutboxItem, record: AckRecord, held: unknown): void {
+    const fact = readAcknowledgment(held);
+    if (!fact || fact.actor === record.actor) return;
+    const at = clock.now();
+    if (fact.kind === 'acknowledgment') alerts.sharing.adoptAcknowledgment(item.alertId, fact, at);
+    else alerts.sharing.adoptResolution(item.alertId, fact, at);
   }
 
   async function drain(isStopped: () => boolean): Promise<void> {

@@ -69,8 +69,8 @@ export async function fhirFetch(
     method?: string;
     body?: unknown;
     signal?: AbortSignal;
-    /** Preconditions only (`If-Match`, `If-None-Match`): never credentials, which are set here. */
-    headers?: { 'If-Match'?: string; 'If-None-Match'?: string };
+    /** Preconditions only (`If-Match`, `If-None-Match`, `If-None-Exist`): never credentials, set here. */
+    headers?: { 'If-Match'?: string; 'If-None-Match'?: string; 'If-None-Exist'?: string };
   } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {

@@ -3,7 +3,10 @@
 // canonical is accepted and never fires), `meta.profile` on a Subscription refused (403: the profile
 // lookup needs more than user scopes), websocket Subscriptions kept only in the cache (never found by
 // a search), `$get-ws-binding-token` on GET only (POST 404; a subscription gone: 400 "Not found"),
-// versionIds that are UUIDs, 410 for a deleted resource, `_lastUpdated` searches, `_tag` search.
+// versionIds that are UUIDs, 410 for a deleted resource, `_lastUpdated` searches, `_tag` search; ids
+// only UUIDs (PUT of any other: 400 "Invalid id", `If-None-Match` ignored), `updateCreate: false` and
+// conditional create (`If-None-Exist`: 201 with a Location, or 200 with the one match) for the closed
+// loop's Communication and Task.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT } from 'jose';
@@ -41,6 +44,24 @@ function capabilityStatement(): Json {
             searchParam: params.map((name) => ({ name, type: name === '_lastUpdated' ? 'date' : 'token' })),
           },
           { type: 'Observation', interaction: [{ code: 'read' }, { code: 'search-type' }] },
+          // The closed loop's records, as Medplum declares every type: it updates but does not create by
+          // PUT, and creates conditionally (observed in its /metadata).
+          ...['Communication', 'Task'].map((type) => ({
+            type,
+            interaction: [
+              'read',
+              'vread',
+              'update',
+              'patch',
+              'delete',
+              'history-instance',
+              'create',
+              'search-type',
+            ].map((code) => ({ code })),
+            updateCreate: false,
+            conditionalCreate: true,
+            searchParam: [{ name: 'identifier', type: 'token' }],
+          })),
         ],
       },
     ],
@@ -83,6 +104,10 @@ function matchesParam(resource: Json, name: string, value: string): boolean {
               ? at <= bound
               : at === bound;
     }
+    case 'identifier':
+      return ((resource['identifier'] as Array<{ system?: string; value?: string }> | undefined) ?? []).some(
+        (i) => wanted.includes(`${i.system ?? ''}|${i.value ?? ''}`) || wanted.includes(i.value ?? ''),
+      );
     case '_tag':
       return (
         ((resource['meta'] as Json | undefined)?.['tag'] as Array<{ system?: string; code?: string }>) ?? []
@@ -124,6 +149,8 @@ function byLastUpdated(a: Json, b: Json): number {
 }
 
 // ---- resources ------------------------------------------------------------------------------------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Store a create or an update as the lab's user would, with Medplum's meta. */
 export function writeResource(
@@ -268,8 +295,18 @@ export async function handleFhir(
   const [id] = rest;
   if (id === undefined) {
     if (method === 'POST') {
+      // Conditional create: the one match is answered 200 as is, several 412, none creates (observed).
+      const ifNoneExist = req.headers['if-none-exist'];
+      if (typeof ifNoneExist === 'string') {
+        const matches = [...state.resources.values()]
+          .filter((r) => !r.deleted && matchesSearch(r.current, `${type}?${ifNoneExist}`))
+          .map((r) => r.current);
+        if (matches.length > 1) return send(res, 412, outcome('duplicate', 'Multiple resources found'));
+        if (matches[0]) return send(res, 200, matches[0]);
+      }
       const created = writeResource(state, body, user?.profile ?? 'Practitioner/peer-test');
       onWrite(created, 'create');
+      res.setHeader('Location', `${state.fhirBase}/${type}/${String(created['id'])}`);
       return send(res, 201, created);
     }
     const found = [...state.resources.values()]
@@ -279,6 +316,8 @@ export async function handleFhir(
     return send(res, 200, searchset(state, type, url.searchParams, found));
   }
   const stored = state.resources.get(`${type}/${id}`);
+  // Medplum assigns UUIDs and refuses any other id ("Invalid id", observed); it ignores If-None-Match.
+  if (method === 'PUT' && !UUID.test(id)) return send(res, 400, outcome('invalid', 'Invalid id'));
   if (method === 'PUT') {
     const updated = writeResource(state, body, user?.profile ?? 'Practitioner/peer-test', id);
     onWrite(updated, stored ? 'update' : 'create');
