@@ -11,7 +11,9 @@
 // It registers what it needs through Medplum's API (scripts/interop/medplum-admin.ts), signs the nurse
 // in through the app's loopback listener with the user's step done headlessly, then checks: the
 // subscription, a critical → alert → notification exactly once, a dropped socket, a restart, an
-// acknowledgment and a resolution written back once, an updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
+// outbox and sender with the lab user's token: the pharmacist's own sign-in and worklist are not run
+// here), an updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -20,9 +22,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startApp, type RunningApp } from '../src-main/app/compose.ts';
 import { MemorySecretStore } from '../src-main/core/auth/index.ts';
+import { identifierToken } from '../src-main/core/fhir/create-once.ts';
 import { createLogger } from '../src-main/core/log.ts';
 import { CRITICAL_LAB_TOPIC } from '../src-main/core/monitor/topics.ts';
+import type { DecisionRecord } from '../src-main/core/pharmacy/decisions.ts';
+import { createDecisionSender } from '../src-main/core/pharmacy/sender.ts';
 import type { AlertNotification } from '../src-main/core/ports.ts';
+import { CLIENT_MIGRATIONS } from '../src-main/core/store/schema.ts';
+import { createVerificationStore } from '../src-main/core/store/verification-store.ts';
+import { migrate, openDatabase } from '../src-main/lib/sqlite.ts';
 import type { AlertSummary, SubscriptionHealth } from '../src-main/shared/api.ts';
 import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
@@ -323,7 +331,13 @@ async function checkAcknowledgment(run: Run): Promise<void> {
       const written = () => run.app.service.store.alerts.get(alertId)?.lifecycle?.writeback;
       await until('the acknowledgment written back', () => written()?.state === 'done', 30_000);
       await handlers.resolveAlert({ alertId, note: 'repeat sample ordered' });
-      await until('the resolution written back', () => written()?.state === 'done', 30_000);
+      // The resolution leaves the alert's write-back state as the acknowledgment set it: wait for the
+      // record on the server instead.
+      await untilAsync(
+        'the resolution on Medplum',
+        async () => (await recordsFor(run, 'urn:alert-monitor:resolution', focus)).length > 0,
+        30_000,
+      );
       const acks = await recordsFor(run, 'urn:alert-monitor:acknowledgment', focus);
       const resolutions = await recordsFor(run, 'urn:alert-monitor:resolution', focus);
       expectThat(acks.length === 1, `${acks.length} acknowledgment records`);
@@ -334,6 +348,92 @@ async function checkAcknowledgment(run: Run): Promise<void> {
       const answers = JSON.stringify(resolutions[0]?.['inResponseTo'] ?? null);
       expectThat(answers.includes('urn:alert-monitor:acknowledgment'), `inResponseTo is ${answers}`);
       return `Communication/${String(acks[0]?.['id'])} and Communication/${String(resolutions[0]?.['id'])}`;
+    },
+  );
+}
+
+/** One decision through the decision outbox and its sender, as the pharmacist's workstation sends it. */
+async function sendDecision(run: Run, record: DecisionRecord): Promise<string | null> {
+  const db = openDatabase(join(run.dataDir, `decisions-${record.decision}.sqlite`));
+  migrate(db, 'client', CLIENT_MIGRATIONS);
+  const decisions = createVerificationStore(db);
+  decisions.record({
+    fhirBase,
+    actor: 'interop-lab',
+    orderRef: record.order,
+    decision: record.decision,
+    payload: JSON.stringify(record),
+    at: Date.now(),
+  });
+  const sender = createDecisionSender({
+    decisions,
+    accessFor: () => ({
+      fhirBase,
+      accessToken: async () => run.lab.token,
+      onUnauthorized: async () => false,
+    }),
+    logger: createLogger('interop-decisions', 'error'),
+    onChange: () => undefined,
+  });
+  await sender.pump();
+  sender.stop();
+  const row = decisions.latest(fhirBase, record.order);
+  db.close();
+  return row?.state === 'done' ? null : (row?.lastError ?? `left ${row?.state ?? 'unrecorded'}`);
+}
+
+async function checkDecisions(run: Run): Promise<void> {
+  await run.report.check(
+    "a pharmacist's clarification, then verification → records by identifier (conditional update), the Task replaced",
+    async () => {
+      const order = await run.lab.order(run.patients[0]);
+      const base: DecisionRecord = {
+        order,
+        patient: run.patients[0],
+        prescriber: null,
+        pharmacist: 'Practitioner/interop-lab',
+        at: new Date().toISOString(),
+        decision: 'clarify',
+        reason: 'Dose for INR 3.4?',
+        medication: 'warfarin sodium 5 MG Oral Tablet',
+        flags: [
+          {
+            id: `warfarin-nsaid:${order}`,
+            kind: 'interaction',
+            severity: 'high',
+            text: 'Interaction: bleeding risk',
+            detail: 'With: ibuprofen',
+            source: 'interop',
+            implicated: [],
+            override: null,
+          },
+        ],
+      };
+      const asked = await sendDecision(run, base);
+      expectThat(asked === null, `clarification not written: ${asked ?? ''}`);
+      const verified = await sendDecision(run, {
+        ...base,
+        decision: 'verify',
+        reason: null,
+        flags: base.flags.map((f) => ({ ...f, override: 'INR monitored daily' })),
+      });
+      expectThat(verified === null, `verification not written: ${verified ?? ''}`);
+      const byIdentifier = (type: string, system: string, value: string) =>
+        run.lab.search(
+          `${type}?${new URLSearchParams({ identifier: identifierToken({ system, value }) }).toString()}`,
+        );
+      const tasks = await byIdentifier('Task', 'urn:alert-monitor:order-verification', order);
+      const issues = await byIdentifier(
+        'DetectedIssue',
+        'urn:alert-monitor:order-check',
+        `${order}|warfarin-nsaid:${order}`,
+      );
+      const asks = await byIdentifier('Communication', 'urn:alert-monitor:order-clarification', order);
+      expectThat(tasks.length === 1, `${tasks.length} verification Tasks`);
+      expectThat(tasks[0]?.['status'] === 'completed', `the Task is ${String(tasks[0]?.['status'])}`);
+      expectThat(issues.length === 1, `${issues.length} DetectedIssues`);
+      expectThat(asks.length === 1, `${asks.length} clarification Communications`);
+      return `Task/${String(tasks[0]?.['id'])} completed; DetectedIssue/${String(issues[0]?.['id'])}`;
     },
   );
 }
@@ -433,6 +533,7 @@ async function main(): Promise<number> {
     await checkDroppedSocket(run);
     await checkRestart(run);
     await checkAcknowledgment(run);
+    await checkDecisions(run);
     await checkUpdateAndDelete(run);
     await checkCleanUp(run);
   } finally {

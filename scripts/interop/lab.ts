@@ -17,6 +17,10 @@ export interface Lab {
   status(path: string): Promise<number>;
   /** Resources of a search. */
   search(path: string): Promise<Json[]>;
+  /** An active medication order for the patient, as an order-entry system writes it; `MedicationRequest/<id>`. */
+  order(patient: string): Promise<string>;
+  /** The lab user's access token, for a check that drives a core writer with a project user's rights. */
+  token: string;
 }
 
 export function potassiumResult(patient: string, value: number): Json {
@@ -108,6 +112,22 @@ export async function signInLab(
     async remove(reference) {
       await must('DELETE', reference);
     },
+    async order(patient) {
+      const created = await must('POST', 'MedicationRequest', {
+        resourceType: 'MedicationRequest',
+        status: 'active',
+        intent: 'order',
+        priority: 'routine',
+        medicationCodeableConcept: {
+          coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '855332' }],
+          text: 'warfarin sodium 5 MG Oral Tablet',
+        },
+        subject: { reference: patient },
+        authoredOn: new Date().toISOString(),
+      });
+      return `MedicationRequest/${String(created['id'])}`;
+    },
+    token,
     status: async (path) => (await send('GET', path)).status,
     search: async (path) =>
       (((await must('GET', path))['entry'] as Array<{ resource?: Json }> | undefined) ?? [])

@@ -1,8 +1,9 @@
 // What a server says it does with each resource type, read from its CapabilityStatement (`GET metadata`)
 // once per server and kept until the next sign-in. The write paths ask it two things: whether the
-// server takes a type at all (update), and how a record is created exactly once there
-// (`create-once.ts`): a server that declares `updateCreate: false` (Medplum 5.0.10 does, and refuses
-// ids it did not assign) is written to with conditional create instead of a create-only PUT.
+// server takes a type at all (update), and how a record named by a business identifier is written there
+// (`create-once.ts`, `upsert.ts`): a server that declares `updateCreate: false` (Medplum 5.0.10 does,
+// and refuses ids it did not assign) is written to with conditional create or conditional update
+// instead of a PUT of an id the client derived.
 import { field, records } from '../../shared/fhir-json.ts';
 import { fhirFetch, type FhirAccess } from './fhir-client.ts';
 
@@ -15,6 +16,8 @@ export interface TypeCapability {
   updateCreate: boolean | null;
   /** `conditionalCreate` as declared; null when the statement does not say. */
   conditionalCreate: boolean | null;
+  /** `conditionalUpdate` as declared; null when the statement does not say. */
+  conditionalUpdate: boolean | null;
 }
 
 export interface ServerCapabilities {
@@ -37,6 +40,7 @@ export function readCapabilities(statement: unknown): ServerCapabilities {
         create: interactions.has('create'),
         updateCreate: optionalBoolean(resource['updateCreate']),
         conditionalCreate: optionalBoolean(resource['conditionalCreate']),
+        conditionalUpdate: optionalBoolean(resource['conditionalUpdate']),
       });
     }
   }

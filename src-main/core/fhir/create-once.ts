@@ -39,6 +39,15 @@ export interface BusinessIdentifier {
   value: string;
 }
 
+/**
+ * The identifier as a token search value, `system|value`, with FHIR's search escapes (`\\`, `\|`, `\,`,
+ * `\$`) so a value holding one of them is matched as written. Not yet URL-encoded.
+ */
+export function identifierToken(identifier: BusinessIdentifier): string {
+  const escape = (text: string) => text.replace(/[\\|,$]/g, (c) => `\\${c}`);
+  return `${escape(identifier.system)}|${escape(identifier.value)}`;
+}
+
 export interface CreateOnceResult {
   /** `created`: this write made the record; `held`: the server already had one (another writer's). */
   outcome: 'created' | 'held';
@@ -84,7 +93,7 @@ async function findHeld(
   identifier: BusinessIdentifier,
 ): Promise<{ resource: unknown; reference: string }> {
   const query = new URLSearchParams({
-    identifier: `${identifier.system}|${identifier.value}`,
+    identifier: identifierToken(identifier),
     _sort: '_lastUpdated',
     _count: '1',
   });
@@ -110,7 +119,7 @@ async function createConditionally(
     method: 'POST',
     body: withoutId,
     headers: {
-      'If-None-Exist': `identifier=${encodeURIComponent(identifier.system)}|${encodeURIComponent(identifier.value)}`,
+      'If-None-Exist': new URLSearchParams({ identifier: identifierToken(identifier) }).toString(),
     },
   });
   if (written.status === 201) {

@@ -5,8 +5,9 @@
 // - a `DetectedIssue` per flagged problem, implicating the order and what raised it, its mitigation the
 //   override reason when verified anyway;
 // - a `Communication` to the prescriber for a clarification request.
-// Ids are derived from the order (and the flag), so a retried or repeated write updates the same records
-// instead of creating more: idempotent per order and decision.
+// Ids and identifiers are derived from the order (and the flag), so a retried or repeated write updates
+// the same records instead of creating more: idempotent per order and decision. Where the server assigns
+// ids itself, the identifier names the record (src-main/core/fhir/upsert.ts).
 import { createHash } from 'node:crypto';
 import type { OrderDecision, OrderFlag } from '../../shared/api.ts';
 import { field, isRecord, parseJson, records, str, strings } from '../../shared/fhir-json.ts';
@@ -16,6 +17,8 @@ export const VERIFICATION_STATUS_SYSTEM = 'http://alert-monitor.local/fhir/CodeS
 const ORDER_CHECK_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/order-check';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const ISSUE_IDENTIFIER = 'urn:alert-monitor:order-check';
+export const VERIFICATION_IDENTIFIER = 'urn:alert-monitor:order-verification';
+const CLARIFICATION_IDENTIFIER = 'urn:alert-monitor:order-clarification';
 
 /** A flag as decided: with the pharmacist's override reason when she verified anyway. */
 export interface DecidedFlag extends OrderFlag {
@@ -36,7 +39,12 @@ export interface DecisionRecord {
   flags: DecidedFlag[];
 }
 
-export type OutgoingResource = { resourceType: string; id: string } & Record<string, unknown>;
+/** A record a decision writes: its derived id, and the identifier that names it on any server. */
+export type OutgoingResource = {
+  resourceType: string;
+  id: string;
+  identifier: [{ system: string; value: string }];
+} & Record<string, unknown>;
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
@@ -65,6 +73,7 @@ export function buildTask(record: DecisionRecord): OutgoingResource {
   return {
     resourceType: 'Task',
     id: verifyTaskId(record.order),
+    identifier: [{ system: VERIFICATION_IDENTIFIER, value: record.order }],
     status: outcome.status,
     intent: 'order',
     priority: 'routine',
@@ -149,6 +158,7 @@ export function buildClarification(record: DecisionRecord): OutgoingResource {
   return {
     resourceType: 'Communication',
     id: `clarify-${digest(record.order)}`,
+    identifier: [{ system: CLARIFICATION_IDENTIFIER, value: record.order }],
     status: 'completed',
     category: [
       {

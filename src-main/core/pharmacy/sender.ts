@@ -1,11 +1,13 @@
 // Sends recorded decisions to the FHIR server (the durable outbox pattern, like alerting/writeback.ts):
 // a decision leaves the outbox only when the server accepted every resource it writes; a failure is
 // kept with its reason and retried with capped exponential backoff, never dropped. Each resource is PUT
-// with its derived id (decisions.ts), so a retry after a lost answer writes nothing twice. Only the
+// with its derived id, or by its identifier where the server assigns ids (decisions.ts,
+// src-main/core/fhir/upsert.ts), so a retry after a lost answer writes nothing twice. Only the
 // session of the pharmacist who decided sends it.
-import { outcomeMessage } from '../../shared/fhir-json.ts';
 import { createRetryPump, retryDelay, type Backoff } from '../../lib/retry-pump.ts';
-import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import { createCapabilityCache, type CapabilityCache } from '../fhir/capabilities.ts';
+import type { FhirAccess } from '../fhir/fhir-client.ts';
+import { upsert, upsertWay } from '../fhir/upsert.ts';
 import type { Logger } from '../log.ts';
 import type { VerificationRow, VerificationStore } from '../store/verification-store.ts';
 import { parseDecisionRecord, resourcesFor } from './decisions.ts';
@@ -26,18 +28,12 @@ export interface DecisionSender {
   stop(): void;
 }
 
-async function send(row: VerificationRow, access: FhirAccess): Promise<void> {
+async function send(row: VerificationRow, access: FhirAccess, capabilities: CapabilityCache): Promise<void> {
   const record = parseDecisionRecord(row.payload);
   if (!record) throw new Error('the recorded decision is unreadable');
+  const server = await capabilities.get(access);
   for (const resource of resourcesFor(record)) {
-    const path = `${resource.resourceType}/${resource.id}`;
-    const { status, body } = await fhirFetch(access, path, { method: 'PUT', body: resource });
-    if (status !== 200 && status !== 201) {
-      const diagnostics = outcomeMessage(body, 160);
-      throw new Error(
-        `${resource.resourceType}: server answered ${status}${diagnostics ? `: ${diagnostics}` : ''}`,
-      );
-    }
+    await upsert(access, resource, resource.identifier[0], upsertWay(server.of(resource.resourceType)));
   }
 }
 
@@ -45,6 +41,8 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
   const { decisions, logger } = options;
   const now = options.now ?? (() => Date.now());
   const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
+  // Kept for the sender's life (one sign-in): how each record type is written on each server.
+  const capabilities = createCapabilityCache();
 
   async function drain(isStopped: () => boolean): Promise<void> {
     for (const row of decisions.due(now())) {
@@ -52,7 +50,7 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
       const access = options.accessFor(row.fhirBase, row.actor);
       if (!access) continue;
       try {
-        await send(row, access);
+        await send(row, access, capabilities);
         if (isStopped()) return;
         decisions.succeeded(row.id, now());
       } catch (error) {

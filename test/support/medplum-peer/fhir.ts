@@ -5,8 +5,8 @@
 // a search), `$get-ws-binding-token` on GET only (POST 404; a subscription gone: 400 "Not found"),
 // versionIds that are UUIDs, 410 for a deleted resource, `_lastUpdated` searches, `_tag` search; ids
 // only UUIDs (PUT of any other: 400 "Invalid id", `If-None-Match` ignored), `updateCreate: false` and
-// conditional create (`If-None-Exist`: 201 with a Location, or 200 with the one match) for the closed
-// loop's Communication and Task.
+// conditional create (`If-None-Exist`: 201 with a Location, or 200 with the one match) and conditional
+// update (`PUT Type?identifier=…`) for the records the closed loop and the pharmacist write.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT } from 'jose';
@@ -46,7 +46,7 @@ function capabilityStatement(): Json {
           { type: 'Observation', interaction: [{ code: 'read' }, { code: 'search-type' }] },
           // The closed loop's records, as Medplum declares every type: it updates but does not create by
           // PUT, and creates conditionally (observed in its /metadata).
-          ...['Communication', 'Task'].map((type) => ({
+          ...['Communication', 'Task', 'DetectedIssue'].map((type) => ({
             type,
             interaction: [
               'read',
@@ -60,6 +60,7 @@ function capabilityStatement(): Json {
             ].map((code) => ({ code })),
             updateCreate: false,
             conditionalCreate: true,
+            conditionalUpdate: true,
             searchParam: [{ name: 'identifier', type: 'token' }],
           })),
         ],
@@ -76,6 +77,13 @@ function tokens(value: unknown): string[] {
     const codings = (concept as { coding?: Array<{ system?: string; code?: string }> } | null)?.coding ?? [];
     return codings.flatMap((c) => (c.code ? [c.code, `${c.system ?? ''}|${c.code}`] : []));
   });
+}
+
+/** A token's system (null when no `|`) and code, split at the first unescaped `|` and unescaped. */
+function splitToken(token: string): [string | null, string] {
+  const at = token.search(/(?<!\\)\|/);
+  const unescape = (text: string) => text.replace(/\\([\\|,$])/g, '$1');
+  return at < 0 ? [null, unescape(token)] : [unescape(token.slice(0, at)), unescape(token.slice(at + 1))];
 }
 
 /** Whether a resource matches one search parameter (the few the tests and the client use). */
@@ -104,10 +112,13 @@ function matchesParam(resource: Json, name: string, value: string): boolean {
               ? at <= bound
               : at === bound;
     }
-    case 'identifier':
+    case 'identifier': {
+      // One `system|value` token with FHIR's search escapes (`\|` inside the value).
+      const [system, code] = splitToken(value);
       return ((resource['identifier'] as Array<{ system?: string; value?: string }> | undefined) ?? []).some(
-        (i) => wanted.includes(`${i.system ?? ''}|${i.value ?? ''}`) || wanted.includes(i.value ?? ''),
+        (i) => i.value === code && (system === null || (i.system ?? '') === system),
       );
+    }
     case '_tag':
       return (
         ((resource['meta'] as Json | undefined)?.['tag'] as Array<{ system?: string; code?: string }>) ?? []
@@ -167,6 +178,40 @@ export function writeResource(
   };
   state.resources.set(`${type}/${id}`, { current: stored, deleted: false });
   return stored;
+}
+
+/**
+ * `PUT Type?search` as Medplum answers it (observed, and its fhir-router repo.ts conditionalUpdate): no
+ * match creates with a new id (201; 400 if the body brings an id), one match is replaced (200; 400 if
+ * the body's id is another), several are 412.
+ */
+function conditionalUpdate(
+  state: PeerState,
+  type: string,
+  query: URLSearchParams,
+  body: Json,
+  user: PeerUser | null,
+  res: ServerResponse,
+  onWrite: (resource: Json, interaction: 'create' | 'update' | 'delete') => void,
+): void {
+  const matches = [...state.resources.values()]
+    .filter((r) => !r.deleted && matchesSearch(r.current, `${type}?${query.toString()}`))
+    .map((r) => r.current);
+  if (matches.length > 1) return send(res, 412, outcome('multiple-matches', 'Multiple resources found'));
+  const existing = matches[0];
+  const bodyId = typeof body['id'] === 'string' ? body['id'] : null;
+  if (!existing && bodyId)
+    return send(res, 400, outcome('invalid', 'Cannot perform create as update with client-assigned ID'));
+  if (existing && bodyId && bodyId !== existing['id'])
+    return send(res, 400, outcome('invalid', 'Resource ID did not match resolved ID'));
+  const written = writeResource(
+    state,
+    body,
+    user?.profile ?? 'Practitioner/peer-test',
+    existing ? String(existing['id']) : undefined,
+  );
+  onWrite(written, existing ? 'update' : 'create');
+  return send(res, existing ? 200 : 201, written);
 }
 
 // ---- Subscription ---------------------------------------------------------------------------------
@@ -309,6 +354,7 @@ export async function handleFhir(
       res.setHeader('Location', `${state.fhirBase}/${type}/${String(created['id'])}`);
       return send(res, 201, created);
     }
+    if (method === 'PUT') return conditionalUpdate(state, type, url.searchParams, body, user, res, onWrite);
     const found = [...state.resources.values()]
       .filter((r) => !r.deleted && r.current['resourceType'] === type)
       .map((r) => r.current)

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCapabilityCache, readCapabilities } from '../../../../src-main/core/fhir/capabilities.ts';
-import { createOnce, createOnceWay } from '../../../../src-main/core/fhir/create-once.ts';
+import { createOnce, createOnceWay, identifierToken } from '../../../../src-main/core/fhir/create-once.ts';
+import { upsertWay } from '../../../../src-main/core/fhir/upsert.ts';
 import type { FhirAccess } from '../../../../src-main/core/fhir/fhir-client.ts';
 import { startFhirPeer, TOKEN, type FhirPeer } from '../../../support/fhir-peer.ts';
 import { startTestServer, type TestServer } from '../../server/helpers.ts';
@@ -45,6 +46,7 @@ describe('what a CapabilityStatement says about creating once', () => {
               interaction: [{ code: 'update' }, { code: 'create' }],
               updateCreate: false,
               conditionalCreate: true,
+              conditionalUpdate: true,
             },
             { type: 'Task', interaction: 'update', updateCreate: 'no' },
             { type: 7 },
@@ -57,12 +59,14 @@ describe('what a CapabilityStatement says about creating once', () => {
       create: true,
       updateCreate: false,
       conditionalCreate: true,
+      conditionalUpdate: true,
     });
     expect(read.of('Task')).toEqual({
       update: false,
       create: false,
       updateCreate: null,
       conditionalCreate: null,
+      conditionalUpdate: null,
     });
     expect(read.of('AuditEvent')).toBeNull();
     expect(readCapabilities('not a statement').of('Communication')).toBeNull();
@@ -70,6 +74,16 @@ describe('what a CapabilityStatement says about creating once', () => {
     // A server that does not say keeps the create-only PUT (the embedded server's way).
     expect(createOnceWay(read.of('Task'))).toBe('create-only-put');
     expect(createOnceWay(null)).toBe('create-only-put');
+    expect(upsertWay(read.of('Communication'))).toBe('conditional-update');
+    expect(upsertWay(read.of('Task'))).toBe('put-by-id');
+  });
+});
+
+describe('an identifier as a search token', () => {
+  it('escapes what FHIR search would read as syntax, so the value is matched as written', () => {
+    expect(identifierToken({ system: 'urn:x', value: 'MedicationRequest/1|rule:a,b$c\\d' })).toBe(
+      'urn:x|MedicationRequest/1\\|rule:a\\,b\\$c\\\\d',
+    );
   });
 });
 
@@ -112,7 +126,7 @@ describe('against a server that behaves like Medplum', () => {
     expect(senderOf(second.resource)).toBe(senderOf(first.resource));
     const posts = peer.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Communication'));
     expect(posts.at(-1)?.headers['if-none-exist']).toBe(
-      `identifier=${encodeURIComponent(ACK)}|${encodeURIComponent(focus)}`,
+      new URLSearchParams({ identifier: `${ACK}|${focus}` }).toString(),
     );
   });
 
