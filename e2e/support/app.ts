@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { expect, type Locator, type Page } from '@playwright/test';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 
-export type DemoIdentity = 'charge nurse, Ward A' | 'charge nurse, Ward B' | 'pharmacist';
+export type DemoIdentity = 'charge nurse, Ward A' | 'charge nurse, Ward B' | 'pharmacist' | 'Riley Chen';
 
 /**
  * Leave the page on the sign-in form, signing out if the host still has a session. The page renders

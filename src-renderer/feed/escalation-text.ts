@@ -8,15 +8,22 @@ export function roleText(role: string | null): string {
   if (role === 'fail-safe') return 'fail-safe contact list';
   if (role === 'charge-nurse') return 'charge nurse';
   if (role === 'nurse') return 'the ward’s nurses';
-  return role ?? 'unknown role';
+  // A step being claimed locally before its Task names the role: say what it is for.
+  return role ?? 'the next responder';
 }
 
 /** One step in words: who was asked and when, and what became of it. */
 export function stepText(step: EscalationStepView, now: number): { asked: string; outcome: string } {
-  const who = step.targetName ? `${step.targetName} (${roleText(step.role)})` : roleText(step.role);
+  const role = roleText(step.role);
+  // A person's display often names the role already ("Alex Rivera, RN (charge nurse, Ward A)").
+  const who = !step.targetName
+    ? role
+    : step.targetName.includes(role)
+      ? step.targetName
+      : `${step.targetName} (${role})`;
   const asked =
     step.status === 'issuing'
-      ? `Asking ${roleText(step.role)}…`
+      ? `Asking ${role}…`
       : step.role === 'fail-safe'
         ? `Fail-safe reached at ${timeText(step.askedAt, now)}`
         : `Asked ${who} at ${timeText(step.askedAt, now)}`;

@@ -46,6 +46,12 @@ describe('escalation chain wording', () => {
       NOW,
     );
     expect(accepted.asked).toMatch(/^Asked Alex Rivera \(charge nurse\) at /);
+    // A display that names the role already is not followed by it again.
+    const named = stepText(
+      step({ step: 2, role: 'charge-nurse', targetName: 'Alex Rivera, RN (charge nurse, Ward A)' }),
+      NOW,
+    );
+    expect(named.asked).toMatch(/^Asked Alex Rivera, RN \(charge nurse, Ward A\) at /);
     expect(accepted.outcome).toMatch(/^accepted by Practitioner\/nurse-a at /);
   });
 
@@ -64,5 +70,6 @@ describe('escalation chain wording', () => {
     expect(reachedFailSafe([step({}), failSafe])).toBe(true);
     expect(reachedFailSafe([step({})])).toBe(false);
     expect(roleText('charge-nurse')).toBe('charge nurse');
+    expect(stepText(step({ status: 'issuing', role: null }), NOW).asked).toBe('Asking the next responder…');
   });
 });
