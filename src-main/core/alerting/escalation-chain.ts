@@ -81,7 +81,8 @@ async function rolesOf(access: FhirAccess, fhirUser: string): Promise<Set<string
 export function createEscalationChain(options: ChainOptions): EscalationChain {
   const { store, policy, logger } = options;
   const sharing = store.alerts.sharing;
-  // Kept for the chain's life: a server's way of creating a Task once does not change under it.
+  // How a Task is created once on each server; forgotten after a failed step, so a server upgraded
+  // under a running app is asked again.
   const capabilities = createCapabilityCache();
   let roles = new Set<string>();
   let ticking: Promise<void> | null = null;
@@ -176,9 +177,10 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
       // One attempt per result per tick, by the first of its alerts this workstation can write for.
       if (options.issuerFor(alert) === null) continue;
       seen.add(`${fhirBase}|${alert.focus}`);
-      await advance(alert, fhirBase).catch((error: unknown) =>
-        logger.warn({ alertId: alert.id, err: String(error) }, 'escalation step not written; will retry'),
-      );
+      await advance(alert, fhirBase).catch((error: unknown) => {
+        capabilities.clear();
+        logger.warn({ alertId: alert.id, err: String(error) }, 'escalation step not written; will retry');
+      });
     }
   }
 

@@ -3,8 +3,8 @@
 // version-aware). Exactly once across workstations: a step's Task id and identifier are derived from the
 // result and the step number, and it is created once (src-main/core/fhir/create-once.ts), so two
 // monitors that race, or one that was killed after writing and writes again, leave one Task; the loser
-// reads the winner's. The intent is
-// claimed in the local store first, so a step cut off by a crash is written again at the next start.
+// reads the winner's. The intent is claimed in the local store first, so a step cut off by a crash is
+// written again at the next start.
 import {
   bundleResources,
   conceptText,

@@ -275,6 +275,8 @@ export function createWriteback(options: WritebackOptions): Writeback {
         await send(item, access, isStopped);
       } catch (error) {
         if (isStopped()) return;
+        // Asked again next time: a server upgraded under a running app may write differently now.
+        capabilities.clear();
         const message = error instanceof Error ? error.message : String(error);
         const retryAt = clock.now() + retryDelay(item.attempts, backoff);
         alerts.outboxFailed(item, message.slice(0, 300), retryAt, clock.now());

@@ -1,5 +1,5 @@
 // What a server says it does with each resource type, read from its CapabilityStatement (`GET metadata`)
-// once per server and kept until the next sign-in. The write paths ask it two things: whether the
+// once per server and kept until a caller forgets it (a new sign-in, a refused write). The write paths ask it two things: whether the
 // server takes a type at all (update), and how a record named by a business identifier is written there
 // (`create-once.ts`, `upsert.ts`): a server that declares `updateCreate: false` (Medplum 5.0.10 does,
 // and refuses ids it did not assign) is written to with conditional create or conditional update

@@ -9,9 +9,9 @@
 //   conditional create  `POST Type` with `If-None-Exist: identifier=<system>|<value>` (FHIR R4, http.html#ccreate):
 //                       the server creates it (201) or answers with the one it holds (200; 412 when it
 //                       holds several). For servers that declare `updateCreate: false` and
-//                       `conditionalCreate: true`: Medplum 5.0.10 declares both, answers 400 "Invalid id"
-//                       to a PUT of an id that is not a UUID and 404 to a PUT of an unknown one
-//                       (its `fhirrouter.ts` createResource and `repo.ts` updateResourceImpl).
+//                       `conditionalCreate: true`: Medplum 5.0.10 declares both and answers 400 "Invalid id"
+//                       to a PUT of an id that is not a UUID (observed; in its source, a PUT of an
+//                       unknown UUID is refused 404 too unless the user may set ids).
 //
 // Either way the caller learns the record the server holds, and whether it was this write that made it.
 import { bundleResources, field, outcomeMessage, str } from '../../shared/fhir-json.ts';

@@ -41,7 +41,8 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
   const { decisions, logger } = options;
   const now = options.now ?? (() => Date.now());
   const backoff = options.backoff ?? { baseMs: 5_000, capMs: 5 * 60_000 };
-  // Kept for the sender's life (one sign-in): how each record type is written on each server.
+  // How each record type is written on each server; forgotten after a failed send, so a server
+  // upgraded under a running app is asked again.
   const capabilities = createCapabilityCache();
 
   async function drain(isStopped: () => boolean): Promise<void> {
@@ -55,6 +56,7 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
         decisions.succeeded(row.id, now());
       } catch (error) {
         if (isStopped()) return;
+        capabilities.clear();
         const message = error instanceof Error ? error.message : String(error);
         decisions.failed(row.id, message, now() + retryDelay(row.attempts, backoff));
         logger.warn(
