@@ -11,6 +11,27 @@ import {
 } from '../state/servers.ts';
 
 type Choice = { kind: 'demo' } | { kind: 'remembered'; server: RememberedServer } | { kind: 'new' };
+type SignInArgs = Omit<RememberedServer, 'fhirBase' | 'clientId'> & { fhirBase?: string; clientId?: string };
+
+/**
+ * In the browser host the page is the user's browser: the server's sign-in page opens in a tab beside
+ * it. The tab is opened within the click (a user gesture) and pointed at the page once the host has its
+ * address: opened only after the host answered, a slow answer (discovery on a slow network, a loaded
+ * machine) outlives the click's activation and the browser blocks the tab. The tab cannot reach back
+ * into this page (no opener). Electron opens the system browser itself.
+ */
+function openSignInTab(): Window | null {
+  const tab = window.open('about:blank', '_blank');
+  if (tab) tab.opener = null;
+  return tab;
+}
+
+/** Point the tab at the server's sign-in page, or close it when there is none to show. */
+function showSignInPage(tab: Window | null, authorizationUrl: string | null): void {
+  if (!tab || tab.closed) return;
+  if (authorizationUrl) tab.location.replace(authorizationUrl);
+  else tab.close();
+}
 
 export function SignInPanel() {
   const client = useQueryClient();
@@ -24,26 +45,29 @@ export function SignInPanel() {
   const [scopes, setScopes] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
 
+  const host = useQuery(queries.hostInfo());
   const signIn = useMutation({
-    mutationFn: (
-      args: Omit<RememberedServer, 'fhirBase' | 'clientId'> & { fhirBase?: string; clientId?: string },
-      // No role is chosen here: the host learns it from the signed-in identity (SessionInfo.role).
-    ) => api.signIn(args),
+    // No role is chosen here: the host learns it from the signed-in identity (SessionInfo.role).
+    mutationFn: (args: SignInArgs) => api.signIn(args),
     onError: () => rememberAfterSignIn(null),
-    onSuccess: (info) => {
-      client.setQueryData(queries.session().queryKey, info);
-      // In the browser host the page is the user's browser: open the server's sign-in page beside it.
-      // (Electron opens the system browser itself; there `window.open` is denied by the shell.)
-      if (info.authorizationUrl) window.open(info.authorizationUrl, '_blank', 'noopener');
-    },
+    onSuccess: (info) => client.setQueryData(queries.session().queryKey, info),
   });
+  /** Sign in; in the browser host with the sign-in tab opened now, within the click. */
+  const startSignIn = (args: SignInArgs) => {
+    // Electron denies `window.open` and opens the system browser itself; a host not known yet is tried.
+    const tab = host.data?.kind === 'electron' ? null : openSignInTab();
+    signIn.mutate(args, {
+      onSuccess: (info) => showSignInPage(tab, info.authorizationUrl),
+      onError: () => tab?.close(),
+    });
+  };
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
     setFormError(null);
     rememberAfterSignIn(null);
-    if (choice.kind === 'demo') return signIn.mutate({});
-    if (choice.kind === 'remembered') return signIn.mutate(choice.server);
+    if (choice.kind === 'demo') return startSignIn({});
+    if (choice.kind === 'remembered') return startSignIn(choice.server);
     let parsed: URL;
     try {
       parsed = new URL(url.trim());
@@ -65,7 +89,7 @@ export function SignInPanel() {
     };
     // Remembered once the sign-in succeeds (App settles it), never a server that failed.
     rememberAfterSignIn(remember ? server : null);
-    signIn.mutate(server);
+    startSignIn(server);
   };
 
   const info = session.data;
