@@ -105,18 +105,18 @@ export async function startHost(simRate: number): Promise<Host> {
   throw new Error(`host did not start within 60 s:\n${output}`);
 }
 
-/** The demo sign-in as a nurse of Ward A; returns when the page says who is signed in. */
+/** The demo sign-in as the charge nurse of Ward A; returns when the page says who is signed in. */
 export async function signIn(
   page: Page,
   launchUrl: string,
 ): Promise<{ screenAt: number; signedInAt: number }> {
   await page.goto(launchUrl);
-  const role = page.getByLabel('Role');
-  await role.waitFor({ timeout: 60_000 });
+  // The sign-in screen is up when its button is (the role comes from the identity picked below).
+  const button = page.getByRole('button', { name: 'Sign in to the local demo' });
+  await button.waitFor({ timeout: 60_000 });
   const screenAt = now();
-  await role.selectOption('nurse');
   const popup = page.waitForEvent('popup');
-  await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
+  await button.click();
   const signInPage = await popup;
   await signInPage.getByLabel(/charge nurse, Ward A/).check();
   await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();
