@@ -45,15 +45,6 @@ function issuedSession(server: RunningServer) {
   };
 }
 
-/** Poll `check` until it holds; a generous deadline only bounds a broken run. */
-export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export interface RunningMonitor {
   store: ClientStore;
   notified: AlertNotification[];

@@ -30,12 +30,12 @@ import {
   live,
   recordingNotifier,
   startWorkstation,
-  until,
   wardIdentity,
   type NotificationRecorder,
   type Workstation,
   type WorkstationOptions,
 } from './workstations.ts';
+import { until } from './until.ts';
 
 export const SCENARIOS = ['race', 'one', 'escalate', 'decline', 'accept'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

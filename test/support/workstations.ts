@@ -19,6 +19,7 @@ import type { BackendClientRegistration } from '../../src-main/server/auth/index
 import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 import { driveSignIn } from '../main/server/auth/helpers.ts';
+import { until } from './until.ts';
 
 /** Test double for the OS notification daemon: what would have been raised, and taken back. */
 export interface NotificationRecorder extends Notifier {
@@ -167,21 +168,6 @@ export function startWorkstation(options: WorkstationOptions): Workstation {
       await service.close();
     },
   };
-}
-
-/** Wait for `check` with a generous deadline (a loaded 2-core machine); never a fixed sleep. */
-export async function until<T>(
-  check: () => Promise<T | null | false | undefined> | T | null | false | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /**

@@ -17,13 +17,8 @@ import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
 import { bundleResources, field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
-import {
-  live,
-  startWorkstation,
-  until,
-  wardIdentity,
-  type Workstation,
-} from '../../../support/workstations.ts';
+import { live, startWorkstation, wardIdentity, type Workstation } from '../../../support/workstations.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -20,6 +20,7 @@ import type { HostEvent } from '../../../../src-main/shared/api.ts';
 import { referenceOf } from '../../../../src-main/shared/fhir-json.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+import { until } from '../../../support/until.ts';
 
 const RULES = join(import.meta.dirname, '../../../../resources/rules/critical-values.json');
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -67,14 +68,6 @@ function tokenSession(getServer: () => RunningServer, userId = 'nurse-a') {
       },
     },
   };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 interface Loop {

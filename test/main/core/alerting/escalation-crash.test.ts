@@ -16,7 +16,8 @@ import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { at, bundleResources, str } from '../../../../src-main/shared/fhir-json.ts';
-import { live, startWorkstation, until, wardIdentity } from '../../../support/workstations.ts';
+import { live, startWorkstation, wardIdentity } from '../../../support/workstations.ts';
+import { until } from '../../../support/until.ts';
 
 const CHILD = join(import.meta.dirname, 'escalation-child.ts');
 const cleanups: Array<() => Promise<void> | void> = [];

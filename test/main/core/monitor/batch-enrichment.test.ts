@@ -4,7 +4,8 @@
 // alone and shown as no longer available. Real embedded server behind a real loopback proxy that counts
 // requests; only the notifier is a recorder (test double for the OS notification daemon).
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProxiedSetup, until } from '../../../support/proxied-monitor.ts';
+import { startProxiedSetup } from '../../../support/proxied-monitor.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -14,6 +14,7 @@ import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+import { until } from '../../../support/until.ts';
 
 const rules = createRulesHolder(
   join(import.meta.dirname, '../../../../resources/rules/critical-values.json'),
@@ -22,14 +23,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A monitor whose session can be made to fail (as a failed token renewal does) and healed. */
 function startMonitor(

@@ -5,16 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventBundle, monitorFor, potassium, startFhirPeer } from '../../../support/fhir-peer.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until(check: () => boolean, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('claim-check across origins', () => {
   it('never sends the token to a foreign origin named in a notification, and says so in health', async () => {
@@ -29,12 +25,12 @@ describe('claim-check across origins', () => {
       join(mkdtempSync(join(tmpdir(), 'claim-')), 'c.sqlite'),
     );
     await monitor.start();
-    await until(() => home.boundSubscriptions().length === 1);
+    await until(() => home.boundSubscriptions().length === 1, 'the websocket bind');
     const subscription = home.boundSubscriptions()[0] ?? '';
     home.broadcast(eventBundle(subscription, `${foreign.base}/Observation/stolen`));
-    await until(() => (monitor.health()[0]?.channelErrors ?? 0) > 0);
+    await until(() => (monitor.health()[0]?.channelErrors ?? 0) > 0, 'the refused foreign focus');
     const ok = String(home.lab.create(potassium())['id']);
-    await until(() => notified.length > 0);
+    await until(() => notified.length > 0, 'the notification');
     await monitor.idle();
 
     expect(foreign.requests).toEqual([]);

@@ -13,19 +13,12 @@ import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts'
 import type { AlertNotification } from '../../../../src-main/core/ports.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import { potassium, startFhirPeer, TOKEN, type FhirPeer } from '../../../support/fhir-peer.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function peer(): Promise<FhirPeer> {
   const started = await startFhirPeer({ heartbeatMs: 500 });
@@ -81,8 +74,8 @@ describe('against a server that behaves like Medplum', () => {
     const server = await peer();
     const { monitor } = nurse(server.base, storePath());
     await monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
-    await until('live', () => monitor.health()[0]?.connection === 'live');
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
+    await until(() => monitor.health()[0]?.connection === 'live', 'live');
 
     const posts = server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Subscription'));
     const bodies = posts.map((r) => JSON.parse(r.body) as Record<string, unknown>);
@@ -104,12 +97,12 @@ describe('against a server that behaves like Medplum', () => {
     const server = await peer();
     const { store, monitor, notified } = nurse(server.base, storePath());
     await monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium()));
-    await until('the notification', () => notified.length === 1);
+    await until(() => notified.length === 1, 'the notification');
     // A later reconciliation (a handshake after a reconnect) sees the same version: no second alert.
     server.lab.renotify(c1);
-    await until('the repeat to be dropped', () => (monitor.health()[0]?.duplicatesDropped ?? 0) >= 1);
+    await until(() => (monitor.health()[0]?.duplicatesDropped ?? 0) >= 1, 'the repeat to be dropped');
     await monitor.idle();
     expect(alertsFor(store, c1)).toHaveLength(1);
     expect(notified).toEqual([expect.objectContaining({ kind: 'alert', tier: 'critical' })]);
@@ -119,19 +112,19 @@ describe('against a server that behaves like Medplum', () => {
     const server = await peer();
     const { store, monitor, notified } = nurse(server.base, storePath());
     await monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const first = server.boundSubscriptions()[0];
     const c1 = ref(server.lab.create(potassium()));
-    await until('the first notification', () => notified.length === 1);
+    await until(() => notified.length === 1, 'the first notification');
 
     server.dropSockets(); // the server deletes the subscription with its socket
     const c2 = ref(server.lab.create(potassium(7.1, 'Patient/p-2')));
     const c3 = ref(server.lab.create(potassium(6.9, 'Patient/p-3')));
     await until(
-      'c2 and c3 recovered',
       () => alertsFor(store, c2).length === 1 && alertsFor(store, c3).length === 1,
+      'c2 and c3 recovered',
     );
-    await until('their notifications', () => notified.length === 3);
+    await until(() => notified.length === 3, 'their notifications');
     await monitor.idle();
 
     expect([c1, c2, c3].map((focus) => alertsFor(store, focus).length)).toEqual([1, 1, 1]);
@@ -148,17 +141,17 @@ describe('against a server that behaves like Medplum', () => {
     const notified: AlertNotification[] = [];
     const run1 = nurse(server.base, path, notified);
     await run1.monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium()));
-    await until('the first notification', () => notified.length === 1);
+    await until(() => notified.length === 1, 'the first notification');
     await run1.monitor.idle();
     await run1.close(); // the socket closes: the server deletes the subscription
 
     const c2 = ref(server.lab.create(potassium(7.2, 'Patient/p-2')));
     const run2 = nurse(server.base, path, notified);
     await run2.monitor.start();
-    await until('c2 recovered', () => alertsFor(run2.store, c2).length === 1);
-    await until('its notification', () => notified.length === 2);
+    await until(() => alertsFor(run2.store, c2).length === 1, 'c2 recovered');
+    await until(() => notified.length === 2, 'its notification');
     await run2.monitor.idle();
 
     expect(alertsFor(run2.store, c1)).toHaveLength(1); // not erased with the old subscription
@@ -173,18 +166,18 @@ describe('against a server that behaves like Medplum', () => {
     const server = await peer();
     const { store, monitor, notified } = nurse(server.base, storePath());
     await monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium(6.8)));
-    await until('the notification', () => notified.length === 1);
+    await until(() => notified.length === 1, 'the notification');
 
     server.lab.update(c1, potassium(7.4));
-    await until('the new value', () => alertsFor(store, c1)[0]?.headline.includes('7.4') === true);
+    await until(() => alertsFor(store, c1)[0]?.headline.includes('7.4') === true, 'the new value');
     await monitor.idle();
     expect(alertsFor(store, c1)).toHaveLength(1);
     expect(notified).toHaveLength(1); // already delivered: the new value is shown, not announced again
 
     server.lab.delete(c1); // notified with the last version, unchanged
-    await until('the withdrawal', () => alertsFor(store, c1)[0]?.headline.startsWith('Withdrawn') === true);
+    await until(() => alertsFor(store, c1)[0]?.headline.startsWith('Withdrawn') === true, 'the withdrawal');
     await monitor.idle();
     const [alert] = alertsFor(store, c1);
     expect(alertsFor(store, c1)).toHaveLength(1);
@@ -199,11 +192,11 @@ describe('against a server that behaves like Medplum', () => {
     const server = await peer();
     const { store, monitor, notified } = nurse(server.base, storePath());
     await monitor.start();
-    await until('the websocket bind', () => server.boundSubscriptions().length === 1);
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium()));
-    await until('the notification', () => notified.length === 1);
+    await until(() => notified.length === 1, 'the notification');
     server.lab.update(c1, { ...potassium(), status: 'entered-in-error' });
-    await until('the withdrawal', () => alertsFor(store, c1)[0]?.headline.startsWith('Withdrawn') === true);
+    await until(() => alertsFor(store, c1)[0]?.headline.startsWith('Withdrawn') === true, 'the withdrawal');
     expect(alertsFor(store, c1)[0]?.reason).toMatch(/now entered-in-error/);
   });
 });

@@ -15,6 +15,7 @@ import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.ts';
+import { until } from '../../../support/until.ts';
 
 const rules = createRulesHolder(
   join(import.meta.dirname, '../../../../resources/rules/critical-values.json'),
@@ -114,14 +115,6 @@ async function startMonitor(
     store.close();
   });
   return { monitor, store, notified, events, session };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const waitLive = (h: Harness) => until(() => h.monitor.health()[0]?.connection === 'live', 'a live stream');

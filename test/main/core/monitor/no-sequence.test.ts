@@ -6,16 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { monitorFor, potassium, startFhirPeer } from '../../../support/fhir-peer.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until(check: () => boolean, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('servers without usable event numbers', () => {
   it('switches to no-sequence mode, de-duplicates by resource and reconciles by query', async () => {
@@ -31,7 +27,7 @@ describe('servers without usable event numbers', () => {
     // only the reconciliation query finds it.
     const o3 = String(peer.lab.create(potassium())['id']);
     await monitor.start();
-    await until(() => peer.boundSubscriptions().length === 1);
+    await until(() => peer.boundSubscriptions().length === 1, 'the websocket bind');
     const o1 = String(peer.lab.create(potassium())['id']);
     const o2 = String(peer.lab.create(potassium())['id']);
     // o1 again, the same version (a duplicate).
@@ -39,6 +35,7 @@ describe('servers without usable event numbers', () => {
     // The repeat is the last frame sent: once it is counted, everything before it was handled.
     await until(
       () => store.alerts.list(10).length >= 3 && (monitor.health()[0]?.duplicatesDropped ?? 0) >= 1,
+      'three alerts and the repeat dropped',
     );
     await monitor.idle();
 

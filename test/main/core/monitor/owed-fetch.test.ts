@@ -4,7 +4,8 @@
 // content. Real embedded server behind a real loopback fault proxy that resets every read; only the
 // notifier is a recorder.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProxiedSetup, until } from '../../../support/proxied-monitor.ts';
+import { startProxiedSetup } from '../../../support/proxied-monitor.ts';
+import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

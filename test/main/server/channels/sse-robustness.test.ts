@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TestServer } from '../helpers.ts';
 import { createSubscription, events, fhir, memoryLogger, openSse, startTestServer } from '../helpers.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import { until } from '../../../support/until.ts';
 
 let t: TestServer | null = null;
 const sockets: Socket[] = [];
@@ -17,7 +18,6 @@ afterEach(async () => {
 });
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Retention is a matter of the wall clock, so these tests move the clock instead of waiting on it: the
 // process's Date (which the store stamps events with and the maintenance pass prunes by) is put a
@@ -204,14 +204,6 @@ async function stalledStream(
 }
 
 /** Poll a condition with a generous deadline (a loaded machine is slow, not wrong). */
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 // Frames far larger than the simulator's few KiB, so that a few dozen events fill whatever the kernel
 // buffers for a stalled socket (megabytes on Linux loopback) and the server's queue crosses the cap
 // quickly however slow the machine is. One frame stays under the cap, so a reader that keeps up one
