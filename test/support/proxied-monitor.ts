@@ -3,7 +3,6 @@
 // recorder: the test double for the OS notification daemon. Used by the monitor tests that need to
 // shape what the network does to reads (test/main/core/monitor/).
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SCOPES } from '../../src-main/core/auth/index.ts';
@@ -16,18 +15,9 @@ import { openClientStore, type ClientStore } from '../../src-main/core/store/cli
 import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+import { freePort } from './free-port.ts';
 
 const rules = createRulesHolder(join(import.meta.dirname, '../../resources/rules/critical-values.json'));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Nurse A's session, with tokens minted by the server's own auth API. */
 function issuedSession(server: RunningServer) {

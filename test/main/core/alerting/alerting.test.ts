@@ -3,7 +3,6 @@
 // the server holds, resolved; every transition is in the audit log and its CSV. Escalation runs on a
 // controllable clock. Only the notifier is a recorder.
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -21,22 +20,13 @@ import { referenceOf } from '../../../../src-main/shared/fhir-json.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { until } from '../../../support/until.ts';
+import { freePort } from '../../../support/free-port.ts';
 
 const RULES = join(import.meta.dirname, '../../../../resources/rules/critical-values.json');
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function launchServer(dbPath: string, port = 0): Promise<RunningServer> {
   const server = await startServer({ port, dbPath, simulate: { autoStart: false }, heartbeatSeconds: 5 });

@@ -12,6 +12,7 @@ import {
 } from '../../../../src-main/core/auth/index.ts';
 import { startFhirPeer, type FhirPeer } from '../../../support/fhir-peer.ts';
 import { completeMedplumLogin } from '../../../support/medplum-login.ts';
+import { freePort } from '../../../support/free-port.ts';
 
 const NURSE = { email: 'nurse@example.com', password: 'nurse-password-123', profile: 'Practitioner/nurse-1' };
 const CLIENT_ID = 'client-app-1';
@@ -20,16 +21,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function peerWithClient(redirectUri: string): Promise<FhirPeer> {
   const peer = await startFhirPeer({

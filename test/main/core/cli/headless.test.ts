@@ -2,7 +2,6 @@
 // endpoint answers, and every way its session can end: it recovers, or it ends with a non-zero code and
 // the reason — never a silent exit 0 with alerts stopped.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -13,6 +12,7 @@ import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts'
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { startFaultProxy, type FaultProxy } from '../../../support/fault-proxy.ts';
+import { freePort } from '../../../support/free-port.ts';
 
 const CLIENT_ID = 'headless-test';
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -32,18 +32,6 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 interface Rig {

@@ -1,7 +1,6 @@
 // The monitor pipeline against the real embedded server over real loopback SSE, with real SQLite files
 // on both sides. Only the notifier is a recorder: these tests are about what gets notified, once.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.ts';
 import { until } from '../../../support/until.ts';
+import { freePort } from '../../../support/free-port.ts';
 
 const rules = createRulesHolder(
   join(import.meta.dirname, '../../../../resources/rules/critical-values.json'),
@@ -25,16 +25,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function launchServer(
   dbPath: string,
