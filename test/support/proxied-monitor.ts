@@ -5,35 +5,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SCOPES } from '../../src-main/core/auth/index.ts';
 import { silentLogger } from '../../src-main/core/log.ts';
 import { createMonitor, type Monitor } from '../../src-main/core/monitor/monitor.ts';
 import { CRITICAL_LAB_TOPIC } from '../../src-main/core/monitor/topics.ts';
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import { createRulesHolder } from '../../src-main/core/rules/rules-holder.ts';
 import { openClientStore, type ClientStore } from '../../src-main/core/store/client-store.ts';
-import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 import { freePort } from './free-port.ts';
+import { issuedSession } from './issued-session.ts';
 
 const rules = createRulesHolder(join(import.meta.dirname, '../../resources/rules/critical-values.json'));
-
-/** Nurse A's session, with tokens minted by the server's own auth API. */
-function issuedSession(server: RunningServer) {
-  const issue = () =>
-    server.auth.issueToken({ userId: 'nurse-a', clientId: DEMO_CLIENT_ID, scopes: DEFAULT_SCOPES.nurse });
-  let issued = issue();
-  return {
-    fhirBase: server.fhirBase,
-    fhirUser: 'Practitioner/nurse-a',
-    accessToken: async () => issued.accessToken,
-    tokenExpiresAt: () => Date.now() + issued.expiresIn * 1000,
-    refreshNow: async () => {
-      issued = issue();
-    },
-  };
-}
 
 export interface RunningMonitor {
   store: ClientStore;

@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../../../../src-main/server/ser
 import { createRulesHolder } from '../../../../src-main/core/rules/rules-holder.ts';
 import { until } from '../../../support/until.ts';
 import { freePort } from '../../../support/free-port.ts';
+import { issuedSession } from '../../../support/issued-session.ts';
 
 const rules = createRulesHolder(
   join(import.meta.dirname, '../../../../resources/rules/critical-values.json'),
@@ -40,29 +41,6 @@ async function launchServer(
   });
   cleanups.push(() => server.close().catch(() => undefined));
   return server;
-}
-
-function issuedSession(server: RunningServer, userId = 'nurse-a', scopes = DEFAULT_SCOPES.nurse) {
-  const issue = () => {
-    const token = server.auth.issueToken({ userId, clientId: DEMO_CLIENT_ID, scopes });
-    return { ...token, issuedAt: Date.now(), expiresAt: Date.now() + token.expiresIn * 1000 };
-  };
-  let issued = issue();
-  const session = {
-    refreshes: 0,
-    /** How long each replaced token had been in use when it was replaced (ms). */
-    agesAtRefresh: [] as number[],
-    fhirBase: server.fhirBase,
-    fhirUser: `Practitioner/${userId}`,
-    accessToken: async () => issued.accessToken,
-    tokenExpiresAt: () => issued.expiresAt,
-    refreshNow: async () => {
-      session.refreshes += 1;
-      session.agesAtRefresh.push(Date.now() - issued.issuedAt);
-      issued = issue();
-    },
-  };
-  return session;
 }
 
 interface Harness {
