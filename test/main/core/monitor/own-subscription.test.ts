@@ -5,7 +5,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import { accessFor, fhirFetch } from '../../../../src-main/core/fhir/fhir-client.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
 import { createMonitor } from '../../../../src-main/core/monitor/monitor.ts';
@@ -13,8 +12,8 @@ import { backportSubscription, ownerTag } from '../../../../src-main/core/monito
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
 import { openClientStore } from '../../../../src-main/core/store/client-store.ts';
 import { bundleResources } from '../../../../src-main/shared/fhir-json.ts';
-import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer } from '../../../../src-main/server/server.ts';
+import { issuedSession } from '../../../support/issued-session.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -30,18 +29,7 @@ describe('finding its own subscription before creating one', () => {
       simulate: { autoStart: false },
     });
     cleanups.push(() => server.close());
-    const token = server.auth.issueToken({
-      userId: 'nurse-a',
-      clientId: DEMO_CLIENT_ID,
-      scopes: DEFAULT_SCOPES.nurse,
-    });
-    const session = {
-      fhirBase: server.fhirBase,
-      fhirUser: 'Practitioner/nurse-a',
-      accessToken: async () => token.accessToken,
-      refreshNow: async () => undefined,
-      tokenExpiresAt: () => null,
-    };
+    const session = issuedSession(server);
     const access = accessFor(session);
     const store = openClientStore(join(dir, 'monitor.sqlite'));
     cleanups.push(() => void store.close());
@@ -94,18 +82,7 @@ describe('finding its own subscription before creating one', () => {
     const store = openClientStore(join(dir, 'monitor.sqlite'));
     cleanups.push(() => void store.close());
     const run = async (server: typeof first) => {
-      const token = server.auth.issueToken({
-        userId: 'nurse-a',
-        clientId: DEMO_CLIENT_ID,
-        scopes: DEFAULT_SCOPES.nurse,
-      });
-      const session = {
-        fhirBase: server.fhirBase,
-        fhirUser: 'Practitioner/nurse-a',
-        accessToken: async () => token.accessToken,
-        refreshNow: async () => undefined,
-        tokenExpiresAt: () => null,
-      };
+      const session = issuedSession(server);
       const monitor = createMonitor({
         store,
         session,
