@@ -36,6 +36,21 @@ async function workstation(server: RunningServer): Promise<HostClient> {
   return host;
 }
 
+/** A workstation on a fresh hospital server, Alex Rivera (nurse-a) signed in, and one Ward A critical. */
+async function signedInWithCritical(): Promise<{
+  server: RunningServer;
+  host: HostClient;
+  critical: AlertSummary;
+}> {
+  const server = await hospital();
+  const host = await workstation(server);
+  await host.signInAs('nurse-a');
+  await host.waitLive();
+  server.simulator?.emitCriticalPotassium('ward-a');
+  const critical = await host.waitForAlert((a) => a.tier === 'critical' && Boolean(a.patient?.name));
+  return { server, host, critical };
+}
+
 /** Every call a page can make that could carry patient data, with plausible arguments. */
 async function everyAnswer(host: HostClient, alert: AlertSummary): Promise<string> {
   const calls: Array<[string, unknown]> = [
@@ -62,12 +77,7 @@ async function everyAnswer(host: HostClient, alert: AlertSummary): Promise<strin
 
 describe('personal workstation', () => {
   it('after sign-out no API call returns the critical, and no action works', async () => {
-    const server = await hospital();
-    const host = await workstation(server);
-    await host.signInAs('nurse-a');
-    await host.waitLive();
-    server.simulator?.emitCriticalPotassium('ward-a');
-    const critical = await host.waitForAlert((a) => a.tier === 'critical' && Boolean(a.patient?.name));
+    const { host, critical } = await signedInWithCritical();
     const name = critical.patient?.name ?? '';
     expect(name.length).toBeGreaterThan(3);
 
@@ -91,12 +101,7 @@ describe('personal workstation', () => {
   }, 90_000);
 
   it("another user neither sees the first user's critical nor closes it; nothing changes", async () => {
-    const server = await hospital();
-    const host = await workstation(server);
-    await host.signInAs('nurse-a');
-    await host.waitLive();
-    server.simulator?.emitCriticalPotassium('ward-a');
-    const critical = await host.waitForAlert((a) => a.tier === 'critical' && Boolean(a.patient?.name));
+    const { host, critical } = await signedInWithCritical();
     await host.call('signOut', {});
 
     // Jordan Lee may read both wards, Sam Okafor only ward B: neither may act on Alex's alert here.
@@ -131,12 +136,7 @@ describe('personal workstation', () => {
   }, 120_000);
 
   it('keeps the subscriptions active while signed out; the returning user catches up, summarised', async () => {
-    const server = await hospital();
-    const host = await workstation(server);
-    await host.signInAs('nurse-a');
-    await host.waitLive();
-    server.simulator?.emitCriticalPotassium('ward-a');
-    const first = await host.waitForAlert((a) => a.tier === 'critical');
+    const { server, host, critical: first } = await signedInWithCritical();
     await host.call('signOut', {});
 
     const remoteId = first.subscriptionKey.split('|')[1] ?? '';
