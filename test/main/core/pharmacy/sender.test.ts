@@ -72,15 +72,18 @@ describe('the decision outbox', () => {
       ],
     };
     const actor = `${t.server.fhirBase}|Practitioner/pharmacist`;
+    /** The pharmacist's verification, recorded in a workstation's outbox. */
+    const recordIn = (outbox: ReturnType<typeof openStore>) =>
+      outbox.decisions.record({
+        fhirBase: t.server.fhirBase,
+        actor,
+        orderRef: order,
+        decision: 'verify',
+        payload: JSON.stringify(record),
+        at: Date.now(),
+      });
     const first = openStore(path);
-    first.decisions.record({
-      fhirBase: t.server.fhirBase,
-      actor,
-      orderRef: order,
-      decision: 'verify',
-      payload: JSON.stringify(record),
-      at: Date.now(),
-    });
+    recordIn(first);
     // A token the server does not know: refused, kept, with the reason.
     const refused = createDecisionSender({
       decisions: first.decisions,
@@ -107,27 +110,13 @@ describe('the decision outbox', () => {
     });
     await sender.pump();
     expect(second.decisions.latest(t.server.fhirBase, order)?.state).toBe('done');
-    const again = second.decisions.record({
-      fhirBase: t.server.fhirBase,
-      actor,
-      orderRef: order,
-      decision: 'verify',
-      payload: JSON.stringify(record),
-      at: Date.now(),
-    });
+    const again = recordIn(second);
     expect(again.created).toBe(false);
     sender.stop();
     second.db.close();
     // The same decision sent again (as after an answer lost on the way back) updates the same records.
     const resent = openStore(join(mkdtempSync(join(tmpdir(), 'outbox-')), 'monitor.sqlite'));
-    resent.decisions.record({
-      fhirBase: t.server.fhirBase,
-      actor,
-      orderRef: order,
-      decision: 'verify',
-      payload: JSON.stringify(record),
-      at: Date.now(),
-    });
+    recordIn(resent);
     const resender = createDecisionSender({
       decisions: resent.decisions,
       accessFor: () => access(() => token),
