@@ -28,6 +28,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** Ward A's shared workstation identity (Backend Services), as the server issues it. */
+const wardWorkstationToken = () =>
+  t.server.auth.issueServiceToken({
+    clientId: 'ward-a-workstation',
+    role: 'ward-workstation',
+    securityLabels: ['ward-a'],
+    scopes: ['system/*.cruds'],
+  }).accessToken;
+
 const longId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, '')}`;
 
 function acknowledgment(id: string, focus = 'Observation/x', sender = 'Practitioner/nurse-a2') {
@@ -113,12 +122,7 @@ describe('who writes escalation steps', () => {
   });
 
   it('a ward workstation issues steps for its ward, and answers none', async () => {
-    const ward = t.server.auth.issueServiceToken({
-      clientId: 'ward-a-workstation',
-      role: 'ward-workstation',
-      securityLabels: ['ward-a'],
-      scopes: ['system/*.cruds'],
-    }).accessToken;
+    const ward = wardWorkstationToken();
     const id = longId('esc');
     expect((await put(ward, step(id), { 'If-None-Match': '*' })).status).toBe(201);
     expect((await put(ward, { ...step(id), status: 'accepted' }, { 'If-Match': 'W/"1"' })).status).toBe(403);
@@ -126,12 +130,7 @@ describe('who writes escalation steps', () => {
   });
 
   it('a ward workstation that loses the race for a step is told it exists (412), not refused (403)', async () => {
-    const ward = t.server.auth.issueServiceToken({
-      clientId: 'ward-a-workstation',
-      role: 'ward-workstation',
-      securityLabels: ['ward-a'],
-      scopes: ['system/*.cruds'],
-    }).accessToken;
+    const ward = wardWorkstationToken();
     const id = longId('esc');
     expect((await put(nurseA, step(id), { 'If-None-Match': '*' })).status).toBe(201);
     expect((await put(ward, step(id), { 'If-None-Match': '*' })).status).toBe(412);
