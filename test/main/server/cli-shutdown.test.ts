@@ -1,7 +1,6 @@
 // Graceful shutdown loses nothing: SIGTERM the standalone server while clients are writing, restart it on
 // the same database, and every write that was acknowledged (201) is there, with its subscription events
 // numbered without gap; open SSE streams end cleanly (EOF, not a reset) so clients reconnect with a cursor.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { openDatabase } from '../../../src-main/lib/sqlite.ts';
 import { createAuthServer } from '../../../src-main/server/auth/index.ts';
 import { WARD_LABEL_SYSTEM } from '../../../src-main/server/base/authz.ts';
 import { events, fhir, openSse, sseSubscription } from './helpers.ts';
+import { startServerCli, type ServerCli } from '../../support/server-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alert-cli-term-'));
 const dbPath = join(dir, 'server.sqlite');
@@ -20,40 +20,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startCli(): Promise<{
-  child: ChildProcess;
-  fhirBase: string;
-  exited: Promise<number | null>;
-}> {
-  const child = spawn(
-    process.execPath,
-    [
-      'src-main/server/cli.ts',
-      '--port',
-      '0',
-      '--db',
-      dbPath,
-      '--simulate',
-      '--seed',
-      '9',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: join(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const fhirBase = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /FHIR base URL:\s+(\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 30_000);
-  });
-  return { child, fhirBase, exited };
+async function startCli(): Promise<ServerCli> {
+  const cli = await startServerCli([
+    ...['--port', '0', '--db', dbPath, '--simulate', '--seed', '9'],
+    ...['--log-level', 'warn'],
+  ]);
+  children.push(cli.child);
+  return cli;
 }
 
 function criticalPotassium(i: number, patient: string): Record<string, unknown> {

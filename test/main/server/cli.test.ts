@@ -1,6 +1,5 @@
 // kill -9 the standalone server mid-stream and restart it on the same database: event numbers continue
 // with no number reused or skipped, and the client's Last-Event-ID replay closes the gap exactly.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { createAuthServer } from '../../../src-main/server/auth/index.ts';
 import { DEMO_CLIENT_ID } from '../../../src-main/server/demo-users.ts';
 import { TOPIC_BASE } from '../../../src-main/server/topics/definitions.ts';
 import { events, fhir, openSse, sseSubscription } from './helpers.ts';
+import { startServerCli, type ServerCli } from '../../support/server-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alert-cli-'));
 const dbPath = join(dir, 'server.sqlite');
@@ -20,37 +20,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startCli(): Promise<{ child: ChildProcess; fhirBase: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      'src-main/server/cli.ts',
-      '--port',
-      '0',
-      '--db',
-      dbPath,
-      '--simulate',
-      '--rate',
-      '3600',
-      '--seed',
-      '5',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: join(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  const fhirBase = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /FHIR base URL:\s+(\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 60_000);
-  });
-  return { child, fhirBase };
+async function startCli(): Promise<ServerCli> {
+  const cli = await startServerCli([
+    ...['--port', '0', '--db', dbPath, '--simulate', '--rate', '3600', '--seed', '5'],
+    ...['--log-level', 'warn'],
+  ]);
+  children.push(cli.child);
+  return cli;
 }
 
 describe('cli', () => {

@@ -1,7 +1,6 @@
 // Connection limits (docs/server.md, "Limits"): a per-grant cap on open streams counting SSE and bound
 // websockets alike, a bind deadline that spares a socket that binds in time, a global connection cap
 // answered 503 with Retry-After, the Host check behind a public origin, and the CLI flags that set them.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -13,6 +12,7 @@ import { DEFAULT_LIMITS } from '../../../../src-main/server/server.ts';
 import type { TestServer } from '../helpers.ts';
 import { createSubscription, fhir, openSse, sseSubscription, startTestServer } from '../helpers.ts';
 import { eventually, signIn } from './support.ts';
+import { startServerCli } from '../../../support/server-cli.ts';
 
 let t: TestServer | null = null;
 afterEach(async () => {
@@ -171,36 +171,12 @@ describe('the Host check behind a public origin', () => {
 describe('the standalone CLI', () => {
   it('takes the limits as flags', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alert-cli-limits-'));
-    const child = spawn(
-      process.execPath,
-      [
-        'src-main/server/cli.ts',
-        '--port',
-        '0',
-        '--db',
-        join(dir, 'server.sqlite'),
-        '--max-streams-per-grant',
-        '1',
-        '--ws-bind-timeout',
-        '1',
-        '--max-connections',
-        '500',
-        '--log-level',
-        'warn',
-      ],
-      { cwd: join(import.meta.dirname, '../../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { child, fhirBase, origin } = await startServerCli([
+      ...['--port', '0', '--db', join(dir, 'server.sqlite')],
+      ...['--max-streams-per-grant', '1', '--ws-bind-timeout', '1', '--max-connections', '500'],
+      ...['--log-level', 'warn'],
+    ]);
     try {
-      const fhirBase = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout?.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /FHIR base URL:\s+(\S+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`cli exited ${String(code)}`)));
-      });
-      const origin = fhirBase.replace(/\/fhir$/, '');
       const token = (await signIn(origin, fhirBase, 'nurse-a', 'user/*.rs user/Subscription.cruds'))
         .accessToken;
       const sub = await fhir('POST', `${fhirBase}/Subscription`, token, sseSubscription());

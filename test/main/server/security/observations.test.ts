@@ -1,8 +1,6 @@
 // The red-team findings against the embedded server, one test per observation, black-box over HTTP on
 // 127.0.0.1: every one of these passed through (or crashed) the server before the write rules, the
 // scope policy, the limits and the input checks of docs/auth.md and docs/server.md existed.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +35,7 @@ import {
   signIn,
   wardLabel,
 } from './support.ts';
+import { startServerCli } from '../../../support/server-cli.ts';
 
 const CRITICAL_LAB = `${TOPIC_BASE}/critical-lab-result`;
 const VITAL_SIGNS = 'http://terminology.hl7.org/CodeSystem/observation-category|vital-signs';
@@ -174,22 +173,11 @@ describe('what the red team saw', () => {
         allowedScopes: ['system/Observation.rs', 'system/Subscription.cruds'],
       }),
     );
-    const child = spawn(
-      process.execPath,
-      [
-        'src-main/server/cli.ts',
-        '--port',
-        '0',
-        '--db',
-        join(dir, 'server.sqlite'),
-        '--backend-client',
-        registration,
-      ],
-      { cwd: join(import.meta.dirname, '../../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { child, origin: cliOrigin } = await startServerCli([
+      ...['--port', '0', '--db', join(dir, 'server.sqlite')],
+      ...['--backend-client', registration],
+    ]);
     try {
-      const fhirBase = await cliBase(child);
-      const cliOrigin = fhirBase.replace(/\/fhir$/, '');
       const wide = await clientCredentials(cliOrigin, key, 'system/*.cruds');
       expect(wide.status).toBe(200);
       for (const scope of wide.scope.split(' ')) {
@@ -390,19 +378,6 @@ function diagnostics(outcome: Record<string, unknown>, id: string | undefined): 
   const issue = (outcome.issue as { code?: string; diagnostics?: string }[] | undefined)?.[0];
   // The id differs between the two requests; everything else about the answer must not.
   return `${issue?.code ?? ''} ${(issue?.diagnostics ?? '').replace(id ?? '', '<id>')}`;
-}
-
-async function cliBase(child: ChildProcess): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /FHIR base URL:\s+(\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`cli exited ${String(code)}`)));
-    setTimeout(() => reject(new Error('cli did not start')), 30_000);
-  });
 }
 
 async function rawGet(
