@@ -19,7 +19,6 @@
 // Untrusted FHIR JSON is read through src-main/shared/fhir-json.ts and the monitor's own readers.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAIL_SAFE_ROLE, type EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
 import { readAcknowledgment, readStep } from '../../src-main/core/alerting/loop-resources.ts';
 import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../src-main/server/server.ts';
@@ -34,6 +33,7 @@ import {
   type NotificationRecorder,
   type Workstation,
   type WorkstationOptions,
+  QUICK_ESCALATION,
 } from './workstations.ts';
 import { until } from './until.ts';
 
@@ -71,14 +71,7 @@ export interface ClosedLoopSoakResult {
 }
 
 /** Steps about a second apart: a schedule's chain runs to its end in a few seconds. */
-const SOAK_POLICY: EscalationPolicy = {
-  steps: [
-    { role: 'nurse', afterMinutes: 0.02 },
-    { role: 'charge-nurse', afterMinutes: 0.02 },
-    { role: FAIL_SAFE_ROLE, afterMinutes: 0.02 },
-  ],
-  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
-};
+const SOAK_POLICY = QUICK_ESCALATION;
 
 /** A workstation slot: the running instance (replaced on restart) and how to start it again. */
 interface Slot {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { createSmartSignIn } from '../../src-main/app/sign-in.ts';
 import { publicJwk, readWardKey, wardSignIn, type WardKey } from '../../src-main/app/ward-identity.ts';
-import type { EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
+import { FAIL_SAFE_ROLE, type EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
 import { createLogger, silentLogger, type Logger } from '../../src-main/core/log.ts';
 import { topicsForRole } from '../../src-main/core/monitor/topics.ts';
 import type { AlertNotification, Notifier, TopicRequest } from '../../src-main/core/ports.ts';
@@ -20,6 +20,16 @@ import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
 import { driveSignIn } from '../main/server/auth/helpers.ts';
 import { until } from './until.ts';
+
+/** The ward's nurses after ~1 s, the charge nurse ~1 s later, the fail-safe list ~1 s after that. */
+export const QUICK_ESCALATION: EscalationPolicy = {
+  steps: [
+    { role: 'nurse', afterMinutes: 0.02 },
+    { role: 'charge-nurse', afterMinutes: 0.02 },
+    { role: FAIL_SAFE_ROLE, afterMinutes: 0.02 },
+  ],
+  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+};
 
 /** Test double for the OS notification daemon: what would have been raised, and taken back. */
 export interface NotificationRecorder extends Notifier {

@@ -17,7 +17,13 @@ import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
 import { bundleResources, field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
-import { live, startWorkstation, wardIdentity, type Workstation } from '../../../support/workstations.ts';
+import {
+  live,
+  QUICK_ESCALATION,
+  startWorkstation,
+  wardIdentity,
+  type Workstation,
+} from '../../../support/workstations.ts';
 import { until } from '../../../support/until.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -27,23 +33,11 @@ afterEach(async () => {
 
 /** Nobody is asked within these tests' lifetime unless a test shortens it. */
 const PATIENT: EscalationPolicy = {
-  steps: [
-    { role: 'nurse', afterMinutes: 60 },
-    { role: 'charge-nurse', afterMinutes: 60 },
-    { role: FAIL_SAFE_ROLE, afterMinutes: 60 },
-  ],
-  failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
+  ...QUICK_ESCALATION,
+  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
 };
 
-/** The ward's nurses after ~1 s, the charge nurse ~1 s later, the fail-safe list ~1 s after that. */
-const QUICK: EscalationPolicy = {
-  ...PATIENT,
-  steps: [
-    { role: 'nurse', afterMinutes: 0.02 },
-    { role: 'charge-nurse', afterMinutes: 0.02 },
-    { role: FAIL_SAFE_ROLE, afterMinutes: 0.02 },
-  ],
-};
+const QUICK = QUICK_ESCALATION;
 
 interface Ward {
   server: RunningServer;
