@@ -1,58 +1,26 @@
-// Holds the active order checks, like rules-holder.ts holds the critical values: the path is a
-// parameter (the composition root resolves it), a reload that fails keeps the previous checks and says
-// why, and the status is shown in Settings.
-import { readFileSync } from 'node:fs';
-import { watchSettled } from './watch-settled.ts';
+// Holds the active order checks (file-holder.ts, as for the critical-value rules).
 import type { OrderChecksStatus } from '../../shared/api.ts';
+import { createFileHolder, fixedHolder, type FileHolder, type FileKind } from './file-holder.ts';
 import { parseOrderChecks, type OrderChecks } from './order-checks-file.ts';
 
-export interface OrderChecksHolder {
-  current(): OrderChecks;
-  /** Re-read the file; on error the previous checks stay active and the error is in the status. */
-  reload(): OrderChecksStatus;
-  status(): OrderChecksStatus;
-  /** Reload when the file changes on disk; returns the stop function. */
-  watch(onChange: (status: OrderChecksStatus) => void): () => void;
-}
+export type OrderChecksHolder = FileHolder<OrderChecks, OrderChecksStatus>;
 
-const countOf = (checks: OrderChecks): number =>
-  checks.allergyClasses.length +
-  checks.duplicateTherapy.length +
-  checks.interactions.length +
-  checks.labs.length +
-  checks.renal.length;
-
-export function loadOrderChecks(path: string): OrderChecks {
-  return parseOrderChecks(readFileSync(path, 'utf8'), path);
-}
-
-export function createOrderChecksHolder(path: string, now: () => Date = () => new Date()): OrderChecksHolder {
-  let checks = loadOrderChecks(path);
-  let loadedAt = now().toISOString();
-  let lastError: string | null = null;
-  const status = (): OrderChecksStatus => ({
-    path,
-    loadedAt,
-    checkCount: countOf(checks),
+const ORDER_CHECKS: FileKind<OrderChecks, Pick<OrderChecksStatus, 'checkCount' | 'notice'>> = {
+  parse: parseOrderChecks,
+  describe: (checks) => ({
+    checkCount:
+      checks.allergyClasses.length +
+      checks.duplicateTherapy.length +
+      checks.interactions.length +
+      checks.labs.length +
+      checks.renal.length,
     notice: checks.notice,
-    lastError,
-  });
-  const reload = (): OrderChecksStatus => {
-    try {
-      checks = loadOrderChecks(path);
-      loadedAt = now().toISOString();
-      lastError = null;
-    } catch (error) {
-      lastError = `${error instanceof Error ? error.message : String(error)} (previous checks stay active)`;
-    }
-    return status();
-  };
-  return {
-    current: () => checks,
-    reload,
-    status,
-    watch: (onChange) => watchSettled(path, () => onChange(reload())),
-  };
+  }),
+  name: 'checks',
+};
+
+export function createOrderChecksHolder(path: string, now?: () => Date): OrderChecksHolder {
+  return createFileHolder(path, ORDER_CHECKS, now);
 }
 
 /** No checks at all, said so in the notice: what a service built without the file uses (tests). */
@@ -72,12 +40,5 @@ export function emptyOrderChecks(): OrderChecksHolder {
     }),
     'built-in empty checks',
   );
-  const status = (): OrderChecksStatus => ({
-    path: null,
-    loadedAt: null,
-    checkCount: 0,
-    notice: checks.notice,
-    lastError: null,
-  });
-  return { current: () => checks, reload: status, status, watch: () => () => undefined };
+  return fixedHolder(checks, ORDER_CHECKS.describe);
 }
