@@ -6,6 +6,7 @@ import type { MonitorSession, Notifier, TopicRequest } from './ports.ts';
 import type { ClientStore } from './store/client-store.ts';
 import type { AlertingOptions } from './alerting/alerting.ts';
 import type { RulesHolder } from './rules/rules-holder.ts';
+import type { RememberedServer } from './workstation/last-session.ts';
 import type { WardSession } from './workstation/ward-watch.ts';
 import type { OrderChecksHolder } from './rules/order-checks-holder.ts';
 
@@ -18,19 +19,12 @@ export interface SignedInSession extends MonitorSession {
   signOut(): Promise<void>;
 }
 
-export interface ServerChoice {
-  fhirBase: string;
-  name: string;
-  clientId: string;
-  /**
-   * Which scopes to ask for (`any`: what any role may need). Not the user's role: that comes from
-   * her identity after sign-in (SessionInfo.role), and topicsFor is called with it.
-   */
-  role: 'nurse' | 'pharmacist' | 'any';
-  /** A fixed loopback redirect port; default an ephemeral one. */
-  redirectPort?: number;
-  /** Scopes to request instead of the role's defaults. */
-  scopes?: string[];
+/**
+ * A server to sign in to: what is remembered of a sign-in (its `role` is which scopes to ask for, `any`:
+ * what any role may need; the user's role itself comes from her identity after sign-in), and what the
+ * deployment adds.
+ */
+export interface ServerChoice extends RememberedServer {
   /** Origins besides the FHIR server's where its authorization page may be (deployment allow-list). */
   authorizationOrigins?: string[];
   /** Origins besides the FHIR server's that its stream URLs may name (channels/origin-guard.ts). */

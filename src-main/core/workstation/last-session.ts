@@ -5,25 +5,18 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writePrivateFile } from '../../lib/private-files.ts';
 
-/** The server and role of a sign-in, as remembered. */
-export interface RememberedServer {
-  fhirBase: string;
-  name: string;
-  clientId: string;
-  /** The scope hint of the sign-in (the role itself comes from the identity). */
-  role: 'nurse' | 'pharmacist' | 'any';
-  redirectPort?: number;
-  scopes?: string[];
-}
-
 const schema = z.object({
   fhirBase: z.url(),
   name: z.string().max(200),
   clientId: z.string().min(1).max(256),
+  /** The scope hint of the sign-in (the role itself comes from the identity). */
   role: z.enum(['nurse', 'pharmacist', 'any']),
   redirectPort: z.number().int().optional(),
   scopes: z.array(z.string()).optional(),
 });
+
+/** The server and role of a sign-in, as remembered (and as the file is checked when read back). */
+export type RememberedServer = z.output<typeof schema>;
 
 export interface LastSession {
   remember(server: RememberedServer): void;
