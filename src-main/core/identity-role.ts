@@ -1,8 +1,10 @@
 // The signed-in user's role from her identity: fhirUser → her PractitionerRole(s) on the server
-// (`PractitionerRole?practitioner=<fhirUser>`), read with her own token. Never a local choice: a user
-// whose server says nothing has no role (null), and the renderer says so (docs/pharmacy.md, "Role").
+// (`PractitionerRole?practitioner=<fhirUser>`), read once at sign-in with her own token. Never a local
+// choice: a user whose server says nothing has no role (null), and the renderer says so
+// (docs/pharmacy.md, "Role"). The same read names the PractitionerRoles an escalation step may be
+// addressed to (docs/alerting.md, "Escalation").
 import type { UserRole } from '../shared/api.ts';
-import { arr, codings } from '../shared/fhir-json.ts';
+import { arr, codings, str } from '../shared/fhir-json.ts';
 import type { FhirAccess } from './fhir/fhir-client.ts';
 import { searchResources } from './views.ts';
 
@@ -27,14 +29,28 @@ export function roleFromCodes(
   return roles[0] ?? null;
 }
 
-export async function roleOfIdentity(access: FhirAccess, fhirUser: string | null): Promise<UserRole | null> {
-  if (!fhirUser || !/^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(fhirUser)) return null;
+/** Who the signed-in person is at her server: her role, and her active PractitionerRoles by reference. */
+export interface IdentityRoles {
+  role: UserRole | null;
+  practitionerRoles: readonly string[];
+}
+
+const NO_ROLES: IdentityRoles = { role: null, practitionerRoles: [] };
+
+/** Her active PractitionerRoles; none when she is no Practitioner or the server does not answer. */
+export async function readIdentityRoles(access: FhirAccess, fhirUser: string | null): Promise<IdentityRoles> {
+  if (!fhirUser || !/^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(fhirUser)) return NO_ROLES;
   const found = await searchResources(access, 'PractitionerRole', [
     ['practitioner', fhirUser],
     ['_count', '20'],
   ]);
-  if (found.status !== 'ok') return null;
-  return roleFromCodes(
-    found.resources.filter((r) => r['active'] !== false).flatMap((r) => arr(r['code']).flatMap(codings)),
-  );
+  if (found.status !== 'ok') return NO_ROLES;
+  const active = found.resources.filter((r) => r['active'] !== false);
+  return {
+    role: roleFromCodes(active.flatMap((r) => arr(r['code']).flatMap(codings))),
+    practitionerRoles: active.flatMap((r) => {
+      const id = str(r['id']);
+      return id ? [`PractitionerRole/${id}`] : [];
+    }),
+  };
 }

@@ -29,7 +29,7 @@ import { lockedWardView } from './workstation/locked-view.ts';
 import { signInTarget } from './workstation/sign-in-target.ts';
 import { throttled } from './workstation/throttle.ts';
 import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
-import { roleOfIdentity } from './identity-role.ts';
+import { readIdentityRoles } from './identity-role.ts';
 import { MEDICATION_ORDER_TOPIC, ORDER_VERIFICATION_TOPIC } from './monitor/topics.ts';
 import { createPharmacy } from './pharmacy/pharmacy.ts';
 import { emptyOrderChecks } from './rules/order-checks-holder.ts';
@@ -343,7 +343,8 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       // Who signed in, before the session counts as signed in: the UI never shows "unknown user".
       const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
       me.userDisplay = who?.resource ? humanName(who.resource['name']) : null;
-      me.role = await roleOfIdentity(accessFor(signed), signed.fhirUser);
+      const identity = await readIdentityRoles(accessFor(signed), signed.fhirUser);
+      me.role = identity.role;
       me.session = signed;
       me.viewer = {
         fhirBase: signed.fhirBase,
@@ -351,6 +352,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         access: accessFor(signed),
         owner: viewerOwner(signed),
         display: me.userDisplay,
+        practitionerRoles: identity.practitionerRoles,
       };
       me.signedInAt = Date.now();
       me.signingIn = false;

@@ -11,6 +11,8 @@ export interface AlertingSession {
   access: FhirAccess;
   /** Her name ("Riley Chen, RN (Ward A)"): recorded with her acknowledgment for other screens. */
   display?: string | null;
+  /** Her active PractitionerRoles, read once at sign-in: an escalation step addressed to one is hers. */
+  practitionerRoles?: readonly string[];
 }
 
 /** The outcome of asking whether the signed-in user may act on one alert. */

@@ -429,7 +429,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       session = next;
       writeback.resetCapabilities();
       if (next) void writeback.pump();
-      void chain?.setResponder(next?.fhirUser ? { access: next.access, fhirUser: next.fhirUser } : null);
+      void chain?.setResponder(next?.fhirUser ? (next.practitionerRoles ?? []) : null);
     },
     status,
     pushStatus,

@@ -7,9 +7,8 @@
 // ward's team (a Group) was asked; the fail-safe step on every screen that holds the alert. Each screen
 // tells each step once (claimed in the store, across restarts).
 import { ApiRefusedError, type AlertSummary, type EscalationStepView } from '../../shared/api.ts';
-import { bundleResources, str } from '../../shared/fhir-json.ts';
 import { createCapabilityCache } from '../fhir/capabilities.ts';
-import { fhirFetch, type FhirAccess } from '../fhir/fhir-client.ts';
+import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import { OPEN_STATES, stepRecipients, type StepRow } from '../store/alert-rows.ts';
@@ -50,8 +49,8 @@ export interface EscalationChain {
   stop(): Promise<void>;
   /** Tell the steps addressed here that were not told yet (after a sign-in, a step learned, a start). */
   deliverNotices(): Promise<void>;
-  /** The signed-in person's PractitionerRoles (read with her token), or none. */
-  setResponder(responder: { access: FhirAccess; fhirUser: string } | null): Promise<void>;
+  /** The signed-in person's PractitionerRoles (read at her sign-in), or null when nobody is signed in. */
+  setResponder(practitionerRoles: readonly string[] | null): Promise<void>;
   /** An alert with `addressedToYou` on each step of its chain. */
   decorate(alert: AlertSummary): AlertSummary;
   /** Accept or decline a step addressed to `by`; the step as it stands afterwards. */
@@ -64,19 +63,6 @@ export interface EscalationChain {
 }
 
 const isOpen = (state: string) => (OPEN_STATES as readonly string[]).includes(state);
-
-/** The signed-in person's PractitionerRoles on her server. */
-async function rolesOf(access: FhirAccess, fhirUser: string): Promise<Set<string>> {
-  const query = new URLSearchParams({ practitioner: fhirUser });
-  const { status, body } = await fhirFetch(access, `PractitionerRole?${query.toString()}`);
-  if (status !== 200) throw new Error(`PractitionerRole search answered ${status}`);
-  return new Set(
-    bundleResources(body, 'PractitionerRole')
-      .map((role) => str(role['id']))
-      .filter((id): id is string => id !== null)
-      .map((id) => `PractitionerRole/${id}`),
-  );
-}
 
 export function createEscalationChain(options: ChainOptions): EscalationChain {
   const { store, policy, logger } = options;
@@ -213,15 +199,9 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
     tick,
     stop,
     deliverNotices,
-    async setResponder(responder) {
-      roles = new Set();
-      if (!responder) return;
-      try {
-        roles = await rolesOf(responder.access, responder.fhirUser);
-      } catch (error) {
-        logger.warn({ err: String(error) }, 'could not read the signed-in person’s roles');
-      }
-      await deliverNotices();
+    async setResponder(practitionerRoles) {
+      roles = new Set(practitionerRoles ?? []);
+      if (practitionerRoles) await deliverNotices();
     },
     decorate,
     async answer(alert, step, answer, by) {
