@@ -258,6 +258,11 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     emitRaw({ type: 'health', health: healthSnapshot() });
     lockedPush.request();
   }, HEALTH_PUSH_MS);
+  // Final lab reports arrived (a burst of them during a catch-up is one push); only a signed-in user's
+  // screen shows results.
+  const resultsPush = throttled(() => {
+    if (!me.closed && me.viewer) emitRaw({ type: 'results' });
+  }, HEALTH_PUSH_MS);
   const lockedPush = throttled(() => {
     const view = me.closed ? null : lockedView();
     if (view) emitRaw({ type: 'locked-ward', view });
@@ -286,6 +291,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
       onClosedLoop: (change) => alerting.onLoopChange(change),
+      onResultNews: resultsPush.request,
     });
 
   const wardWatch: WardWatch | null = ward
@@ -487,6 +493,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       healthPush.cancel();
       sessionPush.cancel();
       lockedPush.cancel();
+      resultsPush.cancel();
       clearInterval(pruneTimer);
       await alerting.stop();
       pharmacy.stop();

@@ -81,7 +81,7 @@ export interface RunningServer {
 
 const MAINTENANCE_MS = 5_000;
 /**
- * Limits no ward reaches (docs/server.md, "Limits"): the app holds one stream per subscription (six
+ * Limits no ward reaches (docs/server.md, "Limits"): the app holds one stream per subscription (seven
  * topics), a ward a few dozen clients; the connection cap sits above the 10,000 SSE clients measured.
  */
 export const DEFAULT_LIMITS = {

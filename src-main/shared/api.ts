@@ -60,6 +60,11 @@ export interface HealthSnapshot {
   degraded: string | null;
   /** Non-null while token renewal is failing; `degraded` then says so. */
   tokenRenewal?: TokenRenewalHealth | null;
+  /**
+   * True while a live subscription brings news of every final lab report (pushed as `results`): the
+   * page re-reads the trends it shows when told. False: it re-reads them on a timer.
+   */
+  resultsPushed?: boolean;
 }
 
 export type SessionState = 'signed-out' | 'signing-in' | 'signed-in';
@@ -193,7 +198,12 @@ export type HostEvent =
   /** The locked ward screen changed (ward workstation, nobody signed in). */
   | { type: 'locked-ward'; view: LockedWardView }
   /** Orders joined or left the worklist (a decision here or on another workstation, a new order). */
-  | { type: 'worklist'; orders: string[] };
+  | { type: 'worklist'; orders: string[] }
+  /**
+   * Final lab reports arrived: a result the page shows (a trend, a later normal result) may have
+   * changed. Carries nothing: the page re-reads what it shows with its own calls.
+   */
+  | { type: 'results' };
 
 // ---- call argument schemas (validated in both hosts) ----
 

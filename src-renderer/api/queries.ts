@@ -114,6 +114,11 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       void client.invalidateQueries({ queryKey: ['worklist'] });
       void client.invalidateQueries({ queryKey: ['review'] });
       break;
+    case 'results':
+      // A final report arrived: the trends on screen re-read (those not on screen when next shown). A
+      // read under way finishes rather than restarting for each report of a burst.
+      void client.invalidateQueries({ queryKey: ['trend'] }, { cancelRefetch: false });
+      break;
     case 'notify':
     case 'withdraw-notification':
     case 'focus-alert':

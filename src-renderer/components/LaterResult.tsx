@@ -7,15 +7,21 @@ import { queries } from '../api/queries.ts';
 import { laterNormal } from '../feed/later-result.ts';
 import { timeText } from '../format/time.ts';
 
-/** Trends are re-read this often while a critical is on screen: a normal repeat is not pushed. */
+/**
+ * Where no subscription tells of final lab reports (health `resultsPushed` false: a server without that
+ * topic, or the stream down), trends are re-read this often while a critical is on screen. Where one
+ * does, a `results` push re-reads them (api/queries.ts) and nothing is polled.
+ */
 const RECHECK_MS = 30_000;
 
 export function useLaterNormal(alert: AlertSummary): TrendPoint | null {
   const watched = alert.tier === 'critical' && alert.focus.startsWith('Observation/') && alert.fetch === 'ok';
+  // Selected, so a health push re-renders this line only when the answer changes.
+  const pushed = useQuery({ ...queries.health(), select: (h) => h.resultsPushed === true }).data === true;
   const trend = useQuery({
     ...queries.trend(alert.focus),
     enabled: watched,
-    refetchInterval: RECHECK_MS,
+    refetchInterval: pushed ? false : RECHECK_MS,
   });
   return watched ? laterNormal(trend.data, alert.focus) : null;
 }

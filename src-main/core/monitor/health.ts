@@ -2,6 +2,7 @@
 // plainly live produces banner text, and so does a "live" subscription whose heartbeats stopped (a
 // connection can stay open while nothing arrives), a failing token renewal, or a session that ended.
 import type { HealthSnapshot, SubscriptionHealth, TokenRenewalHealth } from '../../shared/api.ts';
+import { RESULT_NEWS_TOPICS } from '../store/result-news.ts';
 
 const LATENCY_SAMPLES = 2048;
 
@@ -165,5 +166,7 @@ export function snapshot(
     subscriptions: entries.map((e) => ({ ...e })),
     degraded,
     tokenRenewal,
+    resultsPushed:
+      signedIn && entries.some((e) => RESULT_NEWS_TOPICS.has(e.topic) && e.connection === 'live'),
   };
 }

@@ -41,6 +41,7 @@ import {
 } from './loop-events.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { CLOSED_LOOP_TOPICS } from '../store/alert-sharing.ts';
+import { RESULT_NEWS_TOPICS } from '../store/result-news.ts';
 import { scheduleGapRecovery } from './gap-recovery.ts';
 import { createHealthEntry, type HealthTracker } from './health.ts';
 import {
@@ -107,6 +108,11 @@ export interface MonitorOptions {
    * (loop-events.ts). The service pushes, withdraws and tells (alerting/shared-loop.ts).
    */
   onClosedLoop?(change: LoopChange): void;
+  /**
+   * A final laboratory report was committed (store/result-news.ts): results on screen may have changed.
+   * Called per event; the service coalesces.
+   */
+  onResultNews?(): void;
 }
 
 export interface Monitor {
@@ -168,6 +174,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           [{ ...event, focus: event.focus, fhirBase: session.fhirBase, attempts: 0 }],
           settleIdle,
         );
+      if (RESULT_NEWS_TOPICS.has(event.topic)) options.onResultNews?.();
       options.onAccepted?.(event);
     },
     gapGraceMs: options.gapGraceMs ?? 1500,

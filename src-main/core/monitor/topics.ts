@@ -3,8 +3,10 @@
 // the server does not offer is reported, not silently skipped.
 import type { TopicRequest } from '../ports.ts';
 import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+import { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
 export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+export { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
@@ -16,7 +18,8 @@ export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
   // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges;
-  // the closed loop across workstations: acknowledgments made elsewhere, escalation steps.
+  // the closed loop across workstations: acknowledgments made elsewhere, escalation steps; final lab
+  // reports, which are no alerts but tell the open criticals of a later normal result (result-news.ts).
   nurse: [
     CRITICAL_LAB_TOPIC,
     ENCOUNTER_ADMIT_TOPIC,
@@ -24,11 +27,18 @@ const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
     ENCOUNTER_DISCHARGE_TOPIC,
     ACKNOWLEDGED_TOPIC,
     ESCALATION_TOPIC,
+    RESULT_REPORT_TOPIC,
   ],
   // Pharmacist: stat orders (they interrupt; the worklist itself is a search, docs/pharmacy.md),
   // critical results that change dosing (one acknowledged elsewhere clears here too), and
-  // verification decisions made on other workstations.
-  pharmacist: [MEDICATION_ORDER_TOPIC, CRITICAL_LAB_TOPIC, ACKNOWLEDGED_TOPIC, ORDER_VERIFICATION_TOPIC],
+  // verification decisions made on other workstations; final lab reports (later results).
+  pharmacist: [
+    MEDICATION_ORDER_TOPIC,
+    CRITICAL_LAB_TOPIC,
+    ACKNOWLEDGED_TOPIC,
+    ORDER_VERIFICATION_TOPIC,
+    RESULT_REPORT_TOPIC,
+  ],
 };
 
 /** Filters per role and topic: a pharmacist is alerted to stat orders only; the rest wait in the worklist. */
@@ -61,6 +71,8 @@ export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { n
   [ENCOUNTER_TRANSFER_TOPIC]: {
     none: 'a transfer (a change of location) is not a search; in-progress encounter changes arrive with admissions',
   },
+  // Final laboratory reports: news for the later-result check, never alerts.
+  [RESULT_REPORT_TOPIC]: { criteria: 'DiagnosticReport?status=final' },
   // The closed loop: acknowledgment and resolution records are alert Communications (the identifier
   // tells them apart when read); escalation steps are Tasks with the escalation code.
   [ACKNOWLEDGED_TOPIC]: {

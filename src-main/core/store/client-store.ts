@@ -8,6 +8,7 @@ import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
+import { RESULT_NEWS_TOPICS } from './result-news.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 import { createServerFactsStore } from './server-facts.ts';
 
@@ -204,6 +205,8 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       alerts.sharing.recordLoopEvent(sub.key, event.eventNumber, topic, event.focus, receivedAt);
       return;
     }
+    // A final report: news that results changed (result-news.ts), told after the commit; no alert.
+    if (RESULT_NEWS_TOPICS.has(topic)) return;
     const existing = alerts.alertForFocus(sub.fhir_base, sub.owner, topic, event.focus);
     if (existing === null) {
       alerts.insertForEvent(newAlert(sub.key, topic, { ...event, focus: event.focus }, receivedAt));

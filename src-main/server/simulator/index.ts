@@ -352,17 +352,35 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     demoCritical.repeatAt = null;
     const still = [...wardCensus(ward).values()].some((b) => b.patientId === who.patientId);
     if (!still) return;
-    store.create(
+    const at = iso();
+    const repeat = store.create(
       labObservation({
         test: LABS.potassium,
         result: REPEAT_POTASSIUM,
         ward,
         patientId: who.patientId,
         encounterId: who.encounterId,
-        at: iso(),
+        at,
       }),
     );
     counts.observations += 1;
+    // Released like every other result: in a final report (here of the single test).
+    store.create(
+      diagnosticReport({
+        panel: {
+          loinc: LABS.potassium.loinc,
+          display: LABS.potassium.display,
+          tests: [LABS.potassium],
+          weight: 0,
+        },
+        ward,
+        patientId: who.patientId,
+        encounterId: who.encounterId,
+        observationIds: [repeat.id],
+        at,
+      }),
+    );
+    counts.reports += 1;
   }
 
   function step(stepMs: number, counts: SimulatorCounts): void {

@@ -11,7 +11,8 @@ import { topicsForRole } from '../../../src-main/core/monitor/topics.ts';
 import { createMonitorService, type MonitorService } from '../../../src-main/core/service.ts';
 import { createSmartSignIn, type SmartSignIn } from '../../../src-main/app/sign-in.ts';
 import { startLocalDemo, type LocalDemo } from '../../../src-main/local/local-demo.ts';
-import type { SessionInfo } from '../../../src-main/shared/api.ts';
+import type { HostEvent, SessionInfo } from '../../../src-main/shared/api.ts';
+import { until } from '../../support/until.ts';
 import { driveSignIn } from '../server/auth/helpers.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -100,5 +101,35 @@ describe('monitor service', () => {
     const authorize = new URL(opened[0] ?? '');
     expect(new URL(authorize.searchParams.get('redirect_uri') ?? '').port).toBe(String(port));
     expect(authorize.searchParams.get('scope')?.split(' ')).toEqual(scopes);
+  });
+
+  it('tells the screen of a later result by the final report, without polling, and makes no alert of the report', async () => {
+    const demo = await demoFor();
+    const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'));
+    const events: HostEvent[] = [];
+    service.onEvent((event) => events.push(event));
+    await service.handlers.signIn({ role: 'nurse' });
+    await sessionBecomes(service, 'signed-in');
+    // The page polls trends only while this is false (LaterResult.tsx).
+    await until(async () => (await service.handlers.getHealth({})).resultsPushed, 'results pushed in health');
+
+    demo.kick();
+    const critical = await until(
+      async () => (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.headline.includes('6.8')),
+      'the scripted K 6.8',
+    );
+    await until(async () => {
+      const trend = await service.handlers.getObservationTrend({ reference: critical.focus, count: 20 });
+      return trend.status === 'ok' && trend.points.length > 0;
+    }, 'the critical in its own trend');
+    events.length = 0;
+
+    // An hour of the ward: the lab's repeat draw for that patient (normal 4.4), released in a final report.
+    demo.server.simulator?.advance(3_600_000 + 60_000);
+    await until(() => events.some((e) => e.type === 'results'), 'a results push');
+    const trend = await service.handlers.getObservationTrend({ reference: critical.focus, count: 20 });
+    expect(trend.points.some((p) => p.value === 4.4 && p.interpretation === 'N')).toBe(true);
+    const alerts = await service.handlers.listAlerts({ limit: 200 });
+    expect(alerts.filter((a) => a.focus.startsWith('DiagnosticReport/'))).toEqual([]);
   });
 });

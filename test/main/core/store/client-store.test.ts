@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
+import { RESULT_REPORT_TOPIC } from '../../../../src-main/core/store/result-news.ts';
 
 const opened: ClientStore[] = [];
 function freshStore(path = join(mkdtempSync(join(tmpdir(), 'store-')), 'monitor.sqlite')) {
@@ -95,6 +96,20 @@ describe('client store', () => {
     store.commitEvents(sub.key, sub.topic, [ev(1, null)], 'live');
     expect(store.getCursor(sub.key)).toBe(1);
     expect(store.alerts.list(10)).toEqual([]);
+  });
+
+  it('commits final-report events with the cursor as news, never as alerts, and drops their replay', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    const reports = [ev(1, 'DiagnosticReport/r1'), ev(2, 'DiagnosticReport/r2')];
+    const first = store.commitEvents(sub.key, RESULT_REPORT_TOPIC, reports, 'live');
+    expect(first.accepted.map((e) => e.eventNumber)).toEqual([1, 2]);
+    expect(store.getCursor(sub.key)).toBe(2);
+    expect(store.alerts.list(10)).toEqual([]);
+    // The same events replayed after a reconnect: duplicates, not news again.
+    const again = store.commitEvents(sub.key, RESULT_REPORT_TOPIC, reports, 'replay');
+    expect(again.accepted).toEqual([]);
+    expect(again.duplicates).toBe(2);
   });
 
   it('pages the feed newest first', () => {
