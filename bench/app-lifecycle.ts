@@ -9,8 +9,9 @@
 //                                            every kind (renderer → host, host → FHIR server), host CPU
 //                                            (/proc) and renderer main-thread CPU (DevTools TaskDuration)
 //   npm run bench:day -- [--hours=24]        the simulator at 60× (one simulated hour per real minute):
-//                                            host RSS and open descriptors, renderer heap (after a GC)
-//                                            and DOM nodes, per hour, against the first hour
+//                     [--rate=60]            host RSS and open descriptors, renderer heap (after a GC)
+//                                            and DOM nodes, per hour, against the first hour; --rate=120
+//                                            --hours=48 shows two days in the same real time
 import { spawn } from 'node:child_process';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { commandLine, machine, machineState, now, numberArg, out, sleep, verdict } from './client-lib.ts';
@@ -158,7 +159,9 @@ async function idle(browser: Browser): Promise<void> {
 
 async function day(browser: Browser): Promise<void> {
   const hours = numberArg('hours', 24);
-  const host = await startHost(60);
+  const rate = numberArg('rate', 60);
+  const hourMs = 3_600_000 / rate;
+  const host = await startHost(rate);
   try {
     const page = await newPage(browser);
     await signIn(page, host.launchUrl());
@@ -166,12 +169,12 @@ async function day(browser: Browser): Promise<void> {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     out(
-      `the simulator at 60×: ${hours} simulated hours = ${hours} real minutes; sampled at the end of each hour (renderer after a GC)`,
+      `the simulator at ${rate}×: ${hours} simulated hours = ${((hours * hourMs) / 60_000).toFixed(0)} real minutes; sampled at the end of each hour (renderer after a GC)`,
     );
     out('hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown');
     const samples: Array<{ rss: number; fds: number; heap: number }> = [];
     for (let hour = 1; hour <= hours; hour += 1) {
-      await sleep(60_000);
+      await sleep(hourMs);
       const figures = await rendererFigures(cdp, true);
       const label = await page
         .locator('.feed-list')

@@ -15,7 +15,7 @@ function prepareRevisionStatements(db: Db) {
   return {
     // Whether any alert names this focus on this topic: one seek in alerts_by_focus. Most events are
     // about a result never seen before, and this answers them without the join and the ordering below
-    // (a quarter of an event's commit cost at 100,000 events: docs/benchmarks.md).
+    // (a third of an event's commit cost: docs/benchmarks.md, "The store fix").
     anyForFocus: db.prepare<[string, string], { found: number }>(
       'SELECT 1 AS found FROM alerts WHERE focus = ? AND topic = ? LIMIT 1',
     ),
