@@ -90,6 +90,8 @@ test('observation 5: signed out, and a cancelled sign-in, are red and say alerts
     await page.getByRole('button', { name: 'Sign in to the local demo' }).click();
     const signInPage = await popup;
     await signInPage.getByRole('button', { name: 'Deny' }).click();
+    // The refusal travels to the app by the tab's redirect: closing the tab before it lands loses it.
+    await expect(signInPage.getByText(/return to the app/i)).toBeVisible();
     await signInPage.close();
     await expect(redBanner(page)).toContainText(/refused or cancelled/, { timeout: 10_000 });
     await expect(page.locator('.health-ok')).toHaveCount(0);

@@ -38,6 +38,8 @@ test('a slow answer to "Sign in" still opens the server’s sign-in page, which 
   expect(await signInPage.evaluate(() => window.opener === null)).toBe(true);
   await signInPage.getByLabel(/charge nurse, Ward A/).check();
   await signInPage.getByRole('button', { name: 'Approve and sign in' }).click();
+  // The code travels to the app by the tab's redirect: closing the tab before it lands loses it.
+  await expect(signInPage.getByText(/return to the app/i)).toBeVisible();
   await signInPage.close();
   await expect(page.getByRole('status').filter({ hasText: 'Signed in as' })).toBeVisible({ timeout: 30_000 });
 });
