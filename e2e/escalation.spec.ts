@@ -3,13 +3,14 @@
 // charge nurse's (Alex Rivera, a second browser host signed in to the same server). The policy comes from
 // the deployment file, with the shortest steps it allows (1 minute each). Nobody acknowledges the K 6.8:
 // a minute later the ward's nurses are asked on Riley's screen; she declines, which asks the charge
-// nurse at once; Alex accepts (which acknowledges) on her screen; Riley's screen learns both from the
-// server. The waits are
-// for the mechanism (the Task on screen), with deadlines well beyond the policy's minute.
+// nurse at once; Alex accepts (which acknowledges) on her screen, or declines too, which reaches the
+// fail-safe contact list on both screens at once. Riley's screen learns every answer from the server.
+// Each test has its own pair of workstations (the demo writes one K 6.8 per run). The waits are for the
+// mechanism (the Task on screen), with deadlines well beyond the policy's minute.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { alertsWhere, isOpenCritical, listAlerts, screenshot, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
@@ -25,23 +26,21 @@ const escalation = {
   },
 };
 
-let demo: DemoProcess;
-let charge: DemoProcess;
-
 function configFile(name: string, content: object): string {
   const file = join(mkdtempSync(join(tmpdir(), 'escalation-e2e-')), `${name}.json`);
   writeFileSync(file, JSON.stringify(content));
   return file;
 }
 
-test.beforeAll(async () => {
-  demo = await startDemo({
+/** The ward nurse's workstation (with the embedded server) and the charge nurse's, on that server. */
+async function startWorkstations(): Promise<{ demo: DemoProcess; charge: DemoProcess }> {
+  const demo = await startDemo({
     extraArgs: [
       '--config',
       configFile('ward-nurse', { localDemo: { enabled: true, simulationRate: 0 }, escalation }),
     ],
   });
-  charge = await startDemo({
+  const charge = await startDemo({
     extraArgs: [
       '--config',
       configFile('charge-nurse', {
@@ -50,12 +49,27 @@ test.beforeAll(async () => {
       }),
     ],
     embeddedServer: false,
+  }).catch(async (error: unknown) => {
+    await demo.stop();
+    throw error;
   });
+  return { demo, charge };
+}
+
+type Workstations = Awaited<ReturnType<typeof startWorkstations>>;
+let pair: Workstations | null = null;
+test.beforeEach(async () => {
+  pair = await startWorkstations();
 });
-test.afterAll(async () => {
-  await charge?.stop();
-  await demo?.stop();
+test.afterEach(async () => {
+  await pair?.charge.stop();
+  await pair?.demo.stop();
+  pair = null;
 });
+function workstations(): Workstations {
+  if (!pair) throw new Error('the workstations did not start');
+  return pair;
+}
 
 const chain = (page: Page) => page.getByRole('region', { name: 'Escalation' });
 const step = (page: Page, n: number) => chain(page).locator(`li[data-step="${n}"]`);
@@ -65,11 +79,18 @@ async function openAlert(page: Page, alert: AlertSummary): Promise<void> {
   await expect(page.locator('.detail').getByRole('heading', { level: 2 })).toBeVisible();
 }
 
-test('an unacknowledged critical asks the ward’s nurses, a decline asks the charge nurse at once, her acceptance shows on both screens', async ({
-  page,
-  browser,
-}) => {
-  test.setTimeout(300_000);
+/**
+ * Both signed in, nobody acknowledges the K 6.8: step 1 asks the ward's nurses on Riley's screen, she
+ * declines, step 2 asks the charge nurse at once; her screen has the alert with that step addressed to
+ * her, open. Returns her page and the critical as Riley's screen holds it. `shoot`: save the screenshot
+ * of the asked step (one test does, for the README).
+ */
+async function walkToChargeNurse(
+  page: Page,
+  browser: Browser,
+  shoot: boolean,
+): Promise<{ chargePage: Page; critical: AlertSummary }> {
+  const { demo, charge } = workstations();
   // The charge nurse first, so her monitor is subscribed when the demo's K 6.8 is written.
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const chargePage = await context.newPage();
@@ -90,7 +111,7 @@ test('an unacknowledged critical asks the ward’s nurses, a decline asks the ch
     timeout: 150_000,
   });
   await expect(step(page, 1)).toContainText('no answer yet · next step at');
-  await screenshot(page, 'escalation-asked');
+  if (shoot) await screenshot(page, 'escalation-asked');
   await step(page, 1).getByRole('button', { name: 'Decline (ask the next)' }).click();
   await expect(step(page, 1)).toContainText('declined by Riley Chen');
   // Declined: the charge nurse is asked at once, not a minute later.
@@ -111,6 +132,15 @@ test('an unacknowledged critical asks the ward’s nurses, a decline asks the ch
     )
     .toBe(true);
   await openAlert(chargePage, hers as AlertSummary);
+  return { chargePage, critical };
+}
+
+test('an unacknowledged critical asks the ward’s nurses, a decline asks the charge nurse at once, her acceptance shows on both screens', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const { chargePage } = await walkToChargeNurse(page, browser, true);
   await step(chargePage, 2).getByRole('button', { name: 'Accept (I take it)' }).click();
   await expect(step(chargePage, 2)).toContainText('accepted by Alex Rivera');
   await screenshot(chargePage, 'escalation-accepted');
@@ -122,5 +152,28 @@ test('an unacknowledged critical asks the ward’s nurses, a decline asks the ch
   await expect(page.locator('.detail')).toContainText(/Acknowledged by Alex Rivera.* on another workstation/);
   await expect(chain(page).getByText(/Nobody answered/)).toHaveCount(0);
   await screenshot(page, 'escalation-answered-elsewhere');
-  await context.close();
+  await chargePage.context().close();
+});
+
+test('the charge nurse declines too: the fail-safe contact list shows on both screens at once, and the critical stays open', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const { chargePage, critical } = await walkToChargeNurse(page, browser, false);
+  await step(chargePage, 2).getByRole('button', { name: 'Decline (ask the next)' }).click();
+  await expect(step(chargePage, 2)).toContainText('declined by Alex Rivera');
+  // Nobody left to ask: the fail-safe step at once, with the deployment's contact list, on both screens.
+  for (const screen of [chargePage, page]) {
+    await expect(step(screen, 3)).toContainText(/Fail-safe reached at /, { timeout: 30_000 });
+    await expect(chain(screen).getByRole('alert')).toContainText(
+      'Nobody answered: call House supervisor (ext. 4400).',
+    );
+  }
+  await expect(step(page, 2)).toContainText('declined by Alex Rivera');
+  await screenshot(page, 'escalation-fail-safe');
+  // Reaching the fail-safe acknowledges nothing: the critical is still open on Riley's screen.
+  const still = (await listAlerts(page)).find((a) => a.id === critical.id);
+  expect(still && isOpenCritical(still)).toBe(true);
+  await chargePage.context().close();
 });
