@@ -10,7 +10,8 @@
 //
 // It registers what it needs through Medplum's API (scripts/interop/medplum-admin.ts), signs the nurse
 // in through the app's loopback listener with the user's step done headlessly, then checks: the
-// subscription, a critical → alert → notification exactly once, a dropped socket, a restart, an
+// subscription, a critical → alert → notification exactly once, a later normal result told by its
+// final report, a dropped socket, a restart, an
 // acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
 // outbox and sender with the lab user's token: the pharmacist's own sign-in and worklist are not run
 // here), an updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
@@ -219,6 +220,34 @@ async function checkCritical(run: Run): Promise<void> {
     expectThat(note?.kind === 'alert' && note.tier === 'critical', 'not notified as a live critical');
     return `${reference}: "${note?.title ?? ''}"`;
   });
+}
+
+async function checkLaterResult(run: Run): Promise<void> {
+  await run.report.check(
+    'a later normal result, released in a final report → the screen is told (no polling), no alert for the report',
+    async () => {
+      const health = await run.app.service.handlers.getHealth({});
+      expectThat(health.resultsPushed === true, 'health says final reports are not pushed');
+      let told = 0;
+      const stop = run.app.service.onEvent((event) => {
+        if (event.type === 'results') told += 1;
+      });
+      try {
+        const { reference } = await run.lab.potassium(run.patients[0], 4.4);
+        const report = await run.lab.finalReport(run.patients[0], [reference]);
+        await until('a results push', () => told > 0, 30_000);
+        expectThat(alertsFor(run.app, report).length === 0, 'the final report became an alert');
+        const trend = await run.app.service.handlers.getObservationTrend({ reference: run.first, count: 20 });
+        expectThat(
+          trend.points.some((p) => p.reference === reference && p.value === 4.4),
+          'the later result is not in the critical result’s trend',
+        );
+        return `${report} told ${told} time(s); ${reference} in the trend of ${run.first}`;
+      } finally {
+        stop();
+      }
+    },
+  );
 }
 
 async function checkDroppedSocket(run: Run): Promise<void> {
@@ -530,6 +559,7 @@ async function main(): Promise<number> {
     }
     await checkSubscription(run);
     await checkCritical(run);
+    await checkLaterResult(run);
     await checkDroppedSocket(run);
     await checkRestart(run);
     await checkAcknowledgment(run);

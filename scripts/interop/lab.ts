@@ -9,6 +9,8 @@ export interface Lab {
   patient(family: string): Promise<string>;
   /** Write a potassium result; returns `Observation/<id>` and the time the write was sent. */
   potassium(patient: string, value: number): Promise<{ reference: string; sentAt: number }>;
+  /** Release results in a final DiagnosticReport, as a laboratory does; returns `DiagnosticReport/<id>`. */
+  finalReport(patient: string, results: readonly string[]): Promise<string>;
   /** A corrected value for the same result (a new version). */
   correct(reference: string, patient: string, value: number): Promise<void>;
   /** Withdraw the result: DELETE, as a laboratory system does for a result entered in error. */
@@ -104,6 +106,18 @@ export async function signInLab(
       const sentAt = Date.now();
       const created = await must('POST', 'Observation', potassiumResult(patient, value));
       return { reference: `Observation/${String(created['id'])}`, sentAt };
+    },
+    async finalReport(patient, results) {
+      const created = await must('POST', 'DiagnosticReport', {
+        resourceType: 'DiagnosticReport',
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }], text: 'Potassium' },
+        subject: { reference: patient },
+        issued: new Date().toISOString(),
+        result: results.map((reference) => ({ reference })),
+      });
+      return `DiagnosticReport/${String(created['id'])}`;
     },
     async correct(reference, patient, value) {
       const id = reference.split('/')[1] ?? '';
