@@ -58,6 +58,17 @@ async function writeSliced(res: ServerResponse, bytes: Buffer, nextSize: () => n
   }
 }
 
+/** Wait for the response to drain or close, leaving no listener behind (the loop waits many times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
+}
 describe('SSE channel: connecting and cursor', () => {
   it('sends bearer, Accept and Last-Event-ID = getCursor() on every (re)connect', async () => {
     const cursor = { value: null as string | null };
@@ -325,7 +336,7 @@ describe('SSE channel: bad streams', () => {
         res.write('data: ');
         const chunk = Buffer.alloc(64 * 1024, 'x');
         while (!hungUp && bytesWrittenOnFirst < FAILSAFE) {
-          if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+          if (!res.write(chunk)) await drainedOrClosed(res);
           bytesWrittenOnFirst += chunk.length;
         }
         firstEndedBy = hungUp ? 'client hung up' : 'failsafe';
