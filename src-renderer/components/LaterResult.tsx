@@ -4,15 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import type { AlertSummary, TrendPoint } from '../../src-main/shared/api.ts';
 import { readableUnit } from '../../src-main/shared/fhir-json.ts';
 import { queries } from '../api/queries.ts';
-import { laterNormal } from '../feed/later-result.ts';
+import { laterNormal, trendRecheckInterval } from '../feed/later-result.ts';
 import { timeText } from '../format/time.ts';
-
-/**
- * Where no subscription tells of final lab reports (health `resultsPushed` false: a server without that
- * topic, or the stream down), trends are re-read this often while a critical is on screen. Where one
- * does, a `results` push re-reads them (api/queries.ts) and nothing is polled.
- */
-const RECHECK_MS = 30_000;
 
 export function useLaterNormal(alert: AlertSummary): TrendPoint | null {
   const watched = alert.tier === 'critical' && alert.focus.startsWith('Observation/') && alert.fetch === 'ok';
@@ -21,7 +14,7 @@ export function useLaterNormal(alert: AlertSummary): TrendPoint | null {
   const trend = useQuery({
     ...queries.trend(alert.focus),
     enabled: watched,
-    refetchInterval: pushed ? false : RECHECK_MS,
+    refetchInterval: trendRecheckInterval(pushed),
   });
   return watched ? laterNormal(trend.data, alert.focus) : null;
 }

@@ -21,3 +21,12 @@ export function laterNormal(
     .sort((a, b) => when(b) - when(a))[0];
   return newest?.interpretation === 'N' ? newest : null;
 }
+
+/**
+ * How often the trends behind open criticals are re-read: never on a timer while a live subscription
+ * pushes final lab reports (health `resultsPushed`; a `results` push re-reads them), every 30 s where
+ * none does (a server without that topic, or its stream down), so a later result is never missed.
+ */
+export function trendRecheckInterval(resultsPushed: boolean): number | false {
+  return resultsPushed ? false : 30_000;
+}

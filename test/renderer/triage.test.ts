@@ -11,7 +11,7 @@ import {
   unreadCounts,
 } from '../../src-renderer/feed/feed-model.ts';
 import { identityText, sameNameReferences, wardOf } from '../../src-renderer/feed/identity.ts';
-import { laterNormal } from '../../src-renderer/feed/later-result.ts';
+import { laterNormal, trendRecheckInterval } from '../../src-renderer/feed/later-result.ts';
 import { triage, triageCounts } from '../../src-renderer/feed/triage.ts';
 
 const NOW = Date.parse('2026-06-14T12:00:00Z');
@@ -158,5 +158,10 @@ describe('a later normal result', () => {
     );
     expect(laterNormal(t, 'Observation/inr')).toBeNull();
     expect(laterNormal(undefined, 'Observation/inr')).toBeNull();
+  });
+
+  it('is looked for again when a final report is pushed, and on a timer only where none can be', () => {
+    expect(trendRecheckInterval(true)).toBe(false);
+    expect(trendRecheckInterval(false)).toBe(30_000);
   });
 });
