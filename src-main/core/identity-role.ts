@@ -33,9 +33,11 @@ export function roleFromCodes(
 export interface IdentityRoles {
   role: UserRole | null;
   practitionerRoles: readonly string[];
+  /** Why the server's answer could not be read (then she has no role here); null when it was. */
+  unread: string | null;
 }
 
-const NO_ROLES: IdentityRoles = { role: null, practitionerRoles: [] };
+const NO_ROLES: IdentityRoles = { role: null, practitionerRoles: [], unread: null };
 
 /** Her active PractitionerRoles; none when she is no Practitioner or the server does not answer. */
 export async function readIdentityRoles(access: FhirAccess, fhirUser: string | null): Promise<IdentityRoles> {
@@ -44,7 +46,8 @@ export async function readIdentityRoles(access: FhirAccess, fhirUser: string | n
     ['practitioner', fhirUser],
     ['_count', '20'],
   ]);
-  if (found.status !== 'ok') return NO_ROLES;
+  if (found.status !== 'ok')
+    return { ...NO_ROLES, unread: `PractitionerRole search: ${found.message ?? found.status}` };
   const active = found.resources.filter((r) => r['active'] !== false);
   return {
     role: roleFromCodes(active.flatMap((r) => arr(r['code']).flatMap(codings))),
@@ -52,5 +55,6 @@ export async function readIdentityRoles(access: FhirAccess, fhirUser: string | n
       const id = str(r['id']);
       return id ? [`PractitionerRole/${id}`] : [];
     }),
+    unread: null,
   };
 }

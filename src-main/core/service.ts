@@ -350,6 +350,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       const who = signed.fhirUser ? await readResource(accessFor(signed), signed.fhirUser) : null;
       me.userDisplay = who?.resource ? humanName(who.resource['name']) : null;
       const identity = await readIdentityRoles(accessFor(signed), signed.fhirUser);
+      // Without her roles she has no role-based view and no escalation step reaches her: say why.
+      if (identity.unread)
+        log.warn({ reason: identity.unread }, 'could not read the signed-in person’s roles');
       me.role = identity.role;
       me.session = signed;
       me.viewer = {
