@@ -121,7 +121,12 @@ test.describe('charge nurse', () => {
     await expect(detail.getByRole('heading', { level: 2 })).toBeVisible();
     // The feed's row: an open critical also has a line in the critical list with the same id.
     await expect(page.locator(`.feed-row[data-alert-id="${id}"]`)).toHaveAttribute('aria-current', 'true');
-    if ((await detail.getByText('Acknowledged').count()) === 0) await page.keyboard.press('a');
+    if ((await detail.getByText('Acknowledged').count()) === 0) {
+      // `a` is gated like the button (opened here, host and server reachable): wait for the gate to open
+      // (the host records the opening first), then press.
+      await expect(detail.getByRole('button', { name: /^Acknowledge/ })).toBeEnabled();
+      await page.keyboard.press('a');
+    }
     await expect(detail.getByText('Acknowledged')).toBeVisible();
 
     // Search with "/" and typing, then Escape-free return to the list with j.
