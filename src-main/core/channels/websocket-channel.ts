@@ -4,7 +4,8 @@
 // answered the bind (its handshake, or any notification for the subscription): an open socket is not a
 // working subscription. Catch-up after a reconnect (`$events`, reconciliation) is the pipeline's job: it
 // sees onState('live', 'reconnected'). Server dialects (token method, bind form) are in
-// websocket-binding.ts.
+// websocket-binding.ts. What arrives while a frame is committed is committed with the next one (group
+// commit, websocket-group-commit.ts).
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { field, parseJson } from '../../shared/fhir-json.ts';
@@ -12,7 +13,7 @@ import { parseNotificationBundle } from '../notifications/parse-bundle.ts';
 import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts';
 import { createChannelLoop, unauthorizedOutcome, type LoopContext, type Outcome } from './channel-loop.ts';
 import type { BackoffOptions } from './backoff.ts';
-import type { Channel, ChannelCallbacks } from './types.ts';
+import type { Channel, ChannelCallbacks, ChannelFrame } from './types.ts';
 import {
   bindMessage,
   bindStyles,
@@ -23,6 +24,7 @@ import {
   type BindStyle,
   type TokenMethod,
 } from './websocket-binding.ts';
+import { createInbox, joinRun, type Arrived } from './websocket-group-commit.ts';
 
 export { bindMessage, parseBindingParameters, type BindingToken } from './websocket-binding.ts';
 
@@ -71,6 +73,36 @@ function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function rawByteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+/** What one message is. Pure: the channel acts on it in arrival order, after the frames before it. */
+type Message =
+  | { kind: 'frame'; frame: ChannelFrame }
+  | { kind: 'error'; message: string }
+  | { kind: 'operation-outcome' }
+  /** Dialect chatter: keepalives, `{"type":"pong"}`, resources other than a Bundle. */
+  | { kind: 'ignored' };
+
+function readMessage(text: string, receivedAt: number): Message {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) {
+    return CHATTER.test(trimmed)
+      ? { kind: 'ignored' }
+      : { kind: 'error', message: 'unrecognized websocket message' };
+  }
+  const json = parseJson(trimmed);
+  if (json === undefined) return { kind: 'error', message: 'websocket message is not valid JSON' };
+  const resourceType = field(json, 'resourceType');
+  if (resourceType === 'OperationOutcome') return { kind: 'operation-outcome' };
+  if (resourceType !== 'Bundle') return { kind: 'ignored' };
+  const parsed = parseNotificationBundle(json);
+  if (!parsed.ok) return { kind: 'error', message: `websocket notification: ${parsed.error}` };
+  return { kind: 'frame', frame: { kind: 'notification', notification: parsed.notification, receivedAt } };
 }
 
 async function readJson(res: Response): Promise<unknown> {
@@ -190,8 +222,10 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
       const styles = bindStyles(bindChoice, known.bindStyle);
       let styleIndex = 0;
       let bound = false;
+      /** The commit in flight (a drain of the inbox); finish() waits for it. */
       let chain: Promise<void> = Promise.resolve();
-      let pending = 0;
+      let draining = false;
+      const inbox = createInbox();
       let finished = false;
       let watchdog: ReturnType<typeof setTimeout> | null = null;
       let bindTimer: ReturnType<typeof setTimeout> | null = null;
@@ -280,45 +314,80 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
         scheduleRebind(next.expiresAt);
       };
 
-      const handle = async (text: string): Promise<void> => {
-        const trimmed = text.trim();
-        if (!trimmed.startsWith('{')) {
-          if (!CHATTER.test(trimmed)) cb.onError('unrecognized websocket message');
+      /** Messages other than a notification Bundle, handled as they always were. */
+      const handleOther = (message: Exclude<Message, { kind: 'frame' }>): void => {
+        if (message.kind === 'error') {
+          cb.onError(message.message);
           return;
         }
-        const json = parseJson(trimmed);
-        if (json === undefined) {
-          cb.onError('websocket message is not valid JSON');
+        if (message.kind === 'ignored') return;
+        // Before the bind is answered: perhaps this form is not understood, so the next one. Otherwise
+        // (Medplum: "Token failed to validate") start over with a new token on a new socket.
+        if (!bound && styleIndex + 1 < styles.length) {
+          tryNextForm('server error message');
           return;
         }
-        const resourceType = field(json, 'resourceType');
-        if (resourceType === 'OperationOutcome') {
-          // Before the bind is answered: perhaps this form is not understood, so the next one. Otherwise
-          // (Medplum: "Token failed to validate") start over with a new token on a new socket.
-          if (!bound && styleIndex + 1 < styles.length) {
-            tryNextForm('server error message');
-            return;
-          }
-          cb.onError('server sent an OperationOutcome; rebinding');
-          finish({ next: 'retry', reason: 'server error message' });
-          return;
-        }
-        if (resourceType !== 'Bundle') return; // {"type":"pong"} and other dialect chatter
-        const parsed = parseNotificationBundle(json);
-        if (!parsed.ok) {
-          cb.onError(`websocket notification: ${parsed.error}`);
-          return;
-        }
-        markBound();
+        cb.onError('server sent an OperationOutcome; rebinding');
+        finish({ next: 'retry', reason: 'server error message' });
+      };
+
+      /** Hand one frame to the pipeline; false when the connection is over (then deliver nothing more). */
+      const deliver = async (frame: ChannelFrame): Promise<boolean> => {
         try {
-          await cb.onFrame({
-            kind: 'notification',
-            notification: parsed.notification,
-            receivedAt: Date.now(),
-          });
+          await cb.onFrame(frame);
         } catch {
+          // The handler's error may carry PHI; report only that it failed. The pipeline catches up from
+          // its persisted cursor on the next connection, so nothing queued behind this frame is delivered.
           cb.onError('frame handler failed; reconnecting');
           finish({ next: 'retry', reason: 'frame handler failed' });
+        }
+        return !finished;
+      };
+
+      /**
+       * Commit what arrived, in order: a run of event-notifications that join (joinRun) is one frame, one
+       * transaction; any other message ends the run, which is delivered before that message is handled
+       * (a handshake or heartbeat is a frame of its own). The channel is bound from the first Bundle.
+       */
+      const commitBatch = async (batch: readonly Arrived[]): Promise<void> => {
+        let run: ChannelFrame | null = null;
+        for (const arrived of batch) {
+          if (finished) return;
+          const message = readMessage(arrived.text, arrived.receivedAt);
+          if (message.kind === 'frame' && run !== null) {
+            const joined = joinRun(run, message.frame);
+            if (joined !== null) {
+              run = joined;
+              continue;
+            }
+          }
+          if (run !== null && !(await deliver(run))) return;
+          run = null;
+          if (message.kind === 'frame') {
+            markBound();
+            run = message.frame;
+          } else {
+            handleOther(message);
+          }
+        }
+        if (run !== null && !finished) await deliver(run);
+      };
+
+      /** Commit batches until nothing is queued: each one is what arrived while the previous committed. */
+      const drain = async (): Promise<void> => {
+        draining = true;
+        try {
+          while (inbox.size > 0 && !finished) {
+            const batch = inbox.takeAll();
+            // The inbox has room again: read on while this batch commits.
+            if (ws.isPaused) ws.resume();
+            await commitBatch(batch);
+          }
+        } catch {
+          // A callback threw (onError, onState): end this connection rather than leave it half-handled.
+          finish({ next: 'retry', reason: 'message handling failed' });
+        } finally {
+          draining = false;
         }
       };
 
@@ -330,15 +399,15 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
       ws.on('message', (data: RawData) => {
         if (finished) return;
         armWatchdog();
-        // Backpressure: stop reading the socket while the pipeline commits.
-        pending += 1;
-        ws.pause();
-        const text = rawToString(data);
-        chain = chain.then(async () => {
-          if (!finished) await handle(text);
-          pending -= 1;
-          if (pending === 0 && !finished) ws.resume();
+        const full = inbox.push({
+          text: rawToString(data),
+          bytes: rawByteLength(data),
+          receivedAt: Date.now(),
         });
+        // Backpressure: past the bound, stop reading the socket until the inbox is taken.
+        if (full) ws.pause();
+        // Idle: commit at once (this message alone). Otherwise it joins the batch after the commit.
+        if (!draining) chain = drain();
       });
       ws.on('close', (code: number) => finish({ next: 'retry', reason: `socket closed (${code})` }));
       ws.on('error', () => finish({ next: 'retry', reason: 'socket error' }));

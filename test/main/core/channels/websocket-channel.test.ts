@@ -9,8 +9,14 @@ import {
   parseBindingParameters,
 } from '../../../../src-main/core/channels/websocket-channel.ts';
 import type { WebSocketChannelOptions } from '../../../../src-main/core/channels/websocket-channel.ts';
-import type { Channel } from '../../../../src-main/core/channels/types.ts';
-import { eventBundle, handshakeBundle, recorder, sleep } from './helpers.ts';
+import {
+  createInbox,
+  joinRun,
+  MAX_QUEUED_MESSAGES,
+} from '../../../../src-main/core/channels/websocket-group-commit.ts';
+import type { Channel, ChannelFrame } from '../../../../src-main/core/channels/types.ts';
+import { parseNotificationBundle } from '../../../../src-main/core/notifications/parse-bundle.ts';
+import { eventBundle, handshakeBundle, heartbeatBundle, recorder, sleep } from './helpers.ts';
 import type { Recorder } from './helpers.ts';
 
 interface WsTestServer {
@@ -406,6 +412,247 @@ describe('websocket channel: discovering the server dialect, and liveness', () =
     await rec.waitFor(() => rec.states.at(-1)?.[0] === 'stopped');
     expect(rec.gone).toEqual(['subscription not found on the server (HTTP 400)']);
     expect(server.tokenRequests).toHaveLength(1);
+  });
+});
+
+// Group commit (websocket-group-commit.ts; docs/benchmarks.md, "Group commit in the SSE channel"). Each
+// test first lets the channel go idle (its handshake delivered), then holds the pipeline's first event
+// commit while the server sends more. A ping sent after the burst proves the client has read everything
+// before it: ws answers pings in stream order, after emitting the messages ahead of them.
+describe('websocket channel: group commit', () => {
+  /** A promise the test opens when it chooses. */
+  const gate = (): { opened: Promise<void>; open(): void } => {
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { opened, open };
+  };
+  /** Resolves once the client has read everything the server sent before this call. */
+  const readUpTo = (socket: WebSocket): Promise<void> =>
+    new Promise((resolve) => {
+      socket.once('pong', () => resolve());
+      socket.ping();
+    });
+  const settlesWithin = (promise: Promise<unknown>, ms: number): Promise<boolean> =>
+    Promise.race([promise.then(() => true), sleep(ms).then(() => false)]);
+  const range = (from: number, to: number): string[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+  const isEvent = (frame: ChannelFrame): boolean =>
+    frame.kind === 'notification' && frame.notification.type === 'event-notification';
+  const summary = (frame: ChannelFrame): string => {
+    if (frame.kind !== 'notification') return frame.kind;
+    if (!isEvent(frame)) return frame.notification.type;
+    const numbers = frame.notification.events.map((e) => e.eventNumber);
+    return numbers.length === 1 ? `event ${numbers[0]}` : `events ${numbers[0]}-${numbers.at(-1)}`;
+  };
+  const send = (socket: WebSocket, ...bundles: Record<string, unknown>[]): void => {
+    for (const bundle of bundles) socket.send(JSON.stringify(bundle));
+  };
+  const events = (from: number, to: number): Record<string, unknown>[] =>
+    range(from, to).map((n) => eventBundle(Number(n)));
+
+  /**
+   * A bound, idle channel. `log` has every state and every onFrame call (`refused` after one that
+   * threw); `onEventFrame` gets the n-th event frame before it counts as committed.
+   */
+  async function idleChannel(
+    onEventFrame: (n: number) => Promise<void>,
+    onClientMessage: Script['onClientMessage'] = answerBinds,
+  ): Promise<{ rec: Recorder; log: string[]; socket: WebSocket }> {
+    server = await startWsServer({ onClientMessage });
+    const log: string[] = [];
+    let eventFrames = 0;
+    const rec = recorder({
+      onFrame: async (frame) => {
+        log.push(summary(frame));
+        if (!isEvent(frame)) return;
+        try {
+          await onEventFrame(eventFrames++);
+        } catch (error) {
+          log.push('refused');
+          throw error;
+        }
+      },
+    });
+    makeChannel(rec, {
+      callbacks: {
+        ...rec.callbacks,
+        onState: (state, detail) => {
+          log.push(detail === null ? state : `${state} (${detail})`);
+          rec.callbacks.onState(state, detail);
+        },
+      },
+    });
+    await rec.waitFor(() => rec.frames.length === 1);
+    const socket = server.sockets[0]?.socket;
+    if (!socket) throw new Error('no socket');
+    return { rec, log, socket };
+  }
+
+  it('commits a burst that arrived during a commit as one frame: every event once, in order', async () => {
+    // Below the inbox bound, so the whole burst is read while the first commit is held (the flood test
+    // goes beyond it).
+    const N = 60;
+    expect(N).toBeLessThan(MAX_QUEUED_MESSAGES);
+    const first = gate();
+    const { rec, socket } = await idleChannel(async (n) => {
+      if (n === 0) await first.opened;
+    });
+    send(socket, ...events(1, N));
+    const readAll = readUpTo(socket);
+    const readWhileHeld = await settlesWithin(readAll, 5000);
+    first.open();
+    await rec.waitFor(() => rec.eventNumbers().length >= N);
+    expect(rec.eventNumbers()).toEqual(range(1, N));
+    const eventFrames = rec.frames.filter(isEvent).map(summary);
+    expect(eventFrames.length).toBeLessThan(N / 4);
+    // The first found the channel idle and went at once; the rest waited for its commit, then one frame.
+    expect(eventFrames).toEqual(['event 1', `events 2-${N}`]);
+    expect(readWhileHeld).toBe(true);
+  });
+
+  it('a heartbeat inside a burst ends the run and is delivered in its place', async () => {
+    const first = gate();
+    const { rec, log, socket } = await idleChannel(async (n) => {
+      if (n === 0) await first.opened;
+    });
+    send(socket, ...events(1, 10), heartbeatBundle(10), ...events(11, 20));
+    const readWhileHeld = await settlesWithin(readUpTo(socket), 5000);
+    first.open();
+    expect(readWhileHeld).toBe(true);
+    await rec.waitFor(() => rec.eventNumbers().length >= 20);
+    expect(log.filter((entry) => !/^(connecting|live)/.test(entry))).toEqual([
+      'handshake',
+      'event 1',
+      'events 2-10',
+      'heartbeat',
+      'events 11-20',
+    ]);
+    expect(rec.eventNumbers()).toEqual(range(1, 20));
+  });
+
+  it('a merged frame the pipeline refuses ends the connection: nothing queued behind it is delivered on it', async () => {
+    const first = gate();
+    const { rec, log, socket } = await idleChannel(
+      async (n) => {
+        if (n === 0) await first.opened;
+        if (n === 1) throw new Error('disk full');
+      },
+      (client, text, index) => {
+        if (!text.includes('bind-with-token')) return;
+        client.send(JSON.stringify(handshakeBundle(index === 0 ? 0 : 20)));
+        if (index === 1) client.send(JSON.stringify(eventBundle(21)));
+      },
+    );
+    send(socket, ...events(1, 10), heartbeatBundle(10), ...events(11, 20));
+    const readWhileHeld = await settlesWithin(readUpTo(socket), 5000);
+    first.open();
+    expect(readWhileHeld).toBe(true);
+    await rec.waitFor(() => rec.eventNumbers().includes('21'));
+    // The heartbeat and events 11-20 were queued behind the refused frame: the pipeline catches up
+    // from its cursor after the reconnect, the old connection delivers nothing more.
+    expect(log).toEqual([
+      'connecting',
+      'live',
+      'handshake',
+      'event 1',
+      'events 2-10',
+      'refused',
+      'reconnecting (frame handler failed)',
+      'live (reconnected)',
+      'handshake',
+      'event 21',
+    ]);
+    expect(rec.errors).toEqual(['frame handler failed; reconnecting']);
+    expect(rec.eventNumbers()).toEqual(['1', '21']);
+  });
+
+  it('a message that finds the channel idle is delivered at once, on its own', async () => {
+    const { rec, socket } = await idleChannel(async () => undefined);
+    send(socket, eventBundle(1));
+    // Nothing else is sent until it is delivered: the channel waits for no more data, and no timer.
+    await rec.waitFor(() => rec.frames.length === 2);
+    send(socket, eventBundle(2));
+    await rec.waitFor(() => rec.frames.length === 3);
+    expect(rec.frames.map(summary)).toEqual(['handshake', 'event 1', 'event 2']);
+  });
+
+  it('a reconnect requested during a commit waits for that commit before connecting again', async () => {
+    const first = gate();
+    const { rec, log, socket } = await idleChannel(async (n) => {
+      if (n === 0) await first.opened;
+    });
+    send(socket, eventBundle(1), ...events(2, 5));
+    await rec.waitFor(() => log.includes('event 1'));
+    channel?.reconnect('token refreshed');
+    await rec.waitFor(() => socket.readyState === socket.CLOSED);
+    await sleep(200);
+    log.push('released');
+    first.open();
+    await rec.waitFor(() => log.includes('live (reconnected)'));
+    expect(log.slice(log.indexOf('event 1'))).toEqual([
+      'event 1',
+      'released',
+      'reconnecting (token refreshed)',
+      'live (reconnected)',
+      'handshake',
+    ]);
+    expect(rec.eventNumbers()).toEqual(['1']);
+  });
+
+  it('a flood: the socket is not read past the inbox bound until the commit returns; every event once, in order', async () => {
+    const N = 5 * MAX_QUEUED_MESSAGES;
+    const first = gate();
+    const { rec, socket } = await idleChannel(async (n) => {
+      if (n === 0) await first.opened;
+    });
+    send(socket, ...events(1, N));
+    const readAll = readUpTo(socket);
+    // The ping lies far behind the bound (and the socket read that crossed it): unread while held.
+    const readWhileHeld = await settlesWithin(readAll, 300);
+    first.open();
+    expect(readWhileHeld).toBe(false);
+    await readAll;
+    await rec.waitFor(() => rec.eventNumbers().length >= N);
+    expect(rec.eventNumbers()).toEqual(range(1, N));
+    expect(rec.frames.filter(isEvent).length).toBeLessThan(N);
+  });
+
+  it('keeps apart frames that include the same resource; the inbox is bounded by count and bytes', () => {
+    const withResource = (n: number, version: string): ChannelFrame => {
+      const bundle = eventBundle(n) as { entry: unknown[] };
+      bundle.entry.push({
+        fullUrl: 'http://127.0.0.1:8080/fhir/Observation/obs-1',
+        resource: { resourceType: 'Observation', id: 'obs-1', meta: { versionId: version } },
+      });
+      const parsed = parseNotificationBundle(bundle);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return { kind: 'notification', notification: parsed.notification, receivedAt: 0 };
+    };
+    const plain = (n: number): ChannelFrame => {
+      const parsed = parseNotificationBundle(eventBundle(n));
+      if (!parsed.ok) throw new Error(parsed.error);
+      return { kind: 'notification', notification: parsed.notification, receivedAt: 0 };
+    };
+    // Two versions of one result: merged, the first event would read the second version.
+    expect(joinRun(withResource(1, '1'), withResource(2, '2'))).toBeNull();
+    const joined = joinRun(withResource(1, '1'), plain(2));
+    expect(joined?.kind === 'notification' && joined.notification.events.map((e) => e.eventNumber)).toEqual([
+      '1',
+      '2',
+    ]);
+
+    const inbox = createInbox(3, 100);
+    const arrived = (bytes: number) => ({ text: '', bytes, receivedAt: 0 });
+    expect([inbox.push(arrived(10)), inbox.push(arrived(10)), inbox.push(arrived(10))]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(inbox.takeAll()).toHaveLength(3);
+    expect(inbox.size).toBe(0);
+    expect(inbox.push(arrived(100))).toBe(true);
   });
 });
 
