@@ -24,7 +24,8 @@ import {
   type BindStyle,
   type TokenMethod,
 } from './websocket-binding.ts';
-import { createInbox, joinRun, type Arrived } from './websocket-group-commit.ts';
+import { mergeEventNotifications } from './sse-frames.ts';
+import { createInbox, type Arrived } from './websocket-group-commit.ts';
 
 export { bindMessage, parseBindingParameters, type BindingToken } from './websocket-binding.ts';
 
@@ -345,8 +346,8 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
       };
 
       /**
-       * Commit what arrived, in order: a run of event-notifications that join (joinRun) is one frame, one
-       * transaction; any other message ends the run, which is delivered before that message is handled
+       * Commit what arrived, in order: a run of event-notifications that merge (mergeEventNotifications)
+       * is one frame, one transaction; any other message ends the run, which is delivered before that message is handled
        * (a handshake or heartbeat is a frame of its own). The channel is bound from the first Bundle.
        */
       const commitBatch = async (batch: readonly Arrived[]): Promise<void> => {
@@ -355,7 +356,7 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
           if (finished) return;
           const message = readMessage(arrived.text, arrived.receivedAt);
           if (message.kind === 'frame' && run !== null) {
-            const joined = joinRun(run, message.frame);
+            const joined = mergeEventNotifications(run, message.frame);
             if (joined !== null) {
               run = joined;
               continue;

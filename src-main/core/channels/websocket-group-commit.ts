@@ -5,8 +5,6 @@
 // message that finds the channel idle is delivered at once, and a batch is only what has already
 // arrived. The bound keeps memory flat under a flood: past it the channel stops reading the socket (TCP
 // backpressure on the server) until the inbox is taken.
-import { mergeEventNotifications } from './sse-frames.ts';
-import type { ChannelFrame } from './types.ts';
 
 /** Messages queued behind a commit before the socket is paused (the SSE read-ahead takes 64 chunks). */
 export const MAX_QUEUED_MESSAGES = 64;
@@ -47,18 +45,4 @@ export function createInbox(maxMessages = MAX_QUEUED_MESSAGES, maxBytes = MAX_QU
       return queued.length;
     },
   };
-}
-
-/**
- * `next` joined to the frame `run` (event-notifications of the same subscription and topic,
- * mergeEventNotifications), or null when `next` must be delivered on its own. Two frames that both
- * include a resource under the same key also stay apart: the merged map keeps only the later one, while
- * each event takes its focus version and `lastUpdated` from the resource that came with it (a
- * full-resource server sending two versions of one result in a burst, keyed by an unversioned fullUrl).
- */
-export function joinRun(run: ChannelFrame, next: ChannelFrame): ChannelFrame | null {
-  if (run.kind !== 'notification' || next.kind !== 'notification') return null;
-  const held = run.notification.resources;
-  for (const key of Object.keys(next.notification.resources)) if (Object.hasOwn(held, key)) return null;
-  return mergeEventNotifications(run, next);
 }

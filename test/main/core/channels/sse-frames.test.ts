@@ -59,6 +59,25 @@ describe('mergeEventNotifications (one commit per chunk)', () => {
     expect(merged.notification.eventsSinceSubscriptionStart).toBe('5');
   });
 
+  it('keeps apart frames that include a resource under the same key (two versions of one result)', () => {
+    // Full-resource payloads key the focus by its unversioned fullUrl; each event takes its version from
+    // the resource that came with it, so a merged map holding only the later one misdates the first.
+    const withResource = (n: number, version: string) => {
+      const bundle = eventBundle(n) as { entry: unknown[] };
+      bundle.entry.push({
+        fullUrl: 'http://127.0.0.1:8080/fhir/Observation/obs-1',
+        resource: { resourceType: 'Observation', id: 'obs-1', meta: { versionId: version } },
+      });
+      return frameOf(bundle);
+    };
+    expect(mergeEventNotifications(withResource(1, '1'), withResource(2, '2'))).toBeNull();
+    const merged = mergeEventNotifications(withResource(1, '1'), frameOf(eventBundle(2)));
+    expect(merged?.kind === 'notification' && merged.notification.events.map((e) => e.eventNumber)).toEqual([
+      '1',
+      '2',
+    ]);
+  });
+
   it('never merges control frames or handshakes/heartbeats', () => {
     expect(mergeEventNotifications(frameOf(eventBundle(4)), frameOf({}, 'token-expired'))).toBeNull();
     const heartbeat = frameOf({ ...eventBundle(4) }, 'heartbeat');

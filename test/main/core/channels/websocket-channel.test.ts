@@ -11,11 +11,9 @@ import {
 import type { WebSocketChannelOptions } from '../../../../src-main/core/channels/websocket-channel.ts';
 import {
   createInbox,
-  joinRun,
   MAX_QUEUED_MESSAGES,
 } from '../../../../src-main/core/channels/websocket-group-commit.ts';
 import type { Channel, ChannelFrame } from '../../../../src-main/core/channels/types.ts';
-import { parseNotificationBundle } from '../../../../src-main/core/notifications/parse-bundle.ts';
 import { eventBundle, handshakeBundle, heartbeatBundle, recorder, sleep } from './helpers.ts';
 import type { Recorder } from './helpers.ts';
 
@@ -619,30 +617,7 @@ describe('websocket channel: group commit', () => {
     expect(rec.frames.filter(isEvent).length).toBeLessThan(N);
   });
 
-  it('keeps apart frames that include the same resource; the inbox is bounded by count and bytes', () => {
-    const withResource = (n: number, version: string): ChannelFrame => {
-      const bundle = eventBundle(n) as { entry: unknown[] };
-      bundle.entry.push({
-        fullUrl: 'http://127.0.0.1:8080/fhir/Observation/obs-1',
-        resource: { resourceType: 'Observation', id: 'obs-1', meta: { versionId: version } },
-      });
-      const parsed = parseNotificationBundle(bundle);
-      if (!parsed.ok) throw new Error(parsed.error);
-      return { kind: 'notification', notification: parsed.notification, receivedAt: 0 };
-    };
-    const plain = (n: number): ChannelFrame => {
-      const parsed = parseNotificationBundle(eventBundle(n));
-      if (!parsed.ok) throw new Error(parsed.error);
-      return { kind: 'notification', notification: parsed.notification, receivedAt: 0 };
-    };
-    // Two versions of one result: merged, the first event would read the second version.
-    expect(joinRun(withResource(1, '1'), withResource(2, '2'))).toBeNull();
-    const joined = joinRun(withResource(1, '1'), plain(2));
-    expect(joined?.kind === 'notification' && joined.notification.events.map((e) => e.eventNumber)).toEqual([
-      '1',
-      '2',
-    ]);
-
+  it('the inbox is bounded by count and bytes', () => {
     const inbox = createInbox(3, 100);
     const arrived = (bytes: number) => ({ text: '', bytes, receivedAt: 0 });
     expect([inbox.push(arrived(10)), inbox.push(arrived(10)), inbox.push(arrived(10))]).toEqual([
