@@ -8,14 +8,13 @@
 // forbidden), a failed search, a versioned or unusual focus, and every type without a batch form are
 // read alone by enrichAlert, with its retries and the owed-until-read rule (enrichment.ts). A server
 // that refuses the search form (4xx) is not asked again in this run.
-import type { AlertSummary } from '../../shared/api.ts';
 import { field, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { MAX_BATCH_IDS, readBatch } from '../fhir/batch-read.ts';
 import { readResource } from '../fhir/fhir-client.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
 import { currentLocation, placeName, wardOf, type Place } from './bed-lookup.ts';
-import { awaitsFetch, enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
+import { enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
 import { identityOf, readPatientIdentity, type PatientIdentity } from './patient-identity.ts';
 import { cached, createReferenceCache, remember, type ReferenceCache } from './reference-cache.ts';
 
@@ -46,9 +45,15 @@ export function createBatchState(): BatchState {
   };
 }
 
+/** An alert of the batch still awaiting its read. */
+interface Waiting {
+  id: string;
+  focus: string;
+}
+
 /** One alert whose focus the batch returned, ready to classify. */
 interface Fetched {
-  alert: AlertSummary;
+  alert: Waiting;
   resource: FhirJsonResource;
   included: ReadonlyMap<string, FhirJsonResource>;
 }
@@ -59,15 +64,18 @@ export async function enrichBatch(
   state: BatchState,
   ids: readonly string[],
 ): Promise<Enriched[]> {
-  const alerts = ids
-    .map((id) => deps.store.alerts.get(id))
-    .filter((a): a is AlertSummary => a !== null && awaitsFetch(a));
-  const byType = new Map<string, AlertSummary[]>();
+  const alerts = deps.store.alerts.stillAwaitingFetch(ids);
+  const byType = new Map<string, Waiting[]>();
   const alone: string[] = [];
   for (const alert of alerts) {
     const type = BATCHABLE_FOCUS.exec(alert.focus)?.[1];
-    if (!type || state.refusedTypes.has(type)) alone.push(alert.id);
-    else byType.set(type, [...(byType.get(type) ?? []), alert]);
+    if (!type || state.refusedTypes.has(type)) {
+      alone.push(alert.id);
+      continue;
+    }
+    const group = byType.get(type);
+    if (group) group.push(alert);
+    else byType.set(type, [alert]);
   }
   const fetched: Fetched[] = [];
   for (const [type, group] of byType) {
@@ -91,7 +99,7 @@ export async function enrichBatch(
   return [...saved, ...single.filter((e): e is Enriched => e !== null)];
 }
 
-const focusId = (alert: AlertSummary): string => alert.focus.slice(alert.focus.indexOf('/') + 1);
+const focusId = (alert: Waiting): string => alert.focus.slice(alert.focus.indexOf('/') + 1);
 
 /** One fetched alert, classified, with its patient's name and bed: what is stored for it. */
 interface Prepared {
@@ -121,30 +129,30 @@ async function saveFetched(
       place: urgent ? await placeAt(deps, state, encounterRef, item.included) : null,
     });
   }
-  const saved = deps.store.db.transaction(() =>
-    prepared.map((p) => {
-      const alert = deps.store.saveEnrichment(
-        p.item.alert.id,
-        {
-          ...p.classification,
-          location: p.place?.bed ?? p.classification.location,
-          ward: p.place?.ward ?? null,
-          patientName: p.who?.name ?? null,
-          patientMrn: p.who?.mrn ?? null,
-          patientBirthDate: p.who?.birthDate ?? null,
-          fetchStatus: 'ok',
-        },
-        p.interrupting,
-        {
-          fhirBase: deps.fhirBase,
-          reference: p.item.alert.focus,
-          versionId: p.item.resource.meta?.versionId ?? null,
-          json: JSON.stringify(p.item.resource),
-        },
-      );
-      return alert ? { alert, interrupting: p.interrupting } : null;
-    }),
-  )();
+  const stored = deps.store.saveEnrichments(
+    prepared.map((p) => ({
+      id: p.item.alert.id,
+      classification: {
+        ...p.classification,
+        location: p.place?.bed ?? p.classification.location,
+        ward: p.place?.ward ?? null,
+        patientName: p.who?.name ?? null,
+        patientMrn: p.who?.mrn ?? null,
+        patientBirthDate: p.who?.birthDate ?? null,
+        fetchStatus: 'ok',
+      },
+      interrupts: p.interrupting,
+      resource: {
+        fhirBase: deps.fhirBase,
+        reference: p.item.alert.focus,
+        versionId: p.item.resource.meta?.versionId ?? null,
+        json: JSON.stringify(p.item.resource),
+      },
+    })),
+  );
+  const saved = stored.map((alert, i) =>
+    alert ? { alert, interrupting: prepared[i]?.interrupting ?? false } : null,
+  );
   const enriched = saved.filter((e): e is Enriched => e !== null);
   for (const e of enriched) deps.emit({ type: 'alert', alert: e.alert });
   return enriched;

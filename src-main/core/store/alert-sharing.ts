@@ -116,9 +116,12 @@ function prepareStatements(db: Db) {
     stepsFor: db.prepare<[string, string], StepRow>(
       'SELECT * FROM escalation_steps WHERE fhir_base = ? AND focus = ? ORDER BY step',
     ),
+    // No ORDER BY (the caller sorts the few steps): read for every critical an alert read returns, and
+    // with it SQLite opens a sorter per call — 15 µs instead of 3 µs on an empty table, 1.6 s of a
+    // 100,000-alert catch-up (docs/benchmarks.md).
     stepsForSubscription: db.prepare<[string, string], StepRow>(`
-      SELECT st.* FROM escalation_steps st JOIN subscriptions s ON s.fhir_base = st.fhir_base
-      WHERE s.key = ? AND st.focus = ? ORDER BY st.step`),
+      SELECT * FROM escalation_steps
+      WHERE fhir_base = (SELECT fhir_base FROM subscriptions WHERE key = ?) AND focus = ?`),
     claimStep: db.prepare<[string, string, number, string]>(`
       INSERT OR IGNORE INTO escalation_steps (fhir_base, focus, step, status, updated_at)
       VALUES (?, ?, ?, 'issuing', ?)`),
@@ -269,7 +272,10 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
       s.getStep.get(fhirBase, focus, step) ?? null,
     /** The chain as the renderer shows it, for an alert row (its subscription names the server). */
     chainOf: (subscriptionKey: string, focus: string) =>
-      s.stepsForSubscription.all(subscriptionKey, focus).map(stepToView),
+      s.stepsForSubscription
+        .all(subscriptionKey, focus)
+        .sort((a, b) => a.step - b.step)
+        .map(stepToView),
     /**
      * This workstation is about to write step `step` of a result: the intent is durable first, so a
      * crash mid-step is retried at the next start (the server keeps one Task whoever writes it). True

@@ -102,6 +102,11 @@ function prepareStatements(db: Db) {
     awaitingFetch: db.prepare<[], AlertRow>(
       "SELECT * FROM alerts WHERE fetch_status = 'pending' OR fetch_retry_at IS NOT NULL ORDER BY rowid",
     ),
+    // Which of a batch's alerts still await their read, and their foci: one query for the batch (the
+    // ids as a JSON array), not a whole alert row and view per id.
+    stillAwaitingFetch: db.prepare<[string], { id: string; focus: string }>(`
+      SELECT id, focus FROM alerts WHERE id IN (SELECT value FROM json_each(?))
+        AND (fetch_status = 'pending' OR fetch_retry_at IS NOT NULL)`),
     // The owed ones are few: through their partial index, never the owner's whole history (SQLite's
     // own choice), which made every enrichment batch scan 100,000 rows after a catch-up.
     dueForFetch: db.prepare<[string, string | null], { id: string }>(
@@ -269,6 +274,14 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     },
     /** Committed alerts whose focus has not been fetched yet, or is owed after a transient failure. */
     awaitingFetch: (): AlertSummary[] => s.awaitingFetch.all().map(toAlert),
+    /** Those of `ids` still awaiting their read (never read, or owed), with their foci, in `ids` order. */
+    stillAwaitingFetch: (ids: readonly string[]): { id: string; focus: string }[] => {
+      const found = new Map(s.stillAwaitingFetch.all(JSON.stringify(ids)).map((r) => [r.id, r.focus]));
+      return ids.flatMap((id) => {
+        const focus = found.get(id);
+        return focus === undefined ? [] : [{ id, focus }];
+      });
+    },
     /** How many transient read failures an alert's focus has had. */
     fetchAttempts: (id: string): number => s.get.get(id)?.fetch_attempts ?? 0,
     /** Owed alerts whose retry time has come. */

@@ -4,6 +4,7 @@
 // This file owns the subscriptions, the event log, gaps, the cursor and the resource cache. Alert rows,
 // the audit log and the write-back outbox belong to `alerts` (alert-store.ts), whose insert the event
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
+import type { AlertSummary } from '../../shared/api.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
@@ -63,6 +64,15 @@ export interface CachedResource {
   reference: string;
   versionId: string | null;
   json: string;
+}
+
+/** What enrichment learned about one alert, to store (saveEnrichment, saveEnrichments). */
+export interface EnrichmentToSave {
+  id: string;
+  classification: AlertClassification;
+  /** The tier interrupts this user: the alert is owed a notification. */
+  interrupts: boolean;
+  resource: CachedResource | null;
 }
 
 interface SubscriptionRow {
@@ -179,6 +189,13 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
 
   const cacheResource = (fhirBase: string, reference: string, versionId: string | null, json: string) =>
     statements.cachePut.run(reference, fhirBase, versionId, now(), json);
+
+  /** The fetched resource into the cache and the classification onto the alert (inside a transaction). */
+  const saveOneEnrichment = (e: EnrichmentToSave): AlertSummary | null => {
+    if (e.resource)
+      cacheResource(e.resource.fhirBase, e.resource.reference, e.resource.versionId, e.resource.json);
+    return alerts.saveClassification(e.id, e.classification, e.interrupts);
+  };
 
   /** Whether this server, topic and user already have an event for this version of the focus. */
   const versionKnown = (sub: SubscriptionRow, focus: string | null, version: string | null | undefined) =>
@@ -393,11 +410,14 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       classification: AlertClassification,
       interrupts: boolean,
       resource: CachedResource | null,
-    ) =>
-      db.transaction(() => {
-        if (resource) cacheResource(resource.fhirBase, resource.reference, resource.versionId, resource.json);
-        return alerts.saveClassification(id, classification, interrupts);
-      })(),
+    ) => db.transaction(() => saveOneEnrichment({ id, classification, interrupts, resource }))(),
+
+    /**
+     * A batch's enrichments in one transaction (one fsync), each as saveEnrichment stores it; null for
+     * an alert already enriched. Not saveEnrichment in a loop: each nested call would be a savepoint.
+     */
+    saveEnrichments: (items: readonly EnrichmentToSave[]) =>
+      db.transaction(() => items.map(saveOneEnrichment))(),
 
     cachedResource: (fhirBase: string, reference: string) =>
       statements.cacheGet.get(fhirBase, reference) ?? null,

@@ -119,6 +119,26 @@ describe('alert store', () => {
     expect(store.alerts.get(id)?.lifecycle?.notifyState).toBe('pending');
   });
 
+  it("names which of a batch's alerts still await their read, in the batch's order, with their foci", () => {
+    const { store, id: classified } = storeWithAlert();
+    const sub = store.getSubscription(classified.slice(0, -':1'.length));
+    if (!sub) throw new Error('fixture has a subscription');
+    const events = [2, 3, 4].map((n) => ({ eventNumber: n, focus: `Observation/o${n}`, occurredAt: null }));
+    store.commitEvents(sub.key, sub.topic, events, 'live');
+    const idOf = (n: number): string => `${sub.key}:${n}`;
+    // o3's read failed for now: owed, so it still awaits one; o4 has been read.
+    store.db
+      .prepare("UPDATE alerts SET fetch_status = 'error', fetch_retry_at = ? WHERE id = ?")
+      .run('2026-11-22T10:05:00.000Z', idOf(3));
+    store.db.prepare("UPDATE alerts SET fetch_status = 'ok' WHERE id = ?").run(idOf(4));
+    expect(store.alerts.stillAwaitingFetch([idOf(3), 'no-such-alert', classified, idOf(2), idOf(4)])).toEqual(
+      [
+        { id: idOf(3), focus: 'Observation/o3' },
+        { id: idOf(2), focus: 'Observation/o2' },
+      ],
+    );
+  });
+
   it('queues the write-back with the acknowledgment and finishes an outbox item exactly once', () => {
     const { store, id } = storeWithAlert();
     const request = { kind: 'acknowledgment', fhirBase: 'http://127.0.0.1:9/fhir', payload: { alertId: id } };
