@@ -6,7 +6,7 @@ import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { alertsWhere, signIn } from './support/app.ts';
 import { startDemo } from './support/demo-process.ts';
-import { displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
+import { dismissAll, displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
 import { recordNotifications } from './support/page-probes.ts';
 
 const missing = missingDesktopTools();
@@ -94,6 +94,45 @@ test('observation 6: without a notification service the page raises the one noti
 
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect(page.getByLabel(/Privacy mode/)).toBeChecked();
+  } finally {
+    await demo.stop();
+  }
+});
+
+test('a stat order reaches the signed-in pharmacist as one OS notification (D-Bus): an order to verify, no drug, no name', async ({
+  page,
+}) => {
+  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
+  test.setTimeout(90_000);
+  // The ward is still (no simulated traffic): the one order is the demo's scripted stat order, written
+  // once the pharmacist's subscriptions are live.
+  const demo = await startDemo({ desktop: true, extraArgs: ['--sim-rate', '0'] });
+  const bus = demo.busAddress ?? '';
+  try {
+    expect(bus).not.toBe('');
+    await signIn(page, demo.launchUrl, 'pharmacist');
+    const list = await alertsWhere(
+      page,
+      (l) =>
+        l.some((a) => a.focus.startsWith('MedicationRequest/') && a.lifecycle?.notifyState === 'notified'),
+      'the stat order to be notified',
+    );
+    const order = list.find((a) => a.focus.startsWith('MedicationRequest/')) as AlertSummary;
+    expect(order.tier).toBe('high');
+
+    await expect.poll(() => displayedCount(bus)).toBe(1);
+    // What the daemon showed, read from its history once dismissed.
+    dismissAll(bus);
+    await expect.poll(() => history(bus).length).toBe(1);
+    const [shown] = history(bus);
+    expect(shown?.summary).toBe('High-priority order to verify');
+    expect(shown?.body).toMatch(/^Ward A bed \d+ — Open Alert Monitor to review\.$/);
+    expect(JSON.stringify(shown)).not.toMatch(new RegExp(`furosemide|${order.patient?.name ?? '?'}`, 'i'));
+    // In the app it waits in her worklist among the stat orders, named in full.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Worklist' }).click();
+    const row = page.locator('.queue-item').filter({ hasText: /furosemide/i });
+    await expect(row).toHaveCount(1);
+    await expect(row.locator('.priority')).toHaveText('STAT');
   } finally {
     await demo.stop();
   }

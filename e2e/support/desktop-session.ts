@@ -49,3 +49,8 @@ export function history(busAddress: string): DaemonNotification[] {
     body: String(n['body']?.data ?? ''),
   }));
 }
+
+/** Close what is on screen, as a user dismissing it would; it moves to the history. */
+export function dismissAll(busAddress: string): void {
+  dunstctl(busAddress, 'close-all');
+}

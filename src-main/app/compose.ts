@@ -170,7 +170,7 @@ function serviceOptions(
     ...(parts.secretStore ? { resume: (server: ServerChoice) => auth.resume(server) } : {}),
     ...(openAuthorizationUrl ? { openUrl: (url, server) => openAuthorizationUrl(url, server) } : {}),
     topicsFor: (_session, server) => topicsForRole(server.role),
-    ...(demo ? { onSubscribed: () => demo.kick(ward?.identity.ward) } : {}),
+    ...(demo ? { onSubscribed: (role) => demo.kick(ward?.identity.ward, role) } : {}),
     rules,
     ...(mode.privacyDefault !== undefined ? { privacyMode: mode.privacyDefault } : {}),
     alerting: {

@@ -1,6 +1,6 @@
 // What the monitor service (service.ts) is given and gives: the host's options, the sign-in it
 // composes, and the service API the hosts move across their transport.
-import type { HostEvent, HostInfo, MonitorHandlers, VerificationTargets } from '../shared/api.ts';
+import type { HostEvent, HostInfo, MonitorHandlers, UserRole, VerificationTargets } from '../shared/api.ts';
 import type { Logger } from './log.ts';
 import type { MonitorSession, Notifier, TopicRequest } from './ports.ts';
 import type { ClientStore } from './store/client-store.ts';
@@ -77,8 +77,11 @@ export interface ServiceOptions {
   openUrl?(url: string, server: ServerChoice): Promise<void>;
   topicsFor(session: SignedInSession, server: ServerChoice): TopicRequest[];
   privacyMode?: boolean;
-  /** Called once the monitor is subscribed and streaming (the local demo uses it to emit a result). */
-  onSubscribed?(): void;
+  /**
+   * Called once the monitor is subscribed and streaming, with the role whose topics it streams (the
+   * local demo uses it to emit a result a nurse, or an order a pharmacist, is shown).
+   */
+  onSubscribed?(role: UserRole | null): void;
   /** The active rules; the composition root resolves the rules file path. */
   rules?: RulesHolder;
   /** Closed-loop timers, export location and launch-at-login hook. */

@@ -300,7 +300,8 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         openMonitor: (session) => openMonitor(session, ward.principal, ward.topics, ward.server),
         logger: log.child({ component: 'ward-watch' }),
         onChange: healthPush.request,
-        ...(options.onSubscribed ? { onSubscribed: options.onSubscribed } : {}),
+        // The ward's own session watches the ward's results for its nurses.
+        ...(options.onSubscribed ? { onSubscribed: () => options.onSubscribed?.('nurse') } : {}),
         ...(ward.retryMs !== undefined ? { retryMs: ward.retryMs } : {}),
       })
     : null;
@@ -384,7 +385,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       healthPush.request();
       if (me.monitor) {
         await me.monitor.start();
-        options.onSubscribed?.();
+        options.onSubscribed?.(me.role);
       }
     } catch (error) {
       me.signingIn = false;

@@ -7,6 +7,7 @@ import { writePrivateFile } from '../lib/private-files.ts';
 import type { Logger } from '../core/log.ts';
 import type { ServerChoice } from '../core/service.ts';
 import type { BackendClientRegistration } from '../server/auth/index.ts';
+import type { UserRole } from '../shared/api.ts';
 import { DEMO_CLIENT_ID } from '../server/demo-users.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 
@@ -15,11 +16,11 @@ export interface LocalDemo {
   /** The embedded server with the demo's SMART client id: where sign-in goes by default. */
   choice: Omit<ServerChoice, 'role'>;
   /**
-   * Give a fresh subscriber something to see: the run's one scripted critical potassium on `ward`
-   * (default ward A; a second sign-in in the same run adds none; its normal repeat draw follows an hour
-   * of simulated time later).
+   * Give a fresh subscriber something to see, once per run each (a second sign-in adds none): a nurse
+   * the run's scripted critical potassium on `ward` (default ward A; its normal repeat draw follows an
+   * hour of simulated time later), a pharmacist the run's scripted stat order there.
    */
-  kick(ward?: string): void;
+  kick(ward?: string, role?: UserRole | null): void;
   close(): Promise<void>;
 }
 
@@ -94,11 +95,12 @@ export async function startLocalDemo(options: {
       clientId: DEMO_CLIENT_ID,
       localDemo: true,
     },
-    kick: (ward = 'ward-a') => {
+    kick: (ward = 'ward-a', role = null) => {
       const timer = setTimeout(() => {
         pendingKicks.delete(timer);
         try {
-          server.simulator?.emitDemoCritical(ward);
+          if (role === 'pharmacist') server.simulator?.emitDemoStatOrder(ward);
+          else server.simulator?.emitDemoCritical(ward);
         } catch (error) {
           // A configured ward the simulator does not have: the demo result is skipped, nothing else.
           options.logger.warn({ ward, err: String(error) }, 'the demo could not emit a result on this ward');

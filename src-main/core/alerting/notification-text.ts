@@ -53,17 +53,25 @@ function place(alert: AlertSummary): string | null {
   return alert.location ?? alert.ward ?? null;
 }
 
+/** What it is about without naming it: the test of a result, or that an order awaits verification. */
+function privateTitle(alert: AlertSummary, word: string): string {
+  const test = testName(alert);
+  if (test) return `${word} result: ${test}`;
+  // The pharmacist learns it is an order for her without the drug's name.
+  if (alert.focus.startsWith('MedicationRequest/')) return `${word} order to verify`;
+  return `${word} alert`;
+}
+
 /** The first notification of a critical (or, when configured, high) result. */
 export function alertNotification(alert: AlertSummary, privacy: boolean): AlertNotification {
   if (alert.fetch !== 'ok') return uncheckedNotification(alert);
   const tier = alert.tier === 'high' ? 'high' : 'critical';
   const word = alert.tier === 'critical' ? 'Critical' : 'High-priority';
   if (privacy) {
-    const test = testName(alert);
     return {
       alertId: alert.id,
       tier,
-      title: test ? `${word} result: ${test}` : `${word} alert`,
+      title: privateTitle(alert, word),
       body: joinKnown([place(alert), 'Open Alert Monitor to review.']),
       kind: 'alert',
     };

@@ -31,7 +31,7 @@ import {
   wardLocation,
 } from './build.ts';
 import { writeDemoOrders } from './demo-orders.ts';
-import { CONTEXT_KINDS, type ContextKind } from './formulary.ts';
+import { CONTEXT_KINDS, FORMULARY, type ContextKind } from './formulary.ts';
 import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
 import { createRandom } from './random.ts';
 
@@ -98,6 +98,11 @@ export interface Simulator {
    * simulated hour later the lab's repeat draw for the same patient, a normal potassium.
    */
   emitDemoCritical(ward?: string): StoredResource | null;
+  /**
+   * The pharmacist's scripted stat order: once per run (later calls return null), IV furosemide for the
+   * patient in the first bed of `ward`, with the weight and labs a pharmacist checks for it.
+   */
+  emitDemoStatOrder(ward?: string): StoredResource | null;
   census(ward: string): BedAssignment[];
   counts(): SimulatorCounts;
   now(): number;
@@ -156,6 +161,8 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
   let timer: NodeJS.Timeout | null = null;
   /** The scripted critical of this run: its patient, and the simulated time of the repeat draw. */
   let demoCritical: { ward: string; patient: BedAssignment; repeatAt: number | null } | null = null;
+  /** Whether this run's scripted stat order has been written. */
+  let demoStatOrdered = false;
   const totals = zero();
   const censusByWard = new Map<string, Map<number, BedAssignment>>(WARDS.map((w) => [w, new Map()]));
   /** `<patient>|<kind>` of pharmacist context written in this run (formulary.ts `context`). */
@@ -511,16 +518,44 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       log?.info({ ward }, 'scripted demo critical emitted; repeat draw in one simulated hour');
       return obs;
     },
+    emitDemoStatOrder(ward = 'ward-a') {
+      if (demoStatOrdered) return null;
+      demoStatOrdered = true;
+      const counts = zero();
+      const who = firstInBed(ward);
+      const medication = FORMULARY.furosemide;
+      ensureContext(ward, who, medication.context, counts);
+      const placed = store.create(
+        medicationRequest({
+          medication,
+          priority: 'stat',
+          ward,
+          patientId: who.patientId,
+          encounterId: who.encounterId,
+          requester: `physician-${ward.replace('ward-', '')}`,
+          requesterDisplay: attendingName(ward),
+          at: iso(),
+        }),
+      );
+      counts.medicationOrders += 1;
+      addTotals(counts);
+      log?.info({ ward }, 'scripted demo stat order written');
+      return placed;
+    },
     census: (ward) => [...wardCensus(ward).values()].sort((a, b) => a.bed - b.bed),
     counts: () => ({ ...totals }),
     now: () => simNow,
   };
 
+  /** The patient in the first occupied bed of `ward` (one is admitted to bed 1 when the ward is empty). */
+  function firstInBed(ward: string): BedAssignment {
+    const who = [...wardCensus(ward).values()].sort((a, b) => a.bed - b.bed)[0];
+    return who ?? admit(ward, 1, addTotals(zero()));
+  }
+
   /** K 6.8 mmol/L HH for the patient in the first occupied bed of `ward`. */
   function emitPotassium(ward: string): { obs: StoredResource; who: BedAssignment } {
-    const census = wardCensus(ward);
-    let who = [...census.values()].sort((a, b) => a.bed - b.bed)[0];
-    if (!who) who = admit(ward, 1, addTotals(zero()));
+    const who = firstInBed(ward);
     const obs = store.create(
       labObservation({
         test: LABS.potassium,

@@ -88,7 +88,10 @@ describe('notification text', () => {
       focus: 'MedicationRequest/m1',
       headline: 'warfarin 5 MG',
     };
-    expect(alertNotification(order, true)).toMatchObject({ title: 'High-priority alert' });
+    expect(alertNotification(order, true)).toMatchObject({ title: 'High-priority order to verify' });
+    expect(alertNotification({ ...order, focus: 'ServiceRequest/s1' }, true).title).toBe(
+      'High-priority alert',
+    );
     expect(JSON.stringify(alertNotification(order, true))).not.toMatch(/warfarin/);
   });
 

@@ -14,7 +14,7 @@ import { createMonitorService, type MonitorService } from '../../../../src-main/
 import { startLocalDemo, type LocalDemo } from '../../../../src-main/local/local-demo.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import type { AlertNotification } from '../../../../src-main/core/ports.ts';
-import type { HostEvent, SessionInfo, WorklistItem } from '../../../../src-main/shared/api.ts';
+import type { HostEvent, SessionInfo, UserRole, WorklistItem } from '../../../../src-main/shared/api.ts';
 import { ApiRefusedError } from '../../../../src-main/shared/api.ts';
 import { driveSignIn } from '../../server/auth/helpers.ts';
 
@@ -26,7 +26,7 @@ const events = new Map<MonitorService, HostEvent[]>();
 /** What each workstation's notifier was asked to raise (a test double: no OS notification daemon here). */
 const notified = new Map<MonitorService, AlertNotification[]>();
 
-function serviceAs(user: string): MonitorService {
+function serviceAs(user: string, onSubscribed?: (role: UserRole | null) => void): MonitorService {
   const auth = createSmartSignIn({ logger: silentLogger() });
   const raised: AlertNotification[] = [];
   const service = createMonitorService({
@@ -45,6 +45,7 @@ function serviceAs(user: string): MonitorService {
     },
     topicsFor: (_session, server) => topicsForRole(server.role),
     pharmacy: { checks: createOrderChecksHolder(CHECKS) },
+    ...(onSubscribed ? { onSubscribed } : {}),
   });
   const seen: HostEvent[] = [];
   service.onEvent((event) => seen.push(event));
@@ -312,5 +313,24 @@ describe('decisions written back to FHIR', () => {
     await expect(
       nurse.handlers.decideOrder({ order: byDrug('amlodipine').order, decision: 'verify', overrides: [] }),
     ).rejects.toBeInstanceOf(ApiRefusedError);
+  });
+});
+
+describe("the demo's scripted stat order", () => {
+  it('a pharmacist who signs in is given the run’s stat order (the demo hears her role), and it interrupts her', async () => {
+    const roles: (UserRole | null)[] = [];
+    const third = serviceAs('pharmacist', (role) => {
+      roles.push(role);
+      demo.kick(undefined, role);
+    });
+    await signedIn(third);
+    const alert = await until(async () => {
+      const alerts = await third.handlers.listAlerts({ limit: 1000 });
+      const found = alerts.find((a) => a.tier === 'high' && /furosemide/i.test(a.headline));
+      return found && (notified.get(third) ?? []).some((n) => n.alertId === found.id) && found;
+    }, 'the scripted stat order’s notification');
+    expect(roles).toEqual(['pharmacist']);
+    const order = await serverRead(alert.focus);
+    expect(order).toMatchObject({ resourceType: 'MedicationRequest', priority: 'stat', status: 'active' });
   });
 });

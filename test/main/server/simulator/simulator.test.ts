@@ -80,6 +80,37 @@ describe('ward simulator', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("writes the pharmacist's scripted stat order once per run, with what a pharmacist checks for it", () => {
+    const { dir, db, store } = openStore();
+    const sim = createSimulator(store, { seed: 5, criticalFraction: 0, startTime: '2026-03-02T01:00:00Z' });
+    sim.seed();
+    const first = sim.census('ward-a')[0];
+    const order = sim.emitDemoStatOrder('ward-a');
+    expect(sim.emitDemoStatOrder('ward-a')).toBeNull();
+    expect(order).toMatchObject({
+      resourceType: 'MedicationRequest',
+      status: 'active',
+      intent: 'order',
+      priority: 'stat',
+      subject: { reference: `Patient/${first?.patientId}` },
+      meta: { security: [expect.objectContaining({ code: 'ward-a' })] },
+    });
+    expect(JSON.stringify(order?.['medicationCodeableConcept'])).toContain('furosemide');
+    expect(order?.['dosageInstruction']).toEqual([
+      expect.objectContaining({ doseAndRate: expect.any(Array) }),
+    ]);
+    // The weight and the labs furosemide is checked against, for that patient.
+    const codes = db
+      .prepare<[], { body: string }>("SELECT body FROM resource_version WHERE type = 'Observation'")
+      .all()
+      .map((row) => JSON.parse(row.body) as Record<string, unknown>)
+      .filter((o) => JSON.stringify(o['subject']) === JSON.stringify(order?.['subject']))
+      .map((o) => JSON.stringify(o['code']));
+    for (const loinc of ['29463-7', '2823-3']) expect(codes.some((c) => c.includes(loinc))).toBe(true);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('emits the scripted demo critical once per run, and its normal repeat draw an hour (simulated) later', () => {
     const { dir, db, store } = openStore();
     // At night, when patients are rarely discharged (the repeat draw is skipped for one who left).
