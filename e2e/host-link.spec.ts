@@ -53,10 +53,6 @@ test('observation 5: host killed → red, timers stopped, acknowledging disabled
 test('observation 5: after a restart on the same data directory the open page recovers without a new link', async ({
   page,
 }) => {
-  test.skip(
-    true,
-    'not implemented: the browser host keeps page sessions in memory, so after a restart the page needs a new launch link (src-main/browser-host/host.ts); the renderer side — retrying with its cookie and showing red until it succeeds — is covered by the test above',
-  );
   test.setTimeout(120_000);
   let demo = await startDemo({ extraArgs: ['--sim-rate', '0'] });
   const port = new URL(demo.launchUrl).port;
