@@ -347,8 +347,9 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
 
       /**
        * Commit what arrived, in order: a run of event-notifications that merge (mergeEventNotifications)
-       * is one frame, one transaction; any other message ends the run, which is delivered before that message is handled
-       * (a handshake or heartbeat is a frame of its own). The channel is bound from the first Bundle.
+       * is one frame, one transaction; any other message ends the run, which is delivered before that
+       * message is handled (a handshake or heartbeat is a frame of its own). The channel is bound from
+       * the first Bundle.
        */
       const commitBatch = async (batch: readonly Arrived[]): Promise<void> => {
         let run: ChannelFrame | null = null;
