@@ -498,8 +498,9 @@ describe('websocket channel: group commit', () => {
       if (n === 0) await first.opened;
     });
     send(socket, ...events(1, N));
-    const readAll = readUpTo(socket);
-    const readWhileHeld = await settlesWithin(readAll, 5000);
+    // The client answers a ping sent behind the burst only once it has read the whole burst: below the
+    // bound it reads on while the first commit is held (the test's deadline is the failure otherwise).
+    await readUpTo(socket);
     first.open();
     await rec.waitFor(() => rec.eventNumbers().length >= N);
     expect(rec.eventNumbers()).toEqual(range(1, N));
@@ -507,7 +508,6 @@ describe('websocket channel: group commit', () => {
     expect(eventFrames.length).toBeLessThan(N / 4);
     // The first found the channel idle and went at once; the rest waited for its commit, then one frame.
     expect(eventFrames).toEqual(['event 1', `events 2-${N}`]);
-    expect(readWhileHeld).toBe(true);
   });
 
   it('a heartbeat inside a burst ends the run and is delivered in its place', async () => {
@@ -516,9 +516,8 @@ describe('websocket channel: group commit', () => {
       if (n === 0) await first.opened;
     });
     send(socket, ...events(1, 10), heartbeatBundle(10), ...events(11, 20));
-    const readWhileHeld = await settlesWithin(readUpTo(socket), 5000);
+    await readUpTo(socket);
     first.open();
-    expect(readWhileHeld).toBe(true);
     await rec.waitFor(() => rec.eventNumbers().length >= 20);
     expect(log.filter((entry) => !/^(connecting|live)/.test(entry))).toEqual([
       'handshake',
@@ -544,9 +543,8 @@ describe('websocket channel: group commit', () => {
       },
     );
     send(socket, ...events(1, 10), heartbeatBundle(10), ...events(11, 20));
-    const readWhileHeld = await settlesWithin(readUpTo(socket), 5000);
+    await readUpTo(socket);
     first.open();
-    expect(readWhileHeld).toBe(true);
     await rec.waitFor(() => rec.eventNumbers().includes('21'));
     // The heartbeat and events 11-20 were queued behind the refused frame: the pipeline catches up
     // from its cursor after the reconnect, the old connection delivers nothing more.
