@@ -60,9 +60,10 @@ export async function notifyMany(
   alerts: readonly AlertSummary[],
 ): Promise<void> {
   const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
-  const catchUp = alerts.filter((a) => deps.isCatchUp(a));
+  const catchUp: AlertSummary[] = [];
+  const live: AlertSummary[] = [];
+  for (const alert of alerts) (deps.isCatchUp(alert) ? catchUp : live).push(alert);
   if (catchUp.length > 0) holdForSummary(deps, state, catchUp);
-  const live = alerts.filter((a) => !catchUp.includes(a));
   const claimed = write(() => live.filter((a) => deps.alerts.claimNotification(a.id)));
   const delivered: AlertSummary[] = [];
   for (const alert of claimed) {

@@ -127,7 +127,8 @@ function prepareStatements(db: Db) {
     // Enrichment happens once: only an alert still waiting for (or owed) its fetch takes a
     // classification. One that was notified as "could not be checked" is notified again, with its
     // content, when the result turns out to interrupt.
-    classify: db.prepare(`
+    // The row comes back from the UPDATE: a catch-up of 100,000 need not read each one again.
+    classify: db.prepare<[Record<string, unknown>], AlertRow>(`
       UPDATE alerts SET tier = @tier, headline = @headline, reason = @reason, patient_ref = @patientRef,
         patient_name = @patientName, patient_mrn = @patientMrn, patient_birth_date = @patientBirthDate,
         location = @location, ward = @ward, fetch_status = @fetchStatus,
@@ -137,7 +138,8 @@ function prepareStatements(db: Db) {
           WHEN notify_state = 'pending' AND @interrupts = 0 THEN 'not-required'
           ELSE notify_state END,
         notified_unchecked = 0
-      WHERE id = @id AND (fetch_status = 'pending' OR fetch_retry_at IS NOT NULL)`),
+      WHERE id = @id AND (fetch_status = 'pending' OR fetch_retry_at IS NOT NULL)
+      RETURNING *`),
     claim: db.prepare<[string]>(
       "UPDATE alerts SET notify_state = 'notifying' WHERE id = ? AND notify_state = 'pending'",
     ),
@@ -314,7 +316,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
 
     /** Store what enrichment learned; null when the alert was already enriched (or does not exist). */
     saveClassification: (id: string, c: AlertClassification, interrupts: boolean): AlertSummary | null => {
-      const changed = s.classify.run({
+      const saved = s.classify.get({
         id,
         ...c,
         summary: c.summary ?? null,
@@ -323,8 +325,8 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         patientBirthDate: c.patientBirthDate ?? null,
         ward: c.ward ?? null,
         interrupts: interrupts ? 1 : 0,
-      }).changes;
-      return changed === 1 ? get(id) : null;
+      });
+      return saved ? toAlert(saved) : null;
     },
 
     /** Claim the right to notify an alert (pending → notifying); true exactly once, across restarts. */
