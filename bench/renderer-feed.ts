@@ -6,7 +6,7 @@
 // (`window.monitorApi`, exactly the object the Electron preload exposes) that returns 100,000 alerts from
 // listAlerts in one call and pushes further alerts on demand. That isolates rendering from transport:
 // the figures are first paint, mounted DOM nodes, and push-to-pixel latency (event handed to the
-// renderer → the row is in the DOM and a frame has been produced). Figures are printed, never asserted.
+// renderer → the frame that first shows the row has been painted). Figures are printed, never asserted.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, resolve } from 'node:path';
@@ -149,52 +149,70 @@ try {
 
   // Every tier on screen (the feed shows action items by default): the worst case for a push.
   await page.selectOption('#feed-show', 'all');
+  // Push-to-pixel: from handing the alert over to the end of the frame that first has its row (a message
+  // posted from that frame's animation callback is handled after the frame is painted). The earlier
+  // figure waited one more animation frame after that one, so its floor was two frame intervals; it is
+  // still printed beside, for comparison with the earlier tables.
   const latencies: number[] = [];
+  const nextFrame: number[] = [];
   for (let i = 0; i < PUSHES; i += 1) {
-    latencies.push(
-      await page.evaluate(
-        () =>
-          new Promise<number>((done) => {
-            const bench = (window as unknown as { __bench: { push(): string } }).__bench;
-            const t0 = performance.now();
-            const id = bench.push();
-            const check = () => {
-              if (document.querySelector(`[data-alert-id="${id}"]`))
-                requestAnimationFrame(() => done(performance.now() - t0));
-              else requestAnimationFrame(check);
-            };
-            check();
-          }),
-      ),
+    const measured = await page.evaluate(
+      () =>
+        new Promise<{ painted: number; nextFrame: number }>((done) => {
+          const bench = (window as unknown as { __bench: { push(): string } }).__bench;
+          const t0 = performance.now();
+          const id = bench.push();
+          const check = () => {
+            if (!document.querySelector(`[data-alert-id="${id}"]`)) {
+              requestAnimationFrame(check);
+              return;
+            }
+            let painted = NaN;
+            const afterPaint = new MessageChannel();
+            afterPaint.port1.onmessage = () => (painted = performance.now() - t0);
+            afterPaint.port2.postMessage(null);
+            requestAnimationFrame(() => done({ painted, nextFrame: performance.now() - t0 }));
+          };
+          requestAnimationFrame(check);
+        }),
     );
+    latencies.push(measured.painted);
+    nextFrame.push(measured.nextFrame);
   }
   const nodesAfter = await page.evaluate(() => document.getElementsByTagName('*').length);
   // The baseline, same page, same run, measured the same way: a bare DOM insertion of one row (no
-  // framework, no list) until it is in the DOM and a frame has been produced.
+  // framework, no list) until the frame that first shows it has been painted.
   const bare: number[] = [];
+  const bareNextFrame: number[] = [];
   for (let i = 0; i < PUSHES; i += 1) {
-    bare.push(
-      await page.evaluate(
-        (n) =>
-          new Promise<number>((done) => {
-            const t0 = performance.now();
-            const row = document.createElement('div');
-            row.dataset['bare'] = String(n);
-            row.textContent = `Potassium ${n} mmol/L`;
-            setTimeout(() => document.body.append(row), 0);
-            const check = () => {
-              if (document.querySelector(`[data-bare="${n}"]`))
-                requestAnimationFrame(() => {
-                  row.remove();
-                  done(performance.now() - t0);
-                });
-              else requestAnimationFrame(check);
-            };
-            check();
-          }),
-        i,
-      ),
+    const measured = await page.evaluate(
+      (n) =>
+        new Promise<{ painted: number; nextFrame: number }>((done) => {
+          const t0 = performance.now();
+          const row = document.createElement('div');
+          row.dataset['bare'] = String(n);
+          row.textContent = `Potassium ${n} mmol/L`;
+          setTimeout(() => document.body.append(row), 0);
+          const check = () => {
+            if (!document.querySelector(`[data-bare="${n}"]`)) {
+              requestAnimationFrame(check);
+              return;
+            }
+            let painted = NaN;
+            const afterPaint = new MessageChannel();
+            afterPaint.port1.onmessage = () => (painted = performance.now() - t0);
+            afterPaint.port2.postMessage(null);
+            requestAnimationFrame(() => {
+              row.remove();
+              done({ painted, nextFrame: performance.now() - t0 });
+            });
+          };
+          requestAnimationFrame(check);
+        }),
+      i,
     );
+    bare.push(measured.painted);
+    bareNextFrame.push(measured.nextFrame);
   }
   bare.sort((a, b) => a - b);
   const qb = (p: number) => bare[Math.min(bare.length - 1, Math.floor(p * bare.length))] ?? NaN;
@@ -219,6 +237,11 @@ try {
   );
   console.log(
     `  baseline, bare DOM insertion, same way:     ${f(qb(0.5))} / ${f(qb(0.99))} / ${f(bare[bare.length - 1] ?? NaN)}; ratio p50 ${(q(0.5) / Math.max(1, qb(0.5))).toFixed(1)}×, p99 ${(q(0.99) / Math.max(1, qb(0.99))).toFixed(1)}×`,
+  );
+  const quantile = (values: number[], p: number) =>
+    [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))] ?? NaN;
+  console.log(
+    `  earlier method (one frame more), ours / bare p50 / p99: ${f(quantile(nextFrame, 0.5))} / ${f(quantile(nextFrame, 0.99))}; ${f(quantile(bareNextFrame, 0.5))} / ${f(quantile(bareNextFrame, 0.99))}`,
   );
   console.log(`  CSP violations reported:                    ${csp.length}`);
 } finally {
