@@ -276,6 +276,31 @@ describe('monitor pipeline', () => {
     expect(second.notified).toHaveLength(2); // the two missed criticals, individually (fewer than 3)
   });
 
+  it('a burst over the websocket channel (committed in groups) is stored once each, in order, every critical notified once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const h = await startMonitor(
+      server,
+      join(dir, 'client.sqlite'),
+      'nurse-a',
+      [CRITICAL_LAB_TOPIC],
+      'websocket',
+    );
+    await waitLive(h);
+    const burst = 150;
+    for (let i = 0; i < burst; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => h.store.alerts.list(500).length === burst, 'the whole burst stored');
+    await h.monitor.idle();
+    const numbers = h.store.alerts
+      .list(500)
+      .map((a) => Number(a.eventNumber))
+      .reverse();
+    expect(numbers).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
+    const notifiedIds = h.notified.map((n) => n.alertId);
+    expect(new Set(notifiedIds).size).toBe(notifiedIds.length);
+    expect(h.store.alerts.list(500).every((a) => a.lifecycle?.notifyState === 'notified')).toBe(true);
+  });
+
   // Sign-out used to turn the server-side subscription `off`, so nothing was watched until the next
   // sign-in. Now the streams close and the subscription stays active: what arrives meanwhile is kept on
   // the server and caught up, as one summary, when the user returns.
