@@ -31,7 +31,7 @@ import {
   wardLocation,
 } from './build.ts';
 import { writeDemoOrders } from './demo-orders.ts';
-import { CONTEXT_KINDS, FORMULARY, type ContextKind } from './formulary.ts';
+import { CONTEXT_KINDS, FORMULARY, type ContextKind, type Medication } from './formulary.ts';
 import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
 import { createRandom } from './random.ts';
 
@@ -316,9 +316,19 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     const who = random.pick(census);
     const roll = random.next();
     const priority = roll < 0.02 ? 'stat' : roll < 0.1 ? 'urgent' : 'routine';
-    const medication = random.pick(MEDICATIONS);
+    placeOrder(ward, who, random.pick(MEDICATIONS), priority, counts);
+  }
+
+  /** An active order by the ward's attending for `who`, with the weight and labs it is checked against. */
+  function placeOrder(
+    ward: string,
+    who: BedAssignment,
+    medication: Medication,
+    priority: 'routine' | 'urgent' | 'stat',
+    counts: SimulatorCounts,
+  ): StoredResource {
     ensureContext(ward, who, medication.context, counts);
-    store.create(
+    const placed = store.create(
       medicationRequest({
         medication,
         priority,
@@ -331,6 +341,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       }),
     );
     counts.medicationOrders += 1;
+    return placed;
   }
 
   /** The weight and labs the pharmacist needs for an order, once per patient and kind in a run. */
@@ -522,22 +533,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
       if (demoStatOrdered) return null;
       demoStatOrdered = true;
       const counts = zero();
-      const who = firstInBed(ward);
-      const medication = FORMULARY.furosemide;
-      ensureContext(ward, who, medication.context, counts);
-      const placed = store.create(
-        medicationRequest({
-          medication,
-          priority: 'stat',
-          ward,
-          patientId: who.patientId,
-          encounterId: who.encounterId,
-          requester: `physician-${ward.replace('ward-', '')}`,
-          requesterDisplay: attendingName(ward),
-          at: iso(),
-        }),
-      );
-      counts.medicationOrders += 1;
+      const placed = placeOrder(ward, firstInBed(ward), FORMULARY.furosemide, 'stat', counts);
       addTotals(counts);
       log?.info({ ward }, 'scripted demo stat order written');
       return placed;
