@@ -5,7 +5,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { alertsWhere, signIn } from './support/app.ts';
-import { startDemo } from './support/demo-process.ts';
+import { startDemo, type DemoProcess } from './support/demo-process.ts';
 import { dismissAll, displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
 import { recordNotifications } from './support/page-probes.ts';
 
@@ -19,6 +19,14 @@ async function notifiedCritical(page: Page): Promise<AlertSummary> {
     'the demo critical to be notified',
   );
   return list.find((a) => a.tier === 'critical' && a.lifecycle?.notifyState === 'notified') as AlertSummary;
+}
+
+/** A still demo beside a real notification daemon, and its session bus; skipped without the tools. */
+async function startDesktopDemo(): Promise<{ demo: DemoProcess; bus: string }> {
+  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
+  test.setTimeout(90_000);
+  const demo = await startDemo({ desktop: true, extraArgs: ['--sim-rate', '0'] });
+  return { demo, bus: demo.busAddress ?? '' };
 }
 
 async function allowPageNotifications(context: BrowserContext, launchUrl: string): Promise<void> {
@@ -38,10 +46,7 @@ test('observation 6: one OS notification per critical with the host raising it (
   page,
   context,
 }) => {
-  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
-  test.setTimeout(90_000);
-  const demo = await startDemo({ desktop: true, extraArgs: ['--sim-rate', '0'] });
-  const bus = demo.busAddress ?? '';
+  const { demo, bus } = await startDesktopDemo();
   try {
     expect(bus).not.toBe('');
     await allowPageNotifications(context, demo.launchUrl);
@@ -102,12 +107,9 @@ test('observation 6: without a notification service the page raises the one noti
 test('a stat order reaches the signed-in pharmacist as one OS notification (D-Bus): an order to verify, no drug, no name', async ({
   page,
 }) => {
-  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
-  test.setTimeout(90_000);
   // The ward is still (no simulated traffic): the one order is the demo's scripted stat order, written
   // once the pharmacist's subscriptions are live.
-  const demo = await startDemo({ desktop: true, extraArgs: ['--sim-rate', '0'] });
-  const bus = demo.busAddress ?? '';
+  const { demo, bus } = await startDesktopDemo();
   try {
     expect(bus).not.toBe('');
     await signIn(page, demo.launchUrl, 'pharmacist');
