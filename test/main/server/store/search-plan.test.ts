@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, type Db } from '../../../../src-main/lib/sqlite.ts';
 import { SERVER_MIGRATIONS } from '../../../../src-main/server/store/schema.ts';
+import { createResourceStore } from '../../../../src-main/server/store/resources.ts';
 import { search } from '../../../../src-main/server/store/search.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'search-plan-'));
@@ -82,6 +83,47 @@ describe('search query plan', () => {
       expect(wardCheck.join('\n'), sql).toMatch(/search_index_resource \(type=\? AND id=\?\)/);
       expect(wardCheck.join('\n')).not.toMatch(/search_index_lookup \(type=\? AND param=\?\)/);
     }
+    db.close();
+  });
+
+  it('counts only when the page cannot tell the total (a short first page is all there is)', () => {
+    const db = openDatabase(join(dir, 'server-total.sqlite'));
+    migrate(db, 'server', SERVER_MIGRATIONS);
+    const resources = createResourceStore(db);
+    for (const id of ['p1', 'p2', 'p3']) resources.update({ resourceType: 'Patient', id });
+    const counted = (params: [string, string][]): { total: number; counts: number; returned: number } => {
+      const { db: recorded, ran } = recording(db);
+      const result = search(recorded, { type: 'Patient', params, labels: null });
+      return {
+        total: result.total,
+        counts: ran.filter((r) => r.sql.includes('COUNT(*)')).length,
+        returned: result.resources.length,
+      };
+    };
+    // A claim-check batch read: an id list that fits its page. One statement, the same total.
+    expect(
+      counted([
+        ['_id', 'p1,p2,p3,gone'],
+        ['_count', '100'],
+      ]),
+    ).toEqual({ total: 3, counts: 0, returned: 3 });
+    // A full page may have more behind it: counted.
+    expect(counted([['_count', '2']])).toEqual({ total: 3, counts: 1, returned: 2 });
+    // The last, short page of several: what came before plus its rows.
+    expect(
+      counted([
+        ['_count', '2'],
+        ['_offset', '2'],
+      ]),
+    ).toEqual({ total: 3, counts: 0, returned: 1 });
+    // Past the end, or `_count=0` (a count alone): the page says nothing, so it is counted.
+    expect(
+      counted([
+        ['_count', '2'],
+        ['_offset', '9'],
+      ]),
+    ).toEqual({ total: 3, counts: 1, returned: 0 });
+    expect(counted([['_count', '0']])).toEqual({ total: 3, counts: 1, returned: 0 });
     db.close();
   });
 });
