@@ -108,6 +108,29 @@ describe('against a server that behaves like Medplum', () => {
     expect(notified).toEqual([expect.objectContaining({ kind: 'alert', tier: 'critical' })]);
   });
 
+  it('a burst (frames queued behind a commit are merged), with a correction right behind one result: each alert once, with its latest value', async () => {
+    const server = await peer();
+    const { store, monitor, notified } = nurse(server.base, storePath());
+    await monitor.start();
+    await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
+    // Written in one turn: 40 critical results (≥ 6.5 mmol/L), 40 frames, every one numbered "0" with its
+    // full resource, sent together.
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      ref(server.lab.create(potassium(6.5 + i / 100, `Patient/p-${i}`))),
+    );
+    const corrected = burst[20] ?? '';
+    server.lab.update(corrected, potassium(7.9, 'Patient/p-20'));
+    await until(() => notified.length === 40, 'forty notifications');
+    await until(
+      () => alertsFor(store, corrected)[0]?.headline.includes('7.9') === true,
+      'the corrected value',
+    );
+    await monitor.idle();
+    expect(burst.map((focus) => alertsFor(store, focus).length)).toEqual(burst.map(() => 1));
+    expect(new Set(notified.map((n) => n.alertId)).size).toBe(40);
+    expect(notified).toHaveLength(40);
+  });
+
   it('a dropped socket: the subscription the server deleted is re-created and what was written meanwhile recovered, once', async () => {
     const server = await peer();
     const { store, monitor, notified } = nurse(server.base, storePath());
