@@ -1,5 +1,6 @@
-// Batched enrichment: the alerts waiting when a batch starts are read together — one search per focus
-// type (`Observation?_id=a,b,c&_include=Observation:subject&_include=Observation:encounter`), bed names
+// Batched enrichment: the alerts waiting when a batch starts are read together — searches of up to 100
+// ids per focus type, a few in flight at once
+// (`Observation?_id=a,b,c&_include=Observation:subject&_include=Observation:encounter`), bed names
 // from a small cache (Locations read in one search when missing) — classified, and stored in ONE
 // transaction. A burst of 200 results/s, or a catch-up of 100,000, costs a few requests and fsyncs per
 // batch instead of 2–4 GETs and an fsync per alert.
@@ -26,6 +27,8 @@ const BATCH_INCLUDES: Readonly<Record<string, readonly string[]>> = {
 const BATCHABLE_FOCUS = /^(Observation|MedicationRequest)\/([A-Za-z0-9\-.]{1,64})$/;
 /** Single reads run at most this many at a time inside one batch. */
 const SINGLE_READ_CONCURRENCY = 4;
+/** Searches of one batch in flight at once. */
+const SEARCH_CONCURRENCY = 4;
 
 /** What batches remember across the run: refusals and the small caches. */
 export interface BatchState {
@@ -77,23 +80,28 @@ export async function enrichBatch(
     if (group) group.push(alert);
     else byType.set(type, [alert]);
   }
-  const fetched: Fetched[] = [];
+  const parts: Array<{ type: string; part: Waiting[] }> = [];
   for (const [type, group] of byType) {
-    for (let i = 0; i < group.length; i += MAX_BATCH_IDS) {
-      const part = group.slice(i, i + MAX_BATCH_IDS);
-      const read = await readBatch(deps.access, type, part.map(focusId), BATCH_INCLUDES[type] ?? []);
-      if ('failed' in read) {
-        if (read.refused) state.refusedTypes.add(type);
-        alone.push(...part.map((a) => a.id));
-        continue;
-      }
-      for (const alert of part) {
-        const resource = read.matches.get(focusId(alert));
-        if (resource) fetched.push({ alert, resource, included: read.included });
-        else alone.push(alert.id);
-      }
-    }
+    for (let i = 0; i < group.length; i += MAX_BATCH_IDS)
+      parts.push({ type, part: group.slice(i, i + MAX_BATCH_IDS) });
   }
+  const reads = await inPool(parts, SEARCH_CONCURRENCY, ({ type, part }) =>
+    readBatch(deps.access, type, part.map(focusId), BATCH_INCLUDES[type] ?? []),
+  );
+  const fetched: Fetched[] = [];
+  parts.forEach(({ type, part }, i) => {
+    const read = reads[i];
+    if (!read || 'failed' in read) {
+      if (read?.refused) state.refusedTypes.add(type);
+      alone.push(...part.map((a) => a.id));
+      return;
+    }
+    for (const alert of part) {
+      const resource = read.matches.get(focusId(alert));
+      if (resource) fetched.push({ alert, resource, included: read.included });
+      else alone.push(alert.id);
+    }
+  });
   const saved = await saveFetched(deps, state, fetched);
   const single = await inPool(alone, SINGLE_READ_CONCURRENCY, (id) => enrichAlert(deps, id));
   return [...saved, ...single.filter((e): e is Enriched => e !== null)];
