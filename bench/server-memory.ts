@@ -25,6 +25,10 @@ interface Sample {
   simHours: number;
   rss: number;
   heap: number;
+  /** What V8 holds for its heap (used or not): a heap that fragments grows here, not in `heap`. */
+  heapTotal: number;
+  /** Memory of JS objects held outside the heap (buffers). */
+  external: number;
 }
 
 function sample(startedAt: number): Sample {
@@ -34,6 +38,8 @@ function sample(startedAt: number): Sample {
     simHours: ((Date.now() - startedAt) * rate) / 3_600_000,
     rss: mib(memory.rss),
     heap: mib(memory.heapUsed),
+    heapTotal: mib(memory.heapTotal),
+    external: mib(memory.external),
   };
 }
 
@@ -49,13 +55,14 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const samples: Sample[] = [];
   try {
-    out('sim hours  RSS MiB  JS heap MiB');
+    out('sim hours  RSS MiB  JS heap MiB  V8 heap held MiB  external MiB');
     while (Date.now() - startedAt < minutes * 60_000) {
       await sleep(SAMPLE_MS);
       const s = sample(startedAt);
       samples.push(s);
       out(
-        `${s.simHours.toFixed(1).padStart(9)}  ${s.rss.toFixed(1).padStart(7)}  ${s.heap.toFixed(1).padStart(11)}`,
+        `${s.simHours.toFixed(1).padStart(9)}  ${s.rss.toFixed(1).padStart(7)}  ${s.heap.toFixed(1).padStart(11)}` +
+          `  ${s.heapTotal.toFixed(1).padStart(16)}  ${s.external.toFixed(1).padStart(12)}`,
       );
     }
   } finally {
