@@ -50,7 +50,7 @@ describe('a catch-up batch', () => {
     expect(written.length).toBeLessThanOrEqual(BATCH_SIZE);
 
     const store = openClientStore(join(dir, 'monitor.sqlite'));
-    cleanups.push(() => store.close());
+    cleanups.push(() => void store.close());
     const sub = store.saveSubscription({
       fhirBase: server.fhirBase,
       remoteId: 'sub-1',
