@@ -18,6 +18,13 @@ export interface HostRequest {
   path: string;
 }
 
+export interface HostMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 export interface Host {
   pid: number;
   origin: string;
@@ -25,6 +32,8 @@ export interface Host {
   spawnedAt: number;
   readyAt: number;
   requests: HostRequest[];
+  /** The host's memory after a full GC in it (bench/memory-probe.ts), in MiB. */
+  memory(): Promise<HostMemory>;
   /** A launch link nobody has used yet. */
   launchUrl(): string;
   stop(): Promise<void>;
@@ -34,8 +43,11 @@ export interface Host {
 export async function startHost(simRate: number): Promise<Host> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-app-'));
   const args = [
+    '--expose-gc',
     '--import',
     join(root, 'bench', 'request-probe.ts'),
+    '--import',
+    join(root, 'bench', 'memory-probe.ts'),
     'scripts/start.ts',
     '--browser',
     '--no-build',
@@ -55,12 +67,24 @@ export async function startHost(simRate: number): Promise<Host> {
   });
   let output = '';
   const requests: HostRequest[] = [];
+  const memoryWaiters: Array<(memory: HostMemory) => void> = [];
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let partial = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
+      const memory = /^BENCH-MEMORY (\S+) (\S+) (\S+) (\S+) gc$/.exec(line);
+      if (memory) {
+        const [rss, heapUsed, heapTotal, external] = memory.slice(1).map(Number);
+        memoryWaiters.shift()?.({
+          rss: rss ?? 0,
+          heapUsed: heapUsed ?? 0,
+          heapTotal: heapTotal ?? 0,
+          external: external ?? 0,
+        });
+        continue;
+      }
       const match = /^BENCH-REQUEST (in|out) (\S+) (\S+)/.exec(line);
       if (match)
         requests.push({
@@ -85,6 +109,11 @@ export async function startHost(simRate: number): Promise<Host> {
         spawnedAt,
         readyAt: now(),
         requests,
+        memory: () =>
+          new Promise<HostMemory>((resolve) => {
+            memoryWaiters.push(resolve);
+            child.kill('SIGUSR2');
+          }),
         launchUrl: () => {
           const link = /url=(\S+?)">/.exec(readFileSync(launchFile, 'utf8'))?.[1];
           if (!link) throw new Error('no launch link');

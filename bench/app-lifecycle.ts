@@ -10,11 +10,22 @@
 //                                            (/proc) and renderer main-thread CPU (DevTools TaskDuration)
 //   npm run bench:day -- [--hours=24]        the simulator at 60× (one simulated hour per real minute):
 //                     [--rate=60]            host RSS and open descriptors, renderer heap (after a GC)
-//                                            and DOM nodes, per hour, against the first hour; --rate=120
-//                                            --hours=48 shows two days in the same real time
+//                     [--host-gc]            and DOM nodes, per hour, against the first hour; --rate=120
+//                                            --hours=48 shows two days in the same real time; --host-gc
+//                                            adds the host's memory after a full GC in it, each hour
 import { spawn } from 'node:child_process';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { commandLine, machine, machineState, now, numberArg, out, sleep, verdict } from './client-lib.ts';
+import {
+  commandLine,
+  flagArg,
+  machine,
+  machineState,
+  now,
+  numberArg,
+  out,
+  sleep,
+  verdict,
+} from './client-lib.ts';
 import {
   cpuSeconds,
   feedLive,
@@ -171,7 +182,10 @@ async function day(browser: Browser): Promise<void> {
     out(
       `the simulator at ${rate}×: ${hours} simulated hours = ${((hours * hourMs) / 60_000).toFixed(0)} real minutes; sampled at the end of each hour (renderer after a GC)`,
     );
-    out('hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown');
+    const hostGc = flagArg('host-gc');
+    out(
+      `hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown${hostGc ? '  host after a GC: RSS / JS heap / V8 held / external MiB' : ''}`,
+    );
     const samples: Array<{ rss: number; fds: number; heap: number }> = [];
     for (let hour = 1; hour <= hours; hour += 1) {
       await sleep(hourMs);
@@ -183,8 +197,14 @@ async function day(browser: Browser): Promise<void> {
       const alerts = /\((\d+) shown\)/.exec(label ?? '')?.[1] ?? '?';
       const sample = { rss: rssMiB(host.pid), fds: openFds(host.pid), heap: figures.heapMiB };
       samples.push(sample);
+      // With --host-gc, after the RSS as the host left it, a full GC in the host tells its JS heap from
+      // native memory; the next hour's RSS then follows that GC (so the default run does not do it).
+      const collected = hostGc ? await host.memory() : null;
       out(
-        `${String(hour).padStart(4)}  ${sample.rss.toFixed(1).padStart(12)}  ${String(sample.fds).padStart(8)}  ${sample.heap.toFixed(1).padStart(17)}  ${String(figures.nodes).padStart(9)}  ${alerts}`,
+        `${String(hour).padStart(4)}  ${sample.rss.toFixed(1).padStart(12)}  ${String(sample.fds).padStart(8)}  ${sample.heap.toFixed(1).padStart(17)}  ${String(figures.nodes).padStart(9)}  ${alerts.padStart(12)}` +
+          (collected
+            ? `  ${collected.rss.toFixed(1)} / ${collected.heapUsed.toFixed(1)} / ${collected.heapTotal.toFixed(1)} / ${collected.external.toFixed(1)}`
+            : ''),
       );
     }
     const first = samples[0];

@@ -1,0 +1,13 @@
+// Loaded with `node --import` into the host process by bench/app-lifecycle.ts (day): on SIGUSR2 it runs
+// a full GC (the host is started with --expose-gc) and prints one line with the host's resident memory
+// and V8's heap, so a figure can tell the JS heap's growth from native memory's. Measurement only.
+const collect = (globalThis as { gc?: () => void }).gc;
+
+process.on('SIGUSR2', () => {
+  collect?.();
+  const m = process.memoryUsage();
+  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+  process.stderr.write(
+    `BENCH-MEMORY ${mib(m.rss)} ${mib(m.heapUsed)} ${mib(m.heapTotal)} ${mib(m.external)} ${collect ? 'gc' : 'no-gc'}\n`,
+  );
+});
