@@ -41,7 +41,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 /**
  * SQLite's page cache per connection, in KiB. better-sqlite3 is built with 16 MiB; a host holds two
  * connections (the monitor's store and the embedded server's), whose caches fill over the first hours of
- * a ward's traffic as the files grow: +32 MiB of resident memory that reads as growth
+ * a ward's traffic as the files grow: up to +32 MiB of resident memory that reads as growth
  * (docs/benchmarks.md, "Where the host's memory went"). At 4 MiB a catch-up of 100,000 events runs no
  * slower beyond the noise (`npm run bench:client:replay`, alternating runs): pages beyond the cache come
  * from the operating system's file cache.
