@@ -4,13 +4,11 @@
 // screen shows the ward's nurses asked with no answer, then the fail-safe step and its contact list, and
 // the critical stays open (reaching the fail-safe acknowledges nothing). The policy's steps are the
 // shortest it allows (1 minute); the waits are for what the screen shows, with deadlines well beyond.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { alertsWhere, isOpenCritical, listAlerts, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
+import { chain, configFile, openAlert, step } from './support/escalation.ts';
 
 const escalation = {
   policy: {
@@ -24,8 +22,7 @@ const escalation = {
 
 let demo: DemoProcess | null = null;
 test.beforeEach(async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'escalation-timer-e2e-')), 'ward-nurse.json');
-  writeFileSync(file, JSON.stringify({ localDemo: { enabled: true, simulationRate: 0 }, escalation }));
+  const file = configFile('ward-nurse', { localDemo: { enabled: true, simulationRate: 0 }, escalation });
   demo = await startDemo({ extraArgs: ['--config', file] });
 });
 test.afterEach(async () => {
@@ -33,8 +30,6 @@ test.afterEach(async () => {
   demo = null;
 });
 
-const chain = (page: Page) => page.getByRole('region', { name: 'Escalation' });
-const step = (page: Page, n: number) => chain(page).locator(`li[data-step="${n}"]`);
 const isTheK68 = (a: AlertSummary): boolean => isOpenCritical(a) && /Potassium 6\.8/.test(a.headline);
 
 test('nobody answers: the ward’s nurses are asked, then the fail-safe contact list shows by the timer alone, and the critical stays open', async ({
@@ -46,8 +41,7 @@ test('nobody answers: the ward’s nurses are asked, then the fail-safe contact 
   await signIn(page, demo.launchUrl, 'Riley Chen');
   const alerts = await alertsWhere(page, (list) => list.some(isTheK68), 'the K 6.8 critical');
   const critical = alerts.find(isTheK68) as AlertSummary;
-  await page.locator(`.feed-row[data-alert-id="${critical.id}"]`).click();
-  await expect(page.locator('.detail').getByRole('heading', { level: 2 })).toBeVisible();
+  await openAlert(page, critical);
 
   // Step 1 after the policy's minute, with nobody's answer.
   await expect(step(page, 1)).toContainText(/Asked Ward A nurses \(the ward’s nurses\)/, {

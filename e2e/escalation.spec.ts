@@ -7,13 +7,11 @@
 // fail-safe contact list on both screens at once. Riley's screen learns every answer from the server.
 // Each test has its own pair of workstations (the demo writes one K 6.8 per run). The waits are for the
 // mechanism (the Task on screen), with deadlines well beyond the policy's minute.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { alertsWhere, isOpenCritical, listAlerts, screenshot, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
+import { chain, configFile, openAlert, step } from './support/escalation.ts';
 
 const escalation = {
   policy: {
@@ -25,12 +23,6 @@ const escalation = {
     failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
   },
 };
-
-function configFile(name: string, content: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'escalation-e2e-')), `${name}.json`);
-  writeFileSync(file, JSON.stringify(content));
-  return file;
-}
 
 /** The ward nurse's workstation (with the embedded server) and the charge nurse's, on that server. */
 async function startWorkstations(): Promise<{ demo: DemoProcess; charge: DemoProcess }> {
@@ -69,14 +61,6 @@ test.afterEach(async () => {
 function workstations(): Workstations {
   if (!pair) throw new Error('the workstations did not start');
   return pair;
-}
-
-const chain = (page: Page) => page.getByRole('region', { name: 'Escalation' });
-const step = (page: Page, n: number) => chain(page).locator(`li[data-step="${n}"]`);
-
-async function openAlert(page: Page, alert: AlertSummary): Promise<void> {
-  await page.locator(`.feed-row[data-alert-id="${alert.id}"]`).click();
-  await expect(page.locator('.detail').getByRole('heading', { level: 2 })).toBeVisible();
 }
 
 /**
