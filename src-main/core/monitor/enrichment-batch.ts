@@ -15,7 +15,7 @@ import { readResource } from '../fhir/fhir-client.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
 import { currentLocation, placeName, wardOf, type Place } from './bed-lookup.ts';
-import { enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
+import { BATCH_SIZE, enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
 import { identityOf, readPatientIdentity, type PatientIdentity } from './patient-identity.ts';
 import { cached, createReferenceCache, remember, type ReferenceCache } from './reference-cache.ts';
 
@@ -27,8 +27,8 @@ const BATCH_INCLUDES: Readonly<Record<string, readonly string[]>> = {
 const BATCHABLE_FOCUS = /^(Observation|MedicationRequest)\/([A-Za-z0-9\-.]{1,64})$/;
 /** Single reads run at most this many at a time inside one batch. */
 const SINGLE_READ_CONCURRENCY = 4;
-/** Searches of one batch in flight at once. */
-const SEARCH_CONCURRENCY = 4;
+/** Searches of one batch in flight at once: a full batch is one round of them. */
+const SEARCH_CONCURRENCY = Math.ceil(BATCH_SIZE / MAX_BATCH_IDS);
 
 /** What batches remember across the run: refusals and the small caches. */
 export interface BatchState {
@@ -85,23 +85,24 @@ export async function enrichBatch(
     for (let i = 0; i < group.length; i += MAX_BATCH_IDS)
       parts.push({ type, part: group.slice(i, i + MAX_BATCH_IDS) });
   }
-  const reads = await inPool(parts, SEARCH_CONCURRENCY, ({ type, part }) =>
-    readBatch(deps.access, type, part.map(focusId), BATCH_INCLUDES[type] ?? []),
-  );
+  const reads = await inPool(parts, SEARCH_CONCURRENCY, async ({ type, part }) => ({
+    type,
+    part,
+    read: await readBatch(deps.access, type, part.map(focusId), BATCH_INCLUDES[type] ?? []),
+  }));
   const fetched: Fetched[] = [];
-  parts.forEach(({ type, part }, i) => {
-    const read = reads[i];
-    if (!read || 'failed' in read) {
-      if (read?.refused) state.refusedTypes.add(type);
+  for (const { type, part, read } of reads) {
+    if ('failed' in read) {
+      if (read.refused) state.refusedTypes.add(type);
       alone.push(...part.map((a) => a.id));
-      return;
+      continue;
     }
     for (const alert of part) {
       const resource = read.matches.get(focusId(alert));
       if (resource) fetched.push({ alert, resource, included: read.included });
       else alone.push(alert.id);
     }
-  });
+  }
   const saved = await saveFetched(deps, state, fetched);
   const single = await inPool(alone, SINGLE_READ_CONCURRENCY, (id) => enrichAlert(deps, id));
   return [...saved, ...single.filter((e): e is Enriched => e !== null)];

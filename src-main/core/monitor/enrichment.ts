@@ -22,10 +22,11 @@ import { readPatientIdentity } from './patient-identity.ts';
 /** Batches in flight at once; each takes whatever is waiting when it starts (enrichment-batch.ts). */
 const BATCH_CONCURRENCY = 2;
 /**
- * Alerts per batch at most: four searches of 100 ids (enrichment-batch.ts) and ONE transaction. A live
- * batch holds what arrived during the previous one (a few); a catch-up fills it, and each commit then
- * covers 400 alerts instead of 100 (a quarter of the commits; 100,000 missed alerts classified in
- * 14.7–15.4 s instead of 16.4–21.8 s, alternating runs of `npm run bench:client:replay`).
+ * Alerts per batch at most: one round of searches of 100 ids, all in flight together
+ * (enrichment-batch.ts), and ONE transaction. A live batch holds what arrived during the previous one
+ * (a few); a catch-up fills it, and each commit then covers 400 alerts instead of 100 (a quarter of
+ * the commits; 100,000 missed alerts classified in 14.7–15.4 s instead of 16.4–21.8 s, alternating runs
+ * of `npm run bench:client:replay`).
  */
 export const BATCH_SIZE = 400;
 
