@@ -74,7 +74,7 @@ export async function startHost(simRate: number): Promise<Host> {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const memory = /^BENCH-MEMORY (\S+) (\S+) (\S+) (\S+) (?:gc|no-gc)$/.exec(line);
+      const memory = /^BENCH-MEMORY (\S+) (\S+) (\S+) (\S+)$/.exec(line);
       if (memory) {
         const [rss, heapUsed, heapTotal, external] = memory.slice(1).map(Number);
         memoryWaiters.shift()?.({

@@ -2,12 +2,13 @@
 // a full GC (the host is started with --expose-gc) and prints one line with the host's resident memory
 // and V8's heap, so a figure can tell the JS heap's growth from native memory's. Measurement only.
 const collect = (globalThis as { gc?: () => void }).gc;
+if (!collect) throw new Error('the memory probe needs node --expose-gc (bench/app-lib.ts passes it)');
 
 process.on('SIGUSR2', () => {
-  collect?.();
+  collect();
   const m = process.memoryUsage();
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
   process.stderr.write(
-    `BENCH-MEMORY ${mib(m.rss)} ${mib(m.heapUsed)} ${mib(m.heapTotal)} ${mib(m.external)} ${collect ? 'gc' : 'no-gc'}\n`,
+    `BENCH-MEMORY ${mib(m.rss)} ${mib(m.heapUsed)} ${mib(m.heapTotal)} ${mib(m.external)}\n`,
   );
 });

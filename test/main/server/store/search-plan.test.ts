@@ -91,8 +91,9 @@ describe('search query plan', () => {
     migrate(db, 'server', SERVER_MIGRATIONS);
     const resources = createResourceStore(db);
     for (const id of ['p1', 'p2', 'p3']) resources.update({ resourceType: 'Patient', id });
-    const counted = (params: [string, string][]): { total: number; counts: number; returned: number } => {
+    const counted = (query: string): { total: number; counts: number; returned: number } => {
       const { db: recorded, ran } = recording(db);
+      const params = [...new URLSearchParams(query)];
       const result = search(recorded, { type: 'Patient', params, labels: null });
       return {
         total: result.total,
@@ -100,30 +101,34 @@ describe('search query plan', () => {
         returned: result.resources.length,
       };
     };
-    // A claim-check batch read: an id list that fits its page. One statement, the same total.
-    expect(
-      counted([
-        ['_id', 'p1,p2,p3,gone'],
-        ['_count', '100'],
-      ]),
-    ).toEqual({ total: 3, counts: 0, returned: 3 });
-    // A full page may have more behind it: counted.
-    expect(counted([['_count', '2']])).toEqual({ total: 3, counts: 1, returned: 2 });
-    // The last, short page of several: what came before plus its rows.
-    expect(
-      counted([
-        ['_count', '2'],
-        ['_offset', '2'],
-      ]),
-    ).toEqual({ total: 3, counts: 0, returned: 1 });
-    // Past the end, or `_count=0` (a count alone): the page says nothing, so it is counted.
-    expect(
-      counted([
-        ['_count', '2'],
-        ['_offset', '9'],
-      ]),
-    ).toEqual({ total: 3, counts: 1, returned: 0 });
-    expect(counted([['_count', '0']])).toEqual({ total: 3, counts: 1, returned: 0 });
+    const cases: Array<{ why: string; query: string; expected: ReturnType<typeof counted> }> = [
+      {
+        why: 'a claim-check batch read: an id list that fits its page, one statement, the same total',
+        query: '_id=p1,p2,p3,gone&_count=100',
+        expected: { total: 3, counts: 0, returned: 3 },
+      },
+      {
+        why: 'a full page may have more behind it: counted',
+        query: '_count=2',
+        expected: { total: 3, counts: 1, returned: 2 },
+      },
+      {
+        why: 'the last, short page of several: what came before plus its rows',
+        query: '_count=2&_offset=2',
+        expected: { total: 3, counts: 0, returned: 1 },
+      },
+      {
+        why: 'past the end: the page says nothing, so it is counted',
+        query: '_count=2&_offset=9',
+        expected: { total: 3, counts: 1, returned: 0 },
+      },
+      {
+        why: '`_count=0` (a count alone): counted',
+        query: '_count=0',
+        expected: { total: 3, counts: 1, returned: 0 },
+      },
+    ];
+    for (const { why, query, expected } of cases) expect(counted(query), why).toEqual(expected);
     db.close();
   });
 });
