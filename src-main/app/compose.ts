@@ -18,6 +18,7 @@ import {
   type ServiceOptions,
 } from '../core/service.ts';
 import type { SecretStore } from '../core/auth/index.ts';
+import { MEMORY_RETURNED_LOG, startHeapReturn, type ReturnReport } from '../lib/heap-return.ts';
 import { startLocalDemo, type LocalDemo } from '../local/local-demo.ts';
 import type { HostEvent, HostInfo } from '../shared/api.ts';
 import { LOCAL_DEMO_MODE, type AppMode, type ConfiguredServer, type LocalDemoMode } from './mode.ts';
@@ -86,6 +87,7 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
       if (status.lastError) parts.logger.warn({ err: status.lastError }, 'order-checks file refused');
       else parts.logger.info({ checks: status.checkCount }, 'order checks reloaded');
     });
+    const stopReturningMemory = startHeapReturn((report) => logMemoryReturned(parts.logger, report));
     const running = demo;
     let closing: Promise<void> | null = null;
     return {
@@ -95,6 +97,7 @@ export async function startApp(parts: HostParts, mode: AppMode = LOCAL_DEMO_MODE
         (closing ??= closeInOrder([
           stopWatchingRules,
           stopWatchingChecks,
+          stopReturningMemory,
           () => service.close(),
           () => running?.close(),
           releaseLock,
@@ -195,6 +198,19 @@ function watchRules(rules: RulesHolder, logger: Logger): () => void {
     if (status.lastError) logger.warn({ err: status.lastError }, 'rules file refused');
     else logger.info({ thresholds: status.thresholdCount }, 'rules reloaded');
   });
+}
+
+/** After a busy period (a catch-up, a burst of traffic) the memory V8 kept was given back. */
+function logMemoryReturned(logger: Logger, report: ReturnReport): void {
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  logger.info(
+    {
+      rssMiB: { before: mib(report.before.rss), after: mib(report.after.rss) },
+      heapMiB: { before: mib(report.before.heapTotal), after: mib(report.after.heapTotal) },
+      pauseMs: Math.round(report.pauseMs),
+    },
+    MEMORY_RETURNED_LOG,
+  );
 }
 
 /** Runs every step even when one fails (the lock must go even if the database did not close). */
