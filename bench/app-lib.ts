@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CDPSession, Page } from '@playwright/test';
+import { MEMORY_RETURNED_LOG } from '../src-main/lib/heap-return.ts';
 import { now, sleep } from './client-lib.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -23,6 +24,15 @@ export interface HostMemory {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** V8's young generation as held (both semi-spaces), part of heapTotal. */
+  newSpace: number;
+}
+
+/** One return of memory the host logged (src-main/lib/heap-return.ts), in MiB and ms. */
+export interface MemoryReturn {
+  rssBefore: number;
+  rssAfter: number;
+  pauseMs: number;
 }
 
 export interface Host {
@@ -34,13 +44,23 @@ export interface Host {
   requests: HostRequest[];
   /** The host's memory after a full GC in it (bench/memory-probe.ts), in MiB. */
   memory(): Promise<HostMemory>;
+  /** The returns of memory the host has logged so far (only with `logReturns`). */
+  memoryReturns: MemoryReturn[];
   /** A launch link nobody has used yet. */
   launchUrl(): string;
   stop(): Promise<void>;
 }
 
+export interface HostOptions {
+  /** The simulator's clock at start (`--sim-start`), else the time of day. */
+  simStart?: string | null;
+  /** Run the host at log level info and collect its returns of memory (otherwise: warn, quiet). */
+  logReturns?: boolean;
+}
+
 /** `npm start -- --browser --no-build --no-open` with a fresh data directory and the request probe. */
-export async function startHost(simRate: number): Promise<Host> {
+export async function startHost(simRate: number, options: HostOptions = {}): Promise<Host> {
+  const { simStart = null, logReturns = false } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-app-'));
   const args = [
     '--expose-gc',
@@ -58,30 +78,44 @@ export async function startHost(simRate: number): Promise<Host> {
     dataDir,
     '--sim-rate',
     String(simRate),
+    ...(simStart ? ['--sim-start', simStart] : []),
   ];
   const spawnedAt = now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: logReturns ? 'info' : 'warn' },
   });
   let output = '';
+  let started = false;
   const requests: HostRequest[] = [];
   const memoryWaiters: Array<(memory: HostMemory) => void> = [];
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const memoryReturns: MemoryReturn[] = [];
+  let outPartial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (outPartial + chunk.toString()).split('\n');
+    outPartial = lines.pop() ?? '';
+    for (const line of lines) {
+      const returned = line.includes(MEMORY_RETURNED_LOG) ? memoryReturnOf(line) : null;
+      if (returned) memoryReturns.push(returned);
+      // The start-up lines name the origin and launch file; the info-level lines after are not kept.
+      else if (!started) output += `${line}\n`;
+    }
+  });
   let partial = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const memory = /^BENCH-MEMORY (\S+) (\S+) (\S+) (\S+)$/.exec(line);
+      const memory = /^BENCH-MEMORY (\S+) (\S+) (\S+) (\S+) (\S+)$/.exec(line);
       if (memory) {
-        const [rss, heapUsed, heapTotal, external] = memory.slice(1).map(Number);
+        const [rss, heapUsed, heapTotal, external, newSpace] = memory.slice(1).map(Number);
         memoryWaiters.shift()?.({
           rss: rss ?? 0,
           heapUsed: heapUsed ?? 0,
           heapTotal: heapTotal ?? 0,
           external: external ?? 0,
+          newSpace: newSpace ?? 0,
         });
         continue;
       }
@@ -102,6 +136,7 @@ export async function startHost(simRate: number): Promise<Host> {
     const origin = /Alert Monitor \(browser host\): (\S+)/.exec(output)?.[1];
     const launchFile = /Launch file: (\S+)/.exec(output)?.[1];
     if (origin && launchFile) {
+      started = true;
       return {
         pid: child.pid ?? -1,
         origin,
@@ -109,6 +144,7 @@ export async function startHost(simRate: number): Promise<Host> {
         spawnedAt,
         readyAt: now(),
         requests,
+        memoryReturns,
         memory: () =>
           new Promise<HostMemory>((resolve) => {
             memoryWaiters.push(resolve);
@@ -132,6 +168,18 @@ export async function startHost(simRate: number): Promise<Host> {
   }
   child.kill('SIGKILL');
   throw new Error(`host did not start within 60 s:\n${output}`);
+}
+
+/** A logged return of memory (pino JSON: rssMiB.before/after, pauseMs), or null when it is not one. */
+function memoryReturnOf(line: string): MemoryReturn | null {
+  try {
+    const entry = JSON.parse(line) as { rssMiB?: { before?: number; after?: number }; pauseMs?: number };
+    const { before, after } = entry.rssMiB ?? {};
+    if (before === undefined || after === undefined || entry.pauseMs === undefined) return null;
+    return { rssBefore: before, rssAfter: after, pauseMs: entry.pauseMs };
+  } catch {
+    return null;
+  }
 }
 
 /** The demo sign-in as the charge nurse of Ward A; returns when the page says who is signed in. */

@@ -12,7 +12,9 @@
 //                     [--rate=60]            host RSS and open descriptors, renderer heap (after a GC)
 //                     [--host-gc]            and DOM nodes, per hour, against the first hour; --rate=120
 //                                            --hours=48 shows two days in the same real time; --host-gc
-//                                            adds the host's memory after a full GC in it, each hour
+//                                            adds the host's memory after a full GC in it, each hour;
+//                     [--sim-start=HH:MM]    the simulated clock at the start (UTC; default: now), e.g.
+//                                            02:00 puts the morning draw (05:00–07:30) in hours 4–6
 import { spawn } from 'node:child_process';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import {
@@ -24,6 +26,7 @@ import {
   numberArg,
   out,
   sleep,
+  textArg,
   verdict,
 } from './client-lib.ts';
 import {
@@ -172,7 +175,8 @@ async function day(browser: Browser): Promise<void> {
   const hours = numberArg('hours', 24);
   const rate = numberArg('rate', 60);
   const hourMs = 3_600_000 / rate;
-  const host = await startHost(rate);
+  const simStart = textArg('sim-start');
+  const host = await startHost(rate, { simStart, logReturns: true });
   try {
     const page = await newPage(browser);
     await signIn(page, host.launchUrl());
@@ -180,13 +184,14 @@ async function day(browser: Browser): Promise<void> {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     out(
-      `the simulator at ${rate}×: ${hours} simulated hours = ${((hours * hourMs) / 60_000).toFixed(0)} real minutes; sampled at the end of each hour (renderer after a GC)`,
+      `the simulator at ${rate}×${simStart ? ` from ${simStart} UTC` : ''}: ${hours} simulated hours = ${((hours * hourMs) / 60_000).toFixed(0)} real minutes; sampled at the end of each hour (renderer after a GC)`,
     );
     const hostGc = flagArg('host-gc');
     out(
       `hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown${hostGc ? '  host after a GC: RSS / JS heap / V8 held / external MiB' : ''}`,
     );
     const samples: Array<{ rss: number; fds: number; heap: number }> = [];
+    let reported = 0;
     for (let hour = 1; hour <= hours; hour += 1) {
       await sleep(hourMs);
       const figures = await rendererFigures(cdp, true);
@@ -203,12 +208,24 @@ async function day(browser: Browser): Promise<void> {
       out(
         `${String(hour).padStart(4)}  ${sample.rss.toFixed(1).padStart(12)}  ${String(sample.fds).padStart(8)}  ${sample.heap.toFixed(1).padStart(17)}  ${String(figures.nodes).padStart(9)}  ${alerts.padStart(12)}` +
           (collected
-            ? `  ${collected.rss.toFixed(1)} / ${collected.heapUsed.toFixed(1)} / ${collected.heapTotal.toFixed(1)} / ${collected.external.toFixed(1)}`
+            ? `  ${collected.rss.toFixed(1)} / ${collected.heapUsed.toFixed(1)} / ${collected.heapTotal.toFixed(1)} (new space ${collected.newSpace.toFixed(1)}) / ${collected.external.toFixed(1)}`
             : ''),
       );
+      for (const returned of host.memoryReturns.slice(reported)) {
+        out(
+          `      the host returned memory kept after a busy period: RSS ${returned.rssBefore} → ${returned.rssAfter} MiB, a ${returned.pauseMs} ms pause`,
+        );
+      }
+      reported = host.memoryReturns.length;
     }
     const first = samples[0];
     const last = samples.at(-1);
+    const peak = samples.reduce((a, b) => (b.rss > a.rss ? b : a), samples[0] ?? { rss: 0, fds: 0, heap: 0 });
+    const pauses = host.memoryReturns.map((r) => r.pauseMs);
+    out(
+      `host RSS peak ${peak.rss.toFixed(1)} MiB (hour ${samples.indexOf(peak) + 1}); memory returned ${pauses.length} times` +
+        (pauses.length > 0 ? `, pauses ${Math.min(...pauses)}–${Math.max(...pauses)} ms` : ''),
+    );
     if (first && last) {
       const rssGrowth = (last.rss / first.rss - 1) * 100;
       const heapGrowth = (last.heap / first.heap - 1) * 100;

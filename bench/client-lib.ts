@@ -99,6 +99,12 @@ export function machineState(): string {
   return `load average ${one?.toFixed(2)} (1 min) / ${five?.toFixed(2)} (5 min); busiest processes: ${busiest}`;
 }
 
+/** `--name=value` from argv as text, else null. */
+export function textArg(name: string): string | null {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? null;
+}
+
 /** `--flag` present in argv. */
 export function flagArg(name: string): boolean {
   return process.argv.includes(`--${name}`);
