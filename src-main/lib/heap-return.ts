@@ -6,8 +6,9 @@
 // for hours while V8's heap was back to its size before the burst, and that one memory-reducing
 // collection gave back at once (docs/benchmarks.md, "Where the host's memory went"). V8's own memory
 // reducer waits for a low allocation rate that a host receiving a ward's traffic seldom has. So every few
-// minutes the host compares its resident memory with what it was after the last such collection and, when
-// it has grown by more than the slack while V8's heap has not, asks V8 for that collection itself.
+// minutes the host compares the resident memory that V8's heap does not account for with what it was
+// after the last such collection and, when it has grown by more than the slack, asks V8 for that
+// collection itself.
 //
 // The collection pauses the thread (about 100 ms for a 45 MiB heap on the 2-core build machine; each one
 // is reported with its pause); it runs at most once per growth of the slack, so memory that really is in
@@ -36,12 +37,16 @@ export const CHECK_EVERY_MS = 5 * 60_000;
 /** Growth below this is left alone: the pause buys back less than it costs. */
 export const SLACK_BYTES = 16 * 2 ** 20;
 
+/** Resident memory that V8's heap does not account for: its pooled pages, and native memory. */
+export const outsideHeap = (m: MemorySample): number => m.rss - m.heapTotal;
+
 /**
- * Whether memory has grown by more than `slack` since `floor` while V8's heap has not grown by half as
- * much: then the growth is pages V8 no longer uses (or native memory, which one collection tells apart).
+ * Whether the memory outside V8's heap has grown by `slack` since `floor`. While a burst runs, V8's
+ * heap grows with the resident memory; once V8 has shrunk its heap again, the pages it keeps show here.
+ * (So does native memory, which one collection tells apart: it stays, and becomes the next floor.)
  */
 export function shouldReturn(floor: MemorySample, now: MemorySample, slack: number): boolean {
-  return now.rss - floor.rss >= slack && now.heapTotal - floor.heapTotal < slack / 2;
+  return outsideHeap(now) - outsideHeap(floor) >= slack;
 }
 
 export interface HeapReturnDeps {
@@ -64,7 +69,7 @@ export function createHeapReturn(deps: HeapReturnDeps): HeapReturn {
     check: () => {
       const now = deps.sample();
       // The floor follows memory down, so growth is always counted from the lowest point since.
-      floor = { rss: Math.min(floor.rss, now.rss), heapTotal: Math.min(floor.heapTotal, now.heapTotal) };
+      if (outsideHeap(now) < outsideHeap(floor)) floor = now;
       if (!shouldReturn(floor, now, deps.slack)) return null;
       const started = deps.now();
       deps.collect();
