@@ -4,7 +4,7 @@
 // an accelerated demo), V8 enlarges its heap, and when the burst is over it shrinks the heap again but
 // keeps the freed pages resident in its own pool: measured in the host, about +25 MiB of RSS that stayed
 // for hours while V8's heap was back to its size before the burst, and that one memory-reducing
-// collection gave back at once (docs/benchmarks.md, "Where the host's memory went"). V8's own memory
+// collection gave back at once (docs/benchmarks.md, "Fourth run"). V8's own memory
 // reducer waits for a low allocation rate that a host receiving a ward's traffic seldom has. So every few
 // minutes the host compares the resident memory that V8's heap does not account for with what it was
 // after the last such collection and, when it has grown by more than the slack, asks V8 for that
