@@ -188,7 +188,7 @@ async function day(browser: Browser): Promise<void> {
     );
     const hostGc = flagArg('host-gc');
     out(
-      `hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown${hostGc ? '  host after a GC: RSS / JS heap / V8 held / external MiB' : ''}`,
+      `hour  host RSS MiB  host fds  renderer heap MiB  DOM nodes  alerts shown${hostGc ? '  host after a GC: RSS / JS heap / V8 held (its new space) / external MiB' : ''}`,
     );
     const samples: Array<{ rss: number; fds: number; heap: number }> = [];
     let reported = 0;
