@@ -13,7 +13,8 @@ import type { BackoffOptions } from './backoff.ts';
 import { createReadAhead } from './read-ahead.ts';
 import { createSseDecoder, DEFAULT_MAX_LINE_BYTES } from './sse-decoder.ts';
 import type { SseDecoder, SseFeedResult, SseItem } from './sse-decoder.ts';
-import { mergeEventNotifications, sseMessageToFrame } from './sse-frames.ts';
+import { joinRun, runFrame, startRun, type FrameRun } from './frame-runs.ts';
+import { sseMessageToFrame } from './sse-frames.ts';
 import type { Channel, ChannelCallbacks, ChannelFrame } from './types.ts';
 
 export interface SseChannelOptions {
@@ -174,7 +175,8 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
    */
   function framesOf(items: readonly SseItem[], ctx: ConnectionContext): ChannelFrame[] {
     const frames: ChannelFrame[] = [];
-    let previousIsReplay = false;
+    let run: FrameRun | null = null;
+    let runIsReplay = false;
     for (const item of items) {
       if (item.type === 'problem') {
         cb.onError(item.problem);
@@ -195,13 +197,12 @@ export function createSseChannel(opts: SseChannelOptions): Channel {
       const isReplay =
         frame.kind === 'notification' &&
         frame.notification.events.every((e) => Number(e.eventNumber) <= ctx.handshakeCount);
-      const previous = frames.at(-1);
-      const merged =
-        previous && isReplay === previousIsReplay ? mergeEventNotifications(previous, frame) : null;
-      if (merged) frames[frames.length - 1] = merged;
-      else frames.push(frame);
-      previousIsReplay = isReplay;
+      if (run && isReplay === runIsReplay && joinRun(run, frame)) continue;
+      if (run) frames.push(runFrame(run));
+      run = startRun(frame);
+      runIsReplay = isReplay;
     }
+    if (run) frames.push(runFrame(run));
     return frames;
   }
 

@@ -53,31 +53,3 @@ export function sseMessageToFrame(message: SseMessage, receivedAt: number): Fram
       return null;
   }
 }
-
-/**
- * Merge two event-notification frames of the same subscription and topic into one, so the pipeline can
- * commit frames that arrived in the same network chunk in one transaction (one fsync instead of one per
- * frame; replay of 100k events goes from ~1k to tens of thousands of events/s). Status fields come from
- * the later frame. Null when the frames may not be merged — also when both include a resource under the
- * same key: a full-resource payload keys its focus by an unversioned fullUrl, so two versions of one
- * result (a correction right behind the first report) would leave only the later in the merged map, and
- * each event takes its focus version from the resource that came with it (monitor/ingest.ts).
- */
-export function mergeEventNotifications(a: ChannelFrame, b: ChannelFrame): ChannelFrame | null {
-  if (a.kind !== 'notification' || b.kind !== 'notification') return null;
-  const x = a.notification;
-  const y = b.notification;
-  if (x.type !== 'event-notification' || y.type !== 'event-notification') return null;
-  if (x.subscription !== y.subscription || x.topic !== y.topic) return null;
-  if (Object.keys(y.resources).some((key) => Object.hasOwn(x.resources, key))) return null;
-  return {
-    kind: 'notification',
-    receivedAt: a.receivedAt,
-    notification: {
-      ...y,
-      events: [...x.events, ...y.events],
-      resources: { ...x.resources, ...y.resources },
-      errors: [...x.errors, ...y.errors],
-    },
-  };
-}

@@ -24,7 +24,7 @@ import {
   type BindStyle,
   type TokenMethod,
 } from './websocket-binding.ts';
-import { mergeEventNotifications } from './sse-frames.ts';
+import { joinRun, runFrame, startRun, type FrameRun } from './frame-runs.ts';
 import { createInbox, type Arrived } from './websocket-group-commit.ts';
 
 export { bindMessage, parseBindingParameters, type BindingToken } from './websocket-binding.ts';
@@ -346,33 +346,27 @@ export function createWebSocketChannel(opts: WebSocketChannelOptions): Channel {
       };
 
       /**
-       * Commit what arrived, in order: a run of event-notifications that merge (mergeEventNotifications)
-       * is one frame, one transaction; any other message ends the run, which is delivered before that
-       * message is handled (a handshake or heartbeat is a frame of its own). The channel is bound from
-       * the first Bundle.
+       * Commit what arrived, in order: a run of event-notifications that merge (frame-runs.ts) is one
+       * frame, one transaction; any other message ends the run, which is delivered before that message
+       * is handled (a handshake or heartbeat is a frame of its own). The channel is bound from the
+       * first Bundle.
        */
       const commitBatch = async (batch: readonly Arrived[]): Promise<void> => {
-        let run: ChannelFrame | null = null;
+        let run: FrameRun | null = null;
         for (const arrived of batch) {
           if (finished) return;
           const message = readMessage(arrived.text, arrived.receivedAt);
-          if (message.kind === 'frame' && run !== null) {
-            const joined = mergeEventNotifications(run, message.frame);
-            if (joined !== null) {
-              run = joined;
-              continue;
-            }
-          }
-          if (run !== null && !(await deliver(run))) return;
+          if (message.kind === 'frame' && run !== null && joinRun(run, message.frame)) continue;
+          if (run !== null && !(await deliver(runFrame(run)))) return;
           run = null;
           if (message.kind === 'frame') {
             markBound();
-            run = message.frame;
+            run = startRun(message.frame);
           } else {
             handleOther(message);
           }
         }
-        if (run !== null && !finished) await deliver(run);
+        if (run !== null && !finished) await deliver(runFrame(run));
       };
 
       /** Commit batches until nothing is queued: each one is what arrived while the previous committed. */
