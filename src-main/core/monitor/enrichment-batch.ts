@@ -154,8 +154,7 @@ async function saveFetched(
       resource: {
         fhirBase: deps.fhirBase,
         reference: p.item.alert.focus,
-        versionId: p.item.resource.meta?.versionId ?? null,
-        json: JSON.stringify(p.item.resource),
+        resource: p.item.resource,
       },
     })),
   );

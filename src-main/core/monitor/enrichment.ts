@@ -113,8 +113,7 @@ export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enr
     {
       fhirBase: deps.fhirBase,
       reference: alert.focus,
-      versionId: resource.meta?.versionId ?? null,
-      json: JSON.stringify(resource),
+      resource,
     },
   );
   if (!saved) return null;

@@ -5,6 +5,7 @@
 // the audit log and the write-back outbox belong to `alerts` (alert-store.ts), whose insert the event
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import type { AlertSummary } from '../../shared/api.ts';
+import { at, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
@@ -58,12 +59,30 @@ export interface ClientStoreOptions {
   lifecycle?: LifecycleTimers;
 }
 
-/** A fetched resource to keep in the short-lived cache (PHI: pruned after days, retention.ts). */
+/** A fetched resource to keep in the short-lived cache (what is kept: cachedPart; pruned after days). */
 export interface CachedResource {
   fhirBase: string;
   reference: string;
-  versionId: string | null;
-  json: string;
+  resource: FhirJsonResource;
+}
+
+/**
+ * What the cache keeps of a resource: its type, id, version and security labels, the only parts ever
+ * read back (the version tells a changed result from a repeat, the labels keep a write-back on the
+ * result's ward). The value, the patient and the rest of the result stay on the server: less PHI at
+ * rest, and a catch-up of 100,000 results writes a quarter of the cache's pages (docs/benchmarks.md).
+ */
+export function cachedPart(resource: FhirJsonResource): Record<string, unknown> {
+  const versionId = str(at(resource, 'meta', 'versionId'));
+  const security: unknown = at(resource, 'meta', 'security');
+  return {
+    resourceType: resource.resourceType,
+    ...(typeof resource.id === 'string' ? { id: resource.id } : {}),
+    meta: {
+      ...(versionId !== null ? { versionId } : {}),
+      ...(Array.isArray(security) ? { security } : {}),
+    },
+  };
 }
 
 /** What enrichment learned about one alert, to store (saveEnrichment, saveEnrichments). */
@@ -193,7 +212,12 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
   /** The fetched resource into the cache and the classification onto the alert (inside a transaction). */
   const saveOneEnrichment = (e: EnrichmentToSave): AlertSummary | null => {
     if (e.resource)
-      cacheResource(e.resource.fhirBase, e.resource.reference, e.resource.versionId, e.resource.json);
+      cacheResource(
+        e.resource.fhirBase,
+        e.resource.reference,
+        str(at(e.resource.resource, 'meta', 'versionId')),
+        JSON.stringify(cachedPart(e.resource.resource)),
+      );
     return alerts.saveClassification(e.id, e.classification, e.interrupts);
   };
 

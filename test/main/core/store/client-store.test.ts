@@ -53,6 +53,47 @@ describe('client store', () => {
     expect(again.alerts.get(`${sub.key}:1`)?.fetch).toBe('pending');
   });
 
+  it('caches only what is read back of a fetched result: type, id, version and ward labels, never its value or patient', () => {
+    const { store } = freshStore();
+    const sub = subscribe(store);
+    store.commitEvents(sub.key, sub.topic, [ev(1)], 'live');
+    const ward = { system: 'http://example.org/ward', code: 'ward-a' };
+    const saved = store.saveEnrichment(
+      `${sub.key}:1`,
+      {
+        tier: 'critical',
+        headline: 'Potassium 6.8 mmol/L',
+        reason: 'K 6.8 mmol/L > 6.2',
+        patientRef: 'Patient/p1',
+        patientName: 'Jane Example',
+        location: null,
+        fetchStatus: 'ok',
+      },
+      true,
+      {
+        fhirBase: sub.fhirBase,
+        reference: 'Observation/o1',
+        resource: {
+          resourceType: 'Observation',
+          id: 'o1',
+          meta: { versionId: '3', lastUpdated: '2026-11-22T10:00:00Z', security: [ward] },
+          subject: { reference: 'Patient/p1', display: 'Jane Example' },
+          valueQuantity: { value: 6.8, unit: 'mmol/L' },
+        },
+      },
+    );
+    expect(saved?.tier).toBe('critical');
+    const cached = store.cachedResource(sub.fhirBase, 'Observation/o1');
+    expect(cached?.version_id).toBe('3');
+    expect(JSON.parse(cached?.json ?? 'null')).toEqual({
+      resourceType: 'Observation',
+      id: 'o1',
+      meta: { versionId: '3', security: [ward] },
+    });
+    expect(cached?.json).not.toContain('Jane');
+    expect(cached?.json).not.toContain('6.8');
+  });
+
   it('drops duplicates and never moves the cursor backwards', () => {
     const { store } = freshStore();
     const sub = subscribe(store);
