@@ -6,6 +6,7 @@
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import type { AlertSummary } from '../../shared/api.ts';
 import { at, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
+import { cachedPart } from './cached-part.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
@@ -66,24 +67,6 @@ export interface CachedResource {
   resource: FhirJsonResource;
 }
 
-/**
- * What the cache keeps of a resource: its type, id, version and security labels, the only parts ever
- * read back (the version tells a changed result from a repeat, the labels keep a write-back on the
- * result's ward). The value, the patient and the rest of the result stay on the server: less PHI at
- * rest, and a catch-up of 100,000 results writes a quarter of the cache's pages (docs/benchmarks.md).
- */
-export function cachedPart(resource: FhirJsonResource): Record<string, unknown> {
-  const versionId = str(at(resource, 'meta', 'versionId'));
-  const security: unknown = at(resource, 'meta', 'security');
-  return {
-    resourceType: resource.resourceType,
-    ...(typeof resource.id === 'string' ? { id: resource.id } : {}),
-    meta: {
-      ...(versionId !== null ? { versionId } : {}),
-      ...(Array.isArray(security) ? { security } : {}),
-    },
-  };
-}
 
 /** What enrichment learned about one alert, to store (saveEnrichment, saveEnrichments). */
 export interface EnrichmentToSave {

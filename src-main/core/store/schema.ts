@@ -1,6 +1,8 @@
 // The workstation's SQLite schema (area `client`). Versioned migrations; never edit a shipped one.
 import { randomUUID } from 'node:crypto';
 import type { Db, Migration } from '../../lib/sqlite.ts';
+import { isRecord, parseJson } from '../../shared/fhir-json.ts';
+import { cachedPart } from './cached-part.ts';
 
 /**
  * Rebuild a table as its current definition minus `ON DELETE CASCADE`, keeping every row (and, for a
@@ -328,6 +330,23 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
         ALTER TABLE alerts ADD COLUMN patient_birth_date TEXT; -- FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)
         ALTER TABLE alerts ADD COLUMN ward TEXT;               -- the ward of the bed in 'location'
       `);
+    },
+  },
+  {
+    version: 9,
+    description:
+      'the resource cache keeps only type, id, version and security labels (no values or patients)',
+    up: (db) => {
+      // Rows cached before held the whole result; they are pruned after two days anyway, but a
+      // workstation upgraded today should not keep them until then.
+      const rows = db
+        .prepare<[], { reference: string; json: string }>('SELECT reference, json FROM resource_cache')
+        .all();
+      const reduce = db.prepare<[string, string]>('UPDATE resource_cache SET json = ? WHERE reference = ?');
+      for (const row of rows) {
+        const resource = parseJson(row.json);
+        reduce.run(JSON.stringify(isRecord(resource) ? cachedPart(resource) : {}), row.reference);
+      }
     },
   },
 ];

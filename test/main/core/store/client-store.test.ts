@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase } from '../../../../src-main/lib/sqlite.ts';
 import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
+import { CLIENT_MIGRATIONS } from '../../../../src-main/core/store/schema.ts';
 import { RESULT_REPORT_TOPIC } from '../../../../src-main/core/store/result-news.ts';
 
 const opened: ClientStore[] = [];
@@ -92,6 +94,41 @@ describe('client store', () => {
     });
     expect(cached?.json).not.toContain('Jane');
     expect(cached?.json).not.toContain('6.8');
+  });
+
+  it('reduces the whole results cached before the upgrade to what is read back', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'monitor.sqlite');
+    const old = openDatabase(path);
+    migrate(old, 'client', CLIENT_MIGRATIONS.slice(0, 8));
+    const put = old.prepare(
+      'INSERT INTO resource_cache (reference, fhir_base, version_id, fetched_at, json) VALUES (?, ?, ?, ?, ?)',
+    );
+    const ward = { system: 'http://example.org/ward', code: 'ward-b' };
+    put.run(
+      'Observation/o1',
+      'http://127.0.0.1:9/fhir',
+      '2',
+      '2026-11-30T10:00:00Z',
+      JSON.stringify({
+        resourceType: 'Observation',
+        id: 'o1',
+        meta: { versionId: '2', security: [ward] },
+        subject: { reference: 'Patient/p1', display: 'Jane Example' },
+        valueQuantity: { value: 6.8, unit: 'mmol/L' },
+      }),
+    );
+    put.run('Observation/o2', 'http://127.0.0.1:9/fhir', null, '2026-11-30T10:00:00Z', 'not json');
+    old.close();
+
+    const { store } = freshStore(path);
+    expect(
+      JSON.parse(store.cachedResource('http://127.0.0.1:9/fhir', 'Observation/o1')?.json ?? 'null'),
+    ).toEqual({
+      resourceType: 'Observation',
+      id: 'o1',
+      meta: { versionId: '2', security: [ward] },
+    });
+    expect(store.cachedResource('http://127.0.0.1:9/fhir', 'Observation/o2')?.json).toBe('{}');
   });
 
   it('drops duplicates and never moves the cursor backwards', () => {
