@@ -1,7 +1,8 @@
 // Runs of event-notifications committed as one frame. A network chunk (SSE) or an inbox batch
 // (websocket) can hold thousands of frames during a catch-up; they are gathered here and merged ONCE
 // when the run ends. Merging them pairwise copied the growing event list and resource map at every
-// step: quadratic in the run's length (0.5 s of a 100,000-event catch-up's CPU, docs/benchmarks.md).
+// step: quadratic in the run's length (0.56 s of CPU in a 100,000-event catch-up benchmark,
+// docs/benchmarks.md, fifth run).
 import type { NotificationEvent } from '../notifications/types.ts';
 import type { ChannelFrame } from './types.ts';
 

@@ -6,8 +6,8 @@
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import type { AlertSummary } from '../../shared/api.ts';
 import { at, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
-import { cachedPart } from './cached-part.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
+import { cachedPart } from './cached-part.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
 import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
@@ -66,7 +66,6 @@ export interface CachedResource {
   reference: string;
   resource: FhirJsonResource;
 }
-
 
 /** What enrichment learned about one alert, to store (saveEnrichment, saveEnrichments). */
 export interface EnrichmentToSave {
