@@ -28,6 +28,7 @@ import { lastSessionFile } from './workstation/last-session.ts';
 import { lockedWardView } from './workstation/locked-view.ts';
 import { signInTarget } from './workstation/sign-in-target.ts';
 import { throttled } from './workstation/throttle.ts';
+import { coalescedAlertPushes } from './workstation/alert-pushes.ts';
 import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
 import { readIdentityRoles } from './identity-role.ts';
 import { MEDICATION_ORDER_TOPIC, ORDER_VERIFICATION_TOPIC } from './monitor/topics.ts';
@@ -124,10 +125,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     }
   };
   /** An alert changed: shown only to a signed-in user who may see it, and always as its latest state. */
-  const deliverAlert = (alertId: string) => {
-    lockedPush.request();
-    if (me.viewer && !ward && me.signedInAt !== null) sessionPush.request(); // the catch-up count
-    if (me.closed) return;
+  const pushAlert = (alertId: string) => {
     void policy.mayShow(alertId).then((shown) => {
       const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
       if (!latest) return;
@@ -137,6 +135,20 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       if (latest.topic !== ORDER_VERIFICATION_TOPIC)
         emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
     });
+  };
+  // A catch-up's hundreds of changes in one batch are one push that carries nothing: a signed-in page
+  // reads its feed again, through the access checks of any listing (workstation/alert-pushes.ts).
+  const alertPushes = coalescedAlertPushes({
+    one: pushAlert,
+    burst: () => {
+      if (!me.closed && me.viewer) emitRaw({ type: 'feed-changed' });
+    },
+  });
+  const deliverAlert = (alertId: string) => {
+    lockedPush.request();
+    if (me.viewer && !ward && me.signedInAt !== null) sessionPush.request(); // the catch-up count
+    if (me.closed) return;
+    alertPushes.request(alertId);
   };
   // Any alert change may change the tray/badge counts: follow it with an `alerting` status push.
   const emit = (event: HostEvent) => {
@@ -498,6 +510,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       sessionPush.cancel();
       lockedPush.cancel();
       resultsPush.cancel();
+      alertPushes.cancel();
       clearInterval(pruneTimer);
       await alerting.stop();
       pharmacy.stop();

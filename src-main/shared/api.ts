@@ -203,7 +203,12 @@ export type HostEvent =
    * Final lab reports arrived: a result the page shows (a trend, a later normal result) may have
    * changed. Carries nothing: the page re-reads what it shows with its own calls.
    */
-  | { type: 'results' };
+  | { type: 'results' }
+  /**
+   * Many alerts changed at once (a catch-up): the page reads its feed, and what it shows of them,
+   * again. Carries nothing; single changes come as `alert` events.
+   */
+  | { type: 'feed-changed' };
 
 // ---- call argument schemas (validated in both hosts) ----
 

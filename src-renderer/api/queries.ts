@@ -114,6 +114,18 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       void client.invalidateQueries({ queryKey: ['worklist'] });
       void client.invalidateQueries({ queryKey: ['review'] });
       break;
+    case 'feed-changed':
+      // A burst of alerts (a catch-up) changed: the feed's pages and what the page shows of them are
+      // read again; a read under way finishes rather than restarting.
+      for (const queryKey of [
+        queries.alerts().queryKey,
+        ['resource'],
+        ['trend'],
+        ['worklist'],
+        ['ward-board'],
+      ])
+        void client.invalidateQueries({ queryKey }, { cancelRefetch: false });
+      break;
     case 'results':
       // A final report arrived: the trends on screen re-read (those not on screen when next shown). A
       // read under way finishes rather than restarting for each report of a burst.

@@ -37,4 +37,26 @@ describe('host events', () => {
     expect(client.getQueryState(queries.trend('Observation/b').queryKey)?.isInvalidated).toBe(true);
     expect(client.getQueryState(queries.allergies('Patient/p').queryKey)?.isInvalidated).toBe(false);
   });
+
+  it('a feed-changed push (a catch-up) makes the feed and what it shows stale, leaving allergies alone', () => {
+    const client = new QueryClient();
+    client.setQueryData(queries.alerts().queryKey, []);
+    client.setQueryData(queries.resource('Observation/a').queryKey, {
+      reference: 'Observation/a',
+      status: 'ok',
+      message: null,
+      resource: null,
+    });
+    client.setQueryData(queries.allergies('Patient/p').queryKey, {
+      status: 'ok',
+      message: null,
+      resources: [],
+    });
+
+    applyHostEvent(client, { type: 'feed-changed' });
+
+    expect(client.getQueryState(queries.alerts().queryKey)?.isInvalidated).toBe(true);
+    expect(client.getQueryState(queries.resource('Observation/a').queryKey)?.isInvalidated).toBe(true);
+    expect(client.getQueryState(queries.allergies('Patient/p').queryKey)?.isInvalidated).toBe(false);
+  });
 });

@@ -12,6 +12,8 @@ import { createMonitorService, type MonitorService } from '../../../src-main/cor
 import { createSmartSignIn, type SmartSignIn } from '../../../src-main/app/sign-in.ts';
 import { startLocalDemo, type LocalDemo } from '../../../src-main/local/local-demo.ts';
 import type { HostEvent, SessionInfo } from '../../../src-main/shared/api.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BURST_ALERTS } from '../../../src-main/core/workstation/alert-pushes.ts';
 import { until } from '../../support/until.ts';
 import { driveSignIn } from '../server/auth/helpers.ts';
 
@@ -131,5 +133,45 @@ describe('monitor service', () => {
     expect(trend.points.some((p) => p.value === 4.4 && p.interpretation === 'N')).toBe(true);
     const alerts = await service.handlers.listAlerts({ limit: 200 });
     expect(alerts.filter((a) => a.focus.startsWith('DiagnosticReport/'))).toEqual([]);
+  });
+
+  it('pushes a burst of alert changes (a catch-up) as one feed-changed with nothing in it, and nothing to nobody', async () => {
+    const demo = await demoFor();
+    const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'));
+    const events: HostEvent[] = [];
+    service.onEvent((event) => events.push(event));
+    await service.handlers.signIn({ role: 'nurse' });
+    await sessionBecomes(service, 'signed-in');
+    demo.kick();
+    const critical = await until(
+      async () => (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.headline.includes('6.8')),
+      'the scripted K 6.8',
+    );
+    const burst = Array.from({ length: BURST_ALERTS + 1 }, (_, i) => ({ ...critical, id: `burst:${i}` }));
+    const pushedBurst = () => events.filter((e) => e.type === 'alert' && e.alert.id.startsWith('burst:'));
+    const feedChanged = () => events.filter((e) => e.type === 'feed-changed');
+
+    for (const alert of burst) service.publish({ type: 'alert', alert });
+    await until(() => feedChanged().length > 0, 'a feed-changed push');
+    await nextTurn();
+    expect(feedChanged()).toEqual([{ type: 'feed-changed' }]);
+    expect(pushedBurst()).toEqual([]);
+
+    // As many changes as a live batch holds are no burst: each goes its own way (these ids are not in
+    // the store, so none is shown).
+    events.length = 0;
+    for (const alert of burst.slice(0, BURST_ALERTS)) service.publish({ type: 'alert', alert });
+    await nextTurn();
+    await nextTurn();
+    expect(feedChanged()).toEqual([]);
+
+    await service.handlers.signOut({});
+    await sessionBecomes(service, 'signed-out');
+    events.length = 0;
+    for (const alert of burst) service.publish({ type: 'alert', alert });
+    await nextTurn();
+    await nextTurn();
+    expect(feedChanged()).toEqual([]);
+    expect(pushedBurst()).toEqual([]);
   });
 });
