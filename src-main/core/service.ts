@@ -27,7 +27,7 @@ import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/acce
 import { lastSessionFile } from './workstation/last-session.ts';
 import { lockedWardView } from './workstation/locked-view.ts';
 import { signInTarget } from './workstation/sign-in-target.ts';
-import { throttled } from './workstation/throttle.ts';
+import { throttled } from '../lib/throttle.ts';
 import { coalescedAlertPushes } from './workstation/alert-pushes.ts';
 import { createWardWatch, type WardSession, type WardWatch } from './workstation/ward-watch.ts';
 import { readIdentityRoles } from './identity-role.ts';

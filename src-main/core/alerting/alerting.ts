@@ -10,6 +10,7 @@
 // row, no write-back, no escalation stopped.
 import { join } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../../lib/private-files.ts';
+import { throttled } from '../../lib/throttle.ts';
 import {
   ApiRefusedError,
   type AlertingStatus,
@@ -120,8 +121,11 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const ackTimeoutMs = alerts.timers.ackTimeoutMs;
   const repeatMs = options.repeatMinutes !== undefined ? options.repeatMinutes * 60_000 : ackTimeoutMs;
   let session: AlertingSession | null = null;
-  let statusTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+  // The counts read every open critical: throttled by their cost as well (lib/throttle.ts).
+  const statusPush = throttled(() => {
+    if (!stopped) emit({ type: 'alerting', status: status() });
+  }, 50);
   const access = (options.access ?? sessionOnlyAccess)(() => session);
   const policy = options.escalationPolicy ?? null;
   const isPrivate = (): boolean =>
@@ -257,10 +261,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
   function pushStatus() {
     // Stopped: the store is about to close (a change reported during shutdown must not read it later).
     if (stopped) return;
-    statusTimer ??= setTimeout(() => {
-      statusTimer = null;
-      emit({ type: 'alerting', status: status() });
-    }, 50);
+    statusPush.request();
   }
 
   const launch = async (): Promise<LaunchAtLogin> =>
@@ -450,8 +451,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       writeback.stop();
       if (chainTimer) clearInterval(chainTimer);
       chainTimer = null;
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = null;
+      statusPush.cancel();
       // A step being written finishes (or fails) before the store closes under it.
       await chain?.stop();
     },
