@@ -122,6 +122,7 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
         ['resource'],
         ['trend'],
         ['worklist'],
+        ['review'],
         ['ward-board'],
       ])
         void client.invalidateQueries({ queryKey }, { cancelRefetch: false });
