@@ -17,6 +17,7 @@ import {
 } from '../src-main/core/store/client-store.ts';
 import { commandLine, machine, machineState, now, numberArg, out } from './client-lib.ts';
 import { bareSqliteInsert } from './replay-baselines.ts';
+import { potassiumResult } from '../scripts/interop/lab.ts';
 
 const EVENTS = numberArg('events', 100_000);
 const PER_COMMIT = numberArg('per-commit', 100);
@@ -25,9 +26,10 @@ const PER_BATCH = 400;
 const FHIR_BASE = 'http://127.0.0.1:1/fhir';
 const FOCUS_PREFIX = 'Observation/3f0c1a2e-4b5d-4c6e-8f90-123456789abc-';
 
-/** A potassium result as the embedded server serves it (≈1 KiB of JSON). */
+/** A critical potassium result (the interop run's, scripts/interop/lab.ts) as a server returns it. */
 function result(n: number): FhirJsonResource {
   return {
+    ...potassiumResult('Patient/p-12', 6.8),
     resourceType: 'Observation',
     id: `${FOCUS_PREFIX.slice('Observation/'.length)}${n}`,
     meta: {
@@ -35,35 +37,7 @@ function result(n: number): FhirJsonResource {
       lastUpdated: '2026-12-01T10:00:00Z',
       security: [{ system: 'http://example.org/fhir/CodeSystem/ward', code: 'ward-a' }],
     },
-    status: 'final',
-    category: [
-      {
-        coding: [
-          { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
-        ],
-      },
-    ],
-    code: {
-      coding: [
-        {
-          system: 'http://loinc.org',
-          code: '2823-3',
-          display: 'Potassium [Moles/volume] in Serum or Plasma',
-        },
-      ],
-    },
-    subject: { reference: 'Patient/p-12' },
     encounter: { reference: 'Encounter/e-12' },
-    effectiveDateTime: '2026-12-01T09:58:00Z',
-    valueQuantity: { value: 6.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
-    interpretation: [
-      {
-        coding: [
-          { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'HH' },
-        ],
-      },
-    ],
-    referenceRange: [{ low: { value: 3.5, unit: 'mmol/L' }, high: { value: 5.1, unit: 'mmol/L' } }],
   };
 }
 

@@ -24,11 +24,11 @@ import {
   now,
   numberArg,
   out,
-  sleep,
   startServerChild,
   type ServerChild,
 } from './client-lib.ts';
 import { bareHttpSearch } from './replay-baselines.ts';
+import { until } from '../test/support/until.ts';
 
 const MISSED = numberArg('events', 100_000);
 const BUDGET_MS = numberArg('budget-ms', 120_000);
@@ -54,29 +54,14 @@ async function sessionFrom(server: ServerChild): Promise<SignedInSession> {
   };
 }
 
-async function until<T>(
-  check: () => Promise<T | null> | T | null,
-  what: string,
-  timeoutMs: number,
-  everyMs = 10,
-): Promise<T> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null) return value;
-    if (now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(everyMs);
-  }
-}
-
 const sessionIs = (service: MonitorService, state: SessionState) =>
-  until(async () => ((await service.handlers.getSession({})).state === state ? true : null), state, 30_000);
+  until(async () => (await service.handlers.getSession({})).state === state, state, 30_000);
 
 const allLive = (service: MonitorService) =>
   until(
     async () => {
       const { subscriptions } = await service.handlers.getHealth({});
-      return subscriptions.length > 0 && subscriptions.every((s) => s.connection === 'live') ? true : null;
+      return subscriptions.length > 0 && subscriptions.every((s) => s.connection === 'live');
     },
     'live subscriptions',
     30_000,
@@ -124,11 +109,7 @@ async function main(): Promise<void> {
     await sessionIs(service, 'signed-in');
     await allLive(service);
     await server.call({ cmd: 'emit', count: 1 });
-    const first = await until(
-      () => service.store.alerts.list(1)[0] ?? null,
-      'the first live critical',
-      30_000,
-    );
+    const first = await until(() => service.store.alerts.list(1)[0], 'the first live critical', 30_000);
     await service.handlers.signOut({});
     await sessionIs(service, 'signed-out');
 
@@ -154,7 +135,7 @@ async function main(): Promise<void> {
     await service.handlers.signIn({ role: 'nurse' });
     await sessionIs(service, 'signed-in');
     const done = await until(
-      () => (allClassified(service) ? true : null),
+      () => allClassified(service),
       'every missed alert classified',
       BUDGET_MS,
       100,

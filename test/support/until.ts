@@ -7,12 +7,13 @@ export async function until<T>(
   check: () => Promise<T | null | false | undefined> | T | null | false | undefined,
   what: string,
   timeoutMs = 60_000,
+  everyMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

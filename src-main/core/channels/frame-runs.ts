@@ -8,7 +8,8 @@ import type { ChannelFrame } from './types.ts';
 
 /** Consecutive event-notifications of one subscription and topic, gathered to commit together. */
 export interface FrameRun {
-  frames: ChannelFrame[];
+  /** Never empty: a run starts with its first frame. */
+  frames: [ChannelFrame, ...ChannelFrame[]];
   /** The keys of every resource the run's frames include. */
   resourceKeys: Set<string>;
 }
@@ -33,8 +34,8 @@ export function startRun(frame: ChannelFrame): FrameRun {
  * and each event takes its focus version from the resource that came with it (monitor/ingest.ts).
  */
 export function joinRun(run: FrameRun, frame: ChannelFrame): boolean {
-  const first = run.frames[0];
-  if (!first || !isEventFrame(first) || !isEventFrame(frame)) return false;
+  const [first] = run.frames;
+  if (!isEventFrame(first) || !isEventFrame(frame)) return false;
   const x = first.notification;
   const y = frame.notification;
   if (x.subscription !== y.subscription || x.topic !== y.topic) return false;
@@ -47,29 +48,25 @@ export function joinRun(run: FrameRun, frame: ChannelFrame): boolean {
 
 /**
  * The run as one frame: the events, resources and errors of all its frames in order; the status fields
- * (event count, status) from the last; received when the first was.
+ * (event count, status) from the last; received when the first was. A run of one is its frame.
  */
 export function runFrame(run: FrameRun): ChannelFrame {
-  const first = run.frames[0];
-  const last = run.frames.at(-1);
-  if (!first || !last || run.frames.length === 1 || !isEventFrame(first) || !isEventFrame(last))
-    return first ?? last ?? emptyRunError();
+  const [first] = run.frames;
+  if (run.frames.length === 1 || !isEventFrame(first)) return first;
   const events: NotificationEvent[] = [];
   const errors: string[] = [];
   const resources: Record<string, unknown> = {};
+  let last = first;
   for (const frame of run.frames) {
     if (!isEventFrame(frame)) continue; // joinRun admits none
     events.push(...frame.notification.events);
     errors.push(...frame.notification.errors);
     Object.assign(resources, frame.notification.resources);
+    last = frame;
   }
   return {
     kind: 'notification',
     receivedAt: first.receivedAt,
     notification: { ...last.notification, events, resources, errors },
   };
-}
-
-function emptyRunError(): never {
-  throw new Error('a frame run is never empty');
 }

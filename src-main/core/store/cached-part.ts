@@ -8,9 +8,15 @@ import { at, str } from '../../shared/fhir-json.ts';
  * result's ward). The value, the patient and the rest of the result stay on the server: less PHI at
  * rest, and a catch-up's enrichment writes half the pages it did (docs/benchmarks.md, fifth run).
  */
-export function cachedPart(resource: Record<string, unknown>): Record<string, unknown> {
+export interface CachedPart {
+  resourceType: string | null;
+  id?: string;
+  meta: { versionId?: string; security?: unknown[] };
+}
+
+export function cachedPart(resource: Record<string, unknown>): CachedPart {
   const versionId = str(at(resource, 'meta', 'versionId'));
-  const security: unknown = at(resource, 'meta', 'security');
+  const security = at(resource, 'meta', 'security');
   return {
     resourceType: str(resource['resourceType']),
     ...(typeof resource['id'] === 'string' ? { id: resource['id'] } : {}),

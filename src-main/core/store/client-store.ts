@@ -5,7 +5,7 @@
 // the audit log and the write-back outbox belong to `alerts` (alert-store.ts), whose insert the event
 // commit calls inside its own transaction: one database, one transaction, one owner per table.
 import type { AlertSummary } from '../../shared/api.ts';
-import { at, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
+import type { FhirJsonResource } from '../../shared/fhir-json.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { cachedPart } from './cached-part.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
@@ -193,13 +193,15 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
 
   /** The fetched resource into the cache and the classification onto the alert (inside a transaction). */
   const saveOneEnrichment = (e: EnrichmentToSave): AlertSummary | null => {
-    if (e.resource)
+    if (e.resource) {
+      const part = cachedPart(e.resource.resource);
       cacheResource(
         e.resource.fhirBase,
         e.resource.reference,
-        str(at(e.resource.resource, 'meta', 'versionId')),
-        JSON.stringify(cachedPart(e.resource.resource)),
+        part.meta.versionId ?? null,
+        JSON.stringify(part),
       );
+    }
     return alerts.saveClassification(e.id, e.classification, e.interrupts);
   };
 

@@ -11,7 +11,7 @@ import { topicsForRole } from '../../../src-main/core/monitor/topics.ts';
 import { createMonitorService, type MonitorService } from '../../../src-main/core/service.ts';
 import { createSmartSignIn, type SmartSignIn } from '../../../src-main/app/sign-in.ts';
 import { startLocalDemo, type LocalDemo } from '../../../src-main/local/local-demo.ts';
-import type { HostEvent, SessionInfo } from '../../../src-main/shared/api.ts';
+import type { AlertSummary, HostEvent, SessionInfo } from '../../../src-main/shared/api.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BURST_ALERTS } from '../../../src-main/core/workstation/alert-pushes.ts';
 import { until } from '../../support/until.ts';
@@ -63,6 +63,26 @@ async function sessionBecomes(service: MonitorService, state: SessionInfo['state
   }
 }
 
+/** A service on a fresh demo with nurse-a signed in, and every event it pushes from then on. */
+async function signedInNurse() {
+  const demo = await demoFor();
+  const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'));
+  const events: HostEvent[] = [];
+  service.onEvent((event) => events.push(event));
+  await service.handlers.signIn({ role: 'nurse' });
+  await sessionBecomes(service, 'signed-in');
+  return { demo, service, events };
+}
+
+/** The demo's scripted K 6.8, as the signed-in nurse's feed lists it. */
+function scriptedCritical(demo: LocalDemo, service: MonitorService): Promise<AlertSummary> {
+  demo.kick();
+  return until(
+    async () => (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.headline.includes('6.8')),
+    'the scripted K 6.8',
+  );
+}
+
 describe('monitor service', () => {
   it('resumes a signed-in session after a restart and forgets it after sign-out', async () => {
     const secrets = new MemorySecretStore();
@@ -106,20 +126,11 @@ describe('monitor service', () => {
   });
 
   it('tells the screen of a later result by the final report, without polling, and makes no alert of the report', async () => {
-    const demo = await demoFor();
-    const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'));
-    const events: HostEvent[] = [];
-    service.onEvent((event) => events.push(event));
-    await service.handlers.signIn({ role: 'nurse' });
-    await sessionBecomes(service, 'signed-in');
+    const { demo, service, events } = await signedInNurse();
     // The page polls trends only while this is false (LaterResult.tsx).
     await until(async () => (await service.handlers.getHealth({})).resultsPushed, 'results pushed in health');
 
-    demo.kick();
-    const critical = await until(
-      async () => (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.headline.includes('6.8')),
-      'the scripted K 6.8',
-    );
+    const critical = await scriptedCritical(demo, service);
     await until(async () => {
       const trend = await service.handlers.getObservationTrend({ reference: critical.focus, count: 20 });
       return trend.status === 'ok' && trend.points.length > 0;
@@ -136,17 +147,8 @@ describe('monitor service', () => {
   });
 
   it('pushes a burst of alert changes (a catch-up) as one feed-changed with nothing in it, and nothing to nobody', async () => {
-    const demo = await demoFor();
-    const service = serviceFor(demo, join(mkdtempSync(join(tmpdir(), 'service-')), 'client'));
-    const events: HostEvent[] = [];
-    service.onEvent((event) => events.push(event));
-    await service.handlers.signIn({ role: 'nurse' });
-    await sessionBecomes(service, 'signed-in');
-    demo.kick();
-    const critical = await until(
-      async () => (await service.handlers.listAlerts({ limit: 200 })).find((a) => a.headline.includes('6.8')),
-      'the scripted K 6.8',
-    );
+    const { demo, service, events } = await signedInNurse();
+    const critical = await scriptedCritical(demo, service);
     const burst = Array.from({ length: BURST_ALERTS + 1 }, (_, i) => ({ ...critical, id: `burst:${i}` }));
     const pushedBurst = () => events.filter((e) => e.type === 'alert' && e.alert.id.startsWith('burst:'));
     const feedChanged = () => events.filter((e) => e.type === 'feed-changed');
