@@ -2,7 +2,7 @@
 // changes within one interval becomes one push of the latest state. A push whose work grows with the
 // store (counts over every open critical, arrivals since sign-in) also waits in proportion to what it
 // cost: during a catch-up of 100,000 alerts such counts took 20–50 ms each, and at one per 50 ms they
-// held the monitor's thread for a third of the catch-up (`npm run bench:host:catchup`,
+// held the monitor's thread for a quarter to a third of the catch-up (`npm run bench:host:catchup`,
 // docs/benchmarks.md).
 
 export interface Throttled {
