@@ -184,7 +184,8 @@ function knownTotal(returned: number, count: number, offset: number): number | n
 
 /**
  * Visible only when every ward label of the resource is among the caller's labels. The check is per
- * resource, so it looks the resource's own index rows up (`search_index_resource`: type, id). Left to
+ * resource, so it looks the resource's own index rows up (`search_index_resource`: type, id, param,
+ * value, so the index alone answers and no table row is read). Left to
  * itself SQLite picks `search_index_lookup` (type, param) and scans every `_ward` row of the type for
  * each candidate: with 100,000 Observations a search of 100 ids took seconds instead of milliseconds.
  */
