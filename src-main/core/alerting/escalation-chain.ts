@@ -13,7 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import { OPEN_STATES, stepRecipients, type StepRow } from '../store/alert-rows.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { FAIL_SAFE_ROLE, nextStep, type EscalationPolicy } from './escalation-policy.ts';
+import { FAIL_SAFE_ROLE, firstStepWaitMs, nextStep, type EscalationPolicy } from './escalation-policy.ts';
 import { answerStep, issueStep, toSharedStep, type StepIssuer } from './escalation-steps.ts';
 import type { StepFact } from './loop-resources.ts';
 import { escalationRequestNotification, failSafeNotification } from './notification-text.ts';
@@ -156,7 +156,10 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
 
   async function issueDue(): Promise<void> {
     const seen = new Set<string>();
-    for (const alert of store.alerts.openCriticals()) {
+    // Nothing is due before the first step's wait after arrival unless a chain is under way.
+    const at = options.now();
+    const window = { receivedBy: at - firstStepWaitMs(policy), at, orChained: true };
+    for (const alert of store.alerts.criticalsMaybeDue(window)) {
       if (stopped) return;
       const fhirBase = sharing.fhirBaseOf(alert.id);
       if (!fhirBase || seen.has(`${fhirBase}|${alert.focus}`) || alert.fetch === 'gone') continue;

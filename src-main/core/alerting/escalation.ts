@@ -37,7 +37,8 @@ export function createEscalation(options: EscalationOptions): Escalation {
     const escalated: AlertSummary[] = [];
     try {
       const at = now();
-      for (const alert of options.alerts.openCriticals()) {
+      const window = { receivedBy: at - options.ackTimeoutMs, at, orChained: false };
+      for (const alert of options.alerts.criticalsMaybeDue(window)) {
         if (options.deferred?.(alert)) continue;
         const due = alert.nextEscalationAt
           ? Date.parse(alert.nextEscalationAt)

@@ -169,6 +169,12 @@ function prepareStatements(db: Db) {
     openCriticals: db.prepare<[], AlertRow>(
       `SELECT * FROM alerts WHERE tier = 'critical' AND state IN ${OPEN} ORDER BY rowid`,
     ),
+    // The escalation tick's candidates (criticalsMaybeDue below).
+    criticalsMaybeDue: db.prepare<[{ receivedBy: string; at: string; orChained: number }], AlertRow>(`
+      SELECT * FROM alerts WHERE tier = 'critical' AND state IN ${OPEN}
+        AND (received_at <= @receivedBy OR next_escalation_at <= @at
+          OR (@orChained AND focus IN (SELECT focus FROM escalation_steps)))
+      ORDER BY rowid`),
     counts: db.prepare<[], { open: number; escalated: number }>(`
       SELECT COUNT(*) AS open, COALESCE(SUM(state = 'escalated'), 0) AS escalated
       FROM alerts WHERE tier = 'critical' AND state IN ${OPEN}`),
@@ -408,6 +414,22 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
         .all()
         .filter((row) => owner === undefined || row.owner === owner)
         .map((row) => ({ ...toAlert(row), nextEscalationAt: row.next_escalation_at, owner: row.owner })),
+    /**
+     * The open criticals an escalation tick must look at: those received at or before `receivedBy`
+     * (nothing is due sooner than the first wait after arrival), those whose next escalation is due by
+     * `at`, and with `orChained` those whose result has an escalation chain (a step declined on any
+     * workstation makes the next one due at once). A catch-up's thousands of fresh criticals are then
+     * not read and converted every tick only to be found not yet due. A superset of what is due: the
+     * caller still decides per alert.
+     */
+    criticalsMaybeDue: (window: {
+      receivedBy: number;
+      at: number;
+      orChained: boolean;
+    }): Array<AlertSummary & { nextEscalationAt: string | null }> =>
+      s.criticalsMaybeDue
+        .all({ receivedBy: iso(window.receivedBy), at: iso(window.at), orChained: window.orChained ? 1 : 0 })
+        .map((row) => ({ ...toAlert(row), nextEscalationAt: row.next_escalation_at })),
     /** Open and escalated criticals, all of them or (with `owner`) one identity's only. */
     counts: (owner?: string | null) =>
       (owner === undefined ? s.counts.get() : owner === null ? undefined : s.countsFor.get(owner)) ?? {
