@@ -1,7 +1,6 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { HostEvent } from '../src-main/shared/api.ts';
-import { readableUnits } from '../src-main/shared/fhir-json.ts';
 import { api, onHostLink, type HostLink } from './api/bridge.ts';
 import { applyHostEvent, queries } from './api/queries.ts';
 import { AlertDetail } from './components/AlertDetail.tsx';
@@ -23,21 +22,38 @@ import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
 import { Worklist } from './components/Worklist.tsx';
-import { identityText } from './feed/identity.ts';
+import { burstAnnouncement, pushedCriticalAnnouncement, type Announced } from './feed/announcements.ts';
+import { mayHaveOlder } from './feed/feed-model.ts';
 import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
 
-const announced = new Set<string>();
+const announced: Announced = new Set<string>();
 
 /** Announce each critical once, when it first arrives classified (not the initial list load). */
 function announceCritical(event: HostEvent): void {
   if (event.type !== 'alert') return;
-  const { alert } = event;
-  if (alert.tier !== 'critical' || alert.state !== 'new' || announced.has(alert.id)) return;
-  announced.add(alert.id);
-  uiActions.announce(
-    `New critical result: ${readableUnits(alert.headline)}, ${identityText(alert.patient)}${alert.location ? `, ${alert.location}` : ''}`,
-  );
+  const text = pushedCriticalAnnouncement(event.alert, announced);
+  if (text) uiActions.announce(text);
+}
+
+/** The feed's rows before a burst re-reads it; null while it was never loaded (nothing to compare). */
+function feedIdsNow(client: QueryClient): Set<string> | null {
+  const list = client.getQueryData(queries.alerts().queryKey);
+  return list ? new Set(list.map((a) => a.id)) : null;
+}
+
+/**
+ * A burst came as one `feed-changed` push: once the feed has been read again, its new criticals are
+ * announced in one sentence (each push-by-push critical is announced as it comes).
+ */
+async function announceBurst(client: QueryClient, before: ReadonlySet<string>): Promise<void> {
+  // Joins the re-read the push started rather than starting another.
+  await client.refetchQueries({ queryKey: queries.alerts().queryKey }, { cancelRefetch: false });
+  const after = client.getQueryData(queries.alerts().queryKey);
+  if (!after) return;
+  const more = mayHaveOlder(after.length, useUiStore.getState().alertPages);
+  const text = burstAnnouncement(before, after, announced, more);
+  if (text) uiActions.announce(text);
 }
 
 /** Pushed events: the cache, the announcer, notifications raised and withdrawn, notification clicks. */
@@ -56,8 +72,10 @@ function useHostEvents(): void {
       uiActions.setHostLink(link);
     });
     const offEvents = api.onEvent((event) => {
+      const feedBefore = event.type === 'feed-changed' ? feedIdsNow(client) : null;
       applyHostEvent(client, event);
       announceCritical(event);
+      if (feedBefore) void announceBurst(client, feedBefore);
       if (event.type === 'notify') raisePageNotification(event);
       if (event.type === 'withdraw-notification') withdrawPageNotification(event.alertId);
       if (event.type === 'focus-alert') uiActions.selectAlert(event.alertId);

@@ -1,0 +1,69 @@
+// What a screen reader hears about new criticals (src-renderer/feed/announcements.ts): each pushed
+// critical once; a burst that came as one `feed-changed` push counted in one sentence that names the
+// newest, without the criticals the page already showed, and never one twice.
+import { describe, expect, it } from 'vitest';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import {
+  burstAnnouncement,
+  pushedCriticalAnnouncement,
+  type Announced,
+} from '../../src-renderer/feed/announcements.ts';
+
+const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary => ({
+  id: `s:${n}`,
+  subscriptionKey: 's',
+  eventNumber: String(n),
+  topic: 't',
+  focus: `Observation/o${n}`,
+  tier: 'critical',
+  headline: `Potassium 6.${n} mmol/L`,
+  reason: '',
+  patient: { reference: `Patient/p${n}`, name: `Pat ${n}`, mrn: `PT-${n}` },
+  location: `Ward A bed ${n}`,
+  occurredAt: '2026-06-14T12:00:00Z',
+  receivedAt: '2026-06-14T12:00:00Z',
+  state: 'new',
+  fetch: 'ok',
+  ...over,
+});
+
+describe('announcements', () => {
+  it('a pushed critical is announced once, with the patient it is about', () => {
+    const announced: Announced = new Set();
+    expect(pushedCriticalAnnouncement(alert(8), announced)).toBe(
+      'New critical result: Potassium 6.8 mmol/L, Pat 8 · MRN PT-8, Ward A bed 8',
+    );
+    expect(pushedCriticalAnnouncement(alert(8), announced)).toBeNull();
+    expect(pushedCriticalAnnouncement(alert(9, { tier: 'info' }), announced)).toBeNull();
+    expect(pushedCriticalAnnouncement(alert(7, { state: 'seen' }), announced)).toBeNull();
+  });
+
+  it('a burst: its new criticals counted in one sentence naming the newest, not those shown before', () => {
+    const announced: Announced = new Set();
+    const before = new Set(['s:1', 's:2']);
+    // Newest first, as the feed holds them: three new criticals, one information row, two shown before.
+    const after = [alert(5), alert(4, { tier: 'info' }), alert(3), alert(6), alert(2), alert(1)];
+
+    expect(burstAnnouncement(before, after, announced, false)).toBe(
+      '3 new critical results arrived together. Newest: Potassium 6.5 mmol/L, Pat 5 · MRN PT-5, Ward A bed 5',
+    );
+    // Announced once: the same rows read again say nothing, and a push of one of them neither.
+    expect(burstAnnouncement(before, after, announced, false)).toBeNull();
+    expect(pushedCriticalAnnouncement(alert(6), announced)).toBeNull();
+  });
+
+  it('a burst of one critical is told as a single result; a feed with older rows unloaded counts "or more"', () => {
+    expect(burstAnnouncement(new Set(), [alert(3, { tier: 'info' }), alert(4)], new Set(), false)).toBe(
+      'New critical result: Potassium 6.4 mmol/L, Pat 4 · MRN PT-4, Ward A bed 4',
+    );
+    expect(burstAnnouncement(new Set(), [alert(4), alert(3)], new Set(), true)).toMatch(
+      /^2 or more new critical results arrived together\. Newest: Potassium 6\.4/,
+    );
+  });
+
+  it('a burst without new criticals (information, acknowledged, already announced) says nothing', () => {
+    const announced: Announced = new Set(['s:3']);
+    const after = [alert(1, { tier: 'info' }), alert(2, { state: 'acknowledged' }), alert(3)];
+    expect(burstAnnouncement(new Set(), after, announced, false)).toBeNull();
+  });
+});
