@@ -45,7 +45,7 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
     up: (db) => {
       // The ward check of every candidate (search.ts, wardLabelCondition) looked up the resource's
       // index rows by (type, id) and then read each row from the table for its param and value: about
-      // a third of the server's time on a claim-check batch read (docs/benchmarks.md, "Sixth run").
+      // a third of the search time of a claim-check batch read (docs/benchmarks.md, "Sixth run").
       db.exec(`
         DROP INDEX search_index_resource;
         CREATE INDEX search_index_resource ON search_index (type, id, param, value);
