@@ -22,7 +22,12 @@ import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
 import { Worklist } from './components/Worklist.tsx';
-import { burstAnnouncement, pushedCriticalAnnouncement, type Announced } from './feed/announcements.ts';
+import {
+  burstAnnouncement,
+  criticalsOn,
+  pushedCriticalAnnouncement,
+  type Announced,
+} from './feed/announcements.ts';
 import { mayHaveOlder } from './feed/feed-model.ts';
 import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
@@ -36,10 +41,10 @@ function announceCritical(event: HostEvent): void {
   if (text) uiActions.announce(text);
 }
 
-/** The feed's rows before a burst re-reads it; null while it was never loaded (nothing to compare). */
-function feedIdsNow(client: QueryClient): Set<string> | null {
+/** The criticals on the page before a burst re-reads the feed; null while it was never loaded. */
+function criticalsNow(client: QueryClient): Set<string> | null {
   const list = client.getQueryData(queries.alerts().queryKey);
-  return list ? new Set(list.map((a) => a.id)) : null;
+  return list ? criticalsOn(list) : null;
 }
 
 /**
@@ -72,10 +77,10 @@ function useHostEvents(): void {
       uiActions.setHostLink(link);
     });
     const offEvents = api.onEvent((event) => {
-      const feedBefore = event.type === 'feed-changed' ? feedIdsNow(client) : null;
+      const criticalsBefore = event.type === 'feed-changed' ? criticalsNow(client) : null;
       applyHostEvent(client, event);
       announceCritical(event);
-      if (feedBefore) void announceBurst(client, feedBefore);
+      if (criticalsBefore) void announceBurst(client, criticalsBefore);
       if (event.type === 'notify') raisePageNotification(event);
       if (event.type === 'withdraw-notification') withdrawPageNotification(event.alertId);
       if (event.type === 'focus-alert') uiActions.selectAlert(event.alertId);

@@ -25,17 +25,26 @@ export function pushedCriticalAnnouncement(alert: AlertSummary, announced: Annou
 }
 
 /**
- * After a burst: the new criticals in `after` (newest first) that were not on the page `before` it and
- * not announced yet, as one sentence. `more` says the feed holds older rows than it loaded, so the
- * count is a lower bound.
+ * The criticals a feed holds, to compare the feed after a burst with. Rows still waiting for their read
+ * are not among them: a catch-up's first burst stores them, a later one classifies them, and that is
+ * when they are news.
+ */
+export function criticalsOn(list: readonly AlertSummary[]): Set<string> {
+  return new Set(list.filter((a) => a.tier === 'critical').map((a) => a.id));
+}
+
+/**
+ * After a burst: the new criticals in `after` (newest first) that were not criticals on the page
+ * `before` it (a row that waited for its read and is critical now is news) and not announced yet, as
+ * one sentence. `more` says the feed holds older rows than it loaded, so the count is a lower bound.
  */
 export function burstAnnouncement(
-  before: ReadonlySet<string>,
+  criticalsBefore: ReadonlySet<string>,
   after: readonly AlertSummary[],
   announced: Announced,
   more: boolean,
 ): string | null {
-  const arrived = after.filter((a) => isNewCritical(a) && !before.has(a.id) && !announced.has(a.id));
+  const arrived = after.filter((a) => isNewCritical(a) && !criticalsBefore.has(a.id) && !announced.has(a.id));
   const newest = arrived[0];
   if (!newest) return null;
   for (const alert of arrived) announced.add(alert.id);

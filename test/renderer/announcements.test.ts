@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import {
   burstAnnouncement,
+  criticalsOn,
   pushedCriticalAnnouncement,
   type Announced,
 } from '../../src-renderer/feed/announcements.ts';
@@ -40,16 +41,30 @@ describe('announcements', () => {
 
   it('a burst: its new criticals counted in one sentence naming the newest, not those shown before', () => {
     const announced: Announced = new Set();
-    const before = new Set(['s:1', 's:2']);
     // Newest first, as the feed holds them: three new criticals, one information row, two shown before.
     const after = [alert(5), alert(4, { tier: 'info' }), alert(3), alert(6), alert(2), alert(1)];
+    const criticalsBefore = criticalsOn([alert(2), alert(1)]);
 
-    expect(burstAnnouncement(before, after, announced, false)).toBe(
+    expect(burstAnnouncement(criticalsBefore, after, announced, false)).toBe(
       '3 new critical results arrived together. Newest: Potassium 6.5 mmol/L, Pat 5 · MRN PT-5, Ward A bed 5',
     );
     // Announced once: the same rows read again say nothing, and a push of one of them neither.
-    expect(burstAnnouncement(before, after, announced, false)).toBeNull();
+    expect(burstAnnouncement(criticalsBefore, after, announced, false)).toBeNull();
     expect(pushedCriticalAnnouncement(alert(6), announced)).toBeNull();
+  });
+
+  it('a catch-up: rows stored by one burst while waiting for their read are news when a later one classifies them', () => {
+    const announced: Announced = new Set();
+    const waiting = [
+      alert(2, { tier: 'unclassified', fetch: 'pending' }),
+      alert(1, { tier: 'unclassified', fetch: 'pending' }),
+    ];
+    // The first burst stored them: no critical yet, nothing said.
+    expect(burstAnnouncement(new Set(), waiting, announced, false)).toBeNull();
+    // The page held them, none critical; the next burst classified them.
+    expect(burstAnnouncement(criticalsOn(waiting), [alert(2), alert(1)], announced, false)).toMatch(
+      /^2 new critical results arrived together\. Newest: Potassium 6\.2/,
+    );
   });
 
   it('a burst of one critical is told as a single result; a feed with older rows unloaded counts "or more"', () => {

@@ -89,12 +89,12 @@ export function nextStep(
   return { step: number, policy: step, dueAt: due, retry: false };
 }
 
-/** When the step after `step` is due if nobody answers, for the Task's restriction.period.end. */
 /** The wait before a result's first step: nothing of the policy is due sooner after its arrival. */
 export function firstStepWaitMs(policy: EscalationPolicy): number {
   return (policy.steps[0]?.afterMinutes ?? 0) * MINUTE;
 }
 
+/** When the step after `step` is due if nobody answers, for the Task's restriction.period.end. */
 export function dueAfter(policy: EscalationPolicy, step: number, askedAt: number, repeatMs: number): number {
   const following = policy.steps[step];
   return askedAt + (following ? following.afterMinutes * MINUTE : repeatMs);
