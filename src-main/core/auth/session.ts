@@ -46,6 +46,9 @@ export interface SmartSession {
   signOut(): Promise<void>;
 }
 
+/** The reason a session ends when its user signs out, whatever else failed meanwhile. */
+const SIGNED_OUT_BY_USER = 'signed out by the user';
+
 export class SignedOutError extends Error {
   readonly reason: string;
   constructor(reason: string) {
@@ -104,6 +107,12 @@ export class Session implements SmartSession {
   private identity: { iss: string; sub: string } | null = null;
   private state: SessionStateName = 'signed-in';
   private reason: string | null = null;
+  /**
+   * The user asked to sign out and the revocation is under way: from that moment the token goes to no
+   * request and is never renewed (a read that meets the revoked grant must not send the revoked refresh
+   * token back), and however the session ends, it ends as the user's sign-out.
+   */
+  private signingOut = false;
   private renewing: Promise<void> | null = null;
   private failing: RenewalStatus | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -153,6 +162,7 @@ export class Session implements SmartSession {
   }
 
   async accessToken(): Promise<string> {
+    if (this.signingOut) throw new SignedOutError(SIGNED_OUT_BY_USER);
     if (this.state === 'signed-out') throw new SignedOutError(this.reason ?? 'signed out');
     if (this.renewing) await this.renewing.catch(() => undefined);
     else if (this.expiresAt !== null && Date.now() >= this.expiresAt - this.leewayMs()) {
@@ -185,6 +195,7 @@ export class Session implements SmartSession {
   }
 
   refreshNow(reason: string): Promise<void> {
+    if (this.signingOut) return Promise.reject(new SignedOutError(SIGNED_OUT_BY_USER));
     if (this.state === 'signed-out') return Promise.reject(new SignedOutError(this.reason ?? 'signed out'));
     if (this.renewing) return this.renewing;
     if (!this.canRenew()) {
@@ -320,8 +331,9 @@ export class Session implements SmartSession {
     }
   }
 
-  private markSignedOut(reason: string): void {
+  private markSignedOut(why: string): void {
     if (this.state === 'signed-out') return;
+    const reason = this.signingOut ? SIGNED_OUT_BY_USER : why;
     this.state = 'signed-out';
     this.reason = reason;
     this.access = '';
@@ -348,6 +360,7 @@ export class Session implements SmartSession {
   }
 
   async signOut(): Promise<void> {
+    this.signingOut = this.state === 'signed-in';
     this.clearRetry();
     if (this.renewing) await this.renewing.catch(() => undefined);
     const metadata = this.init.config.serverMetadata();
@@ -365,6 +378,7 @@ export class Session implements SmartSession {
     }
     this.refreshToken = null;
     await this.forgetStored();
-    this.markSignedOut('signed out by the user');
+    this.markSignedOut(SIGNED_OUT_BY_USER);
+    this.signingOut = false;
   }
 }

@@ -321,6 +321,30 @@ describe('token lifecycle', () => {
     await expect(session.accessToken()).rejects.toBeInstanceOf(SignedOutError);
   });
 
+  it('from the moment sign-out begins no request gets the token and none renews it; the user signed out', async () => {
+    // Seen on the local demo under heavy traffic: a claim-check read in flight when the nurse clicked
+    // Sign out met the revoked grant (401), renewed with the revoked refresh token, and the session
+    // ended "token renewal refused" instead of "signed out by the user".
+    const session = await signInInteractive({
+      fhirBase: h.fhirBase,
+      clientId: DEMO_CLIENT_ID,
+      openUrl: browser(),
+      secretStore: new MemorySecretStore(),
+      allowInsecureLoopback: true,
+    });
+    const changes: string[] = [];
+    session.onChange((s) => changes.push(`${s.state}:${s.reason ?? ''}`));
+    const tokenRequestsBefore = tokenRequests;
+
+    const signingOut = session.signOut(); // now awaiting the revocation at the server
+    await expect(session.accessToken()).rejects.toBeInstanceOf(SignedOutError);
+    await expect(session.refreshNow('401 from the FHIR server')).rejects.toBeInstanceOf(SignedOutError);
+    await signingOut;
+
+    expect(tokenRequests).toBe(tokenRequestsBefore);
+    expect(changes).toEqual(['signed-out:signed out by the user']);
+  });
+
   it('resumeSession signs in silently with the stored refresh token, or returns null', async () => {
     const store = new MemorySecretStore();
     await signInInteractive({
