@@ -49,4 +49,52 @@ describe('pruneStore', () => {
     ).toBe(1);
     store.close();
   });
+
+  it('drops a retired subscription record once nothing of it is left; keeps one with an open alert', () => {
+    const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'retention-')), 'm.sqlite'));
+    const subscription = (remoteId: string, topic: string) =>
+      store.saveSubscription({
+        fhirBase: 'http://127.0.0.1:9/fhir',
+        remoteId,
+        topic,
+        channel: 'websocket',
+        endpoint: null,
+        heartbeatSeconds: 30,
+        owner: 'Practitioner/nurse-a',
+      });
+    const emptied = subscription('gone-1', 'topic-a'); // its one closed alert is pruned below
+    const holding = subscription('gone-2', 'topic-b'); // holds an open critical
+    const recent = subscription('gone-3', 'topic-c'); // retired yesterday
+    const active = subscription('live-1', 'topic-d'); // never retired
+    for (const sub of [emptied, holding])
+      store.commitEvents(
+        sub.key,
+        sub.topic,
+        [{ eventNumber: 1, focus: 'Observation/o1', occurredAt: null }],
+        'live',
+      );
+    store.db.prepare("UPDATE alerts SET tier = 'critical'").run();
+    store.alerts.acknowledge(`${emptied.key}:1`, 'Practitioner/nurse-a', null, null, Date.now());
+    for (const sub of [emptied, holding, recent]) expect(store.retireSubscription(sub.key)).toBe(true);
+    const longAgo = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    store.db.prepare('UPDATE alerts SET received_at = ?').run(longAgo);
+    store.db.prepare('UPDATE events SET received_at = ?').run(longAgo);
+    store.db
+      .prepare('UPDATE subscriptions SET retired_at = ? WHERE key IN (?, ?)')
+      .run(longAgo, emptied.key, holding.key);
+    store.db
+      .prepare('UPDATE subscriptions SET retired_at = ? WHERE key = ?')
+      .run(new Date(Date.now() - 86_400_000).toISOString(), recent.key);
+
+    const pruned = pruneStore(store);
+
+    expect(pruned).toMatchObject({ events: 2, alerts: 1, retiredSubscriptions: 1 });
+    const left = store.db
+      .prepare<[], { key: string }>('SELECT key FROM subscriptions ORDER BY key')
+      .all()
+      .map((row) => row.key);
+    expect(left.sort()).toEqual([holding.key, recent.key, active.key].sort());
+    expect(store.alerts.list(10).map((a) => a.id)).toEqual([`${holding.key}:1`]);
+    store.close();
+  });
 });
