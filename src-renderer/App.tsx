@@ -1,7 +1,8 @@
-import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { HostEvent } from '../src-main/shared/api.ts';
 import { api, onHostLink, type HostLink } from './api/bridge.ts';
+import { burstSentence, criticalsOnPage } from './api/burst-announcer.ts';
 import { applyHostEvent, queries } from './api/queries.ts';
 import { AlertDetail } from './components/AlertDetail.tsx';
 import { AudibleCue } from './components/AudibleCue.tsx';
@@ -22,13 +23,7 @@ import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
 import { Worklist } from './components/Worklist.tsx';
-import {
-  burstAnnouncement,
-  criticalsOn,
-  pushedCriticalAnnouncement,
-  type Announced,
-} from './feed/announcements.ts';
-import { mayHaveOlder } from './feed/feed-model.ts';
+import { pushedCriticalAnnouncement, type Announced } from './feed/announcements.ts';
 import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
 
@@ -38,26 +33,6 @@ const announced: Announced = new Set<string>();
 function announceCritical(event: HostEvent): void {
   if (event.type !== 'alert') return;
   const text = pushedCriticalAnnouncement(event.alert, announced);
-  if (text) uiActions.announce(text);
-}
-
-/** The criticals on the page before a burst re-reads the feed; null while it was never loaded. */
-function criticalsNow(client: QueryClient): Set<string> | null {
-  const list = client.getQueryData(queries.alerts().queryKey);
-  return list ? criticalsOn(list) : null;
-}
-
-/**
- * A burst came as one `feed-changed` push: once the feed has been read again, its new criticals are
- * announced in one sentence (each push-by-push critical is announced as it comes).
- */
-async function announceBurst(client: QueryClient, before: ReadonlySet<string>): Promise<void> {
-  // Joins the re-read the push started rather than starting another.
-  await client.refetchQueries({ queryKey: queries.alerts().queryKey }, { cancelRefetch: false });
-  const after = client.getQueryData(queries.alerts().queryKey);
-  if (!after) return;
-  const more = mayHaveOlder(after.length, useUiStore.getState().alertPages);
-  const text = burstAnnouncement(before, after, announced, more);
   if (text) uiActions.announce(text);
 }
 
@@ -77,10 +52,14 @@ function useHostEvents(): void {
       uiActions.setHostLink(link);
     });
     const offEvents = api.onEvent((event) => {
-      const criticalsBefore = event.type === 'feed-changed' ? criticalsNow(client) : null;
+      const criticalsBefore = event.type === 'feed-changed' ? criticalsOnPage(client) : null;
       applyHostEvent(client, event);
       announceCritical(event);
-      if (criticalsBefore) void announceBurst(client, criticalsBefore);
+      // A burst is announced once the feed has been read again, in one sentence.
+      if (criticalsBefore)
+        void burstSentence(client, criticalsBefore, announced).then(
+          (text) => text && uiActions.announce(text),
+        );
       if (event.type === 'notify') raisePageNotification(event);
       if (event.type === 'withdraw-notification') withdrawPageNotification(event.alertId);
       if (event.type === 'focus-alert') uiActions.selectAlert(event.alertId);
