@@ -339,7 +339,9 @@ export class Session implements SmartSession {
     this.access = '';
     this.failing = null;
     this.clearRetry();
-    this.init.logger?.warn({ fhirBase: this.fhirBase, reason }, 'auth: signed out');
+    // The user's own sign-out is routine; any other end of a session is worth a look.
+    const level = reason === SIGNED_OUT_BY_USER ? 'info' : 'warn';
+    this.init.logger?.[level]({ fhirBase: this.fhirBase, reason }, 'auth: signed out');
     this.tell({ state: 'signed-out', reason });
   }
 
