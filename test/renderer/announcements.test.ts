@@ -2,31 +2,15 @@
 // critical once; a burst that came as one `feed-changed` push counted in one sentence that names the
 // newest, without the criticals the page already showed, and never one twice.
 import { describe, expect, it } from 'vitest';
-import type { AlertSummary } from '../../src-main/shared/api.ts';
 import {
   burstAnnouncement,
   criticalsOn,
   pushedCriticalAnnouncement,
   type Announced,
 } from '../../src-renderer/feed/announcements.ts';
+import { alertSummary } from '../support/alert-summary.ts';
 
-const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary => ({
-  id: `s:${n}`,
-  subscriptionKey: 's',
-  eventNumber: String(n),
-  topic: 't',
-  focus: `Observation/o${n}`,
-  tier: 'critical',
-  headline: `Potassium 6.${n} mmol/L`,
-  reason: '',
-  patient: { reference: `Patient/p${n}`, name: `Pat ${n}`, mrn: `PT-${n}` },
-  location: `Ward A bed ${n}`,
-  occurredAt: '2026-06-14T12:00:00Z',
-  receivedAt: '2026-06-14T12:00:00Z',
-  state: 'new',
-  fetch: 'ok',
-  ...over,
-});
+const alert = alertSummary;
 
 describe('announcements', () => {
   it('a pushed critical is announced once, with the patient it is about', () => {

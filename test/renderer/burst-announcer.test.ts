@@ -4,9 +4,10 @@
 // function here (the page's query cache and its re-read are real TanStack Query).
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AlertSummary } from '../../src-main/shared/api.ts';
 import type * as BurstAnnouncer from '../../src-renderer/api/burst-announcer.ts';
 import type * as Queries from '../../src-renderer/api/queries.ts';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import { alertSummary } from '../support/alert-summary.ts';
 
 let announcer: typeof BurstAnnouncer;
 let queries: typeof Queries.queries;
@@ -20,23 +21,7 @@ beforeAll(async () => {
   announcer = await import('../../src-renderer/api/burst-announcer.ts');
 });
 
-const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary => ({
-  id: `s:${n}`,
-  subscriptionKey: 's',
-  eventNumber: String(n),
-  topic: 't',
-  focus: `Observation/o${n}`,
-  tier: 'critical',
-  headline: `Potassium 6.${n} mmol/L`,
-  reason: '',
-  patient: { reference: `Patient/p${n}`, name: `Pat ${n}`, mrn: `PT-${n}` },
-  location: `Ward A bed ${n}`,
-  occurredAt: '2026-06-14T12:00:00Z',
-  receivedAt: '2026-06-14T12:00:00Z',
-  state: 'new',
-  fetch: 'ok',
-  ...over,
-});
+const alert = alertSummary;
 
 /**
  * A page's cache holding `shown`, with the feed mounted (an observer: the push's invalidation then

@@ -13,27 +13,18 @@ import {
 import { identityText, sameNameReferences, wardOf } from '../../src-renderer/feed/identity.ts';
 import { laterNormal, trendRecheckInterval } from '../../src-renderer/feed/later-result.ts';
 import { triage, triageCounts } from '../../src-renderer/feed/triage.ts';
+import { alertSummary } from '../support/alert-summary.ts';
 
 const NOW = Date.parse('2026-06-14T12:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
 
-const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary => ({
-  id: `s:${n}`,
-  subscriptionKey: 's',
-  eventNumber: String(n),
-  topic: 't',
-  focus: `Observation/o${n}`,
-  tier: 'critical',
-  headline: `Potassium 6.${n} mmol/L`,
-  reason: '',
-  patient: { reference: `Patient/p${n}`, name: `Pat ${n}`, mrn: `PT-${n}` },
-  location: 'Ward A bed 1',
-  occurredAt: minutesAgo(n),
-  receivedAt: minutesAgo(n),
-  state: 'new',
-  fetch: 'ok',
-  ...over,
-});
+const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary =>
+  alertSummary(n, {
+    location: 'Ward A bed 1',
+    occurredAt: minutesAgo(n),
+    receivedAt: minutesAgo(n),
+    ...over,
+  });
 
 describe('the critical list', () => {
   it('puts overdue, then escalated, then the oldest first, and groups a patient’s alerts in one block', () => {

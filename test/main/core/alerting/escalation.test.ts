@@ -2,14 +2,12 @@
 // escalates, and what it reads to find out. After a catch-up the store holds thousands of open criticals
 // that arrived a moment ago; the tick ran every 15 s and read and converted every one of them only to
 // find none due. It reads only those that may be due, and still escalates every one that is.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEscalation } from '../../../../src-main/core/alerting/escalation.ts';
 import type { AlertStore } from '../../../../src-main/core/store/alert-store.ts';
-import { openClientStore, type ClientStore } from '../../../../src-main/core/store/client-store.ts';
+import type { ClientStore } from '../../../../src-main/core/store/client-store.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
+import { storeWithAlerts } from '../../../support/store-with-alert.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-22T10:00:00.000Z');
@@ -22,41 +20,8 @@ afterEach(() => {
 
 /** A store with `count` classified open criticals (Observation/o1…), each received at `receivedAt(n)`. */
 function storeWithCriticals(count: number, receivedAt: (n: number) => number): ClientStore {
-  const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'escalation-')), 'monitor.sqlite'));
+  const { store } = storeWithAlerts({ count, receivedAt, fhirBase: FHIR_BASE });
   stores.push(store);
-  const sub = store.saveSubscription({
-    fhirBase: FHIR_BASE,
-    remoteId: 'sub-1',
-    topic: 'topic',
-    channel: 'sse',
-    endpoint: null,
-    heartbeatSeconds: 30,
-    owner: 'Practitioner/nurse-a',
-  });
-  const events = Array.from({ length: count }, (_, i) => ({
-    eventNumber: i + 1,
-    focus: `Observation/o${i + 1}`,
-    occurredAt: new Date(receivedAt(i + 1)).toISOString(),
-  }));
-  store.commitEvents(sub.key, sub.topic, events, 'live');
-  const setReceived = store.db.prepare('UPDATE alerts SET received_at = ? WHERE id = ?');
-  for (const { eventNumber } of events) {
-    const id = `${sub.key}:${eventNumber}`;
-    setReceived.run(new Date(receivedAt(eventNumber)).toISOString(), id);
-    store.alerts.saveClassification(
-      id,
-      {
-        tier: 'critical',
-        headline: 'Potassium 6.8 mmol/L',
-        reason: 'critical high (HH)',
-        patientRef: `Patient/p${eventNumber}`,
-        patientName: 'Ada Lovelace',
-        location: null,
-        fetchStatus: 'ok',
-      },
-      true,
-    );
-  }
   return store;
 }
 
