@@ -23,17 +23,20 @@ import { ShortcutsHelp } from './components/ShortcutsHelp.tsx';
 import { SignInPanel } from './components/SignInPanel.tsx';
 import { WardBoard } from './components/WardBoard.tsx';
 import { Worklist } from './components/Worklist.tsx';
-import { pushedCriticalAnnouncement, type Announced } from './feed/announcements.ts';
+import { announcementWindow } from './feed/announcement-window.ts';
+import type { Announced } from './feed/announcements.ts';
 import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
 
 const announced: Announced = new Set<string>();
+/** Pushed criticals, spoken together once they stop arriving (src-renderer/feed/announcement-window.ts). */
+const pushedCriticals = announcementWindow((text) => uiActions.announce(text), announced);
 
 /** Announce each critical once, when it first arrives classified (not the initial list load). */
 function announceCritical(event: HostEvent): void {
-  if (event.type !== 'alert') return;
-  const text = pushedCriticalAnnouncement(event.alert, announced);
-  if (text) uiActions.announce(text);
+  if (event.type === 'alert') pushedCriticals.push(event.alert);
+  // Signed out: nothing gathered is spoken to the next person at the screen.
+  if (event.type === 'session' && event.session.state !== 'signed-in') pushedCriticals.clear();
 }
 
 /** Pushed events: the cache, the announcer, notifications raised and withdrawn, notification clicks. */

@@ -1,8 +1,9 @@
-// What a screen reader hears when criticals arrive: each new critical once, pushed on its own; and when
-// a burst (a catch-up after sign-in or an outage) reaches the page as one `feed-changed` push instead of
-// one push per alert, one sentence that counts the burst's new criticals and names the newest. Never
-// the criticals the page showed already, and never one twice. Pure apart from the set of ids it
-// remembers; unit-tested (test/renderer/announcements.test.ts).
+// What a screen reader hears when criticals arrive: one sentence for the criticals that arrived
+// together, counting them and naming the newest. Pushed criticals are gathered for a moment first
+// (announcement-window.ts), and a burst (a catch-up after sign-in or an outage) that reaches the page as
+// one `feed-changed` push is compared with what the page held before it. Never the criticals the page
+// showed already, and never one twice. Pure apart from the set of ids it remembers; unit-tested
+// (test/renderer/announcements.test.ts).
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { identityText } from './identity.ts';
@@ -10,18 +11,27 @@ import { identityText } from './identity.ts';
 /** Criticals already announced (or on the page before a burst): each is spoken at most once. */
 export type Announced = Set<string>;
 
-const isNewCritical = (alert: AlertSummary) => alert.tier === 'critical' && alert.state === 'new';
+export const isNewCritical = (alert: AlertSummary): boolean =>
+  alert.tier === 'critical' && alert.state === 'new';
 
 /** "Potassium 6.8 mmol/L, Ravi Rossi · MRN PT-0007, Ward A bed 3". */
 function resultLine(alert: AlertSummary): string {
   return `${readableUnits(alert.headline)}, ${identityText(alert.patient)}${alert.location ? `, ${alert.location}` : ''}`;
 }
 
-/** A pushed alert: its sentence when it is a new critical not yet announced, else null. */
-export function pushedCriticalAnnouncement(alert: AlertSummary, announced: Announced): string | null {
-  if (!isNewCritical(alert) || announced.has(alert.id)) return null;
-  announced.add(alert.id);
-  return `New critical result: ${resultLine(alert)}`;
+/**
+ * One sentence for criticals that arrived together (newest first): a single one told as itself, more
+ * counted. `more` says there may be more than these (the feed holds older rows than it loaded), so the
+ * count is a lower bound.
+ */
+export function criticalsSentence(
+  arrived: readonly [AlertSummary, ...AlertSummary[]],
+  more: boolean,
+): string {
+  const [newest] = arrived;
+  if (arrived.length === 1) return `New critical result: ${resultLine(newest)}`;
+  const count = `${arrived.length}${more ? ' or more' : ''}`;
+  return `${count} new critical results arrived together. Newest: ${resultLine(newest)}`;
 }
 
 /**
@@ -45,10 +55,8 @@ export function burstAnnouncement(
   more: boolean,
 ): string | null {
   const arrived = after.filter((a) => isNewCritical(a) && !criticalsBefore.has(a.id) && !announced.has(a.id));
-  const newest = arrived[0];
+  const [newest, ...rest] = arrived;
   if (!newest) return null;
   for (const alert of arrived) announced.add(alert.id);
-  if (arrived.length === 1) return `New critical result: ${resultLine(newest)}`;
-  const count = `${arrived.length}${more ? ' or more' : ''}`;
-  return `${count} new critical results arrived together. Newest: ${resultLine(newest)}`;
+  return criticalsSentence([newest, ...rest], more);
 }

@@ -1,28 +1,13 @@
-// What a screen reader hears about new criticals (src-renderer/feed/announcements.ts): each pushed
-// critical once; a burst that came as one `feed-changed` push counted in one sentence that names the
+// What a screen reader hears about new criticals (src-renderer/feed/announcements.ts): a burst that came as one `feed-changed` push counted in one sentence that names the
 // newest, without the criticals the page already showed, and never one twice.
-import { describe, expect, it } from 'vitest';
-import {
-  burstAnnouncement,
-  criticalsOn,
-  pushedCriticalAnnouncement,
-  type Announced,
-} from '../../src-renderer/feed/announcements.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { announcementWindow } from '../../src-renderer/feed/announcement-window.ts';
+import { burstAnnouncement, criticalsOn, type Announced } from '../../src-renderer/feed/announcements.ts';
 import { alertSummary } from '../support/alert-summary.ts';
 
 const alert = alertSummary;
 
 describe('announcements', () => {
-  it('a pushed critical is announced once, with the patient it is about', () => {
-    const announced: Announced = new Set();
-    expect(pushedCriticalAnnouncement(alert(8), announced)).toBe(
-      'New critical result: Potassium 6.8 mmol/L, Pat 8 · MRN PT-8, Ward A bed 8',
-    );
-    expect(pushedCriticalAnnouncement(alert(8), announced)).toBeNull();
-    expect(pushedCriticalAnnouncement(alert(9, { tier: 'info' }), announced)).toBeNull();
-    expect(pushedCriticalAnnouncement(alert(7, { state: 'seen' }), announced)).toBeNull();
-  });
-
   it('a burst: its new criticals counted in one sentence naming the newest, not those shown before', () => {
     const announced: Announced = new Set();
     // Newest first, as the feed holds them: three new criticals, one information row, two shown before.
@@ -34,7 +19,15 @@ describe('announcements', () => {
     );
     // Announced once: the same rows read again say nothing, and a push of one of them neither.
     expect(burstAnnouncement(criticalsBefore, after, announced, false)).toBeNull();
-    expect(pushedCriticalAnnouncement(alert(6), announced)).toBeNull();
+    const spoken: string[] = [];
+    vi.useFakeTimers();
+    try {
+      announcementWindow((text) => spoken.push(text), announced).push(alert(6));
+      vi.runAllTimers();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(spoken).toEqual([]);
   });
 
   it('a catch-up: rows stored by one burst while waiting for their read are news when a later one classifies them', () => {

@@ -13,9 +13,10 @@
 /**
  * More alerts than this in one turn are a burst. A live batch holds what arrived while the previous one
  * was read (a handful on a ward); a catch-up's batches hold up to 400 (monitor/enrichment.ts). Below
- * it every alert keeps its own push, and with it the page's spoken "new critical result" (a burst
- * refreshes the feed, the cue and the counts, and is spoken in one sentence once the page has read
- * its feed again: src-renderer/api/burst-announcer.ts).
+ * it every alert keeps its own push (the page gathers the criticals among them into one spoken
+ * sentence: src-renderer/feed/announcement-window.ts); a burst refreshes the feed, the cue and the
+ * counts, and is spoken in one sentence once the page has read its feed again
+ * (src-renderer/api/burst-announcer.ts).
  */
 export const BURST_ALERTS = 200;
 
