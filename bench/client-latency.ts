@@ -14,6 +14,7 @@
 // --contended runs everything with two busy processes spinning on the cores.
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
+import { alertsCovered } from '../src-main/core/alerting/notification-text.ts';
 import { silentLogger } from '../src-main/core/log.ts';
 import { createMonitor } from '../src-main/core/monitor/monitor.ts';
 import { CRITICAL_LAB_TOPIC } from '../src-main/core/monitor/topics.ts';
@@ -118,14 +119,18 @@ async function monitorRun(server: ServerChild) {
   const pacedStarted = Date.now();
   const paced = await server.call({ cmd: 'pace', perSecond: RATE, durationMs: SECONDS * 1000 });
   // Give the pipeline a bounded while to finish what was written (a backlog shows as missing).
-  for (let i = 0; i < 100 && notifier.calls.length - callsBefore < (paced.count ?? 0); i += 1)
-    await sleep(50);
+  const coveredSince = () => notifier.calls.slice(callsBefore).flatMap(({ n }) => alertsCovered(n)).length;
+  for (let i = 0; i < 100 && coveredSince() < (paced.count ?? 0); i += 1) await sleep(50);
   measuring = false;
   const notifyLatencies: number[] = [];
+  let inSummaries = 0;
   for (const { at, n } of notifier.calls.slice(callsBefore)) {
-    const alert = n.alertId ? store.alerts.get(n.alertId) : null;
-    if (alert && Date.parse(alert.occurredAt) >= pacedStarted - 5) {
-      notifyLatencies.push(at - Date.parse(alert.occurredAt));
+    for (const id of alertsCovered(n)) {
+      const alert = store.alerts.get(id);
+      if (alert && Date.parse(alert.occurredAt) >= pacedStarted - 5) {
+        notifyLatencies.push(at - Date.parse(alert.occurredAt));
+        if (n.kind === 'summary') inSummaries += 1;
+      }
     }
   }
   const enriched =
@@ -134,7 +139,15 @@ async function monitorRun(server: ServerChild) {
       .get()?.c ?? 0;
   await monitor.stop();
   store.close();
-  return { paced, committed: accepted - before, accepted, commitLatencies, notifyLatencies, enriched };
+  return {
+    paced,
+    committed: accepted - before,
+    accepted,
+    commitLatencies,
+    notifyLatencies,
+    inSummaries,
+    enriched,
+  };
 }
 
 async function main(): Promise<void> {
@@ -154,7 +167,8 @@ async function main(): Promise<void> {
     out(
       `server wrote ${run.paced.count} critical results in ${((run.paced.ms ?? 0) / 1000).toFixed(1)} s ` +
         `(pacer max lag ${run.paced.maxLagMs?.toFixed(1)} ms); client committed ${run.committed}; ` +
-        `${run.notifyLatencies.length} notification calls for them (${missing === 0 ? 'none missing' : `${missing} not notified in time`})`,
+        `${run.notifyLatencies.length} of them notified (${missing === 0 ? 'none missing' : `${missing} not notified in time`}; ` +
+        `${run.inSummaries} of them in a notification for several that arrived together)`,
     );
     out(`baseline, bare node:http SSE → eventsource-parser, same rate: ${distribution(baseline)}`);
     out(`result → durable commit:           ${distribution(run.commitLatencies)}`);

@@ -103,6 +103,11 @@ test('a burst of criticals is pushed as feed-changed and spoken in a few sentenc
   // The mechanism: the burst reached the page as feed-changed pushes, not one push per result.
   expect(events.filter((e) => e.type === 'feed-changed').length).toBeGreaterThan(0);
   expect(events.filter((e) => e.type === 'alert').length).toBeLessThan(600);
+  // Notified in a few notifications, not 600: more live criticals than a nurse can read in one batch
+  // are one that counts them (src-main/core/monitor/notify-once.ts).
+  const notified = events.flatMap((e) => (e.type === 'notify' ? [e] : []));
+  expect(notified.length).toBeLessThan(20);
+  expect(notified.some((n) => /^\d+ critical results arrived together$/.test(n.title))).toBe(true);
   // Spoken in a few sentences, not one per critical (the host pushes up to 200 of a batch one by one,
   // and the page gathers those: src-renderer/feed/announcement-window.ts); at least one counts a burst
   // and names the newest critical's patient by MRN.

@@ -160,6 +160,21 @@ export function failSafeNotification(
   };
 }
 
+/** A summary's notification: it names none of the criticals it covers. */
+function summaryNotification(title: string, alertIds?: readonly string[], unchecked = 0): AlertNotification {
+  return {
+    alertId: null,
+    tier: 'critical',
+    title,
+    body:
+      unchecked > 0
+        ? `${unchecked} of them could not be checked yet. Open Alert Monitor to review them.`
+        : 'Open Alert Monitor to review them.',
+    kind: 'summary',
+    ...(alertIds ? { alertIds: [...alertIds] } : {}),
+  };
+}
+
 /**
  * One notification for many criticals that arrived while offline; it names none of them. `alertIds`
  * lists the alerts it covers (for the headless monitor's JSONL, never shown); `unchecked` of them
@@ -170,15 +185,19 @@ export function offlineSummaryNotification(
   alertIds?: readonly string[],
   unchecked = 0,
 ): AlertNotification {
-  return {
-    alertId: null,
-    tier: 'critical',
-    title: `${count} critical results arrived while offline`,
-    body:
-      unchecked > 0
-        ? `${unchecked} of them could not be checked yet. Open Alert Monitor to review them.`
-        : 'Open Alert Monitor to review them.',
-    kind: 'summary',
-    ...(alertIds ? { alertIds: [...alertIds] } : {}),
-  };
+  return summaryNotification(`${count} critical results arrived while offline`, alertIds, unchecked);
+}
+
+/** One notification for many live criticals that arrived at once (a storm); it names none of them. */
+export function arrivedTogetherNotification(
+  count: number,
+  alertIds?: readonly string[],
+  unchecked = 0,
+): AlertNotification {
+  return summaryNotification(`${count} critical results arrived together`, alertIds, unchecked);
+}
+
+/** The alerts a notification is for: its own, or those a summary covers. */
+export function alertsCovered(n: AlertNotification): string[] {
+  return n.alertId ? [n.alertId] : (n.alertIds ?? []);
 }

@@ -1,9 +1,15 @@
 // Notify once: an interrupting alert is claimed (pending → notifying, true exactly once across
 // restarts) and delivered; after the notifier returns it is marked notified with its audit row.
 // Criticals that arrive as catch-up (replay, recovery, a previous run) are held briefly: three or more
-// become one offline summary instead of a storm.
+// become one offline summary instead of a storm. Live criticals are notified as they come, one each,
+// unless more than a nurse can read arrive in one batch (a lab's held results released at once): those
+// are one notification that counts them, and the pinned list shows each.
 import type { AlertSummary } from '../../shared/api.ts';
-import { alertNotification, offlineSummaryNotification } from '../alerting/notification-text.ts';
+import {
+  alertNotification,
+  arrivedTogetherNotification,
+  offlineSummaryNotification,
+} from '../alerting/notification-text.ts';
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import type { AlertStore } from '../store/alert-store.ts';
@@ -11,6 +17,12 @@ import type { AlertStore } from '../store/alert-store.ts';
 export const SUMMARY_THRESHOLD = 3;
 /** How long catch-up criticals are collected before the summary (or their own notifications). */
 const SUMMARY_WINDOW_MS = 400;
+/**
+ * More live criticals than this in one batch are one notification. An OS notification centre shows a
+ * handful stacked; hundreds raised at once bury each other and the desktop. A live batch holds what
+ * arrived while the previous one was read: on a ward one or two, so no single result waits for this.
+ */
+export const LIVE_STORM_ABOVE = 5;
 
 export interface NotifyDeps {
   alerts: AlertStore;
@@ -50,9 +62,9 @@ export async function deliver(deps: NotifyDeps, alert: AlertSummary): Promise<vo
 
 /**
  * Notify a batch of freshly enriched interrupting alerts: catch-up ones are held for the summary; the
- * live ones are claimed in one transaction, each delivered in order, then marked notified in one
- * transaction (a crash in between leaves them 'notifying', which the next start retries: a repeat is
- * safer than a loss).
+ * live ones are claimed in one transaction, delivered in order (or, above LIVE_STORM_ABOVE, as one
+ * notification for them all), then marked in one transaction (a crash in between leaves them
+ * 'notifying', which the next start retries: a repeat is safer than a loss).
  */
 export async function notifyMany(
   deps: NotifyDeps,
@@ -65,6 +77,7 @@ export async function notifyMany(
   for (const alert of alerts) (deps.isCatchUp(alert) ? catchUp : live).push(alert);
   if (catchUp.length > 0) holdForSummary(deps, state, catchUp);
   const claimed = write(() => live.filter((a) => deps.alerts.claimNotification(a.id)));
+  if (claimed.length > LIVE_STORM_ABOVE) return notifyTogether(deps, claimed);
   const delivered: AlertSummary[] = [];
   for (const alert of claimed) {
     try {
@@ -79,6 +92,26 @@ export async function notifyMany(
   const at = Date.now();
   write(() => {
     for (const alert of delivered) deps.alerts.markNotified(alert.id, at);
+  });
+}
+
+/** A storm of live criticals: one notification that counts them; each is marked summarised. */
+async function notifyTogether(deps: NotifyDeps, claimed: readonly AlertSummary[]): Promise<void> {
+  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  try {
+    await deps.notifier.notify(
+      arrivedTogetherNotification(
+        claimed.length,
+        claimed.map((a) => a.id),
+        claimed.filter((a) => a.fetch !== 'ok').length,
+      ),
+    );
+  } catch {
+    deps.logger.error({ count: claimed.length }, 'notifier failed on a summary of live criticals');
+  }
+  const at = Date.now();
+  write(() => {
+    for (const alert of claimed) deps.alerts.markSummarised(alert.id, at);
   });
 }
 
