@@ -35,11 +35,11 @@ import {
 } from './access.ts';
 import { ackRefusal, securityOf } from './acknowledge-rules.ts';
 import { auditCsv } from './audit-csv.ts';
-import { createEscalation } from './escalation.ts';
+import { createEscalation, type EscalatedAlert } from './escalation.ts';
 import { createEscalationChain, type EscalationChain } from './escalation-chain.ts';
 import { chainDecides, type EscalationPolicy } from './escalation-policy.ts';
 import type { StepIssuer } from './escalation-steps.ts';
-import { escalationNotification } from './notification-text.ts';
+import { renotifyEscalated } from './renotify.ts';
 import { createSharedLoopHandlers, type LoopChange } from './shared-loop.ts';
 import { createWriteback, RESOLUTION_KIND, WRITEBACK_KIND, type AckRecord } from './writeback.ts';
 
@@ -179,19 +179,20 @@ export function createAlerting(options: AlertingOptions): Alerting {
   /**
    * Every open critical escalates, whoever is signed in: an overdue critical never goes quiet. Only the
    * owner on screen gets the worded version; anyone else's (or anyone's while nobody is signed in) is
-   * re-notified without value, name or bed.
+   * re-notified without value, name or bed (renotify.ts).
    */
-  async function renotify(alert: AlertSummary, level: number): Promise<void> {
-    const someoneElses = options.access !== undefined && alerts.ownerOf(alert.id) !== access.watchedOwner();
-    try {
-      await options.notifier.notify(escalationNotification(alert, level, isPrivate() || someoneElses));
-      alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, now());
-    } catch (error) {
-      const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
-      alerts.audit(alert.id, 'notify-failed', null, why, now());
-    }
-    publishAlert(alert.id);
-  }
+  const renotify = (escalated: readonly EscalatedAlert[]) =>
+    renotifyEscalated(
+      {
+        notifier: options.notifier,
+        alerts,
+        now,
+        withoutDetail: (alertId) =>
+          isPrivate() || (options.access !== undefined && alerts.ownerOf(alertId) !== access.watchedOwner()),
+        publishAlert,
+      },
+      escalated,
+    );
 
   /** Who may write a step: the access policy's choice, else the signed-in session on its own server. */
   const issuerFor = (alert: AlertSummary): StepIssuer | null => {

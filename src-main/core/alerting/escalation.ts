@@ -10,13 +10,21 @@ export interface EscalationOptions {
   ackTimeoutMs: number;
   repeatMs: number;
   now?: () => number;
-  /** Called after each escalation step with the updated alert (re-notify, push counts). */
-  onEscalated(alert: AlertSummary, level: number): Promise<void> | void;
+  /**
+   * Called once per tick with every alert it escalated, updated (re-notify, push counts): a burst left
+   * unacknowledged escalates together and is re-notified as one (alerting.ts).
+   */
+  onEscalated(escalated: readonly EscalatedAlert[]): Promise<void> | void;
   /**
    * True while an escalation policy still decides this alert's next step (escalation-chain.ts): this
    * screen's own re-notification waits until the policy's last step has been asked.
    */
   deferred?(alert: AlertSummary): boolean;
+}
+
+export interface EscalatedAlert {
+  alert: AlertSummary;
+  level: number;
 }
 
 export interface Escalation {
@@ -34,7 +42,7 @@ export function createEscalation(options: EscalationOptions): Escalation {
   async function tick(): Promise<AlertSummary[]> {
     if (ticking) return [];
     ticking = true;
-    const escalated: AlertSummary[] = [];
+    const escalated: EscalatedAlert[] = [];
     try {
       const at = now();
       const window = { receivedBy: at - options.ackTimeoutMs, at, orChained: false };
@@ -50,13 +58,13 @@ export function createEscalation(options: EscalationOptions): Escalation {
         if (!options.alerts.escalate(alert.id, at + options.repeatMs, detail, at)) continue;
         const updated = options.alerts.get(alert.id);
         if (!updated) continue;
-        escalated.push(updated);
-        await options.onEscalated(updated, level);
+        escalated.push({ alert: updated, level });
       }
+      if (escalated.length > 0) await options.onEscalated(escalated);
     } finally {
       ticking = false;
     }
-    return escalated;
+    return escalated.map(({ alert }) => alert);
   }
 
   return {

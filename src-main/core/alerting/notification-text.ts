@@ -160,6 +160,15 @@ export function failSafeNotification(
   };
 }
 
+/**
+ * The most criticals notified one by one at once (one batch of live results, one escalation tick);
+ * more are one notification that counts them, and the pinned list names each. An OS notification
+ * centre shows a handful stacked; hundreds raised at once bury each other and the desktop. A live
+ * batch holds what arrived while the previous one was read: on a ward one or two, so no single result
+ * waits for this.
+ */
+export const AT_ONCE_ONE_BY_ONE = 5;
+
 /** A summary's notification: it names none of the criticals it covers. */
 function summaryNotification(title: string, alertIds?: readonly string[], unchecked = 0): AlertNotification {
   return {
@@ -195,6 +204,18 @@ export function arrivedTogetherNotification(
   unchecked = 0,
 ): AlertNotification {
   return summaryNotification(`${count} critical results arrived together`, alertIds, unchecked);
+}
+
+/** Many criticals escalating in one tick (a burst left unacknowledged): one re-notification for all. */
+export function escalatedTogetherNotification(alertIds: readonly string[]): AlertNotification {
+  return {
+    alertId: null,
+    tier: 'critical',
+    title: `${alertIds.length} critical results not acknowledged`,
+    body: 'Open Alert Monitor to acknowledge them.',
+    kind: 'escalation',
+    alertIds: [...alertIds],
+  };
 }
 
 /** The alerts a notification is for: its own, or those a summary covers. */

@@ -6,6 +6,7 @@
 // are one notification that counts them, and the pinned list shows each.
 import type { AlertSummary } from '../../shared/api.ts';
 import {
+  AT_ONCE_ONE_BY_ONE,
   alertNotification,
   arrivedTogetherNotification,
   offlineSummaryNotification,
@@ -17,12 +18,6 @@ import type { AlertStore } from '../store/alert-store.ts';
 export const SUMMARY_THRESHOLD = 3;
 /** How long catch-up criticals are collected before the summary (or their own notifications). */
 const SUMMARY_WINDOW_MS = 400;
-/**
- * More live criticals than this in one batch are one notification. An OS notification centre shows a
- * handful stacked; hundreds raised at once bury each other and the desktop. A live batch holds what
- * arrived while the previous one was read: on a ward one or two, so no single result waits for this.
- */
-export const LIVE_STORM_ABOVE = 5;
 
 export interface NotifyDeps {
   alerts: AlertStore;
@@ -62,7 +57,7 @@ export async function deliver(deps: NotifyDeps, alert: AlertSummary): Promise<vo
 
 /**
  * Notify a batch of freshly enriched interrupting alerts: catch-up ones are held for the summary; the
- * live ones are claimed in one transaction, delivered in order (or, above LIVE_STORM_ABOVE, as one
+ * live ones are claimed in one transaction, delivered in order (or, above AT_ONCE_ONE_BY_ONE, as one
  * notification for them all), then marked in one transaction (a crash in between leaves them
  * 'notifying', which the next start retries: a repeat is safer than a loss).
  */
@@ -77,7 +72,7 @@ export async function notifyMany(
   for (const alert of alerts) (deps.isCatchUp(alert) ? catchUp : live).push(alert);
   if (catchUp.length > 0) holdForSummary(deps, state, catchUp);
   const claimed = write(() => live.filter((a) => deps.alerts.claimNotification(a.id)));
-  if (claimed.length > LIVE_STORM_ABOVE) return notifyTogether(deps, claimed);
+  if (claimed.length > AT_ONCE_ONE_BY_ONE) return notifyTogether(deps, claimed);
   const delivered: AlertSummary[] = [];
   for (const alert of claimed) {
     try {

@@ -57,7 +57,7 @@ describe('escalation tick', () => {
       ackTimeoutMs: 10 * MINUTE,
       repeatMs: 10 * MINUTE,
       now: () => now,
-      onEscalated: (_alert, level) => void escalatedLevels.push(level),
+      onEscalated: (escalated) => void escalatedLevels.push(...escalated.map(({ level }) => level)),
     });
 
     const escalated = await escalation.tick();

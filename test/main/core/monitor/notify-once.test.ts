@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertNotification } from '../../../../src-main/core/ports.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
+import { AT_ONCE_ONE_BY_ONE } from '../../../../src-main/core/alerting/notification-text.ts';
 import {
-  LIVE_STORM_ABOVE,
   createNotifyState,
   notifyMany,
   type NotifyDeps,
@@ -47,8 +47,8 @@ function liveCriticals(count: number): {
 const notifyStateOf = (store: ClientStore, id: string) => store.alerts.get(id)?.lifecycle?.notifyState;
 
 describe('notify once, live', () => {
-  it(`up to ${LIVE_STORM_ABOVE} live criticals in one batch: each its own notification, naming its result`, async () => {
-    const { store, alerts, raised, deps } = liveCriticals(LIVE_STORM_ABOVE);
+  it(`up to ${AT_ONCE_ONE_BY_ONE} live criticals in one batch: each its own notification, naming its result`, async () => {
+    const { store, alerts, raised, deps } = liveCriticals(AT_ONCE_ONE_BY_ONE);
     await notifyMany(deps, createNotifyState(), alerts);
 
     expect(raised.map((n) => n.alertId)).toEqual(alerts.map((a) => a.id));
