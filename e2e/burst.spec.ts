@@ -13,6 +13,7 @@ import type { HealthSnapshot } from '../src-main/shared/api.ts';
 import { startServer, type RunningServer } from '../src-main/server/server.ts';
 import { callApi, listAlerts, signIn, watchHostEvents } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
+import { recordTones } from './support/page-probes.ts';
 
 let server: RunningServer;
 let host: DemoProcess;
@@ -67,6 +68,7 @@ test('a burst of criticals is pushed as feed-changed and spoken in a few sentenc
   test.setTimeout(180_000);
   const pushed = await watchHostEvents(page);
   const spoken = await recordAnnouncements(page);
+  const tones = await recordTones(page);
   await signIn(page, host.launchUrl, 'charge nurse, Ward A', {
     server: 'Hospital server',
     beforeSignIn: pushed.waitOpen,
@@ -116,5 +118,8 @@ test('a burst of criticals is pushed as feed-changed and spoken in a few sentenc
   expect(
     sentences.some((s) => /^\d+ new critical results arrived together\. Newest: .+ · MRN /.test(s)),
   ).toBe(true);
+  // The audible cue sounds, once per arrival it hears and not once per critical (two tones a cue).
+  expect(await tones()).toBeGreaterThan(0);
+  expect(await tones()).toBeLessThan(40);
   test.info().annotations.push({ type: 'sentences spoken', description: String(sentences.length) });
 });
