@@ -5,7 +5,8 @@
 // each step from the escalation topic (monitor/loop-events.ts). A step is told (an OS notification) on
 // the screens it is addressed to: the person whose PractitionerRole was asked, or a ward screen when the
 // ward's team (a Group) was asked; the fail-safe step on every screen that holds the alert. Each screen
-// tells each step once (claimed in the store, across restarts).
+// tells each step once (claimed in the store, across restarts); more than a handful told in one pass
+// (a burst nobody acknowledged) are one notification for the fail-safe steps and one for the requests.
 import { ApiRefusedError, type AlertSummary, type EscalationStepView } from '../../shared/api.ts';
 import { createCapabilityCache } from '../fhir/capabilities.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
@@ -16,7 +17,13 @@ import type { ClientStore } from '../store/client-store.ts';
 import { FAIL_SAFE_ROLE, firstStepWaitMs, nextStep, type EscalationPolicy } from './escalation-policy.ts';
 import { answerStep, issueStep, toSharedStep, type StepIssuer } from './escalation-steps.ts';
 import type { StepFact } from './loop-resources.ts';
-import { escalationRequestNotification, failSafeNotification } from './notification-text.ts';
+import {
+  AT_ONCE_ONE_BY_ONE,
+  escalationRequestNotification,
+  escalationRequestsTogetherNotification,
+  failSafeNotification,
+  failSafeTogetherNotification,
+} from './notification-text.ts';
 
 /** Whose screen this is, for "was this step addressed here". */
 export interface Screen {
@@ -63,6 +70,13 @@ export interface EscalationChain {
 }
 
 const isOpen = (state: string) => (OPEN_STATES as readonly string[]).includes(state);
+const isFailSafe = (row: StepRow) => row.role === FAIL_SAFE_ROLE || row.status === 'fail-safe';
+
+/** A step claimed for telling on this screen, with this screen's alert about its result. */
+interface Notice {
+  row: StepRow;
+  alert: AlertSummary;
+}
 
 export function createEscalationChain(options: ChainOptions): EscalationChain {
   const { store, policy, logger } = options;
@@ -97,10 +111,9 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
 
   async function tell(row: StepRow, alert: AlertSummary): Promise<void> {
     const privacy = options.isPrivate();
-    const notification =
-      row.role === FAIL_SAFE_ROLE || row.status === 'fail-safe'
-        ? failSafeNotification(alert, row.step, policy.failSafeContacts, privacy)
-        : escalationRequestNotification(alert, row.step, privacy);
+    const notification = isFailSafe(row)
+      ? failSafeNotification(alert, row.step, policy.failSafeContacts, privacy)
+      : escalationRequestNotification(alert, row.step, privacy);
     try {
       await options.notifier.notify(notification);
       store.alerts.audit(alert.id, 'escalation:notified', null, `step ${row.step}`, options.now());
@@ -111,9 +124,36 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
     sharing.markNoticed(row);
   }
 
-  async function deliverOnce(): Promise<void> {
+  /** Many steps of one kind at once: one notification that counts them; each audited and marked. */
+  async function tellTogether(notices: readonly Notice[], failSafe: boolean): Promise<void> {
+    const ids = notices.map(({ alert }) => alert.id);
+    const notification = failSafe
+      ? failSafeTogetherNotification(ids, policy.failSafeContacts)
+      : escalationRequestsTogetherNotification(ids);
+    const failed = await options.notifier.notify(notification).then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error.message.slice(0, 200) : 'unknown'),
+    );
+    const at = options.now();
+    for (const { row, alert } of notices) {
+      if (failed === null)
+        store.alerts.audit(
+          alert.id,
+          'escalation:notified',
+          null,
+          `step ${row.step}, with ${ids.length - 1} others`,
+          at,
+        );
+      else store.alerts.audit(alert.id, 'notify-failed', null, failed, at);
+      sharing.markNoticed(row);
+    }
+  }
+
+  /** The steps to tell here now, each claimed (a crash before telling gives it again at the next start). */
+  function claimNotices(): Notice[] {
+    const claimed: Notice[] = [];
     for (const row of sharing.stepsAwaitingNotice()) {
-      if (stopped) return;
+      if (stopped) break;
       const alert = alertHere(row);
       if (!alert) continue;
       // Acknowledged or resolved meanwhile: nothing to tell any more.
@@ -121,8 +161,18 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
         if (sharing.claimNotice(row)) sharing.markNoticed(row);
         continue;
       }
-      if (!addressedHere(row) || !sharing.claimNotice(row)) continue;
-      await tell(row, alert);
+      if (addressedHere(row) && sharing.claimNotice(row)) claimed.push({ row, alert });
+    }
+    return claimed;
+  }
+
+  async function deliverOnce(): Promise<void> {
+    const claimed = claimNotices();
+    // The fail-safe steps first: nobody answered those.
+    for (const failSafe of [true, false]) {
+      const notices = claimed.filter(({ row }) => isFailSafe(row) === failSafe);
+      if (notices.length > AT_ONCE_ONE_BY_ONE) await tellTogether(notices, failSafe);
+      else for (const { row, alert } of notices) await tell(row, alert);
     }
   }
 

@@ -218,6 +218,34 @@ export function escalatedTogetherNotification(alertIds: readonly string[]): Aler
   };
 }
 
+/** Many escalation steps asked of this screen's person at once (a burst left unacknowledged). */
+export function escalationRequestsTogetherNotification(alertIds: readonly string[]): AlertNotification {
+  return {
+    alertId: null,
+    tier: 'critical',
+    title: `ESCALATED TO YOU: ${alertIds.length} critical results not acknowledged`,
+    body: 'Open Alert Monitor to accept or decline each.',
+    kind: 'escalation',
+    alertIds: [...alertIds],
+  };
+}
+
+/** Nobody answered for many criticals at once: the fail-safe contact list, once. */
+export function failSafeTogetherNotification(
+  alertIds: readonly string[],
+  contacts: ReadonlyArray<{ name: string; phone: string }>,
+): AlertNotification {
+  const call = contacts.map((c) => `${c.name} (${c.phone})`).join(', ');
+  return {
+    alertId: null,
+    tier: 'critical',
+    title: `NOBODY ANSWERED: ${alertIds.length} critical results`,
+    body: call ? `Call now: ${call}` : 'Call the fail-safe contact now',
+    kind: 'escalation',
+    alertIds: [...alertIds],
+  };
+}
+
 /** The alerts a notification is for: its own, or those a summary covers. */
 export function alertsCovered(n: AlertNotification): string[] {
   return n.alertId ? [n.alertId] : (n.alertIds ?? []);
