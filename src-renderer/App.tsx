@@ -29,7 +29,7 @@ import { settleRemembered } from './state/servers.ts';
 import { uiActions, useUiStore } from './state/ui-store.ts';
 
 const announced: Announced = new Set<string>();
-/** Pushed criticals, spoken together once they stop arriving (src-renderer/feed/announcement-window.ts). */
+/** Pushed criticals, spoken together a quarter of a second after the first (feed/announcement-window.ts). */
 const pushedCriticals = announcementWindow((text) => uiActions.announce(text), announced);
 
 /** Announce each critical once, when it first arrives classified (not the initial list load). */
