@@ -161,8 +161,9 @@ export function failSafeNotification(
 }
 
 /**
- * The most criticals notified one by one at once (one batch of live results, one escalation tick);
- * more are one notification that counts them, and the pinned list names each. An OS notification
+ * The most criticals notified one by one at once (one batch of live results, one escalation tick, one
+ * pass of the escalation chain); more are one notification that counts them, and the pinned list names
+ * each. An OS notification
  * centre shows a handful stacked; hundreds raised at once bury each other and the desktop. A live
  * batch holds what arrived while the previous one was read: on a ward one or two, so no single result
  * waits for this.
