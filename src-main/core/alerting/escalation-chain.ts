@@ -24,6 +24,7 @@ import {
   failSafeNotification,
   failSafeTogetherNotification,
 } from './notification-text.ts';
+import { raise } from './raise.ts';
 
 /** Whose screen this is, for "was this step addressed here". */
 export interface Screen {
@@ -109,19 +110,22 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
     return id ? store.alerts.get(id) : null;
   }
 
+  /** What telling a step did, on the alert's audit: told (with how many others), or why not. */
+  function recordTold(row: StepRow, alert: AlertSummary, failed: string | null, others: number, at: number) {
+    if (failed !== null) store.alerts.audit(alert.id, 'notify-failed', null, failed, at);
+    else {
+      const detail = others > 0 ? `step ${row.step}, with ${others} others` : `step ${row.step}`;
+      store.alerts.audit(alert.id, 'escalation:notified', null, detail, at);
+    }
+    sharing.markNoticed(row);
+  }
+
   async function tell(row: StepRow, alert: AlertSummary): Promise<void> {
     const privacy = options.isPrivate();
     const notification = isFailSafe(row)
       ? failSafeNotification(alert, row.step, policy.failSafeContacts, privacy)
       : escalationRequestNotification(alert, row.step, privacy);
-    try {
-      await options.notifier.notify(notification);
-      store.alerts.audit(alert.id, 'escalation:notified', null, `step ${row.step}`, options.now());
-    } catch (error) {
-      const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
-      store.alerts.audit(alert.id, 'notify-failed', null, why, options.now());
-    }
-    sharing.markNoticed(row);
+    recordTold(row, alert, await raise(options.notifier, notification), 0, options.now());
   }
 
   /** Many steps of one kind at once: one notification that counts them; each audited and marked. */
@@ -130,23 +134,9 @@ export function createEscalationChain(options: ChainOptions): EscalationChain {
     const notification = failSafe
       ? failSafeTogetherNotification(ids, policy.failSafeContacts)
       : escalationRequestsTogetherNotification(ids);
-    const failed = await options.notifier.notify(notification).then(
-      () => null,
-      (error: unknown) => (error instanceof Error ? error.message.slice(0, 200) : 'unknown'),
-    );
+    const failed = await raise(options.notifier, notification);
     const at = options.now();
-    for (const { row, alert } of notices) {
-      if (failed === null)
-        store.alerts.audit(
-          alert.id,
-          'escalation:notified',
-          null,
-          `step ${row.step}, with ${ids.length - 1} others`,
-          at,
-        );
-      else store.alerts.audit(alert.id, 'notify-failed', null, failed, at);
-      sharing.markNoticed(row);
-    }
+    for (const { row, alert } of notices) recordTold(row, alert, failed, ids.length - 1, at);
   }
 
   /** The steps to tell here now, each claimed (a crash before telling gives it again at the next start). */

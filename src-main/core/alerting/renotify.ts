@@ -11,6 +11,7 @@ import {
   escalatedTogetherNotification,
   escalationNotification,
 } from './notification-text.ts';
+import { raise } from './raise.ts';
 
 export interface RenotifyDeps {
   notifier: Notifier;
@@ -22,34 +23,22 @@ export interface RenotifyDeps {
   publishAlert(alertId: string): void;
 }
 
-const reason = (error: unknown) => (error instanceof Error ? error.message.slice(0, 200) : 'unknown');
-
 async function renotifyOne(deps: RenotifyDeps, { alert, level }: EscalatedAlert): Promise<void> {
-  try {
-    await deps.notifier.notify(escalationNotification(alert, level, deps.withoutDetail(alert.id)));
+  const notification = escalationNotification(alert, level, deps.withoutDetail(alert.id));
+  const failed = await raise(deps.notifier, notification);
+  if (failed === null)
     deps.alerts.audit(alert.id, 'renotified', null, `escalation level ${level}`, deps.now());
-  } catch (error) {
-    deps.alerts.audit(alert.id, 'notify-failed', null, reason(error), deps.now());
-  }
+  else deps.alerts.audit(alert.id, 'notify-failed', null, failed, deps.now());
 }
 
 async function renotifyTogether(deps: RenotifyDeps, escalated: readonly EscalatedAlert[]): Promise<void> {
   const ids = escalated.map(({ alert }) => alert.id);
-  const outcome = await deps.notifier.notify(escalatedTogetherNotification(ids)).then(
-    () => null,
-    (error: unknown) => reason(error),
-  );
+  const failed = await raise(deps.notifier, escalatedTogetherNotification(ids));
   const at = deps.now();
   for (const { alert, level } of escalated) {
-    if (outcome === null)
-      deps.alerts.audit(
-        alert.id,
-        'renotified',
-        null,
-        `escalation level ${level}, with ${ids.length - 1} others`,
-        at,
-      );
-    else deps.alerts.audit(alert.id, 'notify-failed', null, outcome, at);
+    const others = `escalation level ${level}, with ${ids.length - 1} others`;
+    if (failed === null) deps.alerts.audit(alert.id, 'renotified', null, others, at);
+    else deps.alerts.audit(alert.id, 'notify-failed', null, failed, at);
   }
 }
 

@@ -11,8 +11,9 @@ import {
   arrivedTogetherNotification,
   offlineSummaryNotification,
 } from '../alerting/notification-text.ts';
+import { raise } from '../alerting/raise.ts';
 import type { Logger } from '../log.ts';
-import type { Notifier } from '../ports.ts';
+import type { AlertNotification, Notifier } from '../ports.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 
 export const SUMMARY_THRESHOLD = 3;
@@ -43,16 +44,20 @@ export function createNotifyState(): NotifyState {
   return { catchUp: [], summaryTimer: null };
 }
 
+/** The store's transaction for a batch's writes, or the writes as they are. */
+const writer = (deps: NotifyDeps) => deps.inTransaction ?? (<T>(w: () => T): T => w());
+
+/** A delivery that failed: audited, and the alert stays pinned. */
+function deliveryFailed(deps: NotifyDeps, alertId: string, why: string): void {
+  deps.alerts.audit(alertId, 'notify-failed', null, why, Date.now());
+  deps.logger.error({ alertId }, 'notifier failed');
+}
+
 /** Deliver one claimed alert; a failure is audited and the alert stays pinned, never retried into a storm. */
 export async function deliver(deps: NotifyDeps, alert: AlertSummary): Promise<void> {
-  try {
-    await deps.notifier.notify(alertNotification(alert, deps.isPrivate()));
-    deps.alerts.markNotified(alert.id, Date.now());
-  } catch (error) {
-    const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
-    deps.alerts.audit(alert.id, 'notify-failed', null, why, Date.now());
-    deps.logger.error({ alertId: alert.id }, 'notifier failed');
-  }
+  const failed = await raise(deps.notifier, alertNotification(alert, deps.isPrivate()));
+  if (failed === null) deps.alerts.markNotified(alert.id, Date.now());
+  else deliveryFailed(deps, alert.id, failed);
 }
 
 /**
@@ -66,23 +71,24 @@ export async function notifyMany(
   state: NotifyState,
   alerts: readonly AlertSummary[],
 ): Promise<void> {
-  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  const write = writer(deps);
   const catchUp: AlertSummary[] = [];
   const live: AlertSummary[] = [];
   for (const alert of alerts) (deps.isCatchUp(alert) ? catchUp : live).push(alert);
   if (catchUp.length > 0) holdForSummary(deps, state, catchUp);
   const claimed = write(() => live.filter((a) => deps.alerts.claimNotification(a.id)));
-  if (claimed.length > AT_ONCE_ONE_BY_ONE) return notifyTogether(deps, claimed);
+  if (claimed.length > AT_ONCE_ONE_BY_ONE)
+    return summarise(
+      deps,
+      claimed,
+      arrivedTogetherNotification(claimed.length, ...covering(claimed)),
+      'notifier failed on a summary of live criticals',
+    );
   const delivered: AlertSummary[] = [];
   for (const alert of claimed) {
-    try {
-      await deps.notifier.notify(alertNotification(alert, deps.isPrivate()));
-      delivered.push(alert);
-    } catch (error) {
-      const why = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
-      deps.alerts.audit(alert.id, 'notify-failed', null, why, Date.now());
-      deps.logger.error({ alertId: alert.id }, 'notifier failed');
-    }
+    const failed = await raise(deps.notifier, alertNotification(alert, deps.isPrivate()));
+    if (failed === null) delivered.push(alert);
+    else deliveryFailed(deps, alert.id, failed);
   }
   const at = Date.now();
   write(() => {
@@ -90,23 +96,27 @@ export async function notifyMany(
   });
 }
 
-/** A storm of live criticals: one notification that counts them; each is marked summarised. */
-async function notifyTogether(deps: NotifyDeps, claimed: readonly AlertSummary[]): Promise<void> {
-  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
-  try {
-    await deps.notifier.notify(
-      arrivedTogetherNotification(
-        claimed.length,
-        claimed.map((a) => a.id),
-        claimed.filter((a) => a.fetch !== 'ok').length,
-      ),
-    );
-  } catch {
-    deps.logger.error({ count: claimed.length }, 'notifier failed on a summary of live criticals');
-  }
+/** What a summary of `batch` says about it: the alerts it covers, and how many could not be checked. */
+const covering = (batch: readonly AlertSummary[]): [string[], number] => [
+  batch.map((a) => a.id),
+  batch.filter((a) => a.fetch !== 'ok').length,
+];
+
+/**
+ * One notification for a claimed batch (a storm of live criticals, or a catch-up), then every alert of
+ * it marked summarised in one transaction; a failed summary is logged and not retried into a storm.
+ */
+async function summarise(
+  deps: NotifyDeps,
+  batch: readonly AlertSummary[],
+  summary: AlertNotification,
+  failureMessage: string,
+): Promise<void> {
+  if ((await raise(deps.notifier, summary)) !== null)
+    deps.logger.error({ count: batch.length }, failureMessage);
   const at = Date.now();
-  write(() => {
-    for (const alert of claimed) deps.alerts.markSummarised(alert.id, at);
+  writer(deps)(() => {
+    for (const alert of batch) deps.alerts.markSummarised(alert.id, at);
   });
 }
 
@@ -122,25 +132,16 @@ export async function flushCatchUp(deps: NotifyDeps, state: NotifyState): Promis
   state.summaryTimer = null;
   // One transaction for the claims and one for the marks: a catch-up of thousands must not cost two
   // fsyncs per alert on the thread that commits the next frames.
-  const write = deps.inTransaction ?? (<T>(w: () => T): T => w());
+  const write = writer(deps);
   const waiting = state.catchUp.splice(0);
   const batch = write(() => waiting.filter((a) => deps.alerts.claimNotification(a.id)));
   if (batch.length >= SUMMARY_THRESHOLD) {
-    try {
-      await deps.notifier.notify(
-        offlineSummaryNotification(
-          batch.length,
-          batch.map((a) => a.id),
-          batch.filter((a) => a.fetch !== 'ok').length,
-        ),
-      );
-    } catch {
-      deps.logger.error('notifier failed on offline summary');
-    }
-    const at = Date.now();
-    write(() => {
-      for (const alert of batch) deps.alerts.markSummarised(alert.id, at);
-    });
+    await summarise(
+      deps,
+      batch,
+      offlineSummaryNotification(batch.length, ...covering(batch)),
+      'notifier failed on offline summary',
+    );
   } else {
     for (const alert of batch) await deliver(deps, alert);
   }
