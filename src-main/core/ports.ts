@@ -32,6 +32,11 @@ export interface AlertNotification {
   kind?: 'alert' | 'unchecked' | 'escalation' | 'summary';
   /** The alerts a summary covers (a summary has no single `alertId`). */
   alertIds?: string[];
+  /**
+   * A notification that covers several alerts: the handle `withdrawGroup` takes it back by, once every
+   * alert it covers was acknowledged or resolved (src-main/core/alerting/combined-notifications.ts).
+   */
+  groupId?: string;
   /** An escalation step addressed to this screen's person or team (or the fail-safe step): its number. */
   step?: number;
 }
@@ -45,6 +50,8 @@ export interface Notifier {
    * Hosts that cannot close a notification leave it out (the headless monitor).
    */
   withdraw?(alertId: string): Promise<void>;
+  /** Take back a notification that covered several alerts (its `groupId`): none of them is open now. */
+  withdrawGroup?(groupId: string): Promise<void>;
 }
 
 /** One topic the monitor subscribes to. */

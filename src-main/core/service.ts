@@ -20,6 +20,7 @@ import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting } from './alerting/alerting.ts';
+import { withdrawingCombined } from './alerting/combined-notifications.ts';
 import type { StepIssuer } from './alerting/escalation-steps.ts';
 import type { AlertSummary } from '../shared/api.ts';
 import { interpretationOnlyRules } from './rules/rules-holder.ts';
@@ -79,6 +80,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   });
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
+  // One notifier for the monitors and the closed loop: a notification for several criticals is taken
+  // back once the last of them is acknowledged, wherever that happens.
+  const notifier = withdrawingCombined(options.notifier);
   // Privacy mode's default is preferences.ts's (on); only a deployment that says so turns it off.
   const preferences = openPreferences(options.dataDir, {
     ...(options.privacyMode !== undefined ? { privacyMode: options.privacyMode } : {}),
@@ -181,7 +185,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   };
   const alerting = createAlerting({
     store,
-    notifier: options.notifier,
+    notifier,
     logger: log.child({ component: 'alerting' }),
     emit: (event) => (event.type === 'alert' ? deliverAlert(event.alert.id) : emitRaw(event)),
     exportDir: join(options.dataDir, 'exports'),
@@ -291,7 +295,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       store,
       session,
       owner,
-      notifier: options.notifier,
+      notifier,
       topics,
       emit,
       onHealthChange: healthPush.request,

@@ -35,16 +35,21 @@ export const QUICK_ESCALATION: EscalationPolicy = {
 export interface NotificationRecorder extends Notifier {
   raised: AlertNotification[];
   withdrawn: string[];
+  /** The group ids of notifications for several alerts that were taken back. */
+  withdrawnGroups: string[];
 }
 
 export function recordingNotifier(): NotificationRecorder {
   const raised: AlertNotification[] = [];
   const withdrawn: string[] = [];
+  const withdrawnGroups: string[] = [];
   return {
     raised,
     withdrawn,
+    withdrawnGroups,
     notify: async (n) => void raised.push(n),
     withdraw: async (alertId) => void withdrawn.push(alertId),
+    withdrawGroup: async (groupId) => void withdrawnGroups.push(groupId),
   };
 }
 
