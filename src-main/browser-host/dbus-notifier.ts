@@ -161,11 +161,15 @@ function close(command: string, id: number, env: NodeJS.ProcessEnv): Promise<voi
   });
 }
 
+/** Combined notifications (one for several alerts) remembered for withdrawal; past this the oldest is not. */
+const MAX_GROUPS = 200;
+
 /**
  * `onOpen` is called with the alert id when the user clicks a notification (its default action). With an
  * action, notify-send stays running until the notification is closed, so each raised notification keeps
  * one small process; at most MAX_WAITING are kept (older ones still show, but no longer report clicks).
- * `withdraw` closes every notification raised for an alert (its first one and its escalations).
+ * `withdraw` closes every notification raised for an alert (its first one and its escalations);
+ * `withdrawGroup` closes one raised for several alerts (it has no action: nothing to open but the app).
  */
 export function createDbusNotifier(
   availability: DbusAvailability,
@@ -173,11 +177,35 @@ export function createDbusNotifier(
   onOpen: (alertId: string) => void = () => undefined,
 ): Notifier {
   const waiting: ChildProcess[] = [];
-  const byAlert = new Map<string, Raised[]>();
-  const forget = (alertId: string, raised: Raised) => {
-    const rest = (byAlert.get(alertId) ?? []).filter((r) => r !== raised);
-    if (rest.length > 0) byAlert.set(alertId, rest);
-    else byAlert.delete(alertId);
+  // Raised notifications by what withdraws them: an alert's id, or a combined notification's group id.
+  const byKey = new Map<string, Raised[]>();
+  const groups: string[] = [];
+  const forget = (key: string, raised: Raised) => {
+    const rest = (byKey.get(key) ?? []).filter((r) => r !== raised);
+    if (rest.length > 0) byKey.set(key, rest);
+    else byKey.delete(key);
+  };
+  const remember = (n: AlertNotification, raised: Raised) => {
+    if (n.alertId) {
+      const alertId = n.alertId;
+      byKey.set(alertId, [...(byKey.get(alertId) ?? []), raised]);
+      // Closed by the user or the server: nothing left to withdraw. (Without an action notify-send
+      // exits at once; its notification stays open and keeps its id.)
+      if (raised.child.exitCode === null) raised.child.once('exit', () => forget(alertId, raised));
+    } else if (n.groupId) {
+      // No action, so notify-send exits once it printed the id: the notification stays until closed.
+      byKey.set(n.groupId, [raised]);
+      groups.push(n.groupId);
+      while (groups.length > MAX_GROUPS) byKey.delete(groups.shift() ?? '');
+    }
+  };
+  const closeAll = async (key: string) => {
+    const raised = byKey.get(key) ?? [];
+    byKey.delete(key);
+    const closeCommand = availability.closeCommand;
+    if (raised.length === 0) return;
+    if (!closeCommand) throw new Error('cannot withdraw: dbus-send not installed (Debian: dbus)');
+    for (const r of raised) if (r.id !== null) await close(closeCommand, r.id, env);
   };
   return {
     async notify(n: AlertNotification) {
@@ -186,13 +214,7 @@ export function createDbusNotifier(
         throw new Error(`OS notifications unavailable: ${availability.reason ?? 'unknown'}`);
       const raised = await raise({ ...availability, command }, n, env, onOpen);
       const { child } = raised;
-      if (n.alertId) {
-        const alertId = n.alertId;
-        byAlert.set(alertId, [...(byAlert.get(alertId) ?? []), raised]);
-        // Closed by the user or the server: nothing left to withdraw. (Without an action notify-send
-        // exits at once; its notification stays open and keeps its id.)
-        if (child.exitCode === null) child.once('exit', () => forget(alertId, raised));
-      }
+      remember(n, raised);
       child.once('exit', () => {
         const index = waiting.indexOf(child);
         if (index >= 0) waiting.splice(index, 1);
@@ -202,13 +224,11 @@ export function createDbusNotifier(
         while (waiting.length > MAX_WAITING) waiting.shift()?.kill();
       }
     },
-    async withdraw(alertId: string) {
-      const raised = byAlert.get(alertId) ?? [];
-      byAlert.delete(alertId);
-      const closeCommand = availability.closeCommand;
-      if (raised.length === 0) return;
-      if (!closeCommand) throw new Error('cannot withdraw: dbus-send not installed (Debian: dbus)');
-      for (const r of raised) if (r.id !== null) await close(closeCommand, r.id, env);
+    withdraw: closeAll,
+    async withdrawGroup(groupId: string) {
+      const index = groups.indexOf(groupId);
+      if (index >= 0) groups.splice(index, 1);
+      await closeAll(groupId);
     },
   };
 }

@@ -2,7 +2,8 @@
 // pushes a `notify` event to it. Exactly one OS notification is raised per alert, whatever the page's
 // notification permission: on Linux with a session bus the host raises it through
 // org.freedesktop.Notifications (dbus-notifier.ts) and says so (`osRaised`); otherwise, or when that
-// fails, the page's Notification API is the one owner. Acknowledging takes both back (`withdraw`).
+// fails, the page's Notification API is the one owner. Acknowledging takes both back (`withdraw`; a
+// notification for several alerts once the last of them is acknowledged: `withdrawGroup`).
 import type { HostEvent } from '../shared/api.ts';
 import type { Logger } from '../core/log.ts';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
@@ -26,6 +27,7 @@ export function createBrowserNotifier(
       publish({
         type: 'notify',
         alertId: n.alertId,
+        ...(n.groupId ? { groupId: n.groupId } : {}),
         title: n.title,
         body: n.body,
         ...(osRaised ? { osRaised: true } : {}),
@@ -34,6 +36,10 @@ export function createBrowserNotifier(
     async withdraw(alertId: string) {
       publish({ type: 'withdraw-notification', alertId });
       await os?.notifier.withdraw?.(alertId);
+    },
+    async withdrawGroup(groupId: string) {
+      publish({ type: 'withdraw-group-notification', groupId });
+      await os?.notifier.withdrawGroup?.(groupId);
     },
   };
 }

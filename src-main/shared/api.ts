@@ -188,9 +188,19 @@ export type HostEvent =
    * mode applied). `osRaised` says the host already raised the OS notification (D-Bus, Electron), so the
    * page must not raise a second one; absent or false, the page's Notification API is the one owner.
    */
-  | { type: 'notify'; alertId: string | null; title: string; body: string; osRaised?: boolean }
+  | {
+      type: 'notify';
+      alertId: string | null;
+      /** A notification for several alerts: what `withdraw-group-notification` names it by. */
+      groupId?: string;
+      title: string;
+      body: string;
+      osRaised?: boolean;
+    }
   /** The alert was acknowledged or resolved: close its OS/page notification and its toast. */
   | { type: 'withdraw-notification'; alertId: string }
+  /** None of the alerts a notification for several covered is open any more: close it and its toast. */
+  | { type: 'withdraw-group-notification'; groupId: string }
   /** The user clicked an OS notification: focus this alert. */
   | { type: 'focus-alert'; alertId: string }
   /** Counts for the tray/badge, escalation and rules/write-back health changed. */

@@ -114,6 +114,41 @@ describe('D-Bus notifier (unit)', () => {
     ]);
     expect(daemon).toEqual({ shown: ['a1'], closed: ['a1'] });
   });
+
+  it('tells the page to close a notification for several alerts by its group, and the daemon too', async () => {
+    const events: HostEvent[] = [];
+    // Stands in for the notification daemon (the real one is exercised below, under Xvfb).
+    const closedGroups: string[] = [];
+    const notifier = createBrowserNotifier((e) => events.push(e), {
+      notifier: {
+        notify: async () => undefined,
+        withdrawGroup: async (groupId) => void closedGroups.push(groupId),
+      },
+      logger: silentLogger(),
+    });
+    await notifier.notify({
+      alertId: null,
+      tier: 'critical',
+      title: '6 critical results arrived together',
+      body: 'B',
+      kind: 'summary',
+      alertIds: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+      groupId: 'group-1',
+    });
+    await notifier.withdrawGroup?.('group-1');
+    expect(events).toEqual([
+      {
+        type: 'notify',
+        alertId: null,
+        groupId: 'group-1',
+        title: '6 critical results arrived together',
+        body: 'B',
+        osRaised: true,
+      },
+      { type: 'withdraw-group-notification', groupId: 'group-1' },
+    ]);
+    expect(closedGroups).toEqual(['group-1']);
+  });
 });
 
 describe.skipIf(missing.length > 0)(
@@ -167,6 +202,31 @@ describe.skipIf(missing.length > 0)(
         data: Array<Array<Record<string, { data: unknown }>>>;
       };
       expect(history.data[0]?.map((n) => n['summary']?.data)).toEqual(['CRITICAL: Potassium 6.8 mmol/L']);
+    }, 40_000);
+
+    it('a notification for several alerts is closed by its group, the others stay', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" group`,
+          WAIT_UNTIL_ONE_DISPLAYED,
+          'echo "displayed=$(dunstctl count displayed)"',
+          'echo "---history---"',
+          'dunstctl history',
+          'kill %1 2>/dev/null || true',
+        ],
+        30_000,
+      );
+      expect(run.stdout, run.stderr).toContain('withdrawn group-1');
+      // The potassium alert is still on screen; the summary was closed and is in the history.
+      expect(run.stdout).toContain('displayed=1');
+      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
+        data: Array<Array<Record<string, { data: unknown }>>>;
+      };
+      expect(history.data[0]?.map((n) => n['summary']?.data)).toEqual([
+        '6 critical results arrived together',
+      ]);
     }, 40_000);
 
     it('a click on the notification (its default action) opens the alert in the page', () => {

@@ -1,7 +1,8 @@
 // Runs inside `xvfb-run dbus-run-session` beside a real dunst: detect the session bus and notify-send,
 // then raise one critical notification through the browser host's D-Bus notifier. With `click`, wait
 // for the notification's default action and report the alert it opens. With `withdraw`, raise a second
-// one for another alert and then withdraw the first (what acknowledging it does).
+// one for another alert and then withdraw the first (what acknowledging it does). With `group`, raise a
+// notification for six alerts beside it and withdraw that one by its group (the last of six acknowledged).
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 
 const availability = detectDbusNotifications();
@@ -11,6 +12,7 @@ if (!availability.available) {
 }
 const waitForClick = process.argv.includes('click');
 const withdrawFirst = process.argv.includes('withdraw');
+const withdrawGroup = process.argv.includes('group');
 let onOpen: (alertId: string) => void = () => undefined;
 const opened = new Promise<string>((resolve) => (onOpen = resolve));
 const notifier = createDbusNotifier(availability, process.env, (alertId) => onOpen(alertId));
@@ -29,6 +31,19 @@ if (withdrawFirst) {
   await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'CRITICAL: Sodium 118 mmol/L', body: 'x' });
   await notifier.withdraw?.('a1');
   process.stdout.write('withdrawn a1\n');
+} else if (withdrawGroup) {
+  await sent;
+  await notifier.notify({
+    alertId: null,
+    tier: 'critical',
+    title: '6 critical results arrived together',
+    body: 'Open Alert Monitor to review them.',
+    kind: 'summary',
+    alertIds: ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'],
+    groupId: 'group-1',
+  });
+  await notifier.withdrawGroup?.('group-1');
+  process.stdout.write('withdrawn group-1\n');
 } else if (waitForClick) {
   // The parent clicks once the daemon shows the notification; the deadline only bounds a broken run.
   const alertId = await Promise.race([

@@ -135,6 +135,26 @@ describe('notifier', () => {
     ]);
   });
 
+  it('withdraws a notification for several alerts by its group, and nothing else', async () => {
+    const notifier = createElectronNotifier(() => undefined);
+    const first = created.notifications.length;
+    await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'one', body: 'b' });
+    await notifier.notify({
+      alertId: null,
+      tier: 'critical',
+      title: '6 critical results arrived together',
+      body: 'b',
+      kind: 'summary',
+      alertIds: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+      groupId: 'group-1',
+    });
+    await notifier.withdraw?.('a1');
+    const shown = created.notifications.slice(first);
+    expect(shown.map((n) => n.closed)).toEqual([true, false]);
+    await notifier.withdrawGroup?.('group-1');
+    expect(shown.map((n) => n.closed)).toEqual([true, true]);
+  });
+
   it('fails loudly where the OS has no notification service', async () => {
     FakeNotification.supported = false;
     const notifier = createElectronNotifier(() => undefined);
