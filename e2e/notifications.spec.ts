@@ -1,10 +1,15 @@
 // Desktop notifications: privacy mode by default (test and bed, no name, no value), exactly one OS
-// notification per critical whatever the page's permission, and withdrawn once acknowledged. With the
-// Debian desktop tools the demo runs beside a real notification daemon (dunst in its own X display and
-// D-Bus session); the page's own Notification API is observed in the page.
+// notification per critical whatever the page's permission, and withdrawn once acknowledged (one for
+// several criticals once the last of them is). With the Debian desktop tools the demo runs beside a
+// real notification daemon (dunst in its own X display and D-Bus session); the page's own Notification
+// API is observed in the page.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import type { AlertSummary } from '../src-main/shared/api.ts';
-import { alertsWhere, signIn } from './support/app.ts';
+import { startServer } from '../src-main/server/server.ts';
+import type { AlertSummary, HealthSnapshot } from '../src-main/shared/api.ts';
+import { alertsWhere, callApi, listAlerts, signIn, signOutIfSignedIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 import { dismissAll, displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
 import { recordNotifications } from './support/page-probes.ts';
@@ -101,6 +106,67 @@ test('observation 6: without a notification service the page raises the one noti
     await expect(page.getByLabel(/Privacy mode/)).toBeChecked();
   } finally {
     await demo.stop();
+  }
+});
+
+test('criticals that arrived while nobody was signed in are one notification, closed only when the last of them is acknowledged', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(120_000);
+  // The hospital's server runs in this process, so the test writes the results while the nurse is away.
+  const dir = mkdtempSync(join(tmpdir(), 'summary-e2e-'));
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'server.sqlite'),
+    simulate: { autoStart: false },
+  });
+  const config = join(dir, 'workstation.json');
+  const hospital = 'Hospital server';
+  writeFileSync(
+    config,
+    JSON.stringify({
+      servers: [{ name: hospital, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
+    }),
+  );
+  const host = await startDemo({ extraArgs: ['--config', config], embeddedServer: false });
+  try {
+    await allowPageNotifications(context, host.launchUrl);
+    const pageNotifications = await recordNotifications(page);
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    await expect
+      .poll(async () => {
+        const health = await callApi<HealthSnapshot>(page, 'getHealth');
+        return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
+      })
+      .toBe(true);
+    await signOutIfSignedIn(page, hospital);
+
+    // Four criticals while nobody is signed in; back, they are caught up as one notification.
+    for (let i = 0; i < 4; i++) server.simulator?.emitCriticalPotassium('ward-a');
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    const title = '4 critical results arrived while offline';
+    await expect(page.locator('.toast')).toContainText(title);
+    await expect.poll(async () => (await pageNotifications()).map((n) => n.title)).toEqual([title]);
+    const criticals = await alertsWhere(
+      page,
+      (l) => l.filter((a) => a.tier === 'critical' && a.patient?.name).length === 4,
+      'the four criticals, read',
+    );
+
+    // Three acknowledged: the notification still stands for the fourth.
+    for (const critical of criticals.slice(0, 3)) await openAndAcknowledge(page, critical);
+    expect((await pageNotifications())[0]?.closed).toBe(false);
+    await expect(page.locator('.toast')).toContainText(title);
+
+    // The last: it goes, in the page and from the desktop.
+    await openAndAcknowledge(page, criticals[3] as AlertSummary);
+    await expect.poll(async () => (await pageNotifications())[0]?.closed).toBe(true);
+    await expect(page.locator('.toast')).toHaveCount(0);
+    expect((await listAlerts(page)).filter((a) => a.state === 'new')).toEqual([]);
+  } finally {
+    await host.stop();
+    await server.close();
   }
 });
 

@@ -15,6 +15,7 @@ import { LiveAnnouncer } from './components/LiveAnnouncer.tsx';
 import {
   NotificationToasts,
   raisePageNotification,
+  withdrawPageGroupNotification,
   withdrawPageNotification,
 } from './components/NotificationToasts.tsx';
 import { SessionBar } from './components/SessionBar.tsx';
@@ -65,6 +66,7 @@ function useHostEvents(): void {
         );
       if (event.type === 'notify') raisePageNotification(event);
       if (event.type === 'withdraw-notification') withdrawPageNotification(event.alertId);
+      if (event.type === 'withdraw-group-notification') withdrawPageGroupNotification(event.groupId);
       if (event.type === 'focus-alert') uiActions.selectAlert(event.alertId);
     });
     return () => {

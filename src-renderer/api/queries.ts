@@ -134,6 +134,7 @@ export function applyHostEvent(client: QueryClient, event: HostEvent): void {
       break;
     case 'notify':
     case 'withdraw-notification':
+    case 'withdraw-group-notification':
     case 'focus-alert':
       break;
   }

@@ -6,7 +6,8 @@
 //
 // Exactly one OS notification per alert: when the host raised it (D-Bus; Electron raises its own and
 // sends no `notify`), the page raises none; otherwise the page's Notification API is the one owner,
-// with the host's wording (privacy mode applied), and it is closed when the alert is acknowledged.
+// with the host's wording (privacy mode applied), and it is closed when the alert is acknowledged (one
+// for several alerts when the last of them is).
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
@@ -16,23 +17,28 @@ import { findAlert } from '../feed/feed-model.ts';
 import { identityText } from '../feed/identity.ts';
 import { uiActions, useUiStore, type InPageNotification } from '../state/ui-store.ts';
 
-/** Page notifications still showing, by alert, so acknowledging can close them. */
+/** Page notifications still showing, by alert (or, for one covering several, by group), so they can be closed. */
 const shown = new Map<string, Notification>();
 
 export function raisePageNotification(event: Extract<HostEvent, { type: 'notify' }>): void {
-  uiActions.pushNotification({ alertId: event.alertId, title: event.title, body: event.body });
+  uiActions.pushNotification({
+    alertId: event.alertId,
+    ...(event.groupId ? { groupId: event.groupId } : {}),
+    title: event.title,
+    body: event.body,
+  });
   if (event.osRaised || !('Notification' in window) || Notification.permission !== 'granted') return;
+  const key = event.alertId ?? event.groupId ?? null;
   const notification = new Notification(event.title, {
     body: event.body,
-    tag: event.alertId ?? undefined,
+    tag: key ?? undefined,
     requireInteraction: true,
   });
-  if (event.alertId) {
-    const alertId = event.alertId;
-    shown.get(alertId)?.close();
-    shown.set(alertId, notification);
+  if (key) {
+    shown.get(key)?.close();
+    shown.set(key, notification);
     notification.onclose = () => {
-      if (shown.get(alertId) === notification) shown.delete(alertId);
+      if (shown.get(key) === notification) shown.delete(key);
     };
   }
   notification.onclick = () => {
@@ -41,11 +47,21 @@ export function raisePageNotification(event: Extract<HostEvent, { type: 'notify'
   };
 }
 
+function closeShown(key: string): void {
+  shown.get(key)?.close();
+  shown.delete(key);
+}
+
 /** The alert was acknowledged or resolved: its OS notification and its toast go. */
 export function withdrawPageNotification(alertId: string): void {
-  shown.get(alertId)?.close();
-  shown.delete(alertId);
+  closeShown(alertId);
   uiActions.dismissNotificationsFor(alertId);
+}
+
+/** None of the alerts a notification for several covered is open any more: it and its toast go. */
+export function withdrawPageGroupNotification(groupId: string): void {
+  closeShown(groupId);
+  uiActions.dismissGroupNotification(groupId);
 }
 
 function Toast({ n, alert }: { n: InPageNotification; alert: AlertSummary | undefined }) {

@@ -7,6 +7,8 @@ import { DEFAULT_FILTERS, type FeedFilters } from '../feed/feed-model.ts';
 export interface InPageNotification {
   id: number;
   alertId: string | null;
+  /** A notification for several alerts: it goes once none of them is open. */
+  groupId?: string;
   /** The host's wording (privacy mode applied), used when the alert is not in the list (yet). */
   title: string;
   body: string;
@@ -139,6 +141,9 @@ export const uiActions = {
   /** The alert was acknowledged or opened: its toast has done its job. */
   dismissNotificationsFor: (alertId: string) =>
     useUiStore.setState((s) => ({ notifications: s.notifications.filter((n) => n.alertId !== alertId) })),
+  /** None of the alerts a notification for several covered is open: its toast has done its job. */
+  dismissGroupNotification: (groupId: string) =>
+    useUiStore.setState((s) => ({ notifications: s.notifications.filter((n) => n.groupId !== groupId) })),
   setHostLink: (hostLink: HostLink) =>
     useUiStore.setState((s) =>
       hostLink === 'open' && s.hostLink !== 'open'
