@@ -14,7 +14,8 @@
 // final report, a dropped socket, a restart, an
 // acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
 // outbox and sender with the lab user's token: the pharmacist's own sign-in and worklist are not run
-// here), an updated and a deleted result. It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// here), an updated and a deleted result; then, on a second workstation with a fast escalation policy,
+// the escalation chain (scripts/interop/escalation.ts). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { startApp, type RunningApp } from '../src-main/app/compose.ts';
 import { MemorySecretStore } from '../src-main/core/auth/index.ts';
 import { identifierToken } from '../src-main/core/fhir/create-once.ts';
+import type { EscalationPolicy } from '../src-main/core/alerting/escalation-policy.ts';
 import { createLogger } from '../src-main/core/log.ts';
 import { CRITICAL_LAB_TOPIC } from '../src-main/core/monitor/topics.ts';
 import type { DecisionRecord } from '../src-main/core/pharmacy/decisions.ts';
@@ -35,6 +37,7 @@ import { migrate, openDatabase } from '../src-main/lib/sqlite.ts';
 import type { AlertSummary, SubscriptionHealth } from '../src-main/shared/api.ts';
 import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
+import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
 import { signInLab, type Lab } from './interop/lab.ts';
 import { PROJECT_NAME, provision, type Provisioned } from './interop/medplum-admin.ts';
 
@@ -83,7 +86,13 @@ async function reachable(): Promise<string | null> {
 }
 
 /** The app as a host starts it, in servers mode, with a recording notifier and a durable secret store. */
-function launch(dataDir: string, notified: Recorded[], secrets: MemorySecretStore, who: Provisioned) {
+function launch(
+  dataDir: string,
+  notified: Recorded[],
+  secrets: MemorySecretStore,
+  who: Provisioned,
+  policy: EscalationPolicy | null = null,
+) {
   return startApp(
     {
       dataDir,
@@ -101,6 +110,7 @@ function launch(dataDir: string, notified: Recorded[], secrets: MemorySecretStor
     {
       kind: 'servers',
       servers: [{ fhirBase, name: 'Medplum (interop)', clientId: who.clientId, redirectPort }],
+      escalation: { policy },
     },
   );
 }
@@ -514,6 +524,31 @@ async function checkCleanUp(run: Run): Promise<void> {
   });
 }
 
+/** The escalation chain, on a second workstation with a fast policy (scripts/interop/escalation.ts). */
+async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
+  if (!nurse) {
+    await run.report.check('the escalation chain', () => Promise.reject(new Error('no nurse signed in')));
+    return;
+  }
+  const roleRef = await holdRole(run.lab, nurse);
+  const dataDir = join(run.dataDir, 'escalating');
+  await checkEscalation(
+    {
+      report: run.report,
+      lab: run.lab,
+      patient: run.patients[1],
+      notified: run.notified,
+      launch: async () => {
+        const app = await launch(dataDir, run.notified, new MemorySecretStore(), run.who, FAST_ESCALATION);
+        await app.service.handlers.signIn({ role: 'nurse' });
+        await untilAsync('the escalating workstation signed in', () => signedIn(app), 60_000);
+        return app;
+      },
+    },
+    roleRef,
+  );
+}
+
 async function main(): Promise<number> {
   console.log(`Medplum interop run against ${origin}`);
   const down = await reachable();
@@ -565,7 +600,9 @@ async function main(): Promise<number> {
     await checkAcknowledgment(run);
     await checkDecisions(run);
     await checkUpdateAndDelete(run);
+    const nurse = (await run.app.service.handlers.getSession({})).user?.fhirUser ?? null;
     await checkCleanUp(run);
+    await escalationChecks(run, nurse);
   } finally {
     await run.app.close().catch(() => undefined);
   }

@@ -21,6 +21,11 @@ export interface Lab {
   search(path: string): Promise<Json[]>;
   /** An active medication order for the patient, as an order-entry system writes it; `MedicationRequest/<id>`. */
   order(patient: string): Promise<string>;
+  /**
+   * The care role `code` (system `system`) held by `practitioner`, as a hospital's directory records it:
+   * her active PractitionerRole, found or created once; `PractitionerRole/<id>`.
+   */
+  careRole(practitioner: string, system: string, code: string): Promise<string>;
   /** The lab user's access token, for a check that drives a core writer with a project user's rights. */
   token: string;
 }
@@ -140,6 +145,20 @@ export async function signInLab(
         authoredOn: new Date().toISOString(),
       });
       return `MedicationRequest/${String(created['id'])}`;
+    },
+    async careRole(practitioner, system, code) {
+      const query = new URLSearchParams({ practitioner, role: `${system}|${code}`, active: 'true' });
+      const found = (await must('GET', `PractitionerRole?${query.toString()}`))['entry'] as
+        Array<{ resource?: Json }> | undefined;
+      const existing = found?.[0]?.resource?.['id'];
+      if (typeof existing === 'string') return `PractitionerRole/${existing}`;
+      const created = await must('POST', 'PractitionerRole', {
+        resourceType: 'PractitionerRole',
+        active: true,
+        practitioner: { reference: practitioner },
+        code: [{ coding: [{ system, code }], text: code }],
+      });
+      return `PractitionerRole/${String(created['id'])}`;
     },
     token,
     status: async (path) => (await send('GET', path)).status,
