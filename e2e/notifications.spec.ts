@@ -15,6 +15,8 @@ import { dismissAll, displayedCount, history, missingDesktopTools } from './supp
 import { recordNotifications } from './support/page-probes.ts';
 
 const missing = missingDesktopTools();
+/** A host with no session bus raises no OS notification itself: the page's Notification API does. */
+const NO_SESSION_BUS = { DBUS_SESSION_BUS_ADDRESS: '' };
 
 /** The demo critical, once the host has delivered its notification. */
 async function notifiedCritical(page: Page): Promise<AlertSummary> {
@@ -81,7 +83,7 @@ test('observation 6: without a notification service the page raises the one noti
   context,
 }) => {
   test.setTimeout(90_000);
-  const demo = await startDemo({ extraArgs: ['--sim-rate', '0'] });
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '0'], env: NO_SESSION_BUS });
   try {
     await allowPageNotifications(context, demo.launchUrl);
     const pageNotifications = await recordNotifications(page);
@@ -129,7 +131,11 @@ test('criticals that arrived while nobody was signed in are one notification, cl
       servers: [{ name: hospital, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
     }),
   );
-  const host = await startDemo({ extraArgs: ['--config', config], embeddedServer: false });
+  const host = await startDemo({
+    extraArgs: ['--config', config],
+    embeddedServer: false,
+    env: NO_SESSION_BUS,
+  });
   try {
     await allowPageNotifications(context, host.launchUrl);
     const pageNotifications = await recordNotifications(page);
