@@ -14,8 +14,8 @@
 // final report, a dropped socket, a restart, an
 // acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
 // outbox and sender with the lab user's token: the pharmacist's own sign-in and worklist are not run
-// here), an updated and a deleted result; then, on a second workstation with a fast escalation policy,
-// the escalation chain (scripts/interop/escalation.ts). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// here), an updated and a deleted result; then, on workstations with a fast escalation policy, the
+// escalation chain and two workstations sharing one critical (scripts/interop/). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -37,6 +37,7 @@ import { migrate, openDatabase } from '../src-main/lib/sqlite.ts';
 import type { AlertSummary, SubscriptionHealth } from '../src-main/shared/api.ts';
 import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
+import { checkTwoWorkstations } from './interop/across-workstations.ts';
 import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
 import { signInLab, type Lab } from './interop/lab.ts';
 import { PROJECT_NAME, provision, type Provisioned } from './interop/medplum-admin.ts';
@@ -92,6 +93,7 @@ function launch(
   secrets: MemorySecretStore,
   who: Provisioned,
   policy: EscalationPolicy | null = null,
+  user: Provisioned['nurse'] = who.nurse,
 ) {
   return startApp(
     {
@@ -104,7 +106,7 @@ function launch(
       // Stands in for Electron's safeStorage: the restart resumes the session as the desktop app does.
       secretStore: secrets,
       openAuthorizationUrl: async (url) => {
-        await completeMedplumLogin(url, who.nurse);
+        await completeMedplumLogin(url, user);
       },
     },
     {
@@ -524,29 +526,40 @@ async function checkCleanUp(run: Run): Promise<void> {
   });
 }
 
-/** The escalation chain, on a second workstation with a fast policy (scripts/interop/escalation.ts). */
+/**
+ * The escalation chain on a workstation with a fast policy (scripts/interop/escalation.ts), then two
+ * such workstations sharing one critical (scripts/interop/across-workstations.ts).
+ */
 async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
   if (!nurse) {
     await run.report.check('the escalation chain', () => Promise.reject(new Error('no nurse signed in')));
     return;
   }
   const roleRef = await holdRole(run.lab, nurse);
-  const dataDir = join(run.dataDir, 'escalating');
+  const escalating = async (name: string, user = run.who.nurse) => {
+    const dir = join(run.dataDir, name);
+    const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, FAST_ESCALATION, user);
+    await app.service.handlers.signIn({ role: 'nurse' });
+    await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);
+    return app;
+  };
   await checkEscalation(
     {
       report: run.report,
       lab: run.lab,
       patient: run.patients[1],
       notified: run.notified,
-      launch: async () => {
-        const app = await launch(dataDir, run.notified, new MemorySecretStore(), run.who, FAST_ESCALATION);
-        await app.service.handlers.signIn({ role: 'nurse' });
-        await untilAsync('the escalating workstation signed in', () => signedIn(app), 60_000);
-        return app;
-      },
+      launch: () => escalating('escalating'),
     },
     roleRef,
   );
+  await checkTwoWorkstations({
+    report: run.report,
+    lab: run.lab,
+    patient: run.patients[2],
+    launch: escalating,
+    colleague: run.who.colleague,
+  });
 }
 
 async function main(): Promise<number> {

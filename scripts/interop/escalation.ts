@@ -39,14 +39,14 @@ export interface EscalationRun {
   notified: readonly AlertNotification[];
 }
 
-const stepTasks = (lab: Lab, focus: string, step: number) => {
+export const stepTasks = (lab: Lab, focus: string, step: number) => {
   const { system, value } = stepIdentifier(focus, step);
   return lab.search(
     `Task?${new URLSearchParams({ identifier: identifierToken({ system, value }) }).toString()}`,
   );
 };
 
-async function alertOn(app: RunningApp, focus: string): Promise<AlertSummary> {
+export async function alertOn(app: RunningApp, focus: string): Promise<AlertSummary> {
   let found: AlertSummary | undefined;
   await untilAsync('the alert', async () => {
     found = (await app.service.handlers.listAlerts({ limit: 200 })).find((a) => a.focus === focus);
@@ -56,7 +56,7 @@ async function alertOn(app: RunningApp, focus: string): Promise<AlertSummary> {
 }
 
 /** The critical's step `step` as her screen shows it, once it is addressed to her. */
-async function askedOfHer(app: RunningApp, focus: string, step: number) {
+export async function askedOfHer(app: RunningApp, focus: string, step: number) {
   let asked: NonNullable<AlertSummary['escalation']>[number] | undefined;
   await untilAsync(
     `step ${step} addressed to her`,

@@ -1,6 +1,6 @@
 // What `npm run interop:medplum` registers on the Medplum it is pointed at, through Medplum's own API
 // and nothing else: a project with the `websocket-subscriptions` feature, a ClientApplication with the
-// exact loopback redirect URI the app will use, a Practitioner user for the nurse and one for the lab,
+// exact loopback redirect URI the app will use, Practitioner users for two nurses and one for the lab,
 // all idempotent (a second run finds and reuses them). Test identities only: never point this at a
 // server holding real patients.
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ export interface Provisioned {
   projectId: string;
   clientId: string;
   nurse: { email: string; password: string };
+  /** A second nurse of the same ward, for two workstations acknowledging at the same moment. */
+  colleague: { email: string; password: string };
   lab: { email: string; password: string };
 }
 
@@ -26,6 +28,12 @@ const NURSE = {
   password: 'interop-nurse-Pass-2026',
   first: 'Interop',
   last: 'Nurse',
+};
+const COLLEAGUE = {
+  email: 'interop-colleague@example.com',
+  password: 'interop-colleague-Pass-2026',
+  first: 'Interop',
+  last: 'Colleague',
 };
 const LAB = {
   email: 'interop-lab@example.com',
@@ -225,11 +233,13 @@ export async function provision(target: MedplumTarget, redirectUri: string): Pro
   const projectId = await ensureProject(target.origin, admin);
   const clientId = await ensureClient(target.origin, admin, projectId, redirectUri);
   await ensureUser(target.origin, admin, projectId, NURSE);
+  await ensureUser(target.origin, admin, projectId, COLLEAGUE);
   await ensureUser(target.origin, admin, projectId, LAB);
   return {
     projectId,
     clientId,
     nurse: { email: NURSE.email, password: NURSE.password },
+    colleague: { email: COLLEAGUE.email, password: COLLEAGUE.password },
     lab: { email: LAB.email, password: LAB.password },
   };
 }

@@ -1,0 +1,119 @@
+// The closed loop across two workstations on Medplum (docs/alerting.md, "Across workstations"): the
+// nurse's and her colleague's, each its own data directory, both with the fast escalation policy. A
+// critical nobody acknowledges is one step Task on Medplum whichever monitor wrote it, and both show
+// that Task; both nurses acknowledge at the same moment: Medplum holds one acknowledgment record, and
+// both screens show its person and moment (the loser's own acknowledgment gives way).
+import type { RunningApp } from '../../src-main/app/compose.ts';
+import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
+import type { AlertSummary } from '../../src-main/shared/api.ts';
+import { expectThat, type Report, untilAsync } from './checks.ts';
+import { alertOn, askedOfHer, stepTasks } from './escalation.ts';
+import type { Lab } from './lab.ts';
+
+export interface TwoWorkstationsRun {
+  report: Report;
+  lab: Lab;
+  patient: string;
+  /** Start a workstation on data directory `name` with the fast policy, `user` (default the nurse) signed in. */
+  launch(name: string, user?: { email: string; password: string }): Promise<RunningApp>;
+  colleague: { email: string; password: string };
+}
+
+const live = (app: RunningApp) =>
+  untilAsync(
+    'every subscription live',
+    async () =>
+      (await app.service.handlers.getHealth({})).subscriptions.every(
+        (s) => s.connection === 'live' || s.connection === 'stopped',
+      ),
+    60_000,
+  );
+
+const acknowledgments = (lab: Lab, focus: string) =>
+  lab.search(`Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${focus}`)}`);
+
+export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<void> {
+  // One after the other: both sign in through the one registered loopback port.
+  const one = await run.launch('workstation-1');
+  const two = await run.launch('workstation-2', run.colleague).catch(async (error: unknown) => {
+    await one.close();
+    throw error;
+  });
+  try {
+    await Promise.all([live(one), live(two)]);
+    let focus = '';
+    await run.report.check(
+      'two workstations, one critical nobody acknowledges → one step Task on Medplum, shown on both',
+      async () => {
+        focus = (await run.lab.potassium(run.patient, 6.7)).reference;
+        // Asked of the nurse (her PractitionerRole); her colleague's screen shows the same step.
+        const first = await askedOfHer(one, focus, 1);
+        let second: NonNullable<AlertSummary['escalation']>[number] | undefined;
+        await untilAsync('the step on the colleague’s screen', async () => {
+          second = (await alertOn(two, focus)).escalation?.find((s) => s.step === 1 && s.taskRef !== null);
+          return second !== undefined;
+        });
+        const tasks = await stepTasks(run.lab, focus, 1);
+        expectThat(tasks.length === 1, `${tasks.length} step-1 Tasks`);
+        const task = `Task/${String(tasks[0]?.['id'])}`;
+        expectThat(
+          first?.taskRef === task && second?.taskRef === task,
+          `the screens show ${first?.taskRef ?? '?'} and ${second?.taskRef ?? '?'}, Medplum ${task}`,
+        );
+        return `${task} on both`;
+      },
+    );
+    await run.report.check(
+      'both nurses acknowledge it at the same moment → one acknowledgment on Medplum, both screens show its person and moment',
+      async () => {
+        expectThat(focus !== '', 'no critical (the previous check failed)');
+        const alerts = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
+        await Promise.all(
+          [one, two].map((app, i) => app.service.handlers.markSeen({ alertId: alerts[i]?.id ?? '' })),
+        );
+        await Promise.all(
+          [one, two].map((app, i) => app.service.handlers.acknowledge({ alertId: alerts[i]?.id ?? '' })),
+        );
+        let shown: AlertSummary[] = [];
+        await untilAsync(
+          'both acknowledgments written back',
+          async () => {
+            shown = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
+            return shown.every((a) => a.lifecycle?.writeback.state === 'done');
+          },
+          30_000,
+        );
+        const records = await acknowledgments(run.lab, focus);
+        expectThat(records.length === 1, `${records.length} acknowledgment records`);
+        const sent = String(records[0]?.['sent']);
+        const sender = (records[0]?.['sender'] as { reference?: string } | undefined)?.reference ?? '';
+        // The loser of the race shows the winner's record: the same person and moment on both screens.
+        const asRecorded = (a: AlertSummary) =>
+          a.state === 'acknowledged' &&
+          a.lifecycle?.acknowledgedBy === sender &&
+          Date.parse(a.lifecycle.acknowledgedAt ?? '') === Date.parse(sent);
+        await untilAsync(
+          'both screens showing the record Medplum holds',
+          async () => {
+            shown = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
+            return shown.every(asRecorded);
+          },
+          30_000,
+        ).catch((error: unknown) => {
+          const screens = shown.map(
+            (a) =>
+              `${a.state} by ${a.lifecycle?.acknowledgedBy ?? '?'} at ${a.lifecycle?.acknowledgedAt ?? '?'}`,
+          );
+          throw new Error(
+            `${String(error)}; Medplum's record: ${sender} at ${sent}; the screens: ${screens.join(', ')}`,
+          );
+        });
+        const at = shown.map((a) => a.lifecycle?.acknowledgedAt ?? '?');
+        const elsewhere = shown.filter((a) => a.lifecycle?.acknowledgedElsewhere === true).length;
+        return `Communication/${String(records[0]?.['id'])} by ${sender}; both screens: at ${at[0] ?? '?'}, ${elsewhere} of them "on another workstation"`;
+      },
+    );
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
+}
