@@ -60,6 +60,11 @@ function isActiveAllergy(allergy: FhirResource): boolean {
   return status === null || status === 'active';
 }
 
+/** "Penicillin" → "Penicillin allergy"; a name that says so already ("Allergy to penicillin") as it is. */
+function allergyName(substance: string): string {
+  return /\ballerg/i.test(substance) ? substance : `${substance} allergy`;
+}
+
 function allergyFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet<string>): OrderFlag[] {
   const flags: OrderFlag[] = [];
   for (const allergy of input.allergies.filter(isActiveAllergy)) {
@@ -85,7 +90,7 @@ function allergyFlags(input: CheckInput, checks: OrderChecks, classIds: Readonly
         kind: 'allergy',
         severity: criticality === 'low' ? 'moderate' : 'high',
         text: `Allergy: ${substance} — ${medicationText(input.order)} is one of the ${className.toLowerCase()}`,
-        detail: `${substance} allergy${reaction ? `: ${reaction}` : ''}${criticality ? `, criticality ${criticality}` : ''}`,
+        detail: `${allergyName(substance)}${reaction ? `: ${reaction}` : ''}${criticality ? `, criticality ${criticality}` : ''}`,
         source: rule.source,
         implicated: [ref(allergy)],
       });

@@ -73,6 +73,23 @@ describe('order checks', () => {
     ]);
   });
 
+  it('words an allergy whose recorded name already says "allergy" (as clinicians and SNOMED name them) once', () => {
+    const amoxicillin = order('x', 'amoxicillin 500 MG Oral Capsule', '308182');
+    const detailFor = (text: string) =>
+      runChecks(
+        {
+          order: amoxicillin,
+          allergies: [allergy('p', text, 'active', 'high')],
+          otherOrders: [],
+          observations: [],
+        },
+        checks,
+      ).flags.map((f) => f.detail);
+    expect(detailFor('Penicillin allergy')).toEqual(['Penicillin allergy: Rash, criticality high']);
+    expect(detailFor('Allergy to penicillin')).toEqual(['Allergy to penicillin: Rash, criticality high']);
+    expect(detailFor('Penicillin')).toEqual(['Penicillin allergy: Rash, criticality high']);
+  });
+
   it('raises no renal flag without a kidney value, and one below the drug’s limit', () => {
     const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
     const none = runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations: [] }, checks);
