@@ -13,9 +13,9 @@
 // subscription, a critical → alert → notification exactly once, a later normal result told by its
 // final report, a dropped socket, a restart, an
 // acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
-// outbox and sender with the lab user's token: the pharmacist's own sign-in and worklist are not run
-// here), an updated and a deleted result; then, on workstations with a fast escalation policy, the
-// escalation chain and two workstations sharing one critical (scripts/interop/). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// outbox and sender with the lab user's token), an updated and a deleted result; then, on workstations with a fast escalation policy, the
+// escalation chain and two workstations sharing one critical; then the pharmacist's own workstation
+// (scripts/interop/). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -39,6 +39,7 @@ import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
 import { checkTwoWorkstations } from './interop/across-workstations.ts';
 import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
+import { checkPharmacist, pharmacistRole } from './interop/pharmacist.ts';
 import { signInLab, type Lab } from './interop/lab.ts';
 import { PROJECT_NAME, provision, type Provisioned } from './interop/medplum-admin.ts';
 
@@ -562,6 +563,25 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
   });
 }
 
+/** The pharmacist's own sign-in, worklist, review and decisions (scripts/interop/pharmacist.ts). */
+async function pharmacistChecks(run: Run): Promise<void> {
+  await pharmacistRole(run.lab);
+  await checkPharmacist({
+    report: run.report,
+    lab: run.lab,
+    patient: run.patients[3],
+    notified: run.notified,
+    focusOf: (app, alertId) => app.service.store.alerts.get(alertId)?.focus ?? null,
+    launch: async () => {
+      const dir = join(run.dataDir, 'pharmacy');
+      const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, null, run.who.pharmacist);
+      await app.service.handlers.signIn({ role: 'pharmacist' });
+      await untilAsync('the pharmacist signed in', () => signedIn(app), 60_000);
+      return app;
+    },
+  });
+}
+
 async function main(): Promise<number> {
   console.log(`Medplum interop run against ${origin}`);
   const down = await reachable();
@@ -616,6 +636,7 @@ async function main(): Promise<number> {
     const nurse = (await run.app.service.handlers.getSession({})).user?.fhirUser ?? null;
     await checkCleanUp(run);
     await escalationChecks(run, nurse);
+    await pharmacistChecks(run);
   } finally {
     await run.app.close().catch(() => undefined);
   }

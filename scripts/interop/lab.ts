@@ -4,6 +4,15 @@ import { passwordToken } from './medplum-admin.ts';
 
 type Json = Record<string, unknown>;
 
+/** What an order is for: an RxNorm code and its name, and how urgent. */
+export interface Drug {
+  rxnorm: string;
+  text: string;
+  priority: 'stat' | 'urgent' | 'routine';
+}
+
+const WARFARIN: Drug = { rxnorm: '855332', text: 'warfarin sodium 5 MG Oral Tablet', priority: 'routine' };
+
 export interface Lab {
   /** Create a test patient (invented name); returns `Patient/<id>`. */
   patient(family: string): Promise<string>;
@@ -19,8 +28,15 @@ export interface Lab {
   status(path: string): Promise<number>;
   /** Resources of a search. */
   search(path: string): Promise<Json[]>;
-  /** An active medication order for the patient, as an order-entry system writes it; `MedicationRequest/<id>`. */
-  order(patient: string): Promise<string>;
+  /**
+   * An active medication order for the patient, as an order-entry system writes it (default: routine
+   * warfarin 5 mg); `MedicationRequest/<id>`.
+   */
+  order(patient: string, drug?: Drug): Promise<string>;
+  /** The patient's active penicillin allergy (anaphylaxis), as a clinician records it. */
+  penicillinAllergy(patient: string): Promise<string>;
+  /** A Practitioner of the project by family name (a user's profile); `Practitioner/<id>`. */
+  practitioner(family: string): Promise<string>;
   /**
    * The care role `code` (system `system`) held by `practitioner`, as a hospital's directory records it:
    * her active PractitionerRole, found or created once; `PractitionerRole/<id>`.
@@ -131,20 +147,48 @@ export async function signInLab(
     async remove(reference) {
       await must('DELETE', reference);
     },
-    async order(patient) {
+    async order(patient, drug = WARFARIN) {
       const created = await must('POST', 'MedicationRequest', {
         resourceType: 'MedicationRequest',
         status: 'active',
         intent: 'order',
-        priority: 'routine',
+        priority: drug.priority,
         medicationCodeableConcept: {
-          coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '855332' }],
-          text: 'warfarin sodium 5 MG Oral Tablet',
+          coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: drug.rxnorm }],
+          text: drug.text,
         },
         subject: { reference: patient },
         authoredOn: new Date().toISOString(),
       });
       return `MedicationRequest/${String(created['id'])}`;
+    },
+    async penicillinAllergy(patient) {
+      const created = await must('POST', 'AllergyIntolerance', {
+        resourceType: 'AllergyIntolerance',
+        clinicalStatus: {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical',
+              code: 'active',
+            },
+          ],
+        },
+        criticality: 'high',
+        code: {
+          coding: [{ system: 'http://snomed.info/sct', code: '91936005', display: 'Allergy to penicillin' }],
+          text: 'Penicillin allergy',
+        },
+        patient: { reference: patient },
+        reaction: [{ manifestation: [{ text: 'Anaphylaxis' }] }],
+      });
+      return `AllergyIntolerance/${String(created['id'])}`;
+    },
+    async practitioner(family) {
+      const found = (await must('GET', `Practitioner?family=${encodeURIComponent(family)}`))['entry'] as
+        Array<{ resource?: Json }> | undefined;
+      const id = found?.[0]?.resource?.['id'];
+      if (typeof id !== 'string') throw new Error(`no Practitioner named ${family}`);
+      return `Practitioner/${id}`;
     },
     async careRole(practitioner, system, code) {
       const query = new URLSearchParams({ practitioner, role: `${system}|${code}`, active: 'true' });

@@ -1,6 +1,6 @@
 // What `npm run interop:medplum` registers on the Medplum it is pointed at, through Medplum's own API
 // and nothing else: a project with the `websocket-subscriptions` feature, a ClientApplication with the
-// exact loopback redirect URI the app will use, Practitioner users for two nurses and one for the lab,
+// exact loopback redirect URI the app will use, Practitioner users for two nurses, a pharmacist and the lab,
 // all idempotent (a second run finds and reuses them). Test identities only: never point this at a
 // server holding real patients.
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,6 +18,8 @@ export interface Provisioned {
   nurse: { email: string; password: string };
   /** A second nurse of the same ward, for two workstations acknowledging at the same moment. */
   colleague: { email: string; password: string };
+  /** The pharmacist who verifies orders (her role is a PractitionerRole the run records). */
+  pharmacist: { email: string; password: string };
   lab: { email: string; password: string };
 }
 
@@ -34,6 +36,12 @@ const COLLEAGUE = {
   password: 'interop-colleague-Pass-2026',
   first: 'Interop',
   last: 'Colleague',
+};
+const PHARMACIST = {
+  email: 'interop-pharmacist@example.com',
+  password: 'interop-pharmacist-Pass-2026',
+  first: 'Interop',
+  last: 'Pharmacist',
 };
 const LAB = {
   email: 'interop-lab@example.com',
@@ -234,12 +242,14 @@ export async function provision(target: MedplumTarget, redirectUri: string): Pro
   const clientId = await ensureClient(target.origin, admin, projectId, redirectUri);
   await ensureUser(target.origin, admin, projectId, NURSE);
   await ensureUser(target.origin, admin, projectId, COLLEAGUE);
+  await ensureUser(target.origin, admin, projectId, PHARMACIST);
   await ensureUser(target.origin, admin, projectId, LAB);
   return {
     projectId,
     clientId,
     nurse: { email: NURSE.email, password: NURSE.password },
     colleague: { email: COLLEAGUE.email, password: COLLEAGUE.password },
+    pharmacist: { email: PHARMACIST.email, password: PHARMACIST.password },
     lab: { email: LAB.email, password: LAB.password },
   };
 }

@@ -1,0 +1,135 @@
+// The pharmacist's own workstation against Medplum (docs/pharmacy.md): a Practitioner user whose
+// PractitionerRole in Medplum's directory says pharmacist signs in through the app; the laboratory's
+// order-entry side writes a stat amoxicillin for a patient with a recorded penicillin allergy and a
+// routine warfarin. She is interrupted once for the stat order; her worklist (a host search on Medplum)
+// holds both, stat first; the review flags the allergy from Medplum's AllergyIntolerance; she verifies
+// the amoxicillin with an override reason and rejects the warfarin: each decision is a verification
+// Task on Medplum (by identifier), and both orders leave her worklist.
+import type { RunningApp } from '../../src-main/app/compose.ts';
+import { CARE_ROLE_SYSTEM } from '../../src-main/core/alerting/loop-resources.ts';
+import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
+import { VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.ts';
+import type { AlertNotification } from '../../src-main/core/ports.ts';
+import type { OrderReview, WorklistView } from '../../src-main/shared/api.ts';
+import { expectThat, type Report, until, untilAsync } from './checks.ts';
+import type { Drug, Lab } from './lab.ts';
+
+const AMOXICILLIN: Drug = { rxnorm: '308182', text: 'amoxicillin 500 MG Oral Capsule', priority: 'stat' };
+
+export interface PharmacistRun {
+  report: Report;
+  lab: Lab;
+  patient: string;
+  /** Start a workstation on its own data directory with the pharmacist signed in. */
+  launch(): Promise<RunningApp>;
+  notified: readonly AlertNotification[];
+  /** The focus of a notified alert (the app's own store), to tell which order it was for. */
+  focusOf(app: RunningApp, alertId: string): string | null;
+}
+
+const verificationTasks = (lab: Lab, order: string) =>
+  lab.search(
+    `Task?${new URLSearchParams({ identifier: identifierToken({ system: VERIFICATION_IDENTIFIER, value: order }) }).toString()}`,
+  );
+
+const listed = (view: WorklistView) => [...view.items, ...view.awaitingClarification].map((i) => i.order);
+
+/** Her role in Medplum's directory: the pharmacist's profile holds the care role `pharmacist`. */
+export async function pharmacistRole(lab: Lab): Promise<string> {
+  return lab.careRole(await lab.practitioner('Pharmacist'), CARE_ROLE_SYSTEM, 'pharmacist');
+}
+
+export async function checkPharmacist(run: PharmacistRun): Promise<void> {
+  const app = await run.launch();
+  try {
+    let stat = '';
+    let routine = '';
+    await run.report.check(
+      'the pharmacist signs in with the role Medplum’s directory gives her; a stat order interrupts her once',
+      async () => {
+        const session = await app.service.handlers.getSession({});
+        expectThat(session.role === 'pharmacist', `signed in as ${session.role ?? 'no role'}`);
+        await untilAsync(
+          'her subscriptions live',
+          async () =>
+            (await app.service.handlers.getHealth({})).subscriptions.every(
+              (s) => s.connection === 'live' || s.connection === 'stopped',
+            ),
+          60_000,
+        );
+        await run.lab.penicillinAllergy(run.patient);
+        routine = await run.lab.order(run.patient);
+        stat = await run.lab.order(run.patient, AMOXICILLIN);
+        const forStat = () => run.notified.filter((n) => n.alertId && run.focusOf(app, n.alertId) === stat);
+        await until('the stat order’s notification', () => forStat().length > 0, 60_000);
+        const note = forStat()[0];
+        expectThat(note?.tier === 'high', `notified as ${note?.tier ?? '?'}`);
+        const others = run.notified.filter((n) => n.alertId && run.focusOf(app, n.alertId) === routine);
+        expectThat(others.length === 0, 'the routine order interrupted her');
+        return `"${note?.title ?? ''}"`;
+      },
+    );
+    await run.report.check(
+      'her worklist on Medplum holds both orders, stat first; the review flags the penicillin allergy',
+      async () => {
+        expectThat(stat !== '' && routine !== '', 'no orders (the previous check failed)');
+        let view: WorklistView | undefined;
+        await untilAsync('both orders in the worklist', async () => {
+          view = await app.service.handlers.listWorklist({});
+          return [stat, routine].every((o) => listed(view as WorklistView).includes(o));
+        });
+        expectThat(view?.status === 'ok', `the worklist says ${view?.status ?? '?'}: ${view?.message ?? ''}`);
+        const order = listed(view as WorklistView);
+        expectThat(order.indexOf(stat) < order.indexOf(routine), 'the routine order is listed first');
+        const review: OrderReview = await app.service.handlers.getOrderReview({ order: stat });
+        expectThat(review.status === 'ok', `the review says ${review.status}: ${review.message ?? ''}`);
+        const allergy = review.flags.find((f) => f.kind === 'allergy');
+        expectThat(allergy !== undefined, `flags: ${review.flags.map((f) => f.id).join(', ') || 'none'}`);
+        expectThat(review.allergies.length > 0, 'the review lists no allergy');
+        return `${order.length} orders listed; flag "${allergy?.text ?? ''}" (${allergy?.detail ?? ''})`;
+      },
+    );
+    await run.report.check(
+      'she verifies the stat order with an override and rejects the other → Tasks on Medplum, both leave her worklist',
+      async () => {
+        const review = await app.service.handlers.getOrderReview({ order: stat });
+        const verified = await app.service.handlers.decideOrder({
+          order: stat,
+          decision: 'verify',
+          overrides: review.flags.map((f) => ({
+            flag: f.id,
+            reason: 'Tolerated amoxicillin in 2024; allergist cleared',
+          })),
+        });
+        expectThat(verified.accepted, `verification refused: ${verified.message}`);
+        const rejected = await app.service.handlers.decideOrder({
+          order: routine,
+          decision: 'reject',
+          reason: 'Duplicate of the home medication',
+          overrides: [],
+        });
+        expectThat(rejected.accepted, `rejection refused: ${rejected.message}`);
+        const statusOf = async (order: string) =>
+          String((await verificationTasks(run.lab, order))[0]?.['status']);
+        await untilAsync(
+          'both decisions on Medplum',
+          async () => (await statusOf(stat)) === 'completed' && (await statusOf(routine)) === 'rejected',
+          30_000,
+        );
+        const tasks = [
+          ...(await verificationTasks(run.lab, stat)),
+          ...(await verificationTasks(run.lab, routine)),
+        ];
+        expectThat(tasks.length === 2, `${tasks.length} verification Tasks for two orders`);
+        const view = await app.service.handlers.listWorklist({});
+        expectThat(
+          !listed(view).includes(stat) && !listed(view).includes(routine),
+          'a decided order is still in her worklist',
+        );
+        return tasks.map((t) => `Task/${String(t['id'])} ${String(t['status'])}`).join(', ');
+      },
+    );
+  } finally {
+    await app.close();
+  }
+}
