@@ -3,10 +3,22 @@
 // ES256 (`iss` with a trailing slash, `auth_time` fractional, `aud` only when the login named a
 // client), redirect URIs matched exactly, the user step as `POST /auth/login` (the web app that
 // normally shows the login page is not run), mandatory PKCE, a replayed code refused, rotating refresh
-// tokens, none for the super admin.
+// tokens, none for the super admin. Backend clients (client_credentials with private_key_jwt, observed
+// on 2026-12-02): the assertion verified against the client's keys (400 "Invalid client assertion
+// signature" otherwise), the scope echoed, and an ES256 ID token sent even without `openid`, naming
+// `ClientApplication/<id>` as fhirUser.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import type { Json, PeerLogin, PeerState, PeerUser } from './state.ts';
 
 export interface SigningKey {
@@ -100,6 +112,8 @@ async function issueTokens(
   scope: string,
   nonce: string | null,
   authTime: number,
+  /** A backend client gets an ID token whether or not it asked for `openid`. */
+  alwaysIdToken = false,
 ): Promise<Json> {
   const now = Math.floor(Date.now() / 1000);
   const sign = (claims: Json) =>
@@ -112,16 +126,17 @@ async function issueTokens(
       .sign(key.privateKey);
   const access = await sign({ sub: user.profile, scope, ...(clientId ? { client_id: clientId } : {}) });
   state.tokens.set(access, user);
-  const idToken = scope.split(' ').includes('openid')
-    ? await sign({
-        sub: user.profile,
-        fhirUser: user.profile,
-        ...(nonce ? { nonce } : {}),
-        // Medplum: fractional seconds, and possibly a little after iat.
-        auth_time: authTime,
-        ...(clientId ? { aud: clientId, client_id: clientId } : {}),
-      })
-    : null;
+  const idToken =
+    alwaysIdToken || scope.split(' ').includes('openid')
+      ? await sign({
+          sub: user.profile,
+          fhirUser: user.profile,
+          ...(nonce ? { nonce } : {}),
+          // Medplum: fractional seconds, and possibly a little after iat.
+          auth_time: authTime,
+          ...(clientId ? { aud: clientId, client_id: clientId } : {}),
+        })
+      : null;
   const refresh = user.refreshTokens && scope.split(' ').includes('offline_access') ? randomUUID() : null;
   if (refresh) state.refreshTokens.set(refresh, { user, clientId, scope });
   return {
@@ -136,12 +151,53 @@ async function issueTokens(
   };
 }
 
+/** A backend client's token request: its signed assertion checked against its registered keys. */
+async function clientCredentials(
+  state: PeerState,
+  key: SigningKey,
+  form: URLSearchParams,
+  res: ServerResponse,
+): Promise<void> {
+  const assertion = form.get('client_assertion') ?? '';
+  if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    return tokenError(res, 'invalid_request', 'Unsupported client assertion type');
+  let issuer: unknown;
+  try {
+    issuer = decodeJwt(assertion).iss;
+  } catch {
+    return tokenError(res, 'invalid_request', 'Invalid client assertion');
+  }
+  const client = state.clients.find((c) => c.id === issuer);
+  if (!client?.jwks) return tokenError(res, 'invalid_request', 'Client not found');
+  try {
+    await jwtVerify(assertion, createLocalJWKSet({ keys: client.jwks as JWK[] }), {
+      audience: `${state.origin}/oauth2/token`,
+    });
+  } catch {
+    return tokenError(res, 'invalid_request', 'Invalid client assertion signature');
+  }
+  const profile = `ClientApplication/${client.id}`;
+  const app: PeerUser = { email: '', password: '', profile, refreshTokens: false };
+  const tokens = await issueTokens(
+    state,
+    key,
+    app,
+    client.id,
+    form.get('scope') ?? '',
+    null,
+    Date.now() / 1000,
+    true,
+  );
+  send(res, 200, tokens);
+}
+
 async function token(
   state: PeerState,
   key: SigningKey,
   form: URLSearchParams,
   res: ServerResponse,
 ): Promise<void> {
+  if (form.get('grant_type') === 'client_credentials') return clientCredentials(state, key, form, res);
   if (form.get('grant_type') === 'refresh_token') {
     const entry = state.refreshTokens.get(form.get('refresh_token') ?? '');
     if (!entry) return tokenError(res, 'invalid_request', 'Invalid token');

@@ -29,6 +29,11 @@ export interface PeerUser {
 export interface PeerClient {
   id: string;
   redirectUris: string[];
+  /**
+   * A backend client's public keys (private_key_jwt): Medplum reads them from the ClientApplication's
+   * `jwksUri` at each token request; the peer holds them.
+   */
+  jwks?: Json[];
 }
 
 export interface PeerLogin {

@@ -1,15 +1,20 @@
 // Sign-in against a server that signs like Medplum 5.0.10 did on this machine (test/support/fhir-peer.ts):
 // ID tokens signed ES256 while the SMART configuration names no algorithm (the OpenID configuration and
 // the JWKS do), redirect URIs matched exactly, `auth_time` fractional, `iss` with a trailing slash. The
-// real openid-client flow through the app's loopback listener; the user's step is done headlessly.
+// real openid-client flow through the app's loopback listener; the user's step is done headlessly. A
+// ward workstation's backend sign-in (private_key_jwt) gets an ES256 ID token it did not ask for.
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair } from 'jose';
+import { DEFAULT_WARD_SCOPES } from '../../../../src-main/app/ward-identity.ts';
 import {
   DEFAULT_SCOPES,
   MemorySecretStore,
   resumeSession,
+  signInBackendServices,
   signInInteractive,
 } from '../../../../src-main/core/auth/index.ts';
+import { silentLogger } from '../../../../src-main/core/log.ts';
 import { startFhirPeer, type FhirPeer } from '../../../support/fhir-peer.ts';
 import { completeMedplumLogin } from '../../../support/medplum-login.ts';
 import { freePort } from '../../../support/free-port.ts';
@@ -95,5 +100,49 @@ describe('sign-in against a server that signs ES256 and matches redirect URIs ex
         openUrl: async () => undefined,
       }),
     ).rejects.toThrow(/explicit port/);
+  });
+
+  it('signs a ward workstation in with its private key, taking the ES256 ID token it did not ask for', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+    const kid = 'ward-a-1';
+    const peer = await startFhirPeer({
+      clients: [
+        {
+          id: 'ward-a-client',
+          redirectUris: [],
+          jwks: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }],
+        },
+      ],
+    });
+    cleanups.push(() => peer.close());
+    const session = await signInBackendServices({
+      fhirBase: peer.base,
+      clientId: 'ward-a-client',
+      privateKey: await exportJWK(privateKey),
+      kid,
+      scopes: DEFAULT_WARD_SCOPES,
+      allowInsecureLoopback: true,
+      logger: silentLogger(),
+    });
+    expect(
+      (
+        await fetch(`${peer.base}/metadata`, {
+          headers: { authorization: `Bearer ${await session.accessToken()}` },
+        })
+      ).status,
+    ).toBe(200);
+    // A key the client did not register is refused with the server's words.
+    const { privateKey: stranger } = await generateKeyPair('ES384', { extractable: true });
+    await expect(
+      signInBackendServices({
+        fhirBase: peer.base,
+        clientId: 'ward-a-client',
+        privateKey: await exportJWK(stranger),
+        kid,
+        scopes: DEFAULT_WARD_SCOPES,
+        allowInsecureLoopback: true,
+        logger: silentLogger(),
+      }),
+    ).rejects.toThrow(/Invalid client assertion signature/);
   });
 });
