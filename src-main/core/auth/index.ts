@@ -300,7 +300,14 @@ export async function signInBackendServices(opts: BackendServicesOptions): Promi
   const fhirBase = stripSlash(opts.fhirBase);
   const allowInsecure = opts.allowInsecureLoopback ?? false;
   const { config: discovered } = await discoverSmart(fhirBase, opts.clientId, oc.None(), allowInsecure);
-  const metadata = discovered.serverMetadata();
+  // A server may answer client_credentials with an ID token nobody asked for (Medplum does, signed
+  // ES256): openid-client checks it, so it must know the algorithms this server really signs with.
+  const { supportsPKCE: _helper, ...served } = discovered.serverMetadata();
+  const algorithms = await idTokenAlgorithms(served);
+  const metadata: oc.ServerMetadata = {
+    ...served,
+    ...(algorithms ? { id_token_signing_alg_values_supported: algorithms } : {}),
+  };
   const tokenEndpoint = metadata.token_endpoint;
   if (!tokenEndpoint) throw new Error('the server has no token endpoint');
   const key = await toCryptoKey(opts.privateKey);
