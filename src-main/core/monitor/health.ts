@@ -3,6 +3,7 @@
 // connection can stay open while nothing arrives), a failing token renewal, or a session that ended.
 import type { HealthSnapshot, SubscriptionHealth, TokenRenewalHealth } from '../../shared/api.ts';
 import { RESULT_NEWS_TOPICS } from '../store/result-news.ts';
+import { REREAD_TOPICS } from './topics.ts';
 
 const LATENCY_SAMPLES = 2048;
 
@@ -86,7 +87,10 @@ function latencyPercentiles(window: LatencyWindow): SubscriptionHealth['latencyM
 }
 
 function describe(entry: SubscriptionHealth, now: number): string | null {
-  if (entry.connection === 'stopped') return `Alerts stopped: ${entry.lastError ?? 'the stream was closed'}`;
+  if (entry.connection === 'stopped')
+    return REREAD_TOPICS.has(entry.topic)
+      ? null
+      : `Alerts stopped: ${entry.lastError ?? 'the stream was closed'}`;
   if (entry.connection !== 'live') {
     const since = entry.lastFrameAt ? Math.round((now - Date.parse(entry.lastFrameAt)) / 1000) : null;
     const quiet = since === null ? 'No connection yet' : `No data for ${since} s`;

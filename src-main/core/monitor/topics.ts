@@ -16,6 +16,22 @@ export const ENCOUNTER_TRANSFER_TOPIC = `${TOPIC_BASE}/encounter-transfer`;
 export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
 export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 
+/**
+ * Topics whose news the screen also re-reads on a timer, so a stopped subscription for one of them (a
+ * server that cannot offer it: Medplum has no search for a transfer) does not stop alerts: the ward
+ * board re-reads encounters every 30 s, an open critical's trend is re-read every 30 s while no report
+ * subscription is live, the worklist every 20 s. Their state is shown in health, not as "Alerts
+ * stopped". Critical results, stat orders, acknowledgments made elsewhere and escalation steps have no
+ * other way in.
+ */
+export const REREAD_TOPICS: ReadonlySet<string> = new Set([
+  ENCOUNTER_ADMIT_TOPIC,
+  ENCOUNTER_TRANSFER_TOPIC,
+  ENCOUNTER_DISCHARGE_TOPIC,
+  RESULT_REPORT_TOPIC,
+  ORDER_VERIFICATION_TOPIC,
+]);
+
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
   // Charge nurse: critical results for the ward, and the ward's admissions, transfers and discharges;
   // the closed loop across workstations: acknowledgments made elsewhere, escalation steps; final lab

@@ -2,6 +2,11 @@
 // by itself, and a "live" connection whose heartbeats stopped are each said in red.
 import { describe, expect, it } from 'vitest';
 import { createHealthEntry, snapshot } from '../../../../src-main/core/monitor/health.ts';
+import {
+  CRITICAL_LAB_TOPIC,
+  ENCOUNTER_TRANSFER_TOPIC,
+  ESCALATION_TOPIC,
+} from '../../../../src-main/core/monitor/topics.ts';
 
 function liveEntry() {
   const tracker = createHealthEntry('base|sub-1', 'critical-lab-result');
@@ -19,6 +24,34 @@ describe('health snapshot', () => {
     });
     expect(s.degraded).toBeNull();
     expect(s.tokenRenewal).toBeNull();
+  });
+
+  it('raises no banner for a topic the server cannot offer whose news is re-read anyway; a stopped alert topic is one', () => {
+    const session = { renewal: null, tokenExpiresAt: Date.now() + 60_000, signedOutReason: null };
+    const stopped = (topic: string, why: string) => {
+      const tracker = createHealthEntry(`unavailable|${topic}`, topic);
+      tracker.entry.connection = 'stopped';
+      tracker.entry.lastError = why;
+      return tracker.entry;
+    };
+    const critical = { ...liveEntry(), topic: CRITICAL_LAB_TOPIC };
+    // Medplum offers no search for a transfer: the ward board re-reads encounters, alerts still arrive.
+    const transfer = stopped(
+      ENCOUNTER_TRANSFER_TOPIC,
+      'the server advertises no topics: a transfer is not a search',
+    );
+    const calm = snapshot([critical, transfer], true, session);
+    expect(calm.degraded).toBeNull();
+    expect(calm.subscriptions.find((s) => s.topic === ENCOUNTER_TRANSFER_TOPIC)?.connection).toBe('stopped');
+    // Escalation steps addressed here have no other way in: their loss is said.
+    const escalation = stopped(ESCALATION_TOPIC, 'refused by the server');
+    expect(snapshot([critical, transfer, escalation], true, session).degraded).toBe(
+      'Alerts stopped: refused by the server',
+    );
+    const lost = stopped(CRITICAL_LAB_TOPIC, 'the stream was closed by the server');
+    expect(snapshot([lost, transfer], true, session).degraded).toBe(
+      'Alerts stopped: the stream was closed by the server',
+    );
   });
 
   it('says renewal is failing, how many attempts, and until when alerts continue', () => {
