@@ -15,7 +15,7 @@
 // acknowledgment and a resolution written back once, a pharmacist's decisions (through the decision
 // outbox and sender with the lab user's token), an updated and a deleted result; then, on workstations with a fast escalation policy, the
 // escalation chain and two workstations sharing one critical; then the pharmacist's own workstation
-// (scripts/interop/). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
+// and a shared ward workstation (scripts/interop/). It prints `N passed, N failed` and the latencies; exit 1 on a failure,
 // 2 when no Medplum answers. The recording notifier is the test double for the OS notification daemon.
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
@@ -40,6 +40,7 @@ import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
 import { checkTwoWorkstations } from './interop/across-workstations.ts';
 import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
 import { checkPharmacist, pharmacistRole } from './interop/pharmacist.ts';
+import { checkWardWorkstation, serveWardKey, WARD, type WardKeyServer } from './interop/ward.ts';
 import { signInLab, type Lab } from './interop/lab.ts';
 import { PROJECT_NAME, provision, type Provisioned } from './interop/medplum-admin.ts';
 
@@ -87,15 +88,23 @@ async function reachable(): Promise<string | null> {
   }
 }
 
+/** How a workstation differs from the nurse's own: its escalation policy, who signs in, a ward identity. */
+interface LaunchOptions {
+  policy?: EscalationPolicy | null;
+  user?: Provisioned['nurse'];
+  /** A ward workstation: its backend client and private key file. */
+  ward?: { clientId: string; keyFile: string };
+}
+
 /** The app as a host starts it, in servers mode, with a recording notifier and a durable secret store. */
 function launch(
   dataDir: string,
   notified: Recorded[],
   secrets: MemorySecretStore,
   who: Provisioned,
-  policy: EscalationPolicy | null = null,
-  user: Provisioned['nurse'] = who.nurse,
+  options: LaunchOptions = {},
 ) {
+  const user = options.user ?? who.nurse;
   return startApp(
     {
       dataDir,
@@ -113,7 +122,15 @@ function launch(
     {
       kind: 'servers',
       servers: [{ fhirBase, name: 'Medplum (interop)', clientId: who.clientId, redirectPort }],
-      escalation: { policy },
+      escalation: { policy: options.policy ?? null },
+      ...(options.ward
+        ? {
+            workstation: {
+              kind: 'ward' as const,
+              identity: { clientId: options.ward.clientId, ward: WARD, privateKeyFile: options.ward.keyFile },
+            },
+          }
+        : {}),
     },
   );
 }
@@ -203,7 +220,10 @@ async function checkSubscription(run: Run): Promise<void> {
           (s) => s.connection === 'live' || s.connection === 'stopped',
         ),
       );
-      const all = (await run.app.service.handlers.getHealth({})).subscriptions;
+      const snapshot = await run.app.service.handlers.getHealth({});
+      // A topic Medplum cannot offer (a transfer is no search) is shown in health, not as "Alerts stopped".
+      expectThat(snapshot.degraded === null, `the banner says: ${snapshot.degraded ?? ''}`);
+      const all = snapshot.subscriptions;
       return `Subscription/${record?.remoteId ?? ''}; ${all.map((s) => `${s.topic.split('/').pop() ?? ''}: ${s.connection}`).join(', ')}`;
     },
   );
@@ -539,7 +559,10 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
   const roleRef = await holdRole(run.lab, nurse);
   const escalating = async (name: string, user = run.who.nurse) => {
     const dir = join(run.dataDir, name);
-    const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, FAST_ESCALATION, user);
+    const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
+      policy: FAST_ESCALATION,
+      user,
+    });
     await app.service.handlers.signIn({ role: 'nurse' });
     await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);
     return app;
@@ -574,10 +597,30 @@ async function pharmacistChecks(run: Run): Promise<void> {
     focusOf: (app, alertId) => app.service.store.alerts.get(alertId)?.focus ?? null,
     launch: async () => {
       const dir = join(run.dataDir, 'pharmacy');
-      const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, null, run.who.pharmacist);
+      const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
+        user: run.who.pharmacist,
+      });
       await app.service.handlers.signIn({ role: 'pharmacist' });
       await untilAsync('the pharmacist signed in', () => signedIn(app), 60_000);
       return app;
+    },
+  });
+}
+
+/** A shared ward workstation: its backend sign-in, the locked screen, a nurse signing in at it. */
+async function wardChecks(run: Run, key: WardKeyServer): Promise<void> {
+  await checkWardWorkstation({
+    report: run.report,
+    lab: run.lab,
+    patient: run.patients[0],
+    family: 'Ardent',
+    launch: () =>
+      launch(join(run.dataDir, 'ward'), run.notified, new MemorySecretStore(), run.who, {
+        ward: { clientId: run.who.wardClientId, keyFile: key.keyFile },
+      }),
+    signInNurse: async (app) => {
+      await app.service.handlers.signIn({ role: 'nurse' });
+      await untilAsync('the nurse signed in at the ward screen', () => signedIn(app), 60_000);
     },
   });
 }
@@ -589,6 +632,8 @@ async function main(): Promise<number> {
     console.error(`No Medplum answers: ${down}.\nStart one (docs/interop.md) or set MEDPLUM_BASE_URL.`);
     return 2;
   }
+  const dataDir = mkdtempSync(join(tmpdir(), 'interop-medplum-'));
+  const wardKey = await serveWardKey(dataDir);
   const who = await provision(
     {
       origin,
@@ -596,6 +641,7 @@ async function main(): Promise<number> {
       adminPassword: process.env['MEDPLUM_ADMIN_PASSWORD'] ?? 'medplum_admin',
     },
     redirectUri,
+    wardKey.jwksUri,
   );
   console.log(
     `Registered on Medplum: project "${PROJECT_NAME}", ClientApplication ${who.clientId}, ${redirectUri}\n`,
@@ -603,7 +649,6 @@ async function main(): Promise<number> {
   const lab = await signInLab(origin, who.lab, PROJECT_NAME);
   const families = ['Ardent', 'Birch', 'Cedar', 'Dune'];
   const patients = (await Promise.all(families.map((family) => lab.patient(family)))) as Run['patients'];
-  const dataDir = mkdtempSync(join(tmpdir(), 'interop-medplum-'));
   const notified: Recorded[] = [];
   const secrets = new MemorySecretStore();
   const run: Run = {
@@ -637,8 +682,10 @@ async function main(): Promise<number> {
     await checkCleanUp(run);
     await escalationChecks(run, nurse);
     await pharmacistChecks(run);
+    await wardChecks(run, wardKey);
   } finally {
     await run.app.close().catch(() => undefined);
+    await wardKey.close();
   }
   run.report.print();
   return run.report.failed > 0 ? 1 : 0;

@@ -1,6 +1,7 @@
 // What `npm run interop:medplum` registers on the Medplum it is pointed at, through Medplum's own API
 // and nothing else: a project with the `websocket-subscriptions` feature, a ClientApplication with the
-// exact loopback redirect URI the app will use, Practitioner users for two nurses, a pharmacist and the lab,
+// exact loopback redirect URI the app will use, a backend client for a ward workstation (its keys at a
+// JWKS URL the run serves), Practitioner users for two nurses, a pharmacist and the lab,
 // all idempotent (a second run finds and reuses them). Test identities only: never point this at a
 // server holding real patients.
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,11 +21,14 @@ export interface Provisioned {
   colleague: { email: string; password: string };
   /** The pharmacist who verifies orders (her role is a PractitionerRole the run records). */
   pharmacist: { email: string; password: string };
+  /** The ward workstation's backend client (private_key_jwt, its keys at the run's JWKS URL). */
+  wardClientId: string;
   lab: { email: string; password: string };
 }
 
 export const PROJECT_NAME = 'Alert Monitor Interop';
 const CLIENT_NAME = 'Alert Monitor (interop)';
+const WARD_CLIENT_NAME = 'Alert Monitor ward-a workstation (interop)';
 const NURSE = {
   email: 'interop-nurse@example.com',
   password: 'interop-nurse-Pass-2026',
@@ -207,6 +211,41 @@ async function ensureClient(
   return String(existing['id']);
 }
 
+/**
+ * The ward workstation's backend client: a ClientApplication whose keys Medplum fetches from `jwksUri`
+ * (private_key_jwt). Found by name and pointed at this run's JWKS URL, or created.
+ */
+async function ensureBackendClient(
+  origin: string,
+  admin: string,
+  projectId: string,
+  jwksUri: string,
+): Promise<string> {
+  const fhir = `${origin}/fhir/R4`;
+  const query = `name=${encodeURIComponent(WARD_CLIENT_NAME)}&_compartment=Project/${projectId}`;
+  const found = await call(`${fhir}/ClientApplication?${query}`, { token: admin });
+  if (found.status !== 200) fail('searching client applications', found);
+  let client = entries(found.body).find((c) => c['name'] === WARD_CLIENT_NAME);
+  if (!client) {
+    const created = await call(`${origin}/admin/projects/${projectId}/client`, {
+      method: 'POST',
+      token: admin,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: WARD_CLIENT_NAME }),
+    });
+    if (created.status !== 201) fail('creating the ward client application', created);
+    client = created.body;
+  }
+  const updated = await call(`${fhir}/ClientApplication/${String(client['id'])}`, {
+    method: 'PUT',
+    token: admin,
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({ ...client, jwksUri }),
+  });
+  if (updated.status !== 200) fail('setting the ward client JWKS URL', updated);
+  return String(client['id']);
+}
+
 /** A Practitioner user of the project (an existing membership is fine). */
 async function ensureUser(
   origin: string,
@@ -232,7 +271,11 @@ async function ensureUser(
 }
 
 /** Register (or find) everything the interop run needs; returns the identities to use. */
-export async function provision(target: MedplumTarget, redirectUri: string): Promise<Provisioned> {
+export async function provision(
+  target: MedplumTarget,
+  redirectUri: string,
+  wardJwksUri: string,
+): Promise<Provisioned> {
   const admin = await passwordToken(
     target.origin,
     { email: target.adminEmail, password: target.adminPassword },
@@ -244,12 +287,14 @@ export async function provision(target: MedplumTarget, redirectUri: string): Pro
   await ensureUser(target.origin, admin, projectId, COLLEAGUE);
   await ensureUser(target.origin, admin, projectId, PHARMACIST);
   await ensureUser(target.origin, admin, projectId, LAB);
+  const wardClientId = await ensureBackendClient(target.origin, admin, projectId, wardJwksUri);
   return {
     projectId,
     clientId,
     nurse: { email: NURSE.email, password: NURSE.password },
     colleague: { email: COLLEAGUE.email, password: COLLEAGUE.password },
     pharmacist: { email: PHARMACIST.email, password: PHARMACIST.password },
+    wardClientId,
     lab: { email: LAB.email, password: LAB.password },
   };
 }

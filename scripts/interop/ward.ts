@@ -1,0 +1,137 @@
+// A shared ward workstation against Medplum (docs/deployment.md, "Ward workstation"): the ward identity
+// is a backend client of the interop project whose public key Medplum fetches from a JWKS URL this run
+// serves (private_key_jwt); its private key is a 0600 file, as a hospital's IT would install it. With
+// nobody signed in the ward identity keeps the subscriptions: a critical that arrives then is on the
+// locked ward screen without a name or a value; a nurse who signs in at that screen sees it in full and
+// acknowledges it, and Medplum holds her acknowledgment.
+//
+// Medplum restricts a client to a ward with an AccessPolicy; the interop project gives the ward client
+// the whole project, so what it may see is not checked here (the embedded server's ward labels are,
+// in `npm test`).
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { RunningApp } from '../../src-main/app/compose.ts';
+import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
+import { writePrivateFile } from '../../src-main/lib/private-files.ts';
+import type { AlertSummary, LockedWardView } from '../../src-main/shared/api.ts';
+import { expectThat, type Report, untilAsync } from './checks.ts';
+import type { Lab } from './lab.ts';
+
+export const WARD = 'ward-a';
+
+export interface WardKeyServer {
+  /** Where Medplum fetches the ward identity's public key. */
+  jwksUri: string;
+  /** The private key file the workstation's configuration names. */
+  keyFile: string;
+  close(): Promise<void>;
+}
+
+/** Make the ward identity's key pair, keep the private half in a 0600 file, serve the public half. */
+export async function serveWardKey(dir: string): Promise<WardKeyServer> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const kid = `interop-${WARD}-${Date.now().toString(36)}`;
+  const keyFile = join(dir, 'ward-identity.private.jwk.json');
+  writePrivateFile(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES384' }));
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }] });
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(jwks);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+    keyFile,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface WardRun {
+  report: Report;
+  lab: Lab;
+  patient: string;
+  /** The patient's family name, which the locked screen must not show. */
+  family: string;
+  /** Start the ward workstation on its own data directory (nobody signed in). */
+  launch(): Promise<RunningApp>;
+  /** A nurse signs in at the workstation (the loopback sign-in, her step done headlessly). */
+  signInNurse(app: RunningApp): Promise<void>;
+}
+
+export async function checkWardWorkstation(run: WardRun): Promise<void> {
+  const app = await run.launch();
+  try {
+    let focus = '';
+    await run.report.check(
+      'a ward workstation signs in as its backend client (private_key_jwt) and shows a critical with nobody signed in, without a name',
+      async () => {
+        let watching = '';
+        await untilAsync(
+          'the ward watched',
+          async () => {
+            const view = await app.service.handlers.getLockedWard({});
+            const subscriptions = (await app.service.handlers.getHealth({})).subscriptions;
+            watching = `${view?.degraded ?? 'watched'}; ${subscriptions.map((s) => `${s.topic.split('/').pop() ?? ''}: ${s.connection}`).join(', ')}`;
+            return view?.degraded === null && subscriptions.some((s) => s.connection === 'live');
+          },
+          60_000,
+        ).catch((error: unknown) => {
+          throw new Error(`${String(error)} (${watching})`);
+        });
+        const session = await app.service.handlers.getSession({});
+        expectThat(session.state !== 'signed-in', `a person is signed in (${session.state})`);
+        focus = (await run.lab.potassium(run.patient, 6.9)).reference;
+        let shown = '';
+        let count = 0;
+        await untilAsync(
+          'the critical on the locked screen',
+          async () => {
+            const view: LockedWardView | null = await app.service.handlers.getLockedWard({});
+            shown = JSON.stringify(view);
+            count = view?.alerts.length ?? 0;
+            return view?.alerts.some((a) => a.tier === 'critical') === true;
+          },
+          60_000,
+        );
+        expectThat(!shown.includes(run.family), 'the locked screen names the patient');
+        expectThat(!shown.includes('6.9'), 'the locked screen shows the value');
+        const stored = app.service.store.alerts.list(50).filter((a) => a.focus === focus);
+        expectThat(stored.length === 1, `${stored.length} alerts stored for the critical`);
+        return `${count} on the locked screen of ${WARD}, no name, no value`;
+      },
+    );
+    await run.report.check(
+      'a nurse signs in at the ward screen: the critical is there in full for her, and her acknowledgment is on Medplum',
+      async () => {
+        expectThat(focus !== '', 'no critical (the previous check failed)');
+        await run.signInNurse(app);
+        let mine: AlertSummary | undefined;
+        await untilAsync('the critical in her feed, with the patient named', async () => {
+          mine = (await app.service.handlers.listAlerts({ limit: 200 })).find((a) => a.focus === focus);
+          return mine?.patient?.name?.includes(run.family) === true;
+        });
+        const alertId = mine?.id ?? '';
+        await app.service.handlers.markSeen({ alertId });
+        const patient = mine?.patient?.reference;
+        await app.service.handlers.acknowledge({ alertId, ...(patient ? { patient } : {}) });
+        const search = `Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${focus}`)}`;
+        await untilAsync(
+          'her acknowledgment on Medplum',
+          async () => (await run.lab.search(search)).length > 0,
+          30_000,
+        );
+        const records = await run.lab.search(search);
+        const session = await app.service.handlers.getSession({});
+        const sender = (records[0]?.['sender'] as { reference?: string } | undefined)?.reference;
+        expectThat(records.length === 1, `${records.length} acknowledgment records`);
+        expectThat(sender === session.user?.fhirUser, `sent by ${sender ?? 'nobody'}, not the nurse`);
+        return `${mine?.patient?.name ?? ''}: Communication/${String(records[0]?.['id'])} by ${sender ?? ''}`;
+      },
+    );
+  } finally {
+    await app.close();
+  }
+}
