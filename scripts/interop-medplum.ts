@@ -38,6 +38,7 @@ import type { AlertSummary, SubscriptionHealth } from '../src-main/shared/api.ts
 import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
 import { checkTwoWorkstations } from './interop/across-workstations.ts';
+import { everyTopicUp } from './interop/app-waits.ts';
 import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
 import { checkPharmacist, pharmacistRole } from './interop/pharmacist.ts';
 import { checkWardWorkstation, serveWardKey, WARD, type WardKeyServer } from './interop/ward.ts';
@@ -215,11 +216,7 @@ async function checkSubscription(run: Run): Promise<void> {
         `${leftovers.length} abandoned rest-hook subscription(s) left on the server`,
       );
       // The other topics of the nurse's role: live too, or reported with the reason they cannot be.
-      await untilAsync('every offered topic live', async () =>
-        (await run.app.service.handlers.getHealth({})).subscriptions.every(
-          (s) => s.connection === 'live' || s.connection === 'stopped',
-        ),
-      );
+      await everyTopicUp(run.app, 'nurse');
       const snapshot = await run.app.service.handlers.getHealth({});
       // A topic Medplum cannot offer (a transfer is no search) is shown in health, not as "Alerts stopped".
       expectThat(snapshot.degraded === null, `the banner says: ${snapshot.degraded ?? ''}`);

@@ -7,7 +7,8 @@ import type { RunningApp } from '../../src-main/app/compose.ts';
 import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, untilAsync } from './checks.ts';
-import { alertOn, askedOfHer, stepTasks } from './escalation.ts';
+import { alertOn, everyTopicUp } from './app-waits.ts';
+import { askedOfHer, stepTasks } from './escalation.ts';
 import type { Lab } from './lab.ts';
 
 export interface TwoWorkstationsRun {
@@ -18,16 +19,6 @@ export interface TwoWorkstationsRun {
   launch(name: string, user?: { email: string; password: string }): Promise<RunningApp>;
   colleague: { email: string; password: string };
 }
-
-const live = (app: RunningApp) =>
-  untilAsync(
-    'every subscription live',
-    async () =>
-      (await app.service.handlers.getHealth({})).subscriptions.every(
-        (s) => s.connection === 'live' || s.connection === 'stopped',
-      ),
-    60_000,
-  );
 
 const acknowledgments = (lab: Lab, focus: string) =>
   lab.search(`Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${focus}`)}`);
@@ -40,7 +31,7 @@ export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<voi
     throw error;
   });
   try {
-    await Promise.all([live(one), live(two)]);
+    await Promise.all([everyTopicUp(one, 'nurse'), everyTopicUp(two, 'nurse')]);
     let focus = '';
     await run.report.check(
       'two workstations, one critical nobody acknowledges → one step Task on Medplum, shown on both',

@@ -15,6 +15,7 @@ import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, until, untilAsync } from './checks.ts';
+import { alertOn, everyTopicUp } from './app-waits.ts';
 import type { Lab } from './lab.ts';
 
 /** Her role in the directory, and the policy that asks it first. */
@@ -46,15 +47,6 @@ export const stepTasks = (lab: Lab, focus: string, step: number) => {
   );
 };
 
-export async function alertOn(app: RunningApp, focus: string): Promise<AlertSummary> {
-  let found: AlertSummary | undefined;
-  await untilAsync('the alert', async () => {
-    found = (await app.service.handlers.listAlerts({ limit: 200 })).find((a) => a.focus === focus);
-    return found !== undefined;
-  });
-  return found as AlertSummary;
-}
-
 /** The critical's step `step` as her screen shows it, once it is addressed to her. */
 export async function askedOfHer(app: RunningApp, focus: string, step: number) {
   let asked: NonNullable<AlertSummary['escalation']>[number] | undefined;
@@ -76,14 +68,7 @@ const toldOfStep = (run: EscalationRun, alertId: string, step: number) =>
 export async function checkEscalation(run: EscalationRun, roleRef: string): Promise<void> {
   const app = await run.launch();
   try {
-    await untilAsync(
-      'every subscription live',
-      async () =>
-        (await app.service.handlers.getHealth({})).subscriptions.every(
-          (s) => s.connection === 'live' || s.connection === 'stopped',
-        ),
-      60_000,
-    );
+    await everyTopicUp(app, 'nurse');
     let declined = '';
     await run.report.check(
       'an unacknowledged critical → one step Task on Medplum for the charge nurse’s PractitionerRole, told on her screen once',

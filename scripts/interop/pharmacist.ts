@@ -12,6 +12,7 @@ import { VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { OrderReview, WorklistView } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, until, untilAsync } from './checks.ts';
+import { everyTopicUp } from './app-waits.ts';
 import type { Drug, Lab } from './lab.ts';
 
 const AMOXICILLIN: Drug = { rxnorm: '308182', text: 'amoxicillin 500 MG Oral Capsule', priority: 'stat' };
@@ -49,14 +50,7 @@ export async function checkPharmacist(run: PharmacistRun): Promise<void> {
       async () => {
         const session = await app.service.handlers.getSession({});
         expectThat(session.role === 'pharmacist', `signed in as ${session.role ?? 'no role'}`);
-        await untilAsync(
-          'her subscriptions live',
-          async () =>
-            (await app.service.handlers.getHealth({})).subscriptions.every(
-              (s) => s.connection === 'live' || s.connection === 'stopped',
-            ),
-          60_000,
-        );
+        await everyTopicUp(app, 'pharmacist');
         await run.lab.penicillinAllergy(run.patient);
         routine = await run.lab.order(run.patient);
         stat = await run.lab.order(run.patient, AMOXICILLIN);

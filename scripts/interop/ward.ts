@@ -16,6 +16,7 @@ import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-res
 import { writePrivateFile } from '../../src-main/lib/private-files.ts';
 import type { AlertSummary, LockedWardView } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, untilAsync } from './checks.ts';
+import { everyTopicUp } from './app-waits.ts';
 import type { Lab } from './lab.ts';
 
 export const WARD = 'ward-a';
@@ -81,6 +82,7 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         ).catch((error: unknown) => {
           throw new Error(`${String(error)} (${watching})`);
         });
+        await everyTopicUp(app, 'nurse');
         const session = await app.service.handlers.getSession({});
         expectThat(session.state !== 'signed-in', `a person is signed in (${session.state})`);
         focus = (await run.lab.potassium(run.patient, 6.9)).reference;
