@@ -92,7 +92,8 @@ async function reachable(): Promise<string | null> {
 /** How a workstation differs from the nurse's own: its escalation policy, who signs in, a ward identity. */
 interface LaunchOptions {
   policy?: EscalationPolicy | null;
-  user?: Provisioned['nurse'];
+  /** Who completes a sign-in, asked at each one (a ward screen is signed in to by several people). */
+  user?: () => Provisioned['nurse'];
   /** A ward workstation: its backend client and private key file. */
   ward?: { clientId: string; keyFile: string };
 }
@@ -105,7 +106,7 @@ function launch(
   who: Provisioned,
   options: LaunchOptions = {},
 ) {
-  const user = options.user ?? who.nurse;
+  const user = options.user ?? (() => who.nurse);
   return startApp(
     {
       dataDir,
@@ -117,7 +118,7 @@ function launch(
       // Stands in for Electron's safeStorage: the restart resumes the session as the desktop app does.
       secretStore: secrets,
       openAuthorizationUrl: async (url) => {
-        await completeMedplumLogin(url, user);
+        await completeMedplumLogin(url, user());
       },
     },
     {
@@ -558,7 +559,7 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
     const dir = join(run.dataDir, name);
     const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
       policy: FAST_ESCALATION,
-      user,
+      user: () => user,
     });
     await app.service.handlers.signIn({ role: 'nurse' });
     await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);
@@ -595,7 +596,7 @@ async function pharmacistChecks(run: Run): Promise<void> {
     launch: async () => {
       const dir = join(run.dataDir, 'pharmacy');
       const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
-        user: run.who.pharmacist,
+        user: () => run.who.pharmacist,
       });
       await app.service.handlers.signIn({ role: 'pharmacist' });
       await untilAsync('the pharmacist signed in', () => signedIn(app), 60_000);
@@ -604,20 +605,25 @@ async function pharmacistChecks(run: Run): Promise<void> {
   });
 }
 
-/** A shared ward workstation: its backend sign-in, the locked screen, a nurse signing in at it. */
+/** A shared ward workstation: its backend sign-in, the locked screen, two nurses signing in at it. */
 async function wardChecks(run: Run, key: WardKeyServer): Promise<void> {
+  const family = 'Ember';
+  const patient = await run.lab.patient(family, WARD);
+  let signingIn = run.who.nurse;
   await checkWardWorkstation({
     report: run.report,
     lab: run.lab,
-    patient: run.patients[0],
-    family: 'Ardent',
+    patient,
+    family,
     launch: () =>
       launch(join(run.dataDir, 'ward'), run.notified, new MemorySecretStore(), run.who, {
         ward: { clientId: run.who.wardClientId, keyFile: key.keyFile },
+        user: () => signingIn,
       }),
-    signInNurse: async (app) => {
+    signIn: async (app, who) => {
+      signingIn = who === 'ward-b-nurse' ? run.who.wardBNurse : run.who.nurse;
       await app.service.handlers.signIn({ role: 'nurse' });
-      await untilAsync('the nurse signed in at the ward screen', () => signedIn(app), 60_000);
+      await untilAsync(`the ${who} signed in at the ward screen`, () => signedIn(app), 60_000);
     },
   });
 }

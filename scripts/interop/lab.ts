@@ -1,6 +1,6 @@
 // The laboratory side of the interop run: a second Medplum user of the interop project who writes the
 // patients and results the nurse's app must react to, through Medplum's FHIR API.
-import { passwordToken } from './medplum-admin.ts';
+import { passwordToken, WARD_TAG_SYSTEM } from './medplum-admin.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,10 +14,13 @@ export interface Drug {
 const WARFARIN: Drug = { rxnorm: '855332', text: 'warfarin sodium 5 MG Oral Tablet', priority: 'routine' };
 
 export interface Lab {
-  /** Create a test patient (invented name); returns `Patient/<id>`. */
-  patient(family: string): Promise<string>;
-  /** Write a potassium result; returns `Observation/<id>` and the time the write was sent. */
-  potassium(patient: string, value: number): Promise<{ reference: string; sentAt: number }>;
+  /** Create a test patient (invented name), tagged with her ward when given; returns `Patient/<id>`. */
+  patient(family: string, ward?: string): Promise<string>;
+  /**
+   * Write a potassium result, tagged with the ward when given; returns `Observation/<id>` and the time
+   * the write was sent.
+   */
+  potassium(patient: string, value: number, ward?: string): Promise<{ reference: string; sentAt: number }>;
   /** Release results in a final DiagnosticReport, as a laboratory does; returns `DiagnosticReport/<id>`. */
   finalReport(patient: string, results: readonly string[]): Promise<string>;
   /** A corrected value for the same result (a new version). */
@@ -45,6 +48,10 @@ export interface Lab {
   /** The lab user's access token, for a check that drives a core writer with a project user's rights. */
   token: string;
 }
+
+/** `meta.tag` naming the ward, which an AccessPolicy's `_tag` criteria read. */
+const wardTag = (ward: string | undefined): Json =>
+  ward ? { meta: { tag: [{ system: WARD_TAG_SYSTEM, code: ward }] } } : {};
 
 export function potassiumResult(patient: string, value: number): Json {
   const critical = value >= 6.2 || value <= 2.8;
@@ -115,17 +122,21 @@ export async function signInLab(
     return json;
   };
   return {
-    async patient(family) {
+    async patient(family, ward) {
       const created = await must('POST', 'Patient', {
         resourceType: 'Patient',
+        ...wardTag(ward),
         name: [{ family, given: ['Interop'] }],
         gender: 'unknown',
       });
       return `Patient/${String(created['id'])}`;
     },
-    async potassium(patient, value) {
+    async potassium(patient, value, ward) {
       const sentAt = Date.now();
-      const created = await must('POST', 'Observation', potassiumResult(patient, value));
+      const created = await must('POST', 'Observation', {
+        ...potassiumResult(patient, value),
+        ...wardTag(ward),
+      });
       return { reference: `Observation/${String(created['id'])}`, sentAt };
     },
     async finalReport(patient, results) {

@@ -1,7 +1,8 @@
 // What `npm run interop:medplum` registers on the Medplum it is pointed at, through Medplum's own API
 // and nothing else: a project with the `websocket-subscriptions` feature, a ClientApplication with the
 // exact loopback redirect URI the app will use, a backend client for a ward workstation (its keys at a
-// JWKS URL the run serves), Practitioner users for two nurses, a pharmacist and the lab,
+// JWKS URL the run serves), Practitioner users for two nurses, a pharmacist, the lab and a Ward B nurse
+// whose AccessPolicy limits her to Ward B's tagged patients and results,
 // all idempotent (a second run finds and reuses them). Test identities only: never point this at a
 // server holding real patients.
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,6 +24,8 @@ export interface Provisioned {
   pharmacist: { email: string; password: string };
   /** The ward workstation's backend client (private_key_jwt, its keys at the run's JWKS URL). */
   wardClientId: string;
+  /** A Ward B nurse: an AccessPolicy limits her patients and results to those tagged Ward B. */
+  wardBNurse: { email: string; password: string };
   lab: { email: string; password: string };
 }
 
@@ -47,6 +50,15 @@ const PHARMACIST = {
   first: 'Interop',
   last: 'Pharmacist',
 };
+const WARD_B_NURSE = {
+  email: 'interop-ward-b-nurse@example.com',
+  password: 'interop-ward-b-Pass-2026',
+  first: 'Interop',
+  last: 'WardB',
+};
+/** The ward tag on patients and results (`meta.tag`), which the Ward B nurse's AccessPolicy reads. */
+export const WARD_TAG_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/ward';
+const WARD_B_POLICY = 'Alert Monitor interop: Ward B nurse';
 const LAB = {
   email: 'interop-lab@example.com',
   password: 'interop-lab-Pass-2026',
@@ -246,12 +258,48 @@ async function ensureBackendClient(
   return String(client['id']);
 }
 
-/** A Practitioner user of the project (an existing membership is fine). */
+/**
+ * The Ward B nurse's AccessPolicy, in the project (made with the administrator's membership of it):
+ * patients and results only when tagged Ward B, the closed loop's and her own types in full.
+ */
+async function ensureWardBPolicy(origin: string, projectAdmin: string): Promise<string> {
+  const fhir = `${origin}/fhir/R4`;
+  const found = await call(`${fhir}/AccessPolicy?name=${encodeURIComponent(WARD_B_POLICY)}`, {
+    token: projectAdmin,
+  });
+  if (found.status !== 200) fail('searching access policies', found);
+  const existing = entries(found.body).find((p) => p['name'] === WARD_B_POLICY);
+  if (existing) return `AccessPolicy/${String(existing['id'])}`;
+  const ward = (type: string) => ({ resourceType: type, criteria: `${type}?_tag=${WARD_TAG_SYSTEM}|ward-b` });
+  const created = await call(`${fhir}/AccessPolicy`, {
+    method: 'POST',
+    token: projectAdmin,
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'AccessPolicy',
+      name: WARD_B_POLICY,
+      resource: [
+        ward('Patient'),
+        ward('Observation'),
+        ward('DiagnosticReport'),
+        ward('Encounter'),
+        ...['Subscription', 'Communication', 'Task', 'Practitioner', 'PractitionerRole', 'Group'].map(
+          (resourceType) => ({ resourceType }),
+        ),
+      ],
+    }),
+  });
+  if (created.status !== 201) fail('creating the Ward B access policy', created);
+  return `AccessPolicy/${String(created.body['id'])}`;
+}
+
+/** A Practitioner user of the project (an existing membership is fine), optionally under a policy. */
 async function ensureUser(
   origin: string,
   admin: string,
   projectId: string,
   user: { email: string; password: string; first: string; last: string },
+  accessPolicy?: string,
 ): Promise<void> {
   const invited = await call(`${origin}/admin/projects/${projectId}/invite`, {
     method: 'POST',
@@ -264,6 +312,7 @@ async function ensureUser(
       email: user.email,
       password: user.password,
       sendEmail: false,
+      ...(accessPolicy ? { accessPolicy: { reference: accessPolicy } } : {}),
     }),
   });
   const already = JSON.stringify(invited.body).includes('already a member');
@@ -288,6 +337,13 @@ export async function provision(
   await ensureUser(target.origin, admin, projectId, PHARMACIST);
   await ensureUser(target.origin, admin, projectId, LAB);
   const wardClientId = await ensureBackendClient(target.origin, admin, projectId, wardJwksUri);
+  const projectAdmin = await passwordToken(
+    target.origin,
+    { email: target.adminEmail, password: target.adminPassword },
+    PROJECT_NAME,
+  );
+  const policy = await ensureWardBPolicy(target.origin, projectAdmin);
+  await ensureUser(target.origin, admin, projectId, WARD_B_NURSE, policy);
   return {
     projectId,
     clientId,
@@ -295,6 +351,7 @@ export async function provision(
     colleague: { email: COLLEAGUE.email, password: COLLEAGUE.password },
     pharmacist: { email: PHARMACIST.email, password: PHARMACIST.password },
     wardClientId,
+    wardBNurse: { email: WARD_B_NURSE.email, password: WARD_B_NURSE.password },
     lab: { email: LAB.email, password: LAB.password },
   };
 }

@@ -1,13 +1,15 @@
 // A shared ward workstation against Medplum (docs/deployment.md, "Ward workstation"): the ward identity
 // is a backend client of the interop project whose public key Medplum fetches from a JWKS URL this run
 // serves (private_key_jwt); its private key is a 0600 file, as a hospital's IT would install it. With
-// nobody signed in the ward identity keeps the subscriptions: a critical that arrives then is on the
-// locked ward screen without a name or a value; a nurse who signs in at that screen sees it in full and
-// acknowledges it, and Medplum holds her acknowledgment.
+// nobody signed in the ward identity keeps the subscriptions: a critical on Ward A (its patient and
+// result tagged `ward-a`) is on the locked ward screen without a name or a value. A Ward B nurse, whom
+// a Medplum AccessPolicy limits to results tagged Ward B, signs in at that screen: the critical is not
+// listed for her and every action on it is refused with the server's reason. A Ward A nurse signs in:
+// she sees it in full and acknowledges it, and Medplum holds her acknowledgment.
 //
-// Medplum restricts a client to a ward with an AccessPolicy; the interop project gives the ward client
-// the whole project, so what it may see is not checked here (the embedded server's ward labels are,
-// in `npm test`).
+// The ward client itself has the whole project here (Medplum would narrow it with an AccessPolicy as
+// well), so which results reach the ward screen is not checked; the embedded server's ward labels
+// are, in `npm test`.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -53,13 +55,14 @@ export async function serveWardKey(dir: string): Promise<WardKeyServer> {
 export interface WardRun {
   report: Report;
   lab: Lab;
+  /** A Ward A patient (tagged `ward-a`). */
   patient: string;
   /** The patient's family name, which the locked screen must not show. */
   family: string;
   /** Start the ward workstation on its own data directory (nobody signed in). */
   launch(): Promise<RunningApp>;
   /** A nurse signs in at the workstation (the loopback sign-in, her step done headlessly). */
-  signInNurse(app: RunningApp): Promise<void>;
+  signIn(app: RunningApp, who: 'ward-a-nurse' | 'ward-b-nurse'): Promise<void>;
 }
 
 export async function checkWardWorkstation(run: WardRun): Promise<void> {
@@ -85,7 +88,7 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         await everyTopicUp(app, 'nurse');
         const session = await app.service.handlers.getSession({});
         expectThat(session.state !== 'signed-in', `a person is signed in (${session.state})`);
-        focus = (await run.lab.potassium(run.patient, 6.9)).reference;
+        focus = (await run.lab.potassium(run.patient, 6.9, WARD)).reference;
         let shown = '';
         let count = 0;
         await untilAsync(
@@ -106,10 +109,44 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
       },
     );
     await run.report.check(
-      'a nurse signs in at the ward screen: the critical is there in full for her, and her acknowledgment is on Medplum',
+      'a Ward B nurse at the Ward A screen: Ward A’s critical is not listed for her, and acting on it is refused by Medplum’s AccessPolicy',
       async () => {
         expectThat(focus !== '', 'no critical (the previous check failed)');
-        await run.signInNurse(app);
+        const alertId = app.service.store.alerts.list(50).find((a) => a.focus === focus)?.id ?? '';
+        await run.signIn(app, 'ward-b-nurse');
+        const listed = await app.service.handlers.listAlerts({ limit: 200 });
+        expectThat(!listed.some((a) => a.focus === focus), 'Ward A’s critical is listed for her');
+        const refusals: string[] = [];
+        for (const act of [
+          () => app.service.handlers.markSeen({ alertId }),
+          () => app.service.handlers.acknowledge({ alertId }),
+        ])
+          refusals.push(
+            await act().then(
+              () => 'done',
+              (error: unknown) => (error instanceof Error ? error.message : String(error)),
+            ),
+          );
+        expectThat(
+          refusals.every((r) => r.startsWith('Not permitted')),
+          `her actions: ${refusals.join('; ')}`,
+        );
+        await app.service.handlers.signOut({});
+        const still = await app.service.handlers.getLockedWard({});
+        expectThat(
+          still?.alerts.some((a) => a.id === alertId) === true,
+          'the critical left the locked screen after her refused actions',
+        );
+        const stored = app.service.store.alerts.get(alertId);
+        expectThat(stored?.lifecycle?.seenBy === null, `marked seen by ${stored?.lifecycle?.seenBy ?? ''}`);
+        return refusals[0] ?? '';
+      },
+    );
+    await run.report.check(
+      'a Ward A nurse signs in at the ward screen: the critical is there in full for her, and her acknowledgment is on Medplum',
+      async () => {
+        expectThat(focus !== '', 'no critical (the previous check failed)');
+        await run.signIn(app, 'ward-a-nurse');
         let mine: AlertSummary | undefined;
         await untilAsync('the critical in her feed, with the patient named', async () => {
           mine = (await app.service.handlers.listAlerts({ limit: 200 })).find((a) => a.focus === focus);
