@@ -609,11 +609,13 @@ async function pharmacistChecks(run: Run): Promise<void> {
 async function wardChecks(run: Run, key: WardKeyServer): Promise<void> {
   const family = 'Ember';
   const patient = await run.lab.patient(family, WARD);
+  const otherWardPatient = await run.lab.patient('Fallow', 'ward-b');
   let signingIn = run.who.nurse;
   await checkWardWorkstation({
     report: run.report,
     lab: run.lab,
     patient,
+    otherWardPatient,
     family,
     launch: () =>
       launch(join(run.dataDir, 'ward'), run.notified, new MemorySecretStore(), run.who, {

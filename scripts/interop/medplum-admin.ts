@@ -59,6 +59,7 @@ const WARD_B_NURSE = {
 /** The ward tag on patients and results (`meta.tag`), which the Ward B nurse's AccessPolicy reads. */
 export const WARD_TAG_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/ward';
 const WARD_B_POLICY = 'Alert Monitor interop: Ward B nurse';
+const WARD_A_SCREEN_POLICY = 'Alert Monitor interop: Ward A workstation';
 const LAB = {
   email: 'interop-lab@example.com',
   password: 'interop-lab-Pass-2026',
@@ -259,25 +260,34 @@ async function ensureBackendClient(
 }
 
 /**
- * The Ward B nurse's AccessPolicy, in the project (made with the administrator's membership of it):
- * patients and results only when tagged Ward B, the closed loop's and her own types in full.
+ * An AccessPolicy limited to one ward, in the project (made with the administrator's membership of
+ * it): patients, results, reports and encounters only when tagged with the ward, the closed loop's
+ * types and the directory in full.
  */
-async function ensureWardBPolicy(origin: string, projectAdmin: string): Promise<string> {
+async function ensureWardPolicy(
+  origin: string,
+  projectAdmin: string,
+  name: string,
+  wardCode: string,
+): Promise<string> {
   const fhir = `${origin}/fhir/R4`;
-  const found = await call(`${fhir}/AccessPolicy?name=${encodeURIComponent(WARD_B_POLICY)}`, {
+  const found = await call(`${fhir}/AccessPolicy?name=${encodeURIComponent(name)}`, {
     token: projectAdmin,
   });
   if (found.status !== 200) fail('searching access policies', found);
-  const existing = entries(found.body).find((p) => p['name'] === WARD_B_POLICY);
+  const existing = entries(found.body).find((p) => p['name'] === name);
   if (existing) return `AccessPolicy/${String(existing['id'])}`;
-  const ward = (type: string) => ({ resourceType: type, criteria: `${type}?_tag=${WARD_TAG_SYSTEM}|ward-b` });
+  const ward = (type: string) => ({
+    resourceType: type,
+    criteria: `${type}?_tag=${WARD_TAG_SYSTEM}|${wardCode}`,
+  });
   const created = await call(`${fhir}/AccessPolicy`, {
     method: 'POST',
     token: projectAdmin,
     headers: { 'Content-Type': 'application/fhir+json' },
     body: JSON.stringify({
       resourceType: 'AccessPolicy',
-      name: WARD_B_POLICY,
+      name,
       resource: [
         ward('Patient'),
         ward('Observation'),
@@ -289,8 +299,30 @@ async function ensureWardBPolicy(origin: string, projectAdmin: string): Promise<
       ],
     }),
   });
-  if (created.status !== 201) fail('creating the Ward B access policy', created);
+  if (created.status !== 201) fail(`creating the access policy ${name}`, created);
   return `AccessPolicy/${String(created.body['id'])}`;
+}
+
+/** Put a client's project membership under `accessPolicy` (Medplum narrows a client by its membership). */
+async function limitClient(
+  origin: string,
+  projectAdmin: string,
+  clientId: string,
+  accessPolicy: string,
+): Promise<void> {
+  const fhir = `${origin}/fhir/R4`;
+  const found = await call(`${fhir}/ProjectMembership?profile=ClientApplication/${clientId}`, {
+    token: projectAdmin,
+  });
+  const membership = entries(found.body)[0];
+  if (found.status !== 200 || !membership) fail('finding the ward client’s membership', found);
+  const updated = await call(`${fhir}/ProjectMembership/${String(membership['id'])}`, {
+    method: 'PUT',
+    token: projectAdmin,
+    headers: { 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({ ...membership, accessPolicy: { reference: accessPolicy } }),
+  });
+  if (updated.status !== 200) fail('limiting the ward client to its ward', updated);
 }
 
 /** A Practitioner user of the project (an existing membership is fine), optionally under a policy. */
@@ -342,8 +374,10 @@ export async function provision(
     { email: target.adminEmail, password: target.adminPassword },
     PROJECT_NAME,
   );
-  const policy = await ensureWardBPolicy(target.origin, projectAdmin);
+  const policy = await ensureWardPolicy(target.origin, projectAdmin, WARD_B_POLICY, 'ward-b');
   await ensureUser(target.origin, admin, projectId, WARD_B_NURSE, policy);
+  const screenPolicy = await ensureWardPolicy(target.origin, projectAdmin, WARD_A_SCREEN_POLICY, 'ward-a');
+  await limitClient(target.origin, projectAdmin, wardClientId, screenPolicy);
   return {
     projectId,
     clientId,

@@ -2,14 +2,13 @@
 // is a backend client of the interop project whose public key Medplum fetches from a JWKS URL this run
 // serves (private_key_jwt); its private key is a 0600 file, as a hospital's IT would install it. With
 // nobody signed in the ward identity keeps the subscriptions: a critical on Ward A (its patient and
-// result tagged `ward-a`) is on the locked ward screen without a name or a value. A Ward B nurse, whom
+// result tagged `ward-a`) is on the locked ward screen without a name or a value, one on Ward B is not. A Ward B nurse, whom
 // a Medplum AccessPolicy limits to results tagged Ward B, signs in at that screen: the critical is not
 // listed for her and every action on it is refused with the server's reason. A Ward A nurse signs in:
 // she sees it in full and acknowledges it, and Medplum holds her acknowledgment.
 //
-// The ward client itself has the whole project here (Medplum would narrow it with an AccessPolicy as
-// well), so which results reach the ward screen is not checked; the embedded server's ward labels
-// are, in `npm test`.
+// The ward client's own membership is under a Ward A AccessPolicy (patients and results tagged
+// `ward-a`): a Ward B critical written just before never reaches the Ward A screen.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -57,6 +56,8 @@ export interface WardRun {
   lab: Lab;
   /** A Ward A patient (tagged `ward-a`). */
   patient: string;
+  /** A Ward B patient (tagged `ward-b`), whose critical the Ward A client may not see. */
+  otherWardPatient: string;
   /** The patient's family name, which the locked screen must not show. */
   family: string;
   /** Start the ward workstation on its own data directory (nobody signed in). */
@@ -70,7 +71,7 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
   try {
     let focus = '';
     await run.report.check(
-      'a ward workstation signs in as its backend client (private_key_jwt) and shows a critical with nobody signed in, without a name',
+      'a ward workstation signs in as its backend client (private_key_jwt) and shows its ward’s critical with nobody signed in, without a name; another ward’s never arrives',
       async () => {
         let watching = '';
         await untilAsync(
@@ -88,6 +89,9 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         await everyTopicUp(app, 'nurse');
         const session = await app.service.handlers.getSession({});
         expectThat(session.state !== 'signed-in', `a person is signed in (${session.state})`);
+        // Ward B's critical first, then Ward A's, on the same stream: once Ward A's is stored, Ward B's
+        // would have been too had Medplum sent it to the Ward A client.
+        const elsewhere = (await run.lab.potassium(run.otherWardPatient, 7.2, 'ward-b')).reference;
         focus = (await run.lab.potassium(run.patient, 6.9, WARD)).reference;
         let shown = '';
         let count = 0;
@@ -103,9 +107,16 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         );
         expectThat(!shown.includes(run.family), 'the locked screen names the patient');
         expectThat(!shown.includes('6.9'), 'the locked screen shows the value');
-        const stored = app.service.store.alerts.list(50).filter((a) => a.focus === focus);
-        expectThat(stored.length === 1, `${stored.length} alerts stored for the critical`);
-        return `${count} on the locked screen of ${WARD}, no name, no value`;
+        const stored = app.service.store.alerts.list(50);
+        expectThat(
+          stored.filter((a) => a.focus === focus).length === 1,
+          `${stored.filter((a) => a.focus === focus).length} alerts stored for the critical`,
+        );
+        expectThat(
+          !stored.some((a) => a.focus === elsewhere),
+          'Ward B’s critical reached the Ward A workstation',
+        );
+        return `${count} on the locked screen of ${WARD}, no name, no value; Ward B’s never arrived`;
       },
     );
     await run.report.check(
