@@ -17,10 +17,16 @@ export interface Lab {
   /** Create a test patient (invented name), tagged with her ward when given; returns `Patient/<id>`. */
   patient(family: string, ward?: string): Promise<string>;
   /**
-   * Write a potassium result, tagged with the ward when given; returns `Observation/<id>` and the time
-   * the write was sent.
+   * Write a potassium result, tagged with the ward and taken in the encounter when given; returns
+   * `Observation/<id>` and the time the write was sent.
    */
-  potassium(patient: string, value: number, ward?: string): Promise<{ reference: string; sentAt: number }>;
+  potassium(
+    patient: string,
+    value: number,
+    where?: { ward?: string; encounter?: string },
+  ): Promise<{ reference: string; sentAt: number }>;
+  /** The patient's in-progress inpatient stay in `bed` ("Ward A bed 4"), tagged with the ward. */
+  admission(patient: string, bed: string, ward: string): Promise<string>;
   /** Release results in a final DiagnosticReport, as a laboratory does; returns `DiagnosticReport/<id>`. */
   finalReport(patient: string, results: readonly string[]): Promise<string>;
   /** A corrected value for the same result (a new version). */
@@ -131,13 +137,25 @@ export async function signInLab(
       });
       return `Patient/${String(created['id'])}`;
     },
-    async potassium(patient, value, ward) {
+    async potassium(patient, value, where = {}) {
       const sentAt = Date.now();
       const created = await must('POST', 'Observation', {
         ...potassiumResult(patient, value),
-        ...wardTag(ward),
+        ...wardTag(where.ward),
+        ...(where.encounter ? { encounter: { reference: where.encounter } } : {}),
       });
       return { reference: `Observation/${String(created['id'])}`, sentAt };
+    },
+    async admission(patient, bed, ward) {
+      const created = await must('POST', 'Encounter', {
+        resourceType: 'Encounter',
+        ...wardTag(ward),
+        status: 'in-progress',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+        subject: { reference: patient },
+        location: [{ location: { display: bed }, status: 'active' }],
+      });
+      return `Encounter/${String(created['id'])}`;
     },
     async finalReport(patient, results) {
       const created = await must('POST', 'DiagnosticReport', {

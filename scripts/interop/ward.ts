@@ -2,7 +2,8 @@
 // is a backend client of the interop project whose public key Medplum fetches from a JWKS URL this run
 // serves (private_key_jwt); its private key is a 0600 file, as a hospital's IT would install it. With
 // nobody signed in the ward identity keeps the subscriptions: a critical on Ward A (its patient and
-// result tagged `ward-a`) is on the locked ward screen without a name or a value, one on Ward B is not. A Ward B nurse, whom
+// result tagged `ward-a`) is on the locked ward screen with her bed but without a name or a value, one
+// on Ward B is not. A Ward B nurse, whom
 // a Medplum AccessPolicy limits to results tagged Ward B, signs in at that screen: the critical is not
 // listed for her and every action on it is refused with the server's reason. A Ward A nurse signs in:
 // she sees it in full and acknowledges it, and Medplum holds her acknowledgment.
@@ -21,6 +22,8 @@ import { everyTopicUp } from './app-waits.ts';
 import type { Lab } from './lab.ts';
 
 export const WARD = 'ward-a';
+/** Where the Ward A patient lies: her encounter's location, which the locked screen shows. */
+const BED = 'Ward A bed 4';
 
 export interface WardKeyServer {
   /** Where Medplum fetches the ward identity's public key. */
@@ -71,7 +74,7 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
   try {
     let focus = '';
     await run.report.check(
-      'a ward workstation signs in as its backend client (private_key_jwt) and shows its ward’s critical with nobody signed in, without a name; another ward’s never arrives',
+      'a ward workstation signs in as its backend client (private_key_jwt) and shows its ward’s critical with nobody signed in, with the bed and without a name; another ward’s never arrives',
       async () => {
         let watching = '';
         await untilAsync(
@@ -91,8 +94,9 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         expectThat(session.state !== 'signed-in', `a person is signed in (${session.state})`);
         // Ward B's critical first, then Ward A's, on the same stream: once Ward A's is stored, Ward B's
         // would have been too had Medplum sent it to the Ward A client.
-        const elsewhere = (await run.lab.potassium(run.otherWardPatient, 7.2, 'ward-b')).reference;
-        focus = (await run.lab.potassium(run.patient, 6.9, WARD)).reference;
+        const elsewhere = (await run.lab.potassium(run.otherWardPatient, 7.2, { ward: 'ward-b' })).reference;
+        const stay = await run.lab.admission(run.patient, BED, WARD);
+        focus = (await run.lab.potassium(run.patient, 6.9, { ward: WARD, encounter: stay })).reference;
         let shown = '';
         let count = 0;
         await untilAsync(
@@ -106,6 +110,8 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
           60_000,
         );
         expectThat(!shown.includes(run.family), 'the locked screen names the patient');
+        // Where to go, from the result's encounter on Medplum.
+        expectThat(shown.includes(BED), `the locked screen does not say ${BED}: ${shown}`);
         expectThat(!shown.includes('6.9'), 'the locked screen shows the value');
         const stored = app.service.store.alerts.list(50);
         expectThat(
@@ -116,7 +122,7 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
           !stored.some((a) => a.focus === elsewhere),
           'Ward B’s critical reached the Ward A workstation',
         );
-        return `${count} on the locked screen of ${WARD}, no name, no value; Ward B’s never arrived`;
+        return `${count} on the locked screen of ${WARD} (${BED}), no name, no value; Ward B’s never arrived`;
       },
     );
     await run.report.check(
