@@ -31,6 +31,8 @@ interface Nurse {
   store: ClientStore;
   monitor: Monitor;
   notified: AlertNotification[];
+  /** The alerts whose notifications were taken back. */
+  withdrawn: string[];
   /** Stop the monitor and close its store (a restart, or the end of the test). */
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ interface Nurse {
 /** A nurse's monitor on the peer; every run of it shares `notified` when given (restarts). */
 function nurse(base: string, storePath: string, notified: AlertNotification[] = []): Nurse {
   const store = openClientStore(storePath);
+  const withdrawn: string[] = [];
   const monitor = createMonitor({
     store,
     session: {
@@ -47,7 +50,10 @@ function nurse(base: string, storePath: string, notified: AlertNotification[] = 
       refreshNow: async () => undefined,
       tokenExpiresAt: () => null,
     },
-    notifier: { notify: async (n) => void notified.push(n) },
+    notifier: {
+      notify: async (n) => void notified.push(n),
+      withdraw: async (alertId) => void withdrawn.push(alertId),
+    },
     topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
     emit: () => undefined,
     onHealthChange: () => undefined,
@@ -62,7 +68,7 @@ function nurse(base: string, storePath: string, notified: AlertNotification[] = 
     store.close();
   };
   cleanups.push(close);
-  return { store, monitor, notified, close };
+  return { store, monitor, notified, withdrawn, close };
 }
 
 const storePath = () => join(mkdtempSync(join(tmpdir(), 'medplum-like-')), 'monitor.sqlite');
@@ -187,9 +193,9 @@ describe('against a server that behaves like Medplum', () => {
     ]);
   });
 
-  it('an updated result is the same alert with the new value; a deleted one says it was withdrawn', async () => {
+  it('an updated result is the same alert with the new value; a deleted one says it was withdrawn and its notification goes', async () => {
     const server = await peer();
-    const { store, monitor, notified } = nurse(server.base, storePath());
+    const { store, monitor, notified, withdrawn } = nurse(server.base, storePath());
     await monitor.start();
     await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium(6.8)));
@@ -211,11 +217,13 @@ describe('against a server that behaves like Medplum', () => {
     expect(alert?.reason).toMatch(/deleted at the source; was: Potassium 7\.4 mmol\/L/);
     const actions = store.alerts.auditRows(undefined, undefined).filter((r) => r.alert_id === alert?.id);
     expect(actions.map((r) => r.action)).toEqual(['notified', 'result-revised', 'result-withdrawn']);
+    // The lock screen no longer asks about a result the laboratory took back.
+    expect(withdrawn).toEqual([alert?.id]);
   });
 
-  it('a result marked entered-in-error is withdrawn too', async () => {
+  it('a result marked entered-in-error is withdrawn too, with its notification', async () => {
     const server = await peer();
-    const { store, monitor, notified } = nurse(server.base, storePath());
+    const { store, monitor, notified, withdrawn } = nurse(server.base, storePath());
     await monitor.start();
     await until(() => server.boundSubscriptions().length === 1, 'the websocket bind');
     const c1 = ref(server.lab.create(potassium()));
@@ -223,5 +231,7 @@ describe('against a server that behaves like Medplum', () => {
     server.lab.update(c1, { ...potassium(), status: 'entered-in-error' });
     await until(() => alertsFor(store, c1)[0]?.headline.startsWith('Withdrawn') === true, 'the withdrawal');
     expect(alertsFor(store, c1)[0]?.reason).toMatch(/now entered-in-error/);
+    await until(() => withdrawn.length > 0 || null, 'the notification withdrawn');
+    expect(withdrawn).toEqual([alertsFor(store, c1)[0]?.id]);
   });
 });
