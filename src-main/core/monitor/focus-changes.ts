@@ -16,8 +16,11 @@ export interface RecheckDeps {
   access: FhirAccess;
   fhirBase: string;
   logger: Logger;
-  /** The alert was changed here (withdrawn): push it to the renderer. */
-  changed(alertId: string): void;
+  /**
+   * The source withdrew the alert's result: push it to the renderer and take its OS notification back
+   * (a lock screen must not keep asking about a result the laboratory took back).
+   */
+  withdrawn(alertId: string): void;
   /** The alert was revised: enrich it again with the new version. */
   enrich(alertIds: readonly string[]): void;
 }
@@ -39,7 +42,8 @@ export async function recheckAlert(deps: RecheckDeps, alertId: string): Promise<
   const now = Date.now();
   if (view.status === 'gone') {
     const why = 'the result was deleted at the source';
-    if (deps.store.alerts.withdraw(alertId, withdrawnHeadline(alert.focus), why, now)) deps.changed(alertId);
+    if (deps.store.alerts.withdraw(alertId, withdrawnHeadline(alert.focus), why, now))
+      deps.withdrawn(alertId);
     return 'withdrawn';
   }
   if (view.status !== 'ok' || !view.resource) {
@@ -56,7 +60,7 @@ export async function recheckAlert(deps: RecheckDeps, alertId: string): Promise<
       `the result is now ${status}`,
       now,
     );
-    if (withdrawn) deps.changed(alertId);
+    if (withdrawn) deps.withdrawn(alertId);
     return 'withdrawn';
   }
   const version = str(at(view.resource, 'meta', 'versionId'));

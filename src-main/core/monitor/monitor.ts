@@ -233,9 +233,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     access: deps.access,
     fhirBase: session.fhirBase,
     logger,
-    changed: (id) => {
+    withdrawn: (id) => {
       const alert = store.alerts.get(id);
       if (alert) options.emit({ type: 'alert', alert });
+      options.notifier
+        .withdraw?.(id)
+        .catch((error: unknown) => logger.warn({ alertId: id, err: String(error) }, 'withdraw failed'));
     },
     enrich: (ids) => followUps.enqueueEnrichment(ids),
   };
