@@ -78,6 +78,9 @@ interface Recorded extends AlertNotification {
   at: number;
 }
 
+/** Every alert whose notifications an app of this run took back (the notification daemon's side). */
+const withdrawals: string[] = [];
+
 async function reachable(): Promise<string | null> {
   try {
     const res = await fetch(`${origin}/healthcheck`, { signal: AbortSignal.timeout(5000) });
@@ -114,7 +117,10 @@ function launch(
       // LOG_LEVEL=warn shows the app's own account of each recovery step (ids and counts only).
       logger: createLogger('interop-app', process.env['LOG_LEVEL'] ?? 'error'),
       rulesPath: join(root, 'resources/rules/critical-values.json'),
-      createNotifier: () => ({ notify: async (n) => void notified.push({ ...n, at: Date.now() }) }),
+      createNotifier: () => ({
+        notify: async (n) => void notified.push({ ...n, at: Date.now() }),
+        withdraw: async (alertId) => void withdrawals.push(alertId),
+      }),
       // Stands in for Electron's safeStorage: the restart resumes the session as the desktop app does.
       secretStore: secrets,
       openAuthorizationUrl: async (url) => {
@@ -508,7 +514,7 @@ async function checkUpdateAndDelete(run: Run): Promise<void> {
     return alertsFor(run.app, run.first)[0]?.headline ?? '';
   });
   await run.report.check(
-    'a deleted result is marked withdrawn by the lab, not "No longer available"',
+    'a deleted result is marked withdrawn by the lab, not "No longer available", and its notification taken back',
     async () => {
       await run.lab.remove(run.first);
       await until(
@@ -518,6 +524,8 @@ async function checkUpdateAndDelete(run: Run): Promise<void> {
       const alert = alertsFor(run.app, run.first)[0];
       expectThat(alertsFor(run.app, run.first).length === 1, 'the delete made another alert');
       expectThat(alert?.state === 'resolved' && alert.lifecycle?.pinned === false, 'still pinned as open');
+      // The lock screen no longer asks about it.
+      await until('its notification withdrawn', () => withdrawals.includes(alert?.id ?? ''), 10_000);
       return `${alert?.headline ?? ''} (${alert?.reason ?? ''})`;
     },
   );
