@@ -40,6 +40,7 @@ import { createEscalationChain, type EscalationChain } from './escalation-chain.
 import { chainDecides, type EscalationPolicy } from './escalation-policy.ts';
 import type { StepIssuer } from './escalation-steps.ts';
 import { renotifyEscalated } from './renotify.ts';
+import { withdrawQuietly } from './raise.ts';
 import { createSharedLoopHandlers, type LoopChange } from './shared-loop.ts';
 import { createWriteback, RESOLUTION_KIND, WRITEBACK_KIND, type AckRecord } from './writeback.ts';
 
@@ -144,11 +145,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
     opened.has(alert.id) ||
     (Boolean(alert.lifecycle?.seenAt) && alert.lifecycle?.seenBy === session.fhirUser);
 
-  /** Take the alert's notifications back (acknowledged or resolved); a failure is logged, not fatal. */
-  const withdraw = (alertId: string) =>
-    void options.notifier
-      .withdraw?.(alertId)
-      .catch((error: unknown) => logger.warn({ alertId, err: String(error) }, 'withdraw failed'));
+  /** Take the alert's notifications back (acknowledged or resolved). */
+  const withdraw = (alertId: string) => withdrawQuietly(options.notifier, logger, alertId);
 
   /** The alert and the user allowed to act on it, or a refusal thrown before anything changes. */
   async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession } | null> {

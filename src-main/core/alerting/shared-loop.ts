@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import type { EscalationChain } from './escalation-chain.ts';
 import type { StepStatus } from './loop-resources.ts';
+import { withdrawQuietly } from './raise.ts';
 
 export type LoopChange =
   /** `opened`: alerts that were waiting for a person until now; `changed`: every alert that changed. */
@@ -23,23 +24,18 @@ export interface SharedLoopOptions {
 }
 
 export function createSharedLoopHandlers(options: SharedLoopOptions) {
-  const withdraw = (alertId: string) =>
-    options.notifier
-      .withdraw?.(alertId)
-      .catch((error: unknown) =>
-        options.logger.warn({ alertId, err: String(error) }, 'could not withdraw a notification'),
-      );
+  const withdraw = (alertId: string) => withdrawQuietly(options.notifier, options.logger, alertId);
   return {
     onChange(change: LoopChange): void {
       switch (change.kind) {
         case 'acknowledged':
           for (const id of change.changed) options.publish(id);
-          for (const id of change.opened) void withdraw(id);
+          for (const id of change.opened) withdraw(id);
           break;
         case 'resolved':
           for (const id of change.changed) {
             options.publish(id);
-            void withdraw(id);
+            withdraw(id);
           }
           break;
         case 'step':

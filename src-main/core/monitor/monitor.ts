@@ -39,6 +39,7 @@ import {
   stopLoopQueue,
   type LoopDeps,
 } from './loop-events.ts';
+import { withdrawQuietly } from '../alerting/raise.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { CLOSED_LOOP_TOPICS } from '../store/alert-sharing.ts';
 import { RESULT_NEWS_TOPICS } from '../store/result-news.ts';
@@ -236,9 +237,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     withdrawn: (id) => {
       const alert = store.alerts.get(id);
       if (alert) options.emit({ type: 'alert', alert });
-      options.notifier
-        .withdraw?.(id)
-        .catch((error: unknown) => logger.warn({ alertId: id, err: String(error) }, 'withdraw failed'));
+      withdrawQuietly(options.notifier, logger, id);
     },
     enrich: (ids) => followUps.enqueueEnrichment(ids),
   };
