@@ -67,22 +67,26 @@ export async function idTokenAlgorithms(metadata: oc.ServerMetadata): Promise<st
 }
 
 /**
- * The same configuration with the ID-token algorithms made explicit in the server metadata, which
- * openid-client checks before its RS256 default.
+ * The server metadata with the ID-token algorithms made explicit (when known), which openid-client
+ * checks before its RS256 default; plain data, ready for a new Configuration.
  */
+export function metadataWithIdTokenAlgorithms(
+  config: oc.Configuration,
+  algorithms: string[] | null,
+): oc.ServerMetadata {
+  const { supportsPKCE: _helper, ...metadata } = config.serverMetadata();
+  return algorithms === null ? metadata : { ...metadata, id_token_signing_alg_values_supported: algorithms };
+}
+
+/** The same public-client configuration with the ID-token algorithms made explicit. */
 export function withIdTokenAlgorithms(
   config: oc.Configuration,
   clientId: string,
   algorithms: string[] | null,
 ): oc.Configuration {
   if (algorithms === null) return config;
-  const { supportsPKCE: _helper, ...metadata } = config.serverMetadata();
-  const next = new oc.Configuration(
-    { ...metadata, id_token_signing_alg_values_supported: algorithms },
-    clientId,
-    undefined,
-    oc.None(),
-  );
+  const metadata = metadataWithIdTokenAlgorithms(config, algorithms);
+  const next = new oc.Configuration(metadata, clientId, undefined, oc.None());
   const endpoints = [metadata.token_endpoint, metadata.authorization_endpoint, metadata.revocation_endpoint];
   if (endpoints.some((e) => e !== undefined && new URL(e).protocol === 'http:'))
     oc.allowInsecureRequests(next);

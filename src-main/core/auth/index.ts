@@ -6,7 +6,7 @@ import type pino from 'pino';
 import { importJWK } from 'jose';
 import * as oc from 'openid-client';
 import { discoverSmart, stripSlash } from './discovery.ts';
-import { idTokenAlgorithms, withIdTokenAlgorithms } from './id-token-alg.ts';
+import { idTokenAlgorithms, metadataWithIdTokenAlgorithms, withIdTokenAlgorithms } from './id-token-alg.ts';
 import { startLoopbackListener, type LoopbackListener } from './loopback.ts';
 import type { SecretStore } from './secret-store.ts';
 import { refreshTokenKey } from './secret-store.ts';
@@ -302,12 +302,10 @@ export async function signInBackendServices(opts: BackendServicesOptions): Promi
   const { config: discovered } = await discoverSmart(fhirBase, opts.clientId, oc.None(), allowInsecure);
   // A server may answer client_credentials with an ID token nobody asked for (Medplum does, signed
   // ES256): openid-client checks it, so it must know the algorithms this server really signs with.
-  const { supportsPKCE: _helper, ...served } = discovered.serverMetadata();
-  const algorithms = await idTokenAlgorithms(served);
-  const metadata: oc.ServerMetadata = {
-    ...served,
-    ...(algorithms ? { id_token_signing_alg_values_supported: algorithms } : {}),
-  };
+  const metadata = metadataWithIdTokenAlgorithms(
+    discovered,
+    await idTokenAlgorithms(discovered.serverMetadata()),
+  );
   const tokenEndpoint = metadata.token_endpoint;
   if (!tokenEndpoint) throw new Error('the server has no token endpoint');
   const key = await toCryptoKey(opts.privateKey);
