@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { MAX_FOLLOWED_GROUPS } from '../core/alerting/combined-notifications.ts';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
 
 export interface DbusAvailability {
@@ -161,9 +162,6 @@ function close(command: string, id: number, env: NodeJS.ProcessEnv): Promise<voi
   });
 }
 
-/** Combined notifications (one for several alerts) remembered for withdrawal; past this the oldest is not. */
-const MAX_GROUPS = 200;
-
 /**
  * `onOpen` is called with the alert id when the user clicks a notification (its default action). With an
  * action, notify-send stays running until the notification is closed, so each raised notification keeps
@@ -196,7 +194,8 @@ export function createDbusNotifier(
       // No action, so notify-send exits once it printed the id: the notification stays until closed.
       byKey.set(n.groupId, [raised]);
       groups.push(n.groupId);
-      while (groups.length > MAX_GROUPS) byKey.delete(groups.shift() ?? '');
+      // As many as the core follows (combined-notifications.ts); past that the oldest is not withdrawn.
+      while (groups.length > MAX_FOLLOWED_GROUPS) byKey.delete(groups.shift() ?? '');
     }
   };
   const closeAll = async (key: string) => {
