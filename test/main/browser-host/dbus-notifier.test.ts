@@ -14,6 +14,7 @@ import {
   notifySendArgs,
 } from '../../../src-main/browser-host/dbus-notifier.ts';
 import { createBrowserNotifier } from '../../../src-main/browser-host/notifier.ts';
+import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 import { silentLogger } from '../../../src-main/core/log.ts';
 import type { HostEvent } from '../../../src-main/shared/api.ts';
 
@@ -126,15 +127,11 @@ describe('D-Bus notifier (unit)', () => {
       },
       logger: silentLogger(),
     });
-    await notifier.notify({
-      alertId: null,
-      tier: 'critical',
-      title: '6 critical results arrived together',
-      body: 'B',
-      kind: 'summary',
-      alertIds: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+    const summary = {
+      ...arrivedTogetherNotification(6, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']),
       groupId: 'group-1',
-    });
+    };
+    await notifier.notify(summary);
     await notifier.withdrawGroup?.('group-1');
     expect(events).toEqual([
       {
@@ -142,7 +139,7 @@ describe('D-Bus notifier (unit)', () => {
         alertId: null,
         groupId: 'group-1',
         title: '6 critical results arrived together',
-        body: 'B',
+        body: summary.body,
         osRaised: true,
       },
       { type: 'withdraw-group-notification', groupId: 'group-1' },
@@ -150,6 +147,34 @@ describe('D-Bus notifier (unit)', () => {
     expect(closedGroups).toEqual(['group-1']);
   });
 });
+
+/**
+ * Run dbus-send-child.ts in `mode` (it raises two notifications and withdraws one) beside dunst, wait
+ * until one is left on screen, and read what the daemon closed (its history, newest first).
+ */
+function withdrawInDaemon(mode: 'withdraw' | 'group') {
+  const child = join(import.meta.dirname, 'dbus-send-child.ts');
+  const run = inDesktopSession(
+    [
+      ...WAIT_FOR_DUNST,
+      `"${process.execPath}" "${child}" ${mode}`,
+      WAIT_UNTIL_ONE_DISPLAYED,
+      'echo "displayed=$(dunstctl count displayed)"',
+      'echo "---history---"',
+      'dunstctl history',
+      'kill %1 2>/dev/null || true',
+    ],
+    30_000,
+  );
+  const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
+    data?: Array<Array<Record<string, { data: unknown }>>>;
+  };
+  return {
+    stdout: run.stdout,
+    stderr: run.stderr,
+    closed: history.data?.[0]?.map((n) => n['summary']?.data) ?? [],
+  };
+}
 
 describe.skipIf(missing.length > 0)(
   `real notification daemon (dunst under Xvfb)${missing.length > 0 ? ` — skipped: missing ${missing.join(', ')} (apt: xvfb dbus dunst libnotify-bin)` : ''}`,
@@ -182,51 +207,19 @@ describe.skipIf(missing.length > 0)(
     }, 120_000);
 
     it('acknowledging withdraws the alert’s notification from the daemon (CloseNotification), no other', () => {
-      const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const run = inDesktopSession(
-        [
-          ...WAIT_FOR_DUNST,
-          `"${process.execPath}" "${child}" withdraw`,
-          WAIT_UNTIL_ONE_DISPLAYED,
-          'echo "displayed=$(dunstctl count displayed)"',
-          'echo "---history---"',
-          'dunstctl history',
-          'kill %1 2>/dev/null || true',
-        ],
-        30_000,
-      );
+      const run = withdrawInDaemon('withdraw');
       expect(run.stdout, run.stderr).toContain('withdrawn a1');
       // The sodium alert is still on screen; the potassium one was closed and is in the history.
       expect(run.stdout).toContain('displayed=1');
-      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
-        data: Array<Array<Record<string, { data: unknown }>>>;
-      };
-      expect(history.data[0]?.map((n) => n['summary']?.data)).toEqual(['CRITICAL: Potassium 6.8 mmol/L']);
+      expect(run.closed).toEqual(['CRITICAL: Potassium 6.8 mmol/L']);
     }, 40_000);
 
     it('a notification for several alerts is closed by its group, the others stay', () => {
-      const child = join(import.meta.dirname, 'dbus-send-child.ts');
-      const run = inDesktopSession(
-        [
-          ...WAIT_FOR_DUNST,
-          `"${process.execPath}" "${child}" group`,
-          WAIT_UNTIL_ONE_DISPLAYED,
-          'echo "displayed=$(dunstctl count displayed)"',
-          'echo "---history---"',
-          'dunstctl history',
-          'kill %1 2>/dev/null || true',
-        ],
-        30_000,
-      );
+      const run = withdrawInDaemon('group');
       expect(run.stdout, run.stderr).toContain('withdrawn group-1');
       // The potassium alert is still on screen; the summary was closed and is in the history.
       expect(run.stdout).toContain('displayed=1');
-      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
-        data: Array<Array<Record<string, { data: unknown }>>>;
-      };
-      expect(history.data[0]?.map((n) => n['summary']?.data)).toEqual([
-        '6 critical results arrived together',
-      ]);
+      expect(run.closed).toEqual(['6 critical results arrived together']);
     }, 40_000);
 
     it('a click on the notification (its default action) opens the alert in the page', () => {

@@ -4,6 +4,7 @@
 // one for another alert and then withdraw the first (what acknowledging it does). With `group`, raise a
 // notification for six alerts beside it and withdraw that one by its group (the last of six acknowledged).
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
+import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 
 const availability = detectDbusNotifications();
 if (!availability.available) {
@@ -34,12 +35,7 @@ if (withdrawFirst) {
 } else if (withdrawGroup) {
   await sent;
   await notifier.notify({
-    alertId: null,
-    tier: 'critical',
-    title: '6 critical results arrived together',
-    body: 'Open Alert Monitor to review them.',
-    kind: 'summary',
-    alertIds: ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'],
+    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
     groupId: 'group-1',
   });
   await notifier.withdrawGroup?.('group-1');

@@ -1,6 +1,7 @@
 // The Electron shell against a fake `electron` module (named test double: no Electron runtime here).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IpcMain, WebFrameMain } from 'electron';
+import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 import { created, FakeIpcMain, fakeElectronModule, FakeNotification } from './fake-electron.ts';
 
 vi.mock('electron', () => fakeElectronModule);
@@ -140,12 +141,7 @@ describe('notifier', () => {
     const first = created.notifications.length;
     await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'one', body: 'b' });
     await notifier.notify({
-      alertId: null,
-      tier: 'critical',
-      title: '6 critical results arrived together',
-      body: 'b',
-      kind: 'summary',
-      alertIds: ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'],
+      ...arrivedTogetherNotification(6, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']),
       groupId: 'group-1',
     });
     await notifier.withdraw?.('a1');

@@ -12,7 +12,7 @@ import {
   withdrawingCombined,
 } from '../../../../src-main/core/alerting/combined-notifications.ts';
 import type { EscalationPolicy } from '../../../../src-main/core/alerting/escalation-policy.ts';
-import type { AlertNotification } from '../../../../src-main/core/ports.ts';
+import { arrivedTogetherNotification } from '../../../../src-main/core/alerting/notification-text.ts';
 import { startServer } from '../../../../src-main/server/server.ts';
 import {
   live,
@@ -28,14 +28,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const combined = (alertIds: string[]): AlertNotification => ({
-  alertId: null,
-  tier: 'critical',
-  title: `${alertIds.length} critical results arrived together`,
-  body: 'Open Alert Monitor to review them.',
-  kind: 'summary',
-  alertIds,
-});
+/** A storm's notification for `alertIds`, as the monitor words it. */
+const combined = (alertIds: string[]) => arrivedTogetherNotification(alertIds.length, alertIds);
 
 describe('combined coverage', () => {
   it('releases a group only when the last alert it covers is released, each group once', () => {
