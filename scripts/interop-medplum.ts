@@ -24,7 +24,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startApp, type RunningApp } from '../src-main/app/compose.ts';
 import { MemorySecretStore } from '../src-main/core/auth/index.ts';
-import { identifierToken } from '../src-main/core/fhir/create-once.ts';
 import type { EscalationPolicy } from '../src-main/core/alerting/escalation-policy.ts';
 import { createLogger } from '../src-main/core/log.ts';
 import { CRITICAL_LAB_TOPIC } from '../src-main/core/monitor/topics.ts';
@@ -380,7 +379,7 @@ async function checkRestart(run: Run): Promise<void> {
 
 /** The records Medplum holds for a result under one of the closed loop's identifiers. */
 const recordsFor = (run: Run, system: string, focus: string) =>
-  run.lab.search(`Communication?identifier=${encodeURIComponent(`${system}|${focus}`)}`);
+  run.lab.byIdentifier('Communication', system, focus);
 
 async function checkAcknowledgment(run: Run): Promise<void> {
   await run.report.check(
@@ -484,17 +483,17 @@ async function checkDecisions(run: Run): Promise<void> {
         flags: base.flags.map((f) => ({ ...f, override: 'INR monitored daily' })),
       });
       expectThat(verified === null, `verification not written: ${verified ?? ''}`);
-      const byIdentifier = (type: string, system: string, value: string) =>
-        run.lab.search(
-          `${type}?${new URLSearchParams({ identifier: identifierToken({ system, value }) }).toString()}`,
-        );
-      const tasks = await byIdentifier('Task', 'urn:alert-monitor:order-verification', order);
-      const issues = await byIdentifier(
+      const tasks = await run.lab.byIdentifier('Task', 'urn:alert-monitor:order-verification', order);
+      const issues = await run.lab.byIdentifier(
         'DetectedIssue',
         'urn:alert-monitor:order-check',
         `${order}|warfarin-nsaid:${order}`,
       );
-      const asks = await byIdentifier('Communication', 'urn:alert-monitor:order-clarification', order);
+      const asks = await run.lab.byIdentifier(
+        'Communication',
+        'urn:alert-monitor:order-clarification',
+        order,
+      );
       expectThat(tasks.length === 1, `${tasks.length} verification Tasks`);
       expectThat(tasks[0]?.['status'] === 'completed', `the Task is ${String(tasks[0]?.['status'])}`);
       expectThat(issues.length === 1, `${issues.length} DetectedIssues`);

@@ -21,7 +21,7 @@ export interface TwoWorkstationsRun {
 }
 
 const acknowledgments = (lab: Lab, focus: string) =>
-  lab.search(`Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${focus}`)}`);
+  lab.byIdentifier('Communication', ACKNOWLEDGMENT_IDENTIFIER, focus);
 
 export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<void> {
   // One after the other: both sign in through the one registered loopback port.

@@ -11,7 +11,6 @@ import {
   CARE_ROLE_SYSTEM,
   stepIdentifier,
 } from '../../src-main/core/alerting/loop-resources.ts';
-import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, until, untilAsync } from './checks.ts';
@@ -42,9 +41,7 @@ export interface EscalationRun {
 
 export const stepTasks = (lab: Lab, focus: string, step: number) => {
   const { system, value } = stepIdentifier(focus, step);
-  return lab.search(
-    `Task?${new URLSearchParams({ identifier: identifierToken({ system, value }) }).toString()}`,
-  );
+  return lab.byIdentifier('Task', system, value);
 };
 
 /** The critical's step `step` as her screen shows it, once it is addressed to her. */
@@ -123,18 +120,12 @@ export async function checkEscalation(run: EscalationRun, roleRef: string): Prom
         await untilAsync(
           'the acknowledgment on Medplum',
           async () =>
-            (
-              await run.lab.search(
-                `Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${reference}`)}`,
-              )
-            ).length > 0,
+            (await run.lab.byIdentifier('Communication', ACKNOWLEDGMENT_IDENTIFIER, reference)).length > 0,
           30_000,
         );
         const [task] = await stepTasks(run.lab, reference, 1);
         expectThat(task?.['status'] === 'accepted', `the Task is ${String(task?.['status'])}`);
-        const acks = await run.lab.search(
-          `Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${reference}`)}`,
-        );
+        const acks = await run.lab.byIdentifier('Communication', ACKNOWLEDGMENT_IDENTIFIER, reference);
         expectThat(acks.length === 1, `${acks.length} acknowledgment records`);
         const mine = await alertOn(app, reference);
         expectThat(mine.state === 'acknowledged', `the critical is ${mine.state}`);

@@ -1,5 +1,6 @@
 // The laboratory side of the interop run: a second Medplum user of the interop project who writes the
 // patients and results the nurse's app must react to, through Medplum's FHIR API.
+import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
 import { passwordToken, WARD_TAG_SYSTEM } from './medplum-admin.ts';
 
 type Json = Record<string, unknown>;
@@ -37,6 +38,8 @@ export interface Lab {
   status(path: string): Promise<number>;
   /** Resources of a search. */
   search(path: string): Promise<Json[]>;
+  /** The `type` resources with business identifier `system|value` (the app's create-once records). */
+  byIdentifier(type: string, system: string, value: string): Promise<Json[]>;
   /**
    * An active medication order for the patient, as an order-entry system writes it (default: routine
    * warfarin 5 mg); `MedicationRequest/<id>`.
@@ -127,6 +130,10 @@ export async function signInLab(
     if (status >= 300) throw new Error(`lab ${method} ${path.split('?')[0]}: HTTP ${status}`);
     return json;
   };
+  const search = async (path: string): Promise<Json[]> =>
+    (((await must('GET', path))['entry'] as Array<{ resource?: Json }> | undefined) ?? [])
+      .map((e) => e.resource)
+      .filter((r): r is Json => r !== undefined);
   return {
     async patient(family, ward) {
       const created = await must('POST', 'Patient', {
@@ -213,17 +220,13 @@ export async function signInLab(
       return `AllergyIntolerance/${String(created['id'])}`;
     },
     async practitioner(family) {
-      const found = (await must('GET', `Practitioner?family=${encodeURIComponent(family)}`))['entry'] as
-        Array<{ resource?: Json }> | undefined;
-      const id = found?.[0]?.resource?.['id'];
+      const id = (await search(`Practitioner?family=${encodeURIComponent(family)}`))[0]?.['id'];
       if (typeof id !== 'string') throw new Error(`no Practitioner named ${family}`);
       return `Practitioner/${id}`;
     },
     async careRole(practitioner, system, code) {
       const query = new URLSearchParams({ practitioner, role: `${system}|${code}`, active: 'true' });
-      const found = (await must('GET', `PractitionerRole?${query.toString()}`))['entry'] as
-        Array<{ resource?: Json }> | undefined;
-      const existing = found?.[0]?.resource?.['id'];
+      const existing = (await search(`PractitionerRole?${query.toString()}`))[0]?.['id'];
       if (typeof existing === 'string') return `PractitionerRole/${existing}`;
       const created = await must('POST', 'PractitionerRole', {
         resourceType: 'PractitionerRole',
@@ -235,9 +238,8 @@ export async function signInLab(
     },
     token,
     status: async (path) => (await send('GET', path)).status,
-    search: async (path) =>
-      (((await must('GET', path))['entry'] as Array<{ resource?: Json }> | undefined) ?? [])
-        .map((e) => e.resource)
-        .filter((r): r is Json => r !== undefined),
+    search,
+    byIdentifier: (type, system, value) =>
+      search(`${type}?${new URLSearchParams({ identifier: identifierToken({ system, value }) }).toString()}`),
   };
 }

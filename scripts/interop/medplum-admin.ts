@@ -146,12 +146,26 @@ function entries(bundle: Json): Json[] {
     .filter((r): r is Json => r !== undefined);
 }
 
+/**
+ * The resources of `type` named exactly `name` (Medplum's `name` search also matches prefixes), in
+ * the search's order; `narrow` adds search parameters (a project compartment).
+ */
+async function named(
+  origin: string,
+  token: string,
+  type: string,
+  name: string,
+  narrow = '',
+): Promise<Json[]> {
+  const found = await call(`${origin}/fhir/R4/${type}?name=${encodeURIComponent(name)}${narrow}`, { token });
+  if (found.status !== 200) fail(`searching ${type}`, found);
+  return entries(found.body).filter((r) => r['name'] === name);
+}
+
 /** The interop project (created on first use), with the websocket-subscriptions feature on. */
 async function ensureProject(origin: string, admin: string): Promise<string> {
   const fhir = `${origin}/fhir/R4`;
-  const found = await call(`${fhir}/Project?name=${encodeURIComponent(PROJECT_NAME)}`, { token: admin });
-  if (found.status !== 200) fail('searching projects', found);
-  let project = entries(found.body).find((p) => p['name'] === PROJECT_NAME);
+  let project = (await named(origin, admin, 'Project', PROJECT_NAME))[0];
   if (!project) {
     // Owned by the administrator (an `ownerEmail` would create a user, and Medplum checks a new user's
     // password against an online breach list this machine cannot reach). The administrator then has
@@ -195,10 +209,13 @@ async function ensureClient(
   const fhir = `${origin}/fhir/R4`;
   // Search results carry no meta.project: the project compartment narrows the search instead. Extra
   // clients an earlier version of this script made are removed.
-  const query = `name=${encodeURIComponent(CLIENT_NAME)}&_compartment=Project/${projectId}`;
-  const found = await call(`${fhir}/ClientApplication?${query}`, { token: admin });
-  if (found.status !== 200) fail('searching client applications', found);
-  const [existing, ...extra] = entries(found.body).filter((c) => c['name'] === CLIENT_NAME);
+  const [existing, ...extra] = await named(
+    origin,
+    admin,
+    'ClientApplication',
+    CLIENT_NAME,
+    `&_compartment=Project/${projectId}`,
+  );
   for (const client of extra)
     await call(`${fhir}/ClientApplication/${String(client['id'])}`, { method: 'DELETE', token: admin });
   if (!existing) {
@@ -235,10 +252,9 @@ async function ensureBackendClient(
   jwksUri: string,
 ): Promise<string> {
   const fhir = `${origin}/fhir/R4`;
-  const query = `name=${encodeURIComponent(WARD_CLIENT_NAME)}&_compartment=Project/${projectId}`;
-  const found = await call(`${fhir}/ClientApplication?${query}`, { token: admin });
-  if (found.status !== 200) fail('searching client applications', found);
-  let client = entries(found.body).find((c) => c['name'] === WARD_CLIENT_NAME);
+  let client = (
+    await named(origin, admin, 'ClientApplication', WARD_CLIENT_NAME, `&_compartment=Project/${projectId}`)
+  )[0];
   if (!client) {
     const created = await call(`${origin}/admin/projects/${projectId}/client`, {
       method: 'POST',
@@ -271,11 +287,7 @@ async function ensureWardPolicy(
   wardCode: string,
 ): Promise<string> {
   const fhir = `${origin}/fhir/R4`;
-  const found = await call(`${fhir}/AccessPolicy?name=${encodeURIComponent(name)}`, {
-    token: projectAdmin,
-  });
-  if (found.status !== 200) fail('searching access policies', found);
-  const existing = entries(found.body).find((p) => p['name'] === name);
+  const [existing] = await named(origin, projectAdmin, 'AccessPolicy', name);
   if (existing) return `AccessPolicy/${String(existing['id'])}`;
   const ward = (type: string) => ({
     resourceType: type,

@@ -7,7 +7,6 @@
 // Task on Medplum (by identifier), and both orders leave her worklist.
 import type { RunningApp } from '../../src-main/app/compose.ts';
 import { CARE_ROLE_SYSTEM } from '../../src-main/core/alerting/loop-resources.ts';
-import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
 import { VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.ts';
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { OrderReview, WorklistView } from '../../src-main/shared/api.ts';
@@ -29,9 +28,7 @@ export interface PharmacistRun {
 }
 
 const verificationTasks = (lab: Lab, order: string) =>
-  lab.search(
-    `Task?${new URLSearchParams({ identifier: identifierToken({ system: VERIFICATION_IDENTIFIER, value: order }) }).toString()}`,
-  );
+  lab.byIdentifier('Task', VERIFICATION_IDENTIFIER, order);
 
 const listed = (view: WorklistView) => [...view.items, ...view.awaitingClarification].map((i) => i.order);
 

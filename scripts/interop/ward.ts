@@ -173,13 +173,13 @@ export async function checkWardWorkstation(run: WardRun): Promise<void> {
         await app.service.handlers.markSeen({ alertId });
         const patient = mine?.patient?.reference;
         await app.service.handlers.acknowledge({ alertId, ...(patient ? { patient } : {}) });
-        const search = `Communication?identifier=${encodeURIComponent(`${ACKNOWLEDGMENT_IDENTIFIER}|${focus}`)}`;
+        const acknowledgments = () => run.lab.byIdentifier('Communication', ACKNOWLEDGMENT_IDENTIFIER, focus);
         await untilAsync(
           'her acknowledgment on Medplum',
-          async () => (await run.lab.search(search)).length > 0,
+          async () => (await acknowledgments()).length > 0,
           30_000,
         );
-        const records = await run.lab.search(search);
+        const records = await acknowledgments();
         const session = await app.service.handlers.getSession({});
         const sender = (records[0]?.['sender'] as { reference?: string } | undefined)?.reference;
         expectThat(records.length === 1, `${records.length} acknowledgment records`);
