@@ -6,8 +6,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { MAX_FOLLOWED_GROUPS } from '../core/alerting/combined-notifications.ts';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
+import { MAX_FOLLOWED_NOTIFICATIONS } from '../core/store/raised-notifications.ts';
+import {
+  busId,
+  closeEarlier,
+  closeNotification,
+  notificationsOwner,
+  toRef,
+  type DaemonIdentity,
+} from './dbus-close.ts';
 
 export interface DbusAvailability {
   available: boolean;
@@ -91,18 +99,6 @@ const RAISE_MS = 400;
 /** notify-send processes kept waiting for a click; past this the oldest stops listening. */
 const MAX_WAITING = 20;
 
-/** The CloseNotification call for one notification id (exported for tests). */
-export function closeNotificationArgs(id: number): string[] {
-  return [
-    '--session',
-    '--print-reply',
-    '--dest=org.freedesktop.Notifications',
-    '/org/freedesktop/Notifications',
-    'org.freedesktop.Notifications.CloseNotification',
-    `uint32:${id}`,
-  ];
-}
-
 /** One raised notification: the server's id (once printed) and the notify-send waiting for a click. */
 interface Raised {
   id: number | null;
@@ -149,25 +145,13 @@ function raise(
   });
 }
 
-/** CloseNotification for one id; resolves when the server answered. */
-function close(command: string, id: number, env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, closeNotificationArgs(id), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (error) => reject(new Error(`dbus-send failed: ${error.message}`.slice(0, 300))));
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`CloseNotification failed: ${stderr.trim()}`.slice(0, 300))),
-    );
-  });
-}
-
 /**
  * `onOpen` is called with the alert id when the user clicks a notification (its default action). With an
  * action, notify-send stays running until the notification is closed, so each raised notification keeps
  * one small process; at most MAX_WAITING are kept (older ones still show, but no longer report clicks).
  * `withdraw` closes every notification raised for an alert (its first one and its escalations);
  * `withdrawGroup` closes one raised for several alerts (it has no action: nothing to open but the app).
+ * `notify` resolves with a ref that `withdrawEarlier` closes it by in a later run (dbus-close.ts).
  */
 export function createDbusNotifier(
   availability: DbusAvailability,
@@ -194,8 +178,23 @@ export function createDbusNotifier(
       // No action, so notify-send exits once it printed the id: the notification stays until closed.
       byKey.set(n.groupId, [raised]);
       groups.push(n.groupId);
-      // As many as the core follows (combined-notifications.ts); past that the oldest is not withdrawn.
-      while (groups.length > MAX_FOLLOWED_GROUPS) byKey.delete(groups.shift() ?? '');
+      // As many as the core follows (store/raised-notifications.ts); past that the oldest is not withdrawn.
+      while (groups.length > MAX_FOLLOWED_NOTIFICATIONS) byKey.delete(groups.shift() ?? '');
+    }
+  };
+  // The session bus's id, asked once: a bus that changed under this run makes every ref taken since
+  // name the old bus, so they are never closed on the new one.
+  let bus: Promise<string> | null = null;
+  /** The daemon that owns org.freedesktop.Notifications now; null when it cannot be told. */
+  const daemon = async (): Promise<DaemonIdentity | null> => {
+    const closeCommand = availability.closeCommand;
+    if (!closeCommand) return null;
+    try {
+      bus ??= busId(closeCommand, env);
+      return { bus: await bus, owner: await notificationsOwner(closeCommand, env) };
+    } catch {
+      bus = null;
+      return null;
     }
   };
   const closeAll = async (key: string) => {
@@ -204,16 +203,19 @@ export function createDbusNotifier(
     const closeCommand = availability.closeCommand;
     if (raised.length === 0) return;
     if (!closeCommand) throw new Error('cannot withdraw: dbus-send not installed (Debian: dbus)');
-    for (const r of raised) if (r.id !== null) await close(closeCommand, r.id, env);
+    for (const r of raised) if (r.id !== null) await closeNotification(closeCommand, r.id, env);
   };
   return {
     async notify(n: AlertNotification) {
       const { command } = availability;
       if (!availability.available || !command)
         throw new Error(`OS notifications unavailable: ${availability.reason ?? 'unknown'}`);
+      // Which daemon raises it, asked before and after: a ref only when the same one answered both.
+      const before = await daemon();
       const raised = await raise({ ...availability, command }, n, env, onOpen);
       const { child } = raised;
       remember(n, raised);
+      const after = before && raised.id !== null ? await daemon() : null;
       child.once('exit', () => {
         const index = waiting.indexOf(child);
         if (index >= 0) waiting.splice(index, 1);
@@ -222,12 +224,19 @@ export function createDbusNotifier(
         waiting.push(child);
         while (waiting.length > MAX_WAITING) waiting.shift()?.kill();
       }
+      if (before && after && raised.id !== null && before.bus === after.bus && before.owner === after.owner)
+        return toRef(after, raised.id);
     },
     withdraw: closeAll,
     async withdrawGroup(groupId: string) {
       const index = groups.indexOf(groupId);
       if (index >= 0) groups.splice(index, 1);
       await closeAll(groupId);
+    },
+    async withdrawEarlier(notifications) {
+      const closeCommand = availability.closeCommand;
+      const refs = notifications.flatMap((n) => (n.osRef ? [n.osRef] : []));
+      if (closeCommand && refs.length > 0) await closeEarlier(closeCommand, refs, env);
     },
   };
 }

@@ -3,7 +3,8 @@
 // notification permission: on Linux with a session bus the host raises it through
 // org.freedesktop.Notifications (dbus-notifier.ts) and says so (`osRaised`); otherwise, or when that
 // fails, the page's Notification API is the one owner. Acknowledging takes both back (`withdraw`; a
-// notification for several alerts once the last of them is acknowledged: `withdrawGroup`).
+// notification for several alerts once the last of them is acknowledged: `withdrawGroup`; one raised
+// before the host restarted: `withdrawEarlier`).
 import type { HostEvent } from '../shared/api.ts';
 import type { Logger } from '../core/log.ts';
 import type { AlertNotification, Notifier } from '../core/ports.ts';
@@ -15,15 +16,16 @@ export function createBrowserNotifier(
   return {
     async notify(n: AlertNotification) {
       // An OS-notification failure is logged, not a failed delivery: the page then raises its own.
-      const osRaised = os
+      const raised = os
         ? await os.notifier.notify(n).then(
-            () => true,
+            (osRef) => ({ osRef }),
             (error: unknown) => {
               os.logger.warn({ err: String(error) }, 'D-Bus notification failed');
-              return false;
+              return null;
             },
           )
-        : false;
+        : null;
+      const osRaised = raised !== null;
       publish({
         type: 'notify',
         alertId: n.alertId,
@@ -32,6 +34,7 @@ export function createBrowserNotifier(
         body: n.body,
         ...(osRaised ? { osRaised: true } : {}),
       });
+      return raised?.osRef;
     },
     async withdraw(alertId: string) {
       publish({ type: 'withdraw-notification', alertId });
@@ -40,6 +43,13 @@ export function createBrowserNotifier(
     async withdrawGroup(groupId: string) {
       publish({ type: 'withdraw-group-notification', groupId });
       await os?.notifier.withdrawGroup?.(groupId);
+    },
+    async withdrawEarlier(notifications) {
+      // A page that stayed open across the host's restart still shows its own for these groups. (An
+      // alert's own went with \`withdraw\` already.)
+      for (const n of notifications)
+        if (n.kind === 'group') publish({ type: 'withdraw-group-notification', groupId: n.key });
+      await os?.notifier.withdrawEarlier?.(notifications);
     },
   };
 }

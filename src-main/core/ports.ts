@@ -34,7 +34,7 @@ export interface AlertNotification {
   alertIds?: string[];
   /**
    * A notification that covers several alerts: the handle `withdrawGroup` takes it back by, once every
-   * alert it covers was acknowledged or resolved (src-main/core/alerting/combined-notifications.ts).
+   * alert it covers was acknowledged or resolved (src-main/core/alerting/notification-withdrawal.ts).
    */
   groupId?: string;
   /** An escalation step addressed to this screen's person or team (or the fail-safe step): its number. */
@@ -42,8 +42,23 @@ export interface AlertNotification {
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */
+/**
+ * What a host can close one of its notifications by in a later run (a D-Bus daemon's id and whose it
+ * was); opaque to the core, which only keeps it (store/raised-notifications.ts).
+ */
+export type OsNotificationRef = string;
+
+/** A notification an earlier run of this host raised, now to be taken back. */
+export interface EarlierNotification {
+  /** The alert's id, or the group id of a notification for several alerts. */
+  key: string;
+  kind: 'alert' | 'group';
+  osRef: OsNotificationRef | null;
+}
+
 export interface Notifier {
-  notify(notification: AlertNotification): Promise<void>;
+  /** Resolves with an `OsNotificationRef` when the host could close this notification after a restart. */
+  notify(notification: AlertNotification): Promise<OsNotificationRef | undefined>;
   /**
    * Take back every notification raised for this alert (first alert and escalations): it was
    * acknowledged or resolved (here or on another workstation), so a lock screen or a notification centre must no longer ask for it.
@@ -52,6 +67,11 @@ export interface Notifier {
   withdraw?(alertId: string): Promise<void>;
   /** Take back a notification that covered several alerts (its `groupId`): none of them is open now. */
   withdrawGroup?(groupId: string): Promise<void>;
+  /**
+   * Take back notifications an earlier run of this host raised (it restarted in between): none of their
+   * alerts is open now. Refs it can no longer close (the notification daemon restarted) are skipped.
+   */
+  withdrawEarlier?(notifications: EarlierNotification[]): Promise<void>;
 }
 
 /** One topic the monitor subscribes to. */

@@ -20,7 +20,7 @@ import { openPreferences } from './preferences.ts';
 import { pruneStore } from './store/retention.ts';
 import { createViewHandlers } from './views.ts';
 import { createAlerting } from './alerting/alerting.ts';
-import { withdrawingCombined } from './alerting/combined-notifications.ts';
+import { withdrawingNotifications } from './alerting/notification-withdrawal.ts';
 import type { StepIssuer } from './alerting/escalation-steps.ts';
 import type { AlertSummary } from '../shared/api.ts';
 import { interpretationOnlyRules } from './rules/rules-holder.ts';
@@ -81,8 +81,15 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
   const listeners = new Set<(event: HostEvent) => void>();
   const log = options.logger;
   // One notifier for the monitors and the closed loop: a notification for several criticals is taken
-  // back once the last of them is acknowledged, wherever that happens.
-  const notifier = withdrawingCombined(options.notifier);
+  // back once the last of them is acknowledged, wherever that happens; one raised before this start
+  // too, and at once when its alerts were closed while the host was down.
+  const withdrawal = withdrawingNotifications(options.notifier, store.raisedNotifications);
+  const notifier = withdrawal.notifier;
+  withdrawal
+    .settleEarlier((alertId) => store.alerts.isOpen(alertId))
+    .catch((error: unknown) =>
+      log.warn({ err: String(error) }, 'notifications raised before this start could not be taken back'),
+    );
   // Privacy mode's default is preferences.ts's (on); only a deployment that says so turns it off.
   const preferences = openPreferences(options.dataDir, {
     ...(options.privacyMode !== undefined ? { privacyMode: options.privacyMode } : {}),

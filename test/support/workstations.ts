@@ -12,7 +12,12 @@ import { publicJwk, readWardKey, wardSignIn, type WardKey } from '../../src-main
 import { FAIL_SAFE_ROLE, type EscalationPolicy } from '../../src-main/core/alerting/escalation-policy.ts';
 import { createLogger, silentLogger, type Logger } from '../../src-main/core/log.ts';
 import { topicsForRole } from '../../src-main/core/monitor/topics.ts';
-import type { AlertNotification, Notifier, TopicRequest } from '../../src-main/core/ports.ts';
+import type {
+  AlertNotification,
+  EarlierNotification,
+  Notifier,
+  TopicRequest,
+} from '../../src-main/core/ports.ts';
 import { createMonitorService, type MonitorService } from '../../src-main/core/service.ts';
 import { clientPrincipal } from '../../src-main/core/store/owners.ts';
 import type { BackendClientRegistration } from '../../src-main/server/auth/index.ts';
@@ -37,19 +42,31 @@ export interface NotificationRecorder extends Notifier {
   withdrawn: string[];
   /** The group ids of notifications for several alerts that were taken back. */
   withdrawnGroups: string[];
+  /** Notifications an earlier run raised that were taken back (`withdrawEarlier`). */
+  withdrawnEarlier: EarlierNotification[];
 }
 
-export function recordingNotifier(): NotificationRecorder {
+/**
+ * With `osRefs`, each raised notification gets a ref the way a daemon gives an id (`<prefix>-1`, …),
+ * so a later run can close it.
+ */
+export function recordingNotifier(osRefs?: { prefix: string }): NotificationRecorder {
   const raised: AlertNotification[] = [];
   const withdrawn: string[] = [];
   const withdrawnGroups: string[] = [];
+  const withdrawnEarlier: EarlierNotification[] = [];
   return {
     raised,
     withdrawn,
     withdrawnGroups,
-    notify: async (n) => void raised.push(n),
+    withdrawnEarlier,
+    notify: async (n) => {
+      raised.push(n);
+      return osRefs ? `${osRefs.prefix}-${raised.length}` : undefined;
+    },
     withdraw: async (alertId) => void withdrawn.push(alertId),
     withdrawGroup: async (groupId) => void withdrawnGroups.push(groupId),
+    withdrawEarlier: async (earlier) => void withdrawnEarlier.push(...earlier),
   };
 }
 

@@ -84,12 +84,13 @@ function plus(iso: string, ms: number): string {
   return Number.isNaN(t) ? iso : new Date(t + ms).toISOString();
 }
 
-function isOpen(state: string): boolean {
+/** Still waiting for a person (OPEN_STATES). */
+export function isOpenState(state: string): boolean {
   return (OPEN_STATES as readonly string[]).includes(state);
 }
 
 function toLifecycle(row: AlertRow, timers: LifecycleTimers): AlertLifecycle {
-  const open = row.tier === 'critical' && isOpen(row.state);
+  const open = row.tier === 'critical' && isOpenState(row.state);
   return {
     notifiedAt: row.notified_at,
     notifyState: row.notify_state,

@@ -8,7 +8,14 @@
 // pipeline on the wall clock, and neither is hidden in here.
 import type { Db } from '../../lib/sqlite.ts';
 import type { AlertClass, AlertSummary, ResourceStatus } from '../../shared/api.ts';
-import { OPEN_STATES, rowToAlert, type AlertRow, type AuditRow, type LifecycleTimers } from './alert-rows.ts';
+import {
+  isOpenState,
+  OPEN_STATES,
+  rowToAlert,
+  type AlertRow,
+  type AuditRow,
+  type LifecycleTimers,
+} from './alert-rows.ts';
 import { auditedChanges, iso } from './alert-audit.ts';
 import { createAlertOutbox, type WritebackRequest } from './alert-outbox.ts';
 import { createAlertRevisions } from './alert-revisions.ts';
@@ -254,6 +261,11 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
     },
 
     get,
+    /** Whether the alert still waits for a person (OPEN_STATES); false for one not (or no longer) stored. */
+    isOpen: (id: string): boolean => {
+      const row = s.get.get(id);
+      return row !== undefined && isOpenState(row.state);
+    },
     /** Who an alert belongs to (owners.ts); null for an unknown alert or one owned by nobody. */
     ownerOf: (id: string): string | null => s.ownerOf.get(id)?.owner ?? null,
     /** One owner's feed, newest first; `before` is the id of the last row of the previous page. */

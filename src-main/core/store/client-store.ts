@@ -13,6 +13,7 @@ import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { RESULT_NEWS_TOPICS } from './result-news.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
+import { createRaisedNotificationStore } from './raised-notifications.ts';
 import { createServerFactsStore } from './server-facts.ts';
 
 export interface SubscriptionRecord {
@@ -361,6 +362,8 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     alerts,
     /** Reconciliation marks, what was learned about each server, this workstation's id. */
     facts: createServerFactsStore(db),
+    /** The OS notifications still to be taken back when their alerts close, across restarts. */
+    raisedNotifications: createRaisedNotificationStore(db),
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);

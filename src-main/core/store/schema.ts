@@ -349,4 +349,31 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 10,
+    description:
+      'OS notifications raised for open alerts, kept across restarts so a later acknowledgment still takes them back',
+    up: (db) => {
+      db.exec(`
+        -- One row per raised notification that something may still have to take back: one for several
+        -- alerts (a storm, an offline summary), or one the host can close in a later run (os_ref).
+        -- Owned by store/raised-notifications.ts (docs/alerting.md, "Notifications, exactly once").
+        CREATE TABLE raised_notifications (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          key TEXT NOT NULL,        -- the alert id, or the group id of a notification for several
+          kind TEXT NOT NULL,       -- alert | group
+          run TEXT NOT NULL,        -- the host run that raised it (a random id per start)
+          os_ref TEXT,              -- what the host closes it by in another run (e.g. a D-Bus id), opaque
+          raised_at TEXT NOT NULL
+        );
+        -- The alerts each notification still stands for: it is taken back when none is left.
+        CREATE TABLE raised_notification_alerts (
+          notification INTEGER NOT NULL REFERENCES raised_notifications (id) ON DELETE CASCADE,
+          alert_id TEXT NOT NULL,
+          PRIMARY KEY (alert_id, notification)
+        ) WITHOUT ROWID;
+        CREATE INDEX raised_notification_alerts_by_notification ON raised_notification_alerts (notification);
+      `);
+    },
+  },
 ];

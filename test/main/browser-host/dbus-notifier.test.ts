@@ -6,7 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  busCallArgs,
   closeNotificationArgs,
+  parseBusString,
+  parseRef,
+  toRef,
+} from '../../../src-main/browser-host/dbus-close.ts';
+import {
   createDbusNotifier,
   detectDbusNotifications,
   escapeMarkup,
@@ -16,6 +22,7 @@ import {
 import { createBrowserNotifier } from '../../../src-main/browser-host/notifier.ts';
 import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 import { silentLogger } from '../../../src-main/core/log.ts';
+import type { EarlierNotification } from '../../../src-main/core/ports.ts';
 import type { HostEvent } from '../../../src-main/shared/api.ts';
 
 const TOOLS = ['xvfb-run', 'dbus-run-session', 'dunst', 'dunstctl', 'notify-send'];
@@ -148,6 +155,60 @@ describe('D-Bus notifier (unit)', () => {
   });
 });
 
+describe('closing what an earlier run raised (unit)', () => {
+  it('names the bus, the daemon and its id in a ref, and reads back only such a ref', () => {
+    const ref = toRef({ bus: '87dc3ba8', owner: ':1.0' }, 7);
+    expect(parseRef(ref)).toEqual({ bus: '87dc3ba8', owner: ':1.0', id: 7 });
+    for (const bad of [
+      '7',
+      'null',
+      '{"bus":"b","owner":"org.freedesktop.Notifications","id":7}',
+      '{"bus":"b","owner":":1.0","id":0}',
+      'not json',
+    ])
+      expect(parseRef(bad), bad).toBeNull();
+  });
+
+  it('asks the bus for its id and the daemon’s unique name, and reads the answer', () => {
+    expect(busCallArgs('GetNameOwner')).toEqual([
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.GetNameOwner',
+      'string:org.freedesktop.Notifications',
+    ]);
+    expect(busCallArgs('GetId').at(-1)).toBe('org.freedesktop.DBus.GetId');
+    // What dbus-send --print-reply printed on this machine.
+    const reply =
+      'method return time=1796180027.368459 sender=org.freedesktop.DBus -> destination=:1.2 serial=3 reply_serial=2\n   string ":1.0"\n';
+    expect(parseBusString(reply)).toBe(':1.0');
+    expect(parseBusString('Error org.freedesktop.DBus.Error.NameHasNoOwner')).toBeNull();
+    // Closing an earlier run's notification goes to the daemon that raised it, by its unique name.
+    expect(closeNotificationArgs(7, ':1.0')).toContain('--dest=:1.0');
+  });
+
+  it('tells a page that outlived the restart to close an earlier group, and passes the refs on', async () => {
+    const events: HostEvent[] = [];
+    const passed: EarlierNotification[] = [];
+    const notifier = createBrowserNotifier((e) => events.push(e), {
+      notifier: {
+        notify: async () => 'ref-1',
+        withdrawEarlier: async (earlier) => void passed.push(...earlier),
+      },
+      logger: silentLogger(),
+    });
+    expect(await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'T', body: 'B' })).toBe('ref-1');
+    const earlier: EarlierNotification[] = [
+      { key: 'group-x', kind: 'group', osRef: 'ref-2' },
+      { key: 'a1', kind: 'alert', osRef: 'ref-1' },
+    ];
+    await notifier.withdrawEarlier?.(earlier);
+    expect(events.slice(1)).toEqual([{ type: 'withdraw-group-notification', groupId: 'group-x' }]);
+    expect(passed).toEqual(earlier);
+  });
+});
+
 /**
  * Run dbus-send-child.ts in `mode` (it raises two notifications and withdraws one) beside dunst, wait
  * until one is left on screen, and read what the daemon closed (its history, newest first).
@@ -221,6 +282,59 @@ describe.skipIf(missing.length > 0)(
       expect(run.stdout).toContain('displayed=1');
       expect(run.closed).toEqual(['6 critical results arrived together']);
     }, 40_000);
+
+    it('a later run of the host closes what an earlier run raised, by the ref it kept', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `ref=$("${process.execPath}" "${child}" ref | sed -n 's/^ref //p')`,
+          WAIT_UNTIL_DISPLAYED,
+          'echo "ref=$ref"',
+          'echo "before=$(dunstctl count displayed)"',
+          `"${process.execPath}" "${child}" earlier "$ref"`,
+          'echo "after=$(dunstctl count displayed)"',
+          'kill %1 2>/dev/null || true',
+        ],
+        60_000,
+      );
+      expect(run.stdout, run.stderr).toMatch(/ref=\{"bus":"\w+","owner":":1\.\d+","id":\d+\}/);
+      expect(run.stdout).toContain('before=1');
+      expect(run.stdout).toContain('withdrawn earlier');
+      // CloseNotification was answered before the child ended: the notification is down.
+      expect(run.stdout).toContain('after=0');
+    }, 90_000);
+
+    it('once the daemon restarted, an earlier ref closes nothing, not even a new notification with its id', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          'dunst >/dev/null 2>&1 & first=$!',
+          'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
+          `ref=$("${process.execPath}" "${child}" ref | sed -n 's/^ref //p')`,
+          'id=$(echo "$ref" | sed \'s/.*"id":\\([0-9]*\\).*/\\1/\')',
+          // The daemon restarts (a crash, a new login of the desktop's notification service): its ids
+          // start again. Another application's notifications take them until one has the old id.
+          'kill $first; wait $first',
+          'dunst >/dev/null 2>&1 &',
+          'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
+          'n=0; other=0; until [ "$other" -ge "$id" ] || [ $n -ge 50 ]; do other=$(notify-send -p -u critical "Other application" "still needed"); n=$((n+1)); done',
+          'echo "old-id=$id new-id=$other"',
+          'echo "before=$(dunstctl count displayed)"',
+          `"${process.execPath}" "${child}" earlier "$ref"`,
+          'echo "after=$(dunstctl count displayed)"',
+          'kill %2 2>/dev/null || true',
+        ],
+        60_000,
+      );
+      expect(run.stdout, run.stderr).toContain('withdrawn earlier');
+      const ids = /old-id=(\d+) new-id=(\d+)/.exec(run.stdout);
+      expect(ids?.[1]).toBeDefined();
+      expect(ids?.[2]).toBe(ids?.[1]);
+      const before = /before=(\d+)/.exec(run.stdout)?.[1];
+      expect(Number(before)).toBeGreaterThan(0);
+      expect(run.stdout).toContain(`after=${before}`);
+    }, 90_000);
 
     it('a click on the notification (its default action) opens the alert in the page', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');

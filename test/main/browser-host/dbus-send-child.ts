@@ -3,6 +3,8 @@
 // for the notification's default action and report the alert it opens. With `withdraw`, raise a second
 // one for another alert and then withdraw the first (what acknowledging it does). With `group`, raise a
 // notification for six alerts beside it and withdraw that one by its group (the last of six acknowledged).
+// With `ref`, print the ref the notifier gave for it (`ref <ref>`); with `earlier <ref>`, raise nothing
+// and take back, as a later run of the host, the notification that ref names.
 import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
 import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 
@@ -11,6 +13,14 @@ if (!availability.available) {
   process.stdout.write(`unavailable: ${availability.reason ?? ''}\n`);
   process.exit(2);
 }
+const earlierRef = process.argv[process.argv.indexOf('earlier') + 1];
+if (process.argv.includes('earlier') && earlierRef) {
+  const notifier = createDbusNotifier(availability, process.env);
+  await notifier.withdrawEarlier?.([{ key: 'a1', kind: 'alert', osRef: earlierRef }]);
+  process.stdout.write('withdrawn earlier\n');
+  process.exit(0);
+}
+const printRef = process.argv.includes('ref');
 const waitForClick = process.argv.includes('click');
 const withdrawFirst = process.argv.includes('withdraw');
 const withdrawGroup = process.argv.includes('group');
@@ -26,7 +36,7 @@ const sent = notifier
     body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — <b>Ada</b>',
     kind: 'alert',
   })
-  .then(() => process.stdout.write('sent\n'));
+  .then((osRef) => process.stdout.write(printRef ? `sent\nref ${osRef ?? 'none'}\n` : 'sent\n'));
 if (withdrawFirst) {
   await sent;
   await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'CRITICAL: Sodium 118 mmol/L', body: 'x' });
