@@ -6,12 +6,11 @@
 // workstation's monitor runs under the user's own session and stops (its subscriptions stay active on
 // the server) when she signs out; a ward workstation's runs under the ward identity
 // (workstation/ward-watch.ts) whoever is at the screen (docs/architecture.md, "Workstation modes").
-import type { HostEvent, MonitorHandlers, SessionInfo, UserRole } from '../shared/api.ts';
+import type { HostEvent, MonitorHandlers, SessionInfo } from '../shared/api.ts';
 import { humanName } from '../shared/fhir-json.ts';
 import { ensurePrivateDir } from '../lib/private-files.ts';
 import { join } from 'node:path';
 import { accessFor, readResource } from './fhir/fhir-client.ts';
-import { snapshot } from './monitor/health.ts';
 import { createMonitor, type Monitor } from './monitor/monitor.ts';
 import type { MonitorSession, TopicRequest } from './ports.ts';
 import { openClientStore } from './store/client-store.ts';
@@ -24,7 +23,8 @@ import { withdrawingNotifications } from './alerting/notification-withdrawal.ts'
 import type { StepIssuer } from './alerting/escalation-steps.ts';
 import type { AlertSummary } from '../shared/api.ts';
 import { interpretationOnlyRules } from './rules/rules-holder.ts';
-import { createAccessPolicy, viewerOwner, type Viewer } from './workstation/access-policy.ts';
+import { createAccessPolicy, viewerOwner } from './workstation/access-policy.ts';
+import { absentPresence, healthOf, sessionInfoOf, type Presence } from './presence.ts';
 import { lastSessionFile } from './workstation/last-session.ts';
 import { lockedWardView } from './workstation/locked-view.ts';
 import { signInTarget } from './workstation/sign-in-target.ts';
@@ -49,29 +49,6 @@ export type {
 
 const HEALTH_PUSH_MS = 250;
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
-/** Signed out on a personal workstation: silence must not look like calm (shown red). */
-const SIGNED_OUT_HEALTH =
-  'Nobody is signed in: alerts are not shown on this workstation. Subscriptions stay active on the server; sign in to see what arrived.';
-
-/** The person at the screen and what her sign-in started. */
-interface Presence {
-  session: SignedInSession | null;
-  viewer: Viewer | null;
-  server: ServerChoice | null;
-  /** Personal mode: her own monitor. Ward mode: none (the ward watch keeps the subscriptions). */
-  monitor: Monitor | null;
-  userDisplay: string | null;
-  reason: string | null;
-  /** Why the session ended by itself (not the user's sign-out): health shows it in red until a sign-in. */
-  lostSession: string | null;
-  signingIn: boolean;
-  authorizationUrl: string | null;
-  signedInAt: number | null;
-  /** Her role from her identity (PractitionerRole), null when the server does not say. */
-  role: UserRole | null;
-  closed: boolean;
-}
-
 export function createMonitorService(options: ServiceOptions): MonitorService {
   ensurePrivateDir(options.dataDir);
   const { ackTimeoutMinutes = 10, targetMinutes = 30, ...alertingOptions } = options.alerting ?? {};
@@ -102,20 +79,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
 
   const ward = options.workstation?.kind === 'ward' ? options.workstation : null;
   const wardOwner = ward ? ownerKey(ward.server.fhirBase, ward.principal) : null;
-  const me: Presence = {
-    session: null,
-    viewer: null,
-    server: null,
-    monitor: null,
-    userDisplay: null,
-    reason: null,
-    lostSession: null,
-    signingIn: false,
-    authorizationUrl: null,
-    signedInAt: null,
-    role: null,
-    closed: false,
-  };
+  const me: Presence = absentPresence();
   const policy = createAccessPolicy({
     alerts: store.alerts,
     kind: ward ? 'ward' : 'personal',
@@ -221,56 +185,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     onWorklistChange: (orders) => emitRaw({ type: 'worklist', orders }),
   });
 
-  const catchUp = (): SessionInfo['catchUp'] => {
-    if (ward || !me.viewer || me.signedInAt === null) return null;
-    const since = store.alerts.lastSignOut(me.viewer.owner);
-    if (!since) return null;
-    const arrived = store.alerts.arrivals(me.viewer.owner, since, new Date(me.signedInAt).toISOString());
-    return arrived.alerts > 0 ? { since, ...arrived } : null;
-  };
-  const sessionInfo = (): SessionInfo => ({
-    state: me.session ? 'signed-in' : me.signingIn ? 'signing-in' : 'signed-out',
-    server:
-      me.server && (me.session || me.signingIn)
-        ? { fhirBase: me.server.fhirBase, name: me.server.name }
-        : null,
-    user: me.session ? { fhirUser: me.session.fhirUser, display: me.userDisplay } : null,
-    reason: me.reason,
-    tokenExpiresAt: me.session?.tokenExpiresAt()
-      ? new Date(me.session.tokenExpiresAt() as number).toISOString()
-      : null,
-    needPatientBanner: me.session?.needPatientBanner ?? false,
-    authorizationUrl: me.signingIn ? me.authorizationUrl : null,
-    workstation: {
-      mode: ward ? 'ward' : 'personal',
-      ward: ward?.ward ?? null,
-      signInTo: options.defaultServer
-        ? { name: options.defaultServer.name, localDemo: options.defaultServer.localDemo ?? false }
-        : null,
-    },
-    catchUp: catchUp(),
-    role: me.session ? me.role : null,
-  });
-  const healthSnapshot = () => {
-    if (wardWatch) {
-      const watched = snapshot(wardWatch.health(), true);
-      const problem = wardWatch.problem();
-      return problem ? { ...watched, degraded: `Ward ${ward?.ward ?? ''}: ${problem}` } : watched;
-    }
-    if (!me.session) {
-      const signedOut = snapshot([], false, {
-        renewal: null,
-        tokenExpiresAt: null,
-        signedOutReason: me.lostSession,
-      });
-      return { ...signedOut, degraded: signedOut.degraded ?? SIGNED_OUT_HEALTH };
-    }
-    return snapshot(me.monitor?.health() ?? [], true, {
-      renewal: me.session.renewalStatus?.() ?? null,
-      tokenExpiresAt: me.session.tokenExpiresAt(),
-      signedOutReason: null,
-    });
-  };
+  const sessionInfo = (): SessionInfo =>
+    sessionInfoOf(me, { ward, defaultServer: options.defaultServer, alerts: store.alerts });
+  const healthSnapshot = () => healthOf(me, ward && wardWatch ? { ward: ward.ward, watch: wardWatch } : null);
   const lockedView = () =>
     ward && wardOwner ? lockedWardView(store.alerts, wardOwner, ward.ward, healthSnapshot().degraded) : null;
   const pushSession = () => emitRaw({ type: 'session', session: sessionInfo() });
