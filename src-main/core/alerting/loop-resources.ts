@@ -63,6 +63,8 @@ export interface AcknowledgmentFact {
   actorName: string | null;
   /** When (ISO). */
   at: string;
+  /** The read-back note an acknowledgment recorded (who was told, what was read back), or null. */
+  note: string | null;
 }
 
 /** Task.status values of an escalation step, and what the workstation calls them. */
@@ -98,7 +100,22 @@ export function readAcknowledgment(resource: unknown): AcknowledgmentFact | null
     actor,
     actorName: str(at(resource, 'sender', 'display')),
     at: when,
+    note: resolution ? null : readBackNote(resource, when),
   };
+}
+
+/**
+ * The read-back note of an acknowledgment as the write-back words it ("… at <sent>; read-back: <note>",
+ * src-main/core/alerting/writeback.ts); null for a record worded otherwise or without one.
+ */
+function readBackNote(resource: unknown, sent: string): string | null {
+  const marker = `at ${sent}; read-back: `;
+  for (const payload of records(field(resource, 'payload'))) {
+    const content = str(payload['contentString']);
+    const start = content?.indexOf(marker) ?? -1;
+    if (content && start >= 0) return content.slice(start + marker.length) || null;
+  }
+  return null;
 }
 
 const TASK_STATUS: Record<string, StepStatus> = {

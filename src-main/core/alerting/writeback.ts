@@ -22,6 +22,7 @@ import {
   ACKNOWLEDGMENT_IDENTIFIER,
   acknowledgmentId,
   readAcknowledgment,
+  type AcknowledgmentFact,
   RESOLUTION_IDENTIFIER,
   resolutionId,
 } from './loop-resources.ts';
@@ -112,6 +113,14 @@ const sender = (record: AckRecord) => ({
   reference: record.actor,
   ...(record.actorName ? { display: record.actorName } : {}),
 });
+
+/**
+ * Whether the server's acknowledgment is this record (written by this screen before its response was
+ * lost): same instant and same read-back. The instant, not the text: a server may write it otherwise.
+ */
+export function isThisRecord(held: Pick<AcknowledgmentFact, 'at' | 'note'>, record: AckRecord): boolean {
+  return Date.parse(held.at) === Date.parse(record.at) && (held.note ?? null) === (record.note || null);
+}
 
 /** The acknowledgment record: one per result on the server, whichever workstation writes it. */
 export function buildCommunication(ack: AckRecord): OutgoingResource {
@@ -256,12 +265,19 @@ export function createWriteback(options: WritebackOptions): Writeback {
 
   /**
    * The server already holds this result's record: written by another workstation (whose person then
-   * stands), or by this one before a response was lost. Either way the item is done.
+   * stands: another person, or the same one on another screen with another time or read-back), or by
+   * this one before a response was lost (the same person, time and note: nothing changes). Either way
+   * the item is done.
    */
   function adoptHeld(item: OutboxItem, record: AckRecord, held: unknown): void {
     const fact = readAcknowledgment(held);
-    if (!fact || fact.actor === record.actor) return;
+    if (!fact) return;
     const at = clock.now();
+    if (fact.actor === record.actor) {
+      if (fact.kind === 'acknowledgment' && !isThisRecord(fact, record))
+        alerts.sharing.adoptOwnEarlierAcknowledgment(item.alertId, fact, at);
+      return;
+    }
     if (fact.kind === 'acknowledgment') alerts.sharing.adoptAcknowledgment(item.alertId, fact, at);
     else alerts.sharing.adoptResolution(item.alertId, fact, at);
   }

@@ -19,6 +19,8 @@ export interface SharedAcknowledgment {
   actorName: string | null;
   /** When it was done (ISO). */
   at: string;
+  /** An acknowledgment's read-back note as the server holds it (null: none, or a resolution). */
+  note: string | null;
 }
 
 /** An escalation step Task on the server, as far as the store keeps it. */
@@ -75,15 +77,22 @@ function prepareStatements(db: Db) {
       SELECT s.fhir_base FROM alerts a JOIN subscriptions s ON s.key = a.subscription_key WHERE a.id = ?`),
     ackElsewhere: db.prepare(`
       UPDATE alerts SET state = 'acknowledged', acknowledged_by = @actor, acknowledged_by_name = @name,
-        acknowledged_at = @at, ack_elsewhere = 1, next_escalation_at = NULL,
+        acknowledged_at = @at, ack_note = @note, ack_elsewhere = 1, next_escalation_at = NULL,
         notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
       WHERE id = @id AND state IN ${OPEN}`),
     // This workstation recorded its own acknowledgment, but the server's record (the first) names
-    // someone else: that person stands everywhere. The local read-back note was not recorded there.
+    // someone else: that person, her time and her read-back stand everywhere (the local note was not
+    // recorded there).
     supersede: db.prepare(`
       UPDATE alerts SET acknowledged_by = @actor, acknowledged_by_name = @name, acknowledged_at = @at,
-        ack_note = NULL, ack_elsewhere = 1
+        ack_note = @note, ack_elsewhere = 1
       WHERE id = @id AND state IN ('acknowledged', 'resolved') AND acknowledged_by IS NOT @actor`),
+    // The same person acknowledged on another screen first (this one's write-back found her record
+    // held): that record's time and read-back stand here too.
+    supersedeOwn: db.prepare(`
+      UPDATE alerts SET acknowledged_by_name = COALESCE(@name, acknowledged_by_name), acknowledged_at = @at,
+        ack_note = @note, ack_elsewhere = 1
+      WHERE id = @id AND state IN ('acknowledged', 'resolved') AND acknowledged_by = @actor`),
     nameAck: db.prepare(`
       UPDATE alerts SET acknowledged_by_name = @name
       WHERE id = @id AND acknowledged_by = @actor AND acknowledged_by_name IS NULL AND @name IS NOT NULL`),
@@ -181,7 +190,7 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
     fact: SharedAcknowledgment,
     at: number,
   ): 'opened' | 'changed' | null {
-    const values = { id, actor: fact.actor, name: fact.actorName, at: fact.at };
+    const values = { id, actor: fact.actor, name: fact.actorName, at: fact.at, note: fact.note };
     if (s.ackElsewhere.run(values).changes === 1) {
       audit(id, 'state:acknowledged', fact.actor, 'on another workstation', at);
       return 'opened';
@@ -246,6 +255,23 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
     /** This alert's own write-back found the server already holding another person's acknowledgment. */
     adoptAcknowledgment: (id: string, fact: SharedAcknowledgment, at: number): boolean =>
       db.transaction(() => followAcknowledgment(id, fact, at) !== null)(),
+    /**
+     * This alert's own write-back found the server holding the same person's acknowledgment from
+     * another screen (another time or read-back than this one's): it stands here too.
+     */
+    adoptOwnEarlierAcknowledgment: (id: string, fact: SharedAcknowledgment, at: number): boolean =>
+      db.transaction(() => {
+        const values = { id, actor: fact.actor, name: fact.actorName, at: fact.at, note: fact.note };
+        if (s.supersedeOwn.run(values).changes === 0) return false;
+        audit(
+          id,
+          'acknowledgment-superseded',
+          fact.actor,
+          'her acknowledgment on another screen came first',
+          at,
+        );
+        return true;
+      })(),
     /** This alert's resolution write-back found the result already resolved by someone else. */
     adoptResolution: (id: string, fact: SharedAcknowledgment, at: number): boolean =>
       db.transaction(() => followResolution(id, fact, at))(),

@@ -272,6 +272,54 @@ describe('closed loop across workstations', () => {
     expect(history).toHaveLength(1);
   }, 120_000);
 
+  it('the same nurse acknowledging on two screens at the same moment: both show the one the server holds, its time and read-back', async () => {
+    const ward = await wardA(PATIENT);
+    // Riley Chen at both Ward A workstations (she moved from one to the other and clicked on both).
+    await ward.ws2.signIn('nurse-a2');
+    await live(ward.ws2);
+    const { focus, alerts } = await critical(ward);
+    await Promise.all([
+      ward.ws1.service.handlers.acknowledge({
+        alertId: alerts['ws1']?.id ?? '',
+        note: 'K 6.8 read back by Dr Lee',
+      }),
+      ward.ws2.service.handlers.acknowledge({
+        alertId: alerts['ws2']?.id ?? '',
+        note: 'K 6.8 read back by Dr Ray',
+      }),
+    ]);
+    const records = await until(async () => {
+      const found = await search(ward.server, `Communication?about=${focus}`);
+      return found.length > 0 ? found : null;
+    }, 'the acknowledgment on the server');
+    const held = records[0];
+    const heldAt = String(held?.['sent']);
+    const heldContent = JSON.stringify(held?.['payload']);
+    const heldNote = heldContent.includes('Dr Lee')
+      ? 'K 6.8 read back by Dr Lee'
+      : 'K 6.8 read back by Dr Ray';
+    const written = async (ws: Workstation) => {
+      const alert = await ws.alertFor(focus);
+      return alert?.lifecycle?.writeback.state === 'done' ? alert.lifecycle : null;
+    };
+    // Both screens' write-backs are done: the first created the record, the second found it held.
+    const [one, two] = await Promise.all([
+      until(() => written(ward.ws1), 'ws1 written back'),
+      until(() => written(ward.ws2), 'ws2 written back'),
+    ]);
+    for (const lifecycle of [one, two]) {
+      expect(lifecycle.acknowledgedBy).toBe('Practitioner/nurse-a2');
+      expect(Date.parse(lifecycle.acknowledgedAt ?? '')).toBe(Date.parse(heldAt));
+      expect(lifecycle.ackNote).toBe(heldNote);
+    }
+    // The screen whose acknowledgment came second says it was recorded on another workstation.
+    expect([one.acknowledgedElsewhere ?? false, two.acknowledgedElsewhere ?? false].sort()).toEqual([
+      false,
+      true,
+    ]);
+    expect(await search(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
+  }, 120_000);
+
   it('an unacknowledged critical reaches the ward’s nurses, then the charge nurse after the configured delay, exactly once; then the fail-safe list', async () => {
     const ward = await wardA(QUICK);
     const { focus, alerts } = await critical(ward);

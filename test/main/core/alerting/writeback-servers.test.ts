@@ -35,11 +35,17 @@ const access = (): FhirAccess => ({
   onUnauthorized: async () => false,
 });
 
-/** A workstation's store with the critical, and `actor`'s acknowledgment of it queued for the server. */
-function acknowledgedBy(actor: string, actorName: string) {
+/**
+ * A workstation's store with the critical, and `actor`'s acknowledgment of it queued for the server
+ * (at `at`, by default now: never later, or the outbox would not send it yet).
+ */
+function acknowledgedBy(
+  actor: string,
+  actorName: string,
+  { note = 'K 6.8 read back', at = Date.now() }: { note?: string; at?: number } = {},
+) {
   const { store, id } = storeWithAlert({ fhirBase: peer.base, focus: FOCUS });
   stores.push(store);
-  const at = Date.now();
   const record: AckRecord = {
     alertId: id,
     focus: FOCUS,
@@ -47,7 +53,7 @@ function acknowledgedBy(actor: string, actorName: string) {
     actor,
     actorName,
     at: new Date(at).toISOString(),
-    note: 'K 6.8 read back',
+    note,
     security: [],
   };
   const request = { kind: WRITEBACK_KIND, fhirBase: peer.base, payload: record, actor };
@@ -126,5 +132,44 @@ describe('write-back to a server that assigns its own ids', () => {
     );
     expect(there?.lifecycle?.acknowledgedElsewhere).toBe(true);
     expect(there?.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a');
+    // Her time and read-back, as the server holds them, not the second nurse's.
+    expect(there?.lifecycle?.acknowledgedAt).toBe(first.record.at);
+    expect(there?.lifecycle?.ackNote).toBe('K 6.8 read back');
+  });
+
+  it('the same nurse acknowledging again on a second screen takes her first record’s time and read-back', async () => {
+    const first = acknowledgedBy('Practitioner/nurse-a', 'Riley Chen', {
+      note: 'read back by Dr Lee',
+      at: Date.now() - 2_000,
+    });
+    await first.writeback.pump();
+    const second = acknowledgedBy('Practitioner/nurse-a', 'Riley Chen', { note: 'read back by Dr Ray' });
+    await second.writeback.pump();
+
+    expect(await recordsOnServer(ACK)).toHaveLength(1);
+    const there = second.store.alerts.get(second.id)?.lifecycle;
+    expect(there?.writeback.state).toBe('done');
+    expect(there?.acknowledgedAt).toBe(first.record.at);
+    expect(there?.ackNote).toBe('read back by Dr Lee');
+    expect(there?.acknowledgedElsewhere).toBe(true);
+    const audit = second.store.alerts
+      .auditRows(undefined, undefined)
+      .filter((row) => row.alert_id === second.id);
+    expect(audit.map((row) => row.action)).toContain('acknowledgment-superseded');
+  });
+
+  it('finding its own record held (a response lost on the way back) changes nothing on this screen', async () => {
+    const at = Date.now();
+    const first = acknowledgedBy('Practitioner/nurse-a', 'Riley Chen', { at });
+    await first.writeback.pump();
+    // The same record queued again, as a screen whose first attempt's response never arrived has it.
+    const again = acknowledgedBy('Practitioner/nurse-a', 'Riley Chen', { at });
+    await again.writeback.pump();
+
+    expect(await recordsOnServer(ACK)).toHaveLength(1);
+    const there = again.store.alerts.get(again.id)?.lifecycle;
+    expect(there?.writeback.state).toBe('done');
+    expect(there?.acknowledgedElsewhere).toBe(false);
+    expect(there?.ackNote).toBe('K 6.8 read back');
   });
 });
