@@ -1,8 +1,9 @@
 // The closed loop across two workstations on Medplum (docs/alerting.md, "Across workstations"): the
 // nurse's and her colleague's, each its own data directory, both with the fast escalation policy. A
 // critical nobody acknowledges is one step Task on Medplum whichever monitor wrote it, and both show
-// that Task; both nurses acknowledge at the same moment: Medplum holds one acknowledgment record, and
-// both screens show its person and moment (the loser's own acknowledgment gives way).
+// that Task; both nurses acknowledge at the same moment, and then the nurse on two screens of her own:
+// Medplum holds one acknowledgment record each time, and both screens show its person, moment and
+// read-back (the loser's own acknowledgment gives way).
 import type { RunningApp } from '../../src-main/app/compose.ts';
 import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
@@ -55,56 +56,86 @@ export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<voi
       },
     );
     await run.report.check(
-      'both nurses acknowledge it at the same moment → one acknowledgment on Medplum, both screens show its person and moment',
+      'both nurses acknowledge it at the same moment → one acknowledgment on Medplum, both screens show its person, moment and read-back',
       async () => {
         expectThat(focus !== '', 'no critical (the previous check failed)');
-        const alerts = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
-        await Promise.all(
-          [one, two].map((app, i) => app.service.handlers.markSeen({ alertId: alerts[i]?.id ?? '' })),
-        );
-        await Promise.all(
-          [one, two].map((app, i) => app.service.handlers.acknowledge({ alertId: alerts[i]?.id ?? '' })),
-        );
-        let shown: AlertSummary[] = [];
-        await untilAsync(
-          'both acknowledgments written back',
-          async () => {
-            shown = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
-            return shown.every((a) => a.lifecycle?.writeback.state === 'done');
-          },
-          30_000,
-        );
-        const records = await acknowledgments(run.lab, focus);
-        expectThat(records.length === 1, `${records.length} acknowledgment records`);
-        const sent = String(records[0]?.['sent']);
-        const sender = (records[0]?.['sender'] as { reference?: string } | undefined)?.reference ?? '';
-        // The loser of the race shows the winner's record: the same person and moment on both screens.
-        const asRecorded = (a: AlertSummary) =>
-          a.state === 'acknowledged' &&
-          a.lifecycle?.acknowledgedBy === sender &&
-          Date.parse(a.lifecycle.acknowledgedAt ?? '') === Date.parse(sent);
-        await untilAsync(
-          'both screens showing the record Medplum holds',
-          async () => {
-            shown = await Promise.all([alertOn(one, focus), alertOn(two, focus)]);
-            return shown.every(asRecorded);
-          },
-          30_000,
-        ).catch((error: unknown) => {
-          const screens = shown.map(
-            (a) =>
-              `${a.state} by ${a.lifecycle?.acknowledgedBy ?? '?'} at ${a.lifecycle?.acknowledgedAt ?? '?'}`,
-          );
-          throw new Error(
-            `${String(error)}; Medplum's record: ${sender} at ${sent}; the screens: ${screens.join(', ')}`,
-          );
-        });
-        const at = shown.map((a) => a.lifecycle?.acknowledgedAt ?? '?');
-        const elsewhere = shown.filter((a) => a.lifecycle?.acknowledgedElsewhere === true).length;
-        return `Communication/${String(records[0]?.['id'])} by ${sender}; both screens: at ${at[0] ?? '?'}, ${elsewhere} of them "on another workstation"`;
+        return acknowledgeAtOnce(run.lab, [one, two], focus);
+      },
+    );
+    await run.report.check(
+      'the same nurse acknowledges a critical on two screens at once → one record; the screen that lost shows its moment and read-back',
+      async () => {
+        const three = await run.launch('workstation-3');
+        try {
+          await everyTopicUp(three, 'nurse');
+          const critical = (await run.lab.potassium(run.patient, 6.9)).reference;
+          return await acknowledgeAtOnce(run.lab, [one, three], critical);
+        } finally {
+          await three.close();
+        }
       },
     );
   } finally {
     await Promise.all([one.close(), two.close()]);
   }
+}
+
+/**
+ * The two screens' users acknowledge `focus` at the same moment, each with her own read-back: Medplum
+ * holds one record, and both screens show its person, moment and read-back (the loser's gives way).
+ */
+async function acknowledgeAtOnce(
+  lab: Lab,
+  screens: [RunningApp, RunningApp],
+  focus: string,
+): Promise<string> {
+  const alerts = await Promise.all(screens.map((app) => alertOn(app, focus)));
+  await Promise.all(screens.map((app, i) => app.service.handlers.markSeen({ alertId: alerts[i]?.id ?? '' })));
+  await Promise.all(
+    screens.map((app, i) =>
+      app.service.handlers.acknowledge({
+        alertId: alerts[i]?.id ?? '',
+        note: `K read back by ${i === 0 ? 'Dr Lee' : 'Dr Ray'}`,
+      }),
+    ),
+  );
+  let shown: AlertSummary[] = [];
+  await untilAsync(
+    'both acknowledgments written back',
+    async () => {
+      shown = await Promise.all(screens.map((app) => alertOn(app, focus)));
+      return shown.every((a) => a.lifecycle?.writeback.state === 'done');
+    },
+    30_000,
+  );
+  const records = await acknowledgments(lab, focus);
+  expectThat(records.length === 1, `${records.length} acknowledgment records`);
+  const sent = String(records[0]?.['sent']);
+  const sender = (records[0]?.['sender'] as { reference?: string } | undefined)?.reference ?? '';
+  const payload = JSON.stringify(records[0]?.['payload'] ?? []);
+  const asRecorded = (a: AlertSummary) =>
+    a.state === 'acknowledged' &&
+    a.lifecycle?.acknowledgedBy === sender &&
+    Date.parse(a.lifecycle.acknowledgedAt ?? '') === Date.parse(sent) &&
+    a.lifecycle.ackNote !== null &&
+    payload.includes(`read-back: ${a.lifecycle.ackNote}`);
+  await untilAsync(
+    'both screens showing the record Medplum holds',
+    async () => {
+      shown = await Promise.all(screens.map((app) => alertOn(app, focus)));
+      return shown.every(asRecorded);
+    },
+    30_000,
+  ).catch((error: unknown) => {
+    const seen = shown.map(
+      (a) =>
+        `${a.state} by ${a.lifecycle?.acknowledgedBy ?? '?'} at ${a.lifecycle?.acknowledgedAt ?? '?'} (${a.lifecycle?.ackNote ?? 'no note'})`,
+    );
+    throw new Error(
+      `${String(error)}; Medplum's record: ${sender} at ${sent}; the screens: ${seen.join(', ')}`,
+    );
+  });
+  const at = shown.map((a) => a.lifecycle?.acknowledgedAt ?? '?');
+  const elsewhere = shown.filter((a) => a.lifecycle?.acknowledgedElsewhere === true).length;
+  return `Communication/${String(records[0]?.['id'])} by ${sender}; both screens: at ${at[0] ?? '?'} with its read-back, ${elsewhere} of them "on another workstation"`;
 }
