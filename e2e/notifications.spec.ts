@@ -11,7 +11,13 @@ import { startServer } from '../src-main/server/server.ts';
 import type { AlertSummary, HealthSnapshot } from '../src-main/shared/api.ts';
 import { alertsWhere, callApi, listAlerts, signIn, signOutIfSignedIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
-import { dismissAll, displayedCount, history, missingDesktopTools } from './support/desktop-session.ts';
+import {
+  dismissAll,
+  displayedCount,
+  history,
+  missingDesktopTools,
+  startDesktopSession,
+} from './support/desktop-session.ts';
 import { recordNotifications } from './support/page-probes.ts';
 
 const missing = missingDesktopTools();
@@ -173,6 +179,75 @@ test('criticals that arrived while nobody was signed in are one notification, cl
   } finally {
     await host.stop();
     await server.close();
+  }
+});
+
+test('a notification for several criticals raised before the host restarted leaves the desktop with the last of them, acknowledged after it', async ({
+  page,
+}) => {
+  test.skip(missing.length > 0, `needs ${missing.join(', ')} (Debian: xvfb dbus dunst libnotify-bin)`);
+  test.setTimeout(150_000);
+  // One desktop (display, session bus, notification daemon) that outlives the host, and the hospital's
+  // server in this process, as in the test above.
+  const desktop = await startDesktopSession();
+  const dir = mkdtempSync(join(tmpdir(), 'restart-e2e-'));
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'server.sqlite'),
+    simulate: { autoStart: false },
+  });
+  const config = join(dir, 'workstation.json');
+  const hospital = 'Hospital server';
+  writeFileSync(
+    config,
+    JSON.stringify({
+      servers: [{ name: hospital, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
+    }),
+  );
+  const start = () =>
+    startDemo({
+      dataDir: join(dir, 'workstation'),
+      extraArgs: ['--config', config],
+      embeddedServer: false,
+      env: { DBUS_SESSION_BUS_ADDRESS: desktop.bus },
+    });
+  let host = await start();
+  try {
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    await expect
+      .poll(async () => {
+        const health = await callApi<HealthSnapshot>(page, 'getHealth');
+        return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
+      })
+      .toBe(true);
+    await signOutIfSignedIn(page, hospital);
+    for (let i = 0; i < 4; i++) server.simulator?.emitCriticalPotassium('ward-a');
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    // The host raised the one notification for the four on the desktop.
+    await expect(page.locator('.toast')).toContainText('4 critical results arrived while offline');
+    await expect.poll(() => displayedCount(desktop.bus), { timeout: 20_000 }).toBe(1);
+    const criticals = await alertsWhere(
+      page,
+      (l) => l.filter((a) => a.tier === 'critical' && a.patient?.name).length === 4,
+      'the four criticals, read',
+    );
+    for (const critical of criticals.slice(0, 3)) await openAndAcknowledge(page, critical);
+    expect(displayedCount(desktop.bus)).toBe(1);
+
+    // The host restarts (an update, a crash); the desktop and its notification stay.
+    await host.stop();
+    host = await start();
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    expect(displayedCount(desktop.bus)).toBe(1);
+
+    // The last of the four acknowledged after the restart: the notification leaves the desktop.
+    await openAndAcknowledge(page, criticals[3] as AlertSummary);
+    await expect.poll(() => displayedCount(desktop.bus), { timeout: 10_000 }).toBe(0);
+    expect(history(desktop.bus)[0]?.summary).toBe('4 critical results arrived while offline');
+  } finally {
+    await host.stop();
+    await server.close();
+    await desktop.stop();
   }
 });
 

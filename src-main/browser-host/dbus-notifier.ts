@@ -96,6 +96,12 @@ export function notifySendArgs(n: AlertNotification): string[] {
 
 /** How long notify-send may take to fail before a notification counts as raised. */
 const RAISE_MS = 400;
+/**
+ * How long to wait for the daemon's id where it comes as soon as the daemon answers (a line-buffered
+ * notify-send, or one without an action, which exits then): on a loaded machine that can take longer
+ * than RAISE_MS, and without the id the notification could not be closed again.
+ */
+const ID_MS = 3_000;
 /** notify-send processes kept waiting for a click; past this the oldest stops listening. */
 const MAX_WAITING = 20;
 
@@ -120,8 +126,10 @@ function raise(
   let stdout = '';
   let stderr = '';
   return new Promise<Raised>((resolve, reject) => {
-    // Without an id line (an old notify-send), raised when it has not failed within RAISE_MS.
-    const timer = setTimeout(() => resolve(raised), RAISE_MS);
+    // Without an id line (an old notify-send, or one that holds its output until it exits), raised
+    // when it has not failed within RAISE_MS.
+    const idComesAtOnce = Boolean(lineBuffer) || !n.alertId;
+    const timer = setTimeout(() => resolve(raised), idComesAtOnce ? ID_MS : RAISE_MS);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const id = /^(\d+)$/m.exec(stdout)?.[1];
