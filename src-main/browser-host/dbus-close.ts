@@ -1,12 +1,10 @@
 // Closing a notification the browser host raised over D-Bus (CloseNotification with the id
-// `notify-send --print-id` returned), in this run or the next one.
-//
-// A notification the browser host raised can still be closed by its next run (the core keeps
-// the ref: core/store/raised-notifications.ts). The daemon's id alone would not do: ids restart with the
-// daemon, and closing id 7 of a restarted daemon would close somebody else's notification. So the ref
-// also names the session bus (`GetId`: a new login's bus differs even at the same address) and the
-// daemon's unique connection name (`GetNameOwner`: never reused on one bus), and CloseNotification is
-// sent to that unique name: once that daemon is gone nothing is closed.
+// `notify-send --print-id` returned), in this run or the next one (the core keeps the ref:
+// core/store/raised-notifications.ts). The daemon's id alone would not do for the next run: ids restart
+// with the daemon, and closing id 7 of a restarted daemon would close somebody else's notification. So
+// the ref also names the session bus (`GetId`: a new login's bus differs even at the same address) and
+// the daemon's unique connection name (`GetNameOwner`: never reused on one bus), and CloseNotification
+// is sent to that unique name: once that daemon is gone nothing is closed.
 import { spawn } from 'node:child_process';
 
 /** Which notification daemon answered: the bus and the daemon's unique name on it. */

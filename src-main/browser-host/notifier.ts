@@ -46,7 +46,7 @@ export function createBrowserNotifier(
     },
     async withdrawEarlier(notifications) {
       // A page that stayed open across the host's restart still shows its own for these groups. (An
-      // alert's own went with \`withdraw\` already.)
+      // alert's own went with `withdraw` already.)
       for (const n of notifications)
         if (n.kind === 'group') publish({ type: 'withdraw-group-notification', groupId: n.key });
       await os?.notifier.withdrawEarlier?.(notifications);
