@@ -44,11 +44,14 @@ if (values['closed-loop']) {
   });
   console.log('');
   console.log(
-    `double acknowledgments = ${result.doubleAcknowledgments}, double escalations = ${result.doubleEscalations}, acknowledgment seen on the other workstation: p50 ${result.ackPropagationMs.p50 ?? '-'} ms, p95 ${result.ackPropagationMs.p95 ?? '-'} ms, max ${result.ackPropagationMs.max ?? '-'} ms (target 2000)`,
+    `double acknowledgments = ${result.doubleAcknowledgments}, double escalations = ${result.doubleEscalations}, notifications left = ${result.notificationsLeft}, acknowledgment seen on the other workstation: p50 ${result.ackPropagationMs.p50 ?? '-'} ms, p95 ${result.ackPropagationMs.p95 ?? '-'} ms, max ${result.ackPropagationMs.max ?? '-'} ms (target 2000)`,
   );
   console.log(JSON.stringify(result, null, 2));
   const ok =
-    result.doubleAcknowledgments === 0 && result.doubleEscalations === 0 && result.problems.length === 0;
+    result.doubleAcknowledgments === 0 &&
+    result.doubleEscalations === 0 &&
+    result.notificationsLeft === 0 &&
+    result.problems.length === 0;
   process.exit(ok ? 0 : 1);
 }
 const schedules = Number(values.schedules);

@@ -14,7 +14,9 @@
 //                          not all show the person the server's record names
 //   doubleEscalations      escalation step Tasks beyond one per result and step, plus a step told more
 //                          than once on one screen
-// Both must be 0. `ackPropagationMs` is the time from an acknowledgment on one ward screen to the other
+//   notificationsLeft      OS notifications still on screen once every critical was acknowledged,
+//                          restarts included (test/support/daemon-model.ts)
+// All three must be 0. `ackPropagationMs` is the time from an acknowledgment on one ward screen to the other
 // screen's pushed "acknowledged on another workstation" event (the 2 s target; a figure, not a test).
 // Untrusted FHIR JSON is read through src-main/shared/fhir-json.ts and the monitor's own readers.
 import { mkdirSync } from 'node:fs';
@@ -25,9 +27,9 @@ import { startServer, type RunningServer } from '../../src-main/server/server.ts
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { bundleResources } from '../../src-main/shared/fhir-json.ts';
 import { seededRandom } from './fault-proxy.ts';
+import { daemonModel, type DaemonModel } from './daemon-model.ts';
 import {
   live,
-  recordingNotifier,
   startWorkstation,
   wardIdentity,
   type NotificationRecorder,
@@ -64,6 +66,8 @@ export interface ClosedLoopSoakResult {
   /** Of which: a step told more than once on one screen. */
   doubleStepNotices: number;
   stepNotices: number;
+  /** OS notifications left on a screen after every critical was acknowledged (must be 0). */
+  notificationsLeft: number;
   restarts: number;
   ackPropagationMs: { count: number; p50: number | null; p95: number | null; max: number | null };
   problems: string[];
@@ -148,11 +152,13 @@ interface Run {
   restarts: number;
   foci: string[];
   problems: string[];
+  daemons: Record<'ws1' | 'ws2' | 'charge', DaemonModel>;
 }
 
 /** Restart the second ward workstation on its own store (its notifications keep counting). */
 async function restartWs2(run: Run): Promise<void> {
   await run.ws2.ws.close();
+  run.daemons.ws2.hostRestarted();
   run.ws2 = await startSlot(run.ws2.options, run.ws2.user, run.ws2);
   run.restarts += 1;
 }
@@ -263,6 +269,24 @@ function countNotices(recorders: readonly NotificationRecorder[]): { total: numb
   return { total, doubles };
 }
 
+/**
+ * Every schedule ended with its critical acknowledged: once withdrawals have run, no screen may still
+ * show a notification. Those left are counted, and named in the problems.
+ */
+async function notificationsLeft(run: Run): Promise<number> {
+  const onScreen = () =>
+    Object.entries(run.daemons).flatMap(([name, d]) => d.onScreen().map((n) => ({ name, n })));
+  await until(() => onScreen().length === 0 || null, 'every notification withdrawn', 10_000).catch(
+    () => null,
+  );
+  const left = onScreen();
+  for (const { name, n } of left)
+    run.problems.push(
+      `${name}: a ${n.kind ?? 'alert'} notification for ${n.alertId ?? n.alertIds?.join(', ') ?? '?'} left on screen`,
+    );
+  return left.length;
+}
+
 export async function runClosedLoopSoak(options: ClosedLoopSoakOptions): Promise<ClosedLoopSoakResult> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
@@ -279,14 +303,20 @@ export async function runClosedLoopSoak(options: ClosedLoopSoakOptions): Promise
     backendClients: [one.registration, two.registration],
   });
   const base = { fhirBase: server.fhirBase, policy: SOAK_POLICY, repeatMinutes: 60 };
-  const ward = (name: string, clientId: string, key: typeof one.key): WorkstationOptions => ({
+  const daemons = { ws1: daemonModel('ws1'), ws2: daemonModel('ws2'), charge: daemonModel('charge') };
+  const ward = (name: 'ws1' | 'ws2', clientId: string, key: typeof one.key): WorkstationOptions => ({
     ...base,
     name,
     dataDir: join(options.workDir, name),
-    notifier: recordingNotifier(),
+    notifier: daemons[name],
     ward: { ward: 'ward-a', clientId, key },
   });
-  const chargeOptions = { ...base, name: 'charge', dataDir: join(options.workDir, 'charge') };
+  const chargeOptions = {
+    ...base,
+    name: 'charge',
+    dataDir: join(options.workDir, 'charge'),
+    notifier: daemons.charge,
+  };
   const scenarios = Object.fromEntries(SCENARIOS.map((s) => [s, 0])) as Record<Scenario, number>;
   const run: Run = {
     server,
@@ -298,6 +328,7 @@ export async function runClosedLoopSoak(options: ClosedLoopSoakOptions): Promise
     restarts: 0,
     foci: [],
     problems: [],
+    daemons,
   };
   try {
     for (let i = 0; i < options.schedules; i += 1) {
@@ -316,6 +347,7 @@ export async function runClosedLoopSoak(options: ClosedLoopSoakOptions): Promise
       }
       if ((i + 1) % 10 === 0) log(`${i + 1}/${options.schedules} schedules`);
     }
+    const left = await notificationsLeft(run);
     const counted = await countServer(run);
     const notices = countNotices([run.ws1.ws.notifier, run.ws2.ws.notifier, run.charge.ws.notifier]);
     const sorted = [...run.propagation].sort((a, b) => a - b);
@@ -330,6 +362,7 @@ export async function runClosedLoopSoak(options: ClosedLoopSoakOptions): Promise
       doubleEscalations: counted.doubleTasks + notices.doubles,
       doubleStepNotices: notices.doubles,
       stepNotices: notices.total,
+      notificationsLeft: left,
       restarts: run.restarts,
       ackPropagationMs: {
         count: sorted.length,

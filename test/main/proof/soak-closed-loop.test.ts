@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'soak-closed-loop-short-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('short closed-loop soak: two workstations and the charge nurse', () => {
-  it('records one acknowledgment and one Task per step, and tells each step once on each screen', async () => {
+  it('records one acknowledgment and one Task per step, tells each step once on each screen, and leaves no notification standing', async () => {
     const result = await runClosedLoopSoak({
       schedules: 10,
       seed: Number(process.env['SOAK_SEED'] ?? 3),
@@ -22,6 +22,8 @@ describe('short closed-loop soak: two workstations and the charge nurse', () => 
     expect(result.acknowledgments, summary).toBe(10);
     expect(result.doubleAcknowledgments, summary).toBe(0);
     expect(result.doubleEscalations, summary).toBe(0);
+    // Nothing left on any lock screen, a restarted workstation's included.
+    expect(result.notificationsLeft, summary).toBe(0);
     // The schedules did exercise the chain (steps were asked and told).
     expect(result.escalationTasks, summary).toBeGreaterThan(0);
     expect(result.stepNotices, summary).toBeGreaterThan(0);
