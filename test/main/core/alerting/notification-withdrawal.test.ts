@@ -1,8 +1,10 @@
-// A notification for several criticals is taken back once the last of them is acknowledged: the
-// coverage and the notifier wrapper on their own, then through the service against the embedded server
+// Notifications are taken back once nobody needs to act on them: one for several criticals once the
+// last of them is acknowledged, and one raised before a restart of the host after it. The notifier
+// wrapper over a real SQLite store on its own, then through the service against the embedded server
 // (real SQLite, SMART, SSE): criticals that arrived while the charge nurse's screen was away are one
-// offline summary, withdrawn only when every one of them was acknowledged, the last on another screen.
-// Only the OS notification daemon is a recorder (test/support/workstations.ts).
+// offline summary, withdrawn only when every one of them was acknowledged, the last on another screen,
+// or after the host restarted in between. Only the OS notification daemon is a recorder
+// (test/support/workstations.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
