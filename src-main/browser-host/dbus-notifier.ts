@@ -99,7 +99,8 @@ const RAISE_MS = 400;
 /**
  * How long to wait for the daemon's id where it comes as soon as the daemon answers (a line-buffered
  * notify-send, or one without an action, which exits then): on a loaded machine that can take longer
- * than RAISE_MS, and without the id the notification could not be closed again.
+ * than RAISE_MS, and without the id the notification could not be closed again. Only a daemon that
+ * does not answer makes the page's toast wait this long (it is shown when the raise is settled).
  */
 const ID_MS = 3_000;
 /** notify-send processes kept waiting for a click; past this the oldest stops listening. */
