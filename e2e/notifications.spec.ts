@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { startServer } from '../src-main/server/server.ts';
+import { startServer, type RunningServer } from '../src-main/server/server.ts';
 import type { AlertSummary, HealthSnapshot } from '../src-main/shared/api.ts';
 import { alertsWhere, callApi, listAlerts, signIn, signOutIfSignedIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
@@ -117,26 +117,61 @@ test('observation 6: without a notification service the page raises the one noti
   }
 });
 
-test('criticals that arrived while nobody was signed in are one notification, closed only when the last of them is acknowledged', async ({
-  page,
-  context,
-}) => {
-  test.setTimeout(120_000);
-  // The hospital's server runs in this process, so the test writes the results while the nurse is away.
-  const dir = mkdtempSync(join(tmpdir(), 'summary-e2e-'));
+const HOSPITAL = 'Hospital server';
+const SUMMARY_TITLE = '4 critical results arrived while offline';
+
+/**
+ * The hospital's server, in this process (still: results come when a test writes them), and a
+ * workstation configuration that signs in to it.
+ */
+async function hospitalServer(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const server = await startServer({
     port: 0,
     dbPath: join(dir, 'server.sqlite'),
     simulate: { autoStart: false },
   });
   const config = join(dir, 'workstation.json');
-  const hospital = 'Hospital server';
   writeFileSync(
     config,
     JSON.stringify({
-      servers: [{ name: hospital, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
+      servers: [{ name: HOSPITAL, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
     }),
   );
+  return { dir, server, config };
+}
+
+/**
+ * The charge nurse signs in until her subscriptions are live, signs out, four Ward A criticals arrive,
+ * and she signs in again: they are caught up as one notification (its toast shown). The four, read.
+ */
+async function fourCriticalsWhileAway(page: Page, host: DemoProcess, server: RunningServer) {
+  // Each sign-in reads a fresh one-time link from the launch file (host.launchUrl).
+  await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: HOSPITAL });
+  await expect
+    .poll(async () => {
+      const health = await callApi<HealthSnapshot>(page, 'getHealth');
+      return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
+    })
+    .toBe(true);
+  await signOutIfSignedIn(page, HOSPITAL);
+  for (let i = 0; i < 4; i++) server.simulator?.emitCriticalPotassium('ward-a');
+  await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: HOSPITAL });
+  await expect(page.locator('.toast')).toContainText(SUMMARY_TITLE);
+  return alertsWhere(
+    page,
+    (l) => l.filter((a) => a.tier === 'critical' && a.patient?.name).length === 4,
+    'the four criticals, read',
+  );
+}
+
+test('criticals that arrived while nobody was signed in are one notification, closed only when the last of them is acknowledged', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(120_000);
+  // The hospital's server runs in this process, so the test writes the results while the nurse is away.
+  const { server, config } = await hospitalServer('summary-e2e-');
   const host = await startDemo({
     extraArgs: ['--config', config],
     embeddedServer: false,
@@ -145,31 +180,14 @@ test('criticals that arrived while nobody was signed in are one notification, cl
   try {
     await allowPageNotifications(context, host.launchUrl);
     const pageNotifications = await recordNotifications(page);
-    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
-    await expect
-      .poll(async () => {
-        const health = await callApi<HealthSnapshot>(page, 'getHealth');
-        return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
-      })
-      .toBe(true);
-    await signOutIfSignedIn(page, hospital);
-
     // Four criticals while nobody is signed in; back, they are caught up as one notification.
-    for (let i = 0; i < 4; i++) server.simulator?.emitCriticalPotassium('ward-a');
-    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
-    const title = '4 critical results arrived while offline';
-    await expect(page.locator('.toast')).toContainText(title);
-    await expect.poll(async () => (await pageNotifications()).map((n) => n.title)).toEqual([title]);
-    const criticals = await alertsWhere(
-      page,
-      (l) => l.filter((a) => a.tier === 'critical' && a.patient?.name).length === 4,
-      'the four criticals, read',
-    );
+    const criticals = await fourCriticalsWhileAway(page, host, server);
+    await expect.poll(async () => (await pageNotifications()).map((n) => n.title)).toEqual([SUMMARY_TITLE]);
 
     // Three acknowledged: the notification still stands for the fourth.
     for (const critical of criticals.slice(0, 3)) await openAndAcknowledge(page, critical);
     expect((await pageNotifications())[0]?.closed).toBe(false);
-    await expect(page.locator('.toast')).toContainText(title);
+    await expect(page.locator('.toast')).toContainText(SUMMARY_TITLE);
 
     // The last: it goes, in the page and from the desktop.
     await openAndAcknowledge(page, criticals[3] as AlertSummary);
@@ -190,20 +208,7 @@ test('a notification for several criticals raised before the host restarted leav
   // One desktop (display, session bus, notification daemon) that outlives the host, and the hospital's
   // server in this process, as in the test above.
   const desktop = await startDesktopSession();
-  const dir = mkdtempSync(join(tmpdir(), 'restart-e2e-'));
-  const server = await startServer({
-    port: 0,
-    dbPath: join(dir, 'server.sqlite'),
-    simulate: { autoStart: false },
-  });
-  const config = join(dir, 'workstation.json');
-  const hospital = 'Hospital server';
-  writeFileSync(
-    config,
-    JSON.stringify({
-      servers: [{ name: hospital, fhirBase: server.fhirBase, clientId: 'alert-monitor-desktop' }],
-    }),
-  );
+  const { dir, server, config } = await hospitalServer('restart-e2e-');
   const start = () =>
     startDemo({
       dataDir: join(dir, 'workstation'),
@@ -213,37 +218,22 @@ test('a notification for several criticals raised before the host restarted leav
     });
   let host = await start();
   try {
-    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
-    await expect
-      .poll(async () => {
-        const health = await callApi<HealthSnapshot>(page, 'getHealth');
-        return health.subscriptions.length > 0 && health.subscriptions.every((s) => s.connection === 'live');
-      })
-      .toBe(true);
-    await signOutIfSignedIn(page, hospital);
-    for (let i = 0; i < 4; i++) server.simulator?.emitCriticalPotassium('ward-a');
-    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    const criticals = await fourCriticalsWhileAway(page, host, server);
     // The host raised the one notification for the four on the desktop.
-    await expect(page.locator('.toast')).toContainText('4 critical results arrived while offline');
     await expect.poll(() => displayedCount(desktop.bus), { timeout: 20_000 }).toBe(1);
-    const criticals = await alertsWhere(
-      page,
-      (l) => l.filter((a) => a.tier === 'critical' && a.patient?.name).length === 4,
-      'the four criticals, read',
-    );
     for (const critical of criticals.slice(0, 3)) await openAndAcknowledge(page, critical);
     expect(displayedCount(desktop.bus)).toBe(1);
 
     // The host restarts (an update, a crash); the desktop and its notification stay.
     await host.stop();
     host = await start();
-    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: hospital });
+    await signIn(page, host.launchUrl, 'charge nurse, Ward A', { server: HOSPITAL });
     expect(displayedCount(desktop.bus)).toBe(1);
 
     // The last of the four acknowledged after the restart: the notification leaves the desktop.
     await openAndAcknowledge(page, criticals[3] as AlertSummary);
     await expect.poll(() => displayedCount(desktop.bus), { timeout: 10_000 }).toBe(0);
-    expect(history(desktop.bus)[0]?.summary).toBe('4 critical results arrived while offline');
+    expect(history(desktop.bus)[0]?.summary).toBe(SUMMARY_TITLE);
   } finally {
     await host.stop();
     await server.close();

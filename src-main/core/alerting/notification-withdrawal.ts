@@ -43,8 +43,7 @@ export function withdrawingNotifications(
   };
   const notifier: Notifier = {
     async notify(n) {
-      const combined = isCombined(n);
-      const groupId = combined ? `group-${randomUUID()}` : null;
+      const groupId = isCombined(n) ? `group-${randomUUID()}` : null;
       // Followed before it is raised, so an acknowledgment during the raise still takes it back.
       const followed = groupId
         ? store.follow({ key: groupId, kind: 'group', run, alertIds: n.alertIds ?? [] })

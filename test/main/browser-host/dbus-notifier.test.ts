@@ -28,10 +28,9 @@ import type { HostEvent } from '../../../src-main/shared/api.ts';
 const TOOLS = ['xvfb-run', 'dbus-run-session', 'dunst', 'dunstctl', 'notify-send'];
 // Shell steps that wait for states instead of sleeping: dunst answering on the session bus, then a
 // notification on screen (polled every 0.1 s, giving up after 60 s so a broken run still ends).
-const WAIT_FOR_DUNST = [
-  'dunst >/dev/null 2>&1 &',
-  'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
-];
+const WAIT_UNTIL_DUNST_ANSWERS =
+  'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done';
+const WAIT_FOR_DUNST = ['dunst >/dev/null 2>&1 &', WAIT_UNTIL_DUNST_ANSWERS];
 const WAIT_UNTIL_DISPLAYED =
   'i=0; while [ "$(dunstctl count displayed)" -lt 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
 // Wait (bounded as above) until exactly one notification is on screen: after a withdrawal, until the
@@ -310,14 +309,14 @@ describe.skipIf(missing.length > 0)(
       const run = inDesktopSession(
         [
           'dunst >/dev/null 2>&1 & first=$!',
-          'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
+          WAIT_UNTIL_DUNST_ANSWERS,
           `ref=$("${process.execPath}" "${child}" ref | sed -n 's/^ref //p')`,
           'id=$(echo "$ref" | sed \'s/.*"id":\\([0-9]*\\).*/\\1/\')',
           // The daemon restarts (a crash, a new login of the desktop's notification service): its ids
           // start again. Another application's notifications take them until one has the old id.
           'kill $first; wait $first',
           'dunst >/dev/null 2>&1 &',
-          'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done',
+          WAIT_UNTIL_DUNST_ANSWERS,
           'n=0; other=0; until [ "$other" -ge "$id" ] || [ $n -ge 50 ]; do other=$(notify-send -p -u critical "Other application" "still needed"); n=$((n+1)); done',
           'echo "old-id=$id new-id=$other"',
           'echo "before=$(dunstctl count displayed)"',
