@@ -31,6 +31,9 @@ const TOOLS = ['xvfb-run', 'dbus-run-session', 'dunst', 'dunstctl', 'notify-send
 const WAIT_UNTIL_DUNST_ANSWERS =
   'i=0; until dunstctl count displayed >/dev/null 2>&1 || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done';
 const WAIT_FOR_DUNST = ['dunst >/dev/null 2>&1 &', WAIT_UNTIL_DUNST_ANSWERS];
+/** A call to the session bus itself, in shell steps (the method and its arguments follow). */
+const BUS_CALL =
+  'dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.';
 const WAIT_UNTIL_DISPLAYED =
   'i=0; while [ "$(dunstctl count displayed)" -lt 1 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done';
 // Wait (bounded as above) until exactly one notification is on screen: after a withdrawal, until the
@@ -308,17 +311,20 @@ describe.skipIf(missing.length > 0)(
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
       const run = inDesktopSession(
         [
-          'dunst >/dev/null 2>&1 & first=$!',
-          WAIT_UNTIL_DUNST_ANSWERS,
+          ...WAIT_FOR_DUNST,
           `ref=$("${process.execPath}" "${child}" ref | sed -n 's/^ref //p')`,
-          'id=$(echo "$ref" | sed \'s/.*"id":\\([0-9]*\\).*/\\1/\')',
-          // The daemon restarts (a crash, a new login of the desktop's notification service): its ids
-          // start again. Another application's notifications take them until one has the old id.
-          'kill $first; wait $first',
+          // The daemon restarts (a crash, a new login of the desktop's notification service): whichever
+          // dunst holds the name (the one started here, or one the bus activated first) is stopped and
+          // another starts. Its ids start again, so another application's notification gets an id an old
+          // ref names (which one depends on the daemon: the ref is pointed at it, so the collision is certain).
+          `daemon=$(${BUS_CALL}GetConnectionUnixProcessID string:org.freedesktop.Notifications | sed -n 's/.*uint32 //p')`,
+          'kill $daemon; i=0; while kill -0 $daemon 2>/dev/null && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done',
           'dunst >/dev/null 2>&1 &',
           WAIT_UNTIL_DUNST_ANSWERS,
-          'n=0; other=0; until [ "$other" -ge "$id" ] || [ $n -ge 50 ]; do other=$(notify-send -p -u critical "Other application" "still needed"); n=$((n+1)); done',
-          'echo "old-id=$id new-id=$other"',
+          `echo "now=$(${BUS_CALL}GetNameOwner string:org.freedesktop.Notifications | sed -n 's/.*string "\\(.*\\)"/\\1/p')"`,
+          'other=$(notify-send -p -u critical "Other application" "still needed")',
+          'ref=$(echo "$ref" | sed "s/\\"id\\":[0-9]*/\\"id\\":$other/")',
+          'echo "other=$other ref=$ref"',
           'echo "before=$(dunstctl count displayed)"',
           `"${process.execPath}" "${child}" earlier "$ref"`,
           'echo "after=$(dunstctl count displayed)"',
@@ -326,13 +332,18 @@ describe.skipIf(missing.length > 0)(
         ],
         60_000,
       );
-      expect(run.stdout, run.stderr).toContain('withdrawn earlier');
-      const ids = /old-id=(\d+) new-id=(\d+)/.exec(run.stdout);
-      expect(ids?.[1]).toBeDefined();
-      expect(ids?.[2]).toBe(ids?.[1]);
-      const before = /before=(\d+)/.exec(run.stdout)?.[1];
-      expect(Number(before)).toBeGreaterThan(0);
-      expect(run.stdout).toContain(`after=${before}`);
+      // Everything the session printed, for a failure's message.
+      const printed = `${run.stdout}\n${run.stderr}`;
+      expect(run.stdout, printed).toContain('withdrawn earlier');
+      const other = /other=(\d+) ref=(\S+)/.exec(run.stdout);
+      expect(other?.[2], printed).toContain(`"id":${other?.[1] ?? '?'}}`);
+      // The daemon did restart: another unique name owns the service than the one the ref names.
+      const now = /now=(:\S+)/.exec(run.stdout)?.[1];
+      expect(now, printed).toMatch(/^:\d+\.\d+$/);
+      expect(other?.[2], printed).not.toContain(`"owner":"${now ?? '?'}"`);
+      expect(run.stdout, printed).toContain('before=1');
+      // Sent to the daemon that raised it, which is gone: the other application's notification stays.
+      expect(run.stdout, printed).toContain('after=1');
     }, 90_000);
 
     it('a click on the notification (its default action) opens the alert in the page', () => {
