@@ -58,7 +58,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, what = 'db
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', (error) => reject(new Error(`${what} failed: ${error.message}`.slice(0, 300))));
-    child.once('exit', (code) =>
+    // 'close', not 'exit': the process may have exited before the last of its output is read (on a
+    // loaded machine it often has), and an answer read to its exit alone would be cut short.
+    child.once('close', (code) =>
       code === 0 ? resolve(stdout) : reject(new Error(`${what} failed: ${stderr.trim()}`.slice(0, 300))),
     );
   });

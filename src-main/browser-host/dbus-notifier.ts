@@ -146,7 +146,9 @@ function raise(
       clearTimeout(timer);
       reject(new Error(`notify-send failed: ${error.message}`.slice(0, 300)));
     });
-    child.once('exit', (code) => {
+    // Once its output is read to the end (an exit can be seen before the id line is), so a notify-send
+    // that printed the id and exited is never taken for one that printed none.
+    child.once('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(raised);
       else reject(new Error(`notify-send failed: ${stderr.trim() || `exit ${code}`}`.slice(0, 300)));

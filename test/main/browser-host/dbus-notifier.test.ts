@@ -307,6 +307,27 @@ describe.skipIf(missing.length > 0)(
       expect(run.stdout).toContain('after=0');
     }, 90_000);
 
+    it('with the tools’ output read after they exited (a loaded machine), the ref is still given and closes it', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          `"${process.execPath}" "${child}" late-output > late.out 2>&1 &`,
+          WAIT_UNTIL_DISPLAYED,
+          'echo "before=$(dunstctl count displayed)"',
+          'wait %2; cat late.out; rm -f late.out',
+          'echo "after=$(dunstctl count displayed)"',
+          'kill %1 2>/dev/null || true',
+        ],
+        60_000,
+      );
+      const printed = `${run.stdout}\n${run.stderr}`;
+      expect(run.stdout, printed).toMatch(/ref \{"bus":"\w+","owner":":1\.\d+","id":\d+\}/);
+      expect(run.stdout, printed).toContain('before=1');
+      expect(run.stdout, printed).toContain('withdrawn earlier');
+      expect(run.stdout, printed).toContain('after=0');
+    }, 90_000);
+
     it('once the daemon restarted, an earlier ref closes nothing, not even a new notification with its id', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');
       const run = inDesktopSession(

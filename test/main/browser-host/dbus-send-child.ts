@@ -4,14 +4,52 @@
 // one for another alert and then withdraw the first (what acknowledging it does). With `group`, raise a
 // notification for six alerts beside it and withdraw that one by its group (the last of six acknowledged).
 // With `ref`, print the ref the notifier gave for it (`ref <ref>`); with `earlier <ref>`, raise nothing
-// and take back, as a later run of the host, the notification that ref names.
-import { createDbusNotifier, detectDbusNotifications } from '../../../src-main/browser-host/dbus-notifier.ts';
+// and take back, as a later run of the host, the notification that ref names. With `late-output`, the
+// notifier runs notify-send and dbus-send through late-output.sh (the real tools, their output
+// delivered after they exited, as a loaded machine may schedule it).
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createDbusNotifier,
+  detectDbusNotifications,
+  type DbusAvailability,
+} from '../../../src-main/browser-host/dbus-notifier.ts';
 import { arrivedTogetherNotification } from '../../../src-main/core/alerting/notification-text.ts';
 
-const availability = detectDbusNotifications();
-if (!availability.available) {
-  process.stdout.write(`unavailable: ${availability.reason ?? ''}\n`);
+const detected = detectDbusNotifications();
+if (!detected.available) {
+  process.stdout.write(`unavailable: ${detected.reason ?? ''}\n`);
   process.exit(2);
+}
+
+/** notify-send and dbus-send by their own names, each the late-output wrapper around the real tool. */
+function lateOutput(real: DbusAvailability): DbusAvailability {
+  const dir = mkdtempSync(join(tmpdir(), 'late-output-'));
+  const wrap = (tool: string) => {
+    const path = join(dir, tool);
+    copyFileSync(join(import.meta.dirname, 'late-output.sh'), path);
+    chmodSync(path, 0o755);
+    return path;
+  };
+  if (!real.closeCommand) throw new Error('dbus-send missing');
+  // No stdbuf: the wrapper holds the output until the tool exits in any case.
+  return { ...real, command: wrap('notify-send'), closeCommand: wrap('dbus-send'), lineBuffer: null };
+}
+
+const availability = process.argv.includes('late-output') ? lateOutput(detected) : detected;
+if (process.argv.includes('late-output')) {
+  // A notification for six alerts (no action: notify-send exits once it printed the id), its ref, and
+  // that ref closing it as a later run of the host would.
+  const osRef = await createDbusNotifier(availability, process.env).notify({
+    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
+    groupId: 'group-1',
+  });
+  process.stdout.write(`ref ${osRef ?? 'none'}\n`);
+  const later = createDbusNotifier(availability, process.env);
+  if (osRef) await later.withdrawEarlier?.([{ key: 'group-1', kind: 'group', osRef }]);
+  process.stdout.write('withdrawn earlier\n');
+  process.exit(0);
 }
 const earlierRef = process.argv[process.argv.indexOf('earlier') + 1];
 if (process.argv.includes('earlier') && earlierRef) {
