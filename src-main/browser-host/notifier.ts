@@ -26,6 +26,13 @@ export function createBrowserNotifier(
           )
         : null;
       const osRaised = raised !== null;
+      // Raised, but the daemon could not be told (its name unreadable, or it changed during the raise):
+      // withdrawn as usual in this run, but a restart before then would leave it up. Said, not silent.
+      if (os && raised && raised.osRef === undefined && os.notifier.withdrawEarlier)
+        os.logger.warn(
+          { alertId: n.alertId, groupId: n.groupId ?? null },
+          'OS notification raised without a ref: a host restart before it is withdrawn leaves it on the desktop',
+        );
       publish({
         type: 'notify',
         alertId: n.alertId,

@@ -4,6 +4,7 @@
 // (apt packages: xvfb dunst libnotify-bin dbus-x11... see .ci/run).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
   busCallArgs,
@@ -123,6 +124,24 @@ describe('D-Bus notifier (unit)', () => {
       { type: 'withdraw-notification', alertId: 'a1' },
     ]);
     expect(daemon).toEqual({ shown: ['a1'], closed: ['a1'] });
+  });
+
+  it('says so in the log when the daemon raised a notification but gave no ref to close it by after a restart', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    // Stands in for the D-Bus notifier: the first raise has no ref (the daemon could not be told), the
+    // second has one.
+    const refs = [undefined, '{"bus":"b","owner":":1.4","id":2}'];
+    const notifier = createBrowserNotifier(() => undefined, {
+      notifier: { notify: async () => refs.shift(), withdrawEarlier: async () => undefined },
+      logger,
+    });
+    await notifier.notify({ alertId: 'a1', tier: 'critical', title: 'T', body: 'B' });
+    await notifier.notify({ alertId: 'a2', tier: 'critical', title: 'T', body: 'B' });
+    const warned = lines.map((l) => JSON.parse(l) as { msg: string; alertId: string });
+    expect(warned.map((w) => [w.alertId, w.msg])).toEqual([
+      ['a1', expect.stringMatching(/without a ref: a host restart .* leaves it on the desktop/)],
+    ]);
   });
 
   it('tells the page to close a notification for several alerts by its group, and the daemon too', async () => {
