@@ -7,7 +7,7 @@
 // and take back, as a later run of the host, the notification that ref names. With `late-output`, the
 // notifier runs notify-send and dbus-send through late-output.sh (the real tools, their output
 // delivered after they exited, as a loaded machine may schedule it).
-import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -26,6 +26,7 @@ if (!detected.available) {
 /** notify-send and dbus-send by their own names, each the late-output wrapper around the real tool. */
 function lateOutput(real: DbusAvailability): DbusAvailability {
   const dir = mkdtempSync(join(tmpdir(), 'late-output-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const wrap = (tool: string) => {
     const path = join(dir, tool);
     copyFileSync(join(import.meta.dirname, 'late-output.sh'), path);
