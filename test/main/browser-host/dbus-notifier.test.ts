@@ -331,10 +331,11 @@ describe.skipIf(missing.length > 0)(
       const run = inDesktopSession(
         [
           ...WAIT_FOR_DUNST,
-          `"${process.execPath}" "${child}" late-output > late.out 2>&1 &`,
+          'out=$(mktemp)',
+          `"${process.execPath}" "${child}" late-output > "$out" 2>&1 &`,
           WAIT_UNTIL_DISPLAYED,
           'echo "before=$(dunstctl count displayed)"',
-          'wait %2; cat late.out; rm -f late.out',
+          'wait %2; cat "$out"; rm -f "$out"',
           'echo "after=$(dunstctl count displayed)"',
           'kill %1 2>/dev/null || true',
         ],
@@ -346,6 +347,31 @@ describe.skipIf(missing.length > 0)(
       expect(run.stdout, printed).toContain('withdrawn earlier');
       expect(run.stdout, printed).toContain('after=0');
     }, 90_000);
+
+    it('a daemon that does not answer holds the raise only for the bounded wait for its id; it shows the notification when it answers', () => {
+      const child = join(import.meta.dirname, 'dbus-send-child.ts');
+      const run = inDesktopSession(
+        [
+          ...WAIT_FOR_DUNST,
+          'dir=$(mktemp -d)',
+          `GATE="$dir/answer" "${process.execPath}" "${child}" slow-daemon > "$dir/out" 2>&1 &`,
+          // Until the notifier has given up waiting (bounded: 60 s), the daemon has not answered.
+          `i=0; until grep -q '^sent' "$dir/out" || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done`,
+          'echo "unanswered=$(dunstctl count displayed)"',
+          'touch "$dir/answer"',
+          WAIT_UNTIL_DISPLAYED,
+          'echo "answered=$(dunstctl count displayed)"',
+          'cat "$dir/out"; rm -rf "$dir"',
+          'kill %1 2>/dev/null || true',
+        ],
+        90_000,
+      );
+      const printed = `${run.stdout}\n${run.stderr}`;
+      // Counted as raised while the daemon had not answered (so the page's toast is not held), no ref.
+      expect(run.stdout, printed).toContain('sent ref none');
+      expect(run.stdout, printed).toContain('unanswered=0');
+      expect(run.stdout, printed).toContain('answered=1');
+    }, 120_000);
 
     it('once the daemon restarted, an earlier ref closes nothing, not even a new notification with its id', () => {
       const child = join(import.meta.dirname, 'dbus-send-child.ts');

@@ -6,7 +6,8 @@
 // With `ref`, print the ref the notifier gave for it (`ref <ref>`); with `earlier <ref>`, raise nothing
 // and take back, as a later run of the host, the notification that ref names. With `late-output`, the
 // notifier runs notify-send and dbus-send through late-output.sh (the real tools, their output
-// delivered after they exited, as a loaded machine may schedule it).
+// delivered after they exited, as a loaded machine may schedule it); with `slow-daemon`, notify-send
+// through gated.sh (a daemon that answers only when the test lets it).
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,22 +24,41 @@ if (!detected.available) {
   process.exit(2);
 }
 
-/** notify-send and dbus-send by their own names, each the late-output wrapper around the real tool. */
-function lateOutput(real: DbusAvailability): DbusAvailability {
-  const dir = mkdtempSync(join(tmpdir(), 'late-output-'));
+/** A fault-injection wrapper (a script here) under the name of the real tool it runs. */
+function wrapped(script: string, tool: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dbus-wrapper-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const wrap = (tool: string) => {
-    const path = join(dir, tool);
-    copyFileSync(join(import.meta.dirname, 'late-output.sh'), path);
-    chmodSync(path, 0o755);
-    return path;
-  };
-  if (!real.closeCommand) throw new Error('dbus-send missing');
-  // No stdbuf: the wrapper holds the output until the tool exits in any case.
-  return { ...real, command: wrap('notify-send'), closeCommand: wrap('dbus-send'), lineBuffer: null };
+  const path = join(dir, tool);
+  copyFileSync(join(import.meta.dirname, script), path);
+  chmodSync(path, 0o755);
+  return path;
 }
 
-const availability = process.argv.includes('late-output') ? lateOutput(detected) : detected;
+/** The tools the notifier runs: the real ones, or wrappers (no stdbuf: a wrapper holds the output). */
+function tools(real: DbusAvailability): DbusAvailability {
+  if (process.argv.includes('late-output'))
+    return {
+      ...real,
+      command: wrapped('late-output.sh', 'notify-send'),
+      closeCommand: wrapped('late-output.sh', 'dbus-send'),
+      lineBuffer: null,
+    };
+  if (process.argv.includes('slow-daemon'))
+    return { ...real, command: wrapped('gated.sh', 'notify-send'), lineBuffer: null };
+  return real;
+}
+
+const availability = tools(detected);
+if (process.argv.includes('slow-daemon')) {
+  // A notification for six alerts through a daemon that has not answered: counted as raised once the
+  // wait for its id is over, without a ref; the daemon shows it when it answers.
+  const osRef = await createDbusNotifier(availability, process.env).notify({
+    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
+    groupId: 'group-1',
+  });
+  process.stdout.write(`sent ref ${osRef ?? 'none'}\n`);
+  process.exit(0);
+}
 if (process.argv.includes('late-output')) {
   // A notification for six alerts (no action: notify-send exits once it printed the id), its ref, and
   // that ref closing it as a later run of the host would.
