@@ -38,7 +38,12 @@ import { completeMedplumLogin } from '../test/support/medplum-login.ts';
 import { expectThat, Report, until, untilAsync } from './interop/checks.ts';
 import { checkTwoWorkstations } from './interop/across-workstations.ts';
 import { everyTopicUp } from './interop/app-waits.ts';
-import { checkEscalation, FAST_ESCALATION, holdRole } from './interop/escalation.ts';
+import {
+  checkEscalation,
+  checkRestartMidEscalation,
+  FAST_ESCALATION,
+  holdRole,
+} from './interop/escalation.ts';
 import { checkPharmacist, pharmacistRole } from './interop/pharmacist.ts';
 import { checkWardWorkstation, serveWardKey, WARD, type WardKeyServer } from './interop/ward.ts';
 import { signInLab, type Lab } from './interop/lab.ts';
@@ -562,9 +567,14 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
     return;
   }
   const roleRef = await holdRole(run.lab, nurse);
+  // One secret store per workstation, kept across its restarts as Electron's safeStorage keeps it: a
+  // restarted workstation resumes its session.
+  const secrets = new Map<string, MemorySecretStore>();
   const escalating = async (name: string, user = run.who.nurse) => {
     const dir = join(run.dataDir, name);
-    const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
+    const store = secrets.get(name) ?? new MemorySecretStore();
+    secrets.set(name, store);
+    const app = await launch(dir, run.notified, store, run.who, {
       policy: FAST_ESCALATION,
       user: () => user,
     });
@@ -572,16 +582,15 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
     await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);
     return app;
   };
-  await checkEscalation(
-    {
-      report: run.report,
-      lab: run.lab,
-      patient: run.patients[1],
-      notified: run.notified,
-      launch: () => escalating('escalating'),
-    },
-    roleRef,
-  );
+  const chain = {
+    report: run.report,
+    lab: run.lab,
+    patient: run.patients[1],
+    notified: run.notified,
+    launch: () => escalating('escalating'),
+  };
+  await checkEscalation(chain, roleRef);
+  await checkRestartMidEscalation(chain);
   await checkTwoWorkstations({
     report: run.report,
     lab: run.lab,

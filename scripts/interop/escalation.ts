@@ -145,6 +145,62 @@ export async function checkEscalation(run: EscalationRun, roleRef: string): Prom
   }
 }
 
+/**
+ * The workstation restarts (an update, a crash recovered by its supervisor) while a step is open: the
+ * restarted monitor, its session resumed, still shows the step as hers, her decline is written on the
+ * one step Task on Medplum, and exactly one fail-safe step follows. (A monitor killed mid-step is
+ * tested against the embedded server: test/main/core/alerting/escalation-crash.test.ts.)
+ */
+export async function checkRestartMidEscalation(run: EscalationRun): Promise<void> {
+  let focus = '';
+  const before = await run.launch();
+  try {
+    await everyTopicUp(before, 'nurse');
+    await run.report.check(
+      'a step is open on the workstation when it restarts (an update; a crash its supervisor recovers)',
+      async () => {
+        focus = (await run.lab.potassium(run.patient, 6.9)).reference;
+        const alert = await alertOn(before, focus);
+        await askedOfHer(before, focus, 1);
+        await until('her escalation notification', () => toldOfStep(run, alert.id, 1).length > 0, 15_000);
+        return `${focus}: step 1 asked before the restart`;
+      },
+    );
+  } finally {
+    await before.close();
+  }
+  if (!focus) return;
+  const after = await run.launch();
+  try {
+    await everyTopicUp(after, 'nurse');
+    await run.report.check(
+      'after the restart the step is still hers: her decline is written on its one Task, one fail-safe step follows, step 1 not told again',
+      async () => {
+        const alert = await alertOn(after, focus);
+        // Still hers after the restart, from the store: the step is not issued a second time.
+        await askedOfHer(after, focus, 1);
+        await after.service.handlers.answerEscalation({ alertId: alert.id, step: 1, answer: 'decline' });
+        await untilAsync(
+          'the fail-safe step on Medplum',
+          async () => (await stepTasks(run.lab, focus, 2)).length > 0,
+          STEP_WAIT_MS,
+        );
+        await until('the fail-safe notification', () => toldOfStep(run, alert.id, 2).length > 0, 15_000);
+        const first = await stepTasks(run.lab, focus, 1);
+        const failSafe = await stepTasks(run.lab, focus, 2);
+        expectThat(first.length === 1, `${first.length} step-1 Tasks`);
+        expectThat(first[0]?.['status'] === 'rejected', `step 1 is ${String(first[0]?.['status'])}`);
+        expectThat(failSafe.length === 1, `${failSafe.length} fail-safe Tasks`);
+        const told = toldOfStep(run, alert.id, 1).length;
+        expectThat(told === 1, `step 1 told ${told} times across the restart`);
+        return `Task/${String(first[0]?.['id'])} rejected after the restart; Task/${String(failSafe[0]?.['id'])} fail-safe`;
+      },
+    );
+  } finally {
+    await after.close();
+  }
+}
+
 /** Her PractitionerRole for the policy's first step (found or created in Medplum's directory). */
 export const holdRole = (lab: Lab, practitioner: string): Promise<string> =>
   lab.careRole(practitioner, CARE_ROLE_SYSTEM, ROLE);
