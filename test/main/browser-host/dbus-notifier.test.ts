@@ -331,21 +331,25 @@ describe.skipIf(missing.length > 0)(
       const run = inDesktopSession(
         [
           ...WAIT_FOR_DUNST,
-          'out=$(mktemp)',
-          `"${process.execPath}" "${child}" late-output > "$out" 2>&1 &`,
-          WAIT_UNTIL_DISPLAYED,
-          'echo "before=$(dunstctl count displayed)"',
-          'wait %2; cat "$out"; rm -f "$out"',
+          `"${process.execPath}" "${child}" late-output`,
           'echo "after=$(dunstctl count displayed)"',
+          'echo "---history---"',
+          'dunstctl history',
           'kill %1 2>/dev/null || true',
         ],
         60_000,
       );
       const printed = `${run.stdout}\n${run.stderr}`;
       expect(run.stdout, printed).toMatch(/ref \{"bus":"\w+","owner":":1\.\d+","id":\d+\}/);
-      expect(run.stdout, printed).toContain('before=1');
       expect(run.stdout, printed).toContain('withdrawn earlier');
+      // Shown, then closed by the ref: off the screen and in the daemon's history.
       expect(run.stdout, printed).toContain('after=0');
+      const history = JSON.parse(run.stdout.split('---history---')[1] ?? '{}') as {
+        data?: Array<Array<Record<string, { data: unknown }>>>;
+      };
+      expect(history.data?.[0]?.map((n) => n['summary']?.data)).toEqual([
+        '6 critical results arrived together',
+      ]);
     }, 90_000);
 
     it('a daemon that does not answer holds the raise only for the bounded wait for its id; it shows the notification when it answers', () => {
