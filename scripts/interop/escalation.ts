@@ -62,10 +62,35 @@ export async function askedOfHer(app: RunningApp, focus: string, step: number) {
 const toldOfStep = (run: EscalationRun, alertId: string, step: number) =>
   run.notified.filter((n) => n.alertId === alertId && n.kind === 'escalation' && n.step === step);
 
-export async function checkEscalation(run: EscalationRun, roleRef: string): Promise<void> {
+/** One run of the workstation: launched, its topics up, `checks`, then closed whatever happened. */
+async function onWorkstation(run: EscalationRun, checks: (app: RunningApp) => Promise<void>) {
   const app = await run.launch();
   try {
     await everyTopicUp(app, 'nurse');
+    await checks(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * She declines step 1 of the critical on `focus`; once the fail-safe step is on Medplum and told on her
+ * screen, the alert and both steps' Tasks.
+ */
+async function declineToFailSafe(run: EscalationRun, app: RunningApp, focus: string) {
+  const alert = await alertOn(app, focus);
+  await app.service.handlers.answerEscalation({ alertId: alert.id, step: 1, answer: 'decline' });
+  await untilAsync(
+    'the fail-safe step on Medplum',
+    async () => (await stepTasks(run.lab, focus, 2)).length > 0,
+    STEP_WAIT_MS,
+  );
+  await until('the fail-safe notification', () => toldOfStep(run, alert.id, 2).length > 0, 15_000);
+  return { alert, first: await stepTasks(run.lab, focus, 1), failSafe: await stepTasks(run.lab, focus, 2) };
+}
+
+export function checkEscalation(run: EscalationRun, roleRef: string): Promise<void> {
+  return onWorkstation(run, async (app) => {
     let declined = '';
     await run.report.check(
       'an unacknowledged critical → one step Task on Medplum for the charge nurse’s PractitionerRole, told on her screen once',
@@ -89,19 +114,13 @@ export async function checkEscalation(run: EscalationRun, roleRef: string): Prom
       'her decline is written on that Task’s version; the fail-safe step follows at once, one Task each',
       async () => {
         expectThat(declined !== '', 'no step to decline (the previous check failed)');
-        const alert = await alertOn(app, declined);
-        await app.service.handlers.answerEscalation({ alertId: alert.id, step: 1, answer: 'decline' });
-        await untilAsync(
-          'the fail-safe step on Medplum',
-          async () => (await stepTasks(run.lab, declined, 2)).length > 0,
-          STEP_WAIT_MS,
-        );
-        const [first] = await stepTasks(run.lab, declined, 1);
+        const {
+          failSafe,
+          first: [first],
+        } = await declineToFailSafe(run, app, declined);
         expectThat(first?.['status'] === 'rejected', `step 1 is ${String(first?.['status'])}`);
         const version = (first?.['meta'] as { versionId?: string } | undefined)?.versionId;
-        const failSafe = await stepTasks(run.lab, declined, 2);
         expectThat(failSafe.length === 1, `${failSafe.length} fail-safe Tasks`);
-        await until('the fail-safe notification', () => toldOfStep(run, alert.id, 2).length > 0, 15_000);
         const open = (await alertOn(app, declined)).state;
         expectThat(open !== 'acknowledged' && open !== 'resolved', `the critical is ${open} after a decline`);
         return `step 1 rejected (version ${version ?? '?'}); Task/${String(failSafe[0]?.['id'])} fail-safe`;
@@ -140,9 +159,7 @@ export async function checkEscalation(run: EscalationRun, roleRef: string): Prom
         return `Task/${String(task?.['id'])} accepted; Communication/${String(acks[0]?.['id'])}`;
       },
     );
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 /**
@@ -153,9 +170,7 @@ export async function checkEscalation(run: EscalationRun, roleRef: string): Prom
  */
 export async function checkRestartMidEscalation(run: EscalationRun): Promise<void> {
   let focus = '';
-  const before = await run.launch();
-  try {
-    await everyTopicUp(before, 'nurse');
+  await onWorkstation(run, async (before) => {
     await run.report.check(
       'a step is open on the workstation when it restarts (an update; a crash its supervisor recovers)',
       async () => {
@@ -166,28 +181,15 @@ export async function checkRestartMidEscalation(run: EscalationRun): Promise<voi
         return `${focus}: step 1 asked before the restart`;
       },
     );
-  } finally {
-    await before.close();
-  }
+  });
   if (!focus) return;
-  const after = await run.launch();
-  try {
-    await everyTopicUp(after, 'nurse');
+  await onWorkstation(run, async (after) => {
     await run.report.check(
       'after the restart the step is still hers: her decline is written on its one Task, one fail-safe step follows, step 1 not told again',
       async () => {
-        const alert = await alertOn(after, focus);
         // Still hers after the restart, from the store: the step is not issued a second time.
         await askedOfHer(after, focus, 1);
-        await after.service.handlers.answerEscalation({ alertId: alert.id, step: 1, answer: 'decline' });
-        await untilAsync(
-          'the fail-safe step on Medplum',
-          async () => (await stepTasks(run.lab, focus, 2)).length > 0,
-          STEP_WAIT_MS,
-        );
-        await until('the fail-safe notification', () => toldOfStep(run, alert.id, 2).length > 0, 15_000);
-        const first = await stepTasks(run.lab, focus, 1);
-        const failSafe = await stepTasks(run.lab, focus, 2);
+        const { alert, first, failSafe } = await declineToFailSafe(run, after, focus);
         expectThat(first.length === 1, `${first.length} step-1 Tasks`);
         expectThat(first[0]?.['status'] === 'rejected', `step 1 is ${String(first[0]?.['status'])}`);
         expectThat(failSafe.length === 1, `${failSafe.length} fail-safe Tasks`);
@@ -196,9 +198,7 @@ export async function checkRestartMidEscalation(run: EscalationRun): Promise<voi
         return `Task/${String(first[0]?.['id'])} rejected after the restart; Task/${String(failSafe[0]?.['id'])} fail-safe`;
       },
     );
-  } finally {
-    await after.close();
-  }
+  });
 }
 
 /** Her PractitionerRole for the policy's first step (found or created in Medplum's directory). */
