@@ -49,23 +49,20 @@ function tools(real: DbusAvailability): DbusAvailability {
 }
 
 const availability = tools(detected);
-if (process.argv.includes('slow-daemon')) {
-  // A notification for six alerts through a daemon that has not answered: counted as raised once the
-  // wait for its id is over, without a ref; the daemon shows it when it answers.
-  const osRef = await createDbusNotifier(availability, process.env).notify({
-    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
-    groupId: 'group-1',
-  });
-  process.stdout.write(`sent ref ${osRef ?? 'none'}\n`);
-  process.exit(0);
-}
-if (process.argv.includes('late-output')) {
-  // A notification for six alerts (no action: notify-send exits once it printed the id), its ref, and
-  // that ref closing it as a later run of the host would.
-  const osRef = await createDbusNotifier(availability, process.env).notify({
-    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
-    groupId: 'group-1',
-  });
+/** A notification for six alerts: no action, so notify-send exits once it printed the id. */
+const SIX_TOGETHER = {
+  ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
+  groupId: 'group-1',
+};
+if (process.argv.includes('slow-daemon') || process.argv.includes('late-output')) {
+  // Through a daemon that has not answered it counts as raised once the wait for its id is over,
+  // without a ref (the daemon shows it when it answers); with late output the ref is still given, and
+  // closes it as a later run of the host would.
+  const osRef = await createDbusNotifier(availability, process.env).notify(SIX_TOGETHER);
+  if (process.argv.includes('slow-daemon')) {
+    process.stdout.write(`sent ref ${osRef ?? 'none'}\n`);
+    process.exit(0);
+  }
   process.stdout.write(`ref ${osRef ?? 'none'}\n`);
   const later = createDbusNotifier(availability, process.env);
   if (osRef) await later.withdrawEarlier?.([{ key: 'group-1', kind: 'group', osRef }]);
@@ -103,10 +100,7 @@ if (withdrawFirst) {
   process.stdout.write('withdrawn a1\n');
 } else if (withdrawGroup) {
   await sent;
-  await notifier.notify({
-    ...arrivedTogetherNotification(6, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']),
-    groupId: 'group-1',
-  });
+  await notifier.notify(SIX_TOGETHER);
   await notifier.withdrawGroup?.('group-1');
   process.stdout.write('withdrawn group-1\n');
 } else if (waitForClick) {
