@@ -17,6 +17,29 @@ function overlaps(a: { x: number; y: number; width: number; height: number }, b:
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
+/**
+ * `text` inside `container` is painted whole: its layout box ends inside the container's, leaving room
+ * for the ellipsis that overflowing text ends with (text beyond the box is clipped, not painted).
+ */
+async function shownInFull(container: Locator, text: string): Promise<boolean> {
+  return container.evaluate((el, wanted) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent?.indexOf(wanted) ?? -1;
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + wanted.length);
+      const box = el.getBoundingClientRect();
+      const overflowing = el.scrollWidth > el.clientWidth + 1;
+      const ellipsis = overflowing ? parseFloat(getComputedStyle(el).fontSize) : 0;
+      const shown = range.getBoundingClientRect();
+      return shown.left >= box.left && shown.right <= box.right - ellipsis;
+    }
+    return false;
+  }, text);
+}
+
 async function fontSize(page: Page, selector: string): Promise<number> {
   return page
     .locator(selector)
@@ -33,6 +56,9 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
   const demo = await startDemo({ extraArgs: ['--sim-rate', '600', '--sim-start', '04:30'] });
   try {
     await signIn(page, demo.launchUrl);
+    // Who is signed in at a shared workstation: her name whole in the header, whatever else is cut.
+    const signedInAs = page.getByRole('status').filter({ hasText: 'Signed in as' });
+    expect(await shownInFull(signedInAs, 'Alex Rivera, RN'), await signedInAs.innerText()).toBe(true);
     const alerts = await alertsWhere(
       page,
       (l) => l.some((a) => isOpenCritical(a) && /10\*3\/uL/.test(a.headline)),

@@ -44,6 +44,7 @@ export function SessionBar() {
   });
   const info = session.data;
   const signedIn = info?.state === 'signed-in';
+  const who = info?.user?.display ?? info?.user?.fhirUser ?? 'unknown user';
   // Each role sees its own view; the role is the identity's (none named: no role view).
   const role = info?.role ?? null;
   const roleTab: [View, string][] =
@@ -76,15 +77,20 @@ export function SessionBar() {
       <span
         className="session-state"
         role="status"
-        title={
-          signedIn ? `Signed in as ${info.user?.display ?? info.user?.fhirUser ?? 'unknown user'}` : undefined
-        }
+        title={signedIn ? `Signed in as ${who} · ${info.server?.name ?? ''}` : undefined}
       >
-        {signedIn
-          ? `Signed in as ${info.user?.display ?? info.user?.fhirUser ?? 'unknown user'} · ${info.server?.name ?? ''}`
-          : info?.state === 'signing-in'
-            ? 'Signing in… complete the sign-in page in your browser.'
-            : 'Signed out'}
+        {signedIn ? (
+          // On a narrow window the words before the name are left to screen readers: on a shared
+          // workstation the name is what must stay readable (layout.css).
+          <>
+            <span className="session-prefix">Signed in as </span>
+            <span className="session-name">{who}</span> · {info.server?.name ?? ''}
+          </>
+        ) : info?.state === 'signing-in' ? (
+          'Signing in… complete the sign-in page in your browser.'
+        ) : (
+          'Signed out'
+        )}
       </span>
       {info?.state === 'signing-in' && info.authorizationUrl ? (
         <a
