@@ -183,6 +183,10 @@ test('criticals that arrived while nobody was signed in are one notification, cl
     // Four criticals while nobody is signed in; back, they are caught up as one notification.
     const criticals = await fourCriticalsWhileAway(page, host, server);
     await expect.poll(async () => (await pageNotifications()).map((n) => n.title)).toEqual([SUMMARY_TITLE]);
+    // The page says what came while she was away, its time in the one format every time has.
+    await expect(page.locator('.catch-up')).toContainText(
+      /While you were signed out \(since (\d{1,2} [A-Z][a-z]{2} (\d{4} )?)?\d\d:\d\d\): 4 alerts arrived, 4 critical\./,
+    );
 
     // Three acknowledged: the notification still stands for the fourth.
     for (const critical of criticals.slice(0, 3)) await openAndAcknowledge(page, critical);

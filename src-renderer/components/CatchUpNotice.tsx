@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { queries } from '../api/queries.ts';
+import { timeText } from '../format/time.ts';
 
 /** "While you were signed out (since 14:02): 5 alerts arrived, 2 critical." Once per return. */
 export function CatchUpNotice() {
@@ -8,11 +9,10 @@ export function CatchUpNotice() {
   const [dismissed, setDismissed] = useState<string | null>(null);
   const catchUp = session.data?.state === 'signed-in' ? session.data.catchUp : null;
   if (!catchUp || dismissed === catchUp.since) return null;
-  const since = new Date(catchUp.since).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
   return (
     <p className="catch-up" role="status">
-      While you were signed out (since {since}): {catchUp.alerts} alert{catchUp.alerts === 1 ? '' : 's'}{' '}
-      arrived, {catchUp.critical} critical. They are in the feed below.{' '}
+      While you were signed out (since {timeText(catchUp.since)}): {catchUp.alerts} alert
+      {catchUp.alerts === 1 ? '' : 's'} arrived, {catchUp.critical} critical. They are in the feed below.{' '}
       <button type="button" className="link" onClick={() => setDismissed(catchUp.since)}>
         Dismiss
       </button>
