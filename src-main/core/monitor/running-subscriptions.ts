@@ -68,6 +68,10 @@ export async function startPlan(
   if (set.stopped) throw new Error('the monitor stopped');
   const tracker = health ?? createHealthEntry(record.key, record.topic, record.heartbeatSeconds);
   Object.assign(tracker.entry, { subscriptionKey: record.key, topic: record.topic });
+  // A resumed subscription's last event number is its stored cursor until something new is committed:
+  // health must not show none beside the server's count, as if the cursor had been lost.
+  if (tracker.entry.lastEventNumber === null && record.cursor > 0)
+    tracker.entry.lastEventNumber = String(record.cursor);
   const state = newSubscriptionState(
     record,
     tracker,

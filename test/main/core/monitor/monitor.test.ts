@@ -155,6 +155,29 @@ describe('monitor pipeline', () => {
     expect(numbers).toEqual(['4', '3', '2', '1']);
   });
 
+  it('health shows the stored cursor as the last event number after a restart, before anything new arrives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+    const server = await launchServer(join(dir, 'server.sqlite'), 0);
+    const clientPath = join(dir, 'client.sqlite');
+    const first = await startMonitor(server, clientPath);
+    await waitLive(first);
+    server.simulator?.emitCriticalPotassium('ward-a');
+    server.simulator?.emitCriticalPotassium('ward-a');
+    await until(() => first.store.alerts.list(10).length === 2, 'both alerts');
+    await first.monitor.idle();
+    expect(first.monitor.health()[0]?.lastEventNumber).toBe('2');
+    await first.monitor.stop();
+    first.store.close();
+
+    // Nothing new: the column must not read "—" beside "2 events since start" as if the cursor were lost.
+    const second = await startMonitor(server, clientPath);
+    await waitLive(second);
+    expect(second.monitor.health()[0]).toMatchObject({
+      lastEventNumber: '2',
+      eventsSinceSubscriptionStart: '2',
+    });
+  });
+
   it('survives the server being killed and restarted: the stream resumes with no event lost or doubled', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
     const serverDb = join(dir, 'server.sqlite');
