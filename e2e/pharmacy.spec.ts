@@ -99,7 +99,9 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   const flag = review(page).locator('.flag').filter({ hasText: 'Allergy: Penicillin' }).first();
   await expect(flag).toBeVisible();
   await expect(review(page)).toContainText('Anaphylaxis');
-  await expect(review(page)).toContainText(/eGFR \d+/);
+  await expect(review(page)).toContainText(/eGFR \d+ mL\/min\/1\.73 m²/);
+  // Units as people read them (no UCUM braces such as {INR} or {1.73_m2}), as on the nurse's screen.
+  expect(await review(page).innerText()).not.toMatch(/[{}]/);
   await nothingCovers(page);
   await screenshot(page, 'pharmacy-review');
   const before = await callApi<OrderReview>(page, 'getOrderReview', { order: verified });

@@ -1,6 +1,7 @@
 // The pharmacist's worklist as shown, without React (unit-tested): how long an order has waited against
 // its target, and the words for a review value. The list itself is sorted by the host (core/pharmacy).
 import type { ReviewValue, WorklistItem } from '../../src-main/shared/api.ts';
+import { readableUnit } from '../../src-main/shared/fhir-json.ts';
 import { durationText, timeText } from '../format/time.ts';
 
 export interface WaitState {
@@ -23,7 +24,7 @@ export function waitState(
 /** "Weight 72.5 kg (14:05)", "eGFR not recorded". */
 export function reviewValueText(value: ReviewValue | null, label: string, now: number = Date.now()): string {
   if (!value || value.value === null) return `${label} not recorded`;
-  const unit = value.unit ? ` ${value.unit}` : '';
+  const unit = value.unit ? ` ${readableUnit(value.unit)}` : '';
   const flag = value.interpretation && value.interpretation !== 'N' ? ` ${value.interpretation}` : '';
   return `${label} ${value.value}${unit}${flag} (${timeText(value.at, now)})`;
 }

@@ -58,6 +58,21 @@ describe('FHIR display helpers', () => {
     });
     expect(waitState(item, Date.parse('2026-01-01T08:20:00Z')).overdue).toBe(true);
     expect(reviewValueText(null, 'eGFR')).toBe('eGFR not recorded');
+    // A value read from a server that did not go through the host's checks keeps a readable unit too.
+    expect(
+      reviewValueText(
+        {
+          label: 'eGFR',
+          reference: 'Observation/g',
+          value: 105,
+          unit: 'mL/min/{1.73_m2}',
+          at: '2026-01-01T08:00:00Z',
+          interpretation: null,
+        },
+        'eGFR',
+        Date.parse('2026-01-01T09:00:00Z'),
+      ),
+    ).toMatch(/^eGFR 105 mL\/min\/1\.73 m² \(/);
   });
 
   it('explains sign-in failures in plain words', () => {

@@ -2,7 +2,16 @@
 // therapy, drug-drug interactions, labs that matter for the drug (with their flags) and the renal dose
 // flag. A pure function of the records the review read; every flag names its rule and the rule's source.
 import type { FhirResource, OrderFlag, ReviewValue } from '../../shared/api.ts';
-import { arr, codings, conceptText, firstCode, quantity, records, str } from '../../shared/fhir-json.ts';
+import {
+  arr,
+  codings,
+  conceptText,
+  firstCode,
+  quantity,
+  readableUnit,
+  records,
+  str,
+} from '../../shared/fhir-json.ts';
 import type { LabCheck, OrderChecks } from '../rules/order-checks-file.ts';
 import { drugClassesOf, medicationText } from './order-facts.ts';
 
@@ -32,6 +41,9 @@ function observedAt(obs: FhirResource): string | null {
   return str(obs['effectiveDateTime']) ?? str(obs['issued']);
 }
 
+/** A unit as people read it; none (or the dimensionless "1") is null. */
+const unitText = (unit: string | null | undefined): string | null => readableUnit(unit) || null;
+
 /** The latest Observation carrying one of the LOINC codes, as a review value. */
 export function latestValue(
   observations: readonly FhirResource[],
@@ -49,7 +61,8 @@ export function latestValue(
     label,
     reference: ref(obs),
     value: q?.value ?? null,
-    unit: q ? (q.unit ?? q.code) : null,
+    // As people read it ("INR", "mL/min/1.73 m²"): shown in the review and written into flag details.
+    unit: q ? unitText(q.unit ?? q.code) : null,
     at: observedAt(obs),
     interpretation: firstCode(arr(obs['interpretation'])[0]),
   };
@@ -175,7 +188,7 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
           label: check.label,
           reference: '',
           value: null,
-          unit: check.unit,
+          unit: unitText(check.unit),
           at: null,
           interpretation: null,
         },

@@ -8,6 +8,7 @@ import {
   field,
   humanName,
   quantity,
+  readableUnits,
   records,
   referenceDisplay,
   referenceOf,
@@ -46,7 +47,8 @@ export function dosageText(order: FhirResource): string | null {
   const dose = quantity(field(records(dosage['doseAndRate'])[0], 'doseQuantity'));
   const route = conceptText(dosage['route']);
   const timing = conceptText(field(dosage['timing'], 'code'));
-  const parts = [dose ? `${dose.value} ${dose.unit ?? dose.code ?? ''}`.trim() : null, route, timing];
+  const unit = readableUnits(dose?.unit ?? dose?.code);
+  const parts = [dose ? `${dose.value} ${unit}`.trim() : null, route, timing];
   const words = parts.filter((p): p is string => p !== null).join(' ');
   return words.length > 0 ? words : null;
 }

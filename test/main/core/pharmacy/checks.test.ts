@@ -107,6 +107,34 @@ describe('order checks', () => {
     expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal']);
   });
 
+  it('words units as people read them, in the values and in the flags written back', () => {
+    const withUnit = (resource: FhirResource, unit: string): FhirResource => ({
+      ...resource,
+      valueQuantity: { value: (resource['valueQuantity'] as { value: number }).value, unit },
+    });
+    const low = runChecks(
+      {
+        order: order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923'),
+        allergies: [],
+        otherOrders: [],
+        observations: [withUnit(lab('g', '98979-8', 25, '2026-01-01T08:00:00Z'), 'mL/min/{1.73_m2}')],
+      },
+      checks,
+    );
+    expect(low.egfr?.unit).toBe('mL/min/1.73 m²');
+    expect(low.flags[0]?.detail).toBe('eGFR 25 mL/min/1.73 m² on 2026-01-01');
+    const warfarin = (observations: FhirResource[]) =>
+      runChecks(
+        { order: order('w', 'Warfarin 3 mg tablet'), allergies: [], otherOrders: [], observations },
+        checks,
+      );
+    const inr = warfarin([withUnit(lab('i', '6301-6', 5.2, '2026-01-01T08:00:00Z'), '{INR}')]);
+    expect(inr.labs[0]?.unit).toBe('INR');
+    expect(inr.flags.map((f) => f.detail).join(' ')).not.toContain('{');
+    // Not measured yet: the unit the check expects, worded the same way.
+    expect(warfarin([]).labs[0]).toMatchObject({ value: null, unit: 'INR' });
+  });
+
   it('flags duplicate therapy and an interaction once per other order', () => {
     const result = runChecks(
       {
