@@ -92,6 +92,9 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   await expect(orders.getByRole('listitem').first().locator('.priority')).toHaveText('STAT');
   // Full drug names, never cut.
   await expect(orders).toContainText('piperacillin 4000 MG / tazobactam 500 MG Injection');
+  // Every order names its patient with the MRN (the demo ward has two Omar Garcias).
+  for (const row of await orders.getByRole('listitem').allInnerTexts())
+    expect(row).toMatch(/ · MRN PT-\d{4}\b/);
   await screenshot(page, 'pharmacy-worklist');
 
   // 1. Verify the stat penicillin for the patient with penicillin anaphylaxis, overriding the flag.
@@ -99,6 +102,12 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   const flag = review(page).locator('.flag').filter({ hasText: 'Allergy: Penicillin' }).first();
   await expect(flag).toBeVisible();
   await expect(review(page)).toContainText('Anaphylaxis');
+  // The banner and the decision both name the patient with the MRN.
+  const patient = (await callApi<OrderReview>(page, 'getOrderReview', { order: verified })).patient;
+  await expect(review(page).getByLabel('Patient')).toContainText(`MRN ${patient?.mrn ?? '?'}`);
+  await expect(review(page).locator('.decide-for')).toContainText(
+    `For ${patient?.name ?? '?'} · MRN ${patient?.mrn ?? '?'}: piperacillin`,
+  );
   await expect(review(page)).toContainText(/eGFR \d+ mL\/min\/1\.73 m²/);
   // Units as people read them (no UCUM braces such as {INR} or {1.73_m2}), as on the nurse's screen.
   expect(await review(page).innerText()).not.toMatch(/[{}]/);

@@ -22,7 +22,8 @@ export interface WorklistItem {
   /** Dose, route and timing in words ("40 mg subcutaneous once daily"); null when the order has none. */
   dosage: string | null;
   priority: OrderPriority;
-  patient: { reference: string; name: string | null } | null;
+  /** Who the order is for: the name, and the MRN and date of birth that tell two of one name apart. */
+  patient: { reference: string; name: string | null; mrn: string | null; birthDate: string | null } | null;
   /** The ward label of the order, e.g. "ward-a". */
   ward: string | null;
   /** The prescriber (requester) in words. */
@@ -112,6 +113,8 @@ export interface OrderReview {
   patient: {
     reference: string;
     name: string | null;
+    /** Medical record number, or null when the record names none. */
+    mrn: string | null;
     gender: string | null;
     birthDate: string | null;
     /** Whole years at the time of the review. */

@@ -8,6 +8,7 @@ import type { OrderDecision, OrderFlag, OrderReview as Review } from '../../src-
 import { conceptText, list } from '../../src-main/shared/fhir-json.ts';
 import { useDecideOrder } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
+import { identityText } from '../feed/identity.ts';
 import { reviewValueText } from '../fhir/queue.ts';
 import { timeText } from '../format/time.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
@@ -24,6 +25,8 @@ function Banner({ review }: { review: Review }) {
   return (
     <div className="patient-banner" aria-label="Patient">
       <strong>{p.name ?? p.reference}</strong>
+      {p.mrn ? <span>MRN {p.mrn}</span> : null}
+      {p.birthDate ? <span>born {p.birthDate}</span> : null}
       <span>
         {p.age !== null ? `${p.age} y` : 'age unknown'}
         {p.gender ? ` · ${p.gender}` : ''}
@@ -141,7 +144,11 @@ function Decide({ review, order }: { review: Review; order: string }) {
             Reason (rejection) or question for the prescriber (clarification)
             <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
           </label>
-          <div className="decide-buttons">
+          {/* Every decision names the patient it is for, beside the buttons that make it. */}
+          <p className="decide-for" id={`decide-for-${order}`}>
+            For {identityText(review.patient)}: {review.item?.medication ?? order}
+          </p>
+          <div className="decide-buttons" role="group" aria-describedby={`decide-for-${order}`}>
             <button type="button" className="ack" disabled={decide.isPending} onClick={() => send('verify')}>
               Verify
             </button>

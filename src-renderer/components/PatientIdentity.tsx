@@ -1,5 +1,4 @@
-import type { AlertSummary } from '../../src-main/shared/api.ts';
-import { distinguisher } from '../feed/identity.ts';
+import { distinguisher, type PatientLike } from '../feed/identity.ts';
 
 /** Shown beside everyone who shares a name with another patient in view. */
 export function SameNameWarning({ name }: { name?: string | null | undefined }) {
@@ -16,7 +15,7 @@ export function PatientIdentity({
   sameName,
   className = 'identity',
 }: {
-  patient: AlertSummary['patient'];
+  patient: PatientLike;
   sameName: boolean;
   className?: string;
 }) {

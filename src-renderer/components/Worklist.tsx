@@ -2,18 +2,29 @@
 // as the host sorted it (stat → urgent → routine, longest waiting first), with its wait against the
 // target, filtered by ward and patient. Full drug names, wrapped, never cut. The review opens beside it.
 import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
 import type { WorklistItem } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
+import { sameNameReferences } from '../feed/identity.ts';
 import { waitState } from '../fhir/queue.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { OrderReview } from './OrderReview.tsx';
+import { PatientIdentity } from './PatientIdentity.tsx';
 import { ResourceState } from './resources/ResourceState.tsx';
 
 const wardName = (ward: string | null) =>
   ward ? `Ward ${ward.replace(/^ward-/, '').toUpperCase()}` : 'no ward';
 
-function Row({ item, selected, now }: { item: WorklistItem; selected: boolean; now: number }) {
+interface RowProps {
+  item: WorklistItem;
+  selected: boolean;
+  now: number;
+  /** Another order in the lists is for a different patient of the same name. */
+  sameName: boolean;
+}
+
+function Row({ item, selected, now, sameName }: RowProps) {
   const wait = waitState(item, now);
   return (
     <li className={`queue-item priority-row-${item.priority}${selected ? ' selected' : ''}`}>
@@ -26,8 +37,8 @@ function Row({ item, selected, now }: { item: WorklistItem; selected: boolean; n
         <span className={`priority priority-${item.priority}`}>{item.priority.toUpperCase()}</span>
         <strong className="queue-med">{item.medication}</strong>
         <span className="queue-dose">{item.dosage ?? 'no dosage given'}</span>
-        <span>
-          {item.patient?.name ?? item.patient?.reference ?? 'Unknown patient'} · {wardName(item.ward)}
+        <span className="queue-who">
+          <PatientIdentity patient={item.patient} sameName={sameName} /> · {wardName(item.ward)}
         </span>
         <span className={wait.overdue ? 'wait overdue' : 'wait'}>{wait.text}</span>
         <span className="muted">by {item.prescriber ?? 'unknown prescriber'}</span>
@@ -56,7 +67,7 @@ function Filters({ wards }: { wards: string[] }) {
         <input
           type="search"
           value={filter.patient}
-          placeholder="name or id"
+          placeholder="name, MRN or id"
           onChange={(e) => uiActions.setWorklistFilter({ patient: e.target.value })}
         />
       </label>
@@ -75,6 +86,23 @@ export function Worklist() {
   const list = useQuery(queries.worklist(args));
   const data = list.data;
   const targets = data?.targets;
+  // Two patients of one name among the orders shown: each of their rows says so.
+  const sameNames = useMemo(
+    () =>
+      sameNameReferences(
+        [...(data?.items ?? []), ...(data?.awaitingClarification ?? [])].map((i) => i.patient),
+      ),
+    [data],
+  );
+  const row = (item: WorklistItem) => (
+    <Row
+      key={item.order}
+      item={item}
+      selected={item.order === selected}
+      now={now}
+      sameName={item.patient ? sameNames.has(item.patient.reference) : false}
+    />
+  );
   return (
     <div className="order-layout">
       <section className="order-queue" aria-labelledby="worklist-title">
@@ -92,17 +120,13 @@ export function Worklist() {
           <p className="empty">No orders awaiting verification.</p>
         ) : null}
         <ol className="queue" aria-label="Orders">
-          {(data?.items ?? []).map((item) => (
-            <Row key={item.order} item={item} selected={item.order === selected} now={now} />
-          ))}
+          {(data?.items ?? []).map(row)}
         </ol>
         {data && data.awaitingClarification.length > 0 ? (
           <>
             <h3>Awaiting clarification</h3>
             <ol className="queue" aria-label="Orders awaiting clarification">
-              {data.awaitingClarification.map((item) => (
-                <Row key={item.order} item={item} selected={item.order === selected} now={now} />
-              ))}
+              {data.awaitingClarification.map(row)}
             </ol>
           </>
         ) : null}

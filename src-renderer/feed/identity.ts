@@ -1,18 +1,25 @@
-// Who an alert is about, as a line a nurse can check against a wristband: the name with the MRN (or
-// the date of birth), and whether another patient in view has the same name. Pure, unit-tested.
+// Who an alert or an order is about, as a line a nurse or a pharmacist can check against a wristband:
+// the name with the MRN (or the date of birth), and whether another patient in view has the same name.
+// Pure, unit-tested.
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 
-export type AlertPatient = AlertSummary['patient'];
+/** An alert's patient or an order's (whose absent parts are null rather than left out). */
+export type PatientLike = {
+  reference: string;
+  name?: string | null | undefined;
+  mrn?: string | null | undefined;
+  birthDate?: string | null | undefined;
+} | null;
 
 /** "MRN PT-0001", "born 1951-07-04", or null when neither is known. */
-export function distinguisher(patient: AlertPatient): string | null {
+export function distinguisher(patient: PatientLike): string | null {
   if (patient?.mrn) return `MRN ${patient.mrn}`;
   if (patient?.birthDate) return `born ${patient.birthDate}`;
   return null;
 }
 
 /** "Omar Garcia · MRN PT-0001"; the reference when no name is known; "Unknown patient" for none. */
-export function identityText(patient: AlertPatient): string {
+export function identityText(patient: PatientLike): string {
   if (!patient) return 'Unknown patient';
   const who = patient.name ?? patient.reference;
   const extra = distinguisher(patient);

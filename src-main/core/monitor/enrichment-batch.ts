@@ -16,7 +16,7 @@ import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
 import { currentLocation, placeName, wardOf, type Place } from './bed-lookup.ts';
 import { BATCH_SIZE, enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
-import { identityOf, readPatientIdentity, type PatientIdentity } from './patient-identity.ts';
+import { identityOf, readPatientIdentity, type PatientIdentity } from '../fhir/patient-identity.ts';
 import { cached, createReferenceCache, remember, type ReferenceCache } from './reference-cache.ts';
 
 /** Focus types read in batches, with what comes along. Others are read alone. */

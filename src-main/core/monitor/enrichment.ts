@@ -17,7 +17,7 @@ import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { AlertClassification } from '../store/alert-store.ts';
 import type { ClientStore } from '../store/client-store.ts';
 import { placeOf } from './bed-lookup.ts';
-import { readPatientIdentity } from './patient-identity.ts';
+import { readPatientIdentity } from '../fhir/patient-identity.ts';
 
 /** Batches in flight at once; each takes whatever is waiting when it starts (enrichment-batch.ts). */
 const BATCH_CONCURRENCY = 2;

@@ -6,7 +6,6 @@ import {
   codings,
   conceptText,
   field,
-  humanName,
   quantity,
   readableUnits,
   records,
@@ -14,6 +13,7 @@ import {
   referenceOf,
   str,
 } from '../../shared/fhir-json.ts';
+import { identityOf } from '../fhir/patient-identity.ts';
 import type { DrugClass, OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, wardCodes } from '../views.ts';
 
@@ -68,6 +68,11 @@ export function targetFor(priority: OrderPriority, targets: VerificationTargets)
   return priority === 'stat' ? targets.stat : priority === 'routine' ? targets.routine : targets.urgent;
 }
 
+/** The order's patient as the worklist names it; all null when the Patient could not be read. */
+function patientIdentity(patient: FhirResource | undefined) {
+  return patient ? identityOf(patient) : { name: null, mrn: null, birthDate: null };
+}
+
 export function worklistItem(
   order: FhirResource,
   patients: ReadonlyMap<string, FhirResource>,
@@ -83,7 +88,7 @@ export function worklistItem(
     medication: medicationText(order),
     dosage: dosageText(order),
     priority,
-    patient: patientRef ? { reference: patientRef, name: patient ? humanName(patient['name']) : null } : null,
+    patient: patientRef ? { reference: patientRef, ...patientIdentity(patient) } : null,
     ward: wardCodes(order)[0] ?? null,
     prescriber: str(field(order['requester'], 'display')) ?? referenceOf(order['requester']),
     waitingSince: since,

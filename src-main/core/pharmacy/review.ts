@@ -11,6 +11,7 @@ import type {
 } from '../../shared/api.ts';
 import { arr, conceptText, firstCode, humanName, records, str } from '../../shared/fhir-json.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { mrnOf } from '../fhir/patient-identity.ts';
 import type { OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, searchResources } from '../views.ts';
 import { runChecks } from './checks.ts';
@@ -147,6 +148,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
         ? {
             reference: patientRef,
             name: patient ? humanName(patient['name']) : null,
+            mrn: patient ? mrnOf(patient) : null,
             gender: patient ? str(patient['gender']) : null,
             birthDate,
             age: ageOn(birthDate, input.now ?? new Date()),

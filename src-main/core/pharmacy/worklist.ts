@@ -20,7 +20,7 @@ export const MAX_ORDERS = 1000;
 
 export interface WorklistFilter {
   ward?: string | undefined;
-  /** Case-insensitive match on the patient's name or reference. */
+  /** Case-insensitive match on the patient's name, MRN or reference. */
   patient?: string | undefined;
 }
 
@@ -46,8 +46,9 @@ function matches(item: WorklistItem, filter: WorklistFilter): boolean {
   if (filter.patient) {
     const wanted = filter.patient.toLowerCase();
     const name = item.patient?.name?.toLowerCase() ?? '';
+    const mrn = item.patient?.mrn?.toLowerCase() ?? '';
     const reference = item.patient?.reference.toLowerCase() ?? '';
-    if (!name.includes(wanted) && !reference.includes(wanted)) return false;
+    if (![name, mrn, reference].some((field) => field.includes(wanted))) return false;
   }
   return true;
 }

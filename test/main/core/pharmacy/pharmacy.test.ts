@@ -154,6 +154,20 @@ describe('the worklist', () => {
     expect(mine.items.length).toBeGreaterThan(0);
     expect(mine.items.every((i) => i.patient?.name === name)).toBe(true);
   });
+
+  it('names each order’s patient with the MRN and date of birth, and filters by MRN', async () => {
+    // The demo ward has two patients of one name: the name alone does not say whose order it is.
+    for (const item of items) {
+      expect(item.patient?.mrn).toMatch(/^PT-\d{4}$/);
+      expect(item.patient?.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+    const mrn = byDrug('enoxaparin').patient?.mrn ?? '';
+    const byMrn = await first.handlers.listWorklist({ patient: mrn.toLowerCase() });
+    expect(byMrn.items.length).toBeGreaterThan(0);
+    expect(byMrn.items.every((i) => i.patient?.mrn === mrn)).toBe(true);
+    const review = await first.handlers.getOrderReview({ order: byDrug('enoxaparin').order });
+    expect(review.patient?.mrn).toBe(mrn);
+  });
 });
 
 describe('the review', () => {

@@ -1,10 +1,11 @@
-// Who an alert is about, as a nurse tells two patients apart: the name, and the MRN and date of birth
-// that distinguish two people of the same name (two "Omar Garcia" on one ward). Read with the user's
-// token from the same server at enrichment and stored on the alert, so every row, pin, toast and
-// notification can carry them without another read.
+// Who an alert or an order is about, as a nurse or a pharmacist tells two patients apart: the name, and
+// the MRN and date of birth that distinguish two people of the same name (two "Omar Garcia" on one
+// ward). For alerts it is read with the user's token from the same server at enrichment and stored on
+// the alert, so every row, pin, toast and notification can carry it without another read; the
+// pharmacist's worklist and review take it from the Patients they read anyway.
 import type { FhirResource } from '../../shared/api.ts';
 import { codings, field, humanName, records, str } from '../../shared/fhir-json.ts';
-import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { readResource, type FhirAccess } from './fhir-client.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 
 export interface PatientIdentity {

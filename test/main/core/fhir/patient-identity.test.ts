@@ -1,7 +1,7 @@
 // What tells two patients of the same name apart, read checked from untrusted Patient JSON: the MRN is
 // the identifier typed MR (or one whose system names an MRN), never any other identifier.
 import { describe, expect, it } from 'vitest';
-import { identityOf, mrnOf } from '../../../../src-main/core/monitor/patient-identity.ts';
+import { identityOf, mrnOf } from '../../../../src-main/core/fhir/patient-identity.ts';
 
 describe('patient identity', () => {
   it('takes the MR-typed identifier, else one whose system names an MRN', () => {
