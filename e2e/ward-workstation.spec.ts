@@ -23,12 +23,14 @@ test('locked ward view without names → the nurse signs in, sees it and acknowl
   page,
 }) => {
   await page.goto(demo.launchUrl);
-  const locked = page.getByRole('region', { name: 'Ward ward-a' });
+  // The ward as people say it, not its label's code ("ward-a").
+  const locked = page.getByRole('region', { name: 'Ward A', exact: true });
   const waiting = locked
     .getByRole('listitem')
     .filter({ hasText: /Critical waiting — Ward A bed \d+ — \d+ min/ });
   await expect(waiting.first()).toBeVisible({ timeout: 15_000 });
-  await expect(locked.getByRole('status')).toHaveText(/Watching ward ward-a/);
+  await expect(locked.getByRole('status')).toHaveText(/^Watching Ward A\. Sign in to see details and act\.$/);
+  await expect(page.locator('main')).not.toContainText('ward-a');
   const lockedText = await page.locator('main').innerText();
   await screenshot(page, 'ward-locked');
 
@@ -63,6 +65,26 @@ test('locked ward view without names → the nurse signs in, sees it and acknowl
   await expect(locked).toBeVisible();
   await expect(page.getByText(name)).toHaveCount(0);
   expect(await listAlerts(page)).toEqual([]);
+});
+
+test('a critical arriving while nobody is signed in: its in-page notice says to sign in, not to open the app it is in', async ({
+  page,
+}) => {
+  // Its own ward screen, at 600× so that criticals keep arriving while the page is open (a notice is
+  // shown for what arrives after the page connected).
+  const busy = await startDemo({
+    extraArgs: ['--config', 'docs/examples/local-ward-demo.json', '--sim-rate', '600'],
+  });
+  try {
+    await page.goto(busy.launchUrl);
+    await expect(page.getByRole('region', { name: 'Ward A', exact: true })).toBeVisible({ timeout: 15_000 });
+    const toast = page.locator('.toast').first();
+    await expect(toast).toBeVisible({ timeout: 60_000 });
+    await expect(toast).toContainText('Sign in to review.');
+    await expect(toast).not.toContainText('Open Alert Monitor');
+  } finally {
+    await busy.stop();
+  }
 });
 
 test('the browser opener gets the 0600 launch file, never the secret link', async () => {

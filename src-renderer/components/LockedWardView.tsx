@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { LockedWardAlert } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
+import { wardName } from '../format/ward.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { TierBadge } from './TierBadge.tsx';
 
@@ -27,14 +28,14 @@ export function LockedWardView() {
   const waiting = view.alerts;
   return (
     <section className="locked-ward" aria-labelledby="locked-ward-title">
-      <h2 id="locked-ward-title">Ward {view.ward}</h2>
+      <h2 id="locked-ward-title">{wardName(view.ward)}</h2>
       {view.degraded ? (
         <p className="locked-degraded" role="alert">
           <span aria-hidden="true">⚠</span> <strong>Not watching:</strong> {view.degraded}
         </p>
       ) : (
         <p className="locked-watching" role="status">
-          Watching ward {view.ward}. Sign in to see details and act.
+          Watching {wardName(view.ward)}. Sign in to see details and act.
         </p>
       )}
       {waiting.length === 0 ? (

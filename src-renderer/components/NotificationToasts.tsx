@@ -64,11 +64,23 @@ export function withdrawPageGroupNotification(groupId: string): void {
   uiActions.dismissGroupNotification(groupId);
 }
 
-function Toast({ n, alert }: { n: InPageNotification; alert: AlertSummary | undefined }) {
+interface ToastProps {
+  n: InPageNotification;
+  alert: AlertSummary | undefined;
+  signedIn: boolean;
+}
+
+function Toast({ n, alert, signedIn }: ToastProps) {
   const title = alert
     ? `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${readableUnits(alert.headline)}`
     : n.title;
-  const body = alert ? [identityText(alert.patient), alert.location].filter(Boolean).join(' · ') : n.body;
+  // Signed out (a ward screen's watch), the OS wording's "Open Alert Monitor to …" would send her to
+  // the app she is looking at: here the way to the details is to sign in.
+  const body = alert
+    ? [identityText(alert.patient), alert.location].filter(Boolean).join(' · ')
+    : signedIn
+      ? n.body
+      : 'Sign in to review.';
   return (
     <div className={`toast toast-${alert?.tier ?? 'critical'}`}>
       <button
@@ -97,12 +109,14 @@ export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
   const alerts = useQuery(queries.alerts());
   const visible = notifications.slice(-2);
+  const session = useQuery(queries.session());
+  const signedIn = session.data?.state === 'signed-in';
   const alertOf = (id: string | null) => findAlert(alerts.data, id) ?? undefined;
   return (
     <div className="toasts">
       <div role="alert" aria-live="assertive" className="toast-list">
         {visible.map((n) => (
-          <Toast key={n.id} n={n} alert={alertOf(n.alertId)} />
+          <Toast key={n.id} n={n} alert={alertOf(n.alertId)} signedIn={signedIn} />
         ))}
         {notifications.length > visible.length ? (
           <span className="muted">and {notifications.length - visible.length} more</span>

@@ -7,14 +7,12 @@ import type { WorklistItem } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
 import { sameNameReferences } from '../feed/identity.ts';
 import { waitState } from '../fhir/queue.ts';
+import { wardName } from '../format/ward.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { OrderReview } from './OrderReview.tsx';
 import { PatientIdentity } from './PatientIdentity.tsx';
 import { ResourceState } from './resources/ResourceState.tsx';
-
-const wardName = (ward: string | null) =>
-  ward ? `Ward ${ward.replace(/^ward-/, '').toUpperCase()}` : 'no ward';
 
 interface RowProps {
   item: WorklistItem;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readableUnit, readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { durationText, timeText } from '../../src-renderer/format/time.ts';
+import { wardName } from '../../src-renderer/format/ward.ts';
 
 describe('time format', () => {
   it('is 24-hour clock time today and adds the date otherwise', () => {
@@ -57,5 +58,15 @@ describe('the trend chart’s scales', () => {
     expect(scale.x(scale.at(points[2] as (typeof points)[number], 2))).toBe(390);
     expect(scale.x(scale.at(points[1] as (typeof points)[number], 1))).toBe(135);
     expect(scale.xTicks).toHaveLength(3);
+  });
+});
+
+describe('ward names', () => {
+  it('says a ward label as people say the ward', () => {
+    expect(wardName('ward-a')).toBe('Ward A');
+    expect(wardName('Ward_B')).toBe('Ward B');
+    expect(wardName('4west')).toBe('Ward 4WEST');
+    expect(wardName(null)).toBe('no ward');
+    expect(wardName('  ')).toBe('no ward');
   });
 });
