@@ -169,6 +169,23 @@ async function identityEverywhere(page: Page, still: DemoProcess): Promise<void>
     await expect(tile).toContainText('same name');
   }
 
+  // Back on the feed (the board's census now in view): the row of an Omar Garcia warns too, and at
+  // 1024×700 the warning, the name and the MRN are all painted whole, none cut off at the line's end.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
+  const warned = page.locator('.feed-row', { has: page.locator('.same-name') }).first();
+  await expect(warned).toContainText('Omar Garcia');
+  const painted = await warned.evaluate((row) =>
+    [...row.querySelectorAll<HTMLElement>('.feed-who, .feed-meta')].map((line) => {
+      const box = line.getBoundingClientRect();
+      const warning = line.querySelector('.same-name')?.getBoundingClientRect();
+      const whole = !warning || (warning.left >= box.left && warning.right <= box.right + 0.5);
+      return whole && line.scrollWidth <= line.clientWidth + 1;
+    }),
+  );
+  expect(painted).toEqual([true, true]);
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // Acknowledged by a person, named.
   await page.getByRole('button', { name: 'Alerts', exact: true }).click();
   const open = (await listAlerts(page)).find(isOpenCritical) as AlertSummary;

@@ -20,7 +20,10 @@ function stateText(alert: AlertSummary): string {
   return alert.state === 'escalated' && level > 0 ? `Escalated ${level}×` : STATE_WORD[alert.state];
 }
 
-/** One feed row: tier, test and value, time; the patient with the MRN, the bed and the state. */
+/**
+ * One feed row: tier, test and value, time; the patient with the MRN; a same-name warning, the bed and
+ * the state.
+ */
 export const FeedRow = memo(function FeedRow({
   alert,
   selected,
@@ -50,18 +53,18 @@ export const FeedRow = memo(function FeedRow({
           <>
             <span className="feed-patient">{alert.patient.name ?? alert.patient.reference}</span>
             {id ? <span className="feed-mrn"> · {id}</span> : null}
-            {sameName ? (
-              <>
-                {' '}
-                <SameNameWarning />
-              </>
-            ) : null}
           </>
         ) : (
           <span className="feed-mrn">No patient</span>
         )}
       </span>
       <span className="feed-meta">
+        {/* Under the name rather than after the MRN: at 1024 px the name line has no room left for it. */}
+        {sameName && alert.patient ? (
+          <>
+            <SameNameWarning />{' '}
+          </>
+        ) : null}
         {alert.location ? <span className="feed-location">{alert.location} · </span> : null}
         <span className="feed-state">{stateText(alert)}</span>
       </span>
