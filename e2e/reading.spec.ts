@@ -102,6 +102,11 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     await expect(chart).toBeVisible({ timeout: 15_000 });
     expect(await chart.locator('.axis text').count()).toBeGreaterThanOrEqual(5);
     await expect(chart.locator('.trend-current-point text')).toHaveText('6.8');
+    // The window itself never scrolls (each column scrolls within it), so nothing scrolls the header,
+    // the counts and Sign out off the screen: not even what is visually hidden deep in the detail.
+    const pageOverflow = () =>
+      page.evaluate(() => (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight);
+    expect(await pageOverflow()).toBeLessThanOrEqual(0);
 
     // Compact rows beside the ward board keep their time and their bed line.
     await page.getByRole('button', { name: 'Ward board' }).click();
