@@ -17,6 +17,11 @@ async function noSeriousViolations(page: Page, view: string): Promise<void> {
   expect(
     serious.map((v) => `${view}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
   ).toEqual([]);
+  // Every view fits the window, which never scrolls (its columns do): the header stays on screen.
+  const overflow = await page.evaluate(
+    () => (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight,
+  );
+  expect(overflow, `${view}: the window scrolls by ${overflow} px`).toBeLessThanOrEqual(0);
 }
 
 let demo: DemoProcess;
