@@ -125,6 +125,11 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     await page.getByRole('button', { name: 'Alerts', exact: true }).click();
     await page.getByRole('button', { name: 'Large type' }).click();
     expect(await page.locator('html').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(24);
+    // Large type narrows every window: who is signed in still reads in full, on a wide one too.
+    expect(await shownInFull(signedInAs, 'Alex Rivera, RN'), await signedInAs.innerText()).toBe(true);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    expect(await shownInFull(signedInAs, 'Alex Rivera, RN'), await signedInAs.innerText()).toBe(true);
+    await page.setViewportSize({ width: 1024, height: 700 });
     // Rows grow with the type: their three lines still fit.
     const row = page.locator('.feed-row').first();
     expect(await row.evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
