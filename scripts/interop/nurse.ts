@@ -35,6 +35,26 @@ export interface Run {
   during: string[];
 }
 
+/** The app's own record of its critical-lab subscription for the signed-in user. */
+async function criticalSubscription(app: RunningApp) {
+  const session = await app.service.handlers.getSession({});
+  return app.service.store.findSubscription(fhirBase, CRITICAL_LAB_TOPIC, session.user?.fhirUser ?? null);
+}
+
+/** Wait until Medplum no longer has the subscription (it deletes one whose socket closed); its last answer. */
+async function subscriptionGone(run: Run, remoteId: string | undefined, what: string): Promise<number> {
+  let status = 0;
+  await untilAsync(
+    what,
+    async () => {
+      status = await run.lab.status(`Subscription/${remoteId ?? ''}`);
+      return status === 404 || status === 410;
+    },
+    15_000,
+  );
+  return status;
+}
+
 export async function checkSignIn(run: Run): Promise<void> {
   await run.report.check(
     'sign-in through the loopback listener (ES256 ID token, exact redirect URI)',
@@ -61,12 +81,7 @@ export async function checkSubscription(run: Run): Promise<void> {
       const health = await criticalHealth(run.app);
       expectThat(health?.channel === 'websocket', `channel is ${health?.channel ?? 'none'}`);
       expectThat(health?.lastHeartbeatAt !== null, 'live without any frame from the server');
-      const session = await run.app.service.handlers.getSession({});
-      const record = run.app.service.store.findSubscription(
-        fhirBase,
-        CRITICAL_LAB_TOPIC,
-        session.user?.fhirUser ?? null,
-      );
+      const record = await criticalSubscription(run.app);
       expectThat(record !== null, 'no local subscription record');
       expectThat(
         (await run.lab.status(`Subscription/${record?.remoteId ?? ''}`)) === 200,
@@ -186,24 +201,11 @@ export async function checkRestart(run: Run): Promise<void> {
   await run.report.check(
     'monitor restarted → nothing lost, nothing re-notified, the result written while down recovered',
     async () => {
-      const session = await run.app.service.handlers.getSession({});
-      const old = run.app.service.store.findSubscription(
-        fhirBase,
-        CRITICAL_LAB_TOPIC,
-        session.user?.fhirUser ?? null,
-      );
+      const old = await criticalSubscription(run.app);
       const count = run.notified.length;
       await run.app.close();
       // Medplum deletes a websocket subscription when its socket closes.
-      let gone = 0;
-      await untilAsync(
-        'Medplum to drop the closed subscription',
-        async () => {
-          gone = await run.lab.status(`Subscription/${old?.remoteId ?? ''}`);
-          return gone === 404 || gone === 410;
-        },
-        15_000,
-      );
+      const gone = await subscriptionGone(run, old?.remoteId, 'Medplum to drop the closed subscription');
       const whileDown = await run.lab.potassium(run.patients[3], 6.9);
       const started = Date.now();
       run.app = await launch(run.dataDir, run.notified, run.secrets, run.who);
@@ -307,22 +309,9 @@ export async function checkUpdateAndDelete(run: Run): Promise<void> {
 
 export async function checkCleanUp(run: Run): Promise<void> {
   await run.report.check('closing the app leaves no subscription behind on Medplum', async () => {
-    const session = await run.app.service.handlers.getSession({});
-    const record = run.app.service.store.findSubscription(
-      fhirBase,
-      CRITICAL_LAB_TOPIC,
-      session.user?.fhirUser ?? null,
-    );
+    const record = await criticalSubscription(run.app);
     await run.app.close();
-    let status = 0;
-    await untilAsync(
-      'the subscription to be gone',
-      async () => {
-        status = await run.lab.status(`Subscription/${record?.remoteId ?? ''}`);
-        return status === 404 || status === 410;
-      },
-      15_000,
-    );
+    const status = await subscriptionGone(run, record?.remoteId, 'the subscription to be gone');
     return `Subscription/${record?.remoteId ?? ''}: HTTP ${status}`;
   });
 }

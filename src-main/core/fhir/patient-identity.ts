@@ -34,7 +34,9 @@ export function mrnOf(patient: unknown): string | null {
   return value ? value.slice(0, MAX_MRN) : null;
 }
 
-export function identityOf(patient: FhirResource): PatientIdentity {
+/** Name, MRN and date of birth of a Patient; all null when there is none (it could not be read). */
+export function identityOf(patient: FhirResource | null | undefined): PatientIdentity {
+  if (!patient) return { name: null, mrn: null, birthDate: null };
   const birthDate = str(patient['birthDate']);
   return {
     name: humanName(patient['name']),

@@ -68,11 +68,6 @@ export function targetFor(priority: OrderPriority, targets: VerificationTargets)
   return priority === 'stat' ? targets.stat : priority === 'routine' ? targets.routine : targets.urgent;
 }
 
-/** The order's patient as the worklist names it; all null when the Patient could not be read. */
-function patientIdentity(patient: FhirResource | undefined) {
-  return patient ? identityOf(patient) : { name: null, mrn: null, birthDate: null };
-}
-
 export function worklistItem(
   order: FhirResource,
   patients: ReadonlyMap<string, FhirResource>,
@@ -88,7 +83,7 @@ export function worklistItem(
     medication: medicationText(order),
     dosage: dosageText(order),
     priority,
-    patient: patientRef ? { reference: patientRef, ...patientIdentity(patient) } : null,
+    patient: patientRef ? { reference: patientRef, ...identityOf(patient) } : null,
     ward: wardCodes(order)[0] ?? null,
     prescriber: str(field(order['requester'], 'display')) ?? referenceOf(order['requester']),
     waitingSince: since,

@@ -9,9 +9,9 @@ import type {
   ReviewMedication,
   VerificationTargets,
 } from '../../shared/api.ts';
-import { arr, conceptText, firstCode, humanName, records, str } from '../../shared/fhir-json.ts';
+import { arr, conceptText, firstCode, records, str } from '../../shared/fhir-json.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
-import { mrnOf } from '../fhir/patient-identity.ts';
+import { identityOf } from '../fhir/patient-identity.ts';
 import type { OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, searchResources } from '../views.ts';
 import { runChecks } from './checks.ts';
@@ -134,7 +134,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
   const problems = [allergies, others, observations, tasks.view].filter(
     (v) => v !== null && v.status !== 'ok',
   );
-  const birthDate = patient ? str(patient['birthDate']) : null;
+  const identity = identityOf(patient);
   return {
     review: {
       status: 'ok',
@@ -147,11 +147,9 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
       patient: patientRef
         ? {
             reference: patientRef,
-            name: patient ? humanName(patient['name']) : null,
-            mrn: patient ? mrnOf(patient) : null,
+            ...identity,
             gender: patient ? str(patient['gender']) : null,
-            birthDate,
-            age: ageOn(birthDate, input.now ?? new Date()),
+            age: ageOn(identity.birthDate, input.now ?? new Date()),
             weight: result.weight,
             egfr: result.egfr,
             creatinine: result.creatinine,

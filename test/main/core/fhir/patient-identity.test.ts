@@ -39,5 +39,7 @@ describe('patient identity', () => {
       }),
     ).toEqual({ name: 'Omar Garcia', mrn: 'PT-0026', birthDate: '1951-07-04' });
     expect(identityOf({ resourceType: 'Patient', birthDate: '4 July 1951' }).birthDate).toBeNull();
+    // A Patient that could not be read names nobody (an order's patient on a worklist).
+    expect(identityOf(null)).toEqual({ name: null, mrn: null, birthDate: null });
   });
 });

@@ -88,6 +88,23 @@ async function startMonitor(
 
 const waitLive = (h: Harness) => until(() => h.monitor.health()[0]?.connection === 'live', 'a live stream');
 
+/** A server and a first, live monitor on a store a restart can resume from, with `criticals` Ward A criticals written. */
+async function firstRun(criticals: number, channel: 'sse' | 'websocket' = 'sse') {
+  const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
+  const server = await launchServer(join(dir, 'server.sqlite'), 0);
+  const clientPath = join(dir, 'client.sqlite');
+  const first = await startMonitor(server, clientPath, 'nurse-a', [CRITICAL_LAB_TOPIC], channel);
+  await waitLive(first);
+  for (let i = 0; i < criticals; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
+  return { server, clientPath, first };
+}
+
+/** The workstation goes down: its monitor stops and its store closes. */
+async function shutDown(h: Harness): Promise<void> {
+  await h.monitor.stop();
+  h.store.close();
+}
+
 describe('monitor pipeline', () => {
   it('commits, fetches, classifies and notifies a critical potassium once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
@@ -131,16 +148,10 @@ describe('monitor pipeline', () => {
   });
 
   it('resumes from its cursor after a restart: nothing lost, nothing notified twice, offline storms summarised', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
-    const server = await launchServer(join(dir, 'server.sqlite'), 0);
-    const clientPath = join(dir, 'client.sqlite');
-    const first = await startMonitor(server, clientPath);
-    await waitLive(first);
-    server.simulator?.emitCriticalPotassium('ward-a');
+    const { server, clientPath, first } = await firstRun(1);
     await until(() => first.notified.length === 1, 'the first notification');
     await first.monitor.idle();
-    await first.monitor.stop();
-    first.store.close();
+    await shutDown(first);
 
     // Offline: three criticals arrive while the workstation is down.
     for (let i = 0; i < 3; i += 1) server.simulator?.emitCriticalPotassium('ward-a');
@@ -156,18 +167,11 @@ describe('monitor pipeline', () => {
   });
 
   it('health shows the stored cursor as the last event number after a restart, before anything new arrives', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
-    const server = await launchServer(join(dir, 'server.sqlite'), 0);
-    const clientPath = join(dir, 'client.sqlite');
-    const first = await startMonitor(server, clientPath);
-    await waitLive(first);
-    server.simulator?.emitCriticalPotassium('ward-a');
-    server.simulator?.emitCriticalPotassium('ward-a');
+    const { server, clientPath, first } = await firstRun(2);
     await until(() => first.store.alerts.list(10).length === 2, 'both alerts');
     await first.monitor.idle();
     expect(first.monitor.health()[0]?.lastEventNumber).toBe('2');
-    await first.monitor.stop();
-    first.store.close();
+    await shutDown(first);
 
     // Nothing new: the column must not read "—" beside "2 events since start" as if the cursor were lost.
     const second = await startMonitor(server, clientPath);
@@ -278,17 +282,11 @@ describe('monitor pipeline', () => {
   });
 
   it('delivers over the standard websocket channel and catches up with $events after a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
-    const server = await launchServer(join(dir, 'server.sqlite'), 0);
-    const clientPath = join(dir, 'client.sqlite');
-    const first = await startMonitor(server, clientPath, 'nurse-a', [CRITICAL_LAB_TOPIC], 'websocket');
-    await waitLive(first);
+    const { server, clientPath, first } = await firstRun(1, 'websocket');
     expect(first.monitor.health()[0]?.channel).toBe('websocket');
-    server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => first.notified.length === 1, 'a notification over the websocket');
     await first.monitor.idle();
-    await first.monitor.stop();
-    first.store.close();
+    await shutDown(first);
 
     // Missed while offline: websockets have no Last-Event-ID, so the handshake count drives $events.
     server.simulator?.emitCriticalPotassium('ward-a');
@@ -335,12 +333,7 @@ describe('monitor pipeline', () => {
   // sign-in. Now the streams close and the subscription stays active: what arrives meanwhile is kept on
   // the server and caught up, as one summary, when the user returns.
   it('keeps its subscription active through a sign-out and catches up what arrived meanwhile, summarised', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'monitor-'));
-    const server = await launchServer(join(dir, 'server.sqlite'), 0);
-    const clientPath = join(dir, 'client.sqlite');
-    const first = await startMonitor(server, clientPath);
-    await waitLive(first);
-    server.simulator?.emitCriticalPotassium('ward-a');
+    const { server, clientPath, first } = await firstRun(1);
     await until(() => first.notified.length === 1, 'the first notification');
     await first.monitor.idle();
     await first.monitor.stop();
