@@ -155,6 +155,16 @@ test('observation 9: a later normal result of the same test is shown on the aler
     await expect(line.locator('.later-chip')).toContainText(/later normal 4\.4 mmol\/L \d\d:\d\d/, {
       timeout: 60_000,
     });
+    // The chip beside it never cuts the critical value or its unit off the line ("Potassium 6.8 …").
+    for (const size of [
+      { width: 1024, height: 700 },
+      { width: 1280, height: 800 },
+    ]) {
+      await page.setViewportSize(size);
+      const headline = line.locator('.pinned-headline');
+      await expect(headline).toHaveText('Potassium 6.8 mmol/L');
+      expect(await notClipped(headline), `the critical line at ${size.width}×${size.height}`).toBe(true);
+    }
     await line.locator('.pinned-open').click();
     await expect(page.locator('.detail .later-normal')).toContainText(
       /Later normal result: 4\.4 mmol\/L at \d\d:\d\d.*does not acknowledge this alert/,
