@@ -30,6 +30,12 @@ function niceStep(span: number, count: number): number {
   return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
 }
 
+/**
+ * Pixels between each axis and the first or last result: a value label is centred on its point, so a
+ * point on the y axis put its label over the unit title above the axis (and over the tick labels).
+ */
+export const POINT_INSET = 16;
+
 export function formatAxisValue(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
@@ -56,7 +62,9 @@ export function trendScale(points: Array<TrendPoint & { value: number }>, frame:
   const x1 = Math.max(...domain);
   const innerW = frame.width - frame.left - frame.right;
   const innerH = frame.height - frame.top - frame.bottom;
-  const x = (d: number) => frame.left + (x1 === x0 ? innerW / 2 : ((d - x0) * innerW) / (x1 - x0));
+  const plotW = innerW - 2 * POINT_INSET;
+  const x = (d: number) =>
+    x1 === x0 ? frame.left + innerW / 2 : frame.left + POINT_INSET + ((d - x0) * plotW) / (x1 - x0);
   const y = (v: number) => frame.top + innerH - ((v - y0) * innerH) / (y1 - y0);
   const middle = domain[Math.floor(domain.length / 2)] ?? x0;
   const xTicks = byTime ? [...new Set([x0, middle, x1])] : [];

@@ -54,10 +54,43 @@ describe('the trend chart’s scales', () => {
     expect(scale.yTicks).toEqual([0, 2, 4, 6]);
     expect(scale.y(0)).toBe(160);
     expect(scale.y(6)).toBe(10);
-    // Three hours after the first result is the right end; one hour is a quarter of the way.
-    expect(scale.x(scale.at(points[2] as (typeof points)[number], 2))).toBe(390);
-    expect(scale.x(scale.at(points[1] as (typeof points)[number], 1))).toBe(135);
+    // Three hours after the first result is the right end; one hour is a quarter of the way (between
+    // points kept 16 px inside the axes: 66 to 374).
+    expect(scale.x(scale.at(points[2] as (typeof points)[number], 2))).toBe(374);
+    expect(scale.x(scale.at(points[1] as (typeof points)[number], 1))).toBe(143);
     expect(scale.xTicks).toHaveLength(3);
+  });
+
+  it('keeps the first and last results clear of the axes, so a value label never covers the unit', async () => {
+    const { POINT_INSET, trendScale } = await import('../../src-renderer/fhir/trend-scale.ts');
+    const points = [
+      {
+        reference: 'Observation/1',
+        at: '2026-06-14T08:00:00Z',
+        value: 9.9,
+        unit: '10*3/uL',
+        interpretation: null,
+      },
+      {
+        reference: 'Observation/2',
+        at: '2026-06-14T09:00:00Z',
+        value: 0.9,
+        unit: '10*3/uL',
+        interpretation: null,
+      },
+    ];
+    const frame = { width: 480, height: 210, left: 56, right: 20, top: 22, bottom: 44 };
+    const scale = trendScale(points, frame);
+    // The highest value, first, sits just below the unit title at the top of the y axis: its label
+    // (centred on the point, about 24 px wide) must start right of the axis, where the title ends.
+    const first = scale.x(scale.at(points[0] as (typeof points)[number], 0));
+    const last = scale.x(scale.at(points[1] as (typeof points)[number], 1));
+    expect(POINT_INSET).toBeGreaterThanOrEqual(14);
+    expect(first).toBe(frame.left + POINT_INSET);
+    expect(last).toBe(frame.width - frame.right - POINT_INSET);
+    // A single time (or a single point) is centred.
+    const one = trendScale([points[0] as (typeof points)[number]], frame);
+    expect(one.x(one.at(points[0] as (typeof points)[number], 0))).toBe((56 + 460) / 2);
   });
 });
 
