@@ -70,7 +70,8 @@ test.describe('charge nurse', () => {
     const banner = detail.getByRole('group', { name: 'Patient' });
     await expect(banner).toContainText(/MRN \S+/);
     await expect(banner).toContainText(/\d+ y/);
-    await expect(banner).toContainText(/Bed Ward A bed \d+/);
+    // The bed named once (the Location is already called "Ward A bed N": never "Bed Ward A bed N").
+    await expect(banner.locator('.pb-field').last()).toHaveText(/^Ward A bed \d+$/);
     await expect(detail.getByRole('heading', { name: /^Trend/ })).toBeVisible();
     await expect(detail.getByRole('table')).toContainText('this result');
     await expect(detail.getByText(/Reference range/)).toBeVisible();

@@ -169,6 +169,11 @@ export function currentLocation(encounter: unknown): string | null {
   return current ? referenceOf(current.location) : null;
 }
 
+/** A bed's Location name as read on the banner: "Bed 4W-12", but "Ward A bed 24" as it is, not twice. */
+export function bedText(locationName: string): string {
+  return /\bbed\b/i.test(locationName) ? locationName : `Bed ${locationName}`;
+}
+
 export const PRIORITY_RANK: Record<string, number> = { stat: 0, asap: 1, urgent: 2, routine: 3 };
 export const priorityOf = (resource: FhirResource): string => str(resource['priority']) ?? 'routine';
 

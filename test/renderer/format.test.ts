@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ageFrom,
+  bedText,
   dosageOf,
   genericFields,
   interpretationText,
@@ -11,6 +12,13 @@ import { reviewValueText, waitState } from '../../src-renderer/fhir/queue.ts';
 import { explainReason } from '../../src-renderer/state/servers.ts';
 
 describe('FHIR display helpers', () => {
+  it('names the bed once: a Location already called a bed is not prefixed again', () => {
+    expect(bedText('Ward A bed 24')).toBe('Ward A bed 24');
+    expect(bedText('Bed 12')).toBe('Bed 12');
+    expect(bedText('4W-12')).toBe('Bed 4W-12');
+    expect(bedText('Embedded room')).toBe('Bed Embedded room');
+  });
+
   it('reads patient, range, interpretation and dosage defensively', () => {
     expect(ageFrom('1980-06-15', new Date('2026-06-14T12:00:00'))).toBe(45);
     expect(ageFrom('not a date')).toBeNull();

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { queries } from '../../api/queries.ts';
 import { humanName, str } from '../../../src-main/shared/fhir-json.ts';
-import { ageFrom, currentLocation, mrnOf } from '../../fhir/format.ts';
+import { ageFrom, bedText, currentLocation, mrnOf } from '../../fhir/format.ts';
 import { SameNameWarning } from '../PatientIdentity.tsx';
 import { ResourceState } from './ResourceState.tsx';
 
@@ -11,7 +11,7 @@ function Bed({ encounter }: { encounter: string }) {
   const ref = currentLocation(enc.data?.resource);
   const loc = useQuery({ ...queries.resource(ref ?? 'Location/none'), enabled: ref !== null });
   const name = str(loc.data?.resource?.['name']);
-  return name ? <span className="pb-field">Bed {name}</span> : null;
+  return name ? <span className="pb-field">{bedText(name)}</span> : null;
 }
 
 export function PatientBanner({
