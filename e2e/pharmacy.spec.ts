@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { OrderReview, ResourceView, WorklistView } from '../src-main/shared/api.ts';
-import { callApi, screenshot, signIn } from './support/app.ts';
+import { alertsWhere, callApi, screenshot, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 let demo: DemoProcess;
@@ -178,4 +178,29 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   expect(message.resource?.['recipient']).toEqual([{ reference: 'Practitioner/physician-a' }]);
   expect(JSON.stringify(message.resource?.['payload'])).toContain('acetaminophen instead?');
   await context.close();
+});
+
+test('pharmacist: the stat interruption opens its order for verification in one step', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await signIn(page, demo.launchUrl, 'pharmacist');
+  const [stat] = (
+    await alertsWhere(
+      page,
+      (l) => l.some((a) => a.focus.startsWith('MedicationRequest/')),
+      'the demo stat order to interrupt',
+    )
+  ).filter((a) => a.focus.startsWith('MedicationRequest/'));
+  // Opened from the feed (where an OS notification's click lands too), the alert leads to the review
+  // and the decision of that same order, not to the top of the worklist.
+  await page.locator(`.feed-row[data-alert-id="${stat?.id}"]`).click();
+  const detail = page.getByRole('region', { name: /furosemide/i });
+  await detail.getByRole('button', { name: 'Review and verify this order' }).click();
+  await expect(page.getByRole('button', { name: 'Worklist' })).toHaveAttribute('aria-current', 'page');
+  await expect(review(page).getByRole('heading', { level: 2 })).toHaveText(/furosemide/i);
+  const patient = (await callApi<OrderReview>(page, 'getOrderReview', { order: stat?.focus })).patient;
+  await expect(review(page).locator('.decide-for')).toContainText(
+    `For ${patient?.name ?? '?'} · MRN ${patient?.mrn ?? '?'}: furosemide`,
+  );
+  await expect(review(page).getByRole('button', { name: 'Verify' })).toBeEnabled();
 });

@@ -131,6 +131,21 @@ function Writeback({ alert }: { alert: AlertSummary }) {
   );
 }
 
+/**
+ * A pharmacist's stat order is decided in her worklist's review, not by acknowledging the alert: the
+ * alert (where a click on its OS notification lands) opens the review of that same order.
+ */
+function ReviewOrder({ alert, role }: { alert: AlertSummary; role: string | null }) {
+  if (role !== 'pharmacist' || !alert.focus.startsWith('MedicationRequest/')) return null;
+  return (
+    <p className="review-order">
+      <button type="button" className="primary" onClick={() => uiActions.reviewOrder(alert.focus)}>
+        Review and verify this order
+      </button>
+    </p>
+  );
+}
+
 export function AlertDetail() {
   const selectedId = useUiStore((s) => s.selectedAlertId);
   const alerts = useQuery(queries.alerts());
@@ -171,6 +186,7 @@ export function AlertDetail() {
       {showBanner && patientRef?.startsWith('Patient/') ? (
         <PatientBanner reference={patientRef} encounter={encounter} sameName={sameName} />
       ) : null}
+      <ReviewOrder alert={alert} role={session.data?.role ?? null} />
       <Lifecycle alert={alert} />
       <EscalationChain alert={alert} />
       <Writeback alert={alert} />

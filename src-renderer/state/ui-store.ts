@@ -153,6 +153,8 @@ export const uiActions = {
     ),
   showView: (view: View) => useUiStore.setState({ view }),
   selectOrder: (selectedOrder: string | null) => useUiStore.setState({ selectedOrder }),
+  /** The role view (the pharmacist's worklist) with this order's review open. */
+  reviewOrder: (order: string) => useUiStore.setState({ view: 'role', selectedOrder: order }),
   setWorklistFilter: (change: Partial<UiState['worklistFilter']>) =>
     useUiStore.setState((s) => ({ worklistFilter: { ...s.worklistFilter, ...change } })),
   announce: (text: string) => useUiStore.setState({ announcement: { id: nextAnnouncement++, text } }),
