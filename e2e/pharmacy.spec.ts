@@ -202,5 +202,16 @@ test('pharmacist: the stat interruption opens its order for verification in one 
   await expect(review(page).locator('.decide-for')).toContainText(
     `For ${patient?.name ?? '?'} · MRN ${patient?.mrn ?? '?'}: furosemide`,
   );
-  await expect(review(page).getByRole('button', { name: 'Verify' })).toBeEnabled();
+  // Verified there, the alert says so where it interrupted her (and still leads to the review).
+  await review(page).getByRole('button', { name: 'Verify' }).click();
+  for (const input of await review(page).getByLabel('Override reason').all())
+    await input.fill('Potassium is normal today; prescriber confirmed');
+  if ((await review(page).getByLabel('Override reason').count()) > 0)
+    await review(page).getByRole('button', { name: 'Verify' }).click();
+  await expect(review(page).locator('.decision')).toContainText('recorded on the server', {
+    timeout: 30_000,
+  });
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Alerts' }).click();
+  await expect(detail.locator('.review-order')).toContainText(/Verified by .+ — recorded on the server/);
+  await expect(detail.getByRole('button', { name: 'Open the order’s review' })).toBeVisible();
 });

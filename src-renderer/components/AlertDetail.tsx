@@ -7,6 +7,7 @@ import { useMarkSeen, useResolve, useRetryWriteback } from '../api/mutations.ts'
 import { queries } from '../api/queries.ts';
 import { openedBy } from '../feed/ack-gate.ts';
 import { findAlert, ackTimer, isOpen } from '../feed/feed-model.ts';
+import { decisionText } from '../format/order-decision.ts';
 import { timeText } from '../format/time.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
@@ -136,13 +137,27 @@ function Writeback({ alert }: { alert: AlertSummary }) {
  * alert (where a click on its OS notification lands) opens the review of that same order.
  */
 function ReviewOrder({ alert, role }: { alert: AlertSummary; role: string | null }) {
-  if (role !== 'pharmacist' || !alert.focus.startsWith('MedicationRequest/')) return null;
+  const isOrder = role === 'pharmacist' && alert.focus.startsWith('MedicationRequest/');
+  // The same query as the review itself: re-read on every worklist push, so a decision made here or
+  // on another workstation shows on the alert too.
+  const review = useQuery({ ...queries.review(alert.focus), enabled: isOrder });
+  if (!isOrder) return null;
+  const decision = review.data?.decision ?? null;
   return (
-    <p className="review-order">
-      <button type="button" className="primary" onClick={() => uiActions.reviewOrder(alert.focus)}>
-        Review and verify this order
+    <div className="review-order">
+      {decision ? (
+        <p className={`decision decision-${decision.state}`} role="status">
+          {decisionText(decision)}
+        </p>
+      ) : null}
+      <button
+        type="button"
+        className={decision ? undefined : 'primary'}
+        onClick={() => uiActions.reviewOrder(alert.focus)}
+      >
+        {decision ? 'Open the order’s review' : 'Review and verify this order'}
       </button>
-    </p>
+    </div>
   );
 }
 

@@ -10,14 +10,9 @@ import { useDecideOrder } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { identityText } from '../feed/identity.ts';
 import { reviewValueText } from '../fhir/queue.ts';
+import { decisionText } from '../format/order-decision.ts';
 import { timeText } from '../format/time.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
-
-const DECIDED: Record<OrderDecision, string> = {
-  verify: 'Verified',
-  reject: 'Rejected',
-  clarify: 'Clarification requested',
-};
 
 function Banner({ review }: { review: Review }) {
   const p = review.patient;
@@ -130,12 +125,7 @@ function Decide({ review, order }: { review: Review; order: string }) {
       />
       {review.decision ? (
         <p className={`decision decision-${review.decision.state}`} role="status">
-          {DECIDED[review.decision.decision]} by {review.decision.by}
-          {review.decision.state === 'pending'
-            ? ' — sending to the server…'
-            : review.decision.state === 'failed'
-              ? ` — not yet accepted by the server (${review.decision.error ?? 'error'}); retrying`
-              : ' — recorded on the server'}
+          {decisionText(review.decision)}
         </p>
       ) : null}
       {decided ? null : (
