@@ -2,7 +2,8 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
-import { alertsWhere, isOpenCritical, listAlerts, signIn } from './support/app.ts';
+import { readableUnits } from '../src-main/shared/fhir-json.ts';
+import { alertsWhere, isOpenCritical, listAlerts, shownInFull, signIn } from './support/app.ts';
 import { startDemo } from './support/demo-process.ts';
 import { recordTones } from './support/page-probes.ts';
 
@@ -15,29 +16,6 @@ async function notClipped(locator: Locator): Promise<boolean> {
 
 function overlaps(a: { x: number; y: number; width: number; height: number }, b: typeof a): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-}
-
-/**
- * `text` inside `container` is painted whole: its layout box ends inside the container's, leaving room
- * for the ellipsis that overflowing text ends with (text beyond the box is clipped, not painted).
- */
-async function shownInFull(container: Locator, text: string): Promise<boolean> {
-  return container.evaluate((el, wanted) => {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const at = node.textContent?.indexOf(wanted) ?? -1;
-      if (at < 0) continue;
-      const range = document.createRange();
-      range.setStart(node, at);
-      range.setEnd(node, at + wanted.length);
-      const box = el.getBoundingClientRect();
-      const overflowing = el.scrollWidth > el.clientWidth + 1;
-      const ellipsis = overflowing ? parseFloat(getComputedStyle(el).fontSize) : 0;
-      const shown = range.getBoundingClientRect();
-      return shown.left >= box.left && shown.right <= box.right - ellipsis;
-    }
-    return false;
-  }, text);
 }
 
 async function fontSize(page: Page, selector: string): Promise<number> {
@@ -133,6 +111,17 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     // Rows grow with the type: their three lines still fit.
     const row = page.locator('.feed-row').first();
     expect(await row.evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
+    // A narrow row cuts the test's name, never the result's value and unit ("Glucose 5…" hid 523).
+    const results = (await listAlerts(page)).filter((a) => a.focus.startsWith('Observation/'));
+    let checked = 0;
+    for (const result of results.slice(0, 6)) {
+      const shown = page.locator(`.feed-row[data-alert-id="${result.id}"]`);
+      if ((await shown.count()) === 0) continue; // scrolled out of the windowed list
+      const value = /\S+ \S+$/.exec(readableUnits(result.headline))?.[0] ?? '?';
+      expect(await shownInFull(shown.locator('.feed-headline'), value), `${value} in its row`).toBe(true);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Large type' }).click();
   } finally {
     await demo.stop();

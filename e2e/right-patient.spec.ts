@@ -4,7 +4,15 @@
 // several patients have criticals within seconds; the still one (rate 0) keeps the seeded census.
 import { expect, test, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
-import { alertsWhere, callApi, isOpenCritical, listAlerts, openFilters, signIn } from './support/app.ts';
+import {
+  alertsWhere,
+  callApi,
+  isOpenCritical,
+  listAlerts,
+  openFilters,
+  shownInFull,
+  signIn,
+} from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 let demo: DemoProcess;
@@ -184,6 +192,18 @@ async function identityEverywhere(page: Page, still: DemoProcess): Promise<void>
     }),
   );
   expect(painted).toEqual([true, true]);
+  // Beside the ward board the rows are narrower: what gives way is the state word, never the bed
+  // ("Ward A bed 1…" reads as bed 1 when it is bed 14), at every window width.
+  await page.getByRole('button', { name: 'Ward board' }).click();
+  const compact = page.locator('.feed.compact .feed-row', { has: page.locator('.same-name') }).first();
+  const compactId = await compact.getAttribute('data-alert-id');
+  const bed = (await listAlerts(page)).find((a) => a.id === compactId)?.location;
+  expect(bed).toMatch(/^Ward A bed \d+$/);
+  for (let width = 1024; width <= 1400; width += 32) {
+    await page.setViewportSize({ width, height: 700 });
+    expect(await shownInFull(compact.locator('.feed-meta'), bed ?? '?'), `${bed} at ${width} px`).toBe(true);
+  }
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
   await page.setViewportSize({ width: 1280, height: 720 });
 
   // Acknowledged by a person, named.

@@ -171,3 +171,26 @@ export async function openFilters(page: Page): Promise<void> {
   if ((await details.count()) === 0) return; // all filters shown at once
   if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
 }
+
+/**
+ * `text` inside `container` is painted whole: its layout box ends inside the container's, leaving room
+ * for the ellipsis that overflowing text ends with (text beyond the box is clipped, not painted).
+ */
+export async function shownInFull(container: Locator, text: string): Promise<boolean> {
+  return container.evaluate((el, wanted) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent?.indexOf(wanted) ?? -1;
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + wanted.length);
+      const box = el.getBoundingClientRect();
+      const overflowing = el.scrollWidth > el.clientWidth + 1;
+      const ellipsis = overflowing ? parseFloat(getComputedStyle(el).fontSize) : 0;
+      const shown = range.getBoundingClientRect();
+      return shown.left >= box.left && shown.right <= box.right - ellipsis;
+    }
+    return false;
+  }, text);
+}

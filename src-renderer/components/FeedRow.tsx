@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { splitHeadline } from '../feed/headline.ts';
 import { distinguisher } from '../feed/identity.ts';
 import { timeText } from '../format/time.ts';
 import { uiActions } from '../state/ui-store.ts';
@@ -18,6 +19,18 @@ const STATE_WORD: Record<AlertSummary['state'], string> = {
 function stateText(alert: AlertSummary): string {
   const level = alert.lifecycle?.escalationLevel ?? 0;
   return alert.state === 'escalated' && level > 0 ? `Escalated ${level}×` : STATE_WORD[alert.state];
+}
+
+/** The test and its value; a result's value and unit are never the part cut off in a narrow row. */
+function Headline({ alert }: { alert: AlertSummary }) {
+  const text = readableUnits(alert.headline);
+  const parts = alert.focus.startsWith('Observation/') ? splitHeadline(text) : null;
+  if (!parts?.value) return <span className="feed-headline">{text || 'Loading…'}</span>;
+  return (
+    <span className="feed-headline split">
+      <span className="feed-test">{parts.name}</span> <span className="feed-value">{parts.value}</span>
+    </span>
+  );
 }
 
 /**
@@ -46,7 +59,7 @@ export const FeedRow = memo(function FeedRow({
       onClick={() => uiActions.openAlert(alert.id)}
     >
       <TierBadge tier={alert.tier} />
-      <span className="feed-headline">{readableUnits(alert.headline) || 'Loading…'}</span>
+      <Headline alert={alert} />
       <time dateTime={alert.occurredAt}>{timeText(alert.occurredAt)}</time>
       <span className="feed-who">
         {alert.patient ? (
@@ -60,13 +73,13 @@ export const FeedRow = memo(function FeedRow({
       </span>
       <span className="feed-meta">
         {/* Under the name rather than after the MRN: at 1024 px the name line has no room left for it. */}
-        {sameName && alert.patient ? (
-          <>
-            <SameNameWarning />{' '}
-          </>
-        ) : null}
-        {alert.location ? <span className="feed-location">{alert.location} · </span> : null}
-        <span className="feed-state">{stateText(alert)}</span>
+        {/* The state gives way first: a bed cut short ("Ward A bed 1…" for bed 14) names another bed. */}
+        {sameName && alert.patient ? <SameNameWarning /> : null}
+        {alert.location ? <span className="feed-location">{alert.location}</span> : null}
+        <span className="feed-state">
+          {alert.location ? '· ' : ''}
+          {stateText(alert)}
+        </span>
       </span>
     </button>
   );
