@@ -152,8 +152,13 @@ async function identityEverywhere(page: Page, still: DemoProcess): Promise<void>
   // Every feed row with a patient names the MRN beside the name.
   await expect(page.locator('.feed-row').first()).toBeVisible();
   const rows = page.locator('.feed-row:has(.feed-patient)');
-  for (const text of await rows.locator('.feed-who').allInnerTexts())
+  // (The text itself: each part of the line is a flex item, which innerText would put on its own line.)
+  for (const text of await rows.locator('.feed-who').allTextContents())
     expect(text).toMatch(/^\S.* · MRN PT-\d{4}/);
+  // Read aloud, a row names the patient with the MRN as one phrase.
+  const first = page.locator('.feed-row:has(.feed-patient)').first();
+  const name = await first.locator('.feed-patient').textContent();
+  await expect(first).toHaveAccessibleName(new RegExp(`${name ?? '?'}\\s+· MRN PT-\\d{4}`));
   // The critical list names each patient once with the MRN.
   const pins = page.locator('.pinned-patient');
   for (const text of await pins.allInnerTexts()) expect(text).toMatch(/ · MRN PT-\d{4}/);

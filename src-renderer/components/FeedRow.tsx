@@ -49,6 +49,7 @@ export const FeedRow = memo(function FeedRow({
   sameName: boolean;
 }) {
   const id = distinguisher(alert.patient);
+  const warned = sameName && alert.patient !== null;
   return (
     <button
       type="button"
@@ -65,6 +66,7 @@ export const FeedRow = memo(function FeedRow({
         {alert.patient ? (
           <>
             <span className="feed-patient">{alert.patient.name ?? alert.patient.reference}</span>
+            {/* The name gives way to the MRN, never the reverse ("MRN PT-0…" fits ten patients). */}
             {id ? <span className="feed-mrn"> · {id}</span> : null}
           </>
         ) : (
@@ -74,10 +76,15 @@ export const FeedRow = memo(function FeedRow({
       <span className="feed-meta">
         {/* Under the name rather than after the MRN: at 1024 px the name line has no room left for it. */}
         {/* The state gives way first: a bed cut short ("Ward A bed 1…" for bed 14) names another bed. */}
-        {sameName && alert.patient ? <SameNameWarning /> : null}
-        {alert.location ? <span className="feed-location">{alert.location}</span> : null}
+        {warned ? <SameNameWarning /> : null}
+        {alert.location ? (
+          <span className="feed-location">
+            {warned ? ' ' : ''}
+            {alert.location}
+          </span>
+        ) : null}
         <span className="feed-state">
-          {alert.location ? '· ' : ''}
+          {alert.location ? ' · ' : warned ? ' ' : ''}
           {stateText(alert)}
         </span>
       </span>
