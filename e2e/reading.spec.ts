@@ -103,6 +103,16 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     await page.getByRole('button', { name: 'Alerts', exact: true }).click();
     await page.getByRole('button', { name: 'Large type' }).click();
     expect(await page.locator('html').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(24);
+    // The sounding notice's symbol starts its sentence, not a line of its own above it.
+    const cue = page.getByTestId('audible-cue');
+    const lines = await cue.evaluate((el) => {
+      const symbol = el.querySelector('[aria-hidden="true"]')?.getBoundingClientRect();
+      const words = document.createRange();
+      words.selectNodeContents(el);
+      const first = [...words.getClientRects()].find((r) => r.width > 0 && r.left > (symbol?.right ?? 0));
+      return { symbol: symbol?.top ?? -1, sentence: first?.top ?? -1, height: symbol?.height ?? 0 };
+    });
+    expect(Math.abs(lines.symbol - lines.sentence), JSON.stringify(lines)).toBeLessThan(lines.height / 2);
     // Large type narrows every window: who is signed in still reads in full, on a wide one too.
     expect(await shownInFull(signedInAs, 'Alex Rivera, RN'), await signedInAs.innerText()).toBe(true);
     await page.setViewportSize({ width: 1400, height: 900 });
@@ -111,14 +121,19 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     // Rows grow with the type: their three lines still fit.
     const row = page.locator('.feed-row').first();
     expect(await row.evaluate((el) => el.scrollHeight <= el.clientHeight + 1)).toBe(true);
-    // A narrow row cuts the test's name, never the result's value and unit ("Glucose 5…" hid 523).
-    const results = (await listAlerts(page)).filter((a) => a.focus.startsWith('Observation/'));
+    // A narrow row cuts the test's name, never the result's value and unit ("Glucose 5…" hid 523),
+    // and the patient's name, never the MRN ("MRN PT-0…" could be either of ten patients).
+    const results = (await listAlerts(page)).filter(
+      (a) => a.focus.startsWith('Observation/') && a.fetch === 'ok' && /\d/.test(a.headline),
+    );
     let checked = 0;
     for (const result of results.slice(0, 6)) {
       const shown = page.locator(`.feed-row[data-alert-id="${result.id}"]`);
       if ((await shown.count()) === 0) continue; // scrolled out of the windowed list
       const value = /\S+ \S+$/.exec(readableUnits(result.headline))?.[0] ?? '?';
       expect(await shownInFull(shown.locator('.feed-headline'), value), `${value} in its row`).toBe(true);
+      const mrn = `MRN ${result.patient?.mrn ?? '?'}`;
+      expect(await shownInFull(shown.locator('.feed-who'), mrn), `${mrn} in its row`).toBe(true);
       checked += 1;
     }
     expect(checked).toBeGreaterThan(0);

@@ -43,9 +43,12 @@ export function AudibleCue() {
   if (!enabled || unopened.length === 0) return null;
   return (
     <p className="cue" role="status" data-testid="audible-cue">
-      <span aria-hidden="true">♪</span> Sounding every {CUE_REPEAT_MS / 1000} s for {unopened.length} critical
-      result{unopened.length === 1 ? '' : 's'} not yet opened — open {unopened.length === 1 ? 'it' : 'them'}{' '}
-      to silence.
+      <span aria-hidden="true">♪</span>{' '}
+      <span className="cue-text">
+        Sounding every {CUE_REPEAT_MS / 1000} s for {unopened.length} critical result
+        {unopened.length === 1 ? '' : 's'} not yet opened — open {unopened.length === 1 ? 'it' : 'them'} to
+        silence.
+      </span>
       {blocked ? (
         <button
           type="button"
