@@ -20,6 +20,7 @@ import { openInBrowser, openerCommand } from '../src-main/browser-host/open-brow
 import { runBrowserHost } from '../src-main/browser-host/run.ts';
 import { InstanceLockedError } from '../src-main/core/instance-lock.ts';
 import { createLogger } from '../src-main/core/log.ts';
+import { DatabaseFileError } from '../src-main/lib/sqlite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -111,15 +112,12 @@ const hasDisplay = Boolean(process.env['DISPLAY'] || process.env['WAYLAND_DISPLA
 const logger = createLogger('alert-monitor', process.env['LOG_LEVEL'] ?? 'warn');
 
 /** Say why nothing started, where the user looks, and keep saying it until stopped. */
-async function showConfigError(error: ConfigError): Promise<void> {
-  logger.error({ err: error.message }, 'the deployment configuration is invalid; nothing started');
+async function showStartError(title: string, error: ConfigError | DatabaseFileError): Promise<void> {
+  logger.error({ err: error.message }, `${title}; nothing started`);
   console.error(`Alert Monitor could not start: ${error.message}`);
-  const errorPage = await serveErrorPage({
-    port,
-    title: 'The deployment configuration is invalid',
-    message: error.message,
-  });
-  console.error(`Alert Monitor configuration error page: ${errorPage.origin}/`);
+  const errorPage = await serveErrorPage({ port, title, message: error.message });
+  const kind = error instanceof ConfigError ? 'configuration' : 'database';
+  console.error(`Alert Monitor ${kind} error page: ${errorPage.origin}/`);
   if (hasDisplay && !values['no-open']) openInBrowser(`${errorPage.origin}/`);
   const stop = () => void errorPage.close().then(() => process.exit(2));
   process.on('SIGINT', stop);
@@ -159,6 +157,8 @@ async function runInBrowserHost(mode: AppMode): Promise<void> {
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
   } catch (error) {
+    if (error instanceof DatabaseFileError)
+      return showStartError('The workstation database cannot be used', error);
     console.error(error instanceof InstanceLockedError ? error.message : `Could not start: ${String(error)}`);
     process.exit(1);
   }
@@ -191,7 +191,7 @@ if (binary) {
     mode = deployment();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    await showConfigError(error);
+    await showStartError('The deployment configuration is invalid', error);
   }
   if (mode) await runInBrowserHost(mode);
 }

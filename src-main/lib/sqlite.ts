@@ -4,6 +4,38 @@ import { ensurePrivateFile, narrowIfPresent } from './private-files.ts';
 
 export type Db = Database.Database;
 
+/**
+ * A database file this version cannot use: not SQLite, damaged, unreadable, or written by a newer
+ * version. The message names the file, says that nothing in it was changed, and what to do; the app
+ * shows it instead of starting (a file holding alerts and their audit trail is never overwritten).
+ */
+export class DatabaseFileError extends Error {
+  constructor(path: string, problem: string, remedy: string) {
+    super(`The database ${path} cannot be used: ${problem}. Nothing in it was changed. ${remedy}`);
+    this.name = 'DatabaseFileError';
+  }
+}
+
+const KEEP_FOR_IT = 'Keep it for IT: restore it from a backup, or move it aside to start with an empty one.';
+
+/** SQLite's result codes for a file that is not (or no longer) a usable database, in people's words. */
+const UNUSABLE: Record<string, string> = {
+  SQLITE_NOTADB: 'it is not an SQLite database',
+  SQLITE_CORRUPT: 'it is damaged',
+  SQLITE_CANTOPEN: 'it cannot be opened',
+  SQLITE_READONLY: 'it cannot be written',
+  SQLITE_PERM: 'it cannot be written',
+  SQLITE_IOERR: 'it cannot be read or written',
+};
+
+function unusable(path: string, error: unknown): Error {
+  if (!(error instanceof Database.SqliteError))
+    return error instanceof Error ? error : new Error(String(error));
+  const family = error.code.replace(/^(SQLITE_[A-Z]+).*$/, '$1');
+  const problem = UNUSABLE[family];
+  return problem ? new DatabaseFileError(path, `${problem} (SQLite: ${error.message})`, KEEP_FOR_IT) : error;
+}
+
 export interface OpenOptions {
   /** `FULL` fsyncs the WAL on every commit (survives power loss); `NORMAL` survives process crashes only. */
   synchronous?: 'FULL' | 'NORMAL';
@@ -26,10 +58,21 @@ function isFile(path: string): boolean {
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const writable = !options.readonly && isFile(path);
   if (writable) createPrivately(path);
-  const db = new Database(path, { readonly: options.readonly ?? false, timeout: 5000 });
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: options.readonly ?? false, timeout: 5000 });
+  } catch (error) {
+    throw unusable(path, error);
+  }
+  try {
+    // The first statements read the file's header: a file that is not a database fails here.
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    } else db.pragma('schema_version');
+  } catch (error) {
+    db.close();
+    throw unusable(path, error);
   }
   if (writable) for (const suffix of ['-wal', '-shm']) narrowIfPresent(`${path}${suffix}`);
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
@@ -81,6 +124,16 @@ export function migrate(db: Db, area: string, migrations: readonly Migration[]):
       .all(area)
       .map((row) => row.version),
   );
+  // A file from a newer release (then rolled back) has tables this version does not know: refused
+  // before anything is applied, so the newer release still finds it as it left it.
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > known)
+    throw new DatabaseFileError(
+      db.name,
+      `it was written by a newer version of Alert Monitor (${area} schema ${newest}; this version knows up to ${known})`,
+      'Start the newer version again.',
+    );
   const record = db.prepare(
     'INSERT INTO schema_migrations (area, version, description, applied_at) VALUES (?, ?, ?, ?)',
   );

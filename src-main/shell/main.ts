@@ -9,6 +9,7 @@ import { startApp, type RunningApp } from '../app/compose.ts';
 import { ConfigError, loadDeployment } from '../app/config.ts';
 import { InstanceLockedError } from '../core/instance-lock.ts';
 import { createLogger } from '../core/log.ts';
+import { DatabaseFileError } from '../lib/sqlite.ts';
 import { IPC_EVENT_CHANNEL } from '../shared/ipc.ts';
 import { createLaunchAtLogin } from './autolaunch.ts';
 import { registerIpcHandlers } from './ipc.ts';
@@ -123,14 +124,18 @@ if (!app.requestSingleInstanceLock()) {
     .catch((error: unknown) => {
       // Any failure at start is shown, not just logged: a monitor that silently did not start looks calm.
       const message =
-        error instanceof InstanceLockedError || error instanceof ConfigError
+        error instanceof InstanceLockedError ||
+        error instanceof ConfigError ||
+        error instanceof DatabaseFileError
           ? error.message
           : `Alert Monitor could not start: ${String(error)}`;
       logger.error({ err: String(error) }, 'startup failed');
       dialog.showErrorBox(
         error instanceof ConfigError
           ? 'Alert Monitor — the deployment configuration is invalid'
-          : 'Alert Monitor',
+          : error instanceof DatabaseFileError
+            ? 'Alert Monitor — the workstation database cannot be used'
+            : 'Alert Monitor',
         message,
       );
       app.quit();

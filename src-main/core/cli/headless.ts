@@ -14,7 +14,8 @@ import type { AlertNotification, TopicRequest } from '../ports.ts';
 import type { ClientStore } from '../store/client-store.ts';
 
 /** Exit codes of the headless monitor (docs/headless-monitor.md). */
-export const EXIT = { stopped: 0, signInFailed: 1, usage: 2, alertsStopped: 3 } as const;
+/** Exit codes (docs/headless-monitor.md): a supervisor restarts on any but `usage` and `database`. */
+export const EXIT = { stopped: 0, signInFailed: 1, usage: 2, alertsStopped: 3, database: 4 } as const;
 
 /** At most this many fresh sign-ins after a sign-out within REAUTH_WINDOW_MS; then exit 1. */
 const MAX_REAUTH = 3;

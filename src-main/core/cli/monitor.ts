@@ -16,7 +16,8 @@ import { isLoopbackUrl } from '../auth/discovery.ts';
 import { acquireInstanceLock } from '../instance-lock.ts';
 import { createLogger } from '../log.ts';
 import { CRITICAL_LAB_TOPIC } from '../monitor/topics.ts';
-import { openClientStore } from '../store/client-store.ts';
+import { DatabaseFileError } from '../../lib/sqlite.ts';
+import { openClientStore, type ClientStore } from '../store/client-store.ts';
 import { EXIT, startHeadless } from './headless.ts';
 
 const USAGE = `usage:
@@ -83,7 +84,16 @@ async function run(): Promise<void> {
   const dbPath = resolve(values.db ?? 'monitor-headless.sqlite');
   mkdirSync(dirname(dbPath), { recursive: true });
   const releaseLock = acquireInstanceLock(dirname(dbPath));
-  const store = openClientStore(dbPath);
+  let store: ClientStore;
+  try {
+    store = openClientStore(dbPath);
+  } catch (error) {
+    releaseLock();
+    if (!(error instanceof DatabaseFileError)) throw error;
+    // Restarting cannot help: its own code, so a supervisor can be told not to loop on it.
+    console.error(`headless monitor: ${error.message}`);
+    process.exit(EXIT.database);
+  }
   // Written synchronously: a line is on disk before the next step (the notified mark, the next commit),
   // so after a kill -9 the file is a faithful witness for the soak checker.
   const out = values.jsonl ? openSync(values.jsonl, 'a') : null;

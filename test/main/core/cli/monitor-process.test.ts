@@ -2,7 +2,7 @@
 // its streams are revoked it exits non-zero with the reason (it once drained its event loop and exited
 // 0 while alerts had stopped, so a supervisor never restarted it).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,4 +99,54 @@ describe('headless monitor process', () => {
     expect(stderr).toMatch(/every alert stream stopped: .*revoked/);
     expect(jsonl(out).at(-1)).toMatchObject({ kind: 'exit', code: EXIT.alertsStopped });
   }, 120_000);
+});
+
+describe('headless monitor process with a database it cannot use', () => {
+  it('exits 4 naming the file, before signing in, and leaves the file as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-process-db-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const prefix = join(dir, 'key');
+    const gen = spawn(
+      process.execPath,
+      [
+        'src-main/core/cli/monitor.ts',
+        '--generate-key',
+        prefix,
+        '--client-id',
+        'db-test',
+        '--wards',
+        'ward-a',
+      ],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
+    expect(await new Promise((resolve) => gen.once('exit', resolve))).toBe(0);
+    const database = join(dir, 'monitor.sqlite');
+    const bytes = Buffer.from('saved over the database\n'.repeat(300));
+    writeFileSync(database, bytes);
+    // Nothing listens at this address: the monitor must stop at its database, before any sign-in.
+    const child = spawn(
+      process.execPath,
+      [
+        'src-main/core/cli/monitor.ts',
+        '--fhir',
+        'http://127.0.0.1:9/fhir',
+        '--client-id',
+        'db-test',
+        '--key',
+        `${prefix}.private.jwk.json`,
+        '--db',
+        database,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'silent' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(EXIT.database);
+    expect(stderr).toContain(
+      `headless monitor: The database ${database} cannot be used: it is not an SQLite database`,
+    );
+    expect(stderr).not.toMatch(/sign-in|token/i);
+    expect(readFileSync(database).equals(bytes)).toBe(true);
+  });
 });
