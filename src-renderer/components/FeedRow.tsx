@@ -34,8 +34,8 @@ function Headline({ alert }: { alert: AlertSummary }) {
 }
 
 /**
- * One feed row: tier, test and value, time; the patient with the MRN; a same-name warning, the bed and
- * the state.
+ * One feed row: the tier with the time under it, the test and value; the patient with the MRN; a
+ * same-name warning, the bed and the state.
  */
 export const FeedRow = memo(function FeedRow({
   alert,

@@ -13,8 +13,10 @@ import type { AcceptedEvent } from '../monitor/state.ts';
 import type { AlertNotification, TopicRequest } from '../ports.ts';
 import type { ClientStore } from '../store/client-store.ts';
 
-/** Exit codes of the headless monitor (docs/headless-monitor.md). */
-/** Exit codes (docs/headless-monitor.md): a supervisor restarts on any but `usage` and `database`. */
+/**
+ * Exit codes of the headless monitor (docs/headless-monitor.md). A supervisor restarts it on any but
+ * `usage` and `database`, which a restart cannot mend.
+ */
 export const EXIT = { stopped: 0, signInFailed: 1, usage: 2, alertsStopped: 3, database: 4 } as const;
 
 /** At most this many fresh sign-ins after a sign-out within REAUTH_WINDOW_MS; then exit 1. */

@@ -12,11 +12,11 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync 
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
+import { DatabaseFileError } from '../../lib/sqlite.ts';
 import { isLoopbackUrl } from '../auth/discovery.ts';
 import { acquireInstanceLock } from '../instance-lock.ts';
 import { createLogger } from '../log.ts';
 import { CRITICAL_LAB_TOPIC } from '../monitor/topics.ts';
-import { DatabaseFileError } from '../../lib/sqlite.ts';
 import { openClientStore, type ClientStore } from '../store/client-store.ts';
 import { EXIT, startHeadless } from './headless.ts';
 
