@@ -3,7 +3,14 @@
 // docs/screenshots come from here (refreshed with UPDATE_SCREENSHOTS=1).
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { alertsWhere, isOpenCritical, screenshot, signIn, signOutIfSignedIn } from './support/app.ts';
+import {
+  alertsWhere,
+  isOpenCritical,
+  screenshot,
+  signIn,
+  signOutIfSignedIn,
+  windowOverflow,
+} from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 
 const SIZES = [
@@ -18,9 +25,7 @@ async function noSeriousViolations(page: Page, view: string): Promise<void> {
     serious.map((v) => `${view}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
   ).toEqual([]);
   // Every view fits the window, which never scrolls (its columns do): the header stays on screen.
-  const overflow = await page.evaluate(
-    () => (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight,
-  );
+  const overflow = await windowOverflow(page);
   expect(overflow, `${view}: the window scrolls by ${overflow} px`).toBeLessThanOrEqual(0);
 }
 

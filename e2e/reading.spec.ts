@@ -3,7 +3,14 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import { readableUnits } from '../src-main/shared/fhir-json.ts';
-import { alertsWhere, isOpenCritical, listAlerts, shownInFull, signIn } from './support/app.ts';
+import {
+  alertsWhere,
+  isOpenCritical,
+  listAlerts,
+  shownInFull,
+  signIn,
+  windowOverflow,
+} from './support/app.ts';
 import { startDemo } from './support/demo-process.ts';
 import { recordTones } from './support/page-probes.ts';
 
@@ -82,9 +89,7 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     await expect(chart.locator('.trend-current-point text')).toHaveText('6.8');
     // The window itself never scrolls (each column scrolls within it), so nothing scrolls the header,
     // the counts and Sign out off the screen: not even what is visually hidden deep in the detail.
-    const pageOverflow = () =>
-      page.evaluate(() => (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight);
-    expect(await pageOverflow()).toBeLessThanOrEqual(0);
+    expect(await windowOverflow(page)).toBeLessThanOrEqual(0);
 
     // Compact rows beside the ward board keep their time and their bed line.
     await page.getByRole('button', { name: 'Ward board' }).click();

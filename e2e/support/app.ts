@@ -194,3 +194,11 @@ export async function shownInFull(container: Locator, text: string): Promise<boo
     return false;
   }, text);
 }
+
+/**
+ * How far the window itself scrolls (≤ 0: not at all). The app's columns scroll within the window, so
+ * the header, the counts and Sign out never leave the screen.
+ */
+export async function windowOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => (document.scrollingElement?.scrollHeight ?? 0) - window.innerHeight);
+}
