@@ -27,25 +27,23 @@ function jsonl(path: string): Array<Record<string, unknown>> {
   }
 }
 
+/** A key pair and registration file made by the CLI itself (`--generate-key`); the files' prefix. */
+async function generateKey(dir: string, clientId: string): Promise<string> {
+  const prefix = join(dir, 'key');
+  const gen = spawn(
+    process.execPath,
+    ['src-main/core/cli/monitor.ts', '--generate-key', prefix, '--client-id', clientId, '--wards', 'ward-a'],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  expect(await new Promise((resolve) => gen.once('exit', resolve))).toBe(0);
+  return prefix;
+}
+
 describe('headless monitor process', () => {
   it('exits 3 with the reason when the server revokes its streams', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-process-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const prefix = join(dir, 'key');
-    const gen = spawn(
-      process.execPath,
-      [
-        'src-main/core/cli/monitor.ts',
-        '--generate-key',
-        prefix,
-        '--client-id',
-        'proc-test',
-        '--wards',
-        'ward-a',
-      ],
-      { cwd: ROOT, stdio: 'ignore' },
-    );
-    expect(await new Promise((resolve) => gen.once('exit', resolve))).toBe(0);
+    const prefix = await generateKey(dir, 'proc-test');
     const registration = JSON.parse(readFileSync(`${prefix}.registration.json`, 'utf8')) as {
       clientId: string;
       jwks: { keys: Array<Record<string, unknown>> };
@@ -105,21 +103,7 @@ describe('headless monitor process with a database it cannot use', () => {
   it('exits 4 naming the file, before signing in, and leaves the file as it was', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'monitor-process-db-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const prefix = join(dir, 'key');
-    const gen = spawn(
-      process.execPath,
-      [
-        'src-main/core/cli/monitor.ts',
-        '--generate-key',
-        prefix,
-        '--client-id',
-        'db-test',
-        '--wards',
-        'ward-a',
-      ],
-      { cwd: ROOT, stdio: 'ignore' },
-    );
-    expect(await new Promise((resolve) => gen.once('exit', resolve))).toBe(0);
+    const prefix = await generateKey(dir, 'db-test');
     const database = join(dir, 'monitor.sqlite');
     const bytes = Buffer.from('saved over the database\n'.repeat(300));
     writeFileSync(database, bytes);
