@@ -1,7 +1,7 @@
 // Every database the app opens has a bounded page cache (better-sqlite3's build default is 16 MiB per
 // connection, which a host's two connections fill over hours: resident memory that reads as growth), is
 // in WAL mode, and is synchronous FULL unless asked otherwise. Real SQLite files.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,13 @@ describe('a database that cannot be used', () => {
         'Nothing in it was changed. Keep it for IT: restore it from a backup, or move it aside to start with an empty one.',
     );
     expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it('a path it cannot open (a directory in its place): the same kind of error, naming the path', () => {
+    const path = join(dir, 'a-directory.sqlite');
+    mkdirSync(path);
+    expect(() => openDatabase(path)).toThrow(DatabaseFileError);
+    expect(() => openDatabase(path)).toThrow(`The database ${path} cannot be used: it cannot be opened`);
   });
 
   it('one written by a newer version: refused before any migration runs, so a rollback cannot damage it', () => {
