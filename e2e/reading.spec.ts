@@ -12,7 +12,7 @@ import {
   windowOverflow,
 } from './support/app.ts';
 import { startDemo } from './support/demo-process.ts';
-import { recordTones } from './support/page-probes.ts';
+import { recordAudioOpens, recordTones } from './support/page-probes.ts';
 
 /** Nothing cut off: the element's content fits its box (with a pixel for rounding). */
 async function notClipped(locator: Locator): Promise<boolean> {
@@ -38,6 +38,7 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
   test.setTimeout(150_000);
   await page.setViewportSize({ width: 1024, height: 700 });
   const tones = await recordTones(page);
+  const audioOpens = await recordAudioOpens(page);
   const demo = await startDemo({ extraArgs: ['--sim-rate', '600', '--sim-start', '04:30'] });
   try {
     await signIn(page, demo.launchUrl);
@@ -52,6 +53,11 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     // A critical sounds (Web Audio), and the page says why and until when.
     await expect.poll(tones, { timeout: 20_000 }).toBeGreaterThan(0);
     await expect(page.getByTestId('audible-cue')).toContainText(/not yet opened/);
+    // The audio device is opened once, never in the task that shows the critical: before the notice
+    // (when the page was idle) or after a frame with it has been painted.
+    const opens = await audioOpens();
+    expect(opens, JSON.stringify(opens)).toHaveLength(1);
+    expect(opens.filter((o) => o.noticeShown && o.framesPaintedSinceNotice === 0)).toEqual([]);
 
     // Units as people read them, one time format, secondary text at 15 px or more.
     const cbc = alerts.find((a) => isOpenCritical(a) && /10\*3\/uL/.test(a.headline)) as AlertSummary;

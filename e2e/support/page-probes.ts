@@ -46,3 +46,48 @@ export async function recordTones(page: Page): Promise<() => Promise<number>> {
   });
   return () => page.evaluate(() => (window as unknown as { __tones: number }).__tones);
 }
+
+export interface AudioOpenRecord {
+  /** Whether the sounding notice was in the page when the audio device was opened. */
+  noticeShown: boolean;
+  /** Frames painted between the notice entering the page and the device being opened. */
+  framesPaintedSinceNotice: number;
+}
+
+/**
+ * Each AudioContext the page creates (the first one opens the audio device: 340 ms of the main thread
+ * in headless Chromium here, docs/benchmarks.md), and how many frames had been painted since the
+ * sounding notice (`[data-testid="audible-cue"]`) entered the page. A frame counts as painted when a
+ * message posted from its animation callback is handled: that task runs after the frame's paint.
+ */
+export async function recordAudioOpens(page: Page): Promise<() => Promise<AudioOpenRecord[]>> {
+  await page.addInitScript(() => {
+    const records: Array<{ noticeShown: boolean; framesPaintedSinceNotice: number }> = [];
+    (window as unknown as { __audioOpens: typeof records }).__audioOpens = records;
+    let painted = -1;
+    const countFrames = () =>
+      requestAnimationFrame(() => {
+        const afterPaint = new MessageChannel();
+        afterPaint.port1.onmessage = () => (painted += 1);
+        afterPaint.port2.postMessage(null);
+        if (painted < 20) countFrames();
+      });
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector('[data-testid="audible-cue"]')) return;
+      observer.disconnect();
+      painted = 0;
+      countFrames();
+    }).observe(document, { childList: true, subtree: true });
+    const Original = window.AudioContext;
+    class Recorded extends Original {
+      constructor(options?: AudioContextOptions) {
+        // Looked up now: the observer's callback may not have run yet in the task that shows the notice.
+        const noticeShown = document.querySelector('[data-testid="audible-cue"]') !== null;
+        records.push({ noticeShown, framesPaintedSinceNotice: Math.max(0, painted) });
+        super(options);
+      }
+    }
+    window.AudioContext = Recorded;
+  });
+  return () => page.evaluate(() => (window as unknown as { __audioOpens: AudioOpenRecord[] }).__audioOpens);
+}

@@ -1,6 +1,11 @@
 // The audible cue for critical results: two short tones through Web Audio (no sound file, nothing to
 // load, CSP-neutral). Browsers start an AudioContext suspended until the user has interacted with the
 // page; `play` reports that, so the page can ask for the one click that unblocks it.
+//
+// The first AudioContext of a page opens the audio device, synchronously on the page's main thread:
+// 340 ms in headless Chromium here (docs/benchmarks.md), where it fell inside the first paint of a feed
+// holding criticals. So the device is opened when the page is idle (`prepareCue`), and a cue for a
+// critical sounds after the frame that shows it has been painted (`playCueAfterPaint`).
 
 let context: AudioContext | null = null;
 
@@ -9,32 +14,74 @@ const TONES = [
   { hz: 660, at: 0.22 },
 ];
 const TONE_S = 0.18;
+/** The longest the page waits for an idle moment before opening the device anyway. */
+const PREPARE_WITHIN_MS = 5_000;
+
+function openContext(): AudioContext {
+  context ??= new AudioContext();
+  return context;
+}
+
+/**
+ * Open the audio device ahead of the first cue, when the page is idle. Left suspended until a cue plays
+ * (an open device renders silence otherwise). Returns a cancel for a page that turns the cue off first.
+ */
+export function prepareCue(): () => void {
+  if (typeof AudioContext === 'undefined' || context) return () => {};
+  const handle = requestIdleCallback(
+    () => {
+      if (context) return;
+      void openContext()
+        .suspend()
+        .catch(() => undefined);
+    },
+    { timeout: PREPARE_WITHIN_MS },
+  );
+  return () => cancelIdleCallback(handle);
+}
 
 /** Play the cue once. Resolves false when the browser keeps audio blocked (no user gesture yet). */
 export async function playCue(): Promise<boolean> {
   if (typeof AudioContext === 'undefined') return false;
-  context ??= new AudioContext();
-  if (context.state === 'suspended') {
-    try {
-      await context.resume();
-    } catch {
-      return false;
-    }
+  const audio = openContext();
+  // Always asked, even when it reads running: a suspend from `prepareCue` may still be pending, and the
+  // context applies the two in order.
+  try {
+    await audio.resume();
+  } catch {
+    return false;
   }
-  if (context.state !== 'running') return false;
-  const start = context.currentTime + 0.01;
+  if (audio.state !== 'running') return false;
+  const start = audio.currentTime + 0.01;
   for (const tone of TONES) {
-    const oscillator = context.createOscillator();
-    const gain = context.createGain();
+    const oscillator = audio.createOscillator();
+    const gain = audio.createGain();
     oscillator.type = 'sine';
     oscillator.frequency.value = tone.hz;
     // A short envelope: no click at the start or the end of each tone.
     gain.gain.setValueAtTime(0.0001, start + tone.at);
     gain.gain.exponentialRampToValueAtTime(0.3, start + tone.at + 0.02);
     gain.gain.exponentialRampToValueAtTime(0.0001, start + tone.at + TONE_S);
-    oscillator.connect(gain).connect(context.destination);
+    oscillator.connect(gain).connect(audio.destination);
     oscillator.start(start + tone.at);
     oscillator.stop(start + tone.at + TONE_S + 0.02);
   }
   return true;
+}
+
+/**
+ * Play the cue once the next frame has been painted: a message posted from an animation callback is
+ * handled after that frame's paint, so the row and the notice are on screen before any audio work.
+ */
+export function playCueAfterPaint(): Promise<boolean> {
+  return new Promise((resolve) =>
+    requestAnimationFrame(() => {
+      const afterPaint = new MessageChannel();
+      afterPaint.port1.onmessage = () => {
+        afterPaint.port1.close();
+        playCue().then(resolve, () => resolve(false));
+      };
+      afterPaint.port2.postMessage(null);
+    }),
+  );
 }

@@ -5,7 +5,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { queries } from '../api/queries.ts';
-import { playCue } from '../audio/cue.ts';
+import { playCue, playCueAfterPaint, prepareCue } from '../audio/cue.ts';
 import { openedBy } from '../feed/ack-gate.ts';
 import { derive } from '../feed/derived.ts';
 import { useMe } from '../hooks/useSession.ts';
@@ -29,9 +29,12 @@ export function AudibleCue() {
   const key = unopened.map((a) => a.id).join(',');
   const heard = useRef(new Set<string>());
 
+  // The audio device is opened ahead of the first critical, while the page is idle.
+  useEffect(() => (enabled ? prepareCue() : undefined), [enabled]);
+
   useEffect(() => {
     if (!enabled || unopened.length === 0) return;
-    const sound = () => void playCue().then((played) => setBlocked(!played));
+    const sound = () => void playCueAfterPaint().then((played) => setBlocked(!played));
     // A critical not heard before sounds at once; then the cue repeats until all are opened.
     if (unopened.some((a) => !heard.current.has(a.id))) sound();
     for (const a of unopened) heard.current.add(a.id);
