@@ -12,7 +12,6 @@ import type { AlertSummary, HealthSnapshot } from '../src-main/shared/api.ts';
 import { alertsWhere, callApi, listAlerts, signIn, signOutIfSignedIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
 import {
-  dismissAll,
   displayedCount,
   history,
   missingDesktopTools,
@@ -245,7 +244,7 @@ test('a notification for several criticals raised before the host restarted leav
   }
 });
 
-test('a stat order reaches the signed-in pharmacist as one OS notification (D-Bus): an order to verify, no drug, no name', async ({
+test('a stat order reaches the signed-in pharmacist as one OS notification (D-Bus): an order to verify, no drug, no name; withdrawn once the order is decided', async ({
   page,
 }) => {
   // The ward is still (no simulated traffic): the one order is the demo's scripted stat order, written
@@ -264,18 +263,28 @@ test('a stat order reaches the signed-in pharmacist as one OS notification (D-Bu
     expect(order.tier).toBe('high');
 
     await expect.poll(() => displayedCount(bus)).toBe(1);
-    // What the daemon showed, read from its history once dismissed.
-    dismissAll(bus);
-    await expect.poll(() => history(bus).length).toBe(1);
-    const [shown] = history(bus);
-    expect(shown?.summary).toBe('High-priority order to verify');
-    expect(shown?.body).toMatch(/^Ward A bed \d+ — Open Alert Monitor to review\.$/);
-    expect(JSON.stringify(shown)).not.toMatch(new RegExp(`furosemide|${order.patient?.name ?? '?'}`, 'i'));
     // In the app it waits in her worklist among the stat orders, named in full.
     await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Worklist' }).click();
     const row = page.locator('.queue-item').filter({ hasText: /furosemide/i });
     await expect(row).toHaveCount(1);
     await expect(row.locator('.priority')).toHaveText('STAT');
+
+    // Decided, the order no longer asks for anyone: its notification leaves the desktop by itself.
+    const decided = await callApi<{ accepted: boolean }>(page, 'decideOrder', {
+      order: order.focus,
+      decision: 'reject',
+      reason: 'Duplicate of this morning’s furosemide',
+      overrides: [],
+    });
+    expect(decided.accepted).toBe(true);
+    await expect.poll(() => displayedCount(bus), { timeout: 10_000 }).toBe(0);
+    await expect(row).toHaveCount(0);
+    // What the daemon showed, read from its history.
+    expect(history(bus)).toHaveLength(1);
+    const [shown] = history(bus);
+    expect(shown?.summary).toBe('High-priority order to verify');
+    expect(shown?.body).toMatch(/^Ward A bed \d+ — Open Alert Monitor to review\.$/);
+    expect(JSON.stringify(shown)).not.toMatch(new RegExp(`furosemide|${order.patient?.name ?? '?'}`, 'i'));
   } finally {
     await demo.stop();
   }

@@ -213,4 +213,10 @@ test('pharmacist: the stat interruption opens its order for verification in one 
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Alerts' }).click();
   await expect(detail.locator('.review-order')).toContainText(/Verified by .+ — recorded on the server/);
   await expect(detail.getByRole('button', { name: 'Open the order’s review' })).toBeVisible();
+  // Deciding the order closed the alert that asked for it: resolved by her, never said to be
+  // acknowledged (nobody acknowledged it), and nothing left to do on it.
+  await expect(detail.locator('.resolved')).toContainText(/Resolved by .+ at /);
+  await expect(detail.locator('.acknowledged')).toHaveCount(0);
+  await expect(detail.getByRole('button', { name: /^Acknowledge|^Resolve$/ })).toHaveCount(0);
+  await expect(page.locator(`.feed-row[data-alert-id="${stat?.id}"]`)).toContainText('Resolved');
 });

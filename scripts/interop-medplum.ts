@@ -102,8 +102,8 @@ async function pharmacistChecks(run: Run): Promise<void> {
     patient: run.patients[3],
     notified: run.notified,
     focusOf: (app, alertId) => app.service.store.alerts.get(alertId)?.focus ?? null,
-    launch: async () => {
-      const dir = join(run.dataDir, 'pharmacy');
+    launch: async (workstation) => {
+      const dir = join(run.dataDir, workstation);
       const app = await launch(dir, run.notified, new MemorySecretStore(), run.who, {
         user: () => run.who.pharmacist,
       });

@@ -51,11 +51,6 @@ export function history(busAddress: string): DaemonNotification[] {
   }));
 }
 
-/** Close what is on screen, as a user dismissing it would; it moves to the history. */
-export function dismissAll(busAddress: string): void {
-  dunstctl(busAddress, 'close-all');
-}
-
 export interface DesktopSession {
   /** Its session bus: give it to a host as DBUS_SESSION_BUS_ADDRESS. */
   bus: string;

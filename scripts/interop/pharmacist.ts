@@ -4,7 +4,8 @@
 // routine warfarin. She is interrupted once for the stat order; her worklist (a host search on Medplum)
 // holds both, stat first; the review flags the allergy from Medplum's AllergyIntolerance; she verifies
 // the amoxicillin with an override reason and rejects the warfarin: each decision is a verification
-// Task on Medplum (by identifier), and both orders leave her worklist.
+// Task on Medplum (by identifier), and both orders leave her worklist. The stat order's alert closes
+// on her second workstation too, from the verification Task Medplum's subscription delivers.
 import type { RunningApp } from '../../src-main/app/compose.ts';
 import { CARE_ROLE_SYSTEM } from '../../src-main/core/alerting/loop-resources.ts';
 import { VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.ts';
@@ -20,8 +21,8 @@ export interface PharmacistRun {
   report: Report;
   lab: Lab;
   patient: string;
-  /** Start a workstation on its own data directory with the pharmacist signed in. */
-  launch(): Promise<RunningApp>;
+  /** Start a workstation on its own data directory (named `workstation`) with the pharmacist signed in. */
+  launch(workstation: string): Promise<RunningApp>;
   notified: readonly AlertNotification[];
   /** The focus of a notified alert (the app's own store), to tell which order it was for. */
   focusOf(app: RunningApp, alertId: string): string | null;
@@ -38,7 +39,9 @@ export async function pharmacistRole(lab: Lab): Promise<string> {
 }
 
 export async function checkPharmacist(run: PharmacistRun): Promise<void> {
-  const app = await run.launch();
+  const app = await run.launch('pharmacy');
+  // Her second workstation (the dispensary's), signed in before the orders are written.
+  const other = await run.launch('pharmacy-2');
   try {
     let stat = '';
     let routine = '';
@@ -48,6 +51,7 @@ export async function checkPharmacist(run: PharmacistRun): Promise<void> {
         const session = await app.service.handlers.getSession({});
         expectThat(session.role === 'pharmacist', `signed in as ${session.role ?? 'no role'}`);
         await everyTopicUp(app, 'pharmacist');
+        await everyTopicUp(other, 'pharmacist');
         await run.lab.penicillinAllergy(run.patient);
         routine = await run.lab.order(run.patient);
         stat = await run.lab.order(run.patient, AMOXICILLIN);
@@ -120,7 +124,29 @@ export async function checkPharmacist(run: PharmacistRun): Promise<void> {
         return tasks.map((t) => `Task/${String(t['id'])} ${String(t['status'])}`).join(', ');
       },
     );
+    await run.report.check(
+      'the verified stat order’s alert is closed on both workstations: at once where she decided, by Medplum’s Task on the other',
+      async () => {
+        const statAlert = async (on: RunningApp) =>
+          (await on.service.handlers.listAlerts({ limit: 1000 })).find((a) => a.focus === stat);
+        expectThat((await statAlert(app))?.state === 'resolved', 'still open where she decided');
+        let there = await statAlert(other);
+        await untilAsync(
+          'the stat order’s alert on the other workstation',
+          async () => (there = await statAlert(other)) !== undefined,
+          30_000,
+        );
+        await untilAsync(
+          'the alert resolved on the other workstation',
+          async () => (there = await statAlert(other))?.state === 'resolved',
+          30_000,
+        );
+        expectThat(there?.lifecycle?.resolvedElsewhere === true, 'not resolved from the server’s record');
+        return `resolved by ${there?.lifecycle?.resolvedBy ?? '?'} on the other workstation`;
+      },
+    );
   } finally {
     await app.close();
+    await other.close();
   }
 }

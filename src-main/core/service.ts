@@ -104,9 +104,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     void policy.mayShow(alertId).then((shown) => {
       const latest = shown && !me.closed ? store.alerts.get(alertId) : null;
       if (!latest) return;
-      // An order arrived or was decided elsewhere: the worklist is stale. A decision is no alert.
-      if (latest.topic === ORDER_VERIFICATION_TOPIC || latest.topic === MEDICATION_ORDER_TOPIC)
-        emitRaw({ type: 'worklist', orders: [latest.focus] });
+      // An order arrived: the worklist is stale. A decision is a closed-loop record, no alert (rows an
+      // earlier version stored for one are never pushed).
+      if (latest.topic === MEDICATION_ORDER_TOPIC) emitRaw({ type: 'worklist', orders: [latest.focus] });
       if (latest.topic !== ORDER_VERIFICATION_TOPIC)
         emitRaw({ type: 'alert', alert: alerting.decorate(latest) });
     });
@@ -183,6 +183,13 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         : null,
     logger: log.child({ component: 'pharmacy' }),
     onWorklistChange: (orders) => emitRaw({ type: 'worklist', orders }),
+    // Decided here: its alerts close at once, as they do on other workstations when the Task arrives.
+    onDecided: (fhirBase, decided) =>
+      alerting.onLoopChange({
+        kind: 'order-decided',
+        order: decided.order,
+        changed: store.alerts.sharing.closeDecidedOrder(fhirBase, decided, true, Date.now()),
+      }),
   });
 
   const sessionInfo = (): SessionInfo =>
@@ -230,7 +237,12 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
         preferences.get().notifyHigh || me.role === 'pharmacist' ? ['critical', 'high'] : ['critical'],
       allowedStreamOrigins: server.streamOrigins ?? [],
       ...(options.rules ? { rules: options.rules } : {}),
-      onClosedLoop: (change) => alerting.onLoopChange(change),
+      onClosedLoop: (change) => {
+        alerting.onLoopChange(change);
+        // A decision made anywhere: the order leaves every pharmacist's worklist.
+        if (change.kind === 'order-decided' && !me.closed)
+          emitRaw({ type: 'worklist', orders: [change.order] });
+      },
       onResultNews: resultsPush.request,
     });
 
@@ -396,7 +408,8 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       return sessionInfo();
     },
 
-    // Verification decisions keep worklists in step; they are not alerts (docs/pharmacy.md).
+    // Verification decisions keep worklists in step; they are not alerts (docs/pharmacy.md). Earlier
+    // versions stored their events as alerts: such rows stay out of the list.
     listAlerts: async ({ limit, before }) =>
       (await policy.list(limit, before))
         .filter((alert) => alert.topic !== ORDER_VERIFICATION_TOPIC)

@@ -44,26 +44,34 @@ function useRecordOpened(alert: AlertSummary | null): void {
   }, [id, linkEpoch, live]);
 }
 
-/** Who acknowledged and when (by name), or, for an open alert, the acknowledge panel and its timers. */
+/**
+ * Who acknowledged and when (by name), who resolved it, or, for an open alert, the acknowledge panel and
+ * its timers. An alert resolved without an acknowledgment (a decided order's, a non-critical one) never
+ * says it was acknowledged.
+ */
 function Lifecycle({ alert }: { alert: AlertSummary }) {
   const resolve = useResolve();
   const { now } = useLiveNow(1000);
   const lifecycle = alert.lifecycle;
+  const acknowledged =
+    alert.state === 'acknowledged' || (lifecycle?.acknowledgedAt ?? null) !== null || !lifecycle;
   if (alert.state === 'acknowledged' || alert.state === 'resolved') {
     return (
       <div className="ack-row">
-        <p className="acknowledged" role="status">
-          <span aria-hidden="true">✓</span> Acknowledged
-          {lifecycle?.acknowledgedBy ? (
-            <>
-              {' by '}
-              <PersonName reference={lifecycle.acknowledgedBy} />
-            </>
-          ) : null}
-          {lifecycle?.acknowledgedAt ? ` at ${timeText(lifecycle.acknowledgedAt, now)}` : ''}
-          {lifecycle?.acknowledgedElsewhere ? ' on another workstation' : ''}
-          {lifecycle?.ackNote ? ` — read-back: “${lifecycle.ackNote}”` : ''}
-        </p>
+        {acknowledged ? (
+          <p className="acknowledged" role="status">
+            <span aria-hidden="true">✓</span> Acknowledged
+            {lifecycle?.acknowledgedBy ? (
+              <>
+                {' by '}
+                <PersonName reference={lifecycle.acknowledgedBy} />
+              </>
+            ) : null}
+            {lifecycle?.acknowledgedAt ? ` at ${timeText(lifecycle.acknowledgedAt, now)}` : ''}
+            {lifecycle?.acknowledgedElsewhere ? ' on another workstation' : ''}
+            {lifecycle?.ackNote ? ` — read-back: “${lifecycle.ackNote}”` : ''}
+          </p>
+        ) : null}
         {alert.state === 'resolved' ? (
           <p className="resolved" role="status">
             Resolved
@@ -74,6 +82,7 @@ function Lifecycle({ alert }: { alert: AlertSummary }) {
               </>
             ) : null}
             {lifecycle?.resolvedAt ? ` at ${timeText(lifecycle.resolvedAt, now)}` : ''}
+            {lifecycle?.resolvedElsewhere ? ' on another workstation' : ''}
           </p>
         ) : (
           <button

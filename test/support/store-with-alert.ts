@@ -14,7 +14,7 @@ import {
 export const ALERT_RECEIVED_AT = Date.parse('2026-11-22T10:00:00.000Z');
 
 export interface AlertFixture {
-  tier?: 'critical' | 'info';
+  tier?: 'critical' | 'high' | 'info';
   /** The server the alerts' subscription is on (default: nothing listens there). */
   fhirBase?: string;
   /** The result the alert is about (default Observation/o1). */

@@ -1,9 +1,9 @@
 // What a workstation does when the server's records say another workstation acknowledged, resolved or
-// escalated a result (docs/alerting.md, "Across workstations"). The monitor has already applied the
-// record to the store (monitor/loop-events.ts); here the screen follows: the alerts are pushed (they
-// now say "acknowledged by <name> at <time> on another workstation"), the OS notifications raised for
-// them are withdrawn, their escalation has stopped (they are no longer open), and a step addressed to
-// this screen is told.
+// escalated a result, or a pharmacist decided an order (docs/alerting.md, "Across workstations"). The
+// monitor has already applied the record to the store (monitor/loop-events.ts); here the screen
+// follows: the alerts are pushed (they now say "acknowledged by <name> at <time> on another
+// workstation", or that the order was decided), the OS notifications raised for them are withdrawn,
+// their escalation has stopped (they are no longer open), and a step addressed to this screen is told.
 import type { Logger } from '../log.ts';
 import type { Notifier } from '../ports.ts';
 import type { EscalationChain } from './escalation-chain.ts';
@@ -14,7 +14,9 @@ export type LoopChange =
   /** `opened`: alerts that were waiting for a person until now; `changed`: every alert that changed. */
   | { kind: 'acknowledged'; opened: string[]; changed: string[] }
   | { kind: 'resolved'; changed: string[] }
-  | { kind: 'step'; alertIds: string[]; status: StepStatus };
+  | { kind: 'step'; alertIds: string[]; status: StepStatus }
+  /** A pharmacist decided `order`: `changed` are the alerts that asked for it, now resolved. */
+  | { kind: 'order-decided'; order: string; changed: string[] };
 
 export interface SharedLoopOptions {
   publish(alertId: string): void;
@@ -33,6 +35,7 @@ export function createSharedLoopHandlers(options: SharedLoopOptions) {
           for (const id of change.opened) withdraw(id);
           break;
         case 'resolved':
+        case 'order-decided':
           for (const id of change.changed) {
             options.publish(id);
             withdraw(id);

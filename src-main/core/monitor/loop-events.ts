@@ -1,13 +1,15 @@
 // Closed-loop events (docs/alerting.md, "Across workstations"): another workstation acknowledged,
-// resolved or escalated a result. The event is committed with its cursor like any other (the store
-// keeps it in `loop_inbox`, not as an alert); here its focus — the acknowledgment Communication or the
-// escalation Task — is read with this monitor's token (claim-check) and applied to every alert this
-// workstation holds about that result. Only then is the event done; a read that fails for now is tried
-// again later, and at every start, so no acknowledgment made elsewhere is missed.
+// resolved or escalated a result, or a pharmacist decided an order (docs/pharmacy.md). The event is
+// committed with its cursor like any other (the store keeps it in `loop_inbox`, not as an alert); here
+// its focus — the acknowledgment Communication, the escalation Task or the verification Task — is read
+// with this monitor's token (claim-check) and applied to every alert this workstation holds about that
+// result or order. Only then is the event done; a read that fails for now is tried again later, and at
+// every start, so no acknowledgment or decision made elsewhere is missed.
 import { toSharedStep } from '../alerting/escalation-steps.ts';
 import { acknowledgmentId, readAcknowledgment, readStep, resolutionId } from '../alerting/loop-resources.ts';
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { readOrderDecision } from '../pharmacy/decisions.ts';
 import type { Logger } from '../log.ts';
 import type { LoopEvent } from '../store/alert-sharing.ts';
 import type { ClientStore } from '../store/client-store.ts';
@@ -49,6 +51,7 @@ export async function applyLoopEvent(
     const at = Date.now();
     const shared = readAcknowledgment(view.resource);
     const step = shared ? null : readStep(view.resource);
+    const decided = shared || step ? null : readOrderDecision(view.resource);
     if (shared?.kind === 'acknowledgment') {
       const applied = sharing.applyAcknowledgment(deps.fhirBase, shared, at);
       if (applied.changed.length > 0) deps.onChange({ kind: 'acknowledged', ...applied });
@@ -58,6 +61,10 @@ export async function applyLoopEvent(
     } else if (step) {
       const saved = sharing.saveStep(deps.fhirBase, toSharedStep(step), at);
       if (saved) deps.onChange({ kind: 'step', alertIds: saved.alertIds, status: step.status });
+    } else if (decided) {
+      // Told even when no alert changed: the worklist drops the order either way.
+      const changed = sharing.closeDecidedOrder(deps.fhirBase, decided, false, at);
+      deps.onChange({ kind: 'order-decided', order: decided.order, changed });
     }
   }
   sharing.loopEventApplied(event);

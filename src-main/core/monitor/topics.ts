@@ -2,10 +2,10 @@
 // a hospital server advertises its own (discovered at sign-in, see topic-discovery.ts), and any topic
 // the server does not offer is reported, not silently skipped.
 import type { TopicRequest } from '../ports.ts';
-import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC, ORDER_VERIFICATION_TOPIC } from '../store/alert-sharing.ts';
 import { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
-export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC } from '../store/alert-sharing.ts';
+export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC, ORDER_VERIFICATION_TOPIC } from '../store/alert-sharing.ts';
 export { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
@@ -14,7 +14,6 @@ export const MEDICATION_ORDER_TOPIC = `${TOPIC_BASE}/medication-order`;
 export const ENCOUNTER_ADMIT_TOPIC = `${TOPIC_BASE}/encounter-admit`;
 export const ENCOUNTER_TRANSFER_TOPIC = `${TOPIC_BASE}/encounter-transfer`;
 export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
-export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 
 /**
  * Topics whose news the screen also re-reads on a timer, so a stopped subscription for one of them (a
@@ -96,5 +95,9 @@ export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { n
   },
   [ESCALATION_TOPIC]: {
     criteria: 'Task?code=http://alert-monitor.local/fhir/CodeSystem/closed-loop|critical-result-escalation',
+  },
+  // A pharmacist's decision: the verification Task (its status tells the decision when read).
+  [ORDER_VERIFICATION_TOPIC]: {
+    criteria: 'Task?code=http://alert-monitor.local/fhir/CodeSystem/task-code|verify',
   },
 };

@@ -11,6 +11,8 @@
 import { createHash } from 'node:crypto';
 import type { OrderDecision, OrderFlag } from '../../shared/api.ts';
 import { field, isRecord, parseJson, records, str, strings } from '../../shared/fhir-json.ts';
+import type { OrderDecided } from '../store/alert-sharing.ts';
+import { relativeReference } from '../views.ts';
 
 export const TASK_CODE_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/task-code';
 export const VERIFICATION_STATUS_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/verification-status';
@@ -226,4 +228,23 @@ export function parseDecisionRecord(payload: string): DecisionRecord | null {
     medication: str(value['medication']) ?? order,
     flags,
   };
+}
+
+/**
+ * The decision a verification Task on the server records (another workstation's, or this one's sent):
+ * the order, the decision and the pharmacist who made it; null for any other resource, a Task still to
+ * do, or one without an owner or a time.
+ */
+export function readOrderDecision(resource: unknown): OrderDecided | null {
+  if (str(field(resource, 'resourceType')) !== 'Task') return null;
+  const codes = records(field(field(resource, 'code'), 'coding'));
+  if (!codes.some((c) => c['system'] === TASK_CODE_SYSTEM && c['code'] === 'verify')) return null;
+  // Relative, as the alerts' foci and fhirUser are, however the server spelled them.
+  const order = relativeReference(field(resource, 'focus'));
+  const decision = decisionOfTask(str(field(resource, 'status')));
+  const actor = relativeReference(field(resource, 'owner'));
+  const at = str(field(resource, 'lastModified')) ?? str(field(resource, 'authoredOn'));
+  if (!order?.startsWith('MedicationRequest/') || !decision || !actor || !at || Number.isNaN(Date.parse(at)))
+    return null;
+  return { order, decision, actor, at };
 }

@@ -13,6 +13,7 @@ import { ApiRefusedError } from '../../shared/api.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { OrderChecksHolder } from '../rules/order-checks-holder.ts';
+import type { OrderDecided } from '../store/alert-sharing.ts';
 import { decisionState, type VerificationStore } from '../store/verification-store.ts';
 import type { DecidedFlag, DecisionRecord } from './decisions.ts';
 import { DEFAULT_TARGETS } from './order-facts.ts';
@@ -44,6 +45,8 @@ export interface PharmacyOptions {
   logger: Logger;
   /** Orders joined or left the worklist on this workstation. */
   onWorklistChange(orders: string[]): void;
+  /** She decided an order here (recorded, maybe still being sent): its alerts have done their work. */
+  onDecided(fhirBase: string, decided: OrderDecided): void;
   backoff?: { baseMs: number; capMs: number };
 }
 
@@ -192,6 +195,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         payload: JSON.stringify(record),
         at: Date.now(),
       });
+      options.onDecided(session.fhirBase, { order, decision, actor: session.fhirUser, at: record.at });
       options.onWorklistChange([order]);
       void sender.pump();
       return { accepted: true, message: 'Recorded; sending to the server.', decision: decisionState(row) };

@@ -46,6 +46,19 @@ export interface SharedStep {
   answeredAt: string | null;
 }
 
+/** A medication order a pharmacist decided: her verification Task (pharmacy/decisions.ts reads it). */
+export interface OrderDecided {
+  /** `MedicationRequest/…`: the focus of the alerts that asked for it to be verified. */
+  order: string;
+  decision: 'verify' | 'reject' | 'clarify';
+  /** The pharmacist's fhirUser. */
+  actor: string;
+  /** When she decided (ISO). */
+  at: string;
+}
+
+const DECIDED_WORDS = { verify: 'order verified', reject: 'order rejected' } as const;
+
 /** A closed-loop event committed with its cursor, waiting to be applied. */
 export interface LoopEvent {
   subscriptionKey: string;
@@ -60,11 +73,18 @@ const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
 /** The embedded server's closed-loop topics (monitor/topics.ts subscribes to them). */
 export const ACKNOWLEDGED_TOPIC = `${TOPIC_BASE}/critical-result-acknowledged`;
 export const ESCALATION_TOPIC = `${TOPIC_BASE}/critical-result-escalation`;
+/** A pharmacist's verification Task created or changing status: an order was decided. */
+export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
 /**
- * Topics whose events are closed-loop records (an acknowledgment, a resolution, an escalation step), not
- * alerts: their events are committed with the cursor like any other, but go to `loop_inbox`.
+ * Topics whose events are closed-loop records (an acknowledgment, a resolution, an escalation step, an
+ * order's verification), not alerts: their events are committed with the cursor like any other, but go
+ * to `loop_inbox`.
  */
-export const CLOSED_LOOP_TOPICS: ReadonlySet<string> = new Set([ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC]);
+export const CLOSED_LOOP_TOPICS: ReadonlySet<string> = new Set([
+  ACKNOWLEDGED_TOPIC,
+  ESCALATION_TOPIC,
+  ORDER_VERIFICATION_TOPIC,
+]);
 
 const OPEN = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
 
@@ -99,6 +119,12 @@ function prepareStatements(db: Db) {
     resolveElsewhere: db.prepare(`
       UPDATE alerts SET state = 'resolved', resolved_by = @actor, resolved_at = @at, resolved_elsewhere = 1,
         next_escalation_at = NULL,
+        notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
+      WHERE id = @id AND (state IN ${OPEN} OR state = 'acknowledged')`),
+    // A decided order: the alert that asked for its verification has done its work, whoever decided.
+    resolveDecidedOrder: db.prepare(`
+      UPDATE alerts SET state = 'resolved', resolved_by = @actor, resolved_at = @at,
+        resolve_note = @note, resolved_elsewhere = @elsewhere, next_escalation_at = NULL,
         notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
       WHERE id = @id AND (state IN ${OPEN} OR state = 'acknowledged')`),
     escalateToStep: db.prepare(`
@@ -252,6 +278,24 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
     /** The server's resolution record: each alert of the result not yet resolved is, "elsewhere". */
     applyResolution: (fhirBase: string, fact: SharedAcknowledgment, at: number): string[] =>
       db.transaction(() => alertIds(fhirBase, fact.focus).filter((id) => followResolution(id, fact, at)))(),
+    /**
+     * An order was verified or rejected (`here`: on this workstation; else learned from the server's
+     * verification Task): every alert this workstation holds about the order is resolved by the deciding
+     * pharmacist. A clarification request decides nothing yet: its alerts stay open. Returns the alerts
+     * that changed (none when they were resolved already).
+     */
+    closeDecidedOrder: (fhirBase: string, decided: OrderDecided, here: boolean, at: number): string[] => {
+      if (decided.decision === 'clarify') return [];
+      const note = DECIDED_WORDS[decided.decision];
+      return db.transaction(() =>
+        alertIds(fhirBase, decided.order).filter((id) => {
+          const values = { id, actor: decided.actor, at: decided.at, note, elsewhere: here ? 0 : 1 };
+          if (s.resolveDecidedOrder.run(values).changes === 0) return false;
+          audit(id, 'state:resolved', decided.actor, here ? note : `${note}, on another workstation`, at);
+          return true;
+        }),
+      )();
+    },
     /** This alert's own write-back found the server already holding another person's acknowledgment. */
     adoptAcknowledgment: (id: string, fact: SharedAcknowledgment, at: number): boolean =>
       db.transaction(() => followAcknowledgment(id, fact, at) !== null)(),

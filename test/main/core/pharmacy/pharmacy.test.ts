@@ -25,16 +25,22 @@ const services: MonitorService[] = [];
 const events = new Map<MonitorService, HostEvent[]>();
 /** What each workstation's notifier was asked to raise (a test double: no OS notification daemon here). */
 const notified = new Map<MonitorService, AlertNotification[]>();
+/** The alerts whose notifications each workstation took back. */
+const withdrawn = new Map<MonitorService, string[]>();
 
 function serviceAs(user: string, onSubscribed?: (role: UserRole | null) => void): MonitorService {
   const auth = createSmartSignIn({ logger: silentLogger() });
   const raised: AlertNotification[] = [];
+  const taken: string[] = [];
   const service = createMonitorService({
     dataDir: join(mkdtempSync(join(tmpdir(), 'pharmacy-')), 'client'),
     host: { kind: 'browser', version: 'test', osNotifications: false },
     notifier: {
       notify: async (notification) => {
         raised.push(notification);
+      },
+      withdraw: async (alertId) => {
+        taken.push(alertId);
       },
     },
     logger: silentLogger(),
@@ -51,6 +57,7 @@ function serviceAs(user: string, onSubscribed?: (role: UserRole | null) => void)
   service.onEvent((event) => seen.push(event));
   events.set(service, seen);
   notified.set(service, raised);
+  withdrawn.set(service, taken);
   services.push(service);
   return service;
 }
@@ -242,6 +249,65 @@ describe('interruptions', () => {
     const focuses = (await first.handlers.listAlerts({ limit: 1000 })).map((a) => a.focus);
     expect(focuses).not.toContain(routine);
     expect(focuses).not.toContain(urgent);
+  });
+});
+
+describe('a decided stat order', () => {
+  it('is closed on every pharmacist workstation: its alert resolved by who decided, its notification taken back', async () => {
+    const feed = demo.server.auth.issueServiceToken({
+      clientId: 'pharmacy-system',
+      role: 'clinical-feed',
+      securityLabels: ['ward-a', 'ward-b'],
+      scopes: ['system/*.cruds'],
+    }).accessToken;
+    const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'MedicationRequest',
+        status: 'active',
+        intent: 'order',
+        priority: 'stat',
+        medicationCodeableConcept: { text: 'ondansetron 2 MG/ML Injectable Solution' },
+        subject: { reference: byDrug('amlodipine').patient?.reference ?? '' },
+        authoredOn: new Date().toISOString(),
+      }),
+    });
+    const order = `MedicationRequest/${((await res.json()) as { id: string }).id}`;
+    const alertOn = async (service: MonitorService) =>
+      (await service.handlers.listAlerts({ limit: 1000 })).find((a) => a.focus === order);
+    // Both pharmacists are interrupted by it.
+    const [onFirst, onSecond] = await Promise.all(
+      [first, second].map((service) =>
+        until(async () => {
+          const alert = await alertOn(service);
+          return alert && (notified.get(service) ?? []).some((n) => n.alertId === alert.id) && alert;
+        }, 'the stat order’s notification'),
+      ),
+    );
+    expect(onFirst?.state).toBe('new');
+
+    const done = await first.handlers.decideOrder({
+      order,
+      decision: 'reject',
+      reason: 'Duplicate of this morning’s antiemetic',
+      overrides: [],
+    });
+    expect(done.accepted).toBe(true);
+    // Where she decided, at once; on the other workstation once the server's verification Task arrives.
+    for (const [service, alert] of [
+      [first, onFirst],
+      [second, onSecond],
+    ] as const) {
+      const closed = await until(async () => {
+        const now = await alertOn(service);
+        return now?.state === 'resolved' && now;
+      }, 'the stat order’s alert resolved');
+      expect(closed.id).toBe(alert?.id);
+      expect(closed.lifecycle?.resolvedBy).toBe('Practitioner/pharmacist');
+      expect(withdrawn.get(service)).toContain(alert?.id);
+    }
+    expect((await second.handlers.listWorklist({})).items.map((i) => i.order)).not.toContain(order);
   });
 });
 

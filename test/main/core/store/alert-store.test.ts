@@ -171,3 +171,66 @@ describe('alert store', () => {
     expect(store.alerts.get(id)).toBeNull();
   });
 });
+
+describe('a decided order', () => {
+  const SERVER = 'http://127.0.0.1:9/fhir';
+  const decided = (decision: 'verify' | 'reject' | 'clarify') => ({
+    order: 'MedicationRequest/m1',
+    decision,
+    actor: 'Practitioner/pharmacist',
+    at: new Date(T0 + 60_000).toISOString(),
+  });
+  const auditRows = (store: ClientStore) =>
+    store.db.prepare('SELECT action, actor, detail FROM audit_log ORDER BY id').all();
+
+  it('resolves the stat order’s alert by the pharmacist once; another server’s order is another order', () => {
+    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
+    opened.push(made.store);
+    const { store, id } = made;
+    const { sharing } = store.alerts;
+    expect(sharing.closeDecidedOrder('http://127.0.0.1:10/fhir', decided('reject'), false, T0)).toEqual([]);
+    expect(sharing.closeDecidedOrder(SERVER, decided('reject'), false, T0 + 90_000)).toEqual([id]);
+    expect(store.alerts.get(id)).toMatchObject({
+      state: 'resolved',
+      lifecycle: {
+        resolvedBy: 'Practitioner/pharmacist',
+        resolvedAt: new Date(T0 + 60_000).toISOString(),
+        resolvedElsewhere: true,
+      },
+    });
+    // The same Task again (a replay, or this workstation's own decision coming back): nothing.
+    expect(sharing.closeDecidedOrder(SERVER, decided('reject'), false, T0 + 120_000)).toEqual([]);
+    expect(auditRows(store)).toEqual([
+      {
+        action: 'state:resolved',
+        actor: 'Practitioner/pharmacist',
+        detail: 'order rejected, on another workstation',
+      },
+    ]);
+  });
+
+  it('a clarification request decides nothing yet: the alert stays open', () => {
+    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
+    opened.push(made.store);
+    const { store, id } = made;
+    expect(store.alerts.sharing.closeDecidedOrder(SERVER, decided('clarify'), true, T0 + 60_000)).toEqual([]);
+    expect(store.alerts.get(id)?.state).toBe('new');
+    expect(auditRows(store)).toEqual([]);
+  });
+
+  it('decided here: resolved as done on this workstation, also after she acknowledged it', () => {
+    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
+    opened.push(made.store);
+    const { store, id } = made;
+    expect(store.alerts.acknowledge(id, 'Practitioner/pharmacist', null, null, T0 + 30_000)).toBe(true);
+    expect(store.alerts.sharing.closeDecidedOrder(SERVER, decided('verify'), true, T0 + 60_000)).toEqual([
+      id,
+    ]);
+    expect(store.alerts.get(id)?.lifecycle?.resolvedElsewhere).toBe(false);
+    expect(auditRows(store).at(-1)).toEqual({
+      action: 'state:resolved',
+      actor: 'Practitioner/pharmacist',
+      detail: 'order verified',
+    });
+  });
+});
