@@ -120,7 +120,11 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     await input.fill('Documented reaction was to amoxicillin rash in 1998; ID approves');
   }
   await review(page).getByRole('button', { name: 'Verify' }).click();
-  await expect(review(page).locator('.decision')).toContainText('Verified by', { timeout: 20_000 });
+  // Who decided, by name, never by reference.
+  await expect(review(page).locator('.decision')).toContainText('Verified by Jordan Lee, PharmD', {
+    timeout: 20_000,
+  });
+  await expect(review(page).locator('.decision')).not.toContainText('Practitioner/');
   await expect(review(page).locator('.decision')).toContainText('recorded on the server', {
     timeout: 30_000,
   });
@@ -160,6 +164,9 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   expect(open).not.toContain(rejected);
   expect(open).not.toContain(clarified);
   expect(listed.awaitingClarification.map((i) => i.order)).toContain(clarified);
+  // The decisions it did not make name their pharmacist, from the server's Task.
+  const seenThere = await callApi<OrderReview>(other, 'getOrderReview', { order: verified });
+  expect(seenThere.decision).toMatchObject({ decision: 'verify', by: 'Practitioner/pharmacist' });
 
   // The server's records, read over HTTP by the second workstation with its pharmacist's token.
   const read = (reference: string) => callApi<ResourceView>(other, 'getResource', { reference });
@@ -211,7 +218,9 @@ test('pharmacist: the stat interruption opens its order for verification in one 
     timeout: 30_000,
   });
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Alerts' }).click();
-  await expect(detail.locator('.review-order')).toContainText(/Verified by .+ — recorded on the server/);
+  await expect(detail.locator('.review-order')).toContainText(
+    /Verified by Jordan Lee, PharmD.* — recorded on the server/,
+  );
   await expect(detail.getByRole('button', { name: 'Open the order’s review' })).toBeVisible();
   // Deciding the order closed the alert that asked for it: resolved by her, never said to be
   // acknowledged (nobody acknowledged it), and nothing left to do on it.

@@ -7,7 +7,6 @@ import { useMarkSeen, useResolve, useRetryWriteback } from '../api/mutations.ts'
 import { queries } from '../api/queries.ts';
 import { openedBy } from '../feed/ack-gate.ts';
 import { findAlert, ackTimer, isOpen } from '../feed/feed-model.ts';
-import { decisionText } from '../format/order-decision.ts';
 import { timeText } from '../format/time.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
 import { useSameNames } from '../hooks/useSameNames.ts';
@@ -22,6 +21,7 @@ import { PatientBanner } from './resources/PatientBanner.tsx';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { ResourceBody } from './resources/Views.tsx';
 import { TierBadge } from './TierBadge.tsx';
+import { OrderDecisionText } from './OrderDecisionText.tsx';
 
 /**
  * Opening an alert is recorded by the host (unread counts fall, and a critical may then be
@@ -156,7 +156,7 @@ function ReviewOrder({ alert, role }: { alert: AlertSummary; role: string | null
     <div className="review-order">
       {decision ? (
         <p className={`decision decision-${decision.state}`} role="status">
-          {decisionText(decision)}
+          <OrderDecisionText decision={decision} />
         </p>
       ) : null}
       <button

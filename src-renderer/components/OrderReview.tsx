@@ -10,9 +10,9 @@ import { useDecideOrder } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { identityText } from '../feed/identity.ts';
 import { reviewValueText } from '../fhir/queue.ts';
-import { decisionText } from '../format/order-decision.ts';
 import { timeText } from '../format/time.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
+import { OrderDecisionText } from './OrderDecisionText.tsx';
 
 function Banner({ review }: { review: Review }) {
   const p = review.patient;
@@ -125,7 +125,7 @@ function Decide({ review, order }: { review: Review; order: string }) {
       />
       {review.decision ? (
         <p className={`decision decision-${review.decision.state}`} role="status">
-          {decisionText(review.decision)}
+          <OrderDecisionText decision={review.decision} />
         </p>
       ) : null}
       {decided ? null : (

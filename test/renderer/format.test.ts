@@ -9,22 +9,25 @@ import {
   rangeText,
 } from '../../src-renderer/fhir/format.ts';
 import { reviewValueText, waitState } from '../../src-renderer/fhir/queue.ts';
-import { decisionText } from '../../src-renderer/format/order-decision.ts';
+import { decisionWords } from '../../src-renderer/format/order-decision.ts';
 import { explainReason } from '../../src-renderer/state/servers.ts';
 
 describe('FHIR display helpers', () => {
-  it('says a decision on an order, who made it and whether the server has it', () => {
+  it('says a decision on an order and whether the server has it (the person goes between)', () => {
     const at = '2026-12-02T13:00:00Z';
-    const by = 'Jordan Lee, PharmD';
-    expect(decisionText({ decision: 'verify', at, by, state: 'done', error: null })).toBe(
-      'Verified by Jordan Lee, PharmD — recorded on the server',
-    );
-    expect(decisionText({ decision: 'reject', at, by, state: 'pending', error: null })).toBe(
-      'Rejected by Jordan Lee, PharmD — sending to the server…',
-    );
-    expect(decisionText({ decision: 'clarify', at, by, state: 'failed', error: 'HTTP 503' })).toBe(
-      'Clarification requested by Jordan Lee, PharmD — not yet accepted by the server (HTTP 503); retrying',
-    );
+    const by = 'Practitioner/pharmacist';
+    expect(decisionWords({ decision: 'verify', at, by, state: 'done', error: null })).toEqual({
+      decided: 'Verified',
+      sent: ' — recorded on the server',
+    });
+    expect(decisionWords({ decision: 'reject', at, by, state: 'pending', error: null })).toEqual({
+      decided: 'Rejected',
+      sent: ' — sending to the server…',
+    });
+    expect(decisionWords({ decision: 'clarify', at, by, state: 'failed', error: 'HTTP 503' })).toEqual({
+      decided: 'Clarification requested',
+      sent: ' — not yet accepted by the server (HTTP 503); retrying',
+    });
   });
 
   it('names the bed once: a Location already called a bed is not prefixed again', () => {

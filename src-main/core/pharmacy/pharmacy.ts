@@ -131,9 +131,10 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         ? decisionState(local)
         : serverDecision
           ? {
-              decision: serverDecision,
+              decision: serverDecision.decision,
               at: '',
-              by: 'another workstation',
+              // Her reference, named by the page; a Task that names nobody was still decided elsewhere.
+              by: serverDecision.by ?? 'another workstation',
               state: 'done' as const,
               error: null,
             }
@@ -162,10 +163,10 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
       });
       if (review.status !== 'ok' || !review.item)
         return { accepted: false, message: review.message ?? 'The order could not be read.', decision: null };
-      if (serverDecision && serverDecision !== 'clarify')
+      if (serverDecision && serverDecision.decision !== 'clarify')
         return {
           accepted: false,
-          message: `This order was already decided on another workstation (${serverDecision}).`,
+          message: `This order was already decided on another workstation (${serverDecision.decision}).`,
           decision: null,
         };
       const byFlag = new Map(overrides.map((o) => [o.flag, o.reason]));

@@ -3,7 +3,6 @@
 // active orders, and the checks' flags. Reads with the pharmacist's own token, fixed searches only.
 import type {
   FhirResource,
-  OrderDecision,
   OrderReview,
   ReviewAllergy,
   ReviewMedication,
@@ -16,7 +15,7 @@ import type { OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, searchResources } from '../views.ts';
 import { runChecks } from './checks.ts';
 import { ageOn, dosageText, medicationText, priorityOf, worklistItem } from './order-facts.ts';
-import { serverDecisions } from './worklist.ts';
+import { serverDecisions, type ServerDecision } from './worklist.ts';
 
 function reviewAllergy(allergy: FhirResource): ReviewAllergy {
   const reaction = records(allergy['reaction'])
@@ -55,7 +54,7 @@ export interface ReviewInput {
 export interface ReviewFacts {
   review: OrderReview;
   /** The server's recorded decision for the order (its verification Task), if any. */
-  serverDecision: OrderDecision | null;
+  serverDecision: ServerDecision | null;
 }
 
 const failed = (status: OrderReview['status'], message: string | null, notice: string): OrderReview => ({
@@ -129,7 +128,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
     medication: medicationText(o),
     dosage: dosageText(o),
     priority: priorityOf(o),
-    verified: tasks.byOrder.get(`MedicationRequest/${o.id ?? ''}`) === 'verify',
+    verified: tasks.byOrder.get(`MedicationRequest/${o.id ?? ''}`)?.decision === 'verify',
   }));
   const problems = [allergies, others, observations, tasks.view].filter(
     (v) => v !== null && v.status !== 'ok',

@@ -12,7 +12,7 @@ import type {
 } from '../../shared/api.ts';
 import { referenceOf, str } from '../../shared/fhir-json.ts';
 import type { FhirAccess } from '../fhir/fhir-client.ts';
-import { searchByIds, searchResources } from '../views.ts';
+import { relativeReference, searchByIds, searchResources } from '../views.ts';
 import { decisionOfTask } from './decisions.ts';
 import { compareItems, worklistItem } from './order-facts.ts';
 
@@ -24,19 +24,26 @@ export interface WorklistFilter {
   patient?: string | undefined;
 }
 
+/** A decision as the server's verification Task records it, and who made it (the Task's owner). */
+export interface ServerDecision {
+  decision: OrderDecision;
+  /** The pharmacist's reference (`Practitioner/…`), when the Task names one. */
+  by: string | null;
+}
+
 /** The decision each order's verification Task records on the server, by order reference. */
 export async function serverDecisions(
   access: FhirAccess,
-): Promise<{ view: SearchView; byOrder: Map<string, OrderDecision> }> {
+): Promise<{ view: SearchView; byOrder: Map<string, ServerDecision> }> {
   const view = await searchResources(access, 'Task', [
     ['code', 'verify'],
     ['_count', String(MAX_ORDERS)],
   ]);
-  const byOrder = new Map<string, OrderDecision>();
+  const byOrder = new Map<string, ServerDecision>();
   for (const task of view.resources) {
     const focus = referenceOf(task['focus']);
     const decision = decisionOfTask(str(task['status']));
-    if (focus && decision) byOrder.set(focus, decision);
+    if (focus && decision) byOrder.set(focus, { decision, by: relativeReference(task['owner']) });
   }
   return { view, byOrder };
 }
@@ -81,7 +88,7 @@ export async function buildWorklist(input: {
     };
   const decisionFor = (order: FhirResource): OrderDecision | null => {
     const reference = `MedicationRequest/${order.id ?? ''}`;
-    return input.localDecisions.get(reference) ?? tasks.byOrder.get(reference) ?? null;
+    return input.localDecisions.get(reference) ?? tasks.byOrder.get(reference)?.decision ?? null;
   };
   const open = orders.resources.filter((o) => {
     const decision = decisionFor(o);
