@@ -125,6 +125,9 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     timeout: 20_000,
   });
   await expect(review(page).locator('.decision')).not.toContainText('Practitioner/');
+  // One account of where the decision stands: the refusal above is gone, and no stale "sending" line
+  // contradicts "recorded on the server".
+  await expect(review(page).locator('.decide-answer')).toHaveCount(0);
   await expect(review(page).locator('.decision')).toContainText('recorded on the server', {
     timeout: 30_000,
   });

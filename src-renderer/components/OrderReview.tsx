@@ -107,7 +107,9 @@ function Decide({ review, order }: { review: Review; order: string }) {
       },
       {
         onSuccess: (result) => {
-          setAnswer(result.message);
+          // Accepted: the decision line (read back from the host) says where it stands from now on; a
+          // "sending" message kept here would contradict it once the server has it.
+          setAnswer(result.accepted ? null : result.message);
           void client.invalidateQueries({ queryKey: ['review', order] });
           void client.invalidateQueries({ queryKey: ['worklist'] });
         },
