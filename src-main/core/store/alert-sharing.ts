@@ -8,6 +8,7 @@
 // and each owner on one workstation, has its own alert rows for the same result, and all of them follow
 // the one record on the server.
 import type { Db } from '../../lib/sqlite.ts';
+import type { OrderDecision } from '../../shared/api.ts';
 import { iso, type AuditFn } from './alert-audit.ts';
 import { OPEN_STATES, stepToView, type StepRow } from './alert-rows.ts';
 
@@ -50,7 +51,7 @@ export interface SharedStep {
 export interface OrderDecided {
   /** `MedicationRequest/…`: the focus of the alerts that asked for it to be verified. */
   order: string;
-  decision: 'verify' | 'reject' | 'clarify';
+  decision: OrderDecision;
   /** The pharmacist's fhirUser. */
   actor: string;
   /** When she decided (ISO). */
