@@ -32,11 +32,13 @@ function prepareRevisionStatements(db: Db) {
       'SELECT id FROM alerts WHERE recheck_at IS NOT NULL AND withdrawn_at IS NULL ORDER BY rowid',
     ),
     clearRecheck: db.prepare<[string]>('UPDATE alerts SET recheck_at = NULL WHERE id = ?'),
-    // Enrich again; an alert that did not interrupt may now (a corrected value turned critical), one
-    // already delivered is not delivered again.
+    // Enrich again; an open alert that did not interrupt may now (a corrected value turned critical),
+    // one already delivered is not delivered again, nor one closed before it was (acknowledged on
+    // another workstation, its order decided).
     revise: db.prepare<[string]>(`
       UPDATE alerts SET fetch_status = 'pending', revision = revision + 1, recheck_at = NULL,
-        notify_state = CASE WHEN notify_state = 'not-required' THEN 'pending' ELSE notify_state END
+        notify_state = CASE WHEN notify_state = 'not-required' AND state IN ${OPEN} THEN 'pending'
+          ELSE notify_state END
       WHERE id = ? AND withdrawn_at IS NULL AND fetch_status <> 'pending'`),
     withdraw: db.prepare<[string, string, string, string, string, string]>(`
       UPDATE alerts SET withdrawn_at = ?, headline = ?, reason = ?, recheck_at = NULL,

@@ -128,6 +128,14 @@ function prepareStatements(db: Db) {
         resolve_note = @note, resolved_elsewhere = @elsewhere, next_escalation_at = NULL,
         notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
       WHERE id = @id AND (state IN ${OPEN} OR state = 'acknowledged')`),
+    rememberDecidedOrder: db.prepare(`
+      INSERT OR REPLACE INTO decided_orders
+        (fhir_base, order_ref, decision, actor, decided_at, here, remembered_at)
+      VALUES (@fhirBase, @order, @decision, @actor, @at, @here, @rememberedAt)`),
+    decidedOrder: db.prepare<
+      [string, string],
+      { decision: 'verify' | 'reject'; actor: string; decided_at: string; here: number }
+    >('SELECT decision, actor, decided_at, here FROM decided_orders WHERE fhir_base = ? AND order_ref = ?'),
     escalateToStep: db.prepare(`
       UPDATE alerts SET state = 'escalated', escalated_at = COALESCE(escalated_at, @at),
         escalation_level = @step, next_escalation_at = @next
@@ -235,6 +243,20 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
     return true;
   }
 
+  /** One alert about a verified or rejected order is resolved by the pharmacist; true when it changed. */
+  function resolveForDecision(
+    id: string,
+    decided: OrderDecided & { decision: keyof typeof DECIDED_WORDS },
+    here: boolean,
+    at: number,
+  ): boolean {
+    const note = DECIDED_WORDS[decided.decision];
+    const values = { id, actor: decided.actor, at: decided.at, note, elsewhere: here ? 0 : 1 };
+    if (s.resolveDecidedOrder.run(values).changes === 0) return false;
+    audit(id, 'state:resolved', decided.actor, here ? note : `${note}, on another workstation`, at);
+    return true;
+  }
+
   /** Audit what a step says that is new to this workstation, on each of its alerts of that result. */
   function auditStep(ids: readonly string[], previous: StepRow | undefined, fact: SharedStep, at: number) {
     const first = !previous || previous.status === 'issuing';
@@ -286,16 +308,32 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
      * that changed (none when they were resolved already).
      */
     closeDecidedOrder: (fhirBase: string, decided: OrderDecided, here: boolean, at: number): string[] => {
-      if (decided.decision === 'clarify') return [];
-      const note = DECIDED_WORDS[decided.decision];
-      return db.transaction(() =>
-        alertIds(fhirBase, decided.order).filter((id) => {
-          const values = { id, actor: decided.actor, at: decided.at, note, elsewhere: here ? 0 : 1 };
-          if (s.resolveDecidedOrder.run(values).changes === 0) return false;
-          audit(id, 'state:resolved', decided.actor, here ? note : `${note}, on another workstation`, at);
-          return true;
-        }),
-      )();
+      const { decision } = decided;
+      if (decision === 'clarify') return [];
+      return db.transaction(() => {
+        // Kept for an alert about the order that this workstation has not stored yet (closeIfDecided).
+        s.rememberDecidedOrder.run({
+          fhirBase,
+          ...decided,
+          decision,
+          here: here ? 1 : 0,
+          rememberedAt: iso(at),
+        });
+        return alertIds(fhirBase, decided.order).filter((id) =>
+          resolveForDecision(id, { ...decided, decision }, here, at),
+        );
+      })();
+    },
+    /**
+     * A new alert (inside the event commit's transaction): when its focus is an order already decided,
+     * it is stored resolved, and nothing is notified for it. True when it was closed.
+     */
+    closeIfDecided: (fhirBase: string, alertId: string, focus: string, at: number): boolean => {
+      if (!focus.startsWith('MedicationRequest/')) return false;
+      const row = s.decidedOrder.get(fhirBase, focus);
+      if (!row) return false;
+      const decided = { order: focus, decision: row.decision, actor: row.actor, at: row.decided_at };
+      return resolveForDecision(alertId, decided, row.here === 1, at);
     },
     /** This alert's own write-back found the server already holding another person's acknowledgment. */
     adoptAcknowledgment: (id: string, fact: SharedAcknowledgment, at: number): boolean =>

@@ -236,7 +236,10 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     const existing = alerts.alertForFocus(sub.fhir_base, sub.owner, topic, event.focus);
     if (existing === null) {
       alerts.insertForEvent(newAlert(sub.key, topic, { ...event, focus: event.focus }, receivedAt));
-      out.alertIds.push(alertId(sub.key, event.eventNumber));
+      const id = alertId(sub.key, event.eventNumber);
+      // An order decided before its alert arrived (the decision came by another subscription first).
+      alerts.sharing.closeIfDecided(sub.fhir_base, id, event.focus, Date.parse(receivedAt));
+      out.alertIds.push(id);
     } else if (alerts.markRecheck(existing, Date.parse(receivedAt))) {
       out.recheck.push(existing);
     }

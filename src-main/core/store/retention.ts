@@ -50,6 +50,8 @@ export function pruneStore(
       .prepare('DELETE FROM resource_cache WHERE fetched_at < ?')
       .run(daysAgo(policy.resourceCacheDays, now));
     const pruned = store.alerts.prune(daysAgo(policy.closedAlertDays, now), daysAgo(policy.auditDays, now));
+    // A decision only waits for an order's alert that could still arrive: within the events' window.
+    db.prepare('DELETE FROM decided_orders WHERE remembered_at < ?').run(daysAgo(policy.eventDays, now));
     // After the events and alerts above: a record retired longer than events are kept, that nothing
     // refers to any more. One with an open alert (never pruned) or an unapplied record stays.
     const retired = db

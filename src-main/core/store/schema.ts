@@ -376,4 +376,25 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    description:
+      'orders a pharmacist verified or rejected, so a stat alert that arrives after the decision is stored closed',
+    up: (db) => {
+      db.exec(`
+        -- One row per decided order (alert-sharing.ts closeDecidedOrder): the verification Task and the
+        -- order come by different subscriptions, and the Task may be applied first in a catch-up.
+        CREATE TABLE decided_orders (
+          fhir_base TEXT NOT NULL,
+          order_ref TEXT NOT NULL,  -- MedicationRequest/…
+          decision TEXT NOT NULL,   -- verify | reject
+          actor TEXT NOT NULL,      -- the pharmacist's fhirUser
+          decided_at TEXT NOT NULL,
+          here INTEGER NOT NULL,    -- decided on this workstation
+          remembered_at TEXT NOT NULL, -- this workstation's clock (retention.ts prunes by it)
+          PRIMARY KEY (fhir_base, order_ref)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

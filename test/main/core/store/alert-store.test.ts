@@ -218,6 +218,72 @@ describe('a decided order', () => {
     expect(auditRows(store)).toEqual([]);
   });
 
+  it('decided before its alert arrived (another subscription caught up first): the alert is stored resolved and never notified', () => {
+    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m0' });
+    opened.push(made.store);
+    const { store } = made;
+    const sub = store.saveSubscription({
+      fhirBase: SERVER,
+      remoteId: 'sub-orders',
+      topic: 'orders',
+      channel: 'sse',
+      endpoint: null,
+      heartbeatSeconds: 30,
+      owner: 'Practitioner/pharmacist',
+    });
+    expect(store.alerts.sharing.closeDecidedOrder(SERVER, decided('verify'), false, T0 + 60_000)).toEqual([]);
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [{ eventNumber: 1, focus: 'MedicationRequest/m1', occurredAt: new Date(T0).toISOString() }],
+      'replay',
+    );
+    const id = `${sub.key}:1`;
+    expect(store.alerts.get(id)).toMatchObject({
+      state: 'resolved',
+      lifecycle: {
+        resolvedBy: 'Practitioner/pharmacist',
+        resolvedElsewhere: true,
+        notifyState: 'not-required',
+      },
+    });
+    // Classified as interrupting, then revised (the order changed) and classified again: never notified.
+    const classify = () =>
+      store.alerts.saveClassification(
+        id,
+        {
+          tier: 'high',
+          headline: 'ondansetron (stat)',
+          reason: 'stat',
+          patientRef: 'Patient/p1',
+          patientName: 'Ada Lovelace',
+          location: null,
+          fetchStatus: 'ok',
+        },
+        true,
+      );
+    classify();
+    expect(store.alerts.awaitingNotification().map((a) => a.id)).not.toContain(id);
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [{ eventNumber: 2, focus: 'MedicationRequest/m1', occurredAt: new Date(T0).toISOString() }],
+      'live',
+    );
+    expect(store.alerts.awaitingRecheck()).toEqual([id]);
+    expect(store.alerts.revise(id, 'version 2', T0 + 120_000)).toBe(true);
+    classify();
+    expect(store.alerts.awaitingNotification().map((a) => a.id)).not.toContain(id);
+    // Another order on that server is another order.
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [{ eventNumber: 3, focus: 'MedicationRequest/m9', occurredAt: new Date(T0).toISOString() }],
+      'live',
+    );
+    expect(store.alerts.get(`${sub.key}:3`)?.state).toBe('new');
+  });
+
   it('decided here: resolved as done on this workstation, also after she acknowledged it', () => {
     const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
     opened.push(made.store);

@@ -6,6 +6,23 @@ import { openClientStore } from '../../../../src-main/core/store/client-store.ts
 import { pruneStore } from '../../../../src-main/core/store/retention.ts';
 
 describe('pruneStore', () => {
+  it('forgets a decided order once its alert could no longer arrive (the events’ window)', () => {
+    const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'retention-')), 'm.sqlite'));
+    const decide = (order: string, at: number) =>
+      store.alerts.sharing.closeDecidedOrder(
+        'http://127.0.0.1:9/fhir',
+        { order, decision: 'verify', actor: 'Practitioner/pharmacist', at: new Date(at).toISOString() },
+        false,
+        at,
+      );
+    decide('MedicationRequest/old', Date.now() - 400 * 86_400_000);
+    decide('MedicationRequest/new', Date.now());
+    pruneStore(store);
+    const kept = store.db.prepare<[], { order_ref: string }>('SELECT order_ref FROM decided_orders').all();
+    expect(kept.map((r) => r.order_ref)).toEqual(['MedicationRequest/new']);
+    store.close();
+  });
+
   it('drops old closed alerts, events and cache but never an open critical, and keeps the cursor', () => {
     const store = openClientStore(join(mkdtempSync(join(tmpdir(), 'retention-')), 'm.sqlite'));
     const sub = store.saveSubscription({
