@@ -16,6 +16,8 @@ const TONES = [
 const TONE_S = 0.18;
 /** The longest the page waits for an idle moment before opening the device anyway. */
 const PREPARE_WITHIN_MS = 5_000;
+/** The longest a cue waits for the frame that shows its critical (a covered window may paint none). */
+const PAINT_WAIT_MS = 1_000;
 
 function openContext(): AudioContext {
   context ??= new AudioContext();
@@ -71,17 +73,28 @@ export async function playCue(): Promise<boolean> {
 
 /**
  * Play the cue once the next frame has been painted: a message posted from an animation callback is
- * handled after that frame's paint, so the row and the notice are on screen before any audio work.
+ * handled after that frame's paint, so the row and the notice are on screen before any audio work. A
+ * hidden tab or a minimised window paints no frame, and that is where the cue matters most: it sounds
+ * at once there, and after PAINT_WAIT_MS wherever frames stop coming (a covered window).
  */
 export function playCueAfterPaint(): Promise<boolean> {
-  return new Promise((resolve) =>
+  if (document.visibilityState === 'hidden') return playCue();
+  return new Promise((resolve) => {
+    let started = false;
+    const play = () => {
+      if (started) return;
+      started = true;
+      clearTimeout(noFrame);
+      playCue().then(resolve, () => resolve(false));
+    };
+    const noFrame = setTimeout(play, PAINT_WAIT_MS);
     requestAnimationFrame(() => {
       const afterPaint = new MessageChannel();
       afterPaint.port1.onmessage = () => {
         afterPaint.port1.close();
-        playCue().then(resolve, () => resolve(false));
+        play();
       };
       afterPaint.port2.postMessage(null);
-    }),
-  );
+    });
+  });
 }

@@ -1,0 +1,77 @@
+// The audible cue's timing (src-renderer/audio/cue.ts): after the frame that shows the critical when
+// the page paints, at once on a hidden page (a background tab, a minimised window: where the cue
+// matters most), and after a wait where frames stop coming. Node has no Web Audio, animation frames or
+// document: they are stand-ins here (a recording AudioContext, an animation-frame function the test
+// drives, the page's visibility); the timers and MessageChannel are real.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as Cue from '../../src-renderer/audio/cue.ts';
+
+/** Tones started on any stand-in context. */
+let tones = 0;
+
+class RecordingAudioContext {
+  state = 'running';
+  currentTime = 0;
+  destination = {};
+  async resume(): Promise<void> {}
+  async suspend(): Promise<void> {}
+  createOscillator() {
+    const node = {
+      type: '',
+      frequency: { value: 0 },
+      connect: () => node,
+      start: () => (tones += 1),
+      stop: () => {},
+    };
+    return node;
+  }
+  createGain() {
+    const param = { setValueAtTime: () => {}, exponentialRampToValueAtTime: () => {} };
+    const node = { gain: param, connect: (next: unknown) => next };
+    return node;
+  }
+}
+
+let frames: Array<() => void>;
+let cue: typeof Cue;
+
+beforeEach(async () => {
+  tones = 0;
+  frames = [];
+  vi.stubGlobal('AudioContext', RecordingAudioContext);
+  vi.stubGlobal('requestAnimationFrame', (callback: () => void) => frames.push(callback));
+  vi.stubGlobal('document', { visibilityState: 'visible' });
+  vi.resetModules();
+  cue = await import('../../src-renderer/audio/cue.ts');
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('playCueAfterPaint', () => {
+  it('sounds at once on a hidden page (a background tab, a minimised window), which paints no frame', async () => {
+    vi.stubGlobal('document', { visibilityState: 'hidden' });
+    const played = cue.playCueAfterPaint();
+    expect(frames).toEqual([]);
+    await expect(played).resolves.toBe(true);
+    expect(tones).toBe(2);
+  });
+
+  it('sounds anyway on a visible page whose frames stop coming (a covered window)', async () => {
+    await expect(cue.playCueAfterPaint()).resolves.toBe(true);
+    expect(frames).toHaveLength(1); // asked for a frame that never came
+    expect(tones).toBe(2);
+  });
+
+  it('waits for the painted frame when there is one, and sounds once', async () => {
+    const played = cue.playCueAfterPaint();
+    expect(tones).toBe(0);
+    for (const frame of frames.splice(0)) frame();
+    await expect(played).resolves.toBe(true);
+    expect(tones).toBe(2);
+    // Nothing sounds again when the wait for a frame would have ended.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(tones).toBe(2);
+  });
+});
