@@ -60,7 +60,8 @@ function NotificationSettings() {
           disabled={!prefs.data}
           onChange={(e) => save.mutate({ notifyHigh: e.target.checked })}
         />
-        Also interrupt for high alerts (significantly abnormal results, stat orders), not only critical results
+        Also interrupt for high alerts (significantly abnormal results, stat orders), not only critical
+        results
       </label>
       <label className="setting">
         <input
