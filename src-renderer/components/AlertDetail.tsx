@@ -53,8 +53,7 @@ function Lifecycle({ alert }: { alert: AlertSummary }) {
   const resolve = useResolve();
   const { now } = useLiveNow(1000);
   const lifecycle = alert.lifecycle;
-  const acknowledged =
-    alert.state === 'acknowledged' || (lifecycle?.acknowledgedAt ?? null) !== null || !lifecycle;
+  const acknowledged = alert.state === 'acknowledged' || !lifecycle || lifecycle.acknowledgedAt !== null;
   if (alert.state === 'acknowledged' || alert.state === 'resolved') {
     return (
       <div className="ack-row">

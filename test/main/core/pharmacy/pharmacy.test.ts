@@ -206,35 +206,36 @@ describe('the review', () => {
   });
 });
 
+/** An order as the hospital's order entry writes it (a clinical-feed system client), for a Ward A patient. */
+async function postOrder(priority: string, text: string): Promise<string> {
+  const feed = demo.server.auth.issueServiceToken({
+    clientId: 'pharmacy-system',
+    role: 'clinical-feed',
+    securityLabels: ['ward-a', 'ward-b'],
+    scopes: ['system/*.cruds'],
+  }).accessToken;
+  const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'MedicationRequest',
+      status: 'active',
+      intent: 'order',
+      priority,
+      medicationCodeableConcept: { text },
+      subject: { reference: byDrug('amlodipine').patient?.reference ?? '' },
+      authoredOn: new Date().toISOString(),
+    }),
+  });
+  const body = (await res.json()) as { id: string };
+  return `MedicationRequest/${body.id}`;
+}
+
 describe('interruptions', () => {
   it('a stat order interrupts; an urgent or routine one joins the worklist without an alert', async () => {
-    const feed = demo.server.auth.issueServiceToken({
-      clientId: 'pharmacy-system',
-      role: 'clinical-feed',
-      securityLabels: ['ward-a', 'ward-b'],
-      scopes: ['system/*.cruds'],
-    }).accessToken;
-    const patient = byDrug('amlodipine').patient?.reference ?? '';
-    const post = async (priority: string, text: string): Promise<string> => {
-      const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
-        body: JSON.stringify({
-          resourceType: 'MedicationRequest',
-          status: 'active',
-          intent: 'order',
-          priority,
-          medicationCodeableConcept: { text },
-          subject: { reference: patient },
-          authoredOn: new Date().toISOString(),
-        }),
-      });
-      const body = (await res.json()) as { id: string };
-      return `MedicationRequest/${body.id}`;
-    };
-    const routine = await post('routine', 'ondansetron 4 MG Oral Tablet');
-    const urgent = await post('urgent', 'metoclopramide 10 MG Oral Tablet');
-    const stat = await post('stat', 'naloxone 0.4 MG/ML Injectable Solution');
+    const routine = await postOrder('routine', 'ondansetron 4 MG Oral Tablet');
+    const urgent = await postOrder('urgent', 'metoclopramide 10 MG Oral Tablet');
+    const stat = await postOrder('stat', 'naloxone 0.4 MG/ML Injectable Solution');
     const statAlert = await until(async () => {
       const alerts = await first.handlers.listAlerts({ limit: 1000 });
       const found = alerts.find((a) => a.focus === stat);
@@ -254,26 +255,7 @@ describe('interruptions', () => {
 
 describe('a decided stat order', () => {
   it('is closed on every pharmacist workstation: its alert resolved by who decided, its notification taken back', async () => {
-    const feed = demo.server.auth.issueServiceToken({
-      clientId: 'pharmacy-system',
-      role: 'clinical-feed',
-      securityLabels: ['ward-a', 'ward-b'],
-      scopes: ['system/*.cruds'],
-    }).accessToken;
-    const res = await fetch(`${demo.server.fhirBase}/MedicationRequest`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${feed}`, 'content-type': 'application/fhir+json' },
-      body: JSON.stringify({
-        resourceType: 'MedicationRequest',
-        status: 'active',
-        intent: 'order',
-        priority: 'stat',
-        medicationCodeableConcept: { text: 'ondansetron 2 MG/ML Injectable Solution' },
-        subject: { reference: byDrug('amlodipine').patient?.reference ?? '' },
-        authoredOn: new Date().toISOString(),
-      }),
-    });
-    const order = `MedicationRequest/${((await res.json()) as { id: string }).id}`;
+    const order = await postOrder('stat', 'ondansetron 2 MG/ML Injectable Solution');
     const alertOn = async (service: MonitorService) =>
       (await service.handlers.listAlerts({ limit: 1000 })).find((a) => a.focus === order);
     // Both pharmacists are interrupted by it.

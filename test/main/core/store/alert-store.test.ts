@@ -180,13 +180,17 @@ describe('a decided order', () => {
     actor: 'Practitioner/pharmacist',
     at: new Date(T0 + 60_000).toISOString(),
   });
+  /** A store holding a pharmacist's stat alert about `order` (closed with the test's store). */
+  const storeWithStatAlert = (order: string) => {
+    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: order });
+    opened.push(made.store);
+    return made;
+  };
   const auditRows = (store: ClientStore) =>
     store.db.prepare('SELECT action, actor, detail FROM audit_log ORDER BY id').all();
 
   it('resolves the stat order’s alert by the pharmacist once; another server’s order is another order', () => {
-    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
-    opened.push(made.store);
-    const { store, id } = made;
+    const { store, id } = storeWithStatAlert('MedicationRequest/m1');
     const { sharing } = store.alerts;
     expect(sharing.closeDecidedOrder('http://127.0.0.1:10/fhir', decided('reject'), false, T0)).toEqual([]);
     expect(sharing.closeDecidedOrder(SERVER, decided('reject'), false, T0 + 90_000)).toEqual([id]);
@@ -210,18 +214,14 @@ describe('a decided order', () => {
   });
 
   it('a clarification request decides nothing yet: the alert stays open', () => {
-    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
-    opened.push(made.store);
-    const { store, id } = made;
+    const { store, id } = storeWithStatAlert('MedicationRequest/m1');
     expect(store.alerts.sharing.closeDecidedOrder(SERVER, decided('clarify'), true, T0 + 60_000)).toEqual([]);
     expect(store.alerts.get(id)?.state).toBe('new');
     expect(auditRows(store)).toEqual([]);
   });
 
   it('decided before its alert arrived (another subscription caught up first): the alert is stored resolved and never notified', () => {
-    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m0' });
-    opened.push(made.store);
-    const { store } = made;
+    const { store } = storeWithStatAlert('MedicationRequest/m0');
     const sub = store.saveSubscription({
       fhirBase: SERVER,
       remoteId: 'sub-orders',
@@ -285,9 +285,7 @@ describe('a decided order', () => {
   });
 
   it('decided here: resolved as done on this workstation, also after she acknowledged it', () => {
-    const made = storeWith({ tier: 'high', fhirBase: SERVER, focus: 'MedicationRequest/m1' });
-    opened.push(made.store);
-    const { store, id } = made;
+    const { store, id } = storeWithStatAlert('MedicationRequest/m1');
     expect(store.alerts.acknowledge(id, 'Practitioner/pharmacist', null, null, T0 + 30_000)).toBe(true);
     expect(store.alerts.sharing.closeDecidedOrder(SERVER, decided('verify'), true, T0 + 60_000)).toEqual([
       id,
