@@ -129,7 +129,7 @@ function prepareStatements(db: Db) {
         notify_state = CASE WHEN notify_state = 'pending' THEN 'not-required' ELSE notify_state END
       WHERE id = @id AND (state IN ${OPEN} OR state = 'acknowledged')`),
     rememberDecidedOrder: db.prepare(`
-      INSERT OR REPLACE INTO decided_orders
+      INSERT OR IGNORE INTO decided_orders
         (fhir_base, order_ref, decision, actor, decided_at, here, remembered_at)
       VALUES (@fhirBase, @order, @decision, @actor, @at, @here, @rememberedAt)`),
     decidedOrder: db.prepare<
@@ -312,6 +312,7 @@ export function createAlertSharing(db: Db, audit: AuditFn) {
       if (decision === 'clarify') return [];
       return db.transaction(() => {
         // Kept for an alert about the order that this workstation has not stored yet (closeIfDecided).
+        // The first record stands: her own decision coming back from the server is not "elsewhere".
         s.rememberDecidedOrder.run({
           fhirBase,
           ...decided,

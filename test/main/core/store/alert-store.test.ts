@@ -274,14 +274,34 @@ describe('a decided order', () => {
     expect(store.alerts.revise(id, 'version 2', T0 + 120_000)).toBe(true);
     classify();
     expect(store.alerts.awaitingNotification().map((a) => a.id)).not.toContain(id);
+    // Her own decision, then the server's copy of it: a later alert about the order is closed as done here.
+    store.alerts.sharing.closeDecidedOrder(
+      SERVER,
+      { ...decided('reject'), order: 'MedicationRequest/m2' },
+      true,
+      T0,
+    );
+    store.alerts.sharing.closeDecidedOrder(
+      SERVER,
+      { ...decided('reject'), order: 'MedicationRequest/m2' },
+      false,
+      T0,
+    );
+    store.commitEvents(
+      sub.key,
+      sub.topic,
+      [{ eventNumber: 3, focus: 'MedicationRequest/m2', occurredAt: new Date(T0).toISOString() }],
+      'live',
+    );
+    expect(store.alerts.get(`${sub.key}:3`)?.lifecycle).toMatchObject({ resolvedElsewhere: false });
     // Another order on that server is another order.
     store.commitEvents(
       sub.key,
       sub.topic,
-      [{ eventNumber: 3, focus: 'MedicationRequest/m9', occurredAt: new Date(T0).toISOString() }],
+      [{ eventNumber: 4, focus: 'MedicationRequest/m9', occurredAt: new Date(T0).toISOString() }],
       'live',
     );
-    expect(store.alerts.get(`${sub.key}:3`)?.state).toBe('new');
+    expect(store.alerts.get(`${sub.key}:4`)?.state).toBe('new');
   });
 
   it('decided here: resolved as done on this workstation, also after she acknowledged it', () => {
