@@ -17,14 +17,17 @@ async function sendDecision(run: Run, record: DecisionRecord): Promise<string | 
   const db = openDatabase(join(run.dataDir, `decisions-${record.decision}.sqlite`));
   migrate(db, 'client', CLIENT_MIGRATIONS);
   const decisions = createVerificationStore(db);
-  decisions.record({
-    fhirBase,
-    actor: 'interop-lab',
-    orderRef: record.order,
-    decision: record.decision,
-    payload: JSON.stringify(record),
-    at: Date.now(),
-  });
+  decisions.record(
+    {
+      fhirBase,
+      actor: 'interop-lab',
+      orderRef: record.order,
+      decision: record.decision,
+      payload: JSON.stringify(record),
+      at: Date.now(),
+    },
+    () => null, // an outbox on its own: no alerts to close
+  );
   const sender = createDecisionSender({
     decisions,
     accessFor: () => ({

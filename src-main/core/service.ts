@@ -184,12 +184,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
     logger: log.child({ component: 'pharmacy' }),
     onWorklistChange: (orders) => emitRaw({ type: 'worklist', orders }),
     // Decided here: its alerts close at once, as they do on other workstations when the Task arrives.
-    onDecided: (fhirBase, decided) =>
-      alerting.onLoopChange({
-        kind: 'order-decided',
-        order: decided.order,
-        changed: store.alerts.sharing.closeDecidedOrder(fhirBase, decided, true, Date.now()),
-      }),
+    closeDecidedAlerts: (fhirBase, decided) =>
+      store.alerts.sharing.closeDecidedOrder(fhirBase, decided, true, Date.now()),
+    onDecided: (order, closed) => alerting.onLoopChange({ kind: 'order-decided', order, changed: closed }),
   });
 
   const sessionInfo = (): SessionInfo =>

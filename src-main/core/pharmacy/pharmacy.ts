@@ -45,8 +45,13 @@ export interface PharmacyOptions {
   logger: Logger;
   /** Orders joined or left the worklist on this workstation. */
   onWorklistChange(orders: string[]): void;
-  /** She decided an order here (recorded, maybe still being sent): its alerts have done their work. */
-  onDecided(fhirBase: string, decided: OrderDecided): void;
+  /**
+   * She decided an order here: its alerts on this workstation have done their work. Runs inside the
+   * decision's transaction (both commit or neither); returns the alerts it closed.
+   */
+  closeDecidedAlerts(fhirBase: string, decided: OrderDecided): string[];
+  /** After the commit: the closed alerts' notifications and pushes (maybe still being sent). */
+  onDecided(order: string, closed: string[]): void;
   backoff?: { baseMs: number; capMs: number };
 }
 
@@ -188,15 +193,19 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         medication: review.item.medication,
         flags,
       };
-      const { row } = decisions.record({
-        fhirBase: session.fhirBase,
-        actor: session.owner,
-        orderRef: order,
-        decision,
-        payload: JSON.stringify(record),
-        at: Date.now(),
-      });
-      options.onDecided(session.fhirBase, { order, decision, actor: session.fhirUser, at: record.at });
+      const decided: OrderDecided = { order, decision, actor: session.fhirUser, at: record.at };
+      const { row, alongside: closed } = decisions.record(
+        {
+          fhirBase: session.fhirBase,
+          actor: session.owner,
+          orderRef: order,
+          decision,
+          payload: JSON.stringify(record),
+          at: Date.now(),
+        },
+        () => options.closeDecidedAlerts(session.fhirBase, decided),
+      );
+      options.onDecided(order, closed);
       options.onWorklistChange([order]);
       void sender.pump();
       return { accepted: true, message: 'Recorded; sending to the server.', decision: decisionState(row) };

@@ -98,27 +98,35 @@ export function createVerificationStore(db: Db) {
     ),
   };
   return {
-    /** Record a decision once; the same order and decision again returns the first record. */
-    record(input: {
-      fhirBase: string;
-      actor: string;
-      orderRef: string;
-      decision: OrderDecision;
-      payload: string;
-      at: number;
-    }): { row: VerificationRow; created: boolean } {
-      const result = s.insert.run(
-        input.fhirBase,
-        input.actor,
-        input.orderRef,
-        input.decision,
-        input.payload,
-        iso(input.at),
-        iso(input.at),
-      );
-      const row = s.byKey.get(input.fhirBase, input.orderRef, input.decision);
-      if (!row) throw new Error('verification record vanished');
-      return { row: toRow(row), created: result.changes > 0 };
+    /**
+     * Record a decision once; the same order and decision again returns the first record. `alongside`
+     * (what the decision changes elsewhere in this database) commits with it or not at all.
+     */
+    record<T>(
+      input: {
+        fhirBase: string;
+        actor: string;
+        orderRef: string;
+        decision: OrderDecision;
+        payload: string;
+        at: number;
+      },
+      alongside: () => T,
+    ): { row: VerificationRow; created: boolean; alongside: T } {
+      return db.transaction(() => {
+        const result = s.insert.run(
+          input.fhirBase,
+          input.actor,
+          input.orderRef,
+          input.decision,
+          input.payload,
+          iso(input.at),
+          iso(input.at),
+        );
+        const row = s.byKey.get(input.fhirBase, input.orderRef, input.decision);
+        if (!row) throw new Error('verification record vanished');
+        return { row: toRow(row), created: result.changes > 0, alongside: alongside() };
+      })();
     },
     latest(fhirBase: string, orderRef: string): VerificationRow | null {
       const row = s.latest.get(fhirBase, orderRef);

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmartSignIn } from '../../../../src-main/app/sign-in.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
@@ -27,13 +28,16 @@ const events = new Map<MonitorService, HostEvent[]>();
 const notified = new Map<MonitorService, AlertNotification[]>();
 /** The alerts whose notifications each workstation took back. */
 const withdrawn = new Map<MonitorService, string[]>();
+/** Each workstation's alert store, for opening it beside the service (a disk fault injected by trigger). */
+const databases = new Map<MonitorService, string>();
 
 function serviceAs(user: string, onSubscribed?: (role: UserRole | null) => void): MonitorService {
   const auth = createSmartSignIn({ logger: silentLogger() });
   const raised: AlertNotification[] = [];
   const taken: string[] = [];
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'pharmacy-')), 'client');
   const service = createMonitorService({
-    dataDir: join(mkdtempSync(join(tmpdir(), 'pharmacy-')), 'client'),
+    dataDir,
     host: { kind: 'browser', version: 'test', osNotifications: false },
     notifier: {
       notify: async (notification) => {
@@ -58,6 +62,7 @@ function serviceAs(user: string, onSubscribed?: (role: UserRole | null) => void)
   events.set(service, seen);
   notified.set(service, raised);
   withdrawn.set(service, taken);
+  databases.set(service, join(dataDir, 'monitor.sqlite'));
   services.push(service);
   return service;
 }
@@ -290,6 +295,39 @@ describe('a decided stat order', () => {
       expect(withdrawn.get(service)).toContain(alert?.id);
     }
     expect((await second.handlers.listWorklist({})).items.map((i) => i.order)).not.toContain(order);
+  });
+  it('is decided and closed in one transaction: if closing its alert fails, no decision is recorded or sent', async () => {
+    const order = await postOrder('stat', 'promethazine 25 MG/ML Injectable Solution');
+    const alert = await until(async () => {
+      const found = (await first.handlers.listAlerts({ limit: 1000 })).find((a) => a.focus === order);
+      return found && (notified.get(first) ?? []).some((n) => n.alertId === found.id) && found;
+    }, 'the stat order’s notification');
+    // A write that fails on this workstation's disk, injected into the real database beside the service.
+    const beside = new Database(databases.get(first) ?? '');
+    beside.exec(`CREATE TRIGGER fault_on_resolve BEFORE UPDATE OF state ON alerts WHEN NEW.state = 'resolved'
+                 BEGIN SELECT RAISE(ABORT, 'disk fault (test)'); END`);
+    const decision = { order, decision: 'reject' as const, reason: 'Not indicated', overrides: [] };
+    try {
+      await expect(first.handlers.decideOrder(decision)).rejects.toThrow(/disk fault/);
+    } finally {
+      beside.exec('DROP TRIGGER fault_on_resolve');
+      beside.close();
+    }
+    // Nothing half-done: no decision stands, the order waits in the worklist, its alert is still open.
+    expect((await first.handlers.getOrderReview({ order })).decision).toBeNull();
+    expect((await first.handlers.listWorklist({})).items.map((i) => i.order)).toContain(order);
+    const still = (await first.handlers.listAlerts({ limit: 1000 })).find((a) => a.id === alert.id);
+    expect(still?.state).toBe('new');
+    // Deciding again (the disk is back) records, closes and sends it once.
+    expect((await first.handlers.decideOrder(decision)).accepted).toBe(true);
+    const closed = (await first.handlers.listAlerts({ limit: 1000 })).find((a) => a.id === alert.id);
+    expect(closed?.state).toBe('resolved');
+    const id = order.replace('MedicationRequest/', '');
+    const tasks = await until(async () => {
+      const found = entries(await serverRead(`Task?focus=MedicationRequest/${id}`));
+      return found.length > 0 && found;
+    }, 'the verification Task');
+    expect(tasks.map((t) => t['status'])).toEqual(['rejected']);
   });
 });
 

@@ -57,14 +57,17 @@ async function decideAndSend(record: DecisionRecord) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'decisions-')), 'monitor.sqlite'));
   migrate(db, 'client', CLIENT_MIGRATIONS);
   const decisions = createVerificationStore(db);
-  decisions.record({
-    fhirBase: peer.base,
-    actor: ACTOR,
-    orderRef: ORDER,
-    decision: record.decision,
-    payload: JSON.stringify(record),
-    at: Date.now(),
-  });
+  decisions.record(
+    {
+      fhirBase: peer.base,
+      actor: ACTOR,
+      orderRef: ORDER,
+      decision: record.decision,
+      payload: JSON.stringify(record),
+      at: Date.now(),
+    },
+    () => null, // an outbox on its own: no alerts to close
+  );
   const access: FhirAccess = {
     fhirBase: peer.base,
     accessToken: async () => TOKEN,

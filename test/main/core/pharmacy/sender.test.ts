@@ -74,14 +74,17 @@ describe('the decision outbox', () => {
     const actor = `${t.server.fhirBase}|Practitioner/pharmacist`;
     /** The pharmacist's verification, recorded in a workstation's outbox. */
     const recordIn = (outbox: ReturnType<typeof openStore>) =>
-      outbox.decisions.record({
-        fhirBase: t.server.fhirBase,
-        actor,
-        orderRef: order,
-        decision: 'verify',
-        payload: JSON.stringify(record),
-        at: Date.now(),
-      });
+      outbox.decisions.record(
+        {
+          fhirBase: t.server.fhirBase,
+          actor,
+          orderRef: order,
+          decision: 'verify',
+          payload: JSON.stringify(record),
+          at: Date.now(),
+        },
+        () => null, // an outbox on its own: no alerts to close
+      );
     const first = openStore(path);
     recordIn(first);
     // A token the server does not know: refused, kept, with the reason.
