@@ -18,6 +18,12 @@ const TONE_S = 0.18;
 const PREPARE_WITHIN_MS = 5_000;
 /** The longest a cue waits for the frame that shows its critical (a covered window may paint none). */
 const PAINT_WAIT_MS = 1_000;
+/**
+ * The longest a cue waits for the audio to start. Chromium neither resolves nor rejects `resume()` in
+ * a document nobody has clicked yet (it settles at the first click, maybe never): past this, the cue
+ * counts as blocked, so the page can ask for that click instead of looking as if it sounded.
+ */
+const RESUME_WAIT_MS = 1_000;
 
 function openContext(): AudioContext {
   context ??= new AudioContext();
@@ -42,18 +48,29 @@ export function prepareCue(): () => void {
   return () => cancelIdleCallback(handle);
 }
 
+/** Whether the context runs once resumed, within RESUME_WAIT_MS. */
+async function resumed(audio: AudioContext): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, RESUME_WAIT_MS);
+  });
+  try {
+    await Promise.race([audio.resume(), gaveUp]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+  return audio.state === 'running';
+}
+
 /** Play the cue once. Resolves false when the browser keeps audio blocked (no user gesture yet). */
 export async function playCue(): Promise<boolean> {
   if (typeof AudioContext === 'undefined') return false;
   const audio = openContext();
   // Always asked, even when it reads running: a suspend from `prepareCue` may still be pending, and the
   // context applies the two in order.
-  try {
-    await audio.resume();
-  } catch {
-    return false;
-  }
-  if (audio.state !== 'running') return false;
+  if (!(await resumed(audio))) return false;
   const start = audio.currentTime + 0.01;
   for (const tone of TONES) {
     const oscillator = audio.createOscillator();
@@ -69,6 +86,20 @@ export async function playCue(): Promise<boolean> {
     oscillator.stop(start + tone.at + TONE_S + 0.02);
   }
   return true;
+}
+
+/**
+ * Call `listener` when the audio starts running after all (the user clicked somewhere on the page after
+ * a cue was blocked). Returns the unsubscribe.
+ */
+export function onCueAllowed(listener: () => void): () => void {
+  const audio = context;
+  if (!audio) return () => {};
+  const changed = () => {
+    if (audio.state === 'running') listener();
+  };
+  audio.addEventListener('statechange', changed);
+  return () => audio.removeEventListener('statechange', changed);
 }
 
 /**

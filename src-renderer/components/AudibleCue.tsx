@@ -5,7 +5,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { queries } from '../api/queries.ts';
-import { playCue, playCueAfterPaint, prepareCue } from '../audio/cue.ts';
+import { onCueAllowed, playCue, playCueAfterPaint, prepareCue } from '../audio/cue.ts';
 import { openedBy } from '../feed/ack-gate.ts';
 import { derive } from '../feed/derived.ts';
 import { useMe } from '../hooks/useSession.ts';
@@ -42,6 +42,9 @@ export function AudibleCue() {
     return () => clearInterval(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for the unopened set
   }, [enabled, key]);
+
+  // A click anywhere on the page also lets the audio start: the offer to allow it goes then.
+  useEffect(() => (blocked ? onCueAllowed(() => setBlocked(false)) : undefined), [blocked]);
 
   if (!enabled || unopened.length === 0) return null;
   return (

@@ -2,7 +2,8 @@
 // the page paints, at once on a hidden page (a background tab, a minimised window: where the cue
 // matters most), and after a wait where frames stop coming. Node has no Web Audio, animation frames or
 // document: they are stand-ins here (a recording AudioContext, an animation-frame function the test
-// drives, the page's visibility); the timers and MessageChannel are real.
+// drives, the page's visibility); the timers and MessageChannel are real. Chromium's own blocked audio
+// is exercised in e2e/audible-cue.spec.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as Cue from '../../src-renderer/audio/cue.ts';
 
@@ -13,8 +14,15 @@ class RecordingAudioContext {
   state = 'running';
   currentTime = 0;
   destination = {};
+  listeners: Array<() => void> = [];
   async resume(): Promise<void> {}
   async suspend(): Promise<void> {}
+  addEventListener(_type: 'statechange', listener: () => void) {
+    this.listeners.push(listener);
+  }
+  removeEventListener(_type: 'statechange', listener: () => void) {
+    this.listeners = this.listeners.filter((l) => l !== listener);
+  }
   createOscillator() {
     const node = {
       type: '',
@@ -72,6 +80,52 @@ describe('playCueAfterPaint', () => {
     expect(tones).toBe(2);
     // Nothing sounds again when the wait for a frame would have ended.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(tones).toBe(2);
+  });
+});
+
+/** A context in a page nobody has clicked: Chromium leaves `resume()` pending until the first click. */
+class BlockedAudioContext extends RecordingAudioContext {
+  override state = 'suspended';
+  private allow: (() => void) | null = null;
+  override resume(): Promise<void> {
+    return new Promise((resolve) => {
+      this.allow = () => {
+        this.state = 'running';
+        for (const listener of this.listeners) listener();
+        resolve();
+      };
+    });
+  }
+  /** The user's first click on the page. */
+  click() {
+    this.allow?.();
+  }
+}
+
+describe('playCue in a page the browser keeps silent', () => {
+  it('reports blocked instead of waiting forever, and says when a click lets the audio start', async () => {
+    const contexts: BlockedAudioContext[] = [];
+    vi.stubGlobal(
+      'AudioContext',
+      class extends BlockedAudioContext {
+        constructor() {
+          super();
+          contexts.push(this);
+        }
+      },
+    );
+    vi.resetModules();
+    cue = await import('../../src-renderer/audio/cue.ts');
+    await expect(cue.playCue()).resolves.toBe(false);
+    expect(tones).toBe(0);
+
+    let allowed = 0;
+    const stop = cue.onCueAllowed(() => (allowed += 1));
+    contexts[0]?.click();
+    expect(allowed).toBe(1);
+    stop();
+    await expect(cue.playCue()).resolves.toBe(true);
     expect(tones).toBe(2);
   });
 });
