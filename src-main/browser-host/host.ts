@@ -93,21 +93,24 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
-    if (request.url.startsWith('/api/')) {
-      if (!authorised(request))
-        return reply
-          .code(401)
-          .send({ error: 'No session: open a new launch link (launch.html in the data directory).' });
-      const requestOrigin = request.headers.origin;
-      const isSafeMethod = request.method === 'GET' || request.method === 'HEAD';
-      if (
-        (requestOrigin !== undefined && requestOrigin !== origin) ||
-        (!isSafeMethod && requestOrigin === undefined)
-      ) {
-        return reply.code(403).send({ error: 'Foreign origin refused.' });
-      }
-    }
   });
+
+  // Attached to the API routes themselves, never decided from the raw URL: the router decodes a path
+  // before matching it, so `/%61pi/call/…` reaches the same handler as `/api/call/…`.
+  const apiGuard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!authorised(request))
+      return reply
+        .code(401)
+        .send({ error: 'No session: open a new launch link (launch.html in the data directory).' });
+    const requestOrigin = request.headers.origin;
+    const isSafeMethod = request.method === 'GET' || request.method === 'HEAD';
+    if (
+      (requestOrigin !== undefined && requestOrigin !== origin) ||
+      (!isSafeMethod && requestOrigin === undefined)
+    ) {
+      return reply.code(403).send({ error: 'Foreign origin refused.' });
+    }
+  };
 
   // Exchange a launch link, once, for a session cookie of its own; then drop it from the address bar.
   app.get('/', async (request, reply) => {
@@ -134,25 +137,29 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   await app.register(fastifyStatic, { root: rendererDir, index: false, wildcard: true, serve: true });
 
-  app.post<{ Params: { method: string } }>('/api/call/:method', async (request, reply) => {
-    const { method } = request.params;
-    if (!isApiMethod(method)) return reply.code(404).send({ error: `Unknown call ${method}.` });
-    try {
-      const args = parseApiArgs(method, request.body);
-      // Each handler is typed by its own schema; the map lookup loses that link, hence the cast.
-      const handler = options.handlers[method] as (a: unknown) => Promise<unknown>;
-      return { result: await handler(args) };
-    } catch (error) {
-      if (error instanceof ApiValidationError) return reply.code(400).send({ error: error.message });
-      // Refused by the workstation's access rules: nothing changed; the words say what to do.
-      if (error instanceof ApiRefusedError)
-        return reply.code(403).send({ error: error.message, refused: error.code });
-      options.logger.error({ method, err: String(error) }, 'API call failed');
-      return reply.code(500).send({ error: `${method} failed.` });
-    }
-  });
+  app.post<{ Params: { method: string } }>(
+    '/api/call/:method',
+    { onRequest: apiGuard },
+    async (request, reply) => {
+      const { method } = request.params;
+      if (!isApiMethod(method)) return reply.code(404).send({ error: `Unknown call ${method}.` });
+      try {
+        const args = parseApiArgs(method, request.body);
+        // Each handler is typed by its own schema; the map lookup loses that link, hence the cast.
+        const handler = options.handlers[method] as (a: unknown) => Promise<unknown>;
+        return { result: await handler(args) };
+      } catch (error) {
+        if (error instanceof ApiValidationError) return reply.code(400).send({ error: error.message });
+        // Refused by the workstation's access rules: nothing changed; the words say what to do.
+        if (error instanceof ApiRefusedError)
+          return reply.code(403).send({ error: error.message, refused: error.code });
+        options.logger.error({ method, err: String(error) }, 'API call failed');
+        return reply.code(500).send({ error: `${method} failed.` });
+      }
+    },
+  );
 
-  app.get('/api/events', (request, reply) => {
+  app.get('/api/events', { onRequest: apiGuard }, (request, reply) => {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

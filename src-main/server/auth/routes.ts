@@ -138,7 +138,8 @@ export async function registerAuthRoutes(app: FastifyInstance, ctx: AuthContext)
       );
 
       scope.setErrorHandler((error, request, reply) => {
-        if (request.url.startsWith('/auth/authorize')) {
+        // The matched route, not the raw URL: the router decodes `/auth/%61uthorize` to this route too.
+        if (request.routeOptions.url?.startsWith('/auth/authorize')) {
           if (error instanceof RedirectableError) {
             return reply
               .status(303)

@@ -99,6 +99,24 @@ describe('browser host', () => {
     expect(calls.map((c) => c.method)).toEqual(['getSession']);
   });
 
+  it('holds the same checks on an API path spelt with percent-encoding (the router decodes it)', async () => {
+    const h = await start();
+    const cookie = await cookieFor(h);
+    for (const path of ['/%61pi/call/listAlerts', '/ap%69/call/signOut', '/api/c%61ll/listAlerts']) {
+      const post = (headers: Record<string, string>) =>
+        fetch(`${h.origin}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: '{}',
+        });
+      expect((await post({ Origin: h.origin })).status, path).toBe(401);
+      expect((await post({ Cookie: cookie, Origin: 'http://evil.example' })).status, path).toBe(403);
+      expect((await post({ Cookie: cookie })).status, path).toBe(403);
+    }
+    expect((await fetch(`${h.origin}/%61pi/events`)).status).toBe(401);
+    expect(calls).toEqual([]);
+  });
+
   it('rejects a DNS-rebinding Host header', async () => {
     const h = await start();
     const port = Number(new URL(h.origin).port);

@@ -303,6 +303,24 @@ describe('authorization request validation', () => {
     }
   });
 
+  it('answers a percent-encoded authorize path as the plain one (the router decodes it): never a 500', async () => {
+    const { challenge } = pkcePair();
+    const encoded = (params: Record<string, string | undefined>) =>
+      authorizeUrl(params).replace('/auth/authorize', '/auth/%61uthorize');
+    const untrusted = await fetch(encoded(standardParams(challenge, { client_id: 'nobody' })), {
+      redirect: 'manual',
+    });
+    expect(untrusted.status).toBe(400);
+    expect(untrusted.headers.get('content-type')).toMatch(/text\/html/);
+    const trusted = await fetch(encoded(standardParams(challenge, { response_type: 'token' })), {
+      redirect: 'manual',
+    });
+    expect(trusted.status).toBe(303);
+    expect(new URL(trusted.headers.get('location') ?? '').searchParams.get('error')).toBe(
+      'unsupported_response_type',
+    );
+  });
+
   it('bad parameters with a trusted redirect → error redirect carrying state and iss', async () => {
     const { challenge } = pkcePair();
     const cases: [Record<string, string | undefined>, string][] = [
