@@ -3,6 +3,10 @@
 // which openid-client requires; then the Configuration is built from the fetched document.
 import * as oc from 'openid-client';
 import { field, record } from '../../shared/fhir-json.ts';
+import { MAX_METADATA_BYTES, readJsonWithin } from '../../lib/bounded-body.ts';
+
+/** How long a server may take to answer discovery (openid-client's own request has the same bound). */
+const DISCOVERY_TIMEOUT_MS = 30_000;
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -49,10 +53,15 @@ export async function discoverSmart(
       insecure ? { execute: [oc.allowInsecureRequests] } : {},
     );
   } catch (error) {
-    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    // Bounded in time and size: a server that never answers must not hold the sign-in (and with it
+    // every later sign-in on this workstation) for ever.
+    const res = await fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+    });
     if (!res.ok)
       throw new Error(`SMART discovery failed: ${url.href} answered ${res.status}`, { cause: error });
-    const doc = record(await res.json());
+    const doc = record(await readJsonWithin(res, MAX_METADATA_BYTES));
     const tokenEndpoint = field(doc, 'token_endpoint');
     if (!doc || typeof doc['issuer'] === 'string' || typeof tokenEndpoint !== 'string') throw error;
     // No issuer (SMART without sso-openid-connect): use the token endpoint's origin. openid-client only uses

@@ -7,6 +7,7 @@
 import * as oc from 'openid-client';
 import { isRecord, records, str, strings } from '../../shared/fhir-json.ts';
 import { isLoopbackUrl, stripSlash } from './discovery.ts';
+import { MAX_METADATA_BYTES, readJsonWithin } from '../../lib/bounded-body.ts';
 
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$/;
 const FETCH_TIMEOUT_MS = 10_000;
@@ -36,7 +37,7 @@ async function fetchJson(url: string): Promise<unknown> {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
     if (!res.ok) return null;
-    return (await res.json()) as unknown;
+    return await readJsonWithin(res, MAX_METADATA_BYTES);
   } catch {
     return null;
   }

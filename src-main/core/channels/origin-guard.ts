@@ -9,6 +9,7 @@
 // are not followed but refused (a redirect could lead the token elsewhere), and a binding-token answer
 // naming a websocket URL elsewhere is never handed to the websocket channel.
 import { choice, isResource, namedParameters } from '../../shared/fhir-json.ts';
+import { MAX_CONTROL_ANSWER_BYTES, readJsonWithin } from '../../lib/bounded-body.ts';
 
 export interface StreamOriginPolicy {
   /** The FHIR base the session belongs to: its origin is always allowed. */
@@ -97,10 +98,7 @@ export function guardedFetch(
     }
     if (!/\$get-ws-binding-token$/.test(new URL(url).pathname) || !response.ok) return response;
     // Read a copy: the channel still gets the untouched answer when the websocket URL is allowed.
-    const body: unknown = await response
-      .clone()
-      .json()
-      .catch(() => null);
+    const body: unknown = await readJsonWithin(response.clone(), MAX_CONTROL_ANSWER_BYTES).catch(() => null);
     const websocketUrl = bindingWebsocketUrl(body);
     const wsRefused = websocketUrl ? streamUrlRefusal(websocketUrl, policy, 'websocket-url') : null;
     if (wsRefused) {

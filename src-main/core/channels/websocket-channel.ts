@@ -26,6 +26,7 @@ import {
 } from './websocket-binding.ts';
 import { joinRun, runFrame, startRun, type FrameRun } from './frame-runs.ts';
 import { createInbox, type Arrived } from './websocket-group-commit.ts';
+import { MAX_CONTROL_ANSWER_BYTES, readJsonWithin } from '../../lib/bounded-body.ts';
 
 export { bindMessage, parseBindingParameters, type BindingToken } from './websocket-binding.ts';
 
@@ -108,7 +109,7 @@ function readMessage(text: string, receivedAt: number): Message {
 
 async function readJson(res: Response): Promise<unknown> {
   try {
-    return (await res.json()) as unknown;
+    return await readJsonWithin(res, MAX_CONTROL_ANSWER_BYTES);
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@
 import type { ResourceView } from '../../shared/api.ts';
 import { isResource, parseJson } from '../../shared/fhir-json.ts';
 import { SignedOutError } from '../auth/session.ts';
+import { BodyTooLargeError, readTextWithin } from '../../lib/bounded-body.ts';
 
 export interface FhirAccess {
   fhirBase: string;
@@ -109,19 +110,12 @@ export async function fhirFetch(
 }
 
 async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_RESOURCE_BYTES) {
-    await response.body?.cancel();
-    throw new FhirRequestError(
-      response.status,
-      `response of ${declared} bytes exceeds the ${MAX_RESOURCE_BYTES}-byte limit`,
-    );
+  try {
+    return await readTextWithin(response, MAX_RESOURCE_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new FhirRequestError(response.status, error.message);
+    throw error;
   }
-  const buffer = await response.arrayBuffer();
-  if (buffer.byteLength > MAX_RESOURCE_BYTES) {
-    throw new FhirRequestError(response.status, `response exceeds the ${MAX_RESOURCE_BYTES}-byte limit`);
-  }
-  return new TextDecoder().decode(buffer);
 }
 
 /**
