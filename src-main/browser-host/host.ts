@@ -35,8 +35,10 @@ export interface BrowserHostOptions {
   logger: Logger;
   /** The data directory: the launch file and the session hashes live here (0600). */
   stateDir: string;
-  /** The clock of the launch links (tests). */
+  /** The clock of the launch links and sessions (tests). */
   now?: () => number;
+  /** How often an open event stream sends a keepalive and counts as its session's use (tests). */
+  keepaliveMs?: number;
 }
 
 export interface BrowserHost {
@@ -72,7 +74,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const port = await findFreePort(options.port, options.portSearch ?? 10);
   const origin = `http://127.0.0.1:${port}`;
   const eventStreams = new Set<FastifyReply>();
-  const sessions = openBrowserSessions(options.stateDir);
+  const sessions = openBrowserSessions(options.stateDir, options.now ?? Date.now);
   const links = createLaunchLinks({
     origin,
     stateDir: options.stateDir,
@@ -171,7 +173,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const unsubscribe = options.onEvent((event) => {
       raw.write(`event: host-event\ndata: ${JSON.stringify(event)}\n\n`);
     });
-    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), 15_000);
+    // An open stream is a page in use: each keepalive counts as its session's use, and a session that
+    // ended (idle elsewhere, or pushed out by newer ones) ends its stream too.
+    const keepalive = setInterval(() => {
+      if (authorised(request)) raw.write(': keepalive\n\n');
+      else raw.end();
+    }, options.keepaliveMs ?? 15_000);
     eventStreams.add(reply);
     request.raw.on('close', () => {
       clearInterval(keepalive);

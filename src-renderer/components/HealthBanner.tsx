@@ -37,7 +37,7 @@ export function HealthBanner() {
   if (hostLink === 'lost')
     message = `Lost the connection to the monitor host — ${NOT_RECEIVING}. Reconnecting…`;
   else if (hostLink === 'refused')
-    message = `The monitor host does not accept this page (it restarted?) — ${NOT_RECEIVING}. Retrying by itself; opening the link it printed also works.`;
+    message = `The monitor host does not accept this page (a host on another data directory, or this page's session ended after 12 hours unused) — ${NOT_RECEIVING}. Open launch.html in the monitor's data directory for a new link; retrying by itself meanwhile.`;
   else if (hostLink === 'connecting') message = `Connecting to the monitor host — ${NOT_RECEIVING} yet.`;
   else if (state === 'signing-in') message = `Signing in — ${NOT_RECEIVING} until the sign-in is complete.`;
   else if (state !== 'signed-in' && !wardWatching)

@@ -27,6 +27,15 @@ const handlers = new Proxy({} as MonitorHandlers, {
 let host: BrowserHost | null = null;
 const listeners = new Set<(e: HostEvent) => void>();
 async function start(port = 0, stateDir = mkdtempSync(join(tmpdir(), 'host-state-')), now?: () => number) {
+  return startWith({ port, stateDir, ...(now ? { now } : {}) });
+}
+async function startWith(options: {
+  port?: number;
+  stateDir?: string;
+  now?: () => number;
+  keepaliveMs?: number;
+}) {
+  const { port = 0, stateDir = mkdtempSync(join(tmpdir(), 'host-state-')), now, keepaliveMs } = options;
   const dir = mkdtempSync(join(tmpdir(), 'renderer-'));
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
@@ -42,6 +51,7 @@ async function start(port = 0, stateDir = mkdtempSync(join(tmpdir(), 'host-state
     logger: silentLogger(),
     stateDir,
     ...(now ? { now } : {}),
+    ...(keepaliveMs ? { keepaliveMs } : {}),
   });
   return host;
 }
@@ -264,6 +274,58 @@ describe('browser host launch links and sessions', () => {
     clock.now += 61_000;
     expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
     await cookieFor(h); // a fresh one works
+  });
+
+  it('a session unused for 12 hours is refused, also after a restart; one in use stays', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'host-state-'));
+    const clock = { now: Date.now() };
+    const first = await start(0, stateDir, () => clock.now);
+    const port = Number(new URL(first.origin).port);
+    const inUse = await cookieFor(first);
+    const idle = await cookieFor(first);
+    const hour = 60 * 60_000;
+    // The page that stays open asks something every so often; the other browser was closed.
+    for (let hours = 0; hours < 13; hours += 1) {
+      clock.now += hour;
+      expect(await status(`${first.origin}/api/call/getSession`, 'POST', inUse, first.origin)).toBe(200);
+    }
+    expect(await status(`${first.origin}/api/call/getSession`, 'POST', idle, first.origin)).toBe(401);
+    expect(await status(`${first.origin}/`, 'GET', idle)).toBe(401);
+    // A restart on the same data directory remembers when each was last used.
+    await first.close();
+    host = null;
+    const second = await start(port, stateDir, () => clock.now);
+    expect(await status(`${second.origin}/api/call/getSession`, 'POST', inUse, second.origin)).toBe(200);
+    expect(await status(`${second.origin}/api/call/getSession`, 'POST', idle, second.origin)).toBe(401);
+    clock.now += 13 * hour;
+    expect(await status(`${second.origin}/api/events`, 'GET', inUse)).toBe(401);
+  });
+
+  it('an open event stream keeps its session in use through a quiet night', async () => {
+    const clock = { now: Date.now() };
+    const h = await startWith({ now: () => clock.now, keepaliveMs: 50 });
+    const cookie = await cookieFor(h);
+    const response = await fetch(`${h.origin}/api/events`, { headers: { Cookie: cookie } });
+    const reader = response.body?.getReader();
+    const keepalives = async (count: number) => {
+      let text = '';
+      while ((text.match(/: keepalive/g) ?? []).length < count) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) return false;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      return true;
+    };
+    // Thirteen quiet hours, an hour between keepalives: no call, only the open stream.
+    for (let hours = 0; hours < 13; hours += 1) {
+      clock.now += 60 * 60_000;
+      expect(await keepalives(1)).toBe(true);
+    }
+    expect(await status(`${h.origin}/api/call/getSession`, 'POST', cookie, h.origin)).toBe(200);
+    // Once its page is gone, the session idles out like any other.
+    await reader?.cancel();
+    clock.now += 13 * 60 * 60_000;
+    expect(await status(`${h.origin}/api/call/getSession`, 'POST', cookie, h.origin)).toBe(401);
   });
 
   it('keeps a fresh one-time link in a 0600 launch file in the data directory', async () => {
