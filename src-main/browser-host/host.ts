@@ -52,6 +52,10 @@ export interface BrowserHost {
 
 const COOKIE = 'alert_monitor_session';
 const MAX_BODY = 64 * 1024;
+/** Pages (tabs) one browser session may hold open at once, each with its event stream. */
+const MAX_STREAMS_PER_SESSION = 8;
+/** Pushed bytes a stream may have waiting for a page that does not read them. */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
 function cookieValue(request: FastifyRequest): string | null {
   const header = request.headers.cookie;
@@ -74,6 +78,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const port = await findFreePort(options.port, options.portSearch ?? 10);
   const origin = `http://127.0.0.1:${port}`;
   const eventStreams = new Set<FastifyReply>();
+  /** Open event streams per session cookie. */
+  const streamsOf = new Map<string, number>();
   const sessions = openBrowserSessions(options.stateDir, options.now ?? Date.now);
   const links = createLaunchLinks({
     origin,
@@ -162,28 +168,45 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   );
 
   app.get('/api/events', { onRequest: apiGuard }, (request, reply) => {
+    const session = cookieValue(request) ?? '';
+    const held = streamsOf.get(session) ?? 0;
+    if (held >= MAX_STREAMS_PER_SESSION)
+      return reply
+        .code(429)
+        .send({ error: `Too many open pages on this session (${held}): close one, or use another browser.` });
+    streamsOf.set(session, held + 1);
     reply.hijack();
     const raw = reply.raw;
+    // A page that stopped reading (a frozen tab, a stalled proxy) must not make the host buffer every
+    // push for it: past the allowance its stream ends, and the page reconnects and refetches.
+    const send = (text: string) => {
+      if (raw.destroyed) return;
+      if (raw.writableLength > MAX_UNSENT_BYTES) raw.destroy();
+      else raw.write(text);
+    };
     raw.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     });
     raw.write('retry: 1000\n\n');
-    const unsubscribe = options.onEvent((event) => {
-      raw.write(`event: host-event\ndata: ${JSON.stringify(event)}\n\n`);
-    });
+    const unsubscribe = options.onEvent((event) =>
+      send(`event: host-event\ndata: ${JSON.stringify(event)}\n\n`),
+    );
     // An open stream is a page in use: each keepalive counts as its session's use, and a session that
     // ended (idle elsewhere, or pushed out by newer ones) ends its stream too.
     const keepalive = setInterval(() => {
-      if (authorised(request)) raw.write(': keepalive\n\n');
+      if (authorised(request)) send(': keepalive\n\n');
       else raw.end();
     }, options.keepaliveMs ?? 15_000);
     eventStreams.add(reply);
-    request.raw.on('close', () => {
+    raw.on('close', () => {
       clearInterval(keepalive);
       unsubscribe();
       eventStreams.delete(reply);
+      const left = (streamsOf.get(session) ?? 1) - 1;
+      if (left > 0) streamsOf.set(session, left);
+      else streamsOf.delete(session);
     });
   });
 

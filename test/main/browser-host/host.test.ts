@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBrowserHost, type BrowserHost } from '../../../src-main/browser-host/host.ts';
 import { silentLogger } from '../../../src-main/core/log.ts';
 import type { HostEvent, MonitorHandlers } from '../../../src-main/shared/api.ts';
+import { until } from '../../support/until.ts';
 
 const calls: Array<{ method: string; args: unknown }> = [];
 const session = {
@@ -190,6 +191,52 @@ describe('browser host', () => {
     }
     expect(text).toContain('"alertId":"a1"');
     await reader?.cancel();
+  });
+
+  it('holds at most 8 event streams per session; a closed one frees its place', async () => {
+    const h = await start();
+    const cookie = await cookieFor(h);
+    const open = () => fetch(`${h.origin}/api/events`, { headers: { Cookie: cookie } });
+    const streams = await Promise.all(Array.from({ length: 8 }, open));
+    expect(streams.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const ninth = await open();
+    expect(ninth.status).toBe(429);
+    expect(await ninth.text()).toMatch(/Too many open pages/);
+    // Another browser's session has its own places.
+    const other = await cookieFor(h);
+    const theirs = await fetch(`${h.origin}/api/events`, { headers: { Cookie: other } });
+    expect(theirs.status).toBe(200);
+    await theirs.body?.cancel();
+    await streams[0]?.body?.cancel();
+    await until(async () => {
+      const again = await open();
+      if (again.status !== 200) return false;
+      await again.body?.cancel();
+      return true;
+    }, 'a place freed by the closed stream');
+    for (const stream of streams.slice(1)) await stream.body?.cancel();
+  });
+
+  it('ends the event stream of a page that stopped reading, instead of buffering pushes for it', async () => {
+    const h = await start();
+    const cookie = await cookieFor(h);
+    const response = await fetch(`${h.origin}/api/events`, { headers: { Cookie: cookie } });
+    expect(response.status).toBe(200);
+    // Nobody reads: 200 pushes of 64 KiB (12.5 MiB) against a 4 MiB allowance of unsent bytes.
+    const body = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 200; i += 1)
+      for (const listener of listeners)
+        listener({ type: 'notify', alertId: `a${i}`, title: 'Critical', body });
+    await until(() => listeners.size === 0, 'the host letting go of the stream');
+    let received = 0;
+    const reader = response.body?.getReader();
+    // What was already on its way arrives; then the connection ends (cut, not finished).
+    for (;;) {
+      const chunk = await reader?.read().catch(() => null);
+      if (!chunk || chunk.done) break;
+      received += chunk.value.byteLength;
+    }
+    expect(received).toBeLessThan(200 * body.length);
   });
 
   it('moves to the next port when the preferred one is taken', async () => {
