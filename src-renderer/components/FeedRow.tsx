@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { readableUnits } from '../../src-main/shared/fhir-json.ts';
+import { isUnread } from '../feed/feed-model.ts';
 import { splitHeadline } from '../feed/headline.ts';
 import { distinguisher } from '../feed/identity.ts';
 import { timeText } from '../format/time.ts';
@@ -16,9 +17,15 @@ const STATE_WORD: Record<AlertSummary['state'], string> = {
   resolved: 'Resolved',
 };
 
+/** The row's state in words; "unread" only where the counts say so (isUnread: never information). */
 function stateText(alert: AlertSummary): string {
   const level = alert.lifecycle?.escalationLevel ?? 0;
-  return alert.state === 'escalated' && level > 0 ? `Escalated ${level}×` : STATE_WORD[alert.state];
+  if (alert.state === 'escalated') {
+    const escalated = level > 0 ? `Escalated ${level}×` : STATE_WORD.escalated;
+    return isUnread(alert) ? `${escalated}, unread` : escalated;
+  }
+  if (alert.state === 'new' && !isUnread(alert)) return 'New';
+  return STATE_WORD[alert.state];
 }
 
 /** The test and its value; a result's value and unit are never the part cut off in a narrow row. */
@@ -54,7 +61,7 @@ export const FeedRow = memo(function FeedRow({
     <button
       type="button"
       data-alert-id={alert.id}
-      className={`feed-row feed-${alert.tier}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}${alert.state === 'new' ? ' unread' : ''}`}
+      className={`feed-row feed-${alert.tier}${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}${isUnread(alert) ? ' unread' : ''}`}
       aria-current={selected ? 'true' : undefined}
       tabIndex={cursor ? 0 : -1}
       onClick={() => uiActions.openAlert(alert.id)}

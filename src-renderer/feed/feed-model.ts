@@ -191,10 +191,19 @@ export interface UnreadCounts {
   unclassified: number;
 }
 
+/**
+ * Nobody has opened it: new, or escalated without anyone having opened it (escalation changes its
+ * state, not the fact that it is unread). Information is never unread.
+ */
+export function isUnread(a: AlertSummary): boolean {
+  if (!isAction(a)) return false;
+  return a.state === 'new' || (a.state === 'escalated' && !a.lifecycle?.seenAt);
+}
+
 export function unreadCounts(list: readonly AlertSummary[]): UnreadCounts {
   const counts: UnreadCounts = { total: 0, critical: 0, high: 0, info: 0, unclassified: 0 };
   for (const a of list) {
-    if (a.state !== 'new' || !isAction(a)) continue;
+    if (!isUnread(a)) continue;
     counts.total += 1;
     counts[a.tier] += 1;
   }
@@ -225,7 +234,7 @@ export function countAlert(counts: ActionCounts, a: AlertSummary, sign: 1 | -1):
     counts.information += sign;
     return;
   }
-  if (a.state === 'new') counts.unread += sign;
+  if (isUnread(a)) counts.unread += sign;
   if (a.tier === 'critical' && isOpen(a)) {
     counts.openCritical += sign;
     if ((a.lifecycle?.escalationLevel ?? 0) > 0 || a.state === 'escalated') counts.escalated += sign;

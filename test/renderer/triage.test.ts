@@ -8,6 +8,7 @@ import {
   DEFAULT_FILTERS,
   facets,
   filterAlerts,
+  isUnread,
   unreadCounts,
 } from '../../src-renderer/feed/feed-model.ts';
 import { identityText, sameNameReferences, wardOf } from '../../src-renderer/feed/identity.ts';
@@ -16,6 +17,7 @@ import { triage, triageCounts } from '../../src-renderer/feed/triage.ts';
 import { alertSummary } from '../support/alert-summary.ts';
 
 const NOW = Date.parse('2026-06-14T12:00:00Z');
+const NOW_ISO = new Date(NOW).toISOString();
 const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
 
 const alert = (n: number, over: Partial<AlertSummary> = {}): AlertSummary =>
@@ -59,11 +61,31 @@ describe('the critical list', () => {
     expect(triageCounts(blocks)).toEqual({ alerts: 5, patients: 4, overdue: 1, escalated: 2 });
   });
 
+  it('an escalated critical nobody has opened is still unread, in every count', () => {
+    const neverOpened = alert(1, {
+      state: 'escalated',
+      lifecycle: { escalationLevel: 1 } as AlertSummary['lifecycle'],
+    });
+    const opened = alert(2, {
+      state: 'escalated',
+      lifecycle: { escalationLevel: 1, seenAt: NOW_ISO } as AlertSummary['lifecycle'],
+    });
+    expect(isUnread(neverOpened)).toBe(true);
+    expect(isUnread(opened)).toBe(false);
+    expect(actionCounts([neverOpened, opened])).toMatchObject({ escalated: 2, unread: 1 });
+    expect(unreadCounts([neverOpened, opened])).toMatchObject({ total: 1, critical: 1 });
+    // Information is never unread, new or not.
+    expect(isUnread(alert(3, { tier: 'info', focus: 'Encounter/e3' }))).toBe(false);
+  });
+
   it('counts the same open criticals as the list shows, and never counts information as unread', () => {
     const list = [
       alert(1),
       alert(2, { state: 'seen' }),
-      alert(3, { state: 'escalated', lifecycle: { escalationLevel: 2 } as AlertSummary['lifecycle'] }),
+      alert(3, {
+        state: 'escalated',
+        lifecycle: { escalationLevel: 2, seenAt: NOW_ISO } as AlertSummary['lifecycle'],
+      }),
       alert(4, { state: 'acknowledged' }),
       alert(5, { tier: 'high' }),
       alert(6, { tier: 'info', focus: 'Encounter/e6' }),
