@@ -48,12 +48,12 @@ test('nobody answers: the ward’s nurses are asked, then the fail-safe contact 
     timeout: 150_000,
   });
   await expect(step(page, 1)).toContainText('no answer yet · next step at');
-  await expect(chain(page).getByText(/Nobody answered/)).toHaveCount(0);
+  await expect(chain(page).getByText(/Nobody has taken it/)).toHaveCount(0);
 
   // A minute later, still nobody: the fail-safe step, by its timer, with the deployment's contact list.
   await expect(step(page, 2)).toContainText(/Fail-safe reached at /, { timeout: 150_000 });
   await expect(chain(page).getByRole('alert')).toContainText(
-    'Nobody answered: call Rapid response team (ext. 2222).',
+    'Nobody has taken it: call Rapid response team (ext. 2222).',
   );
   await expect(step(page, 1)).not.toContainText(/declined|accepted/);
   const still = (await listAlerts(page)).find((a) => a.id === critical.id);

@@ -125,8 +125,11 @@ test('an unacknowledged critical asks the ward’s nurses, a decline asks the ch
 }) => {
   test.setTimeout(300_000);
   const { chargePage } = await walkToChargeNurse(page, browser, true);
+  // Accepting is acknowledging: the read-back note she typed for this result goes with it.
+  await chargePage.locator('.detail').getByLabel('Read-back note (optional)').fill('Read back to Dr Shah');
   await step(chargePage, 2).getByRole('button', { name: 'Accept (I take it)' }).click();
   await expect(step(chargePage, 2)).toContainText('accepted by Alex Rivera');
+  await expect(chargePage.locator('.detail')).toContainText('read-back: “Read back to Dr Shah”');
   await screenshot(chargePage, 'escalation-accepted');
 
   // Accepting is acknowledging (the chain ends). Riley's screen learns both from the server: the whole
@@ -134,7 +137,7 @@ test('an unacknowledged critical asks the ward’s nurses, a decline asks the ch
   await expect(step(page, 2)).toContainText('accepted by Alex Rivera', { timeout: 30_000 });
   await expect(step(page, 1)).toContainText('declined by Riley Chen');
   await expect(page.locator('.detail')).toContainText(/Acknowledged by Alex Rivera.* on another workstation/);
-  await expect(chain(page).getByText(/Nobody answered/)).toHaveCount(0);
+  await expect(chain(page).getByText(/Nobody has taken it/)).toHaveCount(0);
   await screenshot(page, 'escalation-answered-elsewhere');
   await chargePage.context().close();
 });
@@ -151,7 +154,7 @@ test('the charge nurse declines too: the fail-safe contact list shows on both sc
   for (const screen of [chargePage, page]) {
     await expect(step(screen, 3)).toContainText(/Fail-safe reached at /, { timeout: 30_000 });
     await expect(chain(screen).getByRole('alert')).toContainText(
-      'Nobody answered: call House supervisor (ext. 4400).',
+      'Nobody has taken it: call House supervisor (ext. 4400).',
     );
   }
   await expect(step(page, 2)).toContainText('declined by Alex Rivera');

@@ -69,6 +69,13 @@ test('observation 8: at 1024×700 nothing is clipped or covered, text is readabl
     for (const selector of ['.feed-meta', '.feed-who', '.unread', '.shortcut-hint'])
       expect(await fontSize(page, selector), selector).toBeGreaterThanOrEqual(15);
 
+    // On this short window one toast shows and the rest are counted: every toast in the page is one on
+    // screen, so "and N more" counts exactly the ones not shown (two in the page with one hidden by
+    // the stylesheet counted none).
+    await expect(page.locator('.toast-list')).toContainText(/and \d+ more/, { timeout: 30_000 });
+    await expect(page.locator('.toast')).toHaveCount(1);
+    await expect(page.locator('.toast')).toBeVisible();
+
     // Toasts sit in the page's flow: they never cover the lists.
     const main = await page.locator('main').boundingBox();
     for (const toast of await page.locator('.toast').all()) {

@@ -39,6 +39,7 @@ export function createBrowserNotifier(
         ...(n.groupId ? { groupId: n.groupId } : {}),
         title: n.title,
         body: n.body,
+        ...(n.lead ? { lead: n.lead } : {}),
         ...(osRaised ? { osRaised: true } : {}),
       });
       return raised?.osRef;

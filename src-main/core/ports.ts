@@ -39,6 +39,8 @@ export interface AlertNotification {
   groupId?: string;
   /** An escalation step addressed to this screen's person or team (or the fail-safe step): its number. */
   step?: number;
+  /** What it is, in capitals, for the app's own toast (no patient data): "ESCALATED TO YOU". */
+  lead?: string;
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */

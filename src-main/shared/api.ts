@@ -195,6 +195,11 @@ export type HostEvent =
       groupId?: string;
       title: string;
       body: string;
+      /**
+       * What it is, for the app's own toast (which names the result itself): "CRITICAL", "ESCALATED TO
+       * YOU", "NOBODY HAS TAKEN IT"… No patient data, so privacy mode keeps it.
+       */
+      lead?: string;
       osRaised?: boolean;
     }
   /** The alert was acknowledged or resolved: close its OS/page notification and its toast. */
@@ -356,6 +361,8 @@ export const apiArgSchemas = {
       step: z.number().int().min(1).max(50),
       answer: z.enum(['accept', 'decline']),
       note: z.string().max(500).optional(),
+      /** The patient the page shows with the step (refused when the alert is about another). */
+      patient: fhirReference.optional(),
     })
     .strict(),
 } as const;

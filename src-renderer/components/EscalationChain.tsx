@@ -6,14 +6,18 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import type { AlertSummary, EscalationPolicyView, EscalationStepView } from '../../src-main/shared/api.ts';
 import { api } from '../api/bridge.ts';
 import { queries } from '../api/queries.ts';
+import { shownPatient } from '../feed/ack-gate.ts';
 import { reachedFailSafe, stepText } from '../feed/escalation-text.ts';
 import { useLiveNow } from '../hooks/useNow.ts';
+import { useMe } from '../hooks/useSession.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
+import { useAckGate } from './AckPanel.tsx';
 
 function FailSafeContacts({ policy }: { policy: EscalationPolicyView | null | undefined }) {
   const contacts = policy?.failSafeContacts ?? [];
   return (
     <div className="escalated" role="alert">
-      Nobody answered: call{' '}
+      Nobody has taken it: call{' '}
       {contacts.length > 0
         ? contacts.map((c, i) => (
             <span key={`${c.name}-${c.phone}`}>
@@ -27,24 +31,53 @@ function FailSafeContacts({ policy }: { policy: EscalationPolicyView | null | un
   );
 }
 
+/**
+ * Accept or decline a step addressed to her. Accepting is acknowledging: it carries the read-back note
+ * typed for this alert and the patient shown, and is held back for the same reasons as Acknowledge.
+ */
 function Answer({ alert, step }: { alert: AlertSummary; step: EscalationStepView }) {
+  const blocked = useAckGate(alert);
+  const { signedIn } = useMe();
+  const hostUp = useUiStore((s) => s.hostLink === 'open');
   const answer = useMutation({
-    mutationFn: (reply: 'accept' | 'decline') =>
-      api.answerEscalation({ alertId: alert.id, step: step.step, answer: reply }),
+    mutationFn: (reply: 'accept' | 'decline') => {
+      const note = (useUiStore.getState().notes[alert.id] ?? '').trim();
+      const patient = shownPatient(alert);
+      return api.answerEscalation({
+        alertId: alert.id,
+        step: step.step,
+        answer: reply,
+        ...(reply === 'accept' && note ? { note } : {}),
+        ...(patient ? { patient } : {}),
+      });
+    },
+    onSuccess: (result) => {
+      if (result?.state === 'acknowledged' || result?.state === 'resolved') uiActions.clearNote(alert.id);
+    },
   });
+  const answerable = signedIn && hostUp;
   return (
     <span className="ack-row">
       <button
         type="button"
         className="ack"
-        disabled={answer.isPending}
+        disabled={answer.isPending || blocked !== null}
         onClick={() => answer.mutate('accept')}
       >
         Accept (I take it)
       </button>
-      <button type="button" disabled={answer.isPending} onClick={() => answer.mutate('decline')}>
+      <button
+        type="button"
+        disabled={answer.isPending || !answerable}
+        onClick={() => answer.mutate('decline')}
+      >
         Decline (ask the next)
       </button>
+      {blocked ? (
+        <span className="ack-blocked" role="status">
+          {blocked}
+        </span>
+      ) : null}
       {answer.isError ? <span role="alert">Not recorded: {answer.error.message}</span> : null}
     </span>
   );

@@ -15,7 +15,11 @@ import { readableUnits } from '../../src-main/shared/fhir-json.ts';
 import { queries } from '../api/queries.ts';
 import { findAlert } from '../feed/feed-model.ts';
 import { identityText } from '../feed/identity.ts';
+import { useMediaQuery } from '../hooks/useMediaQuery.ts';
 import { uiActions, useUiStore, type InPageNotification } from '../state/ui-store.ts';
+
+/** The window height below which one toast shows at a time (as in styles/layout.css). */
+const SHORT_WINDOW = '(max-height: 800px)';
 
 /** Page notifications still showing, by alert (or, for one covering several, by group), so they can be closed. */
 const shown = new Map<string, Notification>();
@@ -26,6 +30,7 @@ export function raisePageNotification(event: Extract<HostEvent, { type: 'notify'
     ...(event.groupId ? { groupId: event.groupId } : {}),
     title: event.title,
     body: event.body,
+    ...(event.lead ? { lead: event.lead } : {}),
   });
   if (event.osRaised || !('Notification' in window) || Notification.permission !== 'granted') return;
   const key = event.alertId ?? event.groupId ?? null;
@@ -71,9 +76,10 @@ interface ToastProps {
 }
 
 function Toast({ n, alert, signedIn }: ToastProps) {
-  const title = alert
-    ? `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${readableUnits(alert.headline)}`
-    : n.title;
+  // What the host says it is (a new critical, a step asked of her, nobody having taken it), with the
+  // result named in full: inside the app privacy mode does not blank it.
+  const lead = n.lead ?? (alert?.tier === 'critical' ? 'CRITICAL' : 'High priority');
+  const title = alert ? `${lead}: ${readableUnits(alert.headline)}` : n.title;
   // Signed out (a ward screen's watch), the OS wording's "Open Alert Monitor to …" would send her to
   // the app she is looking at: here the way to the details is to sign in.
   const body = alert
@@ -108,7 +114,9 @@ function Toast({ n, alert, signedIn }: ToastProps) {
 export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
   const alerts = useQuery(queries.alerts());
-  const visible = notifications.slice(-2);
+  // One toast at a time on a short window (the rest counted, never covering the lists); two otherwise.
+  const short = useMediaQuery(SHORT_WINDOW);
+  const visible = notifications.slice(short ? -1 : -2);
   const session = useQuery(queries.session());
   const signedIn = session.data?.state === 'signed-in';
   const alertOf = (id: string | null) => findAlert(alerts.data, id) ?? undefined;

@@ -12,6 +12,8 @@ export interface InPageNotification {
   /** The host's wording (privacy mode applied), used when the alert is not in the list (yet). */
   title: string;
   body: string;
+  /** What it is ("ESCALATED TO YOU"), for the toast that names the alert itself. */
+  lead?: string;
 }
 
 /** What became of an acknowledgment that did not go through: shown on that alert until retried. */
@@ -48,8 +50,8 @@ interface UiState {
   ackOutcomes: Record<string, AckOutcome>;
   /** Alerts the host recorded as opened by this page since the link last (re)opened. */
   opened: Record<string, true>;
-  /** A short message about a key that did nothing (e.g. `a` with no alert open). */
-  keyMessage: { id: number; text: string } | null;
+  /** What a key press did not do (e.g. `a` with no alert open); `at`: when (shown a few seconds). */
+  keyMessage: { id: number; text: string; at: number } | null;
   /** Large type for reading at a distance (a ward display); kept per browser. */
   largeType: boolean;
 }
@@ -168,7 +170,11 @@ export const uiActions = {
       ackOutcomes: outcome ? { ...s.ackOutcomes, [alertId]: outcome } : without(s.ackOutcomes, alertId),
     })),
   markOpened: (alertId: string) => useUiStore.setState((s) => ({ opened: { ...s.opened, [alertId]: true } })),
-  keyMessage: (text: string) => useUiStore.setState({ keyMessage: { id: nextKeyMessage++, text } }),
+  keyMessage: (text: string) =>
+    useUiStore.setState({ keyMessage: { id: nextKeyMessage++, text, at: Date.now() } }),
+  /** The message was shown for its time (or no longer applies): gone, also for a view mounted later. */
+  clearKeyMessage: (id?: number) =>
+    useUiStore.setState((s) => (id === undefined || s.keyMessage?.id === id ? { keyMessage: null } : {})),
   setLargeType: (largeType: boolean) => {
     store(LARGE_TYPE_KEY, largeType ? '1' : '0');
     useUiStore.setState({ largeType });

@@ -308,7 +308,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       return alerts.get(alertId);
     },
 
-    async answerEscalation({ alertId, step, answer, note }) {
+    async answerEscalation({ alertId, step, answer, note, patient }) {
       const acting = await actingOn(alertId);
       if (!acting) return null;
       const { alert, actor: session } = acting;
@@ -317,8 +317,12 @@ export function createAlerting(options: AlertingOptions): Alerting {
           'not-permitted',
           'Not permitted: this workstation has no escalation policy.',
         );
-      // Accepting is acknowledging: like the acknowledgment, only after she opened the result.
-      const refusal = answer === 'accept' ? ackRefusal(alert, undefined, openedBy(alert, session)) : null;
+      // Accepting is acknowledging: like the acknowledgment, only after she opened the result. Either
+      // answer acts only on the patient the page showed with it.
+      const refusal =
+        answer === 'accept'
+          ? ackRefusal(alert, patient, openedBy(alert, session))
+          : ackRefusal(alert, patient, true);
       if (refusal) throw new ApiRefusedError('not-permitted', `Not permitted: ${refusal}.`);
       const fact = await chain.answer(alert, step, answer, {
         access: session.access,

@@ -67,6 +67,7 @@ export function alertNotification(alert: AlertSummary, privacy: boolean): AlertN
   if (alert.fetch !== 'ok') return uncheckedNotification(alert);
   const tier = alert.tier === 'high' ? 'high' : 'critical';
   const word = alert.tier === 'critical' ? 'Critical' : 'High-priority';
+  const lead = alert.tier === 'critical' ? 'CRITICAL' : 'High priority';
   if (privacy) {
     return {
       alertId: alert.id,
@@ -74,12 +75,14 @@ export function alertNotification(alert: AlertSummary, privacy: boolean): AlertN
       title: privateTitle(alert, word),
       body: joinKnown([place(alert), 'Open Alert Monitor to review.']),
       kind: 'alert',
+      lead,
     };
   }
   return {
     alertId: alert.id,
     tier,
-    title: `${alert.tier === 'critical' ? 'CRITICAL' : 'High priority'}: ${readableUnits(alert.headline)}`,
+    lead,
+    title: `${lead}: ${readableUnits(alert.headline)}`,
     // Value and violated limit first, then the bed when known, then the patient with the MRN.
     body: joinKnown([
       readableUnits(alert.summary ?? alert.reason),
@@ -104,11 +107,13 @@ export function escalationNotification(
       title: test ? `Not acknowledged: critical ${test}` : 'Critical result not acknowledged',
       body: joinKnown([place(alert), 'Open Alert Monitor to acknowledge.']),
       kind: 'escalation',
+      lead: 'NOT ACKNOWLEDGED',
     };
   }
   return {
     alertId: alert.id,
     tier: 'critical',
+    lead: 'NOT ACKNOWLEDGED',
     title: `ESCALATED: ${readableUnits(alert.headline) || 'critical result'}`,
     body: joinKnown([
       `Not acknowledged (${level})`,
@@ -133,7 +138,15 @@ export function escalationRequestNotification(
   const body = privacy
     ? 'Open Alert Monitor to accept or decline.'
     : joinKnown(['Not acknowledged — accept or decline', alert.summary, alert.location, alert.patient?.name]);
-  return { alertId: alert.id, tier: 'critical', title, body, kind: 'escalation', step };
+  return {
+    alertId: alert.id,
+    tier: 'critical',
+    title,
+    body,
+    kind: 'escalation',
+    step,
+    lead: 'ESCALATED TO YOU',
+  };
 }
 
 /**
@@ -150,7 +163,8 @@ export function failSafeNotification(
   return {
     alertId: alert.id,
     tier: 'critical',
-    title: `NOBODY ANSWERED: ${privacy ? 'critical result' : alert.headline || 'critical result'}`,
+    lead: 'NOBODY HAS TAKEN IT',
+    title: `NOBODY HAS TAKEN IT: ${privacy ? 'critical result' : alert.headline || 'critical result'}`,
     body: joinKnown([
       call ? `Call now: ${call}` : 'Call the fail-safe contact now',
       privacy ? null : alert.location,
@@ -240,7 +254,7 @@ export function failSafeTogetherNotification(
   return {
     alertId: null,
     tier: 'critical',
-    title: `NOBODY ANSWERED: ${alertIds.length} critical results`,
+    title: `NOBODY HAS TAKEN IT: ${alertIds.length} critical results`,
     body: call ? `Call now: ${call}` : 'Call the fail-safe contact now',
     kind: 'escalation',
     alertIds: [...alertIds],

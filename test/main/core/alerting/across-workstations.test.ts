@@ -387,17 +387,32 @@ describe('closed loop across workstations', () => {
       answeredByName: 'Riley Chen, RN (Ward A)',
     });
 
+    // An answer sent with another patient than the alert's (a stale or mixed-up screen) changes nothing.
+    for (const answer of ['accept', 'decline'] as const)
+      await expect(
+        ward.charge.service.handlers.answerEscalation({
+          alertId: chargeAlert,
+          step: 2,
+          answer,
+          patient: 'Patient/someone-else',
+        }),
+      ).rejects.toThrow(/different patient/);
+    expect((await ward.charge.alertFor(focus))?.escalation?.[1]?.status).toBe('requested');
+
+    const patient = (await ward.charge.alertFor(focus))?.patient?.reference;
     const accepted = await ward.charge.service.handlers.answerEscalation({
       alertId: chargeAlert,
       step: 2,
       answer: 'accept',
       note: 'coming',
+      ...(patient ? { patient } : {}),
     });
     expect(accepted?.lifecycle).toMatchObject({
       acknowledgedBy: 'Practitioner/nurse-a',
       acknowledgedElsewhere: false,
     });
     expect(accepted?.state).toBe('acknowledged');
+    expect(accepted?.lifecycle?.ackNote).toBe('coming');
     await until(
       () =>
         pushed(

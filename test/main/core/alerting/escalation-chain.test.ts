@@ -121,7 +121,7 @@ describe('escalation steps told on this screen', () => {
     expectOneCovering(
       raised,
       {
-        title: 'NOBODY ANSWERED: 600 critical results',
+        title: 'NOBODY HAS TAKEN IT: 600 critical results',
         body: 'Call now: House supervisor (on call) (ext. 4400), Rapid response team (ext. 5555)',
       },
       ids,

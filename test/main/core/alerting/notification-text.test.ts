@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   alertNotification,
   escalationNotification,
+  escalationRequestNotification,
+  failSafeNotification,
   offlineSummaryNotification,
 } from '../../../../src-main/core/alerting/notification-text.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
@@ -37,6 +39,7 @@ describe('notification text', () => {
       title: 'CRITICAL: Potassium 6.8 mmol/L',
       body: 'K 6.8 mmol/L > 6.2 — Ward A bed 1 — Ada Lovelace, MRN PT-0001',
       kind: 'alert',
+      lead: 'CRITICAL',
     });
     const noMrn = {
       ...critical,
@@ -103,6 +106,26 @@ describe('notification text', () => {
     expect(escalationNotification({ ...critical, headline: '' }, 1, false).title).toBe(
       'ESCALATED: critical result',
     );
+  });
+
+  it('says what each one is for the in-app toast, the same in privacy mode, with no patient data', () => {
+    for (const privacy of [false, true]) {
+      const leads = [
+        alertNotification(critical, privacy),
+        alertNotification({ ...critical, tier: 'high' }, privacy),
+        escalationNotification(critical, 1, privacy),
+        escalationRequestNotification(critical, 2, privacy),
+        failSafeNotification(critical, 3, [{ name: 'House supervisor', phone: 'ext. 4400' }], privacy),
+      ].map((n) => n.lead);
+      expect(leads).toEqual([
+        'CRITICAL',
+        'High priority',
+        'NOT ACKNOWLEDGED',
+        'ESCALATED TO YOU',
+        'NOBODY HAS TAKEN IT',
+      ]);
+      for (const lead of leads) expect(lead).not.toMatch(PHI);
+    }
   });
 
   it('summarises offline criticals without naming any of them', () => {
