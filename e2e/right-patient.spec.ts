@@ -80,6 +80,25 @@ test('observation 1: "a" acknowledges the alert open in the detail, never the ro
   );
 });
 
+test('a key’s message about what it did not do goes after its seconds and never comes back with another view', async ({
+  page,
+}) => {
+  await signIn(page, demo.launchUrl);
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
+  await page.locator('body').focus();
+  // Nothing open in the detail: `a` says why it did nothing.
+  await page.keyboard.press('a');
+  const message = page.locator('.key-message');
+  await expect(message).toContainText('Nothing is open');
+  await expect(message).toHaveText('', { timeout: 30_000 });
+  // Another view and back: the old message stays gone (it came back, beside later acknowledgments).
+  await page.getByRole('button', { name: 'Health' }).click();
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
+  await expect(page.locator('.feed')).toBeVisible();
+  // Read once, as the view first shows (a retrying assertion would wait out a message shown again).
+  expect(await message.textContent()).toBe('');
+});
+
 test('observation 1: the host refuses to acknowledge a critical nobody opened, or another patient than shown', async ({
   page,
 }) => {

@@ -32,6 +32,8 @@ export function useAcknowledge() {
         onSuccess: (answer) => {
           if (answer && (answer.state === 'acknowledged' || answer.state === 'resolved')) {
             uiActions.clearNote(alert.id);
+            // A key's "Not acknowledged: …" from before no longer applies.
+            uiActions.clearKeyMessage();
             return;
           }
           uiActions.setAckOutcome(alert.id, { kind: 'refused', text: refusalText(alert, answer) });
