@@ -183,6 +183,11 @@ async function identityEverywhere(page: Page, still: DemoProcess): Promise<void>
   for (const text of await pins.allInnerTexts()) expect(text).toMatch(/ · MRN PT-\d{4}/);
   // The in-page toast names the patient with the MRN.
   await expect(page.locator('.toast').first()).toContainText(/MRN PT-\d{4}/);
+  // The other Omar Garcia on the ward has no alert: the feed learns of him from the ward's census,
+  // loaded by the feed itself (it used to warn only once someone had opened the Ward board).
+  await expect(
+    page.locator('.feed-row', { hasText: 'Omar Garcia' }).first().locator('.same-name'),
+  ).toBeVisible();
 
   // The ward filter lists wards, never beds; the patient filter names the MRN.
   await openFilters(page);

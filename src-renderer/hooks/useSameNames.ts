@@ -5,13 +5,24 @@ import { queries } from '../api/queries.ts';
 import { derive } from '../feed/derived.ts';
 import { sameNameReferences } from '../feed/identity.ts';
 
+/** How often the feed re-reads the ward's census for names (the Ward board view reads it more often). */
+const CENSUS_RECHECK_MS = 5 * 60_000;
+
 /**
- * Patients who share their name with another patient in view: every alert loaded, and the ward board's
- * census when it has been loaded (never fetched just for this).
+ * Patients who share their name with another patient in view: every alert loaded, and, for a nurse,
+ * the ward's census: the other Omar Garcia may have no alert at all, and the warning must not depend
+ * on someone having opened the Ward board first.
  */
 export function useSameNames(): Set<string> {
   const alerts = useQuery(queries.alerts());
-  const board = useQuery({ ...queries.wardBoard(), enabled: false });
+  const session = useQuery(queries.session());
+  const nurse = session.data?.state === 'signed-in' && session.data.role === 'nurse';
+  const board = useQuery({
+    ...queries.wardBoard(),
+    enabled: nurse,
+    refetchInterval: CENSUS_RECHECK_MS,
+    staleTime: CENSUS_RECHECK_MS / 2,
+  });
   return useMemo(() => {
     const fromAlerts = derive(alerts.data).sameNames;
     if (!board.data) return fromAlerts;
