@@ -2,8 +2,9 @@
 // browser host -> renderer.
 import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import type { HealthSnapshot } from '../src-main/shared/api.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
-import { watchHostEvents } from './support/app.ts';
+import { callApi, watchHostEvents } from './support/app.ts';
 
 let demo: DemoProcess;
 test.beforeAll(async () => {
@@ -31,6 +32,18 @@ test('a critical potassium is pushed to the feed and opens with value and patien
   await expect(page.getByRole('status').filter({ hasText: 'Signed in as Alex Rivera' })).toBeVisible({
     timeout: 30_000,
   });
+
+  // Her first sign-in here: the feed says since when it watches (nothing written before is shown).
+  const health = await callApi<HealthSnapshot>(page, 'getHealth');
+  const since =
+    health.subscriptions
+      .map((s) => s.watchingSince ?? '')
+      .sort()
+      .at(-1) ?? '';
+  expect(since).not.toBe('');
+  await expect(page.locator('.watching-since')).toContainText(
+    `Watching here since ${new Date(since).toTimeString().slice(0, 5)}: results written before then are not shown`,
+  );
 
   const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();
   await expect(row).toBeVisible({ timeout: 30_000 });

@@ -40,6 +40,11 @@ export interface SubscriptionHealth {
   tokenExpiresAt: string | null;
   /** The heartbeat period expected of this subscription; a live one silent for twice that is degraded. */
   heartbeatSeconds?: number;
+  /**
+   * Since when this workstation has this subscription: nothing written before then is delivered (a
+   * first sign-in here shows no earlier results, and says so).
+   */
+  watchingSince?: string | null;
 }
 
 /** Token renewal that keeps failing for a transient reason (the session goes on meanwhile). */

@@ -13,6 +13,7 @@ import { CriticalList } from './CriticalList.tsx';
 import { FeedFilters } from './FeedFilters.tsx';
 import { FeedRow } from './FeedRow.tsx';
 import { KeyMessage } from './KeyMessage.tsx';
+import { WatchingSince } from './WatchingSince.tsx';
 
 /** Row heights (px) of the windowed list, per type size; the CSS gives rows the same heights. */
 const ROW_HEIGHT = { normal: 80, large: 116 } as const;
@@ -62,6 +63,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
           <span className="muted"> · {counts.information.toLocaleString()} information</span>
         </p>
       </div>
+      <WatchingSince />
       <CriticalList list={list} sameNames={sameNames} />
       {compact ? null : <FeedFilters list={list} sameNames={sameNames} />}
       {alerts.isError ? <p role="alert">Could not load alerts: {alerts.error.message}</p> : null}

@@ -67,7 +67,11 @@ export async function startPlan(
   // The monitor stopped while the server was answering: nothing may start after a stop.
   if (set.stopped) throw new Error('the monitor stopped');
   const tracker = health ?? createHealthEntry(record.key, record.topic, record.heartbeatSeconds);
-  Object.assign(tracker.entry, { subscriptionKey: record.key, topic: record.topic });
+  Object.assign(tracker.entry, {
+    subscriptionKey: record.key,
+    topic: record.topic,
+    watchingSince: record.createdAt,
+  });
   // A resumed subscription's last event number is its stored cursor until something new is committed:
   // health must not show none beside the server's count, as if the cursor had been lost.
   if (tracker.entry.lastEventNumber === null && record.cursor > 0)

@@ -27,6 +27,8 @@ export interface SubscriptionRecord {
   owner: string | null;
   cursor: number;
   sequenceMode: 'sequence' | 'no-sequence';
+  /** When this workstation first stored it: the server delivers nothing written before then. */
+  createdAt: string;
 }
 
 export interface IncomingEvent {
@@ -88,6 +90,7 @@ interface SubscriptionRow {
   owner: string | null;
   cursor: number;
   sequence_mode: string;
+  created_at: string;
   retired_at: string | null;
 }
 
@@ -129,6 +132,7 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
     owner: row.owner,
     cursor: row.cursor,
     sequenceMode: row.sequence_mode as SubscriptionRecord['sequenceMode'],
+    createdAt: row.created_at,
   };
 }
 
@@ -377,7 +381,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       return row ? toSubscription(row) : null;
     },
     saveSubscription: (
-      record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode'>,
+      record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode' | 'createdAt'>,
     ): SubscriptionRecord => {
       const key = subscriptionKey(record.fhirBase, record.remoteId);
       statements.upsertSubscription.run({ ...record, key, cursor: 0, sequenceMode: 'sequence', now: now() });

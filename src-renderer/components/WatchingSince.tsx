@@ -1,0 +1,20 @@
+// Since when this workstation has been watching, while that is recent (feed/watching-since.ts): a
+// first sign-in here shows no earlier results, and an empty feed must not read as "nothing critical".
+import { useQuery } from '@tanstack/react-query';
+import { queries } from '../api/queries.ts';
+import { recentWatchStart } from '../feed/watching-since.ts';
+import { timeText } from '../format/time.ts';
+import { useNow } from '../hooks/useNow.ts';
+
+export function WatchingSince() {
+  const health = useQuery(queries.health());
+  const now = useNow(60_000);
+  const since = recentWatchStart(health.data, now);
+  if (!since) return null;
+  return (
+    <p className="watching-since" role="note">
+      Watching here since {timeText(since, now)}: results written before then are not shown — check the
+      patient record for earlier ones.
+    </p>
+  );
+}
