@@ -92,7 +92,7 @@ function quantityOf(resource: FhirResource): Quantity {
 
 interface Violation {
   rule: ThresholdRule;
-  comparator: '<' | '<=' | '>' | '>=';
+  comparator: '<' | '≤' | '>' | '≥';
   limit: number;
 }
 
@@ -113,12 +113,12 @@ function checkThresholds(
     }
     if (rule.high !== null && (rule.highInclusive ? value >= rule.high : value > rule.high))
       return {
-        violation: { rule, comparator: rule.highInclusive ? '>=' : '>', limit: rule.high },
+        violation: { rule, comparator: rule.highInclusive ? '≥' : '>', limit: rule.high },
         problem: null,
       };
     if (rule.low !== null && (rule.lowInclusive ? value <= rule.low : value < rule.low))
       return {
-        violation: { rule, comparator: rule.lowInclusive ? '<=' : '<', limit: rule.low },
+        violation: { rule, comparator: rule.lowInclusive ? '≤' : '<', limit: rule.low },
         problem: null,
       };
     problem = null;

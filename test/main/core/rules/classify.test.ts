@@ -65,7 +65,7 @@ describe('observation thresholds (demo defaults)', () => {
     ['platelets low', '777-3', 30, '10*3/uL', undefined, 'critical', 'Plt 30 10*3/uL < 40'],
     ['platelets 10*9/L', '777-3', 1200, '10*9/L', undefined, 'critical', 'Plt 1200 10*9/L > 1000 10*3/uL'],
     ['INR high', '6301-6', 5.5, '{INR}', undefined, 'critical', 'INR 5.5 {INR} > 5'],
-    ['lactate at limit (inclusive)', '2524-7', 4.0, 'mmol/L', undefined, 'critical', 'Lac 4 mmol/L >= 4'],
+    ['lactate at limit (inclusive)', '2524-7', 4.0, 'mmol/L', undefined, 'critical', 'Lac 4 mmol/L ≥ 4'],
     ['pH low', '2744-1', 7.1, '[pH]', undefined, 'critical', 'pH 7.1 [pH] < 7.2'],
     ['troponin is high tier', '10839-9', 0.9, 'ng/mL', undefined, 'high', 'TnI 0.9 ng/mL > 0.4'],
     ['troponin ng/L converted', '10839-9', 900, 'ng/L', undefined, 'high', 'TnI 900 ng/L > 0.4 ng/mL'],
