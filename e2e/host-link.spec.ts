@@ -95,3 +95,26 @@ test('observation 5: signed out, and a cancelled sign-in, are red and say alerts
     await demo.stop();
   }
 });
+
+test('host killed while a pharmacist reviews an order: the decisions are disabled with the reason, not refused afterwards', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const demo = await startDemo({ extraArgs: ['--sim-rate', '0'] });
+  try {
+    await signIn(page, demo.launchUrl, 'pharmacist');
+    await page.getByRole('button', { name: 'Worklist' }).click();
+    const orders = page.getByRole('list', { name: 'Orders', exact: true });
+    await orders.getByRole('listitem').first().getByRole('button').first().click();
+    const verify = page.getByRole('button', { name: 'Verify', exact: true });
+    await expect(verify).toBeEnabled({ timeout: 30_000 });
+
+    await demo.stop('SIGKILL');
+    await expect(redBanner(page)).toBeVisible({ timeout: 10_000 });
+    for (const name of ['Verify', 'Reject', 'Request clarification'])
+      await expect(page.getByRole('button', { name, exact: true })).toBeDisabled();
+    await expect(page.getByText(/monitor host is not reachable: nothing can be recorded/)).toBeVisible();
+  } finally {
+    await demo.stop();
+  }
+});

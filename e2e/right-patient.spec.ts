@@ -143,6 +143,12 @@ test('observation 2: a read-back note belongs to its alert and is never carried 
   // The first alert keeps its own note until it is acknowledged.
   await row(page, first).click();
   await expect(note).toHaveValue(`read back to Dr Shah for ${first.patient?.name}`);
+  // Escape leaves the note: the next keys move the feed instead of being typed into it.
+  await note.focus();
+  await page.keyboard.press('Escape');
+  await expect(note).not.toBeFocused();
+  await page.keyboard.press('k');
+  await expect(note).toHaveValue(`read back to Dr Shah for ${first.patient?.name}`);
 });
 
 test('observation 4: name and MRN on every row, pin, toast and tile; same-name warning; ward and patient filters; people by name', async ({

@@ -67,6 +67,10 @@ export function AckPanel({ alert }: { alert: AlertSummary }) {
           value={note}
           maxLength={500}
           onChange={(e) => uiActions.setNote(alert.id, e.target.value)}
+          // Escape leaves the note (as it leaves the search box), so j/k/a work again, not typed into it.
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') e.currentTarget.blur();
+          }}
         />
       </label>
       <div className="ack-row">

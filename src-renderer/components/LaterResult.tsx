@@ -6,6 +6,7 @@ import { readableUnit } from '../../src-main/shared/fhir-json.ts';
 import { queries } from '../api/queries.ts';
 import { laterNormal, trendRecheckInterval } from '../feed/later-result.ts';
 import { timeText } from '../format/time.ts';
+import { isOpen } from '../feed/feed-model.ts';
 
 export function useLaterNormal(alert: AlertSummary): TrendPoint | null {
   const watched = alert.tier === 'critical' && alert.focus.startsWith('Observation/') && alert.fetch === 'ok';
@@ -26,13 +27,15 @@ const valueText = (p: TrendPoint) =>
 export function LaterNormalBanner({ alert }: { alert: AlertSummary }) {
   const later = useLaterNormal(alert);
   if (!later) return null;
+  // Once acknowledged or resolved, the advice to acknowledge would contradict the line below it.
+  const open = isOpen(alert);
   return (
     <p className="later-normal" role="status">
       <strong>
         <span aria-hidden="true">●</span> Later normal result: {valueText(later)} at {timeText(later.at)}
       </strong>{' '}
-      — the same test for the same patient, after this one. It does not acknowledge this alert: check it, then
-      acknowledge.
+      — the same test for the same patient, after this one.
+      {open ? ' It does not acknowledge this alert: check it, then acknowledge.' : null}
     </p>
   );
 }

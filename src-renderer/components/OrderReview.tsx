@@ -13,6 +13,7 @@ import { reviewValueText } from '../fhir/queue.ts';
 import { timeText } from '../format/time.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { OrderDecisionText } from './OrderDecisionText.tsx';
+import { useUiStore } from '../state/ui-store.ts';
 
 function Banner({ review }: { review: Review }) {
   const p = review.patient;
@@ -95,6 +96,8 @@ function Decide({ review, order }: { review: Review; order: string }) {
   const [overrides, setOverrides] = useState<Record<string, string>>({});
   const [reason, setReason] = useState('');
   const [answer, setAnswer] = useState<string | null>(null);
+  // A decision needs the host: while it is unreachable the buttons say so instead of failing afterwards.
+  const hostUp = useUiStore((s) => s.hostLink === 'open');
   const send = (decision: OrderDecision) =>
     decide.mutate(
       {
@@ -110,6 +113,8 @@ function Decide({ review, order }: { review: Review; order: string }) {
           // Accepted: the decision line (read back from the host) says where it stands from now on; a
           // "sending" message kept here would contradict it once the server has it.
           setAnswer(result.accepted ? null : result.message);
+          // Sent with it: a question left in the box would read as one not asked yet.
+          if (result.accepted) setReason('');
           void client.invalidateQueries({ queryKey: ['review', order] });
           void client.invalidateQueries({ queryKey: ['worklist'] });
         },
@@ -140,14 +145,24 @@ function Decide({ review, order }: { review: Review; order: string }) {
           <p className="decide-for" id={`decide-for-${order}`}>
             For {identityText(review.patient)}: {review.item?.medication ?? order}
           </p>
+          {hostUp ? null : (
+            <p className="ack-blocked" role="status">
+              The monitor host is not reachable: nothing can be recorded until it is back.
+            </p>
+          )}
           <div className="decide-buttons" role="group" aria-describedby={`decide-for-${order}`}>
-            <button type="button" className="ack" disabled={decide.isPending} onClick={() => send('verify')}>
+            <button
+              type="button"
+              className="ack"
+              disabled={decide.isPending || !hostUp}
+              onClick={() => send('verify')}
+            >
               Verify
             </button>
-            <button type="button" disabled={decide.isPending} onClick={() => send('reject')}>
+            <button type="button" disabled={decide.isPending || !hostUp} onClick={() => send('reject')}>
               Reject
             </button>
-            <button type="button" disabled={decide.isPending} onClick={() => send('clarify')}>
+            <button type="button" disabled={decide.isPending || !hostUp} onClick={() => send('clarify')}>
               Request clarification
             </button>
           </div>
