@@ -238,6 +238,16 @@ async function identityEverywhere(page: Page, still: DemoProcess): Promise<void>
     await page.setViewportSize({ width, height: 700 });
     expect(await shownInFull(compact.locator('.feed-meta'), bed ?? '?'), `${bed} at ${width} px`).toBe(true);
   }
+  // In large type too ("Ward A bec…" at 1024 px): the warning gives way before the bed does.
+  await page.getByRole('button', { name: 'Large type' }).click();
+  for (let width = 1024; width <= 1400; width += 64) {
+    await page.setViewportSize({ width, height: 700 });
+    expect(
+      await shownInFull(compact.locator('.feed-meta'), bed ?? '?'),
+      `${bed} at ${width} px, large type`,
+    ).toBe(true);
+  }
+  await page.getByRole('button', { name: 'Large type' }).click();
   await page.getByRole('button', { name: 'Alerts', exact: true }).click();
   await page.setViewportSize({ width: 1280, height: 720 });
 
