@@ -16,6 +16,11 @@ test.afterAll(async () => {
 
 test('a critical potassium is pushed to the feed and opens with value and patient', async ({ page }) => {
   const pushed = await watchHostEvents(page);
+  // Nothing the page asks for fails (the browser's own /favicon.ico request was a 404 on every load).
+  const failed: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+  });
   await page.goto(demo.launchUrl);
   await expect(page.getByRole('heading', { name: 'Alert Monitor' })).toBeVisible();
   // The host's event stream is open before sign-in: the critical can only arrive as a push.
@@ -33,6 +38,7 @@ test('a critical potassium is pushed to the feed and opens with value and patien
     timeout: 30_000,
   });
 
+  expect(failed).toEqual([]);
   // Her first sign-in here: the feed says since when it watches (nothing written before is shown).
   const health = await callApi<HealthSnapshot>(page, 'getHealth');
   const since =
