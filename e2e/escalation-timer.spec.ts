@@ -56,6 +56,8 @@ test('nobody answers: the ward’s nurses are asked, then the fail-safe contact 
     'Nobody has taken it: call Rapid response team (ext. 2222).',
   );
   await expect(step(page, 1)).not.toContainText(/declined|accepted/);
+  // Step 1's "next step at" is history now: it says the next step was asked.
+  await expect(step(page, 1)).toContainText('no answer · the next step was asked');
   const still = (await listAlerts(page)).find((a) => a.id === critical.id);
   expect(still && isOpenCritical(still)).toBe(true);
 });

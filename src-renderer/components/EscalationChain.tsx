@@ -94,7 +94,11 @@ export function EscalationChain({ alert }: { alert: AlertSummary }) {
       <h3>Escalation</h3>
       <ol>
         {chain.map((step) => {
-          const text = stepText(step, now);
+          const text = stepText(
+            step,
+            now,
+            chain.some((later) => later.step > step.step),
+          );
           return (
             <li key={step.step} data-step={step.step} data-status={step.status}>
               {text.asked}

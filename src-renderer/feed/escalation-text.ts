@@ -12,8 +12,15 @@ export function roleText(role: string | null): string {
   return role ?? 'the next responder';
 }
 
-/** One step in words: who was asked and when, and what became of it. */
-export function stepText(step: EscalationStepView, now: number): { asked: string; outcome: string } {
+/**
+ * One step in words: who was asked and when, and what became of it. `overtaken`: a later step has been
+ * asked already (its time is no longer "next").
+ */
+export function stepText(
+  step: EscalationStepView,
+  now: number,
+  overtaken = false,
+): { asked: string; outcome: string } {
   const role = roleText(step.role);
   // A person's display often names the role already ("Alex Rivera, RN (charge nurse, Ward A)").
   const who = !step.targetName
@@ -40,6 +47,7 @@ export function stepText(step: EscalationStepView, now: number): { asked: string
     case 'cancelled':
       return { asked, outcome: 'called off' };
     case 'requested':
+      if (overtaken) return { asked, outcome: 'no answer · the next step was asked' };
       return {
         asked,
         outcome: step.dueAt ? `no answer yet · next step at ${timeText(step.dueAt, now)}` : 'no answer yet',

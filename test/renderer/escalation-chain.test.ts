@@ -55,6 +55,12 @@ describe('escalation chain wording', () => {
     expect(accepted.outcome).toMatch(/^accepted by Practitioner\/nurse-a at /);
   });
 
+  it('a step left unanswered once the next was asked says so, not when the next will be asked', () => {
+    const passed = stepText(step({}), NOW, true);
+    expect(passed.outcome).toBe('no answer · the next step was asked');
+    expect(passed.outcome).not.toMatch(/next step at/);
+  });
+
   it('tells a step nobody holds from a decline, and names the fail-safe', () => {
     expect(stepText(step({ status: 'declined' }), NOW).outcome).toBe(
       'nobody holds this role: next step at once',
