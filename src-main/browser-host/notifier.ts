@@ -40,6 +40,7 @@ export function createBrowserNotifier(
         title: n.title,
         body: n.body,
         ...(n.lead ? { lead: n.lead } : {}),
+        ...(n.inAppBody ? { inAppBody: n.inAppBody } : {}),
         ...(osRaised ? { osRaised: true } : {}),
       });
       return raised?.osRef;

@@ -41,6 +41,8 @@ export interface AlertNotification {
   step?: number;
   /** What it is, in capitals, for the app's own toast (no patient data): "ESCALATED TO YOU". */
   lead?: string;
+  /** The body inside the app, where "Open Alert Monitor to …" would send her to where she is. */
+  inAppBody?: string;
 }
 
 /** Raises an interruption: Electron Notification, D-Bus, or the browser page. */

@@ -205,6 +205,8 @@ export type HostEvent =
        * YOU", "NOBODY HAS TAKEN IT"… No patient data, so privacy mode keeps it.
        */
       lead?: string;
+      /** The body for the app's own toast, when the OS wording would send her to the app itself. */
+      inAppBody?: string;
       osRaised?: boolean;
     }
   /** The alert was acknowledged or resolved: close its OS/page notification and its toast. */

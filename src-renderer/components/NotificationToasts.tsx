@@ -31,6 +31,7 @@ export function raisePageNotification(event: Extract<HostEvent, { type: 'notify'
     title: event.title,
     body: event.body,
     ...(event.lead ? { lead: event.lead } : {}),
+    ...(event.inAppBody ? { inAppBody: event.inAppBody } : {}),
   });
   if (event.osRaised || !('Notification' in window) || Notification.permission !== 'granted') return;
   const key = event.alertId ?? event.groupId ?? null;
@@ -85,7 +86,7 @@ function Toast({ n, alert, signedIn }: ToastProps) {
   const body = alert
     ? [identityText(alert.patient), alert.location].filter(Boolean).join(' · ')
     : signedIn
-      ? n.body
+      ? (n.inAppBody ?? n.body)
       : 'Sign in to review.';
   return (
     <div className={`toast toast-${alert?.tier ?? 'critical'}`}>

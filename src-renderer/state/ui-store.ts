@@ -14,6 +14,8 @@ export interface InPageNotification {
   body: string;
   /** What it is ("ESCALATED TO YOU"), for the toast that names the alert itself. */
   lead?: string;
+  /** The host's wording for inside the app, when it has one. */
+  inAppBody?: string;
 }
 
 /** What became of an acknowledgment that did not go through: shown on that alert until retried. */

@@ -194,6 +194,10 @@ function summaryNotification(title: string, alertIds?: readonly string[], unchec
       unchecked > 0
         ? `${unchecked} of them could not be checked yet. Open Alert Monitor to review them.`
         : 'Open Alert Monitor to review them.',
+    inAppBody:
+      unchecked > 0
+        ? `${unchecked} of them could not be checked yet. Each is in the critical list.`
+        : 'Each is in the critical list.',
     kind: 'summary',
     ...(alertIds ? { alertIds: [...alertIds] } : {}),
   };
@@ -228,6 +232,7 @@ export function escalatedTogetherNotification(alertIds: readonly string[]): Aler
     tier: 'critical',
     title: `${alertIds.length} critical results not acknowledged`,
     body: 'Open Alert Monitor to acknowledge them.',
+    inAppBody: 'Each is in the critical list: open it to acknowledge.',
     kind: 'escalation',
     alertIds: [...alertIds],
   };
@@ -240,6 +245,7 @@ export function escalationRequestsTogetherNotification(alertIds: readonly string
     tier: 'critical',
     title: `ESCALATED TO YOU: ${alertIds.length} critical results not acknowledged`,
     body: 'Open Alert Monitor to accept or decline each.',
+    inAppBody: 'Each is in the critical list: open it to accept or decline.',
     kind: 'escalation',
     alertIds: [...alertIds],
   };

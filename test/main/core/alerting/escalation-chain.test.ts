@@ -106,6 +106,7 @@ describe('escalation steps told on this screen', () => {
       {
         title: 'ESCALATED TO YOU: 600 critical results not acknowledged',
         body: 'Open Alert Monitor to accept or decline each.',
+        inAppBody: 'Each is in the critical list: open it to accept or decline.',
       },
       ids,
     );

@@ -134,6 +134,7 @@ describe('notification text', () => {
       tier: 'critical',
       title: '5 critical results arrived while offline',
       body: 'Open Alert Monitor to review them.',
+      inAppBody: 'Each is in the critical list.',
       kind: 'summary',
     });
   });

@@ -82,6 +82,7 @@ describe('re-notification of escalated criticals', () => {
         tier: 'critical',
         title: '600 critical results not acknowledged',
         body: 'Open Alert Monitor to acknowledge them.',
+        inAppBody: 'Each is in the critical list: open it to acknowledge.',
         kind: 'escalation',
         alertIds: ids,
       },
