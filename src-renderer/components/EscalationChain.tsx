@@ -33,7 +33,8 @@ function FailSafeContacts({ policy }: { policy: EscalationPolicyView | null | un
 
 /**
  * Accept or decline a step addressed to her. Accepting is acknowledging: it carries the read-back note
- * typed for this alert and the patient shown, and is held back for the same reasons as Acknowledge.
+ * typed for this alert and the patient shown, and is held back for the same reasons as Acknowledge
+ * (whose button, above it in the detail, says which).
  */
 function Answer({ alert, step }: { alert: AlertSummary; step: EscalationStepView }) {
   const blocked = useAckGate(alert);
@@ -73,11 +74,6 @@ function Answer({ alert, step }: { alert: AlertSummary; step: EscalationStepView
       >
         Decline (ask the next)
       </button>
-      {blocked ? (
-        <span className="ack-blocked" role="status">
-          {blocked}
-        </span>
-      ) : null}
       {answer.isError ? <span role="alert">Not recorded: {answer.error.message}</span> : null}
     </span>
   );

@@ -78,7 +78,7 @@ async function tellSteps(count: number, kind: 'requested' | 'fail-safe') {
  */
 function expectOneCovering(
   raised: readonly AlertNotification[],
-  text: { title: string; body: string },
+  text: { title: string; body: string; inAppBody?: string },
   ids: readonly string[],
 ): void {
   expect(raised).toEqual([
