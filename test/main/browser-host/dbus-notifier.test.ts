@@ -168,6 +168,7 @@ describe('D-Bus notifier (unit)', () => {
         groupId: 'group-1',
         title: '6 critical results arrived together',
         body: summary.body,
+        inAppBody: 'Each is in the critical list.',
         osRaised: true,
       },
       { type: 'withdraw-group-notification', groupId: 'group-1' },

@@ -66,6 +66,7 @@ describe('notify once, live', () => {
         tier: 'critical',
         title: '600 critical results arrived together',
         body: 'Open Alert Monitor to review them.',
+        inAppBody: 'Each is in the critical list.',
         kind: 'summary',
         alertIds: alerts.map((a) => a.id),
       },
