@@ -48,7 +48,7 @@ test('a critical potassium is pushed to the feed and opens with value and patien
       .at(-1) ?? '';
   expect(since).not.toBe('');
   await expect(page.locator('.watching-since')).toContainText(
-    `Watching here since ${new Date(since).toTimeString().slice(0, 5)}: results written before then are not shown`,
+    `Watching here since ${new Date(since).toTimeString().slice(0, 5)}: earlier results are not shown`,
   );
 
   const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();

@@ -44,6 +44,9 @@ export function FeedFilters({ list, sameNames }: { list: readonly AlertSummary[]
           onKeyDown={leaveSearch}
         />
       </label>
+      <button type="button" onClick={uiActions.clearFilters}>
+        Clear
+      </button>
       <details className="more-filters" open={active > 0 || undefined}>
         <summary>Filters{active > 0 ? ` (${active} on)` : ''}</summary>
         <div className="more-filters-body">
@@ -100,9 +103,6 @@ export function FeedFilters({ list, sameNames }: { list: readonly AlertSummary[]
           </label>
         </div>
       </details>
-      <button type="button" onClick={uiActions.clearFilters}>
-        Clear
-      </button>
     </div>
   );
 }

@@ -128,7 +128,7 @@ export function NotificationToasts() {
           <Toast key={n.id} n={n} alert={alertOf(n.alertId)} signedIn={signedIn} />
         ))}
         {notifications.length > visible.length ? (
-          <span className="muted">and {notifications.length - visible.length} more</span>
+          <span className="toast-more muted">and {notifications.length - visible.length} more</span>
         ) : null}
       </div>
     </div>

@@ -13,8 +13,7 @@ export function WatchingSince() {
   if (!since) return null;
   return (
     <p className="watching-since" role="note">
-      Watching here since {timeText(since, now)}: results written before then are not shown — check the
-      patient record for earlier ones.
+      Watching here since {timeText(since, now)}: earlier results are not shown — see the patient record.
     </p>
   );
 }
