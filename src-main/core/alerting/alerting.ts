@@ -341,7 +341,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const reader = access.auditReader();
       if (reader instanceof ApiRefusedError) throw reader;
       const rows = readableAuditRows(reader, since, until);
-      const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null);
+      const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null, knownNames());
       const path = join(
         options.exportDir,
         `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.csv`,
@@ -416,6 +416,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
     logger,
     chain,
   });
+
+  /** Names for the audit export: the people the store learnt, and the signed-in user's own. */
+  function knownNames(): Map<string, string> {
+    const names = alerts.peopleNames();
+    if (session?.fhirUser && session.display) names.set(session.fhirUser, session.display);
+    return names;
+  }
 
   function readableAuditRows(reader: AuditReader, since?: string, until?: string): AuditRow[] {
     if (reader.owner === '*') return alerts.auditRows(since, until);

@@ -1,9 +1,12 @@
 // The audit log as CSV (RFC 4180) for compliance review: one row per transition, who and when. Cells
 // that a spreadsheet would run as a formula (= + - @ tab CR) are prefixed with an apostrophe
 // (OWASP CSV injection). Patient names are not in the audit log; the focus reference identifies the result.
+// Each actor's reference comes with the name the workstation knows for it, for a reviewer who reads
+// people by name (an actor without a known name, such as the ward identity, leaves the cell empty).
 import type { AuditRow } from '../store/alert-rows.ts';
 
-export const AUDIT_COLUMNS = ['id', 'at', 'alert_id', 'focus', 'tier', 'action', 'actor', 'detail'] as const;
+const ROW_COLUMNS = ['id', 'at', 'alert_id', 'focus', 'tier', 'action', 'actor'] as const;
+export const AUDIT_COLUMNS = [...ROW_COLUMNS, 'actor_name', 'detail'] as const;
 /**
  * The last column: on an acknowledgment row, seconds from the result (its time at the source) to the
  * acknowledgment, wherever it was made (docs/alerting.md, "Audit").
@@ -17,15 +20,24 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** `resultAt` gives an alert's result time (ISO) for the time-to-acknowledge column. */
+/**
+ * `resultAt` gives an alert's result time (ISO) for the time-to-acknowledge column; `names` the known
+ * name for an actor's reference.
+ */
 export function auditCsv(
   rows: readonly AuditRow[],
   resultAt: (alertId: string) => string | null = () => null,
+  names: ReadonlyMap<string, string> = new Map(),
 ): string {
   const lines = [[...AUDIT_COLUMNS, TIME_TO_ACK_COLUMN].join(',')];
   for (const row of rows) {
-    const cells = AUDIT_COLUMNS.map((column) => csvCell(row[column]));
-    lines.push([...cells, csvCell(timeToAcknowledge(row, resultAt))].join(','));
+    const cells = [
+      ...ROW_COLUMNS.map((column) => row[column]),
+      row.actor === null ? null : (names.get(row.actor) ?? null),
+      row.detail,
+      timeToAcknowledge(row, resultAt),
+    ];
+    lines.push(cells.map(csvCell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -199,6 +199,14 @@ function prepareStatements(db: Db) {
       WHERE l.at >= ? AND l.at <= ?
         AND ((l.alert_id IS NOT NULL AND a.owner = ?) OR (l.alert_id IS NULL AND l.actor = ?))
       ORDER BY l.id`),
+    // The names this workstation learnt for people it has a reference of: who acknowledged (here or, from
+    // the shared record, elsewhere) and who answered an escalation step. For the audit export.
+    peopleNames: db.prepare<[], { reference: string; name: string }>(`
+      SELECT acknowledged_by AS reference, acknowledged_by_name AS name FROM alerts
+      WHERE acknowledged_by IS NOT NULL AND acknowledged_by_name IS NOT NULL
+      UNION
+      SELECT answered_by, answered_by_name FROM escalation_steps
+      WHERE answered_by IS NOT NULL AND answered_by_name IS NOT NULL`),
     pruneAlerts: db.prepare<[string]>(`
       DELETE FROM alerts WHERE received_at < ?
         AND (state IN ('acknowledged', 'resolved') OR tier NOT IN ('critical', 'high'))`),
@@ -460,6 +468,10 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       since: string | undefined,
       until: string | undefined,
     ): AuditRow[] => s.auditRangeFor.all(since ?? '0000', until ?? '9999', owner, actor ?? ''),
+
+    /** reference → name for the people this workstation knows by name (the latest name wins). */
+    peopleNames: (): Map<string, string> =>
+      new Map(s.peopleNames.all().map((row) => [row.reference, row.name] as const)),
 
     ...outbox.api,
 

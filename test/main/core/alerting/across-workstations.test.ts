@@ -238,7 +238,8 @@ describe('closed loop across workstations', () => {
     const audit = await ward.ws2.service.handlers.exportAudit({});
     const line =
       audit.csv.split('\r\n').find((l) => l.includes(ws2Alert) && l.includes('state:acknowledged')) ?? '';
-    expect(line).toContain('Practitioner/nurse-a2');
+    // By reference and by the name the shared record carried (ws2 never had nurse-a2 signed in).
+    expect(line).toContain(`,Practitioner/nurse-a2,"Riley Chen, RN (Ward A)",`);
     expect(line).toContain('on another workstation');
     expect(line).toMatch(/,\d+$/);
   }, 120_000);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAlerting, type Alerting } from '../../../../src-main/core/alerting/alerting.ts';
+import { csvCell } from '../../../../src-main/core/alerting/audit-csv.ts';
 import { DEFAULT_SCOPES } from '../../../../src-main/core/auth/index.ts';
 import type { FhirAccess } from '../../../../src-main/core/fhir/fhir-client.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
@@ -335,7 +336,12 @@ describe('closed loop against the embedded server', () => {
     cleanups.push(() => monitor.stop());
     await monitor.start();
     await until(() => monitor.health()[0]?.connection === 'live', 'a live stream');
-    loop.alerting.setSession({ fhirBase: server.fhirBase, fhirUser: 'Practitioner/nurse-a', access });
+    loop.alerting.setSession({
+      fhirBase: server.fhirBase,
+      fhirUser: 'Practitioner/nurse-a',
+      display: 'Alex Rivera, RN',
+      access,
+    });
 
     server.simulator?.emitCriticalPotassium('ward-a');
     await until(() => loop.notified.length === 1, 'the notification');
@@ -391,8 +397,9 @@ describe('closed loop against the embedded server', () => {
     expect(exported.path).not.toBeNull();
     expect(readFileSync(exported.path ?? '', 'utf8')).toBe(exported.csv);
     const lines = exported.csv.trim().split('\r\n');
-    // The last column is the time to acknowledge (on acknowledgment rows).
-    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,detail,time_to_ack_s');
+    // Beside each actor's reference the name the workstation knows for it; the last column is the time
+    // to acknowledge (on acknowledgment rows).
+    expect(lines[0]).toBe('id,at,alert_id,focus,tier,action,actor,actor_name,detail,time_to_ack_s');
     const actions = lines.slice(1).map((l) => l.split(',')[5]);
     expect(actions).toEqual([
       'notified',
@@ -402,7 +409,9 @@ describe('closed loop against the embedded server', () => {
       'state:resolved',
     ]);
     const ackLine = lines.find((l) => l.includes('state:acknowledged')) ?? '';
-    expect(ackLine).toContain('Practitioner/nurse-a');
+    const name = written?.lifecycle?.acknowledgedByName ?? '';
+    expect(name).not.toBe('');
+    expect(ackLine).toContain(`,Practitioner/nurse-a,${csvCell(name)},`);
     expect(ackLine).toMatch(/,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,/);
     expect(ackLine).not.toContain('read back K 6.8'); // the note's text stays out of the audit log
   });
