@@ -17,6 +17,11 @@ export function currentLocation(
   return { display: str(field(place, 'display')), reference: referenceOf(place) };
 }
 
+/** Whether a focus is an Encounter (an admission, transfer or discharge): its place is in itself. */
+export function isEncounter(resource: unknown): boolean {
+  return field(resource, 'resourceType') === 'Encounter';
+}
+
 /** A place's name as shown (bounded); null for none. */
 export function placeName(name: string | null): string | null {
   return name?.slice(0, MAX_PLACE) ?? null;
@@ -57,11 +62,22 @@ export async function placeOf(
   fhirBase: string,
   encounterRef: string | null,
 ): Promise<Place> {
-  const nowhere: Place = { bed: null, ward: null };
   const encounter = encounterRef ? resolveReference(encounterRef, fhirBase) : null;
-  if (!encounter?.sameOrigin) return nowhere;
-  const current = currentLocation((await readResource(access, encounter.relative)).resource);
-  if (!current) return nowhere;
+  if (!encounter?.sameOrigin) return { bed: null, ward: null };
+  return placeOfEncounter(access, fhirBase, (await readResource(access, encounter.relative)).resource);
+}
+
+/**
+ * placeOf for an Encounter already in hand (an admission's, transfer's or discharge's focus is the
+ * Encounter itself: no second read of it). Never throws.
+ */
+export async function placeOfEncounter(
+  access: FhirAccess,
+  fhirBase: string,
+  encounter: unknown,
+): Promise<Place> {
+  const current = currentLocation(encounter);
+  if (!current) return { bed: null, ward: null };
   const location = current.reference ? resolveReference(current.reference, fhirBase) : null;
   const bedResource = location?.sameOrigin ? (await readResource(access, location.relative)).resource : null;
   const bed = (current.display ?? str(field(bedResource, 'name')))?.slice(0, MAX_PLACE) ?? null;

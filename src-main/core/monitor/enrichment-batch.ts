@@ -14,7 +14,7 @@ import { MAX_BATCH_IDS, readBatch } from '../fhir/batch-read.ts';
 import { readResource } from '../fhir/fhir-client.ts';
 import { resolveReference } from '../notifications/parse-bundle.ts';
 import { classifyResource } from '../rules/classify.ts';
-import { currentLocation, placeName, wardOf, type Place } from './bed-lookup.ts';
+import { currentLocation, isEncounter, placeName, wardOf, type Place } from './bed-lookup.ts';
 import { BATCH_SIZE, enrichAlert, type Enriched, type EnrichmentDeps } from './enrichment.ts';
 import { identityOf, readPatientIdentity, type PatientIdentity } from '../fhir/patient-identity.ts';
 import { cached, createReferenceCache, remember, type ReferenceCache } from './reference-cache.ts';
@@ -135,7 +135,12 @@ async function saveFetched(
       classification,
       interrupting: classification.tier !== 'unclassified' && deps.interrupts(classification.tier),
       who: await patientOf(deps, state, classification.patientRef, item.included),
-      place: urgent ? await placeAt(deps, state, encounterRef, item.included) : null,
+      // A result's bed costs reads, spent on what is urgent; an encounter's bed is in the focus itself.
+      place: isEncounter(item.resource)
+        ? await placeOfCurrent(deps, state, item.resource)
+        : urgent
+          ? await placeAt(deps, state, encounterRef, item.included)
+          : null,
     });
   }
   const stored = deps.store.saveEnrichments(
@@ -207,7 +212,15 @@ async function placeAt(
 ): Promise<Place | null> {
   const ref = relativeRef(deps, encounterRef);
   if (!ref) return null;
-  const encounter = included.get(ref) ?? (await readResource(deps.access, ref)).resource;
+  return placeOfCurrent(deps, state, included.get(ref) ?? (await readResource(deps.access, ref)).resource);
+}
+
+/** An Encounter's current bed and the bed's ward (the bed from the cache, else read). */
+async function placeOfCurrent(
+  deps: EnrichmentDeps,
+  state: BatchState,
+  encounter: unknown,
+): Promise<Place | null> {
   const current = currentLocation(encounter);
   if (!current) return null;
   const locationRef = relativeRef(deps, current.reference);

@@ -16,7 +16,7 @@ import { classifyResource } from '../rules/classify.ts';
 import type { RulesHolder } from '../rules/rules-holder.ts';
 import type { AlertClassification } from '../store/alert-store.ts';
 import type { ClientStore } from '../store/client-store.ts';
-import { placeOf } from './bed-lookup.ts';
+import { isEncounter, placeOf, placeOfEncounter } from './bed-lookup.ts';
 import { readPatientIdentity } from '../fhir/patient-identity.ts';
 
 /** Batches in flight at once; each takes whatever is waiting when it starts (enrichment-batch.ts). */
@@ -97,7 +97,12 @@ export async function enrichAlert(deps: EnrichmentDeps, id: string): Promise<Enr
   const interrupting = classification.tier !== 'unclassified' && deps.interrupts(classification.tier);
   const urgent = classification.tier === 'critical' || classification.tier === 'high';
   const who = await readPatientIdentity(deps.access, deps.fhirBase, classification.patientRef);
-  const place = urgent ? await placeOf(deps.access, deps.fhirBase, encounterRef) : null;
+  // A result's bed costs reads, spent on what is urgent; an encounter's bed is in the focus itself.
+  const place = isEncounter(resource)
+    ? await placeOfEncounter(deps.access, deps.fhirBase, resource)
+    : urgent
+      ? await placeOf(deps.access, deps.fhirBase, encounterRef)
+      : null;
   const saved = deps.store.saveEnrichment(
     id,
     {
