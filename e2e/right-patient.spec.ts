@@ -121,6 +121,39 @@ test('observation 1: the host refuses to acknowledge a critical nobody opened, o
   expect(wrong.state).toBe('seen');
 });
 
+test('observation 1: a refusal by the host’s access rules is shown in its own words, as a refusal, on the alert', async ({
+  page,
+}) => {
+  // An alert of another user on this workstation (Sam Okafor, Ward B), which Alex may not act on.
+  await signIn(page, demo.launchUrl, 'charge nurse, Ward B');
+  const theirs = (await alertsWhere(page, (list) => list.length > 0, 'a Ward B alert'))[0] as AlertSummary;
+  await signIn(page, demo.launchUrl);
+  const [open] = await twoPatients(page);
+  await showCriticalOnly(page);
+  await row(page, open).click();
+  const detail = page.locator('.detail');
+  const button = detail.getByRole('button', { name: /^Acknowledge/ });
+  await expect(button).toBeEnabled();
+
+  // The page's request names Sam's alert (a page out of step with the host, made deterministic here by
+  // rewriting the request; the answer is the real host's, as test/main/browser-host tests assert).
+  await page.route('**/api/call/acknowledge', (route) =>
+    route.continue({
+      postData: JSON.stringify({ ...(route.request().postDataJSON() as object), alertId: theirs.id }),
+    }),
+  );
+  await button.click();
+  const outcome = detail.locator('.ack-outcome');
+  await expect(outcome).toContainText('Not permitted');
+  await expect(outcome).toHaveClass(/ack-refused/);
+  await expect(outcome).not.toContainText(/session|connection/);
+  // Nothing changed on either alert, and the page still trusts its host.
+  const after = await listAlerts(page);
+  expect(after.find((a) => a.id === open.id)?.state).not.toBe('acknowledged');
+  expect(after.some((a) => a.id === theirs.id)).toBe(false);
+  await expect(page.getByText(/does not accept this page/)).toHaveCount(0);
+});
+
 test('observation 2: a read-back note belongs to its alert and is never carried over to another', async ({
   page,
 }) => {

@@ -1,7 +1,7 @@
 // IPC handlers: every call checks that it comes from our own window's main frame on app:// and
 // validates its argument against the shared schema before the core sees it.
 import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { parseApiArgs, type MonitorHandlers } from '../shared/api.ts';
+import { ApiRefusedError, parseApiArgs, type MonitorHandlers } from '../shared/api.ts';
 import { API_METHODS, ipcChannel } from '../shared/ipc.ts';
 
 export const APP_ORIGIN = 'app://monitor';
@@ -31,7 +31,15 @@ export function registerIpcHandlers(ipcMain: IpcMain, handlers: MonitorHandlers)
         throw new Error(`${method}: refused, sender is not the app window`);
       const args = parseApiArgs(method, raw);
       const handler = handlers[method] as (a: unknown) => Promise<unknown>;
-      return handler(args);
+      try {
+        return await handler(args);
+      } catch (error) {
+        // Only the message crosses IPC: mark a refusal so the page tells it from a failure
+        // (src-renderer/api/refusal.ts reads the mark back).
+        if (error instanceof ApiRefusedError)
+          throw new Error(`[refused:${error.code}] ${error.message}`, { cause: error });
+        throw error;
+      }
     });
   }
   return () => {

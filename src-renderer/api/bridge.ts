@@ -8,6 +8,7 @@
 // for the listeners already registered, and App refetches everything once the link is open again.
 import type { ApiMethod, HostEvent, MonitorApi } from '../../src-main/shared/api.ts';
 import { field, str } from '../../src-main/shared/fhir-json.ts';
+import { ActionRefusedError, withIpcRefusals } from './refusal.ts';
 
 declare global {
   interface Window {
@@ -116,6 +117,9 @@ function createHttpBridge(): MonitorApi {
       throw new Error('The monitor host is not reachable.');
     }
     const body: unknown = await response.json().catch(() => ({}));
+    // Refused by the workstation's access rules: the page's session is fine, the action is not.
+    const refused = response.status === 403 ? str(field(body, 'refused')) : null;
+    if (refused) throw new ActionRefusedError(refused, str(field(body, 'error')) ?? 'Refused.');
     if (response.status === 401 || response.status === 403) {
       // The stream will fail too, if it has not yet; make sure the page keeps trying.
       if (!source) scheduleReconnect();
@@ -142,4 +146,4 @@ function createHttpBridge(): MonitorApi {
 /** In Electron the IPC link is part of the process: it is open from the start. */
 export const INITIAL_LINK: HostLink = window.monitorApi ? 'open' : 'connecting';
 
-export const api: MonitorApi = window.monitorApi ?? createHttpBridge();
+export const api: MonitorApi = window.monitorApi ? withIpcRefusals(window.monitorApi) : createHttpBridge();

@@ -8,6 +8,7 @@ import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { refusalText, shownPatient } from '../feed/ack-gate.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { api } from './bridge.ts';
+import { ActionRefusedError } from './refusal.ts';
 
 const ACKNOWLEDGE = ['acknowledge'];
 
@@ -39,10 +40,15 @@ export function useAcknowledge() {
           uiActions.setAckOutcome(alert.id, { kind: 'refused', text: refusalText(alert, answer) });
         },
         onError: (error) =>
-          uiActions.setAckOutcome(alert.id, {
-            kind: 'failed',
-            text: `Not recorded: ${error.message} Try again when the connection is back.`,
-          }),
+          uiActions.setAckOutcome(
+            alert.id,
+            error instanceof ActionRefusedError
+              ? { kind: 'refused', text: `Refused — ${error.message} Nothing was recorded.` }
+              : {
+                  kind: 'failed',
+                  text: `Not recorded: ${error.message} Try again when the connection is back.`,
+                },
+          ),
       },
     );
   };

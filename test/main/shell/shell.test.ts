@@ -12,6 +12,7 @@ const { createElectronNotifier } = await import('../../../src-main/shell/notifie
 const { resolveAppPath } = await import('../../../src-main/shell/protocol.ts');
 const { isAppUrl } = await import('../../../src-main/shell/security.ts');
 const { API_METHODS, ipcChannel } = await import('../../../src-main/shared/ipc.ts');
+const { ApiRefusedError } = await import('../../../src-main/shared/api.ts');
 
 beforeEach(() => {
   created.windows.length = 0;
@@ -75,6 +76,29 @@ describe('IPC handlers', () => {
     expect(received).toEqual([]);
     await expect(invoke('listAlerts', frame('app://monitor/index.html'), { limit: 3 })).resolves.toBe('ok');
     expect(received).toEqual([{ limit: 3 }]);
+  });
+
+  it('marks a refusal by the access rules in the message, the one part of an error IPC carries', async () => {
+    const ipc = new FakeIpcMain();
+    const refusing = new Proxy(
+      {},
+      {
+        get: () => async () => {
+          throw new ApiRefusedError(
+            'not-permitted',
+            'Not permitted: the server does not let you see this record.',
+          );
+        },
+      },
+    );
+    registerIpcHandlers(ipc as unknown as IpcMain, refusing as never);
+    const answer = ipc.handlers.get(ipcChannel('acknowledge'))?.(
+      { senderFrame: frame('app://monitor/index.html') },
+      { alertId: 'a-1' },
+    );
+    await expect(answer).rejects.toThrow(
+      /^\[refused:not-permitted\] Not permitted: the server does not let you see this record\.$/,
+    );
   });
 
   it('registers a handler for every API method and nothing else', () => {
