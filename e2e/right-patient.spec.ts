@@ -6,6 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import type { AlertSummary } from '../src-main/shared/api.ts';
 import {
   alertsWhere,
+  apiAnswer,
   callApi,
   isOpenCritical,
   listAlerts,
@@ -110,15 +111,25 @@ test('observation 1: the host refuses to acknowledge a critical nobody opened, o
       'an unopened critical',
     )
   ).find((a) => isOpenCritical(a) && a.state === 'new' && a.patient) as AlertSummary;
-  const refused = await callApi<AlertSummary>(page, 'acknowledge', { alertId: never.id });
-  expect(refused.state).toBe('new');
+  expect(await apiAnswer(page, 'acknowledge', { alertId: never.id })).toEqual({
+    status: 403,
+    body: { refused: 'not-opened', error: expect.stringMatching(/^Refused: open the result first/) },
+  });
+  expect((await listAlerts(page)).find((a) => a.id === never.id)?.state).toBe('new');
 
   await callApi(page, 'markSeen', { alertId: never.id });
-  const wrong = await callApi<AlertSummary>(page, 'acknowledge', {
+  const wrong = await apiAnswer(page, 'acknowledge', {
     alertId: never.id,
     patient: never.patient?.reference === 'Patient/pt-0001' ? 'Patient/pt-0002' : 'Patient/pt-0001',
   });
-  expect(wrong.state).toBe('seen');
+  expect(wrong).toEqual({
+    status: 403,
+    body: {
+      refused: 'wrong-patient',
+      error: 'Refused: the alert is about a different patient than the one shown.',
+    },
+  });
+  expect((await listAlerts(page)).find((a) => a.id === never.id)?.state).toBe('seen');
 });
 
 test('observation 1: a refusal by the host’s access rules is shown in its own words, as a refusal, on the alert', async ({

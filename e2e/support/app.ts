@@ -141,6 +141,25 @@ export async function callApi<T>(page: Page, method: string, args: object = {}):
   ) as Promise<T>;
 }
 
+/** One API call from inside the page, answered as it came: the status and the body (a refusal is 403). */
+export async function apiAnswer(
+  page: Page,
+  method: string,
+  args: object = {},
+): Promise<{ status: number; body: unknown }> {
+  return page.evaluate(
+    async ({ method, args }) => {
+      const response = await fetch(`/api/call/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    },
+    { method, args },
+  );
+}
+
 /** Wait until the host holds alerts that satisfy `check` (the simulator produces them over time). */
 export async function alertsWhere(
   page: Page,

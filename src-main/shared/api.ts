@@ -442,12 +442,16 @@ export class ApiValidationError extends Error {
   override readonly name = 'ApiValidationError';
 }
 
-/** Why a call was refused: nobody is signed in, or the signed-in user may not act on this alert. */
-export type RefusalCode = 'sign-in-required' | 'not-permitted';
+/**
+ * Why a call was refused: nobody signed in; the user's grant does not cover it; an acknowledgment (or an
+ * escalation answer) about another patient than the page showed; a critical not opened first.
+ */
+export type RefusalCode = 'sign-in-required' | 'not-permitted' | 'wrong-patient' | 'not-opened';
 
 /**
- * A call refused by the workstation's access rules (docs/architecture.md, "Workstation modes"). Nothing
- * changed; the message says what to do ("Sign in …", "Not permitted …"). Hosts answer it as 403.
+ * A call refused by the workstation's access rules (docs/architecture.md, "Workstation modes") or by the
+ * acknowledgment's checks (the right patient, opened first). Nothing changed; the message says what to
+ * do ("Sign in …", "Not permitted …", "Refused: open the result first …"). Hosts answer it as 403.
  */
 export class ApiRefusedError extends Error {
   override readonly name = 'ApiRefusedError';

@@ -5,7 +5,7 @@
 // a newer pushed event (the write-back finishing, say) and would then put older state back on screen.
 import { useIsMutating, useMutation } from '@tanstack/react-query';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
-import { refusalText, shownPatient } from '../feed/ack-gate.ts';
+import { shownPatient, unrecordedText } from '../feed/ack-gate.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { api } from './bridge.ts';
 import { ActionRefusedError } from './refusal.ts';
@@ -37,13 +37,13 @@ export function useAcknowledge() {
             uiActions.clearKeyMessage();
             return;
           }
-          uiActions.setAckOutcome(alert.id, { kind: 'refused', text: refusalText(alert, answer) });
+          uiActions.setAckOutcome(alert.id, { kind: 'refused', text: unrecordedText(answer) });
         },
         onError: (error) =>
           uiActions.setAckOutcome(
             alert.id,
             error instanceof ActionRefusedError
-              ? { kind: 'refused', text: `Refused — ${error.message} Nothing was recorded.` }
+              ? { kind: 'refused', text: `${error.message} Nothing was recorded.` }
               : {
                   kind: 'failed',
                   text: `Not recorded: ${error.message} Try again when the connection is back.`,

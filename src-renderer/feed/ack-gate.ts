@@ -43,12 +43,13 @@ export function shownPatient(alert: AlertSummary): string | undefined {
   return reference && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(reference) ? reference : undefined;
 }
 
-/** What to tell the user when the host answered but did not record the acknowledgment. */
-export function refusalText(sent: AlertSummary, answer: AlertSummary | null): string {
+/**
+ * What to tell the user when the host answered without recording the acknowledgment and without a
+ * refusal (a refusal comes as ActionRefusedError, in the host's words: api/refusal.ts).
+ */
+export function unrecordedText(answer: AlertSummary | null): string {
   if (!answer) return 'Not recorded: the monitor host has no signed-in session or no longer has this alert.';
-  if (answer.patient?.reference !== sent.patient?.reference)
-    return 'Refused: the alert is about a different patient than the one shown. Nothing was recorded.';
-  return 'Refused: the monitor host has no record that you opened this result (it may have restarted). Open it again, then acknowledge.';
+  return `Not recorded: the alert cannot be acknowledged as it is now (${answer.state}).`;
 }
 
 /** The user's own look counts: the host saw this user open it, or this page did since the link opened. */

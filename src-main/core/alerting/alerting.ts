@@ -283,9 +283,9 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const { alert, actor: session } = acting;
       const refusal = ackRefusal(alert, patient, openedBy(alert, session));
       if (refusal) {
-        alerts.audit(alertId, 'ack-refused', session.fhirUser ?? 'unknown user', refusal, now());
-        logger.warn({ alertId }, `acknowledgment refused: ${refusal}`);
-        return alert;
+        alerts.audit(alertId, 'ack-refused', session.fhirUser ?? 'unknown user', refusal.reason, now());
+        logger.warn({ alertId }, `acknowledgment refused: ${refusal.reason}`);
+        throw new ApiRefusedError(refusal.code, refusal.message);
       }
       return acknowledgeAs(alert, session, note);
     },
@@ -323,7 +323,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
         answer === 'accept'
           ? ackRefusal(alert, patient, openedBy(alert, session))
           : ackRefusal(alert, patient, true);
-      if (refusal) throw new ApiRefusedError('not-permitted', `Not permitted: ${refusal}.`);
+      if (refusal) throw new ApiRefusedError(refusal.code, refusal.message);
       const fact = await chain.answer(alert, step, answer, {
         access: session.access,
         fhirUser: session.fhirUser,

@@ -266,13 +266,26 @@ describe('acknowledging the right alert', () => {
     const id = seedCritical(loop.store, 1, new Date().toISOString());
     loop.alerting.setSession(session);
 
-    const unopened = await loop.alerting.handlers.acknowledge({ alertId: id, note: 'K read back' });
-    expect(unopened).toMatchObject({ state: 'new' });
-    expect(unopened?.lifecycle?.acknowledgedAt).toBeNull();
+    // Refused in words, with a code the page tells from a failure (a host answers it 403), nothing changed.
+    await expect(
+      loop.alerting.handlers.acknowledge({ alertId: id, note: 'K read back' }),
+    ).rejects.toMatchObject({
+      name: 'ApiRefusedError',
+      code: 'not-opened',
+      message: expect.stringMatching(/^Refused: open the result first/),
+    });
+    expect(loop.store.alerts.get(id)).toMatchObject({ state: 'new' });
+    expect(loop.store.alerts.get(id)?.lifecycle?.acknowledgedAt).toBeNull();
 
     await loop.alerting.handlers.markSeen({ alertId: id });
-    const wrongPatient = await loop.alerting.handlers.acknowledge({ alertId: id, patient: 'Patient/p2' });
-    expect(wrongPatient).toMatchObject({ state: 'seen' });
+    await expect(
+      loop.alerting.handlers.acknowledge({ alertId: id, patient: 'Patient/p2' }),
+    ).rejects.toMatchObject({
+      name: 'ApiRefusedError',
+      code: 'wrong-patient',
+      message: 'Refused: the alert is about a different patient than the one shown.',
+    });
+    expect(loop.store.alerts.get(id)).toMatchObject({ state: 'seen' });
 
     const right = await loop.alerting.handlers.acknowledge({ alertId: id, patient: 'Patient/p1' });
     expect(right).toMatchObject({ state: 'acknowledged' });
@@ -298,7 +311,10 @@ describe('acknowledging the right alert', () => {
     loop.alerting.setSession({ ...session, fhirUser: 'Practitioner/nurse-b' });
     await loop.alerting.handlers.markSeen({ alertId: id });
     loop.alerting.setSession(session);
-    expect(await loop.alerting.handlers.acknowledge({ alertId: id })).toMatchObject({ state: 'escalated' });
+    await expect(loop.alerting.handlers.acknowledge({ alertId: id })).rejects.toMatchObject({
+      code: 'not-opened',
+    });
+    expect(loop.store.alerts.get(id)).toMatchObject({ state: 'escalated' });
     await loop.alerting.handlers.markSeen({ alertId: id });
     expect(await loop.alerting.handlers.acknowledge({ alertId: id })).toMatchObject({
       state: 'acknowledged',
