@@ -119,6 +119,10 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   for (const input of await review(page).getByLabel('Override reason').all()) {
     await input.fill('Documented reaction was to amoxicillin rash in 1998; ID approves');
   }
+  // Text left in the rejection/question box is not sent with a verification (it read as a note on it).
+  await review(page)
+    .getByLabel(/Reason \(rejection\)/)
+    .fill('Hold until prescriber answers');
   await review(page).getByRole('button', { name: 'Verify' }).click();
   // Who decided, by name, never by reference.
   await expect(review(page).locator('.decision')).toContainText('Verified by Jordan Lee, PharmD', {
@@ -140,6 +144,8 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     .fill('eGFR 22: prophylaxis is 30 mg once daily');
   await review(page).getByRole('button', { name: 'Reject' }).click();
   await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
+  // What was decided says why.
+  await expect(review(page).locator('.decision')).toContainText('eGFR 22: prophylaxis is 30 mg once daily');
 
   // 3. Ask the prescriber about ibuprofen on top of warfarin.
   const clarified = await openOrder(page, 'ibuprofen');
@@ -150,6 +156,13 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
     timeout: 20_000,
   });
+  await expect(review(page).locator('.decision')).toContainText('On warfarin: acetaminophen instead?');
+  // A second question while the first is out is said to be not sent, and stays in the box.
+  const box = review(page).getByLabel(/Reason \(rejection\)/);
+  await box.fill('Also: pain score?');
+  await review(page).getByRole('button', { name: 'Request clarification' }).click();
+  await expect(review(page).locator('.decide-answer')).toContainText('Not sent: a question is already out');
+  await expect(box).toHaveValue('Also: pain score?');
   await expect(
     orders.locator('.queue-item').filter({ hasText: 'ibuprofen' }).filter({ hasText: 'Awaiting' }),
   ).toHaveCount(0);
@@ -176,6 +189,7 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   const task = await read(`Task/verify-${digest(verified)}`);
   expect(task.resource?.['status']).toBe('completed');
   expect(task.resource?.['owner']).toEqual({ reference: 'Practitioner/pharmacist' });
+  expect(JSON.stringify(task.resource?.['note'] ?? [])).not.toContain('Hold until prescriber answers');
   const allergyFlag = before.flags.find((f) => f.kind === 'allergy');
   expect(allergyFlag).toBeDefined();
   const issue = await read(`DetectedIssue/issue-${digest(`${verified}|${allergyFlag?.id ?? ''}`)}`);

@@ -63,6 +63,7 @@ export async function checkDecisions(run: Run): Promise<void> {
           {
             id: `warfarin-nsaid:${order}`,
             kind: 'interaction',
+            at: null,
             severity: 'high',
             text: 'Interaction: bleeding risk',
             detail: 'With: ibuprofen',

@@ -69,6 +69,8 @@ export interface OrderFlag {
   text: string;
   /** What in the record raised it ("Penicillin allergy: anaphylaxis, criticality high"). */
   detail: string;
+  /** When the value that raised it was taken (ISO), shown in the reader's time zone; null for none. */
+  at: string | null;
   /** Where the rule comes from (order-checks.json `source`). */
   source: string;
   /** The other records involved (an allergy, another order, a lab result). */
@@ -102,6 +104,8 @@ export interface OrderDecisionState {
   /** pending (queued, retried until the server accepts it), done, or failed-and-retrying. */
   state: 'pending' | 'done' | 'failed';
   error: string | null;
+  /** The rejection's reason or the question to the prescriber, when this workstation has it. */
+  reason: string | null;
 }
 
 export interface OrderReview {

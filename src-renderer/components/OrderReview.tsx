@@ -15,6 +15,10 @@ import { ResourceState } from './resources/ResourceState.tsx';
 import { OrderDecisionText } from './OrderDecisionText.tsx';
 import { useUiStore } from '../state/ui-store.ts';
 
+/** The API's limits (decideOrder in src-main/shared/api.ts): the page stops typing there, never refuses after. */
+const OVERRIDE_MAX = 500;
+const REASON_MAX = 1000;
+
 function Banner({ review }: { review: Review }) {
   const p = review.patient;
   if (!p) return <p className="state">No patient on this order.</p>;
@@ -74,12 +78,16 @@ function Flags({
       {flags.map((flag) => (
         <li key={flag.id} className={`flag flag-${flag.severity}`}>
           <strong>⚠ {flag.text}</strong>
-          <span>{flag.detail}</span>
+          <span>
+            {flag.detail}
+            {flag.at ? ` (result of ${timeText(flag.at)})` : ''}
+          </span>
           <span className="muted">Source: {flag.source}</span>
           <label>
             Override reason
             <input
               type="text"
+              maxLength={OVERRIDE_MAX}
               value={overrides[flag.id] ?? ''}
               onChange={(e) => setOverride(flag.id, e.target.value)}
             />
@@ -103,7 +111,8 @@ function Decide({ review, order }: { review: Review; order: string }) {
       {
         order,
         decision,
-        ...(reason.trim() ? { reason: reason.trim() } : {}),
+        // The box is for a rejection's reason or a question; a verification never carries it.
+        ...(decision !== 'verify' && reason.trim() ? { reason: reason.trim() } : {}),
         overrides: Object.entries(overrides)
           .filter(([, text]) => text.trim())
           .map(([flag, text]) => ({ flag, reason: text.trim() })),
@@ -139,7 +148,12 @@ function Decide({ review, order }: { review: Review; order: string }) {
         <div className="decide">
           <label>
             Reason (rejection) or question for the prescriber (clarification)
-            <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+            <textarea
+              value={reason}
+              maxLength={REASON_MAX}
+              onChange={(e) => setReason(e.target.value)}
+              rows={2}
+            />
           </label>
           {/* Every decision names the patient it is for, beside the buttons that make it. */}
           <p className="decide-for" id={`decide-for-${order}`}>

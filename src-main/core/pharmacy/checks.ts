@@ -13,7 +13,7 @@ import {
   str,
 } from '../../shared/fhir-json.ts';
 import type { LabCheck, OrderChecks } from '../rules/order-checks-file.ts';
-import { drugClassesOf, medicationText } from './order-facts.ts';
+import { drugClassesOf, medicationText, RXNORM } from './order-facts.ts';
 
 const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
@@ -104,6 +104,7 @@ function allergyFlags(input: CheckInput, checks: OrderChecks, classIds: Readonly
         severity: criticality === 'low' ? 'moderate' : 'high',
         text: `Allergy: ${substance} — ${medicationText(input.order)} is one of the ${className.toLowerCase()}`,
         detail: `${allergyName(substance)}${reaction ? `: ${reaction}` : ''}${criticality ? `, criticality ${criticality}` : ''}`,
+        at: null,
         source: rule.source,
         implicated: [ref(allergy)],
       });
@@ -112,12 +113,41 @@ function allergyFlags(input: CheckInput, checks: OrderChecks, classIds: Readonly
   return flags;
 }
 
+/** The drug an order names, to compare: its RxNorm codes and its name as words. */
+function drugOf(order: FhirResource): { codes: string[]; name: string } {
+  return {
+    codes: codings(order['medicationCodeableConcept'])
+      .filter((c) => c.system === RXNORM && c.code !== null)
+      .map((c) => c.code as string),
+    name: medicationText(order).toLowerCase().replace(/\s+/g, ' ').trim(),
+  };
+}
+
+function sameDrug(a: FhirResource, b: FhirResource): boolean {
+  const [x, y] = [drugOf(a), drugOf(b)];
+  return x.codes.some((code) => y.codes.includes(code)) || x.name === y.name;
+}
+
 function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet<string>): OrderFlag[] {
   const flags: OrderFlag[] = [];
   for (const other of input.otherOrders) {
     const otherClasses = new Set(drugClassesOf(other, checks).map((c) => c.id));
     const otherName = medicationText(other);
+    // The same drug ordered twice is the duplicate to name (its class's duplicate group says less).
+    if (sameDrug(input.order, other)) {
+      flags.push({
+        id: `same-drug:${other.id ?? ''}`,
+        kind: 'duplicate',
+        severity: 'high',
+        text: 'Duplicate order: the same drug is already ordered',
+        detail: `Also active: ${otherName}`,
+        at: null,
+        source: 'Duplicate order check: another active order for the same drug (RxNorm code or name).',
+        implicated: [ref(other)],
+      });
+    }
     for (const group of checks.duplicateTherapy) {
+      if (sameDrug(input.order, other)) break;
       const mine = group.classes.some((c) => classIds.has(c));
       const theirs = group.classes.some((c) => otherClasses.has(c));
       if (!mine || !theirs) continue;
@@ -127,6 +157,7 @@ function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet
         severity: 'high',
         text: `Duplicate therapy: ${group.text}`,
         detail: `Also active: ${otherName}`,
+        at: null,
         source: group.source,
         implicated: [ref(other)],
       });
@@ -141,6 +172,7 @@ function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet
         severity: rule.severity,
         text: `Interaction: ${rule.text}`,
         detail: `With: ${otherName}`,
+        at: null,
         source: rule.source,
         implicated: [ref(other)],
       });
@@ -149,8 +181,22 @@ function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet
   return flags;
 }
 
+/**
+ * A lab check's flag: the value past its limit, or no value on record — a check that could not run must
+ * not read as one that passed.
+ */
 function labFlag(check: LabCheck, value: ReviewValue | null): OrderFlag | null {
-  if (!value || value.value === null) return null;
+  if (!value || value.value === null)
+    return {
+      id: `${check.id}:not-recorded`,
+      kind: 'lab',
+      severity: 'moderate',
+      text: `Lab not checked: no ${check.label} on record (${check.text})`,
+      detail: `No ${check.label} result found for this patient`,
+      at: null,
+      source: check.source,
+      implicated: [],
+    };
   const above = check.flagAbove !== undefined && value.value > check.flagAbove;
   const below = check.flagBelow !== undefined && value.value < check.flagBelow;
   if (!above && !below) return null;
@@ -159,12 +205,23 @@ function labFlag(check: LabCheck, value: ReviewValue | null): OrderFlag | null {
     kind: 'lab',
     severity: 'high',
     text: `Lab: ${check.text}`,
-    detail:
-      `${check.label} ${value.value} ${value.unit ?? ''}`.trim() +
-      (value.at ? ` on ${value.at.slice(0, 16).replace('T', ' ')}` : ''),
+    detail: `${check.label} ${value.value} ${value.unit ?? ''}`.trim(),
+    at: value.at,
     source: check.source,
     implicated: [value.reference],
   };
+}
+
+/** One flag per thing said: flags with the same words (two identical allergy records) name all records. */
+function sayOnce(flags: readonly OrderFlag[]): OrderFlag[] {
+  const byWords = new Map<string, OrderFlag>();
+  for (const flag of flags) {
+    const key = JSON.stringify([flag.kind, flag.text, flag.detail, flag.at]);
+    const seen = byWords.get(key);
+    if (seen) seen.implicated = [...new Set([...seen.implicated, ...flag.implicated])];
+    else byWords.set(key, { ...flag, implicated: [...flag.implicated] });
+  }
+  return [...byWords.values()];
 }
 
 /** Run every check for one order. */
@@ -198,16 +255,30 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
     if (flag) flags.push(flag);
   }
   for (const rule of checks.renal.filter((r) => classIds.has(r.drugClass))) {
-    if (egfr?.value === null || egfr === null || egfr.value >= rule.egfrBelow) continue;
+    if (egfr === null || egfr.value === null) {
+      flags.push({
+        id: `${rule.id}:not-recorded`,
+        kind: 'renal',
+        severity: 'moderate',
+        text: 'Renal dose not checked: no eGFR on record',
+        detail: `The dose check needs an eGFR (${rule.text})`,
+        at: null,
+        source: rule.source,
+        implicated: [],
+      });
+      continue;
+    }
+    if (egfr.value >= rule.egfrBelow) continue;
     flags.push({
       id: rule.id,
       kind: 'renal',
       severity: 'high',
       text: `Renal dose: ${rule.text}`,
-      detail: `eGFR ${egfr.value} ${egfr.unit ?? ''}`.trim() + (egfr.at ? ` on ${egfr.at.slice(0, 10)}` : ''),
+      detail: `eGFR ${egfr.value} ${egfr.unit ?? ''}`.trim(),
+      at: egfr.at,
       source: rule.source,
       implicated: [egfr.reference],
     });
   }
-  return { flags, labs, weight, egfr, creatinine };
+  return { flags: sayOnce(flags), labs, weight, egfr, creatinine };
 }

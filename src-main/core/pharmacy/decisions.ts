@@ -145,7 +145,7 @@ export function buildDetectedIssue(record: DecisionRecord, flag: DecidedFlag): O
       { reference: record.order },
       ...flag.implicated.filter(Boolean).map((reference) => ({ reference })),
     ],
-    detail: `${flag.detail}. Rule ${flag.id.split(':')[0] ?? flag.id}: ${flag.source}`,
+    detail: `${flag.detail}${flag.at ? ` (result of ${flag.at})` : ''}. Rule ${flag.id.split(':')[0] ?? flag.id}: ${flag.source}`,
     mitigation: [
       {
         action: { text: mitigationText(record, flag) },
@@ -211,6 +211,7 @@ export function parseDecisionRecord(payload: string): DecisionRecord | null {
         severity: str(f['severity']) === 'moderate' ? 'moderate' : 'high',
         text: str(f['text']) ?? '',
         detail: str(f['detail']) ?? '',
+        at: str(f['at']),
         source: str(f['source']) ?? '',
         implicated: strings(f['implicated']),
         override: str(f['override']),

@@ -17,7 +17,7 @@ import { identityOf } from '../fhir/patient-identity.ts';
 import type { DrugClass, OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, wardCodes } from '../views.ts';
 
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 export const DEFAULT_TARGETS: VerificationTargets = { stat: 15, urgent: 30, routine: 60 };
 

@@ -130,6 +130,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         checks: options.checks.current(),
         targets,
         order,
+        decidedHere: (other) => decisions.latest(session.fhirBase, other)?.decision ?? null,
       });
       const local = decisions.latest(session.fhirBase, order);
       const decision = local
@@ -142,6 +143,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
               by: serverDecision.by ?? 'another workstation',
               state: 'done' as const,
               error: null,
+              reason: null,
             }
           : null;
       return { ...review, decision };
@@ -152,6 +154,20 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
       if (session.role !== 'pharmacist' || !session.fhirUser)
         throw refused('Not permitted: only a pharmacist verifies medication orders.');
       const existing = decisions.latest(session.fhirBase, order);
+      // A second question while the first is out is said to be not sent, never dropped in silence.
+      const asked = existing ? decisionState(existing) : null;
+      if (
+        existing &&
+        asked &&
+        decision === 'clarify' &&
+        existing.decision === 'clarify' &&
+        asked.reason !== (reason || null)
+      )
+        return {
+          accepted: false,
+          message: `Not sent: a question is already out to the prescriber ("${asked.reason ?? ''}"). Call or page the prescriber to add to it.`,
+          decision: asked,
+        };
       if (existing && existing.decision === decision)
         return { accepted: true, message: 'Already recorded.', decision: decisionState(existing) };
       if (existing && existing.decision !== 'clarify')
@@ -165,6 +181,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         checks: options.checks.current(),
         targets,
         order,
+        decidedHere: (other) => decisions.latest(session.fhirBase, other)?.decision ?? null,
       });
       if (review.status !== 'ok' || !review.item)
         return { accepted: false, message: review.message ?? 'The order could not be read.', decision: null };

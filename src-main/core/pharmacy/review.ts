@@ -3,6 +3,7 @@
 // active orders, and the checks' flags. Reads with the pharmacist's own token, fixed searches only.
 import type {
   FhirResource,
+  OrderDecision,
   OrderReview,
   ReviewAllergy,
   ReviewMedication,
@@ -49,6 +50,8 @@ export interface ReviewInput {
   targets: VerificationTargets;
   order: string;
   now?: Date;
+  /** This workstation's decision on an order (one not yet on the server counts too). */
+  decidedHere?: (order: string) => OrderDecision | null;
 }
 
 export interface ReviewFacts {
@@ -112,7 +115,14 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
     serverDecisions(access),
   ]);
   const patient = patientView?.resource ?? null;
-  const otherOrders = (others?.resources ?? []).filter((o) => o.id !== order.id);
+  // A rejected order is not given: it neither interacts nor duplicates, and is not an active medication.
+  const decisionOn = (o: FhirResource): OrderDecision | null => {
+    const ref = `MedicationRequest/${o.id ?? ''}`;
+    return input.decidedHere?.(ref) ?? tasks.byOrder.get(ref)?.decision ?? null;
+  };
+  const otherOrders = (others?.resources ?? []).filter(
+    (o) => o.id !== order.id && decisionOn(o) !== 'reject',
+  );
   const result = runChecks(
     {
       order,
@@ -128,7 +138,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
     medication: medicationText(o),
     dosage: dosageText(o),
     priority: priorityOf(o),
-    verified: tasks.byOrder.get(`MedicationRequest/${o.id ?? ''}`)?.decision === 'verify',
+    verified: decisionOn(o) === 'verify',
   }));
   const problems = [allergies, others, observations, tasks.view].filter(
     (v) => v !== null && v.status !== 'ok',

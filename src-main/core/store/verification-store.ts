@@ -60,7 +60,20 @@ export function decisionState(row: VerificationRow): OrderDecisionState {
     by: userOf(row.actor),
     state: row.state === 'done' ? 'done' : row.lastError ? 'failed' : 'pending',
     error: row.lastError,
+    reason: reasonOf(row.payload),
   };
+}
+
+/** The decision's reason or question from its stored record (decisions.ts DecisionRecord), if any. */
+function reasonOf(payload: string): string | null {
+  try {
+    const value: unknown = JSON.parse(payload);
+    const reason =
+      typeof value === 'object' && value !== null ? (value as { reason?: unknown }).reason : null;
+    return typeof reason === 'string' && reason.length > 0 ? reason : null;
+  } catch {
+    return null;
+  }
 }
 
 export type VerificationStore = ReturnType<typeof createVerificationStore>;

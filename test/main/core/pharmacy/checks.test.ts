@@ -68,7 +68,8 @@ describe('order checks', () => {
       },
       checks,
     );
-    expect(result.flags.map((f) => [f.kind, f.severity, f.implicated])).toEqual([
+    const allergyFlags = result.flags.filter((f) => f.kind === 'allergy');
+    expect(allergyFlags.map((f) => [f.kind, f.severity, f.implicated])).toEqual([
       ['allergy', 'moderate', ['AllergyIntolerance/now']],
     ]);
   });
@@ -84,17 +85,27 @@ describe('order checks', () => {
           observations: [],
         },
         checks,
-      ).flags.map((f) => f.detail);
+      )
+        .flags.filter((f) => f.kind === 'allergy')
+        .map((f) => f.detail);
     expect(detailFor('Penicillin allergy')).toEqual(['Penicillin allergy: Rash, criticality high']);
     expect(detailFor('Allergy to penicillin')).toEqual(['Allergy to penicillin: Rash, criticality high']);
     expect(detailFor('Penicillin')).toEqual(['Penicillin allergy: Rash, criticality high']);
   });
 
-  it('raises no renal flag without a kidney value, and one below the drug’s limit', () => {
+  it('flags a renal check that could not run for want of a kidney value, and a value below the drug’s limit', () => {
     const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
     const none = runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations: [] }, checks);
     expect(none.egfr).toBeNull();
-    expect(none.flags).toEqual([]);
+    // A blank check must not read as a passed one: it is a flag, to be overridden with a reason.
+    expect(none.flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal:not-recorded',
+        kind: 'renal',
+        severity: 'moderate',
+        text: 'Renal dose not checked: no eGFR on record',
+      }),
+    ]);
     const low = runChecks(
       {
         order: enoxaparin,
@@ -122,7 +133,8 @@ describe('order checks', () => {
       checks,
     );
     expect(low.egfr?.unit).toBe('mL/min/1.73 m²');
-    expect(low.flags[0]?.detail).toBe('eGFR 25 mL/min/1.73 m² on 2026-01-01');
+    // The time of the value is its own field, shown in the reader's time zone by the page.
+    expect(low.flags[0]).toMatchObject({ detail: 'eGFR 25 mL/min/1.73 m²', at: '2026-01-01T08:00:00Z' });
     const warfarin = (observations: FhirResource[]) =>
       runChecks(
         { order: order('w', 'Warfarin 3 mg tablet'), allergies: [], otherOrders: [], observations },
@@ -131,8 +143,17 @@ describe('order checks', () => {
     const inr = warfarin([withUnit(lab('i', '6301-6', 5.2, '2026-01-01T08:00:00Z'), '{INR}')]);
     expect(inr.labs[0]?.unit).toBe('INR');
     expect(inr.flags.map((f) => f.detail).join(' ')).not.toContain('{');
-    // Not measured yet: the unit the check expects, worded the same way.
+    // Not measured yet: the unit the check expects, worded the same way, and a flag saying so.
     expect(warfarin([]).labs[0]).toMatchObject({ value: null, unit: 'INR' });
+    expect(warfarin([]).flags).toEqual([
+      expect.objectContaining({
+        id: 'inr-warfarin:not-recorded',
+        kind: 'lab',
+        severity: 'moderate',
+        text: 'Lab not checked: no INR on record (INR above 3.5 on warfarin)',
+        at: null,
+      }),
+    ]);
   });
 
   it('flags duplicate therapy and an interaction once per other order', () => {
@@ -149,5 +170,50 @@ describe('order checks', () => {
       checks,
     );
     expect(result.flags.map((f) => f.id)).toEqual(['anticoagulants:w']);
+  });
+
+  it('says a flag once when two records raise the same words, naming both records', () => {
+    const result = runChecks(
+      {
+        order: order('p', 'piperacillin 4000 MG / tazobactam 500 MG Injection'),
+        allergies: [
+          allergy('a1', 'Penicillin', 'active', 'high'),
+          allergy('a2', 'Penicillin', 'active', 'high'),
+        ],
+        otherOrders: [],
+        observations: [lab('g', '98979-8', 80, '2026-01-01T08:00:00Z')],
+      },
+      checks,
+    );
+    expect(result.flags).toEqual([
+      expect.objectContaining({
+        kind: 'allergy',
+        implicated: ['AllergyIntolerance/a1', 'AllergyIntolerance/a2'],
+      }),
+    ]);
+  });
+
+  it('flags another active order for the same drug as a duplicate order', () => {
+    const result = runChecks(
+      {
+        order: order('p1', 'amlodipine 5 MG Oral Tablet', '197361'),
+        allergies: [],
+        otherOrders: [
+          order('p2', 'amlodipine 5 MG Oral Tablet', '197361'),
+          order('p3', 'Amlodipine 5 mg oral tablet'),
+          order('x', 'atorvastatin 20 MG Oral Tablet', '617312'),
+        ],
+        observations: [],
+      },
+      checks,
+    );
+    expect(result.flags.map((f) => [f.id, f.kind, f.implicated])).toEqual([
+      ['same-drug:p2', 'duplicate', ['MedicationRequest/p2']],
+      ['same-drug:p3', 'duplicate', ['MedicationRequest/p3']],
+    ]);
+    expect(result.flags[0]).toMatchObject({
+      text: 'Duplicate order: the same drug is already ordered',
+      detail: 'Also active: amlodipine 5 MG Oral Tablet',
+    });
   });
 });

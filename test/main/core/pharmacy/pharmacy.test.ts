@@ -407,6 +407,60 @@ describe('decisions written back to FHIR', () => {
     expect(list.awaitingClarification.map((i) => i.order)).toContain(order);
   });
 
+  it('a second, different question while the first is out is said to be not sent, never dropped in silence', async () => {
+    const order = await postOrder('routine', 'naproxen 250 MG Oral Tablet');
+    const first_ = 'Indication? No pain score charted.';
+    expect(
+      (await first.handlers.decideOrder({ order, decision: 'clarify', reason: first_, overrides: [] }))
+        .accepted,
+    ).toBe(true);
+    const again = await first.handlers.decideOrder({
+      order,
+      decision: 'clarify',
+      reason: 'Also: is the patient on an anticoagulant?',
+      overrides: [],
+    });
+    expect(again.accepted).toBe(false);
+    expect(again.message).toMatch(/^Not sent: a question is already out to the prescriber/);
+    expect(again.message).toContain(first_);
+    // The same question twice (a double click) is the one already recorded.
+    const twice = await first.handlers.decideOrder({
+      order,
+      decision: 'clarify',
+      reason: first_,
+      overrides: [],
+    });
+    expect(twice).toMatchObject({ accepted: true, message: 'Already recorded.' });
+    // The review says what was asked.
+    expect((await first.handlers.getOrderReview({ order })).decision).toMatchObject({
+      decision: 'clarify',
+      reason: first_,
+    });
+  });
+
+  it('a rejected order is not an active medication: no duplicate or interaction flag with it', async () => {
+    const given = await postOrder('routine', 'ketorolac 10 MG Oral Tablet');
+    const next = await postOrder('routine', 'diclofenac 50 MG Oral Tablet');
+    const flagged = await first.handlers.getOrderReview({ order: next });
+    expect(flagged.flags.some((f) => f.implicated.includes(given))).toBe(true);
+    expect(flagged.activeMedications.map((m) => m.reference)).toContain(given);
+    const rejected = await first.handlers.decideOrder({
+      order: given,
+      decision: 'reject',
+      reason: 'Two NSAIDs ordered',
+      overrides: [],
+    });
+    expect(rejected.accepted).toBe(true);
+    // On this workstation at once (before the server has the Task), and on another once it has.
+    const here = await first.handlers.getOrderReview({ order: next });
+    expect(here.flags.some((f) => f.implicated.includes(given))).toBe(false);
+    expect(here.activeMedications.map((m) => m.reference)).not.toContain(given);
+    await until(async () => {
+      const there = await second.handlers.getOrderReview({ order: next });
+      return !there.activeMedications.some((m) => m.reference === given) && there;
+    }, 'the rejection on the second workstation');
+  });
+
   it('a nurse may not decide', async () => {
     const nurse = serviceAs('nurse-a');
     await signedIn(nurse);

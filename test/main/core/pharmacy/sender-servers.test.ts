@@ -41,6 +41,7 @@ function decision(decision: OrderDecision, reason: string | null): DecisionRecor
       {
         id: 'warfarin-nsaid:MedicationRequest/other',
         kind: 'interaction',
+        at: null,
         severity: 'high',
         text: 'Interaction: bleeding risk',
         detail: 'With: ibuprofen',

@@ -62,6 +62,7 @@ describe('the decision outbox', () => {
         {
           id: 'warfarin-nsaid:x',
           kind: 'interaction',
+          at: null,
           severity: 'high',
           text: 'Interaction: bleeding risk',
           detail: 'With: warfarin',
