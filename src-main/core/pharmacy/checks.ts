@@ -134,7 +134,8 @@ function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet
     const otherClasses = new Set(drugClassesOf(other, checks).map((c) => c.id));
     const otherName = medicationText(other);
     // The same drug ordered twice is the duplicate to name (its class's duplicate group says less).
-    if (sameDrug(input.order, other)) {
+    const same = sameDrug(input.order, other);
+    if (same) {
       flags.push({
         id: `same-drug:${other.id ?? ''}`,
         kind: 'duplicate',
@@ -146,8 +147,7 @@ function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet
         implicated: [ref(other)],
       });
     }
-    for (const group of checks.duplicateTherapy) {
-      if (sameDrug(input.order, other)) break;
+    for (const group of same ? [] : checks.duplicateTherapy) {
       const mine = group.classes.some((c) => classIds.has(c));
       const theirs = group.classes.some((c) => otherClasses.has(c));
       if (!mine || !theirs) continue;

@@ -155,14 +155,8 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         throw refused('Not permitted: only a pharmacist verifies medication orders.');
       const existing = decisions.latest(session.fhirBase, order);
       // A second question while the first is out is said to be not sent, never dropped in silence.
-      const asked = existing ? decisionState(existing) : null;
-      if (
-        existing &&
-        asked &&
-        decision === 'clarify' &&
-        existing.decision === 'clarify' &&
-        asked.reason !== (reason || null)
-      )
+      const asked = existing?.decision === 'clarify' ? decisionState(existing) : null;
+      if (asked && decision === 'clarify' && asked.reason !== (reason || null))
         return {
           accepted: false,
           message: `Not sent: a question is already out to the prescriber ("${asked.reason ?? ''}"). Call or page the prescriber to add to it.`,
