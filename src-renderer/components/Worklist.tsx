@@ -20,10 +20,12 @@ interface RowProps {
   now: number;
   /** Another order in the lists is for a different patient of the same name. */
   sameName: boolean;
+  /** On hold: a question is out to the prescriber. */
+  held: boolean;
 }
 
-function Row({ item, selected, now, sameName }: RowProps) {
-  const wait = waitState(item, now);
+function Row({ item, selected, now, sameName, held }: RowProps) {
+  const wait = waitState(item, now, { held });
   return (
     <li className={`queue-item priority-row-${item.priority}${selected ? ' selected' : ''}`}>
       <button
@@ -92,19 +94,32 @@ export function Worklist() {
       ),
     [data],
   );
-  const row = (item: WorklistItem) => (
+  const row = (held: boolean) => (item: WorklistItem) => (
     <Row
       key={item.order}
       item={item}
       selected={item.order === selected}
       now={now}
       sameName={item.patient ? sameNames.has(item.patient.reference) : false}
+      held={held}
     />
   );
+  const awaiting = data?.awaitingClarification.length ?? 0;
   return (
     <div className="order-layout">
       <section className="order-queue" aria-labelledby="worklist-title">
         <h2 id="worklist-title">Verification worklist</h2>
+        {data?.status === 'ok' ? (
+          <p className="worklist-counts">
+            {data.items.length} awaiting verification
+            {awaiting > 0 ? (
+              <>
+                {' · '}
+                <a href="#awaiting-clarification">{awaiting} awaiting clarification</a>
+              </>
+            ) : null}
+          </p>
+        ) : null}
         <p className="muted">
           Stat → urgent → routine, longest waiting first.
           {targets
@@ -118,13 +133,13 @@ export function Worklist() {
           <p className="empty">No orders awaiting verification.</p>
         ) : null}
         <ol className="queue" aria-label="Orders">
-          {(data?.items ?? []).map(row)}
+          {(data?.items ?? []).map(row(false))}
         </ol>
-        {data && data.awaitingClarification.length > 0 ? (
+        {data && awaiting > 0 ? (
           <>
-            <h3>Awaiting clarification</h3>
+            <h3 id="awaiting-clarification">Awaiting clarification</h3>
             <ol className="queue" aria-label="Orders awaiting clarification">
-              {data.awaitingClarification.map(row)}
+              {data.awaitingClarification.map(row(true))}
             </ol>
           </>
         ) : null}

@@ -14,8 +14,12 @@ export interface WaitState {
 export function waitState(
   item: Pick<WorklistItem, 'waitingSince' | 'dueAt' | 'targetMinutes'>,
   now: number,
+  options: { held?: boolean } = {},
 ): WaitState {
   const waited = now - Date.parse(item.waitingSince);
+  // On hold for the prescriber's answer: the pharmacist's target is not running.
+  if (options.held)
+    return { text: `waiting for the prescriber · ordered ${durationText(waited)} ago`, overdue: false };
   const overdue = now > Date.parse(item.dueAt);
   const text = `waiting ${durationText(waited)} · target ${item.targetMinutes} min`;
   return { text: overdue ? `${text} · OVERDUE` : text, overdue };

@@ -83,6 +83,11 @@ describe('FHIR display helpers', () => {
       overdue: false,
     });
     expect(waitState(item, Date.parse('2026-01-01T08:20:00Z')).overdue).toBe(true);
+    // On hold for the prescriber's answer, the pharmacist's target does not run: never OVERDUE.
+    expect(waitState(item, Date.parse('2026-01-01T09:20:00Z'), { held: true })).toEqual({
+      text: 'waiting for the prescriber · ordered 1 h 20 min ago',
+      overdue: false,
+    });
     expect(reviewValueText(null, 'eGFR')).toBe('eGFR not recorded');
     // A value read from a server that did not go through the host's checks keeps a readable unit too.
     expect(
