@@ -36,16 +36,38 @@ function openContext(): AudioContext {
  */
 export function prepareCue(): () => void {
   if (typeof AudioContext === 'undefined' || context) return () => {};
+  let cancelled = false;
+  // Idle, and then right after a painted frame: an idle period can fall between the task that shows a
+  // critical and the frame that paints it, and opening the device there held that frame back.
   const handle = requestIdleCallback(
-    () => {
-      if (context) return;
-      void openContext()
-        .suspend()
-        .catch(() => undefined);
-    },
+    () =>
+      afterNextPaint(() => {
+        if (cancelled || context) return;
+        void openContext()
+          .suspend()
+          .catch(() => undefined);
+      }),
     { timeout: PREPARE_WITHIN_MS },
   );
-  return () => cancelIdleCallback(handle);
+  return () => {
+    cancelled = true;
+    cancelIdleCallback(handle);
+  };
+}
+
+/**
+ * Run `task` once the next frame has been painted: a message posted from an animation callback is
+ * handled after that frame's paint.
+ */
+function afterNextPaint(task: () => void): void {
+  requestAnimationFrame(() => {
+    const afterPaint = new MessageChannel();
+    afterPaint.port1.onmessage = () => {
+      afterPaint.port1.close();
+      task();
+    };
+    afterPaint.port2.postMessage(null);
+  });
 }
 
 /** Whether the context runs once resumed, within RESUME_WAIT_MS. */
@@ -103,10 +125,10 @@ export function onCueAllowed(listener: () => void): () => void {
 }
 
 /**
- * Play the cue once the next frame has been painted: a message posted from an animation callback is
- * handled after that frame's paint, so the row and the notice are on screen before any audio work. A
- * hidden tab or a minimised window paints no frame, and that is where the cue matters most: it sounds
- * at once there, and after PAINT_WAIT_MS wherever frames stop coming (a covered window).
+ * Play the cue once the next frame has been painted (afterNextPaint), so the row and the notice are on
+ * screen before any audio work. A hidden tab or a minimised window paints no frame, and that is where
+ * the cue matters most: it sounds at once there, and after PAINT_WAIT_MS wherever frames stop coming
+ * (a covered window).
  */
 export function playCueAfterPaint(): Promise<boolean> {
   if (document.visibilityState === 'hidden') return playCue();
@@ -119,13 +141,6 @@ export function playCueAfterPaint(): Promise<boolean> {
       playCue().then(resolve, () => resolve(false));
     };
     const noFrame = setTimeout(play, PAINT_WAIT_MS);
-    requestAnimationFrame(() => {
-      const afterPaint = new MessageChannel();
-      afterPaint.port1.onmessage = () => {
-        afterPaint.port1.close();
-        play();
-      };
-      afterPaint.port2.postMessage(null);
-    });
+    afterNextPaint(play);
   });
 }
