@@ -96,6 +96,19 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   for (const row of await orders.getByRole('listitem').allInnerTexts())
     expect(row).toMatch(/ · MRN PT-\d{4}\b/);
   await screenshot(page, 'pharmacy-worklist');
+  // Working down the list by keyboard: j opens the next order's review, k the previous; ? lists these keys.
+  const inOrder = await callApi<WorklistView>(page, 'listWorklist', {});
+  await page.locator('body').focus();
+  await page.keyboard.press('j');
+  await expect(page.locator('.review-med')).toHaveText(inOrder.items[0]?.medication ?? '?');
+  await page.keyboard.press('j');
+  await expect(page.locator('.review-med')).toHaveText(inOrder.items[1]?.medication ?? '?');
+  await expect(page.locator(`.queue-open[data-order="${inOrder.items[1]?.order ?? '?'}"]`)).toBeFocused();
+  await page.keyboard.press('k');
+  await expect(page.locator('.review-med')).toHaveText(inOrder.items[0]?.medication ?? '?');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('next order');
+  await page.keyboard.press('Escape');
 
   // 1. Verify the stat penicillin for the patient with penicillin anaphylaxis, overriding the flag.
   const verified = await openOrder(page, 'piperacillin');

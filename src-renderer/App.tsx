@@ -103,7 +103,7 @@ export function App() {
       <AudibleCue />
       <NotificationToasts />
       <LiveAnnouncer />
-      <ShortcutsHelp />
+      <ShortcutsHelp worklist={view === 'role' && role === 'pharmacist'} />
       {session.isPending ? (
         // Until the host says who is signed in, neither the sign-in form nor the feed is shown: a signed-in
         // workstation must not flash a sign-in form that a click could land on.

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 
-const SHORTCUTS: [string, string][] = [
+const FEED_SHORTCUTS: [string, string][] = [
   ['j or ↓', 'next alert'],
   ['k or ↑', 'previous alert'],
   ['Enter', 'open the alert'],
@@ -12,8 +12,20 @@ const SHORTCUTS: [string, string][] = [
   ['Esc', 'close this list'],
 ];
 
-export function ShortcutsHelp() {
+/** The pharmacist's worklist (hooks/useWorklistKeys.ts). */
+const WORKLIST_SHORTCUTS: [string, string][] = [
+  ['j or ↓', 'next order (its review opens)'],
+  ['k or ↑', 'previous order'],
+  ['Enter', 'open the order whose row has the focus'],
+  ['/', 'filter by patient'],
+  ['?', 'show or hide this list'],
+  ['Esc', 'close this list'],
+];
+
+/** The keys of the view on screen: the worklist's on the pharmacist's worklist, else the feed's. */
+export function ShortcutsHelp({ worklist }: { worklist: boolean }) {
   const open = useUiStore((s) => s.showShortcuts);
+  const shortcuts = worklist ? WORKLIST_SHORTCUTS : FEED_SHORTCUTS;
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -30,7 +42,7 @@ export function ShortcutsHelp() {
     >
       <h2 id="shortcuts-title">Keyboard shortcuts</h2>
       <dl>
-        {SHORTCUTS.map(([key, what]) => (
+        {shortcuts.map(([key, what]) => (
           <div key={key}>
             <dt>
               <kbd>{key}</kbd>

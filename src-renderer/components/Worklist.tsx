@@ -9,6 +9,7 @@ import { sameNameReferences } from '../feed/identity.ts';
 import { waitState } from '../fhir/queue.ts';
 import { wardName } from '../format/ward.ts';
 import { useNow } from '../hooks/useNow.ts';
+import { useWorklistKeys } from '../hooks/useWorklistKeys.ts';
 import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { OrderReview } from './OrderReview.tsx';
 import { PatientIdentity } from './PatientIdentity.tsx';
@@ -31,6 +32,7 @@ function Row({ item, selected, now, sameName, held }: RowProps) {
       <button
         type="button"
         className="queue-open"
+        data-order={item.order}
         onClick={() => uiActions.selectOrder(item.order)}
         aria-current={selected ? 'true' : undefined}
       >
@@ -65,6 +67,7 @@ function Filters({ wards }: { wards: string[] }) {
       <label>
         Patient{' '}
         <input
+          id="worklist-patient"
           type="search"
           value={filter.patient}
           placeholder="name, MRN or id"
@@ -105,6 +108,8 @@ export function Worklist() {
     />
   );
   const awaiting = data?.awaitingClarification.length ?? 0;
+  const allOrders = useMemo(() => [...(data?.items ?? []), ...(data?.awaitingClarification ?? [])], [data]);
+  useWorklistKeys(allOrders, selected);
   return (
     <div className="order-layout">
       <section className="order-queue" aria-labelledby="worklist-title">

@@ -1,5 +1,6 @@
 // The pharmacist's worklist as shown, without React (unit-tested): how long an order has waited against
-// its target, and the words for a review value. The list itself is sorted by the host (core/pharmacy).
+// its target, the words for a review value, and which order j/k open next. The list itself is sorted by
+// the host (core/pharmacy).
 import type { ReviewValue, WorklistItem } from '../../src-main/shared/api.ts';
 import { readableUnit } from '../../src-main/shared/fhir-json.ts';
 import { durationText, timeText } from '../format/time.ts';
@@ -31,4 +32,12 @@ export function reviewValueText(value: ReviewValue | null, label: string, now: n
   const unit = value.unit ? ` ${readableUnit(value.unit)}` : '';
   const flag = value.interpretation && value.interpretation !== 'N' ? ` ${value.interpretation}` : '';
   return `${label} ${value.value}${unit}${flag} (${timeText(value.at, now)})`;
+}
+
+/** The order `delta` rows from `selected` in `orders` (the first when none is selected). */
+export function orderAfter(orders: readonly string[], selected: string | null, delta: number): string | null {
+  if (orders.length === 0) return null;
+  const from = selected === null ? -1 : orders.indexOf(selected);
+  if (from < 0) return orders[0] ?? null;
+  return orders[Math.max(0, Math.min(orders.length - 1, from + delta))] ?? null;
 }

@@ -1,0 +1,49 @@
+// The worklist's keys, for a pharmacist working down the list: j/k or the arrows open the next or the
+// previous order's review (and focus its row), / goes to the patient filter, ? lists the keys. Enter on
+// a focused row opens it (a button). Keys typed into a field are the field's.
+import { useEffect, useRef } from 'react';
+import type { WorklistItem } from '../../src-main/shared/api.ts';
+import { orderAfter } from '../fhir/queue.ts';
+import { uiActions } from '../state/ui-store.ts';
+import { isTyping } from './useFeedKeys.ts';
+
+export function useWorklistKeys(items: readonly WorklistItem[], selected: string | null): void {
+  const latest = useRef({ orders: items.map((i) => i.order), selected });
+  useEffect(() => {
+    latest.current = { orders: items.map((i) => i.order), selected };
+  });
+  useEffect(() => {
+    const move = (delta: number) => {
+      const next = orderAfter(latest.current.orders, latest.current.selected, delta);
+      if (!next) return;
+      uiActions.selectOrder(next);
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLButtonElement>(`.queue-open[data-order="${CSS.escape(next)}"]`)?.focus(),
+      );
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+      switch (event.key) {
+        case 'j':
+        case 'ArrowDown':
+          move(1);
+          break;
+        case 'k':
+        case 'ArrowUp':
+          move(-1);
+          break;
+        case '/':
+          document.getElementById('worklist-patient')?.focus();
+          break;
+        case '?':
+          uiActions.toggleShortcuts();
+          break;
+        default:
+          return;
+      }
+      event.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+}
