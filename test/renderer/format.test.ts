@@ -16,15 +16,19 @@ describe('FHIR display helpers', () => {
   it('says a decision on an order and whether the server has it (the person goes between)', () => {
     const at = '2026-12-02T13:00:00Z';
     const by = 'Practitioner/pharmacist';
-    expect(decisionWords({ decision: 'verify', at, by, state: 'done', error: null })).toEqual({
+    expect(decisionWords({ decision: 'verify', at, by, state: 'done', error: null, reason: null })).toEqual({
       decided: 'Verified',
       sent: ' — recorded on the server',
     });
-    expect(decisionWords({ decision: 'reject', at, by, state: 'pending', error: null })).toEqual({
+    expect(
+      decisionWords({ decision: 'reject', at, by, state: 'pending', error: null, reason: 'eGFR 22' }),
+    ).toEqual({
       decided: 'Rejected',
       sent: ' — sending to the server…',
     });
-    expect(decisionWords({ decision: 'clarify', at, by, state: 'failed', error: 'HTTP 503' })).toEqual({
+    expect(
+      decisionWords({ decision: 'clarify', at, by, state: 'failed', error: 'HTTP 503', reason: null }),
+    ).toEqual({
       decided: 'Clarification requested',
       sent: ' — not yet accepted by the server (HTTP 503); retrying',
     });
