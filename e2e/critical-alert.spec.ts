@@ -40,13 +40,14 @@ test('a critical potassium is pushed to the feed and opens with value and patien
 
   expect(failed).toEqual([]);
   // Her first sign-in here: the feed says since when it watches (nothing written before is shown).
-  const health = await callApi<HealthSnapshot>(page, 'getHealth');
-  const since =
-    health.subscriptions
+  // The subscriptions are made after the sign-in returns: wait for the host to have them.
+  const newestStart = async () =>
+    (await callApi<HealthSnapshot>(page, 'getHealth')).subscriptions
       .map((s) => s.watchingSince ?? '')
       .sort()
       .at(-1) ?? '';
-  expect(since).not.toBe('');
+  await expect.poll(newestStart, { timeout: 30_000 }).not.toBe('');
+  const since = await newestStart();
   await expect(page.locator('.watching-since')).toContainText(
     `Watching here since ${new Date(since).toTimeString().slice(0, 5)}: earlier results are not shown`,
   );

@@ -73,7 +73,10 @@ export function CriticalList({ list, sameNames }: { list: readonly AlertSummary[
   const shown = blocks.slice(0, MAX_BLOCKS);
   const hidden = blocks.slice(MAX_BLOCKS).reduce((n, b) => n + b.lines.length, 0);
   return (
-    <section className={`pinned${live ? '' : ' stale'}`} aria-labelledby="pinned-title">
+    <section
+      className={`pinned${live ? '' : ' stale'}${counts.alerts > 1 ? ' shrinks' : ''}`}
+      aria-labelledby="pinned-title"
+    >
       <h3 id="pinned-title">
         <span aria-hidden="true">▲</span> Unacknowledged critical results ({counts.alerts})
         <span className="pinned-summary">
