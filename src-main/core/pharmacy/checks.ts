@@ -123,18 +123,18 @@ function drugOf(order: FhirResource): { codes: string[]; name: string } {
   };
 }
 
-function sameDrug(a: FhirResource, b: FhirResource): boolean {
-  const [x, y] = [drugOf(a), drugOf(b)];
+function sameDrug(x: ReturnType<typeof drugOf>, y: ReturnType<typeof drugOf>): boolean {
   return x.codes.some((code) => y.codes.includes(code)) || x.name === y.name;
 }
 
 function pairFlags(input: CheckInput, checks: OrderChecks, classIds: ReadonlySet<string>): OrderFlag[] {
   const flags: OrderFlag[] = [];
+  const drug = drugOf(input.order);
   for (const other of input.otherOrders) {
     const otherClasses = new Set(drugClassesOf(other, checks).map((c) => c.id));
     const otherName = medicationText(other);
     // The same drug ordered twice is the duplicate to name (its class's duplicate group says less).
-    const same = sameDrug(input.order, other);
+    const same = sameDrug(drug, drugOf(other));
     if (same) {
       flags.push({
         id: `same-drug:${other.id ?? ''}`,

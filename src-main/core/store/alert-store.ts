@@ -469,7 +469,7 @@ export function createAlertStore(db: Db, timers: LifecycleTimers) {
       until: string | undefined,
     ): AuditRow[] => s.auditRangeFor.all(since ?? '0000', until ?? '9999', owner, actor ?? ''),
 
-    /** reference → name for the people this workstation knows by name (the latest name wins). */
+    /** reference → name for the people this workstation knows by name (one of its names, if several). */
     peopleNames: (): Map<string, string> =>
       new Map(s.peopleNames.all().map((row) => [row.reference, row.name] as const)),
 

@@ -3,6 +3,7 @@
 // is sent, once per order and decision, and leaves 'pending' only when the server accepted it.
 import type { Db } from '../../lib/sqlite.ts';
 import type { OrderDecision, OrderDecisionState } from '../../shared/api.ts';
+import { field, parseJson, str } from '../../shared/fhir-json.ts';
 
 export interface VerificationRow {
   id: number;
@@ -66,14 +67,7 @@ export function decisionState(row: VerificationRow): OrderDecisionState {
 
 /** The decision's reason or question from its stored record (decisions.ts DecisionRecord), if any. */
 function reasonOf(payload: string): string | null {
-  try {
-    const value: unknown = JSON.parse(payload);
-    const reason =
-      typeof value === 'object' && value !== null ? (value as { reason?: unknown }).reason : null;
-    return typeof reason === 'string' && reason.length > 0 ? reason : null;
-  } catch {
-    return null;
-  }
+  return str(field(parseJson(payload), 'reason')) || null;
 }
 
 export type VerificationStore = ReturnType<typeof createVerificationStore>;
