@@ -127,37 +127,38 @@ export async function listAlerts(page: Page): Promise<AlertSummary[]> {
 
 /** One API call from inside the page (same origin, the page's own cookie); throws on an HTTP error. */
 export async function callApi<T>(page: Page, method: string, args: object = {}): Promise<T> {
-  return page.evaluate(
-    async ({ method, args }) => {
-      const response = await fetch(`/api/call/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      if (!response.ok) throw new Error(`${method}: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { result: T }).result;
-    },
-    { method, args },
-  ) as Promise<T>;
+  const { status, body, text } = await apiAnswer(page, method, args);
+  if (status < 200 || status > 299) throw new Error(`${method}: ${status} ${text}`);
+  return (body as { result: T }).result;
 }
 
-/** One API call from inside the page, answered as it came: the status and the body (a refusal is 403). */
+/**
+ * One API call from inside the page, answered as it came: the status, the body as JSON (undefined when
+ * it is not JSON) and as text. A refusal is a 403.
+ */
 export async function apiAnswer(
   page: Page,
   method: string,
   args: object = {},
-): Promise<{ status: number; body: unknown }> {
-  return page.evaluate(
+): Promise<{ status: number; body: unknown; text: string }> {
+  const answer = await page.evaluate(
     async ({ method, args }) => {
       const response = await fetch(`/api/call/${method}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(args),
       });
-      return { status: response.status, body: (await response.json()) as unknown };
+      return { status: response.status, text: await response.text() };
     },
     { method, args },
   );
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.text) as unknown;
+  } catch {
+    body = undefined;
+  }
+  return { ...answer, body };
 }
 
 /** Wait until the host holds alerts that satisfy `check` (the simulator produces them over time). */

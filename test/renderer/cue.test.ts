@@ -130,56 +130,50 @@ describe('playCue in a page the browser keeps silent', () => {
   });
 });
 
+/** The cue module with idle callbacks the test runs and contexts counted as they are opened. */
+async function preparing(): Promise<{ idle: Array<() => void>; opened: () => number }> {
+  const idle: Array<() => void> = [];
+  vi.stubGlobal('requestIdleCallback', (callback: () => void) => idle.push(callback));
+  vi.stubGlobal('cancelIdleCallback', () => undefined);
+  let opened = 0;
+  vi.stubGlobal(
+    'AudioContext',
+    class extends RecordingAudioContext {
+      constructor() {
+        super();
+        opened += 1;
+      }
+    },
+  );
+  vi.resetModules();
+  cue = await import('../../src-renderer/audio/cue.ts');
+  return { idle, opened: () => opened };
+}
+
+/** Let the tasks already queued (a message posted after a frame) run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
 describe('prepareCue', () => {
   it('opens the audio device at an idle moment and only after the next painted frame, never in between', async () => {
-    const idle: Array<() => void> = [];
-    vi.stubGlobal('requestIdleCallback', (callback: () => void) => idle.push(callback));
-    vi.stubGlobal('cancelIdleCallback', () => undefined);
-    let opened = 0;
-    vi.stubGlobal(
-      'AudioContext',
-      class extends RecordingAudioContext {
-        constructor() {
-          super();
-          opened += 1;
-        }
-      },
-    );
-    vi.resetModules();
-    cue = await import('../../src-renderer/audio/cue.ts');
+    const { idle, opened } = await preparing();
     cue.prepareCue();
     // The idle moment: a critical committed just before it is not painted yet, so nothing opens here.
     for (const callback of idle.splice(0)) callback();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(opened).toBe(0);
+    await settle();
+    expect(opened()).toBe(0);
     expect(frames).toHaveLength(1);
     // The frame is painted; the device opens in the task after it.
     for (const frame of frames.splice(0)) frame();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(opened).toBe(1);
+    await vi.waitFor(() => expect(opened()).toBe(1));
   });
 
   it('opens nothing when the page turned the cue off before the frame', async () => {
-    const idle: Array<() => void> = [];
-    vi.stubGlobal('requestIdleCallback', (callback: () => void) => idle.push(callback));
-    vi.stubGlobal('cancelIdleCallback', () => undefined);
-    let opened = 0;
-    vi.stubGlobal(
-      'AudioContext',
-      class extends RecordingAudioContext {
-        constructor() {
-          super();
-          opened += 1;
-        }
-      },
-    );
-    vi.resetModules();
-    cue = await import('../../src-renderer/audio/cue.ts');
+    const { idle, opened } = await preparing();
     const cancel = cue.prepareCue();
     for (const callback of idle.splice(0)) callback();
     cancel();
     for (const frame of frames.splice(0)) frame();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(opened).toBe(0);
+    await settle();
+    expect(opened()).toBe(0);
   });
 });
