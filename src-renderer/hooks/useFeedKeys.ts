@@ -14,6 +14,19 @@ export function isTyping(target: EventTarget | null): boolean {
   );
 }
 
+/**
+ * Listen for plain key presses on the page (no modifier, nothing typed into a field). `handle` says
+ * whether it acted on the key; a key it acted on does nothing else. Returns the removal.
+ */
+export function listenForPlainKeys(handle: (event: KeyboardEvent) => boolean): () => void {
+  const onKey = (event: KeyboardEvent) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (handle(event)) event.preventDefault();
+  };
+  document.addEventListener('keydown', onKey);
+  return () => document.removeEventListener('keydown', onKey);
+}
+
 export function useFeedKeys(
   visible: readonly AlertSummary[],
   cursorId: string | null,
@@ -41,48 +54,44 @@ export function useFeedKeys(
           ?.focus(),
       );
     };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    return listenForPlainKeys((event) => {
       const inFeed = !!scrollRef.current?.contains(event.target as Node);
       switch (event.key) {
         case 'j':
           move(1);
-          break;
+          return true;
         case 'k':
           move(-1);
-          break;
+          return true;
         case 'ArrowDown':
-          if (!inFeed) return;
+          if (!inFeed) return false;
           move(1);
-          break;
+          return true;
         case 'ArrowUp':
-          if (!inFeed) return;
+          if (!inFeed) return false;
           move(-1);
-          break;
+          return true;
         case 'Enter': {
           const cur = latest.current.cursorId;
-          if (!cur || (!inFeed && event.target !== document.body)) return;
+          if (!cur || (!inFeed && event.target !== document.body)) return false;
           uiActions.openAlert(cur);
-          break;
+          return true;
         }
         case 'a':
-          if (latest.current.selected) return; // the open alert's own shortcut acts
+          if (latest.current.selected) return false; // the open alert's own shortcut acts
           uiActions.keyMessage(
             'Nothing is open: press Enter to open the alert under the cursor. “a” acknowledges only the alert open in the detail.',
           );
-          break;
+          return true;
         case '/':
           document.getElementById('feed-search')?.focus();
-          break;
+          return true;
         case '?':
           uiActions.toggleShortcuts();
-          break;
+          return true;
         default:
-          return;
+          return false;
       }
-      event.preventDefault();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    });
   }, [virtualizer, scrollRef]);
 }

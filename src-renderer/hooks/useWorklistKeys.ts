@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'react';
 import type { WorklistItem } from '../../src-main/shared/api.ts';
 import { orderAfter } from '../fhir/queue.ts';
 import { uiActions } from '../state/ui-store.ts';
-import { isTyping } from './useFeedKeys.ts';
+import { listenForPlainKeys } from './useFeedKeys.ts';
 
 export function useWorklistKeys(items: readonly WorklistItem[], selected: string | null): void {
   const latest = useRef({ orders: items.map((i) => i.order), selected });
@@ -21,29 +21,25 @@ export function useWorklistKeys(items: readonly WorklistItem[], selected: string
         document.querySelector<HTMLButtonElement>(`.queue-open[data-order="${CSS.escape(next)}"]`)?.focus(),
       );
     };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    return listenForPlainKeys((event) => {
       switch (event.key) {
         case 'j':
         case 'ArrowDown':
           move(1);
-          break;
+          return true;
         case 'k':
         case 'ArrowUp':
           move(-1);
-          break;
+          return true;
         case '/':
           document.getElementById('worklist-patient')?.focus();
-          break;
+          return true;
         case '?':
           uiActions.toggleShortcuts();
-          break;
+          return true;
         default:
-          return;
+          return false;
       }
-      event.preventDefault();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    });
   }, []);
 }
