@@ -97,15 +97,40 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     expect(row).toMatch(/ · MRN PT-\d{4}\b/);
   await screenshot(page, 'pharmacy-worklist');
   // Working down the list by keyboard: j opens the next order's review, k the previous; ? lists these keys.
-  const inOrder = await callApi<WorklistView>(page, 'listWorklist', {});
+  // New orders keep arriving and may land between the read and the key, so a step is right when it
+  // selected the neighbour of the order selected before, in the list as it was or as it is now.
+  const onScreen = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('ol[aria-label="Orders"] .queue-open')].map((row) => ({
+        order: row.getAttribute('data-order') ?? '',
+        medication: row.querySelector('.queue-med')?.textContent ?? '',
+        selected: row.getAttribute('aria-current') === 'true',
+      })),
+    );
+  type Row = Awaited<ReturnType<typeof onScreen>>[number];
+  const neighbour = (rows: Row[], from: string | undefined, key: 'j' | 'k') => {
+    const at = rows.findIndex((row) => row.order === from);
+    return rows[at < 0 ? 0 : at + (key === 'j' ? 1 : -1)]?.order;
+  };
+  const press = async (key: 'j' | 'k') => {
+    const before = await onScreen();
+    const from = before.find((row) => row.selected)?.order;
+    await page.keyboard.press(key);
+    await expect(async () => {
+      const now = await onScreen();
+      const selected = now.find((row) => row.selected);
+      expect(selected?.order).not.toBe(from);
+      expect([neighbour(before, from, key), neighbour(now, from, key)]).toContain(selected?.order);
+      await expect(page.locator('.review-med')).toHaveText(selected?.medication ?? '?', { timeout: 1000 });
+      await expect(page.locator(`.queue-open[data-order="${selected?.order ?? '?'}"]`)).toBeFocused({
+        timeout: 1000,
+      });
+    }).toPass({ timeout: 10_000 });
+  };
   await page.locator('body').focus();
-  await page.keyboard.press('j');
-  await expect(page.locator('.review-med')).toHaveText(inOrder.items[0]?.medication ?? '?');
-  await page.keyboard.press('j');
-  await expect(page.locator('.review-med')).toHaveText(inOrder.items[1]?.medication ?? '?');
-  await expect(page.locator(`.queue-open[data-order="${inOrder.items[1]?.order ?? '?'}"]`)).toBeFocused();
-  await page.keyboard.press('k');
-  await expect(page.locator('.review-med')).toHaveText(inOrder.items[0]?.medication ?? '?');
+  await press('j');
+  await press('j');
+  await press('k');
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('next order');
   await page.keyboard.press('Escape');
