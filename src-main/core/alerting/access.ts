@@ -52,6 +52,15 @@ export interface AlertAccess {
 export const SIGN_IN_TO_ACT = new ApiRefusedError('sign-in-required', 'Sign in to act on alerts.');
 
 /**
+ * An alert this user has no alert of her own under: received for someone else, or never received.
+ * One answer for both, so that trying ids tells nobody which alerts this workstation holds.
+ */
+export const NOT_RECEIVED_FOR_YOU = new ApiRefusedError(
+  'not-permitted',
+  'Not permitted: this alert was not received for you.',
+);
+
+/**
  * The single-user policy (tests, tools): whoever is signed in acts on every alert, exports every row,
  * and every open critical escalates. The app always gives the service's workstation policy instead.
  */

@@ -27,6 +27,7 @@ import type { AuditRow } from '../store/alert-rows.ts';
 import type { ClientStore } from '../store/client-store.ts';
 import { ownerKey } from '../store/owners.ts';
 import {
+  NOT_RECEIVED_FOR_YOU,
   SIGN_IN_TO_ACT,
   sessionOnlyAccess,
   type AlertAccess,
@@ -149,10 +150,10 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const withdraw = (alertId: string) => withdrawQuietly(options.notifier, logger, alertId);
 
   /** The alert and the user allowed to act on it, or a refusal thrown before anything changes. */
-  async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession } | null> {
+  async function actingOn(alertId: string): Promise<{ alert: AlertSummary; actor: AlertingSession }> {
     if (!session) throw SIGN_IN_TO_ACT;
     const alert = alerts.get(alertId);
-    if (!alert) return null;
+    if (!alert) throw NOT_RECEIVED_FOR_YOU;
     const decision = await access.authorize(alert);
     if (!decision.allowed) throw decision.refusal;
     return { alert, actor: decision.actor };
@@ -271,7 +272,6 @@ export function createAlerting(options: AlertingOptions): Alerting {
   const handlers: AlertingHandlers = {
     async markSeen({ alertId }) {
       const acting = await actingOn(alertId);
-      if (!acting) return null;
       opened.add(alertId);
       if (alerts.markSeen(alertId, acting.actor.fhirUser, now())) return publishAlert(alertId);
       return alerts.get(alertId);
@@ -279,7 +279,6 @@ export function createAlerting(options: AlertingOptions): Alerting {
 
     async acknowledge({ alertId, note, patient }) {
       const acting = await actingOn(alertId);
-      if (!acting) return null;
       const { alert, actor: session } = acting;
       const refusal = ackRefusal(alert, patient, openedBy(alert, session));
       if (refusal) {
@@ -292,7 +291,6 @@ export function createAlerting(options: AlertingOptions): Alerting {
 
     async resolveAlert({ alertId, note }) {
       const acting = await actingOn(alertId);
-      if (!acting) return null;
       const { alert, actor: session } = acting;
       const at = now();
       const text = note?.trim() ? note.trim() : null;
@@ -310,7 +308,6 @@ export function createAlerting(options: AlertingOptions): Alerting {
 
     async answerEscalation({ alertId, step, answer, note, patient }) {
       const acting = await actingOn(alertId);
-      if (!acting) return null;
       const { alert, actor: session } = acting;
       if (!chain || !session.fhirUser)
         throw new ApiRefusedError(
@@ -365,7 +362,7 @@ export function createAlerting(options: AlertingOptions): Alerting {
     },
 
     async retryWriteback({ alertId }) {
-      if (!(await actingOn(alertId))) return null;
+      await actingOn(alertId);
       alerts.retryWritebackNow(alertId, now());
       await writeback.pump();
       return alerts.get(alertId);

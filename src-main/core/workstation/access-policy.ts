@@ -8,6 +8,7 @@
 // In both, an action is allowed only when the alert belongs to the right owner AND the server lets the
 // acting user read its focus right now; otherwise "Not permitted" and nothing changes.
 import { ApiRefusedError, type AlertSummary } from '../../shared/api.ts';
+import { NOT_RECEIVED_FOR_YOU } from '../alerting/access.ts';
 import type { ActionDecision, AlertAccess, AlertingSession, AuditReader } from '../alerting/alerting.ts';
 import { readResource } from '../fhir/fhir-client.ts';
 import type { AlertStore } from '../store/alert-store.ts';
@@ -119,7 +120,7 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
     if (!viewer) return { allowed: false, refusal: SIGN_IN_REQUIRED };
     const owner = ownerFor(viewer);
     if (owner === null || alerts.ownerOf(alert.id) !== owner)
-      return notPermitted('this alert was received for someone else.');
+      return { allowed: false, refusal: NOT_RECEIVED_FOR_YOU };
     // Re-checked against the server at the moment of the action, whatever was proven before.
     const verdict = await serverAllows(viewer, alert);
     if (verdict === 'unknown')

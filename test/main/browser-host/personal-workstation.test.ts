@@ -116,6 +116,10 @@ describe('personal workstation', () => {
           refused: 'not-permitted',
           error: expect.stringMatching(/^Not permitted/),
         });
+        // An id nobody received answers the same: the refusal tells nothing about which alerts exist.
+        const unknown = critical.id.replace(/:(\d+)$/, (_whole, n: string) => `:${Number(n) + 100_000}`);
+        expect(unknown).not.toBe(critical.id);
+        expect(await host.call(method, { alertId: unknown }), `${method} of an unknown id`).toEqual(answer);
       }
       await host.call('signOut', {});
     }
