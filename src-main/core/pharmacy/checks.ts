@@ -12,7 +12,7 @@ import {
   records,
   str,
 } from '../../shared/fhir-json.ts';
-import type { LabCheck, OrderChecks } from '../rules/order-checks-file.ts';
+import type { LabCheck, OrderChecks, RenalCheck } from '../rules/order-checks-file.ts';
 import { drugClassesOf, medicationText, RXNORM } from './order-facts.ts';
 
 const LOINC = 'http://loinc.org';
@@ -212,6 +212,63 @@ function labFlag(check: LabCheck, value: ReviewValue | null): OrderFlag | null {
   };
 }
 
+const measured = (value: ReviewValue): string => `${value.label} ${value.value} ${value.unit ?? ''}`.trim();
+
+/** Whether `later` was observed after `earlier` (both timed; instants, whatever their offsets). */
+function observedAfter(later: ReviewValue, earlier: ReviewValue): boolean {
+  if (!later.at || !earlier.at) return false;
+  return Date.parse(later.at) > Date.parse(earlier.at);
+}
+
+/**
+ * A renal dose rule's flags: the check could not run (no eGFR), the eGFR is below the drug's limit, and
+ * the eGFR is older than the newest creatinine — a lab that reports a creatinine without its eGFR, or a
+ * later draw: kidney function may have changed since the value the check used. That one is said, not
+ * computed: an eGFR is the lab's calculation, and the pharmacist judges the creatinine.
+ */
+function renalFlags(rule: RenalCheck, egfr: ReviewValue | null, creatinine: ReviewValue | null): OrderFlag[] {
+  const hasCreatinine = creatinine !== null && creatinine.value !== null;
+  if (egfr === null || egfr.value === null)
+    return [
+      {
+        id: `${rule.id}:not-recorded`,
+        kind: 'renal',
+        severity: 'moderate',
+        text: 'Renal dose not checked: no eGFR on record',
+        detail: hasCreatinine
+          ? `The dose check needs an eGFR (${rule.text}); newest ${measured(creatinine)}`
+          : `The dose check needs an eGFR (${rule.text})`,
+        at: hasCreatinine ? creatinine.at : null,
+        source: rule.source,
+        implicated: hasCreatinine ? [creatinine.reference] : [],
+      },
+    ];
+  const flags: OrderFlag[] = [];
+  if (egfr.value < rule.egfrBelow)
+    flags.push({
+      id: rule.id,
+      kind: 'renal',
+      severity: 'high',
+      text: `Renal dose: ${rule.text}`,
+      detail: measured(egfr),
+      at: egfr.at,
+      source: rule.source,
+      implicated: [egfr.reference],
+    });
+  if (hasCreatinine && observedAfter(creatinine, egfr))
+    flags.push({
+      id: `${rule.id}:newer-creatinine`,
+      kind: 'renal',
+      severity: 'moderate',
+      text: 'Renal dose checked against an older eGFR: a newer creatinine has none',
+      detail: `${measured(creatinine)}, later than the ${measured(egfr)} checked`,
+      at: creatinine.at,
+      source: rule.source,
+      implicated: [creatinine.reference, egfr.reference],
+    });
+  return flags;
+}
+
 /** One flag per thing said: flags with the same words (two identical allergy records) name all records. */
 function sayOnce(flags: readonly OrderFlag[]): OrderFlag[] {
   const byWords = new Map<string, OrderFlag>();
@@ -254,31 +311,7 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
     const flag = labFlag(check, value);
     if (flag) flags.push(flag);
   }
-  for (const rule of checks.renal.filter((r) => classIds.has(r.drugClass))) {
-    if (egfr === null || egfr.value === null) {
-      flags.push({
-        id: `${rule.id}:not-recorded`,
-        kind: 'renal',
-        severity: 'moderate',
-        text: 'Renal dose not checked: no eGFR on record',
-        detail: `The dose check needs an eGFR (${rule.text})`,
-        at: null,
-        source: rule.source,
-        implicated: [],
-      });
-      continue;
-    }
-    if (egfr.value >= rule.egfrBelow) continue;
-    flags.push({
-      id: rule.id,
-      kind: 'renal',
-      severity: 'high',
-      text: `Renal dose: ${rule.text}`,
-      detail: `eGFR ${egfr.value} ${egfr.unit ?? ''}`.trim(),
-      at: egfr.at,
-      source: rule.source,
-      implicated: [egfr.reference],
-    });
-  }
+  for (const rule of checks.renal.filter((r) => classIds.has(r.drugClass)))
+    flags.push(...renalFlags(rule, egfr, creatinine));
   return { flags: sayOnce(flags), labs, weight, egfr, creatinine };
 }

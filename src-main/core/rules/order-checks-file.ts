@@ -87,6 +87,7 @@ const fileSchema = z
 export type OrderChecks = z.output<typeof fileSchema>;
 export type DrugClass = z.output<typeof drugClass>;
 export type LabCheck = z.output<typeof labCheck>;
+export type RenalCheck = z.output<typeof renalCheck>;
 
 export class OrderChecksFileError extends Error {
   override readonly name = 'OrderChecksFileError';

@@ -118,6 +118,43 @@ describe('order checks', () => {
     expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal']);
   });
 
+  it('says when the eGFR a renal dose was checked against is older than the newest creatinine', () => {
+    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const run = (observations: FhirResource[]) =>
+      runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations }, checks);
+    const egfr = lab('g', '98979-8', 70, '2026-01-01T08:00:00Z');
+    // A later draw reported its creatinine without an eGFR: the eGFR above the limit may no longer hold.
+    const later = run([egfr, lab('c', '2160-0', 2.4, '2026-01-02T06:00:00Z')]);
+    expect(later.flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal:newer-creatinine',
+        kind: 'renal',
+        severity: 'moderate',
+        detail: 'Creatinine 2.4 x, later than the eGFR 70 x checked',
+        at: '2026-01-02T06:00:00Z',
+        implicated: ['Observation/c', 'Observation/g'],
+      }),
+    ]);
+    // Below the limit too: both are said.
+    const low = run([
+      lab('g', '98979-8', 25, '2026-01-01T08:00:00Z'),
+      lab('c', '2160-0', 1.1, '2026-01-02T06:00:00Z'),
+    ]);
+    expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal', 'enoxaparin-renal:newer-creatinine']);
+    // The same draw, and an earlier instant written with another offset (later as text): nothing to say.
+    expect(run([egfr, lab('c', '2160-0', 0.9, '2026-01-01T08:00:00Z')]).flags).toEqual([]);
+    expect(run([egfr, lab('c', '2160-0', 0.9, '2026-01-01T09:30:00+02:00')]).flags).toEqual([]);
+    // No eGFR at all: the check that could not run names the creatinine there is.
+    expect(run([lab('c', '2160-0', 2.4, '2026-01-02T06:00:00Z')]).flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal:not-recorded',
+        detail: expect.stringMatching(/needs an eGFR .*; newest Creatinine 2\.4 x$/),
+        at: '2026-01-02T06:00:00Z',
+        implicated: ['Observation/c'],
+      }),
+    ]);
+  });
+
   it('words units as people read them, in the values and in the flags written back', () => {
     const withUnit = (resource: FhirResource, unit: string): FhirResource => ({
       ...resource,
