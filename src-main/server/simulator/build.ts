@@ -122,7 +122,7 @@ export function labObservation(input: {
     category: [{ coding: [{ system: CATEGORY_SYSTEM, code: 'laboratory', display: 'Laboratory' }] }],
     code: {
       coding: [{ system: 'http://loinc.org', code: test.loinc, display: test.display }],
-      text: test.display,
+      text: test.text ?? test.display,
     },
     subject: { reference: `Patient/${patientId}` },
     ...(encounterId ? { encounter: { reference: `Encounter/${encounterId}` } } : {}),

@@ -7,6 +7,8 @@ import { FORMULARY } from './formulary.ts';
 export interface LabTest {
   loinc: string;
   display: string;
+  /** The name the laboratory reports the result under (`code.text`), when shorter than LOINC's. */
+  text?: string;
   unit: string;
   low: number;
   high: number;
@@ -148,6 +150,7 @@ export const LABS = {
   },
   egfr: {
     loinc: '98979-8',
+    text: 'eGFR',
     display:
       'Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)',
     unit: 'mL/min/{1.73_m2}',

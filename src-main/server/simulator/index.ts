@@ -23,6 +23,7 @@ import { bedLocation, wardLocation } from './build.ts';
 import { LABS } from './catalog.ts';
 import { createWardCensus, type BedAssignment } from './census.ts';
 import { writeDemoOrders } from './demo-orders.ts';
+import { rememberKidneyFunction } from './kidney-function.ts';
 import { CONTEXT_KINDS, FORMULARY } from './formulary.ts';
 import { attendingName, createOrders } from './orders.ts';
 import { createRandom } from './random.ts';
@@ -118,6 +119,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
     store,
     random: createRandom(options.seed ?? 1),
     pharmacyRandom: createRandom(((options.seed ?? 1) + 0x9e3779b9) >>> 0),
+    kidney: new Map(),
     iso: () => new Date(clock()).toISOString(),
   };
   const { random, iso } = world;
@@ -205,6 +207,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         create: (r) => {
           // Every Observation written counts, so the totals match what is stored.
           if (r.resourceType === 'Observation') totals.observations += 1;
+          rememberKidneyFunction(world.kidney, r);
           return store.create(r);
         },
         update: (r) => void store.update(r),

@@ -6,6 +6,7 @@ import type { LabValue } from './build.ts';
 import { labObservation, wardMeta } from './build.ts';
 import type { LabTest } from './catalog.ts';
 import { LABS } from './catalog.ts';
+import { renalPair } from './kidney-function.ts';
 import { labValue } from './lab-values.ts';
 import type { ContextKind } from './formulary.ts';
 import type { Random } from './random.ts';
@@ -135,12 +136,7 @@ const KIND_LABS: Record<ContextKind, readonly LabTest[] | null> = {
 
 /** A kidney function pair that agrees: eGFR mostly normal, one patient in seven with reduced function. */
 function renalValues(random: Random): [LabValue, LabValue] {
-  const egfr = random.chance(1 / 7) ? random.int(18, 55) : random.int(62, 110);
-  const creatinine = Number((88 / egfr).toFixed(2));
-  return [
-    { value: creatinine, interpretation: creatinine > LABS.creatinine.high ? 'H' : 'N' },
-    { value: egfr, interpretation: egfr < LABS.egfr.low ? 'L' : 'N' },
-  ];
+  return renalPair(random.chance(1 / 7) ? random.int(18, 55) : random.int(62, 110));
 }
 
 /** Observations for one context kind, with given values or values drawn from the random source. */

@@ -1,11 +1,13 @@
 // Lab results: a panel drawn for a patient is one Observation per test (about `criticalFraction` of
-// them critical) released in one final DiagnosticReport, as a laboratory does.
+// them critical; a creatinine with its eGFR beside it, kidney-function.ts) released in one final
+// DiagnosticReport, as a laboratory does.
 import type { StoredResource } from '../base/types.ts';
 import type { LabValue } from './build.ts';
 import { diagnosticReport, labObservation } from './build.ts';
 import type { LabTest, Panel } from './catalog.ts';
-import { PANELS } from './catalog.ts';
+import { LABS, PANELS } from './catalog.ts';
 import type { BedAssignment } from './census.ts';
+import { egfrOfCreatinine, renalPair } from './kidney-function.ts';
 import { labValue } from './lab-values.ts';
 import type { Random } from './random.ts';
 import type { SimWorld, SimulatorCounts } from './world.ts';
@@ -39,9 +41,7 @@ export function drawPanel(
   if (!who) return;
   const chosen = panel ?? pickPanel(random);
   const ids: string[] = [];
-  for (const test of chosen.tests) {
-    const critical = random.chance(criticalFraction);
-    const result = labValue(random, test, critical);
+  const write = (test: LabTest, result: LabValue) => {
     const obs = store.create(
       labObservation({
         test,
@@ -55,6 +55,19 @@ export function drawPanel(
     ids.push(obs.id);
     counts.observations += 1;
     if (result.interpretation === 'HH' || result.interpretation === 'LL') counts.criticals += 1;
+  };
+  for (const test of chosen.tests) {
+    const critical = random.chance(criticalFraction);
+    const drawn = labValue(random, test, critical);
+    if (test.loinc !== LABS.creatinine.loinc) {
+      write(test, drawn);
+      continue;
+    }
+    // A creatinine agrees with the patient's kidney function when it is known, and comes with its eGFR.
+    const known = world.kidney.get(who.patientId);
+    const creatinine = known === undefined ? drawn : renalPair(known)[0];
+    write(test, creatinine);
+    write(LABS.egfr, egfrOfCreatinine(creatinine));
   }
   store.create(
     diagnosticReport({

@@ -1,5 +1,6 @@
 // What every part of the ward simulator writes with: the store, the seeded choices and the wall clock.
 import type { ResourceStore } from '../store/resources.ts';
+import type { KidneyFunctions } from './kidney-function.ts';
 import type { Random } from './random.ts';
 
 export interface SimWorld {
@@ -11,6 +12,8 @@ export interface SimWorld {
    * census, results and orders of a seed stay what they were without it.
    */
   pharmacyRandom: Random;
+  /** Each patient's eGFR once one was written, so that later creatinine draws agree with it. */
+  kidney: KidneyFunctions;
   /** Resource timestamps: the wall clock, never the (possibly accelerated) simulated one. */
   iso(): string;
 }

@@ -136,4 +136,56 @@ describe('ward simulator', () => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('reports an eGFR with every creatinine, agreeing with a kidney function written for an order', () => {
+    const { dir, db, store } = openStore();
+    const sim = createSimulator(store, {
+      seed: 6,
+      startTime: '2026-03-02T00:00:00Z',
+      clock: () => WALL_CLOCK,
+    });
+    sim.seed();
+    sim.advance(12 * 3_600_000);
+    const rows = db
+      .prepare<[], { body: string }>(
+        "SELECT body FROM resource_version WHERE type IN ('Observation', 'DiagnosticReport') ORDER BY rowid",
+      )
+      .all()
+      .map((row) => JSON.parse(row.body) as Record<string, unknown>);
+    const byId = new Map(rows.map((r) => [`${String(r['resourceType'])}/${String(r['id'])}`, r]));
+    const loinc = (r: Record<string, unknown> | undefined) =>
+      (r?.['code'] as { coding: { code: string }[] } | undefined)?.coding[0]?.code;
+    const value = (r: Record<string, unknown> | undefined) =>
+      (r?.['valueQuantity'] as { value: number }).value;
+    const subject = (r: Record<string, unknown> | undefined) => JSON.stringify(r?.['subject']);
+    const panels = rows
+      .filter((r) => r['resourceType'] === 'DiagnosticReport' && loinc(r) === '51990-0')
+      .map((r) => (r['result'] as { reference: string }[]).map((ref) => byId.get(ref.reference)));
+    expect(panels.length).toBeGreaterThan(20);
+    for (const results of panels) {
+      const creatinine = results.find((r) => loinc(r) === '2160-0');
+      const egfr = results.find((r) => loinc(r) === '98979-8');
+      expect(egfr, 'an eGFR in every metabolic panel').toBeDefined();
+      expect(subject(egfr)).toBe(subject(creatinine));
+      // Falls as creatinine rises: 88 / creatinine, within 1 of rounding.
+      expect(Math.abs(value(egfr) - Math.min(120, 88 / value(creatinine)))).toBeLessThanOrEqual(1);
+    }
+    // A patient whose eGFR was written for an order (a result outside any panel) keeps that kidney
+    // function in every later panel.
+    const inPanel = new Set(panels.flat().map((r) => `Observation/${String(r?.['id'])}`));
+    const written = new Map<string, number>();
+    let checked = 0;
+    for (const r of rows) {
+      if (r['resourceType'] !== 'Observation' || loinc(r) !== '98979-8') continue;
+      const context = written.get(subject(r));
+      if (!inPanel.has(`Observation/${String(r['id'])}`)) written.set(subject(r), value(r));
+      else if (context !== undefined) {
+        expect(value(r)).toBe(context);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
