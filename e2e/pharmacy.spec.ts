@@ -131,6 +131,22 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   await press('j');
   await press('j');
   await press('k');
+  // Two presses in one task, before the page renders either, move twice (they moved once when a move
+  // read the order open at the last render).
+  const twice = await page.evaluate(() => {
+    const orders = [...document.querySelectorAll('ol[aria-label="Orders"] .queue-open')].map(
+      (row) => row.getAttribute('data-order') ?? '',
+    );
+    const from = orders.indexOf(
+      document
+        .querySelector('ol[aria-label="Orders"] .queue-open[aria-current="true"]')
+        ?.getAttribute('data-order') ?? '',
+    );
+    for (let i = 0; i < 2; i += 1) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' }));
+    return orders[from + 2] ?? null;
+  });
+  expect(twice).not.toBeNull();
+  await expect(page.locator(`.queue-open[data-order="${twice ?? '?'}"]`)).toBeFocused();
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('next order');
   await page.keyboard.press('Escape');

@@ -40,7 +40,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
     scrollRef,
     keyOf: (index) => visible[index]?.id ?? index,
   });
-  useFeedKeys(visible, cursorId, selected, scrollRef, rows.scroller);
+  useFeedKeys(visible, scrollRef, rows.scroller);
 
   const items = rows.items;
   // The whole list is indexed by id (a push keeps the index); a filtered view is scanned.

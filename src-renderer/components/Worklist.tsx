@@ -109,7 +109,7 @@ export function Worklist() {
   );
   const awaiting = data?.awaitingClarification.length ?? 0;
   const allOrders = useMemo(() => [...(data?.items ?? []), ...(data?.awaitingClarification ?? [])], [data]);
-  useWorklistKeys(allOrders, selected);
+  useWorklistKeys(allOrders);
   return (
     <div className="order-layout">
       <section className="order-queue" aria-labelledby="worklist-title">

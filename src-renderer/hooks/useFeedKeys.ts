@@ -4,7 +4,7 @@
 import { useEffect, useRef, type RefObject } from 'react';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
 import type { RowScroller } from '../feed/use-fixed-rows.ts';
-import { uiActions } from '../state/ui-store.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
 
 export function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -29,18 +29,19 @@ export function listenForPlainKeys(handle: (event: KeyboardEvent) => boolean): (
 
 export function useFeedKeys(
   visible: readonly AlertSummary[],
-  cursorId: string | null,
-  selected: string | null,
   scrollRef: RefObject<HTMLDivElement | null>,
   virtualizer: RowScroller,
 ): void {
-  const latest = useRef({ visible, cursorId, selected });
+  const shown = useRef(visible);
   useEffect(() => {
-    latest.current = { visible, cursorId, selected };
+    shown.current = visible;
   });
   useEffect(() => {
     const move = (delta: number) => {
-      const { visible: rows, cursorId: cur, selected: sel } = latest.current;
+      const rows = shown.current;
+      // The cursor as the store holds it now: a key pressed before the page rendered the previous
+      // move starts from that move, not from the render before it.
+      const { cursorId: cur, selectedAlertId: sel } = useUiStore.getState();
       if (rows.length === 0) return;
       const from = rows.findIndex((a) => a.id === (cur ?? sel));
       const index = from < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, from + delta));
@@ -72,13 +73,13 @@ export function useFeedKeys(
           move(-1);
           return true;
         case 'Enter': {
-          const cur = latest.current.cursorId;
+          const cur = useUiStore.getState().cursorId;
           if (!cur || (!inFeed && event.target !== document.body)) return false;
           uiActions.openAlert(cur);
           return true;
         }
         case 'a':
-          if (latest.current.selected) return false; // the open alert's own shortcut acts
+          if (useUiStore.getState().selectedAlertId) return false; // the open alert's own shortcut acts
           uiActions.keyMessage(
             'Nothing is open: press Enter to open the alert under the cursor. “a” acknowledges only the alert open in the detail.',
           );

@@ -4,17 +4,18 @@
 import { useEffect, useRef } from 'react';
 import type { WorklistItem } from '../../src-main/shared/api.ts';
 import { orderAfter } from '../fhir/queue.ts';
-import { uiActions } from '../state/ui-store.ts';
+import { uiActions, useUiStore } from '../state/ui-store.ts';
 import { listenForPlainKeys } from './useFeedKeys.ts';
 
-export function useWorklistKeys(items: readonly WorklistItem[], selected: string | null): void {
-  const latest = useRef({ orders: items.map((i) => i.order), selected });
+export function useWorklistKeys(items: readonly WorklistItem[]): void {
+  const orders = useRef(items.map((i) => i.order));
   useEffect(() => {
-    latest.current = { orders: items.map((i) => i.order), selected };
+    orders.current = items.map((i) => i.order);
   });
   useEffect(() => {
     const move = (delta: number) => {
-      const next = orderAfter(latest.current.orders, latest.current.selected, delta);
+      // The open order as the store holds it now, not as last rendered: two quick presses move twice.
+      const next = orderAfter(orders.current, useUiStore.getState().selectedOrder, delta);
       if (!next) return;
       uiActions.selectOrder(next);
       requestAnimationFrame(() =>
