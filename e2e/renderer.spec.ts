@@ -104,7 +104,7 @@ test.describe('charge nurse', () => {
     expect(csp).toEqual([]);
   });
 
-  test('keyboard only: j/k move, Enter opens, a acknowledges, ? lists the shortcuts', async ({ page }) => {
+  test('keyboard only: j moves, Enter opens, a acknowledges, ? lists the shortcuts', async ({ page }) => {
     await signIn(page, demo.launchUrl);
     // The feed from the previous test (same data directory) plus whatever the simulator adds.
     await expect(page.locator('.feed-row').first()).toBeVisible({ timeout: 30_000 });
@@ -114,31 +114,12 @@ test.describe('charge nurse', () => {
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeHidden();
 
-    // Each key's move is awaited before the next (focus follows the cursor after a render, later on a
-    // loaded machine): k comes back to the row the first j chose, and Enter opens that one.
+    // j puts the cursor on the newest row; focus follows it after a render (awaited before Enter). The
+    // moves from row to row, also faster than renders, are in e2e/right-patient.spec.ts (a busier feed).
     const focused = page.locator('.feed-row:focus');
-    const focusedId = () => focused.getAttribute('data-alert-id', { timeout: 5_000 }).catch(() => null);
-    // Two presses in one task, before the page renders either: each moves the cursor once (the second
-    // moved from the stale cursor, to the same first row, when moves read the last render).
-    await expect
-      .poll(() => page.locator('.feed-scroll .feed-row').count(), { timeout: 60_000 })
-      .toBeGreaterThan(1);
-    const rows = await page.evaluate(() => {
-      const ids = [...document.querySelectorAll('.feed-scroll .feed-row')].map((row) =>
-        row.getAttribute('data-alert-id'),
-      );
-      for (let i = 0; i < 2; i += 1) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' }));
-      return ids;
-    });
-    expect(rows.length).toBeGreaterThan(1);
-    await expect.poll(focusedId).toBe(rows[1]);
-    await page.keyboard.press('k');
-    await expect.poll(focusedId).toBe(rows[0]);
-    const id = rows[0] ?? null;
     await page.keyboard.press('j');
-    await expect.poll(focusedId).not.toBe(id);
-    await page.keyboard.press('k');
-    await expect.poll(focusedId).toBe(id);
+    await expect(focused).toHaveCount(1);
+    const id = await focused.getAttribute('data-alert-id');
     await page.keyboard.press('Enter');
     const detail = page.locator('.detail');
     await expect(detail.getByRole('heading', { level: 2 })).toBeVisible();

@@ -168,6 +168,39 @@ test('observation 1: a refusal by the host’s access rules is shown in its own 
   await expect(page.getByText(/does not accept this page/)).toHaveCount(0);
 });
 
+test('j and k move the cursor one row per press, also when two presses come before the page renders', async ({
+  page,
+}) => {
+  await signIn(page, demo.launchUrl);
+  await twoPatients(page);
+  await expect.poll(() => page.locator('.feed-scroll .feed-row').count()).toBeGreaterThan(2);
+  await page.locator('body').focus();
+  const focused = page.locator('.feed-row:focus');
+  const focusedId = () => focused.getAttribute('data-alert-id', { timeout: 5_000 }).catch(() => null);
+  // Two presses in one task, before the page renders either: each moves the cursor once (the second
+  // moved from the stale cursor, to the same first row, when a move read the last render).
+  const rows = await page.evaluate(() => {
+    const ids = [...document.querySelectorAll('.feed-scroll .feed-row')].map((r) =>
+      r.getAttribute('data-alert-id'),
+    );
+    for (let i = 0; i < 2; i += 1) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' }));
+    return ids;
+  });
+  await expect.poll(focusedId).toBe(rows[1]);
+  // One press at a time, each awaited (focus follows the cursor after a render): j goes on, k comes back.
+  // New results keep arriving on top, so the row after is judged as "not this one".
+  await page.keyboard.press('j');
+  await expect.poll(focusedId).not.toBe(rows[1]);
+  await page.keyboard.press('k');
+  await expect.poll(focusedId).toBe(rows[1]);
+  // Enter opens the row under the cursor.
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`.feed-row[data-alert-id="${rows[1] ?? '?'}"]`)).toHaveAttribute(
+    'aria-current',
+    'true',
+  );
+});
+
 test('Acknowledge stays where the nurse aims while the patient banner loads', async ({ page }) => {
   await page.setViewportSize({ width: 1400, height: 900 });
   await signIn(page, demo.launchUrl);
