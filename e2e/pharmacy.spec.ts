@@ -99,13 +99,16 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   // Working down the list by keyboard: j opens the next order's review, k the previous; ? lists these keys.
   // New orders keep arriving and may land between the read and the key, so a step is right when it
   // selected the neighbour of the order selected before, in the list as it was or as it is now.
+  const orderRows = 'ol[aria-label="Orders"] .queue-open';
   const onScreen = () =>
-    page.evaluate(() =>
-      [...document.querySelectorAll('ol[aria-label="Orders"] .queue-open')].map((row) => ({
-        order: row.getAttribute('data-order') ?? '',
-        medication: row.querySelector('.queue-med')?.textContent ?? '',
-        selected: row.getAttribute('aria-current') === 'true',
-      })),
+    page.evaluate(
+      (rows) =>
+        [...document.querySelectorAll(rows)].map((row) => ({
+          order: row.getAttribute('data-order') ?? '',
+          medication: row.querySelector('.queue-med')?.textContent ?? '',
+          selected: row.getAttribute('aria-current') === 'true',
+        })),
+      orderRows,
     );
   type Row = Awaited<ReturnType<typeof onScreen>>[number];
   const neighbour = (rows: Row[], from: string | undefined, key: 'j' | 'k') => {
@@ -133,18 +136,12 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   await press('k');
   // Two presses in one task, before the page renders either, move twice (they moved once when a move
   // read the order open at the last render).
-  const twice = await page.evaluate(() => {
-    const orders = [...document.querySelectorAll('ol[aria-label="Orders"] .queue-open')].map(
-      (row) => row.getAttribute('data-order') ?? '',
-    );
-    const from = orders.indexOf(
-      document
-        .querySelector('ol[aria-label="Orders"] .queue-open[aria-current="true"]')
-        ?.getAttribute('data-order') ?? '',
-    );
+  const twice = await page.evaluate((rows) => {
+    const shown = [...document.querySelectorAll(rows)];
+    const from = shown.findIndex((row) => row.getAttribute('aria-current') === 'true');
     for (let i = 0; i < 2; i += 1) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'j' }));
-    return orders[from + 2] ?? null;
-  });
+    return shown[from + 2]?.getAttribute('data-order') ?? null;
+  }, orderRows);
   expect(twice).not.toBeNull();
   await expect(page.locator(`.queue-open[data-order="${twice ?? '?'}"]`)).toBeFocused();
   await page.keyboard.press('?');

@@ -13,12 +13,12 @@ export type KidneyFunctions = Map<string, number>;
 
 const SCALE = 88;
 
-export function creatinineValue(creatinine: number): LabValue {
+function creatinineValue(creatinine: number): LabValue {
   const value = Number(creatinine.toFixed(LABS.creatinine.decimals));
   return { value, interpretation: value > LABS.creatinine.high ? 'H' : 'N' };
 }
 
-export function egfrValue(egfr: number): LabValue {
+function egfrValue(egfr: number): LabValue {
   const value = Math.round(Math.min(LABS.egfr.high, Math.max(5, egfr)));
   return { value, interpretation: value < LABS.egfr.low ? 'L' : 'N' };
 }

@@ -63,7 +63,9 @@ export function drawPanel(
       write(test, drawn);
       continue;
     }
-    // A creatinine agrees with the patient's kidney function when it is known, and comes with its eGFR.
+    // A creatinine agrees with the patient's kidney function when it is known (the value drawn above
+    // is then set aside, drawn all the same so that a seed's later choices stay what they were), and
+    // comes with its eGFR.
     const known = world.kidney.get(who.patientId);
     const creatinine = known === undefined ? drawn : renalPair(known)[0];
     write(test, creatinine);
