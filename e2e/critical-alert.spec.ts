@@ -39,17 +39,28 @@ test('a critical potassium is pushed to the feed and opens with value and patien
   });
 
   expect(failed).toEqual([]);
-  // Her first sign-in here: the feed says since when it watches (nothing written before is shown).
-  // The subscriptions are made after the sign-in returns: wait for the host to have them.
-  const newestStart = async () =>
-    (await callApi<HealthSnapshot>(page, 'getHealth')).subscriptions
-      .map((s) => s.watchingSince ?? '')
-      .sort()
-      .at(-1) ?? '';
-  await expect.poll(newestStart, { timeout: 30_000 }).not.toBe('');
-  const since = await newestStart();
+  // Her first sign-in here: the feed says since when it watches, and how far back the host read the
+  // ward's open criticals (nothing older is shown). The subscriptions are made after the sign-in
+  // returns, the read-back once they are: wait for the host to have both.
+  const watch = async () => {
+    const subscriptions = (await callApi<HealthSnapshot>(page, 'getHealth')).subscriptions;
+    return {
+      since:
+        subscriptions
+          .map((s) => s.watchingSince ?? '')
+          .sort()
+          .at(-1) ?? '',
+      readBack: subscriptions.map((s) => s.readBackFrom ?? '').find((at) => at !== '') ?? '',
+    };
+  };
+  await expect.poll(async () => Object.values(await watch()).includes(''), { timeout: 30_000 }).toBe(false);
+  const { since, readBack } = await watch();
+  const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 5);
+  expect(Date.parse(since) - Date.parse(readBack)).toBeGreaterThanOrEqual(12 * 3_600_000 - 60_000);
   await expect(page.locator('.watching-since')).toContainText(
-    `Watching here since ${new Date(since).toTimeString().slice(0, 5)}: earlier results are not shown`,
+    new RegExp(
+      `Watching here since ${clock(since)}; critical results still open from (\\d+ \\w+ )?${clock(readBack)} on were read back\\. Anything earlier is not shown`,
+    ),
   );
 
   const row = page.getByRole('button', { name: /Critical.*Potassium 6\.8 mmol\/L/ }).first();

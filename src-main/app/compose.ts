@@ -176,6 +176,7 @@ function serviceOptions(
     ...(demo ? { onSubscribed: (role) => demo.kick(ward?.identity.ward, role) } : {}),
     rules,
     ...(mode.privacyDefault !== undefined ? { privacyMode: mode.privacyDefault } : {}),
+    ...(mode.readBackHours !== undefined ? { readBackHours: mode.readBackHours } : {}),
     alerting: {
       ...(ackTimeoutMinutes !== undefined ? { ackTimeoutMinutes } : {}),
       escalationPolicy: policy,

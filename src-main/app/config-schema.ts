@@ -141,6 +141,8 @@ export const deploymentSchema = z
     servers: z.array(server).max(20).default([]),
     workstation: workstation.default({ mode: 'personal' }),
     privacyDefault: z.boolean().optional(),
+    /** A first sign-in reads back the open criticals of this many hours before (0: none). Default 12. */
+    readBackHours: z.number().min(0).max(72).optional(),
     escalation: z
       .object({
         ackTimeoutMinutes: minutes.optional(),

@@ -92,6 +92,7 @@ function toMode(file: DeploymentFile, path: string): AppMode {
   const settings: DeploymentSettings = {
     source: path,
     ...(file.privacyDefault !== undefined ? { privacyDefault: file.privacyDefault } : {}),
+    ...(file.readBackHours !== undefined ? { readBackHours: file.readBackHours } : {}),
     ...(file.escalation ? { escalation: file.escalation } : {}),
     ...(file.rulesFile ? { rulesFile: checkedFile(relative(file.rulesFile), path, 'rulesFile') } : {}),
     ...(file.pharmacy

@@ -36,6 +36,11 @@ export interface DeploymentSettings {
   workstation?: WorkstationSetting;
   /** OS notifications without values or names until a user changes it (default off). */
   privacyDefault?: boolean;
+  /**
+   * The first time a user (or the ward identity) watches a server here, the open critical results of
+   * this many hours before are read back into the feed (0: none). Default 12.
+   */
+  readBackHours?: number;
   escalation?: {
     /** Escalate a critical not acknowledged within this long. Default 10. */
     ackTimeoutMinutes?: number;

@@ -78,6 +78,11 @@ export interface ServiceOptions {
   topicsFor(session: SignedInSession, server: ServerChoice): TopicRequest[];
   privacyMode?: boolean;
   /**
+   * The first time a user (or the ward identity) watches a server here, the open critical results of
+   * this many hours before are read back (core/monitor/read-back.ts; 0: none). Default 12.
+   */
+  readBackHours?: number;
+  /**
    * Called once the monitor is subscribed and streaming, with the role whose topics it streams (the
    * local demo uses it to emit a result a nurse, or an order a pharmacist, is shown).
    */

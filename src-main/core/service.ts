@@ -49,6 +49,8 @@ export type {
 
 const HEALTH_PUSH_MS = 250;
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+/** A first watch reads back one long shift: the open criticals a nurse taking over must see. */
+const DEFAULT_READ_BACK_HOURS = 12;
 export function createMonitorService(options: ServiceOptions): MonitorService {
   ensurePrivateDir(options.dataDir);
   const { ackTimeoutMinutes = 10, targetMinutes = 30, ...alertingOptions } = options.alerting ?? {};
@@ -241,6 +243,7 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
           emitRaw({ type: 'worklist', orders: [change.order] });
       },
       onResultNews: resultsPush.request,
+      readBackHours: options.readBackHours ?? DEFAULT_READ_BACK_HOURS,
     });
 
   const wardWatch: WardWatch | null = ward

@@ -45,6 +45,11 @@ export interface SubscriptionHealth {
    * first sign-in here shows no earlier results, and says so).
    */
   watchingSince?: string | null;
+  /**
+   * A first watch here read back the open critical results written since then (ISO; the feed says
+   * so); absent or null when nothing was read back.
+   */
+  readBackFrom?: string | null;
 }
 
 /** Token renewal that keeps failing for a transient reason (the session goes on meanwhile). */

@@ -52,6 +52,14 @@ import {
   notifyMany,
   type NotifyDeps,
 } from './notify-once.ts';
+import {
+  createReadBackRuns,
+  oweReadBackIfFirst,
+  readBackWork,
+  runOwedReadBacks,
+  showReadBacksDone,
+  stopReadBacks,
+} from './read-back-runs.ts';
 import { scheduleReconcile } from './reconcile.ts';
 import { createRunningSet, replaceIfGone, startPlan, stopAll } from './running-subscriptions.ts';
 import { loadServerProfile, type ServerProfile } from './server-profile.ts';
@@ -114,6 +122,12 @@ export interface MonitorOptions {
    * Called per event; the service coalesces.
    */
   onResultNews?(): void;
+  /**
+   * The first time this owner watches a server's critical results here, the open criticals written
+   * this many hours before are read back (read-back.ts). Default 0: none (the headless monitor reports
+   * the stream only).
+   */
+  readBackHours?: number;
 }
 
 export interface Monitor {
@@ -155,6 +169,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const idleWaiters: Array<() => void> = [];
   /** Alerts that arrived as catch-up (replay, recovery, reconciliation) in this run. */
   const catchUpIds = new Set<string>();
+  const readBacks = createReadBackRuns();
 
   const deps: PipelineDeps = {
     store,
@@ -189,7 +204,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
 
   function settleIdle(): void {
-    if (!queueIsIdle(queue) || notify.summaryTimer !== null || rechecks.pending > 0 || loopQueue.pending > 0)
+    if (
+      !queueIsIdle(queue) ||
+      notify.summaryTimer !== null ||
+      rechecks.pending > 0 ||
+      loopQueue.pending > 0 ||
+      readBacks.inFlight !== null
+    )
       return;
     for (const resolve of idleWaiters.splice(0)) resolve();
   }
@@ -299,7 +320,32 @@ export function createMonitor(options: MonitorOptions): Monitor {
     unavailable.push(health);
   }
 
+  /** The health entry of this monitor's running subscription for a topic, if any. */
+  const healthOf = (topic: string): HealthTracker | null =>
+    [...running.byKey.values()].find((r) => r.state.record.topic === topic)?.state.health ?? null;
+
+  const readBackDeps = readBackWork({
+    store,
+    access: deps.access,
+    fhirBase: session.fhirBase,
+    owner: principal,
+    topics: options.topics,
+    rules: () => enrichment.rules.current(),
+    runs: readBacks,
+    healthOf,
+    logger,
+    pushHealth: deps.pushHealth,
+    settled: settleIdle,
+    committed: (outcome) => {
+      followUps.enqueueEnrichment(outcome.alertIds, true);
+      if (outcome.recheck.length > 0) followUps.recheckAlerts(outcome.recheck);
+      // An acknowledgment written between the search and the commit found no alert to close.
+      reconcileRecords(loopQueue, loopDeps, outcome.foci, settleIdle);
+    },
+  });
+
   async function subscribe(topic: TopicRequest, profile: ServerProfile): Promise<void> {
+    oweReadBackIfFirst(deps, topic.topic, options.readBackHours ?? 0);
     const planned = planSubscription(topic, profile);
     if ('unavailable' in planned) {
       reportUnavailable(topic, planned.unavailable);
@@ -325,8 +371,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     rechecks.stopped = true;
     const loopStopped = stopLoopQueue(loopQueue);
     cancelSummary(notify);
+    const readBacksStopped = stopReadBacks(readBacks);
     await stopAll(running);
     await loopStopped;
+    await readBacksStopped;
     settleIdle();
   }
 
@@ -336,7 +384,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
       const profile = await loadServerProfile(deps.access, store);
       deps.profile = profile;
       for (const topic of options.topics) if (!running.stopped) await subscribe(topic, profile);
+      showReadBacksDone(store, session.fhirBase, principal, healthOf);
       deps.pushHealth();
+      // Subscribed first: whatever is written from now on arrives by the subscriptions.
+      if (!running.stopped) runOwedReadBacks(readBacks, readBackDeps);
       // What the subscriptions cannot bring: records written before they existed (loop-events.ts).
       if (!running.stopped && options.topics.some((t) => CLOSED_LOOP_TOPICS.has(t.topic)))
         reconcileRecords(

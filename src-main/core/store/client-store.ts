@@ -14,6 +14,7 @@ import { createAlertStore, type AlertClassification, type AlertStore, type NewAl
 import { RESULT_NEWS_TOPICS } from './result-news.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
 import { createRaisedNotificationStore } from './raised-notifications.ts';
+import { createReadBackStore, type ReadBack } from './read-backs.ts';
 import { createServerFactsStore } from './server-facts.ts';
 
 export interface SubscriptionRecord {
@@ -92,6 +93,13 @@ interface SubscriptionRow {
   sequence_mode: string;
   created_at: string;
   retired_at: string | null;
+}
+
+/** Thrown inside a read-back's transaction to roll it back: another run marked it done first. */
+class ReadBackDoneError extends Error {
+  constructor() {
+    super('the read-back was done already');
+  }
 }
 
 export function subscriptionKey(fhirBase: string, remoteId: string): string {
@@ -362,6 +370,49 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     },
   );
 
+  const readBacks = createReadBackStore(db);
+  const saveSubscription = (
+    record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode' | 'createdAt'>,
+  ): SubscriptionRecord => {
+    const key = subscriptionKey(record.fhirBase, record.remoteId);
+    statements.upsertSubscription.run({ ...record, key, cursor: 0, sequenceMode: 'sequence', now: now() });
+    const saved = statements.getSubscription.get(key);
+    if (!saved) throw new Error('subscription upsert failed');
+    return toSubscription(saved);
+  };
+
+  /**
+   * What a read-back found (core/monitor/read-back.ts), in ONE transaction with the read-back marked
+   * done: its events go to a record of their own (`read-back|<topic>|<owner>`, numbered locally and
+   * retired at once, so no channel ever uses it), never into a running subscription, whose cursor is
+   * the server's count. A version a subscription already brought is a duplicate (one version, one
+   * event, whichever way it came). Null when it was done already.
+   */
+  const commitReadBack = db.transaction(
+    (readBack: ReadBack, events: readonly Omit<IncomingEvent, 'eventNumber'>[]): CommitResult | null => {
+      const record = saveSubscription({
+        fhirBase: readBack.fhirBase,
+        remoteId: `read-back|${readBack.topic}|${readBack.owner ?? ''}`,
+        topic: readBack.topic,
+        channel: 'poll',
+        endpoint: null,
+        heartbeatSeconds: 0,
+        owner: readBack.owner,
+      });
+      statements.retireSubscription.run(now(), now(), record.key);
+      const result = commitUnsequenced(record.key, readBack.topic, events, 'recovery');
+      const done = readBacks.markDone(
+        readBack.fhirBase,
+        readBack.topic,
+        readBack.owner,
+        result.alertIds.length,
+        Date.now(),
+      );
+      if (!done) throw new ReadBackDoneError();
+      return result;
+    },
+  );
+
   return {
     db,
     close: () => db.close(),
@@ -371,6 +422,17 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     facts: createServerFactsStore(db),
     /** The OS notifications still to be taken back when their alerts close, across restarts. */
     raisedNotifications: createRaisedNotificationStore(db),
+    /** The read-backs of a first watch, owed and done. */
+    readBacks,
+    /** Commit what a read-back found and mark it done; null when another run did it first. */
+    commitReadBack: (readBack: ReadBack, events: readonly Omit<IncomingEvent, 'eventNumber'>[]) => {
+      try {
+        return commitReadBack(readBack, events);
+      } catch (error) {
+        if (error instanceof ReadBackDoneError) return null;
+        throw error;
+      }
+    },
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);
@@ -380,15 +442,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       const row = statements.findSubscription.get(fhirBase, topic, owner);
       return row ? toSubscription(row) : null;
     },
-    saveSubscription: (
-      record: Omit<SubscriptionRecord, 'key' | 'cursor' | 'sequenceMode' | 'createdAt'>,
-    ): SubscriptionRecord => {
-      const key = subscriptionKey(record.fhirBase, record.remoteId);
-      statements.upsertSubscription.run({ ...record, key, cursor: 0, sequenceMode: 'sequence', now: now() });
-      const saved = statements.getSubscription.get(key);
-      if (!saved) throw new Error('subscription upsert failed');
-      return toSubscription(saved);
-    },
+    saveSubscription,
     /**
      * The server no longer has this subscription: its record stays (with its events and alerts, which
      * are never deleted with it) but is no longer found for reuse.

@@ -397,4 +397,24 @@ export const CLIENT_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 12,
+    description: 'read-backs: the criticals written before a user first watched a server here, searched once',
+    up: (db) => {
+      db.exec(`
+        -- One row per server, topic and owner watched here for the first time (read-backs.ts): owed
+        -- until the search back to from_at has been committed (core/monitor/read-back.ts).
+        CREATE TABLE read_backs (
+          fhir_base TEXT NOT NULL,
+          topic TEXT NOT NULL,
+          owner TEXT NOT NULL,      -- fhirUser or client/<id>, '' when the server names none
+          from_at TEXT NOT NULL,    -- how far back (ISO): the first watch less the configured hours
+          owed_at TEXT NOT NULL,
+          done_at TEXT,             -- null while owed
+          found INTEGER,            -- the open criticals it committed
+          PRIMARY KEY (fhir_base, topic, owner)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

@@ -1,0 +1,155 @@
+// Read-back: a subscription delivers nothing written before it existed, so a nurse signing in on a
+// workstation for the first time would see none of her ward's criticals of the last hours, however
+// many are open. The first time an owner watches a server's critical results here, a read-back is owed
+// (store/read-backs.ts) back to the configured hours before; once subscribed, the monitor searches the
+// topic's results changed since then (the same search a server without topics is subscribed with,
+// topics.ts), with the user's own token, and keeps those the active rules classify critical that have
+// no acknowledgment or resolution record on the server (the closed loop: the records' ids derive from
+// the result). What is left is committed in one transaction with the read-back marked done, as
+// catch-up: enriched like any alert, summarised rather than announced one by one, pinned until
+// acknowledged. A failed search is retried (health says so meanwhile); nothing is committed until the
+// whole window has been read. Decided in docs/triage.md, "Since when this workstation watches".
+import type { TopicRequest } from '../ports.ts';
+import { acknowledgmentId, readAcknowledgment, resolutionId } from '../alerting/loop-resources.ts';
+import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
+import { classifyResource } from '../rules/classify.ts';
+import type { RuleSet } from '../rules/rules-file.ts';
+import type { ReadBack } from '../store/read-backs.ts';
+import { at, bundleResources, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
+import { reconcileSearch } from './reconcile.ts';
+import { withFilters } from './subscription-plan.ts';
+import { CRITICAL_LAB_TOPIC, SEARCH_CRITERIA } from './topics.ts';
+
+/** The topics a first watch reads back: critical results (the rest have a worklist, a board or no urgency). */
+export const READ_BACK_TOPICS: ReadonlySet<string> = new Set([CRITICAL_LAB_TOPIC]);
+
+/** Pages of 100 results at most per read-back: a ward's day of laboratory results fits many times over. */
+const MAX_PAGES = 200;
+/** Closed-loop records read at once (two per result). */
+const RECORDS_AT_ONCE = 8;
+
+/** The search that finds a topic's results (its filters merged in), or null where none expresses it. */
+export function readBackQuery(request: TopicRequest): string | null {
+  const equivalent = SEARCH_CRITERIA[request.topic];
+  return equivalent && 'criteria' in equivalent ? withFilters(equivalent.criteria, request.filters) : null;
+}
+
+/** Where a first watch's read-back starts: `hours` before the watch began. */
+export function readBackFrom(startedAt: string, hours: number): string {
+  return new Date(Date.parse(startedAt) - hours * 3_600_000).toISOString();
+}
+
+/** A result found by the search: its reference, when the server last changed it and its version. */
+export interface FoundResult {
+  focus: string;
+  occurredAt: string;
+  version?: string;
+}
+
+/**
+ * Every resource changed since `from`, by `_lastUpdated` pages (the newest of a page starts the next,
+ * inclusive, so one written in the same millisecond is never skipped), the latest version of each.
+ */
+export async function searchChangedSince(
+  access: FhirAccess,
+  query: string,
+  from: string,
+): Promise<FhirJsonResource[]> {
+  const byFocus = new Map<string, FhirJsonResource>();
+  let since = from;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const { status, body } = await fhirFetch(access, reconcileSearch(query, since, true));
+    if (status !== 200) throw new Error(`the search answered ${status}`);
+    const resources = bundleResources(body);
+    let newest = since;
+    for (const resource of resources) {
+      const id = str(resource['id']);
+      const lastUpdated = str(at(resource, 'meta', 'lastUpdated'));
+      // A server that ignores `_lastUpdated` must not bring older results in.
+      if (!id || !lastUpdated || !(Date.parse(lastUpdated) >= Date.parse(from))) continue;
+      byFocus.set(`${resource.resourceType}/${id}`, resource);
+      if (Date.parse(lastUpdated) > Date.parse(newest)) newest = lastUpdated;
+    }
+    // A short page is the end; a full page that did not move on cannot be paged by time any further.
+    if (resources.length < 100 || newest === since) break;
+    since = newest;
+  }
+  return [...byFocus.values()];
+}
+
+/** The results the rules classify critical, as events to commit. */
+export function criticalResults(resources: readonly FhirJsonResource[], rules: RuleSet): FoundResult[] {
+  const found: FoundResult[] = [];
+  for (const resource of resources) {
+    if (classifyResource(resource, rules).tier !== 'critical') continue;
+    const version = str(at(resource, 'meta', 'versionId'));
+    found.push({
+      focus: `${resource.resourceType}/${str(resource['id']) ?? ''}`,
+      occurredAt: str(at(resource, 'meta', 'lastUpdated')) ?? '',
+      ...(version !== null ? { version } : {}),
+    });
+  }
+  return found;
+}
+
+/**
+ * The results among `foci` that another workstation acknowledged or resolved: their records are read by
+ * id (a search of Communications is more than the least-privilege scopes grant), a few at a time. No
+ * record (404) leaves a result open; so does one this grant may not read (the result is shown, never
+ * hidden on a guess). A read that fails for now throws: the read-back is tried again.
+ */
+export async function closedElsewhere(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
+  const closed = new Set<string>();
+  const records = foci.flatMap((focus) =>
+    [acknowledgmentId(focus), resolutionId(focus)].map((id) => `Communication/${id}`),
+  );
+  for (let start = 0; start < records.length; start += RECORDS_AT_ONCE) {
+    const views = await Promise.all(
+      records.slice(start, start + RECORDS_AT_ONCE).map((reference) => readResource(access, reference)),
+    );
+    for (const view of views) {
+      if (view.status === 'error' || view.status === 'pending')
+        throw new Error(`an acknowledgment record could not be read (${view.message ?? view.status})`);
+      const record = view.status === 'ok' ? readAcknowledgment(view.resource) : null;
+      if (record) closed.add(record.focus);
+    }
+  }
+  return closed;
+}
+
+/** What a read-back committed: the new alerts, and alerts of results a subscription had brought already. */
+export interface ReadBackOutcome {
+  alertIds: string[];
+  recheck: string[];
+  foci: string[];
+}
+
+export interface ReadBackDeps {
+  access: FhirAccess;
+  rules(): RuleSet;
+  /** Commit the results and mark the read-back done, in one transaction; null when it was done already. */
+  commit(readBack: ReadBack, found: readonly FoundResult[]): { alertIds: string[]; recheck: string[] } | null;
+  /** Whether the monitor stopped (then nothing is committed; the read-back stays owed). */
+  stopped(): boolean;
+}
+
+/**
+ * Search, classify, leave out what was closed elsewhere, commit. Null when the monitor stopped or the
+ * read-back was done meanwhile. Throws when the server could not be read (the caller retries).
+ */
+export async function readBack(
+  deps: ReadBackDeps,
+  readBack: ReadBack,
+  query: string,
+): Promise<ReadBackOutcome | null> {
+  const resources = await searchChangedSince(deps.access, query, readBack.fromAt);
+  const critical = criticalResults(resources, deps.rules());
+  const closed = await closedElsewhere(
+    deps.access,
+    critical.map((c) => c.focus),
+  );
+  const open = critical.filter((c) => !closed.has(c.focus));
+  if (deps.stopped()) return null;
+  const committed = deps.commit(readBack, open);
+  return committed ? { ...committed, foci: open.map((c) => c.focus) } : null;
+}

@@ -1,0 +1,144 @@
+// A first sign-in on a workstation reads back the open criticals written before it
+// (src-main/core/monitor/read-back.ts). Against the embedded server, its SMART sign-in and real
+// SQLite stores; only the OS notification daemon is a recorder.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QUICK_ESCALATION, live, startWorkstation } from '../../../support/workstations.ts';
+import { until } from '../../../support/until.ts';
+import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
+import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import { bundleResources } from '../../../../src-main/shared/fhir-json.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Nobody is escalated to within a test's lifetime. */
+const PATIENT = {
+  ...QUICK_ESCALATION,
+  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
+};
+
+async function ward(): Promise<{ server: RunningServer; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'read-back-'));
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'server.sqlite'),
+    simulate: { autoStart: false },
+    heartbeatSeconds: 5,
+  });
+  cleanups.push(() => server.close());
+  return { server, dir };
+}
+
+/** A logger that keeps each line's message: the read-backs done are counted from it. */
+function messages(): { logger: pino.Logger; said: (msg: string) => number } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const said = (msg: string) =>
+    lines.filter((line) => (JSON.parse(line) as { msg?: string }).msg === msg).length;
+  return { logger, said };
+}
+
+async function search(server: RunningServer, query: string): Promise<unknown[]> {
+  const token = server.auth.issueToken({
+    userId: 'nurse-a',
+    clientId: DEMO_CLIENT_ID,
+    scopes: ['user/*.rs'],
+  });
+  const response = await fetch(`${server.fhirBase}/${query}`, {
+    headers: { Authorization: `Bearer ${token.accessToken}` },
+  });
+  return bundleResources(await response.json());
+}
+
+function emitCritical(server: RunningServer, wardId: string): string {
+  const observation = server.simulator?.emitCriticalPotassium(wardId);
+  if (!observation) throw new Error('the simulator wrote no result');
+  return `Observation/${observation.id}`;
+}
+
+describe('read-back at a first sign-in', () => {
+  it('brings the ward’s open criticals written before it, not one acknowledged elsewhere nor another ward’s, once', async () => {
+    const { server, dir } = await ward();
+    // Riley Chen, on her own workstation, sees one critical and acknowledges it.
+    const riley = startWorkstation({
+      name: 'riley',
+      dataDir: join(dir, 'riley'),
+      fhirBase: server.fhirBase,
+      policy: PATIENT,
+    });
+    cleanups.push(() => riley.close());
+    await riley.signIn('nurse-a2');
+    await live(riley);
+    const acknowledged = emitCritical(server, 'ward-a');
+    const rileys = await until(async () => {
+      const alert = await riley.alertFor(acknowledged);
+      return alert?.tier === 'critical' ? alert : null;
+    }, 'Riley: the critical');
+    await riley.service.handlers.markSeen({ alertId: rileys.id });
+    await riley.service.handlers.acknowledge({ alertId: rileys.id });
+    await until(
+      async () => (await search(server, `Communication?about=${acknowledged}`)).length === 1,
+      'the acknowledgment on the server',
+    );
+    await riley.close();
+    // Then, while no Ward A screen watches: one critical on Ward A, one on Ward B.
+    const open = emitCritical(server, 'ward-a');
+    const otherWard = emitCritical(server, 'ward-b');
+
+    // Alex Rivera signs in on a workstation new to her.
+    const log = messages();
+    const options = {
+      name: 'alex',
+      dataDir: join(dir, 'alex'),
+      fhirBase: server.fhirBase,
+      policy: PATIENT,
+      logger: log.logger,
+    };
+    const alex = startWorkstation(options);
+    cleanups.push(() => alex.close());
+    await alex.signIn('nurse-a');
+    const readBack = await until(
+      async () => {
+        const alert = await alex.alertFor(open);
+        return alert?.tier === 'critical' && alert.patient?.name ? alert : null;
+      },
+      'Alex: the open critical read back and classified',
+      15_000,
+    );
+    expect(readBack.state).toBe('new');
+    await until(() => alex.notifier.raised.some((n) => n.alertId === readBack.id), 'Alex notified of it');
+    expect(await alex.alertFor(acknowledged)).toBeNull();
+    expect(await alex.alertFor(otherWard)).toBeNull();
+    const health = await alex.service.handlers.getHealth({});
+    const critical = health.subscriptions.find((s) => s.topic === CRITICAL_LAB_TOPIC);
+    expect(critical?.readBackFrom).toBeTruthy();
+    expect(
+      Date.parse(critical?.watchingSince ?? '') - Date.parse(critical?.readBackFrom ?? ''),
+    ).toBeGreaterThanOrEqual(12 * 3_600_000 - 60_000);
+
+    // Signed out and in again, and after a restart: nothing is read back twice.
+    await alex.service.handlers.signOut({});
+    await alex.signIn('nurse-a');
+    await alex.close();
+    const again = startWorkstation({ ...options, notifier: alex.notifier });
+    cleanups.push(() => again.close());
+    await again.signIn('nurse-a');
+    await live(again);
+    // Health names the read-back done, from the store, once subscribed; no second one ran.
+    await until(async () => {
+      const now = await again.service.handlers.getHealth({});
+      return now.subscriptions.some((s) => s.topic === CRITICAL_LAB_TOPIC && s.readBackFrom);
+    }, 'the read-back shown after the restart');
+    expect(log.said('read back earlier results')).toBe(1);
+    const alerts = await again.service.handlers.listAlerts({ limit: 200 });
+    expect(alerts.filter((a) => a.focus === open)).toHaveLength(1);
+    expect(alex.notifier.raised.filter((n) => n.alertId === readBack.id)).toHaveLength(1);
+  }, 120_000);
+});
