@@ -12,7 +12,8 @@
 // in through the app's loopback listener with the user's step done headlessly, then checks the nurse's
 // own workstation (scripts/interop/nurse.ts: the subscription, a critical → alert → notification
 // exactly once, a later normal result told by its final report, a dropped socket, a restart, an
-// acknowledgment and a resolution written back once, an updated and a deleted result) and a
+// acknowledgment and a resolution written back once, an updated and a deleted result), a first
+// sign-in elsewhere reading back the open criticals (scripts/interop/read-back.ts) and a
 // pharmacist's decisions (scripts/interop/decisions.ts); then, on workstations with a fast escalation
 // policy, the escalation chain and two workstations sharing one critical; then the pharmacist's own
 // workstation and a shared ward workstation (scripts/interop/). It prints `N passed, N failed` and the
@@ -46,6 +47,7 @@ import {
   type Run,
 } from './interop/nurse.ts';
 import { checkPharmacist, pharmacistRole } from './interop/pharmacist.ts';
+import { checkReadBack } from './interop/read-back.ts';
 import { signInLab } from './interop/lab.ts';
 import { origin, reachable, redirectUri } from './interop/target.ts';
 import { checkWardWorkstation, serveWardKey, WARD, type WardKeyServer } from './interop/ward.ts';
@@ -190,6 +192,7 @@ async function main(): Promise<number> {
     await checkDroppedSocket(run);
     await checkRestart(run);
     await checkAcknowledgment(run);
+    await checkReadBack(run);
     await checkDecisions(run);
     await checkUpdateAndDelete(run);
     const nurse = (await run.app.service.handlers.getSession({})).user?.fhirUser ?? null;

@@ -4,13 +4,21 @@
 // (store/read-backs.ts) back to the configured hours before; once subscribed, the monitor searches the
 // topic's results changed since then (the same search a server without topics is subscribed with,
 // topics.ts), with the user's own token, and keeps those the active rules classify critical that have
-// no acknowledgment or resolution record on the server (the closed loop: the records' ids derive from
-// the result). What is left is committed in one transaction with the read-back marked done, as
+// no acknowledgment or resolution record on the server (the closed loop's records, found by the id or
+// the identifier each derives from the result). What is left is committed in one transaction with the read-back marked done, as
 // catch-up: enriched like any alert, summarised rather than announced one by one, pinned until
 // acknowledged. A failed search is retried (health says so meanwhile); nothing is committed until the
 // whole window has been read. Decided in docs/triage.md, "Since when this workstation watches".
 import type { TopicRequest } from '../ports.ts';
-import { acknowledgmentId, readAcknowledgment, resolutionId } from '../alerting/loop-resources.ts';
+import {
+  ACKNOWLEDGMENT_IDENTIFIER,
+  acknowledgmentId,
+  readAcknowledgment,
+  RESOLUTION_IDENTIFIER,
+  resolutionId,
+} from '../alerting/loop-resources.ts';
+import { createCapabilityCache } from '../fhir/capabilities.ts';
+import { createOnceWay, type CreateOnceWay } from '../fhir/create-once.ts';
 import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts';
 import { classifyResource } from '../rules/classify.ts';
 import type { RuleSet } from '../rules/rules-file.ts';
@@ -25,8 +33,10 @@ export const READ_BACK_TOPICS: ReadonlySet<string> = new Set([CRITICAL_LAB_TOPIC
 
 /** Pages of 100 results at most per read-back: a ward's day of laboratory results fits many times over. */
 const MAX_PAGES = 200;
-/** Closed-loop records read at once (two per result). */
+/** Closed-loop records read at once by id (two per result). */
 const RECORDS_AT_ONCE = 8;
+/** Results whose records are searched for at once by identifier (two tokens each). */
+const FOCI_PER_SEARCH = 50;
 
 /** The search that finds a topic's results (its filters merged in), or null where none expresses it. */
 export function readBackQuery(request: TopicRequest): string | null {
@@ -93,12 +103,22 @@ export function criticalResults(resources: readonly FhirJsonResource[], rules: R
 }
 
 /**
- * The results among `foci` that another workstation acknowledged or resolved: their records are read by
- * id (a search of Communications is more than the least-privilege scopes grant), a few at a time. No
- * record (404) leaves a result open; so does one this grant may not read (the result is shown, never
- * hidden on a guess). A read that fails for now throws: the read-back is tried again.
+ * The results among `foci` that another workstation acknowledged or resolved. Where the server takes
+ * the ids the client derives, the records are read by id (a search of Communications is more than the
+ * least-privilege scopes grant); where it assigns its own (`conditional-create`: Medplum), they are
+ * searched by their business identifier, and a grant that may not search them (403) leaves the
+ * results open. No record leaves a result open, and so does one this grant may not read: a result is
+ * shown, never hidden on a guess. A read that fails for now throws: the read-back is tried again.
  */
-export async function closedElsewhere(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
+export async function closedElsewhere(
+  access: FhirAccess,
+  foci: readonly string[],
+  way: CreateOnceWay,
+): Promise<Set<string>> {
+  return way === 'conditional-create' ? closedByIdentifier(access, foci) : closedById(access, foci);
+}
+
+async function closedById(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
   const closed = new Set<string>();
   const records = foci.flatMap((focus) =>
     [acknowledgmentId(focus), resolutionId(focus)].map((id) => `Communication/${id}`),
@@ -111,6 +131,26 @@ export async function closedElsewhere(access: FhirAccess, foci: readonly string[
       if (view.status === 'error' || view.status === 'pending')
         throw new Error(`an acknowledgment record could not be read (${view.message ?? view.status})`);
       const record = view.status === 'ok' ? readAcknowledgment(view.resource) : null;
+      if (record) closed.add(record.focus);
+    }
+  }
+  return closed;
+}
+
+async function closedByIdentifier(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
+  const closed = new Set<string>();
+  for (let start = 0; start < foci.length; start += FOCI_PER_SEARCH) {
+    const tokens = foci
+      .slice(start, start + FOCI_PER_SEARCH)
+      .flatMap((focus) =>
+        [ACKNOWLEDGMENT_IDENTIFIER, RESOLUTION_IDENTIFIER].map((system) => `${system}|${focus}`),
+      );
+    const query = `Communication?identifier=${tokens.map(encodeURIComponent).join(',')}&_count=${tokens.length}`;
+    const { status, body } = await fhirFetch(access, query);
+    if (status === 403) return closed;
+    if (status !== 200) throw new Error(`the search for acknowledgment records answered ${status}`);
+    for (const resource of bundleResources(body, 'Communication')) {
+      const record = readAcknowledgment(resource);
       if (record) closed.add(record.focus);
     }
   }
@@ -144,10 +184,14 @@ export async function readBack(
 ): Promise<ReadBackOutcome | null> {
   const resources = await searchChangedSince(deps.access, query, readBack.fromAt);
   const critical = criticalResults(resources, deps.rules());
-  const closed = await closedElsewhere(
-    deps.access,
-    critical.map((c) => c.focus),
-  );
+  const closed =
+    critical.length === 0
+      ? new Set<string>()
+      : await closedElsewhere(
+          deps.access,
+          critical.map((c) => c.focus),
+          createOnceWay((await createCapabilityCache().get(deps.access)).of('Communication')),
+        );
   const open = critical.filter((c) => !closed.has(c.focus));
   if (deps.stopped()) return null;
   const committed = deps.commit(readBack, open);
