@@ -72,6 +72,10 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
     const app = await launch(dir, run.notified, store, run.who, {
       policy: FAST_ESCALATION,
       user: () => user,
+      // The earlier checks leave open criticals in the project; read back into this new workstation,
+      // they would escalate with the chain's one critical as one notification for them all (a storm).
+      // The read-back has its own check (scripts/interop/read-back.ts).
+      readBackHours: 0,
     });
     await app.service.handlers.signIn({ role: 'nurse' });
     await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);

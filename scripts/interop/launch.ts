@@ -31,6 +31,8 @@ export interface LaunchOptions {
   user?: () => Provisioned['nurse'];
   /** A ward workstation: its backend client and private key file. */
   ward?: { clientId: string; keyFile: string };
+  /** Hours a first sign-in reads back (default the app's, 12). */
+  readBackHours?: number;
 }
 
 /** The app as a host starts it, in servers mode, with a recording notifier and a durable secret store. */
@@ -63,6 +65,7 @@ export function launch(
       kind: 'servers',
       servers: [{ fhirBase, name: 'Medplum (interop)', clientId: who.clientId, redirectPort }],
       escalation: { policy: options.policy ?? null },
+      ...(options.readBackHours !== undefined ? { readBackHours: options.readBackHours } : {}),
       ...(options.ward
         ? {
             workstation: {
