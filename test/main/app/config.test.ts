@@ -77,6 +77,7 @@ describe('a valid configuration', () => {
           {
             servers: [HOSPITAL],
             privacyDefault: true,
+            readBackHours: 8,
             escalation: { ackTimeoutMinutes: 5, targetMinutes: 20, repeatMinutes: 3 },
             rulesFile: 'rules.json',
           },
@@ -91,6 +92,7 @@ describe('a valid configuration', () => {
       servers: [{ ...HOSPITAL, fhirBase: 'https://fhir.example.org/r4' }],
       workstation: { kind: 'personal' },
       privacyDefault: true,
+      readBackHours: 8,
       escalation: { ackTimeoutMinutes: 5, targetMinutes: 20, repeatMinutes: 3 },
       rulesFile: rules,
     });
@@ -121,6 +123,16 @@ describe('a valid configuration', () => {
       kind: 'ward',
       identity: { clientId: 'ward-a-ws', ward: 'ward-a', privateKeyFile: key },
     });
+  });
+
+  it('refuses a read-back window beyond three days or below none, naming the field', () => {
+    for (const readBackHours of [-1, 73, '12'])
+      expect(() =>
+        loadDeployment({ argv: ['--config', file({ servers: [HOSPITAL], readBackHours })], env: {} }),
+      ).toThrow(/Configuration .*: readBackHours: /);
+    expect(
+      loadDeployment({ argv: ['--config', file({ servers: [HOSPITAL], readBackHours: 0 })], env: {} }),
+    ).toMatchObject({ readBackHours: 0 });
   });
 
   it('carries the escalation policy: steps by role, the fail-safe contact list', () => {
