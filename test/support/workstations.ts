@@ -22,7 +22,9 @@ import { createMonitorService, type MonitorService } from '../../src-main/core/s
 import { clientPrincipal } from '../../src-main/core/store/owners.ts';
 import type { BackendClientRegistration } from '../../src-main/server/auth/index.ts';
 import { DEMO_CLIENT_ID } from '../../src-main/server/demo-users.ts';
+import type { RunningServer } from '../../src-main/server/server.ts';
 import type { AlertSummary, HostEvent } from '../../src-main/shared/api.ts';
+import { bundleResources, type JsonRecord } from '../../src-main/shared/fhir-json.ts';
 import { driveSignIn } from '../main/server/auth/helpers.ts';
 import { until } from './until.ts';
 
@@ -35,6 +37,25 @@ export const QUICK_ESCALATION: EscalationPolicy = {
   ],
   failSafeContacts: [{ name: 'House supervisor', phone: 'ext. 4400' }],
 };
+
+/** QUICK_ESCALATION's roles, but nobody is asked within a test's lifetime (an hour per step). */
+export const PATIENT_ESCALATION: EscalationPolicy = {
+  ...QUICK_ESCALATION,
+  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
+};
+
+/** A search on the embedded server as the Ward A charge nurse (reads only): the Bundle's resources. */
+export async function searchAsNurse(server: RunningServer, query: string): Promise<JsonRecord[]> {
+  const token = server.auth.issueToken({
+    userId: 'nurse-a',
+    clientId: DEMO_CLIENT_ID,
+    scopes: ['user/*.rs'],
+  });
+  const response = await fetch(`${server.fhirBase}/${query}`, {
+    headers: { Authorization: `Bearer ${token.accessToken}` },
+  });
+  return bundleResources(await response.json());
+}
 
 /** Test double for the OS notification daemon: what would have been raised, and taken back. */
 export interface NotificationRecorder extends Notifier {

@@ -23,16 +23,14 @@ import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts
 import { classifyResource } from '../rules/classify.ts';
 import type { RuleSet } from '../rules/rules-file.ts';
 import type { ReadBack } from '../store/read-backs.ts';
-import { at, bundleResources, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
-import { reconcileSearch } from './reconcile.ts';
+import { bundleResources } from '../../shared/fhir-json.ts';
+import { changeOf, PAGE_SIZE, reconcileSearch, type ChangedResource } from './reconcile.ts';
 import { withFilters } from './subscription-plan.ts';
 import { CRITICAL_LAB_TOPIC, SEARCH_CRITERIA } from './topics.ts';
 
 /** The topics a first watch reads back: critical results (the rest have a worklist, a board or no urgency). */
 export const READ_BACK_TOPICS: ReadonlySet<string> = new Set([CRITICAL_LAB_TOPIC]);
 
-/** Pages of 100 results at most per read-back: a ward's day of laboratory results fits many times over. */
-const MAX_PAGES = 200;
 /** Closed-loop records read at once by id (two per result). */
 const RECORDS_AT_ONCE = 8;
 /** Results whose records are searched for at once by identifier (two tokens each). */
@@ -49,57 +47,38 @@ export function readBackFrom(startedAt: string, hours: number): string {
   return new Date(Date.parse(startedAt) - hours * 3_600_000).toISOString();
 }
 
-/** A result found by the search: its reference, when the server last changed it and its version. */
-export interface FoundResult {
-  focus: string;
-  occurredAt: string;
-  version?: string;
-}
-
 /**
- * Every resource changed since `from`, by `_lastUpdated` pages (the newest of a page starts the next,
- * inclusive, so one written in the same millisecond is never skipped), the latest version of each.
+ * The results changed since `from` that the rules classify critical, as events to commit: page by page
+ * by `_lastUpdated` (the newest of a page starts the next, inclusive, so one written in the same
+ * millisecond is never skipped), to the end of the window. Only the latest version of a result counts:
+ * one corrected to a normal value drops out. Only what is critical is kept, so a ward's day of
+ * laboratory results costs the searches, not the memory.
  */
-export async function searchChangedSince(
+export async function searchCriticalSince(
   access: FhirAccess,
   query: string,
   from: string,
-): Promise<FhirJsonResource[]> {
-  const byFocus = new Map<string, FhirJsonResource>();
+  rules: RuleSet,
+): Promise<ChangedResource[]> {
+  const latest = new Map<string, ChangedResource | null>();
   let since = from;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
+  for (;;) {
     const { status, body } = await fhirFetch(access, reconcileSearch(query, since, true));
     if (status !== 200) throw new Error(`the search answered ${status}`);
     const resources = bundleResources(body);
     let newest = since;
     for (const resource of resources) {
-      const id = str(resource['id']);
-      const lastUpdated = str(at(resource, 'meta', 'lastUpdated'));
+      const change = changeOf(resource);
       // A server that ignores `_lastUpdated` must not bring older results in.
-      if (!id || !lastUpdated || !(Date.parse(lastUpdated) >= Date.parse(from))) continue;
-      byFocus.set(`${resource.resourceType}/${id}`, resource);
-      if (Date.parse(lastUpdated) > Date.parse(newest)) newest = lastUpdated;
+      if (!change || !(Date.parse(change.occurredAt) >= Date.parse(from))) continue;
+      latest.set(change.focus, classifyResource(resource, rules).tier === 'critical' ? change : null);
+      if (Date.parse(change.occurredAt) > Date.parse(newest)) newest = change.occurredAt;
     }
     // A short page is the end; a full page that did not move on cannot be paged by time any further.
-    if (resources.length < 100 || newest === since) break;
+    if (resources.length < PAGE_SIZE || newest === since) break;
     since = newest;
   }
-  return [...byFocus.values()];
-}
-
-/** The results the rules classify critical, as events to commit. */
-export function criticalResults(resources: readonly FhirJsonResource[], rules: RuleSet): FoundResult[] {
-  const found: FoundResult[] = [];
-  for (const resource of resources) {
-    if (classifyResource(resource, rules).tier !== 'critical') continue;
-    const version = str(at(resource, 'meta', 'versionId'));
-    found.push({
-      focus: `${resource.resourceType}/${str(resource['id']) ?? ''}`,
-      occurredAt: str(at(resource, 'meta', 'lastUpdated')) ?? '',
-      ...(version !== null ? { version } : {}),
-    });
-  }
-  return found;
+  return [...latest.values()].filter((change): change is ChangedResource => change !== null);
 }
 
 /**
@@ -168,7 +147,10 @@ export interface ReadBackDeps {
   access: FhirAccess;
   rules(): RuleSet;
   /** Commit the results and mark the read-back done, in one transaction; null when it was done already. */
-  commit(readBack: ReadBack, found: readonly FoundResult[]): { alertIds: string[]; recheck: string[] } | null;
+  commit(
+    readBack: ReadBack,
+    found: readonly ChangedResource[],
+  ): { alertIds: string[]; recheck: string[] } | null;
   /** Whether the monitor stopped (then nothing is committed; the read-back stays owed). */
   stopped(): boolean;
 }
@@ -182,8 +164,7 @@ export async function readBack(
   readBack: ReadBack,
   query: string,
 ): Promise<ReadBackOutcome | null> {
-  const resources = await searchChangedSince(deps.access, query, readBack.fromAt);
-  const critical = criticalResults(resources, deps.rules());
+  const critical = await searchCriticalSince(deps.access, query, readBack.fromAt, deps.rules());
   const closed =
     critical.length === 0
       ? new Set<string>()

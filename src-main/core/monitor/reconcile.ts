@@ -4,7 +4,7 @@
 // changed after the last `lastUpdated` accounted for (reconcileStart: the sign-in the first time), page
 // by page, and each resource version is committed once (de-duplicated by focus and `meta.versionId`
 // across re-created subscriptions). What it finds is catch-up: summarised, never announced as live.
-import { at, bundleResources, str } from '../../shared/fhir-json.ts';
+import { at, bundleResources, str, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { fhirFetch } from '../fhir/fhir-client.ts';
 import { recordCommit } from './ingest.ts';
 import {
@@ -17,7 +17,8 @@ import {
 } from './state.ts';
 
 const RECONCILE_DELAY_MS = 250;
-const PAGE_SIZE = 100;
+/** Resources per page of a search by `_lastUpdated` (reconcileSearch asks for this many). */
+export const PAGE_SIZE = 100;
 /** Pages per run; a longer backlog continues at the next run (the mark has moved). */
 const MAX_PAGES = 20;
 
@@ -34,21 +35,22 @@ export interface ChangedResource {
   version?: string;
 }
 
-/** Each resource of a search Bundle as an event: its reference, `meta.lastUpdated` and `meta.versionId`. */
+/** A resource as an event: its reference, `meta.lastUpdated` and `meta.versionId`; null without the first two. */
+export function changeOf(resource: FhirJsonResource): ChangedResource | null {
+  const id = str(resource['id']);
+  const lastUpdated = str(at(resource, 'meta', 'lastUpdated'));
+  const version = str(at(resource, 'meta', 'versionId'));
+  if (!id || !lastUpdated) return null;
+  return {
+    focus: `${resource.resourceType}/${id}`,
+    occurredAt: lastUpdated,
+    ...(version !== null ? { version } : {}),
+  };
+}
+
+/** Each resource of a search Bundle as an event (changeOf); resources without an id or time are skipped. */
 export function changedResources(bundle: unknown): ChangedResource[] {
-  const found: ChangedResource[] = [];
-  for (const resource of bundleResources(bundle)) {
-    const id = str(resource['id']);
-    const lastUpdated = str(at(resource, 'meta', 'lastUpdated'));
-    const version = str(at(resource, 'meta', 'versionId'));
-    if (id && lastUpdated)
-      found.push({
-        focus: `${resource.resourceType}/${id}`,
-        occurredAt: lastUpdated,
-        ...(version !== null ? { version } : {}),
-      });
-  }
-  return found;
+  return bundleResources(bundle).flatMap((resource) => changeOf(resource) ?? []);
 }
 
 /** The newest `lastUpdated` of a page (ISO instants compared as time, not text). */

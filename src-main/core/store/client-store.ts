@@ -95,13 +95,6 @@ interface SubscriptionRow {
   retired_at: string | null;
 }
 
-/** Thrown inside a read-back's transaction to roll it back: another run marked it done first. */
-class ReadBackDoneError extends Error {
-  constructor() {
-    super('the read-back was done already');
-  }
-}
-
 export function subscriptionKey(fhirBase: string, remoteId: string): string {
   return `${fhirBase}|${remoteId}`;
 }
@@ -390,6 +383,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
    */
   const commitReadBack = db.transaction(
     (readBack: ReadBack, events: readonly Omit<IncomingEvent, 'eventNumber'>[]): CommitResult | null => {
+      if (readBacks.get(readBack.fhirBase, readBack.topic, readBack.owner)?.doneAt) return null;
       const record = saveSubscription({
         fhirBase: readBack.fhirBase,
         remoteId: `read-back|${readBack.topic}|${readBack.owner ?? ''}`,
@@ -401,14 +395,13 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       });
       statements.retireSubscription.run(now(), now(), record.key);
       const result = commitUnsequenced(record.key, readBack.topic, events, 'recovery');
-      const done = readBacks.markDone(
+      readBacks.markDone(
         readBack.fhirBase,
         readBack.topic,
         readBack.owner,
         result.alertIds.length,
         Date.now(),
       );
-      if (!done) throw new ReadBackDoneError();
       return result;
     },
   );
@@ -425,14 +418,7 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
     /** The read-backs of a first watch, owed and done. */
     readBacks,
     /** Commit what a read-back found and mark it done; null when another run did it first. */
-    commitReadBack: (readBack: ReadBack, events: readonly Omit<IncomingEvent, 'eventNumber'>[]) => {
-      try {
-        return commitReadBack(readBack, events);
-      } catch (error) {
-        if (error instanceof ReadBackDoneError) return null;
-        throw error;
-      }
-    },
+    commitReadBack,
 
     getSubscription: (key: string): SubscriptionRecord | null => {
       const row = statements.getSubscription.get(key);

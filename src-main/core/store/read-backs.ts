@@ -65,9 +65,9 @@ export function createReadBackStore(db: Db) {
     owed(fhirBase: string, owner: string | null): ReadBack[] {
       return s.owed.all(fhirBase, owner ?? '').map(toReadBack);
     },
-    /** Done (inside the transaction that committed what it found); false when it was done already. */
-    markDone(fhirBase: string, topic: string, owner: string | null, found: number, at: number): boolean {
-      return s.done.run(new Date(at).toISOString(), found, fhirBase, topic, owner ?? '').changes === 1;
+    /** Done (inside the transaction that committed what it found). */
+    markDone(fhirBase: string, topic: string, owner: string | null, found: number, at: number): void {
+      s.done.run(new Date(at).toISOString(), found, fhirBase, topic, owner ?? '');
     },
   };
 }

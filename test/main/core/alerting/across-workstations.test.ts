@@ -13,13 +13,14 @@ import {
 } from '../../../../src-main/core/alerting/escalation-policy.ts';
 import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { CRITICAL_LAB_TOPIC, topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
-import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
-import { bundleResources, field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
+import { field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
 import {
   live,
+  PATIENT_ESCALATION,
   QUICK_ESCALATION,
+  searchAsNurse,
   startWorkstation,
   wardIdentity,
   type Workstation,
@@ -32,10 +33,7 @@ afterEach(async () => {
 });
 
 /** Nobody is asked within these tests' lifetime unless a test shortens it. */
-const PATIENT: EscalationPolicy = {
-  ...QUICK_ESCALATION,
-  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
-};
+const PATIENT = PATIENT_ESCALATION;
 
 const QUICK = QUICK_ESCALATION;
 
@@ -96,18 +94,6 @@ async function critical(ward: Ward): Promise<{ focus: string; alerts: Record<str
     alerts[ws.name] = shown;
   }
   return { focus, alerts };
-}
-
-async function search(server: RunningServer, query: string): Promise<Array<Record<string, unknown>>> {
-  const token = server.auth.issueToken({
-    userId: 'nurse-a',
-    clientId: DEMO_CLIENT_ID,
-    scopes: ['user/*.rs'],
-  }).accessToken;
-  const response = await fetch(`${server.fhirBase}/${query}`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return bundleResources(await response.json());
 }
 
 /** The pushed `alert` event of `ws` for `alertId` that satisfies `check`. */
@@ -173,7 +159,7 @@ describe('closed loop across workstations', () => {
     await ws1.service.handlers.markSeen({ alertId: ws1Alert.id });
     await ws1.service.handlers.acknowledge({ alertId: ws1Alert.id });
     await until(
-      async () => (await search(server, `Communication?about=${focus}`)).length === 1,
+      async () => (await searchAsNurse(server, `Communication?about=${focus}`)).length === 1,
       'the acknowledgment on the server',
     );
     const charge = startWorkstation(chargeOptions);
@@ -225,7 +211,7 @@ describe('closed loop across workstations', () => {
     expect(ward.charge.notifier.withdrawn).toContain(chargeAlert);
 
     // One record on the server: who, when, the read-back, which result.
-    const records = await search(ward.server, `Communication?about=${focus}`);
+    const records = await searchAsNurse(ward.server, `Communication?about=${focus}`);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       sender: { reference: 'Practitioner/nurse-a2', display: 'Riley Chen, RN (Ward A)' },
@@ -256,7 +242,7 @@ describe('closed loop across workstations', () => {
       return alert?.lifecycle?.writeback.state === 'done' ? alert.lifecycle.acknowledgedBy : null;
     };
     const records = await until(async () => {
-      const found = await search(ward.server, `Communication?about=${focus}`);
+      const found = await searchAsNurse(ward.server, `Communication?about=${focus}`);
       return found.length > 0 ? found : null;
     }, 'the acknowledgment on the server');
     const winner = referenceOf(field(records[0], 'sender'));
@@ -268,8 +254,8 @@ describe('closed loop across workstations', () => {
       async () => (await ward.charge.alertFor(focus))?.lifecycle?.acknowledgedBy === winner,
       'and at the charge nurse',
     );
-    expect(await search(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
-    const history = await search(ward.server, `Communication/${String(records[0]?.['id'])}/_history`);
+    expect(await searchAsNurse(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
+    const history = await searchAsNurse(ward.server, `Communication/${String(records[0]?.['id'])}/_history`);
     expect(history).toHaveLength(1);
   }, 120_000);
 
@@ -290,7 +276,7 @@ describe('closed loop across workstations', () => {
       }),
     ]);
     const records = await until(async () => {
-      const found = await search(ward.server, `Communication?about=${focus}`);
+      const found = await searchAsNurse(ward.server, `Communication?about=${focus}`);
       return found.length > 0 ? found : null;
     }, 'the acknowledgment on the server');
     const held = records[0];
@@ -318,7 +304,7 @@ describe('closed loop across workstations', () => {
       false,
       true,
     ]);
-    expect(await search(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
+    expect(await searchAsNurse(ward.server, `Communication?about=${focus}`)).toHaveLength(1);
   }, 120_000);
 
   it('an unacknowledged critical reaches the ward’s nurses, then the charge nurse after the configured delay, exactly once; then the fail-safe list', async () => {
@@ -339,7 +325,7 @@ describe('closed loop across workstations', () => {
     expect(stepNotices(ward.charge, chargeAlert, 1)).toHaveLength(0);
 
     // One Task per step on the server, addressed by role.
-    const tasks = await search(ward.server, `Task?focus=${focus}`);
+    const tasks = await searchAsNurse(ward.server, `Task?focus=${focus}`);
     const byStep = tasks.map((t) => readStep(t)?.step).sort();
     expect(byStep).toEqual([1, 2, 3]);
     const step2 = tasks.find((t) => readStep(t)?.step === 2);

@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withdrawingNotifications } from '../../../../src-main/core/alerting/notification-withdrawal.ts';
-import type { EscalationPolicy } from '../../../../src-main/core/alerting/escalation-policy.ts';
 import { arrivedTogetherNotification } from '../../../../src-main/core/alerting/notification-text.ts';
 import { startServer } from '../../../../src-main/server/server.ts';
 import { openClientStore } from '../../../../src-main/core/store/client-store.ts';
 import {
   live,
-  QUICK_ESCALATION,
+  PATIENT_ESCALATION,
   type NotificationRecorder,
   recordingNotifier,
   startWorkstation,
@@ -169,12 +168,6 @@ describe('across a restart of the host', () => {
   });
 });
 
-/** Nobody is asked within this test's lifetime. */
-const PATIENT: EscalationPolicy = {
-  ...QUICK_ESCALATION,
-  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
-};
-
 /**
  * The embedded server, and the charge nurse's screen away while four criticals arrive for ward A: back,
  * they are one offline summary. `recorder` stands for the charge screen's notification daemon.
@@ -193,7 +186,7 @@ async function summaryOfFourCriticals(recorder: NotificationRecorder) {
       name,
       dataDir: join(dir, name),
       fhirBase: server.fhirBase,
-      policy: PATIENT,
+      policy: PATIENT_ESCALATION,
       notifier,
     });
     cleanups.push(() => ws.close());

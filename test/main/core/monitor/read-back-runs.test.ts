@@ -1,18 +1,21 @@
-// A read-back that fails (src-main/core/monitor/read-back-runs.ts): against the embedded server and a
-// real SQLite store, with a token renewal that fails once for a transient reason (its answer dropped),
-// as the network does.
+// A read-back that fails (src-main/core/monitor/read-back-runs.ts, through the monitor's own wiring,
+// readBackWork): against the embedded server and a real SQLite store, with a token renewal that fails
+// once for a transient reason (its answer dropped), as the network does.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readBackQuery, type ReadBackOutcome } from '../../../../src-main/core/monitor/read-back.ts';
+import { createHealthEntry } from '../../../../src-main/core/monitor/health.ts';
+import { type ReadBackOutcome } from '../../../../src-main/core/monitor/read-back.ts';
 import {
   createReadBackRuns,
+  readBackWork,
   runOwedReadBacks,
   stopReadBacks,
   type ReadBackRunDeps,
 } from '../../../../src-main/core/monitor/read-back-runs.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
+import { silentLogger } from '../../../../src-main/core/log.ts';
 import { interpretationOnlyRules } from '../../../../src-main/core/rules/rules-holder.ts';
 import { openClientStore } from '../../../../src-main/core/store/client-store.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
@@ -65,16 +68,29 @@ describe('a read-back that fails', () => {
     const done: ReadBackOutcome[] = [];
     let settled = 0;
     const runs = createReadBackRuns();
-    const deps: ReadBackRunDeps = {
+    // The monitor's own wiring (readBackWork), with its critical topic's health entry; what it is told
+    // is also recorded here.
+    const health = createHealthEntry('sub-1', CRITICAL_LAB_TOPIC);
+    const work = readBackWork({
+      store,
       access,
+      fhirBase: server.fhirBase,
+      owner,
+      topics: [{ topic: CRITICAL_LAB_TOPIC, filters: [], heartbeatSeconds: 10 }],
       rules: () => interpretationOnlyRules().current(),
-      commit: (readBack, found) => store.commitReadBack(readBack, found),
-      stopped: () => runs.stopped,
-      owed: () => store.readBacks.owed(server.fhirBase, owner),
-      queryFor: (topic) => readBackQuery({ topic, filters: [], heartbeatSeconds: 10 }),
-      done: (_readBack, outcome) => void done.push(outcome),
-      failed: (_readBack, why, retryInMs) => void failures.push({ why, retryInMs }),
+      runs,
+      healthOf: (topic) => (topic === CRITICAL_LAB_TOPIC ? health : null),
+      logger: silentLogger(),
+      pushHealth: () => undefined,
       settled: () => void (settled += 1),
+      committed: (outcome) => void done.push(outcome),
+    });
+    const deps: ReadBackRunDeps = {
+      ...work,
+      failed: (readBack, why, retryInMs) => {
+        failures.push({ why, retryInMs });
+        work.failed(readBack, why, retryInMs);
+      },
     };
 
     runOwedReadBacks(runs, deps);
@@ -83,6 +99,11 @@ describe('a read-back that fails', () => {
     expect(runs.timer).not.toBeNull();
     expect(store.readBacks.owed(server.fhirBase, owner)).toHaveLength(1);
     expect(store.alerts.alertForFocus(server.fhirBase, owner, CRITICAL_LAB_TOPIC, open)).toBeNull();
+    // Health says so in words, and nothing was read back yet.
+    expect(health.entry.lastError).toMatch(
+      /^reading back the critical results .* failed \(token renewal failed: connection reset\); trying again in 15 s$/,
+    );
+    expect(health.entry.readBackFrom ?? null).toBeNull();
 
     // The retry (what the timer runs when it fires).
     runOwedReadBacks(runs, deps);
@@ -91,6 +112,10 @@ describe('a read-back that fails', () => {
     expect(done[0]?.foci).toEqual([open]);
     expect(store.readBacks.owed(server.fhirBase, owner)).toEqual([]);
     expect(store.alerts.alertForFocus(server.fhirBase, owner, CRITICAL_LAB_TOPIC, open)).not.toBeNull();
+    expect(health.entry.lastError).toBeNull();
+    expect(health.entry.readBackFrom).toBe(
+      store.readBacks.get(server.fhirBase, CRITICAL_LAB_TOPIC, owner)?.fromAt,
+    );
     await stopReadBacks(runs);
     expect(runs.timer).toBeNull();
   }, 60_000);

@@ -6,23 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUICK_ESCALATION, live, startWorkstation } from '../../../support/workstations.ts';
+import { live, PATIENT_ESCALATION, searchAsNurse, startWorkstation } from '../../../support/workstations.ts';
 import { until } from '../../../support/until.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
-import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
-import { bundleResources } from '../../../../src-main/shared/fhir-json.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Nobody is escalated to within a test's lifetime. */
-const PATIENT = {
-  ...QUICK_ESCALATION,
-  steps: QUICK_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
-};
 
 async function ward(): Promise<{ server: RunningServer; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'read-back-'));
@@ -45,18 +37,6 @@ function messages(): { logger: pino.Logger; said: (msg: string) => number } {
   return { logger, said };
 }
 
-async function search(server: RunningServer, query: string): Promise<unknown[]> {
-  const token = server.auth.issueToken({
-    userId: 'nurse-a',
-    clientId: DEMO_CLIENT_ID,
-    scopes: ['user/*.rs'],
-  });
-  const response = await fetch(`${server.fhirBase}/${query}`, {
-    headers: { Authorization: `Bearer ${token.accessToken}` },
-  });
-  return bundleResources(await response.json());
-}
-
 function emitCritical(server: RunningServer, wardId: string): string {
   const observation = server.simulator?.emitCriticalPotassium(wardId);
   if (!observation) throw new Error('the simulator wrote no result');
@@ -71,7 +51,7 @@ describe('read-back at a first sign-in', () => {
       name: 'riley',
       dataDir: join(dir, 'riley'),
       fhirBase: server.fhirBase,
-      policy: PATIENT,
+      policy: PATIENT_ESCALATION,
     });
     cleanups.push(() => riley.close());
     await riley.signIn('nurse-a2');
@@ -84,7 +64,7 @@ describe('read-back at a first sign-in', () => {
     await riley.service.handlers.markSeen({ alertId: rileys.id });
     await riley.service.handlers.acknowledge({ alertId: rileys.id });
     await until(
-      async () => (await search(server, `Communication?about=${acknowledged}`)).length === 1,
+      async () => (await searchAsNurse(server, `Communication?about=${acknowledged}`)).length === 1,
       'the acknowledgment on the server',
     );
     await riley.close();
@@ -98,7 +78,7 @@ describe('read-back at a first sign-in', () => {
       name: 'alex',
       dataDir: join(dir, 'alex'),
       fhirBase: server.fhirBase,
-      policy: PATIENT,
+      policy: PATIENT_ESCALATION,
       logger: log.logger,
     };
     const alex = startWorkstation(options);
