@@ -65,6 +65,11 @@ for (const size of SIZES) {
     await page.getByRole('button', { name: 'Ward board' }).click();
     await expect(page.locator('.bed.occupied').first()).toBeVisible({ timeout: 15_000 });
     await noSeriousViolations(page, `ward board ${at}`);
+    // Under every banner (sound, toasts, what came while signed out) the board's feed shows a whole row.
+    await expect(
+      page.locator('.feed.compact .feed-row').first(),
+      `a feed row on the board ${at}`,
+    ).toBeInViewport({ ratio: 1 });
     await screenshot(page, `ward-board-${at}`);
 
     await page.getByRole('button', { name: 'Health' }).click();

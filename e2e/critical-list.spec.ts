@@ -126,6 +126,39 @@ test('observation 3: overdue and escalated first with a mark, grouped by patient
       ).toBeLessThanOrEqual(size.height);
     }
   }
+
+  // On the ward board too, where the feed shares its column with the detail: a whole feed row is painted,
+  // not scrolled out of the feed's own box (at 1024×700 the counts, the "watching since" note and the
+  // list filled it and no row showed).
+  await page.getByRole('button', { name: 'Ward board' }).click();
+  await expect(page.locator('.bed.occupied').first()).toBeVisible({ timeout: 15_000 });
+  const feed = page.locator('.feed.compact');
+  await feed.locator('.feed-row').first().click();
+  await expect(page.locator('.detail h2').first()).toBeVisible();
+  for (const size of [
+    { width: 1400, height: 900 },
+    { width: 1024, height: 700 },
+  ]) {
+    await page.setViewportSize(size);
+    const where = `on the ward board at ${size.width}×${size.height}`;
+    await expect(feed.locator('.watching-since'), `the watching-since note ${where}`).toBeVisible();
+    await expect(feed.locator('.feed-row').first(), `a whole feed row ${where}`).toBeInViewport({ ratio: 1 });
+    // The list scrolls within itself: its first line starts on screen (a header wrapped to two rows
+    // can leave the end of that line below the list's edge).
+    await expect(feed.locator('.pinned-line').first(), `a critical line ${where}`).toBeInViewport();
+    await expect(page.locator('.detail h2').first(), `the open alert's title ${where}`).toBeInViewport({
+      ratio: 1,
+    });
+  }
+  // Scrolled far from the cursor's row (the one row in the tab order), the feed keeps one tab stop: its
+  // scrolling box (axe's scrollable-region-focusable found none when the row was not rendered). The
+  // cursor is on the first row; a ten-row feed scrolled to its end no longer renders it.
+  await alertsWhere(page, (list) => list.filter((a) => a.tier !== 'info').length >= 10, 'ten action items');
+  await feed.locator('.feed-scroll').evaluate((box) => box.scrollTo(0, box.scrollHeight));
+  await expect(feed.locator('.feed-row.cursor')).toHaveCount(0);
+  await expect(feed.locator('.feed-scroll[tabindex="0"], .feed-row[tabindex="0"]')).toHaveCount(1);
+  await feed.locator('.feed-scroll').focus();
+  await expect(feed.locator('.feed-scroll')).toBeFocused();
 });
 
 test('observation 7: admissions, discharges and routine orders are information, never unread or needing action', async ({

@@ -48,6 +48,9 @@ export function Feed({ compact = false }: { compact?: boolean }) {
     cursorId !== null &&
     (visible === list ? findAlert(list, cursorId) !== null : visible.some((a) => a.id === cursorId));
   const cursorVisible = cursorShown ? cursorId : (visible[0]?.id ?? null);
+  // Only the cursor's row is in the tab order (FeedRow.tsx). When the window has scrolled it out of the
+  // rendered rows, the scrolling box itself takes focus, so the keyboard still reaches the feed.
+  const cursorRendered = items.some((item) => visible[item.index]?.id === cursorVisible);
   return (
     <section className={`feed${compact ? ' compact' : ''}`} aria-labelledby="feed-title">
       <div className="feed-head">
@@ -63,7 +66,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
           <span className="muted"> · {counts.information.toLocaleString()} information</span>
         </p>
       </div>
-      <WatchingSince />
+      <WatchingSince compact={compact} />
       <CriticalList list={list} sameNames={sameNames} />
       {compact ? null : <FeedFilters list={list} sameNames={sameNames} />}
       {alerts.isError ? <p role="alert">Could not load alerts: {alerts.error.message}</p> : null}
@@ -73,7 +76,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
         Use j and k or the arrow keys to move, Enter to open. The a key acknowledges the alert open in the
         detail.
       </p>
-      <div className="feed-scroll" ref={scrollRef}>
+      <div className="feed-scroll" ref={scrollRef} tabIndex={cursorRendered ? undefined : 0}>
         <ul
           className="feed-list"
           aria-label={`Alerts, newest first (${visible.length} shown)`}
