@@ -36,6 +36,7 @@ import {
 } from './access.ts';
 import { ackRefusal, securityOf } from './acknowledge-rules.ts';
 import { auditCsv } from './audit-csv.ts';
+import { withServerNames } from './audit-names.ts';
 import { createEscalation, type EscalatedAlert } from './escalation.ts';
 import { createEscalationChain, type EscalationChain } from './escalation-chain.ts';
 import { chainDecides, type EscalationPolicy } from './escalation-policy.ts';
@@ -338,7 +339,8 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const reader = access.auditReader();
       if (reader instanceof ApiRefusedError) throw reader;
       const rows = readableAuditRows(reader, since, until);
-      const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null, knownNames());
+      const names = await withServerNames(rows, knownNames(), session?.access ?? null);
+      const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null, names);
       const path = join(
         options.exportDir,
         `audit-${new Date(now()).toISOString().replace(/[:.]/g, '-')}.csv`,

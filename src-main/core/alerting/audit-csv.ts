@@ -1,8 +1,8 @@
 // The audit log as CSV (RFC 4180) for compliance review: one row per transition, who and when. Cells
 // that a spreadsheet would run as a formula (= + - @ tab CR) are prefixed with an apostrophe
 // (OWASP CSV injection). Patient names are not in the audit log; the focus reference identifies the result.
-// Each actor's reference comes with the name the workstation knows for it, for a reviewer who reads
-// people by name (an actor without a known name, such as the ward identity, leaves the cell empty).
+// Each actor's reference comes with a name for it, for a reviewer who reads people by name
+// (audit-names.ts; an actor without one, such as the ward identity, leaves the cell empty).
 import type { AuditRow } from '../store/alert-rows.ts';
 
 const ROW_COLUMNS = ['id', 'at', 'alert_id', 'focus', 'tier', 'action', 'actor'] as const;

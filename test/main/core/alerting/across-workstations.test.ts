@@ -15,7 +15,8 @@ import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { CRITICAL_LAB_TOPIC, topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
-import { field, referenceOf } from '../../../../src-main/shared/fhir-json.ts';
+import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
+import { field, referenceOf, type JsonRecord } from '../../../../src-main/shared/fhir-json.ts';
 import {
   live,
   PATIENT_ESCALATION,
@@ -106,71 +107,111 @@ function pushed(ws: Workstation, alertId: string, check: (a: AlertSummary) => bo
 const stepNotices = (ws: Workstation, alertId: string, step: number) =>
   ws.notifier.raised.filter((n) => n.alertId === alertId && n.kind === 'escalation' && n.step === step);
 
+/**
+ * A critical shown on a Ward A workstation (Riley Chen) and on the charge nurse's screen as an older
+ * version left it (critical results only); acknowledged on the ward workstation while the charge nurse's
+ * screen is away; `whileAway` runs then; the charge nurse's screen starts again with every topic and
+ * shows the acknowledgment, which its new closed-loop subscription never delivered (read at start).
+ */
+async function acknowledgedWhileAway(
+  whileAway: (server: RunningServer, focus: string) => Promise<void> = async () => {},
+): Promise<{ server: RunningServer; charge: Workstation; shown: AlertSummary }> {
+  const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
+  const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'server.sqlite'),
+    simulate: { autoStart: false },
+    heartbeatSeconds: 5,
+    backendClients: [one.registration],
+  });
+  cleanups.push(() => server.close());
+  const ws1 = startWorkstation({
+    name: 'ws1',
+    dataDir: join(dir, 'ws1'),
+    fhirBase: server.fhirBase,
+    policy: PATIENT,
+    ward: { ward: 'ward-a', clientId: 'ward-a-ws1', key: one.key },
+  });
+  cleanups.push(() => ws1.close());
+  // The charge nurse's screen as an older version left it: subscribed to critical results only.
+  const chargeOptions = {
+    name: 'charge',
+    dataDir: join(dir, 'charge'),
+    fhirBase: server.fhirBase,
+    policy: PATIENT,
+  };
+  const before = startWorkstation({
+    ...chargeOptions,
+    topics: topicsForRole('nurse', 5).filter((t) => t.topic === CRITICAL_LAB_TOPIC),
+  });
+  cleanups.push(() => before.close());
+  await Promise.all([ws1.signIn('nurse-a2'), before.signIn('nurse-a')]);
+  await live(ws1);
+  await until(async () => {
+    const health = await before.service.handlers.getHealth({});
+    return health.subscriptions.some((s) => s.topic === CRITICAL_LAB_TOPIC && s.connection === 'live');
+  }, 'the charge nurse’s critical subscription live');
+  const observation = server.simulator?.emitCriticalPotassium('ward-a');
+  const focus = `Observation/${observation?.id ?? '?'}`;
+  const shownAt = async (ws: Workstation) =>
+    until(async () => {
+      const alert = await ws.alertFor(focus);
+      return alert?.tier === 'critical' ? alert : null;
+    }, `${ws.name}: the critical`);
+  const [ws1Alert] = await Promise.all([shownAt(ws1), shownAt(before)]);
+  await before.close();
+
+  // Acknowledged while the charge nurse's screen is away; then it starts with every topic: its new
+  // closed-loop subscription will never deliver a record written before it existed.
+  await ws1.service.handlers.markSeen({ alertId: ws1Alert.id });
+  await ws1.service.handlers.acknowledge({ alertId: ws1Alert.id });
+  await until(
+    async () => (await searchAsNurse(server, `Communication?about=${focus}`)).length === 1,
+    'the acknowledgment on the server',
+  );
+  await whileAway(server, focus);
+  const charge = startWorkstation(chargeOptions);
+  cleanups.push(() => charge.close());
+  await charge.signIn('nurse-a');
+  const shown = await until(async () => {
+    const alert = await charge.alertFor(focus);
+    return alert?.lifecycle?.acknowledgedElsewhere ? alert : null;
+  }, 'the charge nurse’s screen: acknowledged on another workstation');
+  return { server, charge, shown };
+}
+
 describe('closed loop across workstations', () => {
   it('an acknowledgment written before a screen subscribed to the closed loop is still shown there (read at start)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
-    const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
-    const server = await startServer({
-      port: 0,
-      dbPath: join(dir, 'server.sqlite'),
-      simulate: { autoStart: false },
-      heartbeatSeconds: 5,
-      backendClients: [one.registration],
-    });
-    cleanups.push(() => server.close());
-    const ws1 = startWorkstation({
-      name: 'ws1',
-      dataDir: join(dir, 'ws1'),
-      fhirBase: server.fhirBase,
-      policy: PATIENT,
-      ward: { ward: 'ward-a', clientId: 'ward-a-ws1', key: one.key },
-    });
-    cleanups.push(() => ws1.close());
-    // The charge nurse's screen as an older version left it: subscribed to critical results only.
-    const chargeOptions = {
-      name: 'charge',
-      dataDir: join(dir, 'charge'),
-      fhirBase: server.fhirBase,
-      policy: PATIENT,
-    };
-    const before = startWorkstation({
-      ...chargeOptions,
-      topics: topicsForRole('nurse', 5).filter((t) => t.topic === CRITICAL_LAB_TOPIC),
-    });
-    cleanups.push(() => before.close());
-    await Promise.all([ws1.signIn('nurse-a2'), before.signIn('nurse-a')]);
-    await live(ws1);
-    await until(async () => {
-      const health = await before.service.handlers.getHealth({});
-      return health.subscriptions.some((s) => s.topic === CRITICAL_LAB_TOPIC && s.connection === 'live');
-    }, 'the charge nurse’s critical subscription live');
-    const observation = server.simulator?.emitCriticalPotassium('ward-a');
-    const focus = `Observation/${observation?.id ?? '?'}`;
-    const shownAt = async (ws: Workstation) =>
-      until(async () => {
-        const alert = await ws.alertFor(focus);
-        return alert?.tier === 'critical' ? alert : null;
-      }, `${ws.name}: the critical`);
-    const [ws1Alert] = await Promise.all([shownAt(ws1), shownAt(before)]);
-    await before.close();
-
-    // Acknowledged while the charge nurse's screen is away; then it starts with every topic: its new
-    // closed-loop subscription will never deliver a record written before it existed.
-    await ws1.service.handlers.markSeen({ alertId: ws1Alert.id });
-    await ws1.service.handlers.acknowledge({ alertId: ws1Alert.id });
-    await until(
-      async () => (await searchAsNurse(server, `Communication?about=${focus}`)).length === 1,
-      'the acknowledgment on the server',
-    );
-    const charge = startWorkstation(chargeOptions);
-    cleanups.push(() => charge.close());
-    await charge.signIn('nurse-a');
-    const shown = await until(async () => {
-      const alert = await charge.alertFor(focus);
-      return alert?.lifecycle?.acknowledgedElsewhere ? alert : null;
-    }, 'the charge nurse’s screen: acknowledged on another workstation');
+    const { shown } = await acknowledgedWhileAway();
     expect(shown.state).toBe('acknowledged');
     expect(shown.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a2');
+  }, 120_000);
+
+  it('an acknowledgment that names its sender by reference only (another implementation wrote it) is exported with the name read from the server', async () => {
+    const { charge, shown } = await acknowledgedWhileAway(async (server, focus) => {
+      // The record as a server or client that keeps only the reference leaves it: no sender.display.
+      const [record] = await searchAsNurse(server, `Communication?about=${focus}`);
+      const { display: _display, ...sender } = (record?.['sender'] ?? {}) as JsonRecord;
+      const token = server.auth.issueToken({
+        userId: 'nurse-a2',
+        clientId: DEMO_CLIENT_ID,
+        scopes: ['user/Communication.cruds'],
+      });
+      const put = await fetch(`${server.fhirBase}/Communication/${String(record?.['id'])}`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${token.accessToken}`, 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ ...record, sender }),
+      });
+      expect(put.status).toBe(200);
+    });
+    expect(shown.lifecycle?.acknowledgedBy).toBe('Practitioner/nurse-a2');
+    // Nothing here knew her name: the record did not carry it and she never signed in on this screen.
+    expect(shown.lifecycle?.acknowledgedByName ?? null).toBeNull();
+    const audit = await charge.service.handlers.exportAudit({});
+    const line =
+      audit.csv.split('\r\n').find((l) => l.includes(shown.id) && l.includes('state:acknowledged')) ?? '';
+    expect(line).toContain(`,Practitioner/nurse-a2,"Riley Chen, RN (Ward A)",`);
   }, 120_000);
 
   it('an acknowledgment on one Ward A workstation clears the other and the charge nurse’s: the name, its notification withdrawn', async () => {
