@@ -43,8 +43,33 @@ function emitCritical(server: RunningServer, wardId: string): string {
   return `Observation/${observation.id}`;
 }
 
+/** A critical potassium the lab then corrects to a normal value (a new version, status amended). */
+async function criticalCorrectedToNormal(server: RunningServer, wardId: string): Promise<string> {
+  const observation = server.simulator?.emitCriticalPotassium(wardId);
+  if (!observation) throw new Error('the simulator wrote no result');
+  const feed = server.auth.issueServiceToken({
+    clientId: 'lab-feed',
+    role: 'clinical-feed',
+    securityLabels: [wardId],
+    scopes: ['system/Observation.cu'],
+  }).accessToken;
+  const { meta: _meta, interpretation: _interpretation, ...rest } = observation;
+  const response = await fetch(`${server.fhirBase}/Observation/${observation.id}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${feed}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      ...rest,
+      ...(observation.meta.security ? { meta: { security: observation.meta.security } } : {}),
+      status: 'amended',
+      valueQuantity: { ...(observation['valueQuantity'] as object), value: 4.1 },
+    }),
+  });
+  expect(response.status).toBe(200);
+  return `Observation/${observation.id}`;
+}
+
 describe('read-back at a first sign-in', () => {
-  it('brings the ward’s open criticals written before it, not one acknowledged elsewhere nor another ward’s, once', async () => {
+  it('brings the ward’s open criticals written before it, not one acknowledged elsewhere, corrected to normal or of another ward, once', async () => {
     const { server, dir } = await ward();
     // Riley Chen, on her own workstation, sees one critical and acknowledges it.
     const riley = startWorkstation({
@@ -71,6 +96,8 @@ describe('read-back at a first sign-in', () => {
     // Then, while no Ward A screen watches: one critical on Ward A, one on Ward B.
     const open = emitCritical(server, 'ward-a');
     const otherWard = emitCritical(server, 'ward-b');
+    // And one the lab corrected to a normal value: its latest version decides, so it is not read back.
+    const corrected = await criticalCorrectedToNormal(server, 'ward-a');
 
     // Alex Rivera signs in on a workstation new to her.
     const log = messages();
@@ -96,6 +123,7 @@ describe('read-back at a first sign-in', () => {
     await until(() => alex.notifier.raised.some((n) => n.alertId === readBack.id), 'Alex notified of it');
     expect(await alex.alertFor(acknowledged)).toBeNull();
     expect(await alex.alertFor(otherWard)).toBeNull();
+    expect(await alex.alertFor(corrected)).toBeNull();
     const health = await alex.service.handlers.getHealth({});
     const critical = health.subscriptions.find((s) => s.topic === CRITICAL_LAB_TOPIC);
     expect(critical?.readBackFrom).toBeTruthy();
