@@ -11,12 +11,14 @@ import { FORMULARY } from './formulary.ts';
 import type { AllergyKind } from './pharmacy-context.ts';
 import { ALLERGIES, allergy, contextObservations } from './pharmacy-context.ts';
 import type { ContextKind } from './formulary.ts';
+import type { KidneyPatient } from './kidney-function.ts';
 import type { Random } from './random.ts';
 
 export interface DemoPatient {
   ward: string;
   patientId: string;
   encounterId: string;
+  kidney: KidneyPatient;
 }
 
 interface Scenario {
@@ -58,10 +60,8 @@ export const DEMO_SCENARIOS: readonly Scenario[] = [
     order: FORMULARY.enoxaparin,
     priority: 'routine',
     values: {
-      renal: [
-        { value: 3.1, interpretation: 'H' },
-        { value: 22, interpretation: 'L' },
-      ],
+      // The eGFR; its creatinine is what CKD-EPI 2021 gives for this patient (kidney-function.ts).
+      renal: [{ value: 22, interpretation: 'L' }],
     },
   },
   {

@@ -24,7 +24,7 @@ import { LABS } from './catalog.ts';
 import { createWardCensus, type BedAssignment } from './census.ts';
 import { writeDemoOrders } from './demo-orders.ts';
 import { CONTEXT_KINDS, FORMULARY } from './formulary.ts';
-import { rememberKidneyFunction } from './kidney-function.ts';
+import { kidneyPatient, rememberKidneyFunction } from './kidney-function.ts';
 import { attendingName, createOrders } from './orders.ts';
 import { createRandom } from './random.ts';
 import { drawPanel, releaseSingleResult, writeResult } from './results.ts';
@@ -213,7 +213,11 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         update: (r) => void store.update(r),
       },
       world.pharmacyRandom,
-      demoPatients.map((b) => ({ ward: 'ward-a', ...b })),
+      demoPatients.map((b) => ({
+        ward: 'ward-a',
+        ...b,
+        kidney: kidneyPatient(store, b.patientId, world.iso()),
+      })),
       clock(),
     );
     // Their flagged values stay as written: the random orders never draw new ones for them.

@@ -5,7 +5,7 @@ import { medicationRequest } from './build.ts';
 import { MEDICATIONS } from './catalog.ts';
 import type { BedAssignment } from './census.ts';
 import type { ContextKind, Medication } from './formulary.ts';
-import { rememberKidneyFunction } from './kidney-function.ts';
+import { kidneyPatient, rememberKidneyFunction } from './kidney-function.ts';
 import { contextObservations } from './pharmacy-context.ts';
 import type { SimWorld, SimulatorCounts } from './world.ts';
 
@@ -47,7 +47,8 @@ export function createOrders(world: SimWorld): Orders {
       if (contextWritten.has(key)) continue;
       contextWritten.add(key);
       const at = iso();
-      for (const obs of contextObservations(pharmacyRandom, kind, { ward, ...who, at })) {
+      const kidney = kidneyPatient(store, who.patientId, at);
+      for (const obs of contextObservations(pharmacyRandom, kind, { ward, ...who, at, kidney })) {
         rememberKidneyFunction(world.kidney, obs);
         store.create(obs);
         counts.observations += 1;

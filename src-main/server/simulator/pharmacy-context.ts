@@ -6,7 +6,7 @@ import type { LabValue } from './build.ts';
 import { labObservation, wardMeta } from './build.ts';
 import type { LabTest } from './catalog.ts';
 import { LABS } from './catalog.ts';
-import { renalPair } from './kidney-function.ts';
+import { renalPair, type KidneyPatient } from './kidney-function.ts';
 import { labValue } from './lab-values.ts';
 import type { ContextKind } from './formulary.ts';
 import type { Random } from './random.ts';
@@ -123,6 +123,8 @@ export interface PatientContext {
   patientId: string;
   encounterId: string | null;
   at: string;
+  /** Age and sex, for the creatinine that goes with an eGFR (kidney-function.ts). */
+  kidney: KidneyPatient;
 }
 
 /** The lab results one context kind stands for (weight is not a lab: null). */
@@ -134,9 +136,13 @@ const KIND_LABS: Record<ContextKind, readonly LabTest[] | null> = {
   glucose: [LABS.glucose],
 };
 
-/** A kidney function pair that agrees: eGFR mostly normal, one patient in seven with reduced function. */
-function renalValues(random: Random): [LabValue, LabValue] {
-  return renalPair(random.chance(1 / 7) ? random.int(18, 55) : random.int(62, 110));
+/**
+ * A kidney function pair that agrees for this patient: the eGFR given (a demo scenario names only
+ * the eGFR), else mostly normal, one patient in seven with reduced function.
+ */
+function renalValues(random: Random, patient: KidneyPatient, egfr?: LabValue): [LabValue, LabValue] {
+  if (egfr) return renalPair(egfr.value, patient);
+  return renalPair(random.chance(1 / 7) ? random.int(18, 55) : random.int(62, 110), patient);
 }
 
 /** Observations for one context kind, with given values or values drawn from the random source. */
@@ -152,7 +158,9 @@ export function contextObservations(
   }
   const tests = KIND_LABS[kind] ?? [];
   const drawn =
-    values ?? (kind === 'renal' ? renalValues(random) : tests.map((t) => labValue(random, t, false)));
+    kind === 'renal'
+      ? renalValues(random, who.kidney, values?.[0])
+      : (values ?? tests.map((t) => labValue(random, t, false)));
   return tests.map((test, i) => {
     const result = drawn[i] ?? labValue(random, test, false);
     return labObservation({ test, result, ...who });

@@ -7,7 +7,7 @@ import { diagnosticReport, labObservation } from './build.ts';
 import type { LabTest, Panel } from './catalog.ts';
 import { LABS, PANELS } from './catalog.ts';
 import type { BedAssignment } from './census.ts';
-import { egfrOfCreatinine, renalPair } from './kidney-function.ts';
+import { egfrOfCreatinine, kidneyPatient, renalPair } from './kidney-function.ts';
 import { labValue } from './lab-values.ts';
 import type { Random } from './random.ts';
 import type { SimWorld, SimulatorCounts } from './world.ts';
@@ -67,9 +67,11 @@ export function drawPanel(
     // is then set aside, drawn all the same so that a seed's later choices stay what they were), and
     // comes with its eGFR.
     const known = world.kidney.get(who.patientId);
-    const creatinine = known === undefined ? drawn : renalPair(known)[0];
+    const patient = kidneyPatient(store, who.patientId, iso());
+    const [creatinine, egfr] =
+      known === undefined ? [drawn, egfrOfCreatinine(drawn, patient)] : renalPair(known, patient);
     write(test, creatinine);
-    write(LABS.egfr, egfrOfCreatinine(creatinine));
+    write(LABS.egfr, egfr);
   }
   store.create(
     diagnosticReport({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../../../../src-main/lib/sqlite.ts';
 import { createSimulator } from '../../../../src-main/server/simulator/index.ts';
+import { ckdEpi2021, kidneyPatient } from '../../../../src-main/server/simulator/kidney-function.ts';
 import { createResourceStore } from '../../../../src-main/server/store/resources.ts';
 import { SERVER_MIGRATIONS } from '../../../../src-main/server/store/schema.ts';
 
@@ -167,8 +168,11 @@ describe('ward simulator', () => {
       const egfr = results.find((r) => loinc(r) === '98979-8');
       expect(egfr, 'an eGFR in every metabolic panel').toBeDefined();
       expect(subject(egfr)).toBe(subject(creatinine));
-      // Falls as creatinine rises: 88 / creatinine, within 1 of rounding.
-      expect(Math.abs(value(egfr) - Math.min(120, 88 / value(creatinine)))).toBeLessThanOrEqual(1);
+      // CKD-EPI 2021 for the patient's age and sex at the draw, within 1 of rounding (reported 5–120).
+      const patientId = (creatinine?.['subject'] as { reference: string }).reference.slice('Patient/'.length);
+      const patient = kidneyPatient(store, patientId, String(creatinine?.['effectiveDateTime']));
+      const expected = Math.min(120, Math.max(5, ckdEpi2021(value(creatinine), patient)));
+      expect(Math.abs(value(egfr) - expected)).toBeLessThanOrEqual(1);
     }
     // A patient whose eGFR was written for an order (a result outside any panel) keeps that kidney
     // function in every later panel.
