@@ -201,39 +201,55 @@ test('j and k move the cursor one row per press, also when two presses come befo
   );
 });
 
-test('Acknowledge stays where the nurse aims while the patient banner loads', async ({ page }) => {
-  await page.setViewportSize({ width: 1400, height: 900 });
-  await signIn(page, demo.launchUrl);
-  const [first] = await twoPatients(page);
-  // Where the button is on every frame from the click until the banner shows the patient and the bed
-  // (a fresh page: nothing of this patient is cached). It moved 40 px down and back as they loaded.
-  await page.evaluate(() => {
-    const seen = { tops: [] as number[], done: false };
-    (window as unknown as { ackAt: typeof seen }).ackAt = seen;
-    const start = performance.now();
-    const sample = () => {
-      const button = document.querySelector('.detail .ack-panel button.ack');
-      if (button) seen.tops.push(button.getBoundingClientRect().y);
-      const banner = document.querySelector('.detail .patient-banner')?.textContent ?? '';
-      seen.done = /MRN/.test(banner) && /bed \d+/.test(banner);
-      if (!seen.done && performance.now() - start < 30_000) requestAnimationFrame(sample);
-    };
-    requestAnimationFrame(sample);
+for (const { width, height, largeType } of [
+  { width: 1400, height: 900, largeType: false },
+  // In large type at 1024 px the banner takes three rows; two were kept for it while it loaded.
+  { width: 1024, height: 700, largeType: true },
+]) {
+  test(`Acknowledge stays where the nurse aims while the patient banner loads (${width}×${height}${largeType ? ', large type' : ''})`, async ({
+    page,
+  }) => {
+    await page.setViewportSize({ width, height });
+    await signIn(page, demo.launchUrl);
+    if (largeType) await page.getByRole('button', { name: 'Large type' }).click();
+    const [first] = await twoPatients(page);
+    // Where the button is on every frame from the click until the banner shows the patient and the bed
+    // (a fresh page: nothing of this patient is cached). It moved 40 px down and back as they loaded.
+    await page.evaluate(() => {
+      const seen = { tops: [] as number[], rows: 0, done: false };
+      (window as unknown as { ackAt: typeof seen }).ackAt = seen;
+      const start = performance.now();
+      const sample = () => {
+        const button = document.querySelector('.detail .ack-panel button.ack');
+        if (button) seen.tops.push(button.getBoundingClientRect().y);
+        const banner = document.querySelector('.detail .patient-banner:not(.ghost)');
+        const text = banner?.textContent ?? '';
+        seen.done = /MRN/.test(text) && /bed \d+/.test(text);
+        // The rows the loaded banner takes: the distinct tops of its parts.
+        if (seen.done && banner)
+          seen.rows = new Set(
+            [...banner.children].map((c) => Math.round(c.getBoundingClientRect().y / 8)),
+          ).size;
+        if (!seen.done && performance.now() - start < 30_000) requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
+    await row(page, first).click();
+    const seen = await page
+      .waitForFunction(() => {
+        const at = (window as unknown as { ackAt: { tops: number[]; rows: number; done: boolean } }).ackAt;
+        return at.done ? at : null;
+      })
+      .then(async (handle) => (await handle.jsonValue()) ?? { tops: [], rows: 0 });
+    expect(seen.tops.length).toBeGreaterThan(1);
+    if (largeType) expect(seen.rows, 'the loaded banner’s rows').toBeGreaterThanOrEqual(3);
+    // A "same name" badge is a few pixels taller than the text beside it: that much, not a line.
+    expect(
+      Math.max(...seen.tops) - Math.min(...seen.tops),
+      `the button's top over ${seen.tops.length} frames`,
+    ).toBeLessThanOrEqual(4);
   });
-  await row(page, first).click();
-  const seen = await page
-    .waitForFunction(() => {
-      const at = (window as unknown as { ackAt: { tops: number[]; done: boolean } }).ackAt;
-      return at.done ? at.tops : null;
-    })
-    .then(async (handle) => (await handle.jsonValue()) ?? []);
-  expect(seen.length).toBeGreaterThan(1);
-  // A "same name" badge is a few pixels taller than the text beside it: that much, not a line.
-  expect(
-    Math.max(...seen) - Math.min(...seen),
-    `the button's top over ${seen.length} frames`,
-  ).toBeLessThanOrEqual(4);
-});
+}
 
 test('observation 2: a read-back note belongs to its alert and is never carried over to another', async ({
   page,

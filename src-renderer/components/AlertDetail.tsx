@@ -207,7 +207,12 @@ export function AlertDetail() {
       <p className="reason">{readableUnits(alert.reason)}</p>
       <LaterNormalBanner alert={alert} />
       {showBanner && patientRef?.startsWith('Patient/') ? (
-        <PatientBanner reference={patientRef} encounter={encounter} sameName={sameName} />
+        <PatientBanner
+          reference={patientRef}
+          encounter={encounter}
+          sameName={sameName}
+          expected={{ patient: alert.patient ?? null, bed: alert.location ?? null }}
+        />
       ) : null}
       <ReviewOrder alert={alert} role={session.data?.role ?? null} />
       <Lifecycle alert={alert} />

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { queries } from '../../api/queries.ts';
 import { humanName, str } from '../../../src-main/shared/fhir-json.ts';
 import { ageFrom, bedText, currentLocation, mrnOf } from '../../fhir/format.ts';
+import type { PatientLike } from '../../feed/identity.ts';
 import { SameNameWarning } from '../PatientIdentity.tsx';
 import { ResourceState } from './ResourceState.tsx';
 
@@ -14,15 +15,63 @@ function Bed({ encounter }: { encounter: string }) {
   return name ? <span className="pb-field">{bedText(name)}</span> : null;
 }
 
+/** What the alert already says about its patient, before the patient's record is read. */
+export interface BannerExpected {
+  patient: PatientLike;
+  /** The bed as the alert names it ("Ward A bed 1"). */
+  bed: string | null;
+}
+
+/**
+ * The banner as it will be laid out, drawn invisibly in the same place: the name, MRN and bed the alert
+ * already carries, and room for an age, a sex and a date of birth. The slot takes the taller of the two,
+ * so the banner does not grow — moving Acknowledge below it — as the patient and the bed arrive (at
+ * 1024 px in large type it grew by a row, 45 px, after two rows had been kept for it).
+ */
+function BannerLayout({ expected, sameName }: { expected: BannerExpected; sameName: boolean }) {
+  const { patient, bed } = expected;
+  return (
+    <div className="patient-banner ghost" aria-hidden="true">
+      <strong className="pb-name">{patient?.name ?? 'Unnamed patient'}</strong>
+      {sameName ? <SameNameWarning /> : null}
+      <span className="pb-field">MRN {patient?.mrn ?? 'unknown'}</span>
+      <span className="pb-field">00 y</span>
+      <span className="pb-field">female</span>
+      <span className="pb-field">born {patient?.birthDate ?? '0000-00-00'}</span>
+      {bed ? <span className="pb-field">{bed}</span> : null}
+    </div>
+  );
+}
+
 export function PatientBanner({
   reference,
   encounter,
   sameName = false,
+  expected,
 }: {
   reference: string;
   encounter?: string | null;
   /** Another patient in view has the same name. */
   sameName?: boolean;
+  /** What the alert says of the patient: the banner keeps room for it from the first frame. */
+  expected?: BannerExpected;
+}) {
+  return (
+    <div className="patient-banner-slot">
+      {expected ? <BannerLayout expected={expected} sameName={sameName} /> : null}
+      <BannerContent reference={reference} encounter={encounter ?? null} sameName={sameName} />
+    </div>
+  );
+}
+
+function BannerContent({
+  reference,
+  encounter,
+  sameName,
+}: {
+  reference: string;
+  encounter: string | null;
+  sameName: boolean;
 }) {
   const patient = useQuery(queries.resource(reference));
   const resource = patient.data?.resource;
