@@ -339,7 +339,13 @@ export function createAlerting(options: AlertingOptions): Alerting {
       const reader = access.auditReader();
       if (reader instanceof ApiRefusedError) throw reader;
       const rows = readableAuditRows(reader, since, until);
-      const names = await withServerNames(rows, knownNames(), session?.access ?? null);
+      const server = session?.fhirBase ?? null;
+      const names = await withServerNames(
+        rows,
+        knownNames(),
+        session?.access ?? null,
+        (alertId) => alerts.sharing.fhirBaseOf(alertId) === server,
+      );
       const csv = auditCsv(rows, (alertId) => alerts.get(alertId)?.occurredAt ?? null, names);
       const path = join(
         options.exportDir,

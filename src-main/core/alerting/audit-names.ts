@@ -14,14 +14,20 @@ const PRACTITIONER = /^Practitioner\/[A-Za-z0-9\-.]{1,64}$/;
 export const MAX_NAME_READS = 50;
 const READS_AT_ONCE = 4;
 
-/** The people of `rows` that `known` has no name for and the server could name. */
+/**
+ * The people of `rows` that `known` has no name for and the signed-in user's server could name: only on
+ * rows about its own alerts (`onThisServer`), since `Practitioner/x` on another server is someone else.
+ */
 export function unnamedPractitioners(
   rows: readonly AuditRow[],
   known: ReadonlyMap<string, string>,
+  onThisServer: (alertId: string) => boolean,
 ): string[] {
   const wanted = new Set<string>();
-  for (const row of rows)
-    if (row.actor && PRACTITIONER.test(row.actor) && !known.has(row.actor)) wanted.add(row.actor);
+  for (const { actor, alert_id: alertId } of rows) {
+    if (!actor || !PRACTITIONER.test(actor) || known.has(actor) || wanted.has(actor)) continue;
+    if (alertId !== null && onThisServer(alertId)) wanted.add(actor);
+  }
   return [...wanted].slice(0, MAX_NAME_READS);
 }
 
@@ -30,10 +36,11 @@ export async function withServerNames(
   rows: readonly AuditRow[],
   known: ReadonlyMap<string, string>,
   access: FhirAccess | null,
+  onThisServer: (alertId: string) => boolean,
 ): Promise<Map<string, string>> {
   const names = new Map(known);
   if (!access) return names;
-  const queue = unnamedPractitioners(rows, known);
+  const queue = unnamedPractitioners(rows, known, onThisServer);
   const readNext = async (): Promise<void> => {
     for (let reference = queue.shift(); reference; reference = queue.shift()) {
       const view = await readResource(access, reference, []);

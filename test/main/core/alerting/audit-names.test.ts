@@ -22,10 +22,10 @@ afterEach(async () => {
 });
 
 let nextId = 1;
-const row = (actor: string | null): AuditRow => ({
+const row = (actor: string | null, alertId: string | null = 'a'): AuditRow => ({
   id: nextId++,
   at: '2026-12-03T10:00:00.000Z',
-  alert_id: 'a',
+  alert_id: alertId,
   action: 'state:acknowledged',
   actor,
   detail: null,
@@ -45,12 +45,23 @@ describe('unnamedPractitioners', () => {
       row(null),
     ];
     const known = new Map([['Practitioner/nurse-a', 'Alex Rivera']]);
-    expect(unnamedPractitioners(rows, known)).toEqual(['Practitioner/nurse-a2']);
+    expect(unnamedPractitioners(rows, known, () => true)).toEqual(['Practitioner/nurse-a2']);
+  });
+
+  it('asks only about people on rows of the signed-in user’s server (Practitioner/x elsewhere is someone else)', () => {
+    const rows = [
+      row('Practitioner/x', 'elsewhere'),
+      row('Practitioner/y', 'here'),
+      row('Practitioner/z', null),
+    ];
+    expect(unnamedPractitioners(rows, new Map(), (alertId) => alertId === 'here')).toEqual([
+      'Practitioner/y',
+    ]);
   });
 
   it('asks for at most a bounded number of people per export', () => {
     const rows = Array.from({ length: MAX_NAME_READS + 10 }, (_, i) => row(`Practitioner/p-${i}`));
-    expect(unnamedPractitioners(rows, new Map())).toHaveLength(MAX_NAME_READS);
+    expect(unnamedPractitioners(rows, new Map(), () => true)).toHaveLength(MAX_NAME_READS);
   });
 });
 
@@ -68,7 +79,7 @@ describe('withServerNames', () => {
       row('Practitioner/nurse-a'),
     ];
     const known = new Map([['Practitioner/nurse-a', 'Alex Rivera, RN (charge nurse, Ward A)']]);
-    const names = await withServerNames(rows, known, accessFor(issuedSession(server)));
+    const names = await withServerNames(rows, known, accessFor(issuedSession(server)), () => true);
     expect(Object.fromEntries(names)).toEqual({
       'Practitioner/nurse-a': 'Alex Rivera, RN (charge nurse, Ward A)',
       'Practitioner/nurse-a2': 'Riley Chen, RN (Ward A)',
@@ -78,7 +89,7 @@ describe('withServerNames', () => {
   });
 
   it('reads nothing without a signed-in user', async () => {
-    const names = await withServerNames([row('Practitioner/nurse-a2')], new Map(), null);
+    const names = await withServerNames([row('Practitioner/nurse-a2')], new Map(), null, () => true);
     expect(names.size).toBe(0);
   });
 });
