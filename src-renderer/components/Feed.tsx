@@ -66,7 +66,7 @@ export function Feed({ compact = false }: { compact?: boolean }) {
           <span className="muted"> · {counts.information.toLocaleString()} information</span>
         </p>
       </div>
-      <WatchingSince compact={compact} />
+      <WatchingSince compact={compact || largeType} />
       <CriticalList list={list} sameNames={sameNames} />
       {compact ? null : <FeedFilters list={list} sameNames={sameNames} />}
       {alerts.isError ? <p role="alert">Could not load alerts: {alerts.error.message}</p> : null}

@@ -20,6 +20,8 @@ import { uiActions, useUiStore, type InPageNotification } from '../state/ui-stor
 
 /** The window height below which one toast shows at a time (as in styles/layout.css). */
 const SHORT_WINDOW = '(max-height: 800px)';
+/** Large type scales every rem by 1.5: a window this high holds what an 800 px one does at normal size. */
+const SHORT_FOR_LARGE_TYPE = '(max-height: 1200px)';
 
 /** Page notifications still showing, by alert (or, for one covering several, by group), so they can be closed. */
 const shown = new Map<string, Notification>();
@@ -116,7 +118,10 @@ export function NotificationToasts() {
   const notifications = useUiStore((s) => s.notifications);
   const alerts = useQuery(queries.alerts());
   // One toast at a time on a short window (the rest counted, never covering the lists); two otherwise.
-  const short = useMediaQuery(SHORT_WINDOW);
+  const largeType = useUiStore((s) => s.largeType);
+  const shortWindow = useMediaQuery(SHORT_WINDOW);
+  const shortForLargeType = useMediaQuery(SHORT_FOR_LARGE_TYPE);
+  const short = shortWindow || (largeType && shortForLargeType);
   const visible = notifications.slice(short ? -1 : -2);
   const session = useQuery(queries.session());
   const signedIn = session.data?.state === 'signed-in';

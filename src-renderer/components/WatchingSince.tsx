@@ -1,7 +1,7 @@
 // Since when this workstation has been watching, while that is recent (feed/watching-since.ts): a
 // first sign-in here shows no earlier results but the open criticals read back, and an empty feed must
-// not read as "nothing critical". The ward board's compact feed says the same in fewer words: at
-// 1024×700 the full sentence took three lines of a column that must still show a feed row.
+// not read as "nothing critical". The ward board's compact feed and large type say the same in fewer
+// words: at 1024×700 the full sentence took three lines of a column that must still show a feed row.
 import { useQuery } from '@tanstack/react-query';
 import { queries } from '../api/queries.ts';
 import { readBackStart, recentWatchStart } from '../feed/watching-since.ts';
