@@ -114,6 +114,14 @@ test('observation 3: overdue and escalated first with a mark, grouped by patient
     ]) {
       await page.setViewportSize(size);
       const where = `at ${size.width}×${size.height}${filtersOpen ? ' with the filters open' : ''}`;
+      // The header keeps to one row with the escalated count in its badge (at 1024 px "Large type" and
+      // "Sign out" wrapped to a second row, 42 px the lists lost).
+      const title = await page.getByRole('heading', { name: 'Alert Monitor' }).boundingBox();
+      const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+      expect(await page.locator('.count-badge').innerText(), `the badge ${where}`).toMatch(/escalated/);
+      expect(signOut?.y ?? Infinity, `the header in one row ${where}`).toBeLessThan(
+        (title?.y ?? 0) + (title?.height ?? 0),
+      );
       const box = await page.locator('.feed-row').first().boundingBox();
       expect(box, `a feed row ${where}`).not.toBeNull();
       expect((box?.y ?? 0) + (box?.height ?? 0), `a feed row in the window ${where}`).toBeLessThanOrEqual(

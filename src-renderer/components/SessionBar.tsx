@@ -24,8 +24,10 @@ function Counts({ signedIn }: { signedIn: boolean }) {
       onClick={() => uiActions.showView('alerts')}
       aria-label={`${counts.openCritical} critical unacknowledged, ${counts.escalated} escalated (open the alert list)`}
     >
-      <span aria-hidden="true">▲</span> {counts.openCritical} critical
-      {counts.escalated > 0 ? ` · ${counts.escalated} escalated` : ''}
+      <span className="count-critical">
+        <span aria-hidden="true">▲</span> {counts.openCritical} critical
+      </span>
+      {counts.escalated > 0 ? <span className="count-escalated">{counts.escalated} escalated</span> : null}
     </button>
   );
 }
