@@ -151,8 +151,8 @@ test('observation 3: overdue and escalated first with a mark, grouped by patient
     const where = `on the ward board at ${size.width}×${size.height}`;
     await expect(feed.locator('.watching-since'), `the watching-since note ${where}`).toBeVisible();
     await expect(feed.locator('.feed-row').first(), `a whole feed row ${where}`).toBeInViewport({ ratio: 1 });
-    // The list scrolls within itself: its first line starts on screen (a header wrapped to two rows
-    // can leave the end of that line below the list's edge).
+    // The list scrolls within itself: its first line starts on screen (a line with a later-result
+    // chip takes two rows, and its second may sit below the list's edge).
     await expect(feed.locator('.pinned-line').first(), `a critical line ${where}`).toBeInViewport();
     await expect(page.locator('.detail h2').first(), `the open alert's title ${where}`).toBeInViewport({
       ratio: 1,
