@@ -13,6 +13,7 @@ import {
 } from '../../../../src-main/core/alerting/escalation-policy.ts';
 import { readStep } from '../../../../src-main/core/alerting/loop-resources.ts';
 import { CRITICAL_LAB_TOPIC, topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
+import type { BackendClientRegistration } from '../../../../src-main/server/auth/index.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import type { AlertSummary } from '../../../../src-main/shared/api.ts';
 import { DEMO_CLIENT_ID } from '../../../../src-main/server/demo-users.ts';
@@ -46,19 +47,25 @@ interface Ward {
   dir: string;
 }
 
-/** One server; two Ward A workstations (Riley Chen and Morgan Patel signed in) and the charge nurse. */
-async function wardA(policy: EscalationPolicy, chargePolicy: EscalationPolicy = policy): Promise<Ward> {
-  const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
-  const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
-  const two = await wardIdentity(dir, 'ward-a-ws2', 'ward-a');
+/** The embedded server of these tests (no simulator running, 5 s heartbeats), closed after each test. */
+async function wardServer(dir: string, backendClients: BackendClientRegistration[]): Promise<RunningServer> {
   const server = await startServer({
     port: 0,
     dbPath: join(dir, 'server.sqlite'),
     simulate: { autoStart: false },
     heartbeatSeconds: 5,
-    backendClients: [one.registration, two.registration],
+    backendClients,
   });
   cleanups.push(() => server.close());
+  return server;
+}
+
+/** One server; two Ward A workstations (Riley Chen and Morgan Patel signed in) and the charge nurse. */
+async function wardA(policy: EscalationPolicy, chargePolicy: EscalationPolicy = policy): Promise<Ward> {
+  const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
+  const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
+  const two = await wardIdentity(dir, 'ward-a-ws2', 'ward-a');
+  const server = await wardServer(dir, [one.registration, two.registration]);
   const start = (name: string, options: Partial<Parameters<typeof startWorkstation>[0]>) => {
     const ws = startWorkstation({
       name,
@@ -118,14 +125,7 @@ async function acknowledgedWhileAway(
 ): Promise<{ server: RunningServer; charge: Workstation; shown: AlertSummary }> {
   const dir = mkdtempSync(join(tmpdir(), 'closed-loop-'));
   const one = await wardIdentity(dir, 'ward-a-ws1', 'ward-a');
-  const server = await startServer({
-    port: 0,
-    dbPath: join(dir, 'server.sqlite'),
-    simulate: { autoStart: false },
-    heartbeatSeconds: 5,
-    backendClients: [one.registration],
-  });
-  cleanups.push(() => server.close());
+  const server = await wardServer(dir, [one.registration]);
   const ws1 = startWorkstation({
     name: 'ws1',
     dataDir: join(dir, 'ws1'),
