@@ -8,23 +8,26 @@ import { readBackStart, recentWatchStart } from '../feed/watching-since.ts';
 import { timeText } from '../format/time.ts';
 import { useNow } from '../hooks/useNow.ts';
 
+/** The notice's words: since when, how far back criticals were read (if they were), long or short. */
+function watchingText(from: string, readBackFrom: string | null, compact: boolean): string {
+  if (readBackFrom === null)
+    return compact
+      ? `Watching since ${from}. Earlier results: see the patient record.`
+      : `Watching here since ${from}: earlier results are not shown — see the patient record.`;
+  return compact
+    ? `Watching since ${from}; open criticals read back from ${readBackFrom}. Earlier: see the patient record.`
+    : `Watching here since ${from}; critical results still open from ${readBackFrom} on were read back. Anything earlier is not shown — see the patient record.`;
+}
+
 export function WatchingSince({ compact = false }: { compact?: boolean }) {
   const health = useQuery(queries.health());
   const now = useNow(60_000);
   const since = recentWatchStart(health.data, now);
   if (!since) return null;
   const readBack = readBackStart(health.data);
-  const from = timeText(since, now);
-  const text = readBack
-    ? compact
-      ? `Watching since ${from}; open criticals read back from ${timeText(readBack, now)}. Earlier: see the patient record.`
-      : `Watching here since ${from}; critical results still open from ${timeText(readBack, now)} on were read back. Anything earlier is not shown — see the patient record.`
-    : compact
-      ? `Watching since ${from}. Earlier results: see the patient record.`
-      : `Watching here since ${from}: earlier results are not shown — see the patient record.`;
   return (
     <p className="watching-since" role="note">
-      {text}
+      {watchingText(timeText(since, now), readBack ? timeText(readBack, now) : null, compact)}
     </p>
   );
 }

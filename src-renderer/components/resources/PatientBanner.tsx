@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
 import { queries } from '../../api/queries.ts';
 import { humanName, str } from '../../../src-main/shared/fhir-json.ts';
 import { ageFrom, bedText, currentLocation, mrnOf } from '../../fhir/format.ts';
@@ -22,6 +23,29 @@ export interface BannerExpected {
   bed: string | null;
 }
 
+/** The banner's parts, in one order for the banner and for the room kept for it. */
+function BannerFields(props: {
+  name: string;
+  sameName: boolean;
+  mrn: string;
+  age: string;
+  sex: string;
+  born: string | null;
+  bed: ReactNode;
+}) {
+  return (
+    <>
+      <strong className="pb-name">{props.name}</strong>
+      {props.sameName ? <SameNameWarning /> : null}
+      <span className="pb-field">MRN {props.mrn}</span>
+      <span className="pb-field">{props.age}</span>
+      <span className="pb-field">{props.sex}</span>
+      {props.born ? <span className="pb-field">born {props.born}</span> : null}
+      {props.bed}
+    </>
+  );
+}
+
 /**
  * The banner as it will be laid out, drawn invisibly in the same place: the name, MRN and bed the alert
  * already carries, and room for an age, a sex and a date of birth. The slot takes the taller of the two,
@@ -32,13 +56,15 @@ function BannerLayout({ expected, sameName }: { expected: BannerExpected; sameNa
   const { patient, bed } = expected;
   return (
     <div className="patient-banner ghost" aria-hidden="true">
-      <strong className="pb-name">{patient?.name ?? 'Unnamed patient'}</strong>
-      {sameName ? <SameNameWarning /> : null}
-      <span className="pb-field">MRN {patient?.mrn ?? 'unknown'}</span>
-      <span className="pb-field">00 y</span>
-      <span className="pb-field">female</span>
-      <span className="pb-field">born {patient?.birthDate ?? '0000-00-00'}</span>
-      {bed ? <span className="pb-field">{bed}</span> : null}
+      <BannerFields
+        name={patient?.name ?? 'Unnamed patient'}
+        sameName={sameName}
+        mrn={patient?.mrn ?? 'unknown'}
+        age="00 y"
+        sex="female"
+        born={patient?.birthDate ?? '0000-00-00'}
+        bed={bed ? <span className="pb-field">{bed}</span> : null}
+      />
     </div>
   );
 }
@@ -88,19 +114,17 @@ function BannerContent({
     );
   }
   const age = ageFrom(resource['birthDate']);
-  const sex = str(resource['gender']);
-  const mrn = mrnOf(resource);
   return (
     <div className="patient-banner" role="group" aria-label="Patient">
-      <strong className="pb-name">{humanName(resource['name']) ?? 'Unnamed patient'}</strong>
-      {sameName ? <SameNameWarning /> : null}
-      <span className="pb-field">MRN {mrn ?? 'unknown'}</span>
-      <span className="pb-field">{age === null ? 'age unknown' : `${age} y`}</span>
-      <span className="pb-field">{sex ?? 'sex unknown'}</span>
-      {str(resource['birthDate']) ? (
-        <span className="pb-field">born {str(resource['birthDate'])}</span>
-      ) : null}
-      {encounter ? <Bed encounter={encounter} /> : null}
+      <BannerFields
+        name={humanName(resource['name']) ?? 'Unnamed patient'}
+        sameName={sameName}
+        mrn={mrnOf(resource) ?? 'unknown'}
+        age={age === null ? 'age unknown' : `${age} y`}
+        sex={str(resource['gender']) ?? 'sex unknown'}
+        born={str(resource['birthDate'])}
+        bed={encounter ? <Bed encounter={encounter} /> : null}
+      />
     </div>
   );
 }
