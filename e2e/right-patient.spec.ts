@@ -220,8 +220,14 @@ for (const { width, height, largeType } of [
       (window as unknown as { ackAt: typeof seen }).ackAt = seen;
       const start = performance.now();
       const sample = () => {
+        // Measured within the detail's content, so a toast arriving above the columns (a busy ward
+        // pushes them down by its row) is not taken for the banner moving the button.
+        const detail = document.querySelector('.detail');
         const button = document.querySelector('.detail .ack-panel button.ack');
-        if (button) seen.tops.push(button.getBoundingClientRect().y);
+        if (button && detail)
+          seen.tops.push(
+            button.getBoundingClientRect().y - detail.getBoundingClientRect().y + detail.scrollTop,
+          );
         const banner = document.querySelector('.detail .patient-banner:not(.ghost)');
         const text = banner?.textContent ?? '';
         seen.done = /MRN/.test(text) && /bed \d+/.test(text);
