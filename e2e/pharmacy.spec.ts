@@ -187,9 +187,13 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     timeout: 30_000,
   });
 
-  // 2. Reject the enoxaparin 40 mg at eGFR 22.
+  // 2. Reject the enoxaparin 40 mg at eGFR 22 (a creatinine clearance below 30 mL/min).
   const rejected = await openOrder(page, 'enoxaparin');
-  await expect(review(page).locator('.flag').filter({ hasText: 'Renal dose' })).toBeVisible();
+  await expect(review(page).locator('.flag').filter({ hasText: 'Renal dose' })).toContainText(
+    /CrCl \d+ mL\/min by Cockcroft–Gault/,
+  );
+  // The clearance the label doses by is in the banner beside the laboratory's eGFR and creatinine.
+  await expect(review(page).getByLabel('Patient')).toContainText(/CrCl \(Cockcroft–Gault\) \d+ mL\/min/);
   await review(page)
     .getByLabel(/Reason \(rejection\)/)
     .fill('eGFR 22: prophylaxis is 30 mg once daily');

@@ -126,6 +126,8 @@ export interface OrderReview {
     weight: ReviewValue | null;
     egfr: ReviewValue | null;
     creatinine: ReviewValue | null;
+    /** Creatinine clearance by Cockcroft–Gault (mL/min) from these values; null when one is missing. */
+    crcl: ReviewValue | null;
   } | null;
   /** The labs that matter for this drug (order-checks.json `labs`), latest first. */
   labs: ReviewValue[];

@@ -34,6 +34,9 @@ function Banner({ review }: { review: Review }) {
       <span>{reviewValueText(p.weight, 'Weight')}</span>
       <span>{reviewValueText(p.egfr, 'eGFR')}</span>
       <span>{reviewValueText(p.creatinine, 'Creatinine')}</span>
+      <span title="Creatinine clearance by Cockcroft–Gault, from the newest creatinine and weight">
+        {p.crcl ? reviewValueText(p.crcl, 'CrCl (Cockcroft–Gault)') : 'CrCl not computed'}
+      </span>
     </div>
   );
 }

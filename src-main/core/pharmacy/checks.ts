@@ -1,6 +1,6 @@
 // The pharmacist's checks of one order against the order-checks file: drug-allergy class, duplicate
 // therapy, drug-drug interactions, labs that matter for the drug (with their flags) and the renal dose
-// flag. A pure function of the records the review read; every flag names its rule and the rule's source.
+// flags (on the eGFR or on the creatinine clearance, as the drug's labelling doses). A pure function of the records the review read; every flag names its rule and the rule's source.
 import type { FhirResource, OrderFlag, ReviewValue } from '../../shared/api.ts';
 import {
   arr,
@@ -13,6 +13,7 @@ import {
   str,
 } from '../../shared/fhir-json.ts';
 import type { LabCheck, OrderChecks, RenalCheck } from '../rules/order-checks-file.ts';
+import { cockcroftGault, type Clearance } from './creatinine-clearance.ts';
 import { drugClassesOf, medicationText, RXNORM } from './order-facts.ts';
 
 const LOINC = 'http://loinc.org';
@@ -25,6 +26,10 @@ export interface CheckInput {
   otherOrders: readonly FhirResource[];
   /** Observations of the patient, any order; the latest of each code is used. */
   observations: readonly FhirResource[];
+  /** What a creatinine clearance needs besides the values: the birth date and the sex on record. */
+  patient?: { birthDate: string | null; gender: string | null } | null;
+  /** The review's time: the age for a creatinine without a time of its own. */
+  now?: Date;
 }
 
 export interface CheckResult {
@@ -33,6 +38,8 @@ export interface CheckResult {
   weight: ReviewValue | null;
   egfr: ReviewValue | null;
   creatinine: ReviewValue | null;
+  /** Creatinine clearance by Cockcroft–Gault, when the record has what it needs. */
+  crcl: ReviewValue | null;
 }
 
 const ref = (resource: FhirResource): string => `${resource.resourceType}/${resource.id ?? ''}`;
@@ -221,12 +228,17 @@ function observedAfter(later: ReviewValue, earlier: ReviewValue): boolean {
 }
 
 /**
- * A renal dose rule's flags: the check could not run (no eGFR), the eGFR is below the drug's limit, and
- * the eGFR is older than the newest creatinine — a lab that reports a creatinine without its eGFR, or a
- * later draw: kidney function may have changed since the value the check used. That one is said, not
- * computed: an eGFR is the lab's calculation, and the pharmacist judges the creatinine.
+ * A renal dose rule on the eGFR: the check could not run (no eGFR), the eGFR is below the drug's limit,
+ * and the eGFR is older than the newest creatinine — a lab that reports a creatinine without its eGFR,
+ * or a later draw: kidney function may have changed since the value the check used. That one is said,
+ * not computed: an eGFR is the lab's calculation, and the pharmacist judges the creatinine.
  */
-function renalFlags(rule: RenalCheck, egfr: ReviewValue | null, creatinine: ReviewValue | null): OrderFlag[] {
+function egfrFlags(
+  rule: RenalCheck,
+  limit: number,
+  egfr: ReviewValue | null,
+  creatinine: ReviewValue | null,
+): OrderFlag[] {
   const hasCreatinine = creatinine !== null && creatinine.value !== null;
   if (egfr === null || egfr.value === null)
     return [
@@ -244,7 +256,7 @@ function renalFlags(rule: RenalCheck, egfr: ReviewValue | null, creatinine: Revi
       },
     ];
   const flags: OrderFlag[] = [];
-  if (egfr.value < rule.egfrBelow)
+  if (egfr.value < limit)
     flags.push({
       id: rule.id,
       kind: 'renal',
@@ -269,6 +281,44 @@ function renalFlags(rule: RenalCheck, egfr: ReviewValue | null, creatinine: Revi
   return flags;
 }
 
+/**
+ * A renal dose rule on the creatinine clearance (Cockcroft–Gault, from the newest creatinine): below the
+ * drug's limit, or not computed — for want of a creatinine, a weight, a birth date or a sex, each named —
+ * which is a flag like any check that could not run.
+ */
+function clearanceFlags(rule: RenalCheck, clearance: Clearance, creatinine: ReviewValue | null): OrderFlag[] {
+  if (!clearance.computed)
+    return [
+      {
+        id: `${rule.id}:not-recorded`,
+        kind: 'renal',
+        severity: 'moderate',
+        text: 'Renal dose not checked: no creatinine clearance',
+        detail: `The dose check needs a creatinine clearance (${rule.text}); Cockcroft–Gault needs ${clearance.missing.join(', ')}`,
+        at: creatinine?.at ?? null,
+        source: rule.source,
+        implicated: clearance.implicated,
+      },
+    ];
+  const crcl = clearance.value.value ?? Number.POSITIVE_INFINITY;
+  const crosses =
+    (rule.crclBelow !== undefined && crcl < rule.crclBelow) ||
+    (rule.crclAtMost !== undefined && crcl <= rule.crclAtMost);
+  if (!crosses) return [];
+  return [
+    {
+      id: rule.id,
+      kind: 'renal',
+      severity: 'high',
+      text: `Renal dose: ${rule.text}`,
+      detail: `${measured(clearance.value)} by Cockcroft–Gault (${clearance.inputs})`,
+      at: clearance.value.at,
+      source: rule.source,
+      implicated: clearance.implicated,
+    },
+  ];
+}
+
 /** One flag per thing said: flags with the same words (two identical allergy records) name all records. */
 function sayOnce(flags: readonly OrderFlag[]): OrderFlag[] {
   const byWords = new Map<string, OrderFlag>();
@@ -288,6 +338,13 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
   const egfr = latestValue(input.observations, kidney.egfrLoinc, 'eGFR');
   const creatinine = latestValue(input.observations, kidney.creatinineLoinc, 'Creatinine');
   const weight = latestValue(input.observations, checks.weightLoinc, 'Weight');
+  const clearance = cockcroftGault({
+    creatinine,
+    weight,
+    birthDate: input.patient?.birthDate ?? null,
+    gender: input.patient?.gender ?? null,
+    now: input.now ?? new Date(),
+  });
   const labChecks = checks.labs.filter((l) => classIds.has(l.drugClass));
   const labs: ReviewValue[] = [];
   const flags: OrderFlag[] = [
@@ -312,6 +369,11 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
     if (flag) flags.push(flag);
   }
   for (const rule of checks.renal.filter((r) => classIds.has(r.drugClass)))
-    flags.push(...renalFlags(rule, egfr, creatinine));
-  return { flags: sayOnce(flags), labs, weight, egfr, creatinine };
+    flags.push(
+      ...(rule.egfrBelow !== undefined
+        ? egfrFlags(rule, rule.egfrBelow, egfr, creatinine)
+        : clearanceFlags(rule, clearance, creatinine)),
+    );
+  const crcl = clearance.computed ? clearance.value : null;
+  return { flags: sayOnce(flags), labs, weight, egfr, creatinine, crcl };
 }

@@ -1,5 +1,5 @@
 // The review of one order: the whole order, the patient banner (age, weight, kidney function with its
-// date), the labs that matter for the drug, allergies with reaction and criticality, the patient's other
+// date, the creatinine clearance computed from them), the labs that matter for the drug, allergies with reaction and criticality, the patient's other
 // active orders, and the checks' flags. Reads with the pharmacist's own token, fixed searches only.
 import type {
   FhirResource,
@@ -123,12 +123,15 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
   const otherOrders = (others?.resources ?? []).filter(
     (o) => o.id !== order.id && decisionOn(o) !== 'reject',
   );
+  const identity = identityOf(patient);
   const result = runChecks(
     {
       order,
       allergies: allergies?.resources ?? [],
       otherOrders,
       observations: observations?.resources ?? [],
+      patient: patient ? { birthDate: identity.birthDate, gender: str(patient['gender']) } : null,
+      now: input.now ?? new Date(),
     },
     checks,
   );
@@ -143,7 +146,6 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
   const problems = [allergies, others, observations, tasks.view].filter(
     (v) => v !== null && v.status !== 'ok',
   );
-  const identity = identityOf(patient);
   return {
     review: {
       status: 'ok',
@@ -162,6 +164,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
             weight: result.weight,
             egfr: result.egfr,
             creatinine: result.creatinine,
+            crcl: result.crcl,
           }
         : null,
       labs: result.labs,

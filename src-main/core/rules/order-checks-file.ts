@@ -59,8 +59,21 @@ const labCheck = z
   })
   .strict();
 
+/**
+ * A renal dose limit on the laboratory's eGFR (mL/min/1.73 m²) or on the creatinine clearance by
+ * Cockcroft–Gault (mL/min), whichever the drug's labelling doses by; exactly one per entry.
+ */
+const kidneyLimit = z.number().positive().max(200).optional();
 const renalCheck = z
-  .object({ id, drugClass: id, egfrBelow: z.number().positive().max(200), text, source })
+  .object({
+    id,
+    drugClass: id,
+    egfrBelow: kidneyLimit,
+    crclBelow: kidneyLimit,
+    crclAtMost: kidneyLimit,
+    text,
+    source,
+  })
   .strict();
 
 const fileSchema = z
@@ -142,6 +155,11 @@ function checkCodes(file: OrderChecks, source: string): void {
     if (!isKnownUnit(lab.unit)) fail(where, `unknown unit "${lab.unit}"`);
     if (lab.flagAbove === undefined && lab.flagBelow === undefined)
       fail(where, 'needs flagAbove or flagBelow');
+  }
+  for (const r of file.renal) {
+    const limits = [r.egfrBelow, r.crclBelow, r.crclAtMost].filter((l) => l !== undefined);
+    if (limits.length !== 1)
+      fail(`${source} renal "${r.id}"`, 'needs exactly one of egfrBelow, crclBelow or crclAtMost');
   }
   for (const c of file.drugClasses) {
     if (c.rxnorm.length === 0 && c.keywords.length === 0)

@@ -56,12 +56,15 @@ export const DEMO_SCENARIOS: readonly Scenario[] = [
     values: { inr: [{ value: 2.4, interpretation: 'H' }] },
   },
   {
-    flag: 'renal dose: enoxaparin 40 mg daily at eGFR 22',
+    flag: 'renal dose: enoxaparin 40 mg daily at CrCl below 30 mL/min (eGFR 22, 54 kg)',
     order: FORMULARY.enoxaparin,
     priority: 'routine',
     values: {
       // The eGFR; its creatinine is what CKD-EPI 2021 gives for this patient (kidney-function.ts).
       renal: [{ value: 22, interpretation: 'L' }],
+      // The label doses by Cockcroft–Gault: at eGFR 22, 54 kg keeps the clearance below 30 mL/min
+      // whatever the patient's age and sex (a heavier patient's could be above it).
+      weight: [{ value: 54, interpretation: 'N' }],
     },
   },
   {

@@ -19,11 +19,11 @@ const order = (id: string, text: string, rxnorm?: string): FhirResource => ({
     text,
   },
 });
-const lab = (id: string, loinc: string, value: number, at: string): FhirResource => ({
+const lab = (id: string, loinc: string, value: number, at: string, unit = 'x'): FhirResource => ({
   resourceType: 'Observation',
   id,
   code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
-  valueQuantity: { value, unit: 'x' },
+  valueQuantity: { value, unit },
   effectiveDateTime: at,
 });
 const allergy = (id: string, text: string, status: string, criticality: string): FhirResource => ({
@@ -94,13 +94,13 @@ describe('order checks', () => {
   });
 
   it('flags a renal check that could not run for want of a kidney value, and a value below the drug’s limit', () => {
-    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
-    const none = runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations: [] }, checks);
+    const ibuprofen = order('i', 'ibuprofen 400 MG Oral Tablet', '310965');
+    const none = runChecks({ order: ibuprofen, allergies: [], otherOrders: [], observations: [] }, checks);
     expect(none.egfr).toBeNull();
     // A blank check must not read as a passed one: it is a flag, to be overridden with a reason.
     expect(none.flags).toEqual([
       expect.objectContaining({
-        id: 'enoxaparin-renal:not-recorded',
+        id: 'nsaid-renal:not-recorded',
         kind: 'renal',
         severity: 'moderate',
         text: 'Renal dose not checked: no eGFR on record',
@@ -108,26 +108,26 @@ describe('order checks', () => {
     ]);
     const low = runChecks(
       {
-        order: enoxaparin,
+        order: ibuprofen,
         allergies: [],
         otherOrders: [],
         observations: [lab('g', '98979-8', 25, '2026-01-01T08:00:00Z')],
       },
       checks,
     );
-    expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal']);
+    expect(low.flags.map((f) => f.id)).toEqual(['nsaid-renal']);
   });
 
   it('says when the eGFR a renal dose was checked against is older than the newest creatinine', () => {
-    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const ibuprofen = order('i', 'ibuprofen 400 MG Oral Tablet', '310965');
     const run = (observations: FhirResource[]) =>
-      runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations }, checks);
+      runChecks({ order: ibuprofen, allergies: [], otherOrders: [], observations }, checks);
     const egfr = lab('g', '98979-8', 70, '2026-01-01T08:00:00Z');
     // A later draw reported its creatinine without an eGFR: the eGFR above the limit may no longer hold.
     const later = run([egfr, lab('c', '2160-0', 2.4, '2026-01-02T06:00:00Z')]);
     expect(later.flags).toEqual([
       expect.objectContaining({
-        id: 'enoxaparin-renal:newer-creatinine',
+        id: 'nsaid-renal:newer-creatinine',
         kind: 'renal',
         severity: 'moderate',
         detail: 'Creatinine 2.4 x, later than the eGFR 70 x checked',
@@ -140,14 +140,14 @@ describe('order checks', () => {
       lab('g', '98979-8', 25, '2026-01-01T08:00:00Z'),
       lab('c', '2160-0', 1.1, '2026-01-02T06:00:00Z'),
     ]);
-    expect(low.flags.map((f) => f.id)).toEqual(['enoxaparin-renal', 'enoxaparin-renal:newer-creatinine']);
+    expect(low.flags.map((f) => f.id)).toEqual(['nsaid-renal', 'nsaid-renal:newer-creatinine']);
     // The same draw, and an earlier instant written with another offset (later as text): nothing to say.
     expect(run([egfr, lab('c', '2160-0', 0.9, '2026-01-01T08:00:00Z')]).flags).toEqual([]);
     expect(run([egfr, lab('c', '2160-0', 0.9, '2026-01-01T09:30:00+02:00')]).flags).toEqual([]);
     // No eGFR at all: the check that could not run names the creatinine there is.
     expect(run([lab('c', '2160-0', 2.4, '2026-01-02T06:00:00Z')]).flags).toEqual([
       expect.objectContaining({
-        id: 'enoxaparin-renal:not-recorded',
+        id: 'nsaid-renal:not-recorded',
         detail: expect.stringMatching(/needs an eGFR .*; newest Creatinine 2\.4 x$/),
         at: '2026-01-02T06:00:00Z',
         implicated: ['Observation/c'],
@@ -162,7 +162,7 @@ describe('order checks', () => {
     });
     const low = runChecks(
       {
-        order: order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923'),
+        order: order('i', 'ibuprofen 400 MG Oral Tablet', '310965'),
         allergies: [],
         otherOrders: [],
         observations: [withUnit(lab('g', '98979-8', 25, '2026-01-01T08:00:00Z'), 'mL/min/{1.73_m2}')],
@@ -218,7 +218,11 @@ describe('order checks', () => {
           allergy('a2', 'Penicillin', 'active', 'high'),
         ],
         otherOrders: [],
-        observations: [lab('g', '98979-8', 80, '2026-01-01T08:00:00Z')],
+        observations: [
+          lab('c', '2160-0', 0.9, '2026-01-01T08:00:00Z', 'mg/dL'),
+          lab('w', '29463-7', 70, '2026-01-01T08:00:00Z', 'kg'),
+        ],
+        patient: { birthDate: '1970-03-02', gender: 'female' },
       },
       checks,
     );
@@ -228,6 +232,102 @@ describe('order checks', () => {
         implicated: ['AllergyIntolerance/a1', 'AllergyIntolerance/a2'],
       }),
     ]);
+  });
+
+  it('checks a drug labelled by creatinine clearance against Cockcroft–Gault, not the eGFR', () => {
+    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const patient = { birthDate: '1946-05-10', gender: 'female' };
+    // 80 y, 50 kg, creatinine 1.5 mg/dL: (140 − 80) × 50 / (72 × 1.5) × 0.85 = 23.6 mL/min, while the
+    // laboratory's eGFR of 35 is above the label's 30: the eGFR would have let the full dose through.
+    const observations = [
+      lab('g', '98979-8', 35, '2026-06-01T07:00:00Z', 'mL/min/{1.73_m2}'),
+      lab('c', '2160-0', 1.5, '2026-06-01T07:00:00Z', 'mg/dL'),
+      lab('w', '29463-7', 50, '2026-05-30T09:00:00Z', 'kg'),
+    ];
+    const low = runChecks(
+      { order: enoxaparin, allergies: [], otherOrders: [], observations, patient },
+      checks,
+    );
+    expect(low.crcl).toMatchObject({ label: 'CrCl', value: 24, unit: 'mL/min', reference: 'Observation/c' });
+    expect(low.flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal',
+        kind: 'renal',
+        severity: 'high',
+        text: 'Renal dose: CrCl below 30 mL/min: enoxaparin prophylaxis is 30 mg once daily',
+        detail: 'CrCl 24 mL/min by Cockcroft–Gault (80 y, female, 50 kg, creatinine 1.5 mg/dL)',
+        at: '2026-06-01T07:00:00Z',
+        implicated: ['Observation/c', 'Observation/w'],
+      }),
+    ]);
+    // The same values for a man of 90 kg: 50 mL/min, nothing to flag.
+    const heavier = runChecks(
+      {
+        order: enoxaparin,
+        allergies: [],
+        otherOrders: [],
+        observations: [...observations.slice(0, 2), lab('w', '29463-7', 90, '2026-05-30T09:00:00Z', 'kg')],
+        patient: { ...patient, gender: 'male' },
+      },
+      checks,
+    );
+    expect(heavier.crcl?.value).toBe(50);
+    expect(heavier.flags).toEqual([]);
+  });
+
+  it('flags a clearance check that could not run, naming each thing Cockcroft–Gault lacks', () => {
+    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const creatinine = lab('c', '2160-0', 1.1, '2026-06-01T07:00:00Z', 'mg/dL');
+    const run = (
+      observations: FhirResource[],
+      patient: { birthDate: string | null; gender: string | null },
+    ) => runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations, patient }, checks);
+    const noWeight = run([creatinine], { birthDate: null, gender: 'unknown' });
+    expect(noWeight.crcl).toBeNull();
+    expect(noWeight.flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal:not-recorded',
+        kind: 'renal',
+        severity: 'moderate',
+        text: 'Renal dose not checked: no creatinine clearance',
+        detail:
+          'The dose check needs a creatinine clearance (CrCl below 30 mL/min: enoxaparin prophylaxis is 30 mg ' +
+          'once daily); Cockcroft–Gault needs a body weight, a birth date, a sex of female or male',
+        at: '2026-06-01T07:00:00Z',
+        implicated: ['Observation/c'],
+      }),
+    ]);
+    // A weight in a unit it cannot read is named with that unit, never taken for kilograms.
+    const stones = run([creatinine, lab('w', '29463-7', 11, '2026-06-01T07:00:00Z', '[stone_av]')], {
+      birthDate: '1950-01-01',
+      gender: 'male',
+    });
+    expect(stones.flags.map((f) => f.detail)).toEqual([
+      expect.stringMatching(/Cockcroft–Gault needs a body weight in kg \(not stone_av\)$/),
+    ]);
+  });
+
+  it('compares the whole mL/min the pharmacist reads: "40 or less" flags 40, not 41', () => {
+    const piperacillin = order('p', 'piperacillin 4000 MG / tazobactam 500 MG Injection');
+    // 60 y man, creatinine 2.0 mg/dL: (80 × kg) / 144, so 72 kg gives 40 mL/min and 74 kg 41.1.
+    const at = (kg: number) =>
+      runChecks(
+        {
+          order: piperacillin,
+          allergies: [],
+          otherOrders: [],
+          observations: [
+            lab('c', '2160-0', 2, '2026-06-01T07:00:00Z', 'mg/dL'),
+            lab('w', '29463-7', kg, '2026-06-01T07:00:00Z', 'kg'),
+          ],
+          patient: { birthDate: '1966-01-01', gender: 'male' },
+        },
+        checks,
+      );
+    expect(at(72).crcl?.value).toBe(40);
+    expect(at(72).flags.map((f) => f.id)).toEqual(['piperacillin-renal']);
+    expect(at(74).crcl?.value).toBe(41);
+    expect(at(74).flags).toEqual([]);
   });
 
   it('flags another active order for the same drug as a duplicate order', () => {

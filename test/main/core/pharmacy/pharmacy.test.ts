@@ -206,7 +206,12 @@ describe('the review', () => {
     const warfarin = await first.handlers.getOrderReview({ order: byDrug('warfarin').order });
     expect(warfarin.flags.map((f) => f.id)).toContain('inr-warfarin');
     expect(warfarin.labs.find((l) => l.label === 'INR')?.value).toBe(4.1);
-    expect((await kinds('enoxaparin')).some((id) => id === 'enoxaparin-renal')).toBe(true);
+    // Enoxaparin's label doses by creatinine clearance: the review computes it from the patient's record.
+    const enoxaparin = await first.handlers.getOrderReview({ order: byDrug('enoxaparin').order });
+    expect(enoxaparin.flags.find((f) => f.id === 'enoxaparin-renal')?.detail).toMatch(
+      /^CrCl \d+ mL\/min by Cockcroft–Gault \(\d+ y, (fe)?male, 54 kg, creatinine [\d.]+ mg\/dL\)$/,
+    );
+    expect(enoxaparin.patient?.crcl?.value).toBeLessThan(30);
     expect(await kinds('amlodipine')).toEqual([]);
   });
 });

@@ -32,7 +32,7 @@ describe('the order-checks file', () => {
     }
   });
 
-  it('refuses what is not JSON, an unknown drug class, a malformed LOINC, a lab check without a limit and a duplicate id', () => {
+  it('refuses what is not JSON, an unknown drug class, a malformed LOINC, a check without a limit (or a renal check with two) and a duplicate id', () => {
     expect(() => parseOrderChecks('{ "version": 1,', 'f')).toThrow(/f: not valid JSON/);
     expect(() =>
       parseOrderChecks(
@@ -58,6 +58,19 @@ describe('the order-checks file', () => {
         'f',
       ),
     ).toThrow(/duplicate id/);
+    // A renal limit is on the eGFR or on the creatinine clearance: one, never none or two.
+    expect(() =>
+      parseOrderChecks(
+        withChange((f) => ((list(f, 'renal')[0] as Record<string, unknown>)['egfrBelow'] = 30)),
+        'f',
+      ),
+    ).toThrow(/renal "enoxaparin-renal": needs exactly one of egfrBelow, crclBelow or crclAtMost/);
+    expect(() =>
+      parseOrderChecks(
+        withChange((f) => delete (list(f, 'renal')[0] as Record<string, unknown>)['crclBelow']),
+        'f',
+      ),
+    ).toThrow(/renal "enoxaparin-renal": needs exactly one/);
     expect(() =>
       parseOrderChecks(
         withChange((f) => (f['surprise'] = true)),
