@@ -3,7 +3,9 @@
 // critical nobody acknowledges is one step Task on Medplum whichever monitor wrote it, and both show
 // that Task; both nurses acknowledge at the same moment, and then the nurse on two screens of her own:
 // Medplum holds one acknowledgment record each time, and both screens show its person, moment and
-// read-back (the loser's own acknowledgment gives way).
+// read-back (the loser's own acknowledgment gives way). Last, an acknowledgment another system recorded
+// with its sender by reference only: both screens apply it, and the audit export names that person
+// from Medplum's Practitioner, read with the exporting nurse's token.
 import type { RunningApp } from '../../src-main/app/compose.ts';
 import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
 import type { AlertSummary } from '../../src-main/shared/api.ts';
@@ -73,6 +75,35 @@ export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<voi
         } finally {
           await three.close();
         }
+      },
+    );
+    await run.report.check(
+      'an acknowledgment another system recorded by reference only → both screens apply it; the audit export names that person from Medplum',
+      async () => {
+        const critical = (await run.lab.potassium(run.patient, 6.6)).reference;
+        await Promise.all([alertOn(one, critical), alertOn(two, critical)]);
+        // A float nurse neither screen has met: no sign-in here, no record of hers carried her name.
+        const float = await run.lab.practitioner('WardB');
+        const record = await run.lab.acknowledgmentByReference(critical, run.patient, float);
+        let shown: AlertSummary[] = [];
+        await untilAsync('both screens showing her acknowledgment', async () => {
+          shown = await Promise.all([alertOn(one, critical), alertOn(two, critical)]);
+          return shown.every((a) => a.state === 'acknowledged' && a.lifecycle?.acknowledgedBy === float);
+        });
+        const names = shown.map((a) => a.lifecycle?.acknowledgedByName ?? null);
+        expectThat(
+          names.every((n) => n === null),
+          `a screen knew her name already (${names.join(', ')}): the export would not need Medplum`,
+        );
+        const audit = await one.service.handlers.exportAudit({});
+        const alertId = shown[0]?.id ?? '';
+        const line =
+          audit.csv.split('\r\n').find((l) => l.includes(alertId) && l.includes('state:acknowledged')) ?? '';
+        expectThat(
+          new RegExp(`,${float},"?Interop WardB"?,`).test(line),
+          `the export's line: ${line || 'none'}`,
+        );
+        return `${record} by ${float}: exported as "Interop WardB"`;
       },
     );
   } finally {

@@ -1,5 +1,6 @@
 // The laboratory side of the interop run: a second Medplum user of the interop project who writes the
 // patients and results the nurse's app must react to, through Medplum's FHIR API.
+import { ACKNOWLEDGMENT_IDENTIFIER } from '../../src-main/core/alerting/loop-resources.ts';
 import { identifierToken } from '../../src-main/core/fhir/create-once.ts';
 import { passwordToken, WARD_TAG_SYSTEM } from './medplum-admin.ts';
 
@@ -47,6 +48,19 @@ export interface Lab {
   order(patient: string, drug?: Drug): Promise<string>;
   /** The patient's active penicillin allergy (anaphylaxis), as a clinician records it. */
   penicillinAllergy(patient: string): Promise<string>;
+  /**
+   * What a creatinine clearance needs, as a European hospital records it: the patient's birth date and
+   * sex on her record, a serum creatinine in µmol/L and a body weight in kg (now).
+   */
+  kidneyRecord(
+    patient: string,
+    facts: { birthDate: string; gender: 'female' | 'male'; creatinineUmolL: number; kg: number },
+  ): Promise<{ creatinine: string; weight: string }>;
+  /**
+   * An acknowledgment of `focus` as another system that keeps only the reference records it: the
+   * app's identifier and category, `sender` = `practitioner` without a display; `Communication/<id>`.
+   */
+  acknowledgmentByReference(focus: string, patient: string, practitioner: string): Promise<string>;
   /** A Practitioner of the project by family name (a user's profile); `Practitioner/<id>`. */
   practitioner(family: string): Promise<string>;
   /**
@@ -218,6 +232,47 @@ export async function signInLab(
         reaction: [{ manifestation: [{ text: 'Anaphylaxis' }] }],
       });
       return `AllergyIntolerance/${String(created['id'])}`;
+    },
+    async kidneyRecord(patient, facts) {
+      const record = await must('GET', patient);
+      await must('PUT', patient, { ...record, birthDate: facts.birthDate, gender: facts.gender });
+      const observation = (loinc: string, display: string, value: number, unit: string): Json => ({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: loinc, display }] },
+        subject: { reference: patient },
+        effectiveDateTime: new Date().toISOString(),
+        valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+      });
+      const [creatinine, weight] = await Promise.all([
+        must('POST', 'Observation', observation('2160-0', 'Creatinine', facts.creatinineUmolL, 'umol/L')),
+        must('POST', 'Observation', observation('29463-7', 'Body weight', facts.kg, 'kg')),
+      ]);
+      return {
+        creatinine: `Observation/${String(creatinine['id'])}`,
+        weight: `Observation/${String(weight['id'])}`,
+      };
+    },
+    async acknowledgmentByReference(focus, patient, practitioner) {
+      const sent = new Date().toISOString();
+      const created = await must('POST', 'Communication', {
+        resourceType: 'Communication',
+        identifier: [{ system: ACKNOWLEDGMENT_IDENTIFIER, value: focus }],
+        status: 'completed',
+        category: [
+          {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/communication-category', code: 'alert' },
+            ],
+          },
+        ],
+        subject: { reference: patient },
+        about: [{ reference: focus }],
+        sent,
+        sender: { reference: practitioner },
+        payload: [{ contentString: `Critical result acknowledged by telephone at ${sent}` }],
+      });
+      return `Communication/${String(created['id'])}`;
     },
     async practitioner(family) {
       const id = (await search(`Practitioner?family=${encodeURIComponent(family)}`))[0]?.['id'];

@@ -2,7 +2,8 @@
 // PractitionerRole in Medplum's directory says pharmacist signs in through the app; the laboratory's
 // order-entry side writes a stat amoxicillin for a patient with a recorded penicillin allergy and a
 // routine warfarin. She is interrupted once for the stat order; her worklist (a host search on Medplum)
-// holds both, stat first; the review flags the allergy from Medplum's AllergyIntolerance; she verifies
+// holds both, stat first; the review flags the allergy from Medplum's AllergyIntolerance and computes
+// the creatinine clearance from Medplum's creatinine (µmol/L), weight and patient record; she verifies
 // the amoxicillin with an override reason and rejects the warfarin: each decision is a verification
 // Task on Medplum (by identifier), and both orders leave her worklist. The stat order's alert closes
 // on her second workstation too, from the verification Task Medplum's subscription delivers.
@@ -82,6 +83,32 @@ export async function checkPharmacist(run: PharmacistRun): Promise<void> {
         expectThat(allergy !== undefined, `flags: ${review.flags.map((f) => f.id).join(', ') || 'none'}`);
         expectThat(review.allergies.length > 0, 'the review lists no allergy');
         return `${order.length} orders listed; flag "${allergy?.text ?? ''}" (${allergy?.detail ?? ''})`;
+      },
+    );
+    await run.report.check(
+      'the review computes the creatinine clearance (Cockcroft–Gault) from Medplum’s records and flags the renal dose',
+      async () => {
+        // A woman of 80 (at today's draw), 50 kg, creatinine 133 µmol/L (1.504 mg/dL):
+        // (140 − 80) × 50 / (72 × 1.504) × 0.85 = 23.5 → 24 mL/min, at or below piperacillin/tazobactam's 40
+        // (the demo checks file doses the penicillins by that label).
+        // Born on 1 January eighty years before this year: 80 on any day of it.
+        const birthDate = `${new Date().getUTCFullYear() - 80}-01-01`;
+        const recorded = await run.lab.kidneyRecord(run.patient, {
+          birthDate,
+          gender: 'female',
+          creatinineUmolL: 133,
+          kg: 50,
+        });
+        const review = await app.service.handlers.getOrderReview({ order: stat });
+        const crcl = review.patient?.crcl;
+        expectThat(crcl?.value === 24, `CrCl ${String(crcl?.value ?? 'not computed')} (expected 24 mL/min)`);
+        expectThat(crcl?.reference === recorded.creatinine, `computed from ${crcl?.reference ?? 'nothing'}`);
+        const renal = review.flags.find((f) => f.kind === 'renal');
+        expectThat(
+          renal?.detail === 'CrCl 24 mL/min by Cockcroft–Gault (80 y, female, 50 kg, creatinine 133 µmol/L)',
+          `renal flag: ${renal ? `${renal.text} — ${renal.detail}` : 'none'}`,
+        );
+        return `${renal?.text ?? ''} — ${renal?.detail ?? ''}`;
       },
     );
     await run.report.check(
