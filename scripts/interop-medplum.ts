@@ -31,6 +31,7 @@ import {
   checkRestartMidEscalation,
   FAST_ESCALATION,
   holdRole,
+  SLOW_ESCALATION,
 } from './interop/escalation.ts';
 import { launch, type Recorded, signedIn } from './interop/launch.ts';
 import { PROJECT_NAME, provision } from './interop/medplum-admin.ts';
@@ -65,17 +66,18 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
   // One secret store per workstation, kept across its restarts as Electron's safeStorage keeps it: a
   // restarted workstation resumes its session.
   const secrets = new Map<string, MemorySecretStore>();
-  const escalating = async (name: string, user = run.who.nurse) => {
+  const escalating = async (name: string, user = run.who.nurse, readingBack = false) => {
     const dir = join(run.dataDir, name);
     const store = secrets.get(name) ?? new MemorySecretStore();
     secrets.set(name, store);
     const app = await launch(dir, run.notified, store, run.who, {
-      policy: FAST_ESCALATION,
+      // The earlier checks leave open criticals in the project; read back into a new workstation with
+      // the fast policy, they would escalate with the chain's one critical as one notification for them
+      // all (a storm). The read-back has its own check (scripts/interop/read-back.ts); the workstation
+      // that reads back a step under way waits an hour before its own clock would ask anything.
+      policy: readingBack ? SLOW_ESCALATION : FAST_ESCALATION,
       user: () => user,
-      // The earlier checks leave open criticals in the project; read back into this new workstation,
-      // they would escalate with the chain's one critical as one notification for them all (a storm).
-      // The read-back has its own check (scripts/interop/read-back.ts).
-      readBackHours: 0,
+      readBackHours: readingBack ? 12 : 0,
     });
     await app.service.handlers.signIn({ role: 'nurse' });
     await untilAsync(`${name} signed in`, () => signedIn(app), 60_000);
@@ -95,6 +97,8 @@ async function escalationChecks(run: Run, nurse: string | null): Promise<void> {
     lab: run.lab,
     patient: run.patients[2],
     launch: escalating,
+    launchReadingBack: (name) => escalating(name, run.who.nurse, true),
+    notified: run.notified,
     colleague: run.who.colleague,
   });
 }

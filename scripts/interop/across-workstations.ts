@@ -12,6 +12,7 @@ import type { AlertSummary } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, untilAsync } from './checks.ts';
 import { alertOn, everyTopicUp } from './app-waits.ts';
 import { askedOfHer, stepTasks } from './escalation.ts';
+import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { Lab } from './lab.ts';
 
 export interface TwoWorkstationsRun {
@@ -20,6 +21,9 @@ export interface TwoWorkstationsRun {
   patient: string;
   /** Start a workstation on data directory `name` with the fast policy, `user` (default the nurse) signed in. */
   launch(name: string, user?: { email: string; password: string }): Promise<RunningApp>;
+  /** A workstation new to the nurse that reads back the 12 hours before her sign-in (policy: an hour). */
+  launchReadingBack(name: string): Promise<RunningApp>;
+  notified: readonly AlertNotification[];
   colleague: { email: string; password: string };
 }
 
@@ -55,6 +59,31 @@ export async function checkTwoWorkstations(run: TwoWorkstationsRun): Promise<voi
           `the screens show ${first?.taskRef ?? '?'} and ${second?.taskRef ?? '?'}, Medplum ${task}`,
         );
         return `${task} on both`;
+      },
+    );
+    await run.report.check(
+      'a first sign-in on a new workstation while that step is open: the step read back from Medplum, told to her once',
+      async () => {
+        expectThat(focus !== '', 'no critical (the previous check failed)');
+        const fresh = await run.launchReadingBack('workstation-new');
+        try {
+          const asked = await askedOfHer(fresh, focus, 1);
+          const alert = await alertOn(fresh, focus);
+          const told = () =>
+            run.notified.filter((n) => n.alertId === alert.id && n.kind === 'escalation' && n.step === 1);
+          await untilAsync('her notification of the step', async () => told().length > 0, 15_000);
+          const tasks = await stepTasks(run.lab, focus, 1);
+          const task = `Task/${String(tasks[0]?.['id'])}`;
+          expectThat(tasks.length === 1, `${tasks.length} step-1 Tasks`);
+          expectThat(
+            asked?.taskRef === task,
+            `the new screen shows ${asked?.taskRef ?? '?'}, Medplum ${task}`,
+          );
+          expectThat(told().length === 1, `told ${told().length} times`);
+          return `${task} (${asked?.status ?? '?'}) read back and told once`;
+        } finally {
+          await fresh.close();
+        }
       },
     );
     await run.report.check(

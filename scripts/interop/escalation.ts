@@ -27,6 +27,12 @@ export const FAST_ESCALATION: EscalationPolicy = {
   failSafeContacts: [{ name: 'House supervisor (interop)', phone: 'ext. 4400' }],
 };
 
+/** FAST_ESCALATION's steps an hour apart: within a check, only another workstation asks anything. */
+export const SLOW_ESCALATION: EscalationPolicy = {
+  ...FAST_ESCALATION,
+  steps: FAST_ESCALATION.steps.map((step) => ({ ...step, afterMinutes: 60 })),
+};
+
 /** The alerting clock ticks every 15 s: a step due after 3 s is written within about 20 s. */
 const STEP_WAIT_MS = 60_000;
 

@@ -341,6 +341,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
       if (outcome.recheck.length > 0) followUps.recheckAlerts(outcome.recheck);
       // An acknowledgment written between the search and the commit found no alert to close.
       reconcileRecords(loopQueue, loopDeps, outcome.foci, settleIdle);
+      // Steps other workstations asked: told here if asked of this screen's user; a declined one may
+      // make the next step due at once.
+      if (outcome.steps.length > 0)
+        loopDeps.onChange({
+          kind: 'step',
+          alertIds: outcome.alertIds,
+          status: outcome.steps.includes('declined') ? 'declined' : 'requested',
+        });
     },
   });
 

@@ -142,7 +142,7 @@ export function readBackWork(work: ReadBackWork): ReadBackRunDeps {
   return {
     access: work.access,
     rules: work.rules,
-    commit: (readBack, found) => store.commitReadBack(readBack, found),
+    commit: (readBack, found, steps) => store.commitReadBack(readBack, found, steps),
     stopped: () => work.runs.stopped,
     owed: () => store.readBacks.owed(fhirBase, owner),
     queryFor: (topic) => {
@@ -150,7 +150,10 @@ export function readBackWork(work: ReadBackWork): ReadBackRunDeps {
       return request ? readBackQuery(request) : null;
     },
     done: (readBack, outcome) => {
-      logger.info({ topic: readBack.topic, alerts: outcome.alertIds.length }, 'read back earlier results');
+      logger.info(
+        { topic: readBack.topic, alerts: outcome.alertIds.length, steps: outcome.steps.length },
+        'read back earlier results',
+      );
       work.committed(outcome);
       const health = healthOf(readBack.topic);
       if (health) {

@@ -7,15 +7,23 @@
 // no acknowledgment or resolution record on the server (the closed loop's records, found by the id or
 // the identifier each derives from the result). What is left is committed in one transaction with the read-back marked done, as
 // catch-up: enriched like any alert, summarised rather than announced one by one, pinned until
-// acknowledged. A failed search is retried (health says so meanwhile); nothing is committed until the
+// acknowledged. The escalation steps other workstations already asked for those results are read back
+// too and committed with them: this workstation's chain goes on from where the others are, and a step
+// asked of the person signing in here is told to her now, not when this screen's own clock would
+// have asked it again. A failed search is retried (health says so meanwhile); nothing is committed until the
 // whole window has been read. Decided in docs/triage.md, "Since when this workstation watches".
 import type { TopicRequest } from '../ports.ts';
 import {
   ACKNOWLEDGMENT_IDENTIFIER,
   acknowledgmentId,
   readAcknowledgment,
+  readStep,
   RESOLUTION_IDENTIFIER,
   resolutionId,
+  STEP_IDENTIFIER,
+  stepIdentifier,
+  stepTaskId,
+  type StepFact,
 } from '../alerting/loop-resources.ts';
 import { createCapabilityCache } from '../fhir/capabilities.ts';
 import { createOnceWay, type CreateOnceWay } from '../fhir/create-once.ts';
@@ -136,11 +144,85 @@ async function closedByIdentifier(access: FhirAccess, foci: readonly string[]): 
   return closed;
 }
 
+/** No chain is read back further than this many steps (a policy has three or four). */
+const MAX_STEPS_READ = 10;
+
+/**
+ * The escalation steps already on the server for `foci`: step 1 of each, then step k + 1 of those
+ * whose step k is there (a chain is written in order). Read by id where the server takes the ids the
+ * client derives, else searched by identifier; none found, or a grant that may not see them (403, a
+ * read that is gone or forbidden), leaves this workstation's own clock to ask — the server keeps one
+ * Task per step whoever asks. A read that fails for now throws: the read-back is tried again.
+ */
+export async function stepsUnderWay(
+  access: FhirAccess,
+  foci: readonly string[],
+  way: CreateOnceWay,
+): Promise<StepFact[]> {
+  const found: StepFact[] = [];
+  let asking = [...new Set(foci)];
+  for (let step = 1; step <= MAX_STEPS_READ && asking.length > 0; step += 1) {
+    const facts =
+      way === 'conditional-create'
+        ? await stepsByIdentifier(access, asking, step)
+        : await stepsById(access, asking, step);
+    found.push(...facts);
+    const reached = new Set(facts.map((fact) => fact.focus));
+    asking = asking.filter((focus) => reached.has(focus));
+  }
+  return found;
+}
+
+/** Whether a Task read back is step `step` of `focus` (a record edited elsewhere could say otherwise). */
+const isStep = (fact: StepFact | null, focus: string, step: number): fact is StepFact =>
+  fact !== null && fact.focus === focus && fact.step === step;
+
+async function stepsById(access: FhirAccess, foci: readonly string[], step: number): Promise<StepFact[]> {
+  const found: StepFact[] = [];
+  for (let start = 0; start < foci.length; start += RECORDS_AT_ONCE) {
+    const batch = foci.slice(start, start + RECORDS_AT_ONCE);
+    const views = await Promise.all(
+      batch.map((focus) => readResource(access, `Task/${stepTaskId(focus, step)}`)),
+    );
+    views.forEach((view, i) => {
+      if (view.status === 'error' || view.status === 'pending')
+        throw new Error(`an escalation step could not be read (${view.message ?? view.status})`);
+      const fact = view.status === 'ok' ? readStep(view.resource) : null;
+      const focus = batch[i] ?? '';
+      if (isStep(fact, focus, step)) found.push(fact);
+    });
+  }
+  return found;
+}
+
+async function stepsByIdentifier(
+  access: FhirAccess,
+  foci: readonly string[],
+  step: number,
+): Promise<StepFact[]> {
+  const found: StepFact[] = [];
+  for (let start = 0; start < foci.length; start += FOCI_PER_SEARCH) {
+    const batch = foci.slice(start, start + FOCI_PER_SEARCH);
+    const tokens = batch.map((focus) => `${STEP_IDENTIFIER}|${stepIdentifier(focus, step).value}`);
+    const query = `Task?identifier=${tokens.map(encodeURIComponent).join(',')}&_count=${tokens.length}`;
+    const { status, body } = await fhirFetch(access, query);
+    if (status === 403) return found;
+    if (status !== 200) throw new Error(`the search for escalation steps answered ${status}`);
+    for (const resource of bundleResources(body, 'Task')) {
+      const fact = readStep(resource);
+      if (fact && batch.includes(fact.focus) && isStep(fact, fact.focus, step)) found.push(fact);
+    }
+  }
+  return found;
+}
+
 /** What a read-back committed: the new alerts, and alerts of results a subscription had brought already. */
 export interface ReadBackOutcome {
   alertIds: string[];
   recheck: string[];
   foci: string[];
+  /** The status of each escalation step under way elsewhere, committed with the alerts. */
+  steps: StepFact['status'][];
 }
 
 export interface ReadBackDeps {
@@ -150,6 +232,7 @@ export interface ReadBackDeps {
   commit(
     readBack: ReadBack,
     found: readonly ChangedResource[],
+    steps: readonly StepFact[],
   ): { alertIds: string[]; recheck: string[] } | null;
   /** Whether the monitor stopped (then nothing is committed; the read-back stays owed). */
   stopped(): boolean;
@@ -165,16 +248,32 @@ export async function readBack(
   query: string,
 ): Promise<ReadBackOutcome | null> {
   const critical = await searchCriticalSince(deps.access, query, readBack.fromAt, deps.rules());
-  const closed =
-    critical.length === 0
-      ? new Set<string>()
-      : await closedElsewhere(
-          deps.access,
-          critical.map((c) => c.focus),
-          createOnceWay((await createCapabilityCache().get(deps.access)).of('Communication')),
-        );
+  if (critical.length === 0) return finish(deps, readBack, [], []);
+  // How the server creates records once says where they are: by the ids derived here, or by identifier.
+  const server = await createCapabilityCache().get(deps.access);
+  const closed = await closedElsewhere(
+    deps.access,
+    critical.map((c) => c.focus),
+    createOnceWay(server.of('Communication')),
+  );
   const open = critical.filter((c) => !closed.has(c.focus));
+  const steps = await stepsUnderWay(
+    deps.access,
+    open.map((c) => c.focus),
+    createOnceWay(server.of('Task')),
+  );
+  return finish(deps, readBack, open, steps);
+}
+
+function finish(
+  deps: ReadBackDeps,
+  readBack: ReadBack,
+  open: readonly ChangedResource[],
+  steps: readonly StepFact[],
+): ReadBackOutcome | null {
   if (deps.stopped()) return null;
-  const committed = deps.commit(readBack, open);
-  return committed ? { ...committed, foci: open.map((c) => c.focus) } : null;
+  const committed = deps.commit(readBack, open, steps);
+  return committed
+    ? { ...committed, foci: open.map((c) => c.focus), steps: steps.map((step) => step.status) }
+    : null;
 }

@@ -9,7 +9,7 @@ import type { FhirJsonResource } from '../../shared/fhir-json.ts';
 import { migrate, openDatabase, type Db } from '../../lib/sqlite.ts';
 import { cachedPart } from './cached-part.ts';
 import { DEFAULT_LIFECYCLE_TIMERS, type LifecycleTimers } from './alert-rows.ts';
-import { CLOSED_LOOP_TOPICS } from './alert-sharing.ts';
+import { CLOSED_LOOP_TOPICS, type SharedStep } from './alert-sharing.ts';
 import { createAlertStore, type AlertClassification, type AlertStore, type NewAlert } from './alert-store.ts';
 import { RESULT_NEWS_TOPICS } from './result-news.ts';
 import { CLIENT_MIGRATIONS } from './schema.ts';
@@ -382,7 +382,11 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
    * event, whichever way it came). Null when it was done already.
    */
   const commitReadBack = db.transaction(
-    (readBack: ReadBack, events: readonly Omit<IncomingEvent, 'eventNumber'>[]): CommitResult | null => {
+    (
+      readBack: ReadBack,
+      events: readonly Omit<IncomingEvent, 'eventNumber'>[],
+      steps: readonly SharedStep[] = [],
+    ): CommitResult | null => {
       if (readBacks.get(readBack.fhirBase, readBack.topic, readBack.owner)?.doneAt) return null;
       const record = saveSubscription({
         fhirBase: readBack.fhirBase,
@@ -395,6 +399,9 @@ export function openClientStore(path: string, options: ClientStoreOptions = {}) 
       });
       statements.retireSubscription.run(now(), now(), record.key);
       const result = commitUnsequenced(record.key, readBack.topic, events, 'recovery');
+      // The steps other workstations asked for these results, in the same transaction as the alerts:
+      // this workstation's chain goes on from them, and one asked of the user here is told to her.
+      for (const step of steps) alerts.sharing.saveStep(readBack.fhirBase, step, Date.now());
       readBacks.markDone(
         readBack.fhirBase,
         readBack.topic,

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { live, PATIENT_ESCALATION, searchAsNurse, startWorkstation } from '../../../support/workstations.ts';
+import {
+  live,
+  PATIENT_ESCALATION,
+  QUICK_ESCALATION,
+  searchAsNurse,
+  startWorkstation,
+} from '../../../support/workstations.ts';
+import type { EscalationPolicy } from '../../../../src-main/core/alerting/escalation-policy.ts';
 import { until } from '../../../support/until.ts';
 import { startServer, type RunningServer } from '../../../../src-main/server/server.ts';
 import { CRITICAL_LAB_TOPIC } from '../../../../src-main/core/monitor/topics.ts';
@@ -148,5 +155,70 @@ describe('read-back at a first sign-in', () => {
     const alerts = await again.service.handlers.listAlerts({ limit: 200 });
     expect(alerts.filter((a) => a.focus === open)).toHaveLength(1);
     expect(alex.notifier.raised.filter((n) => n.alertId === readBack.id)).toHaveLength(1);
+  }, 120_000);
+
+  it('brings the escalation step another workstation already asked of the charge nurse, told to her at once, one Task', async () => {
+    const { server, dir } = await ward();
+    // Riley's screen asks the charge nurse within a second; every screen after it waits an hour, so
+    // within this test only the read-back can bring the step to the charge nurse's new workstation.
+    const charged: EscalationPolicy = {
+      ...QUICK_ESCALATION,
+      steps: [
+        { role: 'charge-nurse', afterMinutes: 0.02 },
+        { role: 'fail-safe', afterMinutes: 60 },
+      ],
+    };
+    const riley = startWorkstation({
+      name: 'riley',
+      dataDir: join(dir, 'riley'),
+      fhirBase: server.fhirBase,
+      policy: charged,
+    });
+    cleanups.push(() => riley.close());
+    await riley.signIn('nurse-a2');
+    await live(riley);
+    const focus = emitCritical(server, 'ward-a');
+    const asked = await until(async () => {
+      const alert = await riley.alertFor(focus);
+      return alert?.escalation?.find((s) => s.step === 1 && s.taskRef !== null && s.status === 'requested');
+    }, 'Riley’s screen: step 1 asked of the charge nurse');
+    await riley.close();
+
+    // Alex Rivera, the charge nurse, signs in on a workstation new to her.
+    const alex = startWorkstation({
+      name: 'alex',
+      dataDir: join(dir, 'alex'),
+      fhirBase: server.fhirBase,
+      policy: { ...charged, steps: charged.steps.map((step) => ({ ...step, afterMinutes: 60 })) },
+    });
+    cleanups.push(() => alex.close());
+    await alex.signIn('nurse-a');
+    const shown = await until(
+      async () => {
+        const alert = await alex.alertFor(focus);
+        return alert?.escalation?.some((s) => s.step === 1) ? alert : null;
+      },
+      'Alex: the critical read back with its step under way',
+      15_000,
+    );
+    expect(shown.escalation?.find((s) => s.step === 1)).toMatchObject({
+      status: 'requested',
+      role: 'charge-nurse',
+      taskRef: asked.taskRef,
+      askedAt: asked.askedAt,
+      dueAt: asked.dueAt,
+      addressedToYou: true,
+    });
+    // Asked of her: told now, once, as the request it is (not only in the offline summary).
+    await until(
+      () =>
+        alex.notifier.raised.some((n) => n.alertId === shown.id && n.kind === 'escalation' && n.step === 1),
+      'Alex told of the step asked of her',
+    );
+    await alex.close();
+    expect(
+      alex.notifier.raised.filter((n) => n.alertId === shown.id && n.kind === 'escalation'),
+    ).toHaveLength(1);
+    expect(await searchAsNurse(server, `Task?focus=${focus}`)).toHaveLength(1);
   }, 120_000);
 });
