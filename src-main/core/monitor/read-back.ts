@@ -5,12 +5,12 @@
 // topic's results changed since then (the same search a server without topics is subscribed with,
 // topics.ts), with the user's own token, and keeps those the active rules classify critical that have
 // no acknowledgment or resolution record on the server (the closed loop's records, found by the id or
-// the identifier each derives from the result). What is left is committed in one transaction with the read-back marked done, as
-// catch-up: enriched like any alert, summarised rather than announced one by one, pinned until
-// acknowledged. The escalation steps other workstations already asked for those results are read back
-// too and committed with them: this workstation's chain goes on from where the others are, and a step
-// asked of the person signing in here is told to her now, not when this screen's own clock would
-// have asked it again. A failed search is retried (health says so meanwhile); nothing is committed until the
+// the identifier each derives from the result). The escalation steps other workstations already asked
+// for those results are read back too: this workstation's chain goes on from where the others are, and
+// a step asked of the person signing in here is told to her now, not when this screen's own clock would
+// have asked it again. Results and steps are committed in one transaction with the read-back marked
+// done, as catch-up: enriched like any alert, summarised rather than announced one by one, pinned until
+// acknowledged. A failed search is retried (health says so meanwhile); nothing is committed until the
 // whole window has been read. Decided in docs/triage.md, "Since when this workstation watches".
 import type { TopicRequest } from '../ports.ts';
 import {

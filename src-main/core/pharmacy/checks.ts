@@ -1,6 +1,7 @@
 // The pharmacist's checks of one order against the order-checks file: drug-allergy class, duplicate
 // therapy, drug-drug interactions, labs that matter for the drug (with their flags) and the renal dose
-// flags (on the eGFR or on the creatinine clearance, as the drug's labelling doses). A pure function of the records the review read; every flag names its rule and the rule's source.
+// flags (on the eGFR or on the creatinine clearance, as the drug's labelling doses). A pure function of
+// the records the review read; every flag names its rule and the rule's source.
 import type { FhirResource, OrderFlag, ReviewValue } from '../../shared/api.ts';
 import {
   arr,

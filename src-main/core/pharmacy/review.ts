@@ -1,6 +1,7 @@
 // The review of one order: the whole order, the patient banner (age, weight, kidney function with its
-// date, the creatinine clearance computed from them), the labs that matter for the drug, allergies with reaction and criticality, the patient's other
-// active orders, and the checks' flags. Reads with the pharmacist's own token, fixed searches only.
+// date, the creatinine clearance computed from them), the labs that matter for the drug, allergies with
+// reaction and criticality, the patient's other active orders, and the checks' flags. Reads with the
+// pharmacist's own token, fixed searches only.
 import type {
   FhirResource,
   OrderDecision,
