@@ -212,12 +212,15 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
     timeout: 20_000,
   });
   await expect(review(page).locator('.decision')).toContainText('On warfarin: acetaminophen instead?');
-  // A second question while the first is out is said to be not sent, and stays in the box.
+  // A second question while the first is out is a follow-up: sent, and the decision line names both.
   const box = review(page).getByLabel(/Reason \(rejection\)/);
   await box.fill('Also: pain score?');
   await review(page).getByRole('button', { name: 'Request clarification' }).click();
-  await expect(review(page).locator('.decide-answer')).toContainText('Not sent: a question is already out');
-  await expect(box).toHaveValue('Also: pain score?');
+  await expect(review(page).locator('.decision')).toContainText(
+    'On warfarin: acetaminophen instead? — then: Also: pain score?',
+    { timeout: 20_000 },
+  );
+  await expect(box).toHaveValue('');
   await expect(
     orders.locator('.queue-item').filter({ hasText: 'ibuprofen' }).filter({ hasText: 'Awaiting' }),
   ).toHaveCount(0);
@@ -256,6 +259,10 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   const message = await read(`Communication/clarify-${digest(clarified)}`);
   expect(message.resource?.['recipient']).toEqual([{ reference: 'Practitioner/physician-a' }]);
   expect(JSON.stringify(message.resource?.['payload'])).toContain('acetaminophen instead?');
+  // The follow-up is its own message to the same prescriber.
+  const followUp = await read(`Communication/clarify-${digest(`${clarified}#2`)}`);
+  expect(followUp.resource?.['recipient']).toEqual([{ reference: 'Practitioner/physician-a' }]);
+  expect(JSON.stringify(followUp.resource?.['payload'])).toContain('Also: pain score?');
   await context.close();
 });
 

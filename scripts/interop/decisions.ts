@@ -17,17 +17,20 @@ async function sendDecision(run: Run, record: DecisionRecord): Promise<string | 
   const db = openDatabase(join(run.dataDir, `decisions-${record.decision}.sqlite`));
   migrate(db, 'client', CLIENT_MIGRATIONS);
   const decisions = createVerificationStore(db);
-  decisions.record(
+  const payload = JSON.stringify(record);
+  const { row: recorded, created } = decisions.record(
     {
       fhirBase,
       actor: 'interop-lab',
       orderRef: record.order,
       decision: record.decision,
-      payload: JSON.stringify(record),
+      payload,
       at: Date.now(),
     },
     () => null, // an outbox on its own: no alerts to close
   );
+  // The same clarification with a follow-up question, as decideOrder records one.
+  if (!created && recorded.payload !== payload) decisions.addFollowUp(recorded.id, payload, Date.now());
   const sender = createDecisionSender({
     decisions,
     accessFor: () => ({
@@ -47,7 +50,7 @@ async function sendDecision(run: Run, record: DecisionRecord): Promise<string | 
 
 export async function checkDecisions(run: Run): Promise<void> {
   await run.report.check(
-    "a pharmacist's clarification, then verification → records by identifier (conditional update), the Task replaced",
+    "a pharmacist's clarification, a follow-up question, then verification → records by identifier (conditional update), the Task replaced",
     async () => {
       const order = await run.lab.order(run.patients[0]);
       const base: DecisionRecord = {
@@ -72,9 +75,16 @@ export async function checkDecisions(run: Run): Promise<void> {
             override: null,
           },
         ],
+        followUps: [],
       };
       const asked = await sendDecision(run, base);
       expectThat(asked === null, `clarification not written: ${asked ?? ''}`);
+      // A follow-up question while the order waits: the first message again (the same record) and one more.
+      const followed = await sendDecision(run, {
+        ...base,
+        followUps: [{ at: new Date().toISOString(), question: 'And the target INR range?' }],
+      });
+      expectThat(followed === null, `follow-up not written: ${followed ?? ''}`);
       const verified = await sendDecision(run, {
         ...base,
         decision: 'verify',
@@ -96,7 +106,13 @@ export async function checkDecisions(run: Run): Promise<void> {
       expectThat(tasks.length === 1, `${tasks.length} verification Tasks`);
       expectThat(tasks[0]?.['status'] === 'completed', `the Task is ${String(tasks[0]?.['status'])}`);
       expectThat(issues.length === 1, `${issues.length} DetectedIssues`);
+      const followUps = await run.lab.byIdentifier(
+        'Communication',
+        'urn:alert-monitor:order-clarification',
+        `${order}#2`,
+      );
       expectThat(asks.length === 1, `${asks.length} clarification Communications`);
+      expectThat(followUps.length === 1, `${followUps.length} follow-up Communications`);
       return `Task/${String(tasks[0]?.['id'])} completed; DetectedIssue/${String(issues[0]?.['id'])}`;
     },
   );

@@ -4,7 +4,8 @@
 //   statusReason;
 // - a `DetectedIssue` per flagged problem, implicating the order and what raised it, its mitigation the
 //   override reason when verified anyway;
-// - a `Communication` to the prescriber for a clarification request.
+// - a `Communication` to the prescriber for a clarification request, and one for each follow-up
+//   question asked while the order waits for the answer.
 // Ids and identifiers are derived from the order (and the flag), so a retried or repeated write updates
 // the same records instead of creating more: idempotent per order and decision. Where the server assigns
 // ids itself, the identifier names the record (src-main/core/fhir/upsert.ts).
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { OrderDecision, OrderFlag } from '../../shared/api.ts';
 import { field, isRecord, parseJson, records, str, strings } from '../../shared/fhir-json.ts';
 import type { OrderDecided } from '../store/alert-sharing.ts';
+import { questionsLine } from '../store/verification-store.ts';
 import { relativeReference } from '../views.ts';
 
 export const TASK_CODE_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/task-code';
@@ -39,6 +41,26 @@ export interface DecisionRecord {
   reason: string | null;
   medication: string;
   flags: DecidedFlag[];
+  /** Questions asked after the first while the order waits for the prescriber (clarify only). */
+  followUps: FollowUp[];
+}
+
+export interface FollowUp {
+  at: string;
+  question: string;
+}
+
+/** At most this many follow-ups to one clarification: past that, a phone call says more. */
+export const MAX_FOLLOW_UPS = 4;
+
+/** Every question of a clarification request, the first one first. */
+export function questionsOf(record: Pick<DecisionRecord, 'reason' | 'followUps'>): string[] {
+  return [...(record.reason ? [record.reason] : []), ...record.followUps.map((f) => f.question)];
+}
+
+/** The questions as one line (the Task's reason, the page's decision line). */
+export function questionsText(record: Pick<DecisionRecord, 'reason' | 'followUps'>): string | null {
+  return questionsLine(questionsOf(record));
 }
 
 /** A record a decision writes: its derived id, and the identifier that names it on any server. */
@@ -91,7 +113,9 @@ export function buildTask(record: DecisionRecord): OutgoingResource {
       coding: [{ system: VERIFICATION_STATUS_SYSTEM, code: outcome.code, display: outcome.text }],
       text: outcome.text,
     },
-    ...(record.reason && record.decision !== 'verify' ? { statusReason: { text: record.reason } } : {}),
+    ...(record.reason && record.decision !== 'verify'
+      ? { statusReason: { text: record.decision === 'clarify' ? questionsText(record) : record.reason } }
+      : {}),
     ...(overrides.length > 0 || (record.reason && record.decision === 'verify')
       ? {
           note: [
@@ -156,11 +180,24 @@ export function buildDetectedIssue(record: DecisionRecord, flag: DecidedFlag): O
   };
 }
 
-export function buildClarification(record: DecisionRecord): OutgoingResource {
+/**
+ * The message to the prescriber: the first question (`number` 1, named by the order alone, as before
+ * follow-ups existed), or follow-up `number` (named by the order and its number).
+ */
+export function buildClarification(
+  record: DecisionRecord,
+  question: FollowUp = { at: record.at, question: record.reason ?? 'see the order' },
+  number = 1,
+): OutgoingResource {
+  const name = number === 1 ? record.order : `${record.order}#${number}`;
+  const words =
+    number === 1
+      ? `Please clarify ${record.medication}: ${question.question}`
+      : `Follow-up question ${number} on ${record.medication}: ${question.question}`;
   return {
     resourceType: 'Communication',
-    id: `clarify-${digest(record.order)}`,
-    identifier: [{ system: CLARIFICATION_IDENTIFIER, value: record.order }],
+    id: `clarify-${digest(name)}`,
+    identifier: [{ system: CLARIFICATION_IDENTIFIER, value: name }],
     status: 'completed',
     category: [
       {
@@ -173,18 +210,27 @@ export function buildClarification(record: DecisionRecord): OutgoingResource {
     priority: 'urgent',
     ...(record.patient ? { subject: { reference: record.patient } } : {}),
     about: [{ reference: record.order }],
-    sent: record.at,
+    sent: question.at,
     sender: { reference: record.pharmacist },
     ...(record.prescriber ? { recipient: [{ reference: record.prescriber }] } : {}),
-    payload: [{ contentString: `Please clarify ${record.medication}: ${record.reason ?? 'see the order'}` }],
+    payload: [{ contentString: words }],
   };
+}
+
+/** The first question's message and one per follow-up, in the order asked. */
+function clarifications(record: DecisionRecord): OutgoingResource[] {
+  if (record.decision !== 'clarify') return [];
+  return [
+    buildClarification(record),
+    ...record.followUps.map((followUp, i) => buildClarification(record, followUp, i + 2)),
+  ];
 }
 
 /** Everything a decision writes, in order: issues and the message first, the Task (the decision) last. */
 export function resourcesFor(record: DecisionRecord): OutgoingResource[] {
   return [
     ...record.flags.map((flag) => buildDetectedIssue(record, flag)),
-    ...(record.decision === 'clarify' ? [buildClarification(record)] : []),
+    ...clarifications(record),
     buildTask(record),
   ];
 }
@@ -228,6 +274,11 @@ export function parseDecisionRecord(payload: string): DecisionRecord | null {
     reason: str(value['reason']),
     medication: str(value['medication']) ?? order,
     flags,
+    followUps: records(value['followUps']).flatMap((f): FollowUp[] => {
+      const question = str(f['question']);
+      const asked = str(f['at']);
+      return question && asked ? [{ at: asked, question }] : [];
+    }),
   };
 }
 

@@ -14,8 +14,14 @@ import type { FhirAccess } from '../fhir/fhir-client.ts';
 import type { Logger } from '../log.ts';
 import type { OrderChecksHolder } from '../rules/order-checks-holder.ts';
 import type { OrderDecided } from '../store/alert-sharing.ts';
-import { decisionState, type VerificationStore } from '../store/verification-store.ts';
-import type { DecidedFlag, DecisionRecord } from './decisions.ts';
+import { decisionState, type VerificationRow, type VerificationStore } from '../store/verification-store.ts';
+import {
+  MAX_FOLLOW_UPS,
+  parseDecisionRecord,
+  questionsOf,
+  type DecidedFlag,
+  type DecisionRecord,
+} from './decisions.ts';
 import { DEFAULT_TARGETS } from './order-facts.ts';
 import { buildReview } from './review.ts';
 import { createDecisionSender } from './sender.ts';
@@ -101,6 +107,28 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
     return session;
   };
 
+  /** A follow-up question on the clarification request `row` records: sent as its own message. */
+  function askAgain(row: VerificationRow, asked: DecisionRecord, question: string): OrderDecisionResult {
+    if (asked.followUps.length >= MAX_FOLLOW_UPS)
+      return {
+        accepted: false,
+        message: `Not sent: ${MAX_FOLLOW_UPS + 1} questions are out to the prescriber already. Call or page the prescriber.`,
+        decision: decisionState(row),
+      };
+    const record: DecisionRecord = {
+      ...asked,
+      followUps: [...asked.followUps, { at: new Date().toISOString(), question }],
+    };
+    const updated = decisions.addFollowUp(row.id, JSON.stringify(record), Date.now()) ?? row;
+    options.onWorklistChange([row.orderRef]);
+    void sender.pump();
+    return {
+      accepted: true,
+      message: 'Follow-up question recorded; sending to the prescriber.',
+      decision: decisionState(updated),
+    };
+  }
+
   const handlers: PharmacyHandlers = {
     async listWorklist(filter) {
       const session = options.session();
@@ -154,15 +182,11 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
       if (session.role !== 'pharmacist' || !session.fhirUser)
         throw refused('Not permitted: only a pharmacist verifies medication orders.');
       const existing = decisions.latest(session.fhirBase, order);
-      // A second question while the first is out is said to be not sent, never dropped in silence.
-      const asked = existing?.decision === 'clarify' ? decisionState(existing) : null;
-      if (asked && decision === 'clarify' && asked.reason !== (reason || null))
-        return {
-          accepted: false,
-          message: `Not sent: a question is already out to the prescriber ("${asked.reason ?? ''}"). Call or page the prescriber to add to it.`,
-          decision: asked,
-        };
-      if (existing && existing.decision === decision)
+      // A different question while one is out is a follow-up to the same request (the same question
+      // again, a double click, is the one recorded).
+      const asked = existing?.decision === 'clarify' ? parseDecisionRecord(existing.payload) : null;
+      const followUp = asked !== null && decision === 'clarify' && !questionsOf(asked).includes(reason ?? '');
+      if (existing && existing.decision === decision && !followUp)
         return { accepted: true, message: 'Already recorded.', decision: decisionState(existing) };
       if (existing && existing.decision !== 'clarify')
         return {
@@ -189,6 +213,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
       const why = reason && reason.length > 0 ? reason : null;
       const problem = problemWith(decision, why, review.flags, byFlag);
       if (problem) return { accepted: false, message: problem, decision: null };
+      if (existing && asked && followUp && why) return askAgain(existing, asked, why);
       const flags: DecidedFlag[] = review.flags.map((f) => ({
         ...f,
         override: decision === 'verify' ? (byFlag.get(f.id) ?? null) : null,
@@ -203,6 +228,7 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         reason: why,
         medication: review.item.medication,
         flags,
+        followUps: [],
       };
       const decided: OrderDecided = { order, decision, actor: session.fhirUser, at: record.at };
       const { row, alongside: closed } = decisions.record(

@@ -53,12 +53,12 @@ export function createDecisionSender(options: DecisionSenderOptions): DecisionSe
       try {
         await send(row, access, capabilities);
         if (isStopped()) return;
-        decisions.succeeded(row.id, now());
+        decisions.succeeded(row.id, now(), row.payload);
       } catch (error) {
         if (isStopped()) return;
         capabilities.clear();
         const message = error instanceof Error ? error.message : String(error);
-        decisions.failed(row.id, message, now() + retryDelay(row.attempts, backoff));
+        decisions.failed(row.id, message, now() + retryDelay(row.attempts, backoff), row.payload);
         logger.warn(
           { decision: row.id, attempts: row.attempts + 1 },
           'verification write failed; will retry',

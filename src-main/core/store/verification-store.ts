@@ -3,7 +3,7 @@
 // is sent, once per order and decision, and leaves 'pending' only when the server accepted it.
 import type { Db } from '../../lib/sqlite.ts';
 import type { OrderDecision, OrderDecisionState } from '../../shared/api.ts';
-import { field, parseJson, str } from '../../shared/fhir-json.ts';
+import { field, parseJson, records, str } from '../../shared/fhir-json.ts';
 
 export interface VerificationRow {
   id: number;
@@ -65,9 +65,27 @@ export function decisionState(row: VerificationRow): OrderDecisionState {
   };
 }
 
-/** The decision's reason or question from its stored record (decisions.ts DecisionRecord), if any. */
+/**
+ * A clarification's questions as one line, the first one first: what the page's decision line and the
+ * verification Task's reason say ("Indication? — then: is she on an anticoagulant?").
+ */
+export function questionsLine(questions: readonly string[]): string | null {
+  const [first, ...later] = questions;
+  if (first === undefined) return null;
+  return [first, ...later.map((question) => `then: ${question}`)].join(' — ');
+}
+
+/**
+ * The decision's reason, or a clarification's questions, from its stored record (decisions.ts
+ * DecisionRecord: `reason`, then each follow-up's `question`), if any.
+ */
 function reasonOf(payload: string): string | null {
-  return str(field(parseJson(payload), 'reason')) || null;
+  const record = parseJson(payload);
+  const first = str(field(record, 'reason'));
+  const later = records(field(record, 'followUps'))
+    .map((f) => str(f['question']))
+    .filter((q): q is string => q !== null);
+  return questionsLine([...(first ? [first] : []), ...later]);
 }
 
 export type VerificationStore = ReturnType<typeof createVerificationStore>;
@@ -94,12 +112,17 @@ export function createVerificationStore(db: Db) {
     next: db.prepare<[], { at: string | null }>(
       "SELECT MIN(next_attempt_at) AS at FROM verification_outbox WHERE state = 'pending'",
     ),
-    done: db.prepare<[string, number]>(
-      "UPDATE verification_outbox SET state = 'done', done_at = ?, last_error = NULL, attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+    // Only the payload that was sent: a follow-up question recorded meanwhile is still to send.
+    done: db.prepare<[string, number, string]>(
+      "UPDATE verification_outbox SET state = 'done', done_at = ?, last_error = NULL, attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND payload = ?",
     ),
-    retry: db.prepare<[string, string, number]>(
-      "UPDATE verification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+    retry: db.prepare<[string, string, number, string]>(
+      "UPDATE verification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending' AND payload = ?",
     ),
+    followUp: db.prepare<[string, string, number]>(
+      "UPDATE verification_outbox SET payload = ?, state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = ?, done_at = NULL WHERE id = ? AND decision = 'clarify'",
+    ),
+    byId: db.prepare<[number], Row>('SELECT * FROM verification_outbox WHERE id = ?'),
     now: db.prepare<[string, number]>(
       "UPDATE verification_outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'",
     ),
@@ -153,9 +176,21 @@ export function createVerificationStore(db: Db) {
       const at = s.next.get()?.at;
       return at ? Date.parse(at) : null;
     },
-    succeeded: (id: number, at: number): boolean => s.done.run(iso(at), id).changes > 0,
-    failed: (id: number, error: string, nextAt: number): boolean =>
-      s.retry.run(error.slice(0, 300), iso(nextAt), id).changes > 0,
+    /** The row was sent as `payload`: done, unless a follow-up changed it meanwhile. */
+    succeeded: (id: number, at: number, payload: string): boolean =>
+      s.done.run(iso(at), id, payload).changes > 0,
+    failed: (id: number, error: string, nextAt: number, payload: string): boolean =>
+      s.retry.run(error.slice(0, 300), iso(nextAt), id, payload).changes > 0,
+    /**
+     * A follow-up question on a clarification request: its record (`payload`, with every question) is
+     * to be sent again at once — each message and the Task are written by id or identifier, so what
+     * was sent before is written once.
+     */
+    addFollowUp(id: number, payload: string, at: number): VerificationRow | null {
+      s.followUp.run(payload, iso(at), id);
+      const row = s.byId.get(id);
+      return row ? toRow(row) : null;
+    },
     retryNow: (id: number, at: number): boolean => s.now.run(iso(at), id).changes > 0,
   };
 }

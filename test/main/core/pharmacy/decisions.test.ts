@@ -17,6 +17,7 @@ const record = (decision: DecisionRecord['decision']): DecisionRecord => ({
   reason: decision === 'verify' ? null : 'a reason',
   medication: 'ondansetron 2 MG/ML Injectable Solution',
   flags: [],
+  followUps: [],
 });
 
 describe('readOrderDecision', () => {

@@ -412,9 +412,10 @@ describe('decisions written back to FHIR', () => {
     expect(list.awaitingClarification.map((i) => i.order)).toContain(order);
   });
 
-  it('a second, different question while the first is out is said to be not sent, never dropped in silence', async () => {
+  it('a second, different question while the first is out is a follow-up: its own message to the prescriber, both on the Task', async () => {
     const order = await postOrder('routine', 'naproxen 250 MG Oral Tablet');
     const first_ = 'Indication? No pain score charted.';
+    const second_ = 'Also: is the patient on an anticoagulant?';
     expect(
       (await first.handlers.decideOrder({ order, decision: 'clarify', reason: first_, overrides: [] }))
         .accepted,
@@ -422,25 +423,62 @@ describe('decisions written back to FHIR', () => {
     const again = await first.handlers.decideOrder({
       order,
       decision: 'clarify',
-      reason: 'Also: is the patient on an anticoagulant?',
+      reason: second_,
       overrides: [],
     });
-    expect(again.accepted).toBe(false);
-    expect(again.message).toMatch(/^Not sent: a question is already out to the prescriber/);
-    expect(again.message).toContain(first_);
-    // The same question twice (a double click) is the one already recorded.
-    const twice = await first.handlers.decideOrder({
+    expect(again).toMatchObject({
+      accepted: true,
+      message: 'Follow-up question recorded; sending to the prescriber.',
+      decision: { decision: 'clarify', reason: `${first_} — then: ${second_}` },
+    });
+    const id = order.replace('MedicationRequest/', '');
+    await until(async () => {
+      const found = entries(await serverRead(`Task?focus=MedicationRequest/${id}`));
+      return found.some((t) => (JSON.stringify(t['statusReason']) ?? '').includes(second_));
+    }, 'the Task naming both questions');
+    const messages = entries(await serverRead('Communication?category=instruction')).filter((m) =>
+      JSON.stringify(m['about']).includes(order),
+    );
+    expect(messages.map((m) => (m['payload'] as Array<{ contentString: string }>)[0]?.contentString)).toEqual(
+      expect.arrayContaining([
+        `Please clarify naproxen 250 MG Oral Tablet: ${first_}`,
+        `Follow-up question 2 on naproxen 250 MG Oral Tablet: ${second_}`,
+      ]),
+    );
+    expect(messages).toHaveLength(2);
+    // Either question again (a double click) is the one already recorded: no third message.
+    for (const reason of [first_, second_])
+      expect(
+        await first.handlers.decideOrder({ order, decision: 'clarify', reason, overrides: [] }),
+      ).toMatchObject({ accepted: true, message: 'Already recorded.' });
+    // Past four follow-ups the page says to call: five questions in writing are enough.
+    for (const n of [3, 4, 5])
+      expect(
+        (
+          await first.handlers.decideOrder({
+            order,
+            decision: 'clarify',
+            reason: `Question ${n}?`,
+            overrides: [],
+          })
+        ).accepted,
+      ).toBe(true);
+    const sixth = await first.handlers.decideOrder({
       order,
       decision: 'clarify',
-      reason: first_,
+      reason: 'Question 6?',
       overrides: [],
     });
-    expect(twice).toMatchObject({ accepted: true, message: 'Already recorded.' });
-    // The review says what was asked.
-    expect((await first.handlers.getOrderReview({ order })).decision).toMatchObject({
-      decision: 'clarify',
-      reason: first_,
-    });
+    expect(sixth.accepted).toBe(false);
+    expect(sixth.message).toMatch(/^Not sent: 5 questions are out to the prescriber already/);
+    // The review says what was asked, in order.
+    expect((await first.handlers.getOrderReview({ order })).decision?.reason).toBe(
+      `${first_} — then: ${second_} — then: Question 3? — then: Question 4? — then: Question 5?`,
+    );
+    // Still awaiting the prescriber: a follow-up decides nothing.
+    expect((await second.handlers.listWorklist({})).awaitingClarification.map((i) => i.order)).toContain(
+      order,
+    );
   });
 
   it('a rejected order is not an active medication: no duplicate or interaction flag with it', async () => {

@@ -50,6 +50,7 @@ function decision(decision: OrderDecision, reason: string | null): DecisionRecor
         override: decision === 'verify' ? 'INR monitored daily' : null,
       },
     ],
+    followUps: [],
   };
 }
 

@@ -71,6 +71,7 @@ describe('the decision outbox', () => {
           override: 'INR monitored daily',
         },
       ],
+      followUps: [],
     };
     const actor = `${t.server.fhirBase}|Practitioner/pharmacist`;
     /** The pharmacist's verification, recorded in a workstation's outbox. */
