@@ -95,6 +95,18 @@ for (const size of SIZES) {
       await expect(page.locator('.feed-row').first(), 'a feed row in large type').toBeInViewport({
         ratio: 1,
       });
+      // The header in one row: "Large type" and "Sign out" took a second one (65 px the columns lost),
+      // and who is signed in stays on screen.
+      const tab = await page.getByRole('button', { name: 'Alerts', exact: true }).boundingBox();
+      const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+      expect(signOut?.y ?? Infinity, 'the header in one row in large type').toBeLessThan(
+        (tab?.y ?? 0) + (tab?.height ?? 0),
+      );
+      await expect(page.locator('.session-name'), 'who is signed in, in large type').toBeInViewport();
+      expect(
+        (await page.locator('.session-name').boundingBox())?.width ?? 0,
+        'room for the name',
+      ).toBeGreaterThan(200);
     }
     await page.getByRole('button', { name: 'Large type' }).click();
   });
