@@ -49,9 +49,13 @@ function weightKg(value: ReviewValue): number | null {
   return null;
 }
 
-/** What a missing input needs: "a body weight", or "a body weight in kg (not oz)" when one is there. */
+/**
+ * What a missing input needs: "a body weight", or, when the record has one it cannot use (a unit it
+ * does not read, a value of zero), that value beside it: "a body weight in kg (not 11 stone_av)".
+ */
 function wanted(what: string, units: string, value: ReviewValue | null): string {
-  return value && value.value !== null ? `${what} ${units} (not ${value.unit ?? 'without a unit'})` : what;
+  if (!value || value.value === null) return what;
+  return `${what} ${units} (not ${`${value.value} ${value.unit ?? ''}`.trim()})`;
 }
 
 const SEX_FACTOR: Readonly<Record<string, number>> = { female: 0.85, male: 1 };

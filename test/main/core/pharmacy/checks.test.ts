@@ -303,7 +303,7 @@ describe('order checks', () => {
       gender: 'male',
     });
     expect(stones.flags.map((f) => f.detail)).toEqual([
-      expect.stringMatching(/Cockcroft–Gault needs a body weight in kg \(not stone_av\)$/),
+      expect.stringMatching(/Cockcroft–Gault needs a body weight in kg \(not 11 stone_av\)$/),
     ]);
   });
 

@@ -44,7 +44,7 @@ describe('creatinine clearance (Cockcroft–Gault)', () => {
     expect(clearance(value('Creatinine', 1, 'mg/dL'), value('Weight', 72_000, 'g'))).toBe(80);
     // mmol/L would be a thousandfold error if read as mg/dL: it is named, not converted by guess.
     expect(clearance(value('Creatinine', 0.088, 'mmol/L'), value('Weight', 72, 'kg'))).toEqual([
-      'a creatinine in mg/dL or µmol/L (not mmol/L)',
+      'a creatinine in mg/dL or µmol/L (not 0.088 mmol/L)',
     ]);
   });
 
