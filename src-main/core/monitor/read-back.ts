@@ -31,7 +31,7 @@ import { fhirFetch, readResource, type FhirAccess } from '../fhir/fhir-client.ts
 import { classifyResource } from '../rules/classify.ts';
 import type { RuleSet } from '../rules/rules-file.ts';
 import type { ReadBack } from '../store/read-backs.ts';
-import { bundleResources } from '../../shared/fhir-json.ts';
+import { bundleResources, type FhirJsonResource } from '../../shared/fhir-json.ts';
 import { changeOf, PAGE_SIZE, reconcileSearch, type ChangedResource } from './reconcile.ts';
 import { withFilters } from './subscription-plan.ts';
 import { CRITICAL_LAB_TOPIC, SEARCH_CRITERIA } from './topics.ts';
@@ -41,8 +41,8 @@ export const READ_BACK_TOPICS: ReadonlySet<string> = new Set([CRITICAL_LAB_TOPIC
 
 /** Closed-loop records read at once by id (two per result). */
 const RECORDS_AT_ONCE = 8;
-/** Results whose records are searched for at once by identifier (two tokens each). */
-const FOCI_PER_SEARCH = 50;
+/** Identifiers searched for in one search (two per result for its acknowledgment and resolution). */
+const TOKENS_PER_SEARCH = 100;
 
 /** The search that finds a topic's results (its filters merged in), or null where none expresses it. */
 export function readBackQuery(request: TopicRequest): string | null {
@@ -105,44 +105,70 @@ export async function closedElsewhere(
   return way === 'conditional-create' ? closedByIdentifier(access, foci) : closedById(access, foci);
 }
 
-async function closedById(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
-  const closed = new Set<string>();
-  const records = foci.flatMap((focus) =>
-    [acknowledgmentId(focus), resolutionId(focus)].map((id) => `Communication/${id}`),
-  );
-  for (let start = 0; start < records.length; start += RECORDS_AT_ONCE) {
+/**
+ * Read each of `references`, a few at a time, in order: what is gone or forbidden is null. A read that
+ * fails for now throws, naming `what` was being read.
+ */
+async function readEach(
+  access: FhirAccess,
+  references: readonly string[],
+  what: string,
+): Promise<(FhirJsonResource | null)[]> {
+  const found: (FhirJsonResource | null)[] = [];
+  for (let start = 0; start < references.length; start += RECORDS_AT_ONCE) {
     const views = await Promise.all(
-      records.slice(start, start + RECORDS_AT_ONCE).map((reference) => readResource(access, reference)),
+      references.slice(start, start + RECORDS_AT_ONCE).map((reference) => readResource(access, reference)),
     );
     for (const view of views) {
       if (view.status === 'error' || view.status === 'pending')
-        throw new Error(`an acknowledgment record could not be read (${view.message ?? view.status})`);
-      const record = view.status === 'ok' ? readAcknowledgment(view.resource) : null;
-      if (record) closed.add(record.focus);
+        throw new Error(`${what} could not be read (${view.message ?? view.status})`);
+      found.push(view.status === 'ok' ? (view.resource ?? null) : null);
     }
   }
-  return closed;
+  return found;
+}
+
+/**
+ * The `type` resources with any of the identifier `tokens` (`system|value`), searched a hundred at a
+ * time. A grant that may not search them (403) ends the search with what was found; any other answer
+ * but 200 throws, naming `what` was searched for.
+ */
+async function searchByIdentifier(
+  access: FhirAccess,
+  type: string,
+  tokens: readonly string[],
+  what: string,
+): Promise<FhirJsonResource[]> {
+  const found: FhirJsonResource[] = [];
+  for (let start = 0; start < tokens.length; start += TOKENS_PER_SEARCH) {
+    const batch = tokens.slice(start, start + TOKENS_PER_SEARCH);
+    const query = `${type}?identifier=${batch.map(encodeURIComponent).join(',')}&_count=${batch.length}`;
+    const { status, body } = await fhirFetch(access, query);
+    if (status === 403) return found;
+    if (status !== 200) throw new Error(`the search for ${what} answered ${status}`);
+    found.push(...bundleResources(body, type));
+  }
+  return found;
+}
+
+async function closedById(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
+  const references = foci.flatMap((focus) =>
+    [acknowledgmentId(focus), resolutionId(focus)].map((id) => `Communication/${id}`),
+  );
+  const records = await readEach(access, references, 'an acknowledgment record');
+  return focusesOf(records.map(readAcknowledgment));
 }
 
 async function closedByIdentifier(access: FhirAccess, foci: readonly string[]): Promise<Set<string>> {
-  const closed = new Set<string>();
-  for (let start = 0; start < foci.length; start += FOCI_PER_SEARCH) {
-    const tokens = foci
-      .slice(start, start + FOCI_PER_SEARCH)
-      .flatMap((focus) =>
-        [ACKNOWLEDGMENT_IDENTIFIER, RESOLUTION_IDENTIFIER].map((system) => `${system}|${focus}`),
-      );
-    const query = `Communication?identifier=${tokens.map(encodeURIComponent).join(',')}&_count=${tokens.length}`;
-    const { status, body } = await fhirFetch(access, query);
-    if (status === 403) return closed;
-    if (status !== 200) throw new Error(`the search for acknowledgment records answered ${status}`);
-    for (const resource of bundleResources(body, 'Communication')) {
-      const record = readAcknowledgment(resource);
-      if (record) closed.add(record.focus);
-    }
-  }
-  return closed;
+  const tokens = foci.flatMap((focus) =>
+    [ACKNOWLEDGMENT_IDENTIFIER, RESOLUTION_IDENTIFIER].map((system) => `${system}|${focus}`),
+  );
+  const records = await searchByIdentifier(access, 'Communication', tokens, 'acknowledgment records');
+  return focusesOf(records.map(readAcknowledgment));
 }
+
+const focusesOf = (records: readonly ({ focus: string } | null)[]): Set<string> =>
+  new Set(records.flatMap((record) => (record ? [record.focus] : [])));
 
 /** No chain is read back further than this many steps (a policy has three or four). */
 const MAX_STEPS_READ = 10;
@@ -178,21 +204,15 @@ const isStep = (fact: StepFact | null, focus: string, step: number): fact is Ste
   fact !== null && fact.focus === focus && fact.step === step;
 
 async function stepsById(access: FhirAccess, foci: readonly string[], step: number): Promise<StepFact[]> {
-  const found: StepFact[] = [];
-  for (let start = 0; start < foci.length; start += RECORDS_AT_ONCE) {
-    const batch = foci.slice(start, start + RECORDS_AT_ONCE);
-    const views = await Promise.all(
-      batch.map((focus) => readResource(access, `Task/${stepTaskId(focus, step)}`)),
-    );
-    views.forEach((view, i) => {
-      if (view.status === 'error' || view.status === 'pending')
-        throw new Error(`an escalation step could not be read (${view.message ?? view.status})`);
-      const fact = view.status === 'ok' ? readStep(view.resource) : null;
-      const focus = batch[i] ?? '';
-      if (isStep(fact, focus, step)) found.push(fact);
-    });
-  }
-  return found;
+  const tasks = await readEach(
+    access,
+    foci.map((focus) => `Task/${stepTaskId(focus, step)}`),
+    'an escalation step',
+  );
+  return tasks.flatMap((task, i) => {
+    const fact = task ? readStep(task) : null;
+    return isStep(fact, foci[i] ?? '', step) ? [fact] : [];
+  });
 }
 
 async function stepsByIdentifier(
@@ -200,20 +220,12 @@ async function stepsByIdentifier(
   foci: readonly string[],
   step: number,
 ): Promise<StepFact[]> {
-  const found: StepFact[] = [];
-  for (let start = 0; start < foci.length; start += FOCI_PER_SEARCH) {
-    const batch = foci.slice(start, start + FOCI_PER_SEARCH);
-    const tokens = batch.map((focus) => `${STEP_IDENTIFIER}|${stepIdentifier(focus, step).value}`);
-    const query = `Task?identifier=${tokens.map(encodeURIComponent).join(',')}&_count=${tokens.length}`;
-    const { status, body } = await fhirFetch(access, query);
-    if (status === 403) return found;
-    if (status !== 200) throw new Error(`the search for escalation steps answered ${status}`);
-    for (const resource of bundleResources(body, 'Task')) {
-      const fact = readStep(resource);
-      if (fact && batch.includes(fact.focus) && isStep(fact, fact.focus, step)) found.push(fact);
-    }
-  }
-  return found;
+  const tokens = foci.map((focus) => `${STEP_IDENTIFIER}|${stepIdentifier(focus, step).value}`);
+  const tasks = await searchByIdentifier(access, 'Task', tokens, 'escalation steps');
+  return tasks.flatMap((task) => {
+    const fact = readStep(task);
+    return fact !== null && fact.step === step && foci.includes(fact.focus) ? [fact] : [];
+  });
 }
 
 /** What a read-back committed: the new alerts, and alerts of results a subscription had brought already. */
