@@ -44,6 +44,20 @@ function messages(): { logger: pino.Logger; said: (msg: string) => number } {
   return { logger, said };
 }
 
+/** Riley Chen (nurse-a2) signed in on her own workstation, every topic live. */
+async function rileyWatching(server: RunningServer, dir: string, policy: EscalationPolicy) {
+  const riley = startWorkstation({
+    name: 'riley',
+    dataDir: join(dir, 'riley'),
+    fhirBase: server.fhirBase,
+    policy,
+  });
+  cleanups.push(() => riley.close());
+  await riley.signIn('nurse-a2');
+  await live(riley);
+  return riley;
+}
+
 function emitCritical(server: RunningServer, wardId: string): string {
   const observation = server.simulator?.emitCriticalPotassium(wardId);
   if (!observation) throw new Error('the simulator wrote no result');
@@ -79,15 +93,7 @@ describe('read-back at a first sign-in', () => {
   it('brings the ward’s open criticals written before it, not one acknowledged elsewhere, corrected to normal or of another ward, once', async () => {
     const { server, dir } = await ward();
     // Riley Chen, on her own workstation, sees one critical and acknowledges it.
-    const riley = startWorkstation({
-      name: 'riley',
-      dataDir: join(dir, 'riley'),
-      fhirBase: server.fhirBase,
-      policy: PATIENT_ESCALATION,
-    });
-    cleanups.push(() => riley.close());
-    await riley.signIn('nurse-a2');
-    await live(riley);
+    const riley = await rileyWatching(server, dir, PATIENT_ESCALATION);
     const acknowledged = emitCritical(server, 'ward-a');
     const rileys = await until(async () => {
       const alert = await riley.alertFor(acknowledged);
@@ -168,15 +174,7 @@ describe('read-back at a first sign-in', () => {
         { role: 'fail-safe', afterMinutes: 60 },
       ],
     };
-    const riley = startWorkstation({
-      name: 'riley',
-      dataDir: join(dir, 'riley'),
-      fhirBase: server.fhirBase,
-      policy: charged,
-    });
-    cleanups.push(() => riley.close());
-    await riley.signIn('nurse-a2');
-    await live(riley);
+    const riley = await rileyWatching(server, dir, charged);
     const focus = emitCritical(server, 'ward-a');
     const asked = await until(async () => {
       const alert = await riley.alertFor(focus);

@@ -35,6 +35,13 @@ const allergy = (id: string, text: string, status: string, criticality: string):
   reaction: [{ manifestation: [{ text: 'Rash' }] }],
 });
 
+/** The checks of an order with no allergies and no other orders: what its labs and patient say. */
+const alone = (
+  drug: FhirResource,
+  observations: FhirResource[] = [],
+  patient: { birthDate: string | null; gender: string | null } | null = null,
+) => runChecks({ order: drug, allergies: [], otherOrders: [], observations, patient }, checks);
+
 describe('order checks', () => {
   it('classes a drug by its name when it carries no RxNorm code, and uses the latest INR', () => {
     const result = runChecks(
@@ -95,7 +102,7 @@ describe('order checks', () => {
 
   it('flags a renal check that could not run for want of a kidney value, and a value below the drug’s limit', () => {
     const ibuprofen = order('i', 'ibuprofen 400 MG Oral Tablet', '310965');
-    const none = runChecks({ order: ibuprofen, allergies: [], otherOrders: [], observations: [] }, checks);
+    const none = alone(ibuprofen);
     expect(none.egfr).toBeNull();
     // A blank check must not read as a passed one: it is a flag, to be overridden with a reason.
     expect(none.flags).toEqual([
@@ -106,22 +113,13 @@ describe('order checks', () => {
         text: 'Renal dose not checked: no eGFR on record',
       }),
     ]);
-    const low = runChecks(
-      {
-        order: ibuprofen,
-        allergies: [],
-        otherOrders: [],
-        observations: [lab('g', '98979-8', 25, '2026-01-01T08:00:00Z')],
-      },
-      checks,
-    );
+    const low = alone(ibuprofen, [lab('g', '98979-8', 25, '2026-01-01T08:00:00Z')]);
     expect(low.flags.map((f) => f.id)).toEqual(['nsaid-renal']);
   });
 
   it('says when the eGFR a renal dose was checked against is older than the newest creatinine', () => {
     const ibuprofen = order('i', 'ibuprofen 400 MG Oral Tablet', '310965');
-    const run = (observations: FhirResource[]) =>
-      runChecks({ order: ibuprofen, allergies: [], otherOrders: [], observations }, checks);
+    const run = (observations: FhirResource[]) => alone(ibuprofen, observations);
     const egfr = lab('g', '98979-8', 70, '2026-01-01T08:00:00Z');
     // A later draw reported its creatinine without an eGFR: the eGFR above the limit may no longer hold.
     const later = run([egfr, lab('c', '2160-0', 2.4, '2026-01-02T06:00:00Z')]);
@@ -244,10 +242,7 @@ describe('order checks', () => {
       lab('c', '2160-0', 1.5, '2026-06-01T07:00:00Z', 'mg/dL'),
       lab('w', '29463-7', 50, '2026-05-30T09:00:00Z', 'kg'),
     ];
-    const low = runChecks(
-      { order: enoxaparin, allergies: [], otherOrders: [], observations, patient },
-      checks,
-    );
+    const low = alone(enoxaparin, observations, patient);
     expect(low.crcl).toMatchObject({ label: 'CrCl', value: 24, unit: 'mL/min', reference: 'Observation/c' });
     expect(low.flags).toEqual([
       expect.objectContaining({
@@ -261,15 +256,10 @@ describe('order checks', () => {
       }),
     ]);
     // The same values for a man of 90 kg: 50 mL/min, nothing to flag.
-    const heavier = runChecks(
-      {
-        order: enoxaparin,
-        allergies: [],
-        otherOrders: [],
-        observations: [...observations.slice(0, 2), lab('w', '29463-7', 90, '2026-05-30T09:00:00Z', 'kg')],
-        patient: { ...patient, gender: 'male' },
-      },
-      checks,
+    const heavier = alone(
+      enoxaparin,
+      [...observations.slice(0, 2), lab('w', '29463-7', 90, '2026-05-30T09:00:00Z', 'kg')],
+      { ...patient, gender: 'male' },
     );
     expect(heavier.crcl?.value).toBe(50);
     expect(heavier.flags).toEqual([]);
@@ -278,11 +268,7 @@ describe('order checks', () => {
   it('flags a clearance check that could not run, naming each thing Cockcroft–Gault lacks', () => {
     const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
     const creatinine = lab('c', '2160-0', 1.1, '2026-06-01T07:00:00Z', 'mg/dL');
-    const run = (
-      observations: FhirResource[],
-      patient: { birthDate: string | null; gender: string | null },
-    ) => runChecks({ order: enoxaparin, allergies: [], otherOrders: [], observations, patient }, checks);
-    const noWeight = run([creatinine], { birthDate: null, gender: 'unknown' });
+    const noWeight = alone(enoxaparin, [creatinine], { birthDate: null, gender: 'unknown' });
     expect(noWeight.crcl).toBeNull();
     expect(noWeight.flags).toEqual([
       expect.objectContaining({
@@ -298,10 +284,14 @@ describe('order checks', () => {
       }),
     ]);
     // A weight in a unit it cannot read is named with that unit, never taken for kilograms.
-    const stones = run([creatinine, lab('w', '29463-7', 11, '2026-06-01T07:00:00Z', '[stone_av]')], {
-      birthDate: '1950-01-01',
-      gender: 'male',
-    });
+    const stones = alone(
+      enoxaparin,
+      [creatinine, lab('w', '29463-7', 11, '2026-06-01T07:00:00Z', '[stone_av]')],
+      {
+        birthDate: '1950-01-01',
+        gender: 'male',
+      },
+    );
     expect(stones.flags.map((f) => f.detail)).toEqual([
       expect.stringMatching(/Cockcroft–Gault needs a body weight in kg \(not 11 stone_av\)$/),
     ]);
@@ -311,18 +301,13 @@ describe('order checks', () => {
     const piperacillin = order('p', 'piperacillin 4000 MG / tazobactam 500 MG Injection');
     // 60 y man, creatinine 2.0 mg/dL: (80 × kg) / 144, so 72 kg gives 40 mL/min and 74 kg 41.1.
     const at = (kg: number) =>
-      runChecks(
-        {
-          order: piperacillin,
-          allergies: [],
-          otherOrders: [],
-          observations: [
-            lab('c', '2160-0', 2, '2026-06-01T07:00:00Z', 'mg/dL'),
-            lab('w', '29463-7', kg, '2026-06-01T07:00:00Z', 'kg'),
-          ],
-          patient: { birthDate: '1966-01-01', gender: 'male' },
-        },
-        checks,
+      alone(
+        piperacillin,
+        [
+          lab('c', '2160-0', 2, '2026-06-01T07:00:00Z', 'mg/dL'),
+          lab('w', '29463-7', kg, '2026-06-01T07:00:00Z', 'kg'),
+        ],
+        { birthDate: '1966-01-01', gender: 'male' },
       );
     expect(at(72).crcl?.value).toBe(40);
     expect(at(72).flags.map((f) => f.id)).toEqual(['piperacillin-renal']);

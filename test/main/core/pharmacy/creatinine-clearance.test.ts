@@ -34,6 +34,17 @@ describe('creatinine clearance (Cockcroft–Gault)', () => {
     expect(cockcroftGault({ ...inputs, gender: 'female' })).toMatchObject({ value: { value: 68 } });
   });
 
+  it('gives 24 mL/min for a woman of 80 and 50 kg at 1.5 mg/dL (docs/pharmacy.md’s example)', () => {
+    const result = cockcroftGault({
+      creatinine: value('Creatinine', 1.5, 'mg/dL', '2026-06-01T07:00:00Z'),
+      weight: value('Weight', 50, 'kg'),
+      birthDate: '1946-01-01',
+      gender: 'female',
+      now,
+    });
+    expect(result).toMatchObject({ computed: true, value: { value: 24 } });
+  });
+
   it('reads creatinine in µmol/L and weight in pounds or grams', () => {
     const clearance = (creatinine: ReviewValue, weight: ReviewValue) => {
       const result = cockcroftGault({ ...man, creatinine, weight });

@@ -26,6 +26,12 @@ describe('ckdEpi2021', () => {
     expect(ckdEpi2021(0.5, WOMAN_55)).toBeCloseTo(142 * (0.5 / 0.7) ** -0.241 * 0.9938 ** 55 * 1.012, 9);
   });
 
+  it('reads above a dose limit the creatinine clearance is below: docs/pharmacy.md’s example', () => {
+    // A woman of 80 and 50 kg at 1.5 mg/dL: eGFR about 35, Cockcroft–Gault 24 mL/min
+    // (test/main/core/pharmacy/creatinine-clearance.test.ts computes the clearance).
+    expect(Math.round(ckdEpi2021(1.5, { ageYears: 80, female: true }))).toBe(35);
+  });
+
   it('falls as creatinine rises and with age, so one creatinine means less kidney function at 85', () => {
     expect(ckdEpi2021(2, MAN_60)).toBeLessThan(ckdEpi2021(1, MAN_60));
     expect(ckdEpi2021(1.3, MAN_85)).toBeLessThan(ckdEpi2021(1.3, MAN_60));
