@@ -6,7 +6,7 @@
 //
 // Flags (README.md, "Quick start"): --browser, --no-build, --no-open, --port N (or ALERT_MONITOR_PORT),
 // --data-dir DIR, --config FILE, --sim-rate N, --sim-start HH:MM (UTC, or an ISO instant),
-// --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any other value is the command that
+// --prescriber-delay MINUTES (simulated; `never`), --token-ttl SECONDS; environment: BROWSER (`none` opens nothing, any other value is the command that
 // opens the launch file, as in other tools' dev servers), LOG_LEVEL.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     'token-ttl': { type: 'string' },
     'sim-rate': { type: 'string' },
     'sim-start': { type: 'string' },
+    'prescriber-delay': { type: 'string' },
     config: { type: 'string' },
   },
 });
@@ -53,6 +54,11 @@ const port = wholeNumber('--port / ALERT_MONITOR_PORT', values.port, 0, 65535) ?
 const tokenTtl = wholeNumber('--token-ttl', values['token-ttl'], 10, 86_400);
 const simRate = wholeNumber('--sim-rate', values['sim-rate'], 0, 100_000);
 const simStart = simulatedStart(values['sim-start']);
+// How long the simulated attending takes to answer the pharmacist: simulated minutes, or never.
+const prescriberDelay =
+  values['prescriber-delay'] === 'never'
+    ? null
+    : wholeNumber('--prescriber-delay (or "never")', values['prescriber-delay'], 0, 10_080);
 
 /** `--sim-start`: "05:00" (today, UTC: the simulator's ward day runs on UTC hours) or an ISO instant. */
 function simulatedStart(text: string | undefined): number | undefined {
@@ -105,6 +111,7 @@ function deployment(): AppMode {
     accessTokenTtlSeconds: tokenTtl,
     simulationRate: simRate,
     simulationStart: simStart,
+    prescriberAnswerMinutes: prescriberDelay,
   };
 }
 

@@ -120,6 +120,7 @@ function startDemo(parts: HostParts, mode: LocalDemoMode, ward: WardPlan | null)
     accessTokenTtlSeconds: mode.accessTokenTtlSeconds,
     simulationRate: mode.simulationRate,
     simulationStart: mode.simulationStart,
+    prescriberAnswerMinutes: mode.prescriberAnswerMinutes,
     // The local demo registers the ward identity, so a ward workstation runs against it as it would
     // against a hospital server where IT registered it.
     ...(ward ? { backendClients: [demoWardRegistration(ward)] } : {}),

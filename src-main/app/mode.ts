@@ -73,6 +73,11 @@ export interface LocalDemoMode extends DeploymentSettings {
   simulationRate?: number;
   /** Where the simulated clock starts (epoch ms), e.g. just before the morning draw. Default: now. */
   simulationStart?: number;
+  /**
+   * Simulated minutes before the ward's attending answers a pharmacist's question; null: never.
+   * Default 15.
+   */
+  prescriberAnswerMinutes?: number | null;
   /** Lifetime of the embedded server's access tokens. Default 3600. */
   accessTokenTtlSeconds?: number;
   /** The embedded server's port. Default: an ephemeral one. */

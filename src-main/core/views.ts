@@ -125,6 +125,8 @@ const SEARCHABLE: Record<string, ReadonlySet<string>> = {
   Patient: new Set(['_id', '_count']),
   Practitioner: new Set(['_id', '_count']),
   MedicationRequest: new Set(['status', 'intent', 'patient', '_id', '_sort', '_count']),
+  // The prescribers' answers to clarification requests (core/pharmacy/prescriber-answers.ts).
+  Communication: new Set(['subject', '_sort', '_count']),
 };
 const SEARCH_VALUE = /^[A-Za-z0-9\-.:/|,_]{1,2000}$/;
 

@@ -65,6 +65,8 @@ export async function startLocalDemo(options: {
   backendClients?: BackendClientRegistration[];
   /** Where the simulated clock starts (epoch ms); default now. Results are stamped with the wall clock. */
   simulationStart?: number;
+  /** Simulated minutes before the ward's attending answers the pharmacist; null: never. Default 15. */
+  prescriberAnswerMinutes?: number | null | undefined;
 }): Promise<LocalDemo> {
   const server = await startOnStablePort(
     {
@@ -79,6 +81,9 @@ export async function startLocalDemo(options: {
         // The pharmacist's flaggable demo orders (docs/pharmacy.md, "Demo data").
         pharmacyDemo: true,
         ...(options.simulationStart !== undefined ? { startTime: options.simulationStart } : {}),
+        ...(options.prescriberAnswerMinutes !== undefined
+          ? { prescriberAnswerMinutes: options.prescriberAnswerMinutes }
+          : {}),
       },
       backendClients: options.backendClients ?? [],
       logger: options.logger.child({ component: 'server' }),

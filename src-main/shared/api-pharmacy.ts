@@ -13,6 +13,21 @@ export interface VerificationTargets {
   routine: number;
 }
 
+/**
+ * The prescriber's answer to a clarification request: a Communication in response to one this app sent
+ * for the order (docs/pharmacy.md, "The prescriber's answer").
+ */
+export interface PrescriberAnswer {
+  /** `Communication/<id>` on the server. */
+  reference: string;
+  /** The answer's words (its payload), bounded. */
+  text: string;
+  /** When it was sent (`sent`, else when the server stored it); null when the record names neither. */
+  at: string | null;
+  /** Who answered, in words (the sender's display, else its reference). */
+  by: string | null;
+}
+
 /** One order awaiting verification. */
 export interface WorklistItem {
   /** `MedicationRequest/<id>`. */
@@ -28,11 +43,16 @@ export interface WorklistItem {
   ward: string | null;
   /** The prescriber (requester) in words. */
   prescriber: string | null;
-  /** When the order started waiting (authoredOn, or when the server stored it if that is later). */
+  /**
+   * When the order started waiting (authoredOn, or when the server stored it if that is later), or
+   * when the prescriber answered the clarification request it was held for.
+   */
   waitingSince: string;
   targetMinutes: number;
   /** waitingSince + the target. */
   dueAt: string;
+  /** The prescriber's answer to the latest question about this order, when there is one; else null. */
+  answer: PrescriberAnswer | null;
 }
 
 export interface WorklistView {
@@ -40,7 +60,10 @@ export interface WorklistView {
   message: string | null;
   /** stat → urgent → routine, longest waiting first within each. */
   items: WorklistItem[];
-  /** Orders on hold until the prescriber answers a clarification request. */
+  /**
+   * Orders on hold until the prescriber answers a clarification request. An answered one is back in
+   * `items`, with its answer, waiting from the answer's time.
+   */
   awaitingClarification: WorklistItem[];
   /** Every ward that has an order in the lists (the ward filter's choices). */
   wards: string[];
@@ -135,6 +158,8 @@ export interface OrderReview {
   /** The patient's other active orders. */
   activeMedications: ReviewMedication[];
   flags: OrderFlag[];
+  /** Every answer of the prescriber to a clarification request about this order, oldest first. */
+  answers: PrescriberAnswer[];
   /** The decision already made here or on the server, else null. */
   decision: OrderDecisionState | null;
   /** "DEMO DEFAULTS … NOT clinical advice" from the order-checks file. */

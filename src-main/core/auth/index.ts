@@ -63,6 +63,8 @@ const ROLE_SCOPES: { nurse: string[]; pharmacist: string[] } = {
     'user/AllergyIntolerance.rs',
     'user/Subscription.cruds',
     'user/Communication.cru',
+    // The prescribers' answers to clarification requests: a search of the patient's Communications.
+    'user/Communication.rs',
     'user/PractitionerRole.rs',
     // Order verification (docs/pharmacy.md): the verification Task and a DetectedIssue per flag.
     'user/Task.rs',

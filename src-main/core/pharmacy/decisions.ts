@@ -22,7 +22,7 @@ const ORDER_CHECK_SYSTEM = 'http://alert-monitor.local/fhir/CodeSystem/order-che
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const ISSUE_IDENTIFIER = 'urn:alert-monitor:order-check';
 export const VERIFICATION_IDENTIFIER = 'urn:alert-monitor:order-verification';
-const CLARIFICATION_IDENTIFIER = 'urn:alert-monitor:order-clarification';
+export const CLARIFICATION_IDENTIFIER = 'urn:alert-monitor:order-clarification';
 
 /** A flag as decided: with the pharmacist's override reason when she verified anyway. */
 export interface DecidedFlag extends OrderFlag {
@@ -61,6 +61,12 @@ export function questionsOf(record: Pick<DecisionRecord, 'reason' | 'followUps'>
 /** The questions as one line (the Task's reason, the page's decision line). */
 export function questionsText(record: Pick<DecisionRecord, 'reason' | 'followUps'>): string | null {
   return questionsLine(questionsOf(record));
+}
+
+/** When the latest question of a clarification request was asked (null for another decision). */
+export function lastAsked(record: Pick<DecisionRecord, 'decision' | 'at' | 'followUps'>): string | null {
+  if (record.decision !== 'clarify') return null;
+  return record.followUps.at(-1)?.at ?? record.at;
 }
 
 /** A record a decision writes: its derived id, and the identifier that names it on any server. */

@@ -1,7 +1,13 @@
 // What a MedicationRequest says, read through the checked accessors (shared/fhir-json.ts): the full drug
 // name, the dosage in words, the priority, the prescriber, when it started waiting, and its drug
 // classes under the order-checks file.
-import type { FhirResource, OrderPriority, VerificationTargets, WorklistItem } from '../../shared/api.ts';
+import type {
+  FhirResource,
+  OrderPriority,
+  PrescriberAnswer,
+  VerificationTargets,
+  WorklistItem,
+} from '../../shared/api.ts';
 import {
   codings,
   conceptText,
@@ -68,13 +74,18 @@ export function targetFor(priority: OrderPriority, targets: VerificationTargets)
   return priority === 'stat' ? targets.stat : priority === 'routine' ? targets.routine : targets.urgent;
 }
 
+/**
+ * An order as the worklist shows it. With the prescriber's answer to the question it was held for, it
+ * waits from the answer: the pharmacist's target runs again from there.
+ */
 export function worklistItem(
   order: FhirResource,
   patients: ReadonlyMap<string, FhirResource>,
   targets: VerificationTargets,
+  answer: PrescriberAnswer | null = null,
 ): WorklistItem {
   const priority = priorityOf(order);
-  const since = waitingSince(order);
+  const since = answer?.at ?? waitingSince(order);
   const targetMinutes = targetFor(priority, targets);
   const patientRef = relativeReference(order['subject']);
   const patient = patientRef ? patients.get(patientRef) : undefined;
@@ -89,6 +100,7 @@ export function worklistItem(
     waitingSince: since,
     targetMinutes,
     dueAt: new Date(Date.parse(since) + targetMinutes * 60_000).toISOString(),
+    answer,
   };
 }
 

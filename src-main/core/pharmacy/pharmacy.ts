@@ -16,6 +16,7 @@ import type { OrderChecksHolder } from '../rules/order-checks-holder.ts';
 import type { OrderDecided } from '../store/alert-sharing.ts';
 import { decisionState, type VerificationRow, type VerificationStore } from '../store/verification-store.ts';
 import {
+  lastAsked,
   MAX_FOLLOW_UPS,
   parseDecisionRecord,
   questionsOf,
@@ -147,6 +148,11 @@ export function createPharmacy(options: PharmacyOptions): Pharmacy {
         access: session.access,
         targets,
         localDecisions: decisions.decided(session.fhirBase),
+        lastAskedHere: (order) => {
+          const row = decisions.latest(session.fhirBase, order);
+          const record = row?.decision === 'clarify' ? parseDecisionRecord(row.payload) : null;
+          return record ? lastAsked(record) : null;
+        },
         filter,
       });
     },

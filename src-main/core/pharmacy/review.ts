@@ -1,7 +1,8 @@
 // The review of one order: the whole order, the patient banner (age, weight, kidney function with its
 // date, the creatinine clearance computed from them), the labs that matter for the drug, allergies with
-// reaction and criticality, the patient's other active orders, and the checks' flags. Reads with the
-// pharmacist's own token, fixed searches only.
+// reaction and criticality, the patient's other active orders, the checks' flags, and the prescriber's
+// answers to the pharmacist's questions about this order. Reads with the pharmacist's own token, fixed
+// searches only.
 import type {
   FhirResource,
   OrderDecision,
@@ -17,6 +18,7 @@ import type { OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, searchResources } from '../views.ts';
 import { runChecks } from './checks.ts';
 import { ageOn, dosageText, medicationText, priorityOf, worklistItem } from './order-facts.ts';
+import { currentAnswer, readClarificationThreads } from './prescriber-answers.ts';
 import { serverDecisions, type ServerDecision } from './worklist.ts';
 
 function reviewAllergy(allergy: FhirResource): ReviewAllergy {
@@ -71,6 +73,7 @@ const failed = (status: OrderReview['status'], message: string | null, notice: s
   allergies: [],
   activeMedications: [],
   flags: [],
+  answers: [],
   decision: null,
   checksNotice: notice,
 });
@@ -90,7 +93,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
     };
   }
   const patientRef = relativeReference(order['subject']);
-  const [patientView, allergies, others, observations, tasks] = await Promise.all([
+  const [patientView, allergies, others, observations, tasks, threads] = await Promise.all([
     patientRef ? readResource(access, patientRef) : Promise.resolve(null),
     patientRef
       ? searchResources(access, 'AllergyIntolerance', [
@@ -114,6 +117,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
         ])
       : null,
     serverDecisions(access),
+    readClarificationThreads(access, [patientRef]),
   ]);
   const patient = patientView?.resource ?? null;
   // A rejected order is not given: it neither interacts nor duplicates, and is not an active medication.
@@ -144,7 +148,9 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
     priority: priorityOf(o),
     verified: decisionOn(o) === 'verify',
   }));
-  const problems = [allergies, others, observations, tasks.view].filter(
+  const thread = threads.byOrder.get(input.order);
+  const held = decisionOn(order) === 'clarify';
+  const problems = [allergies, others, observations, tasks.view, threads].filter(
     (v) => v !== null && v.status !== 'ok',
   );
   return {
@@ -154,7 +160,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
         problems.length > 0
           ? 'Some of the patient’s records could not be read: checks may be incomplete.'
           : null,
-      item: worklistItem(order, patients, input.targets),
+      item: worklistItem(order, patients, input.targets, held ? currentAnswer(thread) : null),
       order,
       patient: patientRef
         ? {
@@ -172,6 +178,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
       allergies: (allergies?.resources ?? []).map(reviewAllergy),
       activeMedications,
       flags: result.flags,
+      answers: thread?.answers ?? [],
       decision: null,
       checksNotice: checks.notice,
     },

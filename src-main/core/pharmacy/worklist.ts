@@ -1,7 +1,8 @@
 // The verification worklist: every active order awaiting verification, whether or not an alert came
 // for it. A host search on the signed-in server (active orders, their verification Tasks, their
-// patients), minus what this workstation decided and has not yet written; sorted stat → urgent →
-// routine, longest waiting first within each, each against its target (docs/pharmacy.md).
+// patients, and the prescribers' answers to the orders held for clarification), minus what this
+// workstation decided and has not yet written; sorted stat → urgent → routine, longest waiting first
+// within each, each against its target (docs/pharmacy.md).
 import type {
   FhirResource,
   OrderDecision,
@@ -15,6 +16,7 @@ import type { FhirAccess } from '../fhir/fhir-client.ts';
 import { relativeReference, searchByIds, searchResources } from '../views.ts';
 import { decisionOfTask } from './decisions.ts';
 import { compareItems, worklistItem } from './order-facts.ts';
+import { currentAnswer, readClarificationThreads } from './prescriber-answers.ts';
 
 export const MAX_ORDERS = 1000;
 
@@ -65,6 +67,8 @@ export async function buildWorklist(input: {
   targets: VerificationTargets;
   /** Decisions made on this workstation (written or still queued), by order reference. */
   localDecisions: ReadonlyMap<string, OrderDecision>;
+  /** When this workstation last asked the prescriber about an order (recorded, maybe not yet sent). */
+  lastAskedHere?: (order: string) => string | null;
   filter: WorklistFilter;
 }): Promise<WorklistView> {
   const { access, targets, filter } = input;
@@ -94,24 +98,43 @@ export async function buildWorklist(input: {
     const decision = decisionFor(o);
     return decision === null || decision === 'clarify';
   });
-  const patients = await searchByIds(
-    access,
-    'Patient',
-    open.map((o) => referenceOf(o['subject'])),
-  );
+  const held = open.filter((o) => decisionFor(o) === 'clarify');
+  const [patients, threads] = await Promise.all([
+    searchByIds(
+      access,
+      'Patient',
+      open.map((o) => referenceOf(o['subject'])),
+    ),
+    readClarificationThreads(
+      access,
+      held.map((o) => relativeReference(o['subject'])),
+    ),
+  ]);
   const byRef = new Map(patients.resources.map((p) => [`Patient/${p.id ?? ''}`, p]));
-  const items = open.map((o) => ({ item: worklistItem(o, byRef, targets), decision: decisionFor(o) }));
+  const items = open.map((o) => {
+    const decision = decisionFor(o);
+    // A held order the prescriber has answered is the pharmacist's to decide again.
+    const reference = `MedicationRequest/${o.id ?? ''}`;
+    const answer =
+      decision === 'clarify'
+        ? currentAnswer(threads.byOrder.get(reference), input.lastAskedHere?.(reference) ?? null)
+        : null;
+    return { item: worklistItem(o, byRef, targets, answer), held: decision === 'clarify' && answer === null };
+  });
   const wards = [...new Set(items.map((i) => i.item.ward).filter((w): w is string => w !== null))].sort();
   const shown = items.filter((i) => matches(i.item, filter));
+  const problems = [patients.status === 'ok' ? null : 'Patient names unavailable.', threads.message].filter(
+    (m): m is string => m !== null,
+  );
   return {
     status: 'ok',
-    message: patients.status === 'ok' ? null : 'Patient names unavailable.',
+    message: problems.length > 0 ? problems.join(' ') : null,
     items: shown
-      .filter((i) => i.decision === null)
+      .filter((i) => !i.held)
       .map((i) => i.item)
       .sort(compareItems),
     awaitingClarification: shown
-      .filter((i) => i.decision === 'clarify')
+      .filter((i) => i.held)
       .map((i) => i.item)
       .sort(compareItems),
     wards,

@@ -8,8 +8,8 @@
 // topics fire exactly as for REST writes.
 //
 // The parts: who lies in which bed (census.ts), lab results (results.ts), medication orders (orders.ts),
-// all writing through one `SimWorld` (world.ts); this file keeps the clock, the hourly rates and the
-// demo's scripted events.
+// the attendings' answers to the pharmacist (prescriber.ts), all writing through one `SimWorld`
+// (world.ts); this file keeps the clock, the hourly rates and the demo's scripted events.
 //
 // Two clocks, kept apart: the simulated clock decides WHAT happens (the morning draw peak, afternoon
 // admissions) and may run 60× fast; every resource is stamped with the wall clock (`clock`), so a result
@@ -26,6 +26,7 @@ import { writeDemoOrders } from './demo-orders.ts';
 import { CONTEXT_KINDS, FORMULARY } from './formulary.ts';
 import { kidneyPatient, rememberKidneyFunction } from './kidney-function.ts';
 import { attendingName, createOrders } from './orders.ts';
+import { createPrescribers } from './prescriber.ts';
 import { createRandom } from './random.ts';
 import { drawPanel, releaseSingleResult, writeResult } from './results.ts';
 import { zeroCounts as zero, type SimWorld, type SimulatorCounts } from './world.ts';
@@ -50,6 +51,11 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Write the pharmacist's flaggable demo orders at seed (docs/pharmacy.md); default off. */
   pharmacyDemo?: boolean;
+  /**
+   * Simulated minutes before a ward's attending answers a pharmacist's question about an order
+   * (prescriber.ts); null: never. Default 15 (15 s of a demo at 60×).
+   */
+  prescriberAnswerMinutes?: number | null;
   /** Start the clock when the server starts (the CLI does; tests usually drive it by hand). */
   autoStart?: boolean;
   logger?: pino.Logger;
@@ -86,6 +92,8 @@ export interface Simulator {
 export const WARDS = ['ward-a', 'ward-b'] as const;
 
 const HOUR = 3_600_000;
+/** How long a ward's attending takes to answer the pharmacist, in simulated minutes. */
+const DEFAULT_ANSWER_MINUTES = 15;
 /** The repeat draw after the scripted K 6.8: normal, so the alert shows a later normal result. */
 const REPEAT_POTASSIUM: LabValue = { value: 4.4, interpretation: 'N' };
 
@@ -126,6 +134,12 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
   const census = createWardCensus(world, WARDS, beds);
   const orders = createOrders(world);
   let simNow = options.startTime === undefined ? clock() : new Date(options.startTime).getTime();
+  const answerMinutes =
+    options.prescriberAnswerMinutes === undefined ? DEFAULT_ANSWER_MINUTES : options.prescriberAnswerMinutes;
+  const prescribers = createPrescribers(world, {
+    answerAfterMs: answerMinutes === null ? null : answerMinutes * 60_000,
+    simNow: () => simNow,
+  });
   let timer: NodeJS.Timeout | null = null;
   /** The scripted critical of this run: its patient, and the simulated time of the repeat draw. */
   let demoCritical: { ward: string; patient: BedAssignment; repeatAt: number | null } | null = null;
@@ -267,6 +281,7 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         step(stepMs, counts);
         simNow += stepMs;
         repeatDraw(counts);
+        prescribers.answerDue(simNow);
         remaining -= stepMs;
       }
       return addTotals(counts);

@@ -217,7 +217,7 @@ describe('the review', () => {
 });
 
 /** An order as the hospital's order entry writes it (a clinical-feed system client), for a Ward A patient. */
-async function postOrder(priority: string, text: string): Promise<string> {
+async function postOrder(priority: string, text: string, requester?: string): Promise<string> {
   const feed = demo.server.auth.issueServiceToken({
     clientId: 'pharmacy-system',
     role: 'clinical-feed',
@@ -234,6 +234,7 @@ async function postOrder(priority: string, text: string): Promise<string> {
       priority,
       medicationCodeableConcept: { text },
       subject: { reference: byDrug('amlodipine').patient?.reference ?? '' },
+      ...(requester ? { requester: { reference: requester } } : {}),
       authoredOn: new Date().toISOString(),
     }),
   });
@@ -529,5 +530,77 @@ describe("the demo's scripted stat order", () => {
     expect(roles).toEqual(['pharmacist']);
     const order = await serverRead(alert.focus);
     expect(order).toMatchObject({ resourceType: 'MedicationRequest', priority: 'stat', status: 'active' });
+  });
+});
+
+describe("the prescriber's answer", () => {
+  it('brings the held order back to the worklist, answered and waiting from the answer; a follow-up holds it again', async () => {
+    const order = await postOrder('routine', 'tramadol 50 MG Oral Tablet', 'Practitioner/physician-a');
+    const question = 'Pain score not charted: indication?';
+    expect(
+      (await first.handlers.decideOrder({ order, decision: 'clarify', reason: question, overrides: [] }))
+        .accepted,
+    ).toBe(true);
+    const asked = await until(async () => {
+      const found = entries(await serverRead('Communication?category=instruction')).find(
+        (m) => JSON.stringify(m['about']).includes(order) && m['sender'] !== undefined,
+      );
+      return found;
+    }, 'the question on the server');
+    const simulator = demo.server.simulator;
+    if (!simulator) throw new Error('the demo has no simulator');
+    // The ward's attending answers after 15 simulated minutes, not before.
+    simulator.advance(14 * 60_000);
+    const waiting = await second.handlers.listWorklist({});
+    expect(waiting.awaitingClarification.map((i) => i.order)).toContain(order);
+    simulator.advance(60_000);
+    const answered = await second.handlers.listWorklist({});
+    expect(answered.awaitingClarification.map((i) => i.order)).not.toContain(order);
+    const item = answered.items.find((i) => i.order === order);
+    expect(item?.answer).toMatchObject({ by: 'Ward A attending physician' });
+    expect(item?.answer?.text.length).toBeGreaterThan(0);
+    // The pharmacist's target runs again from the answer.
+    expect(item?.waitingSince).toBe(item?.answer?.at);
+    // The answer on the server is a Communication in response to the question, about the same order.
+    const answer = await serverRead(item?.answer?.reference ?? '');
+    expect(answer).toMatchObject({
+      inResponseTo: [{ reference: `Communication/${String(asked['id'])}` }],
+      about: [{ reference: order }],
+      recipient: [{ reference: 'Practitioner/pharmacist' }],
+    });
+    // The review shows it beside the question.
+    const review = await first.handlers.getOrderReview({ order });
+    expect(review.answers).toEqual([item?.answer]);
+    expect(review.item?.answer).toEqual(item?.answer);
+    // A follow-up question after the answer holds the order again: at once on the workstation that
+    // asked, and on the other once the question is on the server.
+    const followUp = 'Thank you. Renal function before the first dose?';
+    expect(
+      (await first.handlers.decideOrder({ order, decision: 'clarify', reason: followUp, overrides: [] }))
+        .accepted,
+    ).toBe(true);
+    expect((await first.handlers.listWorklist({})).awaitingClarification.map((i) => i.order)).toContain(
+      order,
+    );
+    await until(async () => {
+      const list = await second.handlers.listWorklist({});
+      return list.awaitingClarification.some((i) => i.order === order);
+    }, 'the order held again on the second workstation');
+    // Answered again, she verifies it: one decision, no longer listed anywhere.
+    simulator.advance(15 * 60_000);
+    await until(async () => {
+      const list = await first.handlers.listWorklist({});
+      return list.items.some((i) => i.order === order && i.answer !== null);
+    }, 'the second answer');
+    expect((await first.handlers.getOrderReview({ order })).answers).toHaveLength(2);
+    expect((await first.handlers.decideOrder({ order, decision: 'verify', overrides: [] })).accepted).toBe(
+      true,
+    );
+    await until(async () => {
+      const list = await second.handlers.listWorklist({});
+      return (
+        list.status === 'ok' && ![...list.items, ...list.awaitingClarification].some((i) => i.order === order)
+      );
+    }, 'the verified order gone from the second worklist');
   });
 });

@@ -1,0 +1,115 @@
+// The ward's attending answers the pharmacist. A question about one of the simulator's orders — a
+// Communication to `Practitioner/physician-<ward>` about a MedicationRequest, itself no answer — is
+// answered after a delay of simulated time with a Communication in response to it (`inResponseTo`),
+// about the same order and patient, to whoever asked, with the question's ward labels. What a
+// prescriber does from an EHR's inbox; the demo needs one so that an answered order can be seen
+// (docs/pharmacy.md, "The prescriber's answer").
+//
+// The questions waiting for their answer live in memory: one asked before the demo server restarted
+// stays unanswered. The answer's words are picked by the question's id, not by the simulator's seeded
+// sequence, so a seed's census, results and orders stay what they were.
+import { createHash } from 'node:crypto';
+import { arr, referenceOf } from '../../shared/fhir-json.ts';
+import type { FhirResource, StoredResource } from '../base/types.ts';
+import type { ChangeHook } from '../store/resources.ts';
+import { attendingName } from './orders.ts';
+import type { SimWorld } from './world.ts';
+
+const ATTENDING = /^Practitioner\/physician-([a-z0-9]+)$/;
+
+/** Answers a ward's attending gives; none of them is clinical advice. */
+const ANSWERS = [
+  'Confirmed as written: the indication is documented in today’s progress note. Please verify.',
+  'Aware of the flag: the benefit outweighs the risk for this patient. Continue, and monitor the levels daily.',
+  'Please hold this order: I will review it on the ward round and prescribe again if still needed.',
+] as const;
+
+export interface Prescribers {
+  /** Write the answer to every question whose simulated time has come; how many were written. */
+  answerDue(simNow: number): number;
+  /** Questions still waiting for their answer. */
+  waiting(): number;
+}
+
+interface Waiting {
+  question: string;
+  dueAt: number;
+}
+
+/** The relative references of a list of References (what the store wrote, validated on the way in). */
+const references = (value: unknown): string[] =>
+  arr(value)
+    .map(referenceOf)
+    .filter((r): r is string => r !== null);
+
+/** The attending's ward (`a` of `physician-a`) when `resource` is a question to one of them. */
+export function questionToAttending(resource: StoredResource | null): string | null {
+  if (resource?.resourceType !== 'Communication') return null;
+  if (references(resource['inResponseTo']).length > 0) return null;
+  if (!references(resource['about']).some((r) => r.startsWith('MedicationRequest/'))) return null;
+  for (const recipient of references(resource['recipient'])) {
+    const ward = ATTENDING.exec(recipient)?.[1];
+    if (ward) return ward;
+  }
+  return null;
+}
+
+function answerTo(question: StoredResource, ward: string, sent: string): FhirResource & { id: string } {
+  const pick = createHash('sha256').update(question.id).digest()[0] ?? 0;
+  const security = question.meta.security;
+  return {
+    resourceType: 'Communication',
+    id: `answer-${question.id}`.slice(0, 64),
+    status: 'completed',
+    category: [
+      {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/communication-category', code: 'instruction' },
+        ],
+        text: 'Answer to a medication order clarification request',
+      },
+    ],
+    inResponseTo: [{ reference: `Communication/${question.id}` }],
+    ...(question['subject'] ? { subject: question['subject'] } : {}),
+    about: question['about'],
+    sent,
+    sender: { reference: `Practitioner/physician-${ward}`, display: attendingName(`ward-${ward}`) },
+    ...(question['sender'] ? { recipient: [question['sender']] } : {}),
+    payload: [{ contentString: ANSWERS[pick % ANSWERS.length] }],
+    ...(security ? { meta: { security } } : {}),
+  };
+}
+
+/**
+ * Watch the store for questions to the wards' attendings; each is answered `answerAfterMs` of simulated
+ * time after it was asked (null: never).
+ */
+export function createPrescribers(
+  world: SimWorld,
+  options: { answerAfterMs: number | null; simNow: () => number },
+): Prescribers {
+  const queue: Waiting[] = [];
+  const hook: ChangeHook = (change) => {
+    // A question created, not one written again (a retried PUT): each is answered once.
+    if (options.answerAfterMs === null || change.interaction !== 'create') return undefined;
+    if (questionToAttending(change.current) === null) return undefined;
+    queue.push({ question: change.id, dueAt: options.simNow() + options.answerAfterMs });
+    return undefined;
+  };
+  world.store.addHook(hook);
+  return {
+    answerDue(simNow) {
+      let written = 0;
+      while (queue.length > 0 && (queue[0]?.dueAt ?? Infinity) <= simNow) {
+        const { question: id } = queue.shift() as Waiting;
+        const question = world.store.find('Communication', id);
+        const ward = questionToAttending(question);
+        if (!question || !ward || world.store.find('Communication', `answer-${id}`.slice(0, 64))) continue;
+        world.store.update(answerTo(question, ward, world.iso()));
+        written += 1;
+      }
+      return written;
+    },
+    waiting: () => queue.length,
+  };
+}
