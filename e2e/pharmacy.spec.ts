@@ -2,7 +2,8 @@
 // flaggable orders: verify an order with an allergy flag (the flag shown, the override reason recorded),
 // reject one, ask the prescriber about one; the server's Task, DetectedIssue and Communication read back
 // over HTTP from a second pharmacist workstation (a second browser host signed in to the same server),
-// whose worklist no longer has the decided orders. Nothing (a toast) covers the review.
+// whose worklist no longer has the decided orders. Nothing (a toast) covers the review. Then the
+// prescriber's answer: the held order back in the worklist with it, read in the review, and decided.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,9 @@ let second: DemoProcess;
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
 test.beforeAll(async () => {
-  demo = await startDemo();
+  // The walk-through checks an order held for the prescriber: here the simulated attending never
+  // answers (the last test has one that does).
+  demo = await startDemo({ extraArgs: ['--prescriber-delay', 'never'] });
   // A second workstation: its own browser host, signed in to the first one's embedded server.
   const config = join(mkdtempSync(join(tmpdir(), 'pharmacy-e2e-')), 'second.json');
   writeFileSync(
@@ -307,4 +310,51 @@ test('pharmacist: the stat interruption opens its order for verification in one 
   await expect(detail.locator('.acknowledged')).toHaveCount(0);
   await expect(detail.getByRole('button', { name: /^Acknowledge|^Resolve$/ })).toHaveCount(0);
   await expect(page.locator(`.feed-row[data-alert-id="${stat?.id}"]`)).toContainText('Resolved');
+});
+
+test("pharmacist: the prescriber's answer brings the held order back; she reads it and decides", async ({
+  page,
+}) => {
+  test.setTimeout(150_000);
+  // The ward's attending answers one simulated minute after the question (a second at the demo's 60×).
+  const answering = await startDemo({ extraArgs: ['--prescriber-delay', '1'] });
+  try {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await signIn(page, answering.launchUrl, 'pharmacist');
+    await page.getByRole('button', { name: 'Worklist' }).click();
+    const orders = page.getByRole('list', { name: 'Orders', exact: true });
+    await expect(orders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+    const held = await openOrder(page, 'ibuprofen');
+    await review(page)
+      .getByLabel(/Reason \(rejection\)/)
+      .fill('On warfarin: acetaminophen instead?');
+    await review(page).getByRole('button', { name: 'Request clarification' }).click();
+    await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
+      timeout: 20_000,
+    });
+    // Back in the list with the answer: the worklist's next search finds it (no push comes for it).
+    const row = orders.locator(`.queue-open[data-order="${held}"]`);
+    await expect(row.locator('.queue-answer')).toContainText('Ward A attending physician answered at', {
+      timeout: 60_000,
+    });
+    await expect(page.getByRole('list', { name: 'Orders awaiting clarification' })).toHaveCount(0);
+    // The review, open all along, shows the whole answer under the question it answers.
+    const read = await callApi<OrderReview>(page, 'getOrderReview', { order: held });
+    const answer = read.answers[0];
+    expect(answer?.by).toBe('Ward A attending physician');
+    const shown = review(page).getByRole('region', { name: 'Prescriber’s answer' });
+    await expect(shown).toContainText(answer?.text ?? '?', { timeout: 20_000 });
+    await expect(review(page).locator('.decision')).toContainText('On warfarin: acetaminophen instead?');
+    await row.scrollIntoViewIfNeeded();
+    await screenshot(page, 'pharmacy-answer');
+    // She decides on it: rejected with the answer as her reason, and the order leaves the worklist.
+    await review(page)
+      .getByLabel(/Reason \(rejection\)/)
+      .fill('Changed to acetaminophen after the prescriber’s answer');
+    await review(page).getByRole('button', { name: 'Reject' }).click();
+    await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
+    await expect(row).toHaveCount(0, { timeout: 20_000 });
+  } finally {
+    await answering.stop();
+  }
 });

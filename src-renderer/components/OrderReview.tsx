@@ -1,15 +1,20 @@
 // The review of one order (docs/pharmacy.md): the whole order, the patient banner (age, weight, kidney
 // function with dates), the labs that matter, allergies with reaction and criticality, the other active
 // orders, the checks' flags — each needing an override reason to verify anyway — and the decision:
-// Verify, Reject with a reason, Request clarification from the prescriber.
+// Verify, Reject with a reason, Request clarification from the prescriber, whose answers show under it.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { OrderDecision, OrderFlag, OrderReview as Review } from '../../src-main/shared/api.ts';
+import type {
+  OrderDecision,
+  OrderFlag,
+  PrescriberAnswer,
+  OrderReview as Review,
+} from '../../src-main/shared/api.ts';
 import { conceptText, list } from '../../src-main/shared/fhir-json.ts';
 import { useDecideOrder } from '../api/mutations.ts';
 import { queries } from '../api/queries.ts';
 import { identityText } from '../feed/identity.ts';
-import { reviewValueText } from '../fhir/queue.ts';
+import { answerHeading, reviewValueText } from '../fhir/queue.ts';
 import { timeText } from '../format/time.ts';
 import { ResourceState } from './resources/ResourceState.tsx';
 import { OrderDecisionText } from './OrderDecisionText.tsx';
@@ -101,6 +106,23 @@ function Flags({
   );
 }
 
+/** The prescriber's answers, under the questions they answer (the decision line names those). */
+function Answers({ answers }: { answers: PrescriberAnswer[] }) {
+  if (answers.length === 0) return null;
+  return (
+    <section className="prescriber-answers" aria-labelledby="prescriber-answers-title">
+      <h3 id="prescriber-answers-title">Prescriber’s {answers.length === 1 ? 'answer' : 'answers'}</h3>
+      <ul>
+        {answers.map((answer) => (
+          <li key={answer.reference}>
+            <strong>{answerHeading(answer)}:</strong> <q>{answer.text}</q>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function Decide({ review, order }: { review: Review; order: string }) {
   const client = useQueryClient();
   const decide = useDecideOrder();
@@ -147,6 +169,7 @@ function Decide({ review, order }: { review: Review; order: string }) {
           <OrderDecisionText decision={review.decision} />
         </p>
       ) : null}
+      <Answers answers={review.answers} />
       {decided ? null : (
         <div className="decide">
           <label>

@@ -1,12 +1,13 @@
 // The pharmacist's verification worklist (docs/pharmacy.md): every active order awaiting verification,
 // as the host sorted it (stat → urgent → routine, longest waiting first), with its wait against the
-// target, filtered by ward and patient. Full drug names, wrapped, never cut. The review opens beside it.
-import { useQuery } from '@tanstack/react-query';
-import { useMemo } from 'react';
+// target, filtered by ward and patient. Full drug names, wrapped, never cut. An order the prescriber has
+// answered is back in the list with the answer. The review opens beside it.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo } from 'react';
 import type { WorklistItem } from '../../src-main/shared/api.ts';
 import { queries } from '../api/queries.ts';
 import { sameNameReferences } from '../feed/identity.ts';
-import { waitState } from '../fhir/queue.ts';
+import { answerHeading, waitState } from '../fhir/queue.ts';
 import { wardName } from '../format/ward.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useWorklistKeys } from '../hooks/useWorklistKeys.ts';
@@ -42,6 +43,12 @@ function Row({ item, selected, now, sameName, held }: RowProps) {
         <span className="queue-who">
           <PatientIdentity patient={item.patient} sameName={sameName} /> · {wardName(item.ward)}
         </span>
+        {item.answer ? (
+          // Back from the prescriber: her answer first, so the pharmacist knows why it is listed again.
+          <span className="queue-answer">
+            {answerHeading(item.answer, now)}: “{item.answer.text}”
+          </span>
+        ) : null}
         <span className={wait.overdue ? 'wait overdue' : 'wait'}>{wait.text}</span>
         <span className="muted">by {item.prescriber ?? 'unknown prescriber'}</span>
       </button>
@@ -110,6 +117,13 @@ export function Worklist() {
   const awaiting = data?.awaitingClarification.length ?? 0;
   const allOrders = useMemo(() => [...(data?.items ?? []), ...(data?.awaitingClarification ?? [])], [data]);
   useWorklistKeys(allOrders);
+  // An answer comes with no push: when the worklist's search finds one for the order under review, the
+  // review is read again so that it shows the answer too.
+  const client = useQueryClient();
+  const answerUnderReview = allOrders.find((i) => i.order === selected)?.answer?.reference ?? null;
+  useEffect(() => {
+    if (selected && answerUnderReview) void client.invalidateQueries({ queryKey: ['review', selected] });
+  }, [client, selected, answerUnderReview]);
   return (
     <div className="order-layout">
       <section className="order-queue" aria-labelledby="worklist-title">

@@ -1,7 +1,7 @@
 // The pharmacist's worklist as shown, without React (unit-tested): how long an order has waited against
 // its target, the words for a review value, and which order j/k open next. The list itself is sorted by
 // the host (core/pharmacy).
-import type { ReviewValue, WorklistItem } from '../../src-main/shared/api.ts';
+import type { PrescriberAnswer, ReviewValue, WorklistItem } from '../../src-main/shared/api.ts';
 import { readableUnit } from '../../src-main/shared/fhir-json.ts';
 import { durationText, timeText } from '../format/time.ts';
 
@@ -24,6 +24,12 @@ export function waitState(
   const overdue = now > Date.parse(item.dueAt);
   const text = `waiting ${durationText(waited)} · target ${item.targetMinutes} min`;
   return { text: overdue ? `${text} · OVERDUE` : text, overdue };
+}
+
+/** "Ward A attending physician answered at 14:05" (who and when, without the words). */
+export function answerHeading(answer: PrescriberAnswer, now: number = Date.now()): string {
+  const when = answer.at ? ` at ${timeText(answer.at, now)}` : '';
+  return `${answer.by ?? 'The prescriber'} answered${when}`;
 }
 
 /** "Weight 72.5 kg (14:05)", "eGFR not recorded". */

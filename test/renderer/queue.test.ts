@@ -1,7 +1,8 @@
 // The worklist's j/k (src-renderer/hooks/useWorklistKeys.ts): which order the next key press opens
-// (src-renderer/fhir/queue.ts `orderAfter`).
+// (src-renderer/fhir/queue.ts `orderAfter`), and how a prescriber's answer is headed (`answerHeading`).
 import { describe, expect, it } from 'vitest';
-import { orderAfter } from '../../src-renderer/fhir/queue.ts';
+import { answerHeading, orderAfter } from '../../src-renderer/fhir/queue.ts';
+import { timeText } from '../../src-renderer/format/time.ts';
 
 const ORDERS = ['MedicationRequest/a', 'MedicationRequest/b', 'MedicationRequest/c'];
 
@@ -20,5 +21,19 @@ describe('orderAfter', () => {
 
   it('has nothing to open in an empty list', () => {
     expect(orderAfter([], null, 1)).toBeNull();
+  });
+});
+
+describe('answerHeading', () => {
+  const now = Date.parse('2026-03-02T10:30:00Z');
+  it('names who answered and when, and says "the prescriber" for a sender the record does not name', () => {
+    const answer = {
+      reference: 'Communication/r1',
+      text: 'Continue.',
+      at: '2026-03-02T10:25:00Z',
+      by: 'Dr Okafor',
+    };
+    expect(answerHeading(answer, now)).toBe(`Dr Okafor answered at ${timeText(answer.at, now)}`);
+    expect(answerHeading({ ...answer, by: null, at: null }, now)).toBe('The prescriber answered');
   });
 });
