@@ -61,6 +61,12 @@ export interface Lab {
    * app's identifier and category, `sender` = `practitioner` without a display; `Communication/<id>`.
    */
   acknowledgmentByReference(focus: string, patient: string, practitioner: string): Promise<string>;
+  /**
+   * A prescriber's answer as an EHR's inbox would write it: a Communication in response to `question`
+   * (`Communication/<id>`), about `order`, for `patient`, sent by a practitioner named "Prescriber"
+   * with a display; `Communication/<id>`.
+   */
+  prescriberAnswer(question: string, patient: string, order: string, text: string): Promise<string>;
   /** A Practitioner of the project by family name (a user's profile); `Practitioner/<id>`. */
   practitioner(family: string): Promise<string>;
   /**
@@ -271,6 +277,19 @@ export async function signInLab(
         sent,
         sender: { reference: practitioner },
         payload: [{ contentString: `Critical result acknowledged by telephone at ${sent}` }],
+      });
+      return `Communication/${String(created['id'])}`;
+    },
+    async prescriberAnswer(question, patient, order, text) {
+      const created = await must('POST', 'Communication', {
+        resourceType: 'Communication',
+        status: 'completed',
+        inResponseTo: [{ reference: question }],
+        subject: { reference: patient },
+        about: [{ reference: order }],
+        sent: new Date().toISOString(),
+        sender: { display: 'Dr Interop Prescriber' },
+        payload: [{ contentString: text }],
       });
       return `Communication/${String(created['id'])}`;
     },

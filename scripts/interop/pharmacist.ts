@@ -6,10 +6,12 @@
 // the creatinine clearance from Medplum's creatinine (µmol/L), weight and patient record; she verifies
 // the amoxicillin with an override reason and rejects the warfarin: each decision is a verification
 // Task on Medplum (by identifier), and both orders leave her worklist. The stat order's alert closes
-// on her second workstation too, from the verification Task Medplum's subscription delivers.
+// on her second workstation too, from the verification Task Medplum's subscription delivers. A question
+// to the prescriber about a third order, answered by a Communication in response to it, brings that
+// order back to both her worklists with the answer.
 import type { RunningApp } from '../../src-main/app/compose.ts';
 import { CARE_ROLE_SYSTEM } from '../../src-main/core/alerting/loop-resources.ts';
-import { VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.ts';
+import { CLARIFICATION_IDENTIFIER, VERIFICATION_IDENTIFIER } from '../../src-main/core/pharmacy/decisions.ts';
 import type { AlertNotification } from '../../src-main/core/ports.ts';
 import type { OrderReview, WorklistView } from '../../src-main/shared/api.ts';
 import { expectThat, type Report, until, untilAsync } from './checks.ts';
@@ -170,6 +172,54 @@ export async function checkPharmacist(run: PharmacistRun): Promise<void> {
         );
         expectThat(there?.lifecycle?.resolvedElsewhere === true, 'not resolved from the server’s record');
         return `resolved by ${there?.lifecycle?.resolvedBy ?? '?'} on the other workstation`;
+      },
+    );
+    await run.report.check(
+      'she asks the prescriber about an order; the answer Medplum stores in response brings it back to both worklists, and the review shows it',
+      async () => {
+        const held = await run.lab.order(run.patient);
+        const asked = await app.service.handlers.decideOrder({
+          order: held,
+          decision: 'clarify',
+          reason: 'Target INR range?',
+          overrides: [],
+        });
+        expectThat(asked.accepted, `clarification refused: ${asked.message}`);
+        let question: string | undefined;
+        await untilAsync(
+          'the question on Medplum',
+          async () => {
+            const found = (await run.lab.byIdentifier('Communication', CLARIFICATION_IDENTIFIER, held))[0];
+            question = typeof found?.['id'] === 'string' ? `Communication/${found['id']}` : undefined;
+            return question !== undefined;
+          },
+          30_000,
+        );
+        const waiting = await other.service.handlers.listWorklist({});
+        expectThat(
+          waiting.awaitingClarification.some((i) => i.order === held),
+          'not awaiting clarification on the other workstation',
+        );
+        const text = 'Target INR 2–3: continue 5 mg daily.';
+        const answer = await run.lab.prescriberAnswer(question ?? '', run.patient, held, text);
+        for (const station of [app, other]) {
+          await untilAsync(
+            'the answered order back in the worklist',
+            async () =>
+              (await station.service.handlers.listWorklist({})).items.some(
+                (i) => i.order === held && i.answer?.reference === answer,
+              ),
+            30_000,
+          );
+        }
+        const review = await other.service.handlers.getOrderReview({ order: held });
+        const shown = review.answers[0];
+        expectThat(review.answers.length === 1, `${review.answers.length} answers in the review`);
+        expectThat(
+          shown?.text === text && shown.by === 'Dr Interop Prescriber',
+          `answer: ${JSON.stringify(shown)}`,
+        );
+        return `${answer} in response to ${question ?? '?'}: "${shown?.text ?? ''}" by ${shown?.by ?? '?'}`;
       },
     );
   } finally {
