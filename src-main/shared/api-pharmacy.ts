@@ -147,10 +147,14 @@ export interface OrderReview {
     /** Whole years at the time of the review. */
     age: number | null;
     weight: ReviewValue | null;
+    /** The newest body height (for the clearance's adjusted body weight); null when none is recorded. */
+    height: ReviewValue | null;
     egfr: ReviewValue | null;
     creatinine: ReviewValue | null;
     /** Creatinine clearance by Cockcroft–Gault (mL/min) from these values; null when one is missing. */
     crcl: ReviewValue | null;
+    /** The clearance used the adjusted body weight: above 120 % of the ideal for the height. */
+    crclAdjusted: boolean;
   } | null;
   /** The labs that matter for this drug (order-checks.json `labs`), latest first. */
   labs: ReviewValue[];

@@ -37,10 +37,16 @@ function Banner({ review }: { review: Review }) {
         {p.gender ? ` · ${p.gender}` : ''}
       </span>
       <span>{reviewValueText(p.weight, 'Weight')}</span>
+      <span>{reviewValueText(p.height, 'Height')}</span>
       <span>{reviewValueText(p.egfr, 'eGFR')}</span>
       <span>{reviewValueText(p.creatinine, 'Creatinine')}</span>
-      <span title="Creatinine clearance by Cockcroft–Gault, from the newest creatinine and weight">
-        {p.crcl ? reviewValueText(p.crcl, 'CrCl (Cockcroft–Gault)') : 'CrCl not computed'}
+      <span title="Creatinine clearance by Cockcroft–Gault, from the newest creatinine and weight; above 120 % of the ideal weight for the height, from the adjusted body weight">
+        {p.crcl
+          ? reviewValueText(
+              p.crcl,
+              p.crclAdjusted ? 'CrCl (Cockcroft–Gault, adjusted weight)' : 'CrCl (Cockcroft–Gault)',
+            )
+          : 'CrCl not computed'}
       </span>
     </div>
   );

@@ -37,10 +37,14 @@ export interface CheckResult {
   flags: OrderFlag[];
   labs: ReviewValue[];
   weight: ReviewValue | null;
+  /** The newest body height: whether the clearance used an adjusted body weight. */
+  height: ReviewValue | null;
   egfr: ReviewValue | null;
   creatinine: ReviewValue | null;
   /** Creatinine clearance by Cockcroft–Gault, when the record has what it needs. */
   crcl: ReviewValue | null;
+  /** The clearance was computed from the adjusted body weight (obesity). */
+  crclAdjusted: boolean;
 }
 
 const ref = (resource: FhirResource): string => `${resource.resourceType}/${resource.id ?? ''}`;
@@ -339,9 +343,11 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
   const egfr = latestValue(input.observations, kidney.egfrLoinc, 'eGFR');
   const creatinine = latestValue(input.observations, kidney.creatinineLoinc, 'Creatinine');
   const weight = latestValue(input.observations, checks.weightLoinc, 'Weight');
+  const height = latestValue(input.observations, checks.heightLoinc, 'Height');
   const clearance = cockcroftGault({
     creatinine,
     weight,
+    height,
     birthDate: input.patient?.birthDate ?? null,
     gender: input.patient?.gender ?? null,
     now: input.now ?? new Date(),
@@ -376,5 +382,6 @@ export function runChecks(input: CheckInput, checks: OrderChecks): CheckResult {
         : clearanceFlags(rule, clearance, creatinine)),
     );
   const crcl = clearance.computed ? clearance.value : null;
-  return { flags: sayOnce(flags), labs, weight, egfr, creatinine, crcl };
+  const crclAdjusted = clearance.computed && clearance.adjusted;
+  return { flags: sayOnce(flags), labs, weight, height, egfr, creatinine, crcl, crclAdjusted };
 }

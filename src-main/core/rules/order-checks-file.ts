@@ -88,6 +88,9 @@ const fileSchema = z
       })
       .strict(),
     weightLoinc: z.array(z.string()).min(1),
+    // Body height, for the ideal and adjusted body weight of the creatinine clearance; files written
+    // before it was read get LOINC's body height.
+    heightLoinc: z.array(z.string()).min(1).default(['8302-2']),
     drugClasses: z.array(drugClass).min(1),
     allergyClasses: z.array(allergyClass),
     duplicateTherapy: z.array(duplicateGroup),
@@ -145,6 +148,7 @@ function checkCodes(file: OrderChecks, source: string): void {
       c,
     ]),
     ...file.weightLoinc.map((c): [string, string] => ['weightLoinc', c]),
+    ...file.heightLoinc.map((c): [string, string] => ['heightLoinc', c]),
     ...file.labs.flatMap((l) => l.loinc.map((c): [string, string] => [`labs "${l.id}"`, c])),
   ];
   for (const [where, code] of loincs) {

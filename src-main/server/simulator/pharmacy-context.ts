@@ -1,6 +1,7 @@
-// What a pharmacist checks besides the order itself, as the simulator writes it: body weight, kidney
+// What a pharmacist checks besides the order itself, as the simulator writes it: body weight and height, kidney
 // function (serum creatinine with its eGFR), K+, INR and glucose where an order makes them relevant
 // (formulary.ts `context`), and allergies with their reaction and criticality. LOINC/UCUM/SNOMED CT.
+import { createHash } from 'node:crypto';
 import type { FhirResource } from '../base/types.ts';
 import type { LabValue } from './build.ts';
 import { labObservation, wardMeta } from './build.ts';
@@ -12,14 +13,22 @@ import type { ContextKind } from './formulary.ts';
 import type { Random } from './random.ts';
 
 export const BODY_WEIGHT_LOINC = '29463-7';
+export const BODY_HEIGHT_LOINC = '8302-2';
 
-export function bodyWeight(input: {
-  kg: number;
+interface Measured {
   ward: string;
   patientId: string;
   encounterId: string | null;
   at: string;
-}): FhirResource {
+}
+
+/** A vital sign (weight, height) as a ward charts it: LOINC code, UCUM unit, category vital-signs. */
+function vitalSign(
+  loinc: string,
+  display: string,
+  quantity: { value: number; unit: string },
+  input: Measured,
+): FhirResource {
   return {
     resourceType: 'Observation',
     meta: wardMeta(input.ward),
@@ -35,12 +44,31 @@ export function bodyWeight(input: {
         ],
       },
     ],
-    code: { coding: [{ system: 'http://loinc.org', code: BODY_WEIGHT_LOINC, display: 'Body weight' }] },
+    code: { coding: [{ system: 'http://loinc.org', code: loinc, display }] },
     subject: { reference: `Patient/${input.patientId}` },
     ...(input.encounterId ? { encounter: { reference: `Encounter/${input.encounterId}` } } : {}),
     effectiveDateTime: input.at,
-    valueQuantity: { value: input.kg, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+    valueQuantity: { ...quantity, system: 'http://unitsofmeasure.org', code: quantity.unit },
   };
+}
+
+export function bodyWeight(input: Measured & { kg: number }): FhirResource {
+  return vitalSign(BODY_WEIGHT_LOINC, 'Body weight', { value: input.kg, unit: 'kg' }, input);
+}
+
+/**
+ * A patient's height in cm: around 163 (women) or 177 (men), ±12, fixed by the patient's id rather
+ * than drawn from the seeded sequence, so the census, results and orders of a seed stay what they were.
+ * With the weights drawn for orders, some patients are over 120 % of their ideal weight: their
+ * creatinine clearance is computed from the adjusted body weight (docs/pharmacy.md).
+ */
+export function heightCmFor(patientId: string, female: boolean): number {
+  const byte = createHash('sha256').update(patientId).digest()[0] ?? 128;
+  return Math.round((female ? 163 : 177) + (byte / 255) * 24 - 12);
+}
+
+export function bodyHeight(input: Measured & { cm: number }): FhirResource {
+  return vitalSign(BODY_HEIGHT_LOINC, 'Body height', { value: input.cm, unit: 'cm' }, input);
 }
 
 export interface AllergyKind {
@@ -154,7 +182,10 @@ export function contextObservations(
 ): FhirResource[] {
   if (kind === 'weight') {
     const kg = values?.[0]?.value ?? Math.round(random.normal(76, 14) * 10) / 10;
-    return [bodyWeight({ kg: Math.max(38, kg), ...who })];
+    return [
+      bodyWeight({ kg: Math.max(38, kg), ...who }),
+      bodyHeight({ cm: heightCmFor(who.patientId, who.kidney.female), ...who }),
+    ];
   }
   const tests = KIND_LABS[kind] ?? [];
   const drawn =

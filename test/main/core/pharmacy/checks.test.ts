@@ -265,6 +265,36 @@ describe('order checks', () => {
     expect(heavier.flags).toEqual([]);
   });
 
+  it('doses an obese patient by the adjusted body weight: a flag the actual weight would have missed', () => {
+    const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
+    const patient = { birthDate: '1956-01-01', gender: 'female' };
+    // 70 y, 110 kg, creatinine 2.6 mg/dL: by the actual weight (140 − 70) × 110 / (72 × 2.6) × 0.85 =
+    // 35 mL/min, above the label's 30. At 160 cm her ideal weight is 52.4 kg and 110 kg is over 120 % of
+    // it: the adjusted weight 52.4 + 0.4 × (110 − 52.4) = 75.4 kg gives 24 mL/min.
+    const observations = [
+      lab('c', '2160-0', 2.6, '2026-06-01T07:00:00Z', 'mg/dL'),
+      lab('w', '29463-7', 110, '2026-05-30T09:00:00Z', 'kg'),
+      lab('h', '8302-2', 160, '2026-05-30T09:00:00Z', 'cm'),
+    ];
+    const result = alone(enoxaparin, observations, patient);
+    expect(result.crcl?.value).toBe(24);
+    expect(result.crclAdjusted).toBe(true);
+    expect(result.height).toMatchObject({ label: 'Height', value: 160, reference: 'Observation/h' });
+    expect(result.flags).toEqual([
+      expect.objectContaining({
+        id: 'enoxaparin-renal',
+        detail:
+          'CrCl 24 mL/min by Cockcroft–Gault (70 y, female, adjusted body weight 75.4 kg (actual 110 kg; ideal 52.4 kg for 160 cm), creatinine 2.6 mg/dL)',
+        implicated: ['Observation/c', 'Observation/w', 'Observation/h'],
+      }),
+    ]);
+    // Without a height the actual weight stands (35 mL/min, no flag), as before heights were read.
+    const noHeight = alone(enoxaparin, observations.slice(0, 2), patient);
+    expect(noHeight.crcl?.value).toBe(35);
+    expect(noHeight.crclAdjusted).toBe(false);
+    expect(noHeight.flags).toEqual([]);
+  });
+
   it('flags a clearance check that could not run, naming each thing Cockcroft–Gault lacks', () => {
     const enoxaparin = order('e', 'enoxaparin sodium 40 MG/0.4ML Prefilled Syringe', '205923');
     const creatinine = lab('c', '2160-0', 1.1, '2026-06-01T07:00:00Z', 'mg/dL');

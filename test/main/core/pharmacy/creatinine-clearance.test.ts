@@ -1,7 +1,7 @@
 // Cockcroft–Gault as published: (140 − age) × weight / (72 × serum creatinine in mg/dL), × 0.85 for a
 // woman; the units laboratories report it in, the age on the day of the draw, and what it will not guess.
 import { describe, expect, it } from 'vitest';
-import { cockcroftGault } from '../../../../src-main/core/pharmacy/creatinine-clearance.ts';
+import { cockcroftGault, dosingWeight } from '../../../../src-main/core/pharmacy/creatinine-clearance.ts';
 import type { ReviewValue } from '../../../../src-main/shared/api.ts';
 
 const value = (
@@ -92,6 +92,45 @@ describe('creatinine clearance (Cockcroft–Gault)', () => {
       computed: false,
       missing: ['a sex of female or male'],
       implicated: ['Observation/creatinine', 'Observation/weight'],
+    });
+  });
+
+  it('uses the adjusted body weight above 120 % of the ideal for the height, the actual weight otherwise', () => {
+    // Devine: a woman of 160 cm 45.5 + 2.3 × 2.99 in = 52.4 kg ideal; 120 kg is over 120 % of it:
+    // 52.4 + 0.4 × (120 − 52.4) = 79.4 kg.
+    expect(dosingWeight(120, 160, 'female')).toEqual({
+      kg: expect.closeTo(79.43, 2),
+      words: 'adjusted body weight 79.4 kg (actual 120 kg; ideal 52.4 kg for 160 cm)',
+      adjusted: true,
+    });
+    // A man of 180 cm (ideal 75.0 kg) at 80 kg, within 120 %: his actual weight.
+    expect(dosingWeight(80, 180, 'male')).toEqual({ kg: 80, words: '80 kg', adjusted: false });
+    // Under five feet Devine's formula does not apply; without a height or a sex nothing is adjusted.
+    expect(dosingWeight(120, 150, 'female').adjusted).toBe(false);
+    expect(dosingWeight(120, null, 'female').adjusted).toBe(false);
+    expect(dosingWeight(120, 160, null).adjusted).toBe(false);
+  });
+
+  it('reads the height in cm, m or inches, and keeps the actual weight for a height it cannot read', () => {
+    const woman = { birthDate: '1981-01-01', gender: 'female', now };
+    const at = (height: ReviewValue) =>
+      cockcroftGault({
+        ...woman,
+        creatinine: value('Creatinine', 1.4, 'mg/dL'),
+        weight: value('Weight', 120, 'kg'),
+        height,
+      });
+    // 45 y, creatinine 1.4 mg/dL: 64 mL/min from the adjusted 79.4 kg, 96 from the actual 120 kg.
+    for (const height of [
+      value('Height', 160, 'cm'),
+      value('Height', 1.6, 'm'),
+      value('Height', 63, '[in_i]'),
+    ])
+      expect(at(height)).toMatchObject({ computed: true, adjusted: true, value: { value: 64 } });
+    expect(at(value('Height', 5.25, '[ft_i]'))).toMatchObject({
+      computed: true,
+      adjusted: false,
+      value: { value: 96 },
     });
   });
 });
