@@ -75,17 +75,18 @@ export function targetFor(priority: OrderPriority, targets: VerificationTargets)
 }
 
 /**
- * An order as the worklist shows it. With the prescriber's answer to the question it was held for, it
- * waits from the answer: the pharmacist's target runs again from there.
+ * An order as the worklist shows it. With the prescriber's answer to the question it was held for, its
+ * wait leaves out the time on hold (`heldMs`, from the first question to the answer): the pharmacist's
+ * target ran until she asked and runs again from the answer.
  */
 export function worklistItem(
   order: FhirResource,
   patients: ReadonlyMap<string, FhirResource>,
   targets: VerificationTargets,
-  answer: PrescriberAnswer | null = null,
+  answered: { answer: PrescriberAnswer; heldMs: number } | null = null,
 ): WorklistItem {
   const priority = priorityOf(order);
-  const since = answer?.at ?? waitingSince(order);
+  const since = new Date(Date.parse(waitingSince(order)) + (answered?.heldMs ?? 0)).toISOString();
   const targetMinutes = targetFor(priority, targets);
   const patientRef = relativeReference(order['subject']);
   const patient = patientRef ? patients.get(patientRef) : undefined;
@@ -100,7 +101,7 @@ export function worklistItem(
     waitingSince: since,
     targetMinutes,
     dueAt: new Date(Date.parse(since) + targetMinutes * 60_000).toISOString(),
-    answer,
+    answer: answered?.answer ?? null,
   };
 }
 

@@ -12,6 +12,8 @@ import { CLARIFICATION_IDENTIFIER } from './decisions.ts';
 
 /** An answer's words are shown whole up to this length (a page of text), then cut with "…". */
 export const MAX_ANSWER_CHARS = 2000;
+/** A sender's name is shown up to this length (a display is free text from another system). */
+const MAX_NAME_CHARS = 200;
 /** Patients asked about in one search: more held orders than this wait for the next refresh. */
 const MAX_PATIENTS = 100;
 /** The newest Communications of those patients read (acknowledgments share the search). */
@@ -19,6 +21,8 @@ const MAX_COMMUNICATIONS = 1000;
 
 /** The questions sent about one order and the prescriber's answers to them. */
 export interface ClarificationThread {
+  /** When the first question was sent (the order went on hold); null when no question names a time. */
+  firstAsked: string | null;
   /** When the latest question was sent; null when no question names a time. */
   lastAsked: string | null;
   /** Oldest first (answers without a time first of all). */
@@ -57,6 +61,11 @@ function answerText(resource: FhirResource): string {
   return text.length > MAX_ANSWER_CHARS ? `${text.slice(0, MAX_ANSWER_CHARS - 1)}…` : text;
 }
 
+const later = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a;
+const earlier = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(b) < Date.parse(a) ? b : a;
+
 const answerTime = (answer: PrescriberAnswer): number => (answer.at ? Date.parse(answer.at) : -Infinity);
 
 /** Each order's requests (by identifier) and the answers in response to them, from one set of records. */
@@ -69,10 +78,10 @@ export function clarificationThreads(
     const order = requestedOrder(communication);
     if (!order || !communication.id) continue;
     orderOfRequest.set(`Communication/${communication.id}`, order);
-    const thread = threads.get(order) ?? { lastAsked: null, answers: [] };
+    const thread = threads.get(order) ?? { firstAsked: null, lastAsked: null, answers: [] };
     const sent = sentAt(communication);
-    if (sent && (thread.lastAsked === null || Date.parse(sent) > Date.parse(thread.lastAsked)))
-      thread.lastAsked = sent;
+    thread.firstAsked = earlier(thread.firstAsked, sent);
+    thread.lastAsked = later(thread.lastAsked, sent);
     threads.set(order, thread);
   }
   for (const communication of communications) {
@@ -86,15 +95,12 @@ export function clarificationThreads(
       reference: `Communication/${communication.id}`,
       text: answerText(communication),
       at: sentAt(communication),
-      by: referenceDisplay(communication['sender']),
+      by: referenceDisplay(communication['sender'])?.slice(0, MAX_NAME_CHARS) ?? null,
     });
   }
   for (const thread of threads.values()) thread.answers.sort((a, b) => answerTime(a) - answerTime(b));
   return threads;
 }
-
-const later = (a: string | null, b: string | null): string | null =>
-  a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a;
 
 /**
  * The answer to the latest question, or null while it is unanswered: an answer sent before a follow-up
@@ -109,6 +115,24 @@ export function currentAnswer(
   const lastAsked = later(thread?.lastAsked ?? null, askedHere);
   if (!newest || !lastAsked || !newest.at) return newest;
   return Date.parse(newest.at) >= Date.parse(lastAsked) ? newest : null;
+}
+
+/**
+ * How long an answered order was on hold: from the first question to the answer (ms; 0 without the
+ * times). The pharmacist's target does not run on hold, so the order's wait leaves this out.
+ */
+export function heldMs(thread: ClarificationThread | undefined, answer: PrescriberAnswer | null): number {
+  if (!answer?.at || !thread?.firstAsked) return 0;
+  return Math.max(0, Date.parse(answer.at) - Date.parse(thread.firstAsked));
+}
+
+/** A held order's answer to its latest question, with the time it was on hold; null while unanswered. */
+export function answeredOrder(
+  thread: ClarificationThread | undefined,
+  askedHere: string | null = null,
+): { answer: PrescriberAnswer; heldMs: number } | null {
+  const answer = currentAnswer(thread, askedHere);
+  return answer ? { answer, heldMs: heldMs(thread, answer) } : null;
 }
 
 /** The clarification threads of these patients' orders, in one search with the pharmacist's token. */

@@ -18,7 +18,7 @@ import type { OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, searchResources } from '../views.ts';
 import { runChecks } from './checks.ts';
 import { ageOn, dosageText, medicationText, priorityOf, worklistItem } from './order-facts.ts';
-import { currentAnswer, readClarificationThreads } from './prescriber-answers.ts';
+import { answeredOrder, readClarificationThreads } from './prescriber-answers.ts';
 import { serverDecisions, type ServerDecision } from './worklist.ts';
 
 function reviewAllergy(allergy: FhirResource): ReviewAllergy {
@@ -42,6 +42,7 @@ function loincsOf(checks: OrderChecks): string[] {
       ...checks.kidneyFunction.egfrLoinc,
       ...checks.kidneyFunction.creatinineLoinc,
       ...checks.weightLoinc,
+      ...checks.heightLoinc,
       ...checks.labs.flatMap((l) => l.loinc),
     ]),
   ];
@@ -160,7 +161,7 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
         problems.length > 0
           ? 'Some of the patient’s records could not be read: checks may be incomplete.'
           : null,
-      item: worklistItem(order, patients, input.targets, held ? currentAnswer(thread) : null),
+      item: worklistItem(order, patients, input.targets, held ? answeredOrder(thread) : null),
       order,
       patient: patientRef
         ? {
@@ -169,9 +170,11 @@ export async function buildReview(input: ReviewInput): Promise<ReviewFacts> {
             gender: patient ? str(patient['gender']) : null,
             age: ageOn(identity.birthDate, input.now ?? new Date()),
             weight: result.weight,
+            height: result.height,
             egfr: result.egfr,
             creatinine: result.creatinine,
             crcl: result.crcl,
+            crclAdjusted: result.crclAdjusted,
           }
         : null,
       labs: result.labs,

@@ -16,7 +16,7 @@ import type { FhirAccess } from '../fhir/fhir-client.ts';
 import { relativeReference, searchByIds, searchResources } from '../views.ts';
 import { decisionOfTask } from './decisions.ts';
 import { compareItems, worklistItem } from './order-facts.ts';
-import { currentAnswer, readClarificationThreads } from './prescriber-answers.ts';
+import { answeredOrder, readClarificationThreads } from './prescriber-answers.ts';
 
 export const MAX_ORDERS = 1000;
 
@@ -115,11 +115,14 @@ export async function buildWorklist(input: {
     const decision = decisionFor(o);
     // A held order the prescriber has answered is the pharmacist's to decide again.
     const reference = `MedicationRequest/${o.id ?? ''}`;
-    const answer =
+    const answered =
       decision === 'clarify'
-        ? currentAnswer(threads.byOrder.get(reference), input.lastAskedHere?.(reference) ?? null)
+        ? answeredOrder(threads.byOrder.get(reference), input.lastAskedHere?.(reference) ?? null)
         : null;
-    return { item: worklistItem(o, byRef, targets, answer), held: decision === 'clarify' && answer === null };
+    return {
+      item: worklistItem(o, byRef, targets, answered),
+      held: decision === 'clarify' && answered === null,
+    };
   });
   const wards = [...new Set(items.map((i) => i.item.ward).filter((w): w is string => w !== null))].sort();
   const shown = items.filter((i) => matches(i.item, filter));

@@ -253,6 +253,8 @@ export function createSimulator(store: ResourceStore, options: SimulatorOptions 
         log?.info({ patients: counts.admissions, demoOrders }, 'simulator seeded');
       } else {
         census.load();
+        // A demo server started again: questions asked before it stopped are still answered.
+        prescribers.resume();
       }
     },
     start() {

@@ -5,17 +5,21 @@
 // prescriber does from an EHR's inbox; the demo needs one so that an answered order can be seen
 // (docs/pharmacy.md, "The prescriber's answer").
 //
-// The questions waiting for their answer live in memory: one asked before the demo server restarted
-// stays unanswered. The answer's words are picked by the question's id, not by the simulator's seeded
+// The questions waiting for their answer live in memory; when the demo server starts again on its
+// database, the newest questions without an answer are found again and answered after the same delay
+// from then. The answer's words are picked by the question's id, not by the simulator's seeded
 // sequence, so a seed's census, results and orders stay what they were.
 import { createHash } from 'node:crypto';
 import { arr, referenceOf } from '../../shared/fhir-json.ts';
 import type { FhirResource, StoredResource } from '../base/types.ts';
 import type { ChangeHook } from '../store/resources.ts';
+import { search } from '../store/search.ts';
 import { attendingName } from './orders.ts';
 import type { SimWorld } from './world.ts';
 
 const ATTENDING = /^Practitioner\/physician-([a-z0-9]+)$/;
+/** The newest messages looked through for questions still to answer when the demo starts again. */
+const RESUME_AT_MOST = 1000;
 
 /** Answers a ward's attending gives; none of them is clinical advice. */
 const ANSWERS = [
@@ -25,6 +29,8 @@ const ANSWERS = [
 ] as const;
 
 export interface Prescribers {
+  /** Queue the stored questions that have no answer yet (a demo server started again on its database). */
+  resume(): void;
   /** Write the answer to every question whose simulated time has come; how many were written. */
   answerDue(simNow: number): number;
   /** Questions still waiting for their answer. */
@@ -54,12 +60,15 @@ export function questionToAttending(resource: StoredResource | null): string | n
   return null;
 }
 
+/** The answer's id, derived from the question's: written once, whoever asks again. */
+const answerId = (question: string): string => `answer-${question}`.slice(0, 64);
+
 function answerTo(question: StoredResource, ward: string, sent: string): FhirResource & { id: string } {
   const pick = createHash('sha256').update(question.id).digest()[0] ?? 0;
   const security = question.meta.security;
   return {
     resourceType: 'Communication',
-    id: `answer-${question.id}`.slice(0, 64),
+    id: answerId(question.id),
     status: 'completed',
     category: [
       {
@@ -98,13 +107,34 @@ export function createPrescribers(
   };
   world.store.addHook(hook);
   return {
+    resume() {
+      if (options.answerAfterMs === null) return;
+      const dueAt = options.simNow() + options.answerAfterMs;
+      const stored = search(world.store.db, {
+        type: 'Communication',
+        params: [
+          ['_sort', '-_lastUpdated'],
+          ['_count', String(RESUME_AT_MOST)],
+        ],
+        labels: null,
+      }).resources;
+      for (const question of stored.reverse()) {
+        const waiting = queue.some((w) => w.question === question.id);
+        if (
+          questionToAttending(question) &&
+          !waiting &&
+          !world.store.find('Communication', answerId(question.id))
+        )
+          queue.push({ question: question.id, dueAt });
+      }
+    },
     answerDue(simNow) {
       let written = 0;
       while (queue.length > 0 && (queue[0]?.dueAt ?? Infinity) <= simNow) {
         const { question: id } = queue.shift() as Waiting;
         const question = world.store.find('Communication', id);
         const ward = questionToAttending(question);
-        if (!question || !ward || world.store.find('Communication', `answer-${id}`.slice(0, 64))) continue;
+        if (!question || !ward || world.store.find('Communication', answerId(id))) continue;
         world.store.update(answerTo(question, ward, world.iso()));
         written += 1;
       }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLARIFICATION_IDENTIFIER } from '../../../../src-main/core/pharmacy/decisions.ts';
 import {
+  answeredOrder,
   clarificationThreads,
   currentAnswer,
   MAX_ANSWER_CHARS,
@@ -50,12 +51,18 @@ describe('clarification threads', () => {
     ]);
     expect([...threads.keys()]).toEqual([ORDER]);
     const thread = threads.get(ORDER);
+    expect(thread?.firstAsked).toBe('2026-03-02T10:00:00Z');
     expect(thread?.lastAsked).toBe('2026-03-02T10:20:00Z');
     expect(thread?.answers).toEqual([
       { reference: 'Communication/r1', text: 'answer r1', at: '2026-03-02T10:10:00Z', by: 'Dr Okafor' },
       { reference: 'Communication/r2', text: 'answer r2', at: '2026-03-02T10:30:00Z', by: 'Dr Okafor' },
     ]);
     expect(currentAnswer(thread)?.reference).toBe('Communication/r2');
+    // On hold from the first question (10:00) to the answer (10:30): 30 minutes the target does not count.
+    expect(answeredOrder(thread)).toMatchObject({
+      answer: { reference: 'Communication/r2' },
+      heldMs: 30 * 60_000,
+    });
   });
 
   it('an answer from before the latest question does not answer it, also one asked here and not yet sent', () => {

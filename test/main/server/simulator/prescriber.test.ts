@@ -26,7 +26,7 @@ function world(prescriberAnswerMinutes?: number | null) {
     ...(prescriberAnswerMinutes !== undefined ? { prescriberAnswerMinutes } : {}),
   });
   sim.seed();
-  return { store, sim };
+  return { db, store, sim };
 }
 
 /** A question as the app sends it: a Communication to the attending about an order, with its ward label. */
@@ -78,6 +78,27 @@ describe('the simulated attending', () => {
     off.store.update(question('q2'));
     off.sim.advance(24 * 60 * MINUTE);
     expect(off.store.find('Communication', 'answer-q2')).toBeNull();
+  });
+
+  it('answers a question asked before the demo server stopped once it runs again on its database', () => {
+    const { db, store } = world();
+    store.update(question('asked-before'));
+    store.update(question('answered-before'));
+    store.update({
+      resourceType: 'Communication',
+      id: 'answer-answered-before',
+      status: 'completed',
+      inResponseTo: [{ reference: 'Communication/answered-before' }],
+    });
+    // Started again: a new store and simulator over the same database, the old ones gone.
+    const again = createResourceStore(db);
+    const sim = createSimulator(again, { seed: 3, startTime: '2026-03-02T03:00:00Z' });
+    sim.seed();
+    sim.advance(15 * MINUTE);
+    expect(again.find('Communication', 'answer-asked-before')).toMatchObject({
+      inResponseTo: [{ reference: 'Communication/asked-before' }],
+    });
+    expect(again.history('Communication', 'answer-answered-before')).toHaveLength(1);
   });
 
   it('knows a question to an attending by its recipient and its order', () => {
