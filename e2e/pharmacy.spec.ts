@@ -338,6 +338,9 @@ test("pharmacist: the prescriber's answer brings the held order back; she reads 
       timeout: 60_000,
     });
     await expect(page.getByRole('list', { name: 'Orders awaiting clarification' })).toHaveCount(0);
+    // The tab says so in every view: she may be reading alerts when the answer comes.
+    const tab = page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Worklist/ });
+    await expect(tab).toHaveText('Worklist · 1 answered');
     // The review, open all along, shows the whole answer under the question it answers.
     const read = await callApi<OrderReview>(page, 'getOrderReview', { order: held });
     const answer = read.answers[0];
@@ -354,6 +357,7 @@ test("pharmacist: the prescriber's answer brings the held order back; she reads 
     await review(page).getByRole('button', { name: 'Reject' }).click();
     await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
     await expect(row).toHaveCount(0, { timeout: 20_000 });
+    await expect(tab).toHaveText('Worklist', { timeout: 20_000 });
   } finally {
     await answering.stop();
   }

@@ -32,6 +32,21 @@ function Counts({ signedIn }: { signedIn: boolean }) {
   );
 }
 
+/**
+ * The pharmacist's tab names the held orders the prescriber has answered, in every view: no push
+ * brings an answer, and she may be reading alerts when one comes (the worklist's own 20 s search).
+ */
+function WorklistLabel() {
+  const list = useQuery(queries.worklist({}));
+  const answered = list.data?.items.filter((item) => item.answer !== null).length ?? 0;
+  return (
+    <>
+      Worklist
+      {answered > 0 ? <span className="tab-note"> · {answered} answered</span> : null}
+    </>
+  );
+}
+
 export function SessionBar() {
   const client = useQueryClient();
   const session = useQuery(queries.session());
@@ -70,7 +85,7 @@ export function SessionBar() {
               aria-current={view === id ? 'page' : undefined}
               onClick={() => uiActions.showView(id)}
             >
-              {label}
+              {id === 'role' && role === 'pharmacist' ? <WorklistLabel /> : label}
             </button>
           ))}
         </nav>
