@@ -332,7 +332,7 @@ test("pharmacist: the prescriber's answer brings the held order back; she reads 
     await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
       timeout: 20_000,
     });
-    // Back in the list with the answer: the worklist's next search finds it (no push comes for it).
+    // Back in the list with the answer: the answer topic's push makes the worklist search again.
     const row = orders.locator(`.queue-open[data-order="${held}"]`);
     await expect(row.locator('.queue-answer')).toContainText('Ward A attending physician answered at', {
       timeout: 60_000,

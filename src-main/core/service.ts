@@ -238,8 +238,9 @@ export function createMonitorService(options: ServiceOptions): MonitorService {
       ...(options.rules ? { rules: options.rules } : {}),
       onClosedLoop: (change) => {
         alerting.onLoopChange(change);
-        // A decision made anywhere: the order leaves every pharmacist's worklist.
-        if (change.kind === 'order-decided' && !me.closed)
+        // A decision made anywhere: the order leaves every pharmacist's worklist; an answer from the
+        // prescriber brings a held one back.
+        if ((change.kind === 'order-decided' || change.kind === 'order-answered') && !me.closed)
           emitRaw({ type: 'worklist', orders: [change.order] });
       },
       onResultNews: resultsPush.request,

@@ -33,8 +33,9 @@ function Counts({ signedIn }: { signedIn: boolean }) {
 }
 
 /**
- * The pharmacist's tab names the held orders the prescriber has answered, in every view: no push
- * brings an answer, and she may be reading alerts when one comes (the worklist's own 20 s search).
+ * The pharmacist's tab names the held orders the prescriber has answered, in every view: she may be
+ * reading alerts when one comes (a `worklist` push where the server has the answer topic, else the
+ * worklist's own 20 s search).
  */
 function WorklistLabel() {
   const list = useQuery(queries.worklist({}));

@@ -117,8 +117,8 @@ export function Worklist() {
   const awaiting = data?.awaitingClarification.length ?? 0;
   const allOrders = useMemo(() => [...(data?.items ?? []), ...(data?.awaitingClarification ?? [])], [data]);
   useWorklistKeys(allOrders);
-  // An answer comes with no push: when the worklist's search finds one for the order under review, the
-  // review is read again so that it shows the answer too.
+  // On a server without the answer topic no push comes with an answer: when the worklist's search finds
+  // one for the order under review, the review is read again so that it shows the answer too.
   const client = useQueryClient();
   const answerUnderReview = allOrders.find((i) => i.order === selected)?.answer?.reference ?? null;
   useEffect(() => {

@@ -16,7 +16,9 @@ export type LoopChange =
   | { kind: 'resolved'; changed: string[] }
   | { kind: 'step'; alertIds: string[]; status: StepStatus }
   /** A pharmacist decided `order`: `changed` are the alerts that asked for it, now resolved. */
-  | { kind: 'order-decided'; order: string; changed: string[] };
+  | { kind: 'order-decided'; order: string; changed: string[] }
+  /** The prescriber answered a question about `order`: no alert changes, the worklist does. */
+  | { kind: 'order-answered'; order: string };
 
 export interface SharedLoopOptions {
   publish(alertId: string): void;
@@ -40,6 +42,8 @@ export function createSharedLoopHandlers(options: SharedLoopOptions) {
             options.publish(id);
             withdraw(id);
           }
+          break;
+        case 'order-answered':
           break;
         case 'step':
           for (const id of change.alertIds) options.publish(id);

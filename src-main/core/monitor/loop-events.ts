@@ -10,6 +10,7 @@ import { acknowledgmentId, readAcknowledgment, readStep, resolutionId } from '..
 import type { LoopChange } from '../alerting/shared-loop.ts';
 import { readResource, type FhirAccess } from '../fhir/fhir-client.ts';
 import { readOrderDecision } from '../pharmacy/decisions.ts';
+import { answeredOrderOf } from '../pharmacy/prescriber-answers.ts';
 import type { Logger } from '../log.ts';
 import type { LoopEvent } from '../store/alert-sharing.ts';
 import type { ClientStore } from '../store/client-store.ts';
@@ -52,6 +53,7 @@ export async function applyLoopEvent(
     const shared = readAcknowledgment(view.resource);
     const step = shared ? null : readStep(view.resource);
     const decided = shared || step ? null : readOrderDecision(view.resource);
+    const answered = shared || step || decided ? null : answeredOrderOf(view.resource);
     if (shared?.kind === 'acknowledgment') {
       const applied = sharing.applyAcknowledgment(deps.fhirBase, shared, at);
       if (applied.changed.length > 0) deps.onChange({ kind: 'acknowledged', ...applied });
@@ -65,6 +67,8 @@ export async function applyLoopEvent(
       // Told even when no alert changed: the worklist drops the order either way.
       const changed = sharing.closeDecidedOrder(deps.fhirBase, decided, false, at);
       deps.onChange({ kind: 'order-decided', order: decided.order, changed });
+    } else if (answered) {
+      deps.onChange({ kind: 'order-answered', order: answered });
     }
   }
   sharing.loopEventApplied(event);

@@ -2,10 +2,20 @@
 // a hospital server advertises its own (discovered at sign-in, see topic-discovery.ts), and any topic
 // the server does not offer is reported, not silently skipped.
 import type { TopicRequest } from '../ports.ts';
-import { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC, ORDER_VERIFICATION_TOPIC } from '../store/alert-sharing.ts';
+import {
+  ACKNOWLEDGED_TOPIC,
+  CLARIFICATION_ANSWERED_TOPIC,
+  ESCALATION_TOPIC,
+  ORDER_VERIFICATION_TOPIC,
+} from '../store/alert-sharing.ts';
 import { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
-export { ACKNOWLEDGED_TOPIC, ESCALATION_TOPIC, ORDER_VERIFICATION_TOPIC } from '../store/alert-sharing.ts';
+export {
+  ACKNOWLEDGED_TOPIC,
+  CLARIFICATION_ANSWERED_TOPIC,
+  ESCALATION_TOPIC,
+  ORDER_VERIFICATION_TOPIC,
+} from '../store/alert-sharing.ts';
 export { RESULT_REPORT_TOPIC } from '../store/result-news.ts';
 
 export const TOPIC_BASE = 'http://alert-monitor.local/fhir/SubscriptionTopic';
@@ -19,8 +29,8 @@ export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
  * Topics whose news the screen also re-reads on a timer, so a stopped subscription for one of them (a
  * server that cannot offer it: Medplum has no search for a transfer) does not stop alerts: the ward
  * board re-reads encounters every 30 s, an open critical's trend is re-read every 30 s while no report
- * subscription is live, the worklist every 20 s. Their state is shown in health, not as "Alerts
- * stopped". Critical results, stat orders, acknowledgments made elsewhere and escalation steps have no
+ * subscription is live, the worklist (decisions and prescribers' answers) every 20 s. Their state is
+ * shown in health, not as "Alerts stopped". Critical results, stat orders, acknowledgments made elsewhere and escalation steps have no
  * other way in.
  */
 export const REREAD_TOPICS: ReadonlySet<string> = new Set([
@@ -29,6 +39,7 @@ export const REREAD_TOPICS: ReadonlySet<string> = new Set([
   ENCOUNTER_DISCHARGE_TOPIC,
   RESULT_REPORT_TOPIC,
   ORDER_VERIFICATION_TOPIC,
+  CLARIFICATION_ANSWERED_TOPIC,
 ]);
 
 const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
@@ -46,12 +57,14 @@ const ROLE_TOPICS: Record<'nurse' | 'pharmacist', readonly string[]> = {
   ],
   // Pharmacist: stat orders (they interrupt; the worklist itself is a search, docs/pharmacy.md),
   // critical results that change dosing (one acknowledged elsewhere clears here too), and
-  // verification decisions made on other workstations; final lab reports (later results).
+  // verification decisions made on other workstations; prescribers' answers to questions about held
+  // orders (the worklist searches again at once); final lab reports (later results).
   pharmacist: [
     MEDICATION_ORDER_TOPIC,
     CRITICAL_LAB_TOPIC,
     ACKNOWLEDGED_TOPIC,
     ORDER_VERIFICATION_TOPIC,
+    CLARIFICATION_ANSWERED_TOPIC,
     RESULT_REPORT_TOPIC,
   ],
 };
@@ -99,5 +112,8 @@ export const SEARCH_CRITERIA: Readonly<Record<string, { criteria: string } | { n
   // A pharmacist's decision: the verification Task (its status tells the decision when read).
   [ORDER_VERIFICATION_TOPIC]: {
     criteria: 'Task?code=http://alert-monitor.local/fhir/CodeSystem/task-code|verify',
+  },
+  [CLARIFICATION_ANSWERED_TOPIC]: {
+    none: 'an answer is a Communication in response to another (inResponseTo), which no R4 search parameter selects; the worklist searches for answers every 20 s',
   },
 };

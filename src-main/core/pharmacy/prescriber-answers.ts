@@ -126,6 +126,21 @@ export function heldMs(thread: ClarificationThread | undefined, answer: Prescrib
   return Math.max(0, Date.parse(answer.at) - Date.parse(thread.firstAsked));
 }
 
+/**
+ * The order an answer is about, when `resource` is one: a Communication in response to another, about
+ * a MedicationRequest (what the order-clarification-answered topic delivers). Whether it answers this
+ * app's question is settled by the worklist's search (`clarificationThreads`).
+ */
+export function answeredOrderOf(resource: unknown): string | null {
+  if (str(field(resource, 'resourceType')) !== 'Communication') return null;
+  if (arr(field(resource, 'inResponseTo')).length === 0) return null;
+  return (
+    arr(field(resource, 'about'))
+      .map(relativeReference)
+      .find((reference) => reference?.startsWith('MedicationRequest/') === true) ?? null
+  );
+}
+
 /** A held order's answer to its latest question, with the time it was on hold; null while unanswered. */
 export function answeredOrder(
   thread: ClarificationThread | undefined,

@@ -76,15 +76,18 @@ export const ACKNOWLEDGED_TOPIC = `${TOPIC_BASE}/critical-result-acknowledged`;
 export const ESCALATION_TOPIC = `${TOPIC_BASE}/critical-result-escalation`;
 /** A pharmacist's verification Task created or changing status: an order was decided. */
 export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
+/** A prescriber's answer to a pharmacist's question: the held order is back in the worklist. */
+export const CLARIFICATION_ANSWERED_TOPIC = `${TOPIC_BASE}/order-clarification-answered`;
 /**
  * Topics whose events are closed-loop records (an acknowledgment, a resolution, an escalation step, an
- * order's verification), not alerts: their events are committed with the cursor like any other, but go
- * to `loop_inbox`.
+ * order's verification, a prescriber's answer), not alerts: their events are committed with the cursor
+ * like any other, but go to `loop_inbox`.
  */
 export const CLOSED_LOOP_TOPICS: ReadonlySet<string> = new Set([
   ACKNOWLEDGED_TOPIC,
   ESCALATION_TOPIC,
   ORDER_VERIFICATION_TOPIC,
+  CLARIFICATION_ANSWERED_TOPIC,
 ]);
 
 const OPEN = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;

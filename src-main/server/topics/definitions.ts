@@ -51,6 +51,7 @@ const filters = (resource: string, params: string[]): TopicFilter[] =>
 
 export const CRITICAL_LAB_TOPIC = `${TOPIC_BASE}/critical-lab-result`;
 export const ORDER_VERIFICATION_TOPIC = `${TOPIC_BASE}/order-verification`;
+export const CLARIFICATION_ANSWERED_TOPIC = `${TOPIC_BASE}/order-clarification-answered`;
 /** The code of a pharmacist's verification Task (docs/pharmacy.md, "FHIR mapping"). */
 export const VERIFY_TASK_CODE = "coding.where(code = 'verify').exists()";
 
@@ -128,6 +129,26 @@ export const TOPICS: readonly TopicDefinition[] = [
       },
     ],
     canFilterBy: filters('Task', ['patient', 'location', 'focus']),
+  },
+  {
+    id: 'topic-order-clarification-answered',
+    url: CLARIFICATION_ANSWERED_TOPIC,
+    name: 'OrderClarificationAnswered',
+    title: "A prescriber answered a pharmacist's question about an order",
+    description:
+      'A Communication in response to another (inResponseTo) about a MedicationRequest is created: the ' +
+      "prescriber's answer to a clarification request, which brings the held order back to every " +
+      "pharmacist's worklist (docs/pharmacy.md).",
+    triggers: [
+      {
+        description: 'Answer created',
+        resource: 'Communication',
+        supportedInteraction: ['create'],
+        fhirPathCriteria:
+          "%current.inResponseTo.exists() and %current.about.where(reference.startsWith('MedicationRequest/')).exists()",
+      },
+    ],
+    canFilterBy: filters('Communication', ['patient', 'location']),
   },
   {
     id: 'topic-encounter-admit',

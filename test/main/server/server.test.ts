@@ -186,8 +186,9 @@ describe('FHIR REST', () => {
       `${t.server.fhirBase}/Basic?code=http://hl7.org/fhir/fhir-types|SubscriptionTopic`,
       nurseA,
     );
-    // Six clinical topics, the two of the closed loop across workstations, and order verification.
-    expect(topics.body.total).toBe(9);
+    // Six clinical topics, the two of the closed loop across workstations, order verification and the
+    // prescriber's answer.
+    expect(topics.body.total).toBe(10);
   });
 
   it('hides other wards: reads are 404 and searches exclude them', async () => {

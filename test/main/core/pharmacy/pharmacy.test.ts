@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmartSignIn } from '../../../../src-main/app/sign-in.ts';
 import { silentLogger } from '../../../../src-main/core/log.ts';
-import { topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
+import { CLARIFICATION_ANSWERED_TOPIC, topicsForRole } from '../../../../src-main/core/monitor/topics.ts';
 import { createOrderChecksHolder } from '../../../../src-main/core/rules/order-checks-holder.ts';
 import { createMonitorService, type MonitorService } from '../../../../src-main/core/service.ts';
 import { startLocalDemo, type LocalDemo } from '../../../../src-main/local/local-demo.ts';
@@ -554,7 +554,17 @@ describe("the prescriber's answer", () => {
     const waiting = await second.handlers.listWorklist({});
     const ordered = waiting.awaitingClarification.find((i) => i.order === order)?.waitingSince ?? '';
     expect(ordered).not.toBe('');
+    const pushed = () =>
+      (events.get(second) ?? []).filter((e) => e.type === 'worklist' && e.orders.includes(order)).length;
+    // The question's on-hold Task is pushed first (the order-verification topic); only then is the
+    // count taken, so the next push can only be the answer's.
+    await until(async () => pushed() > 0, 'the on-hold Task pushed to the second workstation');
+    const subscribed = (await second.handlers.getHealth({})).subscriptions.map((s) => s.topic);
+    expect(subscribed).toContain(CLARIFICATION_ANSWERED_TOPIC);
+    const before = pushed();
     simulator.advance(60_000);
+    // Both workstations are told by subscription (the answer topic): their worklists search again.
+    await until(async () => pushed() > before, 'the answer pushed to the second workstation');
     const answered = await second.handlers.listWorklist({});
     expect(answered.awaitingClarification.map((i) => i.order)).not.toContain(order);
     const item = answered.items.find((i) => i.order === order);

@@ -1,10 +1,13 @@
 // Order verification on the embedded server (docs/pharmacy.md), black-box over HTTP: only a pharmacist
 // writes a verification Task or a DetectedIssue, only about an order she can see; the record takes the
-// patient's ward; and the order-verification topic fires once per decision (a retried PUT of the same
-// decision is no new event).
+// patient's ward; the order-verification topic fires once per decision (a retried PUT of the same
+// decision is no new event); the clarification-answered topic fires for an answer, not for a question.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORDER_VERIFICATION_TOPIC } from '../../../../src-main/server/topics/definitions.ts';
+import {
+  CLARIFICATION_ANSWERED_TOPIC,
+  ORDER_VERIFICATION_TOPIC,
+} from '../../../../src-main/server/topics/definitions.ts';
 import type { TestServer } from '../helpers.ts';
 import { createSubscription, eventCount, fhir, startTestServer } from '../helpers.ts';
 import { eventually, labelsOf, searchIds } from './support.ts';
@@ -95,5 +98,38 @@ describe('the order-verification topic', () => {
     await eventually(async () => (await eventCount(t, pharmacist, sub.id)) === 2, 'the status change');
     // The re-sent identical decision in between added nothing: exactly two events.
     expect(await eventCount(t, pharmacist, sub.id)).toBe(2);
+  });
+});
+
+describe('the order-clarification-answered topic', () => {
+  it('fires for a Communication in response to a question about an order, not for the question', async () => {
+    const sub = await createSubscription(t, pharmacist, { topic: CLARIFICATION_ANSWERED_TOPIC });
+    const message = (id: string, extra: Record<string, unknown>) => ({
+      resourceType: 'Communication',
+      id,
+      status: 'completed',
+      subject: { reference: `Patient/${orderA.patient}` },
+      about: [{ reference: `MedicationRequest/${orderA.id}` }],
+      payload: [{ contentString: 'words' }],
+      ...extra,
+    });
+    const question = `q-${randomUUID()}`;
+    expect(
+      (await fhir('PUT', `${base}/Communication/${question}`, pharmacist, message(question, {}))).status,
+    ).toBe(201);
+    const answer = `a-${randomUUID()}`;
+    const reply = message(answer, { inResponseTo: [{ reference: `Communication/${question}` }] });
+    expect((await fhir('PUT', `${base}/Communication/${answer}`, pharmacist, reply)).status).toBe(201);
+    await eventually(async () => (await eventCount(t, pharmacist, sub.id)) === 1, 'the answer event');
+    // A reply about no order (an acknowledgment's thread) is not one.
+    const other = `o-${randomUUID()}`;
+    const unrelated = message(other, {
+      about: [{ reference: 'Observation/x' }],
+      inResponseTo: [{ reference: `Communication/${question}` }],
+    });
+    expect((await fhir('PUT', `${base}/Communication/${other}`, pharmacist, unrelated)).status).toBe(201);
+    expect((await fhir('PUT', `${base}/Communication/${answer}`, pharmacist, reply)).status).toBe(200);
+    // Events are numbered in the write's own transaction: counted after the answers, nothing was added.
+    expect(await eventCount(t, pharmacist, sub.id)).toBe(1);
   });
 });
