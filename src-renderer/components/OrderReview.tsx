@@ -1,5 +1,5 @@
-// The review of one order (docs/pharmacy.md): the whole order, the patient banner (age, weight, kidney
-// function with dates), the labs that matter, allergies with reaction and criticality, the other active
+// The review of one order (docs/pharmacy.md): the whole order, the patient banner (age, weight, height,
+// kidney function with dates), the labs that matter, allergies with reaction and criticality, the other active
 // orders, the checks' flags — each needing an override reason to verify anyway — and the decision:
 // Verify, Reject with a reason, Request clarification from the prescriber, whose answers show under it.
 import { useQuery, useQueryClient } from '@tanstack/react-query';

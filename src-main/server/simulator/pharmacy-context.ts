@@ -1,6 +1,7 @@
-// What a pharmacist checks besides the order itself, as the simulator writes it: body weight and height, kidney
-// function (serum creatinine with its eGFR), K+, INR and glucose where an order makes them relevant
-// (formulary.ts `context`), and allergies with their reaction and criticality. LOINC/UCUM/SNOMED CT.
+// What a pharmacist checks besides the order itself, as the simulator writes it: body weight and
+// height, kidney function (serum creatinine with its eGFR), K+, INR and glucose where an order makes them
+// relevant (formulary.ts `context`), and allergies with their reaction and criticality.
+// LOINC/UCUM/SNOMED CT.
 import { createHash } from 'node:crypto';
 import type { FhirResource } from '../base/types.ts';
 import type { LabValue } from './build.ts';

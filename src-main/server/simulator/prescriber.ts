@@ -33,8 +33,6 @@ export interface Prescribers {
   resume(): void;
   /** Write the answer to every question whose simulated time has come; how many were written. */
   answerDue(simNow: number): number;
-  /** Questions still waiting for their answer. */
-  waiting(): number;
 }
 
 interface Waiting {
@@ -42,7 +40,7 @@ interface Waiting {
   dueAt: number;
 }
 
-/** The relative references of a list of References (what the store wrote, validated on the way in). */
+/** The `reference` of each Reference in a list (what the store wrote, validated on the way in). */
 const references = (value: unknown): string[] =>
   arr(value)
     .map(referenceOf)
@@ -140,6 +138,5 @@ export function createPrescribers(
       }
       return written;
     },
-    waiting: () => queue.length,
   };
 }
