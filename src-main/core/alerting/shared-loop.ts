@@ -44,6 +44,7 @@ export function createSharedLoopHandlers(options: SharedLoopOptions) {
           }
           break;
         case 'order-answered':
+          // No alert changes: the service pushes the worklist (service.ts `onClosedLoop`).
           break;
         case 'step':
           for (const id of change.alertIds) options.publish(id);

@@ -30,8 +30,8 @@ export const ENCOUNTER_DISCHARGE_TOPIC = `${TOPIC_BASE}/encounter-discharge`;
  * server that cannot offer it: Medplum has no search for a transfer) does not stop alerts: the ward
  * board re-reads encounters every 30 s, an open critical's trend is re-read every 30 s while no report
  * subscription is live, the worklist (decisions and prescribers' answers) every 20 s. Their state is
- * shown in health, not as "Alerts stopped". Critical results, stat orders, acknowledgments made elsewhere and escalation steps have no
- * other way in.
+ * shown in health, not as "Alerts stopped". Critical results, stat orders, acknowledgments made
+ * elsewhere and escalation steps have no other way in.
  */
 export const REREAD_TOPICS: ReadonlySet<string> = new Set([
   ENCOUNTER_ADMIT_TOPIC,
