@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { OrderReview, ResourceView, WorklistView } from '../src-main/shared/api.ts';
 import { alertsWhere, callApi, screenshot, signIn } from './support/app.ts';
 import { startDemo, type DemoProcess } from './support/demo-process.ts';
@@ -59,6 +59,30 @@ async function openOrder(page: Page, word: string): Promise<string> {
 
 const review = (page: Page) => page.getByRole('region', { name: 'Order review' });
 
+/** The pharmacist signed in at 1024×700, her worklist open and listing orders: its list of orders. */
+async function worklistAs(page: Page, launchUrl: string): Promise<Locator> {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await signIn(page, launchUrl, 'pharmacist');
+  await page.getByRole('button', { name: 'Worklist' }).click();
+  const orders = page.getByRole('list', { name: 'Orders', exact: true });
+  await expect(orders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+  return orders;
+}
+
+/** Type `text` in the review's reason box, press `button`, and wait for the decision line to say `outcome`. */
+async function decideWithReason(
+  page: Page,
+  button: 'Reject' | 'Request clarification',
+  text: string,
+  outcome: string,
+): Promise<void> {
+  await review(page)
+    .getByLabel(/Reason \(rejection\)/)
+    .fill(text);
+  await review(page).getByRole('button', { name: button }).click();
+  await expect(review(page).locator('.decision')).toContainText(outcome, { timeout: 20_000 });
+}
+
 /** No toast covers the review: both measured in one frame (a toast arriving moves the layout). */
 async function nothingCovers(page: Page): Promise<void> {
   const overlaps = await page.evaluate(() => {
@@ -85,13 +109,9 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   browser,
 }) => {
   test.setTimeout(180_000);
-  await page.setViewportSize({ width: 1024, height: 700 });
-  await signIn(page, demo.launchUrl, 'pharmacist');
+  const orders = await worklistAs(page, demo.launchUrl);
   // The role came from the identity: the pharmacist's view is offered, the nurse's ward board is not.
   await expect(page.getByRole('button', { name: 'Ward board' })).toHaveCount(0);
-  await page.getByRole('button', { name: 'Worklist' }).click();
-  const orders = page.getByRole('list', { name: 'Orders', exact: true });
-  await expect(orders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
   await expect(orders.getByRole('listitem').first().locator('.priority')).toHaveText('STAT');
   // Full drug names, never cut.
   await expect(orders).toContainText('piperacillin 4000 MG / tazobactam 500 MG Injection');
@@ -197,33 +217,27 @@ test('pharmacist: verify with an allergy override, reject, ask for clarification
   );
   // The clearance the label doses by is in the banner beside the laboratory's eGFR and creatinine.
   await expect(review(page).getByLabel('Patient')).toContainText(/CrCl \(Cockcroft–Gault\) \d+ mL\/min/);
-  await review(page)
-    .getByLabel(/Reason \(rejection\)/)
-    .fill('eGFR 22: prophylaxis is 30 mg once daily');
-  await review(page).getByRole('button', { name: 'Reject' }).click();
-  await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
+  await decideWithReason(page, 'Reject', 'eGFR 22: prophylaxis is 30 mg once daily', 'Rejected');
   // What was decided says why.
   await expect(review(page).locator('.decision')).toContainText('eGFR 22: prophylaxis is 30 mg once daily');
 
   // 3. Ask the prescriber about ibuprofen on top of warfarin.
   const clarified = await openOrder(page, 'ibuprofen');
-  await review(page)
-    .getByLabel(/Reason \(rejection\)/)
-    .fill('On warfarin: acetaminophen instead?');
-  await review(page).getByRole('button', { name: 'Request clarification' }).click();
-  await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
-    timeout: 20_000,
-  });
+  await decideWithReason(
+    page,
+    'Request clarification',
+    'On warfarin: acetaminophen instead?',
+    'Clarification requested',
+  );
   await expect(review(page).locator('.decision')).toContainText('On warfarin: acetaminophen instead?');
   // A second question while the first is out is a follow-up: sent, and the decision line names both.
-  const box = review(page).getByLabel(/Reason \(rejection\)/);
-  await box.fill('Also: pain score?');
-  await review(page).getByRole('button', { name: 'Request clarification' }).click();
-  await expect(review(page).locator('.decision')).toContainText(
+  await decideWithReason(
+    page,
+    'Request clarification',
+    'Also: pain score?',
     'On warfarin: acetaminophen instead? — then: Also: pain score?',
-    { timeout: 20_000 },
   );
-  await expect(box).toHaveValue('');
+  await expect(review(page).getByLabel(/Reason \(rejection\)/)).toHaveValue('');
   await expect(
     orders.locator('.queue-item').filter({ hasText: 'ibuprofen' }).filter({ hasText: 'Awaiting' }),
   ).toHaveCount(0);
@@ -319,19 +333,14 @@ test("pharmacist: the prescriber's answer brings the held order back; she reads 
   // The ward's attending answers one simulated minute after the question (a second at the demo's 60×).
   const answering = await startDemo({ extraArgs: ['--prescriber-delay', '1'] });
   try {
-    await page.setViewportSize({ width: 1024, height: 700 });
-    await signIn(page, answering.launchUrl, 'pharmacist');
-    await page.getByRole('button', { name: 'Worklist' }).click();
-    const orders = page.getByRole('list', { name: 'Orders', exact: true });
-    await expect(orders.getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+    const orders = await worklistAs(page, answering.launchUrl);
     const held = await openOrder(page, 'ibuprofen');
-    await review(page)
-      .getByLabel(/Reason \(rejection\)/)
-      .fill('On warfarin: acetaminophen instead?');
-    await review(page).getByRole('button', { name: 'Request clarification' }).click();
-    await expect(review(page).locator('.decision')).toContainText('Clarification requested', {
-      timeout: 20_000,
-    });
+    await decideWithReason(
+      page,
+      'Request clarification',
+      'On warfarin: acetaminophen instead?',
+      'Clarification requested',
+    );
     // Back in the list with the answer: the answer topic's push makes the worklist search again.
     const row = orders.locator(`.queue-open[data-order="${held}"]`);
     await expect(row.locator('.queue-answer')).toContainText('Ward A attending physician answered at', {
@@ -351,11 +360,12 @@ test("pharmacist: the prescriber's answer brings the held order back; she reads 
     await row.scrollIntoViewIfNeeded();
     await screenshot(page, 'pharmacy-answer');
     // She decides on it: rejected with the answer as her reason, and the order leaves the worklist.
-    await review(page)
-      .getByLabel(/Reason \(rejection\)/)
-      .fill('Changed to acetaminophen after the prescriber’s answer');
-    await review(page).getByRole('button', { name: 'Reject' }).click();
-    await expect(review(page).locator('.decision')).toContainText('Rejected', { timeout: 20_000 });
+    await decideWithReason(
+      page,
+      'Reject',
+      'Changed to acetaminophen after the prescriber’s answer',
+      'Rejected',
+    );
     await expect(row).toHaveCount(0, { timeout: 20_000 });
     await expect(tab).toHaveText('Worklist', { timeout: 20_000 });
   } finally {
