@@ -1,13 +1,7 @@
 // What a MedicationRequest says, read through the checked accessors (shared/fhir-json.ts): the full drug
 // name, the dosage in words, the priority, the prescriber, when it started waiting, and its drug
 // classes under the order-checks file.
-import type {
-  FhirResource,
-  OrderPriority,
-  PrescriberAnswer,
-  VerificationTargets,
-  WorklistItem,
-} from '../../shared/api.ts';
+import type { FhirResource, OrderPriority, VerificationTargets, WorklistItem } from '../../shared/api.ts';
 import {
   codings,
   conceptText,
@@ -22,6 +16,7 @@ import {
 import { identityOf } from '../fhir/patient-identity.ts';
 import type { DrugClass, OrderChecks } from '../rules/order-checks-file.ts';
 import { relativeReference, wardCodes } from '../views.ts';
+import type { AnsweredOrder } from './prescriber-answers.ts';
 
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
@@ -83,7 +78,7 @@ export function worklistItem(
   order: FhirResource,
   patients: ReadonlyMap<string, FhirResource>,
   targets: VerificationTargets,
-  answered: { answer: PrescriberAnswer; heldMs: number } | null = null,
+  answered: AnsweredOrder | null = null,
 ): WorklistItem {
   const priority = priorityOf(order);
   const since = new Date(Date.parse(waitingSince(order)) + (answered?.heldMs ?? 0)).toISOString();

@@ -141,11 +141,17 @@ export function answeredOrderOf(resource: unknown): string | null {
   );
 }
 
-/** A held order's answer to its latest question, with the time it was on hold; null while unanswered. */
+/** A held order's answer to its latest question, and how long the order was on hold for it. */
+export interface AnsweredOrder {
+  answer: PrescriberAnswer;
+  heldMs: number;
+}
+
+/** The answer to a held order's latest question with its time on hold; null while unanswered. */
 export function answeredOrder(
   thread: ClarificationThread | undefined,
   askedHere: string | null = null,
-): { answer: PrescriberAnswer; heldMs: number } | null {
+): AnsweredOrder | null {
   const answer = currentAnswer(thread, askedHere);
   return answer ? { answer, heldMs: heldMs(thread, answer) } : null;
 }
